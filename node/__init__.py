@@ -1,0 +1,1 @@
+"""The node process: store, command pipeline, sessions, outbox, control API and radios."""

@@ -1,0 +1,1 @@
+"""Radio transports behind one small interface, the outbox, and the mesh simulator."""

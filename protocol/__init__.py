@@ -1,0 +1,1 @@
+"""Pure wire formats: binary codec, frames, text grammar and renderer, LoRa airtime."""

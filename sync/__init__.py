@@ -1,0 +1,1 @@
+"""Node-to-relay sync: the uplink (node side) and the cloud relay."""

@@ -1,0 +1,1 @@
+"""The cloud relay: event ingest, Discord bridge and Gemini tactician (the relay extra)."""
