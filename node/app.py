@@ -1,0 +1,224 @@
+"""NodeApp: the node process wired together — store, pipeline, radio, outbox, channels, game loop, control."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from node.clock import Clock
+from node.config import NodeConfig
+from node.game_loop import GameLoop
+from node.identity import KeyPins
+from node.metrics import Metrics
+from node.pipeline import Pipeline
+from node.radio.base import TEXT_PORT, Packet, Transport
+from node.store import Store
+from node.tactician import Tactician
+
+log = logging.getLogger(__name__)
+
+PortHandler = Callable[[Packet], Awaitable[None] | None]
+VERSION = "0.1.0"
+
+
+class NodeApp:
+    """One node. The simulator runs this same class in virtual time: no wall clock in here."""
+
+    def __init__(
+        self,
+        config: NodeConfig,
+        transport: Transport,
+        *,
+        clock: Clock | None = None,
+        metrics: Metrics | None = None,
+        tactician: Tactician | None = None,
+        control: bool = True,
+    ) -> None:
+        self.config = config
+        self.transport = transport
+        self.clock = clock
+        self.metrics = metrics or Metrics()
+        self.tactician = tactician
+        self.control_enabled = control
+        self.store: Store = None  # type: ignore[assignment]  # opened in start()
+        self.pipeline: Pipeline = None  # type: ignore[assignment]
+        self.outbox: Any = None
+        self.text: Any = None
+        self.loop: GameLoop | None = None
+        self.control: Any = None
+        self.uplink: Any = None  # sync.uplink sets itself here to appear in status()
+        self._handlers: dict[int, list[PortHandler]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._bg: list[asyncio.Task[Any]] = []
+        self._health: Any = None
+        self._stopped = asyncio.Event()
+        self.started = False
+
+    # -- public seams -----------------------------------------------------------------------
+    @property
+    def game(self) -> Any:
+        return self.pipeline.game if self.pipeline else None
+
+    def on_port(self, port: int, handler: PortHandler) -> None:
+        """Route packets on `port` to `handler` (sync or async); several handlers may share a port."""
+        self._handlers.setdefault(port, []).append(handler)
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        from node.radio.outbox import Outbox
+        from node.text_channel import TextChannel
+
+        cfg = self.config
+        if self.clock is None:
+            self.clock = Clock.for_loop(asyncio.get_running_loop())
+        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(cfg.db_path)
+        self.pipeline = Pipeline(
+            self.store, node_id=cfg.node_id, clock=self.clock, metrics=self.metrics,
+            rate_per_s=cfg.rate_per_s, rate_burst=cfg.rate_burst,
+            snapshot_every=cfg.snapshot_every, auto_approve=cfg.auto_approve,
+        )
+        if self.pipeline.session is None and cfg.dungeon:
+            await self.pipeline.start_session(cfg.dungeon, seed=cfg.game_seed)
+        self.outbox = Outbox(self.transport, clock=self.clock, metrics=self.metrics,
+                             region=cfg.region, preset=cfg.preset)
+        self.text = TextChannel(self.pipeline, self.outbox, clock=self.clock, metrics=self.metrics,
+                                channel=cfg.game_channel, coalesce_s=cfg.coalesce_s,
+                                identity=KeyPins(self.store, self.clock, self.metrics))
+        self.on_port(TEXT_PORT, self.text.on_packet)
+        self.loop = GameLoop(self.pipeline, clock=self.clock, metrics=self.metrics,
+                             tactician=self.tactician, turn_timeout_s=cfg.turn_timeout_s,
+                             ai_budget_s=cfg.ai_budget_s, ai_delay_s=cfg.ai_delay_s,
+                             prompt=self.text.prompt)
+        await self.transport.start(self._on_packet)
+        self._bg.append(asyncio.get_running_loop().create_task(self.outbox.run()))
+        self.loop.start()
+        if self.control_enabled:
+            from node.control import ControlServer
+
+            self.control = ControlServer(self, cfg.control_path)
+            await self.control.start()
+        if cfg.health_port is not None:
+            await self._start_health()
+        self.started = True
+        log.info("node %s ready: seq %d, session %s", cfg.node_id, self.store.max_seq(),
+                 self.pipeline.session.id if self.pipeline.session else None)
+
+    async def _start_health(self) -> None:
+        try:
+            from node.health import start_health_server
+        except ImportError:
+            log.warning("health endpoint not available in this build")
+            return
+        self._health = await start_health_server(
+            self.metrics, self.status, self.config.health_host, self.config.health_port)
+
+    async def stop(self) -> None:
+        if not self.started:
+            self._stopped.set()
+            return
+        self.started = False
+        if self.control is not None:
+            await self.control.stop()
+        if self.loop is not None:
+            await self.loop.stop()
+        if self.text is not None:
+            await self.text.close()
+        for task in list(self._tasks) + self._bg:
+            task.cancel()
+        for task in list(self._tasks) + self._bg:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        if self._health is not None:
+            closer = getattr(self._health, "close", None) or getattr(self._health, "cleanup", None)
+            if closer is not None:
+                res = closer()
+                if inspect.isawaitable(res):
+                    await res
+        try:
+            await self.transport.close()
+        except Exception:
+            log.exception("closing the radio failed")
+        async with self.pipeline.lock:  # let an in-flight command finish its commit
+            self.store.close()
+        self._stopped.set()
+
+    async def run_until_stopped(self) -> None:
+        await self._stopped.wait()
+
+    def request_stop(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.stop())
+        self._tasks.add(task)
+
+    # -- inbound packets ------------------------------------------------------------------
+    def _on_packet(self, packet: Packet) -> None:
+        self.metrics.inc("dungeon_packets_in_total", port=str(packet.port))
+        handlers = self._handlers.get(packet.port)
+        if not handlers:
+            self.metrics.inc("dungeon_packets_dropped_total", reason="port")
+            return
+        for handler in handlers:
+            try:
+                res = handler(packet)
+            except Exception:
+                log.exception("port %d handler failed", packet.port)
+                continue
+            if inspect.isawaitable(res):
+                task = asyncio.ensure_future(res)
+                self._tasks.add(task)
+                task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("packet handler failed: %s", task.exception())
+
+    # -- status ---------------------------------------------------------------------------
+    def radio_status(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"link": "up" if self.started else "down",
+                               "spec": self.config.radio}
+        try:
+            out.update(self.transport.stats())
+        except Exception:
+            pass
+        if self.outbox is not None:
+            try:
+                out["outbox"] = self.outbox.stats()
+            except Exception:
+                pass
+        return out
+
+    def uplink_status(self) -> dict[str, Any] | None:
+        if self.uplink is None:
+            return None
+        fn = getattr(self.uplink, "status", None)
+        return fn() if callable(fn) else None
+
+    def status(self) -> dict[str, Any]:
+        s = self.pipeline.session if self.pipeline else None
+        game = self.game
+        players = []
+        if game is not None:
+            for eid in game.party_eids():
+                players.append({"eid": eid, "name": game.name_of(eid),
+                                "senders": self.pipeline.senders_of(eid)})
+        return {
+            "node_id": self.config.node_id, "version": VERSION, "running": self.started,
+            "session": None if s is None else {"id": s.id, "dungeon": s.dungeon,
+                                               "status": s.status,
+                                               "digest": game.digest() if game else None},
+            "players": players,
+            "joins_pending": len(self.pipeline.joins) if self.pipeline else 0,
+            "database": {"path": str(self.config.db_path),
+                         "size_bytes": self.store.size_bytes() if self.store else 0,
+                         "seq": self.store.max_seq() if self.store else 0},
+            "radio": self.radio_status(),
+            "outbox": self.outbox.stats() if self.outbox else {},
+            "ai_paused": self.loop.ai_paused if self.loop else False,
+            "uplink": self.uplink_status(),
+        }

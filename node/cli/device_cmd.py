@@ -1,0 +1,81 @@
+"""`dungeon device`: a simulated Meshtastic mesh whose radios speak the TCP stream API on localhost."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+
+HELP = "run simulated Meshtastic radios on 127.0.0.1 (node on --port-base, players after)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--nodes", type=int, default=3,
+                        help="radios the game can use: the node plus NODES-1 players (default 3)")
+    parser.add_argument("--port-base", type=int, default=4403,
+                        help="TCP port of the node's radio; players follow (default 4403)")
+    parser.add_argument("--hops", type=int, default=1,
+                        help="radio hops between node and players; adds relays (default 1)")
+    parser.add_argument("--preset", default="LONG_FAST", help="modem preset (default LONG_FAST)")
+    parser.add_argument("--region", default="EU_868", help="LoRa region (default EU_868)")
+    parser.add_argument("--loss", type=float, default=0.0,
+                        help="extra random loss per reception, 0..1 (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--duration", type=float, default=0.0,
+                        help="stop after this many seconds and print mesh statistics (0: run until Ctrl-C)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the radio list (and final statistics) as one JSON document")
+
+
+async def _serve(args: argparse.Namespace) -> dict[str, object]:
+    from node.radio.mesh import Mesh
+    from node.radio.sim_device import serve_mesh
+
+    mesh = Mesh.build(players=args.nodes - 1, hops=args.hops, preset=args.preset,
+                      loss=args.loss, seed=args.seed, region=args.region)
+    devices = await serve_mesh(mesh, port_base=args.port_base, host=args.host)
+    radios = [{"num": d.num, "id": f"!{d.num:08x}", "name": mesh.radios[d.num].name,
+               "host": args.host, "port": d.port} for d in devices]
+    if args.json and args.duration <= 0:
+        print(json.dumps({"radios": radios}), flush=True)  # the one document; runs until Ctrl-C
+    elif not args.json:
+        for r in radios:
+            print(f"{r['name']:>8} {r['id']}  tcp:{r['host']}:{r['port']}", flush=True)
+        print(f"simulated mesh up ({mesh.preset}, {mesh.region}); Ctrl-C to stop", flush=True)
+    try:
+        if args.duration > 0:
+            await asyncio.sleep(args.duration)
+        else:
+            await asyncio.Event().wait()
+    finally:
+        for d in devices:
+            await d.stop()
+    stats = mesh.stats()
+    stats.pop("radios", None)
+    return {"radios": radios, "stats": stats}
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.nodes < 1:
+        print("dungeon device: --nodes must be at least 1", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    try:
+        result = asyncio.run(_serve(args))
+    except OSError as err:
+        print(f"dungeon device: cannot listen: {err}", file=sys.stderr)
+        return 1
+    except ValueError as err:
+        print(f"dungeon device: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0  # Ctrl-C is how an open-ended run ends
+    if args.json:
+        if args.duration > 0:
+            print(json.dumps(result, indent=2))
+    else:
+        print(json.dumps(result["stats"]), flush=True)
+    return 0

@@ -1,0 +1,92 @@
+"""`dungeon node`: run the node process until SIGTERM/SIGINT, then shut down cleanly."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "run the node: the game on local SQLite, players over the radio, the DM over a socket"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="TOML config file ([node] table)")
+    parser.add_argument("--data-dir", metavar="DIR", help="where dungeon.db and control.sock live")
+    parser.add_argument("--radio", metavar="SPEC",
+                        help="sim | loopback | serial[:PATH] | tcp:HOST[:PORT]")
+    parser.add_argument("--node-id", metavar="ID", help="this node's name in logs and sync")
+    parser.add_argument("--dungeon", metavar="NAME", help="dungeon for a new session (crypt)")
+    parser.add_argument("--auto-approve", action="store_true", default=None,
+                        help="let radio players join without the DM approving")
+    parser.add_argument("--turn-timeout", type=float, metavar="S", dest="turn_timeout_s",
+                        help="seconds before an absent player dodges and ends the turn")
+    parser.add_argument("--health-port", type=int, metavar="PORT", help="serve /healthz and /metrics")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING")
+    parser.add_argument("--live", action="store_true", default=None,
+                        help="print the live game log on stdout (default: when stdout is a terminal)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from node import logging_setup
+    from node.config import ConfigError, load_config
+
+    try:
+        cfg = load_config(args.config, data_dir=args.data_dir, radio=args.radio,
+                          node_id=args.node_id, dungeon=args.dungeon,
+                          auto_approve=args.auto_approve, turn_timeout_s=args.turn_timeout_s,
+                          health_port=args.health_port)
+    except ConfigError as err:
+        print(f"dungeon node: {err}", file=sys.stderr)
+        return 2
+    logging_setup.setup(args.log_level.upper(), cfg.log_json)
+    live = sys.stdout.isatty() if args.live is None else args.live
+    try:
+        return asyncio.run(_main(cfg, live))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
+    import asyncio
+    import logging
+    import signal
+
+    from node.app import NodeApp
+    from node.radio.base import TransportError
+    from node.radio.factory import make_transport
+    from node.sdnotify import Notifier, watchdog_interval_s, watchdog_loop
+
+    log = logging.getLogger("node")
+    try:
+        transport = make_transport(cfg.radio)
+    except TransportError as err:
+        print(f"dungeon node: {err}", file=sys.stderr)
+        return 2
+    app = NodeApp(cfg, transport)
+    try:
+        await app.start()
+    except Exception as err:
+        log.exception("start-up failed")
+        print(f"dungeon node: could not start: {str(err).splitlines()[0][:160]}", file=sys.stderr)
+        await app.stop()
+        return 1
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, app.request_stop)
+    if live:
+        from node.live_log import LiveLog
+
+        LiveLog(app.pipeline, stream=sys.stdout)
+    notifier = Notifier()
+    notifier.ready(f"seq {app.store.max_seq()}")
+    watchdog = None
+    interval = watchdog_interval_s()
+    if interval:
+        watchdog = loop.create_task(watchdog_loop(notifier, interval, lambda: app.started))
+    await app.run_until_stopped()
+    notifier.stopping()
+    if watchdog is not None:
+        watchdog.cancel()
+    log.info("node stopped cleanly")
+    return 0

@@ -1,0 +1,89 @@
+"""`dungeon relay`: run the cloud relay (HTTP API, optional Discord bot and Gemini tactician)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+HELP = "run the cloud relay: node sync API, Discord bridge and Gemini tactician"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="listen address (put TLS in a reverse proxy)")
+    parser.add_argument("--port", type=int, default=8787)
+    store = parser.add_mutually_exclusive_group()
+    store.add_argument("--db", default="relay.db", help="SQLite file (default relay.db)")
+    store.add_argument("--dsn", default=os.environ.get("DUNGEON_RELAY_DSN"),
+                       help="postgresql://... to use PostgreSQL instead (env DUNGEON_RELAY_DSN)")
+    parser.add_argument("--secrets-file", type=Path,
+                        help="0600 file of node=secret lines (also env DUNGEON_RELAY_SECRETS)")
+    parser.add_argument("--rate", type=float, default=20.0, help="requests per second per node")
+    parser.add_argument("--burst", type=float, default=100.0, help="burst allowance per node")
+    parser.add_argument("--channels", default=os.environ.get("DUNGEON_RELAY_CHANNELS", ""),
+                        help="Discord channel_id=node_id pairs (env DUNGEON_RELAY_CHANNELS)")
+    parser.add_argument("--queue-ttl", type=float, default=600.0,
+                        help="seconds a command for an offline node stays queued")
+    parser.add_argument("--gemini-model", default=os.environ.get("DUNGEON_GEMINI_MODEL", "gemini-2.5-flash"))
+    parser.add_argument("--gemini-base-url", default=os.environ.get("DUNGEON_GEMINI_BASE_URL"),
+                        help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+    import signal
+    import sys
+
+    from sync.relay.logs import setup_json_logging
+    from sync.relay.runner import start_relay
+    from sync.relay.server import Relay, RelayConfig
+    from sync.relay.storage import open_storage
+    from sync.tokens import SecretsError, load_relay_secrets
+
+    setup_json_logging()
+    log = logging.getLogger("dungeon.relay")
+    try:
+        secrets = load_relay_secrets(args.secrets_file)
+    except (SecretsError, OSError) as err:
+        print(f"dungeon relay: {err}", file=sys.stderr)
+        return 2
+    if not secrets:
+        print("dungeon relay: no node secrets; set DUNGEON_RELAY_SECRETS=node=secret or "
+              "--secrets-file", file=sys.stderr)
+        return 2
+
+    async def main() -> None:
+        gemini = None
+        if os.environ.get("GEMINI_API_KEY"):
+            from sync.relay.gemini import GeminiTactician
+
+            gemini = GeminiTactician(os.environ["GEMINI_API_KEY"], model=args.gemini_model,
+                                     base_url=args.gemini_base_url)
+        relay = Relay(open_storage(args.db, args.dsn),
+                      RelayConfig(secrets, rate_per_s=args.rate, burst=args.burst), gemini)
+        if gemini is not None:
+            gemini.metrics = relay.metrics
+        running = await start_relay(relay, args.host, args.port)
+        log.info("relay listening", extra={"url": running.url, "nodes": sorted(secrets),
+                                           "storage": "postgresql" if args.dsn else "sqlite",
+                                           "gemini": gemini is not None})
+        bot = None
+        if os.environ.get("DISCORD_TOKEN"):
+            from sync.relay.bridge import BridgeService, parse_channels
+            from sync.relay.discord_bot import DungeonBot
+
+            bridge = BridgeService(relay, parse_channels(args.channels), ttl_s=args.queue_ttl)
+            bot = DungeonBot(bridge)
+            asyncio.ensure_future(bot.start(os.environ["DISCORD_TOKEN"]))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        if bot is not None:
+            await bot.close()
+        await running.stop()
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,122 @@
+"""`dungeon srd monster|spell NAME`: look up SRD 5.1 stat blocks and spells."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+HELP = "look up an SRD monster or spell (forgiving names)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", choices=("monster", "spell"), help="what to look up")
+    parser.add_argument("name", nargs="+", help="a name, index or abbreviation")
+    parser.add_argument("--json", action="store_true", help="print the record as JSON")
+
+
+def _mod(score: int) -> str:
+    return f"{(score - 10) // 2:+d}"
+
+
+def monster_text(m: dict[str, Any]) -> str:
+    order = ("str", "dex", "con", "int", "wis", "cha")
+    ab = "  ".join(f"{k.upper()} {m['abilities'][k]} ({_mod(m['abilities'][k])})"
+                   for k in order if k in m["abilities"])
+    speed = ", ".join(f"{k} {v} ft" for k, v in (m.get("speed") or {}).items() if v)
+    lines = [f"{m['name']} — {m['size']} {m['type']}, {m.get('alignment', '')}",
+             f"AC {m['armor_class']}  HP {m['hit_points']} ({m.get('hit_dice', '')})  "
+             f"Speed {speed}", ab]
+    for label, key in (("Saves", "saves"), ("Skills", "skills")):
+        if m.get(key):
+            lines.append(f"{label}: " + ", ".join(f"{k} {v:+d}" for k, v in m[key].items()))
+    for label, key in (("Resist", "damage_resistances"), ("Immune", "damage_immunities"),
+                       ("Vulnerable", "damage_vulnerabilities"),
+                       ("Condition immune", "condition_immunities")):
+        if m.get(key):
+            lines.append(f"{label}: {', '.join(m[key])}")
+    senses = ", ".join(f"{k} {v}" for k, v in (m.get("senses") or {}).items())
+    lines.append(f"Senses: {senses}")
+    lines.append(f"CR {m['challenge_rating']} ({m['xp']} XP)  prof +{m['proficiency_bonus']}")
+    if m.get("special_abilities"):
+        lines.append("Traits: " + ", ".join(m["special_abilities"]))
+    lines.append("Actions:")
+    for a in m.get("actions", []) + m.get("legendary_actions", []):
+        lines.append("  " + action_text(a))
+    return "\n".join(lines)
+
+
+def action_text(a: dict[str, Any]) -> str:
+    parts = [a["name"] + ":"]
+    if a.get("multiattack"):
+        parts.append(", ".join(f"{p['count']}x {p['action']}" for p in a["multiattack"]))
+    if a.get("attack_bonus") is not None:
+        where = f"reach {a['reach']} ft" if a.get("reach") else (
+            f"range {a['range'][0]}/{a['range'][1]} ft" if a.get("range") else "")
+        parts.append(f"{a['kind']} {a['attack_bonus']:+d} to hit {where}".strip())
+    if a.get("save"):
+        s = a["save"]
+        parts.append(f"DC {s['dc']} {s['ability'].upper()} save" + (" (half)" if s.get("half")
+                                                                     else ""))
+    dmg = " + ".join(f"{d['dice']} {d.get('type') or ''}".strip() for d in a.get("damage", [])
+                     if d.get("dice"))
+    if dmg:
+        parts.append(dmg)
+    if a.get("recharge"):
+        parts.append(f"(recharge {'-'.join(str(x) for x in a['recharge'])})")
+    if a.get("per_day"):
+        parts.append(f"({a['per_day']}/day)")
+    return " ".join(parts)
+
+
+def spell_text(s: dict[str, Any], mechanised: bool) -> str:
+    lvl = "cantrip" if s["level"] == 0 else f"level {s['level']}"
+    lines = [f"{s['name']} — {lvl} {s['school']}" + (" (ritual)" if s.get("ritual") else ""),
+             f"Cast {s['casting_time']}, range {s['range']}, {s['duration']}"
+             + (", concentration" if s.get("concentration") else ""),
+             "Classes: " + ", ".join(s.get("classes", []))]
+    if s.get("attack"):
+        lines.append(f"Attack: {s['attack']} spell attack")
+    if s.get("save"):
+        lines.append(f"Save: {s['save'].upper()}")
+    if s.get("damage"):
+        d = s["damage"]
+        table = d.get("slots") or d.get("character_levels") or {}
+        lines.append(f"Damage ({d.get('type')}): "
+                     + ", ".join(f"{k}: {v}" for k, v in sorted(table.items(),
+                                                                key=lambda kv: int(kv[0]))))
+    if s.get("heal"):
+        lines.append("Heal: " + ", ".join(f"{k}: {v}" for k, v in s["heal"]["slots"].items()))
+    if s.get("area"):
+        lines.append(f"Area: {s['area']['size']} ft {s['area']['type']}")
+    lines.append("Mechanised in play: " + ("yes" if mechanised else "no"))
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rules import content
+    from rules.errors import RulesError
+    from rules.resolver import effects_table
+
+    name = " ".join(args.name)
+    try:
+        rec = content.monster(name) if args.kind == "monster" else content.spell(name)
+    except RulesError as err:
+        msg = str(err)
+        if "did you mean" not in msg:
+            from rules import fuzzy
+
+            table = content.monsters() if args.kind == "monster" else content.spells()
+            near = fuzzy.suggest(name, [r["name"] for r in table.values()], 3)
+            if near:
+                msg += "; did you mean " + ", ".join(near) + "?"
+        print(f"dungeon srd: {msg}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(rec, sort_keys=True))
+    elif args.kind == "monster":
+        print(monster_text(rec))
+    else:
+        print(spell_text(rec, rec["index"] in effects_table()))
+    return 0

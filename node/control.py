@@ -1,0 +1,459 @@
+"""The local control API (node/CONTROL.md): a 0600 unix socket speaking JSON lines, plus its client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from node.pipeline import Command, Outcome, Rejected
+
+log = logging.getLogger(__name__)
+
+MAX_LINE = 64 * 1024
+
+
+class ControlError(Exception):
+    """A control request failed; str(err) is the server's one-line error."""
+
+
+def _dumps(obj: Any) -> bytes:
+    return (json.dumps(obj, separators=(",", ":"), default=str) + "\n").encode()
+
+
+class _Conn:
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.subscribed = False
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=1000)
+
+    def push(self, obj: dict[str, Any]) -> None:
+        try:
+            self.queue.put_nowait(_dumps(obj))
+        except asyncio.QueueFull:  # a stuck console must not grow the node's memory
+            log.warning("control subscriber too slow; dropping a push")
+
+
+class ControlServer:
+    def __init__(self, app: Any, path: str | Path) -> None:
+        self.app = app
+        self.path = Path(path)
+        self.server: asyncio.AbstractServer | None = None
+        self.conns: set[_Conn] = set()
+        self._unsub: Callable[[], None] | None = None
+        self._state_pending = False
+        self.ops: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
+            "hello": self._hello, "state": self._state, "status": self._status,
+            "command": self._command, "join.approve": self._join_approve,
+            "join.deny": self._join_deny, "ai.pause": self._ai_pause, "ai.resume": self._ai_resume,
+            "sheet.get": self._sheet_get, "sheet.history": self._sheet_history,
+            "sheet.edit": self._sheet_edit, "sheet.revert": self._sheet_revert,
+            "session.start": self._session_start, "session.pause": self._status_op("paused"),
+            "session.resume": self._status_op("running"), "session.end": self._status_op("ended"),
+            "srd.search": self._srd_search, "encounter.estimate": self._encounter,
+            "link.code": self._link_code, "narrate": self._narrate, "house_rule": self._house_rule,
+            "audit": self._audit,
+        }
+
+    async def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()  # a stale socket from a killed node
+        old = os.umask(0o177)  # the socket is born 0600: no window where others can connect
+        try:
+            self.server = await asyncio.start_unix_server(self._serve, path=str(self.path),
+                                                          limit=MAX_LINE + 1)
+        finally:
+            os.umask(old)
+        os.chmod(self.path, 0o600)
+        self._unsub = self.app.pipeline.subscribe(self._on_outcome)
+        self.app.pipeline.on_join_request(lambda req: self._push_state())
+
+    async def stop(self) -> None:
+        if self._unsub:
+            self._unsub()
+        if self.server is not None:
+            self.server.close()
+            for c in list(self.conns):
+                c.writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.server.wait_closed(), 1.0)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    # -- pushes ---------------------------------------------------------------------------
+    def _on_outcome(self, seq: int, cmd: Command, events: list[Any], out: Outcome) -> None:
+        if not any(c.subscribed for c in self.conns):
+            return
+        from protocol import jsonform
+
+        msg = {"push": "events", "seq": seq, "source": cmd.source, "lines": out.lines,
+               "events": [jsonform.dump(e) for e in events]}
+        for c in self.conns:
+            if c.subscribed:
+                c.push(msg)
+        self._push_state()
+
+    def _push_state(self) -> None:
+        # several commands in one loop turn (a monster turn) cost one state build
+        if self._state_pending or not any(c.subscribed for c in self.conns):
+            return
+        self._state_pending = True
+        asyncio.get_running_loop().call_soon(self._send_state)
+
+    def _send_state(self) -> None:
+        self._state_pending = False
+        from node import state_view
+
+        try:
+            msg = {"push": "state", "state": state_view.build(self.app)}
+        except Exception:
+            log.exception("state view failed")
+            return
+        for c in self.conns:
+            if c.subscribed:
+                c.push(msg)
+
+    # -- connections ----------------------------------------------------------------------
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = _Conn(writer)
+        self.conns.add(conn)
+        sender = asyncio.get_running_loop().create_task(self._drain(conn))
+        try:
+            while True:
+                try:
+                    line = await reader.readline()
+                except (ValueError, asyncio.LimitOverrunError):
+                    conn.push({"id": None, "ok": False, "error": f"line over {MAX_LINE} bytes"})
+                    break
+                if not line:
+                    break
+                if not line.strip():
+                    continue
+                await self._handle_line(conn, line)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self.conns.discard(conn)
+            await asyncio.sleep(0)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.queue.join(), 0.5)
+            sender.cancel()
+            writer.close()
+
+    async def _drain(self, conn: _Conn) -> None:
+        while True:
+            data = await conn.queue.get()
+            try:
+                conn.writer.write(data)
+                await conn.writer.drain()
+            except (ConnectionError, RuntimeError):
+                return
+            finally:
+                conn.queue.task_done()
+
+    async def _handle_line(self, conn: _Conn, line: bytes) -> None:
+        try:
+            req = json.loads(line)
+            if not isinstance(req, dict) or not isinstance(req.get("op"), str):
+                raise ValueError("expected {\"id\", \"op\", \"args\"}")
+        except (ValueError, UnicodeDecodeError) as err:
+            conn.push({"id": None, "ok": False, "error": f"malformed request: {str(err)[:80]}"})
+            return
+        rid = req.get("id")
+        args = req.get("args") or {}
+        if req["op"] == "subscribe":
+            conn.subscribed = True
+            conn.push({"id": rid, "ok": True, "result": {"subscribed": True}})
+            self._push_state()
+            return
+        fn = self.ops.get(req["op"])
+        if fn is None:
+            conn.push({"id": rid, "ok": False, "error": f"unknown op {req['op'][:40]!r}"})
+            return
+        if not isinstance(args, dict):
+            conn.push({"id": rid, "ok": False, "error": "args must be an object"})
+            return
+        try:
+            result = await fn(args)
+        except (Rejected, ControlError, KeyError, TypeError, ValueError) as err:
+            msg = str(err) if not isinstance(err, KeyError) else f"missing argument {err}"
+            conn.push({"id": rid, "ok": False, "error": msg.splitlines()[0][:200] if msg else "bad request"})
+            return
+        except Exception as err:
+            from protocol.errors import ProtocolError
+            from rules.errors import RulesError
+
+            if isinstance(err, ProtocolError | RulesError):
+                conn.push({"id": rid, "ok": False, "error": str(err)[:200]})
+                return
+            log.exception("control op %s failed", req["op"])
+            conn.push({"id": rid, "ok": False, "error": f"internal error in {req['op']}"})
+            return
+        conn.push({"id": rid, "ok": True, "result": result})
+
+    # -- ops ------------------------------------------------------------------------------
+    async def _hello(self, args: dict[str, Any]) -> Any:
+        from node.app import VERSION
+
+        s = self.app.pipeline.session
+        return {"node_id": self.app.config.node_id, "version": VERSION,
+                "session": s.id if s else None, "seq": self.app.store.max_seq()}
+
+    async def _state(self, args: dict[str, Any]) -> Any:
+        from node import state_view
+
+        return state_view.build(self.app)
+
+    async def _status(self, args: dict[str, Any]) -> Any:
+        return self.app.status()
+
+    async def _submit(self, intent: Any, actor: int | None = None, key: str | None = None) -> Any:
+        from protocol import jsonform
+
+        out = await self.app.pipeline.submit(Command("dm", "dm", intent, key, actor))
+        if not out.ok:
+            raise ControlError(out.error or "refused")
+        return {"seq": out.seq, "lines": out.lines, "events": [jsonform.dump(e) for e in out.events],
+                "duplicate": out.duplicate}
+
+    async def _command(self, args: dict[str, Any]) -> Any:
+        from protocol import jsonform
+
+        intent = jsonform.load(args["intent"])
+        actor = args.get("actor")
+        if actor is not None and not isinstance(actor, int):
+            raise ControlError("actor must be an entity id")
+        key = args.get("key")
+        return await self._submit(intent, actor, key if isinstance(key, str) else None)
+
+    async def _join_approve(self, args: dict[str, Any]) -> Any:
+        out = await self.app.pipeline.approve_join(int(args["id"]))
+        if not out.ok:
+            raise ControlError(out.error or "refused")
+        return {"eid": out.events[0].eid if out.events and hasattr(out.events[0], "eid") else None,
+                "seq": out.seq, "lines": out.lines}
+
+    async def _join_deny(self, args: dict[str, Any]) -> Any:
+        req = self.app.pipeline.deny_join(int(args["id"]))
+        if self.app.text is not None:
+            from node.text_channel import node_num
+
+            num = node_num(req.sender)
+            if num is not None:
+                from node.radio.outbox import Priority
+
+                self.app.outbox.submit_text(num, "the DM declined your join", priority=Priority.REPLY)
+        self._push_state()
+        return {}
+
+    async def _ai_pause(self, args: dict[str, Any]) -> Any:
+        self._push_state()
+        return {"ai_paused": self.app.loop.pause_ai(True)}
+
+    async def _ai_resume(self, args: dict[str, Any]) -> Any:
+        self._push_state()
+        return {"ai_paused": self.app.loop.pause_ai(False)}
+
+    def _eid(self, args: dict[str, Any]) -> int:
+        eid = args["eid"]
+        game = self.app.game
+        if not isinstance(eid, int) or game is None or eid not in list(game.party_eids()):
+            raise ControlError(f"no character {eid!r}")
+        return eid
+
+    async def _sheet_get(self, args: dict[str, Any]) -> Any:
+        from node.state_view import entity_dict
+
+        eid = self._eid(args)
+        last = self.app.store.sheet_version(eid)
+        return {"eid": eid, "version": last[0] if last else 0,
+                "sheet": entity_dict(self.app.game, eid)}
+
+    async def _sheet_history(self, args: dict[str, Any]) -> Any:
+        return self.app.store.sheet_history(self._eid(args))
+
+    async def _sheet_edit(self, args: dict[str, Any]) -> Any:
+        from rules.intents import Dm
+
+        eid = self._eid(args)
+        field, value = str(args["field"]), args["value"]
+        await self._submit(Dm("edit_sheet", eid, 0, f"{field}={value}"))
+        last = self.app.store.sheet_version(eid)
+        return {"version": last[0] if last else 0}
+
+    async def _sheet_revert(self, args: dict[str, Any]) -> Any:
+        """Re-apply an old version's differing fields as DM edits, so the log stays the truth."""
+        from node.state_view import entity_dict
+        from rules.intents import Dm
+
+        eid = self._eid(args)
+        old = self.app.store.sheet_at(eid, int(args["version"]))
+        if old is None:
+            raise ControlError(f"no version {args['version']} of that sheet")
+        now = entity_dict(self.app.game, eid)
+        edits = []
+        for k, v in old.items():
+            if now.get(k) == v:
+                continue
+            if isinstance(v, dict):
+                edits += [f"{sk}={sv}" for sk, sv in v.items() if now.get(k, {}).get(sk) != sv]
+            elif isinstance(v, int | str) and not isinstance(v, bool):
+                edits.append(f"{k}={v}")
+        if not edits:
+            raise ControlError("the sheet already matches that version")
+        for e in edits:
+            await self._submit(Dm("edit_sheet", eid, 0, e))
+        last = self.app.store.sheet_version(eid)
+        return {"version": last[0] if last else 0, "edits": edits}
+
+    async def _session_start(self, args: dict[str, Any]) -> Any:
+        dungeon = args.get("dungeon") or self.app.config.dungeon
+        s = await self.app.pipeline.start_session(str(dungeon), args.get("house_rules"),
+                                                  seed=args.get("seed"))
+        self.app.loop.reset()
+        self._push_state()
+        return {"session": s.id, "seq": s.started_seq}
+
+    def _status_op(self, status: str) -> Callable[[dict[str, Any]], Awaitable[Any]]:
+        async def op(args: dict[str, Any]) -> Any:
+            result = {"status": await self.app.pipeline.set_status(status)}
+            if status == "running":
+                self.app.loop.kick()
+            self._push_state()
+            return result
+
+        return op
+
+    async def _srd_search(self, args: dict[str, Any]) -> Any:
+        from rules import content, fuzzy
+
+        kind, query = args.get("kind", "monster"), str(args.get("query", ""))
+        table = content.monsters() if kind == "monster" else content.spells()
+        names = {v["name"]: v for v in table.values()}
+        hits = fuzzy.suggest(query, list(names), n=10) if query else sorted(names)[:10]
+        key = "challenge_rating" if kind == "monster" else "level"
+        out_key = "cr" if kind == "monster" else "level"
+        return [{"name": n, out_key: names[n].get(key)} for n in hits]
+
+    async def _encounter(self, args: dict[str, Any]) -> Any:
+        from rules import encounter
+
+        game = self.app.game
+        monsters = []
+        for part in str(args["monsters"]).split(","):
+            name, _, count = part.strip().partition(":")
+            monsters.append((name.strip(), int(count or 1)))
+        party = [(game.entity(e).cls, game.entity(e).level) for e in game.party_eids()]
+        if not party:
+            raise ControlError("no party yet")
+        names = [n for n, c in monsters for _ in range(c)]
+        diff = encounter.difficulty([lv for _, lv in party], names)
+        sim = encounter.simulate(party, monsters, 100, 1)
+        return {"difficulty": diff["difficulty"], "xp": diff["xp"],
+                "party_win_rate": sim["party_win_rate"]}
+
+    async def _link_code(self, args: dict[str, Any]) -> Any:
+        lc = self.app.pipeline.link_codes.issue(self._eid(args))
+        return {"code": lc.code, "expires_s": self.app.pipeline.link_codes.ttl_s}
+
+    async def _narrate(self, args: dict[str, Any]) -> Any:
+        from rules.intents import Dm
+
+        text = str(args["text"])
+        await self._submit(Dm("narrate", None, 0, text))
+        return {"bytes": len(text.encode())}
+
+    async def _house_rule(self, args: dict[str, Any]) -> Any:
+        from node.state_view import build
+        from rules.intents import Dm
+
+        await self._submit(Dm("house_rule", None, 1 if args.get("on") else 0, str(args["name"])))
+        return {"house_rules": build(self.app)["house_rules"]}
+
+    async def _audit(self, args: dict[str, Any]) -> Any:
+        return self.app.store.audit_rows(int(args.get("limit", 50)))
+
+
+class ControlClient:
+    """Async client: `await c.request("state")`; `async for msg in c.subscribe(): ...`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+        self._pushes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._reader_task: asyncio.Task[None] | None = None
+
+    async def connect(self) -> ControlClient:
+        self._reader, self._writer = await asyncio.open_unix_connection(str(self.path),
+                                                                        limit=16 * MAX_LINE)
+        self._reader_task = asyncio.get_running_loop().create_task(self._read())
+        return self
+
+    async def __aenter__(self) -> ControlClient:
+        return await self.connect()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(Exception):
+                await self._writer.wait_closed()
+        if self._reader_task is not None:
+            self._reader_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader_task
+
+    async def _read(self) -> None:
+        assert self._reader is not None
+        try:
+            while line := await self._reader.readline():
+                msg = json.loads(line)
+                if "push" in msg:
+                    await self._pushes.put(msg)
+                    continue
+                fut = self._waiting.pop(msg.get("id"), None) if msg.get("id") is not None else None
+                if fut is not None and not fut.done():
+                    fut.set_result(msg)
+                elif msg.get("id") is None:
+                    await self._pushes.put(msg)
+        finally:
+            for fut in self._waiting.values():
+                if not fut.done():
+                    fut.set_exception(ConnectionError("node closed the control socket"))
+            await self._pushes.put({"push": "closed"})
+
+    async def request(self, op: str, **args: Any) -> Any:
+        """The op's result; ControlError with the node's one-line error when it fails."""
+        if self._writer is None:
+            await self.connect()
+        assert self._writer is not None
+        rid = next(self._ids)
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[rid] = fut
+        self._writer.write(_dumps({"id": rid, "op": op, "args": args}))
+        await self._writer.drain()
+        msg = await fut
+        if not msg.get("ok"):
+            raise ControlError(msg.get("error") or "failed")
+        return msg.get("result")
+
+    async def subscribe(self) -> AsyncIterator[dict[str, Any]]:
+        """Pushes ({"push": "events"|"state", ...}) until the node closes the socket."""
+        await self.request("subscribe")
+        while True:
+            msg = await self._pushes.get()
+            if msg.get("push") == "closed":
+                return
+            yield msg

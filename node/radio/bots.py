@@ -1,0 +1,248 @@
+"""Bot players for the simulator and the demo: a stock-app text player and a binary-client player.
+
+Bots play through a radio Transport exactly as a person would: they type (or encode)
+commands, wait for what comes back over the mesh, and retry what seems lost. What a
+person reads off the screen to decide (which monster is in front of them, who is
+hurt) the bots take from `eyes`, a read-only view of the game; everything they
+measure (latency, applied, lost) comes only from packets that actually arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from node.radio.base import BROADCAST, TEXT_PORT, Packet, Transport
+
+log = logging.getLogger(__name__)
+
+TEXT_GAP_S = 2.5
+Eyes = Callable[[], Any]  # returns the current rules.game.Game (read only), or None
+
+
+@dataclass
+class BotStats:
+    sent: int = 0  # actions (not packets) the bot started
+    packets: int = 0  # radio packets, retries included
+    retries: int = 0
+    applied: int = 0  # a public result came back
+    answered: int = 0  # a private answer came back (errors, queries)
+    lost: int = 0  # no answer even after every retry
+    latencies: list[float] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    text: str
+    started: float
+    matches: Callable[[str, bool], bool]  # (message part, is a direct message) -> is our result
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    public: bool = False
+
+
+def _alive_monsters(game: Any) -> list[Any]:
+    return [e for e in game.entities.values()
+            if e.side == "monsters" and not e.dead and not e.fled and e.hp > 0]
+
+
+class TextBot:
+    """A field player on the stock Meshtastic app: short text commands, human think times."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        node_num: int,
+        *,
+        name: str,
+        cls: str,
+        rng: random.Random,
+        eyes: Eyes,
+        retry_s: float = 30.0,
+        max_tries: int = 3,
+        think: tuple[float, float] = (2.0, 8.0),
+        explore: tuple[float, float] = (20.0, 60.0),
+    ) -> None:
+        self.transport = transport
+        self.node_num = node_num
+        self.name = name
+        self.cls = cls
+        self.rng = rng
+        self.eyes = eyes
+        self.retry_s = retry_s
+        self.max_tries = max_tries
+        self.think = think
+        self.explore = explore
+        self.stats = BotStats()
+        self.inbox: list[tuple[float, bool, str]] = []  # (time, direct, text)
+        self.eid: int | None = None
+        self._pending: _Pending | None = None
+        self._my_turn = asyncio.Event()
+        self._last_hp: str | None = None
+        self._last_send = float("-inf")
+        self.active = True  # False: stop starting new actions (the sim is winding down)
+
+    # --- radio ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.transport.start(self.on_packet)
+
+    def on_packet(self, packet: Packet) -> None:
+        if packet.port != TEXT_PORT:
+            return
+        me = self.transport.info.node_num
+        if packet.to not in (me, BROADCAST):
+            return
+        direct = packet.to == me
+        text = packet.payload.decode("utf-8", "replace")
+        now = asyncio.get_running_loop().time()
+        self.inbox.append((now, direct, text))
+        for part in text.split(" | "):
+            if direct and part.startswith("Your turn"):
+                self._my_turn.set()
+                continue
+            if direct and " HP " in part and part.startswith(self.name):
+                self._last_hp = part
+            pend = self._pending
+            if pend is not None and not pend.done.is_set() and pend.matches(part, direct):
+                pend.public = not direct
+                pend.done.set()
+
+    # --- acting ---------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def _pause(self, lo_hi: tuple[float, float]) -> None:
+        await asyncio.sleep(self.rng.uniform(*lo_hi))
+
+    async def act(self, text: str, matches: Callable[[str, bool], bool]) -> bool:
+        """Send `text`, wait for its result, retry the same text; True if a result came."""
+        pend = _Pending(text, self._now(), matches)
+        self._pending = pend
+        self.stats.sent += 1
+        try:
+            for attempt in range(self.max_tries):
+                if attempt:
+                    self.stats.retries += 1
+                self.stats.packets += 1
+                # Like a person, never two texts inside the radio's 2 s app window.
+                gap = self._last_send + TEXT_GAP_S - self._now()
+                if gap > 0:
+                    await asyncio.sleep(gap)
+                self._last_send = self._now()
+                try:
+                    await self.transport.send(self.node_num, TEXT_PORT, text.encode(),
+                                              want_ack=True)
+                except Exception as err:  # the radio refused (duty cycle): count as a try
+                    log.info("%s: radio refused %r: %s", self.name, text, err)
+                try:
+                    await asyncio.wait_for(pend.done.wait(), self.retry_s)
+                except TimeoutError:
+                    continue
+                self.stats.latencies.append(self._now() - pend.started)
+                if pend.public:
+                    self.stats.applied += 1
+                else:
+                    self.stats.answered += 1
+                return True
+            self.stats.lost += 1
+            log.info("%s: no answer to %r", self.name, text)
+            return False
+        finally:
+            self._pending = None
+
+    def _mine(self, part: str, direct: bool) -> bool:
+        return direct or part.startswith(self.name + " ")
+
+    def _room(self, part: str, direct: bool) -> bool:
+        return direct or " exits " in part
+
+    def _turn_over(self, part: str, direct: bool) -> bool:
+        return direct or "Next:" in part or part.startswith(("Round", "Victory", "Fight"))
+
+    def _find_me(self, game: Any) -> Any:
+        for e in game.party():
+            if e.name == self.name:
+                self.eid = e.eid
+                return e
+        return None
+
+    async def run(self) -> None:
+        """Join, then play until cancelled."""
+        await self._pause(self.think)
+        while self.active and self.eid is None:
+            await self.act(f"join {self.name} {self.cls}", self._mine)
+            game = self.eyes()
+            if game is not None:
+                self._find_me(game)
+            if self.eid is None:
+                await self._pause(self.explore)
+        while True:
+            try:
+                await asyncio.wait_for(self._my_turn.wait(), self.rng.uniform(*self.explore))
+            except TimeoutError:
+                if self.active:
+                    await self._idle()
+                continue
+            self._my_turn.clear()
+            if self.active:
+                await self._turn()
+
+    async def _turn(self) -> None:
+        await self._pause(self.think)
+        game = self.eyes()
+        me = self._find_me(game) if game is not None else None
+        if game is None or me is None or game.current_turn() != me.eid:
+            return  # the prompt was stale (a timeout or a retry crossed it)
+        hurt = [e for e in game.party() if not e.dead and e.hp < e.max_hp // 2]
+        monsters = _alive_monsters(game)
+        if self.cls == "cleric" and hurt and me.slots[0] > 0:
+            await self.act(f"cast cure wounds {hurt[0].name}", self._mine)
+        elif monsters:
+            await self.act(f"atk {monsters[0].name}", self._mine)
+        await self._pause((1.0, 3.0))
+        game = self.eyes()
+        if game is not None and game.current_turn() == me.eid:
+            await self.act("end", self._turn_over)
+
+    async def _idle(self) -> None:
+        """Out of combat: look around, wander, or rest when hurt."""
+        game = self.eyes()
+        if game is None or game.current_turn() is not None:
+            return
+        me = self._find_me(game)
+        if me is not None and me.hp < me.max_hp:
+            await self.act(f"rest {self.rng.choice(['short', 'long'])}",
+                           lambda part, direct: direct or "rest" in part.lower())
+            return
+        roll = self.rng.random()
+        if roll < 0.4:
+            await self.act("look", self._room)
+        elif roll < 0.6:
+            await self.act("hp", lambda part, direct: direct)
+        else:
+            exits = [e.dir for e in _exits(game)]
+            if exits:
+                await self.act(self.rng.choice(exits), self._room)
+
+    async def final_view(self) -> str | None:
+        """Our HP line as the node last told us, asked afresh (the sim compares views)."""
+        self._last_hp = None
+        await self.act("hp", lambda part, direct: direct and " HP " in part)
+        return self._last_hp
+
+    def expected_view(self, game: Any) -> str | None:
+        """What final_view should say, read from the node's own state."""
+        me = self._find_me(game)
+        return None if me is None else game.describe(me.eid, "hp")
+
+
+def _exits(game: Any) -> list[Any]:
+    """Exits a party can simply walk through (no lock, no level or DM gate)."""
+    room = game.dungeon.rooms.get(game.room)
+    exits = getattr(room, "exits", ()) or ()
+    return [e for e in exits if not (e.locked or e.dm_only or e.min_level)]

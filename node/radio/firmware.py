@@ -1,0 +1,56 @@
+"""Meshtastic firmware 2.x timing and limits the simulator imitates (contention windows, retries)."""
+
+from __future__ import annotations
+
+import random
+
+from node.radio.phy import slot_time_s
+
+ROUTING_PORT = 5  # ROUTING_APP: acks and naks
+CW_MIN, CW_MAX = 3, 8
+SNR_MIN_DB, SNR_MAX_DB = -20.0, 10.0
+NUM_RETRANSMISSIONS = 3  # ReliableRouter gives a want_ack packet three more tries
+PROCESSING_TIME_S = 4.5  # allowance the firmware adds to the retransmission timeout
+TEXT_APP_GAP_S = 2.0  # a second text from the app link inside this gap is dropped
+DEFAULT_HOP_LIMIT = 3
+DUTY_WINDOW_S = 3600.0
+UTIL_WINDOW_S = 60.0
+# Fraction of each rolling hour one radio may transmit (RegionInfo duty cycle).
+DUTY_LIMITS: dict[str, float] = {"EU_868": 0.10, "EU_433": 0.10, "UA_433": 0.10, "UA_868": 0.01}
+ROUTING_ACK_BYTES = 2  # a Routing message with error_reason NONE
+
+
+def _map(x: float, in_lo: float, in_hi: float, out_lo: int, out_hi: int) -> int:
+    x = max(in_lo, min(in_hi, x))
+    return int(out_lo + (x - in_lo) * (out_hi - out_lo) / (in_hi - in_lo))
+
+
+def cw_size_for_util(channel_util: float) -> int:
+    """Contention window exponent grows with how busy the channel is (0..1)."""
+    return _map(channel_util * 100.0, 0.0, 100.0, CW_MIN, CW_MAX)
+
+
+def tx_delay_s(rng: random.Random, preset: str, channel_util: float) -> float:
+    """Delay before sending our own packet, or backing off after a busy CAD."""
+    cw = cw_size_for_util(channel_util)
+    return rng.randrange(0, 2**cw) * slot_time_s(preset)
+
+
+def rebroadcast_delay_s(rng: random.Random, preset: str, snr: float, router: bool) -> float:
+    """SNR-weighted delay before relaying: the weakest listener (farthest away) goes first.
+
+    Routers pick from a short window starting at zero; clients wait out the routers'
+    whole window first, so infrastructure nodes win the race to relay.
+    """
+    cw = _map(snr, SNR_MIN_DB, SNR_MAX_DB, CW_MIN, CW_MAX)
+    slot = slot_time_s(preset)
+    if router:
+        return rng.randrange(0, 2 * cw) * slot
+    return (2 * CW_MAX) * slot + rng.randrange(0, 2**cw) * slot
+
+
+def retransmission_timeout_s(airtime: float, preset: str, channel_util: float) -> float:
+    """How long a want_ack sender waits for its ack before trying again."""
+    cw = cw_size_for_util(channel_util)
+    slots = 2**cw + 2 * CW_MAX + 2 ** ((CW_MAX + CW_MIN) // 2)
+    return 2 * airtime + slots * slot_time_s(preset) + PROCESSING_TIME_S

@@ -1,0 +1,559 @@
+"""The mesh simulator: radios on a plane exchanging LoRa packets as discrete events in loop time.
+
+Every event is a timer on the running asyncio loop, so the same mesh runs in virtual
+time under VirtualTimeLoop (hours in seconds) or 1:1 on a normal loop (the simulated
+device). All randomness comes from one seeded random.Random, so a seed replays exactly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from node.radio import firmware as fw
+from node.radio import phy
+from node.radio.base import BROADCAST, TEXT_PORT, Packet, TransportError
+
+log = logging.getLogger(__name__)
+
+NODE_NUM = 0x0D0D0001  # the game node in built topologies (LoopbackTransport's default too)
+RELAY_BASE = 0x0D0E0000
+PLAYER_BASE = 0x0D0F0000
+LINK_MARGIN_DB = 8.0  # neighbours in built topologies sit this far above sensitivity
+
+AckListener = Callable[[int, bool, int], None]  # (request_id, ok, from_num)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One packet as it travels the air; `relayer` is whoever transmitted this copy."""
+
+    id: int
+    sender: int
+    to: int
+    port: int
+    payload: bytes
+    channel: int
+    hop_start: int
+    hop_limit: int
+    want_ack: bool
+    relayer: int
+    request_id: int = 0  # a routing ack names the packet it acknowledges
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.sender, self.id)
+
+
+@dataclass(slots=True)
+class _Reception:
+    frame: Frame
+    rssi: float
+    snr: float
+    end: float
+    lost: bool = False
+
+
+@dataclass(slots=True)
+class _TxItem:
+    frame: Frame
+    delay: float  # contention delay before the first attempt
+    rebroadcast: bool = False
+
+
+@dataclass(slots=True)
+class _Reliable:
+    frame: Frame
+    retries_left: int
+    timer: asyncio.TimerHandle | None = None
+
+
+@dataclass
+class Radio:
+    """One simulated radio and its firmware state."""
+
+    num: int
+    x: float
+    y: float
+    role: str = "client"  # "router" relays first (shorter contention window)
+    name: str = ""
+    tx_power_dbm: float = phy.DEFAULT_TX_POWER_DBM
+    tx_until: float = -math.inf
+    receptions: list[_Reception] = field(default_factory=list)
+    queue: deque[_TxItem] = field(default_factory=deque)
+    tx_timer: asyncio.TimerHandle | None = None
+    seen: set[tuple[int, int]] = field(default_factory=set)
+    reliable: dict[int, _Reliable] = field(default_factory=dict)
+    tx_log: deque[tuple[float, float]] = field(default_factory=deque)  # (start, airtime)
+    busy: deque[list[float]] = field(default_factory=deque)  # merged [start, end] intervals
+    busy_total: float = 0.0
+    util_max: float = 0.0
+    last_app_text: float = -math.inf
+    listeners: list[Callable[[Packet], None]] = field(default_factory=list)
+    ack_listeners: list[AckListener] = field(default_factory=list)
+    counters: dict[str, float] = field(default_factory=dict)
+
+    def count(self, name: str, by: float = 1) -> None:
+        self.counters[name] = self.counters.get(name, 0) + by
+
+
+COUNTERS = (
+    "packets_sent", "transmissions", "airtime_s", "rebroadcasts", "rebroadcasts_cancelled",
+    "retransmissions", "acks_received", "ack_failures", "collisions", "half_duplex_misses",
+    "lost_random", "duplicates", "delivered", "text_drops", "duty_refusals", "oversize_rejects",
+    "cad_backoffs",
+)
+
+
+class Mesh:
+    """A simulated Meshtastic mesh on one modem preset and region."""
+
+    def __init__(
+        self,
+        preset: str = "LONG_FAST",
+        region: str = "EU_868",
+        *,
+        seed: int = 0,
+        loss: float = 0.0,
+        hop_limit: int = fw.DEFAULT_HOP_LIMIT,
+    ) -> None:
+        phy.preset_params(preset)  # fail early on an unknown preset
+        self.preset = preset.upper()
+        self.region = region
+        self.seed = seed
+        self.loss = loss
+        self.hop_limit = hop_limit
+        self.rng = random.Random(seed)
+        self.radios: dict[int, Radio] = {}
+        self.node_num: int | None = None
+        self.relays: list[int] = []
+        self.players: list[int] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._t0: float | None = None
+        self._links: dict[tuple[int, int], phy.LinkBudget] = {}
+        try:  # built inside the loop: its statistics start now, not at the first packet
+            self.now()
+        except RuntimeError:
+            pass
+
+    # ----- building -----------------------------------------------------------------
+    def add_radio(
+        self, num: int, x: float, y: float = 0.0, *, role: str = "client", name: str = ""
+    ) -> Radio:
+        if num in self.radios:
+            raise ValueError(f"radio !{num:08x} already exists")
+        radio = Radio(num, x, y, role=role, name=name or f"!{num:08x}")
+        self.radios[num] = radio
+        self._links.clear()
+        return radio
+
+    @classmethod
+    def line(
+        cls, hops: int, *, preset: str = "LONG_FAST", region: str = "EU_868", seed: int = 0,
+        loss: float = 0.0, spacing: float | None = None, hop_limit: int = fw.DEFAULT_HOP_LIMIT,
+    ) -> Mesh:
+        """hops+1 radios in a row, each hearing only its neighbours; the first is the node."""
+        if hops < 1:
+            raise ValueError("a line needs at least one hop")
+        mesh = cls(preset, region, seed=seed, loss=loss, hop_limit=hop_limit)
+        step = spacing or phy.range_m(preset, margin_db=LINK_MARGIN_DB)
+        mesh.node_num = NODE_NUM
+        mesh.add_radio(NODE_NUM, 0.0, name="node")
+        for k in range(1, hops):
+            num = RELAY_BASE + k
+            mesh.add_radio(num, k * step, name=f"relay{k}")
+            mesh.relays.append(num)
+        mesh.add_radio(PLAYER_BASE + 1, hops * step, name="player1")
+        mesh.players.append(PLAYER_BASE + 1)
+        return mesh
+
+    @classmethod
+    def build(
+        cls, players: int = 3, hops: int = 1, preset: str = "LONG_FAST", loss: float = 0.0,
+        seed: int = 0, *, region: str = "EU_868", hop_limit: int = fw.DEFAULT_HOP_LIMIT,
+        relay_role: str = "client",
+    ) -> Mesh:
+        """The node, a chain of hops-1 relays, and players clustered `hops` radio hops away."""
+        if hops < 1 or players < 0:
+            raise ValueError("need hops >= 1 and players >= 0")
+        mesh = cls(preset, region, seed=seed, loss=loss, hop_limit=hop_limit)
+        step = phy.range_m(preset, margin_db=LINK_MARGIN_DB)
+        mesh.node_num = NODE_NUM
+        mesh.add_radio(NODE_NUM, 0.0, name="node")
+        for k in range(1, hops):
+            num = RELAY_BASE + k
+            mesh.add_radio(num, k * step, role=relay_role, name=f"relay{k}")
+            mesh.relays.append(num)
+        # Players scatter within a tenth of a hop of the cluster centre: close enough to
+        # hear the last relay, far enough that the relay before it is out of range.
+        place = random.Random(f"place:{seed}")
+        for i in range(1, players + 1):
+            angle = place.uniform(0, 2 * math.pi)
+            r = 0.1 * step * math.sqrt(place.random())
+            num = PLAYER_BASE + i
+            mesh.add_radio(num, hops * step + r * math.cos(angle), r * math.sin(angle),
+                           name=f"player{i}")
+            mesh.players.append(num)
+        return mesh
+
+    # ----- app-facing API -------------------------------------------------------------
+    def attach(self, num: int, on_packet: Callable[[Packet], None]) -> Callable[[], None]:
+        """Deliver packets received by radio `num` to on_packet; returns a detach function."""
+        radio = self.radios[num]
+        radio.listeners.append(on_packet)
+        return lambda: radio.listeners.remove(on_packet) if on_packet in radio.listeners else None
+
+    def attach_acks(self, num: int, on_ack: AckListener) -> Callable[[], None]:
+        """Tell on_ack(request_id, ok, from_num) when a want_ack packet is acked or gives up."""
+        radio = self.radios[num]
+        radio.ack_listeners.append(on_ack)
+        return lambda: radio.ack_listeners.remove(on_ack) if on_ack in radio.ack_listeners else None
+
+    def send(
+        self, num: int, to: int, port: int, payload: bytes, *, channel: int = 0,
+        want_ack: bool = False, packet_id: int | None = None, hop_limit: int | None = None,
+    ) -> int | None:
+        """Hand a packet to radio `num` as its app link would; returns the packet id.
+
+        Returns None when the firmware silently drops it (a text within 2 s of the last);
+        raises TransportError for what the firmware refuses outright.
+        """
+        radio = self.radios[num]
+        now = self.now()
+        if len(payload) > phy.MAX_FIRMWARE_PAYLOAD:
+            radio.count("oversize_rejects")
+            raise TransportError(
+                f"payload of {len(payload)} B exceeds the radio's {phy.MAX_FIRMWARE_PAYLOAD} B"
+            )
+        if port == TEXT_PORT:
+            if now - radio.last_app_text < fw.TEXT_APP_GAP_S:
+                radio.count("text_drops")
+                return None
+            radio.last_app_text = now
+        air = phy.packet_airtime_s(len(payload), self.preset, port)
+        if not self._duty_allows(radio, air, now):
+            radio.count("duty_refusals")
+            raise TransportError("duty cycle limit reached; the radio refuses to transmit")
+        hops = self.hop_limit if hop_limit is None else hop_limit
+        pid = packet_id if packet_id else self._new_id()
+        frame = Frame(pid, num, to, port, bytes(payload), channel, hops, hops, want_ack, num)
+        radio.seen.add(frame.key)
+        radio.count("packets_sent")
+        if want_ack and to != num:
+            radio.reliable[pid] = _Reliable(frame, fw.NUM_RETRANSMISSIONS)
+        self._enqueue(radio, _TxItem(frame, fw.tx_delay_s(self.rng, self.preset,
+                                                          self.channel_util(num))))
+        return pid
+
+    def transmit_now(
+        self, num: int, to: int, port: int, payload: bytes, *, hop_limit: int = 0
+    ) -> int:
+        """Key up radio `num` at once, skipping CAD and contention: an interferer, or a test
+        that needs two transmissions to overlap exactly."""
+        radio = self.radios[num]
+        frame = Frame(self._new_id(), num, to, port, bytes(payload), 0, hop_limit, hop_limit,
+                      False, num)
+        radio.seen.add(frame.key)
+        self._transmit(radio, _TxItem(frame, 0.0))
+        return frame.id
+
+    def channel_util(self, num: int) -> float:
+        """Fraction of the last minute radio `num` found the channel busy (tx or rx)."""
+        radio = self.radios[num]
+        now = self.now()
+        lo = now - fw.UTIL_WINDOW_S
+        busy = sum(max(0.0, min(e, now) - max(s, lo)) for s, e in radio.busy)
+        return busy / fw.UTIL_WINDOW_S
+
+    def air_util_tx(self, num: int) -> float:
+        """Fraction of the last hour radio `num` spent transmitting."""
+        now = self.now()
+        lo = now - fw.DUTY_WINDOW_S
+        radio = self.radios[num]
+        return sum(max(0.0, min(s + a, now) - max(s, lo)) for s, a in radio.tx_log) / fw.DUTY_WINDOW_S
+
+    def radio_stats(self, num: int) -> dict[str, float]:
+        radio = self.radios[num]
+        out = {name: float(radio.counters.get(name, 0)) for name in COUNTERS}
+        out["channel_util"] = self.channel_util(num)
+        out["air_util_tx"] = self.air_util_tx(num)
+        out["channel_util_max"] = max(radio.util_max, out["channel_util"])
+        out["channel_util_mean"] = self._busy_until_now(radio) / max(self.elapsed(), 1e-9)
+        return out
+
+    def stats(self) -> dict[str, object]:
+        """Mesh-wide counters plus per-radio figures, for the `dungeon sim` reporter."""
+        per = {f"!{num:08x}": self.radio_stats(num) for num in self.radios}
+        totals = {name: sum(r[name] for r in per.values()) for name in COUNTERS}
+        utils = [r["channel_util_max"] for r in per.values()] or [0.0]
+        means = [r["channel_util_mean"] for r in per.values()] or [0.0]
+        return {
+            "preset": self.preset, "region": self.region, "seed": self.seed, "loss": self.loss,
+            "elapsed_s": self.elapsed(), **totals,
+            "channel_util_max": max(utils), "channel_util_mean": sum(means) / len(means),
+            "radios": per,
+        }
+
+    def now(self) -> float:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._t0 = self._loop.time()
+        return self._loop.time()
+
+    def elapsed(self) -> float:
+        return 0.0 if self._t0 is None else self.now() - self._t0
+
+    # ----- transmission -------------------------------------------------------------
+    def _new_id(self) -> int:
+        return self.rng.getrandbits(32) or 1
+
+    def _at(self, when: float, fn: Callable[..., None], *args: object) -> asyncio.TimerHandle:
+        self.now()
+        assert self._loop is not None
+        return self._loop.call_at(when, fn, *args)
+
+    def _duty_allows(self, radio: Radio, air: float, now: float) -> bool:
+        limit = fw.DUTY_LIMITS.get(self.region)
+        if limit is None:
+            return True
+        lo = now - fw.DUTY_WINDOW_S
+        while radio.tx_log and radio.tx_log[0][0] + radio.tx_log[0][1] < lo:
+            radio.tx_log.popleft()
+        used = sum(max(0.0, s + a - max(s, lo)) for s, a in radio.tx_log)
+        return used + air <= limit * fw.DUTY_WINDOW_S
+
+    def _enqueue(self, radio: Radio, item: _TxItem) -> None:
+        radio.queue.append(item)
+        self._kick(radio)
+
+    def _kick(self, radio: Radio) -> None:
+        """Arm the transmit timer for the head of the queue if the radio is idle."""
+        if radio.tx_timer is not None or not radio.queue:
+            return
+        now = self.now()
+        start = max(now, radio.tx_until) + radio.queue[0].delay
+        radio.tx_timer = self._at(start, self._attempt, radio)
+
+    def _attempt(self, radio: Radio) -> None:
+        radio.tx_timer = None
+        if not radio.queue:
+            return
+        now = self.now()
+        if now < radio.tx_until or any(r.end > now for r in radio.receptions):
+            # CAD found the channel busy: back off a random number of slots and retry.
+            radio.count("cad_backoffs")
+            radio.queue[0].delay = fw.tx_delay_s(self.rng, self.preset,
+                                                 self.channel_util(radio.num))
+            radio.queue[0].delay += phy.slot_time_s(self.preset)
+            self._kick(radio)
+            return
+        item = radio.queue.popleft()
+        self._transmit(radio, item)
+        self._kick(radio)
+
+    def _transmit(self, radio: Radio, item: _TxItem) -> None:
+        frame = item.frame
+        now = self.now()
+        air = phy.packet_airtime_s(len(frame.payload), self.preset, frame.port)
+        if not self._duty_allows(radio, air, now):
+            radio.count("duty_refusals")
+            return
+        radio.tx_until = now + air
+        radio.tx_log.append((now, air))
+        self._mark_busy(radio, now, now + air)
+        radio.count("transmissions")
+        radio.count("airtime_s", air)
+        if item.rebroadcast:
+            radio.count("rebroadcasts")
+        for rx in radio.receptions:  # half-duplex: keying up ruins whatever we were hearing
+            if not rx.lost:
+                rx.lost = True
+                radio.count("half_duplex_misses")
+        for other in self.radios.values():
+            if other is radio:
+                continue
+            budget = self.link(radio, other)
+            if not budget.heard:
+                continue
+            if other.tx_until > now:
+                other.count("half_duplex_misses")
+                continue
+            self._begin_rx(other, frame, budget, now + air)
+        self._at(now + air, self._tx_done, radio, frame)
+
+    def _tx_done(self, radio: Radio, frame: Frame) -> None:
+        self._sample_util(radio)
+        rel = radio.reliable.get(frame.id) if frame.sender == radio.num else None
+        if rel is not None and rel.timer is None:
+            air = phy.packet_airtime_s(len(frame.payload), self.preset, frame.port)
+            timeout = fw.retransmission_timeout_s(air, self.preset, self.channel_util(radio.num))
+            rel.timer = self._at(self.now() + timeout, self._retry, radio, frame.id)
+        self._kick(radio)
+
+    def _retry(self, radio: Radio, pid: int) -> None:
+        rel = radio.reliable.get(pid)
+        if rel is None:
+            return
+        rel.timer = None
+        if rel.retries_left <= 0:
+            del radio.reliable[pid]
+            radio.count("ack_failures")
+            self._notify_ack(radio, pid, False, rel.frame.to)
+            return
+        rel.retries_left -= 1
+        radio.count("retransmissions")
+        self._enqueue(radio, _TxItem(rel.frame, fw.tx_delay_s(self.rng, self.preset,
+                                                              self.channel_util(radio.num))))
+
+    def link(self, a: Radio, b: Radio) -> phy.LinkBudget:
+        key = (a.num, b.num)
+        budget = self._links.get(key)
+        if budget is None:
+            dist = math.hypot(a.x - b.x, a.y - b.y)
+            offset = phy.link_offset_db(self.seed, a.num, b.num)
+            budget = phy.link(self.preset, a.tx_power_dbm, dist, offset)
+            self._links[key] = budget
+        return budget
+
+    def neighbours(self, num: int) -> list[int]:
+        """Radios that can hear `num` (for topology checks and the reporter)."""
+        me = self.radios[num]
+        return [o.num for o in self.radios.values() if o is not me and self.link(me, o).heard]
+
+    # ----- reception ----------------------------------------------------------------
+    def _begin_rx(self, radio: Radio, frame: Frame, budget: phy.LinkBudget, end: float) -> None:
+        now = self.now()
+        new = _Reception(frame, budget.rssi, budget.snr, end)
+        for rx in radio.receptions:
+            if rx.end <= now:
+                continue
+            # Capture effect: the stronger of two overlapping packets survives only with a
+            # clear margin; otherwise both are garbled.
+            if new.rssi - rx.rssi < phy.CAPTURE_DB and not new.lost:
+                new.lost = True
+                radio.count("collisions")
+            if rx.rssi - new.rssi < phy.CAPTURE_DB and not rx.lost:
+                rx.lost = True
+                radio.count("collisions")
+        radio.receptions.append(new)
+        self._mark_busy(radio, now, end)
+        self._at(end, self._end_rx, radio, new)
+
+    def _end_rx(self, radio: Radio, rx: _Reception) -> None:
+        radio.receptions.remove(rx)
+        self._sample_util(radio)
+        if rx.lost:
+            return
+        if self.loss > 0 and self.rng.random() < self.loss:
+            radio.count("lost_random")
+            return
+        self._receive(radio, rx.frame, rx.rssi, rx.snr)
+
+    def _receive(self, radio: Radio, frame: Frame, rssi: float, snr: float) -> None:
+        """The router's decision on a packet heard intact: deliver, ack, relay or ignore."""
+        to_me = frame.to == radio.num
+        if frame.key in radio.seen:
+            radio.count("duplicates")
+            self._cancel_rebroadcast(radio, frame.key)
+            if frame.sender == radio.num and frame.to == BROADCAST:
+                self._acked(radio, frame.id, frame.relayer)  # implicit ack: someone relayed it
+            elif to_me and frame.want_ack and frame.port != fw.ROUTING_PORT:
+                self._send_ack(radio, frame)  # our first ack may have been lost
+            return
+        radio.seen.add(frame.key)
+        if to_me or frame.to == BROADCAST:
+            if to_me and frame.port == fw.ROUTING_PORT and frame.request_id:
+                self._acked(radio, frame.request_id, frame.sender)
+            self._deliver(radio, frame, rssi, snr)
+            if to_me and frame.want_ack and frame.port != fw.ROUTING_PORT:
+                self._send_ack(radio, frame)
+        if not to_me and frame.hop_limit > 0:
+            relay = Frame(frame.id, frame.sender, frame.to, frame.port, frame.payload,
+                          frame.channel, frame.hop_start, frame.hop_limit - 1, frame.want_ack,
+                          radio.num, frame.request_id)
+            delay = fw.rebroadcast_delay_s(self.rng, self.preset, snr, radio.role == "router")
+            self._enqueue(radio, _TxItem(relay, delay, rebroadcast=True))
+
+    def _cancel_rebroadcast(self, radio: Radio, key: tuple[int, int]) -> None:
+        for item in list(radio.queue):
+            if item.rebroadcast and item.frame.key == key:
+                self._drop_queued(radio, item)
+                radio.count("rebroadcasts_cancelled")
+
+    def _drop_queued(self, radio: Radio, item: _TxItem) -> None:
+        """Remove a queued packet; if its timer was armed, re-arm for the next one."""
+        was_head = radio.queue[0] is item
+        radio.queue.remove(item)
+        if was_head and radio.tx_timer is not None:
+            radio.tx_timer.cancel()
+            radio.tx_timer = None
+            self._kick(radio)
+
+    def _send_ack(self, radio: Radio, frame: Frame) -> None:
+        ack = Frame(self._new_id(), radio.num, frame.sender, fw.ROUTING_PORT,
+                    bytes(fw.ROUTING_ACK_BYTES), frame.channel, self.hop_limit, self.hop_limit,
+                    False, radio.num, frame.id)
+        radio.seen.add(ack.key)
+        self._enqueue(radio, _TxItem(ack, fw.tx_delay_s(self.rng, self.preset,
+                                                        self.channel_util(radio.num))))
+
+    def _acked(self, radio: Radio, pid: int, by: int) -> None:
+        rel = radio.reliable.pop(pid, None)
+        if rel is None:
+            return
+        if rel.timer is not None:
+            rel.timer.cancel()
+        # A retransmission still waiting in the queue is no longer needed.
+        for item in list(radio.queue):
+            if item.frame.key == rel.frame.key and not item.rebroadcast:
+                self._drop_queued(radio, item)
+        radio.count("acks_received")
+        self._notify_ack(radio, pid, True, by)
+
+    def _notify_ack(self, radio: Radio, pid: int, ok: bool, by: int) -> None:
+        for listener in list(radio.ack_listeners):
+            try:
+                listener(pid, ok, by)
+            except Exception:  # a faulty listener must not stop the mesh
+                log.exception("ack listener on !%08x failed", radio.num)
+
+    def _deliver(self, radio: Radio, frame: Frame, rssi: float, snr: float) -> None:
+        radio.count("delivered")
+        packet = Packet(
+            sender=frame.sender, to=frame.to, port=frame.port, payload=frame.payload,
+            channel=frame.channel, id=frame.id, rx_time=self.now(), rx_snr=round(snr, 2),
+            rx_rssi=int(round(rssi)), hop_start=frame.hop_start, hop_limit=frame.hop_limit,
+            want_ack=frame.want_ack,
+        )
+        for listener in list(radio.listeners):
+            try:
+                listener(packet)
+            except Exception:
+                log.exception("packet listener on !%08x failed", radio.num)
+
+    # ----- channel utilisation --------------------------------------------------------
+    def _mark_busy(self, radio: Radio, start: float, end: float) -> None:
+        if radio.busy and start <= radio.busy[-1][1]:
+            last = radio.busy[-1]
+            radio.busy_total += max(0.0, end - last[1])
+            last[1] = max(last[1], end)
+        else:
+            radio.busy.append([start, end])
+            radio.busy_total += end - start
+        lo = start - fw.UTIL_WINDOW_S
+        while radio.busy and radio.busy[0][1] < lo:
+            radio.busy.popleft()
+
+    def _busy_until_now(self, radio: Radio) -> float:
+        now = self.now()
+        ahead = sum(max(0.0, e - max(s, now)) for s, e in radio.busy)
+        return radio.busy_total - ahead
+
+    def _sample_util(self, radio: Radio) -> None:
+        radio.util_max = max(radio.util_max, self.channel_util(radio.num))
+

@@ -1,0 +1,297 @@
+"""The outbox: every transmission the node makes, paced, coalesced, prioritised and budgeted.
+
+Airtime is the scarcest resource on a LoRa mesh, so nothing in the node calls
+transport.send() directly. The drain task (`run`) picks the most urgent packet that
+may go now: texts at least `text_gap_s` apart (the firmware silently drops a second
+text from its app link within 2 s), queued texts for one recipient joined into one
+packet, a rolling-hour duty-cycle budget per region, and a back-off while the radio
+reports a busy channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import itertools
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from node.clock import Clock
+from node.metrics import Metrics
+from node.radio.base import BROADCAST, GAME_PORT, MAX_PAYLOAD, TEXT_PORT, Transport, TransportError
+
+log = logging.getLogger(__name__)
+
+# Fraction of each rolling hour a region lets one radio transmit (Meshtastic RegionInfo).
+DUTY_LIMITS: dict[str, float] = {"EU_868": 0.10, "EU_433": 0.10, "UA_433": 0.10, "UA_868": 0.01}
+DUTY_WINDOW_S = 3600.0
+# Our own budget stays under the legal one: the radio also spends airtime rebroadcasting
+# other nodes' packets, and past the limit the firmware refuses everything.
+DUTY_SAFETY = 0.8
+CHANNEL_UTIL_LIMIT = 0.25  # firmware holds its own traffic back above this
+UTIL_BACKOFF_S = 2.0
+UTIL_MAX_HOLD_S = 30.0  # the game must not stall forever behind a busy channel
+# Extra spacing on top of text_gap_s: the firmware's 2 s window starts when the radio
+# gets the text, which can be a little after we hand it over.
+TEXT_GAP_MARGIN_S = 0.3
+SEPARATOR = " | "
+
+
+class Priority(enum.IntEnum):
+    PROMPT = 0  # "your turn": the game waits on it
+    REPLY = 1  # a direct answer to what a player just sent
+    RESULT = 2  # results of actions, usually a broadcast
+    CHATTER = 3  # say, narration, anything that can wait
+
+
+@dataclass
+class _Item:
+    priority: Priority
+    order: int
+    to: int
+    port: int
+    payload: bytes
+    channel: int
+    queued_at: float
+    parts: list[str] = field(default_factory=list)  # texts only: the pieces joined so far
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.priority, self.order)
+
+
+def _fit(text: str, limit: int) -> str:
+    from protocol.render import fit
+
+    return fit(text, limit)
+
+
+def _airtime(n_bytes: int, preset: str) -> float:
+    from protocol.airtime import airtime_s
+
+    return airtime_s(n_bytes, preset)
+
+
+class Outbox:
+    """Queue packets with submit_text/submit_binary; `await run()` drains them onto the radio."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        clock: Clock,
+        metrics: Metrics,
+        region: str = "EU_868",
+        preset: str = "LONG_FAST",
+        text_gap_s: float = 2.0,
+    ) -> None:
+        self.transport = transport
+        self.clock = clock
+        self.metrics = metrics
+        self.region = region
+        self.preset = preset
+        self.text_gap_s = text_gap_s
+        limit = DUTY_LIMITS.get(region)
+        self.duty_budget_s: float | None = (
+            None if limit is None else limit * DUTY_WINDOW_S * DUTY_SAFETY
+        )
+        self._queue: list[_Item] = []
+        self._order = itertools.count()
+        self._wake = asyncio.Event()
+        self._history: deque[tuple[float, float]] = deque()  # (sent at, airtime) last hour
+        self._last_text_at = float("-inf")
+        self._busy_until = float("-inf")
+        self._util_hold_since: float | None = None
+        self.last_packets: deque[dict[str, Any]] = deque(maxlen=20)
+        self.sent = 0
+        self.coalesced = 0
+        self.deferred_for_duty = 0
+        self.deferred_for_util = 0
+        self.send_errors = 0
+        self.airtime_total_s = 0.0
+        self.deduped_broadcasts = 0
+
+    # --- submitting -------------------------------------------------------------------
+
+    def submit_text(
+        self, to: int, text: str, *, priority: Priority, channel: int = 0
+    ) -> None:
+        """Queue one text; longer than one packet it is cut on a UTF-8 boundary."""
+        if not text:
+            return
+        if len(text.encode()) > MAX_PAYLOAD:
+            text = _fit(text, MAX_PAYLOAD)
+        if to == BROADCAST and any(
+            it.port == TEXT_PORT and it.to == BROADCAST and it.channel == channel
+            and text in it.parts for it in self._queue
+        ):
+            # Broadcast once: several players' handlers may publish the same result.
+            self.deduped_broadcasts += 1
+            return
+        item = _Item(Priority(priority), next(self._order), to, TEXT_PORT, text.encode(),
+                     channel, self.clock.monotonic(), [text])
+        self._queue.append(item)
+        self.metrics.inc("outbox_queued_total", port="text")
+        self._wake.set()
+
+    def submit_binary(self, to: int, payload: bytes, *, priority: Priority) -> None:
+        """Queue one binary frame on GAME_PORT; a frame over one packet is a bug."""
+        if len(payload) > MAX_PAYLOAD:
+            raise ValueError(f"binary payload of {len(payload)} B exceeds {MAX_PAYLOAD} B")
+        item = _Item(Priority(priority), next(self._order), to, GAME_PORT, bytes(payload),
+                     0, self.clock.monotonic())
+        self._queue.append(item)
+        self.metrics.inc("outbox_queued_total", port="binary")
+        self._wake.set()
+
+    # --- draining ---------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Drain the queue forever; stops when cancelled."""
+        while True:
+            now = self.clock.monotonic()
+            item, wait = self._next(now)
+            if item is None:
+                self._wake.clear()
+                timeout = None if wait is None else max(wait - now, 0.0)
+                if timeout == 0.0:
+                    await asyncio.sleep(0)
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+                continue
+            await self._send(item, now)
+
+    def _next(self, now: float) -> tuple[_Item | None, float | None]:
+        """The item to send now, or (None, when to look again; None = when woken)."""
+        if not self._queue:
+            return None, None
+        if now < self._busy_until:
+            return None, self._busy_until
+        util = self._channel_util()
+        wake_at: float | None = None
+        for item in sorted(self._queue, key=lambda it: it.key):
+            if item.port == TEXT_PORT:
+                ready = self._last_text_at + self.text_gap_s + TEXT_GAP_MARGIN_S
+                if now < ready:
+                    wake_at = ready if wake_at is None else min(wake_at, ready)
+                    continue
+            if util > CHANNEL_UTIL_LIMIT and item.priority != Priority.PROMPT:
+                if self._util_hold_since is None:
+                    self._util_hold_since = now
+                    self.deferred_for_util += 1
+                    self.metrics.inc("outbox_deferred_total", reason="channel_util")
+                if now - self._util_hold_since < UTIL_MAX_HOLD_S:
+                    retry = now + UTIL_BACKOFF_S
+                    wake_at = retry if wake_at is None else min(wake_at, retry)
+                    continue
+            if item.port == TEXT_PORT:
+                self._coalesce(item)
+            over = self._duty_wait(now, _airtime(len(item.payload), self.preset))
+            if over is not None:
+                self.deferred_for_duty += 1
+                self.metrics.inc("outbox_deferred_total", reason="duty_cycle")
+                # Nothing smaller should jump the queue past the budget either.
+                return None, over
+            self._util_hold_since = None
+            return item, None
+        return None, wake_at
+
+    def _coalesce(self, head: _Item) -> None:
+        """Join later queued texts for the same recipient into head while they fit."""
+        mates = sorted(
+            (it for it in self._queue if it is not head and it.port == TEXT_PORT
+             and it.to == head.to and it.channel == head.channel),
+            key=lambda it: it.order,
+        )
+        for mate in mates:
+            parts = sorted([(head.order, head.parts), (mate.order, mate.parts)])
+            joined = SEPARATOR.join(p for _, ps in parts for p in ps)
+            if len(joined.encode()) > MAX_PAYLOAD:
+                continue
+            head.parts = [p for _, ps in parts for p in ps]
+            head.payload = joined.encode()
+            head.priority = min(head.priority, mate.priority)
+            self._queue.remove(mate)
+            self.coalesced += 1
+            self.metrics.inc("outbox_coalesced_total")
+
+    def _duty_wait(self, now: float, air: float) -> float | None:
+        """None if `air` seconds fit the rolling-hour budget now, else when they will."""
+        self._expire(now)
+        if self.duty_budget_s is None:
+            return None
+        used = sum(a for _, a in self._history)
+        if used + air <= self.duty_budget_s:
+            return None
+        for t, a in self._history:
+            used -= a
+            if used + air <= self.duty_budget_s:
+                return t + DUTY_WINDOW_S + 1e-3  # float-safe: strictly past expiry
+        return now + DUTY_WINDOW_S  # pragma: no cover - one packet never exceeds a budget
+
+    def _expire(self, now: float) -> None:
+        while self._history and self._history[0][0] + DUTY_WINDOW_S <= now:
+            self._history.popleft()
+
+    def _channel_util(self) -> float:
+        try:
+            value = float(self.transport.stats().get("channel_util", 0.0))
+        except (TypeError, ValueError):
+            return 0.0
+        return value / 100.0 if value > 1.0 else value  # firmware reports percent
+
+    @staticmethod
+    def _want_ack(item: _Item) -> bool:
+        # Texts have no other recovery: a DM gets the firmware's routing ack, a broadcast its
+        # implicit ack (the first rebroadcast heard), each with up to three retransmissions.
+        # Binary unicast frames carry their own acks, so the firmware's would be airtime twice.
+        return item.port == TEXT_PORT or item.to == BROADCAST
+
+    async def _send(self, item: _Item, now: float) -> None:
+        self._queue.remove(item)
+        air = _airtime(len(item.payload), self.preset)
+        if item.port == TEXT_PORT:
+            self._last_text_at = now
+        self._busy_until = now + air
+        try:
+            await self.transport.send(
+                item.to, item.port, item.payload, channel=item.channel,
+                want_ack=self._want_ack(item),
+            )
+        except TransportError as err:
+            self.send_errors += 1
+            self.metrics.inc("outbox_send_errors_total")
+            log.warning("radio refused a %d B packet to %08x: %s", len(item.payload), item.to, err)
+            return
+        self.sent += 1
+        self.airtime_total_s += air
+        self._history.append((now, air))
+        self.last_packets.append(
+            {"to": item.to, "port": item.port, "bytes": len(item.payload), "t": round(now, 3)}
+        )
+        port = "text" if item.port == TEXT_PORT else "binary"
+        self.metrics.inc("outbox_sent_total", port=port)
+        self.metrics.inc("outbox_airtime_seconds_total", air)
+        self.metrics.set("outbox_queue", len(self._queue))
+
+    # --- reporting --------------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        now = self.clock.monotonic()
+        self._expire(now)
+        return {
+            "queue": len(self._queue),
+            "sent": self.sent,
+            "coalesced": self.coalesced,
+            "airtime_used_s": round(sum(a for _, a in self._history), 3),
+            "duty_budget_s": self.duty_budget_s,
+            "deferred_for_duty": self.deferred_for_duty,
+            "deferred_for_util": self.deferred_for_util,
+            "send_errors": self.send_errors,
+            "channel_util": round(self._channel_util(), 4),
+            "last_packets": list(self.last_packets),
+        }

@@ -1,0 +1,216 @@
+"""`dungeon sim`: the real NodeApp, a simulated mesh and bot players, run in virtual time.
+
+The node here is the production NodeApp (same pipeline, same outbox, same text
+channel); only the radio is simulated. The runner also plays the DM: whenever the
+party stands idle it spawns an encounter, so bots spend the run fighting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import statistics
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+ROSTER: tuple[tuple[str, str], ...] = (
+    ("Mira", "cleric"), ("Thorin", "fighter"), ("Vex", "rogue"), ("Ilse", "wizard"),
+    ("Bram", "fighter"), ("Sorrel", "cleric"), ("Kael", "ranger"), ("Nyx", "rogue"),
+)
+EPOCH = 1_700_000_000.0  # simulated wall clock start; keeps the event log timestamps sane
+WIND_DOWN_S = 120.0  # after the run: no new actions, let answers in flight arrive
+
+
+@dataclass
+class SimConfig:
+    players: int = 4
+    mode: str = "text"  # text | binary | mixed
+    preset: str = "LONG_FAST"
+    hops: int = 2
+    loss: float = 0.1
+    minutes: float = 30.0
+    seed: int = 7
+    monsters: tuple[str, int] = ("goblin", 4)
+    hop_limit: int | None = None  # None: just enough relays to reach the players (hops - 1)
+    data_dir: Path | None = None
+
+
+@dataclass
+class _Tracker:
+    """Samples the game once a simulated second: rounds and the node's airtime in combat."""
+
+    rounds: int = 0
+    combat_airtime_s: float = 0.0
+    encounters: int = 0
+    _last_round: tuple[int, int] | None = None
+    _last_air: float = 0.0
+    util: list[float] = field(default_factory=list)
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))
+    return round(ordered[k], 2)
+
+
+async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = None) -> dict:
+    """Run one simulation on the current (virtual-time) loop; the report as a dict."""
+    from node.app import NodeApp
+    from node.clock import Clock
+    from node.config import NodeConfig
+    from node.metrics import Metrics
+    from node.radio.bots import TextBot
+    from node.radio.mesh import NODE_NUM, Mesh
+    from node.radio.sim_transport import SimTransport
+
+    if cfg.mode not in ("text", "binary", "mixed"):
+        raise ValueError(f"unknown mode {cfg.mode!r}; use text, binary or mixed")
+    loop = asyncio.get_running_loop()
+    with contextlib.ExitStack() as stack:
+        data_dir = cfg.data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        mesh = Mesh.build(players=cfg.players, hops=cfg.hops, preset=cfg.preset, loss=cfg.loss,
+                          seed=cfg.seed, hop_limit=cfg.hop_limit or max(1, cfg.hops - 1))
+        config = NodeConfig(data_dir=data_dir, radio="sim", auto_approve=True,
+                            game_seed=cfg.seed, region=mesh.region, preset=mesh.preset)
+        metrics = Metrics()
+        app = NodeApp(config, SimTransport(mesh, NODE_NUM), clock=Clock.for_loop(loop, EPOCH),
+                      metrics=metrics, control=False)
+        await app.start()
+        channel = None
+        if cfg.mode != "text":
+            from node.radio.binary_channel import BinaryChannel
+
+            channel = BinaryChannel(app)
+        bots: list[Any] = []
+        for i, num in enumerate(mesh.players):
+            name, cls = ROSTER[i % len(ROSTER)]
+            if i >= len(ROSTER):
+                name = f"{name}{i // len(ROSTER) + 1}"
+            binary = cfg.mode == "binary" or (cfg.mode == "mixed" and i % 2 == 1)
+            kind: Any = TextBot
+            if binary:
+                from node.radio.binary_bot import BinaryBot
+
+                kind = BinaryBot
+            bot = kind(SimTransport(mesh, num), NODE_NUM, name=name, cls=cls,
+                       rng=random.Random(f"bot:{cfg.seed}:{i}"), eyes=lambda: app.game)
+            await bot.start()
+            bots.append(bot)
+        tasks = [loop.create_task(b.run()) for b in bots]
+        tracker = _Tracker()
+        duration = cfg.minutes * 60.0
+        t0 = loop.time()
+        try:
+            while (elapsed := loop.time() - t0) < duration:
+                await asyncio.sleep(1.0)
+                await _direct(app, cfg, tracker, joined=len(app.game.party_eids()) >= len(bots))
+                _sample(app, tracker)
+                if progress is not None:
+                    progress(elapsed / duration)
+            for bot in bots:
+                bot.active = False
+            await asyncio.sleep(WIND_DOWN_S)
+            views = [await b.final_view() for b in bots]
+            truths = [b.expected_view(app.game) for b in bots]
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            report = _report(cfg, app, mesh, bots, tracker, channel)
+            await app.stop()
+    matching = sum(v == t for v, t in zip(views, truths, strict=True))
+    report["views_matching"] = matching
+    report["converged"] = report["actions_lost"] == 0 and matching == len(bots)
+    return report
+
+
+async def _direct(app: Any, cfg: SimConfig, tracker: _Tracker, *, joined: bool) -> None:
+    """The DM's hand: an idle, fully joined party meets the next encounter."""
+    from node.pipeline import Command
+    from rules.intents import Dm
+
+    game = app.game
+    if not joined or game.current_turn() is not None:
+        return
+    monster, count = cfg.monsters
+    # Between fights the DM patches the party up so 30 minutes stay playable.
+    for e in game.party():
+        if e.hp < e.max_hp and not e.dead:
+            await app.pipeline.submit(Command("dm", "dm", Dm("heal", e.eid, e.max_hp - e.hp)))
+    for e in list(game.entities.values()):
+        if e.side == "monsters" and not (e.dead or e.fled):
+            return  # a fight is still pending in this room
+    out = await app.pipeline.submit(Command("dm", "dm", Dm("spawn", text=monster, value=count)))
+    if out.ok:
+        tracker.encounters += 1
+        await app.pipeline.submit(Command("dm", "dm", Dm("start_combat")))
+
+
+def _sample(app: Any, tracker: _Tracker) -> None:
+    game = app.game
+    air = app.outbox.airtime_total_s
+    if game.combat:
+        tracker.combat_airtime_s += air - tracker._last_air
+        key = (tracker.encounters, int(game.combat.get("round", 0)))
+        if tracker._last_round is not None and key != tracker._last_round:
+            tracker.rounds += 1
+        tracker._last_round = key
+    tracker._last_air = air
+    util = app.transport.stats().get("channel_util", 0.0)
+    tracker.util.append(float(util))
+
+
+def _report(cfg: SimConfig, app: Any, mesh: Any, bots: list[Any], tracker: _Tracker,
+            channel: Any) -> dict[str, Any]:
+    stats = mesh.stats()
+    lat = [x for b in bots for x in b.stats.latencies]
+    radios = stats["radios"]
+    node = radios[f"!{mesh.node_num:08x}"]
+    out: dict[str, Any] = {
+        "mode": cfg.mode, "players": cfg.players, "preset": cfg.preset, "hops": cfg.hops,
+        "loss": cfg.loss, "minutes": cfg.minutes, "seed": cfg.seed,
+        "text_drops": int(stats["text_drops"]),
+        "duty_cycle_refusals": int(stats["duty_refusals"]),
+        "actions_sent": sum(b.stats.sent for b in bots),
+        "actions_applied": sum(b.stats.applied for b in bots),
+        "actions_answered_privately": sum(b.stats.answered for b in bots),
+        "actions_lost": sum(b.stats.lost for b in bots),
+        "retries": sum(b.stats.retries for b in bots),
+        "latency_p50_s": _percentile(lat, 0.5),
+        "latency_p95_s": _percentile(lat, 0.95),
+        "converged": False,
+        "encounters": tracker.encounters,
+        "combat_rounds": tracker.rounds,
+        "airtime_per_round_s": round(tracker.combat_airtime_s / tracker.rounds, 3)
+        if tracker.rounds else None,
+        "channel_util_max": round(float(stats["channel_util_max"]), 4),
+        "channel_util_mean": round(float(stats["channel_util_mean"]), 4),
+        "node_channel_util_max": round(max(tracker.util, default=0.0), 4),
+        "node_airtime_s": round(float(node["airtime_s"]), 2),
+        "node_outbox_airtime_s": round(app.outbox.airtime_total_s, 2),
+        "airtime_per_radio_s": {mesh.radios[int(k[1:], 16)].name: round(float(v["airtime_s"]), 2)
+                                for k, v in radios.items()},
+        "collisions": int(stats["collisions"]),
+        "retransmissions": int(stats["retransmissions"]),
+        "outbox": {k: v for k, v in app.outbox.stats().items() if k != "last_packets"},
+        "events_seq": app.store.max_seq(),
+    }
+    if channel is not None:
+        out["binary"] = channel.stats()
+    return out
+
+
+def run(cfg: SimConfig, progress: Callable[[float], None] | None = None) -> dict:
+    """Run a simulation on a fresh virtual-time loop."""
+    from node.radio.virtual_loop import run_virtual
+
+    return run_virtual(simulate(cfg, progress))

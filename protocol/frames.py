@@ -1,0 +1,250 @@
+"""Versioned radio frames: header, sequence/ack/selective-ack, optional truncated HMAC tag.
+
+Frame layout (SPEC.md has vectors):
+  byte 0   version (high nibble) | kind (low nibble)
+  byte 1   app flags (high nibble) | has_tag 0x04 | has_sack 0x02 | has_ack 0x01
+  varint   sender_seq
+  varint   ack           (if has_ack)
+  varint   sack_bitmap   (if has_sack; bit i set = ack-1-i also received)
+  ...      payload
+  4 bytes  tag           (if has_tag): HMAC-SHA256(key, everything before it)[:4]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from enum import IntEnum
+
+from protocol.codec import Reader, put_varint
+from protocol.errors import ProtocolError
+
+VERSION = 1
+MAX_FRAME = 200
+TAG_LEN = 4
+_HAS_ACK, _HAS_SACK, _HAS_TAG, _RESERVED = 0x01, 0x02, 0x04, 0x08
+MAX_SEQ = (1 << 32) - 1
+SACK_BITS = 32
+
+
+class Kind(IntEnum):
+    INTENT = 0
+    EVENTS = 1
+    HELLO = 2
+    WELCOME = 3
+    ACK = 4
+    RESYNC = 5  # request: resend what I miss (a snapshot, or fragments of one)
+    SNAPSHOT = 6  # one fragment of a snapshot
+    DIGEST = 7  # 4-byte state digest for divergence detection
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    version: int = VERSION
+    kind: Kind | int = Kind.INTENT
+    sender_seq: int = 0
+    ack: int | None = None
+    sack_bitmap: int = 0
+    flags: int = 0  # 4 application bits, carried as-is
+    payload: bytes = b""
+    tag: bytes = b""  # filled in by encode_frame when a key is given
+
+
+def _tag(key: bytes, body: bytes) -> bytes:
+    return hmac.new(key, body, hashlib.sha256).digest()[:TAG_LEN]
+
+
+def session_key(secret: bytes, session: int, player: int) -> bytes:
+    """The HMAC key for one player in one session, derived from the node's secret."""
+    info = b"dd-frame-key" + session.to_bytes(8, "big") + player.to_bytes(8, "big")
+    return hmac.new(secret, info, hashlib.sha256).digest()
+
+
+def encode_frame(frame: Frame, key: bytes | None = None) -> bytes:
+    """The frame's bytes, tagged when a key is given; ProtocolError if it does not fit."""
+    if frame.version != VERSION:
+        raise ProtocolError(f"cannot send protocol version {frame.version}")
+    if not 0 <= int(frame.kind) <= 15 or not 0 <= frame.flags <= 15:
+        raise ProtocolError("frame kind and flags must fit 4 bits")
+    if not 0 <= frame.sender_seq <= MAX_SEQ or (frame.ack is not None and not 0 <= frame.ack <= MAX_SEQ):
+        raise ProtocolError("sequence number out of range")
+    if not 0 <= frame.sack_bitmap < (1 << SACK_BITS):
+        raise ProtocolError("selective-ack bitmap out of range")
+    if frame.sack_bitmap and frame.ack is None:
+        raise ProtocolError("a selective ack needs an ack")
+    bits = (frame.flags << 4) | (_HAS_ACK if frame.ack is not None else 0)
+    bits |= (_HAS_SACK if frame.sack_bitmap else 0) | (_HAS_TAG if key is not None else 0)
+    out = bytearray((VERSION << 4 | int(frame.kind), bits))
+    put_varint(out, frame.sender_seq)
+    if frame.ack is not None:
+        put_varint(out, frame.ack)
+    if frame.sack_bitmap:
+        put_varint(out, frame.sack_bitmap)
+    out += frame.payload
+    if key is not None:
+        out += _tag(key, bytes(out))
+    if len(out) > MAX_FRAME:
+        raise ProtocolError(f"frame is {len(out)} bytes; at most {MAX_FRAME} fit a packet")
+    return bytes(out)
+
+
+def decode_frame(data: bytes, key: bytes | None = None) -> Frame:
+    """The frame in the bytes; with a key, its tag must verify. Only ProtocolError escapes."""
+    if len(data) > MAX_FRAME:
+        raise ProtocolError(f"frame is {len(data)} bytes; at most {MAX_FRAME} fit a packet")
+    if len(data) < 3:
+        raise ProtocolError("frame too short")
+    version, kind = data[0] >> 4, data[0] & 0x0F
+    if version != VERSION:
+        raise ProtocolError(f"unknown protocol version {version}; this node speaks {VERSION}")
+    try:
+        kind = Kind(kind)
+    except ValueError:
+        raise ProtocolError(f"unknown frame kind {kind}") from None
+    bits = data[1]
+    if bits & _RESERVED:
+        raise ProtocolError("reserved frame bit set")
+    body_end = len(data)
+    tag = b""
+    if bits & _HAS_TAG:
+        if len(data) < 3 + TAG_LEN:
+            raise ProtocolError("frame too short for its tag")
+        body_end -= TAG_LEN
+        tag = bytes(data[body_end:])
+    if key is not None:
+        if not tag:
+            raise ProtocolError("frame is not signed")
+        if not hmac.compare_digest(tag, _tag(key, bytes(data[:body_end]))):
+            raise ProtocolError("frame signature does not match")
+    r = Reader(bytes(data[:body_end]))
+    r.pos = 2
+    seq = r.varint()
+    ack = r.varint() if bits & _HAS_ACK else None
+    sack = r.varint() if bits & _HAS_SACK else 0
+    if seq > MAX_SEQ or (ack is not None and ack > MAX_SEQ) or sack >= (1 << SACK_BITS):
+        raise ProtocolError("sequence number out of range")
+    if bits & _HAS_SACK and (not sack or ack is None):
+        raise ProtocolError("bad selective ack")
+    payload = r.take(r.remaining())
+    return Frame(VERSION, kind, seq, ack, sack, bits >> 4, payload, tag)
+
+
+def state_digest(canonical: bytes) -> int:
+    """A 32-bit digest of a canonical state encoding, for divergence checks."""
+    return int.from_bytes(hashlib.blake2b(canonical, digest_size=4).digest(), "big")
+
+
+def digest_payload(value: int) -> bytes:
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise ProtocolError("digest must be 32 bits")
+    return value.to_bytes(4, "big")
+
+
+def parse_digest_payload(payload: bytes) -> int:
+    if len(payload) != 4:
+        raise ProtocolError("digest payload must be 4 bytes")
+    return int.from_bytes(payload, "big")
+
+
+def hello_payload(name: str) -> bytes:
+    """HELLO: the sender's code-table digest, then the player's name."""
+    from protocol.tables import digest
+
+    return digest() + name.encode("utf-8")
+
+
+def parse_hello(payload: bytes) -> tuple[bytes, str]:
+    """(table digest, name) from a HELLO payload."""
+    if len(payload) < 4:
+        raise ProtocolError("hello too short")
+    try:
+        return payload[:4], payload[4:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError("hello name is not UTF-8") from None
+
+
+def welcome_payload(eid: int) -> bytes:
+    """WELCOME: the node's code-table digest, then the player's entity id."""
+    from protocol.codec import zigzag
+    from protocol.tables import digest
+
+    out = bytearray(digest())
+    put_varint(out, zigzag(eid))
+    return bytes(out)
+
+
+def parse_welcome(payload: bytes) -> tuple[bytes, int]:
+    """(table digest, entity id) from a WELCOME payload."""
+    from protocol.codec import unzigzag
+
+    r = Reader(payload)
+    table = r.take(4)
+    eid = unzigzag(r.varint())
+    if r.remaining():
+        raise ProtocolError("extra bytes after welcome")
+    return table, eid
+
+
+class SeqWindow:
+    """Accepts each sequence number once; rejects replays and anything older than the window."""
+
+    def __init__(self, size: int = SACK_BITS) -> None:
+        self.size = size
+        self.highest: int | None = None
+        self._seen = 0  # bit i: highest - i was received
+
+    def accept(self, seq: int) -> bool:
+        """True the first time seq is seen inside the window; False for replays and stale seqs."""
+        if not 0 <= seq <= MAX_SEQ:
+            return False
+        if self.highest is None:
+            self.highest, self._seen = seq, 1
+            return True
+        if seq > self.highest:
+            shift = seq - self.highest
+            self._seen = ((self._seen << shift) | 1) & ((1 << self.size) - 1) if shift < self.size else 1
+            self.highest = seq
+            return True
+        back = self.highest - seq
+        if back >= self.size or self._seen >> back & 1:
+            return False
+        self._seen |= 1 << back
+        return True
+
+    def ack_state(self) -> tuple[int | None, int]:
+        """(ack, sack_bitmap) to put in an outgoing frame: the highest seq and the ones before it."""
+        if self.highest is None:
+            return None, 0
+        return self.highest, (self._seen >> 1) & ((1 << SACK_BITS) - 1)
+
+
+def acked(ack: int | None, sack_bitmap: int) -> set[int]:
+    """Every sequence number a received (ack, sack_bitmap) confirms."""
+    if ack is None:
+        return set()
+    out = {ack}
+    for i in range(SACK_BITS):
+        if sack_bitmap >> i & 1 and ack - 1 - i >= 0:
+            out.add(ack - 1 - i)
+    return out
+
+
+# Fragmenting lives in its own module; re-exported so callers need only protocol.frames.
+from protocol.fragments import (  # noqa: E402
+    Fragment,
+    Fragmenter,
+    Reassembler,
+    decode_fragment,
+    decode_rerequest,
+    encode_fragment,
+    encode_rerequest,
+)
+
+__all__ = [
+    "VERSION", "MAX_FRAME", "Kind", "Frame", "encode_frame", "decode_frame", "session_key",
+    "state_digest", "digest_payload", "parse_digest_payload", "SeqWindow", "acked",
+    "hello_payload", "parse_hello", "welcome_payload", "parse_welcome",
+    "Fragment", "Fragmenter", "Reassembler", "encode_fragment", "decode_fragment",
+    "encode_rerequest", "decode_rerequest",
+]

@@ -1,0 +1,279 @@
+"""Events -> as few <= 200-byte text lines as fit, for the stock Meshtastic app.
+
+Each event becomes a short sentence; an attack and the damage it dealt share one.
+If everything does not fit one line in full words, the compact style is tried before
+spilling onto a second line, because every extra packet costs a second of airtime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from rules import events as ev
+
+ELLIPSIS = "…"
+
+
+class View(Protocol):
+    """The part of rules.view.GameView the renderer reads."""
+
+    def name_of(self, eid: int) -> str: ...
+    def describe_room(self, room: int, viewer: int) -> str: ...
+
+
+def fit(text: str, limit: int = 200) -> str:
+    """text cut to at most `limit` UTF-8 bytes on a character boundary, with an ellipsis."""
+    raw = text.encode("utf-8")
+    if len(raw) <= limit:
+        return text
+    room = limit - len(ELLIPSIS.encode("utf-8"))
+    if room <= 0:
+        return raw[:limit].decode("utf-8", "ignore")
+    return raw[:room].decode("utf-8", "ignore").rstrip() + ELLIPSIS
+
+
+def render_error(msg: str, limit: int = 200) -> str:
+    """A one-line error reply."""
+    return fit(f"? {msg}", limit)
+
+
+SHORT_DAMAGE = {
+    "slashing": "slash", "piercing": "pierce", "bludgeoning": "bludg", "fire": "fire",
+    "cold": "cold", "lightning": "shock", "thunder": "thund", "acid": "acid",
+    "poison": "poison", "necrotic": "necro", "radiant": "rad", "force": "force",
+    "psychic": "psy",
+}
+TINY_DAMAGE = {
+    "slashing": "sl", "piercing": "pi", "bludgeoning": "bl", "fire": "fi", "cold": "co",
+    "lightning": "li", "thunder": "th", "acid": "ac", "poison": "po", "necrotic": "ne",
+    "radiant": "ra", "force": "fo", "psychic": "ps",
+}
+
+
+class _Names:
+    """Name lookups that never fail: an unknown id renders as #id."""
+
+    def __init__(self, view: View, short: bool) -> None:
+        self.view = view
+        self.short = short
+        self._cache: dict[int, str] = {}
+
+    def __call__(self, eid: int) -> str:
+        if eid not in self._cache:
+            try:
+                name = self.view.name_of(eid)
+            except Exception:  # a renderer must not fail on a stale id
+                name = f"#{eid}"
+            self._cache[eid] = name[:10] if self.short else name
+        return self._cache[eid]
+
+
+def _dmg(dtype: str, short: bool) -> str:
+    return (TINY_DAMAGE if short else SHORT_DAMAGE).get(dtype, dtype)
+
+
+def _sentences(events: Sequence[Any], view: View, short: bool) -> list[str]:
+    name = _Names(view, short)
+    out: list[str] = []
+    fight = any(isinstance(e, ev.CombatStarted) for e in events)
+    initiative = {e.eid: e.total for e in events
+                  if fight and isinstance(e, ev.Rolled) and e.what == "initiative"}
+    i = 0
+    while i < len(events):
+        e = events[i]
+        nxt = events[i + 1] if i + 1 < len(events) else None
+        if isinstance(e, ev.Attacked) and isinstance(nxt, ev.Damaged) and nxt.target == e.target:
+            out.append(_attack(e, name, short) + " " + _damage_tail(nxt, short))
+            i += 2
+            continue
+        if isinstance(e, ev.ActionTaken) and isinstance(nxt, ev.Attacked) and nxt.eid == e.eid:
+            i += 1  # "uses scimitar" then the attack itself: the attack line says it all
+            continue
+        if isinstance(e, ev.Rolled) and e.eid in initiative and e.what == "initiative":
+            i += 1  # folded into the initiative order
+            continue
+        if isinstance(e, ev.CombatStarted):
+            order = ", ".join(f"{name(x)} {initiative[x]}" if x in initiative else name(x)
+                              for x in e.order)
+            out.append(("Fight! " if short else "Fight! Initiative: ") + order + ".")
+            i += 1
+            continue
+        if isinstance(e, ev.Spawned):
+            j = i
+            while j < len(events) and isinstance(events[j], ev.Spawned):
+                j += 1
+            names = [x.name for x in events[i:j]]
+            out.append(f"{', '.join(names)} appear{'s' if len(names) == 1 else ''}.")
+            i = j
+            continue
+        fn = _RENDERERS.get(type(e))
+        text = fn(e, name, short, view) if fn else _generic(e, short)
+        if text:
+            out.append(text)
+        i += 1
+    return out
+
+
+def _attack(e: ev.Attacked, name: _Names, short: bool) -> str:
+    verb = "crits" if e.crit else "hits" if e.hit else "misses"
+    if short:
+        mark = "!" if e.crit else ">" if e.hit else "x"
+        return f"{name(e.eid)}{mark}{name(e.target)} {e.total}v{e.ac}"
+    return f"{name(e.eid)} {verb} {name(e.target)} ({e.total} vs AC{e.ac})"
+
+
+def _damage_tail(d: ev.Damaged, short: bool) -> str:
+    return f"{d.amount}{_dmg(d.dtype, True)}." if short else f"{d.amount} {_dmg(d.dtype, False)}."
+
+
+def _r_attacked(e: ev.Attacked, name: _Names, short: bool, view: View) -> str:
+    return _attack(e, name, short) + "."
+
+
+def _r_damaged(e: ev.Damaged, name: _Names, short: bool, view: View) -> str:
+    if short:
+        return f"{name(e.target)} -{e.amount}{_dmg(e.dtype, True)} hp{e.hp}."
+    return f"{name(e.target)} takes {e.amount} {_dmg(e.dtype, False)} (hp {e.hp})."
+
+
+def _r_healed(e: ev.Healed, name: _Names, short: bool, view: View) -> str:
+    return f"{name(e.target)} +{e.amount} hp{e.hp}." if short else (
+        f"{name(e.target)} heals {e.amount} (hp {e.hp}).")
+
+
+def _r_condition(e: ev.ConditionChanged, name: _Names, short: bool, view: View) -> str:
+    if short:
+        return f"{name(e.target)} {'+' if e.on else '-'}{e.condition}."
+    return f"{name(e.target)} {'is' if e.on else 'no longer'} {e.condition}."
+
+
+def _r_rolled(e: ev.Rolled, name: _Names, short: bool, view: View) -> str:
+    nat = f" (d20 {e.nat})" if e.nat and not short else ""
+    dc = f" vs DC{e.dc}" if e.dc else ""
+    ok = "" if e.ok is None else (" ok" if e.ok else " fail")
+    return f"{name(e.eid)} {e.what} {e.total}{nat}{dc}{ok}."
+
+
+def pretty(index: str) -> str:
+    """A content index as players read it: "fire-bolt" -> "Fire Bolt"; names pass through."""
+    return index.replace("-", " ").title() if index.islower() and "-" in index else index
+
+
+def _r_spell(e: ev.SpellCast, name: _Names, short: bool, view: View) -> str:
+    lvl = f" L{e.level}" if e.level else ""
+    return f"{name(e.eid)} casts {pretty(e.spell)}{lvl}."
+
+
+def _r_action(e: ev.ActionTaken, name: _Names, short: bool, view: View) -> str:
+    tgt = f" {name(e.target)}" if e.target else ""
+    return f"{name(e.eid)} {e.action}s{tgt}." if e.action in _VERBISH else (
+        f"{name(e.eid)}: {pretty(e.action)}{tgt}.")
+
+
+_VERBISH = {"dodge", "dash", "hide", "search", "help", "grapple", "shove", "disengage"}
+
+
+def _r_moved(e: ev.Moved, name: _Names, short: bool, view: View) -> str:
+    if e.target and e.band == "engaged":
+        return f"{name(e.eid)} engages {name(e.target)}."
+    if e.target:
+        return f"{name(e.eid)} moves {e.band} {name(e.target)}."
+    return f"{name(e.eid)} moves {e.band}."
+
+
+def _r_turn(e: ev.TurnStarted, name: _Names, short: bool, view: View) -> str:
+    return f"Next: {name(e.eid)}"
+
+
+def _r_combat_end(e: ev.CombatEnded, name: _Names, short: bool, view: View) -> str:
+    loot = f" Loot: {', '.join(e.loot)}" if e.loot else ""
+    return f"Victory! {e.xp} XP.{loot}"
+
+
+def _r_entered(e: ev.Entered, name: _Names, short: bool, view: View) -> str:
+    viewer = e.eids[0] if e.eids else 0
+    try:
+        return view.describe_room(e.room, viewer)
+    except Exception:
+        return f"Room {e.room}."
+
+
+def _r_room(e: ev.RoomView, name: _Names, short: bool, view: View) -> str:
+    try:
+        return view.describe_room(e.room, e.eid)
+    except Exception:
+        return f"Room {e.room}."
+
+
+def _r_death_save(e: ev.DeathSave, name: _Names, short: bool, view: View) -> str:
+    return f"{name(e.target)} death save {e.nat}: {e.successes}ok {e.failures}fail."
+
+
+def _simple(fmt: str) -> Callable[..., str]:
+    def render(e: Any, name: _Names, short: bool, view: View) -> str:
+        return fmt.format(t=name(e.target))
+
+    return render
+
+
+_RENDERERS: dict[type, Callable[..., str]] = {
+    ev.Attacked: _r_attacked,
+    ev.Damaged: _r_damaged,
+    ev.Healed: _r_healed,
+    ev.ConditionChanged: _r_condition,
+    ev.Downed: _simple("{t} down."),
+    ev.Died: _simple("{t} dies."),
+    ev.Stabilised: _simple("{t} stable."),
+    ev.DeathSave: _r_death_save,
+    ev.Rolled: _r_rolled,
+    ev.SpellCast: _r_spell,
+    ev.ActionTaken: _r_action,
+    ev.Moved: _r_moved,
+    ev.TurnStarted: _r_turn,
+    ev.CombatEnded: _r_combat_end,
+    ev.Entered: _r_entered,
+    ev.RoomView: _r_room,
+    ev.Joined: lambda e, n, s, v: f"{e.name} the {e.cls} {e.level} joins.",
+    ev.Said: lambda e, n, s, v: f"{n(e.eid)}: {e.text}",
+    ev.Narrated: lambda e, n, s, v: e.text,
+    ev.Info: lambda e, n, s, v: e.text,
+    ev.Rested: lambda e, n, s, v: f"{', '.join(n(x) for x in e.eids)} take a {e.kind} rest.",
+    ev.LevelledUp: lambda e, n, s, v: f"{n(e.eid)} reaches level {e.level}!",
+    ev.Digest: lambda e, n, s, v: "",  # for binary clients only
+}
+
+
+def _generic(e: Any, short: bool) -> str:
+    """Events added later still show up, if plainly."""
+    import dataclasses
+
+    fields = " ".join(str(getattr(e, f.name)) for f in dataclasses.fields(e))
+    return f"{type(e).__name__} {fields}."
+
+
+def _pack(sentences: list[str], limit: int) -> list[str]:
+    lines: list[str] = []
+    cur = ""
+    for s in sentences:
+        s = fit(s, limit)
+        cand = f"{cur} {s}" if cur else s
+        if len(cand.encode("utf-8")) <= limit:
+            cur = cand
+        else:
+            lines.append(cur)
+            cur = s
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def render(events: Sequence[Any], view: View, *, limit: int = 200) -> list[str]:
+    """As few lines as fit, each at most `limit` UTF-8 bytes; [] when nothing to say."""
+    if limit < 8:
+        raise ValueError("limit too small to say anything")
+    full = _pack(_sentences(events, view, short=False), limit)
+    if len(full) <= 1:
+        return full
+    compact = _pack(_sentences(events, view, short=True), limit)
+    return compact if len(compact) < len(full) else full

@@ -1,0 +1,178 @@
+"""Creatures: one mutable Entity record for characters and monsters, plus their derived numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+ABILITIES = ("str", "dex", "con", "int", "wis", "cha")
+CONDITIONS = (
+    "blinded", "charmed", "deafened", "exhaustion", "frightened", "grappled", "incapacitated",
+    "invisible", "paralyzed", "petrified", "poisoned", "prone", "restrained", "stunned",
+    "unconscious",
+)
+# Conditions that stop a creature acting at all (SRD: they include incapacitated).
+INCAPACITATING = frozenset({"incapacitated", "paralyzed", "petrified", "stunned", "unconscious"})
+# Attacks against these from within 5 ft are critical hits when they hit.
+AUTO_CRIT_CLOSE = frozenset({"paralyzed", "unconscious"})
+AUTO_FAIL_STR_DEX = frozenset({"paralyzed", "petrified", "stunned", "unconscious"})
+PHYSICAL = ("bludgeoning", "piercing", "slashing")
+
+
+def mod(score: int) -> int:
+    return (score - 10) // 2
+
+
+def prof_for_level(level: int) -> int:
+    return 2 + (max(level, 1) - 1) // 4
+
+
+def new_turn() -> dict[str, Any]:
+    return {"action": 1, "bonus": 1, "move": 0, "attacks": 0, "disengaged": False,
+            "dashed": False, "sneak": False, "attacked": False, "cast_leveled": False}
+
+
+@dataclass(slots=True)
+class Entity:
+    """Everything about one creature the rules need; JSON-safe so to_dict is asdict."""
+
+    eid: int
+    name: str
+    side: str  # "party" | "monsters"
+    kind: str  # "pc" | "monster"
+    abilities: dict[str, int]
+    ac: int
+    hp: int
+    max_hp: int
+    cls: str = ""
+    level: int = 0
+    monster: str = ""
+    prof: int = 2
+    temp_hp: int = 0
+    speed: int = 30
+    darkvision: int = 0
+    save_prof: list[str] = field(default_factory=list)
+    save_bonus: dict[str, int] = field(default_factory=dict)  # monster stat-block saves
+    skills: dict[str, int] = field(default_factory=dict)  # skill -> total bonus
+    resist: list[str] = field(default_factory=list)
+    immune: list[str] = field(default_factory=list)
+    vuln: list[str] = field(default_factory=list)
+    cond_immune: list[str] = field(default_factory=list)
+    ctype: str = "humanoid"
+    conditions: dict[str, dict[str, int | str]] = field(default_factory=dict)
+    exhaustion: int = 0
+    death_s: int = 0
+    death_f: int = 0
+    stable: bool = False
+    dead: bool = False
+    fled: bool = False
+    weapons: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    spells: list[str] = field(default_factory=list)
+    spell_ability: str = ""
+    slots: list[int] = field(default_factory=lambda: [0] * 9)
+    max_slots: list[int] = field(default_factory=lambda: [0] * 9)
+    pact: bool = False
+    res: dict[str, int] = field(default_factory=dict)  # current uses: ki, rage, second_wind...
+    res_max: dict[str, int] = field(default_factory=dict)
+    hit_dice: int = 0
+    hd_size: int = 8
+    inventory: list[str] = field(default_factory=list)
+    xp: int = 0
+    cr: float = 0.0
+    room: int = 0
+    band: str = "near"  # "near" | "far"; engaged is the non-empty `engaged` list
+    engaged: list[int] = field(default_factory=list)
+    conc: str = ""
+    effects: list[dict[str, Any]] = field(default_factory=list)
+    turn: dict[str, Any] = field(default_factory=new_turn)
+    reaction: bool = True
+    recharge: dict[str, bool] = field(default_factory=dict)
+    per_day: dict[str, int] = field(default_factory=dict)
+    profile: str = "brute"
+    legendary: int = 0
+
+    # -- derived numbers -------------------------------------------------------------
+    def mod(self, ability: str) -> int:
+        return mod(self.abilities.get(ability, 10))
+
+    def save_mod(self, ability: str) -> int:
+        if ability in self.save_bonus:
+            return self.save_bonus[ability]
+        return self.mod(ability) + (self.prof if ability in self.save_prof else 0)
+
+    def skill_mod(self, skill: str, skill_ability: str) -> int:
+        if skill in self.skills:
+            return self.skills[skill]
+        return self.mod(skill_ability)
+
+    def passive(self, skill: str = "perception") -> int:
+        return 10 + self.skill_mod(skill, "wis")
+
+    def current_ac(self) -> int:
+        return self.ac + sum(int(e.get("ac", 0)) for e in self.effects)
+
+    def has(self, cond: str) -> bool:
+        return cond in self.conditions
+
+    @property
+    def incapacitated(self) -> bool:
+        return self.dead or self.fled or any(c in INCAPACITATING for c in self.conditions)
+
+    @property
+    def down(self) -> bool:
+        """Out of the fight: dead, fled, or dying/stable at 0 HP."""
+        return self.dead or self.fled or self.hp <= 0
+
+    @property
+    def dying(self) -> bool:
+        return self.kind == "pc" and self.hp <= 0 and not self.dead and not self.stable
+
+    def effective_speed(self) -> int:
+        if self.has("grappled") or self.has("restrained") or self.exhaustion >= 5:
+            return 0
+        s = self.speed + sum(int(e.get("speed", 0)) for e in self.effects)
+        return max(0, s // 2 if self.exhaustion >= 2 else s)
+
+    def spell_mod(self) -> int:
+        return self.mod(self.spell_ability) if self.spell_ability else 0
+
+    def spell_dc(self) -> int:
+        return 8 + self.prof + self.spell_mod()
+
+    def spell_attack(self) -> int:
+        return self.prof + self.spell_mod()
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Entity:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def from_monster(eid: int, name: str, m: dict[str, Any], profile: str) -> Entity:
+    """An Entity for a monster stat block in the content schema."""
+    ab = {k: int(v) for k, v in m["abilities"].items()}
+    actions = [dict(a) for a in m.get("actions", [])]
+    senses = m.get("senses", {}) or {}
+    return Entity(
+        eid=eid, name=name, side="monsters", kind="monster", abilities=ab,
+        ac=int(m["armor_class"]), hp=int(m["hit_points"]), max_hp=int(m["hit_points"]),
+        monster=m["index"], prof=int(m.get("proficiency_bonus", 2)),
+        speed=int((m.get("speed") or {}).get("walk", 30) or 0),
+        darkvision=int(senses.get("darkvision", 0) or 0),
+        save_bonus={k: int(v) for k, v in (m.get("saves") or {}).items()},
+        skills={k: int(v) for k, v in (m.get("skills") or {}).items()},
+        resist=list(m.get("damage_resistances", [])), immune=list(m.get("damage_immunities", [])),
+        vuln=list(m.get("damage_vulnerabilities", [])),
+        cond_immune=list(m.get("condition_immunities", [])), ctype=str(m.get("type", "")),
+        actions=actions,
+        recharge={a["name"]: True for a in actions if a.get("recharge")},
+        per_day={a["name"]: int(a["per_day"]) for a in actions if a.get("per_day")},
+        xp=int(m.get("xp", 0)), cr=float(m.get("challenge_rating", 0)), profile=profile,
+        legendary=int(m.get("legendary_per_round", 0) or 0),
+        res={"legendary": int(m.get("legendary_per_round", 0) or 0)},
+    )

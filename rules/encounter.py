@@ -1,0 +1,98 @@
+"""Encounter maths: SRD XP-threshold difficulty, and Monte Carlo simulation of whole fights."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from rules import content
+from rules import intents as it
+
+# XP thresholds per character level: easy, medium, hard, deadly (SRD 5.1).
+THRESHOLDS: dict[int, tuple[int, int, int, int]] = {
+    1: (25, 50, 75, 100), 2: (50, 100, 150, 200), 3: (75, 150, 225, 400),
+    4: (125, 250, 375, 500), 5: (250, 500, 750, 1100), 6: (300, 600, 900, 1400),
+    7: (350, 750, 1100, 1700), 8: (450, 900, 1400, 2100), 9: (550, 1100, 1600, 2400),
+    10: (600, 1200, 1900, 2800), 11: (800, 1600, 2400, 3600), 12: (1000, 2000, 3000, 4500),
+    13: (1100, 2200, 3400, 5100), 14: (1250, 2500, 3800, 5700), 15: (1400, 2800, 4300, 6400),
+    16: (1600, 3200, 4800, 7200), 17: (2000, 3900, 5900, 8800), 18: (2100, 4200, 6300, 9500),
+    19: (2400, 4900, 7300, 10900), 20: (2800, 5700, 8500, 12700),
+}
+MULTIPLIERS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
+LABELS = ("easy", "medium", "hard", "deadly")
+MAX_ROUNDS = 60
+
+
+def _multiplier(n_monsters: int, party_size: int) -> float:
+    if n_monsters <= 0:
+        return 1.0
+    k = 1 if n_monsters == 1 else 2 if n_monsters == 2 else 3 if n_monsters <= 6 else (
+        4 if n_monsters <= 10 else 5 if n_monsters <= 14 else 6)
+    if party_size < 3:
+        k += 1
+    elif party_size >= 6:
+        k -= 1
+    return MULTIPLIERS[k]
+
+
+def difficulty(party_levels: list[int], monster_names: list[str]) -> dict[str, Any]:
+    """The SRD encounter difficulty: monster XP times the group multiplier vs party thresholds."""
+    xp = sum(int(content.monster(n)["xp"]) for n in monster_names)
+    adjusted = int(xp * _multiplier(len(monster_names), len(party_levels)))
+    sums = [sum(THRESHOLDS[max(1, min(20, lv))][k] for lv in party_levels) for k in range(4)]
+    label = "easy"
+    for k, need in enumerate(sums):
+        if adjusted >= need:
+            label = LABELS[k]
+    return {"xp": xp, "adjusted_xp": adjusted, "difficulty": label,
+            "thresholds": dict(zip(LABELS, sums, strict=True))}
+
+
+ARENA = {"name": "arena", "start": 1, "rooms": [{"id": 1, "name": "Arena", "light": "bright"}]}
+
+
+def fight(party: list[tuple[str, int]], monsters: list[tuple[str, int]],
+          rng: random.Random) -> tuple[bool, int]:
+    """One full combat, both sides played by rules.tactics: (party won, rounds)."""
+    from rules import game as g
+    from rules import tactics
+    from rules.dungeon import Dungeon
+
+    state = g.Game.new(Dungeon.from_dict(ARENA))
+    for k, (cls, level) in enumerate(party):
+        g.apply(state, None, it.Join(f"{cls[:6]}{k + 1}", cls, level), rng)
+    for name, count in monsters:
+        g.spawn(state, name, count)
+    g.start_combat(state, rng)
+    steps = 0
+    rounds = 1
+    while state.combat is not None and state.combat["round"] <= MAX_ROUNDS and steps < 20000:
+        steps += 1
+        rounds = state.combat["round"]
+        eid = state.current_turn()
+        option = tactics.choose(state, eid, rng)
+        g.apply(state, eid, option.intent, rng)
+    won = not any(not e.down for e in state.entities.values() if e.side == "monsters") and any(
+        not e.down for e in state.party())
+    return won, rounds
+
+
+def simulate(party: list[tuple[str, int]], monsters: list[tuple[str, int]], trials: int,
+             seed: int, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Run `trials` fights; the same seed gives the same figures."""
+    wins = 0
+    rounds_total = 0
+    for n in range(trials):
+        rng = random.Random(seed * 1_000_003 + n)
+        won, rounds = fight(party, monsters, rng)
+        wins += won
+        rounds_total += rounds
+        if progress:
+            progress(n + 1)
+    names = [m for m, c in monsters for _ in range(c)]
+    d = difficulty([lv for _, lv in party], names)
+    return {"party_win_rate": round(wins / max(1, trials), 4),
+            "mean_rounds": round(rounds_total / max(1, trials), 3), "difficulty": d["difficulty"],
+            "xp": d["xp"], "adjusted_xp": d["adjusted_xp"], "thresholds": d["thresholds"],
+            "trials": trials, "seed": seed}

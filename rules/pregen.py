@@ -1,0 +1,190 @@
+"""Pregenerated characters for the 12 SRD classes at levels 1-5: `join Thorin fighter` plays at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rules import content
+from rules.creature import ABILITIES, Entity, mod
+from rules.errors import RulesError
+
+CLASSES = ("barbarian", "bard", "cleric", "druid", "fighter", "monk", "paladin", "ranger",
+           "rogue", "sorcerer", "warlock", "wizard")
+EXTRA_ATTACK = frozenset({"barbarian", "fighter", "monk", "paladin", "ranger"})
+XP_LEVELS = (0, 300, 900, 2700, 6500)  # XP needed for levels 1..5
+MAX_LEVEL = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    order: tuple[str, ...]  # abilities from highest to lowest (standard array)
+    weapons: tuple[str, ...]
+    armor: str | None
+    shield: bool
+    spells: tuple[tuple[int, str], ...] = ()  # (minimum character level, spell index)
+    skills: tuple[str, ...] = ()
+
+
+STANDARD = (15, 14, 13, 12, 10, 8)
+BUILDS: dict[str, Build] = {
+    "barbarian": Build(("str", "con", "dex", "wis", "cha", "int"), ("greataxe", "handaxe"), None,
+                       False, skills=("athletics", "perception")),
+    "bard": Build(("cha", "dex", "con", "wis", "int", "str"), ("rapier", "dagger"), "leather-armor",
+                  False, ((1, "vicious-mockery"), (1, "healing-word"), (1, "cure-wounds"),
+                          (1, "thunderwave"), (1, "sleep"), (3, "shatter"), (3, "hold-person")),
+                  ("performance", "persuasion", "stealth")),
+    "cleric": Build(("wis", "con", "str", "dex", "cha", "int"), ("mace",), "chain-mail", True,
+                    ((1, "sacred-flame"), (1, "guiding-bolt"), (1, "cure-wounds"),
+                     (1, "healing-word"), (1, "bless"), (1, "shield-of-faith"),
+                     (1, "inflict-wounds"), (1, "command"), (1, "bane"),
+                     (3, "spiritual-weapon"), (3, "hold-person"),
+                     (5, "spirit-guardians"), (5, "mass-healing-word"), (5, "revivify")),
+                    ("medicine", "insight")),
+    "druid": Build(("wis", "con", "dex", "int", "str", "cha"), ("scimitar",), "leather-armor",
+                   True, ((1, "produce-flame"), (1, "poison-spray"), (1, "entangle"),
+                          (1, "cure-wounds"), (1, "healing-word"), (1, "faerie-fire"),
+                          (1, "thunderwave"), (3, "moonbeam"), (5, "lightning-bolt")),
+                   ("nature", "perception")),
+    "fighter": Build(("str", "con", "dex", "wis", "cha", "int"), ("longsword", "crossbow-light"),
+                     "chain-mail", True, skills=("athletics", "perception")),
+    "monk": Build(("dex", "wis", "con", "str", "int", "cha"), ("shortsword",), None, False,
+                  skills=("acrobatics", "stealth")),
+    "paladin": Build(("str", "cha", "con", "wis", "dex", "int"), ("longsword", "javelin"),
+                     "chain-mail", True, ((2, "bless"), (2, "cure-wounds"),
+                                          (2, "shield-of-faith"), (2, "command")),
+                     ("athletics", "persuasion")),
+    "ranger": Build(("dex", "wis", "con", "str", "int", "cha"), ("longbow", "shortsword"),
+                    "scale-mail", False, ((2, "hunters-mark"), (2, "cure-wounds"),
+                                          (2, "entangle")),
+                    ("perception", "stealth", "survival")),
+    "rogue": Build(("dex", "con", "int", "wis", "cha", "str"), ("rapier", "shortbow", "dagger"),
+                   "leather-armor", False,
+                   skills=("stealth", "acrobatics", "perception", "sleight-of-hand")),
+    "sorcerer": Build(("cha", "con", "dex", "wis", "int", "str"), ("dagger",), None, False,
+                      ((1, "fire-bolt"), (1, "ray-of-frost"), (1, "shocking-grasp"),
+                       (1, "magic-missile"), (1, "burning-hands"), (1, "shield"),
+                       (3, "scorching-ray"), (3, "misty-step"), (5, "fireball")),
+                      ("arcana", "intimidation")),
+    "warlock": Build(("cha", "con", "dex", "wis", "int", "str"), ("dagger",), "leather-armor",
+                     False, ((1, "eldritch-blast"), (1, "charm-person"), (3, "misty-step"),
+                             (3, "hold-person"), (5, "counterspell")),
+                     ("arcana", "deception")),
+    "wizard": Build(("int", "con", "dex", "wis", "cha", "str"), ("dagger",), None, False,
+                    ((1, "fire-bolt"), (1, "ray-of-frost"), (1, "acid-splash"),
+                     (1, "magic-missile"), (1, "shield"), (1, "sleep"), (1, "burning-hands"),
+                     (1, "mage-armor"), (3, "misty-step"), (3, "scorching-ray"),
+                     (3, "hold-person"), (5, "fireball"), (5, "counterspell"),
+                     (5, "lightning-bolt")),
+                    ("arcana", "investigation")),
+}
+PROFILE = {"barbarian": "brute", "fighter": "brute", "paladin": "brute", "monk": "skirmisher",
+           "rogue": "skirmisher", "ranger": "archer"}
+
+
+def weapon_entry(w: dict[str, Any], abilities: dict[str, int]) -> dict[str, Any]:
+    """A weapon as the attack resolver wants it: dice, type, kind, ability, range, flags."""
+    props = set(w.get("properties", []))
+    ranged = w.get("range_type") == "ranged"
+    if "finesse" in props:
+        ability = "dex" if mod(abilities["dex"]) >= mod(abilities["str"]) else "str"
+    else:
+        ability = "dex" if ranged else "str"
+    return {"name": w["name"].lower(), "dice": w["damage"], "type": w["type"],
+            "kind": "ranged" if ranged else "melee", "ability": ability,
+            "range": [int(w.get("normal_range") or 5), int(w.get("long_range") or 0)],
+            "light": "light" in props, "thrown": "thrown" in props,
+            "versatile": w.get("versatile"), "two_handed": "two-handed" in props}
+
+
+def _ac(cls: str, ab: dict[str, int], armor: str | None, shield: bool) -> int:
+    dex = mod(ab["dex"])
+    if armor is None:
+        base = 10 + dex
+        if cls == "barbarian":
+            base += mod(ab["con"])
+        elif cls == "monk":
+            base += mod(ab["wis"])
+    else:
+        a = content.armor_item(armor)
+        bonus = dex if a["dex_bonus"] else 0
+        if a.get("max_bonus") is not None:
+            bonus = min(bonus, int(a["max_bonus"]))
+        base = int(a["base_ac"]) + bonus
+    return base + (2 if shield else 0)
+
+
+def xp_level(xp: int) -> int:
+    return max(i + 1 for i, need in enumerate(XP_LEVELS) if xp >= need)
+
+
+def character(name: str, cls: str, level: int = 1, eid: int = 0) -> Entity:
+    """A ready-to-play character; RulesError for an unknown class or a level outside 1-5."""
+    key = cls.strip().lower()
+    if key not in BUILDS:
+        from rules import fuzzy
+
+        guess = fuzzy.best_match(key, CLASSES)
+        if guess is None:
+            raise RulesError(f"no class like {cls!r}; try one of: {', '.join(CLASSES)}")
+        key = guess
+    if not 1 <= level <= MAX_LEVEL:
+        raise RulesError(f"level must be 1-{MAX_LEVEL}")
+    b = BUILDS[key]
+    data = content.cls(key)
+    ab = dict(zip(b.order, STANDARD, strict=True))
+    if level >= 4:  # ability score improvement: +2 to the main ability
+        ab[b.order[0]] += 2
+    ab = {a: ab[a] for a in ABILITIES}
+    lv = data["levels"][str(level)]
+    prof = int(lv.get("proficiency_bonus", 2 + (level - 1) // 4))
+    hd = int(data["hit_die"])
+    con = mod(ab["con"])
+    max_hp = hd + con + (level - 1) * (hd // 2 + 1 + con)
+    spell_cfg = data.get("spellcasting") or {}
+    slots = [int(x) for x in (lv.get("spell_slots") or [])][:9]
+    slots += [0] * (9 - len(slots))
+    max_slot = max((i + 1 for i, n in enumerate(slots) if n), default=0)
+    spells = [s for lvl, s in b.spells if lvl <= level]
+    spells = [s for s in spells if _spell_level(s) <= max_slot]
+    skill_ab = content.skills()
+    skills = {s: mod(ab[skill_ab.get(s, "wis")]) + prof for s in b.skills}
+    weapons = [weapon_entry(content.weapon(w), ab) for w in b.weapons]
+    if key == "monk":
+        die = "1d6" if level >= 5 else "1d4"
+        weapons.insert(0, {"name": "unarmed strike", "dice": die, "type": "bludgeoning",
+                           "kind": "melee", "ability": "dex", "range": [5, 0], "light": True,
+                           "thrown": False, "versatile": None, "two_handed": False,
+                           "monk": True})
+        for w in weapons:
+            w["ability"] = "dex" if ab["dex"] >= ab["str"] else "str"
+    res: dict[str, int] = {}
+    if key == "fighter":
+        res["second_wind"] = 1
+        if level >= 2:
+            res["action_surge"] = 1
+    elif key == "barbarian":
+        res["rage"] = 2 if level < 3 else 3
+    elif key == "paladin":
+        res["lay_on_hands"] = 5 * level
+    elif key == "monk" and level >= 2:
+        res["ki"] = level
+    elif key == "bard":
+        res["inspiration"] = max(1, mod(ab["cha"]))
+    inventory = ["potion of healing"] + (["thieves' tools"] if key == "rogue" else [])
+    return Entity(
+        eid=eid, name=name, side="party", kind="pc", abilities=ab,
+        ac=_ac(key, ab, b.armor, b.shield), hp=max_hp, max_hp=max_hp, cls=key, level=level,
+        prof=prof, speed=30, save_prof=list(data.get("saving_throws", [])), skills=skills,
+        weapons=weapons, spells=spells, spell_ability=spell_cfg.get("ability", "") or "",
+        slots=list(slots), max_slots=list(slots), pact=spell_cfg.get("progression") == "pact",
+        res=dict(res), res_max=dict(res), hit_dice=level, hd_size=hd, inventory=inventory,
+        xp=XP_LEVELS[level - 1], profile=PROFILE.get(key, "caster"),
+    )
+
+
+def _spell_level(index: str) -> int:
+    try:
+        return int(content.spell(index)["level"])
+    except RulesError:
+        return 99  # a spell the content lacks is simply not offered

@@ -1,0 +1,231 @@
+"""Fallback monster AI: list every legal option for a creature, and pick one by profile."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rules import dice, resolver
+from rules import intents as it
+
+if TYPE_CHECKING:
+    from rules.creature import Entity
+    from rules.game import Game
+
+PROFILES = ("brute", "skirmisher", "archer", "caster", "cowardly", "pack")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    id: str
+    intent: Any
+    label: str
+
+
+def profile_for(m: dict[str, Any]) -> str:
+    """A behaviour profile from a stat block: what it is good at decides how it fights."""
+    special = {s.lower() for s in m.get("special_abilities", [])}
+    acts = m.get("actions", [])
+    if "pack tactics" in special:
+        return "pack"
+    if any("spellcasting" in s for s in special):
+        return "caster"
+    if m.get("type") == "beast" and float(m.get("challenge_rating", 0)) < 1:
+        return "cowardly"
+    ranged = [a for a in acts if a.get("kind") == "ranged"]
+    melee = [a for a in acts if a.get("kind") == "melee"]
+    if ranged and (not melee or max(_avg(a) for a in ranged) > max(_avg(a) for a in melee)):
+        return "archer"
+    if "nimble escape" in special or int(m["abilities"].get("dex", 10)) > int(
+            m["abilities"].get("str", 10)):
+        return "skirmisher"
+    return "brute"
+
+
+def _avg(a: dict[str, Any]) -> float:
+    return sum(dice.average(d["dice"]) for d in a.get("damage", []) if d.get("dice"))
+
+
+def legal_actions(game: Game, eid: int) -> list[Option]:
+    """Every option the engine would accept right now for `eid` (always includes ending
+    the turn). Options are cheap to validate: each is checked by the same rules `apply`
+    uses, so none fails when applied."""
+    from rules.game import _multi_is_melee, close_cost
+
+    e = game.entities[eid]
+    if game.combat is None or game.current_turn() != eid or e.incapacitated:
+        return []
+    foes = [f for f in game.here(e.room) if f.side != e.side and not f.down]
+    opts: list[Option] = []
+    move = e.turn["move"]
+    if e.turn["action"] > 0 or e.turn["attacks"] > 0:
+        for f in foes:
+            reach_ok = f.eid in e.engaged or close_cost(e, f) <= move
+            if e.kind == "monster":
+                if e.turn["action"] <= 0:
+                    continue
+                for k, a in enumerate(e.actions):
+                    kind = a.get("kind")
+                    if kind not in ("melee", "ranged", "save", "multiattack"):
+                        continue
+                    if a.get("recharge") and not e.recharge.get(a["name"], True):
+                        continue
+                    if a.get("per_day") and e.per_day.get(a["name"], 0) <= 0:
+                        continue
+                    if kind == "multiattack" and not a.get("multiattack"):
+                        continue
+                    melee = kind == "melee" or (kind == "multiattack" and _multi_is_melee(e, a))
+                    if melee and not reach_ok:
+                        continue
+                    if kind == "ranged" and resolver.distance(e, f) > max(a.get("range") or [5]):
+                        continue
+                    opts.append(Option(f"a{k}:{f.eid}", it.Attack(f.eid, k),
+                                       f"{a['name']} {f.name}"))
+            else:
+                for k, w in enumerate(e.weapons):
+                    if w["kind"] == "melee" and not reach_ok:
+                        continue
+                    if w["kind"] == "ranged" and resolver.distance(e, f) > max(w["range"]):
+                        continue
+                    opts.append(Option(f"w{k}:{f.eid}", it.Attack(f.eid, k),
+                                       f"{w['name']} {f.name}"))
+    if e.turn["action"] > 0:
+        opts.append(Option("dodge", it.Dodge(), "dodge"))
+        opts.append(Option("dash", it.Dash(), "dash"))
+        if e.engaged:
+            opts.append(Option("disengage", it.Disengage(), "disengage"))
+    for f in foes:
+        if f.eid not in e.engaged and close_cost(e, f) <= move:
+            opts.append(Option(f"close:{f.eid}", it.Approach(f.eid), f"close on {f.name}"))
+    if move >= 30 and (e.band != "far" or not e.engaged):
+        opts.append(Option("flee", it.Move("flee" if e.kind == "monster" else "back"), "flee"))
+    opts += _spell_options(game, e, foes)
+    opts.append(Option("end", it.EndTurn(), "end turn"))
+    return opts
+
+
+def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
+
+    opts = []
+    friends = [f for f in game.here(e.room) if f.side == e.side and not f.dead]
+    for s in e.spells:
+        sp = resolver.spell_data(s)
+        fx = resolver.effects_table().get(s)
+        if fx is None:
+            continue
+        lvl = int(sp["level"])
+        if lvl:
+            avail = [k + 1 for k in range(lvl - 1, 9) if e.slots[k] > 0]
+            if not avail:
+                continue
+            lvl = avail[0]
+        slot = "bonus" if "bonus" in sp.get("casting_time", "") else "action"
+        if "reaction" in sp.get("casting_time", "") or e.turn[slot] <= 0:
+            continue
+        kind = fx.get("targets")
+        if kind in ("enemy", "area", "enemies"):
+            reach = int(sp.get("range_ft") or fx.get("range") or 0) or int(
+                (sp.get("area") or {}).get("size", 5))
+            melee = (fx.get("attack") or sp.get("attack")) == "melee"
+            for f in foes:
+                only = fx.get("only_types")
+                if only and f.ctype not in only:
+                    continue
+                if melee:
+                    if f.eid not in e.engaged and resolver.distance(e, f) > 5 and \
+                            _close_cost(e, f) > e.turn["move"]:
+                        continue
+                elif resolver.distance(e, f) > max(reach, 5):
+                    continue
+                opts.append(Option(f"s:{s}:{f.eid}", it.Cast(s, f.eid, lvl or None),
+                                   f"{sp['name']} {f.name}"))
+        elif kind in ("ally", "allies") and fx.get("special") != "revive":
+            if sp.get("heal"):
+                for f in friends:
+                    if f.hp < f.max_hp:
+                        opts.append(Option(f"s:{s}:{f.eid}", it.Cast(s, f.eid, lvl or None),
+                                           f"{sp['name']} {f.name}"))
+            elif not any(x["name"] == s for x in e.effects):
+                opts.append(Option(f"s:{s}:{e.eid}", it.Cast(s, e.eid, lvl or None),
+                                   f"{sp['name']} self"))
+    return opts
+
+
+def _close_cost(e: Entity, f: Entity) -> int:
+    from rules.game import close_cost
+
+    return close_cost(e, f)
+
+
+def _score(game: Game, e: Entity, o: Option, profile: str) -> float:
+    i = o.intent
+    if isinstance(i, it.Attack):
+        t = game.entities[int(i.target)]
+        if e.kind == "monster":
+            a = e.actions[int(i.weapon)]
+            dmg = _avg(a)
+            if a.get("kind") == "multiattack":
+                dmg = sum(_avg(next((x for x in e.actions if x["name"] == p["action"]), {}))
+                          * int(p.get("count", 1)) for p in a["multiattack"])
+            if a.get("recharge"):
+                dmg *= 1.3
+            ranged = a.get("kind") == "ranged"
+        else:
+            w = e.weapons[int(i.weapon)]
+            dmg = dice.average(w["dice"]) + e.mod(w["ability"])
+            ranged = w["kind"] == "ranged"
+        focus = 1.0 + (1.0 / max(1, t.hp))  # finish off the wounded
+        if profile == "archer" and ranged:
+            dmg *= 1.5
+        if profile in ("brute", "pack") and not ranged:
+            dmg *= 1.2
+        if profile == "pack" and any(game.entities[o].side == e.side for o in t.engaged):
+            dmg *= 1.3
+        if t.kind == "pc" and t.hp <= 0:
+            dmg *= 0.2
+        if ranged and e.engaged:
+            dmg *= 0.6
+        return dmg * focus
+    if isinstance(i, it.Cast):
+
+        sp = resolver.spell_data(str(i.spell))
+        if sp.get("heal"):
+            t = game.entities[int(i.target)]
+            return 30.0 if t.hp <= 0 else 8.0 * (1 - t.hp / max(1, t.max_hp))
+        if sp.get("damage"):
+            fx = resolver.effects_table()[sp["index"]]
+            try:
+                d = dice.average(resolver.spell_dice(sp, fx, i.level or sp["level"], e.level))
+            except Exception:
+                d = 3.0
+            n = resolver.area_cap(sp.get("area")) if fx.get("targets") == "area" else 1
+            return d * (1 + 0.6 * (n - 1)) * (0.8 if sp["level"] else 1.0) + (
+                3 if fx.get("rays") else 0)
+        return 4.0 if sp["level"] else 1.0
+    if isinstance(i, it.Approach):
+        if e.engaged or (e.turn["action"] <= 0 and e.turn["attacks"] <= 0):
+            return -0.5  # already in melee, or nothing left to do once there
+        return 2.0 if profile != "archer" else 0.1
+    if isinstance(i, it.Move):
+        hurt = e.hp < e.max_hp * 0.3
+        return 50.0 if profile == "cowardly" and hurt else -1.0
+    if isinstance(i, it.Dash):
+        return 0.5 if profile != "archer" else 0.0
+    if isinstance(i, it.Dodge):
+        return 0.3
+    if isinstance(i, it.EndTurn):
+        return 0.0
+    return 0.0
+
+
+def choose(game: Game, eid: int, rng: random.Random) -> Option:
+    """The best legal option for the creature's profile; ties broken by `rng`."""
+    opts = legal_actions(game, eid)
+    if not opts:
+        return Option("end", it.EndTurn(), "end turn")
+    e = game.entities[eid]
+    profile = e.profile if e.kind == "monster" else "player"
+    scored = [(_score(game, e, o, profile) + rng.random() * 0.01, k) for k, o in enumerate(opts)]
+    best = max(scored)[1]
+    return opts[best]

@@ -1,0 +1,92 @@
+"""Read-only descriptions of the game for renderers (the GameView protocol Game implements)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from rules.dungeon import DIRECTIONS
+
+if TYPE_CHECKING:
+    from rules.creature import Entity
+    from rules.game import Game
+
+
+class GameView(Protocol):
+    def name_of(self, eid: int) -> str: ...
+    def describe_room(self, room: int, viewer: int) -> str: ...
+    def describe(self, eid: int, what: str) -> str: ...
+    def current_turn(self) -> int | None: ...
+    def controller(self, eid: int) -> str: ...
+    def party_eids(self) -> list[int]: ...
+    def monster_eids(self) -> list[int]: ...
+    def entity(self, eid: int) -> Entity: ...
+
+
+HELP = ("look | go n/s/e/w/u/d | attack X [with W] | cast SPELL [at X] [lvl N] | use ITEM "
+        "| dodge dash disengage hide help X | grapple/shove X | approach X | end | "
+        "roll SKILL | rest short/long | hp sheet inv status")
+
+
+def _hp(e: Entity) -> str:
+    if e.dead:
+        return "dead"
+    if e.hp <= 0:
+        return "stable" if e.stable else f"dying {e.death_s}/{e.death_f}"
+    return f"{e.hp}/{e.max_hp}" + (f"+{e.temp_hp}" if e.temp_hp else "")
+
+
+def describe_room(game: Game, room: int, viewer: int) -> str:
+    r = game.dungeon.room(room)
+    me = game.entities.get(viewer)
+    dark = r.light == "dark" and not (me and me.darkvision)
+    exits = []
+    for x in r.exits:
+        key, rkey = f"{room}:{x.to}", f"{x.to}:{room}"
+        opened = key in game.state["unlocked"] or rkey in game.state["unlocked"]
+        state = "" if not x.locked or opened else "(locked)"
+        if x.dm_only and key not in game.state["unsealed"] and rkey not in game.state["unsealed"]:
+            state = "(sealed)"
+        exits.append(f"{x.dir or x.name}{state}")
+    head = f"{r.name} [{r.light}] exits {' '.join(exits) or 'none'}"
+    if dark:
+        return head + ". Too dark to see."
+    who = [e for e in game.here(room) if e.eid != viewer and not e.dead]
+    if not who:
+        return head + ". " + r.text
+    return head + ". " + ", ".join(f"{e.name} {_hp(e) if e.side == 'party' else ''}".strip()
+                                   for e in who)
+
+
+def describe(game: Game, eid: int, what: str) -> str:
+    e = game.entity(eid)
+    if what == "help":
+        return HELP
+    if what == "hp":
+        return f"{e.name} HP {_hp(e)} AC {e.current_ac()}"
+    if what == "inv":
+        items = e.inventory + game.loot
+        return f"{e.name}: " + (", ".join(items) if items else "nothing")
+    if what == "status":
+        conds = sorted(e.conditions) + ([f"exhaustion {e.exhaustion}"] if e.exhaustion else [])
+        fx = sorted({x["name"] for x in e.effects})
+        band = "engaged " + ",".join(game.name_of(o) for o in e.engaged) if e.engaged else e.band
+        turn = ""
+        if game.combat and game.current_turn() == eid:
+            t = e.turn
+            turn = f" turn: act {t['action']} bonus {t['bonus']} move {t['move']}"
+        slots = " slots " + "/".join(str(n) for n in e.slots if n) if any(e.slots) else ""
+        return (f"{e.name} HP {_hp(e)} {band}" + (" [" + " ".join(conds + fx) + "]" if conds
+                                                   or fx else "") + slots + turn)
+    if what == "sheet":
+        ab = " ".join(f"{k.upper()}{v}" for k, v in e.abilities.items())
+        label = f"{e.cls} {e.level}" if e.kind == "pc" else e.monster
+        res = " ".join(f"{k} {v}" for k, v in e.res.items() if k != "legendary")
+        weapons = ",".join(w["name"] for w in e.weapons) or ",".join(
+            a["name"] for a in e.actions)
+        spells = (" spells " + ",".join(e.spells)) if e.spells else ""
+        return (f"{e.name} {label} HP {_hp(e)} AC {e.current_ac()} {ab} prof+{e.prof} "
+                f"xp {e.xp} {weapons}{spells}" + (f" {res}" if res else ""))
+    raise ValueError(f"unknown view {what!r}")
+
+
+__all__ = ["GameView", "describe", "describe_room", "DIRECTIONS"]

@@ -1,0 +1,76 @@
+"""Wires the uplink into a running NodeApp: relay commands and links go through the node's pipeline.
+
+Usage (node side, when relay_url and a relay secret are configured):
+    sync = NodeSync(cfg.relay_url, cfg.relay_secret)
+    app = NodeApp(cfg, transport, tactician=RelayTactician(sync, FallbackTactician()))
+    await app.start(); await sync.start(app)   ...   await sync.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from protocol.errors import ProtocolError
+from sync.uplink import RemoteCommand, Uplink
+
+log = logging.getLogger("dungeon.sync")
+
+
+class NodeSync:
+    """Owns the node's Uplink; stands in for it (tactics, status) before start and after stop."""
+
+    def __init__(self, url: str, secret: str, **uplink_kw: Any) -> None:
+        self.url, self.secret, self.uplink_kw = url, secret, uplink_kw
+        self.uplink: Uplink | None = None
+        self.app: Any = None
+        self.results: dict[str, Any] = {}  # idempotency key -> Outcome, newest last (bounded)
+        self._unsubscribe: Any = None
+
+    async def start(self, app: Any) -> Uplink:
+        self.app = app
+        kw = {"state_path": app.config.data_dir / "uplink.json", **self.uplink_kw}
+        self.uplink = Uplink(self.url, app.config.node_id, self.secret, app.store,
+                             handler=self.handle, **kw)
+        app.uplink = self.uplink
+        self._unsubscribe = app.pipeline.subscribe(lambda *_: self.uplink and self.uplink.notify())
+        self.uplink.start()
+        return self.uplink
+
+    async def stop(self) -> None:
+        if self._unsubscribe:
+            self._unsubscribe()
+        if self.uplink is not None:
+            await self.uplink.stop()
+
+    async def handle(self, cmd: RemoteCommand) -> None:
+        """Submit one relay command on the node's one command path (source "relay")."""
+        from node.pipeline import Command
+        from protocol import jsonform
+
+        pipeline = self.app.pipeline
+        if not cmd.sender.startswith("discord:"):
+            log.warning("relay command with an odd sender dropped", extra={"sender": cmd.sender[:40]})
+            return
+        if cmd.kind == "link" and cmd.code:
+            out = await pipeline.link(cmd.sender, cmd.code, key=cmd.key)
+        elif cmd.kind == "command" and cmd.intent is not None:
+            try:
+                intent = jsonform.load(cmd.intent)
+            except ProtocolError as err:
+                log.warning("relay command unreadable", extra={"key": cmd.key, "error": str(err)})
+                return
+            out = await pipeline.submit(Command("relay", cmd.sender, intent,
+                                                idempotency_key=cmd.key))
+        else:
+            log.warning("relay command of unknown kind dropped", extra={"kind": cmd.kind[:20]})
+            return
+        self.results[cmd.key] = out
+        while len(self.results) > 256:
+            self.results.pop(next(iter(self.results)))
+
+    async def tactics(self, request: dict[str, Any], budget_s: float) -> dict[str, Any] | None:
+        return None if self.uplink is None else await self.uplink.tactics(request, budget_s)
+
+    def status(self) -> dict[str, Any] | None:
+        return None if self.uplink is None else self.uplink.status()

@@ -1,0 +1,106 @@
+"""The control socket: 0600, request/response round trips, pushes, malformed input, DM actions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import stat
+
+import pytest
+
+from node.control import ControlClient, ControlError
+from node.radio.base import BROADCAST, TEXT_PORT, Packet
+
+
+async def test_socket_is_private_and_hello_works(app):
+    mode = stat.S_IMODE(app.config.control_path.stat().st_mode)
+    assert mode == 0o600
+    async with ControlClient(app.config.control_path) as c:
+        hello = await c.request("hello")
+        assert hello["node_id"] == app.config.node_id
+        assert hello["session"] == app.pipeline.session.id
+        state = await c.request("state")
+        assert state["session"]["status"] == "running"
+        assert state["seq"] == app.store.max_seq()
+
+
+async def test_malformed_lines_get_an_error_and_the_connection_stays(app):
+    reader, writer = await asyncio.open_unix_connection(str(app.config.control_path))
+    writer.write(b"this is not json\n")
+    writer.write(b'{"id": 3, "op": "no.such.op"}\n')
+    writer.write(b'{"id": 4, "op": "hello"}\n')
+    await writer.drain()
+    replies = [json.loads(await reader.readline()) for _ in range(3)]
+    writer.close()
+    assert replies[0]["id"] is None and not replies[0]["ok"]
+    assert replies[1] == {"id": 3, "ok": False, "error": "unknown op 'no.such.op'"}
+    assert replies[2]["ok"] and replies[2]["result"]["node_id"]
+
+
+async def test_join_approval_and_pushes(app):
+    transport = app.transport
+    async with ControlClient(app.config.control_path) as dm, \
+            ControlClient(app.config.control_path) as watcher:
+        pushes = watcher.subscribe()
+        first = await anext(pushes)
+        assert first["push"] == "state"
+        transport.inject(Packet(0xA1, BROADCAST, TEXT_PORT, b"join Thorin fighter", id=1))
+        for _ in range(50):
+            joins = (await dm.request("state"))["joins"]
+            if joins:
+                break
+            await asyncio.sleep(0.01)
+        assert joins[0]["name"] == "Thorin" and joins[0]["sender"] == "!000000a1"
+        res = await dm.request("join.approve", id=joins[0]["id"])
+        assert isinstance(res["eid"], int)
+        events_push = None
+        for _ in range(10):
+            msg = await asyncio.wait_for(anext(pushes), 2)
+            if msg["push"] == "events":
+                events_push = msg
+                break
+        assert events_push["seq"] == res["seq"]
+        assert any(e["type"] == "Joined" for e in events_push["events"])
+        state = await dm.request("state")
+        assert [p["name"] for p in state["party"]] == ["Thorin"]
+        assert state["party"][0]["sender"] == "!000000a1"
+        with pytest.raises(ControlError, match="no join request"):
+            await dm.request("join.approve", id=999)
+
+
+async def test_dm_command_narrate_and_errors(app):
+    async with ControlClient(app.config.control_path) as c:
+        res = await c.request("narrate", text="Water drips somewhere.")
+        assert res["bytes"] == len(b"Water drips somewhere.")
+        res = await c.request("command", intent={"type": "Dm", "op": "narrate", "text": "Cold."})
+        assert res["seq"] == app.store.max_seq()
+        with pytest.raises(ControlError, match="unknown message type"):
+            await c.request("command", intent={"type": "Fireball9000"})
+        with pytest.raises(ControlError):
+            await c.request("sheet.get", eid=12345)
+        assert (await c.request("ai.pause"))["ai_paused"] is True
+        assert (await c.request("ai.resume"))["ai_paused"] is False
+
+
+async def test_session_pause_blocks_players_not_the_dm(app):
+    async with ControlClient(app.config.control_path) as c:
+        assert (await c.request("session.pause"))["status"] == "paused"
+        app.transport.inject(Packet(0xA1, BROADCAST, TEXT_PORT, b"look", id=5))
+        await asyncio.sleep(0.05)
+        assert (await c.request("narrate", text="Paused."))["bytes"] == 7
+        assert (await c.request("session.resume"))["status"] == "running"
+        audit = await c.request("audit")
+        assert any("paused" in row["reason"] for row in audit)
+
+
+async def test_link_code_binds_a_discord_user(app):
+    async with ControlClient(app.config.control_path) as c:
+        await c.request("command", intent={"type": "Join", "name": "Mira", "cls": "cleric"})
+        eid = (await c.request("state"))["party"][0]["eid"]
+        code = (await c.request("link.code", eid=eid))["code"]
+    out = await app.pipeline.link("discord:42", code, key="discord:42:link")
+    assert out.ok and app.pipeline.eids_of("discord:42") == [eid]
+    again = await app.pipeline.link("discord:42", code, key="discord:42:link")
+    assert again.duplicate
+    bad = await app.pipeline.link("discord:43", code)
+    assert not bad.ok and "expired" in bad.error

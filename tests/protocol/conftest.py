@@ -1,0 +1,6 @@
+"""Lets the protocol tests import their shared hypothesis strategies."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))

@@ -1,0 +1,161 @@
+"""Frames: header round trips, versioning, HMAC tags, sequence windows, fragments."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocol import frames
+from protocol.errors import ProtocolError
+from protocol.frames import Frame, Kind
+
+KEY = frames.session_key(b"node-secret", session=7, player=3)
+
+frame_st = st.builds(
+    Frame,
+    version=st.just(frames.VERSION),
+    kind=st.sampled_from(list(Kind)),
+    sender_seq=st.integers(0, frames.MAX_SEQ),
+    ack=st.none() | st.integers(0, frames.MAX_SEQ),
+    sack_bitmap=st.just(0),
+    flags=st.integers(0, 15),
+    payload=st.binary(max_size=150),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(frame_st, st.integers(0, 2**32 - 1), st.booleans())
+def test_frames_round_trip(frame, sack, signed):
+    if frame.ack is not None:
+        frame = Frame(frame.version, frame.kind, frame.sender_seq, frame.ack, sack, frame.flags,
+                      frame.payload)
+    key = KEY if signed else None
+    raw = frames.encode_frame(frame, key)
+    back = frames.decode_frame(raw, key)
+    assert (back.kind, back.sender_seq, back.ack, back.sack_bitmap, back.flags, back.payload) == (
+        frame.kind, frame.sender_seq, frame.ack, frame.sack_bitmap, frame.flags, frame.payload)
+    assert len(back.tag) == (4 if signed else 0)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.binary(max_size=240))
+def test_arbitrary_bytes_decode_or_raise_protocol_error(data):
+    for key in (None, KEY):
+        try:
+            frames.decode_frame(data, key)
+        except ProtocolError:
+            pass
+
+
+def test_minimal_frame_is_three_bytes():
+    assert frames.encode_frame(Frame(kind=Kind.ACK, sender_seq=5)) == bytes([0x14, 0x00, 0x05])
+
+
+def test_unknown_version_is_refused():
+    raw = bytearray(frames.encode_frame(Frame(sender_seq=1, payload=b"\x01")))
+    raw[0] = (2 << 4) | (raw[0] & 0x0F)
+    with pytest.raises(ProtocolError, match="unknown protocol version 2"):
+        frames.decode_frame(bytes(raw))
+    with pytest.raises(ProtocolError):
+        frames.encode_frame(Frame(version=2))
+
+
+def test_frames_never_exceed_200_bytes():
+    frames.encode_frame(Frame(payload=b"x" * 197))
+    with pytest.raises(ProtocolError, match="200"):
+        frames.encode_frame(Frame(payload=b"x" * 198))
+    with pytest.raises(ProtocolError):
+        frames.decode_frame(b"\x10\x00\x00" + b"x" * 198)
+
+
+def test_tag_detects_tampering_and_wrong_keys():
+    raw = frames.encode_frame(Frame(sender_seq=9, payload=b"\x03\x02\x06"), KEY)
+    assert frames.decode_frame(raw, KEY).payload == b"\x03\x02\x06"
+    bad = bytearray(raw)
+    bad[4] ^= 1
+    with pytest.raises(ProtocolError, match="signature"):
+        frames.decode_frame(bytes(bad), KEY)
+    other = frames.session_key(b"node-secret", session=7, player=4)
+    with pytest.raises(ProtocolError, match="signature"):
+        frames.decode_frame(raw, other)
+    unsigned = frames.encode_frame(Frame(sender_seq=9, payload=b"\x03"))
+    with pytest.raises(ProtocolError, match="not signed"):
+        frames.decode_frame(unsigned, KEY)
+
+
+def test_seq_window_rejects_replays_and_stale():
+    w = frames.SeqWindow(size=32)
+    assert [w.accept(s) for s in (5, 6, 5, 4, 6, 40)] == [True, True, False, True, False, True]
+    assert not w.accept(8)  # 32 behind the newest: outside the window
+    assert w.accept(9) and not w.accept(9)
+    assert not w.accept(-1)
+
+
+def test_ack_state_round_trips_through_acked():
+    w = frames.SeqWindow()
+    got = {10, 11, 13, 20}
+    for s in got:
+        w.accept(s)
+    ack, sack = w.ack_state()
+    assert ack == 20 and frames.acked(ack, sack) == got
+    assert frames.SeqWindow().ack_state() == (None, 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 200), max_size=60))
+def test_seq_window_accepts_each_seq_at_most_once(seqs):
+    w = frames.SeqWindow()
+    accepted = [s for s in seqs if w.accept(s)]
+    assert len(accepted) == len(set(accepted))
+
+
+def test_digest_payload():
+    d = frames.state_digest(b'{"round":1}')
+    assert 0 <= d < 2**32
+    assert frames.parse_digest_payload(frames.digest_payload(d)) == d
+    with pytest.raises(ProtocolError):
+        frames.parse_digest_payload(b"\x00")
+
+
+def test_fragments_reassemble_in_any_order():
+    data = bytes(range(256)) * 3
+    parts = frames.Fragmenter(chunk=100).split(7, data)
+    assert len(parts) == 8
+    r = frames.Reassembler()
+    out = None
+    for p in reversed(parts):
+        wire = frames.encode_fragment(p)
+        out = r.add(frames.decode_fragment(wire), now=1.0)
+    assert out == data and len(r) == 0
+
+
+def test_missing_fragments_are_re_requested_after_idle():
+    parts = frames.Fragmenter(chunk=10).split(3, b"a" * 45)
+    r = frames.Reassembler(timeout=60, retry=5)
+    for p in parts:
+        if p.index not in (1, 3):
+            r.add(p, now=0.0)
+    assert r.missing(3) == [1, 3]
+    assert r.rerequests(now=2.0) == []
+    assert r.rerequests(now=5.0) == [(3, [1, 3])]
+    assert r.rerequests(now=6.0) == []  # asked already; wait another retry period
+    req = frames.encode_rerequest(3, [1, 3])
+    assert frames.decode_rerequest(req) == (3, [1, 3])
+    assert r.add(parts[1], now=7.0) is None
+    assert r.add(parts[3], now=7.5) == b"a" * 45
+
+
+def test_partials_expire():
+    r = frames.Reassembler(timeout=30)
+    r.add(frames.Fragment(1, 0, 2, b"x"), now=0.0)
+    assert r.expire(now=10.0) == []
+    assert r.expire(now=31.0) == [1] and len(r) == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=40))
+def test_fragment_parsers_only_raise_protocol_error(data):
+    for parse in (frames.decode_fragment, frames.decode_rerequest):
+        try:
+            parse(data)
+        except ProtocolError:
+            pass

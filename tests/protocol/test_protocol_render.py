@@ -1,0 +1,82 @@
+"""Renderer: one packet per round where possible, byte limits, safe truncation."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from protocol_strategies import events
+
+from protocol.render import fit, render, render_error
+from rules import events as ev
+
+
+class FakeView:
+    """Stands in for rules.view.GameView: names and one-line room descriptions."""
+
+    names = {1: "Thorin", 2: "Mira", 3: "Gob1", 4: "Gob2", 5: "Gob3", 6: "Wolf", 7: "Ana",
+             8: "Brom"}
+
+    def name_of(self, eid):
+        return self.names[eid]
+
+    def describe_room(self, room, viewer):
+        return f"Crypt {room}: dim. Exits n s. You see Gob1, Gob2."
+
+
+def test_attack_damage_down_next_coalesce():
+    lines = render([ev.Attacked(1, 3, 15, 17, 15, True, False, "longsword"),
+                    ev.Damaged(3, 7, "slashing", 0), ev.Downed(3), ev.TurnStarted(1, 2)],
+                   FakeView())
+    assert lines == ["Thorin hits Gob1 (17 vs AC15) 7 slash. Gob1 down. Next: Mira"]
+
+
+def test_full_round_of_eight_fits_one_packet_by_abbreviating():
+    round_ = []
+    for a in range(1, 9):
+        t = a % 8 + 1
+        round_ += [ev.Attacked(a, t, 12, 18, 14, True, False, "scimitar"),
+                   ev.Damaged(t, 5, "piercing", 3)]
+    round_.append(ev.TurnStarted(2, 1))
+    lines = render(round_, FakeView())
+    assert len(lines) == 1 and len(lines[0].encode()) <= 200
+    assert lines[0].endswith("Next: Thorin")
+
+
+def test_misses_crits_conditions_heals():
+    (line,) = render([ev.Attacked(3, 1, 1, 4, 18, False, False, "bite"),
+                      ev.Attacked(1, 3, 20, 25, 15, True, True, "axe"),
+                      ev.Damaged(3, 14, "slashing", 0), ev.Died(3),
+                      ev.ConditionChanged(2, "prone", True), ev.Healed(2, 5, 9)], FakeView())
+    assert "Gob1 misses Thorin (4 vs AC18)" in line
+    assert "Thorin crits Gob1 (25 vs AC15) 14 slash." in line
+    assert "Mira is prone." in line and "Mira heals 5 (hp 9)." in line
+
+
+def test_room_descriptions_come_from_the_view():
+    assert render([ev.RoomView(4, 1)], FakeView()) == [FakeView().describe_room(4, 1)]
+    assert render([], FakeView()) == []
+    assert render([ev.Digest(5)], FakeView()) == []
+
+
+def test_unknown_ids_render_without_failing():
+    assert render([ev.Downed(99)], FakeView()) == ["#99 down."]
+
+
+def test_fit_never_splits_a_character():
+    s = fit("é" * 150, 200)
+    assert len(s.encode()) <= 200 and s.endswith("…")
+    assert fit("short", 200) == "short"
+    assert fit("🐉" * 60, 13) == "🐉🐉…"
+
+
+def test_render_error_is_one_line():
+    assert render_error("no such target 'gob9'") == "? no such target 'gob9'"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(events, max_size=30), st.integers(20, 200))
+def test_every_line_fits_the_limit(evs, limit):
+    class AnyView(FakeView):
+        def name_of(self, eid):
+            return "Ñame" + str(eid)
+
+    for line in render(evs, AnyView(), limit=limit):
+        assert 0 < len(line.encode()) <= limit

@@ -1,0 +1,319 @@
+"""The mesh simulator: propagation, collisions, flooding and the firmware's limits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from node.radio import phy
+from node.radio.base import BROADCAST, GAME_PORT, TEXT_PORT, Packet, TransportError
+from node.radio.mesh import NODE_NUM, Mesh
+from node.radio.virtual_loop import run_virtual
+
+
+def collect(mesh: Mesh) -> dict[int, list[Packet]]:
+    got: dict[int, list[Packet]] = {num: [] for num in mesh.radios}
+    for num in mesh.radios:
+        mesh.attach(num, got[num].append)
+    return got
+
+
+def hops_from(mesh: Mesh, start: int) -> dict[int, int]:
+    dist = {start: 0}
+    todo = deque([start])
+    while todo:
+        cur = todo.popleft()
+        for nb in mesh.neighbours(cur):
+            if nb not in dist:
+                dist[nb] = dist[cur] + 1
+                todo.append(nb)
+    return dist
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), hops=st.integers(1, 4), players=st.integers(1, 6),
+       preset=st.sampled_from(["LONG_FAST", "MEDIUM_FAST", "SHORT_FAST", "LONG_SLOW"]))
+def test_build_puts_players_exactly_h_hops_away(seed: int, hops: int, players: int,
+                                               preset: str) -> None:
+    mesh = Mesh.build(players=players, hops=hops, preset=preset, seed=seed)
+    dist = hops_from(mesh, NODE_NUM)
+    assert [dist.get(p) for p in mesh.players] == [hops] * players
+    assert len(mesh.relays) == hops - 1
+
+
+def test_hop_limit_bounds_the_flood() -> None:
+    async def flood(hop_limit: int) -> dict[int, list[Packet]]:
+        mesh = Mesh.line(5, hop_limit=hop_limit, seed=3)
+        got = collect(mesh)
+        mesh.send(NODE_NUM, BROADCAST, GAME_PORT, b"flood")
+        await asyncio.sleep(120)
+        return {num: got[num] for num in mesh.relays + mesh.players}
+
+    limited = run_virtual(flood(3))
+    relays, player = list(limited.values())[:-1], list(limited.values())[-1]
+    # Hop limit 3 = the original transmission plus three relays: four radio hops.
+    assert [p[0].hop_limit for p in relays] == [3, 2, 1, 0]
+    assert all(p[0].hop_start == 3 for p in relays)
+    assert player == []
+    assert len(run_virtual(flood(4))[Mesh.line(5).players[0]]) == 1
+
+
+def _pair_at(rx_to_a: float, rx_to_b: float, seed: int = 0) -> Mesh:
+    mesh = Mesh("LONG_FAST", seed=seed)
+    mesh.add_radio(1, 0.0)
+    mesh.add_radio(2, rx_to_a)
+    mesh.add_radio(3, -rx_to_b)
+    return mesh
+
+
+def test_capture_effect_stronger_by_6_db_survives() -> None:
+    async def scenario() -> tuple[list[Packet], float, dict[str, float]]:
+        mesh = _pair_at(200.0, 900.0)
+        rx = mesh.radios[1]
+        margin = mesh.link(mesh.radios[2], rx).rssi - mesh.link(mesh.radios[3], rx).rssi
+        got = collect(mesh)
+        mesh.transmit_now(3, BROADCAST, GAME_PORT, b"weak and early")
+        await asyncio.sleep(0.05)
+        mesh.transmit_now(2, BROADCAST, GAME_PORT, b"strong")
+        await asyncio.sleep(10)
+        return got[1], margin, mesh.radio_stats(1)
+
+    heard, margin, stats = run_virtual(scenario())
+    assert margin >= phy.CAPTURE_DB
+    assert [p.payload for p in heard] == [b"strong"]
+    assert stats["collisions"] == 1
+
+
+def test_overlap_within_6_db_loses_both() -> None:
+    async def scenario() -> tuple[list[Packet], float, dict[str, float]]:
+        mesh = _pair_at(500.0, 520.0, seed=5)
+        rx = mesh.radios[1]
+        margin = mesh.link(mesh.radios[2], rx).rssi - mesh.link(mesh.radios[3], rx).rssi
+        got = collect(mesh)
+        mesh.transmit_now(2, BROADCAST, GAME_PORT, b"one")
+        await asyncio.sleep(0.1)
+        mesh.transmit_now(3, BROADCAST, GAME_PORT, b"two")
+        await asyncio.sleep(10)
+        return got[1], margin, mesh.radio_stats(1)
+
+    heard, margin, stats = run_virtual(scenario())
+    assert abs(margin) < phy.CAPTURE_DB
+    assert heard == []
+    assert stats["collisions"] == 2
+
+
+def test_half_duplex_transmitter_hears_nothing() -> None:
+    async def scenario() -> tuple[list[Packet], list[Packet]]:
+        mesh = _pair_at(200.0, 200.0)
+        got = collect(mesh)
+        mesh.transmit_now(1, BROADCAST, GAME_PORT, b"x" * 100)  # long: ~1.2 s on air
+        await asyncio.sleep(0.2)
+        mesh.transmit_now(2, BROADCAST, GAME_PORT, b"unheard")
+        await asyncio.sleep(10)
+        return got[1], got[3]
+
+    at_tx, bystander = run_virtual(scenario())
+    assert at_tx == []
+    assert b"unheard" not in [p.payload for p in at_tx]
+
+
+def _triangle(seed: int = 0) -> Mesh:
+    mesh = Mesh("LONG_FAST", seed=seed)
+    mesh.add_radio(1, 0.0, 0.0)
+    mesh.add_radio(2, 150.0, 0.0)
+    mesh.add_radio(3, 75.0, 120.0)
+    return mesh
+
+
+def test_relay_cancels_rebroadcast_when_it_hears_another() -> None:
+    async def scenario() -> dict[str, object]:
+        mesh = _triangle()
+        got = collect(mesh)
+        mesh.send(1, BROADCAST, GAME_PORT, b"hello")
+        await asyncio.sleep(60)
+        s = mesh.stats()
+        s["got"] = {n: len(v) for n, v in got.items()}
+        return s
+
+    s = run_virtual(scenario())
+    assert s["got"] == {1: 0, 2: 1, 3: 1}
+    assert s["rebroadcasts"] == 1
+    assert s["rebroadcasts_cancelled"] == 1
+    assert s["transmissions"] == 2
+
+
+def test_dm_want_ack_is_acked_by_destination() -> None:
+    async def scenario() -> tuple[list[tuple[int, bool, int]], dict[str, object]]:
+        mesh = Mesh.build(players=1, hops=2, seed=11)
+        acks: list[tuple[int, bool, int]] = []
+        mesh.attach_acks(NODE_NUM, lambda pid, ok, by: acks.append((pid, ok, by)))
+        pid = mesh.send(NODE_NUM, mesh.players[0], GAME_PORT, b"private", want_ack=True)
+        await asyncio.sleep(120)
+        return [(a[0] == pid, a[1], a[2]) for a in acks], mesh.stats()
+
+    acks, s = run_virtual(scenario())
+    assert acks == [(True, True, Mesh.build(players=1, hops=2).players[0])]
+    assert s["retransmissions"] == 0
+    assert s["ack_failures"] == 0
+
+
+def test_want_ack_gives_up_after_three_retransmissions() -> None:
+    async def scenario() -> tuple[list[bool], dict[str, float]]:
+        mesh = _triangle()
+        oks: list[bool] = []
+        mesh.attach_acks(1, lambda pid, ok, by: oks.append(ok))
+        mesh.send(1, 0x12345678, GAME_PORT, b"nobody home", want_ack=True)  # no such radio
+        await asyncio.sleep(600)
+        return oks, mesh.radio_stats(1)
+
+    oks, s = run_virtual(scenario())
+    assert oks == [False]
+    assert s["retransmissions"] == 3
+    assert s["ack_failures"] == 1
+    assert s["transmissions"] == 4
+
+
+def test_broadcast_want_ack_is_implicitly_acked_by_a_rebroadcast() -> None:
+    async def scenario() -> tuple[list[bool], dict[str, float]]:
+        mesh = Mesh.line(2, seed=2)
+        oks: list[bool] = []
+        mesh.attach_acks(NODE_NUM, lambda pid, ok, by: oks.append(ok))
+        mesh.send(NODE_NUM, BROADCAST, GAME_PORT, b"round 3", want_ack=True)
+        await asyncio.sleep(120)
+        return oks, mesh.radio_stats(NODE_NUM)
+
+    oks, s = run_virtual(scenario())
+    assert oks == [True]
+    assert s["retransmissions"] == 0
+
+
+def test_lossy_dm_recovers_by_retransmission() -> None:
+    async def scenario(seed: int) -> dict[str, object]:
+        mesh = Mesh.build(players=1, hops=1, seed=seed, loss=0.5)
+        got = collect(mesh)
+        for i in range(20):
+            mesh.send(NODE_NUM, mesh.players[0], GAME_PORT, bytes([i]), want_ack=True)
+            await asyncio.sleep(60)
+        s = mesh.stats()
+        s["distinct"] = len({p.payload for p in got[mesh.players[0]]})
+        return s
+
+    s = run_virtual(scenario(4))
+    assert s["retransmissions"] > 0
+    # With 50 % loss each way a try succeeds 25 % of the time; 4 tries deliver most.
+    assert s["distinct"] > 10
+
+
+def test_second_text_within_two_seconds_is_silently_dropped() -> None:
+    async def scenario() -> tuple[list[object], list[bytes], dict[str, float]]:
+        mesh = _triangle()
+        got = collect(mesh)
+        ids: list[object] = [mesh.send(1, BROADCAST, TEXT_PORT, b"first")]
+        await asyncio.sleep(1.0)
+        ids.append(mesh.send(1, BROADCAST, TEXT_PORT, b"too soon"))
+        ids.append(mesh.send(1, BROADCAST, GAME_PORT, b"binary is not throttled"))
+        await asyncio.sleep(1.5)
+        ids.append(mesh.send(1, BROADCAST, TEXT_PORT, b"later"))
+        await asyncio.sleep(60)
+        return ids, [p.payload for p in got[2]], mesh.radio_stats(1)
+
+    ids, heard, s = run_virtual(scenario())
+    assert ids[1] is None and None not in (ids[0], ids[2], ids[3])
+    assert sorted(heard) == sorted([b"first", b"binary is not throttled", b"later"])
+    assert s["text_drops"] == 1
+
+
+def test_duty_cycle_refuses_past_ten_percent_in_eu868() -> None:
+    async def scenario(region: str) -> tuple[int, dict[str, float]]:
+        mesh = Mesh("LONG_FAST", region, seed=1)
+        mesh.add_radio(1, 0.0)
+        sent = 0
+        try:
+            for _ in range(400):
+                mesh.send(1, BROADCAST, GAME_PORT, bytes(200))
+                sent += 1
+                await asyncio.sleep(4.0)
+        except TransportError as err:
+            assert "duty cycle" in str(err)
+        return sent, mesh.radio_stats(1)
+
+    sent, s = run_virtual(scenario("EU_868"))
+    air = phy.packet_airtime_s(200, "LONG_FAST", GAME_PORT)
+    assert sent == int(360.0 / air)
+    assert s["duty_refusals"] == 1
+    assert s["air_util_tx"] == pytest.approx(0.10, abs=air / 3600)
+    sent_us, s_us = run_virtual(scenario("US"))
+    assert sent_us == 400 and s_us["duty_refusals"] == 0
+
+
+def test_oversize_payload_rejected() -> None:
+    async def scenario() -> dict[str, float]:
+        mesh = _triangle()
+        assert mesh.send(1, BROADCAST, GAME_PORT, bytes(231)) is not None
+        with pytest.raises(TransportError, match="231"):
+            mesh.send(1, BROADCAST, GAME_PORT, bytes(232))
+        return mesh.radio_stats(1)
+
+    assert run_virtual(scenario())["oversize_rejects"] == 1
+
+
+async def _busy_traffic(seed: int, loss: float) -> tuple[dict[str, object], list[tuple]]:
+    mesh = Mesh.build(players=4, hops=2, seed=seed, loss=loss)
+    log: list[tuple] = []
+    for num in mesh.radios:
+        mesh.attach(num, lambda p, n=num: log.append((n, p.sender, p.payload, p.rx_time)))
+    for i in range(30):
+        src = mesh.players[i % 4] if i % 3 else NODE_NUM
+        mesh.send(src, BROADCAST, GAME_PORT, bytes([i]) * 20, want_ack=i % 2 == 0)
+        await asyncio.sleep(3.0)
+    await asyncio.sleep(120)
+    s = mesh.stats()
+    s.pop("radios")
+    return s, log
+
+
+def test_same_seed_same_outcome() -> None:
+    a = run_virtual(_busy_traffic(9, 0.2))
+    b = run_virtual(_busy_traffic(9, 0.2))
+    c = run_virtual(_busy_traffic(10, 0.2))
+    assert a == b
+    assert a[1] != c[1]
+
+
+def test_loss_parameter_drops_the_expected_fraction() -> None:
+    async def scenario(loss: float) -> float:
+        mesh = Mesh("SHORT_FAST", seed=21, loss=loss)
+        mesh.add_radio(1, 0.0)
+        mesh.add_radio(2, 100.0)
+        got = collect(mesh)
+        n = 400
+        for i in range(n):
+            mesh.send(1, 2, GAME_PORT, i.to_bytes(2, "big"))
+            await asyncio.sleep(1.0)
+        await asyncio.sleep(5)
+        return len(got[2]) / n
+
+    assert run_virtual(scenario(0.0)) == 1.0
+    assert run_virtual(scenario(0.3)) == pytest.approx(0.7, abs=0.08)
+
+
+def test_channel_utilisation_tracks_busy_time() -> None:
+    async def scenario() -> tuple[dict[str, float], dict[str, float], float]:
+        mesh = _triangle()
+        await asyncio.sleep(60.0)  # a quiet first minute, so the mean is below the peak
+        for _ in range(5):
+            mesh.send(1, 2, GAME_PORT, bytes(100))  # a DM: 3 hears it but does not relay
+            await asyncio.sleep(6.0)
+        return mesh.radio_stats(1), mesh.radio_stats(3), mesh.elapsed()
+
+    tx, listener, _ = run_virtual(scenario())
+    air = phy.packet_airtime_s(100, "LONG_FAST", GAME_PORT)
+    relayed = 2 * air * 5  # radio 2 is the destination; 3 relays each DM once
+    assert tx["air_util_tx"] == pytest.approx(5 * air / 3600)
+    assert 5 * air / 60 <= tx["channel_util"] <= (5 * air + relayed) / 60 + 1e-9
+    assert listener["channel_util"] > 0
+    assert 0 < tx["channel_util_mean"] <= tx["channel_util_max"]

@@ -1,0 +1,32 @@
+"""Helpers for the rules tests (imported by name; tests/rules has no __init__.py)."""
+
+from __future__ import annotations
+
+import random
+
+from rules.game import Game, spawn, start_combat
+
+ARENA = {"name": "t", "start": 1, "rooms": [
+    {"id": 1, "name": "Hall", "light": "bright", "exits": [{"to": 2, "dir": "n"}]},
+    {"id": 2, "name": "Den", "light": "dark", "exits": [{"to": 1, "dir": "s"}],
+     "encounter": {"monsters": [["goblin", 2]], "loot": ["5 gp"]}},
+]}
+
+
+def fight(g: Game, monster: str = "goblin", n: int = 1, rng: random.Random | None = None
+          ) -> list[int]:
+    """Spawn foes in the party's room and start combat; returns the foes' ids."""
+    r = rng or random.Random(0)
+    evs = spawn(g, monster, n)
+    start_combat(g, r)
+    return [e.eid for e in evs]
+
+
+def turn_of(g: Game, eid: int) -> None:
+    """Put `eid` on turn with a fresh action economy (test set-up, not play)."""
+    from rules.creature import new_turn
+
+    g.combat["idx"] = g.combat["order"].index(eid)
+    e = g.entities[eid]
+    e.turn = new_turn()
+    e.turn["move"] = e.effective_speed()

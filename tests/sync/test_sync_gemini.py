@@ -1,0 +1,119 @@
+"""The real google-genai SDK against a local fake Gemini: success and every failure path."""
+
+import random
+from dataclasses import dataclass
+
+import pytest
+
+from conftest import SECRET
+from rules import intents as I
+from sync.relay.gemini import GeminiTactician, check_choice
+from sync.tactician import RelayTactician
+from sync.uplink import Uplink
+
+OPTIONS = [
+    {"id": "attack:3", "label": "Scimitar Thorin", "target": "3"},
+    {"id": "attack:4", "label": "Shortbow Mira", "target": "4"},
+    {"id": "disengage", "label": "Disengage", "target": None},
+]
+
+
+def tactician(fake, **kw):
+    return GeminiTactician("test-key", base_url=fake.url, **kw)
+
+
+async def test_success_returns_a_legal_choice_and_counts_tokens(fake_gemini):
+    fake_gemini.pick = lambda ids: "attack:4"
+    g = tactician(fake_gemini)
+    d = await g.choose({"eid": 9}, {"round": 2}, OPTIONS, budget_s=2.5)
+    assert d.ok and d.action == "attack:4" and d.target == "4"
+    assert len(d.flavour) <= 80 and d.flavour.startswith("The goblin")
+    assert d.tokens == 150
+    assert g.metrics.get("relay_ai_tokens_total", kind="prompt") == 120
+    req = fake_gemini.requests[0]
+    assert req["key"] == "test-key" and req["model"] == "gemini-2.5-flash"
+    cfg = req["body"]["generationConfig"]
+    assert cfg["responseMimeType"] == "application/json"
+    assert cfg["responseSchema"]["properties"]["action"]["enum"] == ["attack:3", "attack:4", "disengage"]
+
+
+@pytest.mark.parametrize("mode,reason", [
+    ("429", "rate_limited"), ("500", "server_error"), ("malformed", "unparseable"),
+    ("illegal", "illegal"), ("slow", "timeout"),
+])
+async def test_failures_are_reported_and_counted(fake_gemini, mode, reason):
+    fake_gemini.mode = mode
+    g = tactician(fake_gemini)
+    d = await g.choose({"eid": 9}, {}, OPTIONS, budget_s=0.4)
+    assert not d.ok and d.reason == reason
+    assert g.metrics.get("relay_ai_failures_total", reason=reason) == 1
+    assert len(fake_gemini.requests) == 1  # no hidden SDK retries eating the budget
+
+
+def test_check_choice_rejects_a_target_the_option_does_not_name():
+    assert not check_choice('{"action": "attack:3", "target": "4", "flavour": ""}', OPTIONS).ok
+    assert check_choice('{"action": "disengage", "flavour": "x"}', OPTIONS).ok
+    assert check_choice("[1, 2]", OPTIONS).reason == "unparseable"
+
+
+@dataclass(frozen=True)
+class Opt:
+    id: str
+    intent: object
+    label: str
+
+
+class Fallback:
+    def __init__(self):
+        self.calls = 0
+
+    async def choose(self, game, eid, options, rng):
+        self.calls += 1
+        return options[0]
+
+
+NODE_OPTIONS = [Opt("attack:3", I.Attack(3), "Scimitar Thorin"),
+                Opt("attack:4", I.Attack(4), "Shortbow Mira"), Opt("dodge", I.Dodge(), "Dodge")]
+
+
+async def _node_side(relay_factory, fake, store):
+    r = await relay_factory()
+    r.relay.gemini = GeminiTactician("test-key", base_url=fake.url, metrics=r.relay.metrics)
+    up = Uplink(r.url, "node-1", SECRET, store)
+    await up.fetch_cursor()  # online
+    fb = Fallback()
+    return r, up, fb, RelayTactician(up, fb, budget_s=2.5)
+
+
+async def test_relay_tactician_plays_geminis_choice(relay_factory, fake_gemini, store):
+    fake_gemini.pick = lambda ids: "dodge"
+    r, up, fb, rt = await _node_side(relay_factory, fake_gemini, store)
+    choice = await rt.choose(None, 9, NODE_OPTIONS, random.Random(1))
+    assert choice is NODE_OPTIONS[2] and fb.calls == 0 and rt.last_source == "gemini"
+    sent = fake_gemini.requests[0]["body"]["contents"][0]["parts"][0]["text"]
+    assert "Shortbow Mira" in sent and "test-key" not in sent
+    await up.client.aclose()
+
+
+@pytest.mark.parametrize("mode", ["429", "illegal", "slow"])
+async def test_relay_tactician_falls_back_within_budget(relay_factory, fake_gemini, store, mode):
+    import time
+
+    fake_gemini.mode = mode
+    r, up, fb, rt = await _node_side(relay_factory, fake_gemini, store)
+    rt.budget_s = 1.0
+    t0 = time.monotonic()
+    choice = await rt.choose(None, 9, NODE_OPTIONS, random.Random(1))
+    assert choice is NODE_OPTIONS[0] and fb.calls == 1 and rt.last_source == "fallback"
+    assert time.monotonic() - t0 < 1.0
+    assert sum(v for k, v in r.relay.metrics.snapshot().items()
+               if k.startswith("relay_ai_failures_total")) == 1
+    await up.client.aclose()
+
+
+async def test_relay_tactician_offline_falls_back_at_once(store):
+    up = Uplink("http://127.0.0.1:9", "node-1", SECRET, store)
+    fb = Fallback()
+    rt = RelayTactician(up, fb)
+    assert await rt.choose(None, 9, NODE_OPTIONS, random.Random(1)) is NODE_OPTIONS[0]
+    await up.client.aclose()

