@@ -314,6 +314,13 @@ def snapshot(
     return final
 
 
+async def snapshot_async(
+    db_path: str | Path, dest_dir: str | Path, *, keep: int, label: str
+) -> Path:
+    """snapshot() off the event loop: what the node awaits before a level-up or a DM edit."""
+    return await asyncio.to_thread(snapshot, db_path, dest_dir, keep=keep, label=label)
+
+
 def _fsync_dir(d: Path) -> None:
     fd = os.open(d, os.O_RDONLY)
     try:

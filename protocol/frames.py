@@ -51,6 +51,9 @@ class Frame:
     tag: bytes = b""  # filled in by encode_frame when a key is given
 
 
+_KINDS = frozenset(int(k) for k in Kind)
+
+
 def _tag(key: bytes, body: bytes) -> bytes:
     return hmac.new(key, body, hashlib.sha256).digest()[:TAG_LEN]
 
@@ -65,8 +68,8 @@ def encode_frame(frame: Frame, key: bytes | None = None) -> bytes:
     """The frame's bytes, tagged when a key is given; ProtocolError if it does not fit."""
     if frame.version != VERSION:
         raise ProtocolError(f"cannot send protocol version {frame.version}")
-    if not 0 <= int(frame.kind) <= 15 or not 0 <= frame.flags <= 15:
-        raise ProtocolError("frame kind and flags must fit 4 bits")
+    if int(frame.kind) not in _KINDS or not 0 <= frame.flags <= 15:
+        raise ProtocolError("unknown frame kind, or flags wider than 4 bits")
     if not 0 <= frame.sender_seq <= MAX_SEQ or (frame.ack is not None and not 0 <= frame.ack <= MAX_SEQ):
         raise ProtocolError("sequence number out of range")
     if not 0 <= frame.sack_bitmap < (1 << SACK_BITS):
@@ -193,6 +196,10 @@ class SeqWindow:
         self.size = size
         self.highest: int | None = None
         self._seen = 0  # bit i: highest - i was received
+
+    def reset(self) -> None:
+        """Forget everything: for a HELLO, after which a rebooted sender starts again at 0."""
+        self.highest, self._seen = None, 0
 
     def accept(self, seq: int) -> bool:
         """True the first time seq is seen inside the window; False for replays and stale seqs."""

@@ -237,13 +237,6 @@ def _rest(args: list[str]) -> object:
     raise ProtocolError("usage: rest short | rest long")
 
 
-def _query(what: str) -> Callable[[list[str]], object]:
-    def build(args: list[str]) -> object:
-        raise ProtocolError(f"usage: {what} (no arguments)")
-
-    return build
-
-
 def _no_args(verb: str) -> Callable[[list[str]], object]:
     def build(args: list[str]) -> object:
         raise ProtocolError(f"usage: {verb} (no arguments)")
@@ -265,6 +258,6 @@ _VERBS: dict[str, Callable[[list[str]], object]] = {
     "close": _one_target(i.Approach, "close <target>"),
     "say": _say, "'": _say,
     "rest": _rest,
-    **{q: _query(q) for q in _QUERIES},
-    **{v: _no_args(v) for v in list(_SIMPLE) + list(_DIRECTIONS)},
+    # bare words that take no arguments; reached only when arguments were given
+    **{v: _no_args(v) for v in list(_SIMPLE) + list(_DIRECTIONS) + list(_QUERIES)},
 }

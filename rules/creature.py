@@ -30,7 +30,7 @@ def prof_for_level(level: int) -> int:
 
 def new_turn() -> dict[str, Any]:
     return {"action": 1, "bonus": 1, "move": 0, "attacks": 0, "disengaged": False,
-            "dashed": False, "sneak": False, "attacked": False, "cast_leveled": False}
+            "dashed": False, "sneak": False, "attacked": False}
 
 
 @dataclass(slots=True)

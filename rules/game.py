@@ -15,7 +15,10 @@ from rules.creature import Entity, from_monster, new_turn
 from rules.dungeon import Dungeon
 from rules.errors import RulesError
 
-DEFAULT_HOUSE = {"auto_reactions": True, "auto_level": True}
+# auto_reactions: shield and counterspell fire by themselves (text play cannot interrupt);
+# auto_level: crossing an XP threshold levels up; torches: the party carries light, so a
+# dark room is dim for fights.
+DEFAULT_HOUSE = {"auto_reactions": True, "auto_level": True, "torches": True}
 NEAR_TO_ENGAGED = 10  # feet of movement to close from near to engaged
 FAR_TO_NEAR = 30
 
@@ -33,8 +36,6 @@ class Game:
     state: dict[str, list[Any]] = field(default_factory=lambda: {
         "unlocked": [], "cleared": [], "traps": [], "looted": [], "found": [], "unsealed": []})
     loot: list[str] = field(default_factory=list)
-    xp_pool: int = 0
-    fixed_roll: int = 0
 
     @classmethod
     def new(cls, dungeon: Dungeon, *, house_rules: dict[str, Any] | None = None,
@@ -51,7 +52,7 @@ class Game:
                 "next_eid": self.next_eid,
                 "combat": json.loads(json.dumps(self.combat)) if self.combat else None,
                 "house": dict(self.house), "state": {k: list(v) for k, v in self.state.items()},
-                "loot": list(self.loot), "xp_pool": self.xp_pool}
+                "loot": list(self.loot)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Game:
@@ -63,7 +64,6 @@ class Game:
         g.house = dict(d["house"])
         g.state = {k: list(v) for k, v in d["state"].items()}
         g.loot = list(d.get("loot", []))
-        g.xp_pool = int(d.get("xp_pool", 0))
         return g
 
     def canonical(self) -> bytes:
@@ -74,7 +74,8 @@ class Game:
 
     # -- lookups ------------------------------------------------------------------------
     def light_at(self, room: int) -> str:
-        return self.dungeon.rooms[room].light if room in self.dungeon.rooms else "bright"
+        light = self.dungeon.rooms[room].light if room in self.dungeon.rooms else "bright"
+        return "dim" if light == "dark" and self.house.get("torches", True) else light
 
     def here(self, room: int | None = None) -> list[Entity]:
         r = self.room if room is None else room
@@ -349,6 +350,10 @@ def _begin_turn(game: Game, rng: random.Random) -> list[Any]:
         skip = any(x.get("lose_turn") for x in e.effects)
         if skip:
             e.effects[:] = [x for x in e.effects if not x.get("lose_turn")]
+        if e.has("prone") and not e.incapacitated and e.hp > 0 and e.turn["move"]:
+            # Text play stands a prone creature up at once: it costs half its speed.
+            resolver.remove_condition(game, e, "prone", out)
+            e.turn["move"] -= e.effective_speed() // 2
         if e.incapacitated or e.hp <= 0 or skip:
             out += _end_turn_effects(game, e, rng)
             _advance_idx(game)
@@ -606,9 +611,6 @@ def weapon_spec(e: Entity, w: dict[str, Any], *, offhand: bool = False,
                 thrown: bool = False) -> dict[str, Any]:
     m = e.mod(w["ability"])
     dmg = w["dice"]
-    if w.get("versatile") and not any(x.get("shield") for x in e.effects) and e.cls in (
-            "barbarian",):
-        dmg = w["versatile"]
     rng_ft = list(w["range"])
     return {"name": w["name"], "bonus": m + e.prof, "kind": "ranged" if thrown else w["kind"],
             "range": rng_ft, "damage": [[dmg, w["type"]]],
@@ -627,11 +629,15 @@ def _pick_weapon(a: Entity, ref: it.Ref | None, t: Entity) -> dict[str, Any]:
         if hit is None:
             raise RulesError(f"no weapon like {str(ref)[:20]!r}; you have {', '.join(names)}")
         return next(w for w in a.weapons if w["name"] == hit)
+    # Default: the first-listed (main) weapon; fall back to the other kind when the main one
+    # cannot be used well (melee out of reach, or ranged while engaged).
     melee = [w for w in a.weapons if w["kind"] == "melee"]
     ranged = [w for w in a.weapons if w["kind"] == "ranged"]
-    if t.eid in a.engaged or not ranged or (a.engaged and melee):
-        return melee[0] if melee else a.weapons[0]
-    return ranged[0]
+    main = a.weapons[0]
+    if main["kind"] == "melee":
+        reachable = t.eid in a.engaged or close_cost(a, t) <= a.turn.get("move", 0)
+        return main if reachable or not ranged else ranged[0]
+    return melee[0] if a.engaged and melee else main
 
 
 def _attack(game: Game, a: Entity, i: it.Attack, rng: random.Random) -> list[Any]:
@@ -753,9 +759,9 @@ def pick_action(m: Entity, ref: it.Ref | None, t: Entity) -> dict[str, Any]:
             return next((a for a in usable if a["kind"] == "melee"), usable[0])
         return next(a for a in usable if a["kind"] == "ranged")
     if isinstance(ref, int):
-        if 0 <= ref < len(m.actions):
+        if 0 <= ref < len(m.actions) and m.actions[ref] in usable:
             return m.actions[ref]
-        raise RulesError(f"{m.name} has no action #{ref}")
+        raise RulesError(f"{m.name} has no attack #{ref}")
     from rules import fuzzy
 
     hit = fuzzy.best_match(ref, [a["name"] for a in usable])
@@ -897,6 +903,17 @@ def _known_spell(a: Entity, ref: it.Ref) -> dict[str, Any]:
         if not 0 <= ref < len(a.spells):
             raise RulesError(f"no spell #{ref}")
         return resolver.spell_data(a.spells[ref])
+    def norm(x: str) -> str:
+        return "".join(ch for ch in x.lower() if ch.isalnum())
+
+    try:
+        whole = content.spell(str(ref))  # the SRD-wide match decides an exact name
+    except RulesError:
+        whole = None
+    if whole is not None and whole["index"] in a.spells:
+        return resolver.spell_data(whole["index"])
+    if whole is not None and norm(str(ref)) in (norm(whole["name"]), norm(whole["index"])):
+        raise RulesError(f"{a.name} does not know {whole['name']}")
     names = {resolver.spell_data(s)["name"]: s for s in a.spells}
     hit = fuzzy.best_match(str(ref), list(names) + a.spells)
     if hit is None:

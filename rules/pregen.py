@@ -82,15 +82,19 @@ PROFILE = {"barbarian": "brute", "fighter": "brute", "paladin": "brute", "monk":
            "rogue": "skirmisher", "ranger": "archer"}
 
 
-def weapon_entry(w: dict[str, Any], abilities: dict[str, int]) -> dict[str, Any]:
-    """A weapon as the attack resolver wants it: dice, type, kind, ability, range, flags."""
+def weapon_entry(w: dict[str, Any], abilities: dict[str, int], shield: bool = False
+                 ) -> dict[str, Any]:
+    """A weapon as the attack resolver wants it: dice, type, kind, ability, range, flags.
+    A versatile weapon is wielded two-handed (its larger die) when no shield is carried."""
     props = set(w.get("properties", []))
     ranged = w.get("range_type") == "ranged"
     if "finesse" in props:
         ability = "dex" if mod(abilities["dex"]) >= mod(abilities["str"]) else "str"
     else:
         ability = "dex" if ranged else "str"
-    return {"name": w["name"].lower(), "dice": w["damage"], "type": w["type"],
+    two_hands = bool(w.get("versatile")) and not shield
+    return {"name": w["name"].lower(), "dice": w["versatile"] if two_hands else w["damage"],
+            "type": w["type"],
             "kind": "ranged" if ranged else "melee", "ability": ability,
             "range": [int(w.get("normal_range") or 5), int(w.get("long_range") or 0)],
             "light": "light" in props, "thrown": "thrown" in props,
@@ -149,7 +153,7 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0) -> Entity:
     spells = [s for s in spells if _spell_level(s) <= max_slot]
     skill_ab = content.skills()
     skills = {s: mod(ab[skill_ab.get(s, "wis")]) + prof for s in b.skills}
-    weapons = [weapon_entry(content.weapon(w), ab) for w in b.weapons]
+    weapons = [weapon_entry(content.weapon(w), ab, b.shield) for w in b.weapons]
     if key == "monk":
         die = "1d6" if level >= 5 else "1d4"
         weapons.insert(0, {"name": "unarmed strike", "dice": die, "type": "bludgeoning",

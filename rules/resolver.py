@@ -94,8 +94,6 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             dis.append("engaged")
         if rng_ft[1] and d > rng_ft[0]:
             dis.append("long range")
-    cover = max((int(e.get("cover", 0)) for e in tgt.effects), default=0)
-    del cover  # cover raises AC instead (current_ac); kept out of advantage on purpose
     light = game.light_at(atk.room)
     if light == "dark":
         if not atk.darkvision:
@@ -316,6 +314,8 @@ def heal(game: Game, tgt: Entity, amount: int, out: Events) -> int:
         return 0
     was_down = tgt.hp <= 0
     cap = tgt.max_hp + sum(int(e.get("max_hp", 0)) for e in tgt.effects)
+    if tgt.exhaustion >= 4:  # exhaustion 4 halves the HP maximum
+        cap //= 2
     before = tgt.hp
     tgt.hp = min(cap, tgt.hp + amount)
     out.append(ev.Healed(tgt.eid, tgt.hp - before, tgt.hp))
@@ -394,6 +394,8 @@ def add_condition(game: Game, ent: Entity, cond: str, out: Events, *, rounds: in
     if cond == "exhaustion":
         ent.exhaustion = min(6, ent.exhaustion + 1)
         out.append(ev.ConditionChanged(ent.eid, "exhaustion", True))
+        if ent.exhaustion >= 4:
+            ent.hp = min(ent.hp, ent.max_hp // 2)
         if ent.exhaustion >= 6:
             _die(game, ent, out)
         return True
@@ -597,10 +599,9 @@ def cast(game: Game, caster: Entity, spell: dict[str, Any], targets: list[Entity
             if buff.get("max_hp"):
                 buff["max_hp"] = 5 * (level - 1)
                 t.hp += buff["max_hp"]
+            # ac, speed, atk, save and mark are read live from effects where they apply
             t.effects.append({"name": name, "src": caster.eid, "conc": conc, "rounds": rounds,
                               **buff})
-            if "ac" in buff or "speed" in buff or "atk" in buff:
-                pass  # read live by current_ac / effective_speed / attack
 
 
 def _sleep(game: Game, caster: Entity, spell: dict[str, Any], fx: dict[str, Any],

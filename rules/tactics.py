@@ -98,8 +98,10 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
     for f in foes:
         if f.eid not in e.engaged and close_cost(e, f) <= move:
             opts.append(Option(f"close:{f.eid}", it.Approach(f.eid), f"close on {f.name}"))
-    if move >= 30 and (e.band != "far" or not e.engaged):
-        opts.append(Option("flee", it.Move("flee" if e.kind == "monster" else "back"), "flee"))
+    if e.kind == "monster" and move >= 30:
+        opts.append(Option("flee", it.Move("flee"), "flee"))
+    elif e.kind == "pc" and e.engaged and move >= 10:
+        opts.append(Option("back", it.Move("back"), "step back"))
     opts += _spell_options(game, e, foes)
     opts.append(Option("end", it.EndTurn(), "end turn"))
     return opts

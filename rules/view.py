@@ -38,7 +38,8 @@ def _hp(e: Entity) -> str:
 def describe_room(game: Game, room: int, viewer: int) -> str:
     r = game.dungeon.room(room)
     me = game.entities.get(viewer)
-    dark = r.light == "dark" and not (me and me.darkvision)
+    light = game.light_at(room)
+    dark = light == "dark" and not (me and me.darkvision)
     exits = []
     for x in r.exits:
         key, rkey = f"{room}:{x.to}", f"{x.to}:{room}"
@@ -47,7 +48,7 @@ def describe_room(game: Game, room: int, viewer: int) -> str:
         if x.dm_only and key not in game.state["unsealed"] and rkey not in game.state["unsealed"]:
             state = "(sealed)"
         exits.append(f"{x.dir or x.name}{state}")
-    head = f"{r.name} [{r.light}] exits {' '.join(exits) or 'none'}"
+    head = f"{r.name} [{light}] exits {' '.join(exits) or 'none'}"
     if dark:
         return head + ". Too dark to see."
     who = [e for e in game.here(room) if e.eid != viewer and not e.dead]

@@ -92,6 +92,7 @@ class Uplink:
         self._stopping = False
         self._warned = False
         self._tasks: list[asyncio.Future[None]] = []
+        self._need_cursor = True
 
     # -- helpers --------------------------------------------------------------------------
     def _auth(self) -> dict[str, str]:
@@ -138,8 +139,9 @@ class Uplink:
 
     async def push_pending(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Push every event after the relay's cursor; return how many were pushed."""
-        if self.acked is None:
+        if self.acked is None or self._need_cursor:
             await self.fetch_cursor()
+            self._need_cursor = False
         assert self.acked is not None
         start, pushed = self.acked, 0
         while rows := self.log.events_after(self.acked, self.batch):
@@ -186,7 +188,7 @@ class Uplink:
             except (UplinkError, ValueError, KeyError) as err:  # network down or a garbled answer
                 self._down(str(err)[:200])
                 self._check_backlog()
-                self.acked = None  # the relay may have restarted: ask for its cursor again
+                self._need_cursor = True  # the relay may have restarted: ask for its cursor again
                 await self.sleep(self.backoff.next_delay())
                 continue
             self._wake.clear()

@@ -61,7 +61,7 @@ class TextBot:
         cls: str,
         rng: random.Random,
         eyes: Eyes,
-        retry_s: float = 30.0,
+        retry_s: float = 14.0,
         max_tries: int = 3,
         think: tuple[float, float] = (2.0, 8.0),
         explore: tuple[float, float] = (20.0, 60.0),
@@ -246,3 +246,303 @@ def _exits(game: Any) -> list[Any]:
     room = game.dungeon.rooms.get(game.room)
     exits = getattr(room, "exits", ()) or ()
     return [e for e in exits if not (e.locked or e.dm_only or e.min_level)]
+
+
+class BinaryBot:
+    """A player on the project's binary client: intents in frames, acks, gap resync, digest."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        node_num: int,
+        *,
+        name: str,
+        cls: str,
+        rng: random.Random,
+        eyes: Eyes,
+        retry_s: float = 10.0,
+        max_tries: int = 20,
+        think: tuple[float, float] = (2.0, 8.0),
+        explore: tuple[float, float] = (20.0, 60.0),
+        resync_s: float = 4.0,
+        key: bytes | None = None,
+    ) -> None:
+        from protocol import frames
+
+        self._frames = frames
+        self.transport = transport
+        self.node_num = node_num
+        self.name = name
+        self.cls = cls
+        self.rng = rng
+        self.eyes = eyes
+        self.retry_s = retry_s
+        self.max_tries = max_tries
+        self.think = think
+        self.explore = explore
+        self.resync_s = resync_s
+        self.key = key
+        self.stats = BotStats()
+        self.eid: int | None = None
+        self.slot: int | None = None
+        self.seq = 0
+        self.digests: dict[int, int] = {}  # broadcast seq -> digest carried by that frame
+        self.received: set[int] = set()
+        self.latest = 0  # the node's newest broadcast seq we know of
+        self.floor = 0  # everything up to here is covered (by a snapshot)
+        self.duplicates = 0
+        self.resyncs = 0
+        self._pending: tuple[int, asyncio.Event, list[bool]] | None = None  # seq, done, [public]
+        self._welcomed = asyncio.Event()
+        self._my_turn = asyncio.Event()
+        self._reasm = frames.Reassembler(timeout=300.0)
+        self._snap: tuple[int, int] | None = None  # (covers seq, digest)
+        self._resync_task: asyncio.Task[None] | None = None
+        self.active = True
+
+    async def start(self) -> None:
+        await self.transport.start(self.on_packet)
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    # --- radio in -------------------------------------------------------------------
+
+    def on_packet(self, packet: Packet) -> None:
+        from protocol import codec
+        from protocol.errors import ProtocolError
+
+        from node.radio.base import GAME_PORT
+
+        me = self.transport.info.node_num
+        if packet.port != GAME_PORT or packet.to not in (me, BROADCAST):
+            return
+        try:
+            frame = self._frames.decode_frame(packet.payload, self.key)
+        except ProtocolError:
+            return
+        kind = self._frames.Kind
+        if frame.kind == kind.WELCOME:
+            try:
+                _, eid = self._frames.parse_welcome(frame.payload)
+            except ProtocolError:
+                return
+            self.slot = frame.flags
+            self.eid = eid or self.eid
+            if not self._welcomed.is_set() and not self.received:
+                self.floor = frame.sender_seq  # a newcomer starts from now, not from history
+            self._welcomed.set()
+        if frame.kind in (kind.WELCOME, kind.ACK, kind.EVENTS) and packet.to == me:
+            self._note_latest(frame.sender_seq)
+            self._ack(frame, public=False)
+        if frame.kind == kind.EVENTS:
+            try:
+                events = codec.decode_events(frame.payload)
+            except ProtocolError:
+                return
+            if packet.to == BROADCAST or frame.sender_seq not in self.received and \
+                    any(type(e).__name__ == "Digest" for e in events):
+                self._on_events(frame, events)
+        elif frame.kind == kind.SNAPSHOT:
+            self._on_fragment(frame)
+
+    def _on_events(self, frame: Any, events: list[Any]) -> None:
+        seq = frame.sender_seq
+        if seq in self.received:
+            self.duplicates += 1
+        self.received.add(seq)
+        self._note_latest(seq)
+        if frame.flags and frame.flags == self.slot:
+            self._ack(frame, public=True)
+        for ev in events:
+            name = type(ev).__name__
+            if name == "Digest":
+                self.digests[seq] = ev.value
+            elif name == "Joined" and ev.name == self.name:
+                self.eid = ev.eid
+            elif name == "TurnStarted" and ev.eid == self.eid and self.eid is not None:
+                self._my_turn.set()
+
+    def _ack(self, frame: Any, *, public: bool) -> None:
+        pend = self._pending
+        if pend is None or frame.ack is None:
+            return
+        if pend[0] in self._frames.acked(frame.ack, frame.sack_bitmap) and not pend[1].is_set():
+            pend[2][0] = public or bool(frame.kind == self._frames.Kind.ACK)
+            pend[1].set()
+
+    def _on_fragment(self, frame: Any) -> None:
+        import zlib
+
+        from protocol.errors import ProtocolError
+
+        try:
+            blob = self._reasm.add(self._frames.decode_fragment(frame.payload), self._now())
+        except ProtocolError:
+            return
+        if blob is None or len(blob) < 4:
+            return
+        covers = int.from_bytes(blob[:4], "big")
+        try:
+            canonical = zlib.decompress(blob[4:])
+        except zlib.error:
+            return
+        self._snap = (covers, self._frames.state_digest(canonical))
+        self.floor = max(self.floor, covers)
+        self._note_latest(covers)
+
+    def _note_latest(self, seq: int) -> None:
+        if seq > self.latest:
+            self.latest = seq
+        if self.missing() and (self._resync_task is None or self._resync_task.done()):
+            self._resync_task = asyncio.get_running_loop().create_task(self._resync_loop())
+
+    def missing(self) -> list[int]:
+        return [s for s in range(self.floor + 1, self.latest + 1) if s not in self.received]
+
+    async def _resync_loop(self) -> None:
+        """While frames are missing, ask for them (a short wait first: they may be in flight)."""
+        while True:
+            await asyncio.sleep(self.resync_s)
+            gaps = self.missing()
+            if not gaps:
+                return
+            self.resyncs += 1
+            base = gaps[0]
+            offsets = [s - base for s in gaps if s - base < 64]
+            if len(gaps) > 16:  # far behind: one snapshot is cheaper than many frames
+                payload = self._frames.encode_rerequest(0, [])
+            else:
+                payload = self._frames.encode_rerequest(base, offsets)
+            await self._send(self._frames.Kind.RESYNC, payload, seq=self.seq)
+            await asyncio.sleep(self.retry_s)
+
+    # --- radio out ------------------------------------------------------------------
+
+    async def _send(self, kind: Any, payload: bytes, *, seq: int) -> None:
+        from node.radio.base import GAME_PORT
+
+        data = self._frames.encode_frame(
+            self._frames.Frame(kind=kind, sender_seq=seq, payload=payload), self.key)
+        self.stats.packets += 1
+        try:
+            await self.transport.send(self.node_num, GAME_PORT, data)
+        except Exception as err:
+            log.info("%s: radio refused a frame: %s", self.name, err)
+
+    async def hello(self) -> bool:
+        for _ in range(self.max_tries):
+            await self._send(self._frames.Kind.HELLO, self._frames.hello_payload(self.name),
+                             seq=self.seq)
+            try:
+                await asyncio.wait_for(self._welcomed.wait(), self.retry_s)
+                return True
+            except TimeoutError:
+                continue
+        return False
+
+    async def act(self, intent: Any) -> bool:
+        """Send one intent; resend the same frame (same seq) until acked or out of tries."""
+        from protocol import codec
+
+        self.seq += 1
+        seq, done, public = self.seq, asyncio.Event(), [False]
+        self._pending = (seq, done, public)
+        self.stats.sent += 1
+        started = self._now()
+        try:
+            for attempt in range(self.max_tries):
+                if attempt:
+                    self.stats.retries += 1
+                await self._send(self._frames.Kind.INTENT, codec.encode_intent(intent), seq=seq)
+                try:
+                    await asyncio.wait_for(done.wait(), self.retry_s)
+                except TimeoutError:
+                    continue
+                self.stats.latencies.append(self._now() - started)
+                if public[0]:
+                    self.stats.applied += 1
+                else:
+                    self.stats.answered += 1
+                return True
+            self.stats.lost += 1
+            return False
+        finally:
+            self._pending = None
+
+    # --- playing --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        from rules import intents as it
+
+        await asyncio.sleep(self.rng.uniform(*self.think))
+        await self.hello()
+        while self.active and self.eid is None:
+            await self.act(it.Join(self.name, self.cls))
+            game = self.eyes()
+            if self.eid is None and game is not None:
+                for e in game.party():
+                    if e.name == self.name:
+                        self.eid = e.eid
+            if self.eid is None:
+                await asyncio.sleep(self.rng.uniform(*self.explore))
+        while True:
+            try:
+                await asyncio.wait_for(self._my_turn.wait(), self.rng.uniform(*self.explore))
+            except TimeoutError:
+                if self.active:
+                    await self._idle()
+                continue
+            self._my_turn.clear()
+            if self.active:
+                await self._turn()
+
+    async def _turn(self) -> None:
+        from rules import intents as it
+
+        await asyncio.sleep(self.rng.uniform(*self.think))
+        game = self.eyes()
+        if game is None or self.eid is None or game.current_turn() != self.eid:
+            return
+        me = game.entity(self.eid)
+        hurt = [e for e in game.party() if not e.dead and e.hp < e.max_hp // 2]
+        monsters = _alive_monsters(game)
+        if self.cls == "cleric" and hurt and me.slots[0] > 0:
+            await self.act(it.Cast("cure wounds", hurt[0].eid))
+        elif monsters:
+            await self.act(it.Attack(monsters[0].eid))
+        await asyncio.sleep(self.rng.uniform(1.0, 3.0))
+        game = self.eyes()
+        if game is not None and game.current_turn() == self.eid:
+            await self.act(it.EndTurn())
+
+    async def _idle(self) -> None:
+        from rules import intents as it
+
+        game = self.eyes()
+        if game is None or game.current_turn() is not None:
+            return
+        if self.rng.random() < 0.5:
+            await self.act(it.Look())
+        else:
+            exits = [e.dir for e in _exits(game)]
+            if exits:
+                await self.act(it.Move(self.rng.choice(exits)))
+
+    async def final_view(self) -> int | None:
+        """The digest of the newest state we hold, once every frame is in (None: a gap)."""
+        await self.hello()  # the WELCOME tells us the node's newest broadcast seq
+        for _ in range(self.max_tries):
+            if not self.missing():
+                break
+            await asyncio.sleep(self.retry_s)
+        if self.missing():
+            return None
+        if self.latest in self.digests:
+            return self.digests[self.latest]
+        if self._snap is not None and self._snap[0] == self.latest:
+            return self._snap[1]
+        return None
+
+    def expected_view(self, game: Any) -> int | None:
+        return None if game is None else game.digest()

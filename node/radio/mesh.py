@@ -156,6 +156,7 @@ class Mesh:
     def line(
         cls, hops: int, *, preset: str = "LONG_FAST", region: str = "EU_868", seed: int = 0,
         loss: float = 0.0, spacing: float | None = None, hop_limit: int = fw.DEFAULT_HOP_LIMIT,
+        relay_role: str = "router",
     ) -> Mesh:
         """hops+1 radios in a row, each hearing only its neighbours; the first is the node."""
         if hops < 1:
@@ -166,7 +167,7 @@ class Mesh:
         mesh.add_radio(NODE_NUM, 0.0, name="node")
         for k in range(1, hops):
             num = RELAY_BASE + k
-            mesh.add_radio(num, k * step, name=f"relay{k}")
+            mesh.add_radio(num, k * step, role=relay_role, name=f"relay{k}")
             mesh.relays.append(num)
         mesh.add_radio(PLAYER_BASE + 1, hops * step, name="player1")
         mesh.players.append(PLAYER_BASE + 1)
@@ -176,9 +177,13 @@ class Mesh:
     def build(
         cls, players: int = 3, hops: int = 1, preset: str = "LONG_FAST", loss: float = 0.0,
         seed: int = 0, *, region: str = "EU_868", hop_limit: int = fw.DEFAULT_HOP_LIMIT,
-        relay_role: str = "client",
+        relay_role: str = "router",
     ) -> Mesh:
-        """The node, a chain of hops-1 relays, and players clustered `hops` radio hops away."""
+        """The node, a chain of hops-1 relays, and players clustered `hops` radio hops away.
+
+        Relays are ROUTER-role radios by default, as a relay on a hill would be set up: they
+        relay first and never cancel a relay on hearing a player's rebroadcast.
+        """
         if hops < 1 or players < 0:
             raise ValueError("need hops >= 1 and players >= 0")
         mesh = cls(preset, region, seed=seed, loss=loss, hop_limit=hop_limit)
@@ -459,7 +464,8 @@ class Mesh:
         to_me = frame.to == radio.num
         if frame.key in radio.seen:
             radio.count("duplicates")
-            self._cancel_rebroadcast(radio, frame.key)
+            if radio.role != "router":  # routers always relay; clients defer to whoever went first
+                self._cancel_rebroadcast(radio, frame.key)
             if frame.sender == radio.num and frame.to == BROADCAST:
                 self._acked(radio, frame.id, frame.relayer)  # implicit ack: someone relayed it
             elif to_me and frame.want_ack and frame.port != fw.ROUTING_PORT:

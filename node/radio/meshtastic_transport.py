@@ -75,8 +75,19 @@ class MeshtasticTransport(Transport):
     def serial(cls, path: str | None = None, **kw: Any) -> MeshtasticTransport:
         def connect() -> Interface:
             from meshtastic.serial_interface import SerialInterface
+            from meshtastic.util import findPorts
 
-            return SerialInterface(devPath=path, timeout=CONNECT_TIMEOUT_S)
+            dev = path
+            if dev is None:
+                # Discover ports ourselves: with none the library returns a half-built
+                # interface, and with several it calls sys.exit().
+                ports = findPorts(True)
+                if len(ports) != 1:
+                    found = ", ".join(ports) or "none"
+                    raise TransportError(f"need exactly one serial radio, found {found}; "
+                                         "name it as serial:PATH")
+                dev = ports[0]
+            return SerialInterface(devPath=dev, timeout=CONNECT_TIMEOUT_S)
 
         return cls(connect, describe=f"serial:{path or 'auto'}", **kw)
 
@@ -96,7 +107,9 @@ class MeshtasticTransport(Transport):
     async def _connect(self) -> None:
         try:
             iface = await asyncio.to_thread(self._connect_fn)
-        except Exception as err:  # the library raises bare Exceptions and OSErrors alike
+        except (Exception, SystemExit) as err:
+            # The library raises bare Exceptions and OSErrors alike, and sys.exit()s when
+            # no serial radio is plugged in; none of that may end the node.
             raise TransportError(f"cannot reach the radio at {self.describe}: {err}") from None
         self._iface = iface
         self.info = self._read_info(iface)

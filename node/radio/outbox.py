@@ -31,8 +31,11 @@ DUTY_WINDOW_S = 3600.0
 # Our own budget stays under the legal one: the radio also spends airtime rebroadcasting
 # other nodes' packets, and past the limit the firmware refuses everything.
 DUTY_SAFETY = 0.8
+DUTY_RECHECK_S = 30.0  # how often to look again when only the radio's own figure is over
 CHANNEL_UTIL_LIMIT = 0.25  # firmware holds its own traffic back above this
 UTIL_BACKOFF_S = 2.0
+# Players wait on prompts, replies and results; only chatter yields to a busy channel.
+HOLD_ON_BUSY = 3  # Priority.CHATTER (the enum is defined below)
 UTIL_MAX_HOLD_S = 30.0  # the game must not stall forever behind a busy channel
 # Extra spacing on top of text_gap_s: the firmware's 2 s window starts when the radio
 # gets the text, which can be a little after we hand it over.
@@ -179,7 +182,7 @@ class Outbox:
                 if now < ready:
                     wake_at = ready if wake_at is None else min(wake_at, ready)
                     continue
-            if util > CHANNEL_UTIL_LIMIT and item.priority != Priority.PROMPT:
+            if util > CHANNEL_UTIL_LIMIT and item.priority >= HOLD_ON_BUSY:
                 if self._util_hold_since is None:
                     self._util_hold_since = now
                     self.deferred_for_util += 1
@@ -225,6 +228,13 @@ class Outbox:
         if self.duty_budget_s is None:
             return None
         used = sum(a for _, a in self._history)
+        radio_used = self._radio_airtime_s()
+        if radio_used > used:
+            # The radio also spends airtime on firmware retransmissions and on relaying
+            # others' packets; when it tells us, trust its (larger) figure and wait a while.
+            if radio_used + air <= self.duty_budget_s:
+                return None
+            return now + DUTY_RECHECK_S
         if used + air <= self.duty_budget_s:
             return None
         for t, a in self._history:
@@ -237,6 +247,15 @@ class Outbox:
         while self._history and self._history[0][0] + DUTY_WINDOW_S <= now:
             self._history.popleft()
 
+    def _radio_airtime_s(self) -> float:
+        """Seconds the radio itself reports transmitting in the last hour (0 if it cannot say)."""
+        try:
+            value = float(self.transport.stats().get("air_util_tx", 0.0))
+        except (TypeError, ValueError):
+            return 0.0
+        fraction = value / 100.0 if value > 1.0 else value  # firmware reports percent
+        return fraction * DUTY_WINDOW_S
+
     def _channel_util(self) -> float:
         try:
             value = float(self.transport.stats().get("channel_util", 0.0))
@@ -248,8 +267,8 @@ class Outbox:
     def _want_ack(item: _Item) -> bool:
         # Texts have no other recovery: a DM gets the firmware's routing ack, a broadcast its
         # implicit ack (the first rebroadcast heard), each with up to three retransmissions.
-        # Binary unicast frames carry their own acks, so the firmware's would be airtime twice.
-        return item.port == TEXT_PORT or item.to == BROADCAST
+        # Binary frames carry their own acks and resync, so the firmware's would cost twice.
+        return item.port == TEXT_PORT
 
     async def _send(self, item: _Item, now: float) -> None:
         self._queue.remove(item)
@@ -288,6 +307,7 @@ class Outbox:
             "sent": self.sent,
             "coalesced": self.coalesced,
             "airtime_used_s": round(sum(a for _, a in self._history), 3),
+            "radio_airtime_s": round(self._radio_airtime_s(), 3),
             "duty_budget_s": self.duty_budget_s,
             "deferred_for_duty": self.deferred_for_duty,
             "deferred_for_util": self.deferred_for_util,

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import statistics
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,7 +97,7 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
             binary = cfg.mode == "binary" or (cfg.mode == "mixed" and i % 2 == 1)
             kind: Any = TextBot
             if binary:
-                from node.radio.binary_bot import BinaryBot
+                from node.radio.bots import BinaryBot
 
                 kind = BinaryBot
             bot = kind(SimTransport(mesh, num), NODE_NUM, name=name, cls=cls,
@@ -118,7 +117,10 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
                     progress(elapsed / duration)
             for bot in bots:
                 bot.active = False
-            await asyncio.sleep(WIND_DOWN_S)
+            await asyncio.sleep(WIND_DOWN_S / 2)
+            # The DM pauses the table so the final state stands still while views compare.
+            await app.pipeline.set_status("paused")
+            await asyncio.sleep(WIND_DOWN_S / 2)
             views = [await b.final_view() for b in bots]
             truths = [b.expected_view(app.game) for b in bots]
         finally:

@@ -150,3 +150,13 @@ async def test_periodic_snapshots_only_when_the_log_grew(tmp_path):
     snaps = backup.list_snapshots(tmp_path / "s")
     assert len(snaps) == 2
     assert verify_db(snaps[-1], replay=False).max_seq == 3
+
+
+async def test_snapshot_before_a_change_keeps_the_old_sheet(tmp_path):
+    db = _db(tmp_path / "dungeon.db", 3)
+    before = await backup.snapshot_async(db, tmp_path / "s", keep=5, label="levelup")
+    s = Store(db)
+    s.commit("node-a", Write(seq=4, ts=4.0, type="Test", payload={"level": 2}))
+    s.close()
+    assert verify_db(before, replay=False).max_seq == 3  # the pre-change state, untouched
+    assert verify_db(db, replay=False).max_seq == 4

@@ -76,6 +76,7 @@ def test_litestream_unit_runs_the_venv_binary_with_our_config():
     assert d["ExecStart"] == [
         "/opt/dungeon/venv/bin/litestream replicate -config /etc/dungeon/litestream.yml"
     ]
+    assert d["UnsetEnvironment"] == ["AWS_CA_BUNDLE"]
 
 
 def test_render_substitutes_prefix_and_user():

@@ -159,3 +159,12 @@ def test_fragment_parsers_only_raise_protocol_error(data):
             parse(data)
         except ProtocolError:
             pass
+
+
+def test_unknown_kinds_cannot_be_sent_and_reset_forgets():
+    with pytest.raises(ProtocolError):
+        frames.encode_frame(Frame(kind=12))
+    w = frames.SeqWindow()
+    assert w.accept(100) and not w.accept(1)
+    w.reset()
+    assert w.accept(1)

@@ -80,3 +80,19 @@ def test_every_line_fits_the_limit(evs, limit):
 
     for line in render(evs, AnyView(), limit=limit):
         assert 0 < len(line.encode()) <= limit
+
+
+def test_fight_start_folds_initiative_and_spawns():
+    (line,) = render([ev.Spawned(3, "goblin", "Gob1"), ev.Spawned(4, "goblin", "Gob2"),
+                      ev.CombatStarted((2, 3, 1, 4)), ev.Rolled(1, "initiative", 9, 11),
+                      ev.Rolled(2, "initiative", 17, 19), ev.Rolled(3, "initiative", 12, 14),
+                      ev.Rolled(4, "initiative", 3, 5), ev.TurnStarted(1, 2)], FakeView())
+    assert line == ("Gob1, Gob2 appear. Fight! Initiative: Mira 19, Gob1 14, Thorin 11, "
+                    "Gob2 5. Next: Mira")
+
+
+def test_spell_indexes_read_as_names_and_weapon_actions_fold_into_attacks():
+    (line,) = render([ev.SpellCast(2, "cure-wounds", 1), ev.Healed(1, 6, 20),
+                      ev.ActionTaken(3, "scimitar", 1),
+                      ev.Attacked(3, 1, 2, 6, 18, False, False, "Scimitar")], FakeView())
+    assert line == "Mira casts Cure Wounds L1. Thorin heals 6 (hp 20). Gob1 misses Thorin (6 vs AC18)."

@@ -89,3 +89,14 @@ async def test_unreachable_radio_is_a_transport_error() -> None:
         t = MeshtasticTransport.tcp("127.0.0.1", port)
         with pytest.raises(TransportError, match="cannot reach"):
             await t.start(lambda p: None)
+
+
+async def test_no_serial_radio_is_a_transport_error_not_an_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import meshtastic.util
+
+    # No physical radio here: make port discovery find none, as on a Pi with the radio unplugged.
+    for ports in ([], ["/dev/ttyUSB0", "/dev/ttyACM0"]):
+        monkeypatch.setattr(meshtastic.util, "findPorts", lambda *a, found=ports, **k: found)
+        t = make_transport("serial")
+        with pytest.raises(TransportError, match="serial:auto.*exactly one serial radio"):
+            await t.start(lambda p: None)

@@ -19,12 +19,13 @@ from protocol.airtime import airtime_s
 
 @dataclass
 class BusyRadio(LoopbackTransport):
-    """A loopback radio whose reported channel utilisation the test sets."""
+    """A loopback radio whose reported channel utilisation and own airtime the test sets."""
 
     util: float = 0.0
+    air_util_tx: float = 0.0
 
     def stats(self) -> dict[str, float]:
-        return {"channel_util": self.util}
+        return {"channel_util": self.util, "air_util_tx": self.air_util_tx}
 
 
 def drive(script, transport=None, *, region="EU_868", run_for=60.0):
@@ -123,8 +124,9 @@ def test_binary_is_not_held_by_text_pacing_and_acks_are_asked_where_needed():
 
     _, sent = drive(script)
     assert [p.port for p in sent] == [TEXT_PORT, GAME_PORT, GAME_PORT, TEXT_PORT]
-    # texts and broadcasts ask the firmware for (implicit) acks; binary DMs ack themselves
-    assert [p.want_ack for p in sent] == [True, True, False, True]
+    # texts ask the firmware for (implicit) acks; binary frames are acked by the protocol
+    assert [(p.to, p.want_ack) for p in sent[1:3]] == [(0x100, False), (BROADCAST, False)]
+    assert sent[0].want_ack and sent[3].want_ack
 
 
 def test_binary_over_one_packet_is_a_bug():
@@ -169,19 +171,20 @@ def test_regions_without_a_limit_have_no_budget():
     assert rolling_hour_max(sent) > 360
 
 
-def test_busy_channel_holds_chatter_but_not_prompts():
+def test_busy_channel_holds_chatter_but_not_what_players_wait_for():
     radio = BusyRadio(util=0.4)
 
     async def script(ob):
         ob.submit_text(0x100, "someone says hi", priority=Priority.CHATTER)
         ob.submit_text(0x200, "Your turn", priority=Priority.PROMPT)
+        ob.submit_binary(BROADCAST, b"result", priority=Priority.RESULT)
         await asyncio.sleep(10)
-        assert [p.payload for p in radio.sent] == [b"Your turn"]
+        assert [p.payload for p in radio.sent] == [b"Your turn", b"result"]
         radio.util = 0.1
 
     ob, sent = drive(script, radio, run_for=10)
-    assert [p.payload for p in sent] == [b"Your turn", b"someone says hi"]
-    assert sent[1].rx_time >= 10
+    assert [p.payload for p in sent] == [b"Your turn", b"result", b"someone says hi"]
+    assert sent[2].rx_time >= 10
     assert ob.stats()["deferred_for_util"] >= 1
 
 
@@ -189,7 +192,7 @@ def test_busy_channel_does_not_stall_the_game_forever():
     radio = BusyRadio(util=55.0)  # firmware-style percent
 
     async def script(ob):
-        ob.submit_binary(BROADCAST, b"x", priority=Priority.RESULT)
+        ob.submit_binary(BROADCAST, b"x", priority=Priority.CHATTER)
 
     ob, sent = drive(script, radio, run_for=120)
     assert len(sent) == 1 and sent[0].rx_time >= 25
@@ -248,3 +251,18 @@ def test_a_long_text_is_cut_on_a_utf8_boundary():
     assert len(pkt.payload) <= 200
     text = pkt.payload.decode("utf-8")  # raises if a character was split
     assert long.startswith(text.rstrip("…").rstrip())
+
+
+def test_the_radios_own_airtime_counts_against_the_budget():
+    # Firmware retransmissions and relaying spend airtime the outbox never sent itself.
+    radio = BusyRadio(air_util_tx=0.08)  # 288 s of the last hour: the whole budget
+
+    async def script(ob):
+        ob.submit_binary(BROADCAST, bytes(180), priority=Priority.RESULT)
+        await asyncio.sleep(60)
+        assert radio.sent == []
+        radio.air_util_tx = 0.05
+
+    ob, sent = drive(script, radio, run_for=60)
+    assert len(sent) == 1 and sent[0].rx_time >= 60
+    assert ob.stats()["deferred_for_duty"] >= 1

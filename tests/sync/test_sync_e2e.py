@@ -193,10 +193,8 @@ async def test_discord_to_node_and_back_with_gemini_restart_and_offline(tmp_path
                     or any(r["sender"] == sender for r in app.store.audit_rows()),
                     timeout=15, what="the queued command to be delivered")
     finally:
-        await sync.stop()
-        await app.stop()
-        await running.stop()
-        await dpytest.empty_queue()
+        for step in (sync.stop(), app.stop(), running.stop(), dpytest.empty_queue()):
+            await asyncio.wait_for(step, 10)
 
 
 def sync_backoff_fast(up):

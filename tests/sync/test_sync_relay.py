@@ -42,7 +42,7 @@ async def test_push_catch_up_is_exactly_once_across_a_relay_restart(relay_factor
     port = r.port
     await r.stop()  # killed mid-session; the uplink notices and backs off
     r2 = await relay_factory(db=tmp_path / "relay.db", port=port)
-    up.acked = None  # as the push loop does after a failure
+    up._need_cursor = True  # as the push loop does after a failure
     assert await up.push_pending() == 300
     seqs = [e.seq for e in await r2.relay.storage.events_after("node-1", 0, 10_000)]
     assert seqs == list(range(1, 1501))

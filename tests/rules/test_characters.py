@@ -1,0 +1,114 @@
+"""Pregenerated characters for all 12 classes at levels 1-5; rests; level-ups."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from rules_helpers import ARENA
+
+from rules import events as ev
+from rules import intents as it
+from rules.dungeon import Dungeon
+from rules.errors import RulesError
+from rules.game import Game, apply
+from rules.pregen import CLASSES, character
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_every_class_and_level_builds(cls: str) -> None:
+    for level in range(1, 6):
+        c = character("X", cls, level)
+        assert c.level == level and c.hp == c.max_hp > 0 and 10 <= c.ac <= 20
+        assert c.prof == (2 if level < 5 else 3) and c.hit_dice == level
+        assert c.weapons
+
+
+def test_hit_points_by_hit_die() -> None:
+    assert character("F", "fighter", 1).max_hp == 10 + 2  # d10 + CON 14
+    assert character("W", "wizard", 1).max_hp == 6 + 2
+    assert character("B", "barbarian", 2).max_hp == 12 + 2 + 7 + 2
+
+
+def test_full_half_and_pact_slots() -> None:
+    assert character("W", "wizard", 3).slots[:3] == [4, 2, 0]
+    assert character("W", "wizard", 5).slots[:3] == [4, 3, 2]
+    assert not any(character("P", "paladin", 1).slots)
+    assert character("P", "paladin", 2).slots[:2] == [2, 0]
+    wl = character("K", "warlock", 3)
+    assert wl.pact and wl.slots[:2] == [0, 2]
+
+
+def test_unknown_class_and_bad_level() -> None:
+    with pytest.raises(RulesError):
+        character("X", "plumber", 1)
+    with pytest.raises(RulesError):
+        character("X", "fighter", 9)
+
+
+def test_join_plays_at_once() -> None:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    out = apply(g, None, it.Join("Thorin", "fighter"), random.Random(0))
+    assert out == [ev.Joined(1, "Thorin", "fighter", 1)]
+    with pytest.raises(RulesError, match="already"):
+        apply(g, None, it.Join("thorin", "wizard"), random.Random(0))
+
+
+def test_short_rest_spends_hit_dice_and_long_rest_restores() -> None:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("F", "fighter", 3), random.Random(0))
+    f = g.entities[1]
+    f.hp = 5
+    f.res["second_wind"] = 0
+    apply(g, 1, it.Rest("short"), random.Random(1))
+    assert f.hit_dice < 3 and f.hp > 5 and f.res["second_wind"] == 1
+    f.slots = [0] * 9
+    apply(g, 1, it.Rest("long"), random.Random(1))
+    assert f.hp == f.max_hp and f.hit_dice >= 1
+
+
+def test_xp_threshold_levels_up() -> None:
+    from rules.game import award_xp
+
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("F", "fighter", 1), random.Random(0))
+    out = award_xp(g, 300)
+    assert ev.LevelledUp(1, 2) in out and g.entities[1].level == 2
+    out = apply(g, None, it.Dm("level_up", 1), random.Random(0))
+    assert out == [ev.LevelledUp(1, 3)]
+
+
+def test_paladin_smite_and_lay_on_hands() -> None:
+    from rules_helpers import fight, turn_of
+
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("P", "paladin", 2), random.Random(0))
+    foes = fight(g, "ogre")
+    turn_of(g, 1)
+    pal = g.entities[1]
+    pal.hp = 3
+    apply(g, 1, it.Use("lay on hands", 1), random.Random(0))
+    assert pal.hp == 3 + 10 and pal.res["lay_on_hands"] == 0
+    turn_of(g, 1)
+    apply(g, 1, it.Use("smite"), random.Random(0))
+    for seed in range(20):
+        out = apply(Game.from_dict(g.to_dict()), 1, it.Attack(foes[0]), random.Random(seed))
+        if any(isinstance(e, ev.Attacked) and e.hit for e in out):
+            break
+    assert pal.slots[0] == 2  # the copy spent it, not the original
+
+
+def test_monk_flurry_and_bard_inspiration() -> None:
+    from rules_helpers import fight, turn_of
+
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("M", "monk", 2), random.Random(0))
+    apply(g, None, it.Join("B", "bard", 1), random.Random(0))
+    foes = fight(g, "ogre")
+    turn_of(g, 1)
+    apply(g, 1, it.Attack(foes[0]), random.Random(0))
+    out = apply(g, 1, it.Use("flurry", foes[0]), random.Random(0))
+    assert sum(isinstance(e, ev.Attacked) for e in out) == 2 and g.entities[1].res["ki"] == 1
+    turn_of(g, 2)
+    apply(g, 2, it.Use("inspiration", 1), random.Random(0))
+    assert any(e.get("inspired") == "1d6" for e in g.entities[1].effects)

@@ -1,0 +1,81 @@
+"""The party and monster table: HP bars, temp HP, AC, conditions, concentration, slots, death saves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from tui import view
+
+
+class CreatureTable(DataTable):
+    """One row per creature; the cursor row is the target of damage, heal, conditions and sheets."""
+
+    BORDER_TITLE = "Party & foes"
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = False
+        for label, key in (("", "mark"), ("Name", "name"), ("HP", "hp"), ("AC", "ac"),
+                           ("Conditions", "cond"), ("Conc", "conc"), ("Slots", "slots"),
+                           ("Death", "death")):
+            self.add_column(label, key=key)
+
+    @property
+    def selected_eid(self) -> int | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return int(key.value) if key.value is not None else None
+
+    def selected_row(self, state: dict[str, Any] | None) -> dict[str, Any] | None:
+        eid = self.selected_eid
+        for row in _rows(state):
+            if row["eid"] == eid:
+                return row
+        return None
+
+    def show(self, state: dict[str, Any] | None, *, bar_width: int = 8) -> None:
+        """Rebuild from a state view, keeping the cursor on the same creature."""
+        keep = self.selected_eid
+        self.clear()
+        turn = ((state or {}).get("session") or {}).get("turn")
+        for row in _rows(state):
+            is_pc = row.get("kind") == "pc"
+            dead = bool(row.get("dead"))
+            name = Text(str(row.get("name")), style="bold" if is_pc else "red")
+            if dead:
+                name.stylize("strike dim")
+            mark = Text("▶" if row["eid"] == turn else " ", style="bold yellow")
+            conds = Text(", ".join(row.get("conditions") or []), style="magenta")
+            self.add_row(
+                mark, name,
+                view.hp_bar(row.get("hp"), row.get("hp_max"), row.get("temp_hp") or 0, bar_width),
+                Text(str(row.get("ac", "")), justify="right"),
+                conds,
+                Text(row.get("concentration") or "", style="cyan"),
+                view.slots_text(row.get("slots")) if is_pc else Text(""),
+                view.death_saves_text(row.get("death_saves"), row.get("hp")) if is_pc else Text(""),
+                key=str(row["eid"]),
+            )
+        if keep is not None:
+            try:
+                self.move_cursor(row=self.get_row_index(str(keep)), animate=False)
+            except Exception:
+                pass
+
+    def select_eid(self, eid: int) -> None:
+        self.move_cursor(row=self.get_row_index(str(eid)), animate=False)
+
+
+def _rows(state: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not state:
+        return []
+    party = [dict(r, kind="pc") for r in state.get("party") or []]
+    foes = [dict(r, kind="monster") for r in state.get("monsters") or []]
+    return party + foes

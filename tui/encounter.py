@@ -1,0 +1,82 @@
+"""The encounter builder: difficulty by XP thresholds and a simulated party win rate, from the node."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from node.control import ControlError
+from tui import view
+
+if TYPE_CHECKING:
+    from tui.app import DungeonConsole
+
+DIFFICULTY_STYLE = {"trivial": "grey62", "easy": "green", "medium": "yellow", "hard": "orange1",
+                    "deadly": "bold red"}
+
+
+def parse_roster(text: str) -> str:
+    """"goblin:4, orc" normalised for the node's `encounter.estimate`; ValueError in one line."""
+    parts = []
+    for chunk in filter(None, (c.strip() for c in text.split(","))):
+        name, _, count = chunk.partition(":")
+        if not name.strip():
+            raise ValueError(f"{chunk!r}: name the monster, e.g. goblin:4")
+        if count and (not count.strip().isdigit() or not 1 <= int(count) <= 40):
+            raise ValueError(f"{chunk!r}: the count is 1 to 40")
+        parts.append(f"{name.strip()}:{int(count) if count else 1}")
+    if not parts:
+        raise ValueError("list monsters, e.g. goblin:4, hobgoblin:1")
+    return ",".join(parts)
+
+
+class EncounterScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "close", "Close")]
+
+    def __init__(self, roster: str = "") -> None:
+        super().__init__()
+        self.roster = roster
+        self.last: dict | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Encounter builder", classes="dialog-title")
+            yield Static("Monsters as name:count, comma separated; Enter estimates against the "
+                         "current party.", classes="hint")
+            yield Input(self.roster, placeholder="goblin:4, hobgoblin:1", id="roster")
+            yield Static("", id="result")
+            yield Static("", id="error", classes="error")
+
+    @property
+    def console(self) -> DungeonConsole:
+        return cast("DungeonConsole", self.app)
+
+    @on(Input.Submitted, "#roster")
+    async def _estimate(self, event: Input.Submitted) -> None:
+        err = self.query_one("#error", Static)
+        try:
+            roster = parse_roster(event.value)
+            res = await self.console.request("encounter.estimate", monsters=roster)
+        except (ValueError, ControlError) as e:
+            err.update(Text(str(e).splitlines()[0], style="bold red"))
+            return
+        err.update("")
+        self.last = res
+        diff = str(res.get("difficulty"))
+        rate = float(res.get("party_win_rate") or 0.0)
+        t = Text("difficulty ")
+        t.append(diff.upper(), style=DIFFICULTY_STYLE.get(diff, "bold"))
+        t.append(f"   {res.get('xp')} XP\nparty wins ")
+        t.append_text(view.meter(1.0 - rate, 20, warn=0.3, bad=0.5))
+        t.append(f" {rate * 100:.0f}% of simulated fights")
+        self.query_one("#result", Static).update(t)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
