@@ -127,13 +127,14 @@ class NodeApp:
             await self.loop.stop()
         if self.text is not None:
             await self.text.close()
-        for task in list(self._tasks) + self._bg:
+        tasks = list(self._tasks) + self._bg
+        for task in tasks:
             task.cancel()
-        for task in list(self._tasks) + self._bg:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        if tasks:
+            # bounded: a background task that ignores cancellation must not block shutdown
+            _done, stuck = await asyncio.wait(tasks, timeout=1.0)
+            if stuck:
+                log.warning("%d background task(s) did not stop on cancel", len(stuck))
         if self._health is not None:
             closer = getattr(self._health, "close", None) or getattr(self._health, "cleanup", None)
             if closer is not None:

@@ -92,6 +92,7 @@ class Entity:
     per_day: dict[str, int] = field(default_factory=dict)
     profile: str = "brute"
     legendary: int = 0
+    legendary_actions: list[dict[str, Any]] = field(default_factory=list)
 
     # -- derived numbers -------------------------------------------------------------
     def mod(self, ability: str) -> int:
@@ -174,5 +175,6 @@ def from_monster(eid: int, name: str, m: dict[str, Any], profile: str) -> Entity
         per_day={a["name"]: int(a["per_day"]) for a in actions if a.get("per_day")},
         xp=int(m.get("xp", 0)), cr=float(m.get("challenge_rating", 0)), profile=profile,
         legendary=int(m.get("legendary_per_round", 0) or 0),
+        legendary_actions=[dict(a) for a in m.get("legendary_actions", [])],
         res={"legendary": int(m.get("legendary_per_round", 0) or 0)},
     )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from typing import Any
 
 from rules import content
 from rules import intents as it
+from rules.errors import RulesError
+
+log = logging.getLogger(__name__)
 
 # XP thresholds per character level: easy, medium, hard, deadly (SRD 5.1).
 THRESHOLDS: dict[int, tuple[int, int, int, int]] = {
@@ -53,12 +57,13 @@ ARENA = {"name": "arena", "start": 1, "rooms": [{"id": 1, "name": "Arena", "ligh
 
 
 def fight(party: list[tuple[str, int]], monsters: list[tuple[str, int]],
-          rng: random.Random) -> tuple[bool, int]:
+          rng: random.Random, errors: list[int] | None = None) -> tuple[bool, int]:
     """One full combat, both sides played by rules.tactics: (party won, rounds)."""
     from rules import game as g
     from rules import tactics
     from rules.dungeon import Dungeon
 
+    errors = errors if errors is not None else [0]
     state = g.Game.new(Dungeon.from_dict(ARENA))
     for k, (cls, level) in enumerate(party):
         g.apply(state, None, it.Join(f"{cls[:6]}{k + 1}", cls, level), rng)
@@ -72,7 +77,13 @@ def fight(party: list[tuple[str, int]], monsters: list[tuple[str, int]],
         rounds = state.combat["round"]
         eid = state.current_turn()
         option = tactics.choose(state, eid, rng)
-        g.apply(state, eid, option.intent, rng)
+        try:
+            g.apply(state, eid, option.intent, rng)
+        except RulesError as err:
+            # An offered option the rules then refuse is an engine bug: count it, go on.
+            log.warning("tactics offered %s but rules refused: %s", option.id, err)
+            errors[0] += 1
+            g.apply(state, eid, it.EndTurn(), rng)
     won = not any(not e.down for e in state.entities.values() if e.side == "monsters") and any(
         not e.down for e in state.party())
     return won, rounds
@@ -83,9 +94,10 @@ def simulate(party: list[tuple[str, int]], monsters: list[tuple[str, int]], tria
     """Run `trials` fights; the same seed gives the same figures."""
     wins = 0
     rounds_total = 0
+    errors = [0]
     for n in range(trials):
         rng = random.Random(seed * 1_000_003 + n)
-        won, rounds = fight(party, monsters, rng)
+        won, rounds = fight(party, monsters, rng, errors)
         wins += won
         rounds_total += rounds
         if progress:
@@ -95,4 +107,4 @@ def simulate(party: list[tuple[str, int]], monsters: list[tuple[str, int]], tria
     return {"party_win_rate": round(wins / max(1, trials), 4),
             "mean_rounds": round(rounds_total / max(1, trials), 3), "difficulty": d["difficulty"],
             "xp": d["xp"], "adjusted_xp": d["adjusted_xp"], "thresholds": d["thresholds"],
-            "trials": trials, "seed": seed}
+            "trials": trials, "seed": seed, "refused_options": errors[0]}

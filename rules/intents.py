@@ -126,7 +126,10 @@ class Dm:
     heal(target, value), condition(target, text=name, value=1 add / 0 remove),
     spawn(text=monster, value=count), narrate(text), set_roll(value),
     edit_sheet(target, text="field=value"), revert_sheet(target, value=version),
-    house_rule(text=name, value=1/0), level_up(target), force_action(target, text=action id).
+    house_rule(text=name, value=1/0), level_up(target), force_action(target, text=action id),
+    cover(target, value=0/2/5), unlock(text=exit: opens a locked or DM-only way).
+    force_action applies one of rules.tactics.legal_actions(target) by its Option.id;
+    set_roll belongs to the node's dice, not rules.
     """
 
     op: str

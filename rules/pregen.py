@@ -110,7 +110,7 @@ def _ac(cls: str, ab: dict[str, int], armor: str | None, shield: bool) -> int:
         elif cls == "monk":
             base += mod(ab["wis"])
     else:
-        a = content.armor_item(armor)
+        a = _shared(content.armor(), content.armor_item, armor)
         bonus = dex if a["dex_bonus"] else 0
         if a.get("max_bonus") is not None:
             bonus = min(bonus, int(a["max_bonus"]))
@@ -135,7 +135,7 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0) -> Entity:
     if not 1 <= level <= MAX_LEVEL:
         raise RulesError(f"level must be 1-{MAX_LEVEL}")
     b = BUILDS[key]
-    data = content.cls(key)
+    data = _shared(content.classes(), content.cls, key)
     ab = dict(zip(b.order, STANDARD, strict=True))
     if level >= 4:  # ability score improvement: +2 to the main ability
         ab[b.order[0]] += 2
@@ -153,7 +153,8 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0) -> Entity:
     spells = [s for s in spells if _spell_level(s) <= max_slot]
     skill_ab = content.skills()
     skills = {s: mod(ab[skill_ab.get(s, "wis")]) + prof for s in b.skills}
-    weapons = [weapon_entry(content.weapon(w), ab, b.shield) for w in b.weapons]
+    weapons = [weapon_entry(_shared(content.weapons(), content.weapon, w), ab, b.shield)
+               for w in b.weapons]
     if key == "monk":
         die = "1d6" if level >= 5 else "1d4"
         weapons.insert(0, {"name": "unarmed strike", "dice": die, "type": "bludgeoning",
@@ -187,8 +188,13 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0) -> Entity:
     )
 
 
+def _shared(table: dict[str, dict[str, Any]], lookup: Any, key: str) -> dict[str, Any]:
+    """An exact index reads the shared (read-only) table; anything else the forgiving lookup."""
+    return table[key] if key in table else lookup(key)
+
+
 def _spell_level(index: str) -> int:
     try:
-        return int(content.spell(index)["level"])
+        return int(_shared(content.spells(), content.spell, index)["level"])
     except RulesError:
         return 99  # a spell the content lacks is simply not offered

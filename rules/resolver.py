@@ -57,20 +57,22 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
     adv: list[str] = []
     dis: list[str] = []
     d = distance(atk, tgt)
-    for c in ("blinded", "paralyzed", "stunned", "unconscious", "petrified", "restrained"):
-        if tgt.has(c):
-            adv.append(f"target {c}")
-    if tgt.has("prone"):
-        (adv if d <= 5 else dis).append("target prone")
-    for c in ("blinded", "poisoned", "frightened", "restrained", "prone"):
-        if atk.has(c):
-            dis.append(c)
+    if tgt.conditions:  # most creatures have none: skip the scans on the hot path
+        for c in ("blinded", "paralyzed", "stunned", "unconscious", "petrified", "restrained"):
+            if c in tgt.conditions:
+                adv.append(f"target {c}")
+        if "prone" in tgt.conditions:
+            (adv if d <= 5 else dis).append("target prone")
+        if "invisible" in tgt.conditions:
+            dis.append("target invisible")
+    if atk.conditions:
+        for c in ("blinded", "poisoned", "frightened", "restrained", "prone"):
+            if c in atk.conditions:
+                dis.append(c)
+        if "invisible" in atk.conditions:
+            adv.append("invisible")
     if atk.exhaustion >= 3:
         dis.append("exhaustion")
-    if atk.has("invisible"):
-        adv.append("invisible")
-    if tgt.has("invisible"):
-        dis.append("target invisible")
     for e in tgt.effects:
         if e.get("adv_against"):
             adv.append(e["name"])
@@ -130,14 +132,16 @@ def attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng: rand
     for e in atk.effects:
         if e.get("atk"):
             bonus += dice.total(e["atk"].lstrip("-"), rng) * (-1 if e["atk"][0] == "-" else 1)
-        if e.get("inspired"):
-            bonus += dice.total(e["inspired"], rng)
-    if any(e.get("inspired") for e in atk.effects):
-        _consume_once(atk, "inspired")
     total = nat + bonus
     ac = tgt.current_ac()
     crit = nat >= spec.get("crit", 20)
     hit = is_hit(nat, total, ac, spec.get("crit", 20))
+    if not hit and nat != 1:  # a bardic inspiration die is spent only to turn a miss
+        insp = next((e for e in atk.effects if e.get("inspired")), None)
+        if insp is not None:
+            total += dice.total(insp["inspired"], rng)
+            _consume_once(atk, "inspired")
+            hit = is_hit(nat, total, ac, spec.get("crit", 20))
     if hit and not crit and total < ac + 5 and _auto_shield(game, tgt, rng, out):
         ac = tgt.current_ac()
         hit = total >= ac
@@ -146,11 +150,10 @@ def attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng: rand
         crit = True
     out.append(ev.Attacked(atk.eid, tgt.eid, nat, total, ac, hit, crit, spec["name"]))
     # Once-only effects are spent by the attack, hit or miss.
-    if any(e.get("hidden") for e in atk.effects):
+    if atk.effects:
         _consume_once(atk, "hidden")
-    if any(e.get("dis_next") for e in atk.effects):
         _consume_once(atk, "dis_next")
-    if any(e.get("next_adv") or e.get("help") for e in tgt.effects):
+    if tgt.effects:
         tgt.effects[:] = [e for e in tgt.effects if not (e.get("next_adv") or e.get("help"))]
     atk.turn["attacked"] = True
     if not hit:
@@ -307,6 +310,10 @@ def _drop_out(game: Game, tgt: Entity, out: Events) -> None:
     tgt.engaged.clear()
     if tgt.conc:
         end_concentration(game, tgt, out)
+    for other in game.entities.values():  # a fallen grappler lets go
+        held = other.conditions.get("grappled")
+        if held and held.get("src") == tgt.eid:
+            remove_condition(game, other, "grappled", out)
 
 
 def heal(game: Game, tgt: Entity, amount: int, out: Events) -> int:
@@ -381,6 +388,11 @@ def saving_throw(game: Game, ent: Entity, ability: str, dc: int, rng: random.Ran
         if e.get("save"):
             s = e["save"]
             total += dice.total(s.lstrip("-"), rng) * (-1 if s[0] == "-" else 1)
+    if total < dc:  # a bardic inspiration die is spent only when the save would fail
+        insp = next((e for e in ent.effects if e.get("inspired")), None)
+        if insp is not None:
+            total += dice.total(insp["inspired"], rng)
+            _consume_once(ent, "inspired")
     ok = total >= dc
     out.append(ev.Rolled(ent.eid, what or f"{ability} save", nat, total, dc, ok))
     return ok

@@ -51,7 +51,7 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
     """Every option the engine would accept right now for `eid` (always includes ending
     the turn). Options are cheap to validate: each is checked by the same rules `apply`
     uses, so none fails when applied."""
-    from rules.game import _multi_is_melee, close_cost
+    from rules.combat import close_cost, multi_is_melee
 
     e = game.entities[eid]
     if game.combat is None or game.current_turn() != eid or e.incapacitated:
@@ -75,7 +75,7 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
                         continue
                     if kind == "multiattack" and not a.get("multiattack"):
                         continue
-                    melee = kind == "melee" or (kind == "multiattack" and _multi_is_melee(e, a))
+                    melee = kind == "melee" or (kind == "multiattack" and multi_is_melee(e, a))
                     if melee and not reach_ok:
                         continue
                     if kind == "ranged" and resolver.distance(e, f) > max(a.get("range") or [5]):
@@ -155,7 +155,7 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
 
 
 def _close_cost(e: Entity, f: Entity) -> int:
-    from rules.game import close_cost
+    from rules.combat import close_cost
 
     return close_cost(e, f)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from rules.creature import ABILITIES
 from rules.dungeon import DIRECTIONS
+from rules.errors import RulesError
 
 if TYPE_CHECKING:
     from rules.creature import Entity
@@ -22,9 +24,9 @@ class GameView(Protocol):
     def entity(self, eid: int) -> Entity: ...
 
 
-HELP = ("look | go n/s/e/w/u/d | attack X [with W] | cast SPELL [at X] [lvl N] | use ITEM "
-        "| dodge dash disengage hide help X | grapple/shove X | approach X | end | "
-        "roll SKILL | rest short/long | hp sheet inv status")
+HELP = ("look|go n/s/e/w/u/d|attack X [with W]|cast SPELL [at X] [lvl N]|use ITEM|dodge|dash|"
+        "disengage|hide|help X|grapple X|shove X|approach X|end|roll SKILL|rest short/long|"
+        "hp|sheet|inv|status")
 
 
 def _hp(e: Entity) -> str:
@@ -79,7 +81,7 @@ def describe(game: Game, eid: int, what: str) -> str:
         return (f"{e.name} HP {_hp(e)} {band}" + (" [" + " ".join(conds + fx) + "]" if conds
                                                    or fx else "") + slots + turn)
     if what == "sheet":
-        ab = " ".join(f"{k.upper()}{v}" for k, v in e.abilities.items())
+        ab = " ".join(f"{k.upper()}{e.abilities[k]}" for k in ABILITIES if k in e.abilities)
         label = f"{e.cls} {e.level}" if e.kind == "pc" else e.monster
         res = " ".join(f"{k} {v}" for k, v in e.res.items() if k != "legendary")
         weapons = ",".join(w["name"] for w in e.weapons) or ",".join(
@@ -87,7 +89,7 @@ def describe(game: Game, eid: int, what: str) -> str:
         spells = (" spells " + ",".join(e.spells)) if e.spells else ""
         return (f"{e.name} {label} HP {_hp(e)} AC {e.current_ac()} {ab} prof+{e.prof} "
                 f"xp {e.xp} {weapons}{spells}" + (f" {res}" if res else ""))
-    raise ValueError(f"unknown view {what!r}")
+    raise RulesError("ask for hp, sheet, inv, status or help")
 
 
 __all__ = ["GameView", "describe", "describe_room", "DIRECTIONS"]

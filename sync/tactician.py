@@ -24,14 +24,21 @@ def option_json(option: Any) -> dict[str, Any]:
 
 
 def compact_state(game: Any, eid: int) -> dict[str, Any]:
-    """Who is where and how hurt, as small as possible; read through rules' view if present."""
+    """Who is here and how hurt, as small as possible: the model needs no dice or stat blocks."""
     try:
-        from rules.view import GameView
-
-        view = GameView(game)
-        return {"me": view.describe(eid, "status"), "turn": str(view.current_turn())}
-    except Exception:  # the view is optional context; the options alone are enough to choose
+        me = game.entity(eid)
+        here = game.here(me.room)
+        combat = game.combat or {}
+    except (AttributeError, KeyError, TypeError):  # a game without these views: options suffice
         return {}
+    return {
+        "round": combat.get("round"),
+        "creatures": [
+            {"id": e.eid, "name": e.name, "side": e.side, "hp": e.hp, "max_hp": e.max_hp,
+             "ac": e.ac, "conditions": sorted(e.conditions)}
+            for e in here if not e.dead
+        ],
+    }
 
 
 class RelayTactician:
@@ -45,7 +52,8 @@ class RelayTactician:
         self.last_source = ""
 
     async def choose(self, game: Any, eid: int, options: list[Any], rng: random.Random) -> Any:
-        request = {"actor": {"eid": eid}, "state": compact_state(game, eid),
+        name = game.name_of(eid) if hasattr(game, "name_of") else str(eid)
+        request = {"actor": {"eid": eid, "name": name}, "state": compact_state(game, eid),
                    "options": [option_json(o) for o in options]}
         answer = await self.uplink.tactics(request, max(0.05, self.budget_s - MARGIN_S)) \
             if options else None

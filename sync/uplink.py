@@ -8,6 +8,7 @@ while it is down. Sleeps go through an injectable `sleep` so a virtual-time loop
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import logging
 import os
@@ -72,10 +73,12 @@ class Uplink:
                  clock: Callable[[], float] = time.time, batch: int = 500,
                  backlog_warn: int = 10_000, poll_wait_s: float = 25.0,
                  transport: httpx.AsyncBaseTransport | None = None,
-                 timeout_s: float = 10.0, state_path: Path | None = None) -> None:
+                 timeout_s: float = 10.0, state_path: Path | None = None,
+                 compress: bool = True) -> None:
         self.node_id, self.secret, self.log = node_id, secret, log_
         self.handler = handler
         self.state_path = state_path
+        self.compress = compress
         self.sleep, self.clock = sleep, clock
         self.batch, self.backlog_warn, self.poll_wait_s = batch, backlog_warn, poll_wait_s
         self.backoff = Backoff(rng=rng or random.Random())
@@ -105,7 +108,8 @@ class Uplink:
 
     async def _request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         try:
-            resp = await self.client.request(method, path, headers=self._auth(), **kw)
+            headers = {**kw.pop("headers", {}), **self._auth()}
+            resp = await self.client.request(method, path, headers=headers, **kw)
         except httpx.HTTPError as err:
             self._down(f"{type(err).__name__}: {err}"[:200])
             raise UplinkError(self.last_error) from err
@@ -146,7 +150,12 @@ class Uplink:
         start, pushed = self.acked, 0
         while rows := self.log.events_after(self.acked, self.batch):
             body = {"prev": self.acked, "events": [event_json(r) for r in rows]}
-            resp = await self._request("POST", "/v1/push", json=body)
+            raw = json.dumps(body, separators=(",", ":")).encode()
+            headers = {"Content-Type": "application/json"}
+            if self.compress:  # event JSON is repetitive: gzip cuts a metered uplink's bytes ~5x
+                raw = gzip.compress(raw, 5)
+                headers["Content-Encoding"] = "gzip"
+            resp = await self._request("POST", "/v1/push", content=raw, headers=headers)
             self.bytes_total += len(resp.request.content)
             if resp.status_code == 409:  # the relay lost events past its cursor: resend from there
                 self.acked = int(resp.json()["acked"])

@@ -136,7 +136,7 @@ class RoomPanel(Static):
             parts.append(roommap.draw(rooms, room.get("id"), party_rooms, foe_rooms))
             notes = roommap.unlinked(rooms)
             if notes:
-                parts.append(Text("also: " + " ".join(notes) + "   @ party", style="grey50"))
+                parts.append(Text("also linked: " + " ".join(notes), style="grey50"))
         self.update(Group(*parts))
 
 

@@ -75,9 +75,9 @@ def draw(rooms: list[dict[str, Any]], here: int | None, party_rooms: set[int],
                 grid[y * 2 + 1][x * (CELL + GAP) + 1] = ("│", "grey50")
     for (x, y), rid in at.items():
         label = f"{rid:>2}"
-        style = "bold reverse yellow" if rid == here else "bold red" if rid in foe_rooms else ""
-        mark = "@" if rid in party_rooms else "["
-        cells = [mark, label[0], label[1], "]"]
+        style = ("bold reverse yellow" if rid == here else "bold red" if rid in foe_rooms
+                 else "bold cyan" if rid in party_rooms else "")
+        cells = ["[", label[0], label[1], "]"]
         for i, ch in enumerate(cells):
             grid[y * 2][x * (CELL + GAP) + i] = (ch, style)
     out = Text()

@@ -85,8 +85,8 @@ class SpawnerScreen(ModalScreen[bool]):
         res = await self.console.act(f"spawn {raw} {name}", "command",
                                      intent={"type": "Dm", "op": "spawn", "text": name,
                                              "value": int(raw)}, quiet=True)
-        if isinstance(res, str):
-            self._error(res)
+        if not res.ok:
+            self._error(res.error)
             return
         self.dismiss(True)
 

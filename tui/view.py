@@ -29,7 +29,11 @@ def categories(event_types: list[str], source: str) -> set[str]:
 def hp_bar(hp: int | None, hp_max: int | None, temp: int = 0, width: int = 8) -> Text:
     """A bar plus figures: green above half, yellow above a quarter, red below, blue for temp HP."""
     hp, hp_max = int(hp or 0), max(1, int(hp_max or 1))
-    filled = max(0, min(width, math.ceil(width * hp / hp_max))) if hp > 0 else 0
+    # full only at full HP, and never empty while standing: the bar must not round away the truth
+    if hp >= hp_max:
+        filled = width
+    else:
+        filled = min(width - 1, max(1, math.floor(width * hp / hp_max))) if hp > 0 else 0
     colour = "green" if hp * 2 > hp_max else "yellow" if hp * 4 > hp_max else "red"
     bar = Text("█" * filled, style=colour)
     bar.append("░" * (width - filled), style="grey35")

@@ -102,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
 
     rows = [StoredEvent("bench", r.seq, r.ts, r.type, r.payload) for r in store.iter_events(0, 5000)]
     store.close()
+    raw = sum(len(json.dumps({"seq": r.seq, "ts": r.ts, "type": r.type, "payload": r.payload},
+                             separators=(",", ":"))) for r in rows)
+    out["json_bytes_per_event"] = round(raw / max(1, len(rows)), 1)  # before gzip
 
     async def ingest(storage) -> float:
         await storage.open()

@@ -26,7 +26,8 @@ from node.radio.outbox import Priority
 
 log = logging.getLogger(__name__)
 
-FLUSH_S = 0.4  # gather a command's results and the monster turns that follow it
+FLUSH_S = 0.8  # quiet time that ends a batch: a command's results and the monster turns after it
+MAX_HOLD_S = 4.0
 HISTORY = 256  # broadcast frames kept for RESYNC
 MAX_SLOTS = 15  # four flag bits; 0 means "no ack in this frame"
 PAYLOAD_ROOM = 180  # events bytes per frame: 200 minus header, acks and a tag
@@ -66,12 +67,15 @@ class BinaryChannel:
         self.history: OrderedDict[int, bytes] = OrderedDict()
         self._batch = _Batch()
         self._flush: asyncio.TimerHandle | None = None
+        self._first_at = 0.0
         self._snap_id = 0
         self._resent_at: dict[int, float] = {}
         self.counters: dict[str, int] = {
             "frames_in": 0, "garbled": 0, "replays": 0, "intents": 0, "rejected": 0,
             "events_frames": 0, "ack_frames": 0, "resyncs": 0, "resent": 0, "snapshots": 0,
+            "duplicates_applied": 0,
         }
+        self._applied: set[str] = set()
         app.on_port(GAME_PORT, self.on_packet)
         app.pipeline.subscribe(self._on_outcome)
 
@@ -128,8 +132,13 @@ class BinaryChannel:
             return
         self.counters["intents"] += 1
         sender = sender_id(client.num)
-        out: Outcome = await self.app.pipeline.submit(
-            Command("binary", sender, intent, f"{sender}:{frame.sender_seq}"))
+        key = f"{sender}:{frame.sender_seq}"
+        out: Outcome = await self.app.pipeline.submit(Command("binary", sender, intent, key))
+        if out.ok and not out.duplicate:
+            # The window should make this impossible; counted so the sim can show it.
+            if key in self._applied:
+                self.counters["duplicates_applied"] += 1
+            self._applied.add(key)
         if out.ok and not out.private and not out.duplicate and out.events:
             # Its events were just published into the open batch: the ack rides with them.
             self._batch.ack_for.append(client.num)
@@ -159,15 +168,24 @@ class BinaryChannel:
         self._schedule()
 
     def _schedule(self) -> None:
+        """Flush once events stop coming for FLUSH_S (monster turns follow each other about
+        half a second apart), but never hold the first of them longer than MAX_HOLD_S."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         if self._flush is None:
-            loop = asyncio.get_running_loop()
-            self._flush = loop.call_later(FLUSH_S, self.flush)
+            self._first_at = now
+        else:
+            self._flush.cancel()
+        when = min(now + FLUSH_S, self._first_at + MAX_HOLD_S)
+        self._flush = loop.call_at(when, self.flush)
 
     def flush(self) -> None:
         """Broadcast everything gathered: as few EVENTS frames as fit, the digest last."""
         from protocol import codec
         from rules.events import Digest
 
+        if self._flush is not None:
+            self._flush.cancel()
         self._flush = None
         batch, self._batch = self._batch, _Batch()
         if not batch.events and not batch.ack_for:

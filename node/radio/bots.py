@@ -10,6 +10,7 @@ measure (latency, applied, lost) comes only from packets that actually arrived.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -42,6 +43,16 @@ class _Pending:
     matches: Callable[[str, bool], bool]  # (message part, is a direct message) -> is our result
     done: asyncio.Event = field(default_factory=asyncio.Event)
     public: bool = False
+
+
+@dataclass
+class _Sent:
+    """One intent frame in flight from a BinaryBot."""
+
+    data: bytes
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    public: bool = False
+    at: float = 0.0
 
 
 def _alive_monsters(game: Any) -> list[Any]:
@@ -292,7 +303,7 @@ class BinaryBot:
         self.floor = 0  # everything up to here is covered (by a snapshot)
         self.duplicates = 0
         self.resyncs = 0
-        self._pending: tuple[int, asyncio.Event, list[bool]] | None = None  # seq, done, [public]
+        self._pending_many: dict[int, _Sent] = {}
         self._welcomed = asyncio.Event()
         self._my_turn = asyncio.Event()
         self._reasm = frames.Reassembler(timeout=300.0)
@@ -309,10 +320,9 @@ class BinaryBot:
     # --- radio in -------------------------------------------------------------------
 
     def on_packet(self, packet: Packet) -> None:
+        from node.radio.base import GAME_PORT
         from protocol import codec
         from protocol.errors import ProtocolError
-
-        from node.radio.base import GAME_PORT
 
         me = self.transport.info.node_num
         if packet.port != GAME_PORT or packet.to not in (me, BROADCAST):
@@ -364,12 +374,16 @@ class BinaryBot:
                 self._my_turn.set()
 
     def _ack(self, frame: Any, *, public: bool) -> None:
-        pend = self._pending
-        if pend is None or frame.ack is None:
+        if not self._pending_many or frame.ack is None:
             return
-        if pend[0] in self._frames.acked(frame.ack, frame.sack_bitmap) and not pend[1].is_set():
-            pend[2][0] = public or bool(frame.kind == self._frames.Kind.ACK)
-            pend[1].set()
+        now = self._now()
+        for seq in self._frames.acked(frame.ack, frame.sack_bitmap):
+            sent = self._pending_many.get(seq)
+            if sent is not None and not sent.done.is_set():
+                # An ACK frame answers a repeat of an intent that was applied: public too.
+                sent.public = public or frame.kind == self._frames.Kind.ACK
+                sent.at = now
+                sent.done.set()
 
     def _on_fragment(self, frame: Any) -> None:
         import zlib
@@ -402,20 +416,26 @@ class BinaryBot:
 
     async def _resync_loop(self) -> None:
         """While frames are missing, ask for them (a short wait first: they may be in flight)."""
+        backoff = self.retry_s
+        await asyncio.sleep(self.resync_s)
         while True:
-            await asyncio.sleep(self.resync_s)
             gaps = self.missing()
             if not gaps:
                 return
-            self.resyncs += 1
-            base = gaps[0]
-            offsets = [s - base for s in gaps if s - base < 64]
-            if len(gaps) > 16:  # far behind: one snapshot is cheaper than many frames
-                payload = self._frames.encode_rerequest(0, [])
-            else:
-                payload = self._frames.encode_rerequest(base, offsets)
-            await self._send(self._frames.Kind.RESYNC, payload, seq=self.seq)
-            await asyncio.sleep(self.retry_s)
+            await self._request(gaps)
+            # Back off: on a busy mesh our own requests are what collides with the answers.
+            await asyncio.sleep(backoff * self.rng.uniform(1.0, 1.5))
+            backoff = min(backoff * 2, 4 * self.retry_s)
+
+    async def _request(self, gaps: list[int]) -> None:
+        self.resyncs += 1
+        base = gaps[0]
+        offsets = [s - base for s in gaps if s - base < 64]
+        if len(gaps) > 16:  # far behind: one snapshot is cheaper than many frames
+            payload = self._frames.encode_rerequest(0, [])
+        else:
+            payload = self._frames.encode_rerequest(base, offsets)
+        await self._send(self._frames.Kind.RESYNC, payload, seq=self.seq)
 
     # --- radio out ------------------------------------------------------------------
 
@@ -441,34 +461,42 @@ class BinaryBot:
                 continue
         return False
 
-    async def act(self, intent: Any) -> bool:
-        """Send one intent; resend the same frame (same seq) until acked or out of tries."""
+    async def act(self, *intents: Any) -> bool:
+        """Send intents back to back (one decision, e.g. attack then end turn); resend each
+        unacked frame with its own seq until every one is acked or the tries run out."""
         from protocol import codec
 
-        self.seq += 1
-        seq, done, public = self.seq, asyncio.Event(), [False]
-        self._pending = (seq, done, public)
-        self.stats.sent += 1
         started = self._now()
+        todo: dict[int, _Sent] = {}
+        for intent in intents:
+            self.seq += 1
+            todo[self.seq] = _Sent(codec.encode_intent(intent))
+            self.stats.sent += 1
+        self._pending_many = todo
         try:
             for attempt in range(self.max_tries):
+                waiting = {seq: v for seq, v in todo.items() if not v.done.is_set()}
+                if not waiting:
+                    break
                 if attempt:
-                    self.stats.retries += 1
-                await self._send(self._frames.Kind.INTENT, codec.encode_intent(intent), seq=seq)
-                try:
-                    await asyncio.wait_for(done.wait(), self.retry_s)
-                except TimeoutError:
+                    self.stats.retries += len(waiting)
+                for seq, sent in waiting.items():
+                    await self._send(self._frames.Kind.INTENT, sent.data, seq=seq)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        asyncio.gather(*(v.done.wait() for v in waiting.values())), self.retry_s)
+            for sent in todo.values():
+                if not sent.done.is_set():
+                    self.stats.lost += 1
                     continue
-                self.stats.latencies.append(self._now() - started)
-                if public[0]:
+                self.stats.latencies.append(sent.at - started)
+                if sent.public:
                     self.stats.applied += 1
                 else:
                     self.stats.answered += 1
-                return True
-            self.stats.lost += 1
-            return False
+            return all(v.done.is_set() for v in todo.values())
         finally:
-            self._pending = None
+            self._pending_many = {}
 
     # --- playing --------------------------------------------------------------------
 
@@ -507,13 +535,12 @@ class BinaryBot:
         me = game.entity(self.eid)
         hurt = [e for e in game.party() if not e.dead and e.hp < e.max_hp // 2]
         monsters = _alive_monsters(game)
+        # One decision, two frames sent together: the action, then the end of the turn.
         if self.cls == "cleric" and hurt and me.slots[0] > 0:
-            await self.act(it.Cast("cure wounds", hurt[0].eid))
+            await self.act(it.Cast("cure wounds", hurt[0].eid), it.EndTurn())
         elif monsters:
-            await self.act(it.Attack(monsters[0].eid))
-        await asyncio.sleep(self.rng.uniform(1.0, 3.0))
-        game = self.eyes()
-        if game is not None and game.current_turn() == self.eid:
+            await self.act(it.Attack(monsters[0].eid), it.EndTurn())
+        else:
             await self.act(it.EndTurn())
 
     async def _idle(self) -> None:
@@ -533,8 +560,10 @@ class BinaryBot:
         """The digest of the newest state we hold, once every frame is in (None: a gap)."""
         await self.hello()  # the WELCOME tells us the node's newest broadcast seq
         for _ in range(self.max_tries):
-            if not self.missing():
+            gaps = self.missing()
+            if not gaps:
                 break
+            await self._request(gaps)
             await asyncio.sleep(self.retry_s)
         if self.missing():
             return None

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from node.radio import firmware as fw
 from node.radio import phy
 from node.radio.base import BROADCAST, TEXT_PORT, Packet, TransportError
+from node.radio.timeline import Timeline
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +90,9 @@ class Radio:
     tx_timer: asyncio.TimerHandle | None = None
     seen: set[tuple[int, int]] = field(default_factory=set)
     reliable: dict[int, _Reliable] = field(default_factory=dict)
-    tx_log: deque[tuple[float, float]] = field(default_factory=deque)  # (start, airtime)
-    busy: deque[list[float]] = field(default_factory=deque)  # merged [start, end] intervals
-    busy_total: float = 0.0
+    implicitly_acked: set[int] = field(default_factory=set)  # DMs awaiting their real ack
+    tx_log: Timeline = field(default_factory=lambda: Timeline(fw.DUTY_WINDOW_S))
+    busy: Timeline = field(default_factory=lambda: Timeline(fw.UTIL_WINDOW_S))  # tx or rx
     util_max: float = 0.0
     last_app_text: float = -math.inf
     listeners: list[Callable[[Packet], None]] = field(default_factory=list)
@@ -104,7 +105,7 @@ class Radio:
 
 COUNTERS = (
     "packets_sent", "transmissions", "airtime_s", "rebroadcasts", "rebroadcasts_cancelled",
-    "retransmissions", "acks_received", "ack_failures", "collisions", "half_duplex_misses",
+    "retransmissions", "acks_received", "implicit_acks", "ack_failures", "collisions", "half_duplex_misses",
     "lost_random", "duplicates", "delivered", "text_drops", "duty_refusals", "oversize_rejects",
     "cad_backoffs",
 )
@@ -269,18 +270,14 @@ class Mesh:
 
     def channel_util(self, num: int) -> float:
         """Fraction of the last minute radio `num` found the channel busy (tx or rx)."""
-        radio = self.radios[num]
         now = self.now()
-        lo = now - fw.UTIL_WINDOW_S
-        busy = sum(max(0.0, min(e, now) - max(s, lo)) for s, e in radio.busy)
-        return busy / fw.UTIL_WINDOW_S
+        return self.radios[num].busy.between(now - fw.UTIL_WINDOW_S, now) / fw.UTIL_WINDOW_S
 
     def air_util_tx(self, num: int) -> float:
         """Fraction of the last hour radio `num` spent transmitting."""
         now = self.now()
-        lo = now - fw.DUTY_WINDOW_S
-        radio = self.radios[num]
-        return sum(max(0.0, min(s + a, now) - max(s, lo)) for s, a in radio.tx_log) / fw.DUTY_WINDOW_S
+        tx = self.radios[num].tx_log
+        return tx.between(now - fw.DUTY_WINDOW_S, now) / fw.DUTY_WINDOW_S
 
     def radio_stats(self, num: int) -> dict[str, float]:
         radio = self.radios[num]
@@ -288,7 +285,7 @@ class Mesh:
         out["channel_util"] = self.channel_util(num)
         out["air_util_tx"] = self.air_util_tx(num)
         out["channel_util_max"] = max(radio.util_max, out["channel_util"])
-        out["channel_util_mean"] = self._busy_until_now(radio) / max(self.elapsed(), 1e-9)
+        out["channel_util_mean"] = radio.busy.upto(self.now()) / max(self.elapsed(), 1e-9)
         return out
 
     def stats(self) -> dict[str, object]:
@@ -326,10 +323,7 @@ class Mesh:
         limit = fw.DUTY_LIMITS.get(self.region)
         if limit is None:
             return True
-        lo = now - fw.DUTY_WINDOW_S
-        while radio.tx_log and radio.tx_log[0][0] + radio.tx_log[0][1] < lo:
-            radio.tx_log.popleft()
-        used = sum(max(0.0, s + a - max(s, lo)) for s, a in radio.tx_log)
+        used = radio.tx_log.after(now - fw.DUTY_WINDOW_S)
         return used + air <= limit * fw.DUTY_WINDOW_S
 
     def _enqueue(self, radio: Radio, item: _TxItem) -> None:
@@ -369,8 +363,8 @@ class Mesh:
             radio.count("duty_refusals")
             return
         radio.tx_until = now + air
-        radio.tx_log.append((now, air))
-        self._mark_busy(radio, now, now + air)
+        radio.tx_log.add(now, now + air)
+        radio.busy.add(now, now + air)
         radio.count("transmissions")
         radio.count("airtime_s", air)
         if item.rebroadcast:
@@ -446,7 +440,7 @@ class Mesh:
                 rx.lost = True
                 radio.count("collisions")
         radio.receptions.append(new)
-        self._mark_busy(radio, now, end)
+        radio.busy.add(now, end)
         self._at(end, self._end_rx, radio, new)
 
     def _end_rx(self, radio: Radio, rx: _Reception) -> None:
@@ -466,15 +460,17 @@ class Mesh:
             radio.count("duplicates")
             if radio.role != "router":  # routers always relay; clients defer to whoever went first
                 self._cancel_rebroadcast(radio, frame.key)
-            if frame.sender == radio.num and frame.to == BROADCAST:
-                self._acked(radio, frame.id, frame.relayer)  # implicit ack: someone relayed it
+            if frame.sender == radio.num and frame.port != fw.ROUTING_PORT:
+                # Hearing our own packet relayed is the firmware's implicit ack: it stops
+                # retransmitting (a DM's destination may still send a real ack later).
+                self._acked(radio, frame.id, radio.num, implicit=True)
             elif to_me and frame.want_ack and frame.port != fw.ROUTING_PORT:
                 self._send_ack(radio, frame)  # our first ack may have been lost
             return
         radio.seen.add(frame.key)
         if to_me or frame.to == BROADCAST:
             if to_me and frame.port == fw.ROUTING_PORT and frame.request_id:
-                self._acked(radio, frame.request_id, frame.sender)
+                self._acked(radio, frame.request_id, frame.sender, implicit=False)
             self._deliver(radio, frame, rssi, snr)
             if to_me and frame.want_ack and frame.port != fw.ROUTING_PORT:
                 self._send_ack(radio, frame)
@@ -508,9 +504,14 @@ class Mesh:
         self._enqueue(radio, _TxItem(ack, fw.tx_delay_s(self.rng, self.preset,
                                                         self.channel_util(radio.num))))
 
-    def _acked(self, radio: Radio, pid: int, by: int) -> None:
+    def _acked(self, radio: Radio, pid: int, by: int, *, implicit: bool) -> None:
         rel = radio.reliable.pop(pid, None)
         if rel is None:
+            # A destination's real ack after the implicit one still reaches the app.
+            if not implicit and pid in radio.implicitly_acked:
+                radio.implicitly_acked.discard(pid)
+                radio.count("acks_received")
+                self._notify_ack(radio, pid, True, by)
             return
         if rel.timer is not None:
             rel.timer.cancel()
@@ -518,7 +519,12 @@ class Mesh:
         for item in list(radio.queue):
             if item.frame.key == rel.frame.key and not item.rebroadcast:
                 self._drop_queued(radio, item)
-        radio.count("acks_received")
+        if implicit:
+            radio.count("implicit_acks")
+            if rel.frame.to != BROADCAST:
+                radio.implicitly_acked.add(pid)
+        else:
+            radio.count("acks_received")
         self._notify_ack(radio, pid, True, by)
 
     def _notify_ack(self, radio: Radio, pid: int, ok: bool, by: int) -> None:
@@ -543,23 +549,6 @@ class Mesh:
                 log.exception("packet listener on !%08x failed", radio.num)
 
     # ----- channel utilisation --------------------------------------------------------
-    def _mark_busy(self, radio: Radio, start: float, end: float) -> None:
-        if radio.busy and start <= radio.busy[-1][1]:
-            last = radio.busy[-1]
-            radio.busy_total += max(0.0, end - last[1])
-            last[1] = max(last[1], end)
-        else:
-            radio.busy.append([start, end])
-            radio.busy_total += end - start
-        lo = start - fw.UTIL_WINDOW_S
-        while radio.busy and radio.busy[0][1] < lo:
-            radio.busy.popleft()
-
-    def _busy_until_now(self, radio: Radio) -> float:
-        now = self.now()
-        ahead = sum(max(0.0, e - max(s, now)) for s, e in radio.busy)
-        return radio.busy_total - ahead
-
     def _sample_util(self, radio: Radio) -> None:
         radio.util_max = max(radio.util_max, self.channel_util(radio.num))
 

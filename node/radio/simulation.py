@@ -89,6 +89,8 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
             from node.radio.binary_channel import BinaryChannel
 
             channel = BinaryChannel(app)
+            if cfg.mode == "binary":
+                _silence_text(app)
         bots: list[Any] = []
         for i, num in enumerate(mesh.players):
             name, cls = ROSTER[i % len(ROSTER)]
@@ -111,7 +113,8 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
         try:
             while (elapsed := loop.time() - t0) < duration:
                 await asyncio.sleep(1.0)
-                await _direct(app, cfg, tracker, joined=len(app.game.party_eids()) >= len(bots))
+                joined = len(app.game.party_eids()) >= len(bots)
+                tracker.encounters += await direct(app, cfg.monsters, joined=joined)
                 _sample(app, tracker)
                 if progress is not None:
                     progress(elapsed / duration)
@@ -135,26 +138,41 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
     return report
 
 
-async def _direct(app: Any, cfg: SimConfig, tracker: _Tracker, *, joined: bool) -> None:
-    """The DM's hand: an idle, fully joined party meets the next encounter."""
+def _silence_text(app: Any) -> None:
+    """With only binary clients at the table, text results and prompts would be airtime for
+    nobody. NodeApp has no switch for that yet, so the sim unhooks the text channel."""
+    unhook = getattr(app.text, "mute", None)
+    if callable(unhook):
+        unhook()
+        return
+    fns = app.pipeline._listeners.fns
+    if app.text._on_outcome in fns:
+        fns.remove(app.text._on_outcome)
+    app.loop.prompt = None
+
+
+async def direct(app: Any, monsters: tuple[str, int], *, joined: bool) -> bool:
+    """The DM's hand: an idle, fully joined party meets the next encounter; True if spawned."""
     from node.pipeline import Command
     from rules.intents import Dm
 
     game = app.game
-    if not joined or game.current_turn() is not None:
-        return
-    monster, count = cfg.monsters
-    # Between fights the DM patches the party up so 30 minutes stay playable.
+    if game is None or not joined or game.current_turn() is not None:
+        return False
+    if app.pipeline.session is None or app.pipeline.session.status != "running":
+        return False
+    # Between fights the DM patches the party up so a long run stays playable.
     for e in game.party():
         if e.hp < e.max_hp and not e.dead:
             await app.pipeline.submit(Command("dm", "dm", Dm("heal", e.eid, e.max_hp - e.hp)))
     for e in list(game.entities.values()):
         if e.side == "monsters" and not (e.dead or e.fled):
-            return  # a fight is still pending in this room
-    out = await app.pipeline.submit(Command("dm", "dm", Dm("spawn", text=monster, value=count)))
+            return False  # a fight is still pending in this room
+    name, count = monsters
+    out = await app.pipeline.submit(Command("dm", "dm", Dm("spawn", text=name, value=count)))
     if out.ok:
-        tracker.encounters += 1
         await app.pipeline.submit(Command("dm", "dm", Dm("start_combat")))
+    return bool(out.ok)
 
 
 def _sample(app: Any, tracker: _Tracker) -> None:
@@ -208,6 +226,7 @@ def _report(cfg: SimConfig, app: Any, mesh: Any, bots: list[Any], tracker: _Trac
     }
     if channel is not None:
         out["binary"] = channel.stats()
+        out["duplicates_applied"] = out["binary"]["duplicates_applied"]
     return out
 
 

@@ -87,11 +87,12 @@ def test_send_text_reaches_another_radio_with_radio_metadata(device_mesh: Device
         node_if.close()
 
 
-def test_binary_with_want_ack_gets_routing_ack(device_mesh: DeviceMesh) -> None:
+def test_binary_with_want_ack_gets_implicit_then_real_ack(device_mesh: DeviceMesh) -> None:
     player = device_mesh.mesh.players[1]
     node_if = connect(device_mesh, NODE_NUM)
     player_if = connect(device_mesh, player)
     inbox = Inbox(player_if, "meshtastic.receive.data.PRIVATE_APP")
+    routing = Inbox(node_if, "meshtastic.receive.routing")
     acks: list[dict[str, Any]] = []
     done = threading.Event()
 
@@ -100,14 +101,20 @@ def test_binary_with_want_ack_gets_routing_ack(device_mesh: DeviceMesh) -> None:
         done.set()
 
     try:
-        node_if.sendData(b"\x01\x02\x03", destinationId=player, portNum=256, wantAck=True,
-                         onResponse=on_ack, onResponseAckPermitted=True)
+        sent = node_if.sendData(b"\x01\x02\x03", destinationId=player, portNum=256,
+                                wantAck=True, onResponse=on_ack, onResponseAckPermitted=True)
         got = inbox.wait_for(lambda p: p["decoded"]["payload"] == b"\x01\x02\x03")
         assert got["from"] == NODE_NUM
         assert done.wait(10)
+        # Two hops out: hearing the relay pass it on is the firmware's implicit ack, which
+        # the library sees as an ack from our own radio...
+        assert acks[0]["from"] == NODE_NUM
         assert acks[0]["decoded"]["routing"].get("errorReason", "NONE") == "NONE"
-        assert acks[0]["from"] == player
+        # ...and the destination's own routing ack follows.
+        real = routing.wait_for(lambda p: p["from"] == player)
+        assert real["decoded"]["requestId"] == sent.id
     finally:
+        routing.close()
         inbox.close()
         player_if.close()
         node_if.close()

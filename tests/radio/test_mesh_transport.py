@@ -79,7 +79,11 @@ def test_factory_specs() -> None:
     assert custom.mesh.loss == 0.1
     mesh = Mesh.build(players=2, hops=3)
     assert make_transport("sim", mesh=mesh).mesh is mesh  # type: ignore[attr-defined]
-    for bad in ("carrier-pigeon", "sim:color=red", "sim:hops=x", "tcp:"):
+    # Real radios are only described here; nothing connects until start().
+    assert make_transport("tcp:10.0.0.5").describe == "tcp:10.0.0.5:4403"  # type: ignore[attr-defined]
+    assert make_transport("tcp:127.0.0.1:4404").describe == "tcp:127.0.0.1:4404"  # type: ignore[attr-defined]
+    assert make_transport("serial:/dev/ttyUSB0").describe == "serial:/dev/ttyUSB0"  # type: ignore[attr-defined]
+    for bad in ("carrier-pigeon", "sim:color=red", "sim:hops=x", "tcp:", "tcp:host:port"):
         with pytest.raises(TransportError):
             make_transport(bad)
 

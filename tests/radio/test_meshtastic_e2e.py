@@ -127,7 +127,7 @@ def test_players_join_look_move_and_fight_through_the_real_library(
             p.close()
         proc.terminate()
         try:
-            proc.wait(15)
+            proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)

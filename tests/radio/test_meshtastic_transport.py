@@ -100,3 +100,28 @@ async def test_no_serial_radio_is_a_transport_error_not_an_exit(monkeypatch: pyt
         t = make_transport("serial")
         with pytest.raises(TransportError, match="serial:auto.*exactly one serial radio"):
             await t.start(lambda p: None)
+
+
+async def test_stats_report_the_radios_channel_figures_from_telemetry() -> None:
+    from node.radio.device_thread import start_device_mesh, stop_device_mesh
+    from node.radio.mesh import Mesh
+
+    dm = start_device_mesh(lambda: Mesh.build(players=1, hops=1, preset="LONG_FAST", seed=2),
+                           telemetry_interval_s=0.2)
+    node = MeshtasticTransport.tcp("127.0.0.1", dm.port(NODE_NUM))
+    try:
+        await node.start(lambda p: None)
+        assert node.stats()["channel_util"] == 0.0  # from the handshake's own node info
+        await node.send(BROADCAST, GAME_PORT, bytes(150))  # ~1.5 s on air at LONG_FAST
+
+        async def busy() -> dict[str, float]:
+            while node.stats().get("air_util_tx", 0.0) == 0.0:
+                await asyncio.sleep(0.05)
+            return node.stats()
+
+        stats = await asyncio.wait_for(busy(), 10)
+        assert 0 < stats["air_util_tx"] < 0.01  # at most ~1.5 s of the hour so far
+        assert 0 < stats["channel_util"] <= 1.0
+    finally:
+        await node.close()
+        stop_device_mesh(dm)

@@ -85,3 +85,23 @@ def test_loop_time_does_not_move_while_busy() -> None:
         assert loop.run_until_complete(busy()) == 0.0
     finally:
         loop.close()
+
+
+def test_thread_work_takes_no_virtual_time() -> None:
+    async def scenario() -> tuple[float, list[str]]:
+        loop = asyncio.get_running_loop()
+        order: list[str] = []
+        loop.call_later(0.5, lambda: order.append("timer"))
+
+        def slow() -> str:
+            time.sleep(0.2)  # real work in a thread, longer in real time than the timer's delay
+            return "thread"
+
+        order.append(await asyncio.wait_for(asyncio.to_thread(slow), timeout=0.1))
+        at = loop.time()
+        await asyncio.sleep(1)
+        return at, order
+
+    at, order = run_virtual(scenario())
+    assert at == 0.0
+    assert order == ["thread", "timer"]

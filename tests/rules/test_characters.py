@@ -112,3 +112,32 @@ def test_monk_flurry_and_bard_inspiration() -> None:
     turn_of(g, 2)
     apply(g, 2, it.Use("inspiration", 1), random.Random(0))
     assert any(e.get("inspired") == "1d6" for e in g.entities[1].effects)
+
+
+def test_stabilise_a_dying_ally_with_medicine() -> None:
+    from rules import resolver
+
+    results = set()
+    for seed in range(25):
+        g = Game.new(Dungeon.from_dict(ARENA))
+        apply(g, None, it.Join("C", "cleric", 1), random.Random(0))
+        apply(g, None, it.Join("W", "wizard", 1), random.Random(0))
+        resolver.deal(g, g.entities[2], g.entities[2].hp, "fire", [])
+        out = apply(g, 1, it.Use("stabilize", 2), random.Random(seed))
+        roll = next(e for e in out if isinstance(e, ev.Rolled))
+        assert roll.what == "medicine" and roll.dc == 10
+        assert g.entities[2].stable == roll.ok
+        results.add(roll.ok)
+    assert results == {True, False}
+
+
+def test_inspiration_die_helps_a_failing_save() -> None:
+    from rules import resolver
+
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("W", "wizard", 1), random.Random(0))
+    w = g.entities[1]
+    w.effects.append({"name": "inspiration", "src": 9, "inspired": "1d6"})
+    out: list = []
+    resolver.saving_throw(g, w, "wis", 99, random.Random(1), out)
+    assert not any(e.get("inspired") for e in w.effects)  # spent on the failing save

@@ -242,3 +242,48 @@ def test_same_seed_same_digest() -> None:
 
     assert play(11) == play(11)
     assert play(11) != play(12)
+
+
+def test_legendary_actions_at_end_of_other_turns(game: Game, rng: random.Random) -> None:
+    foes = fight(game, "adult-red-dragon")
+    dragon = game.entities[foes[0]]
+    assert dragon.legendary == 3 and dragon.legendary_actions
+    dragon.engaged.append(1)
+    game.entities[1].engaged.append(dragon.eid)
+    turn_of(game, 1)
+    game.entities[1].hp = game.entities[1].max_hp = 500
+    out = apply(game, 1, it.EndTurn(), rng)
+    taken = [e for e in out if isinstance(e, ev.ActionTaken) and e.action.startswith("legendary")]
+    assert taken and taken[0].target == 1
+    # spent now, regained when the dragon's own turn starts
+    assert dragon.res["legendary"] < 3 or game.current_turn() == dragon.eid
+
+
+def test_dm_force_action_applies_a_legal_option(game: Game, rng: random.Random) -> None:
+    from rules import tactics
+
+    foes = fight(game)
+    turn_of(game, foes[0])
+    opt = next(o for o in tactics.legal_actions(game, foes[0]) if o.id.startswith("a0:"))
+    out = apply(game, None, it.Dm("force_action", foes[0], text=opt.id), rng)
+    assert any(isinstance(e, ev.Attacked) and e.eid == foes[0] for e in out)
+    with pytest.raises(RulesError, match="no legal option"):
+        apply(game, None, it.Dm("force_action", foes[0], text="a0:999"), rng)
+
+
+def test_escape_a_grapple_and_release_when_grappler_falls(game: Game) -> None:
+    from rules import resolver
+
+    foes = fight(game)
+    gob = game.entities[foes[0]]
+    resolver.add_condition(game, game.entities[1], "grappled", [], src=gob.eid)
+    outcomes = set()
+    for seed in range(30):
+        g = Game.from_dict(game.to_dict())
+        turn_of(g, 1)
+        out = apply(g, 1, it.Grapple(gob.eid), random.Random(seed))
+        assert any(isinstance(e, ev.ActionTaken) and e.action == "escape" for e in out)
+        outcomes.add(g.entities[1].has("grappled"))
+    assert outcomes == {True, False}
+    resolver.deal(game, gob, 50, "fire", [])
+    assert not game.entities[1].has("grappled")

@@ -101,14 +101,14 @@ def test_durations_rounds_and_save_ends(game: Game) -> None:
     g = game.entities[foes[0]]
     resolver.add_condition(game, g, "frightened", [], rounds=2)
     resolver.add_condition(game, g, "restrained", [], save="str", dc=40)
-    from rules.game import _end_turn_effects
+    from rules.turns import end_turn_effects
 
-    _end_turn_effects(game, g, random.Random(1))
+    end_turn_effects(game, g, random.Random(1))
     assert g.has("frightened") and g.has("restrained")
-    _end_turn_effects(game, g, random.Random(1))
+    end_turn_effects(game, g, random.Random(1))
     assert not g.has("frightened") and g.has("restrained")
     g.conditions["restrained"]["dc"] = 1
-    _end_turn_effects(game, g, random.Random(1))
+    end_turn_effects(game, g, random.Random(1))
     assert not g.has("restrained")
 
 

@@ -151,3 +151,23 @@ def test_monsters_die_at_zero() -> None:
     out: list = []
     resolver.deal(g, gob, 9, "fire", out)
     assert gob.dead and any(isinstance(x, ev.Died) for x in out)
+
+
+def test_attack_path_hit_and_crit_rates_match_exact_odds() -> None:
+    g = _game()
+    gob = from_monster(1, "Goblin", content.monster("goblin"), "brute")
+    pc = character("T", "fighter", 1, eid=2)
+    g.entities = {1: gob, 2: pc}
+    gob.engaged, pc.engaged = [2], [1]
+    pc.ac = 15  # scimitar +4 against AC 15 hits on 11+: exactly one half
+    spec = resolver.action_spec(gob.actions[0])
+    rng = random.Random(2024)
+    n, hits, crits = 20000, 0, 0
+    for _ in range(n):
+        pc.hp = pc.max_hp = 10_000
+        out: list = []
+        resolver.attack(g, gob, pc, spec, rng, out)
+        hits += out[0].hit
+        crits += out[0].crit
+    assert abs(hits / n - resolver.hit_chance(4, 15)) < 0.015
+    assert abs(crits / n - 0.05) < 0.007

@@ -23,6 +23,7 @@ def test_simulation_is_deterministic_and_sane() -> None:
     a = simulate(party, [("goblin", 6)], 12, seed=4)
     b = simulate(party, [("goblin", 6)], 12, seed=4)
     assert a == b and 0.5 < a["party_win_rate"] <= 1 and a["mean_rounds"] >= 1
+    assert a["refused_options"] == 0
     weak = simulate([("wizard", 1)], [("ogre", 1)], 12, seed=4)
     assert weak["party_win_rate"] < 0.5
 

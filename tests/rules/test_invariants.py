@@ -100,3 +100,15 @@ def test_every_legal_option_applies() -> None:
                 trial = Game.from_dict(g.to_dict())
                 apply(trial, eid, opt.intent, random.Random(seed))  # must not raise
             apply(g, eid, tactics.choose(g, eid, rng).intent, rng)
+
+
+def test_views_are_compact_lines() -> None:
+    g = Game.from_dict(BASE)
+    apply(g, 1, it.Move("d"), random.Random(1))
+    assert len(g.describe(1, "help").encode()) <= 200
+    for eid in g.party_eids() + g.monster_eids():
+        for what in ("hp", "sheet", "inv", "status"):
+            assert "\n" not in g.describe(eid, what)
+        assert g.controller(eid) == ("player" if eid in g.party_eids() else "monster")
+    line = g.describe_room(g.room, 1)
+    assert "\n" not in line and "Goblin1" in line and "e(locked)" in line

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 import pytest_asyncio
+from fake_gemini import FakeGemini
 
 from node.store import Store, Write
 from sync.pgtemp import PostgresUnavailable, find_bin, temp_postgres
 from sync.relay.runner import start_relay
 from sync.relay.server import Relay, RelayConfig
 from sync.relay.storage import SqliteStorage
-from fake_gemini import FakeGemini
 
 SECRET = "s3cret-for-node-one-0123456789"
 SECRETS = {"node-1": SECRET, "node-2": "another-secret-0123456789"}

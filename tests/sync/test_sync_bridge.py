@@ -5,7 +5,6 @@ from unittest.mock import AsyncMock
 
 import discord
 import discord.ext.test as dpytest
-import pytest
 import pytest_asyncio
 
 from rules import intents as I

@@ -10,8 +10,8 @@ import sys
 import time
 
 import httpx
-
 from conftest import SECRET, fill
+
 from node.cli import main
 from node.store import Store
 

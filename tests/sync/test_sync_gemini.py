@@ -4,8 +4,8 @@ import random
 from dataclasses import dataclass
 
 import pytest
-
 from conftest import SECRET
+
 from rules import intents as I
 from sync.relay.gemini import GeminiTactician, check_choice
 from sync.tactician import RelayTactician
@@ -116,4 +116,28 @@ async def test_relay_tactician_offline_falls_back_at_once(store):
     fb = Fallback()
     rt = RelayTactician(up, fb)
     assert await rt.choose(None, 9, NODE_OPTIONS, random.Random(1)) is NODE_OPTIONS[0]
+    await up.client.aclose()
+
+
+async def test_real_game_options_and_compact_state_reach_gemini(relay_factory, fake_gemini, store):
+    from rules import dungeon, game, tactics
+    from sync.tactician import compact_state
+
+    g = game.Game.new(dungeon.load_bundled("crypt"))
+    rng = random.Random(3)
+    game.apply(g, None, I.Join("Thorin", "fighter"), rng)
+    game.apply(g, None, I.Dm("spawn", text="goblin", value=2), rng)
+    game.apply(g, None, I.Dm("start_combat"), rng)
+    while g.current_turn() not in g.monster_eids():
+        game.apply(g, None, I.Dm("next_turn"), rng)
+    gob = g.current_turn()
+    state = compact_state(g, gob)
+    assert {c["name"] for c in state["creatures"]} >= {"Thorin"} and len(state["creatures"]) == 3
+    fake_gemini.pick = lambda ids: next(i for i in ids if ":" in i)
+    r, up, fb, rt = await _node_side(relay_factory, fake_gemini, store)
+    options = tactics.legal_actions(g, gob)
+    choice = await rt.choose(g, gob, options, rng)
+    assert choice in options and ":" in choice.id and fb.calls == 0
+    prompt = fake_gemini.requests[0]["body"]["contents"][0]["parts"][0]["text"]
+    assert "Thorin" in prompt and choice.id in prompt
     await up.client.aclose()

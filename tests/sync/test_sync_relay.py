@@ -4,8 +4,9 @@ import asyncio
 import random
 
 import httpx
-
+import pytest
 from conftest import SECRET, fill
+
 from sync.tokens import make_token
 from sync.uplink import Uplink
 
@@ -52,10 +53,11 @@ async def test_push_catch_up_is_exactly_once_across_a_relay_restart(relay_factor
     await up.client.aclose()
 
 
-async def test_push_resends_after_losing_the_answer_without_duplicates(relay_factory, store):
+@pytest.mark.parametrize("compress", [True, False])
+async def test_push_resends_after_losing_the_answer_without_duplicates(relay_factory, store, compress):
     fill(store, 10)
     r = await relay_factory()
-    up = Uplink(r.url, "node-1", SECRET, store, batch=4)
+    up = Uplink(r.url, "node-1", SECRET, store, batch=4, compress=compress)
     await up.push_pending()
     up.acked = 3  # as if the node never heard the later acks
     # one resent batch (4..7) is enough: the relay's answer moves the node's cursor to 10

@@ -1,6 +1,5 @@
 """Relay storage on SQLite and on a real PostgreSQL server: idempotent ingest, cursor, inbox."""
 
-import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -1,0 +1,44 @@
+"""`dungeon tui`: the DM console, attached to a running node's control socket or with a node in-process."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "the DM console: attach to the node's control socket (or --embedded to run one here)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="the node's data dir, where control.sock lives (default: the node's)")
+    parser.add_argument("--embedded", action="store_true",
+                        help="start a node in this process (simulated radio) and attach to it")
+    parser.add_argument("--radio", default="sim", metavar="SPEC",
+                        help="with --embedded: the node's radio (default sim)")
+    parser.add_argument("--dungeon", metavar="NAME", help="with --embedded: dungeon for a new session")
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+    from pathlib import Path
+
+    from node.config import ConfigError, default_data_dir
+
+    data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir(os.environ)
+    if args.embedded:
+        from tui.embedded import run_embedded
+
+        try:
+            return asyncio.run(run_embedded(data_dir, radio=args.radio, dungeon=args.dungeon))
+        except ConfigError as err:
+            print(f"dungeon tui: {err}", file=sys.stderr)
+            return 2
+    from tui.app import DungeonConsole
+
+    sock = data_dir / "control.sock"
+    if not sock.exists():
+        # not fatal: the console waits for the node (a systemd unit may still be starting)
+        print(f"dungeon tui: no node at {sock} yet; waiting for it", file=sys.stderr)
+    DungeonConsole(sock).run()
+    return 0

@@ -1,0 +1,479 @@
+"""Combat actions: bands and movement, weapon and monster attacks, the simple actions, grapple and shove."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from rules import content, dice, resolver
+from rules import events as ev
+from rules import intents as it
+from rules.creature import Entity
+from rules.errors import RulesError
+from rules.turns import check_end, in_turn, require
+
+NEAR_TO_ENGAGED = 10  # feet of movement to close from near to engaged
+FAR_TO_NEAR = 30
+
+if TYPE_CHECKING:
+    from rules.game import Game
+
+
+# -- movement in combat -------------------------------------------------------------
+def _hostiles_engaged(game: Game, a: Entity) -> list[Entity]:
+    return [game.entities[o] for o in a.engaged
+            if game.entities[o].side != a.side and not game.entities[o].incapacitated]
+
+
+def _leave_engagement(game: Game, a: Entity, rng: random.Random) -> list[Any]:
+    """Break away from every engaged foe; each may make an opportunity attack."""
+    out: list[Any] = []
+    if not a.turn.get("disengaged"):
+        for foe in _hostiles_engaged(game, a):
+            if foe.reaction and not a.dead:
+                spec = melee_spec(foe)
+                if spec is not None:
+                    foe.reaction = False
+                    out.append(ev.ActionTaken(foe.eid, "opportunity attack", a.eid))
+                    resolver.attack(game, foe, a, spec, rng, out)
+    for o in list(a.engaged):
+        other = game.entities[o]
+        if a.eid in other.engaged:
+            other.engaged.remove(a.eid)
+    a.engaged.clear()
+    return out
+
+
+def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[Any]:
+    in_turn(game, a)
+    if word in ("back", "away", "near", "withdraw", "far", "retreat"):
+        band = "far" if word in ("far", "retreat") else "near"
+        cost = FAR_TO_NEAR if band == "far" and a.band != "far" else NEAR_TO_ENGAGED
+        if not a.engaged and a.band == band:
+            raise RulesError(f"already {band}")
+        if a.turn["move"] < cost:
+            raise RulesError("not enough movement left; dash first")
+        a.turn["move"] -= cost
+        out = _leave_engagement(game, a, rng)
+        if not a.dead and a.hp > 0:
+            a.band = band
+            out.append(ev.Moved(a.eid, band))
+        if game.combat:
+            check_end(game, out)
+        return out
+    if a.side == "monsters" and word == "flee":
+        x = None
+    else:
+        x = game.dungeon.find_exit(a.room, word)
+        if x.locked and f"{a.room}:{x.to}" not in game.state["unlocked"] \
+                and f"{x.to}:{a.room}" not in game.state["unlocked"]:
+            raise RulesError("that way is locked")
+    need = FAR_TO_NEAR if a.band != "far" else 0
+    if a.turn["move"] < need:
+        raise RulesError("not enough movement left to get away; dash first")
+    a.turn["move"] = 0
+    out = _leave_engagement(game, a, rng)
+    if a.dead or a.hp <= 0:
+        return out
+    a.fled = True
+    out.append(ev.ActionTaken(a.eid, "flee"))
+    if a.side == "party" and all(e.down for e in game.party() if e.room == game.room):
+        dest = x.to if x else game.room
+        out += _end_combat_retreat(game, dest)
+        return out
+    out += after_action(game, a, rng)
+    return out
+
+
+def _end_combat_retreat(game: Game, dest: int) -> list[Any]:
+    out: list[Any] = [ev.CombatEnded(0, ())]
+    game.combat = None
+    for e in game.party():
+        if e.room == game.room and e.fled:
+            e.fled = False
+            e.room = dest
+            e.engaged.clear()
+    for m in game.entities.values():
+        m.engaged.clear()
+    game.room = dest
+    return out
+
+
+def approach(game: Game, a: Entity, i: it.Approach, rng: random.Random) -> list[Any]:
+    in_turn(game, a)
+    t = game.find(i.target, room=a.room, living=True)
+    if t.eid == a.eid:
+        raise RulesError("you cannot approach yourself")
+    if t.eid in a.engaged:
+        raise RulesError(f"already engaged with {t.name}")
+    cost = close_cost(a, t)
+    if cost > a.turn["move"]:
+        raise RulesError("not enough movement left; dash first")
+    return close_in(a, t, cost)
+
+
+def close_cost(a: Entity, t: Entity) -> int:
+    far = a.band == "far" or t.band == "far"
+    return NEAR_TO_ENGAGED + (FAR_TO_NEAR if far else 0)
+
+
+def close_in(a: Entity, t: Entity, cost: int) -> list[Any]:
+    a.turn["move"] -= cost
+    a.band = "near"
+    t.band = "near" if t.band == "far" else t.band
+    a.engaged.append(t.eid)
+    if a.eid not in t.engaged:
+        t.engaged.append(a.eid)
+    return [ev.Moved(a.eid, "engaged", t.eid)]
+
+
+# -- attacks ------------------------------------------------------------------------
+def melee_spec(e: Entity) -> dict[str, Any] | None:
+    if e.kind == "pc":
+        w = next((w for w in e.weapons if w["kind"] == "melee"), None)
+        return weapon_spec(e, w) if w else None
+    a = next((a for a in e.actions if a.get("kind") == "melee" and a.get("damage")), None)
+    return resolver.action_spec(a) if a else None
+
+
+def weapon_spec(e: Entity, w: dict[str, Any], *, offhand: bool = False,
+                thrown: bool = False) -> dict[str, Any]:
+    m = e.mod(w["ability"])
+    dmg = w["dice"]
+    rng_ft = list(w["range"])
+    return {"name": w["name"], "bonus": m + e.prof, "kind": "ranged" if thrown else w["kind"],
+            "range": rng_ft, "damage": [[dmg, w["type"]]],
+            "dmg_bonus": min(m, 0) if offhand else m, "weapon": True,
+            "finesse": w.get("ability") == "dex" and w["kind"] == "melee",
+            "ability": w["ability"]}
+
+
+def _pick_weapon(a: Entity, ref: it.Ref | None, t: Entity) -> dict[str, Any]:
+    if ref is not None:
+        from rules import fuzzy
+
+        names = [w["name"] for w in a.weapons]
+        hit = fuzzy.best_match(str(ref), names) if not isinstance(ref, int) else (
+            names[ref] if 0 <= ref < len(names) else None)
+        if hit is None:
+            raise RulesError(f"no weapon like {str(ref)[:20]!r}; you have {', '.join(names)}")
+        return next(w for w in a.weapons if w["name"] == hit)
+    # Default: the first-listed (main) weapon; fall back to the other kind when the main one
+    # cannot be used well (melee out of reach, or ranged while engaged).
+    melee = [w for w in a.weapons if w["kind"] == "melee"]
+    ranged = [w for w in a.weapons if w["kind"] == "ranged"]
+    main = a.weapons[0]
+    if main["kind"] == "melee":
+        reachable = t.eid in a.engaged or close_cost(a, t) <= a.turn.get("move", 0)
+        return main if reachable or not ranged else ranged[0]
+    return melee[0] if a.engaged and melee else main
+
+
+def attack(game: Game, a: Entity, i: it.Attack, rng: random.Random) -> list[Any]:
+    in_turn(game, a)
+    t = game.find(i.target, room=a.room, living=True)
+    if t.eid == a.eid:
+        raise RulesError("you cannot attack yourself")
+    if t.side == a.side and a.kind == "monster":
+        raise RulesError("monsters do not attack their own")
+    if "charmed" in a.conditions and a.conditions["charmed"].get("src") == t.eid:
+        raise RulesError(f"{a.name} is charmed by {t.name}")
+    if a.kind == "monster":
+        return _monster_attack(game, a, t, i.weapon, rng)
+    w = _pick_weapon(a, i.weapon, t)
+    slot = _attack_slot(a, w)
+    spec = weapon_spec(a, w, offhand=slot == "offhand")
+    out: list[Any] = []
+    if w["kind"] == "melee" and t.eid not in a.engaged:
+        cost = close_cost(a, t)
+        thrown = _thrown_range(w) if w.get("thrown") else None
+        if cost <= a.turn["move"]:
+            out += close_in(a, t, cost)
+        elif thrown and resolver.distance(a, t) <= thrown[1]:
+            spec = weapon_spec(a, w, offhand=slot == "offhand", thrown=True)
+            spec["range"] = thrown
+        else:
+            raise RulesError(f"{t.name} is out of reach; approach or dash first")
+    if w["kind"] == "ranged" and resolver.distance(a, t) > max(w["range"]):
+        raise RulesError(f"{t.name} is out of range")
+    _spend_attack(a, slot)
+    resolver.attack(game, a, t, spec, rng, out)
+    out += after_action(game, a, rng)
+    return out
+
+
+def _thrown_range(w: dict[str, Any]) -> list[int] | None:
+    from rules import content as c
+
+    try:
+        data = c.weapon(w["name"])
+    except RulesError:
+        return None
+    tr = data.get("throw_range")
+    return list(tr) if tr else None
+
+
+def _attack_slot(a: Entity, w: dict[str, Any]) -> str:
+    if a.turn["attacks"] > 0:
+        return "attack"
+    if a.turn["action"] > 0:
+        return "action"
+    if a.turn["bonus"] > 0 and a.turn.get("attacked"):
+        if a.cls == "monk" and (w.get("monk") or w["name"] == "unarmed strike"):
+            return "offhand_monk"
+        if w.get("light") and w["kind"] == "melee":
+            return "offhand"
+    raise RulesError("no attacks left this turn")
+
+
+def _spend_attack(a: Entity, slot: str) -> None:
+    if slot == "action":
+        a.turn["action"] -= 1
+        a.turn["attacks"] = 1 if a.level >= 5 and a.cls in _extra_attack() else 0
+    elif slot == "attack":
+        a.turn["attacks"] -= 1
+    else:
+        a.turn["bonus"] -= 1
+
+
+def _extra_attack() -> frozenset[str]:
+    from rules.pregen import EXTRA_ATTACK
+
+    return EXTRA_ATTACK
+
+
+def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,
+                    rng: random.Random) -> list[Any]:
+    act = pick_action(m, ref, t)
+    require(m, "action", act["name"])
+    if act.get("recharge") and not m.recharge.get(act["name"], True):
+        raise RulesError(f"{act['name']} is recharging")
+    if act.get("per_day") and m.per_day.get(act["name"], 0) <= 0:
+        raise RulesError(f"{act['name']} is used up today")
+    out: list[Any] = []
+    reach_needed = act.get("kind") == "melee" or (
+        act.get("kind") == "multiattack" and multi_is_melee(m, act))
+    if reach_needed and t.eid not in m.engaged:
+        cost = close_cost(m, t)
+        if cost > m.turn["move"]:
+            raise RulesError(f"{t.name} is out of reach")
+        out += close_in(m, t, cost)
+    m.turn["action"] -= 1
+    if act.get("recharge"):
+        m.recharge[act["name"]] = False
+    if act.get("per_day"):
+        m.per_day[act["name"]] -= 1
+    out.append(ev.ActionTaken(m.eid, act["name"].lower(), t.eid))
+    run_action(game, m, act, t, rng, out)
+    out += after_action(game, m, rng)
+    return out
+
+
+def multi_is_melee(m: Entity, act: dict[str, Any]) -> bool:
+    for part in act.get("multiattack") or []:
+        sub = next((a for a in m.actions if a["name"] == part["action"]), None)
+        if sub and sub.get("kind") == "melee":
+            return True
+    return False
+
+
+def pick_action(m: Entity, ref: it.Ref | None, t: Entity) -> dict[str, Any]:
+    usable = [a for a in m.actions if a.get("kind") in ("melee", "ranged", "save", "multiattack")]
+    if not usable:
+        raise RulesError(f"{m.name} has no attack")
+    if ref is None:
+        multi = [a for a in usable if a["kind"] == "multiattack"]
+        if multi:
+            return multi[0]
+        if t.eid in m.engaged or not any(a["kind"] == "ranged" for a in usable):
+            return next((a for a in usable if a["kind"] == "melee"), usable[0])
+        return next(a for a in usable if a["kind"] == "ranged")
+    if isinstance(ref, int):
+        if 0 <= ref < len(m.actions) and m.actions[ref] in usable:
+            return m.actions[ref]
+        raise RulesError(f"{m.name} has no attack #{ref}")
+    from rules import fuzzy
+
+    hit = fuzzy.best_match(ref, [a["name"] for a in usable])
+    if hit is None:
+        raise RulesError(f"{m.name} has no action like {ref[:20]!r}")
+    return next(a for a in usable if a["name"] == hit)
+
+
+def run_action(game: Game, m: Entity, act: dict[str, Any], t: Entity, rng: random.Random,
+               out: list[Any]) -> None:
+    """One monster action; a multiattack runs its parts, retargeting if the target falls."""
+    if act.get("kind") == "multiattack":
+        for part in act.get("multiattack") or []:
+            sub = next((a for a in m.actions if a["name"] == part["action"]), None)
+            if sub is None or sub.get("kind") == "multiattack":
+                continue
+            for _ in range(int(part.get("count", 1))):
+                if t.down:
+                    nxt = next((game.entities[o] for o in m.engaged
+                                if not game.entities[o].down
+                                and game.entities[o].side != m.side), None)
+                    if nxt is None:
+                        return
+                    t = nxt
+                if sub.get("kind") == "melee" and t.eid not in m.engaged:
+                    continue
+                run_action(game, m, sub, t, rng, out)
+        return
+    if act.get("kind") == "save":
+        targets = [t]
+        if act.get("area"):
+            targets += [e for e in game.here(m.room) if e.side == t.side and e.eid != t.eid
+                        and not e.down][:2]
+        resolver.monster_save_action(game, m, act, targets, rng, out)
+        return
+    spec = resolver.action_spec(act)
+    if spec["damage"] or spec["bonus"]:
+        resolver.attack(game, m, t, spec, rng, out)
+
+
+def after_action(game: Game, a: Entity, rng: random.Random) -> list[Any]:
+    out: list[Any] = []
+    if game.combat is not None:
+        check_end(game, out)
+    return out
+
+
+
+# -- simple actions -----------------------------------------------------------------
+def _simple_slot(a: Entity, what: str) -> str:
+    """Cunning Action: a level 2+ rogue dashes, disengages or hides as a bonus action."""
+    if a.cls == "rogue" and a.level >= 2 and a.turn["bonus"] > 0 and what in (
+            "dash", "disengage", "hide") and (a.turn["action"] <= 0 or a.turn.get("attacked")):
+        return "bonus"
+    if a.turn["action"] > 0:
+        return "action"
+    if a.cls == "rogue" and a.level >= 2 and a.turn["bonus"] > 0 and what in (
+            "dash", "disengage", "hide"):
+        return "bonus"
+    raise RulesError(f"no action left to {what}")
+
+
+def dodge(game: Game, a: Entity, _i: it.Dodge, rng: random.Random) -> list[Any]:
+    in_turn(game, a)
+    slot = _simple_slot(a, "dodge")
+    a.turn[slot] -= 1
+    a.effects.append({"name": "dodge", "src": a.eid, "dodge": True, "until_turn": a.eid})
+    return [ev.ActionTaken(a.eid, "dodge")]
+
+
+def dash(game: Game, a: Entity, _i: it.Dash, rng: random.Random) -> list[Any]:
+    in_turn(game, a)
+    slot = _simple_slot(a, "dash")
+    a.turn[slot] -= 1
+    a.turn["move"] += a.effective_speed()
+    return [ev.ActionTaken(a.eid, "dash")]
+
+
+def disengage(game: Game, a: Entity, _i: it.Disengage, rng: random.Random) -> list[Any]:
+    in_turn(game, a)
+    slot = _simple_slot(a, "disengage")
+    a.turn[slot] -= 1
+    a.turn["disengaged"] = True
+    return [ev.ActionTaken(a.eid, "disengage")]
+
+
+def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
+    in_combat = game.combat is not None
+    if in_combat:
+        in_turn(game, a)
+        slot = _simple_slot(a, "hide")
+    foes = [e for e in game.here(a.room) if e.side != a.side and not e.down]
+    if in_combat and a.engaged:
+        raise RulesError("you cannot hide while engaged")
+    if in_combat:
+        a.turn[slot] -= 1
+    dc = max((e.passive() for e in foes), default=10)
+    nat, _ = dice.d20(rng, 0)
+    total = nat + a.skill_mod("stealth", "dex")
+    ok = total >= dc
+    out: list[Any] = [ev.Rolled(a.eid, "stealth", nat, total, dc, ok)]
+    if ok and not any(x.get("hidden") for x in a.effects):
+        a.effects.append({"name": "hidden", "src": a.eid, "hidden": True})
+    out.append(ev.ActionTaken(a.eid, "hide"))
+    return out
+
+
+def help_ally(game: Game, a: Entity, i: it.HelpAlly, rng: random.Random) -> list[Any]:
+    in_turn(game, a)
+    ally = game.find(i.ally, room=a.room, living=True)
+    if ally.side != a.side or ally.eid == a.eid:
+        raise RulesError("help an ally")
+    foe = next((game.entities[o] for o in a.engaged if not game.entities[o].down), None)
+    if foe is None:
+        raise RulesError("help needs a foe you are engaged with")
+    require(a, "action", "help")
+    a.turn["action"] -= 1
+    foe.effects.append({"name": "help", "src": a.eid, "help": True, "until_turn": a.eid})
+    return [ev.ActionTaken(a.eid, "help", ally.eid)]
+
+
+
+def contest(game: Game, a: Entity, t: Entity, rng: random.Random, out: list[Any]) -> bool:
+    """Athletics against the target's better of Athletics and Acrobatics; ties keep the
+    status quo, so the attacker loses."""
+    skills = content.skills()
+    na, _ = dice.d20(rng, resolver.check_adv(a, "str", save=False))
+    ta = na + a.skill_mod("athletics", skills.get("athletics", "str"))
+    best = max(("athletics", "acrobatics"), key=lambda s: t.skill_mod(s, skills.get(s, "dex")))
+    nt, _ = dice.d20(rng, resolver.check_adv(t, skills.get(best, "dex"), save=False))
+    tt = nt + t.skill_mod(best, skills.get(best, "dex"))
+    if t.incapacitated:
+        tt = -99
+    out.append(ev.Rolled(a.eid, "athletics", na, ta, 0, ta > tt))
+    out.append(ev.Rolled(t.eid, best, nt, max(tt, 0), 0, tt >= ta))
+    return ta > tt
+
+
+def _grapple_or_shove(game: Game, a: Entity, ref: it.Ref, rng: random.Random, what: str
+                      ) -> list[Any]:
+    in_turn(game, a)
+    t = game.find(ref, room=a.room, living=True)
+    if t.side == a.side or t.eid == a.eid:
+        raise RulesError(f"{what} a foe")
+    slot = "attack" if a.turn["attacks"] > 0 else "action"
+    if slot == "action":
+        require(a, "action", what)
+    out: list[Any] = []
+    if t.eid not in a.engaged:
+        cost = close_cost(a, t)
+        if cost > a.turn["move"]:
+            raise RulesError(f"{t.name} is out of reach")
+        out += close_in(a, t, cost)
+    _spend_attack(a, slot)
+    out.append(ev.ActionTaken(a.eid, what, t.eid))
+    if contest(game, a, t, rng, out):
+        resolver.add_condition(game, t, "grappled" if what == "grapple" else "prone", out,
+                               src=a.eid)
+    return out
+
+
+def grapple(game: Game, a: Entity, i: it.Grapple, rng: random.Random) -> list[Any]:
+    """Grapple a foe; aimed at the creature grappling you, it is an attempt to escape."""
+    held = a.conditions.get("grappled")
+    if held:
+        holder = game.entities.get(int(held.get("src", 0)))
+        if holder is not None and not holder.dead:
+            t = game.find(i.target, room=a.room, living=True)
+            if t.eid == holder.eid:
+                return _escape(game, a, holder, rng)
+    return _grapple_or_shove(game, a, i.target, rng, "grapple")
+
+
+def _escape(game: Game, a: Entity, holder: Entity, rng: random.Random) -> list[Any]:
+    in_turn(game, a)
+    require(a, "action", "escape")
+    a.turn["action"] -= 1
+    out: list[Any] = [ev.ActionTaken(a.eid, "escape", holder.eid)]
+    if not contest(game, holder, a, rng, out):
+        resolver.remove_condition(game, a, "grappled", out)
+    return out
+
+
+def shove(game: Game, a: Entity, i: it.Shove, rng: random.Random) -> list[Any]:
+    return _grapple_or_shove(game, a, i.target, rng, "shove")

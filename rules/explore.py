@@ -1,0 +1,235 @@
+"""Out-of-combat play: joining, looking, moving through the dungeon, searching, checks, rests."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from rules import content, dice, resolver
+from rules import events as ev
+from rules import intents as it
+from rules.combat import combat_move
+from rules.creature import Entity, from_monster
+from rules.errors import RulesError
+from rules.turns import in_turn, require, start_combat
+
+if TYPE_CHECKING:
+    from rules.game import Game
+
+
+# -- joining, looking, moving -------------------------------------------------------
+def join(game: Game, _a: Entity | None, i: it.Join, rng: random.Random) -> list[Any]:
+    from rules import pregen
+
+    name = i.name.strip()[:16]
+    if not name:
+        raise RulesError("a character needs a name")
+    if any(e.name.lower() == name.lower() for e in game.entities.values() if not e.dead):
+        raise RulesError(f"{name} is already here")
+    pc = pregen.character(name, i.cls, i.level, eid=game.next_eid)
+    pc.room = game.room
+    game.next_eid += 1
+    game.entities[pc.eid] = pc
+    out: list[Any] = [ev.Joined(pc.eid, pc.name, pc.cls, pc.level)]
+    if game.combat:
+        game.combat["order"].append(pc.eid)
+    return out
+
+
+def look(game: Game, a: Entity, _i: it.Look, _r: random.Random) -> list[Any]:
+    return [ev.RoomView(a.room, a.eid)]
+
+
+def say(game: Game, a: Entity, i: it.Say, _r: random.Random) -> list[Any]:
+    text = " ".join(i.text.split())[:120]
+    if not text:
+        raise RulesError("say what?")
+    return [ev.Said(a.eid, text)]
+
+
+def query(game: Game, a: Entity, i: it.Query, _r: random.Random) -> list[Any]:
+    if i.what not in ("help", "hp", "sheet", "inv", "status"):
+        raise RulesError("ask for hp, sheet, inv, status or help")
+    return []
+
+
+def move(game: Game, a: Entity, i: it.Move, rng: random.Random) -> list[Any]:
+    word = i.exit.strip().lower()
+    if game.combat is not None:
+        return combat_move(game, a, word, rng)
+    if a.side != "party":
+        raise RulesError("monsters move only in combat")
+    x = game.dungeon.find_exit(game.room, word)
+    key = f"{game.room}:{x.to}"
+    rkey = f"{x.to}:{game.room}"
+    opened = key in game.state["unlocked"] or rkey in game.state["unlocked"]
+    party = [e for e in game.party() if not e.dead and e.room == game.room]
+    if x.dm_only and key not in game.state["unsealed"] and rkey not in game.state["unsealed"]:
+        raise RulesError("that way is sealed; only the DM can open it")
+    if x.min_level and max((e.level for e in party), default=0) < x.min_level:
+        raise RulesError(f"that way needs a level {x.min_level} character")
+    out: list[Any] = []
+    if x.locked and not opened:
+        if x.key and any(x.key in e.inventory for e in party) or x.key in game.loot:
+            out.append(ev.Info(a.eid, f"unlocked with the {x.key}"))
+        elif x.dc:
+            tools = "thieves' tools" in a.inventory
+            ability = "dex" if tools else "str"
+            skill = "sleight-of-hand" if tools else "athletics"
+            nat, _ = dice.d20(rng, 0)
+            total = nat + a.skill_mod(skill, ability) + (a.prof if tools else 0)
+            ok = total >= x.dc
+            out.append(ev.Rolled(a.eid, "pick lock" if tools else "force door", nat, total,
+                                 x.dc, ok))
+            if not ok:
+                out.append(ev.Info(a.eid, "the door holds"))
+                return out
+        else:
+            raise RulesError(f"locked; it needs the {x.key or 'right key'}")
+        game.state["unlocked"].append(key)
+    game.room = x.to
+    for e in party:
+        e.room = x.to
+        e.band = "near"
+        e.engaged.clear()
+    out.append(ev.Entered(x.to, tuple(e.eid for e in party)))
+    out += enter_room(game, party, rng)
+    return out
+
+
+def enter_room(game: Game, party: list[Entity], rng: random.Random) -> list[Any]:
+    room = game.dungeon.room(game.room)
+    out: list[Any] = []
+    if room.trap and room.id not in game.state["traps"]:
+        game.state["traps"].append(room.id)
+        best = max(party, key=lambda e: e.passive())
+        if best.passive() - (5 if room.light != "bright" and not best.darkvision else 0) \
+                >= room.trap.detect_dc:
+            out.append(ev.Info(best.eid, "spotted a trap and steered clear"))
+        else:
+            t = room.trap
+            for e in party:
+                ok = resolver.saving_throw(game, e, t.save, t.dc, rng, out, f"trap {t.save} save")
+                amount = dice.total(t.damage, rng)
+                amount = amount // 2 if ok and t.half else (0 if ok else amount)
+                if amount:
+                    resolver.deal(game, e, amount, t.dtype, out, rng=rng)
+    live = [m for m in game.here() if m.side == "monsters" and not m.down]
+    if room.encounter and room.id not in game.state["cleared"] and not live:
+        for name, count in room.encounter.monsters:
+            out += spawn(game, name, count, room.encounter.band)
+        live = [m for m in game.here() if m.side == "monsters" and not m.down]
+    if live:
+        out += start_combat(game, rng)
+    return out
+
+
+def spawn(game: Game, name: str, count: int = 1, band: str = "near") -> list[Any]:
+    from rules import tactics
+
+    table = content.monsters()  # shared read-only records: skip the copying lookup
+    m = table[name] if name in table else content.monster(name)
+    out = []
+    same = sum(1 for e in game.entities.values() if e.monster == m["index"])
+    short = m["name"].split()[-1][:8]
+    for k in range(count):
+        label = f"{short}{same + k + 1}" if count > 1 or same else m["name"]
+        e = from_monster(game.next_eid, label, m, tactics.profile_for(m))
+        e.room = game.room
+        e.band = band
+        game.entities[e.eid] = e
+        game.next_eid += 1
+        out.append(ev.Spawned(e.eid, m["index"], e.name))
+    return out
+
+
+
+def search(game: Game, a: Entity, _i: it.Search, rng: random.Random) -> list[Any]:
+    if game.combat is not None:
+        in_turn(game, a)
+        require(a, "action", "search")
+        a.turn["action"] -= 1
+    room = game.dungeon.room(a.room)
+    nat, _ = dice.d20(rng, 0)
+    total = nat + a.skill_mod("perception", "wis")
+    dc = room.search_dc or 10
+    ok = total >= dc
+    out: list[Any] = [ev.Rolled(a.eid, "perception", nat, total, dc, ok)]
+    if ok and room.hidden_loot and room.id not in game.state["found"]:
+        game.state["found"].append(room.id)
+        game.loot += list(room.hidden_loot)
+        out.append(ev.Info(a.eid, "found: " + ", ".join(room.hidden_loot)))
+    elif ok and room.trap and room.id not in game.state["traps"]:
+        game.state["traps"].append(room.id)
+        out.append(ev.Info(a.eid, "found and disarmed a trap"))
+    return out
+
+
+
+# -- checks and rests ---------------------------------------------------------------
+def roll(game: Game, a: Entity, i: it.Roll, rng: random.Random) -> list[Any]:
+    what = " ".join(i.what.lower().split())
+    skills = content.skills()
+    words = what.replace("saving throw", "save").split()
+    abil = {"strength": "str", "dexterity": "dex", "constitution": "con",
+            "intelligence": "int", "wisdom": "wis", "charisma": "cha"}
+    if words and words[-1] == "save" and len(words) == 2:
+        ab = abil.get(words[0], words[0][:3])
+        if ab not in abil.values():
+            raise RulesError(f"no save called {what!r}")
+        nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=True))
+        return [ev.Rolled(a.eid, f"{ab} save", nat, nat + a.save_mod(ab))]
+    key = what.replace(" ", "-")
+    if key in skills:
+        ab = skills[key]
+        nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False))
+        return [ev.Rolled(a.eid, key, nat, nat + a.skill_mod(key, ab))]
+    if what in abil or what in abil.values():
+        ab = abil.get(what, what)
+        nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False))
+        return [ev.Rolled(a.eid, ab, nat, nat + a.mod(ab))]
+    if what == "death save":
+        if not a.dying:
+            raise RulesError("only the dying roll death saves")
+        out: list[Any] = []
+        resolver.death_save(game, a, rng, out)
+        return out
+    r = dice.roll(what, rng)
+    return [ev.Rolled(a.eid, what[:24], 0, r.total)]
+
+
+def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
+    if i.kind not in ("short", "long"):
+        raise RulesError("rest short or long")
+    if game.combat is not None:
+        raise RulesError("you cannot rest in combat")
+    live = [m for m in game.here(a.room) if m.side == "monsters" and not m.down]
+    if live:
+        raise RulesError("not with enemies about")
+    party = [e for e in game.party() if not e.dead and e.room == a.room]
+    out: list[Any] = []
+    for e in party:
+        if i.kind == "short":
+            # Spend hit dice one at a time while the average roll would not be wasted.
+            while e.hit_dice > 0 and e.max_hp - e.hp >= e.hd_size // 2 + 1 and e.hp > 0:
+                e.hit_dice -= 1
+                resolver.heal(game, e, max(1, dice.total(f"1d{e.hd_size}", rng)
+                                              + e.mod("con")), out)
+            for k in ("second_wind", "action_surge", "ki"):
+                if k in e.res_max:
+                    e.res[k] = e.res_max[k]
+            if e.pact:
+                e.slots = list(e.max_slots)
+        else:
+            if e.hp <= 0:
+                e.hp = 0
+            resolver.heal(game, e, e.max_hp - e.hp, out)
+            e.hit_dice = min(e.level, e.hit_dice + max(1, e.level // 2))
+            e.res = dict(e.res_max)
+            e.slots = list(e.max_slots)
+            e.exhaustion = max(0, e.exhaustion - 1)
+            e.death_s = e.death_f = 0
+            e.stable = False
+            e.effects.clear()
+            e.conc = ""
+    return out + [ev.Rested(i.kind, tuple(e.eid for e in party))]

@@ -1,0 +1,255 @@
+"""Combat flow: initiative, turn order, start/end of turn effects, victory and XP."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from rules import dice, resolver
+from rules import events as ev
+from rules import intents as it
+from rules.creature import Entity, new_turn
+from rules.errors import RulesError
+
+if TYPE_CHECKING:
+    from rules.game import Game
+
+
+def in_turn(game: Game, ent: Entity) -> None:
+    if game.combat is None:
+        raise RulesError("not in combat")
+    if game.current_turn() != ent.eid:
+        raise RulesError(f"not your turn; it is {game.name_of(game.current_turn() or 0)}'s")
+    if ent.incapacitated:
+        raise RulesError(f"{ent.name} cannot act")
+
+
+def require(ent: Entity, slot: str, what: str) -> None:
+    if ent.turn.get(slot, 0) <= 0:
+        word = {"action": "action", "bonus": "bonus action"}[slot]
+        raise RulesError(f"no {word} left for {what}")
+
+
+
+# -- combat flow --------------------------------------------------------------------
+def start_combat(game: Game, rng: random.Random) -> list[Any]:
+    if game.combat is not None:
+        return []
+    fighters = [e for e in game.here() if not e.down]
+    rolls = []
+    out: list[Any] = []
+    for e in fighters:
+        nat, _ = dice.d20(rng, 0)
+        total = nat + e.mod("dex")
+        out.append(ev.Rolled(e.eid, "initiative", nat, total))
+        rolls.append((total, e.mod("dex"), rng.random(), e.eid))  # ties: DEX, then a roll-off
+    order = [eid for *_k, eid in sorted(rolls, reverse=True)]
+    game.combat = {"order": order, "idx": 0, "round": 1}
+    out.insert(0, ev.CombatStarted(tuple(order)))
+    out += begin_turn(game, rng)
+    return out
+
+
+def begin_turn(game: Game, rng: random.Random) -> list[Any]:
+    """Start the current creature's turn; skip (and auto-resolve) those who cannot act."""
+    out: list[Any] = []
+    for _guard in range(4 * len(game.combat["order"]) + 4):
+        if check_end(game, out):
+            return out
+        eid = game.current_turn()
+        e = game.entities[eid]
+        if e.dead or e.fled:
+            advance_idx(game)
+            continue
+        out.append(ev.TurnStarted(game.combat["round"], eid))
+        e.turn = new_turn()
+        e.turn["move"] = e.effective_speed()
+        e.reaction = True
+        for other in game.entities.values():
+            if any(x.get("until_turn") == eid for x in other.effects):
+                other.effects[:] = [x for x in other.effects if x.get("until_turn") != eid]
+        for name, ready in list(e.recharge.items()):
+            if not ready:
+                act = next((a for a in e.actions if a["name"] == name), None)
+                need = min(act["recharge"]) if act and act.get("recharge") else 6
+                if rng.randint(1, 6) >= need:
+                    e.recharge[name] = True
+        if e.legendary:
+            e.res["legendary"] = e.legendary
+        _auras(game, e, rng, out)
+        if e.dying:
+            resolver.death_save(game, e, rng, out)
+        skip = any(x.get("lose_turn") for x in e.effects)
+        if skip:
+            e.effects[:] = [x for x in e.effects if not x.get("lose_turn")]
+        if e.has("prone") and not e.incapacitated and e.hp > 0 and e.turn["move"]:
+            # Text play stands a prone creature up at once: it costs half its speed.
+            resolver.remove_condition(game, e, "prone", out)
+            e.turn["move"] -= e.effective_speed() // 2
+        if e.incapacitated or e.hp <= 0 or skip:
+            out += end_turn_effects(game, e, rng)
+            advance_idx(game)
+            continue
+        return out
+    return out
+
+
+def _auras(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
+    sources = []
+    for x in e.effects:
+        if x.get("aura") and not x.get("aura_self"):
+            sources.append(x)
+    for eid in e.engaged:
+        other = game.entities.get(eid)
+        if other and other.side != e.side:
+            sources += [x for x in other.effects if x.get("aura_self")]
+    for x in sources:
+        ok = resolver.saving_throw(game, e, x["aura_save"], int(x["dc"]), rng, out)
+        amount = dice.total(x["aura"], rng)
+        resolver.deal(game, e, amount // 2 if ok else amount, x["aura_type"], out, rng=rng)
+
+
+def end_turn_effects(game: Game, e: Entity, rng: random.Random) -> list[Any]:
+    out: list[Any] = []
+    for cond, info in list(e.conditions.items()):
+        if info.get("save") and not e.dead and resolver.saving_throw(
+                game, e, str(info["save"]), int(info["dc"]), rng, out, f"{cond} save"):
+            resolver.remove_condition(game, e, cond, out)
+            continue
+        r = int(info.get("rounds", -1))
+        if r > 0:
+            if r == 1:
+                resolver.remove_condition(game, e, cond, out)
+            else:
+                info["rounds"] = r - 1
+    keep = []
+    for x in e.effects:
+        r = int(x.get("rounds", 0))
+        if r == 1:
+            if x["name"] == e.conc and x.get("src") == e.eid:
+                e.conc = ""
+            continue
+        if r > 1:
+            x["rounds"] = r - 1
+        keep.append(x)
+    e.effects[:] = keep
+    return out
+
+
+def advance_idx(game: Game) -> None:
+    c = game.combat
+    c["idx"] += 1
+    if c["idx"] >= len(c["order"]):
+        c["idx"] = 0
+        c["round"] += 1
+
+
+def check_end(game: Game, out: list[Any]) -> bool:
+    if game.combat is None:
+        return True
+    fighters = [game.entities[x] for x in game.combat["order"] if x in game.entities]
+    foes = [e for e in fighters if e.side == "monsters" and not e.down]
+    friends = [e for e in fighters if e.side == "party" and not e.down]
+    if foes and friends:
+        return False
+    if foes:
+        xp = 0
+        loot: tuple[str, ...] = ()
+    else:
+        xp = sum(e.xp for e in fighters if e.side == "monsters" and (e.dead or e.hp <= 0))
+        room = game.dungeon.rooms.get(game.room)
+        loot = ()
+        if room and room.encounter and room.id not in game.state["cleared"]:
+            game.state["cleared"].append(room.id)
+            loot = room.encounter.loot + tuple(x for x in room.loot)
+        game.loot += list(loot)
+    game.combat = None
+    out.append(ev.CombatEnded(xp, loot))
+    for e in game.party():
+        e.fled = False
+        e.engaged.clear()
+        e.effects[:] = [x for x in e.effects if not (x.get("until_turn") or x.get("dodge"))]
+    if xp:
+        out += award_xp(game, xp)
+    return True
+
+
+def award_xp(game: Game, xp: int) -> list[Any]:
+    """XP is shared by living party members; crossing a threshold levels up automatically
+    (house rule auto_level, default on), otherwise the DM uses Dm(op="level_up")."""
+    from rules import pregen
+
+    alive = [e for e in game.party() if not e.dead and e.room == game.room]
+    out: list[Any] = []
+    if not alive:
+        return out
+    share = xp // len(alive)
+    for e in alive:
+        e.xp += share
+        if game.house.get("auto_level", True) and e.level < pregen.MAX_LEVEL \
+                and pregen.xp_level(e.xp) > e.level:
+            out += level_up(game, e, pregen.xp_level(e.xp))
+    return out
+
+
+def level_up(game: Game, e: Entity, level: int) -> list[Any]:
+    from rules import pregen
+
+    fresh = pregen.character(e.name, e.cls, level, eid=e.eid)
+    gain = fresh.max_hp - e.max_hp
+    fresh.hp = max(0, e.hp + gain) if not e.dead else 0
+    fresh.dead, fresh.room, fresh.inventory = e.dead, e.room, e.inventory
+    fresh.xp = max(e.xp, fresh.xp)
+    fresh.conditions, fresh.effects = e.conditions, e.effects
+    fresh.slots = [min(m, s + (m - om)) for s, m, om in zip(e.slots, fresh.max_slots,
+                                                             e.max_slots, strict=True)]
+    game.entities[e.eid] = fresh
+    return [ev.LevelledUp(e.eid, level)]
+
+
+def run_legendary(game: Game, ended: Entity, rng: random.Random) -> list[Any]:
+    """At the end of another creature's turn, each legendary monster may act (house rule)."""
+    from rules.combat import run_action  # combat builds on turns; import at call time
+
+    out: list[Any] = []
+    if not game.house.get("auto_legendary", True):
+        return out
+    for m in list(game.entities.values()):
+        if game.combat is None:
+            break
+        if m.eid == ended.eid or m.side != "monsters" or m.down or m.incapacitated:
+            continue
+        left = m.res.get("legendary", 0)
+        acts = [a for a in m.legendary_actions if int(a.get("cost") or 1) <= left
+                and (a.get("damage") or a.get("multiattack"))]
+        foes = [f for f in game.here(m.room) if f.side != m.side and not f.down]
+        if not acts or not foes:
+            continue
+        act = max(acts, key=lambda a: (int(a.get("cost") or 1), a["name"]))
+        engaged = [f for f in foes if f.eid in m.engaged]
+        if act.get("kind") != "save" and not engaged:
+            continue
+        target = (engaged or foes)[0]
+        m.res["legendary"] = left - int(act.get("cost") or 1)
+        out.append(ev.ActionTaken(m.eid, "legendary " + act["name"].lower(), target.eid))
+        run_action(game, m, act, target, rng, out)
+        check_end(game, out)
+    return out
+
+
+def end_turn(game: Game, a: Entity, _i: it.EndTurn, rng: random.Random) -> list[Any]:
+    on_turn(game, a)
+    out = end_turn_effects(game, a, rng)
+    out += run_legendary(game, a, rng)
+    if game.combat is None:
+        return out
+    advance_idx(game)
+    out += begin_turn(game, rng)
+    return out
+
+
+def on_turn(game: Game, a: Entity) -> None:
+    if game.combat is None:
+        raise RulesError("not in combat")
+    if game.current_turn() != a.eid:
+        raise RulesError("not your turn")

@@ -1,0 +1,179 @@
+"""The node's binary channel against the real NodeApp: acks, replays, resync and snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+
+import pytest
+
+from node.app import NodeApp
+from node.clock import Clock
+from node.config import NodeConfig
+from node.radio.base import BROADCAST, GAME_PORT, LoopbackTransport, Packet
+from node.radio.binary_channel import BinaryChannel
+from node.radio.virtual_loop import run_virtual
+from protocol import codec, frames
+from rules import intents as it
+
+PLAYER = 0x0D0F0001
+OTHER = 0x0D0F0002
+
+
+def frame_bytes(kind, seq, payload=b"", key=None):
+    return frames.encode_frame(frames.Frame(kind=kind, sender_seq=seq, payload=payload), key)
+
+
+def intent_packet(seq, intent, sender=PLAYER, pid=0):
+    return Packet(sender, 0x0D0D0001, GAME_PORT,
+                  frame_bytes(frames.Kind.INTENT, seq, codec.encode_intent(intent)), id=pid)
+
+
+def sent_frames(radio, *, to=None):
+    out = []
+    for p in radio.sent:
+        if p.port == GAME_PORT and (to is None or p.to == to):
+            out.append((p.to, frames.decode_frame(p.payload)))
+    return out
+
+
+def with_node(tmp_path, script):
+    """Run script(app, channel, radio) against a real NodeApp on a virtual-time loop."""
+
+    async def main():
+        radio = LoopbackTransport()
+        cfg = NodeConfig(data_dir=tmp_path, auto_approve=True, game_seed=3)
+        app = NodeApp(cfg, radio, clock=Clock.for_loop(asyncio.get_running_loop(), 1.7e9),
+                      control=False)
+        await app.start()
+        channel = BinaryChannel(app)
+        try:
+            return await script(app, channel, radio)
+        finally:
+            await app.stop()
+
+    return run_virtual(main())
+
+
+def test_hello_gets_a_slot_and_an_intent_is_acked_in_the_broadcast(tmp_path):
+    async def script(app, channel, radio):
+        radio.inject(Packet(PLAYER, 1, GAME_PORT, frame_bytes(frames.Kind.HELLO, 0,
+                                                              frames.hello_payload("Mira"))))
+        await asyncio.sleep(5)
+        radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
+        await asyncio.sleep(10)
+        return app, channel
+
+    app, channel = with_node(tmp_path, script)
+    sent = sent_frames(app.transport)
+    (welcome,) = [f for to, f in sent if f.kind == frames.Kind.WELCOME]
+    slot = welcome.flags
+    assert 1 <= slot <= 15
+    bcast = [f for to, f in sent if to == BROADCAST and f.kind == frames.Kind.EVENTS]
+    assert len(bcast) == 1
+    (ev,) = bcast
+    assert ev.flags == slot and 1 in frames.acked(ev.ack, ev.sack_bitmap)
+    events = codec.decode_events(ev.payload)
+    assert type(events[0]).__name__ == "Joined" and events[0].name == "Mira"
+    assert type(events[-1]).__name__ == "Digest"
+    assert all(len(p.payload) <= 200 for p in app.transport.sent)
+    assert channel.stats()["intents"] == 1
+
+
+def test_a_replayed_intent_is_acked_again_but_applied_once(tmp_path):
+    async def script(app, channel, radio):
+        radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
+        await asyncio.sleep(5)
+        seq_after_first = app.store.max_seq()
+        digest = app.game.digest()
+        radio.inject(intent_packet(1, it.Join("Mira", "cleric"), pid=77))
+        await asyncio.sleep(5)
+        assert app.store.max_seq() == seq_after_first
+        assert app.game.digest() == digest
+        return app, channel
+
+    app, channel = with_node(tmp_path, script)
+    stats = channel.stats()
+    assert stats["replays"] == 1 and stats["intents"] == 1
+    acks = [f for to, f in sent_frames(app.transport, to=PLAYER) if f.kind == frames.Kind.ACK]
+    assert len(acks) == 1 and 1 in frames.acked(acks[0].ack, acks[0].sack_bitmap)
+    assert len(app.game.party_eids()) == 1
+
+
+def test_a_rejected_intent_gets_a_private_answer_with_its_ack(tmp_path):
+    async def script(app, channel, radio):
+        radio.inject(intent_packet(1, it.Attack(target="nobody")))
+        await asyncio.sleep(5)
+        return app, channel
+
+    app, channel = with_node(tmp_path, script)
+    (to, f), = sent_frames(app.transport)
+    assert to == PLAYER and f.kind == frames.Kind.EVENTS
+    assert 1 in frames.acked(f.ack, f.sack_bitmap)
+    (info,) = codec.decode_events(f.payload)
+    assert type(info).__name__ == "Info" and info.text
+
+
+@pytest.mark.parametrize("payload", [b"", b"\x00", b"\xff" * 40, bytes(range(200))])
+def test_garbage_is_counted_not_fatal(tmp_path, payload):
+    async def script(app, channel, radio):
+        radio.inject(Packet(PLAYER, 1, GAME_PORT, payload))
+        await asyncio.sleep(1)
+        return channel
+
+    channel = with_node(tmp_path, script)
+    assert channel.stats()["garbled"] == 1
+
+
+def test_resync_resends_missing_frames_once_as_a_broadcast(tmp_path):
+    async def script(app, channel, radio):
+        radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
+        await asyncio.sleep(5)
+        radio.inject(intent_packet(1, it.Join("Thorin", "fighter"), sender=OTHER))
+        await asyncio.sleep(5)
+        first = [p.payload for p in radio.sent if p.to == BROADCAST and p.port == GAME_PORT]
+        ask = frames.encode_rerequest(1, [0, 1])
+        for who in (PLAYER, OTHER):  # two clients missed the same frames
+            radio.inject(Packet(who, 1, GAME_PORT, frame_bytes(frames.Kind.RESYNC, 2, ask)))
+        await asyncio.sleep(5)
+        again = [p.payload for p in radio.sent if p.to == BROADCAST and p.port == GAME_PORT]
+        return first, again, channel
+
+    first, again, channel = with_node(tmp_path, script)
+    assert len(first) == 2
+    assert again == first + first  # each frame resent once, byte for byte
+    assert channel.stats()["resent"] == 2
+
+
+def test_a_client_far_behind_gets_a_snapshot_matching_the_digest(tmp_path):
+    async def script(app, channel, radio):
+        radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
+        await asyncio.sleep(5)
+        radio.inject(Packet(PLAYER, 1, GAME_PORT, frame_bytes(
+            frames.Kind.RESYNC, 2, frames.encode_rerequest(0, []))))
+        await asyncio.sleep(120)
+        return app.game.digest(), channel.bseq, radio
+
+    digest, bseq, radio = with_node(tmp_path, script)
+    frags = [f for to, f in sent_frames(radio, to=PLAYER) if f.kind == frames.Kind.SNAPSHOT]
+    assert len(frags) > 1
+    reasm = frames.Reassembler()
+    blob = None
+    for f in frags:
+        blob = reasm.add(frames.decode_fragment(f.payload), 0.0) or blob
+    assert blob is not None
+    assert int.from_bytes(blob[:4], "big") == bseq
+    assert frames.state_digest(zlib.decompress(blob[4:])) == digest
+
+
+def test_results_of_text_players_reach_binary_clients_too(tmp_path):
+    from node.radio.base import TEXT_PORT
+
+    async def script(app, channel, radio):
+        radio.inject(Packet(OTHER, 1, TEXT_PORT, b"join Thorin fighter", id=5))
+        await asyncio.sleep(5)
+        return radio
+
+    radio = with_node(tmp_path, script)
+    bcast = [f for to, f in sent_frames(radio, to=BROADCAST) if f.kind == frames.Kind.EVENTS]
+    assert any(type(e).__name__ == "Joined" for f in bcast for e in codec.decode_events(f.payload))

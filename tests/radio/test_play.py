@@ -1,0 +1,78 @@
+"""`dungeon play`'s client over the real meshtastic library against simulated devices."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from node.app import NodeApp
+from node.config import NodeConfig
+from node.radio.base import LoopbackTransport, RadioInfo
+from node.radio.binary_channel import BinaryChannel
+from node.radio.factory import make_transport
+from node.radio.player_client import PlayerClient
+
+
+async def wait_for(pred, timeout=30.0):
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not pred():
+        if loop.time() > end:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.timeout(120)
+async def test_play_client_joins_acts_and_renders_locally(device_mesh, tmp_path):
+    mesh = device_mesh.mesh
+    node = make_transport(f"tcp:127.0.0.1:{device_mesh.port(mesh.node_num)}")
+    app = NodeApp(NodeConfig(data_dir=tmp_path, auto_approve=True, game_seed=5), node,
+                  control=False)
+    await app.start()
+    channel = BinaryChannel(app)
+    lines: list[str] = []
+    radio = make_transport(f"tcp:127.0.0.1:{device_mesh.port(mesh.players[0])}")
+    client = PlayerClient(radio, name="Mira", cls="cleric", out=lines.append, retry_s=3.0)
+    try:
+        await client.start()
+        assert await client.join()
+        await wait_for(lambda: any("Mira the cleric" in line for line in lines))
+        assert client.node_num == mesh.node_num and client.slot
+        assert client.view.game is not None  # the snapshot arrived and parsed
+
+        sent_before = client.seq
+        await client.submit_line("help")
+        assert client.seq == sent_before and "atk" in lines[-1]  # answered locally
+
+        await client.submit_line("look")
+        await wait_for(lambda: any("exits" in line for line in lines))
+        await client.submit_line("atk nobody")
+        await wait_for(lambda: channel.stats()["rejected"] >= 1)
+        await client.submit_line("flarp")  # bad grammar never reaches the radio
+        assert lines[-1].startswith("? ")
+        assert client.missing() == []
+        assert client.digests[client.latest] == app.game.digest()
+        assert "Mira" in client.completions("Mi")
+        assert "in sync" in client.status_line()
+    finally:
+        await client.close()
+        await app.stop()
+
+
+async def test_frames_from_other_radios_are_ignored_once_the_node_is_known():
+    lines: list[str] = []
+    client = PlayerClient(LoopbackTransport(info=RadioInfo(node_num=0x22)), name="Mira",
+                          cls="cleric", out=lines.append, node_num=0x11)
+    await client.start()
+    from node.radio.base import BROADCAST, GAME_PORT, Packet
+    from protocol import codec, frames
+    from rules.events import Joined
+
+    bogus = frames.encode_frame(frames.Frame(kind=frames.Kind.EVENTS, sender_seq=1,
+                                             payload=codec.encode_events([Joined(9, "Eve", "rogue", 1)])))
+    client.transport.inject(Packet(0x33, BROADCAST, GAME_PORT, bogus))
+    assert lines == [] and client.latest == 0
+    client.transport.inject(Packet(0x11, BROADCAST, GAME_PORT, bogus))
+    assert lines and "Eve" in lines[0]
+    await client.close()

@@ -1,0 +1,294 @@
+"""Every DM action, driven by keys in the console; each asserts the change in the node's state view."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from textual.widgets import Input, OptionList, Static
+
+from node.radio.base import BROADCAST, TEXT_PORT, Packet
+from tests.tui.conftest import console, eid_of, node_until, row_of, type_text, until
+from tui.combatlog import CombatLog
+from tui.creatures import CreatureTable
+from tui.encounter import EncounterScreen
+from tui.help import HelpScreen
+from tui.joins import JoinsScreen
+from tui.sheet import SheetScreen
+from tui.spawner import SpawnerScreen
+
+
+async def _fight(dm, *, monster: str = "goblin", n: int = 1) -> dict:
+    """Foes in the room, the AI paused (so turns stay where the test puts them), combat on."""
+    await dm.request("ai.pause")
+    await dm.request("command", intent={"type": "Dm", "op": "spawn", "text": monster, "value": n})
+    await dm.request("command", intent={"type": "Dm", "op": "start_combat"})
+    return await dm.request("state")
+
+
+async def _select(app, pilot, name: str) -> None:
+    table = app.query_one(CreatureTable)
+    await until(pilot, lambda: any(r.get("name") == name for r in
+                                   (app.state or {}).get("party", []) + (app.state or {}).get("monsters", [])),
+                what=f"{name} in the console")
+    table.select_eid(eid_of(app.state, name))
+    table.focus()
+    await pilot.pause()
+
+
+async def _prompt(app, pilot, key: str, text: str, *, selector: str = "#prompt") -> None:
+    await pilot.press(key)
+    await until(pilot, lambda: bool(app.screen.query(selector)), what=f"the dialog for {key}")
+    app.screen.query_one(selector, Input).focus()
+    await type_text(pilot, text)
+    await pilot.press("enter")
+
+
+async def test_approve_and_deny_joins(node, dm):
+    async with console(node) as (app, pilot):
+        node.transport.inject(Packet(0xA1, BROADCAST, TEXT_PORT, b"join Vex wizard", id=1))
+        await until(pilot, lambda: len((app.state or {}).get("joins", [])) == 1, what="the join")
+        await pilot.press("j")
+        await until(pilot, lambda: isinstance(app.screen, JoinsScreen))
+        await pilot.press("a")
+        state = await node_until(dm, lambda s: not s["joins"])
+        assert "Vex" in [p["name"] for p in state["party"]]
+        node.transport.inject(Packet(0xB2, BROADCAST, TEXT_PORT, b"join Grub barbarian", id=2))
+        await until(pilot, lambda: app.screen.query_one("#joins").row_count == 1, what="row")
+        await pilot.press("x")
+        state = await node_until(dm, lambda s: not s["joins"])
+        assert "Grub" not in [p["name"] for p in state["party"]]
+
+
+async def test_start_and_end_combat_next_and_previous_turn(node, dm):
+    await dm.request("ai.pause")
+    await dm.request("command", intent={"type": "Dm", "op": "spawn", "text": "goblin", "value": 2})
+    async with console(node) as (app, pilot):
+        await pilot.press("c")
+        state = await node_until(dm, lambda s: s["initiative"])
+        order = [r["eid"] for r in state["initiative"]]
+        assert state["session"]["turn"] == order[0]
+        await pilot.press("n")
+        state = await node_until(dm, lambda s: s["session"]["turn"] == order[1])
+        await pilot.press("p")
+        state = await node_until(dm, lambda s: s["session"]["turn"] == order[0])
+        await until(pilot, lambda: app.state["session"]["turn"] == order[0], what="console turn")
+        await pilot.press("C")
+        await node_until(dm, lambda s: not s["initiative"])
+
+
+async def test_damage_and_heal_the_selected_creature(node, dm):
+    await dm.request("command", intent={"type": "Dm", "op": "spawn", "text": "ogre", "value": 1})
+    async with console(node) as (app, pilot):
+        await _select(app, pilot, "Ogre")
+        before = row_of(await dm.request("state"), "Ogre")["hp"]
+        await _prompt(app, pilot, "d", "9 fire")
+        await node_until(dm, lambda s: row_of(s, "Ogre")["hp"] == before - 9)
+        await _prompt(app, pilot, "h", "4")
+        await node_until(dm, lambda s: row_of(s, "Ogre")["hp"] == before - 5)
+        # a bad amount is refused in the dialog, in one line, and nothing reaches the node
+        await _prompt(app, pilot, "d", "lots")
+        error = app.screen.query_one("#error", Static)
+        assert "amount" in str(error.render())
+        assert row_of(await dm.request("state"), "Ogre")["hp"] == before - 5
+
+
+async def test_add_and_remove_a_condition(node, dm):
+    async with console(node) as (app, pilot):
+        await _select(app, pilot, "Mira")
+        await _prompt(app, pilot, "o", "+prone")
+        await node_until(dm, lambda s: "prone" in row_of(s, "Mira")["conditions"])
+        await until(pilot, lambda: "prone" in row_of(app.state, "Mira")["conditions"])
+        await _prompt(app, pilot, "o", "prone")  # a bare name toggles it off again
+        await node_until(dm, lambda s: "prone" not in row_of(s, "Mira")["conditions"])
+
+
+@pytest.mark.xfail(reason="the node refuses Dm set_roll ('handled by the node's dice') until it "
+                   "implements roll overrides", strict=False)
+async def test_override_a_roll(node, dm):
+    await _fight(dm)
+    async with console(node) as (app, pilot):
+        await _prompt(app, pilot, "r", "20")
+        await until(pilot, lambda: not app.screen.query("#prompt"), timeout=2,
+                    what="the override to be accepted")
+        pushes = dm.subscribe()
+        state = await dm.request("state")
+        actor = state["session"]["turn"]
+        target = next(r["eid"] for r in state["party"] + state["monsters"] if r["eid"] != actor)
+        await dm.request("command", intent={"type": "Attack", "target": target}, actor=actor)
+        async for msg in pushes:
+            attacks = [e for e in msg.get("events", []) if e["type"] == "Attacked"]
+            if attacks:
+                assert attacks[0]["nat"] == 20
+                break
+
+
+async def test_pause_and_resume_the_monster_ai(node, dm):
+    async with console(node) as (app, pilot):
+        await pilot.press("a")
+        await node_until(dm, lambda s: s["ai_paused"] is True)
+        await until(pilot, lambda: app.state["ai_paused"] is True)
+        await pilot.press("a")
+        await node_until(dm, lambda s: s["ai_paused"] is False)
+
+
+async def test_force_a_monsters_action(node, dm):
+    state = await _fight(dm)
+    gob = eid_of(state, "Goblin")
+    for _ in range(len(state["initiative"])):
+        if state["session"]["turn"] == gob:
+            break
+        await dm.request("command", intent={"type": "Dm", "op": "next_turn"})
+        state = await dm.request("state")
+    assert state["session"]["turn"] == gob
+    watcher = dm.subscribe()
+    assert (await anext(watcher))["push"] == "state"
+    async with console(node) as (app, pilot):
+        await _select(app, pilot, "Goblin")
+        await _prompt(app, pilot, "f", "attack thorin")
+        for _ in range(20):
+            msg = await asyncio.wait_for(anext(watcher), 5)
+            attacks = [e for e in msg.get("events", []) if e["type"] == "Attacked"]
+            if attacks:
+                break
+        assert attacks[0]["eid"] == gob and attacks[0]["target"] == eid_of(state, "Thorin")
+        # an action the grammar does not know is refused in the dialog before any request
+        await _prompt(app, pilot, "f", "xyzzy")
+        assert str(app.screen.query_one("#error", Static).render())
+
+
+async def test_spawner_searches_the_srd_and_spawns(node, dm):
+    async with console(node) as (app, pilot):
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, SpawnerScreen))
+        await type_text(pilot, "skeleton")
+        await until(pilot, lambda: "Skeleton" in [str(o.id) for o in
+                                                  app.screen.query_one("#hits", OptionList).options],
+                    what="SRD hits")
+        app.screen.query_one("#count", Input).value = "2"
+        app.screen.query_one("#query", Input).focus()
+        await pilot.press("enter")
+        state = await node_until(dm, lambda s: len([m for m in s["monsters"]
+                                                    if m["name"].startswith("Skeleton")]) == 2)
+        assert all(m["room"] == state["room"]["id"] for m in state["monsters"])
+
+
+async def test_encounter_builder_shows_the_nodes_estimate(node, dm):
+    expected = await dm.request("encounter.estimate", monsters="goblin:4")
+    async with console(node) as (app, pilot):
+        await _prompt(app, pilot, "e", "goblin:4", selector="#roster")
+        screen = app.screen
+        assert isinstance(screen, EncounterScreen)
+        await until(pilot, lambda: screen.last is not None, what="the estimate")
+        shown = str(screen.query_one("#result", Static).render())
+        assert expected["difficulty"].upper() in shown
+        assert f"{expected['xp']} XP" in shown
+        assert f"{expected['party_win_rate'] * 100:.0f}%" in shown
+
+
+async def test_narration_counts_bytes_and_broadcasts(node, dm):
+    watcher = dm.subscribe()
+    assert (await anext(watcher))["push"] == "state"
+    async with console(node) as (app, pilot):
+        await pilot.press("t")
+        await until(pilot, lambda: bool(app.screen.query("#prompt")))
+        await type_text(pilot, "Wind howls é")
+        counter = str(app.screen.query_one("#extra", Static).render())
+        assert "13/200 B" in counter  # é is two bytes of UTF-8
+        await pilot.press("enter")
+        for _ in range(20):
+            msg = await asyncio.wait_for(anext(watcher), 5)
+            said = [e for e in msg.get("events", []) if e["type"] == "Narrated"]
+            if said:
+                break
+        assert said[0]["text"] == "Wind howls é"
+        # over the packet: refused in the dialog with a one-line error
+        await pilot.press("t")
+        await until(pilot, lambda: bool(app.screen.query("#prompt")))
+        app.screen.query_one("#prompt", Input).value = "ö" * 101
+        await pilot.press("enter")
+        assert "202 B is over" in str(app.screen.query_one("#error", Static).render())
+
+
+async def test_sheet_edit_validation_history_and_revert(node, dm):
+    thorin = eid_of(await dm.request("state"), "Thorin")
+    async with console(node) as (app, pilot):
+        await _select(app, pilot, "Thorin")
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(app.screen, SheetScreen))
+        sheet = app.screen
+        await until(pilot, lambda: sheet.version == 1, what="sheet v1")
+        sheet.query_one("#edit", Input).focus()
+        await type_text(pilot, "ac=x")
+        await pilot.press("enter")
+        assert "ac must be a whole number" in str(sheet.query_one("#error", Static).render())
+        assert (await dm.request("sheet.get", eid=thorin))["sheet"]["ac"] == 18
+        sheet.query_one("#edit", Input).value = "ac=16"
+        await pilot.press("enter")
+        await until(pilot, lambda: sheet.version == 2, what="sheet v2")
+        got = await dm.request("sheet.get", eid=thorin)
+        assert got["sheet"]["ac"] == 16 and got["version"] == 2
+        history = sheet.query_one("#history")
+        assert history.row_count == 2
+        history.focus()
+        await pilot.press("down")  # newest first: the second row is version 1
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: sheet.version == 3, what="the revert")
+        assert (await dm.request("sheet.get", eid=thorin))["sheet"]["ac"] == 18
+
+
+async def test_house_rule_toggle(node, dm):
+    rules = (await dm.request("state"))["house_rules"]
+    first = sorted(rules)[0]
+    async with console(node) as (app, pilot):
+        await pilot.press("u")
+        await until(pilot, lambda: bool(app.screen.query("#rules")))
+        app.screen.query_one("#rules").focus()
+        await pilot.press("space")
+        await node_until(dm, lambda s: s["house_rules"][first] is (not rules[first]))
+        app.screen.query_one("#new", Input).focus()
+        await type_text(pilot, "flanking")
+        await pilot.press("enter")
+        await node_until(dm, lambda s: s["house_rules"].get("flanking") is True)
+
+
+async def test_session_pause_resume_end_and_start(node, dm):
+    old = (await dm.request("state"))["session"]["id"]
+    async with console(node) as (app, pilot):
+        await pilot.press("P")
+        await node_until(dm, lambda s: s["session"]["status"] == "paused")
+        await until(pilot, lambda: app.state["session"]["status"] == "paused")
+        await pilot.press("P")
+        await node_until(dm, lambda s: s["session"]["status"] == "running")
+        await until(pilot, lambda: app.state["session"]["status"] == "running")
+        await pilot.press("E")
+        await pilot.press("y")
+        await node_until(dm, lambda s: s["session"]["status"] == "ended")
+        await _prompt(app, pilot, "N", "")
+        state = await node_until(dm, lambda s: s["session"]["id"] != old)
+        assert state["session"]["status"] == "running" and state["party"] == []
+
+
+async def test_command_palette_runs_dm_actions(node, dm):
+    async with console(node) as (app, pilot):
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "pause or resume the monster")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await node_until(dm, lambda s: s["ai_paused"] is True)
+
+
+async def test_log_filters_and_help(node, dm):
+    async with console(node) as (app, pilot):
+        await dm.request("narrate", text="A bell tolls.")
+        log = app.query_one(CombatLog)
+        await until(pilot, lambda: "A bell tolls." in log.visible_text(), what="the log line")
+        while log.filter != "combat":
+            await pilot.press("l")
+        assert "A bell tolls." not in log.visible_text()
+        await pilot.press("l")
+        assert log.filter == "story" and "A bell tolls." in log.visible_text()
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen))

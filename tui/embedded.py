@@ -1,0 +1,37 @@
+"""`dungeon tui --embedded`: a node in this process (simulated radio by default) with the console on it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+async def run_embedded(data_dir: Path, *, radio: str = "sim", dungeon: str | None = None) -> int:
+    """Start a NodeApp, run the console against its socket, stop the node when the console quits."""
+    from node.app import NodeApp
+    from node.config import load_config
+    from node.radio.factory import make_transport
+    from tui.app import DungeonConsole
+
+    cfg = load_config(data_dir=data_dir, radio=radio, dungeon=dungeon)
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    _log_to_file(cfg.data_dir / "node.log")  # the node's log lines would paint over the console
+    node = NodeApp(cfg, make_transport(cfg.radio))
+    await node.start()
+    try:
+        await DungeonConsole(cfg.control_path).run_async()
+    finally:
+        await node.stop()
+    return 0
+
+
+def _log_to_file(path: Path) -> None:
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
