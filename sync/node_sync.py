@@ -74,3 +74,19 @@ class NodeSync:
 
     def status(self) -> dict[str, Any] | None:
         return None if self.uplink is None else self.uplink.status()
+
+
+def relay_parts(cfg: Any) -> tuple[NodeSync | None, Any]:
+    """(NodeSync or None, tactician) for a node config.
+
+    With relay_url and relay_secret: a NodeSync to start after the app, and a RelayTactician
+    (Gemini via the relay, rule-based fallback). Without: (None, FallbackTactician()).
+    """
+    from node.tactician import FallbackTactician
+    from sync.tactician import RelayTactician
+
+    if not getattr(cfg, "relay_url", None) or not getattr(cfg, "relay_secret", None):
+        return None, FallbackTactician()
+    sync = NodeSync(cfg.relay_url, cfg.relay_secret)
+    budget = min(2.5, float(getattr(cfg, "ai_budget_s", 2.5)))
+    return sync, RelayTactician(sync, FallbackTactician(), budget_s=budget)

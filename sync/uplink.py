@@ -81,7 +81,9 @@ class Uplink:
         self.compress = compress
         self.sleep, self.clock = sleep, clock
         self.batch, self.backlog_warn, self.poll_wait_s = batch, backlog_warn, poll_wait_s
-        self.backoff = Backoff(rng=rng or random.Random())
+        rng = rng or random.Random()
+        self.backoff = Backoff(rng=rng)  # push and pull back off independently
+        self.pull_backoff = Backoff(rng=rng)
         self.client = httpx.AsyncClient(base_url=base_url.rstrip("/"), transport=transport,
                                         timeout=httpx.Timeout(timeout_s, read=poll_wait_s + 10))
         self.acked: int | None = None  # unknown until the relay says
@@ -191,6 +193,7 @@ class Uplink:
 
     async def push_loop(self, idle_s: float = 5.0) -> None:
         while not self._stopping:
+            self._wake.clear()  # before pushing, so events logged meanwhile wake the next round
             try:
                 await self.push_pending()
                 self.backoff.reset()
@@ -200,7 +203,6 @@ class Uplink:
                 self._need_cursor = True  # the relay may have restarted: ask for its cursor again
                 await self.sleep(self.backoff.next_delay())
                 continue
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=idle_s)
             except TimeoutError:
@@ -224,10 +226,10 @@ class Uplink:
         while not self._stopping:
             try:
                 await self.pull_once(self.poll_wait_s)
-                self.backoff.reset()
+                self.pull_backoff.reset()
             except (UplinkError, ValueError, KeyError) as err:
                 self._down(str(err)[:200])
-                await self.sleep(self.backoff.next_delay())
+                await self.sleep(self.pull_backoff.next_delay())
 
     # -- tactics --------------------------------------------------------------------------
     async def tactics(self, request: dict[str, Any], budget_s: float) -> dict[str, Any] | None:

@@ -87,7 +87,7 @@ class DungeonConsole(App[None]):
                 yield InitiativePanel(id="initiative")
                 yield RoomPanel(id="room")
                 yield RadioPanel(id="radio")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(InitiativePanel).ticking = self.tick
@@ -122,6 +122,9 @@ class DungeonConsole(App[None]):
     def on_node_state(self, state: dict[str, Any]) -> None:
         self.state = state
         self.fresh = True
+        if not state.get("party") and not getattr(self, "_hinted", False):
+            self._hinted = True
+            self.note("no characters yet: radio players send 'join NAME CLASS', and j approves")
         self._redraw()
         for screen in self.screen_stack:
             hook = getattr(screen, "on_node_state", None)
@@ -138,6 +141,12 @@ class DungeonConsole(App[None]):
             self.fresh = False
         if was_live and not status.live:
             self.query_one(CombatLog).note(f"node lost: {status.error}", error=True)
+        if status.live:
+            h = status.hello
+            self.query_one(CombatLog).note(
+                f"attached to {h.get('node_id')} v{h.get('version')}: session "
+                f"{h.get('session') or 'none'}, event log at seq {h.get('seq', '?')}. ? for help")
+            self._hinted = False
         self._redraw()
 
     @property
@@ -153,7 +162,7 @@ class DungeonConsole(App[None]):
                                        (self.link_status and self.link_status.live) else
                                        LinkStatus(False, error="connected; waiting for state"))
         narrow = self.has_class("-narrow")
-        self.query_one(CreatureTable).show(self.state, bar_width=4 if narrow else 8)
+        self.query_one(CreatureTable).show(self.state, compact=narrow)
         self.query_one(InitiativePanel).show(self.state)
         self.query_one(RoomPanel).show(self.state, compact=self.has_class("-short"))
         self.query_one(RadioPanel).show(self.state, packets=1 if self.has_class("-short") else 3)

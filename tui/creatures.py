@@ -15,13 +15,24 @@ class CreatureTable(DataTable):
 
     BORDER_TITLE = "Party & foes"
 
+    WIDE = (("", "mark"), ("Name", "name"), ("HP", "hp"), ("AC", "ac"), ("Conditions", "cond"),
+            ("Conc", "conc"), ("Slots", "slots"), ("Death", "death"))
+    # at 80 columns conditions, concentration, slots and death saves share one column
+    COMPACT = (("", "mark"), ("Name", "name"), ("HP", "hp"), ("AC", "ac"), ("Status", "status"))
+
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = False
-        for label, key in (("", "mark"), ("Name", "name"), ("HP", "hp"), ("AC", "ac"),
-                           ("Conditions", "cond"), ("Conc", "conc"), ("Slots", "slots"),
-                           ("Death", "death")):
+        self.compact: bool | None = None
+        self._columns(False)
+
+    def _columns(self, compact: bool) -> None:
+        if compact == self.compact:
+            return
+        self.clear(columns=True)
+        for label, key in self.COMPACT if compact else self.WIDE:
             self.add_column(label, key=key)
+        self.compact = compact
 
     @property
     def selected_eid(self) -> int | None:
@@ -40,10 +51,12 @@ class CreatureTable(DataTable):
                 return row
         return None
 
-    def show(self, state: dict[str, Any] | None, *, bar_width: int = 8) -> None:
+    def show(self, state: dict[str, Any] | None, *, compact: bool = False) -> None:
         """Rebuild from a state view, keeping the cursor on the same creature."""
         keep = self.selected_eid
+        self._columns(compact)
         self.clear()
+        bar_width = 4 if compact else 8
         turn = ((state or {}).get("session") or {}).get("turn")
         for row in _rows(state):
             is_pc = row.get("kind") == "pc"
@@ -53,16 +66,16 @@ class CreatureTable(DataTable):
                 name.stylize("strike dim")
             mark = Text("▶" if row["eid"] == turn else " ", style="bold yellow")
             conds = Text(", ".join(row.get("conditions") or []), style="magenta")
-            self.add_row(
-                mark, name,
-                view.hp_bar(row.get("hp"), row.get("hp_max"), row.get("temp_hp") or 0, bar_width),
-                Text(str(row.get("ac", "")), justify="right"),
-                conds,
-                Text(row.get("concentration") or "", style="cyan"),
-                view.slots_text(row.get("slots")) if is_pc else Text(""),
-                view.death_saves_text(row.get("death_saves"), row.get("hp")) if is_pc else Text(""),
-                key=str(row["eid"]),
-            )
+            conc = Text(row.get("concentration") or "", style="cyan")
+            slots = view.slots_text(row.get("slots")) if is_pc else Text("")
+            death = view.death_saves_text(row.get("death_saves"), row.get("hp")) if is_pc else Text("")
+            hp = view.hp_bar(row.get("hp"), row.get("hp_max"), row.get("temp_hp") or 0, bar_width)
+            ac = Text(str(row.get("ac", "")), justify="right")
+            if compact:
+                status = Text(" ").join(t for t in (death, conds, conc, slots) if t.plain)
+                self.add_row(mark, name, hp, ac, status, key=str(row["eid"]))
+            else:
+                self.add_row(mark, name, hp, ac, conds, conc, slots, death, key=str(row["eid"]))
         if keep is not None:
             try:
                 self.move_cursor(row=self.get_row_index(str(keep)), animate=False)

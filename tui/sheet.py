@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.table import Table
@@ -110,9 +111,10 @@ class SheetScreen(ModalScreen[None]):
         await self.reload()
 
     async def reload(self) -> None:
-        try:
-            got = await self.console.request("sheet.get", eid=self.eid)
-            history = await self.console.request("sheet.history", eid=self.eid)
+        try:  # both in flight at once: one round trip
+            got, history = await asyncio.gather(
+                self.console.request("sheet.get", eid=self.eid),
+                self.console.request("sheet.history", eid=self.eid))
         except ControlError as err:
             self._error(str(err))
             return

@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     import signal
     import sys
 
+    from node.metrics import Metrics
     from sync.relay.logs import setup_json_logging
     from sync.relay.runner import start_relay
     from sync.relay.server import Relay, RelayConfig
@@ -54,16 +55,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     async def main() -> None:
+        metrics = Metrics()
         gemini = None
         if os.environ.get("GEMINI_API_KEY"):
             from sync.relay.gemini import GeminiTactician
 
             gemini = GeminiTactician(os.environ["GEMINI_API_KEY"], model=args.gemini_model,
-                                     base_url=args.gemini_base_url)
+                                     base_url=args.gemini_base_url, metrics=metrics)
         relay = Relay(open_storage(args.db, args.dsn),
-                      RelayConfig(secrets, rate_per_s=args.rate, burst=args.burst), gemini)
-        if gemini is not None:
-            gemini.metrics = relay.metrics
+                      RelayConfig(secrets, rate_per_s=args.rate, burst=args.burst), gemini,
+                      metrics=metrics)
         running = await start_relay(relay, args.host, args.port)
         log.info("relay listening", extra={"url": running.url, "nodes": sorted(secrets),
                                            "storage": "postgresql" if args.dsn else "sqlite",

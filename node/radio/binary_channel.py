@@ -254,12 +254,15 @@ class BinaryChannel:
             return
         now = asyncio.get_running_loop().time()
         for seq in wanted:
-            # Resent as a broadcast, once per window: a frame one client missed at the
-            # relay, its neighbours usually missed too.
+            # A frame one client missed at the relay its neighbours usually missed too:
+            # resend it as one broadcast; whoever asks again within the window missed that
+            # resend as well and gets it directly.
+            self.counters["resent"] += 1
             if now - self._resent_at.get(seq, float("-inf")) < RESEND_WINDOW_S:
+                self.app.outbox.submit_binary(client.num, self.history[seq],
+                                              priority=Priority.REPLY)
                 continue
             self._resent_at[seq] = now
-            self.counters["resent"] += 1
             self.app.outbox.submit_binary(BROADCAST, self.history[seq], priority=Priority.REPLY)
 
     def _snapshot(self, client: _Client) -> None:

@@ -96,6 +96,11 @@ class TextBot:
         self._last_send = float("-inf")
         self.active = True  # False: stop starting new actions (the sim is winding down)
 
+    @property
+    def busy(self) -> bool:
+        """True while an action waits for its answer."""
+        return self._pending is not None
+
     # --- radio ----------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -272,7 +277,7 @@ class BinaryBot:
         rng: random.Random,
         eyes: Eyes,
         retry_s: float = 10.0,
-        max_tries: int = 20,
+        max_tries: int = 40,  # a player keeps trying for minutes before giving up
         think: tuple[float, float] = (2.0, 8.0),
         explore: tuple[float, float] = (20.0, 60.0),
         resync_s: float = 4.0,
@@ -310,6 +315,11 @@ class BinaryBot:
         self._snap: tuple[int, int] | None = None  # (covers seq, digest)
         self._resync_task: asyncio.Task[None] | None = None
         self.active = True
+
+    @property
+    def busy(self) -> bool:
+        """True while intents wait for their acks."""
+        return bool(self._pending_many)
 
     async def start(self) -> None:
         await self.transport.start(self.on_packet)
@@ -558,8 +568,9 @@ class BinaryBot:
 
     async def final_view(self) -> int | None:
         """The digest of the newest state we hold, once every frame is in (None: a gap)."""
-        await self.hello()  # the WELCOME tells us the node's newest broadcast seq
-        for _ in range(self.max_tries):
+        self._welcomed.clear()
+        await self.hello()  # a fresh WELCOME tells us the node's newest broadcast seq
+        for _ in range(self.max_tries * 2):
             gaps = self.missing()
             if not gaps:
                 break

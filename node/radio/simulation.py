@@ -120,11 +120,16 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
                     progress(elapsed / duration)
             for bot in bots:
                 bot.active = False
-            await asyncio.sleep(WIND_DOWN_S / 2)
-            # The DM pauses the table so the final state stands still while views compare.
+            waited = 0.0
+            while any(b.busy for b in bots) and waited < WIND_DOWN_S * 3:
+                await asyncio.sleep(5.0)  # let actions in flight finish (or give up)
+                waited += 5.0
+            # The DM halts the table (no more turns, no timeouts) so the final state stands
+            # still while every client's view is compared with it.
+            await app.loop.stop()
             await app.pipeline.set_status("paused")
-            await asyncio.sleep(WIND_DOWN_S / 2)
-            views = [await b.final_view() for b in bots]
+            await asyncio.sleep(WIND_DOWN_S / 4)
+            views = await asyncio.gather(*(b.final_view() for b in bots))
             truths = [b.expected_view(app.game) for b in bots]
         finally:
             for task in tasks:

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from meshtastic.protobuf import mesh_pb2
 from meshtastic.tcp_interface import TCPInterface
@@ -172,3 +172,43 @@ def test_frame_decoder_survives_any_bytes(data: bytes) -> None:
     dec = FrameDecoder()
     for body in dec.feed(data):
         assert len(body) <= MAX_FRAME
+
+
+packets = st.builds(
+    lambda to, port, payload, hop, ack, ch, pid: mesh_pb2.ToRadio(packet=mesh_pb2.MeshPacket(
+        to=to, id=pid, channel=ch, hop_limit=hop, want_ack=ack,
+        decoded=mesh_pb2.Data(portnum=port, payload=payload))),
+    st.sampled_from([0, 0xFFFFFFFF, NODE_NUM, 0x0D0F0001, 0x12345678]),
+    st.integers(0, 600), st.binary(max_size=300), st.integers(0, 7), st.booleans(),
+    st.integers(0, 12), st.integers(0, 2**32 - 1),
+)
+messages = st.lists(st.one_of(
+    packets,
+    st.builds(lambda i: mesh_pb2.ToRadio(want_config_id=i), st.integers(0, 2**32 - 1)),
+    st.just(mesh_pb2.ToRadio(heartbeat=mesh_pb2.Heartbeat())),
+), max_size=25)
+
+
+@settings(max_examples=10, deadline=None)
+@given(messages)
+def test_any_to_radio_sequence_leaves_the_device_serving(msgs: list[mesh_pb2.ToRadio]) -> None:
+    from node.radio.device_thread import start_device_mesh, stop_device_mesh
+    from node.radio.mesh import Mesh
+
+    dm = start_device_mesh(lambda: Mesh.build(players=1, preset="SHORT_TURBO", seed=0))
+    try:
+        port = dm.port(NODE_NUM)
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(b"".join(encode_frame(m.SerializeToString()) for m in msgs))
+            s.sendall(encode_frame(mesh_pb2.ToRadio(want_config_id=7).SerializeToString()))
+            s.settimeout(5)
+            dec = FrameDecoder()
+            complete = False
+            while not complete:
+                chunk = s.recv(65536)
+                assert chunk, "the device hung up"
+                for body in dec.feed(chunk):
+                    complete |= mesh_pb2.FromRadio.FromString(body).config_complete_id == 7
+        assert dm.call(dm.devices[NODE_NUM].stats)["handler_errors"] == 0
+    finally:
+        stop_device_mesh(dm)

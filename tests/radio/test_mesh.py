@@ -353,3 +353,37 @@ def test_routers_relay_even_after_hearing_another_relay() -> None:
     s = run_virtual(scenario())
     assert s["rebroadcasts"] == 2
     assert s["rebroadcasts_cancelled"] == 0
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 1000), players=st.integers(1, 5), hops=st.integers(1, 3),
+       loss=st.sampled_from([0.0, 0.2, 0.5]))
+def test_flooding_invariants_under_random_traffic(seed: int, players: int, hops: int,
+                                                  loss: float) -> None:
+    async def scenario() -> tuple[Mesh, list[tuple[int, Packet]]]:
+        mesh = Mesh.build(players=players, hops=hops, preset="SHORT_FAST", seed=seed, loss=loss)
+        log: list[tuple[int, Packet]] = []
+        for num in mesh.radios:
+            mesh.attach(num, lambda p, n=num: log.append((n, p)))
+        senders = [NODE_NUM, *mesh.players]
+        for i in range(40):
+            src = senders[i % len(senders)]
+            to = BROADCAST if i % 3 else senders[(i + 1) % len(senders)]
+            if to != src:
+                mesh.send(src, to, GAME_PORT, bytes([i]) * 10, want_ack=i % 2 == 0)
+            await asyncio.sleep(0.7)
+        await asyncio.sleep(60)
+        return mesh, log
+
+    mesh, log = run_virtual(scenario())
+    dist = {num: hops_from(mesh, num) for num in mesh.radios}
+    seen: set[tuple[int, int, int]] = set()
+    for rx, p in log:
+        key = (rx, p.sender, p.id)
+        assert key not in seen, "a radio delivered the same packet twice"
+        seen.add(key)
+        assert p.sender != rx
+        assert p.to in (BROADCAST, rx)
+        assert 0 <= p.hop_limit <= p.hop_start == mesh.hop_limit
+        # A packet cannot arrive over fewer relays than the graph needs.
+        assert p.hop_start - p.hop_limit >= dist[p.sender][rx] - 1

@@ -51,3 +51,18 @@ async def test_large_backlog_warns_once(store, caplog):
     assert [r.message for r in caplog.records].count("sync backlog is large") == 1
     assert up.status()["backlog"] == 30
     await up.client.aclose()
+
+
+def test_relay_parts_only_with_url_and_secret(tmp_path):
+    from node.config import load_config
+    from node.tactician import FallbackTactician
+    from sync.node_sync import NodeSync, relay_parts
+    from sync.tactician import RelayTactician
+
+    alone = load_config(env={}, data_dir=tmp_path)
+    assert relay_parts(alone)[0] is None and isinstance(relay_parts(alone)[1], FallbackTactician)
+    linked = load_config(env={"DUNGEON_RELAY_URL": "http://127.0.0.1:8787",
+                              "DUNGEON_RELAY_SECRET": SECRET}, data_dir=tmp_path)
+    sync, tactician = relay_parts(linked)
+    assert isinstance(sync, NodeSync) and isinstance(tactician, RelayTactician)
+    assert tactician.budget_s == 2.5 and sync.status() is None
