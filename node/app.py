@@ -55,6 +55,7 @@ class NodeApp:
         self._bg: list[asyncio.Task[Any]] = []
         self._health: Any = None
         self._stopped = asyncio.Event()
+        self._stopper: asyncio.Task[None] | None = None
         self.started = False
 
     # -- public seams -----------------------------------------------------------------------
@@ -153,8 +154,9 @@ class NodeApp:
         await self._stopped.wait()
 
     def request_stop(self) -> None:
-        task = asyncio.get_running_loop().create_task(self.stop())
-        self._tasks.add(task)
+        """From a signal handler: stop soon (kept apart from _tasks, which stop() cancels)."""
+        if self._stopper is None:
+            self._stopper = asyncio.get_running_loop().create_task(self.stop())
 
     # -- inbound packets ------------------------------------------------------------------
     def _on_packet(self, packet: Packet) -> None:

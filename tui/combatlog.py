@@ -26,7 +26,8 @@ class CombatLog(RichLog):
     """Shows entries that match the current filter (all, combat, story, party, console)."""
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(wrap=True, markup=False, highlight=False, max_lines=KEEP, **kwargs)  # type: ignore[arg-type]
+        super().__init__(wrap=True, markup=False, highlight=False, max_lines=KEEP, min_width=20,
+                         **kwargs)  # type: ignore[arg-type]
         self.entries: deque[Entry] = deque(maxlen=KEEP)
         self.filter = "all"
         self._title()

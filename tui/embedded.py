@@ -8,6 +8,23 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+class EmbeddedError(Exception):
+    """The in-process node cannot start; one line for the DM."""
+
+
+async def _node_answers(sock: Path) -> bool:
+    import asyncio
+
+    if not sock.exists():
+        return False
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_unix_connection(str(sock)), 1.0)
+    except (OSError, TimeoutError):
+        return False  # a stale socket from a node that died
+    writer.close()
+    return True
+
+
 async def run_embedded(data_dir: Path, *, radio: str = "sim", dungeon: str | None = None) -> int:
     """Start a NodeApp, run the console against its socket, stop the node when the console quits."""
     from node.app import NodeApp
@@ -16,6 +33,9 @@ async def run_embedded(data_dir: Path, *, radio: str = "sim", dungeon: str | Non
     from tui.app import DungeonConsole
 
     cfg = load_config(data_dir=data_dir, radio=radio, dungeon=dungeon)
+    if await _node_answers(cfg.control_path):
+        raise EmbeddedError(f"a node is already running in {cfg.data_dir}; "
+                            f"attach with: dungeon tui --data-dir {cfg.data_dir}")
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     _log_to_file(cfg.data_dir / "node.log")  # the node's log lines would paint over the console
     node = NodeApp(cfg, make_transport(cfg.radio))

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
             from sync.relay.discord_bot import DungeonBot
 
             bridge = BridgeService(relay, parse_channels(args.channels), ttl_s=args.queue_ttl)
-            bot = DungeonBot(bridge)
+            bot = DungeonBot(bridge, sync_commands=True)
             asyncio.ensure_future(bot.start(os.environ["DISCORD_TOKEN"]))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

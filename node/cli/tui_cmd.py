@@ -12,7 +12,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", metavar="DIR",
                         help="the node's data dir, where control.sock lives (default: the node's)")
     parser.add_argument("--embedded", action="store_true",
-                        help="start a node in this process (simulated radio) and attach to it")
+                        help="start a node in this process (simulated radio, a fresh temp data dir "
+                        "unless --data-dir) and attach to it")
     parser.add_argument("--radio", default="sim", metavar="SPEC",
                         help="with --embedded: the node's radio (default sim)")
     parser.add_argument("--dungeon", metavar="NAME", help="with --embedded: dungeon for a new session")
@@ -25,15 +26,19 @@ def run(args: argparse.Namespace) -> int:
 
     from node.config import ConfigError, default_data_dir
 
-    data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir(os.environ)
     if args.embedded:
-        from tui.embedded import run_embedded
+        import tempfile
 
+        from tui.embedded import EmbeddedError, run_embedded
+
+        # a throwaway game unless told where: never take over a running node's data dir by default
+        data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="dungeon-")).expanduser()
         try:
             return asyncio.run(run_embedded(data_dir, radio=args.radio, dungeon=args.dungeon))
-        except ConfigError as err:
+        except (ConfigError, EmbeddedError) as err:
             print(f"dungeon tui: {err}", file=sys.stderr)
             return 2
+    data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir(os.environ)
     from tui.app import DungeonConsole
 
     sock = data_dir / "control.sock"

@@ -222,7 +222,7 @@ class TextBot:
             await self.act(f"atk {monsters[0].name}", self._mine)
         await self._pause((1.0, 3.0))
         game = self.eyes()
-        if game is not None and game.current_turn() == me.eid:
+        if self.active and game is not None and game.current_turn() == me.eid:
             await self.act("end", self._turn_over)
 
     async def _idle(self) -> None:

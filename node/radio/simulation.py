@@ -126,6 +126,9 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
                 waited += 5.0
             # The DM halts the table (no more turns, no timeouts) so the final state stands
             # still while every client's view is compared with it.
+            for task in tasks:  # no bot starts anything more; views are asked below
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await app.loop.stop()
             await app.pipeline.set_status("paused")
             await asyncio.sleep(WIND_DOWN_S / 4)

@@ -85,14 +85,19 @@ class DungeonBot(commands.Bot):
     """The bridge's bot; `bridge.batcher` posts round summaries as embeds through it."""
 
     def __init__(self, bridge: BridgeService, *, intents: discord.Intents | None = None,
-                 interval_s: float = 1.5) -> None:
+                 interval_s: float = 1.5, sync_commands: bool = False) -> None:
         if intents is None:
             intents = discord.Intents.default()
             intents.message_content = True
         super().__init__(command_prefix=commands.when_mentioned, intents=intents)
         self.bridge = bridge
+        self.sync_commands = sync_commands
         bridge.batcher = SummaryBatcher(self.post_summary, interval_s=interval_s)
         register_commands(self.tree, bridge)
+
+    async def setup_hook(self) -> None:
+        if self.sync_commands:  # publish the slash commands to Discord once logged in
+            await self.tree.sync()
 
     async def post_summary(self, channel_id: int, title: str, lines: list[str]) -> None:
         channel = self.get_channel(channel_id)

@@ -125,7 +125,7 @@ def test_garbage_is_counted_not_fatal(tmp_path, payload):
     assert channel.stats()["garbled"] == 1
 
 
-def test_resync_resends_missing_frames_once_as_a_broadcast(tmp_path):
+def test_resync_resends_missing_frames_as_one_broadcast(tmp_path):
     async def script(app, channel, radio):
         radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
         await asyncio.sleep(5)
@@ -137,12 +137,14 @@ def test_resync_resends_missing_frames_once_as_a_broadcast(tmp_path):
             radio.inject(Packet(who, 1, GAME_PORT, frame_bytes(frames.Kind.RESYNC, 2, ask)))
         await asyncio.sleep(5)
         again = [p.payload for p in radio.sent if p.to == BROADCAST and p.port == GAME_PORT]
-        return first, again, channel
+        direct = [p.payload for p in radio.sent if p.to == OTHER and p.port == GAME_PORT]
+        return first, again, direct, channel
 
-    first, again, channel = with_node(tmp_path, script)
+    first, again, direct, channel = with_node(tmp_path, script)
     assert len(first) == 2
-    assert again == first + first  # each frame resent once, byte for byte
-    assert channel.stats()["resent"] == 2
+    assert again == first + first  # each frame resent once as a broadcast, byte for byte
+    assert direct[-2:] == first  # whoever asks again within the window gets it directly
+    assert channel.stats()["resent"] == 4
 
 
 def test_a_client_far_behind_gets_a_snapshot_matching_the_digest(tmp_path):

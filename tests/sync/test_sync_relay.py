@@ -142,3 +142,36 @@ async def test_push_loop_backs_off_while_relay_is_down_then_catches_up(relay_fac
     assert [e.seq for e in await r.relay.storage.events_after("node-1", 0)] == list(range(1, 51))
     # full jitter under a doubling ceiling
     assert all(0 <= d <= min(60, 0.5 * 2 ** i) for i, d in enumerate(delays[:6]))
+
+
+async def test_relay_on_postgresql_survives_a_restart_exactly_once(pg_dsn, store):
+    from conftest import SECRETS
+
+    from sync.relay.runner import start_relay
+    from sync.relay.server import Relay, RelayConfig
+    from sync.relay.storage import PostgresStorage
+
+    async def boot(port=0):
+        relay = Relay(PostgresStorage(pg_dsn), RelayConfig(dict(SECRETS)))
+        return await start_relay(relay, port=port)
+
+    r = await boot()
+
+    def wipe(cur):
+        cur.execute("DELETE FROM events WHERE node_id = 'node-1'")
+        cur.execute("DELETE FROM cursors WHERE node_id = 'node-1'")
+    await r.relay.storage._call(wipe)
+    fill(store, 700)
+    up = Uplink(r.url, "node-1", SECRET, store, batch=300)
+    assert await up.push_pending() == 700
+    port = r.port
+    await r.stop()
+    fill(store, 50)
+    r = await boot(port)
+    up._need_cursor = True
+    assert await up.push_pending() == 50
+    seqs = [e.seq for e in await r.relay.storage.events_after("node-1", 0, 10_000)]
+    assert seqs == list(range(1, 751))
+    assert r.relay.mirror.game("node-1").last_seq == 750
+    await up.client.aclose()
+    await r.stop()
