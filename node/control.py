@@ -355,7 +355,8 @@ class ControlServer:
             raise ControlError("no party yet")
         names = [n for n, c in monsters for _ in range(c)]
         diff = encounter.difficulty([lv for _, lv in party], names)
-        sim = encounter.simulate(party, monsters, 100, 1)
+        # a simulation takes a moment: off the event loop, so radio traffic keeps flowing
+        sim = await asyncio.to_thread(encounter.simulate, party, monsters, 100, 1)
         return {"difficulty": diff["difficulty"], "xp": diff["xp"],
                 "party_win_rate": sim["party_win_rate"]}
 

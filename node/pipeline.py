@@ -180,8 +180,7 @@ class Pipeline:
                        "house_rules": house_rules or {}}
             self.store.commit(self.node_id, Write(
                 seq, self.clock.now(), SESSION_ROW, payload,
-                snapshot=(game.digest(), game.to_dict())))
-            self.store.clear_bindings()
+                snapshot=(game.digest(), game.to_dict()), clear_bindings=True))
             self.bindings = {}
             self.joins.clear()
             self.session = Session(sid, dungeon, seed, payload["house_rules"], seq, game)

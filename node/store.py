@@ -53,6 +53,7 @@ class Write:
     snapshot: tuple[int, dict[str, Any]] | None = None  # (digest, state)
     sheets: list[SheetWrite] = field(default_factory=list)
     bindings: list[tuple[str, int, str]] = field(default_factory=list)  # (sender, eid, role)
+    clear_bindings: bool = False  # a new session: earlier characters no longer answer to anyone
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
@@ -167,6 +168,8 @@ class Store:
                     "WHERE eid = ?",
                     (s.eid, w.seq, w.ts, _dumps(s.change), _dumps(s.sheet), s.eid),
                 )
+            if w.clear_bindings:
+                c.execute("DELETE FROM bindings")
             for sender, eid, role in w.bindings:
                 c.execute(
                     "INSERT OR REPLACE INTO bindings(sender, eid, role, seq) VALUES (?, ?, ?, ?)",
@@ -255,10 +258,6 @@ class Store:
         for sender, eid in self.conn.execute("SELECT sender, eid FROM bindings ORDER BY seq, eid"):
             out.setdefault(sender, []).append(eid)
         return out
-
-    def clear_bindings(self) -> None:
-        with self.transaction():
-            self.conn.execute("DELETE FROM bindings")
 
     def public_key(self, sender: str) -> bytes | None:
         r = self.conn.execute("SELECT public_key FROM identities WHERE sender = ?", (sender,)).fetchone()

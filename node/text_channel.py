@@ -55,7 +55,14 @@ class TextChannel:
         self._pending: list[str] = []
         self._flush_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        pipeline.subscribe(self._on_outcome)
+        self.muted = False
+        self._unsub = pipeline.subscribe(self._on_outcome)
+
+    def mute(self) -> None:
+        """Stop broadcasting results and prompts (a table of binary clients only): airtime
+        for nobody. Replies to texts that do arrive still go out."""
+        self.muted = True
+        self._unsub()
 
     # -- inbound --------------------------------------------------------------------------
     def on_packet(self, packet: Packet) -> None:
@@ -100,6 +107,8 @@ class TextChannel:
 
     def prompt(self, eid: int, text: str) -> None:
         """A turn prompt to every radio that plays `eid`."""
+        if self.muted:
+            return
         for sender in self.pipeline.senders_of(eid):
             num = node_num(sender)
             if num is not None:
@@ -110,6 +119,11 @@ class TextChannel:
         self._schedule_flush()
 
     def _on_outcome(self, seq: int, cmd: Command, events: list[Any], out: Outcome) -> None:
+        num = node_num(cmd.sender)
+        if cmd.source == "system" and type(cmd.intent).__name__ == "Join" and num is not None:
+            # the DM approved a join that arrived earlier: tell the waiting radio privately
+            self._dm(num, f"welcome, {cmd.intent.name}! you are in. send help for commands",
+                     Priority.REPLY)
         if not out.lines:
             return
         self._pending.extend(out.lines)
@@ -141,8 +155,8 @@ class TextChannel:
                                     channel=self.channel)
 
     async def close(self) -> None:
+        # no final flush: the outbox stops with the node, so a last broadcast would not leave
         if self._flush_task is not None and not self._flush_task.done():
             self._flush_task.cancel()
-        self.flush()
         for task in list(self._tasks):
             task.cancel()

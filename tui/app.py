@@ -133,6 +133,7 @@ class DungeonConsole(App[None]):
 
     def on_node_events(self, msg: dict[str, Any]) -> None:
         self.query_one(CombatLog).add_events(msg)
+        self.query_one(InitiativePanel).note_events(msg.get("events") or [])
 
     def on_link_status(self, status: LinkStatus) -> None:
         was_live = self.live

@@ -61,6 +61,15 @@ class InitiativePanel(Static):
         self.state: dict[str, Any] | None = None
         self.received_at = 0.0
         self.ticking = True
+        self.rolls: dict[int, int] = {}  # eid -> initiative total, from the log's Rolled events
+
+    def note_events(self, events: list[dict[str, Any]]) -> None:
+        """The state view carries no initiative totals; the CombatStarted push's rolls do."""
+        if any(e.get("type") == "CombatStarted" for e in events):
+            self.rolls = {}
+        for e in events:
+            if e.get("type") == "Rolled" and e.get("what") == "initiative":
+                self.rolls[int(e["eid"])] = int(e["total"])
 
     def show(self, state: dict[str, Any] | None) -> None:
         self.state = state
@@ -96,8 +105,9 @@ class InitiativePanel(Static):
             if row["eid"] in dead:
                 style += " strike dim"
             t.append(str(row.get("name")), style=style + (" reverse" if mine else ""))
-            if row.get("init") is not None:
-                t.append(f" {row['init']}", style="grey50")
+            init = row.get("init") if row.get("init") is not None else self.rolls.get(row["eid"])
+            if init is not None:
+                t.append(f" {init}", style="grey50")
             lines.append(t)
         self.update(Group(*lines))
 

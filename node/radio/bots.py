@@ -135,13 +135,14 @@ class TextBot:
     async def _pause(self, lo_hi: tuple[float, float]) -> None:
         await asyncio.sleep(self.rng.uniform(*lo_hi))
 
-    async def act(self, text: str, matches: Callable[[str, bool], bool]) -> bool:
+    async def act(self, text: str, matches: Callable[[str, bool], bool], *,
+                  tries: int | None = None) -> bool:
         """Send `text`, wait for its result, retry the same text; True if a result came."""
         pend = _Pending(text, self._now(), matches)
         self._pending = pend
         self.stats.sent += 1
         try:
-            for attempt in range(self.max_tries):
+            for attempt in range(tries or self.max_tries):
                 if attempt:
                     self.stats.retries += 1
                 self.stats.packets += 1
@@ -248,7 +249,9 @@ class TextBot:
     async def final_view(self) -> str | None:
         """Our HP line as the node last told us, asked afresh (the sim compares views)."""
         self._last_hp = None
-        await self.act("hp", lambda part, direct: direct and " HP " in part)
+        # At the end of a session a person asks until the answer comes.
+        await self.act("hp", lambda part, direct: direct and " HP " in part,
+                       tries=self.max_tries * 3)
         return self._last_hp
 
     def expected_view(self, game: Any) -> str | None:

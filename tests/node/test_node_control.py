@@ -104,3 +104,58 @@ async def test_link_code_binds_a_discord_user(app):
     assert again.duplicate
     bad = await app.pipeline.link("discord:43", code)
     assert not bad.ok and "expired" in bad.error
+
+
+async def test_new_session_resets_the_party_and_replays(app):
+    from node.replay import verify
+
+    async with ControlClient(app.config.control_path) as c:
+        await c.request("command", intent={"type": "Join", "name": "Mira", "cls": "cleric"})
+        old = (await c.request("hello"))["session"]
+        res = await c.request("session.start", dungeon="crypt", seed=99)
+        assert res["session"] != old
+        state = await c.request("state")
+        assert state["session"]["id"] == res["session"] and state["party"] == []
+        await c.request("command", intent={"type": "Join", "name": "Bram", "cls": "rogue"})
+        with pytest.raises(ControlError):
+            await c.request("session.start", dungeon="no-such-dungeon")
+    rep = verify(app.config.db_path)
+    assert rep.ok and rep.digest == app.game.digest()
+
+
+async def test_live_log_and_json_logs(app, capsys):
+    import io
+    import logging
+
+    from node.live_log import LiveLog
+    from node.logging_setup import JsonFormatter
+
+    buf = io.StringIO()
+    live = LiveLog(app.pipeline, stream=buf)
+    async with ControlClient(app.config.control_path) as c:
+        await c.request("narrate", text="The torches gutter.")
+    live.close()
+    assert "The torches gutter." in buf.getvalue() and buf.getvalue().startswith("#")
+    rec = logging.LogRecord("node", logging.INFO, "x", 1, "seq %d", (5,), None)
+    rec.session = "s1"
+    assert json.loads(JsonFormatter().format(rec)) | {"ts": 0} == {
+        "ts": 0, "level": "info", "logger": "node", "msg": "seq 5", "session": "s1"}
+
+
+async def test_sheet_edit_history_and_revert(app):
+    async with ControlClient(app.config.control_path) as c:
+        await c.request("command", intent={"type": "Join", "name": "Mira", "cls": "cleric"})
+        eid = (await c.request("state"))["party"][0]["eid"]
+        sheet = await c.request("sheet.get", eid=eid)
+        assert sheet["version"] == 1
+        ac = sheet["sheet"]["ac"]
+        assert (await c.request("sheet.edit", eid=eid, field="ac", value=ac + 2))["version"] == 2
+        assert (await c.request("sheet.get", eid=eid))["sheet"]["ac"] == ac + 2
+        res = await c.request("sheet.revert", eid=eid, version=1)
+        assert res["version"] == 3 and res["edits"] == [f"ac={ac}"]
+        assert (await c.request("sheet.get", eid=eid))["sheet"]["ac"] == ac
+        history = await c.request("sheet.history", eid=eid)
+        assert [h["version"] for h in history] == [1, 2, 3]
+        assert history[1]["change"]["intent"]["text"] == f"ac={ac + 2}"
+        hits = await c.request("srd.search", kind="monster", query="goblin")
+        assert hits[0]["name"] == "Goblin" and hits[0]["cr"] == 0.25

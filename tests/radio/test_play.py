@@ -76,3 +76,13 @@ async def test_frames_from_other_radios_are_ignored_once_the_node_is_known():
     client.transport.inject(Packet(0x11, BROADCAST, GAME_PORT, bogus))
     assert lines and "Eve" in lines[0]
     await client.close()
+
+
+def test_play_cli_rejects_a_bad_radio_spec_in_one_line():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "node.cli", "play", "--radio", "pigeon:1"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "pigeon" in out.stderr

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 from textual.widgets import Input, OptionList, Static
+from tuihelpers import console, eid_of, node_until, row_of, type_text, until
 
 from node.radio.base import BROADCAST, TEXT_PORT, Packet
-from tests.tui.conftest import console, eid_of, node_until, row_of, type_text, until
 from tui.combatlog import CombatLog
 from tui.creatures import CreatureTable
 from tui.encounter import EncounterScreen
@@ -109,8 +109,11 @@ async def test_override_a_roll(node, dm):
     await _fight(dm)
     async with console(node) as (app, pilot):
         await _prompt(app, pilot, "r", "20")
-        await until(pilot, lambda: not app.screen.query("#prompt"), timeout=2,
-                    what="the override to be accepted")
+        await pilot.pause(0.1)
+        if app.screen.query("#error"):
+            refused = str(app.screen.query_one("#error", Static).render())
+            if refused:
+                pytest.fail(f"the node refused the override: {refused}")
         pushes = dm.subscribe()
         state = await dm.request("state")
         actor = state["session"]["turn"]

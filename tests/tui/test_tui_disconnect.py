@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from tuihelpers import console, node_config, until
+
 from node.app import NodeApp
 from node.radio.base import LoopbackTransport
-from tests.tui.conftest import console, node_config, until
 from tui.combatlog import CombatLog
 from tui.creatures import CreatureTable
 from tui.panels import StatusBar

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from tuifrozen import frozen_state
 
-from tests.tui.frozen import frozen_state
 from tui.app import DungeonConsole
 
 
@@ -27,8 +27,8 @@ def test_console_80x24(snap_compare, frozen):
 
 def test_narrate_dialog_80x24(snap_compare, frozen):
     assert snap_compare(_app(frozen), terminal_size=(80, 24),
-                        press=["t", *"The door groans.", "_"])
+                        press=["t", *"The door groans."])
 
 
 def test_help_120x40(snap_compare, frozen):
-    assert snap_compare(_app(frozen), terminal_size=(120, 40), press=["question_mark", "_"])
+    assert snap_compare(_app(frozen), terminal_size=(120, 40), press=["question_mark"])
