@@ -38,6 +38,8 @@ PRIVILEGED = frozenset({"dm", "system"})  # owning the control socket is the DM 
 RATE_LIMITED = frozenset({"text", "binary", "relay"})
 TOPIC = "dungeon.events"
 LIMIT = 200  # bytes per radio text
+MAX_BUCKETS = 4096  # rate-limit state kept for this many senders at most
+MAX_PENDING_JOINS = 32  # the DM reads them one by one; more is a flood
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,8 @@ class Pipeline:
             if req.sender == cmd.sender:
                 return Outcome(True, None, [], ["your join request is waiting for the DM"],
                                private=True)
+        if len(self.joins) >= MAX_PENDING_JOINS:
+            return self._reject(cmd, "too many join requests waiting; try later", "joins")
         self._join_ids += 1
         j = cmd.intent
         req = JoinRequest(self._join_ids, j.name, j.cls, j.level, cmd.sender, cmd.source,
@@ -292,6 +296,10 @@ class Pipeline:
     def _take_token(self, sender: str) -> bool:
         now = self.clock.monotonic()
         b = self._buckets.get(sender)
+        if b is None and len(self._buckets) >= MAX_BUCKETS:
+            # many (possibly spoofed) senders: forget the ones whose buckets have refilled
+            full = self.rate_burst / self.rate_per_s
+            self._buckets = {k: v for k, v in self._buckets.items() if now - v.at < full}
         if b is None:
             b = self._buckets[sender] = _Bucket(float(self.rate_burst), now)
         b.tokens = min(float(self.rate_burst), b.tokens + (now - b.at) * self.rate_per_s)

@@ -22,7 +22,7 @@ from tui.actions import ACTIONS, BY_ACTION, key_label
 from tui.combatlog import CombatLog
 from tui.creatures import CreatureTable
 from tui.dialogs import ConfirmScreen, NarrateScreen, PromptScreen
-from tui.link import BACKOFF_S, LinkStatus, NodeLink
+from tui.link import BACKOFF_S, HEARTBEAT_S, HEARTBEAT_TIMEOUT_S, LinkStatus, NodeLink
 from tui.panels import InitiativePanel, RadioPanel, RoomPanel, StatusBar
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ class DungeonConsole(App[None]):
         frozen: tuple[dict[str, Any], Sequence[dict[str, Any]]] | None = None,
         tick: bool = True,
         backoff: Sequence[float] = BACKOFF_S,
+        heartbeat_s: float = HEARTBEAT_S,
+        heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S,
     ) -> None:
         """`frozen=(state, event pushes)` shows a fixed state with no node: for snapshot tests."""
         super().__init__()
@@ -74,7 +76,8 @@ class DungeonConsole(App[None]):
         if control_path is not None:
             self.link = NodeLink(control_path, on_state=self.on_node_state,
                                  on_events=self.on_node_events, on_status=self.on_link_status,
-                                 backoff=backoff)
+                                 backoff=backoff, heartbeat_s=heartbeat_s,
+                                 heartbeat_timeout_s=heartbeat_timeout_s)
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:

@@ -37,7 +37,7 @@ async def run_embedded(data_dir: Path, *, radio: str = "sim", dungeon: str | Non
         raise EmbeddedError(f"a node is already running in {cfg.data_dir}; "
                             f"attach with: dungeon tui --data-dir {cfg.data_dir}")
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
-    _log_to_file(cfg.data_dir / "node.log")  # the node's log lines would paint over the console
+    log_to_file(cfg.data_dir / "node.log")  # the node's log lines would paint over the console
     node = NodeApp(cfg, make_transport(cfg.radio))
     await node.start()
     try:
@@ -47,7 +47,8 @@ async def run_embedded(data_dir: Path, *, radio: str = "sim", dungeon: str | Non
     return 0
 
 
-def _log_to_file(path: Path) -> None:
+def log_to_file(path: Path) -> None:
+    """Send all logging to `path`: log lines on stderr would paint over a running console."""
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)

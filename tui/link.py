@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 BACKOFF_S: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
 REQUEST_TIMEOUT_S = 15.0
+HEARTBEAT_S = 5.0  # a hung node keeps its socket open; only asking shows it is gone
+HEARTBEAT_TIMEOUT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,18 @@ class NodeLink:
         on_events: Callable[[dict[str, Any]], None],
         on_status: Callable[[LinkStatus], None],
         backoff: Sequence[float] = BACKOFF_S,
+        heartbeat_s: float = HEARTBEAT_S,
+        heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S,
     ) -> None:
         self.path = Path(path)
         self.on_state = on_state
         self.on_events = on_events
         self.on_status = on_status
         self.backoff = tuple(backoff)
+        self.heartbeat_s = heartbeat_s
+        self.heartbeat_timeout_s = heartbeat_timeout_s
         self.client: ControlClient | None = None
+        self.seq: int | None = None  # the event-log seq of the last state delivered
         self._closing = False
 
     @property
@@ -86,22 +93,56 @@ class NodeLink:
 
     async def _session(self, client: ControlClient) -> str:
         self.client = client
+        beat: asyncio.Task[str] | None = None
         try:
-            hello = await asyncio.wait_for(client.request("hello"), REQUEST_TIMEOUT_S)
+            hello = await asyncio.wait_for(client.request("hello"), self.heartbeat_timeout_s)
             self.on_status(LinkStatus(True, hello=hello))
-            async for msg in client.subscribe():
-                kind = msg.get("push")
-                if kind == "state" and isinstance(msg.get("state"), dict):
-                    self.on_state(msg["state"])
-                elif kind == "events":
-                    self.on_events(msg)
-            return "the node closed the connection"
-        except (ConnectionError, OSError, ControlError, ValueError, TimeoutError) as err:
+            beat = asyncio.get_running_loop().create_task(self._heartbeat(client))
+            pushes = asyncio.get_running_loop().create_task(self._pushes(client))
+            done, _ = await asyncio.wait({beat, pushes}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (beat, pushes):
+                if task not in done:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+            return next(iter(done)).result()
+        except TimeoutError:
+            return f"the node did not answer (no reply in {self.heartbeat_timeout_s:g} s)"
+        except (ConnectionError, OSError, ControlError, ValueError) as err:
             return f"lost the node: {str(err) or type(err).__name__}"
         finally:
             self.client = None
             with contextlib.suppress(Exception):
                 await client.close()
+
+    async def _pushes(self, client: ControlClient) -> str:
+        try:
+            async for msg in client.subscribe():
+                kind = msg.get("push")
+                if kind == "state" and isinstance(msg.get("state"), dict):
+                    self.seq = msg["state"].get("seq")
+                    self.on_state(msg["state"])
+                elif kind == "events":
+                    self.on_events(msg)
+        except (ConnectionError, OSError, ControlError, ValueError) as err:
+            return f"lost the node: {str(err) or type(err).__name__}"
+        return "the node closed the connection"
+
+    async def _heartbeat(self, client: ControlClient) -> str:
+        """Ask the node how far its log is; silence means it hung, a newer seq a missed push."""
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            try:
+                hello = await asyncio.wait_for(client.request("hello"), self.heartbeat_timeout_s)
+                if self.seq is not None and hello.get("seq") not in (None, self.seq):
+                    state = await asyncio.wait_for(client.request("state"),
+                                                   self.heartbeat_timeout_s)
+                    self.seq = state.get("seq")
+                    self.on_state(state)
+            except TimeoutError:
+                return f"the node stopped answering (no reply in {self.heartbeat_timeout_s:g} s)"
+            except (ConnectionError, OSError, ControlError, ValueError) as err:
+                return f"lost the node: {str(err) or type(err).__name__}"
 
     async def close(self) -> None:
         self._closing = True

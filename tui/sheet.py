@@ -83,7 +83,8 @@ def sheet_table(sheet: dict[str, Any]) -> Table:
 
 
 class SheetScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "close", "Close"), Binding("ctrl+r", "revert", "Revert")]
+    BINDINGS = [Binding("escape", "close", "Close"), Binding("ctrl+r", "revert", "Revert"),
+                Binding("ctrl+l", "link_code", "Discord link code")]
 
     def __init__(self, eid: int) -> None:
         super().__init__()
@@ -99,7 +100,7 @@ class SheetScreen(ModalScreen[None]):
             yield Static("", id="error", classes="error")
             yield DataTable(id="history", cursor_type="row")
             yield Static("Enter saves an edit · ↓ history · ctrl+r reverts to the highlighted "
-                         "version · Esc closes", classes="hint")
+                         "version · ctrl+l Discord link code · Esc closes", classes="hint")
 
     @property
     def console(self) -> DungeonConsole:
@@ -158,6 +159,18 @@ class SheetScreen(ModalScreen[None]):
             return
         self._error("")
         await self.reload()
+
+    async def action_link_code(self) -> None:
+        """A one-time code the player gives the Discord bot to play this character remotely."""
+        res = await self.console.act(f"link code for {self.sheet.get('name')}", "link.code",
+                                     eid=self.eid, quiet=True)
+        if not res.ok:
+            self._error(res.error)
+            return
+        code, ttl = res.result.get("code"), res.result.get("expires_s")
+        self.query_one("#error", Static).update(
+            Text(f"link code {code} (valid {ttl:g} s): the player sends it to the bot",
+                 style="bold green"))
 
     def _error(self, msg: str) -> None:
         self.query_one("#error", Static).update(

@@ -295,3 +295,18 @@ async def test_log_filters_and_help(node, dm):
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+async def test_sheet_shows_a_discord_link_code(node, dm):
+    async with console(node) as (app, pilot):
+        await _select(app, pilot, "Mira")
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(app.screen, SheetScreen))
+        await until(pilot, lambda: app.screen.version >= 1, what="the sheet")
+        await pilot.press("ctrl+l")
+        shown = app.screen.query_one("#error", Static)
+        await until(pilot, lambda: "link code" in str(shown.render()), what="the code")
+        code = str(shown.render()).split()[2]
+    # the code the console showed really binds a Discord user to Mira on the node
+    out = await node.pipeline.link("discord:7", code)
+    assert out.ok and node.pipeline.eids_of("discord:7") == [eid_of(await dm.request("state"), "Mira")]

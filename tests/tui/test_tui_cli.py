@@ -37,7 +37,7 @@ def test_dungeon_tui_attaches_in_a_real_terminal(data_dir):
     bindir = Path(sys.executable).parent
     node = subprocess.Popen([str(bindir / "dungeon"), "node", "--radio", "sim", "--data-dir",
                              str(data_dir), "--log-level", "WARNING"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     session = f"dd-tui-{os.getpid()}"
     try:
         for _ in range(100):
