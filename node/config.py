@@ -33,6 +33,8 @@ class NodeConfig:
     hmac_key: str | None = field(default=None, repr=False)
     game_channel: int = 0
     snapshot_every: int = 50
+    backup_interval_s: float = 3600.0  # VACUUM INTO copies under <data_dir>/snapshots; 0 turns off
+    backup_keep: int = 24
     region: str = "EU_868"
     preset: str = "LONG_FAST"
     ai_budget_s: float = 5.0
@@ -58,6 +60,8 @@ class NodeConfig:
             raise ConfigError("rate_per_s must be positive and rate_burst at least 1")
         if self.health_port is not None and not 0 <= self.health_port <= 65535:
             raise ConfigError(f"health_port {self.health_port} is not a TCP port")
+        if self.backup_interval_s < 0 or self.backup_keep < 1:
+            raise ConfigError("backup_interval_s must be >= 0 and backup_keep at least 1")
         if self.snapshot_every < 1:
             raise ConfigError("snapshot_every must be at least 1")
         if not self.radio:

@@ -33,6 +33,9 @@ from rules import intents as it
 
 log = logging.getLogger(__name__)
 
+# DM operations worth a whole-database snapshot first, and the snapshot label.
+_MAJOR_CHANGES = {"level_up": "levelup", "edit_sheet": "dm-edit", "revert_sheet": "dm-edit"}
+
 SOURCES = frozenset({"text", "binary", "relay", "dm", "system", "ai"})
 PRIVILEGED = frozenset({"dm", "system"})  # owning the control socket is the DM role
 RATE_LIMITED = frozenset({"text", "binary", "relay"})
@@ -140,6 +143,9 @@ class Pipeline:
         self._buckets: dict[str, _Bucket] = {}
         self._since_snapshot = 0
         self._listeners = _Listeners()
+        # Called with a label ("levelup", "dm-edit") before a change a DM may want to undo
+        # wholesale; the node process points it at a VACUUM INTO snapshot.
+        self.before_major_change: Callable[[str], None] | None = None
         self._join_listeners: list[Callable[[JoinRequest], None]] = []
         self.link_codes = LinkCodes(clock)
         for name, text in (
@@ -343,7 +349,7 @@ class Pipeline:
                 raise Rejected("you can only act for your own character")
             return cmd.actor
         if not mine:
-            if isinstance(cmd.intent, it.Query) and cmd.intent.what == "help":
+            if isinstance(cmd.intent, it.Query) and cmd.intent.what.startswith("help"):
                 return None
             raise Rejected("join first: join <name> <class>")
         return mine[0]
@@ -364,10 +370,10 @@ class Pipeline:
         what = cmd.intent.what
         game = self.game
         try:
-            if what == "help" or actor is None:
+            if what.startswith("help") or actor is None:
                 from protocol.text import help_text
 
-                text = help_text()
+                text = help_text(what[5:].strip() or None)
             else:
                 text = game.describe(actor, what)
         except Exception as err:  # a view that cannot answer is the player's one-line error
@@ -379,6 +385,12 @@ class Pipeline:
         return Outcome(True, None, [], [fit(text)], private=True, actor=actor)
 
     def _resolve_persist(self, cmd: Command, actor: int | None) -> Outcome:
+        label = _MAJOR_CHANGES.get(cmd.intent.op) if isinstance(cmd.intent, it.Dm) else None
+        if label and self.before_major_change is not None:
+            try:
+                self.before_major_change(label)
+            except Exception:  # a failed backup must not stop the game
+                log.exception("snapshot before %s failed", label)
         from protocol import jsonform
         from rules import game as rgame
         from rules.errors import RulesError

@@ -13,13 +13,23 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from node.control import ControlError
-from tui import view
 
 if TYPE_CHECKING:
     from tui.app import DungeonConsole
 
 DIFFICULTY_STYLE = {"trivial": "grey62", "easy": "green", "medium": "yellow", "hard": "orange1",
                     "deadly": "bold red"}
+
+
+def thresholds(levels: list[int]) -> dict[str, int]:
+    """The party's XP thresholds (DMG table in rules.encounter), summed over its members."""
+    from rules.encounter import LABELS, THRESHOLDS
+
+    out = dict.fromkeys(LABELS, 0)
+    for lv in levels:
+        for label, xp in zip(LABELS, THRESHOLDS.get(max(1, min(20, lv)), (0, 0, 0, 0)), strict=True):
+            out[label] += xp
+    return out if levels else {}
 
 
 def parse_roster(text: str) -> str:
@@ -73,8 +83,17 @@ class EncounterScreen(ModalScreen[None]):
         rate = float(res.get("party_win_rate") or 0.0)
         t = Text("difficulty ")
         t.append(diff.upper(), style=DIFFICULTY_STYLE.get(diff, "bold"))
-        t.append(f"   {res.get('xp')} XP\nparty wins ")
-        t.append_text(view.meter(1.0 - rate, 20, warn=0.3, bad=0.5))
+        t.append(f"   {res.get('xp')} XP")
+        levels = [int(p.get("level") or 1) for p in (self.console.state or {}).get("party") or []]
+        limits = thresholds(levels)
+        if limits:
+            t.append("\nparty thresholds ", style="grey62")
+            t.append("  ".join(f"{k} {v}" for k, v in limits.items()), style="grey62")
+        t.append("\nparty wins ")
+        colour = "green" if rate >= 0.75 else "yellow" if rate >= 0.4 else "red"
+        filled = round(rate * 20)
+        t.append("▮" * filled, style=colour)
+        t.append("▯" * (20 - filled), style="grey35")
         t.append(f" {rate * 100:.0f}% of simulated fights")
         self.query_one("#result", Static).update(t)
 

@@ -23,6 +23,7 @@ class HelpScreen(ModalScreen[None]):
         for a in ACTIONS:
             table.add_row(key_label(a.key), a.group, a.help)
         table.add_row("↑↓", "table", "select a creature (the target of d, h, o, v, f)")
+        table.add_row("ctrl+l", "players", "in a sheet: a one-time Discord link code for it")
         table.add_row("ctrl+p", "console", "command palette: every action by name")
         table.add_row("q", "console", "quit the console (the node keeps running)")
         with VerticalScroll(classes="dialog help"):

@@ -17,7 +17,8 @@ from tui.link import LinkStatus
 class StatusBar(Static):
     """One line that says first whether what is on screen is live."""
 
-    def show(self, state: dict[str, Any] | None, link: LinkStatus | None) -> None:
+    def show(self, state: dict[str, Any] | None, link: LinkStatus | None, *,
+             narrow: bool = False) -> None:
         t = Text()
         if link is None or not link.live:
             t.append(" NOT LIVE ", style="bold white on red")
@@ -32,22 +33,24 @@ class StatusBar(Static):
             return
         t.append(" LIVE ", style="bold black on green")
         s = (state or {}).get("session") or {}
-        t.append(f" {(state or {}).get('node_id', link.hello.get('node_id', '?'))}", style="bold")
+        if not narrow:
+            t.append(f" {(state or {}).get('node_id', link.hello.get('node_id', '?'))} ·",
+                     style="bold")
         if s:
             status = s.get("status", "?")
             colour = {"running": "green", "paused": "yellow", "ended": "red"}.get(status, "")
-            t.append(f" · {s.get('id')} ")
+            t.append(f" {s.get('id')} ")
             t.append(status, style=f"bold {colour}")
             t.append(f" · {s.get('dungeon')}")
             if s.get("turn") is not None:
                 t.append(f" · round {s.get('round')} · {view.name_of(state, s.get('turn'))}'s turn")
         else:
-            t.append(" · no session", style="yellow")
+            t.append(" no session", style="yellow")
         if (state or {}).get("ai_paused"):
             t.append(" · AI PAUSED", style="bold yellow")
         joins = len((state or {}).get("joins") or [])
         if joins:
-            t.append(f" · {joins} join request{'s' * (joins > 1)} (j)", style="bold magenta")
+            t.append(f" · {joins} join{'s' * (joins > 1)} (j)", style="bold magenta")
         self.update(t)
 
 

@@ -310,3 +310,17 @@ async def test_sheet_shows_a_discord_link_code(node, dm):
     # the code the console showed really binds a Discord user to Mira on the node
     out = await node.pipeline.link("discord:7", code)
     assert out.ok and node.pipeline.eids_of("discord:7") == [eid_of(await dm.request("state"), "Mira")]
+
+
+async def test_dm_keys_do_nothing_behind_a_dialog(node, dm):
+    async with console(node) as (app, pilot):
+        await pilot.press("u")
+        await until(pilot, lambda: bool(app.screen.query("#rules")))
+        app.screen.query_one("#rules").focus()
+        await pilot.press("a", "c")  # pause-AI and start-combat keys, typed inside the dialog
+        await pilot.pause(0.1)
+        state = await dm.request("state")
+        assert state["ai_paused"] is False and not state["initiative"]
+        await pilot.press("escape")
+        await pilot.press("a")  # back on the main screen the key works
+        await node_until(dm, lambda s: s["ai_paused"] is True)

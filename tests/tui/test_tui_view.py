@@ -86,3 +86,11 @@ def test_parse_roster_and_cr():
 def test_every_entry_has_a_filter_it_shows_under(types, source):
     kinds = view.categories(types, source)
     assert kinds and kinds <= set(view.LOG_FILTERS)
+
+
+@given(st.lists(st.integers(1, 20), min_size=1, max_size=6))
+def test_party_thresholds_match_the_rules_engine(levels):
+    from rules.encounter import difficulty
+    from tui.encounter import thresholds
+
+    assert thresholds(levels) == difficulty(levels, ["goblin"])["thresholds"]
