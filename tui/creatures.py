@@ -15,8 +15,8 @@ class CreatureTable(DataTable):
 
     BORDER_TITLE = "Party & foes"
 
-    WIDE = (("", "mark"), ("Name", "name"), ("HP", "hp"), ("AC", "ac"), ("Conditions", "cond"),
-            ("Conc", "conc"), ("Slots", "slots"), ("Death", "death"))
+    WIDE = (("", "mark"), ("Name", "name"), ("HP", "hp"), ("AC", "ac"),
+            ("Conditions · conc", "cond"), ("Slots", "slots"), ("Death", "death"))
     # at 80 columns conditions, concentration, slots and death saves share one column
     COMPACT = (("", "mark"), ("Name", "name"), ("HP", "hp"), ("AC", "ac"), ("Status", "status"))
 
@@ -65,8 +65,8 @@ class CreatureTable(DataTable):
             if dead:
                 name.stylize("strike dim")
             mark = Text("▶" if row["eid"] == turn else " ", style="bold yellow")
-            conds = Text(", ".join(row.get("conditions") or []), style="magenta")
-            conc = Text(row.get("concentration") or "", style="cyan")
+            conds = conditions_text(row.get("conditions") or [])
+            conc = Text(f"◉{row['concentration']}" if row.get("concentration") else "", style="cyan")
             slots = view.slots_text(row.get("slots")) if is_pc else Text("")
             death = view.death_saves_text(row.get("death_saves"), row.get("hp")) if is_pc else Text("")
             hp = view.hp_bar(row.get("hp"), row.get("hp_max"), row.get("temp_hp") or 0, bar_width)
@@ -75,7 +75,8 @@ class CreatureTable(DataTable):
                 status = Text(" ").join(t for t in (death, conds, conc, slots) if t.plain)
                 self.add_row(mark, name, hp, ac, status, key=str(row["eid"]))
             else:
-                self.add_row(mark, name, hp, ac, conds, conc, slots, death, key=str(row["eid"]))
+                both = Text(" ").join(t for t in (conds, conc) if t.plain)
+                self.add_row(mark, name, hp, ac, both, slots, death, key=str(row["eid"]))
         if keep is not None:
             try:
                 self.move_cursor(row=self.get_row_index(str(keep)), animate=False)
@@ -84,6 +85,20 @@ class CreatureTable(DataTable):
 
     def select_eid(self, eid: int) -> None:
         self.move_cursor(row=self.get_row_index(str(eid)), animate=False)
+
+
+SHORT_CONDITION = {
+    "unconscious": "uncon", "incapacitated": "incap", "restrained": "restr",
+    "frightened": "fright", "paralyzed": "para", "petrified": "petri", "exhaustion": "exh",
+    "invisible": "invis", "grappled": "grapl", "poisoned": "pois", "blinded": "blind",
+    "deafened": "deaf", "charmed": "charm", "stunned": "stun",
+}
+
+
+def conditions_text(conditions: list[str]) -> Text:
+    """One condition in full; several shortened so the row keeps its width."""
+    names = conditions if len(conditions) < 2 else [SHORT_CONDITION.get(c, c) for c in conditions]
+    return Text(",".join(names), style="magenta")
 
 
 def _rows(state: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from node.control import ControlClient
-
-
-async def _connect(sock: Path, proc: subprocess.Popen) -> ControlClient:
-    for _ in range(1000):
-        assert proc.poll() is None, proc.stderr.read().decode()[-500:]
-        if sock.exists():
-            try:
-                c = await ControlClient(sock).connect()
-                await c.request("hello")
-                return c
-            except (OSError, ConnectionError):
-                pass
-        await asyncio.sleep(0.01)
-    raise AssertionError("node did not become ready")
+from nodehelpers import connect_control
 
 
 async def test_level_up_and_sheet_edit_take_a_snapshot_first(tmp_path: Path) -> None:
@@ -32,7 +17,7 @@ async def test_level_up_and_sheet_edit_take_a_snapshot_first(tmp_path: Path) -> 
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:
-        c = await _connect(tmp_path / "control.sock", proc)
+        c = await connect_control(tmp_path / "control.sock", proc)
         joined = await c.request("command", intent={"type": "Join", "name": "Brom", "cls": "fighter"})
         eid = next(e["eid"] for e in joined["events"] if e["type"] == "Joined")
         snaps = tmp_path / "snapshots"

@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from nodehelpers import connect_control
 
-from node.control import ControlClient, ControlError
+from node.control import ControlError
 from node.replay import verify
 from node.store import Store
 
@@ -43,21 +44,6 @@ def _spawn(data_dir: Path) -> subprocess.Popen:
     )
 
 
-async def _connect(sock: Path, proc: subprocess.Popen) -> ControlClient:
-    for _ in range(1000):
-        if proc.poll() is not None:
-            raise AssertionError(f"node exited: {proc.stderr.read().decode()[-500:]}")
-        if sock.exists():
-            try:
-                c = await ControlClient(sock).connect()
-                await c.request("hello")
-                return c
-            except (OSError, ConnectionError):
-                pass
-        await asyncio.sleep(0.01)
-    raise AssertionError("node did not become ready")
-
-
 @pytest.mark.timeout(120)
 async def test_kill_9_loses_no_acknowledged_command(tmp_path):
     data = tmp_path / "node"
@@ -69,7 +55,7 @@ async def test_kill_9_loses_no_acknowledged_command(tmp_path):
     hero: int | None = None
     for _round in range(KILLS):
         proc = _spawn(data)
-        client = await _connect(sock, proc)
+        client = await connect_control(sock, proc)
         kill_after = rng.uniform(0.02, 0.25)
         loop = asyncio.get_running_loop()
         loop.call_later(kill_after, os.kill, proc.pid, signal.SIGKILL)
@@ -104,7 +90,7 @@ async def test_kill_9_loses_no_acknowledged_command(tmp_path):
     assert len(acked) >= KILLS  # the script really made progress between kills
     # a final clean run: the retried command after the last kill applies exactly once
     proc = _spawn(data)
-    client = await _connect(sock, proc)
+    client = await connect_control(sock, proc)
     if pending is not None:
         res = await client.request("command", key=pending, **_script(pending, hero))
         acked[pending] = res["seq"]
