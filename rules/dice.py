@@ -262,3 +262,29 @@ def d20(rng: random.Random, adv: int = 0) -> tuple[int, tuple[int, ...]]:
         return a, (a,)
     b = rng.randint(1, 20)
     return (max(a, b) if adv > 0 else min(a, b)), (a, b)
+
+
+class LoadedD20(random.Random):
+    """Wraps a game RNG so the next d20 shows a face the DM chose; every other roll is rng's.
+
+    random() and getrandbits() delegate, so choices and shuffles draw exactly what the
+    wrapped RNG would have drawn, and a replay with the same seed stays bit-exact.
+    """
+
+    def __init__(self, rng: random.Random, face: int) -> None:
+        super().__init__(0)
+        self._rng = rng
+        self.face = face
+        self.used = False
+
+    def randint(self, a: int, b: int) -> int:
+        if not self.used and (a, b) == (1, 20):
+            self.used = True
+            return self.face
+        return self._rng.randint(a, b)
+
+    def random(self) -> float:
+        return self._rng.random()
+
+    def getrandbits(self, k: int) -> int:
+        return self._rng.getrandbits(k)

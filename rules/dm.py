@@ -71,7 +71,10 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
             game.combat["order"] += [e.eid for e in out]
         return out
     if op == "set_roll":
-        raise RulesError("set_roll is handled by the node's dice, not the rules")
+        if not 1 <= i.value <= 20:
+            raise RulesError("set_roll needs a d20 face from 1 to 20")
+        game.next_d20 = i.value
+        return []  # the DM's secret: nothing for the players' screens
     if op == "house_rule":
         if not i.text:
             raise RulesError("which house rule?")

@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from rules import combat, dm, explore, features, spells, turns
+from rules import combat, dice, dm, explore, features, spells, turns
 from rules import intents as it
 from rules.combat import close_cost, weapon_spec
 from rules.creature import Entity
@@ -39,6 +39,7 @@ class Game:
     state: dict[str, list[Any]] = field(default_factory=lambda: {
         "unlocked": [], "cleared": [], "traps": [], "looted": [], "found": [], "unsealed": []})
     loot: list[str] = field(default_factory=list)
+    next_d20: int | None = None  # a DM's override: the face the next d20 shows
 
     @classmethod
     def new(cls, dungeon: Dungeon, *, house_rules: dict[str, Any] | None = None,
@@ -55,7 +56,9 @@ class Game:
                 "next_eid": self.next_eid,
                 "combat": json.loads(json.dumps(self.combat)) if self.combat else None,
                 "house": dict(self.house), "state": {k: list(v) for k, v in self.state.items()},
-                "loot": list(self.loot)}
+                "loot": list(self.loot),
+                # only when set, so games without an override keep their digests
+                **({"next_d20": self.next_d20} if self.next_d20 is not None else {})}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Game:
@@ -67,6 +70,7 @@ class Game:
         g.house = dict(d["house"])
         g.state = {k: list(v) for k, v in d["state"].items()}
         g.loot = list(d.get("loot", []))
+        g.next_d20 = d.get("next_d20")
         return g
 
     def canonical(self) -> bytes:
@@ -160,7 +164,13 @@ def apply(game: Game, actor: int | None, intent: Any, rng: random.Random) -> lis
         return handler(game, ent, intent, rng)
     if ent.dead:
         raise RulesError(f"{ent.name} is dead")
-    return handler(game, ent, intent, rng)
+    if game.next_d20 is None:
+        return handler(game, ent, intent, rng)
+    loaded = dice.LoadedD20(rng, game.next_d20)
+    events = handler(game, ent, intent, loaded)
+    if loaded.used:  # the override lasts until a d20 is actually rolled
+        game.next_d20 = None
+    return events
 
 
 _HANDLERS = {

@@ -129,7 +129,7 @@ class Dm:
     house_rule(text=name, value=1/0), level_up(target), force_action(target, text=action id),
     cover(target, value=0/2/5), unlock(text=exit: opens a locked or DM-only way).
     force_action applies one of rules.tactics.legal_actions(target) by its Option.id;
-    set_roll belongs to the node's dice, not rules.
+    set_roll(value=1..20) makes the next d20 any creature rolls show that face.
     """
 
     op: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from rich.table import Table
 from rich.text import Text
 from textual.widgets import RichLog
 
@@ -70,14 +71,18 @@ class CombatLog(RichLog):
 
     def _write(self, e: Entry) -> None:
         for line in e.lines:
-            t = Text()
+            # a two-column grid gives wrapped lines a hanging indent under the text, not the seq
+            row = Table.grid(padding=(0, 1))
+            row.add_column(width=4, justify="right", no_wrap=True)
+            row.add_column(ratio=1)
             if e.source == "console":
-                t.append("» ", style="bold red" if e.error else "bold cyan")
-                t.append(line, style="red" if e.error else "cyan")
+                row.add_row(Text("»", style="bold red" if e.error else "bold cyan"),
+                            Text(line, style="red" if e.error else "cyan"))
             else:
-                t.append(f"{e.seq:>4} " if e.seq is not None else "     ", style="grey50")
-                t.append(line, style="yellow" if "story" in e.kinds and e.source == "dm" else "")
-            self.write(t)
+                story = "story" in e.kinds and e.source == "dm"
+                row.add_row(Text(str(e.seq) if e.seq is not None else "", style="grey50"),
+                            Text(line, style="yellow" if story else ""))
+            self.write(row, expand=True)
 
     def _title(self) -> None:
         self.border_title = f"Log [{self.filter}]"

@@ -150,8 +150,8 @@ class DmActions:
 
     def action_override_roll(self) -> None:
         async def submit(text: str) -> str | None:
-            if not text.strip().isdigit() or not 1 <= int(text) <= 30:
-                return "a roll is a number from 1 to 30"
+            if not text.strip().isdigit() or not 1 <= int(text) <= 20:
+                return "a d20 shows 1 to 20"
             return await self._prompted(f"override the next roll: {text.strip()}",
                                         dm("set_roll", None, int(text)))
 

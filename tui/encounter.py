@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -48,7 +49,7 @@ def parse_roster(text: str) -> str:
 
 
 class EncounterScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "close", "Close")]
+    BINDINGS = [Binding("escape", "close", "Close"), Binding("ctrl+s", "spawn", "Spawn it")]
 
     def __init__(self, roster: str = "") -> None:
         super().__init__()
@@ -59,7 +60,7 @@ class EncounterScreen(ModalScreen[None]):
         with Vertical(classes="dialog"):
             yield Label("Encounter builder", classes="dialog-title")
             yield Static("Monsters as name:count, comma separated; Enter estimates against the "
-                         "current party.", classes="hint")
+                         "current party; ctrl+s spawns it in the party's room.", classes="hint")
             yield Input(self.roster, placeholder="goblin:4, hobgoblin:1", id="roster")
             yield Static("", id="result")
             yield Static("", id="error", classes="error")
@@ -96,6 +97,26 @@ class EncounterScreen(ModalScreen[None]):
         t.append("▯" * (20 - filled), style="grey35")
         t.append(f" {rate * 100:.0f}% of simulated fights")
         self.query_one("#result", Static).update(t)
+
+    async def action_spawn(self) -> None:
+        """Every group of the roster at once: the requests go out together, one round trip."""
+        err = self.query_one("#error", Static)
+        try:
+            roster = parse_roster(self.query_one("#roster", Input).value)
+        except ValueError as e:
+            err.update(Text(str(e), style="bold red"))
+            return
+        groups = [part.partition(":") for part in roster.split(",")]
+        results = await asyncio.gather(*(
+            self.console.act(f"spawn {count} {name}", "command", quiet=True,
+                             intent={"type": "Dm", "op": "spawn", "text": name,
+                                     "value": int(count)})
+            for name, _, count in groups))
+        failed = [r.error for r in results if not r.ok]
+        if failed:
+            err.update(Text(failed[0], style="bold red"))
+            return
+        self.dismiss(None)
 
     def action_close(self) -> None:
         self.dismiss(None)

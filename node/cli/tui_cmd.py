@@ -11,6 +11,8 @@ HELP = "the DM console: attach to the node's control socket (or --embedded to ru
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", metavar="DIR",
                         help="the node's data dir, where control.sock lives (default: the node's)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="the node's TOML config, to find its data dir the way the node does")
     parser.add_argument("--embedded", action="store_true",
                         help="start a node in this process (simulated radio, a fresh temp data dir "
                         "unless --data-dir) and attach to it")
@@ -24,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from node.config import ConfigError, default_data_dir
+    from node.config import ConfigError, load_config
 
     if args.embedded:
         import tempfile
@@ -38,10 +40,13 @@ def run(args: argparse.Namespace) -> int:
         except (ConfigError, EmbeddedError) as err:
             print(f"dungeon tui: {err}", file=sys.stderr)
             return 2
-    data_dir = Path(args.data_dir).expanduser() if args.data_dir else default_data_dir(os.environ)
+    try:  # the same file, environment and defaults the node reads, so both find one socket
+        sock = load_config(args.config, env=os.environ, data_dir=args.data_dir).control_path
+    except ConfigError as err:
+        print(f"dungeon tui: {err}", file=sys.stderr)
+        return 2
     from tui.app import DungeonConsole
 
-    sock = data_dir / "control.sock"
     if not sock.exists():
         # not fatal: the console waits for the node (a systemd unit may still be starting)
         print(f"dungeon tui: no node at {sock} yet; waiting for it", file=sys.stderr)

@@ -41,6 +41,10 @@ UTIL_MAX_HOLD_S = 30.0  # the game must not stall forever behind a busy channel
 # gets the text, which can be a little after we hand it over.
 TEXT_GAP_MARGIN_S = 0.3
 SEPARATOR = " | "
+# A ROUTER relays after 0..2*CW_MAX contention slots (firmware getTxDelayMsecWeighted);
+# the next packet waits for that window and the relay's own airtime, per relay in earshot.
+RELAY_WINDOW_SLOTS = 16
+RELAYS_IN_EARSHOT = 2  # relay 1 hears us and relay 2; farther relays cannot collide with us
 
 
 class Priority(enum.IntEnum):
@@ -76,6 +80,15 @@ def _airtime(n_bytes: int, preset: str) -> float:
     from protocol.airtime import airtime_s
 
     return airtime_s(n_bytes, preset)
+
+
+def _relay_window_s(preset: str) -> float:
+    from node.radio.phy import slot_time_s
+
+    try:
+        return RELAY_WINDOW_SLOTS * slot_time_s(preset)
+    except ValueError:  # an unknown preset: assume LONG_FAST's slow slots
+        return RELAY_WINDOW_SLOTS * slot_time_s("LONG_FAST")
 
 
 class Outbox:
@@ -256,6 +269,13 @@ class Outbox:
         fraction = value / 100.0 if value > 1.0 else value  # firmware reports percent
         return fraction * DUTY_WINDOW_S
 
+    def _relays(self) -> int:
+        try:
+            hops = int(getattr(self.transport.info, "hop_limit", 0) or 0)
+        except (TypeError, ValueError):
+            return 0
+        return max(0, min(hops, RELAYS_IN_EARSHOT))
+
     def _channel_util(self) -> float:
         try:
             value = float(self.transport.stats().get("channel_util", 0.0))
@@ -275,7 +295,10 @@ class Outbox:
         air = _airtime(len(item.payload), self.preset)
         if item.port == TEXT_PORT:
             self._last_text_at = now
-        self._busy_until = now + air
+        # Keep quiet until the relays have repeated this packet: talking over a relay's
+        # rebroadcast loses it at the relay (half duplex) and loses the implicit ack here,
+        # so the firmware would retransmit (~8 s later) what was in fact on its way.
+        self._busy_until = now + air + self._relays() * (air + _relay_window_s(self.preset))
         try:
             await self.transport.send(
                 item.to, item.port, item.payload, channel=item.channel,

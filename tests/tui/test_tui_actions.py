@@ -103,8 +103,6 @@ async def test_add_and_remove_a_condition(node, dm):
         await node_until(dm, lambda s: "prone" not in row_of(s, "Mira")["conditions"])
 
 
-@pytest.mark.xfail(reason="the node refuses Dm set_roll ('handled by the node's dice') until it "
-                   "implements roll overrides", strict=False)
 async def test_override_a_roll(node, dm):
     await _fight(dm)
     async with console(node) as (app, pilot):
@@ -114,16 +112,12 @@ async def test_override_a_roll(node, dm):
             refused = str(app.screen.query_one("#error", Static).render())
             if refused:
                 pytest.fail(f"the node refused the override: {refused}")
-        pushes = dm.subscribe()
         state = await dm.request("state")
         actor = state["session"]["turn"]
         target = next(r["eid"] for r in state["party"] + state["monsters"] if r["eid"] != actor)
-        await dm.request("command", intent={"type": "Attack", "target": target}, actor=actor)
-        async for msg in pushes:
-            attacks = [e for e in msg.get("events", []) if e["type"] == "Attacked"]
-            if attacks:
-                assert attacks[0]["nat"] == 20
-                break
+        res = await dm.request("command", intent={"type": "Attack", "target": target}, actor=actor)
+        attacks = [e for e in res["events"] if e["type"] == "Attacked"]
+        assert attacks and attacks[0]["nat"] == 20
 
 
 async def test_pause_and_resume_the_monster_ai(node, dm):
@@ -187,6 +181,11 @@ async def test_encounter_builder_shows_the_nodes_estimate(node, dm):
         assert expected["difficulty"].upper() in shown
         assert f"{expected['xp']} XP" in shown
         assert f"{expected['party_win_rate'] * 100:.0f}%" in shown
+        assert "deadly 200" in shown  # two level-1 characters: 2 x 100 XP
+        screen.query_one("#roster", Input).value = "goblin:2, skeleton"
+        await pilot.press("ctrl+s")
+        state = await node_until(dm, lambda s: len(s["monsters"]) == 3)
+        assert sorted(m["name"][:4] for m in state["monsters"]) == ["Gobl", "Gobl", "Skel"]
 
 
 async def test_narration_counts_bytes_and_broadcasts(node, dm):

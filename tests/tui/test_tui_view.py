@@ -94,3 +94,20 @@ def test_party_thresholds_match_the_rules_engine(levels):
     from tui.encounter import thresholds
 
     assert thresholds(levels) == difficulty(levels, ["goblin"])["thresholds"]
+
+
+def test_turn_timer_counts_down_from_the_pushed_deadline_and_stops_when_frozen():
+    import time
+
+    from tui.panels import InitiativePanel
+
+    panel = InitiativePanel()
+    panel.state = {"session": {"turn_deadline_s": 30.0}}
+    panel.received_at = time.monotonic() - 12.0
+    assert 17.5 < panel.remaining_s() <= 18.0
+    panel.received_at = time.monotonic() - 99.0
+    assert panel.remaining_s() == 0.0
+    panel.ticking = False  # not live: the last figure stays as it was pushed
+    assert panel.remaining_s() == 30.0
+    panel.state = {"session": {"turn_deadline_s": None}}
+    assert panel.remaining_s() is None

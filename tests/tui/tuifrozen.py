@@ -57,6 +57,7 @@ async def _build() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     state["radio"] = PINNED_RADIO
     if state["session"]:
         state["session"]["turn_deadline_s"] = PINNED_DEADLINE_S
+    state["uplink"] = {"online": False, "backlog": 12}  # the relay is out of reach in the field
     state["joins"] = [{"id": 1, "name": "Grub", "cls": "barbarian", "sender": "!000000b2"}]
     return state, pushes
 
