@@ -440,6 +440,9 @@ class ControlClient:
         if self._writer is None:
             await self.connect()
         assert self._writer is not None
+        if self._reader_task is not None and self._reader_task.done():
+            # The reader has gone, so nothing would ever answer: fail now, not never.
+            raise ConnectionError("node closed the control socket")
         rid = next(self._ids)
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting[rid] = fut

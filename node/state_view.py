@@ -83,8 +83,9 @@ def build(app: Any) -> dict[str, Any]:
     view["monsters"] = [monster_row(game, e) for e in game.monster_eids()]
     if isinstance(combat, dict):
         order = combat.get("order") or []
-        # in turn order; the rolls themselves are in the log's Rolled events, not the state
-        view["initiative"] = [{"eid": e, "name": game.name_of(e), "init": None} for e in order]
+        totals = combat.get("init") or {}  # creatures added mid-fight have no roll
+        view["initiative"] = [{"eid": e, "name": game.name_of(e), "init": totals.get(str(e))}
+                              for e in order]
     view["house_rules"] = dict(getattr(game, "house", {}) or {})
     view["room"] = _room(game)
     view["rooms"] = _rooms(game)

@@ -44,7 +44,8 @@ def start_combat(game: Game, rng: random.Random) -> list[Any]:
         out.append(ev.Rolled(e.eid, "initiative", nat, total))
         rolls.append((total, e.mod("dex"), rng.random(), e.eid))  # ties: DEX, then a roll-off
     order = [eid for *_k, eid in sorted(rolls, reverse=True)]
-    game.combat = {"order": order, "idx": 0, "round": 1}
+    totals = {str(eid): total for total, _dex, _tie, eid in rolls}
+    game.combat = {"order": order, "idx": 0, "round": 1, "init": totals}
     out.insert(0, ev.CombatStarted(tuple(order)))
     out += begin_turn(game, rng)
     return out

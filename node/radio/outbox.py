@@ -41,6 +41,7 @@ UTIL_MAX_HOLD_S = 30.0  # the game must not stall forever behind a busy channel
 # gets the text, which can be a little after we hand it over.
 TEXT_GAP_MARGIN_S = 0.3
 SEPARATOR = " | "
+EPSILON_S = 1e-6  # float slack: a timer for `wait - now` can fire a hair before `wait`
 # A ROUTER relays after 0..2*CW_MAX contention slots (firmware getTxDelayMsecWeighted);
 # the next packet waits for that window and the relay's own airtime, per relay in earshot.
 RELAY_WINDOW_SLOTS = 16
@@ -173,7 +174,7 @@ class Outbox:
             if item is None:
                 self._wake.clear()
                 timeout = None if wait is None else max(wait - now, 0.0)
-                if timeout == 0.0:
+                if timeout is not None and timeout < EPSILON_S:
                     await asyncio.sleep(0)
                     continue
                 with contextlib.suppress(TimeoutError):
@@ -185,14 +186,14 @@ class Outbox:
         """The item to send now, or (None, when to look again; None = when woken)."""
         if not self._queue:
             return None, None
-        if now < self._busy_until:
+        if now + EPSILON_S < self._busy_until:
             return None, self._busy_until
         util = self._channel_util()
         wake_at: float | None = None
         for item in sorted(self._queue, key=lambda it: it.key):
             if item.port == TEXT_PORT:
                 ready = self._last_text_at + self.text_gap_s + TEXT_GAP_MARGIN_S
-                if now < ready:
+                if now + EPSILON_S < ready:
                     wake_at = ready if wake_at is None else min(wake_at, ready)
                     continue
             if util > CHANNEL_UTIL_LIMIT and item.priority >= HOLD_ON_BUSY:

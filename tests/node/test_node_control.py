@@ -159,3 +159,18 @@ async def test_sheet_edit_history_and_revert(app):
         assert history[1]["change"]["intent"]["text"] == f"ac={ac + 2}"
         hits = await c.request("srd.search", kind="monster", query="goblin")
         assert hits[0]["name"] == "Goblin" and hits[0]["cr"] == 0.25
+
+
+async def test_a_request_after_the_node_went_away_fails_fast(config):
+    from node.app import NodeApp
+    from node.radio.base import LoopbackTransport
+
+    a = NodeApp(config, LoopbackTransport())
+    await a.start()
+    c = await ControlClient(a.config.control_path).connect()
+    assert (await c.request("hello"))["node_id"] == config.node_id
+    await a.stop()
+    await asyncio.sleep(0.05)  # let the client's reader see the socket close
+    with pytest.raises(ConnectionError):
+        await asyncio.wait_for(c.request("state"), 2)
+    await c.close()
