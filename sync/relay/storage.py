@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from node.store import EventRow
+
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS events (
         node_id TEXT NOT NULL, seq BIGINT NOT NULL, ts DOUBLE PRECISION NOT NULL,
@@ -29,13 +31,8 @@ _SCHEMA = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    node_id: str
-    seq: int
-    ts: float
-    type: str
-    payload: dict[str, Any]
+# The relay stores the node's own log rows, so it uses the node's row type.
+StoredEvent = EventRow
 
 
 @dataclass(frozen=True, slots=True)
