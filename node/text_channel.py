@@ -8,7 +8,9 @@ moment so a round's results cost one packet, not one DM per player.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from node.clock import Clock
@@ -18,6 +20,26 @@ from node.radio.base import BROADCAST, MAX_PAYLOAD, Packet
 from node.radio.outbox import Priority
 
 log = logging.getLogger(__name__)
+
+# A player who hears nothing back re-types the same command (and a stock app may deliver a
+# text twice under a new packet id). The same command from the same sender, in the same turn
+# of the same fight, or within this window outside combat, is that repeat: answered from the
+# stored result, never applied twice.
+REPEAT_WINDOW_S = 60.0
+# A broadcast that says "Next: <name>" is the turn prompt for everyone who reads the channel;
+# a separate private prompt within this time would spend airtime on the same news.
+PROMPT_FOLD_S = 15.0
+# ...but a player who missed that broadcast would sit out the turn: if they have sent nothing
+# this long after it, the prompt goes privately after all.
+PROMPT_REMIND_S = 20.0
+
+
+@dataclass
+class _LastCommand:
+    intent: str  # canonical JSON of the parsed intent: "atk gob" and "attack gob" match
+    context: tuple[Any, ...]
+    key: str
+    at: float
 
 
 def sender_id(node_num: int) -> str:
@@ -55,6 +77,10 @@ class TextChannel:
         self._pending: list[str] = []
         self._flush_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._last: dict[str, _LastCommand] = {}
+        self._announced: dict[str, float] = {}  # "Next: <name>" lines -> when broadcast
+        self.repeats = 0
+        self.prompts_folded = 0
         self.muted = False
         self._unsub = pipeline.subscribe(self._on_outcome)
 
@@ -91,7 +117,7 @@ class TextChannel:
             self.metrics.inc("dungeon_commands_rejected_total", reason="parse")
             self._dm(packet.sender, str(err) or "unknown command; send help", Priority.REPLY)
             return None
-        key = f"{sender}:{packet.id}" if packet.id else None
+        key = self._key(sender, packet, intent)
         out = await self.pipeline.submit(Command("text", sender, intent, key))
         if out.dropped:
             return out
@@ -101,6 +127,36 @@ class TextChannel:
         # accepted public results reach everyone through _on_outcome's broadcast
         return out
 
+    def _context(self) -> tuple[Any, ...]:
+        game = self.pipeline.game
+        combat = getattr(game, "combat", None) if game is not None else None
+        if not combat:
+            return ("explore",)
+        return ("combat", combat.get("round"), game.current_turn())
+
+    def _key(self, sender: str, packet: Packet, intent: Any) -> str | None:
+        """The idempotency key: a repeat of the sender's last command reuses that one's key."""
+        from protocol import jsonform
+
+        try:
+            canon = json.dumps(jsonform.dump(intent), sort_keys=True)
+        except Exception:  # an intent the JSON form cannot carry: no repeat detection
+            canon = repr(intent)
+        now = self.clock.monotonic()
+        context = self._context()
+        last = self._last.get(sender)
+        if last is not None and last.intent == canon and last.context == context \
+                and now - last.at <= REPEAT_WINDOW_S:
+            self.repeats += 1
+            self.metrics.inc("dungeon_text_repeats_total")
+            last.at = now
+            return last.key
+        if not packet.id:
+            return None
+        key = f"{sender}:{packet.id}"
+        self._last[sender] = _LastCommand(canon, context, key, now)
+        return key
+
     # -- outbound -------------------------------------------------------------------------
     def _dm(self, to: int, text: str, priority: Priority) -> None:
         self.outbox.submit_text(to, fit(text), priority=priority, channel=self.channel)
@@ -109,10 +165,59 @@ class TextChannel:
         """A turn prompt to every radio that plays `eid`."""
         if self.muted:
             return
+        name = self._name_of(eid)
+        at = self._announced.get(f"Next: {name}") if name else None
+        if at is not None and self.clock.monotonic() - at <= PROMPT_FOLD_S:
+            self.prompts_folded += 1
+            self._remind_later(eid, text)
+            return
+        self._prompt_dm(eid, text)
+
+    def _remind_later(self, eid: int, text: str) -> None:
+        game = self.pipeline.game
+        combat = getattr(game, "combat", None) or {}
+        turn = (combat.get("round"), eid)
+        senders = self.pipeline.senders_of(eid)
+        since = self.clock.monotonic()
+
+        async def remind() -> None:
+            await asyncio.sleep(PROMPT_REMIND_S)
+            game = self.pipeline.game
+            combat = getattr(game, "combat", None) or {}
+            if game is None or (combat.get("round"), game.current_turn()) != turn:
+                return
+            if any(s in self._last and self._last[s].at >= since for s in senders):
+                return  # they are playing the turn; an answer is on its way
+            self.metrics.inc("dungeon_prompt_reminders_total")
+            self._prompt_dm(eid, text)
+
+        task = asyncio.get_running_loop().create_task(remind())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _prompt_dm(self, eid: int, text: str) -> None:
         for sender in self.pipeline.senders_of(eid):
             num = node_num(sender)
             if num is not None:
                 self._dm(num, text, Priority.PROMPT)
+
+    def _name_of(self, eid: int) -> str | None:
+        game = self.pipeline.game
+        try:
+            return None if game is None else str(game.name_of(eid))
+        except Exception:
+            return None
+
+    def _note_announced(self, lines: list[str]) -> None:
+        now = self.clock.monotonic()
+        for line in lines:
+            for part in line.split(" | "):
+                head = part.split(". ")[0].split(" ")
+                if len(head) >= 2 and head[0] == "Next:":
+                    self._announced[f"Next: {head[1]}"] = now
+        stale = [k for k, t in self._announced.items() if now - t > PROMPT_FOLD_S]
+        for k in stale:
+            del self._announced[k]
 
     def broadcast(self, text: str) -> None:
         self._pending.append(fit(text))
@@ -127,6 +232,9 @@ class TextChannel:
         if not out.lines:
             return
         self._pending.extend(out.lines)
+        # The game loop prompts the next player right after this publish: the broadcast
+        # carrying "Next: <name>" is already on its way, so the private prompt is folded in.
+        self._note_announced(out.lines)
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:

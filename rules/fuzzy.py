@@ -11,7 +11,7 @@ _TRAILING_NUM_RE = re.compile(r"^(.*?)(\d+)$")
 
 # Tiers, best first. A lower number always beats a higher one. OTHER_NUMBER (suggestions
 # only) is a numbered name whose number differs: "gob3" may hint at Gob1, never hit it.
-EXACT, SLUG, PREFIX, INITIALS, NUMBERED, SUBSTRING, EDIT, OTHER_NUMBER = range(8)
+EXACT, SLUG, PREFIX, INITIALS, NUMBERED, SUBSTRING, EDIT, OTHER_NUMBER, STEM = range(9)
 
 
 @lru_cache(maxsize=4096)
@@ -87,6 +87,9 @@ def _rank(query: str, q: str, name: str, loose: bool) -> tuple[int, int] | None:
         d = _edit_distance(q, n, limit)
         if d <= limit:
             return (EDIT, d)
+    if loose and len(q) >= 3 and n.startswith(q[:3]):
+        # Only for hints: "gobbo" is far from "goblin" by edits but plainly meant it.
+        return (STEM, abs(len(n) - len(q)))
     return None
 
 

@@ -72,8 +72,8 @@ class TextBot:
         cls: str,
         rng: random.Random,
         eyes: Eyes,
-        retry_s: float = 14.0,
-        max_tries: int = 3,
+        retry_s: float = 8.0,
+        max_tries: int = 4,
         think: tuple[float, float] = (2.0, 8.0),
         explore: tuple[float, float] = (20.0, 60.0),
     ) -> None:
@@ -117,7 +117,7 @@ class TextBot:
         now = asyncio.get_running_loop().time()
         self.inbox.append((now, direct, text))
         for part in text.split(" | "):
-            if direct and part.startswith("Your turn"):
+            if direct and part.startswith("Your turn") or not direct and self._named_next(part):
                 self._my_turn.set()
                 continue
             if direct and " HP " in part and part.startswith(self.name):
@@ -171,6 +171,14 @@ class TextBot:
             return False
         finally:
             self._pending = None
+
+    def _named_next(self, part: str) -> bool:
+        """True for a broadcast part announcing our turn ("Next: Mira", not "Next: Mira2")."""
+        for sentence in part.split(". "):
+            words = sentence.split(" ")
+            if len(words) >= 2 and words[0] == "Next:" and words[1].rstrip(".") == self.name:
+                return True
+        return False
 
     def _mine(self, part: str, direct: bool) -> bool:
         return direct or part.startswith(self.name + " ")

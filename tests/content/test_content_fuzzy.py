@@ -76,6 +76,12 @@ def test_suggest_is_looser_and_ranked():
     assert suggest("qqqqqqqq", SPELLS) == []
 
 
+def test_a_shared_stem_is_a_hint_but_never_a_match():
+    monsters = ["Goblin", "Gnoll", "Hobgoblin", "Orc"]
+    assert best_match("gobbo", monsters) is None
+    assert suggest("gobbo", monsters) == ["Goblin"]
+
+
 names = st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=8, unique=True)
 
 
