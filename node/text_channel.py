@@ -110,12 +110,15 @@ class TextChannel:
         try:
             line = packet.payload.decode("utf-8")
             intent = ptext.parse(line)
-        except UnicodeDecodeError:
-            self._dm(packet.sender, "unreadable text; send help", Priority.REPLY)
-            return None
-        except ProtocolError as err:
+        except (UnicodeDecodeError, ProtocolError) as err:
+            if packet.to == BROADCAST:
+                # Players also chat on the game channel: what is not a command is left alone.
+                self.metrics.inc("dungeon_text_chatter_total")
+                return None
             self.metrics.inc("dungeon_commands_rejected_total", reason="parse")
-            self._dm(packet.sender, str(err) or "unknown command; send help", Priority.REPLY)
+            hint = "unreadable text; send help" if isinstance(err, UnicodeDecodeError) else \
+                str(err) or "unknown command; send help"
+            self._dm(packet.sender, hint, Priority.REPLY)
             return None
         key = self._key(sender, packet, intent)
         out = await self.pipeline.submit(Command("text", sender, intent, key))

@@ -26,8 +26,12 @@ from node.radio.outbox import Priority
 
 log = logging.getLogger(__name__)
 
-FLUSH_S = 0.8  # quiet time that ends a batch: a command's results and the monster turns after it
-MAX_HOLD_S = 4.0
+# Quiet time that ends a batch. A client sends its action and its end of turn back to back;
+# the second reaches us a relay hop (~1-1.5 s on LONG_FAST) after the first, and monster turns
+# follow half a second apart. Answering inside that gap would also talk over the client's
+# second frame at the relay, which the node cannot hear (a hidden terminal).
+FLUSH_S = 2.0
+MAX_HOLD_S = 6.0
 HISTORY = 256  # broadcast frames kept for RESYNC
 MAX_SLOTS = 15  # four flag bits; 0 means "no ack in this frame"
 PAYLOAD_ROOM = 180  # events bytes per frame: 200 minus header, acks and a tag
@@ -51,6 +55,8 @@ class _Client:
 class _Batch:
     events: list[Any] = field(default_factory=list)
     ack_for: list[int] = field(default_factory=list)  # client node numbers owed an ack
+    # private answers (errors, bare acks) held with the batch, for the same reason
+    replies: dict[int, list[tuple[Any, bytes]]] = field(default_factory=dict)
 
 
 class BinaryChannel:
@@ -122,7 +128,7 @@ class BinaryChannel:
         if not client.window.accept(frame.sender_seq):
             # Already applied (or too old): the client repeats because it missed our ack.
             self.counters["replays"] += 1
-            self._send_dm(client, self._frames.Kind.ACK, b"", Priority.REPLY)
+            self._defer(client, self._frames.Kind.ACK, b"")
             return
         try:
             intent = codec.decode_intent(frame.payload)
@@ -157,7 +163,15 @@ class BinaryChannel:
         from rules.events import Info
 
         payload = codec.encode_events([Info(actor, fit(text, 120))])
-        self._send_dm(client, self._frames.Kind.EVENTS, payload, Priority.REPLY)
+        self._defer(client, self._frames.Kind.EVENTS, payload)
+
+    def _defer(self, client: _Client, kind: Any, payload: bytes) -> None:
+        """Hold a private answer until the batch goes (it carries the ack state then)."""
+        held = self._batch.replies.setdefault(client.num, [])
+        if kind == self._frames.Kind.ACK and held:
+            return  # any private frame carries the ack state; one is enough
+        held.append((kind, payload))
+        self._schedule()
 
     # --- outbound events --------------------------------------------------------------
 
@@ -189,6 +203,7 @@ class BinaryChannel:
         self._flush = None
         batch, self._batch = self._batch, _Batch()
         if not batch.events and not batch.ack_for:
+            self._send_replies(batch, set())
             return
         game = self.app.game
         digest = codec.encode_event(Digest(game.digest())) if game is not None else b""
@@ -205,11 +220,26 @@ class BinaryChannel:
             cur += enc
         chunks.append(cur + digest)
         acks = list(dict.fromkeys(batch.ack_for))
+        carried: set[int] = set()
         for i, chunk in enumerate(chunks):
             owed = self.clients.get(acks.pop(0)) if acks and i == len(chunks) - 1 else None
+            if owed is not None:
+                carried.add(owed.num)
             self._broadcast(chunk, owed)
-        for num in acks:  # more clients than frames: small ack frames for the rest
-            self._send_dm(self.clients[num], self._frames.Kind.ACK, b"", Priority.REPLY)
+        for num in acks:  # more clients than frames: the ack goes privately
+            if num not in batch.replies:
+                batch.replies[num] = [(self._frames.Kind.ACK, b"")]
+        self._send_replies(batch, carried)
+
+    def _send_replies(self, batch: _Batch, carried: set[int]) -> None:
+        for num, held in batch.replies.items():
+            client = self.clients.get(num)
+            if client is None:
+                continue
+            for kind, payload in held:
+                if kind == self._frames.Kind.ACK and num in carried:
+                    continue  # the broadcast's header already acks this client
+                self._send_dm(client, kind, payload, Priority.REPLY)
 
     def _broadcast(self, payload: bytes, owed: _Client | None) -> None:
         self.bseq += 1

@@ -56,8 +56,11 @@ class _Sent:
 
 
 def _alive_monsters(game: Any) -> list[Any]:
+    """Living monsters in the party's room: what a player can see and attack."""
+    room = getattr(game, "room", None)
     return [e for e in game.entities.values()
-            if e.side == "monsters" and not e.dead and not e.fled and e.hp > 0]
+            if e.side == "monsters" and not e.dead and not e.fled and e.hp > 0
+            and (room is None or getattr(e, "room", room) == room)]
 
 
 class TextBot:
@@ -76,6 +79,7 @@ class TextBot:
         max_tries: int = 4,
         think: tuple[float, float] = (2.0, 8.0),
         explore: tuple[float, float] = (20.0, 60.0),
+        on_channel: bool = True,
     ) -> None:
         self.transport = transport
         self.node_num = node_num
@@ -87,6 +91,9 @@ class TextBot:
         self.max_tries = max_tries
         self.think = think
         self.explore = explore
+        # True: commands go to the game channel (a broadcast, as the stock app sends a channel
+        # message); False: as a direct message to the node, which costs the node a routing ack.
+        self.on_channel = on_channel
         self.stats = BotStats()
         self.inbox: list[tuple[float, bool, str]] = []  # (time, direct, text)
         self.eid: int | None = None
@@ -110,8 +117,8 @@ class TextBot:
         if packet.port != TEXT_PORT:
             return
         me = self.transport.info.node_num
-        if packet.to not in (me, BROADCAST):
-            return
+        if packet.to not in (me, BROADCAST) or packet.sender != self.node_num:
+            return  # other players' commands on the channel are not answers
         direct = packet.to == me
         text = packet.payload.decode("utf-8", "replace")
         now = asyncio.get_running_loop().time()
@@ -152,8 +159,10 @@ class TextBot:
                     await asyncio.sleep(gap)
                 self._last_send = self._now()
                 try:
-                    await self.transport.send(self.node_num, TEXT_PORT, text.encode(),
-                                              want_ack=True)
+                    # The stock app asks for an ack either way: a routing ack for a direct
+                    # message, the first rebroadcast heard (implicit ack) for a channel one.
+                    to = BROADCAST if self.on_channel else self.node_num
+                    await self.transport.send(to, TEXT_PORT, text.encode(), want_ack=True)
                 except Exception as err:  # the radio refused (duty cycle): count as a try
                     log.info("%s: radio refused %r: %s", self.name, text, err)
                 try:
@@ -240,6 +249,8 @@ class TextBot:
         if game is None or game.current_turn() is not None:
             return
         me = self._find_me(game)
+        if me is not None and getattr(me, "dead", False):
+            return  # a fallen character's player waits for the DM, not the radio
         if me is not None and me.hp < me.max_hp:
             await self.act(f"rest {self.rng.choice(['short', 'long'])}",
                            lambda part, direct: direct or "rest" in part.lower())

@@ -58,6 +58,7 @@ class _Reception:
     snr: float
     end: float
     lost: bool = False
+    start: float = 0.0
 
 
 @dataclass(slots=True)
@@ -363,6 +364,7 @@ class Mesh:
             radio.count("duty_refusals")
             return
         radio.tx_until = now + air
+        self._push_retries(radio, air, frame.id)
         radio.tx_log.add(now, now + air)
         radio.busy.add(now, now + air)
         radio.count("transmissions")
@@ -393,6 +395,16 @@ class Mesh:
             timeout = fw.retransmission_timeout_s(air, self.preset, self.channel_util(radio.num))
             rel.timer = self._at(self.now() + timeout, self._retry, radio, frame.id)
         self._kick(radio)
+
+    def _push_retries(self, radio: Radio, air: float, skip: int | None) -> None:
+        """Firmware 2.7 ReliableRouter: time spent sending or receiving another packet is
+        added to every pending retransmission timer, since no ack could be heard meanwhile."""
+        for pid, rel in radio.reliable.items():
+            if pid == skip or rel.timer is None:
+                continue
+            when = rel.timer.when() + air
+            rel.timer.cancel()
+            rel.timer = self._at(when, self._retry, radio, pid)
 
     def _retry(self, radio: Radio, pid: int) -> None:
         rel = radio.reliable.get(pid)
@@ -427,7 +439,7 @@ class Mesh:
     # ----- reception ----------------------------------------------------------------
     def _begin_rx(self, radio: Radio, frame: Frame, budget: phy.LinkBudget, end: float) -> None:
         now = self.now()
-        new = _Reception(frame, budget.rssi, budget.snr, end)
+        new = _Reception(frame, budget.rssi, budget.snr, end, start=now)
         for rx in radio.receptions:
             if rx.end <= now:
                 continue
@@ -452,6 +464,8 @@ class Mesh:
             radio.count("lost_random")
             return
         self._receive(radio, rx.frame, rx.rssi, rx.snr)
+        # ReliableRouter: while this packet was coming in, no (implicit) ack could arrive.
+        self._push_retries(radio, rx.end - rx.start, None)
 
     def _receive(self, radio: Radio, frame: Frame, rssi: float, snr: float) -> None:
         """The router's decision on a packet heard intact: deliver, ack, relay or ignore."""

@@ -135,7 +135,8 @@ def test_resync_resends_missing_frames_as_one_broadcast(tmp_path):
         ask = frames.encode_rerequest(1, [0, 1])
         for who in (PLAYER, OTHER):  # two clients missed the same frames
             radio.inject(Packet(who, 1, GAME_PORT, frame_bytes(frames.Kind.RESYNC, 2, ask)))
-        await asyncio.sleep(5)
+        # the outbox leaves room for up to two relays to repeat each frame before the next
+        await asyncio.sleep(20)
         again = [p.payload for p in radio.sent if p.to == BROADCAST and p.port == GAME_PORT]
         direct = [p.payload for p in radio.sent if p.to == OTHER and p.port == GAME_PORT]
         return first, again, direct, channel

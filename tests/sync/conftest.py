@@ -5,24 +5,13 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 from fake_gemini import FakeGemini
+from synchelpers import SECRETS
 
-from node.store import Store, Write
+from node.store import Store
 from sync.pgtemp import PostgresUnavailable, find_bin, temp_postgres
 from sync.relay.runner import start_relay
 from sync.relay.server import Relay, RelayConfig
 from sync.relay.storage import SqliteStorage
-
-SECRET = "s3cret-for-node-one-0123456789"
-SECRETS = {"node-1": SECRET, "node-2": "another-secret-0123456789"}
-
-
-def fill(store: Store, n: int, node_id: str = "node-1") -> None:
-    """Append n command rows, each with one Said event, like the pipeline would."""
-    start = store.max_seq()
-    for i in range(start + 1, start + n + 1):
-        store.commit(node_id, Write(seq=i, ts=1000.0 + i, type="command", payload={
-            "source": "radio", "sender": "!a1", "actor": 1, "intent": {"type": "Say", "text": f"m{i}"},
-            "events": [{"type": "Said", "eid": 1, "text": f"m{i}"}]}))
 
 
 @pytest.fixture

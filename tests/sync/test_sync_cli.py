@@ -10,7 +10,7 @@ import sys
 import time
 
 import httpx
-from conftest import SECRET, fill
+from synchelpers import SECRET, fill
 
 from node.cli import main
 from node.store import Store

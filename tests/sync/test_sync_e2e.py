@@ -17,7 +17,7 @@ import discord
 import discord.ext.test as dpytest
 import httpx
 import pytest
-from conftest import SECRET, SECRETS
+from synchelpers import SECRET, SECRETS
 
 from node.app import NodeApp
 from node.config import load_config

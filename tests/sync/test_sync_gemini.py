@@ -4,7 +4,7 @@ import random
 from dataclasses import dataclass
 
 import pytest
-from conftest import SECRET
+from synchelpers import SECRET
 
 from rules import intents as I
 from sync.relay.gemini import GeminiTactician, check_choice

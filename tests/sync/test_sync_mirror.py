@@ -2,7 +2,7 @@
 
 import logging
 
-from conftest import SECRET, fill
+from synchelpers import SECRET, fill
 
 from sync.backoff import Backoff
 from sync.relay.mirror import GameMirror

@@ -5,7 +5,7 @@ import random
 
 import httpx
 import pytest
-from conftest import SECRET, fill
+from synchelpers import SECRET, SECRETS, fill
 
 from sync.tokens import make_token
 from sync.uplink import Uplink
@@ -145,8 +145,6 @@ async def test_push_loop_backs_off_while_relay_is_down_then_catches_up(relay_fac
 
 
 async def test_relay_on_postgresql_survives_a_restart_exactly_once(pg_dsn, store):
-    from conftest import SECRETS
-
     from sync.relay.runner import start_relay
     from sync.relay.server import Relay, RelayConfig
     from sync.relay.storage import PostgresStorage
