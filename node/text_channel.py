@@ -111,10 +111,6 @@ class TextChannel:
             line = packet.payload.decode("utf-8")
             intent = ptext.parse(line)
         except (UnicodeDecodeError, ProtocolError) as err:
-            if packet.to == BROADCAST:
-                # Players also chat on the game channel: what is not a command is left alone.
-                self.metrics.inc("dungeon_text_chatter_total")
-                return None
             self.metrics.inc("dungeon_commands_rejected_total", reason="parse")
             hint = "unreadable text; send help" if isinstance(err, UnicodeDecodeError) else \
                 str(err) or "unknown command; send help"

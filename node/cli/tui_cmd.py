@@ -21,6 +21,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dungeon", metavar="NAME", help="with --embedded: dungeon for a new session")
 
 
+def _draw_on_the_terminal() -> None:
+    """Textual draws on stderr; when stderr is redirected (`2>log`) but stdout is the
+    terminal, draw there instead and send Python's own error output to the old stderr."""
+    import os
+
+    if sys.__stderr__ is None or sys.__stdout__ is None:
+        return
+    if sys.__stderr__.isatty() or not sys.__stdout__.isatty():
+        return
+    errors = os.fdopen(os.dup(2), "w", buffering=1)
+    os.dup2(1, 2)
+    sys.stderr = errors  # tracebacks and warnings keep going to the redirected file
+
+
 def run(args: argparse.Namespace) -> int:
     import asyncio
     import os
@@ -28,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     from node.config import ConfigError, load_config
 
+    _draw_on_the_terminal()
     if args.embedded:
         import tempfile
 

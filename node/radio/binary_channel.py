@@ -28,14 +28,17 @@ log = logging.getLogger(__name__)
 
 # Quiet time that ends a batch. A client sends its action and its end of turn back to back;
 # the second reaches us a relay hop (~1-1.5 s on LONG_FAST) after the first, and monster turns
-# follow half a second apart. Answering inside that gap would also talk over the client's
-# second frame at the relay, which the node cannot hear (a hidden terminal).
+# follow half a second apart: one frame for all of it instead of two or three.
 FLUSH_S = 2.0
 MAX_HOLD_S = 6.0
 HISTORY = 256  # broadcast frames kept for RESYNC
 MAX_SLOTS = 15  # four flag bits; 0 means "no ack in this frame"
 PAYLOAD_ROOM = 180  # events bytes per frame: 200 minus header, acks and a tag
 RESEND_WINDOW_S = 15.0
+# A client learns of a new broadcast seq from any frame we send it, possibly before that
+# broadcast has left the outbox (or while the relay is still repeating it): a request
+# this soon after we queued a frame is answered by the frame itself, already on its way.
+RESYNC_GRACE_S = 8.0
 SNAPSHOT_MSG = 0  # RESYNC msg_id asking for broadcast frames; anything else: a snapshot
 
 
@@ -55,8 +58,10 @@ class _Client:
 class _Batch:
     events: list[Any] = field(default_factory=list)
     ack_for: list[int] = field(default_factory=list)  # client node numbers owed an ack
-    # private answers (errors, bare acks) held with the batch, for the same reason
-    replies: dict[int, list[tuple[Any, bytes]]] = field(default_factory=dict)
+    # Private errors wait for the batch too: sent at once, they would go out while the client's
+    # next frame is on its way through the relay, and the node cannot hear the client to
+    # avoid it (a hidden terminal): both would be lost at the relay.
+    errors: list[tuple[int, bytes, int | None]] = field(default_factory=list)
 
 
 class BinaryChannel:
@@ -76,10 +81,11 @@ class BinaryChannel:
         self._first_at = 0.0
         self._snap_id = 0
         self._resent_at: dict[int, float] = {}
+        self._queued_at: dict[int, float] = {}
         self.counters: dict[str, int] = {
             "frames_in": 0, "garbled": 0, "replays": 0, "intents": 0, "rejected": 0,
             "events_frames": 0, "ack_frames": 0, "resyncs": 0, "resent": 0, "snapshots": 0,
-            "duplicates_applied": 0,
+            "duplicates_applied": 0, "resync_early": 0,
         }
         self._applied: set[str] = set()
         app.on_port(GAME_PORT, self.on_packet)
@@ -128,13 +134,13 @@ class BinaryChannel:
         if not client.window.accept(frame.sender_seq):
             # Already applied (or too old): the client repeats because it missed our ack.
             self.counters["replays"] += 1
-            self._defer(client, self._frames.Kind.ACK, b"")
+            self._send_dm(client, self._frames.Kind.ACK, b"", Priority.REPLY)
             return
         try:
             intent = codec.decode_intent(frame.payload)
         except ProtocolError as err:
             self.counters["garbled"] += 1
-            self._reply_error(client, str(err))
+            self._reply_error(client, str(err), seq=frame.sender_seq)
             return
         self.counters["intents"] += 1
         sender = sender_id(client.num)
@@ -154,23 +160,20 @@ class BinaryChannel:
             return
         self.counters["rejected"] += int(not out.ok)
         text = out.error or " ".join(out.lines) or "ok"
-        self._reply_error(client, text, actor=out.actor or 0)
+        self._reply_error(client, text, actor=out.actor or 0, seq=frame.sender_seq)
 
-    def _reply_error(self, client: _Client, text: str, *, actor: int = 0) -> None:
-        """A private answer: an Info event for this client only, carrying its ack."""
+    def _reply_error(self, client: _Client, text: str, *, actor: int = 0,
+                     seq: int | None = None) -> None:
+        """A private answer: an Info event for this client only, acking that one intent.
+
+        Only that one: the client's other intents in flight may have been applied, and they
+        are acked by the public frame that carries their events."""
         from protocol import codec
         from protocol.render import fit
         from rules.events import Info
 
         payload = codec.encode_events([Info(actor, fit(text, 120))])
-        self._defer(client, self._frames.Kind.EVENTS, payload)
-
-    def _defer(self, client: _Client, kind: Any, payload: bytes) -> None:
-        """Hold a private answer until the batch goes (it carries the ack state then)."""
-        held = self._batch.replies.setdefault(client.num, [])
-        if kind == self._frames.Kind.ACK and held:
-            return  # any private frame carries the ack state; one is enough
-        held.append((kind, payload))
+        self._batch.errors.append((client.num, payload, seq))
         self._schedule()
 
     # --- outbound events --------------------------------------------------------------
@@ -195,15 +198,24 @@ class BinaryChannel:
 
     def flush(self) -> None:
         """Broadcast everything gathered: as few EVENTS frames as fit, the digest last."""
-        from protocol import codec
-        from rules.events import Digest
-
         if self._flush is not None:
             self._flush.cancel()
         self._flush = None
         batch, self._batch = self._batch, _Batch()
+        try:
+            self._flush_events(batch)
+        finally:
+            for num, payload, seq in batch.errors:
+                client = self.clients.get(num)
+                if client is not None:
+                    self._send_dm(client, self._frames.Kind.EVENTS, payload, Priority.REPLY,
+                                  ack_only=seq)
+
+    def _flush_events(self, batch: _Batch) -> None:
+        from protocol import codec
+        from rules.events import Digest
+
         if not batch.events and not batch.ack_for:
-            self._send_replies(batch, set())
             return
         game = self.app.game
         digest = codec.encode_event(Digest(game.digest())) if game is not None else b""
@@ -220,26 +232,11 @@ class BinaryChannel:
             cur += enc
         chunks.append(cur + digest)
         acks = list(dict.fromkeys(batch.ack_for))
-        carried: set[int] = set()
         for i, chunk in enumerate(chunks):
             owed = self.clients.get(acks.pop(0)) if acks and i == len(chunks) - 1 else None
-            if owed is not None:
-                carried.add(owed.num)
             self._broadcast(chunk, owed)
-        for num in acks:  # more clients than frames: the ack goes privately
-            if num not in batch.replies:
-                batch.replies[num] = [(self._frames.Kind.ACK, b"")]
-        self._send_replies(batch, carried)
-
-    def _send_replies(self, batch: _Batch, carried: set[int]) -> None:
-        for num, held in batch.replies.items():
-            client = self.clients.get(num)
-            if client is None:
-                continue
-            for kind, payload in held:
-                if kind == self._frames.Kind.ACK and num in carried:
-                    continue  # the broadcast's header already acks this client
-                self._send_dm(client, kind, payload, Priority.REPLY)
+        for num in acks:  # more clients than frames: small ack frames for the rest
+            self._send_dm(self.clients[num], self._frames.Kind.ACK, b"", Priority.REPLY)
 
     def _broadcast(self, payload: bytes, owed: _Client | None) -> None:
         self.bseq += 1
@@ -249,14 +246,17 @@ class BinaryChannel:
                                    payload=payload)
         data = self._frames.encode_frame(frame, self.key)
         self.history[self.bseq] = data
+        self._queued_at[self.bseq] = asyncio.get_running_loop().time()
         while len(self.history) > HISTORY:
             old, _ = self.history.popitem(last=False)
             self._resent_at.pop(old, None)
+            self._queued_at.pop(old, None)
         self.counters["events_frames"] += 1
         self.app.outbox.submit_binary(BROADCAST, data, priority=Priority.RESULT)
 
-    def _send_dm(self, client: _Client, kind: Any, payload: bytes, priority: Priority) -> None:
-        ack, sack = client.window.ack_state()
+    def _send_dm(self, client: _Client, kind: Any, payload: bytes, priority: Priority, *,
+                 ack_only: int | None = None) -> None:
+        ack, sack = client.window.ack_state() if ack_only is None else (ack_only, 0)
         frame = self._frames.Frame(kind=kind, sender_seq=self.bseq, ack=ack, sack_bitmap=sack,
                                    flags=client.slot, payload=payload)
         if kind == self._frames.Kind.ACK:
@@ -284,6 +284,9 @@ class BinaryChannel:
             return
         now = asyncio.get_running_loop().time()
         for seq in wanted:
+            if now - self._queued_at.get(seq, float("-inf")) < RESYNC_GRACE_S:
+                self.counters["resync_early"] += 1
+                continue
             # A frame one client missed at the relay its neighbours usually missed too:
             # resend it as one broadcast; whoever asks again within the window missed that
             # resend as well and gets it directly.

@@ -11,8 +11,17 @@ from hypothesis import strategies as st
 
 from node.clock import Clock
 from node.metrics import Metrics
-from node.radio.base import BROADCAST, GAME_PORT, TEXT_PORT, LoopbackTransport, Packet
+from node.radio import outbox
+from node.radio.base import (
+    BROADCAST,
+    GAME_PORT,
+    TEXT_PORT,
+    LoopbackTransport,
+    Packet,
+    RadioInfo,
+)
 from node.radio.outbox import SEPARATOR, Outbox, Priority
+from node.radio.phy import slot_time_s
 from node.radio.virtual_loop import run_virtual
 from protocol.airtime import airtime_s
 
@@ -122,7 +131,9 @@ def test_binary_is_not_held_by_text_pacing_and_acks_are_asked_where_needed():
         ob.submit_binary(BROADCAST, b"\x01\x02", priority=Priority.RESULT)
         ob.submit_binary(0x100, b"\x03", priority=Priority.REPLY)
 
-    _, sent = drive(script)
+    direct = LoopbackTransport()
+    direct.info = RadioInfo(node_num=0x0D0D0001, hop_limit=0)  # no relays to wait for
+    _, sent = drive(script, direct)
     assert [p.port for p in sent] == [TEXT_PORT, GAME_PORT, GAME_PORT, TEXT_PORT]
     # texts ask the firmware for (implicit) acks; binary frames are acked by the protocol
     assert [(p.to, p.want_ack) for p in sent[1:3]] == [(0x100, False), (BROADCAST, False)]
@@ -266,3 +277,27 @@ def test_the_radios_own_airtime_counts_against_the_budget():
     ob, sent = drive(script, radio, run_for=60)
     assert len(sent) == 1 and sent[0].rx_time >= 60
     assert ob.stats()["deferred_for_duty"] >= 1
+
+
+def _send_times(hop_limit):
+    radio = LoopbackTransport()
+    radio.info = RadioInfo(node_num=0x0D0D0001, hop_limit=hop_limit)
+
+    async def script(ob):
+        for i in range(3):
+            ob.submit_binary(BROADCAST, bytes([i]) * 60, priority=Priority.RESULT)
+
+    ob, _ = drive(script, radio)
+    return [p["t"] for p in ob.last_packets]
+
+
+def test_the_next_packet_waits_for_the_relays_to_repeat_the_last():
+    air = airtime_s(60, "LONG_FAST")
+    window = outbox.RELAY_WINDOW_SLOTS * slot_time_s("LONG_FAST")
+    alone, one_relay, many = _send_times(0), _send_times(1), _send_times(5)
+    assert len(alone) == len(one_relay) == len(many) == 3
+    gaps = [[b - a for a, b in zip(ts, ts[1:], strict=False)] for ts in (alone, one_relay, many)]
+    assert all(g == pytest.approx(air, abs=0.01) for g in gaps[0])
+    assert all(g == pytest.approx(2 * air + window, abs=0.01) for g in gaps[1])
+    # only the relays within earshot of us can be talked over
+    assert all(g == pytest.approx(3 * air + 2 * window, abs=0.01) for g in gaps[2])

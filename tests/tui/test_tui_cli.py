@@ -32,7 +32,8 @@ def _capture(session: str) -> str:
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
-def test_dungeon_tui_attaches_in_a_real_terminal(data_dir):
+@pytest.mark.parametrize("stderr", ["", "2>{dir}/tui.err"], ids=["plain", "stderr-redirected"])
+def test_dungeon_tui_attaches_in_a_real_terminal(data_dir, stderr):
     """The acceptance check, shortened: a `dungeon node`, then `dungeon tui` in tmux at 120x40."""
     bindir = Path(sys.executable).parent
     node = subprocess.Popen([str(bindir / "dungeon"), "node", "--radio", "sim", "--data-dir",
@@ -45,7 +46,8 @@ def test_dungeon_tui_attaches_in_a_real_terminal(data_dir):
                 break
             time.sleep(0.05)
         subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
-                        f"{bindir / 'dungeon'} tui --data-dir {data_dir}; sleep 30"], check=True)
+                        f"{bindir / 'dungeon'} tui --data-dir {data_dir} {stderr.format(dir=data_dir)}; "
+                        "sleep 30"], check=True)
         screen = ""
         for _ in range(150):
             screen = _capture(session)
