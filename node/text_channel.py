@@ -32,6 +32,10 @@ PROMPT_FOLD_S = 15.0
 # ...but a player who missed that broadcast would sit out the turn: if they have sent nothing
 # this long after it, the prompt goes privately after all.
 PROMPT_REMIND_S = 20.0
+# While monsters are taking their turns, results keep gathering (up to this long) so a
+# player's action and the monster turns that follow it go out as one packet, not three.
+MONSTER_HOLD_S = 6.0
+HOLD_POLL_S = 0.25
 
 
 @dataclass
@@ -241,8 +245,19 @@ class TextChannel:
             self._flush_task = asyncio.get_running_loop().create_task(self._flush_later())
 
     async def _flush_later(self) -> None:
+        started = self.clock.monotonic()
         await asyncio.sleep(self.coalesce_s)
+        while self._monsters_acting() and self.clock.monotonic() - started < MONSTER_HOLD_S:
+            await asyncio.sleep(HOLD_POLL_S)
         self.flush()
+
+    def _monsters_acting(self) -> bool:
+        game = self.pipeline.game
+        try:
+            eid = game.current_turn() if game is not None else None
+            return eid is not None and game.controller(eid) == "monster"
+        except Exception:  # a view that cannot say: do not hold anything back
+            return False
 
     def flush(self) -> None:
         """Pack the gathered lines into as few <=200 B broadcasts as they fit."""

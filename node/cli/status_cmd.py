@@ -59,9 +59,21 @@ def _from_db(db: Any) -> dict[str, Any]:
                  "senders": [snd for snd, eids in bindings.items() if e in eids]}
                 for e in g.party_eids()
             ]
+        out["uplink"] = _cached_uplink(db.parent / "uplink.json", store.max_seq())
     finally:
         store.conn.close()
     return out
+
+
+def _cached_uplink(path: Any, max_seq: int) -> dict[str, Any] | None:
+    """What the uplink last knew (it caches the relay's acknowledged seq) when the node is down."""
+    import json
+
+    try:
+        acked = int(json.loads(path.read_text()).get("acked") or 0)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return {"online": False, "acked": acked, "backlog": max(0, max_seq - acked)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,3 +122,9 @@ def _print(st: dict[str, Any]) -> None:
               f"airtime {ob.get('airtime_used_s', 0)} s of {ob.get('duty_budget_s')}")
     else:
         print("radio:    -")
+    up = st.get("uplink")
+    if up:
+        print(f"uplink:   {'online' if up.get('online') else 'offline'}, relay has seq "
+              f"{up.get('acked', '?')}, backlog {up.get('backlog', '?')} events")
+    else:
+        print("uplink:   no relay configured (offline play)")

@@ -35,10 +35,6 @@ HISTORY = 256  # broadcast frames kept for RESYNC
 MAX_SLOTS = 15  # four flag bits; 0 means "no ack in this frame"
 PAYLOAD_ROOM = 180  # events bytes per frame: 200 minus header, acks and a tag
 RESEND_WINDOW_S = 15.0
-# A client learns of a new broadcast seq from any frame we send it, possibly before that
-# broadcast has left the outbox (or while the relay is still repeating it): a request
-# this soon after we queued a frame is answered by the frame itself, already on its way.
-RESYNC_GRACE_S = 8.0
 SNAPSHOT_MSG = 0  # RESYNC msg_id asking for broadcast frames; anything else: a snapshot
 
 
@@ -81,11 +77,10 @@ class BinaryChannel:
         self._first_at = 0.0
         self._snap_id = 0
         self._resent_at: dict[int, float] = {}
-        self._queued_at: dict[int, float] = {}
         self.counters: dict[str, int] = {
             "frames_in": 0, "garbled": 0, "replays": 0, "intents": 0, "rejected": 0,
             "events_frames": 0, "ack_frames": 0, "resyncs": 0, "resent": 0, "snapshots": 0,
-            "duplicates_applied": 0, "resync_early": 0,
+            "duplicates_applied": 0,
         }
         self._applied: set[str] = set()
         app.on_port(GAME_PORT, self.on_packet)
@@ -246,11 +241,9 @@ class BinaryChannel:
                                    payload=payload)
         data = self._frames.encode_frame(frame, self.key)
         self.history[self.bseq] = data
-        self._queued_at[self.bseq] = asyncio.get_running_loop().time()
         while len(self.history) > HISTORY:
             old, _ = self.history.popitem(last=False)
             self._resent_at.pop(old, None)
-            self._queued_at.pop(old, None)
         self.counters["events_frames"] += 1
         self.app.outbox.submit_binary(BROADCAST, data, priority=Priority.RESULT)
 
@@ -284,9 +277,6 @@ class BinaryChannel:
             return
         now = asyncio.get_running_loop().time()
         for seq in wanted:
-            if now - self._queued_at.get(seq, float("-inf")) < RESYNC_GRACE_S:
-                self.counters["resync_early"] += 1
-                continue
             # A frame one client missed at the relay its neighbours usually missed too:
             # resend it as one broadcast; whoever asks again within the window missed that
             # resend as well and gets it directly.

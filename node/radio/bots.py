@@ -75,8 +75,8 @@ class TextBot:
         cls: str,
         rng: random.Random,
         eyes: Eyes,
-        retry_s: float = 8.0,
-        max_tries: int = 4,
+        retry_s: float = 10.0,
+        max_tries: int = 6,
         think: tuple[float, float] = (2.0, 8.0),
         explore: tuple[float, float] = (20.0, 60.0),
         on_channel: bool = True,
@@ -298,7 +298,9 @@ class BinaryBot:
         cls: str,
         rng: random.Random,
         eyes: Eyes,
-        retry_s: float = 10.0,
+        # An intent's ack rides in the broadcast with its events; a client that missed it gets
+        # that frame back through RESYNC (asked after resync_s), so it repeats intents later.
+        retry_s: float = 16.0,
         max_tries: int = 40,  # a player keeps trying for minutes before giving up
         think: tuple[float, float] = (2.0, 8.0),
         explore: tuple[float, float] = (20.0, 60.0),

@@ -40,3 +40,12 @@ def test_node_process_lifecycle_and_status(tmp_path):
                           capture_output=True, text=True, timeout=30)
     assert dead.returncode == 0 and "node not running" in dead.stdout
     assert "integrity ok" in dead.stdout
+    assert "uplink:   no relay configured" in dead.stdout
+    # With the uplink's cached cursor, a stopped node still reports its sync backlog.
+    seq = json.loads(subprocess.run(
+        [sys.executable, "-m", "node.cli", "status", "--data-dir", str(data), "--json"],
+        capture_output=True, text=True, timeout=30).stdout)["database"]["seq"]
+    (data / "uplink.json").write_text(json.dumps({"acked": 0}))
+    cached = subprocess.run([sys.executable, "-m", "node.cli", "status", "--data-dir", str(data)],
+                            capture_output=True, text=True, timeout=30)
+    assert f"uplink:   offline, relay has seq 0, backlog {seq} events" in cached.stdout
