@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from node.pipeline import Command, Outcome, Rejected
+from node.pipeline import Command, Outcome, Rejected, fit
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class ControlServer:
             "session.resume": self._status_op("running"), "session.end": self._status_op("ended"),
             "srd.search": self._srd_search, "encounter.estimate": self._encounter,
             "link.code": self._link_code, "narrate": self._narrate, "house_rule": self._house_rule,
-            "audit": self._audit,
+            "audit": self._audit, "log": self._log,
         }
 
     async def start(self) -> None:
@@ -377,6 +377,24 @@ class ControlServer:
 
         await self._submit(Dm("house_rule", None, 1 if args.get("on") else 0, str(args["name"])))
         return {"house_rules": build(self.app)["house_rules"]}
+
+    async def _log(self, args: dict[str, Any]) -> Any:
+        """Recent results, shaped like "events" pushes, so a console that attaches (or comes
+        back after an outage) shows what happened meanwhile."""
+        from protocol import jsonform
+
+        limit = max(1, min(int(args.get("limit", 100)), 500))
+        store, game = self.app.store, self.app.game
+        after = max(int(args.get("after", 0)), store.max_seq() - 4 * limit)
+        out: list[dict[str, Any]] = []
+        for row in store.events_after(after, 4 * limit):
+            if row.type != "command" or not row.payload.get("events"):
+                continue
+            dumped = row.payload["events"]
+            lines = self.app.pipeline.renderer([jsonform.load(e) for e in dumped], game)
+            out.append({"seq": row.seq, "source": row.payload.get("source"),
+                        "lines": [fit(x) for x in lines], "events": dumped})
+        return out[-limit:]
 
     async def _audit(self, args: dict[str, Any]) -> Any:
         return self.app.store.audit_rows(int(args.get("limit", 50)))

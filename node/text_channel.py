@@ -29,6 +29,7 @@ REPEAT_WINDOW_S = 60.0
 # A broadcast that says "Next: <name>" is the turn prompt for everyone who reads the channel;
 # a separate private prompt within this time would spend airtime on the same news.
 PROMPT_FOLD_S = 15.0
+REPEAT_PUBLIC = True
 # ...but a player who missed that broadcast would sit out the turn: if they have sent nothing
 # this long after it, the prompt goes privately after all.
 PROMPT_REMIND_S = 20.0
@@ -79,6 +80,7 @@ class TextChannel:
         self.coalesce_s = coalesce_s
         self.identity = identity  # node.identity.KeyPins, or None to skip key pinning
         self._pending: list[str] = []
+        self._urgent = False
         self._flush_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last: dict[str, _LastCommand] = {}
@@ -123,6 +125,13 @@ class TextChannel:
         key = self._key(sender, packet, intent)
         out = await self.pipeline.submit(Command("text", sender, intent, key))
         if out.dropped:
+            return out
+        if out.duplicate and out.ok and out.events and out.lines and REPEAT_PUBLIC:
+            # A repeat of an applied command: its result was public, and whoever else missed
+            # that broadcast missed it too. Broadcast it again (one packet, no routing ack
+            # coming back as for a direct message), gathered with whatever else is due.
+            for text in out.lines:
+                self.broadcast(text)
             return out
         if not out.ok or out.private or out.duplicate:
             for text in out.lines or ([out.error] if out.error else []):
@@ -235,6 +244,8 @@ class TextChannel:
         if not out.lines:
             return
         self._pending.extend(out.lines)
+        if cmd.source not in ("ai", "system"):
+            self._urgent = True  # someone waits for this result: no holding for monsters
         # The game loop prompts the next player right after this publish: the broadcast
         # carrying "Next: <name>" is already on its way, so the private prompt is folded in.
         self._note_announced(out.lines)
@@ -247,7 +258,8 @@ class TextChannel:
     async def _flush_later(self) -> None:
         started = self.clock.monotonic()
         await asyncio.sleep(self.coalesce_s)
-        while self._monsters_acting() and self.clock.monotonic() - started < MONSTER_HOLD_S:
+        while not self._urgent and self._monsters_acting() and \
+                self.clock.monotonic() - started < MONSTER_HOLD_S:
             await asyncio.sleep(HOLD_POLL_S)
         self.flush()
 
@@ -262,6 +274,7 @@ class TextChannel:
     def flush(self) -> None:
         """Pack the gathered lines into as few <=200 B broadcasts as they fit."""
         lines, self._pending = self._pending, []
+        self._urgent = False
         packet = ""
         for line in lines:
             joined = f"{packet} | {line}" if packet else line

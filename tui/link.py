@@ -54,6 +54,7 @@ class NodeLink:
         self.heartbeat_timeout_s = heartbeat_timeout_s
         self.client: ControlClient | None = None
         self.seq: int | None = None  # the event-log seq of the last state delivered
+        self.events_seq = 0  # the event-log seq of the last result shown in the log
         self._closing = False
 
     @property
@@ -97,6 +98,14 @@ class NodeLink:
         try:
             hello = await asyncio.wait_for(client.request("hello"), self.heartbeat_timeout_s)
             self.on_status(LinkStatus(True, hello=hello))
+            # What happened before this console attached, or while it was cut off.
+            try:
+                missed = await asyncio.wait_for(
+                    client.request("log", after=self.events_seq, limit=100), self.heartbeat_timeout_s)
+            except ControlError:  # an older node without the op: start with an empty log
+                missed = []
+            for msg in missed:
+                self._deliver_events(msg)
             beat = asyncio.get_running_loop().create_task(self._heartbeat(client))
             pushes = asyncio.get_running_loop().create_task(self._pushes(client))
             done, _ = await asyncio.wait({beat, pushes}, return_when=asyncio.FIRST_COMPLETED)
@@ -123,10 +132,18 @@ class NodeLink:
                     self.seq = msg["state"].get("seq")
                     self.on_state(msg["state"])
                 elif kind == "events":
-                    self.on_events(msg)
+                    self._deliver_events(msg)
         except (ConnectionError, OSError, ControlError, ValueError) as err:
             return f"lost the node: {str(err) or type(err).__name__}"
         return "the node closed the connection"
+
+    def _deliver_events(self, msg: dict[str, Any]) -> None:
+        seq = msg.get("seq")
+        if isinstance(seq, int):
+            if seq <= self.events_seq:
+                return  # already shown (history fetched on attach overlaps the pushes)
+            self.events_seq = seq
+        self.on_events(msg)
 
     async def _heartbeat(self, client: ControlClient) -> str:
         """Ask the node how far its log is; silence means it hung, a newer seq a missed push."""

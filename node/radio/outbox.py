@@ -41,6 +41,7 @@ UTIL_MAX_HOLD_S = 30.0  # the game must not stall forever behind a busy channel
 # gets the text, which can be a little after we hand it over.
 TEXT_GAP_MARGIN_S = 0.3
 SEPARATOR = " | "
+BROADCAST_WANT_ACK = True
 EPSILON_S = 1e-6  # float slack: a timer for `wait - now` can fire a hair before `wait`
 # A ROUTER relays after 0..2*CW_MAX contention slots (firmware getTxDelayMsecWeighted);
 # the next packet waits for that window and the relay's own airtime, per relay in earshot.
@@ -289,7 +290,7 @@ class Outbox:
         # Texts have no other recovery: a DM gets the firmware's routing ack, a broadcast its
         # implicit ack (the first rebroadcast heard), each with up to three retransmissions.
         # Binary frames carry their own acks and resync, so the firmware's would cost twice.
-        return item.port == TEXT_PORT
+        return item.port == TEXT_PORT and (item.to != BROADCAST or BROADCAST_WANT_ACK)
 
     async def _send(self, item: _Item, now: float) -> None:
         self._queue.remove(item)

@@ -174,3 +174,16 @@ async def test_a_request_after_the_node_went_away_fails_fast(config):
     with pytest.raises(ConnectionError):
         await asyncio.wait_for(c.request("state"), 2)
     await c.close()
+
+
+async def test_log_returns_recent_results_like_pushes(app):
+    async with ControlClient(app.config.control_path) as c:
+        first = await c.request("narrate", text="Rain on the stones.")
+        assert first["bytes"] > 0
+        await c.request("narrate", text="Thunder.")
+        rows = await c.request("log", limit=1)
+        assert len(rows) == 1 and any("Thunder." in line for line in rows[0]["lines"])
+        everything = await c.request("log")
+        assert any("Rain on the stones." in line for r in everything for line in r["lines"])
+        latest = everything[-1]["seq"]
+        assert await c.request("log", after=latest) == []

@@ -323,3 +323,14 @@ async def test_dm_keys_do_nothing_behind_a_dialog(node, dm):
         await pilot.press("escape")
         await pilot.press("a")  # back on the main screen the key works
         await node_until(dm, lambda s: s["ai_paused"] is True)
+
+
+async def test_the_log_shows_what_happened_before_the_console_attached(node, dm):
+    await dm.request("narrate", text="The crypt door grinds shut.")
+    async with console(node) as (app, pilot):
+        log = app.query_one(CombatLog)
+        await until(pilot, lambda: "The crypt door grinds shut." in log.visible_text(),
+                    what="history fetched on attach")
+        await dm.request("narrate", text="Dust falls.")
+        await until(pilot, lambda: "Dust falls." in log.visible_text(), what="the live line")
+        assert log.visible_text().count("The crypt door grinds shut.") == 1

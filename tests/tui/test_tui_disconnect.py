@@ -61,8 +61,8 @@ async def test_a_hung_node_is_shown_not_live(data_dir):
             if answers >= 3:
                 continue  # hung: reads requests, never answers
             answers += 1
-            result = ({"subscribed": True} if req["op"] == "subscribe" else
-                      {"node_id": "hung", "version": "0", "session": None, "seq": 1})
+            result = ({"subscribed": True} if req["op"] == "subscribe" else [] if req["op"] == "log"
+                      else {"node_id": "hung", "version": "0", "session": None, "seq": 1})
             writer.write(json.dumps({"id": req["id"], "ok": True, "result": result}).encode() + b"\n")
             if req["op"] == "subscribe":
                 writer.write(json.dumps({"push": "state", "state": state}).encode() + b"\n")
