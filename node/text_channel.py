@@ -22,14 +22,19 @@ from node.radio.outbox import Priority
 log = logging.getLogger(__name__)
 
 # A player who hears nothing back re-types the same command (and a stock app may deliver a
-# text twice under a new packet id). The same command from the same sender, in the same turn
-# of the same fight, or within this window outside combat, is that repeat: answered from the
-# stored result, never applied twice.
+# text twice under a new packet id). The same command from the same sender, within this
+# window and in the same turn of the same fight (or again outside combat), with nothing else
+# from that sender in between, is that repeat: answered from the stored result, never
+# applied twice. To do the same thing twice on purpose, a player words it differently.
 REPEAT_WINDOW_S = 60.0
 # A broadcast that says "Next: <name>" is the turn prompt for everyone who reads the channel;
 # a separate private prompt within this time would spend airtime on the same news.
 PROMPT_FOLD_S = 15.0
+# A repeat of an applied command is answered with its result broadcast again, not as a DM.
 REPEAT_PUBLIC = True
+# Broadcasts nobody is waiting on (monster turns) go without want_ack: no firmware
+# retransmissions for them; the measured duty-cycle saving is what keeps the node legal.
+MONSTER_NEWS_UNACKED = True
 # ...but a player who missed that broadcast would sit out the turn: if they have sent nothing
 # this long after it, the prompt goes privately after all.
 PROMPT_REMIND_S = 20.0
@@ -130,6 +135,7 @@ class TextChannel:
             # A repeat of an applied command: its result was public, and whoever else missed
             # that broadcast missed it too. Broadcast it again (one packet, no routing ack
             # coming back as for a direct message), gathered with whatever else is due.
+            self._urgent = True  # the sender is waiting for it
             for text in out.lines:
                 self.broadcast(text)
             return out
@@ -274,6 +280,9 @@ class TextChannel:
     def flush(self) -> None:
         """Pack the gathered lines into as few <=200 B broadcasts as they fit."""
         lines, self._pending = self._pending, []
+        # A result someone is waiting on gets the firmware's retransmissions; monster turns
+        # and narration go once (a player who misses "Next: <name>" gets a private reminder).
+        reliable = self._urgent or not MONSTER_NEWS_UNACKED
         self._urgent = False
         packet = ""
         for line in lines:
@@ -282,12 +291,17 @@ class TextChannel:
                 packet = joined
                 continue
             if packet:
-                self.outbox.submit_text(BROADCAST, packet, priority=Priority.RESULT,
-                                        channel=self.channel)
+                self._send_broadcast(packet, reliable)
             packet = fit(line)
         if packet:
-            self.outbox.submit_text(BROADCAST, packet, priority=Priority.RESULT,
-                                    channel=self.channel)
+            self._send_broadcast(packet, reliable)
+
+    def _send_broadcast(self, text: str, reliable: bool) -> None:
+        # `reliable` is passed only when False, so any outbox with the plain
+        # submit_text(to, text, priority=, channel=) signature still works
+        extra = {} if reliable else {"reliable": False}
+        self.outbox.submit_text(BROADCAST, text, priority=Priority.RESULT, channel=self.channel,
+                                **extra)
 
     async def close(self) -> None:
         # no final flush: the outbox stops with the node, so a last broadcast would not leave

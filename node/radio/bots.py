@@ -10,7 +10,6 @@ measure (latency, applied, lost) comes only from packets that actually arrived.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -75,7 +74,10 @@ class TextBot:
         cls: str,
         rng: random.Random,
         eyes: Eyes,
-        retry_s: float = 10.0,
+        # A person re-types after hearing nothing for a while (jittered below). Sooner, on a
+        # busy two-hop LONG_FAST mesh, the retries themselves collide with the answers
+        # (measured: 8-10 s lost actions and pushed the node to its duty budget).
+        retry_s: float = 18.0,
         max_tries: int = 6,
         think: tuple[float, float] = (2.0, 8.0),
         explore: tuple[float, float] = (20.0, 60.0),
@@ -166,7 +168,10 @@ class TextBot:
                 except Exception as err:  # the radio refused (duty cycle): count as a try
                     log.info("%s: radio refused %r: %s", self.name, text, err)
                 try:
-                    await asyncio.wait_for(pend.done.wait(), self.retry_s)
+                    # Jittered: retries on a fixed period fall into step with another
+                    # player's, and the answers to one keep colliding with the other's.
+                    await asyncio.wait_for(pend.done.wait(),
+                                           self.retry_s * self.rng.uniform(0.8, 1.3))
                 except TimeoutError:
                     continue
                 self.stats.latencies.append(self._now() - pend.started)
@@ -305,6 +310,7 @@ class BinaryBot:
         think: tuple[float, float] = (2.0, 8.0),
         explore: tuple[float, float] = (20.0, 60.0),
         resync_s: float = 4.0,
+        resync_backoff_s: float = 10.0,
         key: bytes | None = None,
     ) -> None:
         from protocol import frames
@@ -321,6 +327,7 @@ class BinaryBot:
         self.think = think
         self.explore = explore
         self.resync_s = resync_s
+        self.resync_backoff_s = resync_backoff_s
         self.key = key
         self.stats = BotStats()
         self.eid: int | None = None
@@ -450,7 +457,7 @@ class BinaryBot:
 
     async def _resync_loop(self) -> None:
         """While frames are missing, ask for them (a short wait first: they may be in flight)."""
-        backoff = self.retry_s
+        backoff = self.resync_backoff_s
         await asyncio.sleep(self.resync_s)
         while True:
             gaps = self.missing()
@@ -459,7 +466,7 @@ class BinaryBot:
             await self._request(gaps)
             # Back off: on a busy mesh our own requests are what collides with the answers.
             await asyncio.sleep(backoff * self.rng.uniform(1.0, 1.5))
-            backoff = min(backoff * 2, 4 * self.retry_s)
+            backoff = min(backoff * 2, 4 * self.resync_backoff_s)
 
     async def _request(self, gaps: list[int]) -> None:
         self.resyncs += 1
@@ -516,9 +523,12 @@ class BinaryBot:
                     self.stats.retries += len(waiting)
                 for seq, sent in waiting.items():
                     await self._send(self._frames.Kind.INTENT, sent.data, seq=seq)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        asyncio.gather(*(v.done.wait() for v in waiting.values())), self.retry_s)
+                # asyncio.wait, not wait_for(gather): a timed-out gather leaves a cancelled
+                # future nobody retrieves, which asyncio reports on stderr
+                waits = [asyncio.ensure_future(v.done.wait()) for v in waiting.values()]
+                await asyncio.wait(waits, timeout=self.retry_s)
+                for w in waits:
+                    w.cancel()
             for sent in todo.values():
                 if not sent.done.is_set():
                     self.stats.lost += 1

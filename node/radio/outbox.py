@@ -41,7 +41,6 @@ UTIL_MAX_HOLD_S = 30.0  # the game must not stall forever behind a busy channel
 # gets the text, which can be a little after we hand it over.
 TEXT_GAP_MARGIN_S = 0.3
 SEPARATOR = " | "
-BROADCAST_WANT_ACK = True
 EPSILON_S = 1e-6  # float slack: a timer for `wait - now` can fire a hair before `wait`
 # A ROUTER relays after 0..2*CW_MAX contention slots (firmware getTxDelayMsecWeighted);
 # the next packet waits for that window and the relay's own airtime, per relay in earshot.
@@ -66,6 +65,7 @@ class _Item:
     channel: int
     queued_at: float
     parts: list[str] = field(default_factory=list)  # texts only: the pieces joined so far
+    reliable: bool = True  # texts only: ask the firmware for its (implicit) ack
 
     @property
     def key(self) -> tuple[int, int]:
@@ -135,9 +135,14 @@ class Outbox:
     # --- submitting -------------------------------------------------------------------
 
     def submit_text(
-        self, to: int, text: str, *, priority: Priority, channel: int = 0
+        self, to: int, text: str, *, priority: Priority, channel: int = 0,
+        reliable: bool = True,
     ) -> None:
-        """Queue one text; longer than one packet it is cut on a UTF-8 boundary."""
+        """Queue one text; longer than one packet it is cut on a UTF-8 boundary.
+
+        reliable=False sends a broadcast without want_ack: no firmware retransmission when
+        the relay's repeat goes unheard (for news nobody is waiting on). DMs are always acked.
+        """
         if not text:
             return
         if len(text.encode()) > MAX_PAYLOAD:
@@ -150,7 +155,7 @@ class Outbox:
             self.deduped_broadcasts += 1
             return
         item = _Item(Priority(priority), next(self._order), to, TEXT_PORT, text.encode(),
-                     channel, self.clock.monotonic(), [text])
+                     channel, self.clock.monotonic(), [text], reliable or to != BROADCAST)
         self._queue.append(item)
         self.metrics.inc("outbox_queued_total", port="text")
         self._wake.set()
@@ -233,6 +238,7 @@ class Outbox:
             head.parts = [p for _, ps in parts for p in ps]
             head.payload = joined.encode()
             head.priority = min(head.priority, mate.priority)
+            head.reliable = head.reliable or mate.reliable
             self._queue.remove(mate)
             self.coalesced += 1
             self.metrics.inc("outbox_coalesced_total")
@@ -290,7 +296,7 @@ class Outbox:
         # Texts have no other recovery: a DM gets the firmware's routing ack, a broadcast its
         # implicit ack (the first rebroadcast heard), each with up to three retransmissions.
         # Binary frames carry their own acks and resync, so the firmware's would cost twice.
-        return item.port == TEXT_PORT and (item.to != BROADCAST or BROADCAST_WANT_ACK)
+        return item.port == TEXT_PORT and item.reliable
 
     async def _send(self, item: _Item, now: float) -> None:
         self._queue.remove(item)

@@ -79,3 +79,15 @@ def test_binary_bot_recovers_from_loss_by_resync_and_retries(tmp_path):
     assert party == ["Mira"]  # joined exactly once despite retries
     assert bot.stats.retries >= 1
     assert view == truth
+
+
+def test_a_text_bot_reads_its_turn_off_the_channel_but_not_someone_elses():
+    from node.radio.base import LoopbackTransport
+
+    bot = TextBot(LoopbackTransport(), 1, name="Mira", cls="cleric", rng=random.Random(1),
+                  eyes=lambda: None)
+    assert bot._named_next("Next: Mira")
+    assert bot._named_next("Goblin1 misses Vex (7 vs AC13). Next: Mira")
+    assert not bot._named_next("Next: Mira2")
+    assert not bot._named_next("Next: Goblin1 | Mira hits")
+    assert not bot._named_next("Mira says Next: Mira")

@@ -387,3 +387,34 @@ def test_flooding_invariants_under_random_traffic(seed: int, players: int, hops:
         assert 0 <= p.hop_limit <= p.hop_start == mesh.hop_limit
         # A packet cannot arrive over fewer relays than the graph needs.
         assert p.hop_start - p.hop_limit >= dist[p.sender][rx] - 1
+
+
+def test_sending_another_packet_pushes_back_a_pending_retransmission() -> None:
+    """Firmware 2.7 ReliableRouter: while a radio sends something else it cannot hear an ack,
+    so each pending retransmission waits that much longer."""
+
+    async def first_retry_at(also_send: bool) -> float:
+        mesh = Mesh("LONG_FAST", seed=0)
+        mesh.add_radio(1, 0.0)
+        mesh.add_radio(2, 50_000.0)  # out of range: no ack will ever come
+        times: list[float] = []
+        real = mesh._retry
+
+        def spy(radio, pid):
+            times.append(mesh.now())
+            real(radio, pid)
+
+        mesh._retry = spy  # type: ignore[method-assign]
+        t0 = mesh.now()
+        mesh.send(1, 2, GAME_PORT, b"x" * 10, want_ack=True)
+        if also_send:
+            await asyncio.sleep(2.0)  # the first has gone; its retransmission timer runs
+            mesh.send(1, BROADCAST, GAME_PORT, b"y" * 150)
+        await asyncio.sleep(60)
+        return times[0] - t0
+
+    plain = run_virtual(first_retry_at(False))
+    pushed = run_virtual(first_retry_at(True))
+    air = phy.packet_airtime_s(150, "LONG_FAST", GAME_PORT)
+    # the contention delays are random, so compare with a margin well under one airtime
+    assert pushed - plain == pytest.approx(air, abs=0.5)
