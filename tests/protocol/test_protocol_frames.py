@@ -41,9 +41,11 @@ def test_frames_round_trip(frame, sack, signed):
 def test_arbitrary_bytes_decode_or_raise_protocol_error(data):
     for key in (None, KEY):
         try:
-            frames.decode_frame(data, key)
-        except ProtocolError:
-            pass
+            frame = frames.decode_frame(data, key)
+        except ProtocolError as err:
+            assert "\n" not in str(err)
+        else:
+            assert len(data) <= 200 and frame.version == frames.VERSION
 
 
 def test_minimal_frame_is_three_bytes():

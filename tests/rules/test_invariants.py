@@ -96,7 +96,9 @@ def test_every_legal_option_applies() -> None:
             if g.combat is None:
                 break
             eid = g.current_turn()
-            for opt in tactics.legal_actions(g, eid):
+            options = tactics.legal_actions(g, eid)
+            assert options, f"no legal action for #{eid}"
+            for opt in options:
                 trial = Game.from_dict(g.to_dict())
                 apply(trial, eid, opt.intent, random.Random(seed))  # must not raise
             apply(g, eid, tactics.choose(g, eid, rng).intent, rng)
