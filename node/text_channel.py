@@ -41,6 +41,9 @@ PROMPT_REMIND_S = 20.0
 # While monsters are taking their turns, results keep gathering (up to this long) so a
 # player's action and the monster turns that follow it go out as one packet, not three.
 MONSTER_HOLD_S = 6.0
+# A command that came as a DM to the node is answered by DM (its result included), since
+# both legs then get per-hop retransmissions from firmware 2.7's NextHopRouter.
+DIRECT_RESULTS = True
 HOLD_POLL_S = 0.25
 
 
@@ -89,6 +92,7 @@ class TextChannel:
         self._flush_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last: dict[str, _LastCommand] = {}
+        self._direct: set[str] = set()  # keys of commands that came as DMs to the node
         self._announced: dict[str, float] = {}  # "Next: <name>" lines -> when broadcast
         self.repeats = 0
         self.prompts_folded = 0
@@ -128,8 +132,20 @@ class TextChannel:
             self._dm(packet.sender, hint, Priority.REPLY)
             return None
         key = self._key(sender, packet, intent)
-        out = await self.pipeline.submit(Command("text", sender, intent, key))
+        direct = packet.to != BROADCAST and DIRECT_RESULTS
+        if direct and key is not None:
+            self._direct.add(key)
+        try:
+            out = await self.pipeline.submit(Command("text", sender, intent, key))
+        finally:
+            self._direct.discard(key or "")
         if out.dropped:
+            return out
+        if direct and out.ok and out.lines:
+            # A command sent as a DM gets its result as a DM: firmware 2.7 repairs each hop
+            # of a DM (NextHopRouter), never the second hop of a broadcast. The round still
+            # reaches everyone else in the coalesced broadcast.
+            self._dm(packet.sender, " | ".join(out.lines), Priority.REPLY)
             return out
         if out.duplicate and out.ok and out.events and out.lines and REPEAT_PUBLIC:
             # A repeat of an applied command: its result was public, and whoever else missed
@@ -250,8 +266,10 @@ class TextChannel:
         if not out.lines:
             return
         self._pending.extend(out.lines)
-        if cmd.source not in ("ai", "system"):
-            self._urgent = True  # someone waits for this result: no holding for monsters
+        if cmd.source not in ("ai", "system") and cmd.idempotency_key not in self._direct:
+            # someone waits for this result: no holding for monsters (a DM sender gets
+            # theirs directly, so the broadcast may gather the monster turns that follow)
+            self._urgent = True
         # The game loop prompts the next player right after this publish: the broadcast
         # carrying "Next: <name>" is already on its way, so the private prompt is folded in.
         self._note_announced(out.lines)

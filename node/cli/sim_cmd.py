@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--monsters", default="goblin:4",
                         help="what the DM spawns for each encounter (default goblin:4)")
+    parser.add_argument("--dm", action="store_true",
+                        help="text bots send commands as DMs to the node (default: channel)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     name, _, count = args.monsters.partition(":")
     cfg = SimConfig(players=args.players, mode=args.mode, preset=args.preset.upper(),
                     hops=args.hops, loss=args.loss, minutes=args.minutes, seed=args.seed,
-                    monsters=(name, int(count or 1)))
+                    monsters=(name, int(count or 1)), text_dm=args.dm)
     start = time.monotonic()
     with Progress(1.0, "simulating") as bar:
         report = simulate(cfg, bar.update)

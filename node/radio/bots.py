@@ -42,6 +42,7 @@ class _Pending:
     matches: Callable[[str, bool], bool]  # (message part, is a direct message) -> is our result
     done: asyncio.Event = field(default_factory=asyncio.Event)
     public: bool = False
+    delivered: bool = False  # the app showed the node's routing ack for a DM
 
 
 @dataclass
@@ -114,6 +115,15 @@ class TextBot:
 
     async def start(self) -> None:
         await self.transport.start(self.on_packet)
+        watch = getattr(self.transport, "watch_acks", None)
+        if watch is not None:
+            watch(self._on_ack)
+
+    def _on_ack(self, request_id: int, ok: bool, by: int) -> None:
+        # Only the node's own ack means "delivered" in the app; a relay's rebroadcast does not.
+        pend = self._pending
+        if ok and by == self.node_num and pend is not None:
+            pend.delivered = True
 
     def on_packet(self, packet: Packet) -> None:
         if packet.port != TEXT_PORT:
@@ -133,7 +143,10 @@ class TextBot:
                 self._last_hp = part
             pend = self._pending
             if pend is not None and not pend.done.is_set() and pend.matches(part, direct):
-                pend.public = not direct
+                # Sending by DM, the result comes back by DM naming its actor as the
+                # broadcast line does (errors do not; a private "hp" answer does, too).
+                pend.public = not direct or not self.on_channel and \
+                    part.startswith(self.name + " ")
                 pend.done.set()
 
     # --- acting ---------------------------------------------------------------------
@@ -173,7 +186,14 @@ class TextBot:
                     await asyncio.wait_for(pend.done.wait(),
                                            self.retry_s * self.rng.uniform(0.8, 1.3))
                 except TimeoutError:
-                    continue
+                    if not pend.delivered:
+                        continue
+                    # The app shows the DM as delivered: a person waits a while longer for
+                    # the answer rather than re-typing what the node already has.
+                    try:
+                        await asyncio.wait_for(pend.done.wait(), self.retry_s)
+                    except TimeoutError:
+                        continue
                 self.stats.latencies.append(self._now() - pend.started)
                 if pend.public:
                     self.stats.applied += 1

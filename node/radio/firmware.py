@@ -9,7 +9,13 @@ from node.radio.phy import slot_time_s
 ROUTING_PORT = 5  # ROUTING_APP: acks and naks
 CW_MIN, CW_MAX = 3, 8
 SNR_MIN_DB, SNR_MAX_DB = -20.0, 10.0
-NUM_RETRANSMISSIONS = 3  # ReliableRouter gives a want_ack packet three more tries
+# NextHopRouter's retry budgets count the first send too (PendingPacket subtracts one):
+# an originator's want_ack packet gets two retransmissions, a next-hop relay one, and the
+# last retransmission of a DM always falls back to flooding.
+NUM_RELIABLE_RETX = 3
+NUM_INTERMEDIATE_RETX = 2
+NUM_RETRANSMISSIONS = NUM_RELIABLE_RETX - 1
+NO_NEXT_HOP = 0  # next_hop byte meaning "no preference": every rebroadcaster may relay
 PROCESSING_TIME_S = 4.5  # allowance the firmware adds to the retransmission timeout
 TEXT_APP_GAP_S = 2.0  # a second text from the app link inside this gap is dropped
 DEFAULT_HOP_LIMIT = 3
@@ -54,3 +60,8 @@ def retransmission_timeout_s(airtime: float, preset: str, channel_util: float) -
     cw = cw_size_for_util(channel_util)
     slots = 2**cw + 2 * CW_MAX + 2 ** ((CW_MAX + CW_MIN) // 2)
     return 2 * airtime + slots * slot_time_s(preset) + PROCESSING_TIME_S
+
+
+def relay_byte(num: int) -> int:
+    """The one byte of a node number that next_hop and relay_node carry on the air."""
+    return num & 0xFF

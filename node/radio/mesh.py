@@ -13,7 +13,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from node.radio import firmware as fw
 from node.radio import phy
@@ -23,8 +23,10 @@ from node.radio.timeline import Timeline
 log = logging.getLogger(__name__)
 
 NODE_NUM = 0x0D0D0001  # the game node in built topologies (LoopbackTransport's default too)
-RELAY_BASE = 0x0D0E0000
-PLAYER_BASE = 0x0D0F0000
+# Relays and players get distinct last bytes (next_hop and relay_node carry only that byte;
+# shared bytes would be a rare accident on a real mesh, not the rule).
+RELAY_BASE = 0x0D0E00A0
+PLAYER_BASE = 0x0D0F0040
 LINK_MARGIN_DB = 8.0  # neighbours in built topologies sit this far above sensitivity
 
 AckListener = Callable[[int, bool, int], None]  # (request_id, ok, from_num)
@@ -45,6 +47,7 @@ class Frame:
     want_ack: bool
     relayer: int
     request_id: int = 0  # a routing ack names the packet it acknowledges
+    next_hop: int = fw.NO_NEXT_HOP  # last byte of the only radio meant to relay this copy
 
     @property
     def key(self) -> tuple[int, int]:
@@ -70,9 +73,12 @@ class _TxItem:
 
 @dataclass(slots=True)
 class _Reliable:
+    """A pending retransmission: our own want_ack packet, or a packet we carry as next hop."""
+
     frame: Frame
     retries_left: int
     timer: asyncio.TimerHandle | None = None
+    own: bool = False  # the app waits for its ack (or the NAK when retries run out)
 
 
 @dataclass
@@ -90,7 +96,10 @@ class Radio:
     queue: deque[_TxItem] = field(default_factory=deque)
     tx_timer: asyncio.TimerHandle | None = None
     seen: set[tuple[int, int]] = field(default_factory=set)
-    reliable: dict[int, _Reliable] = field(default_factory=dict)
+    reliable: dict[tuple[int, int], _Reliable] = field(default_factory=dict)
+    routes: dict[int, int] = field(default_factory=dict)  # destination -> next-hop byte
+    relayed_by: dict[tuple[int, int], set[int]] = field(default_factory=dict)
+    declined: set[tuple[int, int]] = field(default_factory=set)  # another radio's next hop
     implicitly_acked: set[int] = field(default_factory=set)  # DMs awaiting their real ack
     tx_log: Timeline = field(default_factory=lambda: Timeline(fw.DUTY_WINDOW_S))
     busy: Timeline = field(default_factory=lambda: Timeline(fw.UTIL_WINDOW_S))  # tx or rx
@@ -108,7 +117,7 @@ COUNTERS = (
     "packets_sent", "transmissions", "airtime_s", "rebroadcasts", "rebroadcasts_cancelled",
     "retransmissions", "acks_received", "implicit_acks", "ack_failures", "collisions", "half_duplex_misses",
     "lost_random", "duplicates", "delivered", "text_drops", "duty_refusals", "oversize_rejects",
-    "cad_backoffs",
+    "cad_backoffs", "hop_retransmissions", "route_fallbacks",
 )
 
 
@@ -138,6 +147,7 @@ class Mesh:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._t0: float | None = None
         self._links: dict[tuple[int, int], phy.LinkBudget] = {}
+        self._fades: dict[tuple[int, int], int] = {}  # (from, to) -> receptions still to lose
         try:  # built inside the loop: its statistics start now, not at the first packet
             self.now()
         except RuntimeError:
@@ -248,14 +258,22 @@ class Mesh:
             raise TransportError("duty cycle limit reached; the radio refuses to transmit")
         hops = self.hop_limit if hop_limit is None else hop_limit
         pid = packet_id if packet_id else self._new_id()
-        frame = Frame(pid, num, to, port, bytes(payload), channel, hops, hops, want_ack, num)
+        frame = Frame(pid, num, to, port, bytes(payload), channel, hops, hops, want_ack, num,
+                      next_hop=self._next_hop(radio, to))
         radio.seen.add(frame.key)
+        radio.relayed_by.setdefault(frame.key, set()).add(fw.relay_byte(num))
         radio.count("packets_sent")
         if want_ack and to != num:
-            radio.reliable[pid] = _Reliable(frame, fw.NUM_RETRANSMISSIONS)
+            radio.reliable[frame.key] = _Reliable(frame, fw.NUM_RELIABLE_RETX - 1, own=True)
+        else:
+            self._track_next_hop(radio, frame)
         self._enqueue(radio, _TxItem(frame, fw.tx_delay_s(self.rng, self.preset,
                                                           self.channel_util(num))))
         return pid
+
+    def fade(self, sender: int, receiver: int, count: int = 1) -> None:
+        """Lose the next `count` packets `receiver` would hear from `sender` (a deep fade)."""
+        self._fades[(sender, receiver)] = self._fades.get((sender, receiver), 0) + count
 
     def transmit_now(
         self, num: int, to: int, port: int, payload: bytes, *, hop_limit: int = 0
@@ -364,7 +382,7 @@ class Mesh:
             radio.count("duty_refusals")
             return
         radio.tx_until = now + air
-        self._push_retries(radio, air, frame.id)
+        self._push_retries(radio, air, frame.key)
         radio.tx_log.add(now, now + air)
         radio.busy.add(now, now + air)
         radio.count("transmissions")
@@ -389,35 +407,47 @@ class Mesh:
 
     def _tx_done(self, radio: Radio, frame: Frame) -> None:
         self._sample_util(radio)
-        rel = radio.reliable.get(frame.id) if frame.sender == radio.num else None
+        rel = radio.reliable.get(frame.key)
         if rel is not None and rel.timer is None:
             air = phy.packet_airtime_s(len(frame.payload), self.preset, frame.port)
             timeout = fw.retransmission_timeout_s(air, self.preset, self.channel_util(radio.num))
-            rel.timer = self._at(self.now() + timeout, self._retry, radio, frame.id)
+            rel.timer = self._at(self.now() + timeout, self._retry, radio, frame.key)
         self._kick(radio)
 
-    def _push_retries(self, radio: Radio, air: float, skip: int | None) -> None:
+    def _push_retries(self, radio: Radio, air: float, skip: tuple[int, int] | None) -> None:
         """Firmware 2.7 ReliableRouter: time spent sending or receiving another packet is
         added to every pending retransmission timer, since no ack could be heard meanwhile."""
-        for pid, rel in radio.reliable.items():
-            if pid == skip or rel.timer is None:
+        for key, rel in radio.reliable.items():
+            if key == skip or rel.timer is None:
                 continue
             when = rel.timer.when() + air
             rel.timer.cancel()
-            rel.timer = self._at(when, self._retry, radio, pid)
+            rel.timer = self._at(when, self._retry, radio, key)
 
-    def _retry(self, radio: Radio, pid: int) -> None:
-        rel = radio.reliable.get(pid)
+    def _retry(self, radio: Radio, key: tuple[int, int]) -> None:
+        rel = radio.reliable.get(key)
         if rel is None:
             return
         rel.timer = None
         if rel.retries_left <= 0:
-            del radio.reliable[pid]
-            radio.count("ack_failures")
-            self._notify_ack(radio, pid, False, rel.frame.to)
+            del radio.reliable[key]
+            if rel.own:
+                radio.count("ack_failures")
+                self._notify_ack(radio, key[1], False, rel.frame.to)
             return
+        if rel.frame.to != BROADCAST:
+            if rel.retries_left == 1:
+                # NextHopRouter: the last try of a DM floods and forgets the learned route.
+                if rel.frame.next_hop != fw.NO_NEXT_HOP:
+                    radio.count("route_fallbacks")
+                radio.routes.pop(rel.frame.to, None)
+                rel.frame = replace(rel.frame, next_hop=fw.NO_NEXT_HOP)
+            else:
+                rel.frame = replace(rel.frame, next_hop=self._next_hop(radio, rel.frame.to))
         rel.retries_left -= 1
         radio.count("retransmissions")
+        if not rel.own and rel.frame.sender != radio.num:
+            radio.count("hop_retransmissions")
         self._enqueue(radio, _TxItem(rel.frame, fw.tx_delay_s(self.rng, self.preset,
                                                               self.channel_util(radio.num))))
 
@@ -460,6 +490,11 @@ class Mesh:
         self._sample_util(radio)
         if rx.lost:
             return
+        fade = (rx.frame.relayer, radio.num)
+        if self._fades.get(fade, 0) > 0:
+            self._fades[fade] -= 1
+            radio.count("lost_random")
+            return
         if self.loss > 0 and self.rng.random() < self.loss:
             radio.count("lost_random")
             return
@@ -470,6 +505,8 @@ class Mesh:
     def _receive(self, radio: Radio, frame: Frame, rssi: float, snr: float) -> None:
         """The router's decision on a packet heard intact: deliver, ack, relay or ignore."""
         to_me = frame.to == radio.num
+        if frame.relayer != frame.sender:
+            radio.relayed_by.setdefault(frame.key, set()).add(fw.relay_byte(frame.relayer))
         if frame.key in radio.seen:
             radio.count("duplicates")
             if radio.role != "router":  # routers always relay; clients defer to whoever went first
@@ -478,10 +515,20 @@ class Mesh:
                 # Hearing our own packet relayed is the firmware's implicit ack: it stops
                 # retransmitting (a DM's destination may still send a real ack later).
                 self._acked(radio, frame.id, radio.num, implicit=True)
-            elif to_me and frame.want_ack and frame.port != fw.ROUTING_PORT:
+            else:
+                # NextHopRouter: a copy heard again (the next hop forwarding what we carry)
+                # ends our own retransmissions of it.
+                self._stop_retransmission(radio, frame.key)
+            if to_me and frame.want_ack and frame.port != fw.ROUTING_PORT:
                 self._send_ack(radio, frame)  # our first ack may have been lost
+            elif frame.key in radio.declined and frame.next_hop == fw.NO_NEXT_HOP:
+                # The routed attempt failed and its sender fell back to flooding: now we relay.
+                radio.declined.discard(frame.key)
+                self._relay(radio, frame, snr)
             return
         radio.seen.add(frame.key)
+        if frame.port == fw.ROUTING_PORT and frame.request_id:
+            self._sniff_ack(radio, frame)
         if to_me or frame.to == BROADCAST:
             if to_me and frame.port == fw.ROUTING_PORT and frame.request_id:
                 self._acked(radio, frame.request_id, frame.sender, implicit=False)
@@ -489,11 +536,68 @@ class Mesh:
             if to_me and frame.want_ack and frame.port != fw.ROUTING_PORT:
                 self._send_ack(radio, frame)
         if not to_me and frame.hop_limit > 0:
-            relay = Frame(frame.id, frame.sender, frame.to, frame.port, frame.payload,
-                          frame.channel, frame.hop_start, frame.hop_limit - 1, frame.want_ack,
-                          radio.num, frame.request_id)
-            delay = fw.rebroadcast_delay_s(self.rng, self.preset, snr, radio.role == "router")
-            self._enqueue(radio, _TxItem(relay, delay, rebroadcast=True))
+            if frame.next_hop in (fw.NO_NEXT_HOP, fw.relay_byte(radio.num)):
+                self._relay(radio, frame, snr)
+            else:
+                radio.declined.add(frame.key)
+
+    def _relay(self, radio: Radio, frame: Frame, snr: float) -> None:
+        """Rebroadcast a packet; as its next hop we keep it until the next hop is heard."""
+        if frame.hop_limit <= 0 or frame.sender == radio.num:
+            return
+        relay = Frame(frame.id, frame.sender, frame.to, frame.port, frame.payload,
+                      frame.channel, frame.hop_start, frame.hop_limit - 1, frame.want_ack,
+                      radio.num, frame.request_id, self._next_hop(radio, frame.to))
+        radio.relayed_by.setdefault(frame.key, set()).add(fw.relay_byte(radio.num))
+        self._track_next_hop(radio, relay)
+        delay = fw.rebroadcast_delay_s(self.rng, self.preset, snr, radio.role == "router")
+        self._enqueue(radio, _TxItem(relay, delay, rebroadcast=True))
+
+    def _next_hop(self, radio: Radio, to: int) -> int:
+        """The learned next-hop byte for a DM to `to`, or no preference (flood)."""
+        if to == BROADCAST:
+            return fw.NO_NEXT_HOP
+        hop = radio.routes.get(to, fw.NO_NEXT_HOP)
+        return fw.NO_NEXT_HOP if hop == fw.relay_byte(radio.num) else hop
+
+    def _track_next_hop(self, radio: Radio, frame: Frame) -> None:
+        """A routed DM we send but the app does not wait on: keep it for one more try."""
+        if frame.to == BROADCAST or frame.next_hop == fw.NO_NEXT_HOP:
+            return
+        if frame.hop_limit > 0 or frame.want_ack:
+            radio.reliable.setdefault(frame.key,
+                                      _Reliable(frame, fw.NUM_INTERMEDIATE_RETX - 1))
+
+    def _sniff_ack(self, radio: Radio, ack: Frame) -> None:
+        """Learn a route from an ack heard (to us or not) and stop carrying what it acks.
+
+        The ack's relayer becomes the next hop towards the ack's sender when that relayer
+        also relayed the original packet, or when we alone relayed it and the ack came
+        straight from its destination.
+        """
+        original = (ack.to, ack.request_id)
+        relayers = radio.relayed_by.get(original, set())
+        via = fw.relay_byte(ack.relayer)
+        mine = fw.relay_byte(radio.num)
+        direct = ack.relayer == ack.sender
+        if ack.sender != radio.num and (
+            via in relayers and via != mine or direct and relayers == {mine}
+        ):
+            radio.routes[ack.sender] = via
+        if ack.to != radio.num:
+            self._cancel_rebroadcast(radio, original)
+            self._stop_retransmission(radio, original)
+
+    def _stop_retransmission(self, radio: Radio, key: tuple[int, int]) -> None:
+        rel = radio.reliable.get(key)
+        if rel is None or rel.own:
+            return
+        del radio.reliable[key]
+        if rel.timer is not None:
+            rel.timer.cancel()
+        for item in list(radio.queue):
+            if item.frame.key == key and not item.rebroadcast:
+                self._drop_queued(radio, item)
 
     def _cancel_rebroadcast(self, radio: Radio, key: tuple[int, int]) -> None:
         for item in list(radio.queue):
@@ -513,13 +617,18 @@ class Mesh:
     def _send_ack(self, radio: Radio, frame: Frame) -> None:
         ack = Frame(self._new_id(), radio.num, frame.sender, fw.ROUTING_PORT,
                     bytes(fw.ROUTING_ACK_BYTES), frame.channel, self.hop_limit, self.hop_limit,
-                    False, radio.num, frame.id)
+                    False, radio.num, frame.id, self._next_hop(radio, frame.sender))
         radio.seen.add(ack.key)
+        radio.relayed_by.setdefault(ack.key, set()).add(fw.relay_byte(radio.num))
+        self._track_next_hop(radio, ack)
         self._enqueue(radio, _TxItem(ack, fw.tx_delay_s(self.rng, self.preset,
                                                         self.channel_util(radio.num))))
 
     def _acked(self, radio: Radio, pid: int, by: int, *, implicit: bool) -> None:
-        rel = radio.reliable.pop(pid, None)
+        rel = radio.reliable.pop((radio.num, pid), None)
+        if rel is not None and not rel.own:  # a routed ack of ours, not an app's packet
+            radio.reliable[(radio.num, pid)] = rel
+            rel = None
         if rel is None:
             # A destination's real ack after the implicit one still reaches the app.
             if not implicit and pid in radio.implicitly_acked:

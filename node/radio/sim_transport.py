@@ -40,6 +40,10 @@ class SimTransport(Transport):
             raise TransportError("transport not started")
         self.mesh.send(self.node_num, to, port, payload, channel=channel, want_ack=want_ack)
 
+    def watch_acks(self, on_ack: Callable[[int, bool, int], None]) -> None:
+        """Tell on_ack(request_id, ok, from_num) what the app shows as a DM's delivery state."""
+        self.mesh.attach_acks(self.node_num, on_ack)
+
     async def close(self) -> None:
         if self._detach is not None:
             self._detach()

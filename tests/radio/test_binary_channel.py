@@ -174,7 +174,8 @@ def test_results_of_text_players_reach_binary_clients_too(tmp_path):
 
     async def script(app, channel, radio):
         radio.inject(Packet(OTHER, 1, TEXT_PORT, b"join Thorin fighter", id=5))
-        await asyncio.sleep(5)
+        # a DM'd command is answered by DM first: the broadcast leaves after that reply
+        await asyncio.sleep(10)
         return radio
 
     radio = with_node(tmp_path, script)
