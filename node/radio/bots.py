@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from node.radio.base import BROADCAST, TEXT_PORT, Packet, Transport
+from protocol.resync import BroadcastGaps
 
 log = logging.getLogger(__name__)
 
@@ -354,9 +355,7 @@ class BinaryBot:
         self.slot: int | None = None
         self.seq = 0
         self.digests: dict[int, int] = {}  # broadcast seq -> digest carried by that frame
-        self.received: set[int] = set()
-        self.latest = 0  # the node's newest broadcast seq we know of
-        self.floor = 0  # everything up to here is covered (by a snapshot)
+        self.gaps = BroadcastGaps()
         self.duplicates = 0
         self.resyncs = 0
         self._pending_many: dict[int, _Sent] = {}
@@ -400,8 +399,8 @@ class BinaryBot:
                 return
             self.slot = frame.flags
             self.eid = eid or self.eid
-            if not self._welcomed.is_set() and not self.received:
-                self.floor = frame.sender_seq  # a newcomer starts from now, not from history
+            if not self._welcomed.is_set():
+                self.gaps.start_at(frame.sender_seq)
             self._welcomed.set()
         if frame.kind in (kind.WELCOME, kind.ACK, kind.EVENTS) and packet.to == me:
             self._note_latest(frame.sender_seq)
@@ -411,7 +410,7 @@ class BinaryBot:
                 events = codec.decode_events(frame.payload)
             except ProtocolError:
                 return
-            if packet.to == BROADCAST or frame.sender_seq not in self.received and \
+            if packet.to == BROADCAST or frame.sender_seq not in self.gaps.received and \
                     any(type(e).__name__ == "Digest" for e in events):
                 self._on_events(frame, events)
         elif frame.kind == kind.SNAPSHOT:
@@ -419,9 +418,8 @@ class BinaryBot:
 
     def _on_events(self, frame: Any, events: list[Any]) -> None:
         seq = frame.sender_seq
-        if seq in self.received:
+        if not self.gaps.add(seq):
             self.duplicates += 1
-        self.received.add(seq)
         self._note_latest(seq)
         if frame.flags and frame.flags == self.slot:
             self._ack(frame, public=True)
@@ -463,40 +461,33 @@ class BinaryBot:
         except zlib.error:
             return
         self._snap = (covers, self._frames.state_digest(canonical))
-        self.floor = max(self.floor, covers)
+        self.gaps.cover(covers)
         self._note_latest(covers)
 
     def _note_latest(self, seq: int) -> None:
-        if seq > self.latest:
-            self.latest = seq
-        if self.missing() and (self._resync_task is None or self._resync_task.done()):
+        self.gaps.saw(seq)
+        if self.gaps.missing() and (self._resync_task is None or self._resync_task.done()):
             self._resync_task = asyncio.get_running_loop().create_task(self._resync_loop())
-
-    def missing(self) -> list[int]:
-        return [s for s in range(self.floor + 1, self.latest + 1) if s not in self.received]
 
     async def _resync_loop(self) -> None:
         """While frames are missing, ask for them (a short wait first: they may be in flight)."""
         backoff = self.resync_backoff_s
         await asyncio.sleep(self.resync_s)
         while True:
-            gaps = self.missing()
-            if not gaps:
+            if not await self._request():
                 return
-            await self._request(gaps)
             # Back off: on a busy mesh our own requests are what collides with the answers.
             await asyncio.sleep(backoff * self.rng.uniform(1.0, 1.5))
             backoff = min(backoff * 2, 4 * self.resync_backoff_s)
 
-    async def _request(self, gaps: list[int]) -> None:
+    async def _request(self) -> bool:
+        """Ask for what is missing; False when nothing is."""
+        req = self.gaps.request()
+        if req is None:
+            return False
         self.resyncs += 1
-        base = gaps[0]
-        offsets = [s - base for s in gaps if s - base < 64]
-        if len(gaps) > 16:  # far behind: one snapshot is cheaper than many frames
-            payload = self._frames.encode_rerequest(0, [])
-        else:
-            payload = self._frames.encode_rerequest(base, offsets)
-        await self._send(self._frames.Kind.RESYNC, payload, seq=self.seq)
+        await self._send(self._frames.Kind.RESYNC, req[0], seq=self.seq)
+        return True
 
     # --- radio out ------------------------------------------------------------------
 
@@ -625,16 +616,15 @@ class BinaryBot:
         self._welcomed.clear()
         await self.hello()  # a fresh WELCOME tells us the node's newest broadcast seq
         for _ in range(self.max_tries * 2):
-            gaps = self.missing()
-            if not gaps:
+            if not await self._request():
                 break
-            await self._request(gaps)
             await asyncio.sleep(self.retry_s)
-        if self.missing():
+        if self.gaps.missing():
             return None
-        if self.latest in self.digests:
-            return self.digests[self.latest]
-        if self._snap is not None and self._snap[0] == self.latest:
+        latest = self.gaps.latest
+        if latest in self.digests:
+            return self.digests[latest]
+        if self._snap is not None and self._snap[0] == latest:
             return self._snap[1]
         return None
 

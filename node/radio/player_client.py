@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from node.radio.base import BROADCAST, GAME_PORT, Packet, Transport
+from protocol.resync import BroadcastGaps
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +78,8 @@ class PlayerClient:
         self.slot: int | None = None
         self.eid: int | None = None
         self.seq = 0
-        self.received: set[int] = set()
+        self.gaps = BroadcastGaps()
         self.digests: dict[int, int] = {}
-        self.latest = 0
-        self.floor = 0
         self.diverged = False
         self._acks: dict[int, asyncio.Event] = {}
         self._welcomed = asyncio.Event()
@@ -154,10 +153,10 @@ class PlayerClient:
         return True
 
     def status_line(self) -> str:
-        gaps = self.missing()
-        state = "diverged, resyncing" if self.diverged else ("behind" if gaps else "in sync")
-        digest = self.digests.get(self.latest)
-        return (f"{self.name}: event {self.latest}, {state}"
+        behind = self.gaps.missing()
+        state = "diverged, resyncing" if self.diverged else ("behind" if behind else "in sync")
+        digest = self.digests.get(self.gaps.latest)
+        return (f"{self.name}: event {self.gaps.latest}, {state}"
                 + (f", digest {digest:08x}" if digest is not None else ""))
 
     def completions(self, prefix: str) -> list[str]:
@@ -230,8 +229,8 @@ class PlayerClient:
             self.node_num = packet.sender
             self.slot = frame.flags
             self.eid = eid or self.eid
-            if not self._welcomed.is_set() and not self.received:
-                self.floor = frame.sender_seq
+            if not self._welcomed.is_set():
+                self.gaps.start_at(frame.sender_seq)
             self._welcomed.set()
         elif frame.kind == kind.EVENTS:
             try:
@@ -257,9 +256,8 @@ class PlayerClient:
         seq = frame.sender_seq
         if frame.flags and frame.flags == self.slot:
             self._ack(frame)
-        if seq in self.received:
+        if not self.gaps.add(seq):
             return
-        self.received.add(seq)
         self._note_latest(seq)
         self._show(events, seq)
 
@@ -309,8 +307,7 @@ class PlayerClient:
             log.warning("unusable snapshot: %s", err)
             return
         self.view.game = game
-        self.floor = max(self.floor, covers)
-        self.latest = max(self.latest, covers)
+        self.gaps.cover(covers)
         self.digests[covers] = self._frames.state_digest(canonical)
         self.diverged = False
         self._snapshot.set()
@@ -322,12 +319,9 @@ class PlayerClient:
 
     # --- gaps and divergence ----------------------------------------------------------
 
-    def missing(self) -> list[int]:
-        return [s for s in range(self.floor + 1, self.latest + 1) if s not in self.received]
-
     def _note_latest(self, seq: int) -> None:
-        self.latest = max(self.latest, seq)
-        if self.missing() and (self._resync is None or self._resync.done()):
+        self.gaps.saw(seq)
+        if self.gaps.missing() and (self._resync is None or self._resync.done()):
             self._resync = asyncio.get_running_loop().create_task(self._fill_gaps())
             self._tasks.add(self._resync)
             self._resync.add_done_callback(self._tasks.discard)
@@ -335,15 +329,10 @@ class PlayerClient:
     async def _fill_gaps(self) -> None:
         await asyncio.sleep(self.resync_s)  # frames may just be late
         backoff = self.retry_s
-        while gaps := self.missing():
-            if len(gaps) > 16:
-                # Too far behind to replay: our picture may differ; take a fresh snapshot.
+        while req := self.gaps.request():
+            payload, whole = req
+            if whole:  # too far behind to replay: our picture may differ; take a snapshot
                 self.diverged = True
-                payload = self._frames.encode_rerequest(0, [])
-            else:
-                base = gaps[0]
-                payload = self._frames.encode_rerequest(base, [s - base for s in gaps
-                                                               if s - base < 64])
             await self._send(self._frames.Kind.RESYNC, payload, self.seq)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 4 * self.retry_s)

@@ -69,7 +69,7 @@ def test_binary_bot_joins_with_acks_and_matches_the_node_digest(tmp_path):
     assert party == ["Mira"]
     assert bot.slot is not None and bot.eid is not None
     assert bot.stats.applied >= 1 and bot.stats.lost == 0
-    assert bot.missing() == []
+    assert bot.gaps.missing() == []
     assert view == truth
 
 

@@ -51,8 +51,8 @@ async def test_play_client_joins_acts_and_renders_locally(device_mesh, tmp_path)
         await wait_for(lambda: channel.stats()["rejected"] >= 1)
         await client.submit_line("flarp")  # bad grammar never reaches the radio
         assert lines[-1].startswith("? ")
-        assert client.missing() == []
-        assert client.digests[client.latest] == app.game.digest()
+        assert client.gaps.missing() == []
+        assert client.digests[client.gaps.latest] == app.game.digest()
         assert "Mira" in client.completions("Mi")
         assert "in sync" in client.status_line()
     finally:
@@ -72,7 +72,7 @@ async def test_frames_from_other_radios_are_ignored_once_the_node_is_known():
     bogus = frames.encode_frame(frames.Frame(kind=frames.Kind.EVENTS, sender_seq=1,
                                              payload=codec.encode_events([Joined(9, "Eve", "rogue", 1)])))
     client.transport.inject(Packet(0x33, BROADCAST, GAME_PORT, bogus))
-    assert lines == [] and client.latest == 0
+    assert lines == [] and client.gaps.latest == 0
     client.transport.inject(Packet(0x11, BROADCAST, GAME_PORT, bogus))
     assert lines and "Eve" in lines[0]
     await client.close()

@@ -1,0 +1,45 @@
+"""Client-side gap tracking: what is missing, and the RESYNC that asks for it."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from protocol import frames
+from protocol.resync import FAR_BEHIND, BroadcastGaps
+
+
+def test_gaps_between_floor_and_latest_are_requested_by_offset():
+    g = BroadcastGaps()
+    g.start_at(10)  # joined when the node was at broadcast 10
+    for seq in (11, 12, 15):
+        assert g.add(seq)
+    assert not g.add(12)  # a duplicate
+    assert g.missing() == [13, 14]
+    payload, whole = g.request()
+    assert not whole and frames.decode_rerequest(payload) == (13, [0, 1])
+
+
+def test_far_behind_asks_for_a_snapshot_and_a_snapshot_covers_the_gap():
+    g = BroadcastGaps()
+    g.saw(FAR_BEHIND + 5)
+    payload, whole = g.request()
+    assert whole and frames.decode_rerequest(payload)[0] == 0
+    g.cover(FAR_BEHIND + 5)
+    assert g.missing() == [] and g.request() is None
+
+
+def test_start_at_only_applies_before_anything_arrived():
+    g = BroadcastGaps()
+    g.add(3)
+    g.start_at(9)
+    assert g.floor == 0 and g.missing() == [1, 2]
+
+
+@given(st.sets(st.integers(1, 200), max_size=60), st.integers(0, 200), st.integers(0, 250))
+def test_missing_is_exactly_the_unreceived_seqs_above_the_floor(got, floor, seen):
+    g = BroadcastGaps()
+    g.start_at(floor)
+    for seq in sorted(got):
+        g.add(seq)
+    g.saw(seen)
+    top = max([seen, *got])
+    assert g.missing() == [s for s in range(floor + 1, top + 1) if s not in got]
