@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from node.clock import Clock
@@ -32,6 +32,8 @@ from rules import events as ev
 from rules import intents as it
 
 log = logging.getLogger(__name__)
+
+PENDING_JOINS_KEY = "pending_joins"
 
 # DM operations worth a whole-database snapshot first, and the snapshot label.
 _MAJOR_CHANGES = {"level_up": "levelup", "edit_sheet": "dm-edit", "revert_sheet": "dm-edit"}
@@ -155,6 +157,7 @@ class Pipeline:
             ("dungeon_commands_duplicate_total", "duplicates answered from the stored reply"),
         ):
             metrics.describe(name, text)
+        self._load_joins()
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -191,6 +194,7 @@ class Pipeline:
                 snapshot=(game.digest(), game.to_dict()), clear_bindings=True))
             self.bindings = {}
             self.joins.clear()
+            self._save_joins()
             self.session = Session(sid, dungeon, seed, payload["house_rules"], seq, game)
             self._since_snapshot = 0
             return self.session
@@ -220,6 +224,7 @@ class Pipeline:
         req = JoinRequest(self._join_ids, j.name, j.cls, j.level, cmd.sender, cmd.source,
                           cmd.idempotency_key)
         self.joins[req.id] = req
+        self._save_joins()
         for fn in list(self._join_listeners):
             try:
                 fn(req)
@@ -232,6 +237,7 @@ class Pipeline:
         req = self.joins.pop(req_id, None)
         if req is None:
             raise Rejected(f"no join request {req_id}")
+        self._save_joins()
         return await self.submit(Command("system", req.sender, it.Join(req.name, req.cls, req.level),
                                          None))
 
@@ -239,7 +245,21 @@ class Pipeline:
         req = self.joins.pop(req_id, None)
         if req is None:
             raise Rejected(f"no join request {req_id}")
+        self._save_joins()
         return req
+
+    # A player told "your request is waiting for the DM" must still be waiting after a
+    # restart, so pending joins live in the database, not only in memory.
+    def _save_joins(self) -> None:
+        self.store.put(PENDING_JOINS_KEY, {"next": self._join_ids,
+                                           "joins": [asdict(r) for r in self.joins.values()]})
+
+    def _load_joins(self) -> None:
+        saved = self.store.get(PENDING_JOINS_KEY) or {}
+        self._join_ids = int(saved.get("next", 0))
+        for row in saved.get("joins", []):
+            req = JoinRequest(**row)
+            self.joins[req.id] = req
 
     async def bind(self, sender: str, eid: int, *, via: str, key: str | None = None) -> Outcome:
         """Link a sender (e.g. "discord:<id>") to a character, logged like any command."""

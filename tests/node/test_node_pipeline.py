@@ -7,6 +7,7 @@ import asyncio
 from nodehelpers import ALICE, BOB, join
 from pubsub import pub
 
+from node.metrics import Metrics
 from node.pipeline import Command, Pipeline
 from node.radio.base import BROADCAST, TEXT_PORT, Packet
 from node.text_channel import TextChannel
@@ -95,6 +96,21 @@ async def test_joins_wait_for_the_dm_unless_auto_approved(pipeline: Pipeline):
     res = await pipeline.approve_join(seen[0].id)
     assert res.ok and pipeline.eids_of(ALICE)
     assert pipeline.store.bindings()[ALICE] == pipeline.eids_of(ALICE)
+
+
+async def test_a_pending_join_survives_a_restart(pipeline: Pipeline):
+    pipeline.auto_approve = False
+    out = await pipeline.submit(Command("text", ALICE, it.Join("Thorin", "fighter")))
+    assert out.ok and pipeline.joins
+    (req_id,) = pipeline.joins
+    # A new pipeline on the same database: the node restarted before the DM answered.
+    again = Pipeline(pipeline.store, node_id="test", clock=pipeline.clock, metrics=Metrics())
+    assert [(r.id, r.name, r.sender) for r in again.joins.values()] == [(req_id, "Thorin", ALICE)]
+    repeat = await again.submit(Command("text", ALICE, it.Join("Thorin", "fighter")))
+    assert "waiting for the DM" in repeat.lines[0]
+    assert (await again.approve_join(req_id)).ok and again.eids_of(ALICE)
+    assert Pipeline(pipeline.store, node_id="test", clock=pipeline.clock,
+                    metrics=Metrics()).joins == {}
 
 
 async def test_rate_limit_drops_and_counts_a_flood(pipeline: Pipeline):
