@@ -8,6 +8,7 @@ from pathlib import Path
 
 from node.control import ControlClient
 from node.pipeline import Command, Pipeline
+from node.text_channel import TextChannel
 from rules import intents as it
 
 ALICE = "!000000a1"
@@ -34,3 +35,21 @@ async def connect_control(sock: Path, proc: subprocess.Popen) -> ControlClient:
                 pass
         await asyncio.sleep(0.01)
     raise AssertionError("node did not become ready")
+
+
+class OutboxRecorder:
+    """Stands in for the outbox: records (to, text, priority) for what the node would send."""
+
+    def __init__(self) -> None:
+        self.texts: list[tuple[int, str, int]] = []
+
+    def submit_text(self, to: int, text: str, *, priority: int, channel: int = 0,
+                    reliable: bool = True) -> None:
+        self.texts.append((to, text, int(priority)))
+
+
+def text_channel(pipeline: Pipeline) -> tuple[TextChannel, OutboxRecorder]:
+    """A text channel on the pipeline whose transmissions are recorded, not sent."""
+    rec = OutboxRecorder()
+    tc = TextChannel(pipeline, rec, clock=pipeline.clock, metrics=pipeline.metrics, coalesce_s=0.01)
+    return tc, rec

@@ -4,58 +4,41 @@ from __future__ import annotations
 
 import asyncio
 
-from nodehelpers import ALICE, join
+from nodehelpers import ALICE, join, text_channel
 
 from node.pipeline import Pipeline
 from node.radio.base import BROADCAST, TEXT_PORT, Packet
 from node.radio.mesh import NODE_NUM
-from node.text_channel import TextChannel
-
-
-class Recorder:
-    """Stands in for the outbox: records what the node would transmit."""
-
-    def __init__(self):
-        self.texts = []
-
-    def submit_text(self, to, text, *, priority, channel=0, reliable=True):
-        self.texts.append((to, text))
-
-
-def _channel(pipeline: Pipeline) -> tuple[TextChannel, Recorder]:
-    rec = Recorder()
-    tc = TextChannel(pipeline, rec, clock=pipeline.clock, metrics=pipeline.metrics, coalesce_s=0.01)
-    return tc, rec
 
 
 async def test_a_dm_command_gets_its_result_by_dm_and_the_table_by_broadcast(pipeline: Pipeline):
     await join(pipeline, ALICE, "Thorin")
-    tc, rec = _channel(pipeline)
+    tc, rec = text_channel(pipeline)
     out = await tc.handle(Packet(0xA1, NODE_NUM, TEXT_PORT, b"look", id=801))
     await asyncio.sleep(0.05)
     assert out is not None and out.ok and out.lines
-    direct = [t for to, t in rec.texts if to == 0xA1]
-    public = [t for to, t in rec.texts if to == BROADCAST]
+    direct = [t for to, t, _ in rec.texts if to == 0xA1]
+    public = [t for to, t, _ in rec.texts if to == BROADCAST]
     assert len(direct) == 1 and all(line in direct[0] for line in out.lines)
     assert len(public) == 1 and all(line in public[0] for line in out.lines)
 
 
 async def test_a_channel_command_gets_no_dm(pipeline: Pipeline):
     await join(pipeline, ALICE, "Thorin")
-    tc, rec = _channel(pipeline)
+    tc, rec = text_channel(pipeline)
     out = await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"look", id=802))
     await asyncio.sleep(0.05)
     assert out is not None and out.ok
-    assert [to for to, _ in rec.texts] == [BROADCAST]
+    assert [to for to, _, _ in rec.texts] == [BROADCAST]
 
 
 async def test_a_retyped_dm_command_is_answered_by_dm_not_applied_again(pipeline: Pipeline):
     await join(pipeline, ALICE, "Thorin")
-    tc, rec = _channel(pipeline)
+    tc, rec = text_channel(pipeline)
     await tc.handle(Packet(0xA1, NODE_NUM, TEXT_PORT, b"look", id=803))
     seq = pipeline.store.max_seq()
     again = await tc.handle(Packet(0xA1, NODE_NUM, TEXT_PORT, b"look", id=804))
     await asyncio.sleep(0.05)
     assert again is not None and again.duplicate
     assert pipeline.store.max_seq() == seq
-    assert len([to for to, _ in rec.texts if to == 0xA1]) == 2
+    assert len([to for to, _, _ in rec.texts if to == 0xA1]) == 2

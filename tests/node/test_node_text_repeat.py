@@ -4,32 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from nodehelpers import ALICE, join
+from nodehelpers import ALICE, join, text_channel
 
 from node.pipeline import Pipeline
 from node.radio.base import BROADCAST, TEXT_PORT, Packet
-from node.text_channel import TextChannel
-
-
-class Recorder:
-    """Stands in for the outbox: records what the node would transmit."""
-
-    def __init__(self):
-        self.texts = []
-
-    def submit_text(self, to, text, *, priority, channel=0):
-        self.texts.append((to, text, int(priority)))
-
-
-def _channel(pipeline: Pipeline) -> tuple[TextChannel, Recorder]:
-    rec = Recorder()
-    tc = TextChannel(pipeline, rec, clock=pipeline.clock, metrics=pipeline.metrics, coalesce_s=0.01)
-    return tc, rec
 
 
 async def test_a_retyped_command_gets_its_result_again_not_applied_again(pipeline: Pipeline):
     await join(pipeline, ALICE, "Thorin")
-    tc, rec = _channel(pipeline)
+    tc, rec = text_channel(pipeline)
     first = await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"look", id=501))
     await asyncio.sleep(0.05)
     sent_before = len(rec.texts)
@@ -48,7 +31,7 @@ async def test_a_retyped_command_gets_its_result_again_not_applied_again(pipelin
 
 async def test_a_retyped_query_is_answered_privately(pipeline: Pipeline):
     await join(pipeline, ALICE, "Thorin")
-    tc, rec = _channel(pipeline)
+    tc, rec = text_channel(pipeline)
     for pid in (701, 702):
         await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"hp", id=pid))
     answers = [t for to, t, _ in rec.texts if to == 0xA1]
@@ -57,7 +40,7 @@ async def test_a_retyped_query_is_answered_privately(pipeline: Pipeline):
 
 async def test_a_different_command_in_between_ends_the_repeat(pipeline: Pipeline):
     await join(pipeline, ALICE, "Thorin")
-    tc, _rec = _channel(pipeline)
+    tc, _rec = text_channel(pipeline)
     await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"look", id=601))
     await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"hp", id=602))
     seq = pipeline.store.max_seq()
@@ -72,7 +55,7 @@ async def test_a_turn_announced_on_the_channel_is_not_prompted_again_privately(p
     from rules import intents as it
 
     eid = await join(pipeline, ALICE, "Thorin")
-    tc, rec = _channel(pipeline)
+    tc, rec = text_channel(pipeline)
     tc.prompt(eid, "Your turn, Thorin!")  # nothing announced yet: a direct message
     assert [to for to, _, _ in rec.texts] == [0xA1]
     out = Outcome(True, 9, [], ["Goblin1 misses Mira. | Next: Thorin"])
