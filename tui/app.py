@@ -9,6 +9,7 @@ from typing import Any
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -109,9 +110,19 @@ class DungeonConsole(DmActions, App[None]):
         return True
 
     # -- what the node tells us -----------------------------------------------------------
+    def _drawn(self) -> bool:
+        """False while the main screen has no widgets: the link worker outlives them at exit."""
+        try:
+            self.query_one(StatusBar)
+        except NoMatches:
+            return False
+        return True
+
     def on_node_state(self, state: dict[str, Any]) -> None:
         self.state = state
         self.fresh = True
+        if not self._drawn():
+            return
         if not state.get("party") and not self._hinted:
             self._hinted = True
             self.note("no characters yet: radio players send 'join NAME CLASS', and j approves")
@@ -122,6 +133,8 @@ class DungeonConsole(DmActions, App[None]):
                 hook(state)
 
     def on_node_events(self, msg: dict[str, Any]) -> None:
+        if not self._drawn():
+            return
         self.query_one(CombatLog).add_events(msg)
         self.query_one(InitiativePanel).note_events(msg.get("events") or [])
 
@@ -130,6 +143,8 @@ class DungeonConsole(DmActions, App[None]):
         self.link_status = status
         if not status.live:
             self.fresh = False
+        if not self._drawn():
+            return
         if was_live and not status.live:
             self.query_one(CombatLog).note(f"node lost: {status.error}", error=True)
         if status.live:
@@ -146,6 +161,8 @@ class DungeonConsole(DmActions, App[None]):
         return bool(self.link_status and self.link_status.live and self.fresh)
 
     def _redraw(self) -> None:
+        if not self._drawn():
+            return
         live = self.live
         body = self.query_one("#body")
         body.set_class(not live, "-offline")
