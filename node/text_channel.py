@@ -124,15 +124,28 @@ class TextChannel:
             return None
         try:
             line = packet.payload.decode("utf-8")
-            intent = ptext.parse(line)
+            intents = ptext.parse_chain(line)
         except (UnicodeDecodeError, ProtocolError) as err:
             self.metrics.inc("dungeon_commands_rejected_total", reason="parse")
             hint = "unreadable text; send help" if isinstance(err, UnicodeDecodeError) else \
                 str(err) or "unknown command; send help"
             self._dm(packet.sender, hint, Priority.REPLY)
             return None
-        key = self._key(sender, packet, intent)
+        key = self._key(sender, packet, intents)
         direct = packet.to != BROADCAST and DIRECT_RESULTS
+        out: Outcome | None = None
+        for n, intent in enumerate(intents):
+            # Each command of a chain has its own key, derived from the message's, so a
+            # repeated message is answered part by part and never applied twice.
+            part_key = key if n == 0 or key is None else f"{key}/{n}"
+            out = await self._run(packet, intent, part_key, direct)
+            if out.dropped or not out.ok:
+                break  # "atk gob1; end" that could not attack does not end the turn
+        return out
+
+    async def _run(self, packet: Packet, intent: Any, key: str | None, direct: bool) -> Outcome:
+        """One command through the pipeline, then its answer to whoever should hear it."""
+        sender = sender_id(packet.sender)
         if direct and key is not None:
             self._direct.add(key)
         try:
@@ -161,6 +174,13 @@ class TextChannel:
         # accepted public results reach everyone through _on_outcome's broadcast
         return out
 
+    def _may_act(self, sender: str) -> bool:
+        """True unless a fight is on and it is nobody's turn the sender plays."""
+        game = self.pipeline.game
+        if game is None or not getattr(game, "combat", None):
+            return True
+        return game.current_turn() in self.pipeline.eids_of(sender)
+
     def _context(self) -> tuple[Any, ...]:
         game = self.pipeline.game
         combat = getattr(game, "combat", None) if game is not None else None
@@ -168,19 +188,21 @@ class TextChannel:
             return ("explore",)
         return ("combat", combat.get("round"), game.current_turn())
 
-    def _key(self, sender: str, packet: Packet, intent: Any) -> str | None:
-        """The idempotency key: a repeat of the sender's last command reuses that one's key."""
+    def _key(self, sender: str, packet: Packet, intents: list[Any]) -> str | None:
+        """The idempotency key: a repeat of the sender's last message reuses that one's key."""
         from protocol import jsonform
 
         try:
-            canon = json.dumps(jsonform.dump(intent), sort_keys=True)
+            canon = json.dumps([jsonform.dump(i) for i in intents], sort_keys=True)
         except Exception:  # an intent the JSON form cannot carry: no repeat detection
-            canon = repr(intent)
+            canon = repr(intents)
         now = self.clock.monotonic()
         context = self._context()
         last = self._last.get(sender)
-        if last is not None and last.intent == canon and last.context == context \
-                and now - last.at <= REPEAT_WINDOW_S:
+        # Once the turn has moved on, the same words cannot be a new action of the sender's
+        # ("not your turn"), so they are the repeat of one whose answer went missing.
+        if last is not None and last.intent == canon and now - last.at <= REPEAT_WINDOW_S \
+                and (last.context == context or not self._may_act(sender)):
             self.repeats += 1
             self.metrics.inc("dungeon_text_repeats_total")
             last.at = now

@@ -15,6 +15,7 @@ from protocol.errors import ProtocolError
 from rules import intents as i
 
 MAX_BYTES = 200
+MAX_CHAIN = 3  # commands in one message ("atk gob1; end")
 HINT = "try: atk <target>, cast <spell> [target], look, help"
 
 HELP_LINES: dict[str | None, str] = {
@@ -148,6 +149,34 @@ def parse(line: str) -> object:
     return handler(args)
 
 
+def parse_chain(line: str) -> list[object]:
+    """The intents of a line of up to MAX_CHAIN commands joined by ';', run in order.
+
+    On a slow radio every message is a wait: `atk gob1; end` does a turn in one. `say`
+    takes the rest of the line, semicolons and all.
+    """
+    if not isinstance(line, str):
+        raise ProtocolError("expected text")
+    parts = line.split(";")
+    intents: list[object] = []
+    for n, part in enumerate(parts):
+        if not part.strip() and n == len(parts) - 1 and intents:
+            break  # a trailing ';'
+        first = part.split(maxsplit=1)[:1]
+        if first and first[0].lower() in _SAY_VERBS:
+            intents.append(parse(";".join(parts[n:])))
+            break
+        if len(intents) == MAX_CHAIN:
+            raise ProtocolError(f"at most {MAX_CHAIN} commands in one message, joined by ';'")
+        try:
+            intents.append(parse(part))
+        except ProtocolError as err:
+            if len(parts) == 1:
+                raise
+            raise ProtocolError(f"command {n + 1}: {err}") from None
+    return intents
+
+
 def _need(args: list[str], usage: str) -> None:
     if not args:
         raise ProtocolError(f"usage: {usage}")
@@ -261,3 +290,4 @@ _VERBS: dict[str, Callable[[list[str]], object]] = {
     # bare words that take no arguments; reached only when arguments were given
     **{v: _no_args(v) for v in list(_SIMPLE) + list(_DIRECTIONS) + list(_QUERIES)},
 }
+_SAY_VERBS = frozenset(v for v, fn in _VERBS.items() if fn is _say)

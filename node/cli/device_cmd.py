@@ -31,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def _serve(args: argparse.Namespace) -> dict[str, object]:
+    from node.cli.signals import until_stopped
     from node.radio.mesh import Mesh
     from node.radio.sim_device import serve_mesh
 
@@ -46,13 +47,10 @@ async def _serve(args: argparse.Namespace) -> dict[str, object]:
             print(f"{r['name']:>8} {r['id']}  tcp:{r['host']}:{r['port']}", flush=True)
         print(f"simulated mesh up ({mesh.preset}, {mesh.region}); Ctrl-C to stop", flush=True)
     try:
-        if args.duration > 0:
-            await asyncio.sleep(args.duration)
-        else:
-            await asyncio.Event().wait()
+        await until_stopped(args.duration if args.duration > 0 else None)
     finally:
-        for d in devices:
-            await d.stop()
+        # all at once: Ctrl-C should not wait for each radio's clients in turn
+        await asyncio.gather(*(d.stop() for d in devices), return_exceptions=True)
     stats = mesh.stats()
     stats.pop("radios", None)
     return {"radios": radios, "stats": stats}
@@ -71,8 +69,6 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"dungeon device: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 0  # Ctrl-C is how an open-ended run ends
     if args.json:
         if args.duration > 0:
             print(json.dumps(result, indent=2))

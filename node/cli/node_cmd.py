@@ -50,9 +50,9 @@ def run(args: argparse.Namespace) -> int:
 async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
     import asyncio
     import logging
-    import signal
 
     from node.app import NodeApp
+    from node.cli.signals import on_stop_signals
     from node.radio.base import TransportError
     from node.radio.factory import make_transport
     from node.sdnotify import Notifier, watchdog_interval_s, watchdog_loop
@@ -80,8 +80,7 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
         await app.stop()
         return 1
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, app.request_stop)
+    on_stop_signals(app.request_stop)
     if live:
         from node.live_log import LiveLog
 

@@ -32,9 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
     import logging
-    import signal
     import sys
 
+    from node.cli.signals import until_stopped
     from node.metrics import Metrics
     from sync.relay.logs import setup_json_logging
     from sync.relay.runner import start_relay
@@ -77,11 +77,7 @@ def run(args: argparse.Namespace) -> int:
             bridge = BridgeService(relay, parse_channels(args.channels), ttl_s=args.queue_ttl)
             bot = DungeonBot(bridge, sync_commands=True)
             asyncio.ensure_future(bot.start(os.environ["DISCORD_TOKEN"]))
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await until_stopped()
         if bot is not None:
             await bot.close()
         await running.stop()

@@ -19,6 +19,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--monsters", default="goblin:4",
                         help="what the DM spawns for each encounter (default goblin:4)")
+    roles = ("client", "client_mute", "router")
+    parser.add_argument("--hop-limit", type=int, default=3,
+                        help="every radio's hop limit (default 3, the firmware's)")
+    parser.add_argument("--node-role", choices=roles, default="client_mute",
+                        help="the node radio's role (default client_mute, as firmware-notes "
+                             "advise: it spends its duty budget on the game only)")
+    parser.add_argument("--player-role", choices=roles, default="client_mute",
+                        help="players' radios' role (default client_mute, as firmware-notes "
+                             "advise for players sitting together)")
     parser.add_argument("--dm", action="store_true",
                         help="text bots send commands as DMs to the node (default: channel)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -37,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
     name, _, count = args.monsters.partition(":")
     cfg = SimConfig(players=args.players, mode=args.mode, preset=args.preset.upper(),
                     hops=args.hops, loss=args.loss, minutes=args.minutes, seed=args.seed,
-                    monsters=(name, int(count or 1)), text_dm=args.dm)
+                    monsters=(name, int(count or 1)), text_dm=args.dm,
+                    hop_limit=args.hop_limit, node_role=args.node_role,
+                    player_role=args.player_role)
     start = time.monotonic()
     with Progress(1.0, "simulating") as bar:
         report = simulate(cfg, bar.update)

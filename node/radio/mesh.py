@@ -88,7 +88,9 @@ class Radio:
     num: int
     x: float
     y: float
-    role: str = "client"  # "router" relays first (shorter contention window)
+    # "router" relays first (shorter contention window); "client_mute" never relays
+    # (firmware FloodingRouter.isRebroadcaster), which a game node at the mesh's edge wants.
+    role: str = "client"
     name: str = ""
     tx_power_dbm: float = phy.DEFAULT_TX_POWER_DBM
     tx_until: float = -math.inf
@@ -117,7 +119,7 @@ COUNTERS = (
     "packets_sent", "transmissions", "airtime_s", "rebroadcasts", "rebroadcasts_cancelled",
     "retransmissions", "acks_received", "implicit_acks", "ack_failures", "collisions", "half_duplex_misses",
     "lost_random", "duplicates", "delivered", "text_drops", "duty_refusals", "oversize_rejects",
-    "cad_backoffs", "hop_retransmissions", "route_fallbacks",
+    "cad_backoffs", "hop_retransmissions", "route_fallbacks", "repeat_relays",
 )
 
 
@@ -189,7 +191,7 @@ class Mesh:
     def build(
         cls, players: int = 3, hops: int = 1, preset: str = "LONG_FAST", loss: float = 0.0,
         seed: int = 0, *, region: str = "EU_868", hop_limit: int = fw.DEFAULT_HOP_LIMIT,
-        relay_role: str = "router",
+        relay_role: str = "router", node_role: str = "client", player_role: str = "client",
     ) -> Mesh:
         """The node, a chain of hops-1 relays, and players clustered `hops` radio hops away.
 
@@ -201,7 +203,7 @@ class Mesh:
         mesh = cls(preset, region, seed=seed, loss=loss, hop_limit=hop_limit)
         step = phy.range_m(preset, margin_db=LINK_MARGIN_DB)
         mesh.node_num = NODE_NUM
-        mesh.add_radio(NODE_NUM, 0.0, name="node")
+        mesh.add_radio(NODE_NUM, 0.0, role=node_role, name="node")
         for k in range(1, hops):
             num = RELAY_BASE + k
             mesh.add_radio(num, k * step, role=relay_role, name=f"relay{k}")
@@ -214,7 +216,7 @@ class Mesh:
             r = 0.1 * step * math.sqrt(place.random())
             num = PLAYER_BASE + i
             mesh.add_radio(num, hops * step + r * math.cos(angle), r * math.sin(angle),
-                           name=f"player{i}")
+                           role=player_role, name=f"player{i}")
             mesh.players.append(num)
         return mesh
 
@@ -509,7 +511,12 @@ class Mesh:
             radio.relayed_by.setdefault(frame.key, set()).add(fw.relay_byte(frame.relayer))
         if frame.key in radio.seen:
             radio.count("duplicates")
-            if radio.role != "router":  # routers always relay; clients defer to whoever went first
+            # FloodingRouter: a copy straight from its sender (hop_start == hop_limit) is that
+            # sender retransmitting because it heard no relay; relay it again (unless a copy
+            # still waits in our queue) so it gets its implicit ack and the far side its copy.
+            repeated = frame.relayer == frame.sender and 0 < frame.hop_start == frame.hop_limit
+            if not repeated and radio.role != "router":
+                # routers always relay; clients defer to whoever went first
                 self._cancel_rebroadcast(radio, frame.key)
             if frame.sender == radio.num and frame.port != fw.ROUTING_PORT:
                 # Hearing our own packet relayed is the firmware's implicit ack: it stops
@@ -524,6 +531,11 @@ class Mesh:
             elif frame.key in radio.declined and frame.next_hop == fw.NO_NEXT_HOP:
                 # The routed attempt failed and its sender fell back to flooding: now we relay.
                 radio.declined.discard(frame.key)
+                self._relay(radio, frame, snr)
+            elif repeated and not to_me and frame.next_hop in (
+                    fw.NO_NEXT_HOP, fw.relay_byte(radio.num)) and \
+                    not any(item.frame.key == frame.key for item in radio.queue):
+                radio.count("repeat_relays")
                 self._relay(radio, frame, snr)
             return
         radio.seen.add(frame.key)
@@ -543,7 +555,7 @@ class Mesh:
 
     def _relay(self, radio: Radio, frame: Frame, snr: float) -> None:
         """Rebroadcast a packet; as its next hop we keep it until the next hop is heard."""
-        if frame.hop_limit <= 0 or frame.sender == radio.num:
+        if frame.hop_limit <= 0 or frame.sender == radio.num or radio.role == "client_mute":
             return
         relay = Frame(frame.id, frame.sender, frame.to, frame.port, frame.payload,
                       frame.channel, frame.hop_start, frame.hop_limit - 1, frame.want_ack,

@@ -37,7 +37,12 @@ class SimConfig:
     minutes: float = 30.0
     seed: int = 7
     monsters: tuple[str, int] = ("goblin", 4)
-    hop_limit: int | None = None  # None: just enough relays to reach the players (hops - 1)
+    hop_limit: int = 3  # the firmware default, which firmware-notes says to keep
+    # Roles as firmware-notes sets a table up: the node and the players sitting together
+    # repeat nobody's packets (measured: players' repeats of everything collide with the node
+    # at the relay, which cannot hear them); the relay on the hill is a ROUTER.
+    node_role: str = "client_mute"
+    player_role: str = "client_mute"
     # Text bots send commands as DMs to the node (answered by DM) instead of on the channel.
     # Off by default: measured on 2 hops it costs the relay ~3x the packets (routing acks,
     # and the relay's flooded retry of every ack it forwards) and lost more than it gained.
@@ -81,7 +86,8 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
     with contextlib.ExitStack() as stack:
         data_dir = cfg.data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         mesh = Mesh.build(players=cfg.players, hops=cfg.hops, preset=cfg.preset, loss=cfg.loss,
-                          seed=cfg.seed, hop_limit=cfg.hop_limit or max(1, cfg.hops - 1))
+                          seed=cfg.seed, hop_limit=cfg.hop_limit,
+                          node_role=cfg.node_role, player_role=cfg.player_role)
         config = NodeConfig(data_dir=data_dir, radio="sim", auto_approve=True,
                             game_seed=cfg.seed, region=mesh.region, preset=mesh.preset)
         metrics = Metrics()
@@ -103,7 +109,7 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
             binary = cfg.mode == "binary" or (cfg.mode == "mixed" and i % 2 == 1)
             kind: Any = TextBot
             if binary:
-                from node.radio.bots import BinaryBot
+                from node.radio.binary_bot import BinaryBot
 
                 kind = BinaryBot
             # A DM to the node gets firmware 2.7's per-hop repair (NextHopRouter), which a

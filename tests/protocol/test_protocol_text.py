@@ -85,7 +85,28 @@ def test_help_fits_one_packet():
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=220))
 def test_any_text_parses_or_raises_protocol_error(line):
-    try:
-        text.parse(line)
-    except ProtocolError as err:
-        assert "\n" not in str(err)
+    for parse in (text.parse, text.parse_chain):
+        try:
+            parse(line)
+        except ProtocolError as err:
+            assert "\n" not in str(err)
+
+
+@pytest.mark.parametrize(("line", "intents"), [
+    ("atk gob1; end", [i.Attack("gob1"), i.EndTurn()]),
+    ("atk gob1;end;", [i.Attack("gob1"), i.EndTurn()]),
+    ("look", [i.Look()]),
+    ("end; say left; or right", [i.EndTurn(), i.Say("left; or right")]),
+])
+def test_a_message_may_chain_commands(line, intents):
+    assert text.parse_chain(line) == intents
+
+
+@pytest.mark.parametrize(("line", "hint"), [
+    ("look; hp; inv; end", "at most 3 commands"),
+    ("atk gob1;; end", "command 2: empty command"),
+    ("atk gob1; fly", "command 2: unknown command"),
+])
+def test_a_bad_chain_says_which_part(line, hint):
+    with pytest.raises(ProtocolError, match=hint):
+        text.parse_chain(line)

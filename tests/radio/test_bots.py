@@ -8,7 +8,8 @@ import random
 from node.app import NodeApp
 from node.clock import Clock
 from node.config import NodeConfig
-from node.radio.bots import BinaryBot, TextBot
+from node.radio.binary_bot import BinaryBot
+from node.radio.bots import TextBot
 from node.radio.mesh import NODE_NUM, Mesh
 from node.radio.sim_transport import SimTransport
 from node.radio.virtual_loop import run_virtual

@@ -419,3 +419,37 @@ def test_sending_another_packet_pushes_back_a_pending_retransmission() -> None:
     air = phy.packet_airtime_s(150, "LONG_FAST", GAME_PORT)
     # the contention delays are random, so compare with a margin well under one airtime
     assert pushed - plain == pytest.approx(air, abs=0.5)
+
+
+def test_a_retransmission_whose_relay_went_unheard_is_relayed_again() -> None:
+    """Firmware 2.6+ FloodingRouter: a copy straight from its sender (hop_start == hop_limit)
+    that a relay has already seen is relayed once more, so the sender gets its implicit ack
+    and the far side a second chance at the packet."""
+
+    async def scenario() -> tuple[list[Packet], dict[str, float], dict[str, float]]:
+        mesh = Mesh.line(2, seed=2)
+        relay, player = mesh.relays[0], mesh.players[0]
+        got = collect(mesh)
+        mesh.fade(relay, NODE_NUM)  # the node misses the relay's first repeat ...
+        mesh.fade(relay, player)  # ... and so does the player
+        mesh.send(NODE_NUM, BROADCAST, TEXT_PORT, b"round 3", want_ack=True)
+        await asyncio.sleep(120)
+        return got[player], mesh.radio_stats(NODE_NUM), mesh.radio_stats(relay)
+
+    heard, node, relay = run_virtual(scenario())
+    assert node["retransmissions"] == 1 and node["implicit_acks"] == 1
+    assert relay["repeat_relays"] == 1 and relay["rebroadcasts"] == 2
+    assert [p.payload for p in heard] == [b"round 3"]
+
+
+def test_a_client_mute_radio_never_relays() -> None:
+    async def scenario(role: str) -> tuple[int, dict[str, float]]:
+        mesh = Mesh.line(2, seed=2, relay_role=role)
+        got = collect(mesh)
+        mesh.send(NODE_NUM, BROADCAST, TEXT_PORT, b"hello", want_ack=True)
+        await asyncio.sleep(120)
+        return len(got[mesh.players[0]]), mesh.radio_stats(mesh.relays[0])
+
+    assert run_virtual(scenario("client"))[0] == 1
+    heard, relay = run_virtual(scenario("client_mute"))
+    assert heard == 0 and relay["transmissions"] == 0
