@@ -49,9 +49,12 @@ RELAYS_IN_EARSHOT = 2  # relay 1 hears us and relay 2; farther relays cannot col
 
 
 class Priority(enum.IntEnum):
-    PROMPT = 0  # "your turn": the game waits on it
-    REPLY = 1  # a direct answer to what a player just sent
-    RESULT = 2  # results of actions, usually a broadcast
+    REPLY = 0  # a direct answer to what a player just sent
+    RESULT = 1  # results of actions, usually a broadcast
+    # "your turn" goes last of what the game waits on: the prompted player answers at once,
+    # and anything we sent after the prompt would meet that answer at the relay, which
+    # hears both of us while we cannot hear the player (a hidden terminal).
+    PROMPT = 2
     CHATTER = 3  # say, narration, anything that can wait
 
 
