@@ -37,6 +37,7 @@ class Kind(IntEnum):
     RESYNC = 5  # request: resend what I miss (a snapshot, or fragments of one)
     SNAPSHOT = 6  # one fragment of a snapshot
     DIGEST = 7  # 4-byte state digest for divergence detection
+    BUNDLE = 8  # whole frames in one packet: a resend rides with the next frame for free
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +227,35 @@ class SeqWindow:
         return self.highest, (self._seen >> 1) & ((1 << SACK_BITS) - 1)
 
 
+def bundle_payload(parts: list[bytes]) -> bytes:
+    """A BUNDLE payload: each encoded frame after its varint length."""
+    out = bytearray()
+    for part in parts:
+        put_varint(out, len(part))
+        out += part
+    return bytes(out)
+
+
+def parse_bundle(payload: bytes) -> list[bytes]:
+    """The encoded frames in a BUNDLE payload; a bundle inside a bundle is refused."""
+    r = Reader(payload)
+    parts = []
+    while r.remaining():
+        part = r.take(r.varint())
+        if len(part) < 3 or part[0] & 0x0F == Kind.BUNDLE:
+            raise ProtocolError("bad frame in a bundle")
+        parts.append(part)
+    return parts
+
+
+def unbundle(payload: bytes) -> list[bytes]:
+    """parse_bundle for a receiver: a malformed bundle yields nothing."""
+    try:
+        return parse_bundle(payload)
+    except ProtocolError:
+        return []
+
+
 def acked(ack: int | None, sack_bitmap: int) -> set[int]:
     """Every sequence number a received (ack, sack_bitmap) confirms."""
     if ack is None:
@@ -251,6 +281,7 @@ from protocol.fragments import (  # noqa: E402
 __all__ = [
     "VERSION", "MAX_FRAME", "Kind", "Frame", "encode_frame", "decode_frame", "session_key",
     "state_digest", "digest_payload", "parse_digest_payload", "SeqWindow", "acked",
+    "bundle_payload", "parse_bundle", "unbundle",
     "hello_payload", "parse_hello", "welcome_payload", "parse_welcome",
     "Fragment", "Fragmenter", "Reassembler", "encode_fragment", "decode_fragment",
     "encode_rerequest", "decode_rerequest",

@@ -9,6 +9,25 @@ from protocol import frames
 
 FAR_BEHIND = 16  # more gaps than this and one snapshot costs less airtime than the frames
 MAX_OFFSET = 64  # a re-request names gaps at most this far past its base
+FIRST_WAIT_S = 4.0  # a missing frame may just be late
+# A frame lost at the relay is lost for every client at once, and the node answers the first
+# request with one broadcast for all. Clients take turns by slot to ask, so that answer reaches
+# the others before they would ask, and no request keys up over it at the relay (the node
+# cannot hear the players to wait for them).
+TURN_S = 10.0
+TURNS = 4
+JITTER_S = 1.0
+BACKOFF_S = 10.0  # then ask again after this, doubling: our requests also collide with answers
+MAX_BACKOFF_S = 40.0
+
+
+def wait_s(attempt: int, slot: int | None, draw: float) -> float:
+    """How long to wait before request number `attempt` (0 first) from the client in `slot`;
+    draw is uniform in [0, 1)."""
+    if attempt == 0:
+        turn = ((slot or 1) - 1) % TURNS
+        return FIRST_WAIT_S + TURN_S * turn + JITTER_S * draw
+    return min(BACKOFF_S * 2 ** (attempt - 1), MAX_BACKOFF_S) * (1.0 + 0.5 * draw)
 
 
 @dataclass

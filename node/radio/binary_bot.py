@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from node.radio.base import BROADCAST, Packet, Transport
@@ -43,13 +43,11 @@ class BinaryBot:
         rng: random.Random,
         eyes: Eyes,
         # An intent's ack rides in the broadcast with its events; a client that missed it gets
-        # that frame back through RESYNC (asked after resync_s), so it repeats intents later.
+        # that frame back through RESYNC (protocol.resync.wait_s), so it repeats intents later.
         retry_s: float = 16.0,
         max_tries: int = 40,  # a player keeps trying for minutes before giving up
         think: tuple[float, float] = (2.0, 8.0),
         explore: tuple[float, float] = (20.0, 60.0),
-        resync_s: float = 4.0,
-        resync_backoff_s: float = 10.0,
         key: bytes | None = None,
     ) -> None:
         from protocol import frames
@@ -65,8 +63,6 @@ class BinaryBot:
         self.max_tries = max_tries
         self.think = think
         self.explore = explore
-        self.resync_s = resync_s
-        self.resync_backoff_s = resync_backoff_s
         self.key = key
         self.stats = BotStats()
         self.eid: int | None = None
@@ -110,6 +106,10 @@ class BinaryBot:
         except ProtocolError:
             return
         kind = self._frames.Kind
+        if frame.kind == kind.BUNDLE:
+            for part in self._frames.unbundle(frame.payload):
+                self.on_packet(replace(packet, payload=part))
+            return
         if frame.kind == kind.WELCOME:
             try:
                 _, eid = self._frames.parse_welcome(frame.payload)
@@ -136,11 +136,14 @@ class BinaryBot:
 
     def _on_events(self, frame: Any, events: list[Any]) -> None:
         seq = frame.sender_seq
-        if not self.gaps.add(seq):
-            self.duplicates += 1
-        self._note_latest(seq)
         if frame.flags and frame.flags == self.slot:
             self._ack(frame, public=True)
+        if not self.gaps.add(seq):
+            # A resend someone else asked for: shown already (a stale TurnStarted in it must
+            # not start our turn again), as the player client does.
+            self.duplicates += 1
+            return
+        self._note_latest(seq)
         for ev in events:
             name = type(ev).__name__
             if name == "Digest":
@@ -188,15 +191,15 @@ class BinaryBot:
             self._resync_task = asyncio.get_running_loop().create_task(self._resync_loop())
 
     async def _resync_loop(self) -> None:
-        """While frames are missing, ask for them (a short wait first: they may be in flight)."""
-        backoff = self.resync_backoff_s
-        await asyncio.sleep(self.resync_s)
+        """While frames are missing, ask for them (protocol.resync.wait_s says when)."""
+        from protocol.resync import wait_s
+
+        attempt = 0
         while True:
+            await asyncio.sleep(wait_s(attempt, self.slot, self.rng.random()))
             if not await self._request():
                 return
-            # Back off: on a busy mesh our own requests are what collides with the answers.
-            await asyncio.sleep(backoff * self.rng.uniform(1.0, 1.5))
-            backoff = min(backoff * 2, 4 * self.resync_backoff_s)
+            attempt += 1
 
     async def _request(self) -> bool:
         """Ask for what is missing; False when nothing is."""

@@ -1,14 +1,15 @@
 """The node's binary channel: game frames on GAME_PORT in, one broadcast events frame per batch out.
 
 Inbound INTENT frames pass a per-sender sequence window (replays are rejected and
-counted, but re-acked: the client only repeats because our ack got lost) and go
-through the same pipeline as every other input. Results of every accepted command,
-from any channel, are gathered briefly and broadcast once as EVENTS frames that end
-with the state digest, so clients can tell when they diverged. The ack for the
-command that caused a batch rides in that frame's header; the frame's four flag
-bits name which client (its slot, from WELCOME) the ack belongs to. Clients that
-missed frames send RESYNC with the missing broadcast sequence numbers; what is no
-longer kept is answered with a snapshot in fragments.
+counted, but re-acked: the client only repeats because our ack got lost), are applied in
+the order the client sent them, and go through the same pipeline as every other input.
+Results of every accepted command, from any channel, are gathered until the mesh is quiet
+and broadcast once as EVENTS frames that end with the state digest, so clients can tell
+when they diverged. The ack for the command that caused a batch rides in that frame's
+header; the frame's four flag bits name which client (its slot, from WELCOME) the ack
+belongs to. Clients that missed frames send RESYNC with the missing broadcast sequence
+numbers; those frames go again once for everyone, in the same packet (a BUNDLE) as the
+next broadcast when one comes soon; what is no longer kept is answered with a snapshot.
 """
 
 from __future__ import annotations
@@ -26,15 +27,35 @@ from node.radio.outbox import Priority
 
 log = logging.getLogger(__name__)
 
-# Quiet time that ends a batch. A client sends its action and its end of turn back to back;
-# the second reaches us a relay hop (~1-1.5 s on LONG_FAST) after the first, and monster turns
-# follow half a second apart: one frame for all of it instead of two or three.
-FLUSH_S = 2.0
+# Quiet time that ends a batch (any frame heard restarts it). A client sends its action and
+# its end of turn back to back; the second reaches us a relay hop (~1-1.5 s on LONG_FAST)
+# after the first, and monster turns follow half a second apart: one frame for all of it.
+# The players cannot hear us (a hidden terminal at the relay), and one of them is often still
+# talking after the relay has repeated the last frame we heard: measured, 2 s of quiet lost
+# more of our frames at the relay than 3.5 s.
+FLUSH_S = 3.5
 MAX_HOLD_S = 6.0
 HISTORY = 256  # broadcast frames kept for RESYNC
 MAX_SLOTS = 15  # four flag bits; 0 means "no ack in this frame"
 PAYLOAD_ROOM = 180  # events bytes per frame: 200 minus header, acks and a tag
-RESEND_WINDOW_S = 15.0
+# A missed frame is always resent as a broadcast: that costs the node no more airtime than a
+# DM, and a frame lost at the relay was lost for every client. Requests arriving this soon
+# after that resend were sent before it could arrive: it answers them too. The next client
+# in turn (resync.TURN_S later) or one that missed the resend as well asks after this.
+RESEND_HOLDOFF_S = 4.0
+# A frame someone missed waits this long for the next broadcast, to ride in the same packet
+# (a packet's preamble and headers cost ~0.45 s whatever it carries); then it goes alone.
+RESEND_HOLD_S = 30.0
+# How long an intent waits for an earlier one of the same client that was lost on the way.
+IN_ORDER_WAIT_S = 20.0
+# A binary player silent this long into its turn is sent the frame that started it again
+# (a player who missed it alone cannot know; the turn would wait for its timeout). Bots act
+# within ~12 s; a person who is just thinking gets a duplicate, which costs one frame.
+NUDGE_S = 30.0
+NUDGES = 2
+# A repeated intent this soon after the frame acking it went out crossed that frame in the air.
+REPLAY_GRACE_S = 5.0
+ACKED_KEPT = 64  # per client: which broadcast acked each recent intent
 SNAPSHOT_MSG = 0  # RESYNC msg_id asking for broadcast frames; anything else: a snapshot
 
 
@@ -47,17 +68,24 @@ class _Client:
     num: int
     slot: int
     window: Any  # protocol.frames.SeqWindow
-    acked_seq: int | None = None
+    # intent seq -> the broadcast whose header acked it; a repeat means that frame was missed
+    acked_in: OrderedDict[int, int] = field(default_factory=OrderedDict)
+    next_seq: int | None = None  # the intent due next, in the order the player sent them
+    waiting: dict[int, Any] = field(default_factory=dict)  # seq -> frame that came early
+    release: asyncio.TimerHandle | None = None
 
 
 @dataclass
 class _Batch:
     events: list[Any] = field(default_factory=list)
     ack_for: list[int] = field(default_factory=list)  # client node numbers owed an ack
-    # Private errors wait for the batch too: sent at once, they would go out while the client's
-    # next frame is on its way through the relay, and the node cannot hear the client to
-    # avoid it (a hidden terminal): both would be lost at the relay.
-    errors: list[tuple[int, bytes, int | None]] = field(default_factory=list)
+    # Every answer waits for the batch, for a quiet spell: sent at once, it would go out while
+    # the client's next frame (or another player's, held back while the relay was talking) is
+    # on its way through the relay, and the node cannot hear the players to avoid them (a
+    # hidden terminal): both would be lost at the relay.
+    errors: list[tuple[int, bytes, int | None]] = field(default_factory=list)  # private Info
+    acks: list[int] = field(default_factory=list)  # clients owed an ACK frame
+    resends: list[int] = field(default_factory=list)  # broadcast seqs to send again
 
 
 class BinaryChannel:
@@ -76,10 +104,16 @@ class BinaryChannel:
         self._flush: asyncio.TimerHandle | None = None
         self._first_at = 0.0
         self._snap_id = 0
+        self._sent_at: dict[int, float] = {}  # broadcast seq -> when it last went out
         self._resent_at: dict[int, float] = {}
+        self._held: dict[int, None] = {}  # asked-for frames waiting for the next broadcast
+        self._release_at: asyncio.TimerHandle | None = None
+        self._nudge: asyncio.TimerHandle | None = None
+        self._nudged = 0  # the client that timer is for
         self.counters: dict[str, int] = {
             "frames_in": 0, "garbled": 0, "replays": 0, "intents": 0, "rejected": 0,
-            "events_frames": 0, "ack_frames": 0, "resyncs": 0, "resent": 0, "snapshots": 0,
+            "events_frames": 0, "ack_frames": 0, "resyncs": 0, "resent": 0, "bundles": 0,
+            "nudges": 0, "snapshots": 0,
             "duplicates_applied": 0,
         }
         self._applied: set[str] = set()
@@ -92,6 +126,11 @@ class BinaryChannel:
         from protocol.errors import ProtocolError
 
         self.counters["frames_in"] += 1
+        if self._flush is not None:
+            self._schedule()  # the mesh is not quiet yet
+        if self._nudge is not None and self._nudged == packet.sender:
+            self._nudge.cancel()  # it is alive, and asks for what it misses itself
+            self._nudge = None
         try:
             frame = self._frames.decode_frame(packet.payload, self.key)
         except ProtocolError as err:
@@ -123,14 +162,41 @@ class BinaryChannel:
         self._send_dm(client, self._frames.Kind.WELCOME, payload, Priority.REPLY)
 
     async def _intent(self, client: _Client, frame: Any) -> None:
+        seq = frame.sender_seq
+        if not client.window.accept(seq):
+            # Already applied (or too old): the client repeats because it missed our ack.
+            self.counters["replays"] += 1
+            if seq not in client.waiting:  # else its ack comes once it is applied
+                self._answer_replay(client, seq)
+            return
+        if client.next_seq is not None and seq > client.next_seq:
+            # An earlier intent was lost on the way and will be repeated: "attack" then "end"
+            # must not become "end", then "attack" refused as out of turn.
+            client.waiting[seq] = frame
+            if client.release is None:
+                loop = asyncio.get_running_loop()
+                client.release = loop.call_later(
+                    IN_ORDER_WAIT_S, lambda: loop.create_task(self._apply_waiting(client, None)))
+            return
+        await self._apply(client, frame)
+        await self._apply_waiting(client, client.next_seq)
+
+    async def _apply_waiting(self, client: _Client, upto: int | None) -> None:
+        """Apply held intents in order: those now due (upto = next seq), or all (None)."""
+        while client.waiting:
+            seq = min(client.waiting)
+            if upto is not None and seq != client.next_seq:
+                return
+            await self._apply(client, client.waiting.pop(seq))
+        if client.release is not None:
+            client.release.cancel()
+            client.release = None
+
+    async def _apply(self, client: _Client, frame: Any) -> None:
         from protocol import codec
         from protocol.errors import ProtocolError
 
-        if not client.window.accept(frame.sender_seq):
-            # Already applied (or too old): the client repeats because it missed our ack.
-            self.counters["replays"] += 1
-            self._send_dm(client, self._frames.Kind.ACK, b"", Priority.REPLY)
-            return
+        client.next_seq = max(client.next_seq or 0, frame.sender_seq + 1)
         try:
             intent = codec.decode_intent(frame.payload)
         except ProtocolError as err:
@@ -156,6 +222,26 @@ class BinaryChannel:
         self.counters["rejected"] += int(not out.ok)
         text = out.error or " ".join(out.lines) or "ok"
         self._reply_error(client, text, actor=out.actor or 0, seq=frame.sender_seq)
+
+    def _answer_replay(self, client: _Client, seq: int) -> None:
+        """Ack a repeated intent as cheaply as what the repeat tells us allows."""
+        if client.num in self._batch.ack_for:
+            return  # the open batch will carry the ack
+        bseq = client.acked_in.get(seq)
+        if bseq is None or bseq not in self.history:
+            if client.num not in self._batch.acks:
+                self._batch.acks.append(client.num)
+                self._schedule()
+            return
+        if asyncio.get_running_loop().time() - self._sent_at[bseq] < REPLAY_GRACE_S:
+            return  # the repeat crossed that frame in the air
+        if bseq < self.bseq:
+            # The game has moved on since (most often the player it named acted on it), so
+            # little waits on it: it can ride with the next frame.
+            self._hold([bseq])
+        else:
+            # Nothing since: probably lost at the relay for everyone, and the game waits on it.
+            self._queue_resend(bseq)
 
     def _reply_error(self, client: _Client, text: str, *, actor: int = 0,
                      seq: int | None = None) -> None:
@@ -198,24 +284,34 @@ class BinaryChannel:
         self._flush = None
         batch, self._batch = self._batch, _Batch()
         try:
-            self._flush_events(batch)
+            fresh = self._flush_events(batch)
+            if fresh or batch.resends:
+                batch.resends += [seq for seq in self._held if seq not in batch.resends]
+                self._held.clear()
+            again = [self.history[seq] for seq in batch.resends if self._resend_due(seq)]
+            self._send_broadcasts(again, fresh)
         finally:
             for num, payload, seq in batch.errors:
                 client = self.clients.get(num)
                 if client is not None:
                     self._send_dm(client, self._frames.Kind.EVENTS, payload, Priority.REPLY,
                                   ack_only=seq)
+            for num in batch.acks:
+                if num not in batch.ack_for:  # else the broadcast just sent carries it
+                    self._send_dm(self.clients[num], self._frames.Kind.ACK, b"", Priority.REPLY)
 
-    def _flush_events(self, batch: _Batch) -> None:
+    def _flush_events(self, batch: _Batch) -> list[bytes]:
+        """The new EVENTS frames for the batch, numbered and kept for RESYNC."""
         from protocol import codec
-        from rules.events import Digest
+        from rules.events import Digest, TurnStarted
 
         if not batch.events and not batch.ack_for:
-            return
+            return []
         game = self.app.game
         digest = codec.encode_event(Digest(game.digest())) if game is not None else b""
         chunks: list[bytes] = []
         cur = b""
+        turn: tuple[int, int] | None = None  # (eid, chunk index) of the last TurnStarted
         for ev in batch.events:
             enc = codec.encode_event(ev)
             if len(enc) > PAYLOAD_ROOM - len(digest):
@@ -225,27 +321,92 @@ class BinaryChannel:
                 chunks.append(cur)
                 cur = b""
             cur += enc
+            if isinstance(ev, TurnStarted):
+                turn = (ev.eid, len(chunks))
         chunks.append(cur + digest)
         acks = list(dict.fromkeys(batch.ack_for))
+        out = []
         for i, chunk in enumerate(chunks):
             owed = self.clients.get(acks.pop(0)) if acks and i == len(chunks) - 1 else None
-            self._broadcast(chunk, owed)
+            out.append(self._number(chunk, owed))
+        if turn is not None:
+            self._watch_turn(turn[0], self.bseq - len(chunks) + 1 + turn[1])
         for num in acks:  # more clients than frames: small ack frames for the rest
             self._send_dm(self.clients[num], self._frames.Kind.ACK, b"", Priority.REPLY)
+        return out
 
-    def _broadcast(self, payload: bytes, owed: _Client | None) -> None:
+    def _watch_turn(self, eid: int, bseq: int) -> None:
+        """A binary player whose turn began in frame bseq and who stays silent may have missed
+        that frame alone; nobody else can tell it (the others got it), so resend it."""
+        if self._nudge is not None:
+            self._nudge.cancel()
+        self._nudge = None
+        who = [c for c in self.clients.values()
+               if eid in self.app.pipeline.eids_of(sender_id(c.num))]
+        if who:
+            self._nudged = who[0].num
+            self._nudge = asyncio.get_running_loop().call_later(
+                NUDGE_S, self._nudge_turn, eid, bseq, 1)
+
+    def _nudge_turn(self, eid: int, bseq: int, tries: int) -> None:
+        self._nudge = None
+        game = self.app.game
+        if game is None or game.current_turn() != eid:
+            return
+        self.counters["nudges"] += 1
+        self._queue_resend(bseq)
+        if tries < NUDGES:
+            self._nudge = asyncio.get_running_loop().call_later(
+                NUDGE_S, self._nudge_turn, eid, bseq, tries + 1)
+
+    def _send_broadcasts(self, again: list[bytes], fresh: list[bytes]) -> None:
+        """Resent and new frames, as few packets as they fit: each packet costs the airtime
+        of its preamble and headers (~0.45 s on LONG_FAST) whatever it carries."""
+        packets: list[list[bytes]] = []
+        for part in again + fresh:
+            if packets and self._bundle(packets[-1] + [part]) is not None:
+                packets[-1].append(part)
+            else:
+                packets.append([part])
+        for parts in packets:
+            data = parts[0] if len(parts) == 1 else self._bundle(parts)
+            assert data is not None
+            self.counters["bundles"] += len(parts) > 1
+            urgent = any(p in again for p in parts)
+            self.app.outbox.submit_binary(BROADCAST, data,
+                                          priority=Priority.REPLY if urgent else Priority.RESULT)
+
+    def _bundle(self, parts: list[bytes]) -> bytes | None:
+        """One BUNDLE frame holding parts, or None if they do not fit one packet."""
+        from protocol.errors import ProtocolError
+
+        frame = self._frames.Frame(kind=self._frames.Kind.BUNDLE, sender_seq=self.bseq,
+                                   payload=self._frames.bundle_payload(parts))
+        try:
+            return self._frames.encode_frame(frame, self.key)
+        except ProtocolError:
+            return None
+
+    def _number(self, payload: bytes, owed: _Client | None) -> bytes:
         self.bseq += 1
         ack, sack = owed.window.ack_state() if owed is not None else (None, 0)
+        if owed is not None:
+            for seq in self._frames.acked(ack, sack):
+                owed.acked_in[seq] = self.bseq
+            while len(owed.acked_in) > ACKED_KEPT:
+                owed.acked_in.popitem(last=False)
         frame = self._frames.Frame(kind=self._frames.Kind.EVENTS, sender_seq=self.bseq, ack=ack,
                                    sack_bitmap=sack, flags=owed.slot if owed else 0,
                                    payload=payload)
         data = self._frames.encode_frame(frame, self.key)
         self.history[self.bseq] = data
+        self._sent_at[self.bseq] = asyncio.get_running_loop().time()
         while len(self.history) > HISTORY:
             old, _ = self.history.popitem(last=False)
+            self._sent_at.pop(old, None)
             self._resent_at.pop(old, None)
         self.counters["events_frames"] += 1
-        self.app.outbox.submit_binary(BROADCAST, data, priority=Priority.RESULT)
+        return data
 
     def _send_dm(self, client: _Client, kind: Any, payload: bytes, priority: Priority, *,
                  ack_only: int | None = None) -> None:
@@ -275,18 +436,36 @@ class BinaryChannel:
         if any(seq not in self.history for seq in wanted):
             self._snapshot(client)
             return
+        self._hold(wanted)
+
+    def _hold(self, seqs: list[int]) -> None:
+        loop = asyncio.get_running_loop()
+        for seq in seqs:
+            if loop.time() - self._resent_at.get(seq, -1e9) >= RESEND_HOLDOFF_S:
+                self._held.setdefault(seq)
+        if self._release_at is None or self._release_at.when() < loop.time():
+            self._release_at = loop.call_later(RESEND_HOLD_S, self._release)
+
+    def _release(self) -> None:
+        """Nothing went out to carry the held frames: send them on their own."""
+        for seq in self._held:
+            self._queue_resend(seq)
+        self._held.clear()
+
+    def _queue_resend(self, seq: int) -> None:
+        recent = asyncio.get_running_loop().time() - self._resent_at.get(seq, -1e9)
+        if seq not in self._batch.resends and recent >= RESEND_HOLDOFF_S:
+            self._batch.resends.append(seq)
+            self._schedule()
+
+    def _resend_due(self, seq: int) -> bool:
+        """True (and noted) unless a resend of this kept frame is already on its way."""
         now = asyncio.get_running_loop().time()
-        for seq in wanted:
-            # A frame one client missed at the relay its neighbours usually missed too:
-            # resend it as one broadcast; whoever asks again within the window missed that
-            # resend as well and gets it directly.
-            self.counters["resent"] += 1
-            if now - self._resent_at.get(seq, float("-inf")) < RESEND_WINDOW_S:
-                self.app.outbox.submit_binary(client.num, self.history[seq],
-                                              priority=Priority.REPLY)
-                continue
-            self._resent_at[seq] = now
-            self.app.outbox.submit_binary(BROADCAST, self.history[seq], priority=Priority.REPLY)
+        if seq not in self.history or now - self._resent_at.get(seq, -1e9) < RESEND_HOLDOFF_S:
+            return False  # asked for twice in one batch, say
+        self._resent_at[seq] = self._sent_at[seq] = now
+        self.counters["resent"] += 1
+        return True
 
     def _snapshot(self, client: _Client) -> None:
         """The whole game state, compressed, in numbered fragments (the last names bseq)."""

@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import zlib
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from node.radio.base import BROADCAST, GAME_PORT, Packet, Transport
@@ -60,7 +62,7 @@ class PlayerClient:
         key: bytes | None = None,
         retry_s: float = 10.0,
         max_tries: int = 6,
-        resync_s: float = 4.0,
+        rng: random.Random | None = None,
     ) -> None:
         from protocol import frames
 
@@ -73,7 +75,7 @@ class PlayerClient:
         self.key = key
         self.retry_s = retry_s
         self.max_tries = max_tries
-        self.resync_s = resync_s
+        self.rng = rng or random.Random()
         self.view = _View()
         self.slot: int | None = None
         self.eid: int | None = None
@@ -218,6 +220,10 @@ class PlayerClient:
         except ProtocolError:
             return
         kind = self._frames.Kind
+        if frame.kind == kind.BUNDLE:
+            for part in self._frames.unbundle(frame.payload):
+                self.on_packet(replace(packet, payload=part))
+            return
         if packet.to == me:
             self._ack(frame)
             self._note_latest(frame.sender_seq)
@@ -327,12 +333,16 @@ class PlayerClient:
             self._resync.add_done_callback(self._tasks.discard)
 
     async def _fill_gaps(self) -> None:
-        await asyncio.sleep(self.resync_s)  # frames may just be late
-        backoff = self.retry_s
-        while req := self.gaps.request():
+        from protocol.resync import wait_s
+
+        attempt = 0
+        while True:
+            await asyncio.sleep(wait_s(attempt, self.slot, self.rng.random()))
+            req = self.gaps.request()
+            if req is None:
+                return
             payload, whole = req
             if whole:  # too far behind to replay: our picture may differ; take a snapshot
                 self.diverged = True
             await self._send(self._frames.Kind.RESYNC, payload, self.seq)
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 4 * self.retry_s)
+            attempt += 1

@@ -170,3 +170,19 @@ def test_unknown_kinds_cannot_be_sent_and_reset_forgets():
     assert w.accept(100) and not w.accept(1)
     w.reset()
     assert w.accept(1)
+
+
+@given(st.lists(st.binary(min_size=3, max_size=60).filter(lambda b: b[0] & 0x0F != Kind.BUNDLE),
+                max_size=5))
+def test_bundles_round_trip(parts):
+    assert frames.parse_bundle(frames.bundle_payload(parts)) == parts
+
+
+def test_a_bundle_inside_a_bundle_or_a_cut_one_is_refused():
+    inner = frames.encode_frame(Frame(kind=Kind.BUNDLE, sender_seq=1,
+                                      payload=frames.bundle_payload([b"\x14\x00\x05"])))
+    with pytest.raises(ProtocolError):
+        frames.parse_bundle(frames.bundle_payload([inner]))
+    with pytest.raises(ProtocolError):
+        frames.parse_bundle(frames.bundle_payload([b"\x14\x00\x05"])[:-1])
+    assert frames.unbundle(b"\x09\x14") == []

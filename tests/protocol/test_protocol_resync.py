@@ -4,7 +4,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from protocol import frames
-from protocol.resync import FAR_BEHIND, BroadcastGaps
+from protocol.resync import (
+    BACKOFF_S,
+    FAR_BEHIND,
+    FIRST_WAIT_S,
+    JITTER_S,
+    MAX_BACKOFF_S,
+    TURN_S,
+    BroadcastGaps,
+    wait_s,
+)
 
 
 def test_gaps_between_floor_and_latest_are_requested_by_offset():
@@ -43,3 +52,18 @@ def test_missing_is_exactly_the_unreceived_seqs_above_the_floor(got, floor, seen
     g.saw(seen)
     top = max([seen, *got])
     assert g.missing() == [s for s in range(floor + 1, top + 1) if s not in got]
+
+
+def test_clients_take_turns_to_ask_so_one_answer_serves_all():
+    firsts = [wait_s(0, slot, 0.5) for slot in (1, 2, 3, 4)]
+    assert firsts == sorted(firsts)
+    # each turn leaves the node time to answer before the next client would ask
+    assert all(b - a >= TURN_S - JITTER_S for a, b in zip(firsts, firsts[1:], strict=False))
+    assert wait_s(0, 1, 0.0) == FIRST_WAIT_S and wait_s(0, None, 0.0) == FIRST_WAIT_S
+
+
+@given(st.integers(1, 20), st.integers(1, 15), st.floats(0, 0.999))
+def test_asking_again_backs_off_but_never_past_the_cap(attempt, slot, draw):
+    w = wait_s(attempt, slot, draw)
+    assert BACKOFF_S <= w <= MAX_BACKOFF_S * 1.5
+    assert w <= wait_s(attempt + 1, slot, draw) or w >= MAX_BACKOFF_S

@@ -10,6 +10,7 @@ import pytest
 from node.app import NodeApp
 from node.clock import Clock
 from node.config import NodeConfig
+from node.radio import binary_channel as bc
 from node.radio.base import BROADCAST, GAME_PORT, LoopbackTransport, Packet
 from node.radio.binary_channel import BinaryChannel
 from node.radio.virtual_loop import run_virtual
@@ -80,14 +81,14 @@ def test_hello_gets_a_slot_and_an_intent_is_acked_in_the_broadcast(tmp_path):
     assert channel.stats()["intents"] == 1
 
 
-def test_a_replayed_intent_is_acked_again_but_applied_once(tmp_path):
+def test_a_replayed_intent_gets_the_frame_that_acked_it_again_and_is_applied_once(tmp_path):
     async def script(app, channel, radio):
         radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
-        await asyncio.sleep(5)
+        await asyncio.sleep(10)
         seq_after_first = app.store.max_seq()
         digest = app.game.digest()
         radio.inject(intent_packet(1, it.Join("Mira", "cleric"), pid=77))
-        await asyncio.sleep(5)
+        await asyncio.sleep(10)
         assert app.store.max_seq() == seq_after_first
         assert app.game.digest() == digest
         return app, channel
@@ -95,9 +96,45 @@ def test_a_replayed_intent_is_acked_again_but_applied_once(tmp_path):
     app, channel = with_node(tmp_path, script)
     stats = channel.stats()
     assert stats["replays"] == 1 and stats["intents"] == 1
-    acks = [f for to, f in sent_frames(app.transport, to=PLAYER) if f.kind == frames.Kind.ACK]
-    assert len(acks) == 1 and 1 in frames.acked(acks[0].ack, acks[0].sack_bitmap)
+    bcast = [p.payload for p in app.transport.sent if p.to == BROADCAST and p.port == GAME_PORT]
+    # The repeat says the frame carrying the ack was lost (at the relay, for everyone as far
+    # as the node can tell): that frame goes again, byte for byte, instead of a private ack.
+    assert len(bcast) == 2 and bcast[0] == bcast[1]
+    assert not [f for to, f in sent_frames(app.transport, to=PLAYER) if f.kind == frames.Kind.ACK]
     assert len(app.game.party_eids()) == 1
+
+
+def test_a_repeat_that_crosses_the_acking_frame_costs_nothing(tmp_path):
+    async def script(app, channel, radio):
+        radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
+        await asyncio.sleep(1)  # the batch is still open: its frame will carry the ack
+        radio.inject(intent_packet(1, it.Join("Mira", "cleric"), pid=77))
+        await asyncio.sleep(20)
+        return radio
+
+    radio = with_node(tmp_path, script)
+    assert [to for to, _ in sent_frames(radio)] == [BROADCAST]
+
+
+def test_intents_are_applied_in_the_order_the_player_sent_them(tmp_path):
+    async def script(app, channel, radio):
+        radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
+        await asyncio.sleep(5)
+        radio.inject(intent_packet(3, it.EndTurn()))  # seq 2 was lost on the way
+        await asyncio.sleep(5)
+        held = channel.stats()["intents"]
+        radio.inject(intent_packet(2, it.Look()))  # the player's repeat of seq 2
+        await asyncio.sleep(1)
+        both = channel.stats()["intents"]
+        radio.inject(intent_packet(5, it.Look()))  # seq 4 never comes
+        await asyncio.sleep(bc.IN_ORDER_WAIT_S - 1)
+        waited = channel.stats()["intents"]
+        await asyncio.sleep(2)
+        return held, both, waited, channel.stats()["intents"]
+
+    held, both, waited, last = with_node(tmp_path, script)
+    assert (held, both) == (1, 3)
+    assert (waited, last) == (3, 4)
 
 
 def test_a_rejected_intent_gets_a_private_answer_with_its_ack(tmp_path):
@@ -125,27 +162,74 @@ def test_garbage_is_counted_not_fatal(tmp_path, payload):
     assert channel.stats()["garbled"] == 1
 
 
-def test_resync_resends_missing_frames_as_one_broadcast(tmp_path):
+def broadcasts(radio):
+    return [p.payload for p in radio.sent if p.to == BROADCAST and p.port == GAME_PORT]
+
+
+def test_frames_several_clients_missed_go_again_once_in_one_packet(tmp_path):
     async def script(app, channel, radio):
         radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
         await asyncio.sleep(5)
         radio.inject(intent_packet(1, it.Join("Thorin", "fighter"), sender=OTHER))
         await asyncio.sleep(5)
-        first = [p.payload for p in radio.sent if p.to == BROADCAST and p.port == GAME_PORT]
+        first = broadcasts(radio)
         ask = frames.encode_rerequest(1, [0, 1])
         for who in (PLAYER, OTHER):  # two clients missed the same frames
             radio.inject(Packet(who, 1, GAME_PORT, frame_bytes(frames.Kind.RESYNC, 2, ask)))
-        # the outbox leaves room for up to two relays to repeat each frame before the next
-        await asyncio.sleep(20)
-        again = [p.payload for p in radio.sent if p.to == BROADCAST and p.port == GAME_PORT]
-        direct = [p.payload for p in radio.sent if p.to == OTHER and p.port == GAME_PORT]
-        return first, again, direct, channel
+            await asyncio.sleep(1)
+        # nothing new to send: after waiting for a frame to ride with, they go on their own
+        await asyncio.sleep(bc.RESEND_HOLD_S + 10)
+        return first, broadcasts(radio)[len(first):], channel
 
-    first, again, direct, channel = with_node(tmp_path, script)
+    first, again, channel = with_node(tmp_path, script)
     assert len(first) == 2
-    assert again == first + first  # each frame resent once as a broadcast, byte for byte
-    assert direct[-2:] == first  # whoever asks again within the window gets it directly
-    assert channel.stats()["resent"] == 4
+    (packet,) = again
+    bundle = frames.decode_frame(packet)
+    assert bundle.kind == frames.Kind.BUNDLE and frames.parse_bundle(bundle.payload) == first
+    assert channel.stats()["resent"] == 2
+
+
+def test_one_missed_broadcast_costs_one_resend_for_everyone_who_asks_meanwhile(tmp_path):
+    async def script(app, channel, radio):
+        radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
+        await asyncio.sleep(5)
+        (first,) = broadcasts(radio)
+        ask = frame_bytes(frames.Kind.RESYNC, 2, frames.encode_rerequest(1, []))
+        radio.inject(Packet(PLAYER, 1, GAME_PORT, ask))
+        await asyncio.sleep(bc.RESEND_HOLD_S + bc.FLUSH_S + 1)
+        once = broadcasts(radio)[1:]
+        # asked before that resend could have reached it: the resend answers it too
+        radio.inject(Packet(OTHER, 1, GAME_PORT, ask))
+        await asyncio.sleep(bc.RESEND_HOLD_S + 10)
+        still = broadcasts(radio)[1:]
+        # asked again well after: that resend was lost too, so it goes once more
+        radio.inject(Packet(OTHER, 1, GAME_PORT, ask))
+        await asyncio.sleep(bc.RESEND_HOLD_S + 5)
+        return first, once, still, broadcasts(radio)[1:]
+
+    first, once, still, later = with_node(tmp_path, script)
+    assert once == [first] and still == [first] and later == [first, first]
+
+
+def test_a_missed_frame_rides_in_the_same_packet_as_the_next_one(tmp_path):
+    async def script(app, channel, radio):
+        radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
+        await asyncio.sleep(5)
+        (first,) = broadcasts(radio)
+        radio.inject(Packet(OTHER, 1, GAME_PORT, frame_bytes(
+            frames.Kind.RESYNC, 0, frames.encode_rerequest(1, []))))
+        await asyncio.sleep(2)
+        radio.inject(intent_packet(1, it.Join("Thorin", "fighter"), sender=OTHER))
+        await asyncio.sleep(10)
+        return first, broadcasts(radio)[1:], channel
+
+    first, after, channel = with_node(tmp_path, script)
+    (packet,) = after
+    bundle = frames.decode_frame(packet)
+    assert bundle.kind == frames.Kind.BUNDLE
+    old, new = frames.parse_bundle(bundle.payload)
+    assert old == first and frames.decode_frame(new).sender_seq == 2
+    assert channel.stats()["bundles"] == 1
 
 
 def test_a_client_far_behind_gets_a_snapshot_matching_the_digest(tmp_path):
@@ -181,3 +265,39 @@ def test_results_of_text_players_reach_binary_clients_too(tmp_path):
     radio = with_node(tmp_path, script)
     bcast = [f for to, f in sent_frames(radio, to=BROADCAST) if f.kind == frames.Kind.EVENTS]
     assert any(type(e).__name__ == "Joined" for f in bcast for e in codec.decode_events(f.payload))
+
+
+def unpacked(radio):
+    """Every broadcast frame sent, bundles opened, as (bytes, decoded frame)."""
+    out = []
+    for payload in broadcasts(radio):
+        f = frames.decode_frame(payload)
+        parts = frames.parse_bundle(f.payload) if f.kind == frames.Kind.BUNDLE else [payload]
+        out += [(p, frames.decode_frame(p)) for p in parts]
+    return out
+
+
+def test_a_silent_player_gets_the_frame_that_started_its_turn_again(tmp_path):
+    from node.pipeline import Command
+    from rules.intents import Dm
+
+    async def script(app, channel, radio):
+        radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
+        await asyncio.sleep(5)
+        (eid,) = app.game.party_eids()
+        await app.pipeline.submit(Command("dm", "dm", Dm("spawn", text="goblin", value=1)))
+        await app.pipeline.submit(Command("dm", "dm", Dm("start_combat")))
+        for _ in range(20):  # until the goblin has gone and it is Mira's turn
+            await asyncio.sleep(1)
+            if app.game.current_turn() == eid and channel._batch.events == []:
+                break
+        await asyncio.sleep(bc.FLUSH_S + 1)
+        started = [p for p, f in unpacked(radio) if any(
+            type(e).__name__ == "TurnStarted" and e.eid == eid
+            for e in codec.decode_events(f.payload))]
+        await asyncio.sleep(bc.NUDGE_S + bc.FLUSH_S + 1)
+        return started[-1], unpacked(radio), channel
+
+    frame, sent, channel = with_node(tmp_path, script)
+    assert [p for p, _ in sent].count(frame) == 2
+    assert channel.stats()["nudges"] == 1
