@@ -87,6 +87,9 @@ def _sentences(events: Sequence[Any], view: View, short: bool) -> list[str]:
             out.append(_attack(e, name, short) + " " + _damage_tail(nxt, short))
             i += 2
             continue
+        if isinstance(e, ev.Moved) and e.band == "engaged" and _attacks_next(events, i, e):
+            i += 1  # closing in to hit: "hits Gob1" says it, and each byte is airtime
+            continue
         if isinstance(e, ev.ActionTaken) and isinstance(nxt, ev.Attacked) and nxt.eid == e.eid:
             i += 1  # "uses scimitar" then the attack itself: the attack line says it all
             continue
@@ -113,6 +116,15 @@ def _sentences(events: Sequence[Any], view: View, short: bool) -> list[str]:
             out.append(text)
         i += 1
     return out
+
+
+def _attacks_next(events: Sequence[Any], i: int, moved: ev.Moved) -> bool:
+    """True if the mover's next event (past its "uses scimitar") attacks whom it closed on."""
+    for e in events[i + 1:]:
+        if isinstance(e, ev.ActionTaken) and e.eid == moved.eid:
+            continue
+        return isinstance(e, ev.Attacked) and (e.eid, e.target) == (moved.eid, moved.target)
+    return False
 
 
 def _attack(e: ev.Attacked, name: _Names, short: bool) -> str:
