@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--player-role", choices=roles, default="client_mute",
                         help="players' radios' role (default client_mute, as firmware-notes "
                              "advise for players sitting together)")
+    parser.add_argument("--table-repeaters", type=int, default=1,
+                        help="players whose radio stays CLIENT and repeats for the rest "
+                             "(default 1, as firmware-notes advise)")
     parser.add_argument("--dm", action="store_true",
                         help="text bots send commands as DMs to the node (default: channel)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -48,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
                     hops=args.hops, loss=args.loss, minutes=args.minutes, seed=args.seed,
                     monsters=(name, int(count or 1)), text_dm=args.dm,
                     hop_limit=args.hop_limit, node_role=args.node_role,
-                    player_role=args.player_role)
+                    player_role=args.player_role, table_repeaters=args.table_repeaters)
     start = time.monotonic()
     with Progress(1.0, "simulating") as bar:
         report = simulate(cfg, bar.update)

@@ -192,11 +192,13 @@ class Mesh:
         cls, players: int = 3, hops: int = 1, preset: str = "LONG_FAST", loss: float = 0.0,
         seed: int = 0, *, region: str = "EU_868", hop_limit: int = fw.DEFAULT_HOP_LIMIT,
         relay_role: str = "router", node_role: str = "client", player_role: str = "client",
+        repeaters: int = 0,
     ) -> Mesh:
         """The node, a chain of hops-1 relays, and players clustered `hops` radio hops away.
 
         Relays are ROUTER-role radios by default, as a relay on a hill would be set up: they
-        relay first and never cancel a relay on hearing a player's rebroadcast.
+        relay first and never cancel a relay on hearing a player's rebroadcast. The first
+        `repeaters` players keep the CLIENT role whatever `player_role` says.
         """
         if hops < 1 or players < 0:
             raise ValueError("need hops >= 1 and players >= 0")
@@ -216,7 +218,7 @@ class Mesh:
             r = 0.1 * step * math.sqrt(place.random())
             num = PLAYER_BASE + i
             mesh.add_radio(num, hops * step + r * math.cos(angle), r * math.sin(angle),
-                           role=player_role, name=f"player{i}")
+                           role="client" if i <= repeaters else player_role, name=f"player{i}")
             mesh.players.append(num)
         return mesh
 

@@ -38,11 +38,12 @@ class SimConfig:
     seed: int = 7
     monsters: tuple[str, int] = ("goblin", 4)
     hop_limit: int = 3  # the firmware default, which firmware-notes says to keep
-    # Roles as firmware-notes sets a table up: the node and the players sitting together
-    # repeat nobody's packets (measured: players' repeats of everything collide with the node
-    # at the relay, which cannot hear them); the relay on the hill is a ROUTER.
+    # Roles as firmware-notes sets a table up: the node repeats nobody's packets (its duty
+    # budget is the game's), the relay on the hill is a ROUTER, and of the players sitting
+    # together one radio stays CLIENT to repeat for the others while the rest are muted.
     node_role: str = "client_mute"
     player_role: str = "client_mute"
+    table_repeaters: int = 1
     # Text bots send commands as DMs to the node (answered by DM) instead of on the channel.
     # Off by default: measured on 2 hops it costs the relay ~3x the packets (routing acks,
     # and the relay's flooded retry of every ack it forwards) and lost more than it gained.
@@ -87,7 +88,8 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
         data_dir = cfg.data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         mesh = Mesh.build(players=cfg.players, hops=cfg.hops, preset=cfg.preset, loss=cfg.loss,
                           seed=cfg.seed, hop_limit=cfg.hop_limit,
-                          node_role=cfg.node_role, player_role=cfg.player_role)
+                          node_role=cfg.node_role, player_role=cfg.player_role,
+                          repeaters=cfg.table_repeaters)
         config = NodeConfig(data_dir=data_dir, radio="sim", auto_approve=True,
                             game_seed=cfg.seed, region=mesh.region, preset=mesh.preset)
         metrics = Metrics()
@@ -199,7 +201,9 @@ async def direct(app: Any, monsters: tuple[str, int], *, joined: bool) -> bool:
 
 def _sample(app: Any, tracker: _Tracker) -> None:
     game = app.game
-    air = app.outbox.airtime_total_s
+    # What the radio really sent, the firmware's own retransmissions and acks included: the
+    # outbox's figure alone would let a change move airtime into the firmware unseen.
+    air = app.transport.stats()["airtime_s"]
     if game.combat:
         tracker.combat_airtime_s += air - tracker._last_air
         key = (tracker.encounters, int(game.combat.get("round", 0)))

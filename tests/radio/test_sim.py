@@ -31,7 +31,9 @@ def test_text_run_plays_and_reports_every_key(text_report):
     assert r["text_drops"] == 0 and r["duty_cycle_refusals"] == 0
     assert r["encounters"] >= 1 and r["events_seq"] > 4
     assert 0 < r["latency_p50_s"] <= r["latency_p95_s"]
-    assert r["node_airtime_s"] >= r["node_outbox_airtime_s"] > 0
+    # the radio sends all the outbox hands it, and its own acks and retransmissions on top;
+    # the last packet may still wait in the radio's queue when the run stops (< 2 s of air)
+    assert r["node_airtime_s"] + 2.0 >= r["node_outbox_airtime_s"] > 0
     assert set(r["airtime_per_radio_s"]) >= {"node", "player1", "player2"}
     assert r["views_matching"] == 2  # each bot's last HP answer matches the node's state
 
