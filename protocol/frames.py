@@ -248,6 +248,32 @@ def parse_bundle(payload: bytes) -> list[bytes]:
     return parts
 
 
+def pack(parts: list[bytes], seq: int, key: bytes | None = None) -> list[tuple[bytes, list[bytes]]]:
+    """Encoded frames in as few packets as they fit, in order: a frame alone, or several in
+    a BUNDLE whose header carries `seq`. Each packet costs its preamble and headers (about
+    0.45 s on LONG_FAST) whatever it carries. Returns (packet, the frames in it) pairs."""
+    groups: list[list[bytes]] = []
+    for part in parts:
+        if groups and _bundle(groups[-1] + [part], seq, key) is not None:
+            groups[-1].append(part)
+        else:
+            groups.append([part])
+    out = []
+    for group in groups:
+        data = group[0] if len(group) == 1 else _bundle(group, seq, key)
+        assert data is not None  # a group only grows while its bundle fits
+        out.append((data, group))
+    return out
+
+
+def _bundle(parts: list[bytes], seq: int, key: bytes | None) -> bytes | None:
+    try:
+        return encode_frame(Frame(kind=Kind.BUNDLE, sender_seq=seq,
+                                  payload=bundle_payload(parts)), key)
+    except ProtocolError:
+        return None  # over MAX_FRAME
+
+
 def unbundle(payload: bytes) -> list[bytes]:
     """parse_bundle for a receiver: a malformed bundle yields nothing."""
     try:

@@ -223,6 +223,19 @@ class BinaryBot:
         except Exception as err:
             log.info("%s: radio refused a frame: %s", self.name, err)
 
+    async def _send_intents(self, intents: dict[int, bytes]) -> None:
+        from node.radio.base import GAME_PORT
+
+        frames = [self._frames.encode_frame(
+            self._frames.Frame(kind=self._frames.Kind.INTENT, sender_seq=seq, payload=data),
+            self.key) for seq, data in intents.items()]
+        for data, _parts in self._frames.pack(frames, max(intents), self.key):
+            self.stats.packets += 1
+            try:
+                await self.transport.send(self.node_num, GAME_PORT, data)
+            except Exception as err:
+                log.info("%s: radio refused a frame: %s", self.name, err)
+
     async def hello(self) -> bool:
         for _ in range(self.max_tries):
             await self._send(self._frames.Kind.HELLO, self._frames.hello_payload(self.name),
@@ -253,8 +266,8 @@ class BinaryBot:
                     break
                 if attempt:
                     self.stats.retries += len(waiting)
-                for seq, sent in waiting.items():
-                    await self._send(self._frames.Kind.INTENT, sent.data, seq=seq)
+                # One decision ("attack, then end turn") in one packet where it fits.
+                await self._send_intents({seq: sent.data for seq, sent in waiting.items()})
                 # asyncio.wait, not wait_for(gather): a timed-out gather leaves a cancelled
                 # future nobody retrieves, which asyncio reports on stderr
                 waits = [asyncio.ensure_future(v.done.wait()) for v in waiting.values()]

@@ -137,8 +137,13 @@ class BinaryChannel:
             self.counters["garbled"] += 1
             log.debug("garbled frame from %08x: %s", packet.sender, err)
             return None
-        kind = self._frames.Kind
         client = self._client(packet.sender)
+        if frame.kind == self._frames.Kind.BUNDLE:
+            return self._unbundle(client, frame.payload)
+        return self._dispatch(client, frame)
+
+    def _dispatch(self, client: _Client, frame: Any) -> Any:
+        kind = self._frames.Kind
         if frame.kind == kind.HELLO:
             self._welcome(client)
         elif frame.kind == kind.INTENT:
@@ -146,6 +151,20 @@ class BinaryChannel:
         elif frame.kind == kind.RESYNC:
             self._resync(client, frame.payload)
         return None
+
+    async def _unbundle(self, client: _Client, payload: bytes) -> None:
+        """A client's frames in one packet ("atk gob1; end"): as if they came one by one."""
+        from protocol.errors import ProtocolError
+
+        for part in self._frames.unbundle(payload):
+            try:
+                frame = self._frames.decode_frame(part, self.key)
+            except ProtocolError:
+                self.counters["garbled"] += 1
+                continue
+            step = self._dispatch(client, frame)
+            if step is not None:
+                await step
 
     def _client(self, num: int) -> _Client:
         client = self.clients.get(num)
@@ -360,32 +379,12 @@ class BinaryChannel:
                 NUDGE_S, self._nudge_turn, eid, bseq, tries + 1)
 
     def _send_broadcasts(self, again: list[bytes], fresh: list[bytes]) -> None:
-        """Resent and new frames, as few packets as they fit: each packet costs the airtime
-        of its preamble and headers (~0.45 s on LONG_FAST) whatever it carries."""
-        packets: list[list[bytes]] = []
-        for part in again + fresh:
-            if packets and self._bundle(packets[-1] + [part]) is not None:
-                packets[-1].append(part)
-            else:
-                packets.append([part])
-        for parts in packets:
-            data = parts[0] if len(parts) == 1 else self._bundle(parts)
-            assert data is not None
+        """Resent and new frames, as few packets as they fit (protocol.frames.pack)."""
+        for data, parts in self._frames.pack(again + fresh, self.bseq, self.key):
             self.counters["bundles"] += len(parts) > 1
             urgent = any(p in again for p in parts)
             self.app.outbox.submit_binary(BROADCAST, data,
                                           priority=Priority.REPLY if urgent else Priority.RESULT)
-
-    def _bundle(self, parts: list[bytes]) -> bytes | None:
-        """One BUNDLE frame holding parts, or None if they do not fit one packet."""
-        from protocol.errors import ProtocolError
-
-        frame = self._frames.Frame(kind=self._frames.Kind.BUNDLE, sender_seq=self.bseq,
-                                   payload=self._frames.bundle_payload(parts))
-        try:
-            return self._frames.encode_frame(frame, self.key)
-        except ProtocolError:
-            return None
 
     def _number(self, payload: bytes, owed: _Client | None) -> bytes:
         self.bseq += 1

@@ -122,7 +122,7 @@ class PlayerClient:
             except TimeoutError:
                 continue
         if not self.eid:
-            await self.send_intent(it.Join(self.name, self.cls))
+            await self.send_intents([it.Join(self.name, self.cls)])
         return True
 
     # --- typing -----------------------------------------------------------------------
@@ -145,11 +145,11 @@ class PlayerClient:
             self.out(self.status_line())
             return True
         try:
-            intent = text.parse(line)
+            intents = text.parse_chain(line)
         except ProtocolError as err:
             self.out(f"? {err}")
             return True
-        task = asyncio.get_running_loop().create_task(self.send_intent(intent))
+        task = asyncio.get_running_loop().create_task(self.send_intents(intents))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
@@ -175,32 +175,47 @@ class PlayerClient:
         low = prefix.lower()
         return sorted(w for w in words if w.lower().startswith(low))
 
-    async def send_intent(self, intent: Any) -> bool:
-        """Send one intent frame; resend the same frame until the node acks it."""
+    async def send_intents(self, intents: list[Any]) -> bool:
+        """Send intents in one packet where they fit ("atk gob1; end"); resend the ones
+        not yet acked, each under its own seq, until the node acks them all."""
         from protocol import codec
 
-        self.seq += 1
-        seq = self.seq
-        done = self._acks[seq] = asyncio.Event()
-        data = codec.encode_intent(intent)
+        todo: dict[int, asyncio.Event] = {}
+        frames: dict[int, bytes] = {}
+        for intent in intents:
+            self.seq += 1
+            todo[self.seq] = self._acks[self.seq] = asyncio.Event()
+            frames[self.seq] = self._frames.encode_frame(self._frames.Frame(
+                kind=self._frames.Kind.INTENT, sender_seq=self.seq,
+                payload=codec.encode_intent(intent)), self.key)
         try:
             for _ in range(self.max_tries):
-                await self._send(self._frames.Kind.INTENT, data, seq)
-                try:
-                    await asyncio.wait_for(done.wait(), self.retry_s)
+                waiting = [seq for seq, done in todo.items() if not done.is_set()]
+                if not waiting:
                     return True
-                except TimeoutError:
-                    continue
+                for data, _parts in self._frames.pack([frames[s] for s in waiting],
+                                                      max(waiting), self.key):
+                    await self._transmit(data)
+                waits = [asyncio.ensure_future(todo[s].wait()) for s in waiting]
+                await asyncio.wait(waits, timeout=self.retry_s)
+                for w in waits:
+                    w.cancel()
+            if all(done.is_set() for done in todo.values()):
+                return True
             self.out("(no answer from the node; try again)")
             return False
         finally:
-            self._acks.pop(seq, None)
+            for seq in todo:
+                self._acks.pop(seq, None)
 
     async def _send(self, kind: Any, payload: bytes, seq: int) -> None:
         frame = self._frames.Frame(kind=kind, sender_seq=seq, payload=payload)
+        await self._transmit(self._frames.encode_frame(frame, self.key))
+
+    async def _transmit(self, data: bytes) -> None:
         to = self.node_num if self.node_num is not None else BROADCAST
         try:
-            await self.transport.send(to, GAME_PORT, self._frames.encode_frame(frame, self.key))
+            await self.transport.send(to, GAME_PORT, data)
         except Exception as err:  # the radio refused: say so, the retry loop goes on
             self.out(f"(radio: {err})")
 

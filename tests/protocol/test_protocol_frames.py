@@ -186,3 +186,25 @@ def test_a_bundle_inside_a_bundle_or_a_cut_one_is_refused():
     with pytest.raises(ProtocolError):
         frames.parse_bundle(frames.bundle_payload([b"\x14\x00\x05"])[:-1])
     assert frames.unbundle(b"\x09\x14") == []
+
+
+@given(st.lists(st.integers(3, 150), max_size=8), st.booleans())
+def test_pack_keeps_order_and_fits_every_packet(sizes, signed):
+    key = b"k" * 16 if signed else None
+    parts = [frames.encode_frame(Frame(kind=Kind.INTENT, sender_seq=i + 1,
+                                       payload=bytes([i % 7]) * max(0, n - 8)), key)
+             for i, n in enumerate(sizes)]
+    packed = frames.pack(parts, len(parts), key)
+    assert [p for _, group in packed for p in group] == parts
+    for data, group in packed:
+        assert len(data) <= frames.MAX_FRAME
+        if len(group) == 1:
+            assert data == group[0]  # a lone frame goes as itself, no bundle around it
+        else:
+            outer = frames.decode_frame(data, key)
+            assert outer.kind == Kind.BUNDLE and frames.parse_bundle(outer.payload) == group
+    # a packet is only cut where the next frame would not fit in it too
+    for (_, ga), (_, gb) in zip(packed, packed[1:], strict=False):
+        with pytest.raises(ProtocolError):
+            frames.encode_frame(Frame(kind=Kind.BUNDLE, sender_seq=len(parts),
+                                      payload=frames.bundle_payload(ga + gb[:1])), key)

@@ -301,3 +301,22 @@ def test_a_silent_player_gets_the_frame_that_started_its_turn_again(tmp_path):
     frame, sent, channel = with_node(tmp_path, script)
     assert [p for p, _ in sent].count(frame) == 2
     assert channel.stats()["nudges"] == 1
+
+
+def test_one_decision_in_one_packet_is_applied_in_order_and_answered_once(tmp_path):
+    async def script(app, channel, radio):
+        radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
+        await asyncio.sleep(10)
+        before = len(sent_frames(radio, to=BROADCAST))
+        parts = [frame_bytes(frames.Kind.INTENT, 2, codec.encode_intent(it.Look())),
+                 frame_bytes(frames.Kind.INTENT, 3, codec.encode_intent(it.Query("hp")))]
+        ((data, _),) = frames.pack(parts, 3)
+        radio.inject(Packet(PLAYER, 0x0D0D0001, GAME_PORT, data))
+        await asyncio.sleep(10)
+        return channel, sent_frames(radio)[before:]
+
+    channel, after = with_node(tmp_path, script)
+    assert channel.stats()["intents"] == 3 and channel.stats()["garbled"] == 0
+    bcast = [f for to, f in after if to == BROADCAST]
+    assert len(bcast) == 1  # the look's events, acking seq 2
+    assert 2 in frames.acked(bcast[0].ack, bcast[0].sack_bitmap)

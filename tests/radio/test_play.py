@@ -51,6 +51,23 @@ async def test_play_client_joins_acts_and_renders_locally(device_mesh, tmp_path)
         await wait_for(lambda: channel.stats()["rejected"] >= 1)
         await client.submit_line("flarp")  # bad grammar never reaches the radio
         assert lines[-1].startswith("? ")
+        # two commands in one line: both applied, their frames in one packet (a BUNDLE)
+        from protocol import frames
+
+        intents, sent = channel.stats()["intents"], []
+        send = radio.send
+
+        async def recording_send(to, port, payload, **kw):
+            sent.append(frames.decode_frame(payload))
+            return await send(to, port, payload, **kw)
+
+        radio.send = recording_send
+        await client.submit_line("look; say onward")
+        await wait_for(lambda: channel.stats()["intents"] == intents + 2)
+        radio.send = send
+        carrying = [f for f in sent if f.kind in (frames.Kind.INTENT, frames.Kind.BUNDLE)]
+        assert [f.kind for f in carrying] == [frames.Kind.BUNDLE]
+        assert len(frames.parse_bundle(carrying[0].payload)) == 2
         assert client.gaps.missing() == []
         assert client.digests[client.gaps.latest] == app.game.digest()
         assert "Mira" in client.completions("Mi")
