@@ -80,11 +80,25 @@ async def _demo(args: argparse.Namespace, data_dir: Path, use_tui: bool) -> None
                       seed=args.seed, hop_limit=max(1, args.hops - 1))
     config = NodeConfig(data_dir=data_dir, radio="sim", auto_approve=True, game_seed=args.seed,
                         region=mesh.region, preset=mesh.preset)
-    # The control socket is real I/O: only on a real-time loop (the TUI attaches to it).
-    app = NodeApp(config, SimTransport(mesh, NODE_NUM),
-                  clock=Clock.for_loop(loop, time.time()) if virtual else None,
-                  control=not virtual)
+    def make_app() -> NodeApp:
+        # The control socket is real I/O: only on a real-time loop (the TUI attaches to it).
+        return NodeApp(config, SimTransport(mesh, NODE_NUM),
+                       clock=Clock.for_loop(loop, time.time()) if virtual else None,
+                       control=not virtual)
+
+    app = make_app()
     await app.start()
+    strangers = set(app.pipeline.bindings) - {f"!{num:08x}" for num in mesh.players}
+    if strangers:
+        # A game saved by other radios (an older demo): our bots could never play its
+        # characters, and the table would wait on turn timeouts forever.
+        await app.stop()
+        aside = data_dir.with_name(f"{data_dir.name}.old-{int(time.time())}")
+        data_dir.rename(aside)
+        print(f"the saved demo game was played by other radios; kept it in {aside} and "
+              "started a new one", file=sys.stderr)
+        app = make_app()
+        await app.start()
     log = None if use_tui else LiveLog(app.pipeline, stream=sys.stdout)
     bots = []
     for i, num in enumerate(mesh.players):

@@ -33,3 +33,33 @@ def test_demo_plays_logs_and_resumes(tmp_path):
     more = seqs(second.stdout)
     assert more and min(more) > max(played)  # the same game went on
     assert "you already play" not in second.stdout
+
+
+def test_a_demo_game_saved_by_other_radios_is_kept_aside_and_a_new_one_starts(tmp_path):
+    import asyncio
+
+    from node.app import NodeApp
+    from node.config import NodeConfig
+    from node.pipeline import Command
+    from node.radio.base import LoopbackTransport
+    from rules import intents as it
+
+    data = tmp_path / "demo"
+
+    async def old_game() -> None:
+        app = NodeApp(NodeConfig(data_dir=data, auto_approve=True), LoopbackTransport(),
+                      control=False)
+        await app.start()
+        out = await app.pipeline.submit(Command("text", "!0d0f0001", it.Join("Mira", "cleric")))
+        assert out.ok
+        await app.stop()
+
+    asyncio.run(old_game())
+    run = demo("--minutes", "2", "--data-dir", str(data))
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith("demo.old-")]
+    assert len(aside) == 1 and (aside[0] / "dungeon.db").exists()
+    assert "played by other radios" in run.stderr
+    from node.radio.mesh import PLAYER_BASE
+
+    first_bot = f"!{PLAYER_BASE + 1:08x}"
+    assert re.search(rf"^#\d+\s+text\s+{first_bot}\s+join\s+Mira", run.stdout, re.M)
