@@ -55,6 +55,14 @@ class _LastCommand:
     at: float
 
 
+def _turn_actions(intents: list[Any]) -> bool:
+    """True if every intent needs the sender's turn in a fight (attack, cast, end ...)."""
+    from rules import intents as it
+
+    free = (it.Join, it.Look, it.Say, it.Query, it.Rest, it.Roll, it.Dm)
+    return all(not isinstance(i, free) for i in intents)
+
+
 def sender_id(node_num: int) -> str:
     return f"!{node_num:08x}"
 
@@ -199,10 +207,12 @@ class TextChannel:
         now = self.clock.monotonic()
         context = self._context()
         last = self._last.get(sender)
-        # Once the turn has moved on, the same words cannot be a new action of the sender's
-        # ("not your turn"), so they are the repeat of one whose answer went missing.
+        # Once the turn has moved on, the same turn actions cannot be a new action of the
+        # sender's ("not your turn"), so they are the repeat of one whose answer went missing.
+        # (A question asked again, by contrast, wants today's answer.)
         if last is not None and last.intent == canon and now - last.at <= REPEAT_WINDOW_S \
-                and (last.context == context or not self._may_act(sender)):
+                and (last.context == context
+                     or _turn_actions(intents) and not self._may_act(sender)):
             self.repeats += 1
             self.metrics.inc("dungeon_text_repeats_total")
             last.at = now

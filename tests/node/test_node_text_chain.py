@@ -52,3 +52,48 @@ async def test_a_garbled_part_names_itself_and_nothing_runs(pipeline: Pipeline):
     assert await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"look; fly away", id=805)) is None
     assert pipeline.store.max_seq() == seq
     assert rec.texts[0][1].startswith("command 2: unknown command")
+
+
+async def _fight(pipeline: Pipeline) -> tuple[int, list[int]]:
+    """Thorin and two goblins in a fight, with the turn on the first goblin after Thorin's."""
+    from node.pipeline import Command
+    from rules.intents import Dm
+
+    eid = await join(pipeline, ALICE, "Thorin")
+    await pipeline.submit(Command("dm", "dm", Dm("spawn", text="goblin", value=2)))
+    await pipeline.submit(Command("dm", "dm", Dm("start_combat")))
+    for _ in range(4):
+        if pipeline.game.current_turn() == eid:
+            break
+        await pipeline.submit(Command("dm", "dm", Dm("next_turn")))
+    assert pipeline.game.current_turn() == eid
+    goblins = [e.eid for e in pipeline.game.entities.values() if e.side == "monsters"]
+    return eid, goblins
+
+
+async def test_a_turn_resent_after_it_ended_is_a_repeat_not_an_error(pipeline: Pipeline):
+    await _fight(pipeline)
+    tc, rec = text_channel(pipeline)
+    await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"dodge; end", id=901))
+    seq = pipeline.store.max_seq()
+    again = await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"dodge; end", id=902))
+    assert again is not None and again.duplicate and tc.repeats == 1
+    assert pipeline.store.max_seq() == seq
+    await asyncio.sleep(0.05)
+    assert not any("not your turn" in t for _, t, _ in rec.texts)
+
+
+async def test_a_question_asked_again_later_in_the_fight_gets_a_fresh_answer(pipeline: Pipeline):
+    from node.pipeline import Command
+    from rules.intents import Dm
+
+    eid, _ = await _fight(pipeline)
+    tc, rec = text_channel(pipeline)
+    await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"end", id=903))
+    await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"hp", id=904))
+    await pipeline.submit(Command("dm", "dm", Dm("damage", eid, 3)))
+    await pipeline.submit(Command("dm", "dm", Dm("next_turn")))  # still not Thorin's turn
+    assert pipeline.game.current_turn() != eid
+    await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"hp", id=905))
+    answers = [t for to, t, _ in rec.texts if to == 0xA1 and "HP" in t]
+    assert len(answers) == 2 and answers[0] != answers[1] and tc.repeats == 0
