@@ -19,6 +19,9 @@ TURNS = 4
 JITTER_S = 1.0
 BACKOFF_S = 10.0  # then ask again after this, doubling: our requests also collide with answers
 MAX_BACKOFF_S = 40.0
+# An intent's ack rides in the broadcast with its events; a client that missed that frame
+# gets it back through RESYNC (wait_s above), so it repeats an intent only after this long.
+INTENT_RETRY_S = 16.0
 
 
 def wait_s(attempt: int, slot: int | None, draw: float) -> float:

@@ -15,7 +15,7 @@ from typing import Any
 
 from node.radio.base import BROADCAST, Packet, Transport
 from node.radio.bots import BotStats, Eyes, alive_monsters, open_exits
-from protocol.resync import BroadcastGaps
+from protocol.resync import INTENT_RETRY_S, BroadcastGaps
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,10 @@ class BinaryBot:
         cls: str,
         rng: random.Random,
         eyes: Eyes,
-        # An intent's ack rides in the broadcast with its events; a client that missed it gets
-        # that frame back through RESYNC (protocol.resync.wait_s), so it repeats intents later.
-        retry_s: float = 16.0,
-        max_tries: int = 40,  # a player keeps trying for minutes before giving up
+        retry_s: float = INTENT_RETRY_S,  # as `dungeon play`
+        # `dungeon play` gives up after 6 tries and says so; its player then types the
+        # command again, which is what the bot's further tries stand for.
+        max_tries: int = 40,
         think: tuple[float, float] = (2.0, 8.0),
         explore: tuple[float, float] = (20.0, 60.0),
         key: bytes | None = None,

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from node.radio.base import BROADCAST, GAME_PORT, Packet, Transport
-from protocol.resync import BroadcastGaps
+from protocol.resync import INTENT_RETRY_S, BroadcastGaps
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class PlayerClient:
         out: Out,
         node_num: int | None = None,
         key: bytes | None = None,
-        retry_s: float = 10.0,
+        retry_s: float = INTENT_RETRY_S,
         max_tries: int = 6,
         rng: random.Random | None = None,
     ) -> None:
