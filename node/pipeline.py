@@ -149,7 +149,7 @@ class Pipeline:
         # wholesale; the node process points it at a VACUUM INTO snapshot.
         self.before_major_change: Callable[[str], None] | None = None
         self._join_listeners: list[Callable[[JoinRequest], None]] = []
-        self.link_codes = LinkCodes(clock)
+        self.link_codes = LinkCodes(clock, store)
         for name, text in (
             ("dungeon_commands_total", "commands accepted and persisted"),
             ("dungeon_commands_rejected_total", "commands refused, by reason"),

@@ -68,3 +68,28 @@ async def test_fuzzed_text_never_changes_state_unless_valid(pipeline: Pipeline, 
     for to, text in rec.texts:
         assert to == 0xC3 and "\n" not in text and len(text.encode()) <= 200
     assert out is None or not out.ok or out.private
+
+
+def test_a_link_code_outlives_a_restart_and_still_works_once(store):
+    from node.clock import Clock
+    from node.identity import LinkCodes
+
+    class Wall(Clock):
+        def __init__(self) -> None:
+            self.t = 1_700_000_000.0
+
+        def now(self) -> float:
+            return self.t
+
+        def monotonic(self) -> float:
+            return 0.0  # a restarted process: its monotonic clock starts again
+
+    clock = Wall()
+    first = LinkCodes(clock, store, ttl_s=600)
+    code, stale = first.issue(7).code, first.issue(8).code
+    clock.t += 300
+    again = LinkCodes(clock, store, ttl_s=600)  # the node came back up
+    assert again.redeem(code.lower()) == 7
+    assert LinkCodes(clock, store).redeem(code) is None  # used up, for good
+    clock.t += 301
+    assert LinkCodes(clock, store).redeem(stale) is None  # ten minutes are over
