@@ -274,6 +274,23 @@ def _bundle(parts: list[bytes], seq: int, key: bytes | None) -> bytes | None:
         return None  # over MAX_FRAME
 
 
+def received(data: bytes, key: bytes | None = None) -> list[Frame]:
+    """The frames one packet carries, in order: itself, or a BUNDLE's; [] when garbled."""
+    try:
+        frame = decode_frame(data, key)
+    except ProtocolError:
+        return []
+    if frame.kind != Kind.BUNDLE:
+        return [frame]
+    out = []
+    for part in unbundle(frame.payload):
+        try:
+            out.append(decode_frame(part, key))
+        except ProtocolError:
+            continue
+    return out
+
+
 def unbundle(payload: bytes) -> list[bytes]:
     """parse_bundle for a receiver: a malformed bundle yields nothing."""
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from node.radio.base import BROADCAST, Packet, Transport
@@ -95,21 +95,19 @@ class BinaryBot:
 
     def on_packet(self, packet: Packet) -> None:
         from node.radio.base import GAME_PORT
-        from protocol import codec
-        from protocol.errors import ProtocolError
 
         me = self.transport.info.node_num
         if packet.port != GAME_PORT or packet.to not in (me, BROADCAST):
             return
-        try:
-            frame = self._frames.decode_frame(packet.payload, self.key)
-        except ProtocolError:
-            return
+        for frame in self._frames.received(packet.payload, self.key):
+            self._on_frame(packet, frame)
+
+    def _on_frame(self, packet: Packet, frame: Any) -> None:
+        from protocol import codec
+        from protocol.errors import ProtocolError
+
+        me = self.transport.info.node_num
         kind = self._frames.Kind
-        if frame.kind == kind.BUNDLE:
-            for part in self._frames.unbundle(frame.payload):
-                self.on_packet(replace(packet, payload=part))
-            return
         if frame.kind == kind.WELCOME:
             try:
                 _, eid = self._frames.parse_welcome(frame.payload)

@@ -16,7 +16,6 @@ import logging
 import random
 import zlib
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from node.radio.base import BROADCAST, GAME_PORT, Packet, Transport
@@ -222,23 +221,20 @@ class PlayerClient:
     # --- radio in ---------------------------------------------------------------------
 
     def on_packet(self, packet: Packet) -> None:
-        from protocol import codec
-        from protocol.errors import ProtocolError
-
         me = self.transport.info.node_num
         if packet.port != GAME_PORT or packet.to not in (me, BROADCAST) or packet.sender == me:
             return
         if self.node_num is not None and packet.sender != self.node_num:
             return
-        try:
-            frame = self._frames.decode_frame(packet.payload, self.key)
-        except ProtocolError:
-            return
+        for frame in self._frames.received(packet.payload, self.key):
+            self._on_frame(packet, frame)
+
+    def _on_frame(self, packet: Packet, frame: Any) -> None:
+        from protocol import codec
+        from protocol.errors import ProtocolError
+
+        me = self.transport.info.node_num
         kind = self._frames.Kind
-        if frame.kind == kind.BUNDLE:
-            for part in self._frames.unbundle(frame.payload):
-                self.on_packet(replace(packet, payload=part))
-            return
         if packet.to == me:
             self._ack(frame)
             self._note_latest(frame.sender_seq)

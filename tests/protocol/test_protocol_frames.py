@@ -208,3 +208,16 @@ def test_pack_keeps_order_and_fits_every_packet(sizes, signed):
         with pytest.raises(ProtocolError):
             frames.encode_frame(Frame(kind=Kind.BUNDLE, sender_seq=len(parts),
                                       payload=frames.bundle_payload(ga + gb[:1])), key)
+
+
+def test_received_opens_a_packet_into_its_frames():
+    one = frames.encode_frame(Frame(kind=Kind.INTENT, sender_seq=1, payload=b"\x17"))
+    two = frames.encode_frame(Frame(kind=Kind.INTENT, sender_seq=2, payload=b"\x16"))
+    ((bundle, _),) = frames.pack([one, two], 2)
+    assert [f.sender_seq for f in frames.received(one)] == [1]
+    assert [f.sender_seq for f in frames.received(bundle)] == [1, 2]
+    assert frames.received(b"\xff\x00") == []
+    # a garbled frame inside a bundle is skipped, the rest still arrive
+    outer = frames.encode_frame(Frame(kind=Kind.BUNDLE, sender_seq=2,
+                                      payload=frames.bundle_payload([b"\xf0\x00\x01", two])))
+    assert [f.sender_seq for f in frames.received(outer)] == [2]
