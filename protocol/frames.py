@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import zlib
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -137,6 +138,23 @@ def decode_frame(data: bytes, key: bytes | None = None) -> Frame:
 def state_digest(canonical: bytes) -> int:
     """A 32-bit digest of a canonical state encoding, for divergence checks."""
     return int.from_bytes(hashlib.blake2b(canonical, digest_size=4).digest(), "big")
+
+
+def snapshot_blob(covers: int, canonical: bytes) -> bytes:
+    """What a SNAPSHOT's fragments carry: the broadcast seq the state covers (4 bytes, big
+    endian), then the canonical state, deflated."""
+    return covers.to_bytes(4, "big") + zlib.compress(canonical, 9)
+
+
+def parse_snapshot_blob(blob: bytes) -> tuple[int, bytes]:
+    """(covers, canonical state) from a reassembled snapshot, or ProtocolError."""
+    if len(blob) < 4:
+        raise ProtocolError("snapshot too short")
+    try:
+        canonical = zlib.decompress(blob[4:])
+    except zlib.error as err:
+        raise ProtocolError(f"snapshot does not inflate: {err}") from None
+    return int.from_bytes(blob[:4], "big"), canonical
 
 
 def digest_payload(value: int) -> bytes:

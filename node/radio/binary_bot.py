@@ -164,20 +164,14 @@ class BinaryBot:
                 sent.done.set()
 
     def _on_fragment(self, frame: Any) -> None:
-        import zlib
-
         from protocol.errors import ProtocolError
 
         try:
             blob = self._reasm.add(self._frames.decode_fragment(frame.payload), self._now())
+            if blob is None:
+                return
+            covers, canonical = self._frames.parse_snapshot_blob(blob)
         except ProtocolError:
-            return
-        if blob is None or len(blob) < 4:
-            return
-        covers = int.from_bytes(blob[:4], "big")
-        try:
-            canonical = zlib.decompress(blob[4:])
-        except zlib.error:
             return
         self._snap = (covers, self._frames.state_digest(canonical))
         self.gaps.cover(covers)
@@ -211,28 +205,24 @@ class BinaryBot:
     # --- radio out ------------------------------------------------------------------
 
     async def _send(self, kind: Any, payload: bytes, *, seq: int) -> None:
+        await self._transmit(self._frames.encode_frame(
+            self._frames.Frame(kind=kind, sender_seq=seq, payload=payload), self.key))
+
+    async def _send_intents(self, intents: dict[int, bytes]) -> None:
+        frames = [self._frames.encode_frame(
+            self._frames.Frame(kind=self._frames.Kind.INTENT, sender_seq=seq, payload=data),
+            self.key) for seq, data in intents.items()]
+        for data, _parts in self._frames.pack(frames, max(intents), self.key):
+            await self._transmit(data)
+
+    async def _transmit(self, data: bytes) -> None:
         from node.radio.base import GAME_PORT
 
-        data = self._frames.encode_frame(
-            self._frames.Frame(kind=kind, sender_seq=seq, payload=payload), self.key)
         self.stats.packets += 1
         try:
             await self.transport.send(self.node_num, GAME_PORT, data)
         except Exception as err:
             log.info("%s: radio refused a frame: %s", self.name, err)
-
-    async def _send_intents(self, intents: dict[int, bytes]) -> None:
-        from node.radio.base import GAME_PORT
-
-        frames = [self._frames.encode_frame(
-            self._frames.Frame(kind=self._frames.Kind.INTENT, sender_seq=seq, payload=data),
-            self.key) for seq, data in intents.items()]
-        for data, _parts in self._frames.pack(frames, max(intents), self.key):
-            self.stats.packets += 1
-            try:
-                await self.transport.send(self.node_num, GAME_PORT, data)
-            except Exception as err:
-                log.info("%s: radio refused a frame: %s", self.name, err)
 
     async def hello(self) -> bool:
         for _ in range(self.max_tries):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -473,7 +472,7 @@ class BinaryChannel:
             return
         self.counters["snapshots"] += 1
         self._snap_id = (self._snap_id % 0xFFFF) + 1
-        blob = self.bseq.to_bytes(4, "big") + zlib.compress(game.canonical(), 9)
+        blob = self._frames.snapshot_blob(self.bseq, game.canonical())
         for frag in self._frames.Fragmenter(160).split(self._snap_id, blob):
             frame = self._frames.Frame(kind=self._frames.Kind.SNAPSHOT, sender_seq=self.bseq,
                                        payload=self._frames.encode_fragment(frag))

@@ -14,7 +14,6 @@ import asyncio
 import json
 import logging
 import random
-import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -314,13 +313,12 @@ class PlayerClient:
                                    asyncio.get_running_loop().time())
         except ProtocolError:
             return
-        if blob is None or len(blob) < 4:
+        if blob is None:
             return
-        covers = int.from_bytes(blob[:4], "big")
         try:
-            canonical = zlib.decompress(blob[4:])
+            covers, canonical = self._frames.parse_snapshot_blob(blob)
             game = Game.from_dict(json.loads(canonical))
-        except (zlib.error, ValueError, KeyError, TypeError) as err:
+        except (ProtocolError, ValueError, KeyError, TypeError) as err:
             log.warning("unusable snapshot: %s", err)
             return
         self.view.game = game

@@ -221,3 +221,12 @@ def test_received_opens_a_packet_into_its_frames():
     outer = frames.encode_frame(Frame(kind=Kind.BUNDLE, sender_seq=2,
                                       payload=frames.bundle_payload([b"\xf0\x00\x01", two])))
     assert [f.sender_seq for f in frames.received(outer)] == [2]
+
+
+def test_snapshot_blob_round_trips_and_garbage_is_a_protocol_error():
+    blob = frames.snapshot_blob(42, b'{"room": 3}')
+    assert blob[:4] == (42).to_bytes(4, "big")
+    assert frames.parse_snapshot_blob(blob) == (42, b'{"room": 3}')
+    for bad in (b"\x00\x01", b"\x00\x00\x00\x01not deflated"):
+        with pytest.raises(ProtocolError):
+            frames.parse_snapshot_blob(bad)
