@@ -18,6 +18,7 @@ from node.metrics import Metrics
 from node.pipeline import Command, Outcome, Pipeline, fit
 from node.radio.base import BROADCAST, MAX_PAYLOAD, Packet
 from node.radio.outbox import Priority
+from protocol.render import announced
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,10 @@ REPEAT_PUBLIC = True
 # Broadcasts nobody is waiting on (monster turns) go without want_ack: no firmware
 # retransmissions for them; the measured duty-cycle saving is what keeps the node legal.
 MONSTER_NEWS_UNACKED = True
+# A private turn prompt goes without want_ack too: the player's routing ack would cross our
+# next packet at the relay (neither radio hears the other), and a lost prompt is repeated
+# by the reminder below anyway.
+PROMPT_UNACKED = True
 # ...but a player who missed that broadcast would sit out the turn: if they have sent nothing
 # this long after it, the prompt goes privately after all.
 PROMPT_REMIND_S = 20.0
@@ -224,8 +229,9 @@ class TextChannel:
         return key
 
     # -- outbound -------------------------------------------------------------------------
-    def _dm(self, to: int, text: str, priority: Priority) -> None:
-        self.outbox.submit_text(to, fit(text), priority=priority, channel=self.channel)
+    def _dm(self, to: int, text: str, priority: Priority, reliable: bool = True) -> None:
+        extra = {} if reliable else {"reliable": False}
+        self.outbox.submit_text(to, fit(text), priority=priority, channel=self.channel, **extra)
 
     def prompt(self, eid: int, text: str) -> None:
         """A turn prompt to every radio that plays `eid`."""
@@ -235,9 +241,9 @@ class TextChannel:
         at = self._announced.get(f"Next: {name}") if name else None
         if at is not None and self.clock.monotonic() - at <= PROMPT_FOLD_S:
             self.prompts_folded += 1
-            self._remind_later(eid, text)
-            return
-        self._prompt_dm(eid, text)
+        else:
+            self._prompt_dm(eid, text)
+        self._remind_later(eid, text)
 
     def _remind_later(self, eid: int, text: str) -> None:
         game = self.pipeline.game
@@ -265,7 +271,7 @@ class TextChannel:
         for sender in self.pipeline.senders_of(eid):
             num = node_num(sender)
             if num is not None:
-                self._dm(num, text, Priority.PROMPT)
+                self._dm(num, text, Priority.PROMPT, reliable=not PROMPT_UNACKED)
 
     def _name_of(self, eid: int) -> str | None:
         game = self.pipeline.game
@@ -278,9 +284,8 @@ class TextChannel:
         now = self.clock.monotonic()
         for line in lines:
             for part in line.split(" | "):
-                head = part.split(". ")[0].split(" ")
-                if len(head) >= 2 and head[0] == "Next:":
-                    self._announced[f"Next: {head[1]}"] = now
+                for name in announced(part):
+                    self._announced[f"Next: {name}"] = now
         stale = [k for k, t in self._announced.items() if now - t > PROMPT_FOLD_S]
         for k in stale:
             del self._announced[k]

@@ -198,6 +198,22 @@ def _r_turn(e: ev.TurnStarted, name: _Names, short: bool, view: View) -> str:
     return f"Next: {name(e.eid)}"
 
 
+def announced(part: str) -> list[str]:
+    """Whose turns a rendered part announces, in order ("Next: Ilse Next: Thorin" -> both).
+
+    Only sentences that open with "Next:" count, so a player's chat cannot announce a turn
+    mid-sentence; a skipped turn's announcement runs straight into the next one's.
+    """
+    names: list[str] = []
+    for sentence in part.split(". "):
+        words = sentence.split(" ")
+        if words[0] != "Next:":
+            continue
+        names += [words[i + 1].rstrip(".") for i in range(len(words) - 1)
+                  if words[i] == "Next:"]
+    return names
+
+
 def _r_combat_end(e: ev.CombatEnded, name: _Names, short: bool, view: View) -> str:
     loot = f" Loot: {', '.join(e.loot)}" if e.loot else ""
     return f"Victory! {e.xp} XP.{loot}"

@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--table-repeaters", type=int, default=1,
                         help="players whose radio stays CLIENT and repeats for the rest "
                              "(default 1, as firmware-notes advise)")
+    parser.add_argument("--relays", type=int, default=1,
+                        help="relays side by side on each hop between node and players, "
+                             "1-3 (default 1; 2 gives the node a second path)")
     parser.add_argument("--dm", action="store_true",
                         help="text bots send commands as DMs to the node (default: channel)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -39,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
     import logging
+    import sys
     import time
 
     from node.cli.progress import Progress
@@ -51,10 +55,15 @@ def run(args: argparse.Namespace) -> int:
                     hops=args.hops, loss=args.loss, minutes=args.minutes, seed=args.seed,
                     monsters=(name, int(count or 1)), text_dm=args.dm,
                     hop_limit=args.hop_limit, node_role=args.node_role,
-                    player_role=args.player_role, table_repeaters=args.table_repeaters)
+                    player_role=args.player_role, table_repeaters=args.table_repeaters,
+                    relays=args.relays)
     start = time.monotonic()
-    with Progress(1.0, "simulating") as bar:
-        report = simulate(cfg, bar.update)
+    try:
+        with Progress(1.0, "simulating") as bar:
+            report = simulate(cfg, bar.update)
+    except ValueError as err:  # a set-up the simulator cannot build: say so in one line
+        print(f"dungeon sim: {err}", file=sys.stderr)
+        return 2
     report["wall_s"] = round(time.monotonic() - start, 2)
     if args.json:
         print(json.dumps(report))

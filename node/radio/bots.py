@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from node.radio.base import BROADCAST, TEXT_PORT, Packet, Transport
+from protocol.render import announced
 
 log = logging.getLogger(__name__)
 
@@ -197,12 +198,8 @@ class TextBot:
             self._pending = None
 
     def _named_next(self, part: str) -> bool:
-        """True for a broadcast part announcing our turn ("Next: Mira", not "Next: Mira2")."""
-        for sentence in part.split(". "):
-            words = sentence.split(" ")
-            if len(words) >= 2 and words[0] == "Next:" and words[1].rstrip(".") == self.name:
-                return True
-        return False
+        """True if a broadcast part ends on our turn ("Next: Mira", not "Next: Mira2")."""
+        return announced(part)[-1:] == [self.name]
 
     def _mine(self, part: str, direct: bool) -> bool:
         return direct or part.startswith(self.name + " ")

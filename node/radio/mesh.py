@@ -192,24 +192,30 @@ class Mesh:
         cls, players: int = 3, hops: int = 1, preset: str = "LONG_FAST", loss: float = 0.0,
         seed: int = 0, *, region: str = "EU_868", hop_limit: int = fw.DEFAULT_HOP_LIMIT,
         relay_role: str = "router", node_role: str = "client", player_role: str = "client",
-        repeaters: int = 0,
+        repeaters: int = 0, relays_per_hop: int = 1,
     ) -> Mesh:
         """The node, a chain of hops-1 relays, and players clustered `hops` radio hops away.
 
         Relays are ROUTER-role radios by default, as a relay on a hill would be set up: they
-        relay first and never cancel a relay on hearing a player's rebroadcast. The first
-        `repeaters` players keep the CLIENT role whatever `player_role` says.
+        relay first and never cancel a relay on hearing a player's rebroadcast. Each hop may
+        have `relays_per_hop` relays side by side (a second hill: two paths to the node).
+        The first `repeaters` players keep the CLIENT role whatever `player_role` says.
         """
-        if hops < 1 or players < 0:
-            raise ValueError("need hops >= 1 and players >= 0")
+        if hops < 1 or players < 0 or not 1 <= relays_per_hop <= 3:
+            raise ValueError("need hops >= 1, players >= 0 and 1-3 relays per hop")
         mesh = cls(preset, region, seed=seed, loss=loss, hop_limit=hop_limit)
         step = phy.range_m(preset, margin_db=LINK_MARGIN_DB)
         mesh.node_num = NODE_NUM
         mesh.add_radio(NODE_NUM, 0.0, role=node_role, name="node")
         for k in range(1, hops):
-            num = RELAY_BASE + k
-            mesh.add_radio(num, k * step, role=relay_role, name=f"relay{k}")
-            mesh.relays.append(num)
+            # Side by side across the line, a fifth of a hop apart: each hears the next hop,
+            # the previous one and the others on its hop (so they defer to each other).
+            for j in range(relays_per_hop):
+                num = RELAY_BASE + k + 16 * j
+                y = (j - (relays_per_hop - 1) / 2) * 0.2 * step
+                name = f"relay{k}" if relays_per_hop == 1 else f"relay{k}{'abc'[j]}"
+                mesh.add_radio(num, k * step, y, role=relay_role, name=name)
+                mesh.relays.append(num)
         # Players scatter within a tenth of a hop of the cluster centre: close enough to
         # hear the last relay, far enough that the relay before it is out of range.
         place = random.Random(f"place:{seed}")
@@ -528,8 +534,11 @@ class Mesh:
                 # NextHopRouter: a copy heard again (the next hop forwarding what we carry)
                 # ends our own retransmissions of it.
                 self._stop_retransmission(radio, frame.key)
-            if to_me and frame.want_ack and frame.port != fw.ROUTING_PORT:
-                self._send_ack(radio, frame)  # our first ack may have been lost
+            if to_me and repeated and frame.want_ack and frame.port != fw.ROUTING_PORT:
+                # NextHopRouter acks a copy again only when its sender sent it straight to
+                # us (its retransmission: our first ack was lost); a copy relayed again is
+                # a flood's echo, and firmware leaves the first ack to carry the news.
+                self._send_ack(radio, frame)
             elif frame.key in radio.declined and frame.next_hop == fw.NO_NEXT_HOP:
                 # The routed attempt failed and its sender fell back to flooding: now we relay.
                 radio.declined.discard(frame.key)

@@ -143,8 +143,9 @@ class Outbox:
     ) -> None:
         """Queue one text; longer than one packet it is cut on a UTF-8 boundary.
 
-        reliable=False sends a broadcast without want_ack: no firmware retransmission when
-        the relay's repeat goes unheard (for news nobody is waiting on). DMs are always acked.
+        reliable=False sends without want_ack: no firmware retransmission when the relay's
+        repeat (or a DM's ack) goes unheard, and for a DM no ack on the air at all (for news
+        the game repeats anyway if it is missed).
         """
         if not text:
             return
@@ -158,7 +159,7 @@ class Outbox:
             self.deduped_broadcasts += 1
             return
         item = _Item(Priority(priority), next(self._order), to, TEXT_PORT, text.encode(),
-                     channel, self.clock.monotonic(), [text], reliable or to != BROADCAST)
+                     channel, self.clock.monotonic(), [text], reliable)
         self._queue.append(item)
         self.metrics.inc("outbox_queued_total", port="text")
         self._wake.set()

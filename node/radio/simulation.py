@@ -44,6 +44,7 @@ class SimConfig:
     node_role: str = "client_mute"
     player_role: str = "client_mute"
     table_repeaters: int = 1
+    relays: int = 1  # relays side by side on each hop (firmware-notes: a second hill)
     # Text bots send commands as DMs to the node (answered by DM) instead of on the channel.
     # Off by default: measured on 2 hops it costs the relay ~3x the packets (routing acks,
     # and the relay's flooded retry of every ack it forwards) and lost more than it gained.
@@ -89,7 +90,7 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
         mesh = Mesh.build(players=cfg.players, hops=cfg.hops, preset=cfg.preset, loss=cfg.loss,
                           seed=cfg.seed, hop_limit=cfg.hop_limit,
                           node_role=cfg.node_role, player_role=cfg.player_role,
-                          repeaters=cfg.table_repeaters)
+                          repeaters=cfg.table_repeaters, relays_per_hop=cfg.relays)
         config = NodeConfig(data_dir=data_dir, radio="sim", auto_approve=True,
                             game_seed=cfg.seed, region=mesh.region, preset=mesh.preset)
         metrics = Metrics()
@@ -226,7 +227,7 @@ def _report(cfg: SimConfig, app: Any, mesh: Any, bots: list[Any], tracker: _Trac
     radios = stats["radios"]
     node = radios[f"!{mesh.node_num:08x}"]
     out: dict[str, Any] = {
-        "mode": cfg.mode, "players": cfg.players, "preset": cfg.preset, "hops": cfg.hops,
+        "mode": cfg.mode, "players": cfg.players, "preset": cfg.preset, "hops": cfg.hops, "relays": cfg.relays,
         "loss": cfg.loss, "minutes": cfg.minutes, "seed": cfg.seed,
         "text_drops": int(stats["text_drops"]),
         "duty_cycle_refusals": int(stats["duty_refusals"]),

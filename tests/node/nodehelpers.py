@@ -42,10 +42,13 @@ class OutboxRecorder:
 
     def __init__(self) -> None:
         self.texts: list[tuple[int, str, int]] = []
+        self.unacked: list[str] = []  # texts sent without want_ack
 
     def submit_text(self, to: int, text: str, *, priority: int, channel: int = 0,
                     reliable: bool = True) -> None:
         self.texts.append((to, text, int(priority)))
+        if not reliable:
+            self.unacked.append(text)
 
 
 def text_channel(pipeline: Pipeline) -> tuple[TextChannel, OutboxRecorder]:
@@ -53,3 +56,17 @@ def text_channel(pipeline: Pipeline) -> tuple[TextChannel, OutboxRecorder]:
     rec = OutboxRecorder()
     tc = TextChannel(pipeline, rec, clock=pipeline.clock, metrics=pipeline.metrics, coalesce_s=0.01)
     return tc, rec
+
+
+async def fight(pipeline: Pipeline) -> tuple[int, list[int]]:
+    """Thorin (ALICE's) and two goblins in a fight, on Thorin's turn; (Thorin, goblins)."""
+    eid = await join(pipeline, ALICE, "Thorin")
+    await pipeline.submit(Command("dm", "dm", it.Dm("spawn", text="goblin", value=2)))
+    await pipeline.submit(Command("dm", "dm", it.Dm("start_combat")))
+    for _ in range(4):
+        if pipeline.game.current_turn() == eid:
+            break
+        await pipeline.submit(Command("dm", "dm", it.Dm("next_turn")))
+    assert pipeline.game.current_turn() == eid
+    goblins = [e.eid for e in pipeline.game.entities.values() if e.side == "monsters"]
+    return eid, goblins

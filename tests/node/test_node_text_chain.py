@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from nodehelpers import ALICE, join, text_channel
+from nodehelpers import ALICE, fight, join, text_channel
 
 from node.pipeline import Pipeline
 from node.radio.base import BROADCAST, TEXT_PORT, Packet
@@ -54,25 +54,8 @@ async def test_a_garbled_part_names_itself_and_nothing_runs(pipeline: Pipeline):
     assert rec.texts[0][1].startswith("command 2: unknown command")
 
 
-async def _fight(pipeline: Pipeline) -> tuple[int, list[int]]:
-    """Thorin and two goblins in a fight, with the turn on the first goblin after Thorin's."""
-    from node.pipeline import Command
-    from rules.intents import Dm
-
-    eid = await join(pipeline, ALICE, "Thorin")
-    await pipeline.submit(Command("dm", "dm", Dm("spawn", text="goblin", value=2)))
-    await pipeline.submit(Command("dm", "dm", Dm("start_combat")))
-    for _ in range(4):
-        if pipeline.game.current_turn() == eid:
-            break
-        await pipeline.submit(Command("dm", "dm", Dm("next_turn")))
-    assert pipeline.game.current_turn() == eid
-    goblins = [e.eid for e in pipeline.game.entities.values() if e.side == "monsters"]
-    return eid, goblins
-
-
 async def test_a_turn_resent_after_it_ended_is_a_repeat_not_an_error(pipeline: Pipeline):
-    await _fight(pipeline)
+    await fight(pipeline)
     tc, rec = text_channel(pipeline)
     await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"dodge; end", id=901))
     seq = pipeline.store.max_seq()
@@ -87,7 +70,7 @@ async def test_a_question_asked_again_later_in_the_fight_gets_a_fresh_answer(pip
     from node.pipeline import Command
     from rules.intents import Dm
 
-    eid, _ = await _fight(pipeline)
+    eid, _ = await fight(pipeline)
     tc, rec = text_channel(pipeline)
     await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"end", id=903))
     await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"hp", id=904))

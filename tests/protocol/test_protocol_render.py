@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from protocol_strategies import events
 
-from protocol.render import fit, render, render_error
+from protocol.render import announced, fit, render, render_error
 from rules import events as ev
 
 
@@ -96,3 +96,22 @@ def test_spell_indexes_read_as_names_and_weapon_actions_fold_into_attacks():
                       ev.ActionTaken(3, "scimitar", 1),
                       ev.Attacked(3, 1, 2, 6, 18, False, False, "Scimitar")], FakeView())
     assert line == "Mira casts Cure Wounds L1. Thorin heals 6 (hp 20). Gob1 misses Thorin (6 vs AC18)."
+
+
+def test_announced_reads_every_turn_a_part_starts_including_skipped_ones():
+    # A downed player's turn is skipped: its "Next:" runs straight into the next one.
+    lines = render([ev.Attacked(3, 1, 4, 9, 18, False, False, "scimitar"), ev.TurnStarted(1, 7),
+                    ev.TurnStarted(1, 1)], FakeView())
+    assert announced(lines[0]) == ["Ana", "Thorin"]
+    assert announced("Next: Vex Vex death save 5: 2ok 1fail. Next: Goblin15") == [
+        "Vex", "Goblin15"]
+    assert announced("Thorin misses Gob1 (8 vs AC15).") == []
+    # chat cannot announce a turn mid-sentence
+    assert announced("Mira says Next: Mira") == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(sorted(FakeView.names)), min_size=1, max_size=5))
+def test_announced_names_the_rendered_turns_in_order(eids):
+    lines = render([ev.TurnStarted(1, e) for e in eids], FakeView())
+    assert [n for line in lines for n in announced(line)] == [FakeView.names[e] for e in eids]

@@ -92,3 +92,6 @@ def test_a_text_bot_reads_its_turn_off_the_channel_but_not_someone_elses():
     assert not bot._named_next("Next: Mira2")
     assert not bot._named_next("Next: Goblin1 | Mira hits")
     assert not bot._named_next("Mira says Next: Mira")
+    # a downed player's turn passes at once: the turn is the last one announced
+    assert bot._named_next("Next: Ilse Next: Mira")
+    assert not bot._named_next("Next: Mira Next: Goblin2")

@@ -36,13 +36,20 @@ def hops_from(mesh: Mesh, start: int) -> dict[int, int]:
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), hops=st.integers(1, 4), players=st.integers(1, 6),
-       preset=st.sampled_from(["LONG_FAST", "MEDIUM_FAST", "SHORT_FAST", "LONG_SLOW"]))
+       preset=st.sampled_from(["LONG_FAST", "MEDIUM_FAST", "SHORT_FAST", "LONG_SLOW"]),
+       side=st.integers(1, 3))
 def test_build_puts_players_exactly_h_hops_away(seed: int, hops: int, players: int,
-                                               preset: str) -> None:
-    mesh = Mesh.build(players=players, hops=hops, preset=preset, seed=seed)
+                                               preset: str, side: int) -> None:
+    mesh = Mesh.build(players=players, hops=hops, preset=preset, seed=seed,
+                      relays_per_hop=side)
     dist = hops_from(mesh, NODE_NUM)
     assert [dist.get(p) for p in mesh.players] == [hops] * players
-    assert len(mesh.relays) == hops - 1
+    assert len(mesh.relays) == (hops - 1) * side
+    # every relay on hop k hears every radio on hops k-1 and k+1: side paths, not detours
+    for relay in mesh.relays:
+        k = dist[relay]
+        near = {n for n, d in dist.items() if abs(d - k) == 1}
+        assert near <= set(mesh.neighbours(relay))
 
 
 def test_hop_limit_bounds_the_flood() -> None:
@@ -453,3 +460,28 @@ def test_a_client_mute_radio_never_relays() -> None:
     assert run_virtual(scenario("client"))[0] == 1
     heard, relay = run_virtual(scenario("client_mute"))
     assert heard == 0 and relay["transmissions"] == 0
+
+
+def test_a_dm_heard_again_through_a_second_relay_is_acked_once() -> None:
+    """NextHopRouter acks a duplicate again only when it came straight from its sender (a
+    retransmission); the same DM flooded in by a second relay is an echo, not a retry."""
+
+    async def scenario() -> tuple[list[Packet], dict[str, float], list[tuple[bool, int]]]:
+        mesh = Mesh.build(players=1, hops=2, seed=5, relays_per_hop=2)
+        player = mesh.players[0]
+        got = collect(mesh)
+        acks: list[tuple[bool, int]] = []
+        mesh.attach_acks(NODE_NUM, lambda pid, ok, by: acks.append((ok, by)))
+        mesh.send(NODE_NUM, player, TEXT_PORT, b"Your turn", want_ack=True)
+        await asyncio.sleep(120)
+        return got[player], mesh.radio_stats(player), acks
+
+    heard, player, acks = run_virtual(scenario())
+    assert len(heard) == 1 and player["duplicates"] >= 1  # both relays passed it on
+    assert player["transmissions"] == 1  # one routing ack, not one per copy
+    assert (True, Mesh.build(players=1, hops=2, seed=5).players[0]) in acks
+
+
+def test_build_rejects_a_topology_it_cannot_lay_out() -> None:
+    with pytest.raises(ValueError, match="relays per hop"):
+        Mesh.build(players=1, hops=2, relays_per_hop=4)

@@ -1,0 +1,50 @@
+"""Turn prompts on the text channel: folded into the broadcast, private ones unacked and reminded."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nodehelpers import ALICE, fight, join, text_channel
+
+from node import text_channel as tc_module
+from node.pipeline import Command, Outcome, Pipeline
+from node.radio.base import BROADCAST, TEXT_PORT, Packet
+from rules import intents as it
+
+
+async def test_a_skipped_turn_does_not_hide_the_next_players_announcement(pipeline: Pipeline):
+    eid = await join(pipeline, ALICE, "Thorin")
+    tc, rec = text_channel(pipeline)
+    # Ilse is down, so her turn passes at once and the broadcast runs on to Thorin's.
+    out = Outcome(True, 9, [], ["Goblin1 misses Mira. | Next: Ilse Next: Thorin"])
+    tc._on_outcome(9, Command("ai", "ai", it.EndTurn()), [], out)
+    tc.prompt(eid, "Your turn, Thorin!")
+    assert tc.prompts_folded == 1
+    assert [to for to, _, _ in rec.texts if to != BROADCAST] == []
+    await tc.close()
+
+
+async def test_a_private_prompt_goes_without_want_ack(pipeline: Pipeline):
+    eid = await join(pipeline, ALICE, "Thorin")
+    tc, rec = text_channel(pipeline)
+    tc.prompt(eid, "Your turn, Thorin!")
+    assert [(to, t) for to, t, _ in rec.texts] == [(0xA1, "Your turn, Thorin!")]
+    assert rec.unacked == ["Your turn, Thorin!"]
+    await tc.close()
+
+
+async def test_an_unanswered_prompt_is_sent_again_and_an_answered_one_is_not(
+        pipeline: Pipeline, monkeypatch):
+    monkeypatch.setattr(tc_module, "PROMPT_REMIND_S", 0.1)
+    eid, _ = await fight(pipeline)
+    tc, rec = text_channel(pipeline)
+    tc.prompt(eid, "Your turn, Thorin!")
+    await asyncio.sleep(0.3)
+    assert [to for to, t, _ in rec.texts if t.startswith("Your turn")] == [0xA1, 0xA1]
+
+    rec.texts.clear()
+    tc.prompt(eid, "Your turn, Thorin!")
+    await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"dodge", id=901))  # they are playing
+    await asyncio.sleep(0.3)
+    assert [to for to, t, _ in rec.texts if t.startswith("Your turn")] == [0xA1]
+    await tc.close()
