@@ -92,7 +92,7 @@ class TextBot:
         self.inbox: list[tuple[float, bool, str]] = []  # (time, direct, text)
         self.eid: int | None = None
         self._pending: _Pending | None = None
-        self._my_turn = asyncio.Event()
+        self.my_turn = asyncio.Event()
         self._last_hp: str | None = None
         self._last_send = float("-inf")
         self.active = True  # False: stop starting new actions (the sim is winding down)
@@ -128,7 +128,7 @@ class TextBot:
         self.inbox.append((now, direct, text))
         for part in text.split(" | "):
             if direct and part.startswith("Your turn") or not direct and self._named_next(part):
-                self._my_turn.set()
+                self.my_turn.set()
                 continue
             if direct and " HP " in part and part.startswith(self.name):
                 self._last_hp = part
@@ -227,16 +227,7 @@ class TextBot:
                 self._find_me(game)
             if self.eid is None:
                 await self._pause(self.explore)
-        while True:
-            try:
-                await asyncio.wait_for(self._my_turn.wait(), self.rng.uniform(*self.explore))
-            except TimeoutError:
-                if self.active:
-                    await self._idle()
-                continue
-            self._my_turn.clear()
-            if self.active:
-                await self._turn()
+        await play_turns(self)
 
     async def _turn(self) -> None:
         await self._pause(self.think)
@@ -290,6 +281,20 @@ class TextBot:
         """What final_view should say, read from the node's own state."""
         me = self._find_me(game)
         return None if me is None else game.describe(me.eid, "hp")
+
+
+async def play_turns(bot: Any) -> None:
+    """A joined bot's life: play each turn it is given; between fights, now and then idle."""
+    while True:
+        try:
+            await asyncio.wait_for(bot.my_turn.wait(), bot.rng.uniform(*bot.explore))
+        except TimeoutError:
+            if bot.active:
+                await bot._idle()
+            continue
+        bot.my_turn.clear()
+        if bot.active:
+            await bot._turn()
 
 
 def open_exits(game: Any) -> list[Any]:

@@ -15,6 +15,7 @@ import json
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from node.radio.base import BROADCAST, GAME_PORT, Packet, Transport
@@ -24,6 +25,15 @@ log = logging.getLogger(__name__)
 
 Out = Callable[[str], None]
 LOCAL_WORDS = ("help", "quit", "status")
+
+
+@dataclass
+class Ack:
+    """One intent frame in flight, done once the node acks it."""
+
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    at: float = 0.0  # loop time of the ack
+    public: bool = False  # acked with a broadcast result (applied), not only privately
 
 
 class _View:
@@ -81,7 +91,10 @@ class PlayerClient:
         self.gaps = BroadcastGaps()
         self.digests: dict[int, int] = {}
         self.diverged = False
-        self._acks: dict[int, asyncio.Event] = {}
+        self.duplicates = 0  # broadcast frames heard again (a resend someone else asked for)
+        self.resent = 0  # intent frames sent again for want of an ack
+        self.my_turn = asyncio.Event()  # set when a broadcast starts our character's turn
+        self._acks: dict[int, Ack] = {}
         self._welcomed = asyncio.Event()
         self._snapshot = asyncio.Event()
         self._reasm = frames.Reassembler(timeout=600.0)
@@ -98,18 +111,22 @@ class PlayerClient:
             task.cancel()
         await self.transport.close()
 
-    async def join(self) -> bool:
-        """HELLO until WELCOME, a snapshot for names and the room, then Join if not yet in."""
-        from rules import intents as it
-
+    async def hello(self) -> bool:
+        """HELLO until the node's WELCOME (our slot, and our character if we have one)."""
         for _ in range(self.max_tries):
             await self._send(self._frames.Kind.HELLO, self._frames.hello_payload(self.name), 0)
             try:
                 await asyncio.wait_for(self._welcomed.wait(), self.retry_s)
-                break
+                return True
             except TimeoutError:
                 continue
-        else:
+        return False
+
+    async def join(self) -> bool:
+        """HELLO until WELCOME, a snapshot for names and the room, then Join if not yet in."""
+        from rules import intents as it
+
+        if not await self.hello():
             self.out("no game node answered; is it on the same channel?")
             return False
         for _ in range(self.max_tries):
@@ -174,34 +191,44 @@ class PlayerClient:
         return sorted(w for w in words if w.lower().startswith(low))
 
     async def send_intents(self, intents: list[Any]) -> bool:
+        """Deliver intents (see deliver); say so when the node never answered."""
+        acks = await self.deliver(intents)
+        if all(ack.done.is_set() for ack in acks):
+            return True
+        self.out("(no answer from the node; try again)")
+        return False
+
+    async def deliver(self, intents: list[Any]) -> list[Ack]:
         """Send intents in one packet where they fit ("atk gob1; end"); resend the ones
-        not yet acked, each under its own seq, until the node acks them all."""
+        not yet acked, each under its own seq, until the node acks them all or the tries
+        run out. One Ack per intent, in order."""
         from protocol import codec
 
-        todo: dict[int, asyncio.Event] = {}
+        todo: dict[int, Ack] = {}
         frames: dict[int, bytes] = {}
         for intent in intents:
             self.seq += 1
-            todo[self.seq] = self._acks[self.seq] = asyncio.Event()
+            todo[self.seq] = self._acks[self.seq] = Ack()
             frames[self.seq] = self._frames.encode_frame(self._frames.Frame(
                 kind=self._frames.Kind.INTENT, sender_seq=self.seq,
                 payload=codec.encode_intent(intent)), self.key)
         try:
-            for _ in range(self.max_tries):
-                waiting = [seq for seq, done in todo.items() if not done.is_set()]
+            for attempt in range(self.max_tries):
+                waiting = [seq for seq, ack in todo.items() if not ack.done.is_set()]
                 if not waiting:
-                    return True
+                    break
+                if attempt:
+                    self.resent += len(waiting)
                 for data, _parts in self._frames.pack([frames[s] for s in waiting],
                                                       max(waiting), self.key):
                     await self._transmit(data)
-                waits = [asyncio.ensure_future(todo[s].wait()) for s in waiting]
+                # asyncio.wait, not wait_for(gather): a timed-out gather leaves a cancelled
+                # future nobody retrieves, which asyncio reports on stderr
+                waits = [asyncio.ensure_future(todo[s].done.wait()) for s in waiting]
                 await asyncio.wait(waits, timeout=self.retry_s)
                 for w in waits:
                     w.cancel()
-            if all(done.is_set() for done in todo.values()):
-                return True
-            self.out("(no answer from the node; try again)")
-            return False
+            return list(todo.values())
         finally:
             for seq in todo:
                 self._acks.pop(seq, None)
@@ -235,7 +262,7 @@ class PlayerClient:
         me = self.transport.info.node_num
         kind = self._frames.Kind
         if packet.to == me:
-            self._ack(frame)
+            self._ack(frame, public=False)
             self._note_latest(frame.sender_seq)
         if frame.kind == kind.WELCOME:
             try:
@@ -260,19 +287,26 @@ class PlayerClient:
         elif frame.kind == kind.SNAPSHOT:
             self._on_fragment(frame)
 
-    def _ack(self, frame: Any) -> None:
+    def _ack(self, frame: Any, *, public: bool) -> None:
         if frame.ack is None:
             return
+        now = asyncio.get_running_loop().time()
         for seq in self._frames.acked(frame.ack, frame.sack_bitmap):
-            ev = self._acks.get(seq)
-            if ev is not None:
-                ev.set()
+            ack = self._acks.get(seq)
+            if ack is not None and not ack.done.is_set():
+                # An ACK frame answers a repeat of an intent that was applied: public too.
+                ack.public = public or frame.kind == self._frames.Kind.ACK
+                ack.at = now
+                ack.done.set()
 
     def _on_broadcast(self, frame: Any, events: list[Any]) -> None:
         seq = frame.sender_seq
         if frame.flags and frame.flags == self.slot:
-            self._ack(frame)
+            self._ack(frame, public=True)
         if not self.gaps.add(seq):
+            # a resend someone else asked for: shown already (a stale TurnStarted in it must
+            # not start our turn again)
+            self.duplicates += 1
             return
         self._note_latest(seq)
         self._show(events, seq)
@@ -291,6 +325,8 @@ class PlayerClient:
                 self.view.names[ev.eid] = ev.name
                 if kind == "Joined" and ev.name == self.name:
                     self.eid = ev.eid
+            if kind == "TurnStarted" and self.eid is not None and ev.eid == self.eid:
+                self.my_turn.set()
             if kind == "Info":
                 self.out(ev.text)
                 continue

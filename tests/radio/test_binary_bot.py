@@ -1,12 +1,12 @@
-"""The binary clients (the player's own and the simulator's bot) read bundles and resends alike."""
+"""The binary client (the player's own, and the simulator's bot built on it) reads bundles and resends."""
 
 from __future__ import annotations
 
 import random
 
 from node.radio.base import BROADCAST, GAME_PORT, LoopbackTransport, Packet, RadioInfo
-from node.radio.binary_bot import BinaryBot, _Sent
-from node.radio.player_client import PlayerClient
+from node.radio.binary_bot import BinaryBot
+from node.radio.player_client import Ack, PlayerClient
 from node.radio.virtual_loop import run_virtual
 from protocol import codec, frames
 from rules.events import Digest, Joined, TurnStarted
@@ -54,15 +54,14 @@ def test_the_bot_takes_a_resent_turn_start_once_and_its_ack_from_a_bundle():
         radio = bot.transport
         start = events_frame(1, TurnStarted(1, 5))
         radio.inject(Packet(NODE, BROADCAST, GAME_PORT, start))
-        assert bot._my_turn.is_set()
-        bot._my_turn.clear()
+        assert bot.my_turn.is_set()
+        bot.my_turn.clear()
         # someone else asked for frame 1 again: it comes back with frame 2, which acks us
-        sent = _Sent(b"")
-        bot._pending_many = {4: sent}
+        sent = bot._acks[4] = Ack()
         radio.inject(Packet(NODE, BROADCAST, GAME_PORT, bundle(
             start, events_frame(2, flags=2, ack=4))))
         return bot, sent.done.is_set() and sent.public
 
     bot, acked = run_virtual(main())
-    assert not bot._my_turn.is_set()  # the stale TurnStarted does not start a second turn
+    assert not bot.my_turn.is_set()  # the stale TurnStarted does not start a second turn
     assert acked and bot.duplicates == 1 and bot.gaps.latest == 2
