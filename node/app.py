@@ -161,6 +161,8 @@ class NodeApp:
     # -- inbound packets ------------------------------------------------------------------
     def _on_packet(self, packet: Packet) -> None:
         self.metrics.inc("dungeon_packets_in_total", port=str(packet.port))
+        if self.outbox is not None:
+            self.outbox.heard(packet)
         handlers = self._handlers.get(packet.port)
         if not handlers:
             self.metrics.inc("dungeon_packets_dropped_total", reason="port")

@@ -41,10 +41,15 @@ UTIL_MAX_HOLD_S = 30.0  # the game must not stall forever behind a busy channel
 # gets the text, which can be a little after we hand it over.
 TEXT_GAP_MARGIN_S = 0.3
 SEPARATOR = " | "
+ROUTING_PORT = 5  # ROUTING_APP: the firmware's acks
+ROUTING_ACK_BYTES = 2  # a Routing message with error_reason NONE
 EPSILON_S = 1e-6  # float slack: a timer for `wait - now` can fire a hair before `wait`
-# A ROUTER relays after 0..2*CW_MAX contention slots (firmware getTxDelayMsecWeighted);
-# the next packet waits for that window and the relay's own airtime, per relay in earshot.
-RELAY_WINDOW_SLOTS = 16
+# After we hand a packet over, each repeater in earshot sends it again within a window,
+# and the next packet waits for that window and the repeat's airtime, per repeater. The
+# first: our radio's own random wait before keying up (up to 2^CW slots, CW 4 on a channel
+# a fifth busy) and then the ROUTER's (0..2*CW_MAX slots). The second, a CLIENT repeating
+# for a table of players: 2*CW_MAX slots, then up to 2^CW more (getTxDelayMsecWeighted).
+RELAY_WINDOW_SLOTS = 32
 RELAYS_IN_EARSHOT = 2  # relay 1 hears us and relay 2; farther relays cannot collide with us
 
 
@@ -81,10 +86,11 @@ def _fit(text: str, limit: int) -> str:
     return fit(text, limit)
 
 
-def _airtime(n_bytes: int, preset: str) -> float:
+def _airtime(n_bytes: int, preset: str, port: int | None = None) -> float:
     from protocol.airtime import airtime_s
 
-    return airtime_s(n_bytes, preset)
+    return airtime_s(n_bytes, preset) if port is None else airtime_s(n_bytes, preset,
+                                                                      portnum=port)
 
 
 def _relay_window_s(preset: str) -> float:
@@ -134,6 +140,7 @@ class Outbox:
         self.send_errors = 0
         self.airtime_total_s = 0.0
         self.deduped_broadcasts = 0
+        self.acks_waited = 0  # routing acks our radio owed, which we kept quiet for
 
     # --- submitting -------------------------------------------------------------------
 
@@ -173,6 +180,21 @@ class Outbox:
         self._queue.append(item)
         self.metrics.inc("outbox_queued_total", port="binary")
         self._wake.set()
+
+    def heard(self, packet: Any) -> None:
+        """Note a packet the radio received: a want_ack DM to us makes the firmware answer
+        with a routing ack at once, which the relay then repeats; stay quiet meanwhile,
+        or our next packet meets that ack at the relay (half duplex) and is lost there."""
+        try:
+            me = int(getattr(self.transport.info, "node_num", 0) or 0)
+        except (TypeError, ValueError):
+            return
+        if not (packet.want_ack and me and packet.to == me):
+            return
+        air = _airtime(ROUTING_ACK_BYTES, self.preset, ROUTING_PORT)
+        now = self.clock.monotonic()
+        self._busy_until = max(self._busy_until, self._quiet_until(now, air))
+        self.acks_waited += 1
 
     # --- draining ---------------------------------------------------------------------
 
@@ -281,6 +303,10 @@ class Outbox:
         fraction = value / 100.0 if value > 1.0 else value  # firmware reports percent
         return fraction * DUTY_WINDOW_S
 
+    def _quiet_until(self, now: float, air: float) -> float:
+        """When a packet of `air` seconds we send now has been repeated by the relays."""
+        return now + air + self._relays() * (air + _relay_window_s(self.preset))
+
     def _relays(self) -> int:
         try:
             hops = int(getattr(self.transport.info, "hop_limit", 0) or 0)
@@ -310,7 +336,7 @@ class Outbox:
         # Keep quiet until the relays have repeated this packet: talking over a relay's
         # rebroadcast loses it at the relay (half duplex) and loses the implicit ack here,
         # so the firmware would retransmit (~8 s later) what was in fact on its way.
-        self._busy_until = now + air + self._relays() * (air + _relay_window_s(self.preset))
+        self._busy_until = self._quiet_until(now, air)
         try:
             await self.transport.send(
                 item.to, item.port, item.payload, channel=item.channel,
@@ -347,6 +373,7 @@ class Outbox:
             "deferred_for_duty": self.deferred_for_duty,
             "deferred_for_util": self.deferred_for_util,
             "send_errors": self.send_errors,
+            "acks_waited": self.acks_waited,
             "channel_util": round(self._channel_util(), 4),
             "last_packets": list(self.last_packets),
         }

@@ -169,9 +169,9 @@ def broadcasts(radio):
 def test_frames_several_clients_missed_go_again_once_in_one_packet(tmp_path):
     async def script(app, channel, radio):
         radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
-        await asyncio.sleep(5)
+        await asyncio.sleep(10)
         radio.inject(intent_packet(1, it.Join("Thorin", "fighter"), sender=OTHER))
-        await asyncio.sleep(5)
+        await asyncio.sleep(10)
         first = broadcasts(radio)
         ask = frames.encode_rerequest(1, [0, 1])
         for who in (PLAYER, OTHER):  # two clients missed the same frames
@@ -291,11 +291,15 @@ def test_a_silent_player_gets_the_frame_that_started_its_turn_again(tmp_path):
             await asyncio.sleep(1)
             if app.game.current_turn() == eid and channel._batch.events == []:
                 break
-        await asyncio.sleep(bc.FLUSH_S + 1)
-        started = [p for p, f in unpacked(radio) if any(
-            type(e).__name__ == "TurnStarted" and e.eid == eid
-            for e in codec.decode_events(f.payload))]
-        await asyncio.sleep(bc.NUDGE_S + bc.FLUSH_S + 1)
+        started: list[bytes] = []
+        for _ in range(20):  # until the frame that starts her turn has gone out
+            await asyncio.sleep(1)
+            started = [p for p, f in unpacked(radio) if any(
+                type(e).__name__ == "TurnStarted" and e.eid == eid
+                for e in codec.decode_events(f.payload))]
+            if started:
+                break
+        await asyncio.sleep(bc.NUDGE_S + bc.FLUSH_S + 5)
         return started[-1], unpacked(radio), channel
 
     frame, sent, channel = with_node(tmp_path, script)

@@ -302,3 +302,28 @@ def test_the_next_packet_waits_for_the_relays_to_repeat_the_last():
     assert all(g == pytest.approx(2 * air + window, abs=0.01) for g in gaps[1])
     # only the relays within earshot of us can be talked over
     assert all(g == pytest.approx(3 * air + 2 * window, abs=0.01) for g in gaps[2])
+
+
+def test_a_want_ack_dm_to_us_keeps_the_next_packet_off_its_routing_ack():
+    """Our radio acks such a DM at once and the relays repeat the ack: the next packet
+    waits for that, as it would for a repeat of our own packet."""
+    me = 0x0D0D0001
+
+    def first_send(packet: Packet) -> float:
+        radio = LoopbackTransport()
+        radio.info = RadioInfo(node_num=me, hop_limit=3)
+
+        async def script(ob):
+            ob.heard(packet)
+            ob.submit_binary(BROADCAST, b"result", priority=Priority.RESULT)
+
+        ob, _ = drive(script, radio)
+        return ob.last_packets[0]["t"]
+
+    ack_air = airtime_s(outbox.ROUTING_ACK_BYTES, "LONG_FAST", portnum=outbox.ROUTING_PORT)
+    window = outbox.RELAY_WINDOW_SLOTS * slot_time_s("LONG_FAST")
+    assert first_send(Packet(0xA1, me, TEXT_PORT, b"atk gob1", want_ack=True)) == \
+        pytest.approx(3 * ack_air + 2 * window, abs=0.01)
+    # nothing owed: a channel message, or a DM sent without want_ack
+    assert first_send(Packet(0xA1, BROADCAST, TEXT_PORT, b"atk gob1", want_ack=True)) == 0.0
+    assert first_send(Packet(0xA1, me, TEXT_PORT, b"atk gob1")) == 0.0
