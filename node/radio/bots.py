@@ -272,9 +272,15 @@ class TextBot:
     async def final_view(self) -> str | None:
         """Our HP line as the node last told us, asked afresh (the sim compares views)."""
         self._last_hp = None
-        # At the end of a session a person asks until the answer comes.
-        await self.act("hp", lambda part, direct: direct and " HP " in part,
-                       tries=self.max_tries * 3)
+        # This is the simulator checking views, not play: its question (asked by every bot
+        # at once) stays out of the play figures, as the binary bot's check does.
+        play, self.stats = self.stats, BotStats()
+        try:
+            # At the end of a session a person asks until the answer comes.
+            await self.act("hp", lambda part, direct: direct and " HP " in part,
+                           tries=self.max_tries * 3)
+        finally:
+            self.stats = play
         return self._last_hp
 
     def expected_view(self, game: Any) -> str | None:

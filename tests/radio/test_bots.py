@@ -34,7 +34,9 @@ def play(tmp_path, kind, *, seconds=240.0, loss=0.0, binary_channel=False, **bot
         bot.active = False
         await asyncio.sleep(30)
         await app.pipeline.set_status("paused")  # the DM stops the table; views then compare
+        played = (bot.stats.sent, len(bot.stats.latencies))
         view = await bot.final_view()
+        bot.played = played  # what play had counted before the simulator's check
         truth = bot.expected_view(app.game)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -54,6 +56,8 @@ def test_text_bot_joins_explores_and_measures_latency(tmp_path):
     assert all(1.0 < lat < 20.0 for lat in bot.stats.latencies)
     assert view is not None and view == truth
     assert any(direct for _, direct, _ in bot.inbox) and any(not d for _, d, _ in bot.inbox)
+    # the check of views asks "hp" over the radio, but it is the simulator's, not play
+    assert (bot.stats.sent, len(bot.stats.latencies)) == bot.played
 
 
 def test_text_bot_retries_the_same_text_when_nothing_comes_back(tmp_path):
