@@ -28,9 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--player-role", choices=roles, default="client_mute",
                         help="players' radios' role (default client_mute, as firmware-notes "
                              "advise for players sitting together)")
-    parser.add_argument("--table-repeaters", type=int, default=1,
+    parser.add_argument("--table-repeaters", type=int, default=None,
                         help="players whose radio stays CLIENT and repeats for the rest "
-                             "(default 1, as firmware-notes advise)")
+                             "(default as firmware-notes advise: 1, or 0 at a mixed table)")
     parser.add_argument("--relays", type=int, default=1,
                         help="relays side by side on each hop between node and players, "
                              "1-3 (default 1; 2 gives the node a second path)")

@@ -40,16 +40,25 @@ class SimConfig:
     hop_limit: int = 3  # the firmware default, which firmware-notes says to keep
     # Roles as firmware-notes sets a table up: the node repeats nobody's packets (its duty
     # budget is the game's), the relay on the hill is a ROUTER, and of the players sitting
-    # together one radio stays CLIENT to repeat for the others while the rest are muted.
+    # together one radio stays CLIENT to repeat for the others while the rest are muted
+    # (None: that one, except at a mixed table, where firmware-notes mute every player:
+    # each result goes out in both forms, and a repeater's copies take the relay past its
+    # duty limit).
     node_role: str = "client_mute"
     player_role: str = "client_mute"
-    table_repeaters: int = 1
+    table_repeaters: int | None = None
     relays: int = 1  # relays side by side on each hop (firmware-notes: a second hill)
     # Text bots send commands as DMs to the node (answered by DM) instead of on the channel.
     # Off by default: measured on 2 hops it costs the relay ~3x the packets (routing acks,
     # and the relay's flooded retry of every ack it forwards) and lost more than it gained.
     text_dm: bool = False
     data_dir: Path | None = None
+
+    def repeaters(self) -> int:
+        """Players whose radio repeats for the table (see table_repeaters)."""
+        if self.table_repeaters is not None:
+            return self.table_repeaters
+        return 0 if self.mode == "mixed" else 1
 
 
 @dataclass
@@ -90,7 +99,7 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
         mesh = Mesh.build(players=cfg.players, hops=cfg.hops, preset=cfg.preset, loss=cfg.loss,
                           seed=cfg.seed, hop_limit=cfg.hop_limit,
                           node_role=cfg.node_role, player_role=cfg.player_role,
-                          repeaters=cfg.table_repeaters, relays_per_hop=cfg.relays)
+                          repeaters=cfg.repeaters(), relays_per_hop=cfg.relays)
         config = NodeConfig(data_dir=data_dir, radio="sim", auto_approve=True,
                             game_seed=cfg.seed, region=mesh.region, preset=mesh.preset)
         metrics = Metrics()
@@ -227,8 +236,9 @@ def _report(cfg: SimConfig, app: Any, mesh: Any, bots: list[Any], tracker: _Trac
     radios = stats["radios"]
     node = radios[f"!{mesh.node_num:08x}"]
     out: dict[str, Any] = {
-        "mode": cfg.mode, "players": cfg.players, "preset": cfg.preset, "hops": cfg.hops, "relays": cfg.relays,
-        "loss": cfg.loss, "minutes": cfg.minutes, "seed": cfg.seed,
+        "mode": cfg.mode, "players": cfg.players, "preset": cfg.preset, "hops": cfg.hops,
+        "relays": cfg.relays, "table_repeaters": cfg.repeaters(), "loss": cfg.loss,
+        "minutes": cfg.minutes, "seed": cfg.seed,
         "text_drops": int(stats["text_drops"]),
         "duty_cycle_refusals": int(stats["duty_refusals"]),
         "actions_sent": sum(b.stats.sent for b in bots),

@@ -71,3 +71,17 @@ def test_the_cli_prints_one_json_document():
     )
     report = json.loads(out.stdout)
     assert report.keys() >= KEYS and report["players"] == 2 and report["wall_s"] > 0
+
+
+def test_the_table_is_set_up_as_firmware_notes_advise_unless_told():
+    assert SimConfig().repeaters() == 1
+    assert SimConfig(mode="mixed").repeaters() == 0  # both forms of every result: mute all
+    assert SimConfig(mode="mixed", table_repeaters=2).repeaters() == 2
+
+
+@pytest.mark.parametrize("args", [["--relays", "4"], ["--hops", "0"]])
+def test_the_cli_refuses_a_topology_it_cannot_build_in_one_line(args):
+    out = subprocess.run([sys.executable, "-m", "node.cli", "sim", "--minutes", "1", *args],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.startswith("dungeon sim: ") and len(out.stderr.strip().splitlines()) == 1
