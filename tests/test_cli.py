@@ -31,3 +31,15 @@ def test_every_built_subcommand_has_help():
         )
         assert proc.returncode == 0, proc.stderr
         assert "usage: dungeon " + name in proc.stdout
+
+
+def test_bad_input_the_core_rejects_is_one_line_not_a_traceback(capsys):
+    assert main(["bench", "protocol", "--preset", "NOT_A_PRESET"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dungeon bench: unknown modem preset 'NOT_A_PRESET'")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_party_level_that_is_not_a_number_is_explained(capsys):
+    assert main(["encounter", "simulate", "--party", "wizard:x", "--monsters", "goblin"]) != 0
+    assert "wizard:x" in capsys.readouterr().err

@@ -66,10 +66,16 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0 if not argv else 2
+    from protocol.errors import ProtocolError
+    from rules.errors import RulesError
+
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except (ProtocolError, RulesError) as err:  # bad input the core explains in one line
+        print(f"dungeon {args.command}: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

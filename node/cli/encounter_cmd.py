@@ -25,6 +25,9 @@ def parse_pairs(text: str, what: str, default: int) -> list[tuple[str, int]]:
         name, _, num = part.strip().partition(":")
         if not name.strip():
             raise ValueError(f"empty {what} in {text!r}")
+        if num.strip() and not num.strip().isdigit():
+            raise ValueError(f"{part.strip()!r}: the number after ':' is a {what}'s "
+                             f"{'level' if what == 'class' else 'count'}, e.g. {name}:3")
         out.append((name.strip(), int(num) if num.strip() else default))
     return out
 

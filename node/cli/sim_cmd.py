@@ -17,8 +17,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="extra loss probability per reception (default 0.1)")
     parser.add_argument("--minutes", type=float, default=30.0, help="simulated minutes")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--monsters", default="goblin:4",
-                        help="what the DM spawns for each encounter (default goblin:4)")
+    parser.add_argument("--monsters", default=("goblin", 4), type=_monsters,
+                        help="what the DM spawns for each encounter, NAME[:COUNT] "
+                             "(default goblin:4)")
     roles = ("client", "client_mute", "router")
     parser.add_argument("--hop-limit", type=int, default=3,
                         help="every radio's hop limit (default 3, the firmware's)")
@@ -39,6 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
+def _monsters(text: str) -> tuple[str, int]:
+    name, _, count = text.partition(":")
+    try:
+        return name.strip(), int(count or 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: use NAME or NAME:COUNT, e.g. goblin:4") \
+            from None
+
+
 def run(args: argparse.Namespace) -> int:
     import json
     import logging
@@ -50,10 +60,9 @@ def run(args: argparse.Namespace) -> int:
     from node.radio.simulation import run as simulate
 
     logging.basicConfig(level=logging.WARNING)
-    name, _, count = args.monsters.partition(":")
     cfg = SimConfig(players=args.players, mode=args.mode, preset=args.preset.upper(),
                     hops=args.hops, loss=args.loss, minutes=args.minutes, seed=args.seed,
-                    monsters=(name, int(count or 1)), text_dm=args.dm,
+                    monsters=args.monsters, text_dm=args.dm,
                     hop_limit=args.hop_limit, node_role=args.node_role,
                     player_role=args.player_role, table_repeaters=args.table_repeaters,
                     relays=args.relays)

@@ -54,6 +54,29 @@ class SimConfig:
     text_dm: bool = False
     data_dir: Path | None = None
 
+    def check(self) -> None:
+        """Raise ValueError, in one line, for a run that could not mean anything."""
+        from rules import content
+        from rules.errors import RulesError
+
+        if self.mode not in ("text", "binary", "mixed"):
+            raise ValueError(f"unknown mode {self.mode!r}; use text, binary or mixed")
+        if not 1 <= self.players <= 32:
+            raise ValueError("players must be 1 to 32")
+        if not self.minutes > 0:
+            raise ValueError("minutes must be more than 0")
+        if not 0.0 <= self.loss < 1.0:
+            raise ValueError("loss is a probability per reception: 0 to just under 1")
+        if not 0 <= self.hop_limit <= 7:
+            raise ValueError("the firmware's hop limit is 0 to 7")
+        name, count = self.monsters
+        if count < 1:
+            raise ValueError("spawn at least one monster per encounter")
+        try:
+            content.monster(name)
+        except RulesError as err:
+            raise ValueError(str(err)) from None
+
     def repeaters(self) -> int:
         """Players whose radio repeats for the table (see table_repeaters)."""
         if self.table_repeaters is not None:
@@ -91,8 +114,7 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
     from node.radio.mesh import NODE_NUM, Mesh
     from node.radio.sim_transport import SimTransport
 
-    if cfg.mode not in ("text", "binary", "mixed"):
-        raise ValueError(f"unknown mode {cfg.mode!r}; use text, binary or mixed")
+    cfg.check()
     loop = asyncio.get_running_loop()
     with contextlib.ExitStack() as stack:
         data_dir = cfg.data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))

@@ -79,9 +79,19 @@ def test_the_table_is_set_up_as_firmware_notes_advise_unless_told():
     assert SimConfig(mode="mixed", table_repeaters=2).repeaters() == 2
 
 
-@pytest.mark.parametrize("args", [["--relays", "4"], ["--hops", "0"]])
-def test_the_cli_refuses_a_topology_it_cannot_build_in_one_line(args):
+@pytest.mark.parametrize("args", [
+    ["--relays", "4"], ["--hops", "0"], ["--players", "0"], ["--minutes", "-1"],
+    ["--loss", "2"], ["--hop-limit", "9"], ["--preset", "FOO"], ["--monsters", "dragonx"],
+    ["--monsters", "goblin:0"],
+])
+def test_the_cli_refuses_a_run_it_cannot_mean_in_one_line(args):
     out = subprocess.run([sys.executable, "-m", "node.cli", "sim", "--minutes", "1", *args],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2
     assert out.stderr.startswith("dungeon sim: ") and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_the_cli_says_how_to_write_monsters():
+    out = subprocess.run([sys.executable, "-m", "node.cli", "sim", "--monsters", "goblin:x"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "NAME:COUNT" in out.stderr.splitlines()[-1]
