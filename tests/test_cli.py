@@ -43,3 +43,13 @@ def test_bad_input_the_core_rejects_is_one_line_not_a_traceback(capsys):
 def test_a_party_level_that_is_not_a_number_is_explained(capsys):
     assert main(["encounter", "simulate", "--party", "wizard:x", "--monsters", "goblin"]) != 0
     assert "wizard:x" in capsys.readouterr().err
+
+
+def test_status_of_a_data_dir_no_node_has_used_says_so(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "node.cli", "status", "--data-dir", str(tmp_path / "typo")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "(none yet)" in proc.stdout
+    assert proc.stderr.startswith("dungeon status: no node has run with data in")

@@ -95,10 +95,16 @@ def run(args: argparse.Namespace) -> int:
             store.conn.close()
     else:
         status = _from_db(cfg.db_path)
+    # Nothing running and no database: most likely a mistyped --data-dir, so say so.
+    missing = not status.get("running") and not (status.get("database") or {}).get("exists", True)
     if args.json:
         print(json.dumps(status, default=str))
-        return 0
-    _print(status)
+    else:
+        _print(status)
+    if missing:
+        print(f"dungeon status: no node has run with data in {cfg.data_dir} "
+              "(start one with `dungeon node --data-dir DIR`)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -113,8 +119,11 @@ def _print(st: dict[str, Any]) -> None:
     print("players:  " + (", ".join(f"{p['name']} [{','.join(p['senders']) or 'dm'}]"
                                      for p in players) or "none"))
     db = st.get("database") or {}
-    print(f"database: {db.get('path')} {db.get('size_bytes', 0)} B, seq {db.get('seq', 0)}, "
-          f"integrity {db.get('integrity', '?')}")
+    if db.get("exists", True):
+        print(f"database: {db.get('path')} {db.get('size_bytes', 0)} B, seq {db.get('seq', 0)}, "
+              f"integrity {db.get('integrity', '?')}")
+    else:
+        print(f"database: {db.get('path')} (none yet)")
     radio = st.get("radio")
     if radio:
         ob = radio.get("outbox") or {}

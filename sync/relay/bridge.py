@@ -169,5 +169,4 @@ class BridgeService:
         if eid is None:
             return Reply("No character is linked to you yet: ask the DM for a code, then /link.",
                          ok=False, ephemeral=True)
-        hp = game.hp.get(eid)
-        return Reply(f"{game.name(eid)}: HP {hp if hp is not None else '?'}", ephemeral=True)
+        return Reply(game.sheet(eid), ephemeral=True)

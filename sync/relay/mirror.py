@@ -19,6 +19,9 @@ class GameMirror:
     hp: dict[int, int] = field(default_factory=dict)
     monsters: set[int] = field(default_factory=set)
     dead: set[int] = field(default_factory=set)
+    down: set[int] = field(default_factory=set)  # at 0 HP, not yet dead or stable
+    classes: dict[int, tuple[str, int]] = field(default_factory=dict)  # eid -> (class, level)
+    conditions: dict[int, set[str]] = field(default_factory=dict)
     actors: dict[str, int] = field(default_factory=dict)  # sender -> eid last acted for
     recent: deque[str] = field(default_factory=lambda: deque(maxlen=50))
 
@@ -48,6 +51,7 @@ class GameMirror:
         n = self.name
         if t == "Joined":
             self.names[ev["eid"]] = ev["name"]
+            self.classes[ev["eid"]] = (str(ev["cls"]), int(ev.get("level") or 1))
             return f"{ev['name']} the {ev['cls']} joins."
         if t == "Spawned":
             self.names[ev["eid"]] = ev["name"]
@@ -61,14 +65,24 @@ class GameMirror:
             return f"{n(ev['target'])} takes {ev['amount']} {ev['dtype']} ({ev['hp']} HP)."
         if t == "Healed":
             self.hp[ev["target"]] = ev["hp"]
+            self.down.discard(ev["target"])
             return f"{n(ev['target'])} heals {ev['amount']} ({ev['hp']} HP)."
         if t == "Rolled":
             return f"{n(ev['eid'])} rolls {ev['what']}: {ev['total']}."
         if t == "Downed":
+            self.down.add(ev["target"])
             return f"{n(ev['target'])} is down!"
+        if t == "Stabilised":
+            self.down.discard(ev["target"])
+            return f"{n(ev['target'])} is stable."
         if t == "Died":
             self.dead.add(ev["target"])
+            self.down.discard(ev["target"])
             return f"{n(ev['target'])} dies."
+        if t == "ConditionChanged":
+            held = self.conditions.setdefault(ev["target"], set())
+            (held.add if ev["on"] else held.discard)(str(ev["condition"]))
+            return None
         if t == "TurnStarted":
             self.round, self.turn_eid = ev["round"], ev["eid"]
             return f"Round {ev['round']}: {n(ev['eid'])}'s turn."
@@ -85,6 +99,18 @@ class GameMirror:
         if t in ("Narrated", "Info"):
             return str(ev.get("text", ""))[:200] or None
         return None
+
+    def sheet(self, eid: int) -> str:
+        """One character as the relay last saw it: class and level, HP, state, conditions."""
+        cls, level = self.classes.get(eid, ("", 0))
+        who = f"{self.name(eid)}, {cls} {level}" if cls else self.name(eid)
+        hp = self.hp.get(eid)
+        state = "dead" if eid in self.dead else "down" if eid in self.down else None
+        parts = [f"HP {hp if hp is not None else '?'}"] + ([state] if state else [])
+        held = sorted(self.conditions.get(eid, ()))
+        if held:
+            parts.append(", ".join(held))
+        return f"{who}: " + "; ".join(parts)
 
     def status(self) -> dict[str, Any]:
         alive = [e for e in self.names if e not in self.dead]

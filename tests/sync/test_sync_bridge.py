@@ -172,3 +172,14 @@ async def test_slash_cast_and_roll_build_intents(bot, relay):
     bodies = [i.body["intent"] for i in await relay.storage.pending("node-1", 0, relay.clock())]
     assert bodies == [{"type": "Cast", "spell": "fire bolt", "target": 2, "level": None},
                       {"type": "Roll", "what": "stealth"}]
+
+
+async def test_sheet_answers_the_linked_player_privately(relay):
+    b = make_bridge(relay)
+    assert not b.sheet(CHANNEL, 7).ok  # nothing linked yet
+    game = relay.mirror.game("node-1")
+    game.apply(1, {"events": [{"type": "Joined", "eid": 1, "name": "Thorin", "cls": "fighter",
+                               "level": 2}]})
+    game.apply(2, {"sender": "discord:7", "eid": 1, "role": "player", "via": "link"})
+    reply = b.sheet(CHANNEL, 7)
+    assert reply.ok and reply.ephemeral and reply.text == "Thorin, fighter 2: HP ?"

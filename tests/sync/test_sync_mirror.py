@@ -31,6 +31,25 @@ def test_mirror_folds_events_and_ignores_replays():
     assert st["party"] == [{"eid": 1, "name": "Thorin", "hp": None}] and st["monsters"] == []
 
 
+def test_a_sheet_shows_class_hp_state_and_conditions_as_last_synced():
+    g = GameMirror("n1")
+    g.apply(1, {"events": [{"type": "Joined", "eid": 1, "name": "Mira", "cls": "cleric",
+                            "level": 3}]})
+    assert g.sheet(1) == "Mira, cleric 3: HP ?"
+    g.apply(2, {"events": [
+        {"type": "Damaged", "target": 1, "amount": 9, "dtype": "piercing", "hp": 0},
+        {"type": "Downed", "target": 1},
+        {"type": "ConditionChanged", "target": 1, "condition": "unconscious", "on": True},
+        {"type": "ConditionChanged", "target": 1, "condition": "prone", "on": True}]})
+    assert g.sheet(1) == "Mira, cleric 3: HP 0; down; prone, unconscious"
+    assert g.apply(3, {"events": [{"type": "Stabilised", "target": 1}]}) == ["Mira is stable."]
+    g.apply(4, {"events": [
+        {"type": "Healed", "target": 1, "amount": 4, "hp": 4},
+        {"type": "ConditionChanged", "target": 1, "condition": "unconscious", "on": False}]})
+    assert g.sheet(1) == "Mira, cleric 3: HP 4; prone"
+    assert g.sheet(99) == "#99: HP ?"  # someone the relay never heard of
+
+
 def test_backoff_doubles_its_ceiling_and_resets():
     import random
 
