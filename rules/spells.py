@@ -170,7 +170,15 @@ def _spell_targets(game: Game, a: Entity, spell: dict[str, Any], fx: dict[str, A
         return [first]
     cap = resolver.area_cap(spell.get("area")) if kind == "area" else int(
         fx.get("max_targets", 3))
-    others = sorted((e for e in foes if e.eid != first.eid),
-                    key=lambda e: (not set(e.engaged) & set(first.engaged), e.band != first.band,
-                                   e.eid))
+    pool = foes
+    if kind == "area" and game.house.get("friendly_fire", False):
+        # Theatre of the mind: whoever is locked in melee with the target stands in the
+        # blast too (the caster aims past themself). Off unless the DM turns it on.
+        pool = foes + [e for e in friends if e is not a and first.eid in e.engaged]
+
+    def beside(e: Entity) -> bool:
+        return first.eid in e.engaged or bool(set(e.engaged) & set(first.engaged))
+
+    others = sorted((e for e in pool if e.eid != first.eid),
+                    key=lambda e: (not beside(e), e.band != first.band, e.eid))
     return [first] + others[: cap - 1]

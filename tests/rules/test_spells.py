@@ -62,6 +62,21 @@ def test_fireball_one_roll_half_on_save() -> None:
         assert g.entities[1].slots[2] == 1  # a level 3 slot is spent
 
 
+def test_friendly_fire_puts_an_engaged_ally_in_the_blast_only_when_the_dm_says_so() -> None:
+    def fireball(house: bool) -> set[int]:
+        g, foes = _caster("wizard", 5, "ogre", 2)  # a 20 ft sphere holds four: room to spare
+        apply(g, None, it.Join("Brom", "fighter", 5), random.Random(0))
+        brom = next(e for e in g.party() if e.name == "Brom")
+        brom.engaged.append(foes[0])
+        g.entities[foes[0]].engaged.append(brom.eid)
+        g.house["friendly_fire"] = house
+        out = apply(g, 1, it.Cast("fireball", foes[0]), random.Random(3))
+        return {e.eid for e in out if isinstance(e, ev.Rolled) and "save" in e.what}
+
+    assert fireball(False) == {2, 3}  # the two ogres
+    assert fireball(True) == {2, 3, 4}  # and Brom, locked in melee with one; never the caster
+
+
 def test_slots_run_out_and_upcast() -> None:
     g, foes = _caster("wizard", 3, "ogre", 1)
     wiz = g.entities[1]
