@@ -230,8 +230,13 @@ class TextChannel:
 
     # -- outbound -------------------------------------------------------------------------
     def _dm(self, to: int, text: str, priority: Priority, reliable: bool = True) -> None:
+        self._submit(to, fit(text), priority, reliable)
+
+    def _submit(self, to: int, text: str, priority: Priority, reliable: bool) -> None:
+        # `reliable` is passed only when False, so any outbox with the plain
+        # submit_text(to, text, priority=, channel=) signature still works
         extra = {} if reliable else {"reliable": False}
-        self.outbox.submit_text(to, fit(text), priority=priority, channel=self.channel, **extra)
+        self.outbox.submit_text(to, text, priority=priority, channel=self.channel, **extra)
 
     def prompt(self, eid: int, text: str) -> None:
         """A turn prompt to every radio that plays `eid`."""
@@ -346,17 +351,11 @@ class TextChannel:
                 packet = joined
                 continue
             if packet:
-                self._send_broadcast(packet, reliable)
+                self._submit(BROADCAST, packet, Priority.RESULT, reliable)
             packet = fit(line)
         if packet:
-            self._send_broadcast(packet, reliable)
+            self._submit(BROADCAST, packet, Priority.RESULT, reliable)
 
-    def _send_broadcast(self, text: str, reliable: bool) -> None:
-        # `reliable` is passed only when False, so any outbox with the plain
-        # submit_text(to, text, priority=, channel=) signature still works
-        extra = {} if reliable else {"reliable": False}
-        self.outbox.submit_text(BROADCAST, text, priority=Priority.RESULT, channel=self.channel,
-                                **extra)
 
     async def close(self) -> None:
         # no final flush: the outbox stops with the node, so a last broadcast would not leave

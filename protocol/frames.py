@@ -300,13 +300,18 @@ def received(data: bytes, key: bytes | None = None) -> list[Frame]:
         return []
     if frame.kind != Kind.BUNDLE:
         return [frame]
+    return decode_parts(unbundle(frame.payload), key)[0]
+
+
+def decode_parts(parts: list[bytes], key: bytes | None = None) -> tuple[list[Frame], int]:
+    """A bundle's encoded frames decoded, in order, and how many were garbled (skipped)."""
     out = []
-    for part in unbundle(frame.payload):
+    for part in parts:
         try:
             out.append(decode_frame(part, key))
         except ProtocolError:
             continue
-    return out
+    return out, len(parts) - len(out)
 
 
 def unbundle(payload: bytes) -> list[bytes]:
@@ -342,7 +347,7 @@ from protocol.fragments import (  # noqa: E402
 __all__ = [
     "VERSION", "MAX_FRAME", "Kind", "Frame", "encode_frame", "decode_frame", "session_key",
     "state_digest", "digest_payload", "parse_digest_payload", "SeqWindow", "acked",
-    "bundle_payload", "parse_bundle", "unbundle",
+    "bundle_payload", "parse_bundle", "unbundle", "decode_parts",
     "hello_payload", "parse_hello", "welcome_payload", "parse_welcome",
     "Fragment", "Fragmenter", "Reassembler", "encode_fragment", "decode_fragment",
     "encode_rerequest", "decode_rerequest",

@@ -41,12 +41,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _monsters(text: str) -> tuple[str, int]:
-    name, _, count = text.partition(":")
+    from node.cli.encounter_cmd import parse_pairs
+
     try:
-        return name.strip(), int(count or 1)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: use NAME or NAME:COUNT, e.g. goblin:4") \
-            from None
+        pairs = parse_pairs(text, "monster", 1)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{err} (use NAME or NAME:COUNT)") from None
+    if len(pairs) != 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: one kind of monster (use NAME or NAME:COUNT)")
+    return pairs[0]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ import random
 from typing import Any
 
 from node.radio.base import Transport
-from node.radio.bots import BotStats, Eyes, alive_monsters, open_exits, play_turns
+from node.radio.bots import BotStats, Eyes, member, open_exits, plan_turn, play_turns
 from node.radio.player_client import PlayerClient
 from protocol.resync import INTENT_RETRY_S
 
@@ -88,10 +88,9 @@ class BinaryBot(PlayerClient):
         while self.active and self.eid is None:
             await self.act(it.Join(self.name, self.cls))
             game = self.eyes()
-            if self.eid is None and game is not None:
-                for e in game.party():
-                    if e.name == self.name:
-                        self.eid = e.eid
+            me = member(game, self.name) if self.eid is None and game is not None else None
+            if me is not None:
+                self.eid = me.eid
             if self.eid is None:
                 await asyncio.sleep(self.rng.uniform(*self.explore))
         await play_turns(self)
@@ -103,16 +102,14 @@ class BinaryBot(PlayerClient):
         game = self.eyes()
         if game is None or self.eid is None or game.current_turn() != self.eid:
             return
-        me = game.entity(self.eid)
-        hurt = [e for e in game.party() if not e.dead and e.hp < e.max_hp // 2]
-        monsters = alive_monsters(game)
+        plan = plan_turn(game, game.entity(self.eid), self.cls)
         # One decision, two frames sent together: the action, then the end of the turn.
-        if self.cls == "cleric" and hurt and me.slots[0] > 0:
-            await self.act(it.Cast("cure wounds", hurt[0].eid), it.EndTurn())
-        elif monsters:
-            await self.act(it.Attack(monsters[0].eid), it.EndTurn())
-        else:
+        if plan is None:
             await self.act(it.EndTurn())
+        elif plan[0] == "heal":
+            await self.act(it.Cast("cure wounds", plan[1].eid), it.EndTurn())
+        else:
+            await self.act(it.Attack(plan[1].eid), it.EndTurn())
 
     async def _idle(self) -> None:
         from rules import intents as it

@@ -153,14 +153,9 @@ class BinaryChannel:
 
     async def _unbundle(self, client: _Client, payload: bytes) -> None:
         """A client's frames in one packet ("atk gob1; end"): as if they came one by one."""
-        from protocol.errors import ProtocolError
-
-        for part in self._frames.unbundle(payload):
-            try:
-                frame = self._frames.decode_frame(part, self.key)
-            except ProtocolError:
-                self.counters["garbled"] += 1
-                continue
+        frames, garbled = self._frames.decode_parts(self._frames.unbundle(payload), self.key)
+        self.counters["garbled"] += garbled
+        for frame in frames:
             step = self._dispatch(client, frame)
             if step is not None:
                 await step

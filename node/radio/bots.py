@@ -211,11 +211,10 @@ class TextBot:
         return direct or "Next:" in part or part.startswith(("Round", "Victory", "Fight"))
 
     def _find_me(self, game: Any) -> Any:
-        for e in game.party():
-            if e.name == self.name:
-                self.eid = e.eid
-                return e
-        return None
+        me = member(game, self.name)
+        if me is not None:
+            self.eid = me.eid
+        return me
 
     async def run(self) -> None:
         """Join, then play until cancelled."""
@@ -235,13 +234,11 @@ class TextBot:
         me = self._find_me(game) if game is not None else None
         if game is None or me is None or game.current_turn() != me.eid:
             return  # the prompt was stale (a timeout or a retry crossed it)
-        hurt = [e for e in game.party() if not e.dead and e.hp < e.max_hp // 2]
-        monsters = alive_monsters(game)
-        # The whole turn in one message, as TEXT.md teaches: each message is a wait.
-        if self.cls == "cleric" and hurt and me.slots[0] > 0:
-            await self.act(f"cast cure wounds {hurt[0].name}", self._mine)
-        elif monsters:
-            await self.act(f"atk {monsters[0].name}", self._mine)
+        plan = plan_turn(game, me, self.cls)
+        if plan is not None:
+            verb, target = plan
+            await self.act(f"{'cast cure wounds' if verb == 'heal' else 'atk'} {target.name}",
+                           self._mine)
         await self._pause((1.0, 3.0))
         game = self.eyes()
         if self.active and game is not None and game.current_turn() == me.eid:
@@ -287,6 +284,21 @@ class TextBot:
         """What final_view should say, read from the node's own state."""
         me = self._find_me(game)
         return None if me is None else game.describe(me.eid, "hp")
+
+
+def member(game: Any, name: str) -> Any:
+    """The party member called `name`, or None."""
+    return next((e for e in game.party() if e.name == name), None)
+
+
+def plan_turn(game: Any, me: Any, cls: str) -> tuple[str, Any] | None:
+    """What a bot does with its turn, whichever client it plays on: a cleric with a slot
+    heals a badly hurt friend; anyone else attacks the first monster in sight."""
+    hurt = [e for e in game.party() if not e.dead and e.hp < e.max_hp // 2]
+    if cls == "cleric" and hurt and me.slots[0] > 0:
+        return "heal", hurt[0]
+    monsters = alive_monsters(game)
+    return ("attack", monsters[0]) if monsters else None
 
 
 async def play_turns(bot: Any) -> None:

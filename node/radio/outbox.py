@@ -22,6 +22,7 @@ from typing import Any
 from node.clock import Clock
 from node.metrics import Metrics
 from node.radio.base import BROADCAST, GAME_PORT, MAX_PAYLOAD, TEXT_PORT, Transport, TransportError
+from node.radio.firmware import ROUTING_ACK_BYTES, ROUTING_PORT
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,6 @@ UTIL_MAX_HOLD_S = 30.0  # the game must not stall forever behind a busy channel
 # gets the text, which can be a little after we hand it over.
 TEXT_GAP_MARGIN_S = 0.3
 SEPARATOR = " | "
-ROUTING_PORT = 5  # ROUTING_APP: the firmware's acks
-ROUTING_ACK_BYTES = 2  # a Routing message with error_reason NONE
 EPSILON_S = 1e-6  # float slack: a timer for `wait - now` can fire a hair before `wait`
 # After we hand a packet over, each repeater in earshot sends it again within a window,
 # and the next packet waits for that window and the repeat's airtime, per repeater. The
@@ -86,11 +85,10 @@ def _fit(text: str, limit: int) -> str:
     return fit(text, limit)
 
 
-def _airtime(n_bytes: int, preset: str, port: int | None = None) -> float:
+def _airtime(n_bytes: int, preset: str, **port: int) -> float:
     from protocol.airtime import airtime_s
 
-    return airtime_s(n_bytes, preset) if port is None else airtime_s(n_bytes, preset,
-                                                                      portnum=port)
+    return airtime_s(n_bytes, preset, **port)
 
 
 def _relay_window_s(preset: str) -> float:
@@ -191,7 +189,7 @@ class Outbox:
             return
         if not (packet.want_ack and me and packet.to == me):
             return
-        air = _airtime(ROUTING_ACK_BYTES, self.preset, ROUTING_PORT)
+        air = _airtime(ROUTING_ACK_BYTES, self.preset, portnum=ROUTING_PORT)
         now = self.clock.monotonic()
         self._busy_until = max(self._busy_until, self._quiet_until(now, air))
         self.acks_waited += 1
