@@ -69,6 +69,8 @@ class SimConfig:
             raise ValueError("loss is a probability per reception: 0 to just under 1")
         if not 0 <= self.hop_limit <= 7:
             raise ValueError("the firmware's hop limit is 0 to 7")
+        if not 0 <= self.repeaters() <= self.players:
+            raise ValueError(f"table repeaters must be 0 to the {self.players} players")
         name, count = self.monsters
         if count < 1:
             raise ValueError("spawn at least one monster per encounter")
