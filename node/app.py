@@ -8,11 +8,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from node import VERSION
 from node.clock import Clock
 from node.config import NodeConfig
 from node.game_loop import GameLoop
 from node.identity import KeyPins
-from node.metrics import Metrics
+from node.obs.metrics import Metrics
 from node.pipeline import Pipeline
 from node.radio.base import TEXT_PORT, Packet, Transport
 from node.store import Store
@@ -21,7 +22,6 @@ from node.tactician import Tactician
 log = logging.getLogger(__name__)
 
 PortHandler = Callable[[Packet], Awaitable[None] | None]
-VERSION = "0.1.0"
 
 
 class NodeApp:
@@ -69,8 +69,8 @@ class NodeApp:
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
+        from node.channels.text import TextChannel
         from node.radio.outbox import Outbox
-        from node.text_channel import TextChannel
 
         cfg = self.config
         if self.clock is None:
@@ -98,7 +98,7 @@ class NodeApp:
         self._bg.append(asyncio.get_running_loop().create_task(self.outbox.run()))
         self.loop.start()
         if self.control_enabled:
-            from node.control import ControlServer
+            from node.channels.control import ControlServer
 
             self.control = ControlServer(self, cfg.control_path)
             await self.control.start()
@@ -110,7 +110,7 @@ class NodeApp:
 
     async def _start_health(self) -> None:
         try:
-            from node.health import start_health_server
+            from node.obs.health import start_health_server
         except ImportError:
             log.warning("health endpoint not available in this build")
             return

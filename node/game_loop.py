@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from node.clock import Clock
-from node.metrics import Metrics
+from node.obs.metrics import Metrics
 from node.pipeline import Command, Outcome, Pipeline
 from node.tactician import Tactician, choose_with_fallback
 from rules import events as ev

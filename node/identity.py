@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from node.clock import Clock
-from node.metrics import Metrics
+from node.obs.metrics import Metrics
 from node.store import Store
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a table

@@ -16,7 +16,7 @@ from typing import Any
 
 from node.clock import Clock
 from node.identity import LinkCodes
-from node.metrics import Metrics
+from node.obs.metrics import Metrics
 from node.session import (
     BIND_ROW,
     COMMAND_ROW,

@@ -10,7 +10,7 @@ import logging
 import random
 from typing import Any
 
-from node.metrics import Metrics
+from node.obs.metrics import Metrics
 
 log = logging.getLogger("dungeon.tactician.relay")
 

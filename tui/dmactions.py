@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from node.control import ControlError
+from node.control_client import ControlError
 from protocol import jsonform
 from protocol.errors import ProtocolError
 from tui import view

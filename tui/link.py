@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from node.control import ControlClient, ControlError
+from node.control_client import ControlClient, ControlError
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ async def export(out: Path, size: tuple[int, int] = (120, 40), seed: int = 7) ->
     """Run a node (simulated mesh) and the console on it, play SCRIPT, save the screen to `out`."""
     from node.app import NodeApp
     from node.config import load_config
-    from node.control import ControlClient
+    from node.control_client import ControlClient
     from node.radio.factory import make_transport
     from tui.app import DungeonConsole
 

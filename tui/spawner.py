@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from node.control import ControlError
+from node.control_client import ControlError
 
 if TYPE_CHECKING:
     from tui.app import DungeonConsole

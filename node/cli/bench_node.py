@@ -18,7 +18,7 @@ async def _commands_per_s(data_dir, synchronous: str, n: int) -> float:  # type:
     import time
 
     from node.clock import Clock
-    from node.metrics import Metrics
+    from node.obs.metrics import Metrics
     from node.pipeline import Command, Pipeline
     from node.store import Store
     from rules import intents as it

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         if args.speed is None:
             asyncio.run(demo)
         else:
-            from node.radio.virtual_loop import run_virtual
+            from node.sim.virtual_loop import run_virtual
 
             run_virtual(demo)
     except KeyboardInterrupt:
@@ -69,10 +69,10 @@ async def _demo(args: argparse.Namespace, data_dir: Path, use_tui: bool) -> None
     from node.clock import Clock
     from node.config import NodeConfig
     from node.live_log import LiveLog
-    from node.radio.bots import TextBot
-    from node.radio.mesh import NODE_NUM, Mesh
-    from node.radio.sim_transport import SimTransport
-    from node.radio.simulation import ROSTER, direct
+    from node.sim.bots import TextBot
+    from node.sim.mesh import NODE_NUM, Mesh
+    from node.sim.simulation import ROSTER, direct
+    from node.sim.transport import SimTransport
 
     loop = asyncio.get_running_loop()
     virtual = args.speed is not None

@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def _serve(args: argparse.Namespace) -> dict[str, object]:
     from node.cli.signals import until_stopped
-    from node.radio.mesh import Mesh
-    from node.radio.sim_device import serve_mesh
+    from node.sim.device import serve_mesh
+    from node.sim.mesh import Mesh
 
     mesh = Mesh.build(players=args.nodes - 1, hops=args.hops, preset=args.preset,
                       loss=args.loss, seed=args.seed, region=args.region)

@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from node import logging_setup
     from node.config import ConfigError, load_config
+    from node.obs import logging_setup
 
     try:
         cfg = load_config(args.config, data_dir=args.data_dir, radio=args.radio,
@@ -53,9 +53,9 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
 
     from node.app import NodeApp
     from node.cli.signals import on_stop_signals
+    from node.obs.sdnotify import Notifier, watchdog_interval_s, watchdog_loop
     from node.radio.base import TransportError
     from node.radio.factory import make_transport
-    from node.sdnotify import Notifier, watchdog_interval_s, watchdog_loop
 
     log = logging.getLogger("node")
     try:

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 async def _play(transport, name: str, cls: str, node_num: int | None) -> int:  # type: ignore[no-untyped-def]
     import asyncio
 
-    from node.radio.player_client import PlayerClient
+    from node.client.player import PlayerClient
 
     client = PlayerClient(transport, name=name, cls=cls, out=lambda line: print(line, flush=True),
                           node_num=node_num)

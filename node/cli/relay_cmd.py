@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from node.cli.signals import until_stopped
-    from node.metrics import Metrics
+    from node.obs.metrics import Metrics
     from sync.relay.logs import setup_json_logging
     from sync.relay.runner import start_relay
     from sync.relay.server import Relay, RelayConfig

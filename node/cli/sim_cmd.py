@@ -59,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from node.cli.progress import Progress
-    from node.radio.simulation import SimConfig
-    from node.radio.simulation import run as simulate
+    from node.sim.simulation import SimConfig
+    from node.sim.simulation import run as simulate
 
     logging.basicConfig(level=logging.WARNING)
     cfg = SimConfig(players=args.players, mode=args.mode, preset=args.preset.upper(),

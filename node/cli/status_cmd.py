@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _from_socket(path: Any) -> dict[str, Any] | None:
     import asyncio
 
-    from node.control import ControlClient
+    from node.control_client import ControlClient
 
     async def ask() -> dict[str, Any]:
         async with ControlClient(path) as c:

@@ -29,7 +29,7 @@ def make_transport(spec: str, *, mesh: Any = None) -> Transport:
     """Build the transport named by `spec`.
 
     "sim[:players=N,hops=H,preset=P,loss=L,seed=S]" puts the node on a small simulated
-    mesh (or on `mesh`, a node.radio.mesh.Mesh, when given); the returned SimTransport's
+    mesh (or on `mesh`, a node.sim.mesh.Mesh, when given); the returned SimTransport's
     `.mesh` holds the players' radios for bots. The meshtastic library is imported only
     for serial and tcp.
     """
@@ -38,8 +38,8 @@ def make_transport(spec: str, *, mesh: Any = None) -> Transport:
     if kind == "loopback":
         return LoopbackTransport()
     if kind == "sim":
-        from node.radio.mesh import Mesh
-        from node.radio.sim_transport import SimTransport
+        from node.sim.mesh import Mesh
+        from node.sim.transport import SimTransport
 
         if mesh is None:
             o = _sim_options(rest)

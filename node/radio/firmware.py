@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from node.radio.phy import slot_time_s
+from node.sim.phy import slot_time_s
 
 ROUTING_PORT = 5  # ROUTING_APP: acks and naks
 CW_MIN, CW_MAX = 3, 8

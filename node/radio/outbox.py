@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from node.clock import Clock
-from node.metrics import Metrics
+from node.obs.metrics import Metrics
 from node.radio.base import BROADCAST, GAME_PORT, MAX_PAYLOAD, TEXT_PORT, Transport, TransportError
 from node.radio.firmware import ROUTING_ACK_BYTES, ROUTING_PORT
 
@@ -92,7 +92,7 @@ def _airtime(n_bytes: int, preset: str, **port: int) -> float:
 
 
 def _relay_window_s(preset: str) -> float:
-    from node.radio.phy import slot_time_s
+    from node.sim.phy import slot_time_s
 
     try:
         return RELAY_WINDOW_SLOTS * slot_time_s(preset)

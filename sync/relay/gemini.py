@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from node.metrics import Metrics
+from node.obs.metrics import Metrics
 
 log = logging.getLogger("dungeon.relay.gemini")
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from node.metrics import Metrics
+from node.obs.metrics import Metrics
 from sync.relay.gemini import Decision, GeminiTactician
 from sync.relay.mirror import Mirror
 from sync.relay.ratelimit import RateLimiter

@@ -10,7 +10,7 @@ import pytest
 from node.app import NodeApp
 from node.clock import Clock
 from node.config import load_config
-from node.metrics import Metrics
+from node.obs.metrics import Metrics
 from node.pipeline import Pipeline
 from node.radio.base import LoopbackTransport
 from node.store import Store

@@ -6,9 +6,9 @@ import asyncio
 import subprocess
 from pathlib import Path
 
-from node.control import ControlClient
+from node.channels.text import TextChannel
+from node.control_client import ControlClient
 from node.pipeline import Command, Pipeline
-from node.text_channel import TextChannel
 from rules import intents as it
 
 ALICE = "!000000a1"

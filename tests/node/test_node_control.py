@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from node.control import ControlClient, ControlError
+from node.control_client import ControlClient, ControlError
 from node.radio.base import BROADCAST, TEXT_PORT, Packet
 
 
@@ -128,7 +128,7 @@ async def test_live_log_and_json_logs(app, capsys):
     import logging
 
     from node.live_log import LiveLog
-    from node.logging_setup import JsonFormatter
+    from node.obs.logging_setup import JsonFormatter
 
     buf = io.StringIO()
     live = LiveLog(app.pipeline, stream=buf)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from nodehelpers import connect_control
 
-from node.control import ControlError
+from node.control_client import ControlError
 from node.replay import verify
 from node.store import Store
 

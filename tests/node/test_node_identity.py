@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from node.app import NodeApp
+from node.channels.text import TextChannel
 from node.pipeline import Pipeline
 from node.radio.base import BROADCAST, TEXT_PORT, LoopbackTransport, Packet
-from node.text_channel import TextChannel
 
 
 async def test_a_different_key_from_a_pinned_radio_is_refused(app):

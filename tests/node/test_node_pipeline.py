@@ -7,10 +7,10 @@ import asyncio
 from nodehelpers import ALICE, BOB, join
 from pubsub import pub
 
-from node.metrics import Metrics
+from node.channels.text import TextChannel
+from node.obs.metrics import Metrics
 from node.pipeline import Command, Pipeline
 from node.radio.base import BROADCAST, TEXT_PORT, Packet
-from node.text_channel import TextChannel
 from rules import intents as it
 
 

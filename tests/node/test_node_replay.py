@@ -9,7 +9,7 @@ import sys
 from nodehelpers import ALICE, BOB, join
 
 from node.clock import Clock
-from node.metrics import Metrics
+from node.obs.metrics import Metrics
 from node.pipeline import Command, Pipeline
 from node.replay import verify
 from node.session import resume

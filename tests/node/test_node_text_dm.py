@@ -8,7 +8,7 @@ from nodehelpers import ALICE, join, text_channel
 
 from node.pipeline import Pipeline
 from node.radio.base import BROADCAST, TEXT_PORT, Packet
-from node.radio.mesh import NODE_NUM
+from node.sim.mesh import NODE_NUM
 
 
 async def test_a_dm_command_gets_its_result_by_dm_and_the_table_by_broadcast(pipeline: Pipeline):

@@ -6,7 +6,7 @@ import asyncio
 
 from nodehelpers import ALICE, fight, join, text_channel
 
-from node import text_channel as tc_module
+from node.channels import text as tc_module
 from node.pipeline import Command, Outcome, Pipeline
 from node.radio.base import BROADCAST, TEXT_PORT, Packet
 from rules import intents as it

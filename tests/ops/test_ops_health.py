@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from node.health import MAX_HEAD_BYTES, start_health_server
-from node.metrics import Metrics
+from node.obs.health import MAX_HEAD_BYTES, start_health_server
+from node.obs.metrics import Metrics
 
 
 async def _request(port: int, raw: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -185,7 +185,7 @@ async def test_metrics_survive_a_failing_status():
 
 async def test_silent_client_times_out(monkeypatch, served):
     port, _, _ = served
-    monkeypatch.setattr("node.health.READ_TIMEOUT_S", 0.1)
+    monkeypatch.setattr("node.obs.health.READ_TIMEOUT_S", 0.1)
     code, _, _ = await _request(port, b"GET /healthz HTTP/1.1\r\n")  # never ends its head
     assert code == 408
 

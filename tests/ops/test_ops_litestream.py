@@ -30,7 +30,7 @@ import pytest
 
 from node.backup import find_litestream, litestream_config, verify_db
 from node.cli import main
-from node.control import ControlClient, ControlError
+from node.control_client import ControlClient, ControlError
 from node.store import Store, Write
 
 LAG_S = 4.0

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from node.sdnotify import Notifier, watchdog_interval_s, watchdog_loop
+from node.obs.sdnotify import Notifier, watchdog_interval_s, watchdog_loop
 
 
 def _listener(address: str) -> socket.socket:

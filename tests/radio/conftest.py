@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from node.radio.device_thread import DeviceMesh, start_device_mesh, stop_device_mesh
-from node.radio.mesh import Mesh
+from node.sim.device_thread import DeviceMesh, start_device_mesh, stop_device_mesh
+from node.sim.mesh import Mesh
 
 
 @pytest.fixture

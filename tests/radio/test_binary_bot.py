@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 
+from node.client.player import Ack, PlayerClient
 from node.radio.base import BROADCAST, GAME_PORT, LoopbackTransport, Packet, RadioInfo
-from node.radio.binary_bot import BinaryBot
-from node.radio.player_client import Ack, PlayerClient
-from node.radio.virtual_loop import run_virtual
+from node.sim.binary_bot import BinaryBot
+from node.sim.virtual_loop import run_virtual
 from protocol import codec, frames
 from rules.events import Digest, Joined, TurnStarted
 

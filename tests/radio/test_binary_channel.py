@@ -8,12 +8,12 @@ import zlib
 import pytest
 
 from node.app import NodeApp
+from node.channels import binary as bc
+from node.channels.binary import BinaryChannel
 from node.clock import Clock
 from node.config import NodeConfig
-from node.radio import binary_channel as bc
 from node.radio.base import BROADCAST, GAME_PORT, LoopbackTransport, Packet
-from node.radio.binary_channel import BinaryChannel
-from node.radio.virtual_loop import run_virtual
+from node.sim.virtual_loop import run_virtual
 from protocol import codec, frames
 from rules import intents as it
 

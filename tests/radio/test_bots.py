@@ -8,11 +8,11 @@ import random
 from node.app import NodeApp
 from node.clock import Clock
 from node.config import NodeConfig
-from node.radio.binary_bot import BinaryBot
-from node.radio.bots import TextBot
-from node.radio.mesh import NODE_NUM, Mesh
-from node.radio.sim_transport import SimTransport
-from node.radio.virtual_loop import run_virtual
+from node.sim.binary_bot import BinaryBot
+from node.sim.bots import TextBot
+from node.sim.mesh import NODE_NUM, Mesh
+from node.sim.transport import SimTransport
+from node.sim.virtual_loop import run_virtual
 
 
 def play(tmp_path, kind, *, seconds=240.0, loss=0.0, binary_channel=False, **bot_kw):
@@ -23,7 +23,7 @@ def play(tmp_path, kind, *, seconds=240.0, loss=0.0, binary_channel=False, **bot
                       clock=Clock.for_loop(asyncio.get_running_loop(), 1.7e9), control=False)
         await app.start()
         if binary_channel:
-            from node.radio.binary_channel import BinaryChannel
+            from node.channels.binary import BinaryChannel
 
             BinaryChannel(app)
         bot = kind(SimTransport(mesh, mesh.players[0]), NODE_NUM, name="Mira", cls="cleric",

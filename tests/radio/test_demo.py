@@ -59,7 +59,7 @@ def test_a_demo_game_saved_by_other_radios_is_kept_aside_and_a_new_one_starts(tm
     aside = [p for p in tmp_path.iterdir() if p.name.startswith("demo.old-")]
     assert len(aside) == 1 and (aside[0] / "dungeon.db").exists()
     assert "played by other radios" in run.stderr
-    from node.radio.mesh import PLAYER_BASE
+    from node.sim.mesh import PLAYER_BASE
 
     first_bot = f"!{PLAYER_BASE + 1:08x}"
     assert re.search(rf"^#\d+\s+text\s+{first_bot}\s+join\s+Mira", run.stdout, re.M)

@@ -15,9 +15,9 @@ from meshtastic.protobuf import mesh_pb2
 from meshtastic.tcp_interface import TCPInterface
 from pubsub import pub
 
-from node.radio.device_thread import DeviceMesh
-from node.radio.mesh import NODE_NUM
-from node.radio.streamapi import MAX_FRAME, FrameDecoder, encode_frame
+from node.sim.device_thread import DeviceMesh
+from node.sim.mesh import NODE_NUM
+from node.sim.streamapi import MAX_FRAME, FrameDecoder, encode_frame
 
 
 class Inbox:
@@ -192,8 +192,8 @@ messages = st.lists(st.one_of(
 @settings(max_examples=10, deadline=None)
 @given(messages)
 def test_any_to_radio_sequence_leaves_the_device_serving(msgs: list[mesh_pb2.ToRadio]) -> None:
-    from node.radio.device_thread import start_device_mesh, stop_device_mesh
-    from node.radio.mesh import Mesh
+    from node.sim.device_thread import start_device_mesh, stop_device_mesh
+    from node.sim.mesh import Mesh
 
     dm = start_device_mesh(lambda: Mesh.build(players=1, preset="SHORT_TURBO", seed=0))
     try:

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from node.radio import phy
 from node.radio.base import BROADCAST, GAME_PORT, TEXT_PORT, Packet, TransportError
-from node.radio.mesh import NODE_NUM, Mesh
-from node.radio.virtual_loop import run_virtual
+from node.sim import phy
+from node.sim.mesh import NODE_NUM, Mesh
+from node.sim.virtual_loop import run_virtual
 
 
 def collect(mesh: Mesh) -> dict[int, list[Packet]]:

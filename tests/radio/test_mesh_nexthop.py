@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from node.radio import firmware as fw
-from node.radio import phy
 from node.radio.base import BROADCAST, TEXT_PORT, Packet
-from node.radio.mesh import NODE_NUM, Mesh
-from node.radio.virtual_loop import run_virtual
+from node.sim import phy
+from node.sim.mesh import NODE_NUM, Mesh
+from node.sim.virtual_loop import run_virtual
 
 
 def _arrivals(mesh: Mesh, num: int) -> list[tuple[float, Packet]]:

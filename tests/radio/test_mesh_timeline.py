@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from node.radio.timeline import Timeline
+from node.sim.timeline import Timeline
 
 
 def brute(intervals: list[tuple[float, float]], lo: float, hi: float) -> float:

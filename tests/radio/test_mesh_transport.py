@@ -17,9 +17,9 @@ from node.radio.base import (
     TransportError,
 )
 from node.radio.factory import make_transport
-from node.radio.mesh import NODE_NUM, Mesh
-from node.radio.sim_transport import SimTransport
-from node.radio.virtual_loop import run_virtual
+from node.sim.mesh import NODE_NUM, Mesh
+from node.sim.transport import SimTransport
+from node.sim.virtual_loop import run_virtual
 
 
 def test_sim_transport_round_trip_between_node_and_player() -> None:

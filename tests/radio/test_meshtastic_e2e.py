@@ -16,8 +16,8 @@ import pytest
 from meshtastic.tcp_interface import TCPInterface
 from pubsub import pub
 
-from node.radio.device_thread import DeviceMesh, start_device_mesh, stop_device_mesh
-from node.radio.mesh import NODE_NUM, Mesh
+from node.sim.device_thread import DeviceMesh, start_device_mesh, stop_device_mesh
+from node.sim.mesh import NODE_NUM, Mesh
 
 pytestmark = pytest.mark.slow
 

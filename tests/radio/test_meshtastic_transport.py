@@ -7,10 +7,10 @@ import asyncio
 import pytest
 
 from node.radio.base import BROADCAST, GAME_PORT, TEXT_PORT, Packet, TransportError
-from node.radio.device_thread import DeviceMesh
 from node.radio.factory import make_transport
-from node.radio.mesh import NODE_NUM
 from node.radio.meshtastic_transport import MeshtasticTransport
+from node.sim.device_thread import DeviceMesh
+from node.sim.mesh import NODE_NUM
 
 
 async def wait_for_packet(box: list[Packet], pred, timeout: float = 10.0) -> Packet:  # type: ignore[no-untyped-def]
@@ -103,8 +103,8 @@ async def test_no_serial_radio_is_a_transport_error_not_an_exit(monkeypatch: pyt
 
 
 async def test_stats_report_the_radios_channel_figures_from_telemetry() -> None:
-    from node.radio.device_thread import start_device_mesh, stop_device_mesh
-    from node.radio.mesh import Mesh
+    from node.sim.device_thread import start_device_mesh, stop_device_mesh
+    from node.sim.mesh import Mesh
 
     dm = start_device_mesh(lambda: Mesh.build(players=1, hops=1, preset="LONG_FAST", seed=2),
                            telemetry_interval_s=0.2)

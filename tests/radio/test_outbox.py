@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node.clock import Clock
-from node.metrics import Metrics
+from node.obs.metrics import Metrics
 from node.radio import outbox
 from node.radio.base import (
     BROADCAST,
@@ -21,8 +21,8 @@ from node.radio.base import (
     RadioInfo,
 )
 from node.radio.outbox import SEPARATOR, Outbox, Priority
-from node.radio.phy import slot_time_s
-from node.radio.virtual_loop import run_virtual
+from node.sim.phy import slot_time_s
+from node.sim.virtual_loop import run_virtual
 from protocol.airtime import airtime_s
 
 

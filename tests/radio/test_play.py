@@ -7,11 +7,11 @@ import asyncio
 import pytest
 
 from node.app import NodeApp
+from node.channels.binary import BinaryChannel
+from node.client.player import PlayerClient
 from node.config import NodeConfig
 from node.radio.base import LoopbackTransport, RadioInfo
-from node.radio.binary_channel import BinaryChannel
 from node.radio.factory import make_transport
-from node.radio.player_client import PlayerClient
 
 
 async def wait_for(pred, timeout=30.0):

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from node.radio.simulation import SimConfig, run
+from node.sim.simulation import SimConfig, run
 
 KEYS = {
     "text_drops", "duty_cycle_refusals", "actions_sent", "actions_applied", "actions_lost",

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from node.radio.virtual_loop import VirtualTimeLoop, run_virtual
+from node.sim.virtual_loop import VirtualTimeLoop, run_virtual
 
 
 def test_an_hour_of_sleep_takes_milliseconds() -> None:

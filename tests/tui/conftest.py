@@ -12,7 +12,7 @@ import pytest
 from tuihelpers import PARTY, node_config
 
 from node.app import NodeApp
-from node.control import ControlClient
+from node.control_client import ControlClient
 from node.radio.base import LoopbackTransport
 
 

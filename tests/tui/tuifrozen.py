@@ -10,7 +10,7 @@ from typing import Any
 
 from node.app import NodeApp
 from node.config import load_config
-from node.control import ControlClient
+from node.control_client import ControlClient
 from node.radio.base import LoopbackTransport
 
 # The radio's figures follow wall-clock pacing of the outbox, so they differ run to run;

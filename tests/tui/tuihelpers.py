@@ -10,7 +10,7 @@ from typing import Any
 
 from node.app import NodeApp
 from node.config import load_config
-from node.control import ControlClient
+from node.control_client import ControlClient
 from tui.app import DungeonConsole
 
 PARTY = (("Thorin", "fighter"), ("Mira", "cleric"))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from node.clock import Clock
-from node.metrics import Metrics
+from node.obs.metrics import Metrics
 from node.pipeline import Command, Outcome, Pipeline, fit
 from node.radio.base import BROADCAST, MAX_PAYLOAD, Packet
 from node.radio.outbox import Priority

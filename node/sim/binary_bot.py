@@ -1,6 +1,6 @@
 """A bot player on the project's binary client, for the simulator and the demo.
 
-It is the player client (node.radio.player_client) with a bot at the keyboard: the same
+It is the player client (node.client.player) with a bot at the keyboard: the same
 frames, acks, bundles, gap resync and digests as `dungeon play`; what it adds is the
 playing (read off `eyes`, as the text bots do) and what the simulator measures.
 """
@@ -11,9 +11,9 @@ import asyncio
 import random
 from typing import Any
 
+from node.client.player import PlayerClient
 from node.radio.base import Transport
-from node.radio.bots import BotStats, Eyes, member, open_exits, plan_turn, play_turns
-from node.radio.player_client import PlayerClient
+from node.sim.bots import BotStats, Eyes, member, open_exits, plan_turn, play_turns
 from protocol.resync import INTENT_RETRY_S
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from node.radio.base import OnPacket, Packet, RadioInfo, Transport, TransportError
 from node.radio.firmware import ROUTING_PORT
-from node.radio.mesh import Mesh
+from node.sim.mesh import Mesh
 
 
 class SimTransport(Transport):

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from node.radio import firmware as fw
-from node.radio import phy
 from node.radio.base import BROADCAST, TEXT_PORT, Packet, TransportError
-from node.radio.timeline import Timeline
+from node.sim import phy
+from node.sim.timeline import Timeline
 
 log = logging.getLogger(__name__)
 

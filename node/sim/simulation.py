@@ -111,10 +111,10 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
     from node.app import NodeApp
     from node.clock import Clock
     from node.config import NodeConfig
-    from node.metrics import Metrics
-    from node.radio.bots import TextBot
-    from node.radio.mesh import NODE_NUM, Mesh
-    from node.radio.sim_transport import SimTransport
+    from node.obs.metrics import Metrics
+    from node.sim.bots import TextBot
+    from node.sim.mesh import NODE_NUM, Mesh
+    from node.sim.transport import SimTransport
 
     cfg.check()
     loop = asyncio.get_running_loop()
@@ -132,7 +132,7 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
         await app.start()
         channel = None
         if cfg.mode != "text":
-            from node.radio.binary_channel import BinaryChannel
+            from node.channels.binary import BinaryChannel
 
             channel = BinaryChannel(app)
             if cfg.mode == "binary":
@@ -145,7 +145,7 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
             binary = cfg.mode == "binary" or (cfg.mode == "mixed" and i % 2 == 1)
             kind: Any = TextBot
             if binary:
-                from node.radio.binary_bot import BinaryBot
+                from node.sim.binary_bot import BinaryBot
 
                 kind = BinaryBot
             # A DM to the node gets firmware 2.7's per-hop repair (NextHopRouter), which a
@@ -302,6 +302,6 @@ def _report(cfg: SimConfig, app: Any, mesh: Any, bots: list[Any], tracker: _Trac
 
 def run(cfg: SimConfig, progress: Callable[[float], None] | None = None) -> dict:
     """Run a simulation on a fresh virtual-time loop."""
-    from node.radio.virtual_loop import run_virtual
+    from node.sim.virtual_loop import run_virtual
 
     return run_virtual(simulate(cfg, progress))

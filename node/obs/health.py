@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from node.metrics import Metrics
+from node.obs.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

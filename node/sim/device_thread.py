@@ -9,8 +9,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from node.radio.mesh import Mesh
-from node.radio.sim_device import SimDevice, serve_mesh
+from node.sim.device import SimDevice, serve_mesh
+from node.sim.mesh import Mesh
 
 T = TypeVar("T")
 

@@ -27,8 +27,8 @@ from meshtastic.protobuf import (
 
 from node.radio.base import BROADCAST, TEXT_PORT, Packet, TransportError
 from node.radio.firmware import ROUTING_PORT
-from node.radio.mesh import Mesh
-from node.radio.streamapi import FrameDecoder, encode_frame
+from node.sim.mesh import Mesh
+from node.sim.streamapi import FrameDecoder, encode_frame
 
 log = logging.getLogger(__name__)
 

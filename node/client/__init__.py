@@ -1,0 +1,1 @@
+"""The player's own client for the binary protocol (`dungeon play`)."""

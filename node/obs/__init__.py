@@ -1,0 +1,1 @@
+"""Observability: metrics, the health endpoint, logging and systemd notification."""
