@@ -15,7 +15,9 @@ limited per client address and logged as a periodic summary, not a line per requ
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ NODE: Any = web.RequestKey("node_id", str) if hasattr(web, "RequestKey") else "n
 
 MAX_BATCH = 2000
 MAX_WAIT_S = 30.0
+MAX_TACTICS_BODY = 64 * 1024  # a real request is 1-3 KB; Gemini gets a clipped copy anyway
 
 EventsHook = Callable[[str, list[str]], Awaitable[None]]
 
@@ -284,18 +287,29 @@ class Relay:
             {"id": i.id, "key": i.key, "body": i.body, "expires": i.expires} for i in items]})
 
     async def tactics(self, request: web.Request) -> web.Response:
+        if (request.content_length or 0) > MAX_TACTICS_BODY:
+            return web.json_response({"error": f"tactics requests are at most {MAX_TACTICS_BODY} bytes"},
+                                     status=413)
         try:
-            body = await request.json()
+            raw = await request.content.read(MAX_TACTICS_BODY + 1)
+            if len(raw) > MAX_TACTICS_BODY:  # chunked, so no Content-Length said so up front
+                return web.json_response({"error": f"tactics requests are at most {MAX_TACTICS_BODY} bytes"},
+                                         status=413)
+            body = json.loads(raw)
             options = list(body["options"])
             budget = float(body.get("budget_s", 2.5))
+            if not all(isinstance(o, dict) and isinstance(o.get("id"), str | int) for o in options):
+                raise ValueError("options need ids")
+            actor, state = body.get("actor") or {}, body.get("state") or {}
+            if not isinstance(actor, dict) or not isinstance(state, dict) or not math.isfinite(budget):
+                raise ValueError("actor and state are objects")
         except (ValueError, KeyError, TypeError):
             return web.json_response({"error": "bad tactics request"}, status=400)
         if self.gemini is None:
             self.metrics.inc("relay_ai_failures_total", reason="disabled")
             return web.json_response(Decision(False, reason="disabled").to_json())
         # leave headroom for the trip back so the node's own budget is not overrun
-        decision = await self.gemini.choose(body.get("actor") or {}, body.get("state") or {},
-                                            options, max(0.05, budget - 0.3))
+        decision = await self.gemini.choose(actor, state, options, max(0.05, budget - 0.3))
         return web.json_response(decision.to_json())
 
 
