@@ -186,3 +186,39 @@ async def test_postgresql_backend_killed_mid_session_loses_and_duplicates_nothin
         assert (await c.get("/healthz")).json()["ok"] is True
     await up.client.aclose()
     await r.stop()
+
+
+async def test_postgresql_server_restarted_mid_session_the_relay_carries_on(pg_server, store):
+    """The server goes away (every connection dropped, new ones refused) and comes back on the
+    same port: the running relay answers 5xx meanwhile, then carries on with no restart."""
+    from sync.relay.storage import PostgresStorage
+    from sync.uplink import UplinkError
+
+    relay = Relay(PostgresStorage(pg_server.dsn, wait_s=1.0), RelayConfig(dict(SECRETS)))
+    r = await start_relay(relay)
+
+    async def wipe(cur):
+        await cur.execute("DELETE FROM events WHERE node_id = 'node-2'")
+        await cur.execute("DELETE FROM cursors WHERE node_id = 'node-2'")
+    await relay.storage._call(wipe)
+    fill(store, 300, node_id="node-2")
+    up = Uplink(r.url, "node-2", SECRETS["node-2"], store, batch=100)
+    assert await up.push_pending() == 300
+    pg_server.stop("fast")
+    try:
+        fill(store, 100, node_id="node-2")
+        with pytest.raises(UplinkError):
+            await up.push_pending()
+        async with httpx.AsyncClient(base_url=r.url) as c:
+            assert (await c.get("/healthz")).status_code == 503
+    finally:
+        pg_server.start()
+    up._need_cursor = True  # as the push loop does after a failure
+    assert await up.push_pending() == 100
+    seqs = [e.seq for e in await relay.storage.events_after("node-2", 0, 10_000)]
+    assert seqs == list(range(1, 401))
+    assert relay.mirror.game("node-2").last_seq == 400
+    async with httpx.AsyncClient(base_url=r.url) as c:
+        assert (await c.get("/healthz")).json()["ok"] is True
+    await up.client.aclose()
+    await r.stop()
