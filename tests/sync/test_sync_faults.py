@@ -48,7 +48,8 @@ BAD_BATCHES = {
 
 
 @pytest.mark.parametrize("name", list(BAD_BATCHES))
-async def test_a_malformed_batch_gets_400_stores_nothing_and_the_relay_still_starts(relay_factory, tmp_path, name):
+async def test_a_malformed_batch_gets_400_stores_nothing_and_the_relay_still_starts(relay_factory, tmp_path, name, caplog):
+    caplog.set_level(logging.INFO, logger="dungeon.relay")
     r = await relay_factory(db=tmp_path / "relay.db")
     async with httpx.AsyncClient(base_url=r.url) as c:
         bad = BAD_BATCHES[name]
@@ -59,12 +60,28 @@ async def test_a_malformed_batch_gets_400_stores_nothing_and_the_relay_still_sta
     assert await r.relay.storage.events_after("node-1", 0) == []
     assert await r.relay.storage.acked("node-1") == 0
     assert r.relay.metrics.get("relay_events_invalid_total", node="node-1") == 1
+    await r.relay.housekeep()  # refusals are logged as one periodic summary, not per request
+    [summary] = [rec for rec in caplog.records if rec.name == "dungeon.relay"]
+    assert summary.getMessage() == "batches refused" and summary.requests == 1
     port = r.port
     await r.stop()
     r2 = await relay_factory(db=tmp_path / "relay.db", port=port)  # the incident: this failed
     async with httpx.AsyncClient(base_url=r2.url) as c:
         ok = await c.post("/v1/push", json={"prev": 0, "events": [row(1, [SAID])]}, headers=auth())
     assert ok.status_code == 200 and ok.json()["acked"] == 1
+
+
+async def test_the_uplink_reports_why_the_relay_refused_a_batch(relay_factory, store):
+    from node.store import Write
+    from sync.uplink import UplinkError
+
+    r = await relay_factory()
+    store.commit("node-1", Write(seq=1, ts=1.0, type="command", payload={
+        "events": [{"type": "Joined", "name": "Mira", "cls": "wizard", "level": 1}]}))
+    up = Uplink(r.url, "node-1", SECRET, store)
+    with pytest.raises(UplinkError, match=r"\(400\) bad batch: events\[0\].payload.events\[0\]: Joined lacks 'eid'"):
+        await up.push_pending()
+    await up.client.aclose()
 
 
 async def test_unknown_event_types_from_a_newer_node_still_sync(relay_factory):
