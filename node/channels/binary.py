@@ -273,8 +273,8 @@ class BinaryChannel:
     # --- outbound events --------------------------------------------------------------
 
     def _on_outcome(self, seq: int, cmd: Command, events: list[Any], out: Outcome) -> None:
-        if not events or out.private:
-            return
+        if not events or out.private or not self.clients:
+            return  # with no binary client at the table, frames would be airtime for nobody
         self._batch.events.extend(events)
         self._schedule()
 

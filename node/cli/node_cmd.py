@@ -51,11 +51,11 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
     import asyncio
     import logging
 
-    from node.app import NodeApp
     from node.cli.signals import on_stop_signals
     from node.obs.sdnotify import Notifier, watchdog_interval_s, watchdog_loop
     from node.radio.base import TransportError
     from node.radio.factory import make_transport
+    from node.wiring import build_node
 
     log = logging.getLogger("node")
     try:
@@ -63,17 +63,9 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
     except TransportError as err:
         print(f"dungeon node: {err}", file=sys.stderr)
         return 2
-    sync, tactician = None, None  # offline: NodeApp's rule-based tactician
-    if cfg.relay_url:
-        # Imported only when a relay is configured: httpx stays out of an offline node.
-        from sync.node_sync import relay_parts
-
-        sync, tactician = relay_parts(cfg)
-    app = NodeApp(cfg, transport, tactician=tactician)
+    app = build_node(cfg, transport, live=sys.stdout if live else None)
     try:
         await app.start()
-        if sync is not None:
-            await sync.start(app)
     except Exception as err:
         log.exception("start-up failed")
         print(f"dungeon node: could not start: {str(err).splitlines()[0][:160]}", file=sys.stderr)
@@ -81,11 +73,6 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
         return 1
     loop = asyncio.get_running_loop()
     on_stop_signals(app.request_stop)
-    if live:
-        from node.live_log import LiveLog
-
-        LiveLog(app.pipeline, stream=sys.stdout)
-    backups = _start_backups(cfg, app)
     notifier = Notifier()
     notifier.ready(f"seq {app.store.max_seq()}")
     watchdog = None
@@ -94,30 +81,7 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
         watchdog = loop.create_task(watchdog_loop(notifier, interval, lambda: app.started))
     await app.run_until_stopped()
     notifier.stopping()
-    if sync is not None:
-        await sync.stop()
     if watchdog is not None:
         watchdog.cancel()
-    if backups is not None:
-        backups.cancel()
     log.info("node stopped cleanly")
     return 0
-
-
-def _start_backups(cfg, app):  # type: ignore[no-untyped-def]
-    """Periodic VACUUM INTO snapshots, and one before each level-up or DM sheet edit.
-
-    Only the real node process does this (never the simulator), so it lives here and not
-    in NodeApp.
-    """
-    import asyncio
-
-    from node import backup
-
-    snapdir = cfg.data_dir / "snapshots"
-    app.pipeline.before_major_change = lambda label: backup.snapshot(
-        cfg.db_path, snapdir, keep=cfg.backup_keep, label=label)
-    if not cfg.backup_interval_s:
-        return None
-    return asyncio.get_running_loop().create_task(backup.periodic_snapshots(
-        cfg.db_path, snapdir, keep=cfg.backup_keep, interval_s=cfg.backup_interval_s))

@@ -7,10 +7,10 @@ import asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from node.app import NodeApp
 from node.channels.text import TextChannel
 from node.pipeline import Pipeline
 from node.radio.base import BROADCAST, TEXT_PORT, LoopbackTransport, Packet
+from node.wiring import build_node
 
 
 async def test_a_different_key_from_a_pinned_radio_is_refused(app):
@@ -28,7 +28,7 @@ async def test_a_different_key_from_a_pinned_radio_is_refused(app):
 
 
 async def test_session_resumes_after_restart(config):
-    a = NodeApp(config, LoopbackTransport())
+    a = build_node(config, LoopbackTransport())
     await a.start()
     req = None
     a.transport.inject(Packet(0xA1, BROADCAST, TEXT_PORT, b"join Thorin fighter", id=1))
@@ -37,7 +37,7 @@ async def test_session_resumes_after_restart(config):
     await a.pipeline.approve_join(req)
     sid, digest, seq = a.pipeline.session.id, a.game.digest(), a.store.max_seq()
     await a.stop()
-    b = NodeApp(config, LoopbackTransport())
+    b = build_node(config, LoopbackTransport())
     await b.start()
     try:
         assert (b.pipeline.session.id, b.game.digest(), b.store.max_seq()) == (sid, digest, seq)

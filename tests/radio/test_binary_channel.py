@@ -7,13 +7,12 @@ import zlib
 
 import pytest
 
-from node.app import NodeApp
 from node.channels import binary as bc
-from node.channels.binary import BinaryChannel
 from node.clock import Clock
 from node.config import NodeConfig
 from node.radio.base import BROADCAST, GAME_PORT, LoopbackTransport, Packet
 from node.sim.virtual_loop import run_virtual
+from node.wiring import build_node
 from protocol import codec, frames
 from rules import intents as it
 
@@ -44,10 +43,10 @@ def with_node(tmp_path, script):
     async def main():
         radio = LoopbackTransport()
         cfg = NodeConfig(data_dir=tmp_path, auto_approve=True, game_seed=3)
-        app = NodeApp(cfg, radio, clock=Clock.for_loop(asyncio.get_running_loop(), 1.7e9),
+        app = build_node(cfg, radio, clock=Clock.for_loop(asyncio.get_running_loop(), 1.7e9),
                       control=False)
         await app.start()
-        channel = BinaryChannel(app)
+        channel = app.binary
         try:
             return await script(app, channel, radio)
         finally:
