@@ -22,7 +22,7 @@ from typing import Any
 from node.clock import Clock
 from node.obs.metrics import Metrics
 from node.radio.base import BROADCAST, GAME_PORT, MAX_PAYLOAD, TEXT_PORT, Transport, TransportError
-from node.radio.firmware import ROUTING_ACK_BYTES, ROUTING_PORT
+from node.radio.firmware import ROUTING_ACK_BYTES, ROUTING_PORT, RateLimitedError
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,13 @@ class Outbox:
         self.airtime_total_s = 0.0
         self.deduped_broadcasts = 0
         self.acks_waited = 0  # routing acks our radio owed, which we kept quiet for
+        # Texts the radio answered with RATE_LIMIT_EXCEEDED (PhoneAPI.cpp:851-858), queued
+        # again; the last few sent texts are kept so a late routing error can find its text.
+        self.rate_limited = 0
+        self._recent_texts: deque[_Item] = deque(maxlen=8)
+        watch = getattr(transport, "watch_refusals", None)
+        if callable(watch):
+            watch(self.refused)
 
     # --- submitting -------------------------------------------------------------------
 
@@ -193,6 +200,29 @@ class Outbox:
         now = self.clock.monotonic()
         self._busy_until = max(self._busy_until, self._quiet_until(now, air))
         self.acks_waited += 1
+
+    def refused(self, to: int, port: int, payload: bytes, channel: int) -> None:
+        """The radio answered a text we handed it with RATE_LIMIT_EXCEEDED: send it again
+        once the firmware's 2 s window has passed."""
+        item = next((it for it in self._recent_texts if it.to == to and it.port == port
+                     and it.payload == payload and it.channel == channel), None)
+        if item is None:
+            item = _Item(Priority.RESULT, next(self._order), to, port, bytes(payload), channel,
+                         self.clock.monotonic(), [payload.decode("utf-8", "replace")])
+        else:
+            self._recent_texts.remove(item)
+        self._requeue_refused(item, self.clock.monotonic())
+
+    def _requeue_refused(self, item: _Item, now: float) -> None:
+        self.rate_limited += 1
+        self.metrics.inc("outbox_rate_limited_total")
+        # The firmware's window runs from its last accepted text, which we cannot see:
+        # a whole window from now is the earliest that is sure to pass.
+        self._last_text_at = max(self._last_text_at,
+                                 now + max(0.0, RateLimitedError.retry_after_s - self.text_gap_s))
+        self._queue.append(item)
+        self._wake.set()
+        log.info("radio rate-limited a text to %08x; sending it again", item.to)
 
     # --- draining ---------------------------------------------------------------------
 
@@ -340,12 +370,17 @@ class Outbox:
                 item.to, item.port, item.payload, channel=item.channel,
                 want_ack=self._want_ack(item),
             )
+        except RateLimitedError:
+            self._requeue_refused(item, now)
+            return
         except TransportError as err:
             self.send_errors += 1
             self.metrics.inc("outbox_send_errors_total")
             log.warning("radio refused a %d B packet to %08x: %s", len(item.payload), item.to, err)
             return
         self.sent += 1
+        if item.port == TEXT_PORT:
+            self._recent_texts.append(item)
         self.airtime_total_s += air
         self._history.append((now, air))
         self.last_packets.append(
@@ -372,6 +407,7 @@ class Outbox:
             "deferred_for_util": self.deferred_for_util,
             "send_errors": self.send_errors,
             "acks_waited": self.acks_waited,
+            "rate_limited": self.rate_limited,
             "channel_util": round(self._channel_util(), 4),
             "last_packets": list(self.last_packets),
         }
