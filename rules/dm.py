@@ -9,6 +9,7 @@ from rules import content, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
+from rules.effects.records import Effect
 from rules.errors import RulesError
 from rules.explore import spawn
 from rules.turns import (
@@ -127,9 +128,9 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
     if op == "cover":
         if i.value not in (0, 2, 5):
             raise RulesError("cover is 0, 2 or 5")
-        t.effects[:] = [x for x in t.effects if x.get("name") != "cover"]
+        t.effects[:] = [x for x in t.effects if x.name != "cover"]
         if i.value:
-            t.effects.append({"name": "cover", "src": 0, "ac": i.value, "cover": i.value})
+            t.effects.append(Effect("cover", 0, ac=i.value))
         return [ev.Info(t.eid, f"cover +{i.value}" if i.value else "no cover")]
     if op == "level_up":
         from rules import pregen
