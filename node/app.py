@@ -16,7 +16,7 @@ from node.identity import KeyPins
 from node.obs.metrics import Metrics
 from node.pipeline import Pipeline
 from node.radio.base import TEXT_PORT, Packet, Transport
-from node.store import Store
+from node.store import Store, private_dir
 from node.tactician import Tactician
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class NodeApp:
         cfg = self.config
         if self.clock is None:
             self.clock = Clock.for_loop(asyncio.get_running_loop())
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(cfg.data_dir)
         self.store = Store(cfg.db_path)
         self.pipeline = Pipeline(
             self.store, node_id=cfg.node_id, clock=self.clock, metrics=self.metrics,

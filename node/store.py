@@ -8,7 +8,9 @@ sqlite3 keeps as prepared statements in its statement cache.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -86,12 +88,30 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), sort_keys=True)
 
 
+def private_dir(path: Path) -> Path:
+    """Create `path` owner-only (0700), whatever the umask; an existing directory is left as is
+    (it may be shared on purpose, like /tmp), and its files are kept owner-only instead."""
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask, which may be odd
+    return path
+
+
+def _private_file(path: Path, *, create: bool = True) -> None:
+    """The database holds every player's key and sheet: readable by the node's user only."""
+    if create and not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if path.exists() and stat.S_IMODE(path.stat().st_mode) != 0o600:
+        os.chmod(path, 0o600)
+
+
 class Store:
     """One node's database. Not thread-safe: the node uses it from the event loop only."""
 
     def __init__(self, path: str | Path, *, synchronous: str = SYNCHRONOUS) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        _private_file(self.path)
         # autocommit mode: transactions are explicit BEGIN IMMEDIATE ... COMMIT below
         self.conn = sqlite3.connect(
             str(self.path), isolation_level=None, check_same_thread=False, cached_statements=256
@@ -101,6 +121,8 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA busy_timeout=5000")
         self._migrate()
+        for suffix in ("-wal", "-shm"):  # SQLite gives them the database's mode; make sure
+            _private_file(Path(f"{self.path}{suffix}"), create=False)
         self._max_seq = int(self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
 
     # -- schema ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
 from rules.errors import RulesError
+from rules.names import check_name
 from rules.explore import spawn
 from rules.turns import (
     advance_idx,
@@ -143,9 +144,7 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
         if field_ not in ("hp", "max_hp", "ac", "temp_hp", "speed", "xp", "name"):
             raise RulesError("edit hp, max_hp, ac, temp_hp, speed, xp or name")
         if field_ == "name":
-            if not val.strip():
-                raise RulesError("name cannot be empty")
-            t.name = val.strip()[:16]
+            t.name = check_name(val)
         else:
             try:
                 n = int(val)
