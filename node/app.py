@@ -12,7 +12,6 @@ from node import VERSION
 from node.clock import Clock
 from node.config import NodeConfig
 from node.game_loop import GameLoop
-from node.identity import KeyPins
 from node.obs.metrics import Metrics
 from node.pipeline import Pipeline
 from node.radio.base import TEXT_PORT, Packet, Transport
@@ -81,14 +80,15 @@ class NodeApp:
             self.store, node_id=cfg.node_id, clock=self.clock, metrics=self.metrics,
             rate_per_s=cfg.rate_per_s, rate_burst=cfg.rate_burst,
             snapshot_every=cfg.snapshot_every, auto_approve=cfg.auto_approve,
+            party_max=cfg.party_max, text_auth=cfg.text_auth,
         )
         if self.pipeline.session is None and cfg.dungeon:
             await self.pipeline.start_session(cfg.dungeon, seed=cfg.game_seed)
         self.outbox = Outbox(self.transport, clock=self.clock, metrics=self.metrics,
-                             region=cfg.region, preset=cfg.preset)
+                             region=cfg.region, preset=cfg.preset,
+                             known=self.pipeline.knows_radio)
         self.text = TextChannel(self.pipeline, self.outbox, clock=self.clock, metrics=self.metrics,
-                                channel=cfg.game_channel, coalesce_s=cfg.coalesce_s,
-                                identity=KeyPins(self.store, self.clock, self.metrics))
+                                channel=cfg.game_channel, coalesce_s=cfg.coalesce_s)
         self.on_port(TEXT_PORT, self.text.on_packet)
         self.loop = GameLoop(self.pipeline, clock=self.clock, metrics=self.metrics,
                              tactician=self.tactician, turn_timeout_s=cfg.turn_timeout_s,

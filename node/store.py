@@ -56,6 +56,8 @@ class Write:
     sheets: list[SheetWrite] = field(default_factory=list)
     bindings: list[tuple[str, int, str]] = field(default_factory=list)  # (sender, eid, role)
     clear_bindings: bool = False  # a new session: earlier characters no longer answer to anyone
+    pins: list[tuple[str, bytes]] = field(default_factory=list)  # (sender, radio public key)
+    unbind: list[str] = field(default_factory=list)  # senders whose characters moved elsewhere
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
@@ -192,10 +194,21 @@ class Store:
                 )
             if w.clear_bindings:
                 c.execute("DELETE FROM bindings")
+                c.execute("DELETE FROM identities")  # a pin belongs to a binding
+            for sender in w.unbind:
+                c.execute("DELETE FROM bindings WHERE sender = ?", (sender,))
+                c.execute("DELETE FROM identities WHERE sender = ?", (sender,))
             for sender, eid, role in w.bindings:
                 c.execute(
                     "INSERT OR REPLACE INTO bindings(sender, eid, role, seq) VALUES (?, ?, ?, ?)",
                     (sender, eid, role, w.seq),
+                )
+            for sender, key in w.pins:
+                c.execute(
+                    "INSERT INTO identities(sender, public_key, first_seen, rejected) "
+                    "VALUES (?, ?, ?, 0) ON CONFLICT(sender) DO UPDATE SET "
+                    "public_key = excluded.public_key, first_seen = excluded.first_seen",
+                    (sender, key, w.ts),
                 )
         self._max_seq = w.seq
         return w.seq
@@ -285,7 +298,14 @@ class Store:
         r = self.conn.execute("SELECT public_key FROM identities WHERE sender = ?", (sender,)).fetchone()
         return bytes(r[0]) if r and r[0] is not None else None
 
+    def sender_of_key(self, key: bytes) -> str | None:
+        """The sender a radio key is pinned to (the DM approved it), if any."""
+        r = self.conn.execute("SELECT sender FROM identities WHERE public_key = ? "
+                              "ORDER BY first_seen DESC LIMIT 1", (key,)).fetchone()
+        return str(r[0]) if r else None
+
     def pin_key(self, sender: str, key: bytes, ts: float) -> None:
+        """Pin a key to a sender that has none yet (an earlier pin is never replaced here)."""
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO identities(sender, public_key, first_seen, rejected) VALUES (?, ?, ?, 0) "

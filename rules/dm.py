@@ -10,8 +10,8 @@ from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
 from rules.errors import RulesError
-from rules.names import check_name
 from rules.explore import spawn
+from rules.names import check_name
 from rules.turns import (
     advance_idx,
     begin_turn,
