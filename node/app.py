@@ -69,6 +69,7 @@ class NodeApp:
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
         from node.channels.text import TextChannel
+        from node.radio.budget import Budgets
         from node.radio.outbox import Outbox
 
         cfg = self.config
@@ -86,7 +87,7 @@ class NodeApp:
             await self.pipeline.start_session(cfg.dungeon, seed=cfg.game_seed)
         self.outbox = Outbox(self.transport, clock=self.clock, metrics=self.metrics,
                              region=cfg.region, preset=cfg.preset,
-                             known=self.pipeline.knows_radio)
+                             budgets=Budgets(known=self.pipeline.knows_radio))
         self.text = TextChannel(self.pipeline, self.outbox, clock=self.clock, metrics=self.metrics,
                                 channel=cfg.game_channel, coalesce_s=cfg.coalesce_s)
         self.on_port(TEXT_PORT, self.text.on_packet)

@@ -16,7 +16,6 @@ import enum
 import itertools
 import logging
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,11 +117,10 @@ class Outbox:
         region: str = "EU_868",
         preset: str = "LONG_FAST",
         text_gap_s: float = 2.0,
-        known: Callable[[int], bool] | None = None,
+        budgets: Budgets | None = None,
     ) -> None:
         self.transport = transport
-        # known(node_num): that radio plays in the game, so it gets a player's airtime budget
-        self.budgets = Budgets(known)
+        self.budgets = budgets  # per-recipient airtime for DMs; None: no limit but the duty cycle
         self.clock = clock
         self.metrics = metrics
         self.region = region
@@ -170,7 +168,7 @@ class Outbox:
             return
         if len(text.encode()) > MAX_PAYLOAD:
             text = _fit(text, MAX_PAYLOAD)
-        if to != BROADCAST and not self.budgets.allow(
+        if to != BROADCAST and self.budgets is not None and not self.budgets.allow(
                 to, _airtime(len(text.encode()), self.preset), self.clock.monotonic(),
                 error=error):
             self.dropped_for_budget += 1
