@@ -17,6 +17,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dungeon", metavar="NAME", help="dungeon for a new session (crypt)")
     parser.add_argument("--auto-approve", action="store_true", default=None,
                         help="let radio players join without the DM approving")
+    parser.add_argument("--party-max", type=int, metavar="N",
+                        help="auto-approve stops at this many characters (default 8)")
+    parser.add_argument("--text-auth", choices=("channel", "dm"),
+                        help="a new session's text_auth: channel (any game-channel text acts) "
+                        "or dm (only encrypted DMs from approved radio keys act)")
     parser.add_argument("--turn-timeout", type=float, metavar="S", dest="turn_timeout_s",
                         help="seconds before an absent player dodges and ends the turn")
     parser.add_argument("--health-port", type=int, metavar="PORT", help="serve /healthz and /metrics")
@@ -35,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, data_dir=args.data_dir, radio=args.radio,
                           node_id=args.node_id, dungeon=args.dungeon,
                           auto_approve=args.auto_approve, turn_timeout_s=args.turn_timeout_s,
+                          party_max=args.party_max, text_auth=args.text_auth,
                           health_port=args.health_port)
     except ConfigError as err:
         print(f"dungeon node: {err}", file=sys.stderr)
