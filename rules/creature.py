@@ -148,10 +148,17 @@ class Entity:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def fields(self) -> dict[str, Any]:
+        """The fields by name, sharing the live values: for serialising, never for editing."""
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Entity:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in names})
+
+
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Entity))
 
 
 def from_monster(eid: int, name: str, m: dict[str, Any], profile: str) -> Entity:
