@@ -8,7 +8,7 @@ from typing import Any
 
 from node.store import Store
 
-SESSION_ROW = "session"  # a new game: payload {id, dungeon, seed, house_rules}
+SESSION_ROW = "session"  # a new game: payload {id, dungeon, seed, house_rules, rules}
 STATUS_ROW = "session.status"  # payload {status}: running | paused | ended
 COMMAND_ROW = "command"  # payload {source, sender, actor, intent, events, digest}
 BIND_ROW = "bind"  # payload {sender, eid, role, via}: a link made outside a Join

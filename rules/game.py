@@ -39,7 +39,7 @@ class Game:
     state: dict[str, list[Any]] = field(default_factory=lambda: {
         "unlocked": [], "cleared": [], "traps": [], "looted": [], "found": [], "unsealed": []})
     loot: list[str] = field(default_factory=list)
-    next_d20: int | None = None  # a DM's override: the face the next d20 shows
+    next_d20: int | list[int] | None = None  # a DM's override: the faces the next d20s show
 
     @classmethod
     def new(cls, dungeon: Dungeon, *, house_rules: dict[str, Any] | None = None,
@@ -168,8 +168,9 @@ def apply(game: Game, actor: int | None, intent: Any, rng: random.Random) -> lis
         return handler(game, ent, intent, rng)
     loaded = dice.LoadedD20(rng, game.next_d20)
     events = handler(game, ent, intent, loaded)
-    if loaded.used:  # the override lasts until a d20 is actually rolled
-        game.next_d20 = None
+    if loaded.used:  # each face lasts until a d20 is actually rolled
+        left = loaded.left
+        game.next_d20 = None if not left else (left if len(left) > 1 else left[0])
     return events
 
 
