@@ -428,10 +428,11 @@ def contest(game: Game, a: Entity, t: Entity, rng: random.Random, out: list[Any]
     status quo, so the attacker loses."""
     skills = content.skills()
     na, _ = dice.d20(rng, resolver.check_adv(a, "str", save=False))
-    ta = na + a.skill_mod("athletics", skills.get("athletics", "str"))
+    ta = na + a.skill_mod("athletics", skills.get("athletics", "str")) + resolver.check_bonus(
+        a, rng)
     best = max(("athletics", "acrobatics"), key=lambda s: t.skill_mod(s, skills.get(s, "dex")))
     nt, _ = dice.d20(rng, resolver.check_adv(t, skills.get(best, "dex"), save=False))
-    tt = nt + t.skill_mod(best, skills.get(best, "dex"))
+    tt = nt + t.skill_mod(best, skills.get(best, "dex")) + resolver.check_bonus(t, rng)
     if t.incapacitated:
         tt = -99
     out.append(ev.Rolled(a.eid, "athletics", na, ta, 0, ta > tt))
@@ -491,9 +492,10 @@ def escape_contest(game: Game, a: Entity, holder: Entity, rng: random.Random,
     skills = content.skills()
     best = max(("athletics", "acrobatics"), key=lambda s: a.skill_mod(s, skills.get(s, "dex")))
     na, _ = dice.d20(rng, resolver.check_adv(a, skills.get(best, "dex"), save=False))
-    ta = na + a.skill_mod(best, skills.get(best, "dex"))
+    ta = na + a.skill_mod(best, skills.get(best, "dex")) + resolver.check_bonus(a, rng)
     nh, _ = dice.d20(rng, resolver.check_adv(holder, "str", save=False))
-    th = nh + holder.skill_mod("athletics", skills.get("athletics", "str"))
+    th = nh + holder.skill_mod("athletics", skills.get("athletics", "str")) + \
+        resolver.check_bonus(holder, rng)
     if holder.incapacitated:
         th = -99
     out.append(ev.Rolled(a.eid, best, na, ta, 0, ta > th))

@@ -124,7 +124,8 @@ def enter_room(game: Game, party: list[Entity], rng: random.Random) -> list[Any]
     return out
 
 
-def spawn(game: Game, name: str, count: int = 1, band: str = "near") -> list[Any]:
+def spawn(game: Game, name: str, count: int = 1, band: str = "near",
+          side: str = "monsters") -> list[Any]:
     from rules import tactics
 
     table = content.monsters()  # shared read-only records: skip the copying lookup
@@ -137,6 +138,7 @@ def spawn(game: Game, name: str, count: int = 1, band: str = "near") -> list[Any
         e = from_monster(game.next_eid, label, m, tactics.profile_for(m))
         e.room = game.room
         e.band = band
+        e.side = side
         game.entities[e.eid] = e
         game.next_eid += 1
         out.append(ev.Spawned(e.eid, m["index"], e.name))
@@ -183,11 +185,12 @@ def roll(game: Game, a: Entity, i: it.Roll, rng: random.Random) -> list[Any]:
     if key in skills:
         ab = skills[key]
         nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False))
-        return [ev.Rolled(a.eid, key, nat, nat + a.skill_mod(key, ab))]
+        return [ev.Rolled(a.eid, key, nat, nat + a.skill_mod(key, ab)
+                          + resolver.check_bonus(a, rng))]
     if what in abil or what in abil.values():
         ab = abil.get(what, what)
         nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False))
-        return [ev.Rolled(a.eid, ab, nat, nat + a.mod(ab))]
+        return [ev.Rolled(a.eid, ab, nat, nat + a.mod(ab) + resolver.check_bonus(a, rng))]
     if what == "death save":
         if not a.dying:
             raise RulesError("only the dying roll death saves")

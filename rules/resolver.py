@@ -72,8 +72,8 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
     for e in atk.effects:
         if not e.tags:
             continue
-        if e.has("hidden"):
-            adv.append("hidden")
+        if e.has("hidden") or e.has("adv_next"):
+            adv.append(e.name)
         if e.has("dis_next") or e.has("dis_attacks"):
             dis.append(e.name)
         if e.has("reckless") and kind == "melee":
@@ -86,12 +86,28 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
         if rng_ft[1] and d > rng_ft[0]:
             dis.append("long range")
     light = game.light_at(atk.room)
+    if light == "dark" and _lit(game, atk.room):
+        light = "dim"
     if light == "dark":
         if not atk.sees_in_dark():
             dis.append("darkness")
         if not tgt.sees_in_dark():
             adv.append("unseen")
     return (1 if adv else 0) - (1 if dis else 0), adv + ["-" + x for x in dis]
+
+
+def _lit(game: Game, room: int) -> bool:
+    """A creature shedding magical light (light, daylight) makes a dark room dim."""
+    return any(e.effects and any(x.has("light") for x in e.effects) for e in game.here(room))
+
+
+def check_bonus(ent: Entity, rng: random.Random) -> int:
+    """Dice effects add to ability checks (guidance, enhance ability)."""
+    total = 0
+    for e in ent.effects:
+        if e.check:
+            total += dice.total(e.check.lstrip("-"), rng) * (-1 if e.check[0] == "-" else 1)
+    return total
 
 
 def _hostile_engaged(game: Game, e: Entity) -> list[Entity]:
@@ -143,7 +159,8 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     out.append(ev.Attacked(atk.eid, tgt.eid, nat, total, ac, hit, crit, spec["name"]))
     # Once-only effects are spent by the attack, hit or miss.
     if atk.effects:
-        atk.effects[:] = [e for e in atk.effects if not (e.has("hidden") or e.has("dis_next"))]
+        atk.effects[:] = [e for e in atk.effects if not (e.has("hidden") or e.has("dis_next")
+                                                         or e.has("adv_next"))]
     if tgt.effects:
         tgt.effects[:] = [e for e in tgt.effects if not (e.has("next_adv") or e.has("help"))]
     atk.turn["attacked"] = True
@@ -218,7 +235,7 @@ def _on_hit_trees(game: Game, atk: Entity, tgt: Entity, crit: bool, rng: random.
     from rules.effects import engine
 
     for e in riders:
-        if engine.rider(game, atk, tgt, e, crit, rng, out) and not e.rounds:
+        if engine.rider(game, atk, tgt, e, crit, rng, out) and e.has("one_hit"):
             atk.effects.remove(e)
 
 
@@ -287,6 +304,11 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
     rest = amount - absorbed
     overflow = rest - tgt.hp
     tgt.hp = max(0, tgt.hp - rest)
+    if tgt.hp == 0 and tgt.effects and overflow < tgt.max_hp:
+        ward = next((e for e in tgt.effects if e.has("death_ward")), None)
+        if ward is not None:  # death ward: drop to 1 HP instead, once
+            tgt.effects.remove(ward)
+            tgt.hp = 1
     out.append(ev.Damaged(tgt.eid, amount, dtype, tgt.hp))
     if tgt.hp == 0:
         if tgt.kind != "pc" or overflow >= tgt.max_hp:

@@ -80,6 +80,8 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
         _ticks(game, e, rng, out)
         if e.dying:
             resolver.death_save(game, e, rng, out)
+        if any(x.has("hasted") for x in e.effects):
+            e.turn["action"] += 1
         skip = any(x.has("lose_turn") for x in e.effects)
         if skip:
             e.effects[:] = [x for x in e.effects if not x.has("lose_turn")]

@@ -44,6 +44,7 @@ class Ctx:
     in_attack: bool = False
     save_ability: str = ""
     magical: bool = True
+    dealt: int = 0  # damage dealt by the last damage node (drain)
 
 
 def run(tree: n.Tree, ctx: Ctx) -> bool:
@@ -175,8 +176,9 @@ def _damage(node: n.Damage, ctx: Ctx) -> None:
         if ctx.half:
             amount //= 2
         if amount > 0 or not ctx.half:
-            resolver.deal(ctx.game, t, max(0, amount), dtype, ctx.out, crit=ctx.crit,
-                          rng=ctx.rng, magical=node.magical and ctx.magical)
+            ctx.dealt = resolver.deal(ctx.game, t, max(0, amount), dtype, ctx.out,
+                                      crit=ctx.crit, rng=ctx.rng,
+                                      magical=node.magical and ctx.magical)
 
 
 def _heal(node: n.Heal, ctx: Ctx) -> None:

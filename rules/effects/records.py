@@ -31,6 +31,11 @@ TAGS = frozenset({
     "crit_immune",  # critical hits against the bearer are normal hits
     "magic_weapon",  # the bearer's weapon attacks count as magical
     "no_heal",  # the bearer cannot regain hit points (chill touch)
+    "one_hit",  # the on_hit rider is spent by the first hit that uses it
+    "light",  # the bearer sheds light: a dark room counts as dim where it stands
+    "adv_next",  # the bearer's next attack has advantage, then it ends
+    "hasted",  # one extra action at the start of each of the bearer's turns
+    "death_ward",  # the first time the bearer would drop to 0 HP it drops to 1 instead
     "mark",  # src's weapon hits on the bearer add `die` of the weapon's type (hunter's mark)
 })
 
@@ -48,6 +53,7 @@ class Effect:
     ac_base: int = 0  # an armour formula: AC becomes at least ac_base + DEX modifier
     atk: str = ""  # dice added to attack rolls ("1d4", "-1d4")
     save: str = ""  # dice added to saving throws
+    check: str = ""  # dice added to ability checks
     speed: int = 0
     max_hp: int = 0
     dmg_bonus: int = 0  # added to the bearer's STR melee weapon damage (rage)

@@ -114,7 +114,7 @@ def build(sp: dict[str, Any], fx: dict[str, Any]) -> SpellDef:
         tree += (n.Summon(sp["name"].lower(), str(s.get("dice", "spell")),
                           str(s.get("dtype", "force")), str(s.get("per_level", ""))),)
     tree += (root,)
-    if fx.get("self_buff"):
+    if "self_buff" in fx:
         tree += (n.Ongoing(self=True, values=_values(fx["self_buff"])),)
     if fx.get("special") in _ROOT_SPECIALS:
         tree = (n.Special(fx["special"], _pairs(fx.get("args", {}))),)
@@ -125,7 +125,8 @@ def build(sp: dict[str, Any], fx: dict[str, Any]) -> SpellDef:
 
 
 # Specials that act on all the targets at once rather than on each in turn.
-_ROOT_SPECIALS = frozenset({"sleep", "counterspell", "dispel", "revive"})
+_ROOT_SPECIALS = frozenset({"sleep", "counterspell", "revive", "summon_monster",
+                            "extra_turns"})
 
 
 def _mechanisable(sp: dict[str, Any], fx: dict[str, Any]) -> bool:
@@ -164,7 +165,7 @@ def _derive(sp: dict[str, Any], fx: dict[str, Any], where: str) -> n.Tree:
     extra: tuple[n.Node, ...] = ()
     if fx.get("condition"):
         extra += (n.Condition(str(fx["condition"]), end_save=bool(fx.get("end_save"))),)
-    if fx.get("buff"):
+    if "buff" in fx:
         extra += (n.Ongoing(values=_values(fx["buff"])),)
     if fx.get("move"):
         extra += (n.Move(str(fx["move"])),)
@@ -204,6 +205,6 @@ def _derive(sp: dict[str, Any], fx: dict[str, Any], where: str) -> n.Tree:
                             values=(("tags", ("aura",)),) if fx["aura"] == "self" else (),
                             tick=core)
         return (ongoing,) if fx["aura"] == "self" else (ongoing,) + core
-    if not core:
+    if not core and not any(k in fx for k in ("summon", "self_buff", "text")):
         raise RulesError(f"{where}: nothing to do; add effects or adjudicate")
     return core
