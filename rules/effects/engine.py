@@ -101,8 +101,8 @@ def _save(node: n.Save, ctx: Ctx) -> None:
         return
     dc = node.dc or ctx.dc
     ok = resolver.saving_throw(ctx.game, t, node.ability, dc, ctx.rng, ctx.out)
-    prev = ctx.save_ability
-    ctx.save_ability = node.ability
+    prev, prev_dc = ctx.save_ability, ctx.dc
+    ctx.save_ability, ctx.dc = node.ability, dc  # what a "save ends" condition repeats
     if not ok:
         run(node.fail, ctx)
     else:
@@ -111,7 +111,7 @@ def _save(node: n.Save, ctx: Ctx) -> None:
             run(tuple(x for x in node.fail if isinstance(x, n.Damage)), ctx)
             ctx.half = False
         run(node.success, ctx)
-    ctx.save_ability = prev
+    ctx.save_ability, ctx.dc = prev, prev_dc
 
 
 def dice_for(part: n.Part, ctx: Ctx, what: str = "damage") -> str:

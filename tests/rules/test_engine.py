@@ -112,3 +112,16 @@ def test_sleep_pool_skips_undead_and_charm_immune() -> None:
     specials.sleep(ctx, {"skip_types": ("undead",), "skip_immune": "charmed"})
     asleep = [e.name for e in g.entities.values() if "unconscious" in e.conditions]
     assert asleep == ["goblin"]
+
+
+def test_monster_effect_data_names_real_actions_and_parses() -> None:
+    from rules.effects import monsters
+
+    for monster, actions in monsters.riders().items():
+        m = content.monsters()[monster]
+        names = {a["name"] for a in m["actions"] + m.get("legendary_actions", [])}
+        for action in actions:
+            assert action in names, f"{monster}/{action}"
+            tree = monsters.action_tree(monster, next(
+                a for a in m["actions"] + m.get("legendary_actions", []) if a["name"] == action))
+            assert any(isinstance(x, n.Condition) for x in n.walk(tree))
