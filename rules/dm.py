@@ -12,6 +12,7 @@ from rules.creature import Entity
 from rules.effects.records import Effect
 from rules.errors import RulesError
 from rules.explore import spawn
+from rules.names import check_name
 from rules.turns import (
     advance_idx,
     begin_turn,
@@ -147,9 +148,7 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
         if field_ not in ("hp", "max_hp", "ac", "temp_hp", "speed", "xp", "name"):
             raise RulesError("edit hp, max_hp, ac, temp_hp, speed, xp or name")
         if field_ == "name":
-            if not val.strip():
-                raise RulesError("name cannot be empty")
-            t.name = val.strip()[:16]
+            t.name = check_name(val)
         else:
             try:
                 n = int(val)
