@@ -164,7 +164,9 @@ class Entity:
 
     def fields(self) -> dict[str, Any]:
         """The fields by name, sharing the live values: for serialising, never for editing."""
-        return {name: getattr(self, name) for name in _FIELD_NAMES}
+        d = {name: getattr(self, name) for name in _FIELD_NAMES}
+        d["effects"] = [e.to_dict() for e in self.effects]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Entity:

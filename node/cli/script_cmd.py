@@ -56,14 +56,16 @@ class Runner:
     # -- output -----------------------------------------------------------------------
     def emit(self, outcome: Any) -> None:
         from protocol import jsonform
+        from protocol.render import render
 
         self.last += list(outcome.events)
         if self.as_json:
             for e in outcome.events:
                 print(json.dumps(jsonform.dump(e), sort_keys=True))
-        else:
-            for line in outcome.lines:
-                print(f"  {line}")
+            return
+        lines = render(outcome.events, self.game) if outcome.events else []
+        for line in lines + ([outcome.text] if outcome.text else []):
+            print(f"  {line}")
 
     async def submit(self, intent: Any, actor: int | None = None, source: str = "dm") -> Any:
         from node.pipeline import Command

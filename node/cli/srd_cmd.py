@@ -83,7 +83,9 @@ def spell_text(s: dict[str, Any]) -> str:
     if sd.adjudicated:
         lines.append(f"In play: adjudicated by the DM: {sd.adjudicated}")
         return "\n".join(lines)
-    lines.append("In play: mechanised")
+    lines.append("In play: mechanised" + (
+        " (tracked: duration and concentration by the engine, the benefit told to the table)"
+        if sd.tracked_only else ""))
     lines += ["  " + x for x in describe.lines(sd.tree, s)]
     if sd.rounds > 0 and not (s["duration"].lower().startswith("instant")):
         lines.append(f"  lasts {sd.rounds} rounds" + (" (concentration)"
@@ -98,11 +100,13 @@ def spells_json() -> dict[str, Any]:
     book = spellbook.book()
     rows = [{"index": k, "name": d.name, "level": content.spells()[k]["level"],
              "state": "adjudicated" if d.adjudicated else "mechanised",
-             **({"reason": d.adjudicated} if d.adjudicated else {})}
+             **({"reason": d.adjudicated} if d.adjudicated else
+                {"effect": "tracked" if d.tracked_only else "rules"})}
             for k, d in sorted(book.items())]
     mech = sum(r["state"] == "mechanised" for r in rows)
+    tracked = sum(r.get("effect") == "tracked" for r in rows)
     return {"total": len(rows), "mechanised": mech, "adjudicated": len(rows) - mech,
-            "spells": rows}
+            "tracked_only": tracked, "spells": rows}
 
 
 def run(args: argparse.Namespace) -> int:

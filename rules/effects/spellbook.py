@@ -39,6 +39,16 @@ class SpellDef:
     rounds: int
     adjudicated: str  # "" when mechanised; else the one-line reason
 
+    @property
+    def tracked_only(self) -> bool:
+        """Mechanised as a tracked effect only: duration, concentration and dispelling are
+        the engine's, the benefit is told to the table (comprehend languages, alarm)."""
+        rule_nodes = (n.Attack, n.Save, n.Damage, n.Heal, n.TempHP, n.Condition, n.Counter,
+                      n.Move, n.Summon, n.Special, n.Ref)
+        return not self.adjudicated and not any(
+            isinstance(x, rule_nodes) or (isinstance(x, n.Ongoing) and (
+                x.values or x.tick or x.on_hit)) for x in n.walk(self.tree))
+
 
 def rounds_of(duration: str) -> int:
     d = duration.lower().replace("up to ", "")
