@@ -89,8 +89,14 @@ class Effect:
     def from_dict(cls, d: dict[str, Any]) -> Effect:
         names = {f.name for f in fields(cls)}
         kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
-        # a state saved by rules version 1 kept its switches as booleans
+        # a state saved by rules version 1 kept its switches as booleans and its dice
+        # under other names; map them so an old snapshot still loads and plays
         old = tuple(k for k, v in d.items() if k in TAGS and v is True)
+        if d.get("mark"):
+            old += ("mark",)
+            kw["die"] = str(d["mark"])
+        if d.get("inspired"):
+            kw["die"] = str(d["inspired"])
         if old:
             kw["tags"] = tuple(kw.get("tags", ())) + old
         return cls(**kw)

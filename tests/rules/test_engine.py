@@ -125,3 +125,19 @@ def test_monster_effect_data_names_real_actions_and_parses() -> None:
             tree = monsters.action_tree(monster, next(
                 a for a in m["actions"] + m.get("legendary_actions", []) if a["name"] == action))
             assert any(isinstance(x, n.Condition) for x in n.walk(tree))
+
+
+def test_a_rules_version_1_snapshot_still_loads_its_effects() -> None:
+    from rules.creature import Entity
+
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("Thorin", "fighter", 3), random.Random(0))
+    d = g.to_dict()
+    d["entities"][0]["effects"] = [
+        {"name": "dodge", "src": 1, "dodge": True, "until_turn": 1},
+        {"name": "inspiration", "src": 2, "inspired": "1d6"},
+        {"name": "hunters-mark", "src": 2, "mark": "1d6", "conc": True, "rounds": 600}]
+    thorin = Entity.from_dict(d["entities"][0])
+    dodge, insp, mark = thorin.effects
+    assert dodge.has("dodge") and dodge.until_turn == 1
+    assert insp.die == "1d6" and mark.has("mark") and mark.die == "1d6" and mark.conc

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from rules_helpers import ARENA, fight, turn_of
 
 from rules import events as ev
 from rules import intents as it
 from rules.dungeon import Dungeon
+from rules.errors import RulesError
 from rules.game import Game, apply
 from rules.turns import end_turn
 
@@ -77,3 +79,36 @@ def test_hypnotic_pattern_incapacitates_until_damaged() -> None:
     apply(g, 1, it.Cast("hypnotic pattern", foes[0]), random.Random(1))
     gob = g.entities[foes[0]]
     assert "incapacitated" in gob.conditions
+
+
+def test_ritual_outside_combat_spends_no_slot_but_in_combat_it_does() -> None:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("Mira", "wizard", 3), random.Random(0))
+    mira = g.entities[1]
+    mira.spells.append("detect-magic")
+    slots = list(mira.slots)
+    apply(g, 1, it.Cast("detect magic"), random.Random(1))
+    assert mira.slots == slots and any(x.name == "detect-magic" for x in mira.effects)
+    fight(g, "goblin", 1)
+    turn_of(g, 1)
+    apply(g, 1, it.Cast("detect magic"), random.Random(1))
+    assert mira.slots[0] == slots[0] - 1
+
+
+def test_a_reaction_spell_is_cast_on_another_creatures_turn() -> None:
+    g, foes = _setup("hellish-rebuke", "ogre", 1)
+    turn_of(g, foes[0])
+    out = apply(g, 1, it.Cast("hellish rebuke", foes[0]), random.Random(1))
+    assert any(isinstance(e, ev.SpellCast) for e in out) and not g.entities[1].reaction
+    with pytest.raises(RulesError, match="reaction already used"):
+        apply(g, 1, it.Cast("hellish rebuke", foes[0]), random.Random(1))
+
+
+def test_bonus_action_spell_then_only_a_cantrip() -> None:
+    g, foes = _setup("healing-word", "goblin", 1)
+    g.entities[1].spells += ["magic-missile", "fire-bolt"]
+    apply(g, 1, it.Cast("healing word", 2), random.Random(1))
+    with pytest.raises(RulesError, match="only a cantrip"):
+        apply(g, 1, it.Cast("magic missile", foes[0]), random.Random(1))
+    out = apply(g, 1, it.Cast("fire bolt", foes[0]), random.Random(1))
+    assert any(isinstance(e, ev.SpellCast) and e.spell == "fire-bolt" for e in out)

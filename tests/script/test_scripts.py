@@ -71,3 +71,17 @@ def test_monsters_act_only_after_ai_on() -> None:
 def test_unknown_dungeon_is_one_line() -> None:
     run = dungeon("script", "-", "--dungeon", "nowhere", stdin="join A fighter\n")
     assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_dungeon_from_a_toml_path(tmp_path: Path) -> None:
+    room = tmp_path / "cellar.toml"
+    room.write_text('name = "cellar"\nstart = 1\n[[rooms]]\nid = 1\nname = "Cellar"\n'
+                    'light = "dim"\nexits = []\n', "utf-8")
+    run = dungeon("script", "-", "--dungeon", str(room), stdin="join A fighter\nA: look\n")
+    assert run.returncode == 0, run.stderr
+    assert "Cellar" in run.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text("rooms = [", "utf-8")
+    run = dungeon("script", "-", "--dungeon", str(bad), stdin="join A fighter\n")
+    assert run.returncode == 2 and "bad.toml" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
