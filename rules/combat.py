@@ -187,7 +187,7 @@ def attack(game: Game, a: Entity, i: it.Attack, rng: random.Random) -> list[Any]
         raise RulesError("you cannot attack yourself")
     if t.side == a.side and a.kind == "monster":
         raise RulesError("monsters do not attack their own")
-    if "charmed" in a.conditions and a.conditions["charmed"].get("src") == t.eid:
+    if "charmed" in a.conditions and a.conditions["charmed"].src == t.eid:
         raise RulesError(f"{a.name} is charmed by {t.name}")
     if a.kind == "monster":
         return _monster_attack(game, a, t, i.weapon, rng)
@@ -467,7 +467,7 @@ def grapple(game: Game, a: Entity, i: it.Grapple, rng: random.Random) -> list[An
     """Grapple a foe; aimed at the creature grappling you, it is an attempt to escape."""
     held = a.conditions.get("grappled")
     if held:
-        holder = game.entities.get(int(held.get("src", 0)))
+        holder = game.entities.get(held.src)
         if holder is not None and not holder.dead:
             t = game.find(i.target, room=a.room, living=True)
             if t.eid == holder.eid:

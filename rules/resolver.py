@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from rules import dice
 from rules import events as ev
 from rules.creature import AUTO_CRIT_CLOSE, AUTO_FAIL_STR_DEX, PHYSICAL, Entity
-from rules.effects.records import Effect
+from rules.effects.records import Cond, Effect
 
 if TYPE_CHECKING:
     from rules.game import Game
@@ -345,7 +345,7 @@ def _drop_out(game: Game, tgt: Entity, out: Events) -> None:
         end_concentration(game, tgt, out)
     for other in game.entities.values():  # a fallen grappler lets go
         held = other.conditions.get("grappled")
-        if held and held.get("src") == tgt.eid:
+        if held and held.src == tgt.eid:
             remove_condition(game, other, "grappled", out)
 
 
@@ -449,16 +449,14 @@ def add_condition(game: Game, ent: Entity, cond: str, out: Events, *, rounds: in
             _die(game, ent, out)
         return True
     fresh = cond not in ent.conditions
-    ent.conditions[cond] = {"rounds": rounds, "save": save, "dc": dc, "src": src,
-                            "conc": int(conc)}
+    ent.conditions[cond] = Cond(rounds, save, dc, src, conc)
     if fresh:
         out.append(ev.ConditionChanged(ent.eid, cond, True))
     if cond in ("unconscious", "paralyzed", "stunned", "petrified", "incapacitated"):
         if ent.conc:
             end_concentration(game, ent, out)
         if cond == "unconscious":
-            ent.conditions.setdefault("prone", {"rounds": -1, "save": "", "dc": 0, "src": 0,
-                                                "conc": 0})
+            ent.conditions.setdefault("prone", Cond())
     return True
 
 
@@ -481,7 +479,7 @@ def end_concentration(game: Game, caster: Entity, out: Events) -> None:
         if any(x.conc and x.src == caster.eid for x in e.effects):
             e.effects[:] = [x for x in e.effects if not (x.conc and x.src == caster.eid)]
         for cond, info in list(e.conditions.items()):
-            if info.get("conc") and info.get("src") == caster.eid:
+            if info.conc and info.src == caster.eid:
                 remove_condition(game, e, cond, out)
 
 

@@ -115,16 +115,15 @@ def _ticks(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
 def end_turn_effects(game: Game, e: Entity, rng: random.Random) -> list[Any]:
     out: list[Any] = []
     for cond, info in list(e.conditions.items()):
-        if info.get("save") and not e.dead and resolver.saving_throw(
-                game, e, str(info["save"]), int(info["dc"]), rng, out, f"{cond} save"):
+        if info.save and not e.dead and resolver.saving_throw(
+                game, e, info.save, info.dc, rng, out, f"{cond} save"):
             resolver.remove_condition(game, e, cond, out)
             continue
-        r = int(info.get("rounds", -1))
-        if r > 0:
-            if r == 1:
+        if info.rounds > 0:
+            if info.rounds == 1:
                 resolver.remove_condition(game, e, cond, out)
             else:
-                info["rounds"] = r - 1
+                info.rounds -= 1
     keep = []
     for x in e.effects:
         r = x.rounds

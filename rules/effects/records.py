@@ -107,3 +107,23 @@ def effect(name: str, src: int = 0, **kw: Any) -> Effect:
     tags = tuple(kw.pop("tags", ()))
     tags += tuple(k for k in list(kw) if k in TAGS and kw.pop(k))
     return Effect(name, src, tags=tags, **kw)
+
+
+@dataclass(slots=True)
+class Cond:
+    """One condition on a creature: how long it lasts, how it ends, who imposed it."""
+
+    rounds: int = -1  # the bearer's turn-ends left; -1: until something removes it
+    save: str = ""  # an ability: a save at the end of each of the bearer's turns ends it
+    dc: int = 0
+    src: int = 0  # who imposed it (0: the DM or the world)
+    conc: bool = False  # ends when src's concentration ends
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rounds": self.rounds, "save": self.save, "dc": self.dc, "src": self.src,
+                "conc": int(self.conc)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Cond:
+        return cls(int(d.get("rounds", -1)), str(d.get("save", "")), int(d.get("dc", 0)),
+                   int(d.get("src", 0)), bool(d.get("conc", 0)))

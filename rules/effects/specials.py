@@ -69,8 +69,7 @@ def dispel(ctx: Any, _args: dict[str, Any]) -> None:
             ctx.out.append(ev.Info(t.eid, f"{x.name} ends"))
         t.effects[:] = keep
         for cond, info in list(t.conditions.items()):
-            if info.get("src") and info.get("src") != t.eid and (info.get("save")
-                                                                 or info.get("conc")):
+            if info.src and info.src != t.eid and (info.save or info.conc):
                 resolver.remove_condition(ctx.game, t, cond, ctx.out)
 
 

@@ -17,7 +17,7 @@ from rules.dungeon import Dungeon
 from rules.effects import nodes as n
 from rules.effects import specials
 from rules.effects.area import targets_in_area
-from rules.effects.records import TAGS, Effect
+from rules.effects.records import TAGS, Cond, Effect
 from rules.errors import RulesError
 from rules.game import Game, apply
 
@@ -141,3 +141,9 @@ def test_a_rules_version_1_snapshot_still_loads_its_effects() -> None:
     dodge, insp, mark = thorin.effects
     assert dodge.has("dodge") and dodge.until_turn == 1
     assert insp.die == "1d6" and mark.has("mark") and mark.die == "1d6" and mark.conc
+
+
+@given(st.builds(Cond, st.integers(-1, 100), st.sampled_from(["", "con", "wis"]),
+                 st.integers(0, 30), st.integers(0, 50), st.booleans()))
+def test_condition_records_round_trip(c: Cond) -> None:
+    assert Cond.from_dict(c.to_dict()) == c
