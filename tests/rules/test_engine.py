@@ -117,14 +117,19 @@ def test_sleep_pool_skips_undead_and_charm_immune() -> None:
 def test_monster_effect_data_names_real_actions_and_parses() -> None:
     from rules.effects import monsters
 
+    def acts(m: dict) -> list[dict]:
+        return m["actions"] + m.get("legendary_actions", [])
+
     for monster, actions in monsters.riders().items():
-        m = content.monsters()[monster]
-        names = {a["name"] for a in m["actions"] + m.get("legendary_actions", [])}
+        holders = list(content.monsters()) if monster == monsters.ANY else [monster]
         for action in actions:
-            assert action in names, f"{monster}/{action}"
-            tree = monsters.action_tree(monster, next(
-                a for a in m["actions"] + m.get("legendary_actions", []) if a["name"] == action))
-            assert any(isinstance(x, n.Condition) for x in n.walk(tree))
+            found = [(h, a) for h in holders for a in acts(content.monsters()[h])
+                     if a["name"] == action and a["kind"] != "multiattack"]
+            assert found, f"{monster}/{action}"
+            for h, a in found:
+                tree = monsters.action_tree(h, a)
+                assert any(isinstance(x, n.Condition | n.Ongoing | n.Move)
+                           for x in n.walk(tree)), f"{h}/{action}"
 
 
 def test_a_rules_version_1_snapshot_still_loads_its_effects() -> None:
