@@ -475,12 +475,26 @@ def end_concentration(game: Game, caster: Entity, out: Events) -> None:
     if not caster.conc:
         return
     caster.conc = ""
-    for e in game.entities.values():
+    for e in list(game.entities.values()):
         if any(x.conc and x.src == caster.eid for x in e.effects):
+            ending = [x for x in e.effects if x.conc and x.src == caster.eid]
             e.effects[:] = [x for x in e.effects if not (x.conc and x.src == caster.eid)]
+            if any(x.has("summoned") for x in ending):
+                vanish(game, e, out)
         for cond, info in list(e.conditions.items()):
             if info.conc and info.src == caster.eid:
                 remove_condition(game, e, cond, out)
+
+
+def vanish(game: Game, e: Entity, out: Events) -> None:
+    """A summoned creature whose spell ends leaves play."""
+    for o in e.engaged:
+        other = game.entities.get(o)
+        if other and e.eid in other.engaged:
+            other.engaged.remove(e.eid)
+    e.engaged.clear()
+    e.fled = True
+    out.append(ev.Info(e.eid, f"{e.name} vanishes"))
 
 
 __all__ = ["PHYSICAL", "attack", "deal", "heal", "saving_throw", "add_condition",

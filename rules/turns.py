@@ -130,6 +130,8 @@ def end_turn_effects(game: Game, e: Entity, rng: random.Random) -> list[Any]:
         if r == 1:
             if x.name == e.conc and x.src == e.eid:
                 e.conc = ""
+            if x.has("summoned"):
+                resolver.vanish(game, e, out)
             continue
         if r > 1:
             x.rounds = r - 1
@@ -181,7 +183,7 @@ def award_xp(game: Game, xp: int) -> list[Any]:
     (house rule auto_level, default on), otherwise the DM uses Dm(op="level_up")."""
     from rules import pregen
 
-    alive = [e for e in game.party() if not e.dead and e.room == game.room]
+    alive = [e for e in game.party() if not e.dead and e.room == game.room and e.kind == "pc"]
     out: list[Any] = []
     if not alive:
         return out

@@ -22,6 +22,7 @@ TAGS = frozenset({
     "no_fear",  # the bearer cannot be frightened
     "no_reactions",  # the bearer cannot take reactions
     "aura",  # the tick runs on hostile creatures engaged with the bearer, not the bearer
+    "summoned",  # the bearer was summoned by src's spell and vanishes when it ends
     "summon",  # a summoned attacker the bearer directs (spiritual weapon)
     "invisible",  # attacks by the bearer have advantage, against it disadvantage
     "adv_attacks",  # the bearer's attacks have advantage

@@ -194,7 +194,10 @@ def summon_monster(ctx: Any, args: dict[str, Any]) -> None:
     game, c = ctx.game, ctx.caster
     made = spawn(game, str(args["monster"]), min(count, 8), c.band, side=c.side)
     for e in made:
-        game.entities[e.eid].room = c.room
+        ally = game.entities[e.eid]
+        ally.room = c.room
+        ally.effects.append(Effect(ctx.name, c.eid, rounds=max(0, ctx.rounds), conc=ctx.conc,
+                                   tags=("summoned",), level=ctx.level))
         if game.combat is not None:
             game.combat["order"].append(e.eid)
     ctx.out += made

@@ -44,6 +44,10 @@ def test_conjure_animals_brings_allies_into_the_initiative() -> None:
     wolves = [e.eid for e in out if isinstance(e, ev.Spawned)]
     assert len(wolves) == 2
     assert all(g.entities[w].side == "party" and w in g.combat["order"] for w in wolves)
+    from rules import resolver
+
+    resolver.end_concentration(g, g.entities[1], [])  # the spell ends: the wolves go
+    assert all(g.entities[w].fled for w in wolves)
 
 
 def test_banishment_on_a_failed_save_removes_the_foe() -> None:
@@ -112,3 +116,14 @@ def test_bonus_action_spell_then_only_a_cantrip() -> None:
         apply(g, 1, it.Cast("magic missile", foes[0]), random.Random(1))
     out = apply(g, 1, it.Cast("fire bolt", foes[0]), random.Random(1))
     assert any(isinstance(e, ev.SpellCast) and e.spell == "fire-bolt" for e in out)
+
+
+def test_summoned_allies_take_no_xp_when_the_fight_is_won() -> None:
+    g, foes = _setup("conjure-animals", "goblin", 1)
+    apply(g, 1, it.Cast("conjure animals"), random.Random(1))
+    out = apply(g, None, it.Dm("damage", foes[0], 50, "fire"), random.Random(1))
+    ended = [e for e in out if isinstance(e, ev.CombatEnded)]
+    assert ended and ended[0].xp == 50
+    wolves = [e for e in g.entities.values() if e.monster == "wolf"]
+    assert wolves and all(w.xp == 50 for w in wolves)  # a wolf's own XP value, no share
+    assert g.entities[1].xp == 25 and g.entities[2].xp == 25
