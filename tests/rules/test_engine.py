@@ -128,7 +128,7 @@ def test_monster_effect_data_names_real_actions_and_parses() -> None:
             assert found, f"{monster}/{action}"
             for h, a in found:
                 tree = monsters.action_tree(h, a)
-                assert any(isinstance(x, n.Condition | n.Ongoing | n.Move)
+                assert any(isinstance(x, n.Condition | n.Ongoing | n.Move | n.Special)
                            for x in n.walk(tree)), f"{h}/{action}"
 
 
