@@ -351,14 +351,15 @@ def after_action(game: Game, a: Entity, rng: random.Random) -> list[Any]:
 
 # -- simple actions -----------------------------------------------------------------
 def _simple_slot(a: Entity, what: str) -> str:
-    """Cunning Action: a level 2+ rogue dashes, disengages or hides as a bonus action."""
-    if a.cls == "rogue" and a.level >= 2 and a.turn["bonus"] > 0 and what in (
-            "dash", "disengage", "hide") and (a.turn["action"] <= 0 or a.turn.get("attacked")):
+    """Cunning Action (a level 2+ rogue) and Nimble Escape (disengage or hide) make some
+    actions bonus actions."""
+    quick = (a.cls == "rogue" and a.level >= 2 and what in ("dash", "disengage", "hide")) or (
+        what in ("disengage", "hide") and any(x.has("nimble_escape") for x in a.effects))
+    if quick and a.turn["bonus"] > 0 and (a.turn["action"] <= 0 or a.turn.get("attacked")):
         return "bonus"
     if a.turn["action"] > 0:
         return "action"
-    if a.cls == "rogue" and a.level >= 2 and a.turn["bonus"] > 0 and what in (
-            "dash", "disengage", "hide"):
+    if quick and a.turn["bonus"] > 0:
         return "bonus"
     raise RulesError(f"no action left to {what}")
 

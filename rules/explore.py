@@ -126,6 +126,7 @@ def enter_room(game: Game, party: list[Entity], rng: random.Random) -> list[Any]
 def spawn(game: Game, name: str, count: int = 1, band: str = "near",
           side: str = "monsters") -> list[Any]:
     from rules import tactics
+    from rules.effects import engine
 
     table = content.monsters()  # shared read-only records: skip the copying lookup
     m = table[name] if name in table else content.monster(name)
@@ -140,6 +141,9 @@ def spawn(game: Game, name: str, count: int = 1, band: str = "near",
         e.side = side
         game.entities[e.eid] = e
         game.next_eid += 1
+        # Traits become effects on the creature; putting them on rolls no dice, so a fixed
+        # RNG keeps spawning free of the command's dice (replays stay exact).
+        engine.traits(game, e, random.Random(0), [])
         out.append(ev.Spawned(e.eid, m["index"], e.name))
     return out
 

@@ -80,6 +80,10 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             adv.append("reckless")
         if e.has("adv_attacks") or e.has("invisible"):
             adv.append(e.name)
+    if atk.effects and any(e.has("pack_tactics") for e in atk.effects) and any(
+            o != atk.eid and game.entities[o].side == atk.side
+            and not game.entities[o].incapacitated for o in tgt.engaged):
+        adv.append("pack tactics")
     if kind == "ranged":
         if any(_hostile_engaged(game, atk)):
             dis.append("engaged")
@@ -282,6 +286,10 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
     if tgt.dead:
         return 0
     amount = adjust_damage(tgt, amount, dtype, magical)
+    if tgt.effects:
+        for e in tgt.effects:
+            if e.stop_by and dtype in e.stop_by:
+                e.stopped = True
     if amount <= 0:
         out.append(ev.Damaged(tgt.eid, 0, dtype, tgt.hp))
         return 0
@@ -308,6 +316,10 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
         ward = next((e for e in tgt.effects if e.has("death_ward")), None)
         if ward is not None:  # death ward: drop to 1 HP instead, once
             tgt.effects.remove(ward)
+            tgt.hp = 1
+        elif (rng is not None and dtype != "radiant" and not crit
+              and any(e.has("undead_fortitude") for e in tgt.effects)
+              and saving_throw(game, tgt, "con", 5 + amount, rng, out, "undead fortitude")):
             tgt.hp = 1
     out.append(ev.Damaged(tgt.eid, amount, dtype, tgt.hp))
     if tgt.hp == 0:
@@ -415,11 +427,15 @@ def check_adv(ent: Entity, ability: str, *, save: bool) -> int:
 
 
 def saving_throw(game: Game, ent: Entity, ability: str, dc: int, rng: random.Random,
-                 out: Events, what: str = "") -> bool:
+                 out: Events, what: str = "", *, magic: bool = False) -> bool:
+    """A save against `dc`; magic=True when a spell forces it (magic resistance)."""
     if ability in ("str", "dex") and any(c in ent.conditions for c in AUTO_FAIL_STR_DEX):
         out.append(ev.Rolled(ent.eid, what or f"{ability} save", 0, 0, dc, False))
         return False
-    nat, _ = dice.d20(rng, check_adv(ent, ability, save=True))
+    adv = check_adv(ent, ability, save=True)
+    if magic and adv < 1 and any(e.has("magic_resistance") for e in ent.effects):
+        adv += 1
+    nat, _ = dice.d20(rng, adv)
     total = nat + ent.save_mod(ability)
     for e in ent.effects:
         if e.save:

@@ -100,7 +100,8 @@ def _save(node: n.Save, ctx: Ctx) -> None:
     if t.dead:
         return
     dc = node.dc or ctx.dc
-    ok = resolver.saving_throw(ctx.game, t, node.ability, dc, ctx.rng, ctx.out)
+    ok = resolver.saving_throw(ctx.game, t, node.ability, dc, ctx.rng, ctx.out,
+                               magic=ctx.spell is not None)
     prev, prev_dc = ctx.save_ability, ctx.dc
     ctx.save_ability, ctx.dc = node.ability, dc  # what a "save ends" condition repeats
     if not ok:
@@ -374,8 +375,19 @@ def tick(game: Game, bearer: Entity, fx: Effect, rng: random.Random, out: list[A
     """An ongoing effect's start-of-turn tree, run by its source on `bearer`."""
     from rules.effects import registry
 
+    if fx.stopped:  # regeneration after fire: this turn's tick does not happen
+        fx.stopped = False
+        return
     src = game.entities.get(fx.src) or bearer
     ctx = context(game, src, fx.tick, rng, out, [bearer], level=fx.level)
     ctx.dc = fx.dc or ctx.dc
     ctx.target = bearer
     run(registry.tree(fx.tick), ctx)
+
+
+def traits(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
+    """A new creature's traits with effect data become effects on it (regeneration)."""
+    from rules.effects import monsters
+
+    for name in monsters.trait_names(e.monster):
+        use(game, e, monsters.trait_key(e.monster, name), [e], rng, out)

@@ -33,7 +33,7 @@ def key_for(monster: str, action: str) -> str:
 
 
 def load_key(key: str) -> None:
-    _, monster, _action = key.split(":", 2)
+    monster = key.split(":", 2)[1]
     m = content.monsters().get(monster)
     if m is None:
         return
@@ -41,6 +41,23 @@ def load_key(key: str) -> None:
         if a.get("kind") == "multiattack":
             continue  # runs its named parts; a legendary "Paralyzing Touch" is the action's
         registry.register(key_for(monster, a["name"]), compile_action(monster, a))
+    table = riders()
+    for t in trait_names(monster):
+        d = table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {}
+        registry.register(trait_key(monster, t),
+                          n.parse_tree(d["trait"], f"monster_effects.toml[{monster}][{t}]"))
+
+
+def trait_key(monster: str, trait: str) -> str:
+    return f"monster:{monster}:trait:{trait}"
+
+
+def trait_names(monster: str) -> list[str]:
+    """The monster's traits that have effect data, in stat-block order."""
+    m = content.monsters().get(monster) or {}
+    table = riders()
+    return [t for t in m.get("special_abilities", [])
+            if "trait" in (table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {})]
 
 
 def action_tree(monster: str, a: dict[str, Any]) -> n.Tree:

@@ -37,6 +37,10 @@ TAGS = frozenset({
     "adv_next",  # the bearer's next attack has advantage, then it ends
     "hasted",  # one extra action at the start of each of the bearer's turns
     "death_ward",  # the first time the bearer would drop to 0 HP it drops to 1 instead
+    "pack_tactics",  # attacks with advantage when an ally of the bearer is engaged with the target
+    "magic_resistance",  # saving throws against spells with advantage
+    "undead_fortitude",  # dropped to 0 HP by non-radiant, non-critical damage: a Con save
+    "nimble_escape",  # disengage or hide as a bonus action
     "mark",  # src's weapon hits on the bearer add `die` of the weapon's type (hunter's mark)
 })
 
@@ -68,6 +72,8 @@ class Effect:
     tick: str = ""  # a tree key run at the start of the bearer's turn (moonbeam)
     level: int = 0  # the slot level trees of this effect run at
     dc: int = 0
+    stop_by: tuple[str, ...] = ()  # damage of these types suppresses the next tick
+    stopped: bool = False  # such damage was taken since the last tick
 
     def __post_init__(self) -> None:
         bad = [t for t in self.tags if t not in TAGS]
