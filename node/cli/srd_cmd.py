@@ -40,11 +40,23 @@ def monster_text(m: dict[str, Any]) -> str:
     senses = ", ".join(f"{k} {v}" for k, v in (m.get("senses") or {}).items())
     lines.append(f"Senses: {senses}")
     lines.append(f"CR {m['challenge_rating']} ({m['xp']} XP)  prof +{m['proficiency_bonus']}")
+    from rules.effects import describe, monsters, registry
+
     if m.get("special_abilities"):
-        lines.append("Traits: " + ", ".join(m["special_abilities"]))
+        played = set(monsters.trait_names(m["index"]))
+        lines.append("Traits: " + ", ".join(
+            t + (" (in play)" if t in played else "") for t in m["special_abilities"]))
+        for t in monsters.trait_names(m["index"]):
+            for x in describe.lines(registry.tree(monsters.trait_key(m["index"], t))):
+                lines.append(f"  {t}: {x}")
     lines.append("Actions:")
     for a in m.get("actions", []) + m.get("legendary_actions", []):
         lines.append("  " + action_text(a))
+        if a.get("kind") != "multiattack":
+            extra = [x for x in describe.lines(monsters.action_tree(m["index"], a))
+                     if x.startswith(("condition", "effect", "movement", "rule", "ends"))]
+            if extra:
+                lines.append("    in play: " + "; ".join(extra))
     return "\n".join(lines)
 
 

@@ -31,3 +31,10 @@ def test_spell_shows_what_it_does_in_play() -> None:
     assert "area: 15 ft cone, 2 creatures" in hands and "half damage" in hands
     wish = _srd("spell", "wish").stdout
     assert "adjudicated by the DM" in wish
+
+
+def test_monster_shows_riders_and_traits_in_play() -> None:
+    ghoul = _srd("monster", "ghoul").stdout
+    assert "in play: condition: paralyzed (save at end of each turn)" in ghoul
+    troll = _srd("monster", "troll").stdout
+    assert "Regeneration (in play)" in troll and "heal: 10" in troll
