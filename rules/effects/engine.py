@@ -340,8 +340,6 @@ def context(game: Game, caster: Entity, key: str, rng: random.Random, out: list[
         ctx.base = int(ctx.spell["level"])
         ctx.rounds = sd.rounds
         ctx.conc = bool(ctx.spell.get("concentration"))
-        if not caster.spell_ability and caster.kind == "monster":
-            ctx.magical = True
     elif kind == "feature":
         ctx.name = rest.split("#", 1)[0]
         ctx.base = 1

@@ -109,13 +109,6 @@ class Effect:
         return cls(**kw)
 
 
-def effect(name: str, src: int = 0, **kw: Any) -> Effect:
-    """Build a record, tags given as booleans or a tuple: effect("dodge", 3, dodge=True)."""
-    tags = tuple(kw.pop("tags", ()))
-    tags += tuple(k for k in list(kw) if k in TAGS and kw.pop(k))
-    return Effect(name, src, tags=tags, **kw)
-
-
 @dataclass(slots=True)
 class Cond:
     """One condition on a creature: how long it lasts, how it ends, who imposed it."""

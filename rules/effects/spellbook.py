@@ -125,7 +125,7 @@ def build(sp: dict[str, Any], fx: dict[str, Any]) -> SpellDef:
                           str(s.get("dtype", "force")), str(s.get("per_level", ""))),)
     tree += (root,)
     if "self_buff" in fx:
-        tree += (n.Ongoing(self=True, values=_values(fx["self_buff"])),)
+        tree += (n.Ongoing(self=True, values=_pairs(fx["self_buff"])),)
     if fx.get("special") in _ROOT_SPECIALS:
         tree = (n.Special(fx["special"], _pairs(fx.get("args", {}))),)
     if fx.get("text"):
@@ -160,10 +160,6 @@ def _pairs(d: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted((str(k), tuple(v) if isinstance(v, list) else v) for k, v in d.items()))
 
 
-def _values(d: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
-    return _pairs(d)
-
-
 def _derive(sp: dict[str, Any], fx: dict[str, Any], where: str) -> n.Tree:
     """The per-target tree from the SRD numbers plus the shorthand keys."""
     dmg = sp.get("damage") or {}
@@ -176,7 +172,7 @@ def _derive(sp: dict[str, Any], fx: dict[str, Any], where: str) -> n.Tree:
     if fx.get("condition"):
         extra += (n.Condition(str(fx["condition"]), end_save=bool(fx.get("end_save"))),)
     if "buff" in fx:
-        extra += (n.Ongoing(values=_values(fx["buff"])),)
+        extra += (n.Ongoing(values=_pairs(fx["buff"])),)
     if fx.get("move"):
         extra += (n.Move(str(fx["move"])),)
     for c in fx.get("remove", ()):
