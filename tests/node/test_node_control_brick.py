@@ -90,6 +90,10 @@ async def test_node_exits_78_in_one_line_then_fresh_starts_a_new_game(tmp_path):
     assert "Traceback" not in first.stderr and "--fresh" in lines[-1]
     again = _node(data)  # what systemd would do, if it restarted: the same, never a loop
     assert again.returncode == 78
+    replay = subprocess.run([sys.executable, "-m", "node.cli", "replay", str(data / "dungeon.db"),
+                             "--verify"], capture_output=True, text=True, timeout=60)
+    assert replay.returncode == 1 and "Traceback" not in replay.stderr
+    assert replay.stderr.strip() == f"dungeon replay: mismatch: {lines[-1][len('dungeon node: '):]}"
     err = _serves(data, "--fresh")
     assert f"the game begun at seq {bad_seq} stays in the log" in err
     store = Store(data / "dungeon.db")

@@ -21,7 +21,8 @@ REFUSED = [
     ("session.start", {"seed": True}, "seed must be a whole number"),
     ("session.start", {"seed": -1}, "seed must be a whole number"),
     ("session.start", {"seed": 2**64}, "seed must be a whole number"),
-    ("session.start", {"dungeon": "../../etc/passwd"}, "dungeon must be 1-32 of"),
+    ("session.start", {"dungeon": "../../etc/passwd"}, "dungeon must be a dungeon name"),
+    ("session.start", {"dungeon": "rel/path.toml"}, "dungeon must be a dungeon name"),
     ("session.start", {"house_rules": {"flanking": "yes"}}, "house_rules must be an object"),
     ("session.start", {"sede": 5}, "unknown argument 'sede'"),
     ("join.approve", {}, "missing argument 'id'"),
@@ -59,6 +60,7 @@ def test_good_arguments_pass_unchanged():
     assert check_args("command", {"intent": {"type": "Look"}, "actor": None, "key": None})
     assert check_args("sheet.edit", {"eid": 1, "field": "name", "value": "Mira"})
     assert check_args("hello", None) == {}
+    assert check_args("session.start", {"dungeon": "/srv/dungeons/keep.toml"})
 
 
 async def test_refusals_over_the_socket_store_nothing_and_the_game_replays(app):
