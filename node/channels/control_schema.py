@@ -143,7 +143,7 @@ def _check_intent_values(where: str, v: Any, depth: int) -> None:
 
 
 def check_args(op: str, args: Any) -> dict[str, Any]:
-    """The args if they fit the op's schema, else ControlError (one line).
+    """The args (nulls dropped) if they fit the op's schema, else ControlError (one line).
 
     Unknown arguments are refused too: a misspelt `seed` silently ignored would start a
     game the DM did not ask for. A null optional argument counts as absent.
@@ -164,4 +164,4 @@ def check_args(op: str, args: Any) -> dict[str, Any]:
                 raise ControlError(f"{op}: missing argument {name!r}")
             continue
         _check_value(op, name, spec, args[name])
-    return args
+    return {k: v for k, v in args.items() if v is not None}  # the ops read absent as default
