@@ -40,6 +40,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
+def seed_list(text: str) -> list[int]:
+    """Seeds as `1-12`, `3` or `1,4,7` (ranges and lists may mix)."""
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.strip().partition("-")
+            first, last = int(lo), int(hi or lo)
+            if last < first:
+                raise ValueError
+            seeds.extend(range(first, last + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: seeds as 1-12 or 1,4,7") from None
+    if not seeds or len(seeds) > 1000:
+        raise argparse.ArgumentTypeError(f"{text!r}: 1 to 1000 seeds")
+    return seeds
+
+
 def _monsters(text: str) -> tuple[str, int]:
     from node.cli.encounter_cmd import parse_pairs
 
