@@ -23,6 +23,8 @@ class NodeConfig:
     radio: str = "loopback"
     dungeon: str = "crypt"
     auto_approve: bool = False
+    party_max: int = 8  # auto-approve stops at this many characters; more wait for the DM
+    text_auth: str = "channel"  # a new session's: "channel" (any game-channel text) | "dm"
     turn_timeout_s: float = 90.0
     rate_per_s: float = 1.0  # sustained commands per sender per second
     rate_burst: int = 5  # a short burst a sender may spend at once
@@ -62,6 +64,10 @@ class NodeConfig:
             raise ConfigError(f"health_port {self.health_port} is not a TCP port")
         if self.backup_interval_s < 0 or self.backup_keep < 1:
             raise ConfigError("backup_interval_s must be >= 0 and backup_keep at least 1")
+        if self.party_max < 1:
+            raise ConfigError("party_max must be at least 1")
+        if self.text_auth not in ("channel", "dm"):
+            raise ConfigError(f"text_auth {self.text_auth!r}: use channel or dm")
         if self.snapshot_every < 1:
             raise ConfigError("snapshot_every must be at least 1")
         if not self.radio:
@@ -87,6 +93,8 @@ _ENV: dict[str, str] = {
     "DUNGEON_RADIO": "radio",
     "DUNGEON_DUNGEON": "dungeon",
     "DUNGEON_AUTO_APPROVE": "auto_approve",
+    "DUNGEON_PARTY_MAX": "party_max",
+    "DUNGEON_TEXT_AUTH": "text_auth",
     "DUNGEON_TURN_TIMEOUT_S": "turn_timeout_s",
     "DUNGEON_HEALTH_PORT": "health_port",
     "DUNGEON_RELAY_URL": "relay_url",

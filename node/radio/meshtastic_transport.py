@@ -182,7 +182,10 @@ class MeshtasticTransport(Transport):
             sender=int(getattr(raw, "from")), to=int(raw.to), port=port, payload=payload,
             channel=int(raw.channel), id=int(raw.id), rx_snr=float(raw.rx_snr),
             rx_rssi=int(raw.rx_rssi), hop_start=int(raw.hop_start), hop_limit=int(raw.hop_limit),
-            want_ack=bool(raw.want_ack), public_key=bytes(raw.public_key) or None,
+            want_ack=bool(raw.want_ack),
+            public_key=(bytes(raw.public_key) or None) if raw.pki_encrypted else None,
+            # firmware 2.8's field; the 2.7 protobufs have no such field, hence getattr
+            signed=bool(getattr(raw, "xeddsa_signed", False)),
         )
         self._loop.call_soon_threadsafe(self._deliver, pkt)
 

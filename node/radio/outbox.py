@@ -22,6 +22,7 @@ from typing import Any
 from node.clock import Clock
 from node.obs.metrics import Metrics
 from node.radio.base import BROADCAST, GAME_PORT, MAX_PAYLOAD, TEXT_PORT, Transport, TransportError
+from node.radio.budget import Budgets
 from node.radio.firmware import ROUTING_ACK_BYTES, ROUTING_PORT, RateLimitedError
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,14 @@ EPSILON_S = 1e-6  # float slack: a timer for `wait - now` can fire a hair before
 # a fifth busy) and then the ROUTER's (0..2*CW_MAX slots). The second, a CLIENT repeating
 # for a table of players: 2*CW_MAX slots, then up to 2^CW more (getTxDelayMsecWeighted).
 RELAY_WINDOW_SLOTS = 32
-RELAYS_IN_EARSHOT = 2  # relay 1 hears us and relay 2; farther relays cannot collide with us
+RELAYS_IN_EARSHOT = 2
+MAX_DM_TALLY = 1024  # recipients whose DM airtime is tallied (the smallest make room)  # relay 1 hears us and relay 2; farther relays cannot collide with us
 
 
 class Priority(enum.IntEnum):
+    # Results for the whole table (the coalesced text broadcast) go before any answer to
+    # one radio: a flood of replies to one sender must not hold the round up.
+    TABLE = -1
     REPLY = 0  # a direct answer to what a player just sent
     RESULT = 1  # results of actions, usually a broadcast
     # "your turn" goes last of what the game waits on: the prompted player answers at once,
@@ -112,8 +117,10 @@ class Outbox:
         region: str = "EU_868",
         preset: str = "LONG_FAST",
         text_gap_s: float = 2.0,
+        budgets: Budgets | None = None,
     ) -> None:
         self.transport = transport
+        self.budgets = budgets  # per-recipient airtime for DMs; None: no limit but the duty cycle
         self.clock = clock
         self.metrics = metrics
         self.region = region
@@ -146,23 +153,34 @@ class Outbox:
         watch = getattr(transport, "watch_refusals", None)
         if callable(watch):
             watch(self.refused)
+        self.dropped_for_budget = 0  # DMs not sent: their recipient's airtime budget was spent
+        self._dm_air: dict[int, float] = {}  # airtime spent on DMs, per recipient
+        metrics.describe("outbox_dropped_total", "texts not sent, by reason")
 
     # --- submitting -------------------------------------------------------------------
 
     def submit_text(
         self, to: int, text: str, *, priority: Priority, channel: int = 0,
-        reliable: bool = True,
+        reliable: bool = True, error: bool = False,
     ) -> None:
         """Queue one text; longer than one packet it is cut on a UTF-8 boundary.
 
         reliable=False sends without want_ack: no firmware retransmission when the relay's
         repeat (or a DM's ack) goes unheard, and for a DM no ack on the air at all (for news
-        the game repeats anyway if it is missed).
+        the game repeats anyway if it is missed). A DM is charged to its recipient's airtime
+        budget (error=True: an error reply or hint, which has a smaller one) and is dropped,
+        counted, when that is spent.
         """
         if not text:
             return
         if len(text.encode()) > MAX_PAYLOAD:
             text = _fit(text, MAX_PAYLOAD)
+        if to != BROADCAST and self.budgets is not None and not self.budgets.allow(
+                to, _airtime(len(text.encode()), self.preset), self.clock.monotonic(),
+                error=error):
+            self.dropped_for_budget += 1
+            self.metrics.inc("outbox_dropped_total", reason="budget")
+            return
         if to == BROADCAST and any(
             it.port == TEXT_PORT and it.to == BROADCAST and it.channel == channel
             and text in it.parts for it in self._queue
@@ -382,6 +400,10 @@ class Outbox:
         if item.port == TEXT_PORT:
             self._recent_texts.append(item)
         self.airtime_total_s += air
+        if item.to != BROADCAST:
+            if item.to not in self._dm_air and len(self._dm_air) >= MAX_DM_TALLY:
+                del self._dm_air[min(self._dm_air, key=self._dm_air.__getitem__)]
+            self._dm_air[item.to] = self._dm_air.get(item.to, 0.0) + air
         self._history.append((now, air))
         self.last_packets.append(
             {"to": item.to, "port": item.port, "bytes": len(item.payload), "t": round(now, 3)}
@@ -392,6 +414,11 @@ class Outbox:
         self.metrics.set("outbox_queue", len(self._queue))
 
     # --- reporting --------------------------------------------------------------------
+
+    def dm_airtime(self, n: int = 8) -> dict[str, float]:
+        """The radios whose DMs cost the most airtime so far, "!a1b2c3d4" -> seconds."""
+        worst = sorted(self._dm_air.items(), key=lambda kv: -kv[1])[:n]
+        return {f"!{to:08x}": round(s, 3) for to, s in worst}
 
     def stats(self) -> dict[str, Any]:
         now = self.clock.monotonic()
@@ -408,6 +435,8 @@ class Outbox:
             "send_errors": self.send_errors,
             "acks_waited": self.acks_waited,
             "rate_limited": self.rate_limited,
+            "dropped_for_budget": self.dropped_for_budget,
+            "dm_airtime_s": self.dm_airtime(),
             "channel_util": round(self._channel_util(), 4),
             "last_packets": list(self.last_packets),
         }
