@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from node.radio.base import BROADCAST, GAME_PORT
 from node.sim.mesh import Frame, Mesh
+from node.sim.report import mean_of
 from node.sim.virtual_loop import run_virtual
 
 KEYS = ("collisions_per_tx", "sender_retries_per_msg", "rebroadcasts_per_msg", "delivery_ratio")
@@ -124,19 +125,12 @@ def run(sc: Scenario) -> dict[str, object]:
     return run_virtual(_play(sc))
 
 
-def _mean(runs: list[dict[str, object]], key: str) -> float | dict[str, float]:
-    first = runs[0][key]
-    if isinstance(first, dict):
-        return {d: round(statistics.fmean(r[key][d] for r in runs), 4)  # type: ignore[index]
-                for d in first}
-    return round(statistics.fmean(float(r[key]) for r in runs), 4)  # type: ignore[arg-type]
-
-
 def sweep(seeds: list[int], **kw: object) -> dict[str, object]:
     """Means over seeds at the top level (the KEYS, per direction), the runs under `runs`,
     and each figure's ratio to Meshtasticator's with whether it is within 20%."""
     runs = [run(Scenario(seed=s, **kw)) for s in seeds]  # type: ignore[arg-type]
-    out: dict[str, object] = {key: _mean(runs, key) for key in (*KEYS, "messages")}
+    out: dict[str, object] = mean_of(runs)
+    del out["seed"]
     compare: dict[str, object] = {}
     for key in KEYS:
         ref, got = REFERENCE[key], out[key]

@@ -49,3 +49,43 @@ def test_dungeon_device_serves_radios_until_interrupted() -> None:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)  # generous: CI machines are slow and shared
     assert proc.returncode == 0, err
+
+
+def test_eu868_turbo_falls_back_to_long_fast_and_2_8_numbers_radios_by_key() -> None:
+    """RadioInterface.cpp:801-826: a 500 kHz preset is too wide for EU_868's band."""
+    import zlib
+
+    out = subprocess.run(
+        [sys.executable, "-m", "node.cli", "device", "--nodes", "2", "--port-base", "0",
+         "--preset", "SHORT_TURBO", "--region", "EU_868", "--firmware", "2.8",
+         "--duration", "0.5", "--json"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["stats"]["preset"] == "LONG_FAST"
+    assert "too narrow for SHORT_TURBO" in out.stderr
+    for radio in doc["radios"]:
+        assert radio["num"] == zlib.crc32(bytes.fromhex(radio["public_key"]))
+
+
+def test_the_node_warns_when_its_preset_is_not_the_radios(tmp_path, caplog) -> None:
+    import asyncio
+    import logging
+
+    from node.config import NodeConfig
+    from node.radio.base import LoopbackTransport, RadioInfo
+    from node.wiring import build_node
+
+    async def main() -> None:
+        radio = LoopbackTransport(info=RadioInfo(node_num=0x0D0D0001, preset="LONG_FAST"))
+        app = build_node(NodeConfig(data_dir=tmp_path, radio="sim", preset="SHORT_TURBO"),
+                         radio, control=False, backups=False, uplink=False)
+        await app.start()
+        await app.stop()
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(main())
+    lines = [r.getMessage() for r in caplog.records if "configured for" in r.getMessage()]
+    assert lines and "SHORT_TURBO but the radio runs LONG_FAST" in lines[0]
+    assert "EU_868 is too narrow" in lines[0]
