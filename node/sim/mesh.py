@@ -244,14 +244,15 @@ class Mesh:
         seed: int = 0, *, region: str = "EU_868", hop_limit: int = fw.DEFAULT_HOP_LIMIT,
         relay_role: str = "router", node_role: str = "client", player_role: str = "client",
         repeaters: int = 0, relays_per_hop: int = 1, firmware: str = "2.7",
-        spacing: float | None = None,
+        spacing: float | None = None, repeater_role: str = "client",
     ) -> Mesh:
         """The node, a chain of hops-1 relays, and players clustered `hops` radio hops away.
 
         Relays are ROUTER-role radios by default, as a relay on a hill would be set up: they
         relay first and never cancel a relay on hearing a player's rebroadcast. Each hop may
         have `relays_per_hop` relays side by side (a second hill: two paths to the node).
-        The first `repeaters` players keep the CLIENT role whatever `player_role` says.
+        The first `repeaters` players take `repeater_role` (CLIENT unless told) whatever
+        `player_role` says.
         """
         if hops < 1 or players < 0 or not 1 <= relays_per_hop <= 3:
             raise ValueError("need hops >= 1, players >= 0 and 1-3 relays per hop")
@@ -279,7 +280,8 @@ class Mesh:
             r = 0.1 * step * math.sqrt(place.random())
             num = number(PLAYER_BASE + i, f"player{i}")
             mesh.add_radio(num, hops * step + r * math.cos(angle), r * math.sin(angle),
-                           role="client" if i <= repeaters else player_role, name=f"player{i}",
+                           role=repeater_role if i <= repeaters else player_role,
+                           name=f"player{i}",
                            public_key=mesh._build_key(f"player{i}"))
             mesh.players.append(num)
         return mesh

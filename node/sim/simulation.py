@@ -50,6 +50,7 @@ class SimConfig:
     player_role: str = "client_mute"
     table_repeaters: int | None = None
     relays: int = 1  # relays side by side on each hop (firmware-notes: a second hill)
+    repeater_role: str = "client"  # the table repeaters' role (client_base: never cancels)
     # Text bots send commands as DMs to the node (answered by DM) instead of on the channel.
     # Off by default: measured on 2 hops it costs the relay ~3x the packets (routing acks,
     # and the relay's flooded retry of every ack it forwards) and lost more than it gained.
@@ -136,7 +137,7 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
                           seed=cfg.seed, hop_limit=cfg.hop_limit,
                           node_role=cfg.node_role, player_role=cfg.player_role,
                           repeaters=cfg.repeaters(), relays_per_hop=cfg.relays,
-                          firmware=cfg.firmware)
+                          firmware=cfg.firmware, repeater_role=cfg.repeater_role)
         for num in mesh.relays:
             mesh.radios[num].traffic_limit = cfg.relay_rate_limit
         pace = PACES[cfg.pace]
@@ -283,6 +284,15 @@ def _budget(mesh: Any, tracker: _Tracker) -> dict[str, Any]:
             "budget_share_max": max(share.values(), default=0.0)}
 
 
+def _traffic_peaks(mesh: Any) -> dict[str, int]:
+    peaks: dict[str, int] = {}
+    for num in mesh.relays:
+        for (sender, _bucket), n in mesh.radios[num].traffic.items():
+            name = mesh.radios[sender].name
+            peaks[name] = max(peaks.get(name, 0), n)
+    return peaks
+
+
 _RADIO_COUNTERS = ("packets_sent", "transmissions", "rebroadcasts", "retransmissions",
                    "hop_retransmissions", "route_fallbacks", "ack_failures")
 
@@ -329,6 +339,9 @@ def _report(cfg: SimConfig, app: Any, mesh: Any, bots: list[Any], tracker: _Trac
         "events_seq": app.store.max_seq(),
         "firmware": cfg.firmware, "pace": cfg.pace, "relay_rate_limit": cfg.relay_rate_limit,
         "traffic_drops": int(stats["traffic_drops"]),
+        # With a relay limit set: each sender's busiest 5-minute bucket at the relays, which
+        # a relay's limit must stay above for that sender (firmware-notes, firmware 2.8).
+        "traffic_peak_5min_by_sender": _traffic_peaks(mesh),
         "duty_refusals_by_radio": {mesh.radios[int(k[1:], 16)].name: int(v["duty_refusals"])
                                    for k, v in radios.items()},
         **_budget(mesh, tracker),
