@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--table-repeaters", type=int, default=None,
                         help="players whose radio stays CLIENT and repeats for the rest "
                              "(default as firmware-notes advise: 1, or 0 at a mixed table)")
+    parser.add_argument("--repeater-role", choices=roles, default="client",
+                        help="role of the table repeaters (default client; client_base and "
+                             "router_late never stand down, moving their repeat late instead)")
     parser.add_argument("--relays", type=int, default=1,
                         help="relays side by side on each hop between node and players, "
                              "1-3 (default 1; 2 gives the node a second path)")
@@ -98,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
                     hop_limit=args.hop_limit, node_role=args.node_role,
                     player_role=args.player_role, table_repeaters=args.table_repeaters,
                     relays=args.relays, firmware=args.firmware, pace=args.pace,
+                    repeater_role=args.repeater_role,
                     relay_rate_limit=args.relay_rate_limit)
     start = time.monotonic()
     try:
