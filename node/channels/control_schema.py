@@ -69,6 +69,9 @@ OPS: dict[str, dict[str, Arg]] = {
     "link.code": {"eid": EID},
     "narrate": {"text": Arg("text", required=True, lo=1, hi=MAX_INTENT_TEXT)},
     "house_rule": {"name": Arg("name", required=True), "on": Arg("bool", required=True)},
+    "settings": {"text_auth": Arg("text", choices=("channel", "dm")),
+                 "party_max": Arg("int", lo=1, hi=64),
+                 "auto_approve": Arg("bool")},
 }
 
 

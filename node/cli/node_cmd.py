@@ -16,7 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="TOML config file ([node] table)")
     parser.add_argument("--data-dir", metavar="DIR", help="where dungeon.db and control.sock live")
     parser.add_argument("--radio", metavar="SPEC",
-                        help="sim | loopback | serial[:PATH] | tcp:HOST[:PORT]")
+                        help="auto (default: the USB radio if one is plugged in, else none) | "
+                             "sim | loopback | serial[:PATH] | tcp:HOST[:PORT]")
     parser.add_argument("--node-id", metavar="ID", help="this node's name in logs and sync")
     parser.add_argument("--dungeon", metavar="NAME", help="dungeon for a new session (crypt)")
     parser.add_argument("--auto-approve", action="store_true", default=None,
@@ -67,15 +68,19 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
     import logging
 
     from node.cli.signals import on_stop_signals
+    from node.config import radio_mismatches
     from node.obs.sdnotify import Notifier, watchdog_interval_s, watchdog_loop
     from node.radio.base import TransportError
-    from node.radio.factory import make_transport
+    from node.radio.factory import make_transport, resolve_radio
     from node.session import StoredStateError
     from node.wiring import build_node
 
     log = logging.getLogger("node")
     try:
-        transport = make_transport(cfg.radio)
+        spec, note = resolve_radio(cfg.radio)
+        if note:
+            print(f"dungeon node: {note}", file=sys.stderr)
+        transport = make_transport(spec)
     except TransportError as err:
         print(f"dungeon node: {err}", file=sys.stderr)
         return 2
@@ -86,11 +91,17 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
         print(f"dungeon node: {err}", file=sys.stderr)
         await app.stop()
         return EXIT_NEEDS_DM
+    except TransportError as err:  # the radio cannot be reached: one line, no traceback
+        print(f"dungeon node: {err}", file=sys.stderr)
+        await app.stop()
+        return 2
     except Exception as err:
         log.exception("start-up failed")
         print(f"dungeon node: could not start: {str(err).splitlines()[0][:160]}", file=sys.stderr)
         await app.stop()
         return 1
+    for warning in radio_mismatches(cfg, transport.info.region, transport.info.preset):
+        log.warning(warning)
     loop = asyncio.get_running_loop()
     on_stop_signals(app.request_stop)
     notifier = Notifier()
