@@ -19,7 +19,6 @@ from node.game_loop import GameLoop
 from node.obs.metrics import Metrics
 from node.pipeline import Pipeline
 from node.radio.base import Packet, Transport
-from node.radio.firmware import preset_mismatch
 from node.store import Store, private_dir
 from node.tactician import Tactician
 
@@ -126,9 +125,6 @@ class NodeApp:
                              ai_budget_s=cfg.ai_budget_s, ai_delay_s=cfg.ai_delay_s,
                              prompt=self._prompt)
         await self.transport.start(self._on_packet)
-        mismatch = preset_mismatch(cfg.region, cfg.preset, self.transport.info.preset)
-        if mismatch is not None:
-            log.warning("%s", mismatch)
         self._bg.append(asyncio.get_running_loop().create_task(self.outbox.run()))
         self.loop.start()
         self.started = True  # from here on stop() undoes what started, services included

@@ -170,16 +170,3 @@ def effective_preset(region: str, preset: str) -> str:
     if p is not None and span is not None and p.bw_hz / 1000.0 > span:
         return "LONG_FAST"
     return preset.upper()
-
-
-def preset_mismatch(region: str, configured: str, radio_preset: str) -> str | None:
-    """One line for the node's log when its configured preset is not what the radio runs
-    (its airtime budgets and quiet windows assume the configured one), else None."""
-    configured, radio_preset = configured.upper(), radio_preset.upper()
-    if configured == radio_preset:
-        return None
-    why = ""
-    if effective_preset(region, configured) != configured:
-        why = f" ({region} is too narrow for {configured}: the radio falls back to LONG_FAST)"
-    return (f"the node is configured for {configured} but the radio runs {radio_preset}{why}; "
-            f"set the node's preset to {radio_preset}")

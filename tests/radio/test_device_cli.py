@@ -69,23 +69,13 @@ def test_eu868_turbo_falls_back_to_long_fast_and_2_8_numbers_radios_by_key() -> 
         assert radio["num"] == zlib.crc32(bytes.fromhex(radio["public_key"]))
 
 
-def test_the_node_warns_when_its_preset_is_not_the_radios(tmp_path, caplog) -> None:
-    import asyncio
-    import logging
+def test_the_node_says_why_an_eu868_radio_is_not_on_turbo(tmp_path) -> None:
+    from node.config import NodeConfig, radio_mismatches
 
-    from node.config import NodeConfig
-    from node.radio.base import LoopbackTransport, RadioInfo
-    from node.wiring import build_node
-
-    async def main() -> None:
-        radio = LoopbackTransport(info=RadioInfo(node_num=0x0D0D0001, preset="LONG_FAST"))
-        app = build_node(NodeConfig(data_dir=tmp_path, radio="sim", preset="SHORT_TURBO"),
-                         radio, control=False, backups=False, uplink=False)
-        await app.start()
-        await app.stop()
-
-    with caplog.at_level(logging.WARNING):
-        asyncio.run(main())
-    lines = [r.getMessage() for r in caplog.records if "configured for" in r.getMessage()]
-    assert lines and "SHORT_TURBO but the radio runs LONG_FAST" in lines[0]
-    assert "EU_868 is too narrow" in lines[0]
+    cfg = NodeConfig(data_dir=tmp_path, region="EU_868", preset="SHORT_TURBO")
+    lines = radio_mismatches(cfg, "EU_868", "LONG_FAST")
+    assert lines == ["the radio runs LONG_FAST: EU_868 is too narrow for SHORT_TURBO, so the "
+                     "firmware falls back; set the config's preset to LONG_FAST"]
+    other = radio_mismatches(NodeConfig(data_dir=tmp_path, preset="MEDIUM_FAST"), "EU_868",
+                             "LONG_FAST")
+    assert "players on MEDIUM_FAST will not hear it" in other[0]
