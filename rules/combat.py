@@ -240,17 +240,20 @@ def _attack_slot(a: Entity, w: dict[str, Any]) -> str:
 def _spend_attack(a: Entity, slot: str) -> None:
     if slot == "action":
         a.turn["action"] -= 1
-        a.turn["attacks"] = 1 if a.level >= 5 and a.cls in _extra_attack() else 0
+        a.turn["attacks"] = _extra_attacks(a)
     elif slot == "attack":
         a.turn["attacks"] -= 1
     else:
         a.turn["bonus"] -= 1
 
 
-def _extra_attack() -> frozenset[str]:
-    from rules.pregen import EXTRA_ATTACK
+def _extra_attacks(a: Entity) -> int:
+    """Attacks after the first in one Attack action (Extra Attack; the fighter's 2 and 3)."""
+    if not a.cls or a.level < 5:
+        return 0
+    from rules.levels import attacks_per_action
 
-    return EXTRA_ATTACK
+    return attacks_per_action(a.cls, a.level) - 1
 
 
 def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, resolver
+from rules import content, dice, levels, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.combat import combat_move
@@ -221,7 +221,7 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
                 e.hit_dice -= 1
                 resolver.heal(game, e, max(1, dice.total(f"1d{e.hd_size}", rng)
                                               + e.mod("con")), out)
-            for k in ("second_wind", "action_surge", "ki"):
+            for k in levels.short_rest_resources(e.cls, e.level):
                 if k in e.res_max:
                     e.res[k] = e.res_max[k]
             if e.pact:

@@ -1,19 +1,18 @@
-"""Pregenerated characters for the 12 SRD classes at levels 1-5: `join Thorin fighter` plays at once."""
+"""Pregenerated characters for the 12 SRD classes at levels 1-20: `join Thorin fighter` plays at once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from rules import content
+from rules import content, levels
 from rules.creature import ABILITIES, Entity, mod
 from rules.errors import RulesError
+from rules.levels import MAX_LEVEL, XP_LEVELS, xp_level
 
 CLASSES = ("barbarian", "bard", "cleric", "druid", "fighter", "monk", "paladin", "ranger",
            "rogue", "sorcerer", "warlock", "wizard")
-EXTRA_ATTACK = frozenset({"barbarian", "fighter", "monk", "paladin", "ranger"})
-XP_LEVELS = (0, 300, 900, 2700, 6500)  # XP needed for levels 1..5
-MAX_LEVEL = 5
+__all__ = ["CLASSES", "MAX_LEVEL", "XP_LEVELS", "character", "weapon_entry", "xp_level"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,19 +31,29 @@ BUILDS: dict[str, Build] = {
                        False, skills=("athletics", "perception")),
     "bard": Build(("cha", "dex", "con", "wis", "int", "str"), ("rapier", "dagger"), "leather-armor",
                   False, ((1, "vicious-mockery"), (1, "healing-word"), (1, "cure-wounds"),
-                          (1, "thunderwave"), (1, "sleep"), (3, "shatter"), (3, "hold-person")),
+                          (1, "thunderwave"), (1, "sleep"), (3, "shatter"), (3, "hold-person"),
+                          (5, "hypnotic-pattern"), (7, "greater-invisibility"),
+                          (7, "polymorph"), (9, "hold-monster"), (11, "irresistible-dance"),
+                          (13, "forcecage"), (15, "power-word-stun"),
+                          (17, "power-word-kill")),
                   ("performance", "persuasion", "stealth")),
     "cleric": Build(("wis", "con", "str", "dex", "cha", "int"), ("mace",), "chain-mail", True,
                     ((1, "sacred-flame"), (1, "guiding-bolt"), (1, "cure-wounds"),
                      (1, "healing-word"), (1, "bless"), (1, "shield-of-faith"),
                      (1, "inflict-wounds"), (1, "command"), (1, "bane"),
                      (3, "spiritual-weapon"), (3, "hold-person"),
-                     (5, "spirit-guardians"), (5, "mass-healing-word"), (5, "revivify")),
+                     (5, "spirit-guardians"), (5, "mass-healing-word"), (5, "revivify"),
+                     (7, "guardian-of-faith"), (7, "banishment"), (9, "flame-strike"),
+                     (9, "mass-cure-wounds"), (11, "heal"), (11, "harm"),
+                     (13, "fire-storm"), (15, "holy-aura"), (17, "mass-heal")),
                     ("medicine", "insight")),
     "druid": Build(("wis", "con", "dex", "int", "str", "cha"), ("scimitar",), "leather-armor",
                    True, ((1, "produce-flame"), (1, "poison-spray"), (1, "entangle"),
                           (1, "cure-wounds"), (1, "healing-word"), (1, "faerie-fire"),
-                          (1, "thunderwave"), (3, "moonbeam"), (5, "lightning-bolt")),
+                          (1, "thunderwave"), (3, "moonbeam"),
+                          (5, "call-lightning"), (7, "ice-storm"), (7, "blight"),
+                          (9, "insect-plague"), (11, "sunbeam"), (11, "heal"),
+                          (13, "fire-storm"), (15, "sunburst"), (17, "storm-of-vengeance")),
                    ("nature", "perception")),
     "fighter": Build(("str", "con", "dex", "wis", "cha", "int"), ("longsword", "crossbow-light"),
                      "chain-mail", True, skills=("athletics", "perception")),
@@ -52,11 +61,15 @@ BUILDS: dict[str, Build] = {
                   skills=("acrobatics", "stealth")),
     "paladin": Build(("str", "cha", "con", "wis", "dex", "int"), ("longsword", "javelin"),
                      "chain-mail", True, ((2, "bless"), (2, "cure-wounds"),
-                                          (2, "shield-of-faith"), (2, "command")),
+                                          (2, "shield-of-faith"), (2, "command"), (5, "aid"),
+                                          (9, "revivify"), (13, "banishment"),
+                                          (17, "dispel-evil-and-good")),
                      ("athletics", "persuasion")),
     "ranger": Build(("dex", "wis", "con", "str", "int", "cha"), ("longbow", "shortsword"),
                     "scale-mail", False, ((2, "hunters-mark"), (2, "cure-wounds"),
-                                          (2, "entangle")),
+                                          (2, "goodberry"), (5, "spike-growth"),
+                                          (9, "conjure-animals"), (13, "freedom-of-movement"),
+                                          (17, "commune-with-nature")),
                     ("perception", "stealth", "survival")),
     "rogue": Build(("dex", "con", "int", "wis", "cha", "str"), ("rapier", "shortbow", "dagger"),
                    "leather-armor", False,
@@ -64,18 +77,27 @@ BUILDS: dict[str, Build] = {
     "sorcerer": Build(("cha", "con", "dex", "wis", "int", "str"), ("dagger",), None, False,
                       ((1, "fire-bolt"), (1, "ray-of-frost"), (1, "shocking-grasp"),
                        (1, "magic-missile"), (1, "burning-hands"), (1, "shield"),
-                       (3, "scorching-ray"), (3, "misty-step"), (5, "fireball")),
+                       (3, "scorching-ray"), (3, "misty-step"), (5, "fireball"),
+                       (7, "polymorph"), (9, "cone-of-cold"), (11, "chain-lightning"),
+                       (11, "disintegrate"), (13, "finger-of-death"), (15, "sunburst"),
+                       (17, "meteor-swarm")),
                       ("arcana", "intimidation")),
     "warlock": Build(("cha", "con", "dex", "wis", "int", "str"), ("dagger",), "leather-armor",
                      False, ((1, "eldritch-blast"), (1, "charm-person"), (3, "misty-step"),
-                             (3, "hold-person"), (5, "counterspell")),
+                             (3, "hold-person"), (5, "counterspell"),
+                             (7, "banishment"), (9, "hold-monster"), (11, "circle-of-death"),
+                             (13, "finger-of-death"), (15, "power-word-stun"),
+                             (17, "power-word-kill")),
                      ("arcana", "deception")),
     "wizard": Build(("int", "con", "dex", "wis", "cha", "str"), ("dagger",), None, False,
                     ((1, "fire-bolt"), (1, "ray-of-frost"), (1, "acid-splash"),
                      (1, "magic-missile"), (1, "shield"), (1, "sleep"), (1, "burning-hands"),
                      (1, "mage-armor"), (3, "misty-step"), (3, "scorching-ray"),
                      (3, "hold-person"), (5, "fireball"), (5, "counterspell"),
-                     (5, "lightning-bolt")),
+                     (5, "lightning-bolt"), (7, "ice-storm"), (7, "greater-invisibility"),
+                     (9, "cone-of-cold"), (9, "hold-monster"), (11, "chain-lightning"),
+                     (11, "disintegrate"), (13, "delayed-blast-fireball"),
+                     (15, "sunburst"), (17, "meteor-swarm")),
                     ("arcana", "investigation")),
 }
 PROFILE = {"barbarian": "brute", "fighter": "brute", "paladin": "brute", "monk": "skirmisher",
@@ -118,12 +140,20 @@ def _ac(cls: str, ab: dict[str, int], armor: str | None, shield: bool) -> int:
     return base + (2 if shield else 0)
 
 
-def xp_level(xp: int) -> int:
-    return max(i + 1 for i, need in enumerate(XP_LEVELS) if xp >= need)
+def improve(ab: dict[str, int], order: tuple[str, ...], points: int) -> dict[str, int]:
+    """Ability score improvements: each point to the first ability (by the build's order)
+    still under 20, the SRD's cap."""
+    out = dict(ab)
+    for _ in range(points):
+        best = next((a for a in order if out[a] < 20), None)
+        if best is None:
+            break
+        out[best] += 1
+    return out
 
 
 def character(name: str, cls: str, level: int = 1, eid: int = 0) -> Entity:
-    """A ready-to-play character; RulesError for an unknown class or a level outside 1-5."""
+    """A ready-to-play character; RulesError for an unknown class or a level outside 1-20."""
     key = cls.strip().lower()
     if key not in BUILDS:
         from rules import fuzzy
@@ -136,9 +166,8 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0) -> Entity:
         raise RulesError(f"level must be 1-{MAX_LEVEL}")
     b = BUILDS[key]
     data = _shared(content.classes(), content.cls, key)
-    ab = dict(zip(b.order, STANDARD, strict=True))
-    if level >= 4:  # ability score improvement: +2 to the main ability
-        ab[b.order[0]] += 2
+    ab = improve(dict(zip(b.order, STANDARD, strict=True)), b.order,
+                 2 * levels.asi_count(key, level))
     ab = {a: ab[a] for a in ABILITIES}
     lv = data["levels"][str(level)]
     prof = int(lv.get("proficiency_bonus", 2 + (level - 1) // 4))
@@ -155,32 +184,25 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0) -> Entity:
     skills = {s: mod(ab[skill_ab.get(s, "wis")]) + prof for s in b.skills}
     weapons = [weapon_entry(_shared(content.weapons(), content.weapon, w), ab, b.shield)
                for w in b.weapons]
+    speed = 30
     if key == "monk":
-        die = "1d6" if level >= 5 else "1d4"
+        ma = lv["class_specific"]["martial_arts"]
+        die = f"{ma['dice_count']}d{ma['dice_value']}"
+        speed += int(lv["class_specific"].get("unarmored_movement", 0))
         weapons.insert(0, {"name": "unarmed strike", "dice": die, "type": "bludgeoning",
                            "kind": "melee", "ability": "dex", "range": [5, 0], "light": True,
                            "thrown": False, "versatile": None, "two_handed": False,
                            "monk": True})
         for w in weapons:
             w["ability"] = "dex" if ab["dex"] >= ab["str"] else "str"
-    res: dict[str, int] = {}
-    if key == "fighter":
-        res["second_wind"] = 1
-        if level >= 2:
-            res["action_surge"] = 1
-    elif key == "barbarian":
-        res["rage"] = 2 if level < 3 else 3
-    elif key == "paladin":
-        res["lay_on_hands"] = 5 * level
-    elif key == "monk" and level >= 2:
-        res["ki"] = level
-    elif key == "bard":
-        res["inspiration"] = max(1, mod(ab["cha"]))
+    if key == "barbarian" and level >= 5 and b.armor is None:
+        speed += 10  # Fast Movement (no heavy armour)
+    res = levels.class_resources(key, level, ab)
     inventory = ["potion of healing"] + (["thieves' tools"] if key == "rogue" else [])
     return Entity(
         eid=eid, name=name, side="party", kind="pc", abilities=ab,
         ac=_ac(key, ab, b.armor, b.shield), hp=max_hp, max_hp=max_hp, cls=key, level=level,
-        prof=prof, speed=30, save_prof=list(data.get("saving_throws", [])), skills=skills,
+        prof=prof, speed=speed, save_prof=list(data.get("saving_throws", [])), skills=skills,
         weapons=weapons, spells=spells, spell_ability=spell_cfg.get("ability", "") or "",
         slots=list(slots), max_slots=list(slots), pact=spell_cfg.get("progression") == "pact",
         res=dict(res), res_max=dict(res), hit_dice=level, hd_size=hd, inventory=inventory,

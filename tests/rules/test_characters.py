@@ -1,4 +1,4 @@
-"""Pregenerated characters for all 12 classes at levels 1-5; rests; level-ups."""
+"""Pregenerated characters for all 12 classes at levels 1-20; rests; level-ups."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import random
 import pytest
 from rules_helpers import ARENA
 
+from rules import content, levels
 from rules import events as ev
 from rules import intents as it
 from rules.dungeon import Dungeon
@@ -18,11 +19,14 @@ from rules.pregen import CLASSES, character
 
 @pytest.mark.parametrize("cls", CLASSES)
 def test_every_class_and_level_builds(cls: str) -> None:
-    for level in range(1, 6):
+    for level in range(1, 21):
         c = character("X", cls, level)
-        assert c.level == level and c.hp == c.max_hp > 0 and 10 <= c.ac <= 20
-        assert c.prof == (2 if level < 5 else 3) and c.hit_dice == level
-        assert c.weapons
+        assert c.level == level and c.hp == c.max_hp > 0 and 10 <= c.ac <= 22
+        assert c.prof == 2 + (level - 1) // 4 and c.hit_dice == level
+        assert c.weapons and max(c.abilities.values()) <= 20
+        for s in c.spells:  # every prepared spell is on the class list and castable
+            sp = content.spells()[s]
+            assert cls in sp["classes"] and (sp["level"] == 0 or any(c.slots[sp["level"] - 1:]))
 
 
 def test_hit_points_by_hit_die() -> None:
@@ -44,7 +48,54 @@ def test_unknown_class_and_bad_level() -> None:
     with pytest.raises(RulesError):
         character("X", "plumber", 1)
     with pytest.raises(RulesError):
-        character("X", "fighter", 9)
+        character("X", "fighter", 21)
+    with pytest.raises(RulesError):
+        character("X", "fighter", 0)
+
+
+def test_levels_6_to_20_follow_the_class_tables() -> None:
+    f20 = character("F", "fighter", 20)
+    assert f20.res == {"second_wind": 1, "action_surge": 2, "indomitable": 3}
+    assert levels.attacks_per_action("fighter", 11) == 3
+    assert levels.attacks_per_action("fighter", 20) == 4
+    assert levels.attacks_per_action("wizard", 20) == 1
+    assert character("W", "wizard", 17).slots == [4, 3, 3, 3, 2, 1, 1, 1, 1]
+    assert character("P", "paladin", 17).slots[:5] == [4, 3, 3, 3, 1]
+    wl = character("K", "warlock", 11)
+    assert wl.slots == [0, 0, 0, 0, 3, 0, 0, 0, 0]
+    m = character("M", "monk", 17)
+    assert m.res["ki"] == 17 and m.weapons[0]["dice"] == "1d10" and m.speed == 55
+    assert character("B", "barbarian", 20).res["rage"] == 99  # unlimited
+    assert character("C", "cleric", 18).res["channel_divinity"] == 3
+    # six ASIs by 20: +2 each, main ability first, capped at 20
+    assert character("F", "fighter", 20).abilities["str"] == 20
+
+
+def test_xp_table_reaches_level_20() -> None:
+    assert levels.xp_level(0) == 1 and levels.xp_level(6500) == 5
+    assert levels.xp_level(354999) == 19 and levels.xp_level(355000) == 20
+
+
+def test_multiclass_spell_slots_and_prerequisites() -> None:
+    # a wizard 3 / cleric 2 casts as a 5th-level caster; paladin 4 adds 2 levels
+    assert levels.multiclass_slots({"wizard": 3, "cleric": 2})[:3] == [4, 3, 2]
+    assert levels.multiclass_slots({"wizard": 3, "paladin": 4})[:3] == [4, 3, 2]
+    assert levels.multiclass_slots({"fighter": 5, "warlock": 3}) == [0] * 9
+    ab = {"str": 15, "dex": 12, "con": 14, "int": 8, "wis": 13, "cha": 10}
+    assert levels.can_multiclass(ab, "fighter") == ""
+    assert levels.can_multiclass(ab, "cleric") == ""
+    assert levels.can_multiclass(ab, "paladin") == "paladin needs STR and CHA 13"
+
+
+def test_a_short_rest_restores_short_rest_resources() -> None:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("C", "cleric", 6), random.Random(0))
+    apply(g, None, it.Join("W", "wizard", 6), random.Random(0))
+    c, w = g.entities[1], g.entities[2]
+    c.res["channel_divinity"] = 0
+    w.res["arcane_recovery"] = 0
+    apply(g, 1, it.Rest("short"), random.Random(1))
+    assert c.res["channel_divinity"] == 2 and w.res["arcane_recovery"] == 0
 
 
 def test_join_plays_at_once() -> None:
