@@ -31,8 +31,13 @@ OUT_DIR = Path(__file__).resolve().parent.parent / "rules" / "content"
 DB_PATTERN = re.compile(r"dnd5e-2014-en-[^/]*\.sqlite3$")  # the 2014 edition is SRD 5.1
 TABLES = (
     "monsters", "spells", "classes", "levels", "equipment",
-    "skills", "conditions", "damage_types",
+    "skills", "conditions", "damage_types", "subclasses", "races", "subraces",
+    "backgrounds", "feats",
 )
+# Level rows that only say "your subclass gives a feature here" ("Path feature"): the
+# subclass's own feature at that level is listed instead.
+PLACEHOLDER = re.compile(
+    r"(path|college|domain|circle|archetype|tradition|oath|origin|patron)-improvement-\d+$")
 ABILITY_WORDS = {
     "strength": "str", "dexterity": "dex", "constitution": "con",
     "intelligence": "int", "wisdom": "wis", "charisma": "cha",
@@ -558,7 +563,23 @@ def skill_choice_of(raw: dict[str, Any]) -> dict[str, Any]:
     return {"choose": 0, "from": []}
 
 
-def class_of(raw: dict[str, Any], level_rows: list[dict[str, Any]]) -> dict[str, Any]:
+def feature_list(level_rows: list[dict[str, Any]], sub_rows: list[dict[str, Any]]
+                 ) -> list[dict[str, Any]]:
+    """Every class and subclass feature by level: index, name, level, subclass ("" if none)."""
+    out = []
+    for r in sorted(level_rows + sub_rows, key=lambda r: (int(r["level"]), bool(r.get("subclass")))):
+        sub = ref_index(r.get("subclass")) or ""
+        for f in r.get("features", []):
+            if not sub and PLACEHOLDER.search(f["index"]):
+                continue
+            out.append({"index": f["index"], "name": f["name"], "level": int(r["level"]),
+                        "subclass": sub})
+    return out
+
+
+def class_of(raw: dict[str, Any], level_rows: list[dict[str, Any]],
+             sub_rows: list[dict[str, Any]] | None = None,
+             subclass: dict[str, Any] | None = None) -> dict[str, Any]:
     rows = {int(r["level"]): r for r in level_rows}
     progression = progression_of(rows)
     levels: dict[str, Any] = {}
@@ -600,7 +621,50 @@ def class_of(raw: dict[str, Any], level_rows: list[dict[str, Any]]) -> dict[str,
             else None
         ),
         "levels": levels,
+        "features": feature_list(level_rows, sub_rows or []),
+        "subclass": ({"index": subclass["index"], "name": subclass["name"],
+                      "kind": subclass.get("subclass_flavor", "")} if subclass else None),
     }
+
+
+# ---------------------------------------------------------------- races and backgrounds
+
+
+def bonuses_of(raw: dict[str, Any]) -> dict[str, int]:
+    return {b["ability_score"]["index"]: int(b["bonus"]) for b in raw.get("ability_bonuses", [])}
+
+
+def race_of(raw: dict[str, Any], subraces: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "index": raw["index"], "name": raw["name"], "speed": int(raw.get("speed", 30)),
+        "size": raw.get("size", "Medium"), "ability_bonuses": bonuses_of(raw),
+        "traits": [t["index"] for t in raw.get("traits", [])],
+        "languages": [x["index"] for x in raw.get("languages", [])],
+        "subraces": {
+            s["index"]: {"name": s["name"], "ability_bonuses": bonuses_of(s),
+                         "traits": [t["index"] for t in s.get("racial_traits", [])]}
+            for s in subraces if ref_index(s.get("race")) == raw["index"]
+        },
+    }
+
+
+def background_of(raw: dict[str, Any]) -> dict[str, Any]:
+    gold = raw.get("starting_gold") or {}
+    return {
+        "index": raw["index"], "name": raw["name"],
+        "skills": [p["index"].removeprefix("skill-") for p in raw.get("starting_proficiencies", [])
+                   if p["index"].startswith("skill-")],
+        "equipment": [e["equipment"]["index"] for e in raw.get("starting_equipment", [])],
+        "gold": int(gold.get("quantity", 0)),
+        "languages": int((raw.get("language_options") or {}).get("choose", 0)),
+        "feature": (raw.get("feature") or {}).get("name", ""),
+    }
+
+
+def feat_of(raw: dict[str, Any]) -> dict[str, Any]:
+    return {"index": raw["index"], "name": raw["name"],
+            "prerequisites": {p["ability_score"]["index"]: int(p["minimum_score"])
+                              for p in raw.get("prerequisites", []) if "ability_score" in p}}
 
 
 # ---------------------------------------------------------------- equipment
@@ -649,11 +713,16 @@ def transform(source: Source) -> tuple[dict[str, Any], list[str]]:
     monsters = {m["index"]: monster_of(m, fixes) for m in source["monsters"]}
     spells = {s["index"]: spell_of(s, fixes) for s in source["spells"]}
     by_class: dict[str, list[dict[str, Any]]] = {}
+    sub_levels: dict[str, list[dict[str, Any]]] = {}
     for row in source["levels"]:
         if row.get("subclass"):
+            sub_levels.setdefault(row["class"]["index"], []).append(row)
             continue
         by_class.setdefault(row["class"]["index"], []).append(row)
-    classes = {c["index"]: class_of(c, by_class[c["index"]]) for c in source["classes"]}
+    subclass = {ref_index(s["class"]): s for s in source.get("subclasses", [])}
+    classes = {c["index"]: class_of(c, by_class[c["index"]], sub_levels.get(c["index"], []),
+                                    subclass.get(c["index"]))
+               for c in source["classes"]}
     weapons = {}
     armor = {}
     for e in source["equipment"]:
@@ -671,6 +740,10 @@ def transform(source: Source) -> tuple[dict[str, Any], list[str]]:
         "skills.json": {s["index"]: s["ability_score"]["index"] for s in source["skills"]},
         "conditions.json": sorted(c["index"] for c in source["conditions"]),
         "damage_types.json": sorted(d["index"] for d in source["damage_types"]),
+        "races.json": {r["index"]: race_of(r, source.get("subraces", []))
+                       for r in source.get("races", [])},
+        "backgrounds.json": {b["index"]: background_of(b) for b in source.get("backgrounds", [])},
+        "feats.json": {f["index"]: feat_of(f) for f in source.get("feats", [])},
     }
     return files, fixes.entries
 

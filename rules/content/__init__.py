@@ -20,12 +20,15 @@ from rules.fuzzy import best_match, suggest
 __all__ = [
     "armor",
     "armor_item",
+    "backgrounds",
     "classes",
     "cls",
     "conditions",
     "damage_types",
+    "feats",
     "monster",
     "monsters",
+    "races",
     "skills",
     "spell",
     "spells",
@@ -124,3 +127,16 @@ def conditions() -> list[str]:
 
 def damage_types() -> list[str]:
     return _load("damage_types.json")
+
+
+def races() -> dict[str, dict[str, Any]]:
+    """Race index -> speed, ability bonuses, traits and subraces (SRD 5.1)."""
+    return _load("races.json")
+
+
+def backgrounds() -> dict[str, dict[str, Any]]:
+    return _load("backgrounds.json")
+
+
+def feats() -> dict[str, dict[str, Any]]:
+    return _load("feats.json")
