@@ -156,7 +156,8 @@ def weapon_spec(e: Entity, w: dict[str, Any], *, offhand: bool = False,
             "range": rng_ft, "damage": [[dmg, w["type"]]],
             "dmg_bonus": min(m, 0) if offhand else m, "weapon": True,
             "finesse": w.get("ability") == "dex" and w["kind"] == "melee",
-            "ability": w["ability"], "magical": bool(w.get("magical"))}
+            "ability": w["ability"], "magical": bool(w.get("magical")),
+            "crit": int(w.get("crit", 20))}
 
 
 def _pick_weapon(a: Entity, ref: it.Ref | None, t: Entity) -> dict[str, Any]:

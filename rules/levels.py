@@ -11,6 +11,7 @@ from rules import content
 from rules.creature import mod
 
 MAX_LEVEL = 20
+UNLIMITED = 99  # uses shown for an unlimited resource (rage at 20, wild shape at 20)
 # XP needed for character levels 1..20 (SRD "Character Advancement").
 XP_LEVELS = (0, 300, 900, 2700, 6500, 14000, 23000, 34000, 48000, 64000, 85000, 100000,
              120000, 140000, 165000, 195000, 225000, 265000, 305000, 355000)
@@ -67,7 +68,7 @@ def class_resources(cls: str, level: int, abilities: dict[str, int]) -> dict[str
     out: dict[str, int] = {}
     spec = row(cls, level)["class_specific"]
     for name, d in resource_table().get(cls, {}).items():
-        if level < int(d.get("from", 1)):
+        if level < int(d.get("from", 1)) or "ability_dc" in d:
             continue
         if "key" in d:
             n = int(spec.get(d["key"], 0))
@@ -77,10 +78,16 @@ def class_resources(cls: str, level: int, abilities: dict[str, int]) -> dict[str
             n = max(1, mod(abilities[d["ability"]]))
         else:
             n = int(d.get("uses", 1))
-        n = min(n, int(d.get("cap", n)))
+        if level >= int(d.get("unlimited_from", 99)):
+            n = UNLIMITED
         if n > 0:
             out[name] = n
     return out
+
+
+def save_dc_ability(cls: str) -> str:
+    """The ability of a class's own save DC (ki, intimidating presence), '' if none."""
+    return str(resource_table().get(cls, {}).get("save_dc", {}).get("ability_dc", ""))
 
 
 def short_rest_resources(cls: str, level: int) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rules import content, levels
+from rules import classfeatures, content, levels
 from rules.creature import ABILITIES, Entity, mod
 from rules.errors import RulesError
 from rules.levels import MAX_LEVEL, XP_LEVELS, xp_level
@@ -168,7 +168,7 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0) -> Entity:
     data = _shared(content.classes(), content.cls, key)
     ab = improve(dict(zip(b.order, STANDARD, strict=True)), b.order,
                  2 * levels.asi_count(key, level))
-    ab = {a: ab[a] for a in ABILITIES}
+    ab = classfeatures.improve_abilities({a: ab[a] for a in ABILITIES}, key, level)
     lv = data["levels"][str(level)]
     prof = int(lv.get("proficiency_bonus", 2 + (level - 1) // 4))
     hd = int(data["hit_die"])
@@ -199,16 +199,18 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0) -> Entity:
         speed += 10  # Fast Movement (no heavy armour)
     res = levels.class_resources(key, level, ab)
     inventory = ["potion of healing"] + (["thieves' tools"] if key == "rogue" else [])
-    return Entity(
+    pc = Entity(
         eid=eid, name=name, side="party", kind="pc", abilities=ab,
         ac=_ac(key, ab, b.armor, b.shield), hp=max_hp, max_hp=max_hp, cls=key, level=level,
         prof=prof, speed=speed, save_prof=list(data.get("saving_throws", [])), skills=skills,
-        weapons=weapons, spells=spells, spell_ability=spell_cfg.get("ability", "") or "",
+        weapons=weapons, spells=spells,
+        spell_ability=spell_cfg.get("ability") or levels.save_dc_ability(key),
         slots=list(slots), max_slots=list(slots), pact=spell_cfg.get("progression") == "pact",
         res=dict(res), res_max=dict(res), hit_dice=level, hd_size=hd, inventory=inventory,
         xp=XP_LEVELS[level - 1], profile=PROFILE.get(key, "caster"),
     )
-
+    classfeatures.apply_passives(pc, key, level, b.skills, b.armor is not None)
+    return pc
 
 def _shared(table: dict[str, dict[str, Any]], lookup: Any, key: str) -> dict[str, Any]:
     """An exact index reads the shared (read-only) table; anything else the forgiving lookup."""

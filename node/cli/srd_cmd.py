@@ -1,4 +1,4 @@
-"""`dungeon srd monster|spell NAME` and `dungeon srd spells`: SRD 5.1 stat blocks and spells."""
+"""`dungeon srd monster|spell|class NAME` and `dungeon srd spells`: SRD 5.1 stat blocks, spells, classes."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import json
 import sys
 from typing import Any
 
-HELP = "look up an SRD monster or spell (forgiving names)"
+HELP = "look up an SRD monster, spell or class (forgiving names)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=("monster", "spell", "spells"),
-                        help="what to look up; `spells` lists every spell and its state")
+    parser.add_argument("kind", choices=("monster", "spell", "spells", "class"),
+                        help="what to look up; `spells` lists every spell and its state; "
+                             "`class` lists a class's features by level, mechanised or not")
     parser.add_argument("name", nargs="*", help="a name, index or abbreviation")
     parser.add_argument("--json", action="store_true", help="print the record as JSON")
 
@@ -121,9 +122,52 @@ def spells_json() -> dict[str, Any]:
             "tracked_only": tracked, "spells": rows}
 
 
+def class_json(index: str) -> dict[str, Any]:
+    """A class's features by level (its SRD subclass included), each mechanised or not."""
+    from rules import classfeatures, content
+
+    c = content.classes()[index]
+    rows = classfeatures.rows(index)
+    mech = sum(r["mechanised"] for r in rows)
+    return {"class": index, "subclass": (c.get("subclass") or {}).get("index", ""),
+            "features_total": len(rows), "mechanised_count": mech,
+            "adjudicated_count": len(rows) - mech, "features": rows}
+
+
+def class_text(doc: dict[str, Any]) -> str:
+    lines = [f"{doc['class']} ({doc['subclass']}): {doc['mechanised_count']} of "
+             f"{doc['features_total']} features mechanised"]
+    for r in doc["features"]:
+        tag = f"[{r['subclass']}] " if r["subclass"] else ""
+        what = (f"use {r['use']}" if "use" in r else r.get("table") or
+                ("passive " + ",".join(r["passive"]) if "passive" in r else
+                 f"DM: {r.get('prompt', '')}"))
+        lines.append(f"{r['level']:>2} {tag}{r['name']}: {what}")
+    return "\n".join(lines)
+
+
+def _class(name: str, as_json: bool) -> int:
+    from rules import content
+    from rules.errors import RulesError
+
+    try:
+        index = content.cls(name)["index"]
+    except RulesError as err:
+        print(f"dungeon srd: {err}", file=sys.stderr)
+        return 1
+    doc = class_json(index)
+    print(json.dumps(doc, sort_keys=True) if as_json else class_text(doc))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from rules import content
     from rules.errors import RulesError
+    if args.kind == "class":
+        if not args.name:
+            print("dungeon srd: name a class", file=sys.stderr)
+            return 2
+        return _class(" ".join(args.name), args.json)
     if args.kind == "spells":
         doc = spells_json()
         if args.json:

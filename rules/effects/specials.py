@@ -210,3 +210,12 @@ SPECIALS: dict[str, Special] = {
     "drain": drain, "knock": knock, "banish": banish, "polymorph": polymorph,
     "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
 }
+
+
+def _register_class_specials() -> None:
+    from rules.effects.class_specials import CLASS_SPECIALS
+
+    SPECIALS.update(CLASS_SPECIALS)
+
+
+_register_class_specials()

@@ -1,0 +1,125 @@
+"""Every SRD class and subclass feature: how it plays (class_features.toml), and its passives."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from rules import content
+from rules.creature import ABILITIES, Entity
+from rules.errors import RulesError
+
+TABLE_RULES = frozenset({"asi", "extra_attack", "spellcasting", "subclass", "unarmored_defense",
+                         "unarmored_movement", "fast_movement", "martial_arts", "sneak_attack",
+                         "cunning_action", "proficiency"})
+PASSIVE_KEYS = frozenset({"save_prof", "resist", "immune", "cond_immune", "expertise",
+                          "half_prof", "extra_skills", "ability_bonus", "ability_max",
+                          "hp_per_level", "unarmored_ac", "ac_armored", "crit", "magic_unarmed",
+                          "spells", "round_up"})
+
+
+@cache
+def table() -> dict[str, dict[str, Any]]:
+    text = resources.files("rules.content").joinpath("class_features.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def how(index: str) -> tuple[str, Any]:
+    """(kind, detail) for a feature index: use/table/passive/adjudicate; RulesError if unlisted."""
+    for kind in ("use", "table", "passive", "adjudicate"):
+        if index in table()[kind]:
+            return kind, table()[kind][index]
+    raise RulesError(f"feature {index!r} is not in class_features.toml")
+
+
+def rows(cls: str) -> list[dict[str, Any]]:
+    """The class's features by level, each with `mechanised` and how it plays."""
+    from rules.effects import featurebook
+
+    by_key = {f.key: f for f in featurebook.book().values()}
+    out = []
+    for f in content.classes()[cls]["features"]:
+        kind, detail = how(f["index"])
+        row: dict[str, Any] = {"level": f["level"], "name": f["name"], "index": f["index"],
+                               "subclass": f["subclass"], "mechanised": kind != "adjudicate",
+                               "how": kind}
+        if kind == "use":
+            row["use"] = by_key[detail].name
+        elif kind == "table":
+            row["table"] = detail
+        elif kind == "passive":
+            row["passive"] = sorted(detail)
+        else:
+            row["prompt"] = detail
+        out.append(row)
+    return out
+
+
+def passives(cls: str, level: int) -> list[dict[str, Any]]:
+    """The passive sheet changes a class has up to this level, in level order."""
+    got = []
+    for f in content.classes()[cls]["features"]:
+        if f["level"] <= level and f["index"] in table()["passive"]:
+            got.append(table()["passive"][f["index"]])
+    return got
+
+
+def improve_abilities(ab: dict[str, int], cls: str, level: int) -> dict[str, int]:
+    """Ability scores after passive bonuses (Primal Champion: +4 STR and CON, up to 24)."""
+    out = dict(ab)
+    for p in passives(cls, level):
+        for a, n in p.get("ability_bonus", {}).items():
+            out[a] = min(int(p.get("ability_max", 20)), out[a] + int(n))
+    return out
+
+
+def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...],
+                   armored: bool) -> None:
+    """Apply the passive features to a freshly built sheet (abilities already final)."""
+    skill_ab = content.skills()
+    for p in passives(cls, level):
+        for k in ("save_prof", "resist", "immune", "cond_immune"):
+            lst = getattr(e, k)
+            lst += [x for x in p.get(k, ()) if x not in lst]
+        if p.get("hp_per_level"):
+            e.max_hp += int(p["hp_per_level"]) * level
+            e.hp = e.max_hp
+        if p.get("unarmored_ac") and not armored:
+            e.ac = max(e.ac, int(p["unarmored_ac"]) + e.mod("dex"))
+        if p.get("ac_armored") and armored:
+            e.ac += int(p["ac_armored"])
+        for w in e.weapons:
+            if p.get("crit"):
+                w["crit"] = int(p["crit"])
+            if p.get("magic_unarmed") and w.get("monk"):
+                w["magical"] = True
+        for lvl, s in p.get("spells", ()):
+            if lvl <= level and s not in e.spells and s in content.spells():
+                e.spells.append(s)
+        for s in [x for x in skill_ab if x not in e.skills][:int(p.get("extra_skills", 0))]:
+            e.skills[s] = 0  # proficient; the bonus is set below with the others
+    _skill_bonuses(e, cls, level, skill_order)
+
+
+def _skill_bonuses(e: Entity, cls: str, level: int, order: tuple[str, ...]) -> None:
+    """Skill totals: proficient skills add the bonus, expertise doubles it for the first
+    skills in the build's order, half proficiency fills the unskilled ones."""
+    ps = passives(cls, level)
+    expert = sum(int(p.get("expertise", 0)) for p in ps)
+    half: set[str] = set()
+    up = False
+    for p in ps:
+        hp = p.get("half_prof", ())
+        half |= set(ABILITIES) if hp == "all" else set(hp)
+        up = up or bool(p.get("round_up"))
+    skill_ab = content.skills()
+    ranked = [s for s in order if s in e.skills] + [s for s in e.skills if s not in order]
+    for i, s in enumerate(ranked):
+        e.skills[s] = e.mod(skill_ab.get(s, "wis")) + e.prof * (2 if i < expert else 1)
+    if half:
+        bump = (e.prof + 1) // 2 if up else e.prof // 2
+        for s, ab in skill_ab.items():
+            if s not in e.skills and ab in half:
+                e.skills[s] = e.mod(ab) + bump

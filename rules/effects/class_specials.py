@@ -1,0 +1,161 @@
+"""Named effect types for class features no node combination says (turn undead, slot recovery)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rules import content, resolver
+from rules import events as ev
+from rules.effects.records import Effect
+
+# Beasts a druid's Wild Shape can take, by the highest CR the druid level allows (SRD table).
+WILD_SHAPES = {0.25: "wolf", 0.5: "black-bear", 1.0: "brown-bear"}
+
+
+def destroy_undead(ctx: Any, _args: dict[str, Any]) -> None:
+    """A turned undead of low enough CR is destroyed (the cleric's Destroy Undead table)."""
+    from rules.levels import row
+
+    c = ctx.caster
+    cr = float(row(c.cls, c.level)["class_specific"].get("destroy_undead_cr") or -1)
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if not t.dead and t.ctype == "undead" and 0 <= t.cr <= cr:
+        ctx.out.append(ev.Info(t.eid, f"{t.name} is destroyed"))
+        resolver.deal(ctx.game, t, t.hp + t.max_hp, "radiant", ctx.out, magical=True)
+
+
+def each_foe(ctx: Any, args: dict[str, Any]) -> None:
+    """Run `effects` on every living foe in the user's room, of `only_types` if given
+    (Turn Undead: each undead that can hear the cleric saves)."""
+    from rules.effects import engine
+
+    tree = _subtree(repr(args.get("effects", [])), args.get("effects", []))
+    types = set(args.get("only_types", ()))
+    c = ctx.caster
+    foes = [t for t in ctx.game.here(c.room) if t.side != c.side and not t.down
+            and (not types or t.ctype in types)]
+    if not foes:
+        ctx.out.append(ev.Info(c.eid, f"no foe here answers {ctx.name}"))
+    for t in foes:
+        ctx.target = t
+        engine.run(tree, ctx)
+    ctx.target = None
+
+
+_TREES: dict[str, Any] = {}
+
+
+def _subtree(key: str, data: Any) -> Any:
+    from rules.effects import nodes as n
+
+    if key not in _TREES:
+        _TREES[key] = n.parse_tree(data, "class special")
+    return _TREES[key]
+
+
+def heal_pool(ctx: Any, args: dict[str, Any]) -> None:
+    """A pool of per_level x level HP shared among wounded allies in the room, none healed
+    above half its maximum (Preserve Life)."""
+    c = ctx.caster
+    pool = int(args.get("per_level", 5)) * max(1, c.level)
+    allies = [t for t in ctx.game.here(c.room) if t.side == c.side and not t.dead]
+    for t in sorted(allies, key=lambda e: (e.hp - e.max_hp // 2, e.eid)):
+        want = min(pool, max(0, t.max_hp // 2 - t.hp))
+        if want and not t.dead:
+            pool -= resolver.heal(ctx.game, t, want, ctx.out)
+        if pool <= 0:
+            break
+
+
+def recover_slots(ctx: Any, args: dict[str, Any]) -> None:
+    """Spent slots come back: combined levels up to half the class level, rounded up, none
+    above `max_level` (Arcane / Natural Recovery); `all` restores every slot (Eldritch Master)."""
+    c = ctx.caster
+    if args.get("all"):
+        c.slots = list(c.max_slots)
+        ctx.out.append(ev.Info(c.eid, "spell slots recovered"))
+        return
+    budget = (c.level + 1) // 2
+    got = []
+    for lvl in range(min(int(args.get("max_level", 5)), 9), 0, -1):
+        while c.slots[lvl - 1] < c.max_slots[lvl - 1] and lvl <= budget:
+            c.slots[lvl - 1] += 1
+            budget -= lvl
+            got.append(lvl)
+    ctx.out.append(ev.Info(c.eid, "recovered slots " + (",".join(map(str, got)) or "none")))
+
+
+def font_of_magic(ctx: Any, args: dict[str, Any]) -> bool:
+    """Sorcery points and spell slots trade (Flexible Casting): `create` buys the highest
+    missing slot the points afford (1st-5th); otherwise the lowest slot becomes points."""
+    c = ctx.caster
+    pts = c.res.get("sorcery_points", 0)
+    if args.get("create"):
+        costs = {1: 2, 2: 3, 3: 5, 4: 6, 5: 7}
+        for lvl in range(5, 0, -1):
+            if c.slots[lvl - 1] < c.max_slots[lvl - 1] and costs[lvl] <= pts:
+                c.res["sorcery_points"] = pts - costs[lvl]
+                c.slots[lvl - 1] += 1
+                ctx.out.append(ev.Info(c.eid, f"a level {lvl} slot for {costs[lvl]} points"))
+                return True
+        ctx.out.append(ev.Info(c.eid, "no slot to make with those points"))
+        return False
+    k = next((i for i, v in enumerate(c.slots) if v > 0), None)
+    cap = c.res_max.get("sorcery_points", 0)
+    if k is None or pts >= cap:
+        ctx.out.append(ev.Info(c.eid, "no slot to turn into points"))
+        return False
+    c.slots[k] -= 1
+    c.res["sorcery_points"] = min(cap, pts + k + 1)
+    ctx.out.append(ev.Info(c.eid, f"a level {k + 1} slot becomes {k + 1} points"))
+    return True
+
+
+def wild_shape(ctx: Any, _args: dict[str, Any]) -> None:
+    """The druid takes the shape of the strongest beast its level allows: the beast's hit
+    points are a pool that soaks damage first (the druid keeps its own attacks)."""
+    from rules.levels import row
+
+    c = ctx.caster
+    top = float(row(c.cls, c.level)["class_specific"].get("wild_shape_max_cr") or 0.25)
+    beast = content.monsters()[WILD_SHAPES[max(k for k in WILD_SHAPES if k <= top)]]
+    c.temp_hp = max(c.temp_hp, int(beast["hit_points"]))
+    ctx.out.append(ev.Info(c.eid, f"{c.name} becomes a {beast['name'].lower()}"))
+
+
+def effect_mod(ctx: Any, args: dict[str, Any]) -> None:
+    """An effect whose number is the user's ability modifier (Sacred Weapon: + CHA to
+    attack rolls); `field` names the Effect number, `tags` its switches."""
+    c = ctx.caster
+    m = max(1, c.spell_mod())
+    rec = Effect(ctx.name, c.eid, rounds=int(args.get("rounds", 10)),
+                 tags=tuple(args.get("tags", ())))
+    setattr(rec, str(args.get("field", "atk")), f"{m}")
+    c.effects[:] = [x for x in c.effects if x.name != ctx.name]
+    c.effects.append(rec)
+
+
+def turn_flags(ctx: Any, args: dict[str, Any]) -> None:
+    """This turn's movement (Step of the Wind): `disengaged`, or `dashed` (more movement)."""
+    c = ctx.caster
+    if args.get("disengaged"):
+        c.turn["disengaged"] = True
+    if args.get("dashed"):
+        c.turn["dashed"] = True
+        c.turn["move"] += c.effective_speed()
+
+
+def zero_hp(ctx: Any, args: dict[str, Any]) -> None:
+    """The target drops to 0 hit points (Quivering Palm on a failed save)."""
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if not t.dead and t.hp > 0:
+        t.temp_hp = 0
+        resolver.deal(ctx.game, t, t.hp, str(args.get("type", "force")), ctx.out,
+                      magical=True)
+
+
+CLASS_SPECIALS = {
+    "destroy_undead": destroy_undead, "each_foe": each_foe, "heal_pool": heal_pool, "recover_slots": recover_slots,
+    "font_of_magic": font_of_magic, "wild_shape": wild_shape, "effect_mod": effect_mod,
+    "turn_flags": turn_flags, "zero_hp": zero_hp,
+}
