@@ -148,8 +148,36 @@ def parse(line: str) -> object:
         return i.Query(_QUERIES[verb])
     handler = _VERBS.get(verb)
     if handler is None:
-        raise ProtocolError(f"unknown command {words[0][:20]!r}; {HINT}")
+        return _feature_or_hint(words)
     return handler(args)
+
+
+def _feature_names() -> tuple[str, ...]:
+    try:
+        from rules.effects import featurebook
+
+        return tuple(featurebook.names())
+    except Exception:  # rules not available: the radio grammar still parses
+        return ()
+
+
+def _feature_or_hint(words: list[str]) -> object:
+    """A feature by its own name is a use (`second wind`, `rage`, `smite gob1`); anything
+    else unknown gets the nearest commands and features as "did you mean"."""
+    feats = _feature_names() + _FEATURES
+    for k in range(len(words), 0, -1):
+        if names_match(words[:k], feats):
+            rest = " ".join(words[k:])
+            return i.Use(item=" ".join(words[:k]), target=_ref(rest) if rest else None)
+    try:
+        from rules.fuzzy import suggest
+
+        near = suggest(words[0], list(_VERBS) + list(_SIMPLE), 2)
+        near += [f for f in suggest(" ".join(words[:3]), feats, 2) if f not in near]
+    except ImportError:
+        near = []
+    hint = f"did you mean {', '.join(near)}?" if near else HINT
+    raise ProtocolError(f"unknown command {words[0][:20]!r}; {hint}")
 
 
 def parse_chain(line: str) -> list[object]:

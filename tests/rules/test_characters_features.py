@@ -1,0 +1,75 @@
+"""Class features as effect data: slot recovery, font of magic, turn undead, forgiving names."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from rules_helpers import ARENA
+
+from protocol.errors import ProtocolError
+from protocol.text import parse
+from rules import intents as it
+from rules.dungeon import Dungeon
+from rules.errors import RulesError
+from rules.game import Game, apply
+
+
+def _game(*members: tuple[str, str, int]) -> Game:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    for name, cls, level in members:
+        apply(g, None, it.Join(name, cls, level), random.Random(0))
+    return g
+
+
+def test_arcane_recovery_brings_back_half_the_wizard_level_in_slots() -> None:
+    g = _game(("W", "wizard", 6))
+    w = g.entities[1]
+    w.slots = [0, 0, 0] + [0] * 6
+    apply(g, 1, it.Use("arcane recovery"), random.Random(1))
+    assert sum((k + 1) * n for k, n in enumerate(w.slots)) == 3  # (6 + 1) // 2 levels
+    assert w.res["arcane_recovery"] == 0
+    with pytest.raises(RulesError, match="used up"):
+        apply(g, 1, it.Use("arcane recovery"), random.Random(1))
+
+
+def test_font_of_magic_trades_slots_and_points_both_ways() -> None:
+    g = _game(("S", "sorcerer", 5))
+    s = g.entities[1]
+    s.res["sorcery_points"] = 1
+    s.slots[0] = 2
+    apply(g, 1, it.Use("convert spell slot"), random.Random(1))
+    assert s.slots[0] == 1 and s.res["sorcery_points"] == 2
+    s.slots[2] = 0
+    s.res["sorcery_points"] = 5
+    apply(g, 1, it.Use("create spell slot"), random.Random(1))
+    assert s.slots[2] == 1 and s.res["sorcery_points"] == 0
+
+
+def test_turn_undead_spares_the_living_and_spends_channel_divinity() -> None:
+    g = _game(("C", "cleric", 5))
+    apply(g, None, it.Dm("spawn", text="ogre", value=1), random.Random(0))
+    out = apply(g, 1, it.Use("turn undead"), random.Random(2))
+    assert g.entities[1].res["channel_divinity"] == 0
+    assert any("no foe here" in getattr(e, "text", "") for e in out)
+
+
+def test_the_monk_save_dc_uses_wisdom() -> None:
+    g = _game(("M", "monk", 5))
+    m = g.entities[1]
+    assert m.spell_dc() == 8 + m.prof + m.mod("wis")
+
+
+@pytest.mark.parametrize(("line", "item", "target"), [
+    ("second wind", "second wind", None), ("rage", "rage", None),
+    ("smite gob1", "smite", "gob1"), ("turn undead", "turn undead", None),
+])
+def test_a_feature_by_its_own_name_is_a_use(line: str, item: str, target: str | None) -> None:
+    assert parse(line) == it.Use(item=item, target=target)
+
+
+def test_a_misspelled_command_gets_did_you_mean() -> None:
+    with pytest.raises(ProtocolError, match="did you mean atk"):
+        parse("atak gob1")
+    with pytest.raises(ProtocolError, match="second wind"):
+        parse("secnd wind")
