@@ -138,7 +138,8 @@ class GameLoop:
             hp = game.describe(eid, "hp")
         except Exception:
             hp = ""
-        return f"Your turn, {game.name_of(eid)}! {hp}".strip()
+        # "Thorin: HP 12/12, AC 16." -> "Your turn, Thorin! HP 12/12, AC 16."
+        return f"Your turn, {game.name_of(eid)}! {hp.partition(': ')[2]}".strip()
 
     def _still(self, eid: int, token: int) -> bool:
         game = self.pipeline.game

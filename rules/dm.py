@@ -33,6 +33,8 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
             raise RulesError("already in combat")
         if not [e for e in game.here() if e.side == "monsters" and not e.down]:
             raise RulesError("no foes here")
+        if not [e for e in game.here() if e.side == "party" and not e.down]:
+            raise RulesError("no one in the party is here to fight")
         return start_combat(game, rng)
     if op == "end_combat":
         if game.combat is None:
@@ -40,7 +42,7 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
         game.combat = None
         for e in game.entities.values():
             e.engaged.clear()
-        return [ev.CombatEnded(0, ())]
+        return [ev.CombatEnded(0, (), "ended")]
     if op in ("next_turn", "prev_turn"):
         if game.combat is None:
             raise RulesError("not in combat")

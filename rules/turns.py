@@ -146,17 +146,21 @@ def advance_idx(game: Game) -> None:
 
 
 def check_end(game: Game, out: list[Any]) -> bool:
+    """End combat the way the SRD reads: it goes on while each side has a creature still
+    up, and while a hero is dying with foes left, so that hero rolls death saves."""
     if game.combat is None:
         return True
     fighters = [game.entities[x] for x in game.combat["order"] if x in game.entities]
     foes = [e for e in fighters if e.side == "monsters" and not e.down]
-    friends = [e for e in fighters if e.side == "party" and not e.down]
-    if foes and friends:
+    heroes = [e for e in fighters if e.side == "party"]
+    friends = [e for e in heroes if not e.down]
+    if foes and (friends or any(e.dying and not e.fled for e in heroes)):
         return False
-    if foes:
-        xp = 0
-        loot: tuple[str, ...] = ()
+    if foes or not heroes:
+        xp, loot = 0, ()
+        outcome = "fell" if heroes else "ended"
     else:
+        outcome = "won"
         xp = sum(e.xp for e in fighters if e.side == "monsters" and (e.dead or e.hp <= 0))
         room = game.dungeon.rooms.get(game.room)
         loot = ()
@@ -165,7 +169,7 @@ def check_end(game: Game, out: list[Any]) -> bool:
             loot = room.encounter.loot + tuple(x for x in room.loot)
         game.loot += list(loot)
     game.combat = None
-    out.append(ev.CombatEnded(xp, loot))
+    out.append(ev.CombatEnded(xp, loot, outcome))
     for e in game.party():
         e.fled = False
         e.engaged.clear()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from node.radio.base import BROADCAST, TEXT_PORT, Packet, Transport
-from protocol.render import announced
+from protocol.render import COMBAT_OUTCOMES, announced
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,8 @@ class TextBot:
         return direct or " exits " in part
 
     def _turn_over(self, part: str, direct: bool) -> bool:
-        return direct or "Next:" in part or part.startswith(("Round", "Victory", "Fight"))
+        return direct or "Next:" in part or part.startswith(("Round", "Fight")) or any(
+            end in part for end in COMBAT_OUTCOMES.values())
 
     def _find_me(self, game: Any) -> Any:
         me = member(game, self.name)
