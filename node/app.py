@@ -93,7 +93,7 @@ class NodeApp:
         self.loop = GameLoop(self.pipeline, clock=self.clock, metrics=self.metrics,
                              tactician=self.tactician, turn_timeout_s=cfg.turn_timeout_s,
                              ai_budget_s=cfg.ai_budget_s, ai_delay_s=cfg.ai_delay_s,
-                             prompt=self.text.prompt)
+                             prompt=self.text.prompt, warn=self.text.warn_turn)
         await self.transport.start(self._on_packet)
         self._bg.append(asyncio.get_running_loop().create_task(self.outbox.run()))
         self.loop.start()

@@ -16,7 +16,7 @@ from typing import Any
 from node.clock import Clock
 from node.obs.metrics import Metrics
 from node.pipeline import Command, Outcome, Pipeline, fit
-from node.radio.base import BROADCAST, MAX_PAYLOAD, Packet
+from node.radio.base import BROADCAST, MAX_PAYLOAD, TEXT_PORT, Packet
 from node.radio.outbox import Priority
 from protocol.render import announced
 
@@ -50,6 +50,9 @@ MONSTER_HOLD_S = 6.0
 # both legs then get per-hop retransmissions from firmware 2.7's NextHopRouter.
 DIRECT_RESULTS = True
 HOLD_POLL_S = 0.25
+# A turn warning is a courtesy: it goes only while the rolling-hour airtime used stays under
+# this share of the budget, leaving the rest for results the whole table needs.
+WARN_BUDGET_SHARE = 0.8
 
 
 @dataclass
@@ -167,6 +170,8 @@ class TextChannel:
             self._direct.discard(key or "")
         if out.dropped:
             return out
+        if out.ok and not out.duplicate:
+            self._tell_what_was_cut(packet.sender, intent, out)
         if direct and out.ok and out.lines:
             # A command sent as a DM gets its result as a DM: firmware 2.7 repairs each hop
             # of a DM (NextHopRouter), never the second hop of a broadcast. The round still
@@ -186,6 +191,18 @@ class TextChannel:
                 self._dm(packet.sender, text, Priority.REPLY)
         # accepted public results reach everyone through _on_outcome's broadcast
         return out
+
+    def _tell_what_was_cut(self, to: int, intent: Any, out: Outcome) -> None:
+        """A `say` the rules shortened: the speaker hears, privately, what did not go out."""
+        from rules import events as ev
+
+        said = next((e.text for e in out.events if isinstance(e, ev.Said)), None)
+        full = " ".join(str(getattr(intent, "text", "")).split())
+        if said is None or type(intent).__name__ != "Say" or len(full) <= len(said):
+            return
+        cut = full[len(said):]
+        self._dm(to, f"Your say was cut to {len(said.encode())} B; not sent: {cut}",
+                 Priority.REPLY)
 
     def _may_act(self, sender: str) -> bool:
         """True unless a fight is on and it is nobody's turn the sender plays."""
@@ -249,6 +266,27 @@ class TextChannel:
         else:
             self._prompt_dm(eid, text)
         self._remind_later(eid, text)
+
+    def warn_turn(self, eid: int, text: str) -> None:
+        """The turn is about to time out: tell its player privately, once, if the node's
+        airtime allows one more packet without eating into what the table's results need."""
+        if self.muted or not self._airtime_spare(text):
+            self.metrics.inc("dungeon_turn_warnings_total", sent="no")
+            return
+        self.metrics.inc("dungeon_turn_warnings_total", sent="yes")
+        self._prompt_dm(eid, text)
+
+    def _airtime_spare(self, text: str) -> bool:
+        from protocol.airtime import airtime_s
+
+        stats = self.outbox.stats() if hasattr(self.outbox, "stats") else {}
+        budget = stats.get("duty_budget_s")
+        if budget is None:
+            return True  # a region with no duty-cycle limit
+        used = max(stats.get("airtime_used_s", 0.0), stats.get("radio_airtime_s", 0.0))
+        air = airtime_s(len(text.encode()), getattr(self.outbox, "preset", "LONG_FAST"),
+                        portnum=TEXT_PORT)
+        return used + air <= budget * WARN_BUDGET_SHARE
 
     def _remind_later(self, eid: int, text: str) -> None:
         game = self.pipeline.game
