@@ -343,7 +343,6 @@ def test_a_fight_with_no_party_is_not_a_victory(rng: random.Random) -> None:
     from rules_helpers import ARENA
 
     from rules.dungeon import Dungeon
-
     from rules.game import spawn, start_combat
 
     g = Game.new(Dungeon.from_dict(ARENA))
