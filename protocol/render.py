@@ -295,7 +295,7 @@ _RENDERERS: dict[type, Callable[..., str]] = {
     ev.CombatEnded: _r_combat_end,
     ev.Entered: _r_entered,
     ev.RoomView: _r_room,
-    ev.Joined: lambda e, n, s, v: f"{e.name}, a level {e.level} {e.cls}, joins.",
+    ev.Joined: lambda e, n, s, v: f"{e.name} joins as a level {e.level} {e.cls}.",
     ev.Said: lambda e, n, s, v: f"{n(e.eid)}: {e.text}",
     ev.Narrated: lambda e, n, s, v: e.text,
     ev.Info: lambda e, n, s, v: f"{n(e.eid)}: {e.text}" if e.eid else e.text[:1].upper() + e.text[1:],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, resolver
+from rules import content, house, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
@@ -16,6 +16,7 @@ from rules.turns import (
     begin_turn,
     check_end,
     end_turn_effects,
+    join_combat,
     level_up,
     run_legendary,
     start_combat,
@@ -23,6 +24,39 @@ from rules.turns import (
 
 if TYPE_CHECKING:
     from rules.game import Game
+
+
+# What the DM may set on a sheet, and within what bounds (SRD: AC 30 and 20th-level HP are
+# far inside these; the bounds stop typos such as max_hp=100000, not house rules).
+SHEET_LIMITS: dict[str, tuple[int, int]] = {
+    "hp": (0, 999), "max_hp": (1, 999), "temp_hp": (0, 999), "ac": (1, 30),
+    "speed": (0, 120), "xp": (0, 355_000),
+}
+NAME_MAX = 16
+NARRATE_MAX_B = 200  # one text packet (DESIGN: budget <= 200 B of UTF-8)
+
+
+def check_sheet_edit(text: str) -> tuple[str, int | str]:
+    """ "ac=16" -> ("ac", 16); RulesError with a one-line reason for anything else."""
+    field_, sep, raw = text.partition("=")
+    field_, raw = field_.strip().lower(), raw.strip()
+    editable = (*SHEET_LIMITS, "name")
+    if not sep:
+        raise RulesError("write field=value, e.g. ac=16")
+    if field_ not in editable:
+        raise RulesError(f"{field_ or '?'} cannot be edited; edit {', '.join(editable)}")
+    if field_ == "name":
+        if not raw:
+            raise RulesError("name cannot be empty")
+        if len(raw) > NAME_MAX:
+            raise RulesError(f"name: at most {NAME_MAX} characters")
+        return field_, raw
+    if not raw.lstrip("-").isdigit():
+        raise RulesError(f"{field_} must be a whole number")
+    n, (lo, hi) = int(raw), SHEET_LIMITS[field_]
+    if not lo <= n <= hi:
+        raise RulesError(f"{field_} must be {lo} to {hi}")
+    return field_, n
 
 
 # -- the DM -------------------------------------------------------------------------
@@ -62,15 +96,19 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
         advance_idx(game)
         return out + begin_turn(game, rng)
     if op == "narrate":
-        if not i.text.strip():
+        text = i.text.strip()
+        if not text:
             raise RulesError("narrate what?")
-        return [ev.Narrated(i.text.strip()[:180])]
+        n = len(text.encode("utf-8"))
+        if n > NARRATE_MAX_B:
+            raise RulesError(f"{n} B is over the {NARRATE_MAX_B} B packet: cut {n - NARRATE_MAX_B} B")
+        return [ev.Narrated(text)]
     if op == "spawn":
         content.monster(i.text)  # validate first
         n = max(1, min(20, i.value or 1))
         out = spawn(game, i.text, n)
         if game.combat is not None:
-            game.combat["order"] += [e.eid for e in out]
+            out += join_combat(game, [game.entities[e.eid] for e in out], rng)
         return out
     if op == "set_roll":
         if not 1 <= i.value <= 20:
@@ -80,6 +118,9 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
     if op == "house_rule":
         if not i.text:
             raise RulesError("which house rule?")
+        if house.known(i.text) is None:
+            raise RulesError(f"no house rule {i.text[:24]!r}; the rules know "
+                             + ", ".join(house.HOUSE_RULES))
         game.house[i.text] = bool(i.value)
         return [ev.Info(0, f"house rule {i.text} {'on' if i.value else 'off'}")]
     if op == "unlock":
@@ -140,22 +181,11 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
             raise RulesError(f"{t.name} cannot level up")
         return level_up(game, t, t.level + 1)
     if op == "edit_sheet":
-        field_, _, val = i.text.partition("=")
-        field_ = field_.strip()
-        if field_ not in ("hp", "max_hp", "ac", "temp_hp", "speed", "xp", "name"):
-            raise RulesError("edit hp, max_hp, ac, temp_hp, speed, xp or name")
+        field_, value = check_sheet_edit(i.text)
         if field_ == "name":
-            if not val.strip():
-                raise RulesError("name cannot be empty")
-            t.name = val.strip()[:16]
+            t.name = str(value)
         else:
-            try:
-                n = int(val)
-            except ValueError:
-                raise RulesError(f"{field_} must be a number") from None
-            if n < 0:
-                raise RulesError(f"{field_} cannot be negative")
-            setattr(t, field_, n)
+            setattr(t, field_, value)
             t.hp = min(t.hp, t.max_hp)
-        return [ev.Info(t.eid, f"{field_} set")]
+        return [ev.Info(t.eid, f"{field_} set to {value}")]
     raise RulesError(f"unknown DM op {op!r}")

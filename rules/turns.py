@@ -36,18 +36,38 @@ def start_combat(game: Game, rng: random.Random) -> list[Any]:
     if game.combat is not None:
         return []
     fighters = [e for e in game.here() if not e.down]
-    rolls = []
     out: list[Any] = []
-    for e in fighters:
-        nat, _ = dice.d20(rng, 0)
-        total = nat + e.mod("dex")
-        out.append(ev.Rolled(e.eid, "initiative", nat, total))
-        rolls.append((total, e.mod("dex"), rng.random(), e.eid))  # ties: DEX, then a roll-off
+    rolls = [_initiative(e, rng, out) for e in fighters]
     order = [eid for *_k, eid in sorted(rolls, reverse=True)]
     totals = {str(eid): total for total, _dex, _tie, eid in rolls}
     game.combat = {"order": order, "idx": 0, "round": 1, "init": totals}
     out.insert(0, ev.CombatStarted(tuple(order)))
     out += begin_turn(game, rng)
+    return out
+
+
+def _initiative(e: Entity, rng: random.Random, out: list[Any]) -> tuple[int, int, float, int]:
+    nat, _ = dice.d20(rng, 0)
+    total = nat + e.mod("dex")
+    out.append(ev.Rolled(e.eid, "initiative", nat, total))
+    return total, e.mod("dex"), rng.random(), e.eid  # ties: DEX, then a roll-off
+
+
+def join_combat(game: Game, fighters: list[Entity], rng: random.Random) -> list[Any]:
+    """Creatures that arrive mid-fight roll initiative and take their place in the order;
+    the creature whose turn it is keeps it."""
+    c = game.combat
+    out: list[Any] = []
+    current = game.current_turn()
+    for e in fighters:
+        total, *_rest = _initiative(e, rng, out)
+        init = c.setdefault("init", {})
+        # after everyone with a higher total (or an equal one: they were there first)
+        at = next((k for k, x in enumerate(c["order"])
+                   if init.get(str(x), -99) < total), len(c["order"]))
+        c["order"].insert(at, e.eid)
+        init[str(e.eid)] = total
+    c["idx"] = c["order"].index(current) if current is not None else 0
     return out
 
 

@@ -358,3 +358,18 @@ def test_dm_ending_combat_is_not_a_victory(game: Game, rng: random.Random) -> No
     fight(game)
     (end,) = apply(game, None, it.Dm("end_combat"), rng)
     assert isinstance(end, ev.CombatEnded) and end.outcome == "ended"
+
+
+def test_a_monster_spawned_mid_fight_rolls_initiative_and_waits_its_place(
+        game: Game, rng: random.Random) -> None:
+    fight(game, "goblin", 1, rng)
+    current = game.current_turn()
+    out = apply(game, None, it.Dm("spawn", text="orc", value=2), rng)
+    orcs = [e.eid for e in out if isinstance(e, ev.Spawned)]
+    rolled = {e.eid: e.total for e in out if isinstance(e, ev.Rolled) and e.what == "initiative"}
+    assert set(rolled) == set(orcs)
+    init = game.combat["init"]
+    assert all(init[str(o)] == rolled[o] for o in orcs)
+    totals = [init[str(x)] for x in game.combat["order"]]
+    assert totals == sorted(totals, reverse=True)  # everyone in initiative order
+    assert game.current_turn() == current  # whoever was acting still is

@@ -8,13 +8,14 @@ import pytest
 from textual.widgets import Input, OptionList, Static
 from tuihelpers import console, eid_of, node_until, row_of, type_text, until
 
+from node.control_client import ControlError
 from node.radio.base import BROADCAST, TEXT_PORT, Packet
 from tui.combatlog import CombatLog
 from tui.creatures import CreatureTable
 from tui.encounter import EncounterScreen
 from tui.help import HelpScreen
 from tui.joins import JoinsScreen
-from tui.sheet import SheetScreen
+from tui.sheet import SheetScreen, change_text
 from tui.spawner import SpawnerScreen
 
 
@@ -203,13 +204,26 @@ async def test_narration_counts_bytes_and_broadcasts(node, dm):
             said = [e for e in msg.get("events", []) if e["type"] == "Narrated"]
             if said:
                 break
-        assert said[0]["text"] == "Wind howls é"
-        # over the packet: refused in the dialog with a one-line error
+        assert said[0]["text"] == "Wind howls é."  # sent as the sentence players read
+        # over the packet: the preview shows the cut text, and Enter sends exactly that
         await pilot.press("t")
         await until(pilot, lambda: bool(app.screen.query("#prompt")))
-        app.screen.query_one("#prompt", Input).value = "ö" * 101
+        app.screen.query_one("#prompt", Input).value = "ö" * 100 + " the end"
+        await pilot.pause()
+        preview = str(app.screen.query_one("#extra", Static).render())
+        assert "208/200 B" in preview and "over by 8 B; Enter sends it cut" in preview
         await pilot.press("enter")
-        assert "202 B is over" in str(app.screen.query_one("#error", Static).render())
+        for _ in range(20):
+            msg = await asyncio.wait_for(anext(watcher), 5)
+            said = [e for e in msg.get("events", []) if e["type"] == "Narrated"]
+            if said:
+                break
+        sent = said[0]["text"]
+        assert len(sent.encode()) <= 200 and sent.endswith("…") and preview.endswith(sent[-60:])
+        assert msg["lines"] == [sent]  # what the players read is what the preview showed
+    # the node refuses what would not fit, rather than cutting it silently
+    with pytest.raises(ControlError, match="202 B is over"):
+        await dm.request("narrate", text="ö" * 101)
 
 
 async def test_sheet_edit_validation_history_and_revert(node, dm):
@@ -237,21 +251,43 @@ async def test_sheet_edit_validation_history_and_revert(node, dm):
         await pilot.press("ctrl+r")
         await until(pilot, lambda: sheet.version == 3, what="the revert")
         assert (await dm.request("sheet.get", eid=thorin))["sheet"]["ac"] == 18
+        # a value out of bounds is refused by the dialog and by the node alike
+        sheet.query_one("#edit", Input).focus()
+        sheet.query_one("#edit", Input).value = "max_hp=100000"
+        await pilot.press("enter")
+        assert "max_hp must be 1 to 999" in str(sheet.query_one("#error", Static).render())
+        with pytest.raises(ControlError, match="1 to 999"):
+            await dm.request("sheet.edit", eid=thorin, field="max_hp", value=100000)
+        # an edit of play state (hp is not a sheet field) is still in the history
+        sheet.query_one("#edit", Input).value = "hp=5"
+        await pilot.press("enter")
+        await until(pilot, lambda: sheet.version == 4, what="the hp edit's version")
+        assert row_of(await dm.request("state"), "Thorin")["hp"] == 5
+        assert "edit_sheet hp=5" in [change_text(r["change"])
+                                     for r in await dm.request("sheet.history", eid=thorin)]
 
 
-async def test_house_rule_toggle(node, dm):
+async def test_house_rules_list_every_known_rule_and_toggle(node, dm):
+    from rules.house import HOUSE_RULES
+
     rules = (await dm.request("state"))["house_rules"]
-    first = sorted(rules)[0]
+    assert set(rules) == set(HOUSE_RULES)  # every rule, also those off by default
+    first = next(iter(HOUSE_RULES))
     async with console(node) as (app, pilot):
         await pilot.press("u")
         await until(pilot, lambda: bool(app.screen.query("#rules")))
-        app.screen.query_one("#rules").focus()
+        table = app.screen.query_one("#rules")
+        assert table.row_count == len(HOUSE_RULES)
+        described = {str(table.get_row(name)[0]): str(table.get_row(name)[2])
+                     for name in HOUSE_RULES}
+        assert described["friendly_fire"] == HOUSE_RULES["friendly_fire"].description
+        table.focus()
         await pilot.press("space")
         await node_until(dm, lambda s: s["house_rules"][first] is (not rules[first]))
-        app.screen.query_one("#new", Input).focus()
-        await type_text(pilot, "flanking")
-        await pilot.press("enter")
-        await node_until(dm, lambda s: s["house_rules"].get("flanking") is True)
+    # a name the engine does not know is refused, not shown as ON doing nothing
+    with pytest.raises(ControlError, match="no house rule 'flanking'"):
+        await dm.request("house_rule", name="flanking", on=True)
+    assert "flanking" not in (await dm.request("state"))["house_rules"]
 
 
 async def test_session_pause_resume_end_and_start(node, dm):
@@ -334,3 +370,22 @@ async def test_the_log_shows_what_happened_before_the_console_attached(node, dm)
         await dm.request("narrate", text="Dust falls.")
         await until(pilot, lambda: "Dust falls." in log.visible_text(), what="the live line")
         assert log.visible_text().count("The crypt door grinds shut.") == 1
+
+
+async def test_party_and_foes_drop_the_dead_and_a_late_foe_has_initiative(node, dm):
+    state = await _fight(dm, n=2)
+    goblins = [m["eid"] for m in state["monsters"]]
+    async with console(node) as (app, pilot):
+        table = app.query_one(CreatureTable)
+        await until(pilot, lambda: table.row_count == 4, what="party and two goblins")
+        await dm.request("command", intent={"type": "Dm", "op": "damage", "target": goblins[0],
+                                             "value": 100, "text": "force"})
+        await until(pilot, lambda: table.row_count == 3, what="the dead goblin gone")
+        with pytest.raises(Exception):
+            table.get_row_index(str(goblins[0]))
+        # a foe spawned mid-fight rolls initiative: the panel shows its number
+        await dm.request("command", intent={"type": "Dm", "op": "spawn", "text": "orc"})
+        state = await node_until(dm, lambda s: len(s["initiative"]) == 5)
+        orc = next(r for r in state["initiative"] if r["name"].startswith("Orc"))
+        assert isinstance(orc["init"], int)
+        await until(pilot, lambda: table.row_count == 4, what="the orc in the table")
