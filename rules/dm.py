@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from typing import TYPE_CHECKING, Any
 
 from rules import content, house, resolver
@@ -10,12 +11,14 @@ from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
 from rules.errors import RulesError
-from rules.explore import spawn
+from rules.explore import arrive, spawn
 from rules.turns import (
     advance_idx,
+    award_xp,
     begin_turn,
     check_end,
     end_turn_effects,
+    gain_xp,
     join_combat,
     level_up,
     run_legendary,
@@ -123,6 +126,12 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
                              + ", ".join(house.HOUSE_RULES))
         game.house[i.text] = bool(i.value)
         return [ev.Info(0, f"house rule {i.text} {'on' if i.value else 'off'}")]
+    if op == "move_party":
+        return _move_party(game, i, rng)
+    if op == "give_xp" and i.target is None:
+        if not 0 < i.value <= SHEET_LIMITS["xp"][1]:
+            raise RulesError("give 1 or more XP")
+        return [ev.Info(0, f"the party shares {i.value} XP"), *award_xp(game, i.value)]
     if op == "unlock":
         x = game.dungeon.find_exit(game.room, i.text)
         key = f"{game.room}:{x.to}"
@@ -174,6 +183,14 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
         if i.value:
             t.effects.append({"name": "cover", "src": 0, "ac": i.value, "cover": i.value})
         return [ev.Info(t.eid, f"cover +{i.value}" if i.value else "no cover")]
+    if op == "give_xp":
+        if t.kind != "pc" or t.dead:
+            raise RulesError(f"{t.name} cannot gain XP")
+        if not 0 < i.value <= SHEET_LIMITS["xp"][1] - t.xp:
+            raise RulesError(f"give 1 to {SHEET_LIMITS['xp'][1] - t.xp} XP")
+        return [ev.Info(t.eid, f"gains {i.value} XP"), *gain_xp(game, t, i.value)]
+    if op == "give_item":
+        return _give_item(t, i.text, max(1, i.value))
     if op == "level_up":
         from rules import pregen
 
@@ -189,3 +206,56 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
             t.hp = min(t.hp, t.max_hp)
         return [ev.Info(t.eid, f"{field_} set to {value}")]
     raise RulesError(f"unknown DM op {op!r}")
+
+
+ITEM_MAX = 32  # characters of an item's name: it is read on a radio screen
+MAX_ITEMS = 40
+_COINS = re.compile(r"^(\d{1,6}) ?(cp|sp|ep|gp|pp)$")
+
+
+def _give_item(t: Entity, text: str, count: int) -> list[Any]:
+    """An item (count copies) or coins ("15 gp", added to the coins the character holds)."""
+    item = " ".join(text.split()).lower()
+    if t.kind != "pc":
+        raise RulesError(f"{t.name} carries nothing")
+    if not item or len(item) > ITEM_MAX:
+        raise RulesError(f"name the item in 1 to {ITEM_MAX} characters")
+    coins = _COINS.match(item)
+    count_word, _, rest = item.partition(" ")
+    if not coins and count_word.isdigit() and rest:  # "2 torch": two of them
+        item, count = rest, count * int(count_word)
+    if coins:
+        amount, unit = int(coins.group(1)) * count, coins.group(2)
+        held = next((x for x in t.inventory if (m := _COINS.match(x)) and m.group(2) == unit),
+                    None)
+        if held is not None:
+            t.inventory.remove(held)
+            amount += int(_COINS.match(held).group(1))  # type: ignore[union-attr]
+        t.inventory.append(f"{amount} {unit}")
+        return [ev.Info(t.eid, f"receives {coins.group(1)} {unit}; now holds {amount} {unit}")]
+    if count > 10 or len(t.inventory) + count > MAX_ITEMS:
+        raise RulesError(f"{t.name} cannot carry that many")
+    t.inventory += [item] * count
+    return [ev.Info(t.eid, f"receives {item}" + (f" x{count}" if count > 1 else ""))]
+
+
+def _move_party(game: Game, i: it.Dm, rng: random.Random) -> list[Any]:
+    """The DM moves the party through an exit (text) or to a room (value), past any lock,
+    as if it had walked there: traps and encounters in the new room happen as usual."""
+    if game.combat is not None:
+        raise RulesError("end the fight before moving the party")
+    if i.value:
+        if i.value not in game.dungeon.rooms:
+            raise RulesError(f"no room {i.value}; rooms are {min(game.dungeon.rooms)} to "
+                             f"{max(game.dungeon.rooms)}")
+        dest = i.value
+    else:
+        if not i.text.strip():
+            raise RulesError("move the party which way?")
+        dest = game.dungeon.find_exit(game.room, i.text.strip().lower()).to
+    party = [e for e in game.party() if not e.dead and e.room == game.room]
+    if not party:
+        raise RulesError("no one in the party can move")
+    if dest == game.room:
+        raise RulesError("the party is already there")
+    return arrive(game, party, dest, rng)

@@ -19,7 +19,6 @@ from rules.house import DEFAULT_HOUSE
 from rules.turns import award_xp, start_combat
 
 
-
 @dataclass
 class Game:
     """All mutable state of one game; to_dict/from_dict round-trip exactly."""

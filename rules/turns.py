@@ -202,7 +202,6 @@ def check_end(game: Game, out: list[Any]) -> bool:
 def award_xp(game: Game, xp: int) -> list[Any]:
     """XP is shared by living party members; crossing a threshold levels up automatically
     (house rule auto_level, default on), otherwise the DM uses Dm(op="level_up")."""
-    from rules import pregen
 
     alive = [e for e in game.party() if not e.dead and e.room == game.room]
     out: list[Any] = []
@@ -210,11 +209,19 @@ def award_xp(game: Game, xp: int) -> list[Any]:
         return out
     share = xp // len(alive)
     for e in alive:
-        e.xp += share
-        if game.house.get("auto_level", True) and e.level < pregen.MAX_LEVEL \
-                and pregen.xp_level(e.xp) > e.level:
-            out += level_up(game, e, pregen.xp_level(e.xp))
+        out += gain_xp(game, e, share)
     return out
+
+
+def gain_xp(game: Game, e: Entity, xp: int) -> list[Any]:
+    """One character's XP grows; past a threshold it levels up (house rule auto_level)."""
+    from rules import pregen
+
+    e.xp += xp
+    if game.house.get("auto_level", True) and e.level < pregen.MAX_LEVEL \
+            and pregen.xp_level(e.xp) > e.level:
+        return level_up(game, e, pregen.xp_level(e.xp))
+    return []
 
 
 def level_up(game: Game, e: Entity, level: int) -> list[Any]:

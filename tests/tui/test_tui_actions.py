@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from textual.widgets import Input, OptionList, Static
+from textual.widgets.data_table import RowDoesNotExist
 from tuihelpers import console, eid_of, node_until, row_of, type_text, until
 
 from node.control_client import ControlError
@@ -381,7 +382,7 @@ async def test_party_and_foes_drop_the_dead_and_a_late_foe_has_initiative(node, 
         await dm.request("command", intent={"type": "Dm", "op": "damage", "target": goblins[0],
                                              "value": 100, "text": "force"})
         await until(pilot, lambda: table.row_count == 3, what="the dead goblin gone")
-        with pytest.raises(Exception):
+        with pytest.raises(RowDoesNotExist):
             table.get_row_index(str(goblins[0]))
         # a foe spawned mid-fight rolls initiative: the panel shows its number
         await dm.request("command", intent={"type": "Dm", "op": "spawn", "text": "orc"})
@@ -389,3 +390,35 @@ async def test_party_and_foes_drop_the_dead_and_a_late_foe_has_initiative(node, 
         orc = next(r for r in state["initiative"] if r["name"].startswith("Orc"))
         assert isinstance(orc["init"], int)
         await until(pilot, lambda: table.row_count == 4, what="the orc in the table")
+
+
+async def test_dm_moves_the_party_opens_a_door_gives_xp_and_items(node, dm):
+    state = await dm.request("state")
+    start = state["room"]["id"]
+    way = state["room"]["exits"][0]
+    thorin = eid_of(state, "Thorin")
+    async with console(node) as (app, pilot):
+        await _prompt(app, pilot, "g", way["dir"])
+        state = await node_until(dm, lambda s: s["room"]["id"] == way["to"])
+        assert all(p["room"] == way["to"] for p in state["party"])
+        assert state["initiative"]  # the new room's foes: a fight, and the DM ends it to move on
+        await pilot.press("C")
+        await node_until(dm, lambda s: not s["initiative"])
+        locked = next(x for x in state["room"]["exits"] if x.get("door") == "locked")
+        await _prompt(app, pilot, "k", locked["dir"])
+        await node_until(dm, lambda s: next(x for x in s["room"]["exits"]
+                                            if x["dir"] == locked["dir"]).get("door") != "locked")
+        await _prompt(app, pilot, "g", str(start))
+        state = await node_until(dm, lambda s: s["room"]["id"] == start)
+        # the foes left behind in the other room are not in Party & foes
+        table = app.query_one(CreatureTable)
+        await until(pilot, lambda: table.row_count == len(state["party"]), what="party only")
+        xp = (await dm.request("sheet.get", eid=thorin))["sheet"]["xp"]
+        await _select(app, pilot, "Thorin")
+        await _prompt(app, pilot, "x", "40")
+        await until(pilot, lambda: not app.screen.query("#prompt"), what="the XP dialog to close")
+        assert (await dm.request("sheet.get", eid=thorin))["sheet"]["xp"] == xp + 40
+        await _select(app, pilot, "Thorin")
+        await _prompt(app, pilot, "i", "15 gp")
+        await until(pilot, lambda: not app.screen.query("#prompt"), what="the item dialog")
+        assert "15 gp" in (await dm.request("sheet.get", eid=thorin))["sheet"]["inventory"]
