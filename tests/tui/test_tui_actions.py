@@ -422,3 +422,17 @@ async def test_dm_moves_the_party_opens_a_door_gives_xp_and_items(node, dm):
         await _prompt(app, pilot, "i", "15 gp")
         await until(pilot, lambda: not app.screen.query("#prompt"), what="the item dialog")
         assert "15 gp" in (await dm.request("sheet.get", eid=thorin))["sheet"]["inventory"]
+
+
+async def test_radio_panel_draws_the_hours_airtime_as_a_sparkline(node, dm):
+    from textual.widgets import Sparkline
+
+    now = node.clock.monotonic()
+    # what the outbox logged: 1.5 s just now, 0.5 s half an hour ago
+    node.outbox._history.extend([(now - 1800.0, 0.5), (now - 5.0, 1.5)])
+    async with console(node) as (app, pilot):
+        await dm.request("narrate", text="The wind turns.")  # a push brings the new figures
+        spark = app.query_one("#airtime", Sparkline)
+        await until(pilot, lambda: len(spark.data or []) == 30 and spark.data[-1] >= 1.5,
+                    what="the sparkline")
+        assert spark.data[14] == 0.5 and sum(1 for x in spark.data if x) in (2, 3)
