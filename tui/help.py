@@ -26,6 +26,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_row("ctrl+l", "players", "in a sheet: a one-time Discord link code for it")
         table.add_row("ctrl+p", "console", "command palette: every action by name")
         table.add_row("q ctrl+c", "console", getattr(self.app, "quit_help", "quit the console"))
+        self.table = table  # what the screen lists, for a reader other than the eye
         with VerticalScroll(classes="dialog help"):
             yield Label("DM console keys", classes="dialog-title")
             yield Static(table)

@@ -100,6 +100,9 @@ async def _demo(args: argparse.Namespace, data_dir: Path, use_tui: bool) -> None
     virtual = args.speed is not None
     mesh = Mesh.build(players=3, hops=args.hops, preset=args.preset.upper(), loss=args.loss,
                       seed=args.seed, hop_limit=max(1, args.hops - 1))
+    # A radio starts its packet ids at random when it boots; the mesh's seeded ids would be
+    # the same every run, and a resumed game takes a repeated id for a repeated command.
+    mesh.rng.seed(os.urandom(8))
     config = NodeConfig(data_dir=data_dir, radio="sim", auto_approve=True, game_seed=args.seed,
                         region=mesh.region, preset=mesh.preset)
     def make_app() -> NodeApp:

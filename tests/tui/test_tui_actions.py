@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 
 import pytest
 from textual.widgets import Input, OptionList, Static
@@ -436,3 +437,26 @@ async def test_radio_panel_draws_the_hours_airtime_as_a_sparkline(node, dm):
         await until(pilot, lambda: len(spark.data or []) == 30 and spark.data[-1] >= 1.5,
                     what="the sparkline")
         assert spark.data[14] == 0.5 and sum(1 for x in spark.data if x) in (2, 3)
+
+
+async def test_the_demo_intro_opens_the_log_and_ctrl_c_quits(node, dm):
+    from tui.app import DungeonConsole
+
+    intro = ("This is the demo. You are the DM, watching three bot players.",)
+    app = DungeonConsole(node.config.control_path, tick=False, backoff=(0.05,), intro=intro,
+                         quit_help="stop the demo (the game is saved)")
+    async with app.run_test(size=(120, 40)) as pilot:
+        log = app.query_one(CombatLog)
+        await until(pilot, lambda: intro[0] in log.visible_text(), what="the intro")
+        assert "j approves" not in log.visible_text()  # bots join by themselves
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        from rich.console import Console
+
+        text = Console(width=200, record=True, file=io.StringIO())
+        text.print(app.screen.table)
+        assert "stop the demo (the game is saved)" in text.export_text()
+        await pilot.press("escape")
+        await pilot.press("ctrl+c")  # what README and help say stops it
+        await pilot.pause()
+        assert app.return_code == 0  # quit, not the "press ctrl+q" hint
