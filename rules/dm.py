@@ -10,8 +10,10 @@ from rules import content, house, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
+from rules.effects.records import Effect
 from rules.errors import RulesError
 from rules.explore import arrive, spawn
+from rules.names import BIDI_REFUSAL, check_name, has_bidi_controls
 from rules.turns import (
     advance_idx,
     award_xp,
@@ -53,7 +55,7 @@ def check_sheet_edit(text: str) -> tuple[str, int | str]:
             raise RulesError("name cannot be empty")
         if len(raw) > NAME_MAX:
             raise RulesError(f"name: at most {NAME_MAX} characters")
-        return field_, raw
+        return field_, check_name(raw)
     if not raw.lstrip("-").isdigit():
         raise RulesError(f"{field_} must be a whole number")
     n, (lo, hi) = int(raw), SHEET_LIMITS[field_]
@@ -179,9 +181,9 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
     if op == "cover":
         if i.value not in (0, 2, 5):
             raise RulesError("cover is 0, 2 or 5")
-        t.effects[:] = [x for x in t.effects if x.get("name") != "cover"]
+        t.effects[:] = [x for x in t.effects if x.name != "cover"]
         if i.value:
-            t.effects.append({"name": "cover", "src": 0, "ac": i.value, "cover": i.value})
+            t.effects.append(Effect("cover", 0, ac=i.value))
         return [ev.Info(t.eid, f"cover +{i.value}" if i.value else "no cover")]
     if op == "give_xp":
         if t.kind != "pc" or t.dead:
@@ -220,6 +222,8 @@ def _give_item(t: Entity, text: str, count: int) -> list[Any]:
         raise RulesError(f"{t.name} carries nothing")
     if not item or len(item) > ITEM_MAX:
         raise RulesError(f"name the item in 1 to {ITEM_MAX} characters")
+    if has_bidi_controls(item):
+        raise RulesError(f"items: {BIDI_REFUSAL}")
     coins = _COINS.match(item)
     count_word, _, rest = item.partition(" ")
     if not coins and count_word.isdigit() and rest:  # "2 torch": two of them
