@@ -21,6 +21,9 @@ HOUSE_RULES: dict[str, HouseRule] = {r.name: r for r in (
               "legendary monsters spend legendary actions at the end of other turns"),
     HouseRule("friendly_fire", False,
               "area spells also catch the caster's allies in melee with the target"),
+    # the node's table setting text_auth (node/identity.py), kept here so a replay reads it
+    HouseRule("text_auth", False,
+              "only authenticated radio input acts (PKI DMs, signed packets), not channel text"),
 )}
 
 # Rules on by default sit in every new game's state; the others are added only when the DM
