@@ -128,17 +128,17 @@ def test_make_demo_installs_only_the_node(tmp_path):
 def test_the_demo_dm_grants_a_milestone_opens_the_sealed_way_and_starts_again(tmp_path):
     import asyncio
 
-    from node.app import NodeApp
     from node.cli.demo_cmd import dm_step
     from node.config import NodeConfig
     from node.pipeline import Command
     from node.radio.base import LoopbackTransport
     from node.sim import wayfinder
+    from node.wiring import build_node
     from rules import intents as it
 
     async def main() -> None:
-        app = NodeApp(NodeConfig(data_dir=tmp_path, auto_approve=True, game_seed=3),
-                      LoopbackTransport(), control=False)
+        app = build_node(NodeConfig(data_dir=tmp_path, auto_approve=True, game_seed=3),
+                         LoopbackTransport(), control=False)
         await app.start()
         try:
             for name, cls in (("Mira", "cleric"), ("Thorin", "fighter")):
