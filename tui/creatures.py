@@ -56,6 +56,10 @@ class CreatureTable(DataTable):
     def show(self, state: dict[str, Any] | None, *, compact: bool = False) -> None:
         """Rebuild from a state view, keeping the cursor on the same creature."""
         keep = self.selected_eid
+        room = (state or {}).get("room") or {}
+        # who is listed: the party's room names the foes in it
+        self.border_title = f"{self.BORDER_TITLE} in {room['name']}" if room.get("name") \
+            else self.BORDER_TITLE
         self._columns(compact)
         self.clear()
         bar_width = 4 if compact else 8

@@ -411,9 +411,10 @@ async def test_dm_moves_the_party_opens_a_door_gives_xp_and_items(node, dm):
                                             if x["dir"] == locked["dir"]).get("door") != "locked")
         await _prompt(app, pilot, "g", str(start))
         state = await node_until(dm, lambda s: s["room"]["id"] == start)
-        # the foes left behind in the other room are not in Party & foes
+        # the foes left behind in the other room are not in Party & foes, which names the room
         table = app.query_one(CreatureTable)
         await until(pilot, lambda: table.row_count == len(state["party"]), what="party only")
+        assert table.border_title == f"Party & foes in {state['room']['name']}"
         xp = (await dm.request("sheet.get", eid=thorin))["sheet"]["xp"]
         await _select(app, pilot, "Thorin")
         await _prompt(app, pilot, "x", "40")
