@@ -374,7 +374,7 @@ class TextChannel:
             return
         if cmd.source == "system" and type(cmd.intent).__name__ == "Join" and num is not None:
             # the DM approved a join that arrived earlier: tell the waiting radio privately
-            self._dm(num, f"welcome, {cmd.intent.name}! you are in. send help for commands",
+            self._dm(num, f"Welcome, {cmd.intent.name}! You are in. Send help for commands.",
                      Priority.REPLY)
         lines = self.render(events)
         if not lines:
