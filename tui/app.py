@@ -52,6 +52,7 @@ class DungeonConsole(DmActions, App[None]):
         `quit_help`: what q does, for the help screen."""
         super().__init__()
         self.intro = tuple(intro)
+        self._introduced = False
         self.quit_help = quit_help
         self.control_path = Path(control_path) if control_path else None
         self.frozen = frozen
@@ -131,6 +132,11 @@ class DungeonConsole(DmActions, App[None]):
         self.fresh = True
         if not self._drawn():
             return
+        if self.intro and not self._introduced:
+            # with the first state, which comes after the log's history: the last thing read
+            self._introduced = True
+            for line in self.intro:
+                self.note(line)
         if not state.get("party") and not self._hinted and not self.intro:
             self._hinted = True
             self.note("no characters yet: radio players send 'join NAME CLASS', and j approves")
@@ -161,8 +167,6 @@ class DungeonConsole(DmActions, App[None]):
                 f"attached to {h.get('node_id')} v{h.get('version')}: session "
                 f"{h.get('session') or 'none'}, event log at seq {h.get('seq', '?')}. ? for help")
             self._hinted = False
-            for line in self.intro:  # after the log's history, so it is what the DM sees
-                self.note(line)
         self._redraw()
 
     @property

@@ -444,11 +444,14 @@ async def test_the_demo_intro_opens_the_log_and_ctrl_c_quits(node, dm):
     from tui.app import DungeonConsole
 
     intro = ("This is the demo. You are the DM, watching three bot players.",)
+    await dm.request("narrate", text="A bell tolls.")  # history the console shows on attach
     app = DungeonConsole(node.config.control_path, tick=False, backoff=(0.05,), intro=intro,
                          quit_help="stop the demo (the game is saved)")
     async with app.run_test(size=(120, 40)) as pilot:
         log = app.query_one(CombatLog)
         await until(pilot, lambda: intro[0] in log.visible_text(), what="the intro")
+        text = log.visible_text()
+        assert text.index(intro[0]) > text.index("A bell tolls.")  # last, where the eye is
         assert "j approves" not in log.visible_text()  # bots join by themselves
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
