@@ -299,11 +299,12 @@ class TextChannel:
 
     def warn_turn(self, eid: int, text: str) -> None:
         """The turn is about to time out: tell its player privately, once, if the node's
-        airtime allows one more packet without eating into what the table's results need."""
+        airtime allows one more packet without eating into what the table's results need
+        (and the outbox sends it only within the player's own DM budget)."""
         if self.muted or not self._airtime_spare(text):
-            self.metrics.inc("dungeon_turn_warnings_total", sent="no")
+            self.metrics.inc("dungeon_turn_warnings_total", outcome="skipped")
             return
-        self.metrics.inc("dungeon_turn_warnings_total", sent="yes")
+        self.metrics.inc("dungeon_turn_warnings_total", outcome="queued")
         self._prompt_dm(eid, text)
 
     def _airtime_spare(self, text: str) -> bool:

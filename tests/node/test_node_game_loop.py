@@ -125,7 +125,7 @@ async def test_an_absent_player_is_warned_once_before_the_turn_times_out(tmp_pat
                                  for r in _rows(app, "system")))
         warnings = [t for to, t, _ in sent if to == 0xA1 and "left in your turn" in t]
         assert len(warnings) == 1 and warnings[0].startswith("Thorin, ")
-        assert app.metrics.get("dungeon_turn_warnings_total", sent="yes") == 1
+        assert app.metrics.get("dungeon_turn_warnings_total", outcome="queued") == 1
     finally:
         await app.stop()
 
@@ -137,7 +137,7 @@ async def test_no_turn_warning_when_the_airtime_budget_is_nearly_spent(tmp_path)
         now = app.clock.monotonic()
         app.outbox._history.append((now, budget * 0.9))  # an hour of heavy traffic
         app.text.warn_turn(1, "Thorin, 20 s left in your turn. Then you dodge and it ends.")
-        assert app.metrics.get("dungeon_turn_warnings_total", sent="no") == 1
-        assert app.metrics.get("dungeon_turn_warnings_total", sent="yes") == 0
+        assert app.metrics.get("dungeon_turn_warnings_total", outcome="skipped") == 1
+        assert app.metrics.get("dungeon_turn_warnings_total", outcome="queued") == 0
     finally:
         await app.stop()
