@@ -72,14 +72,16 @@ def describe(game: Game, eid: int, what: str) -> str:
     if what == "status":
         conds = sorted(e.conditions) + ([f"exhaustion {e.exhaustion}"] if e.exhaustion else [])
         fx = sorted({x.name for x in e.effects})
-        band = ("engaged with " + ", ".join(game.name_of(o) for o in e.engaged)
-                if e.engaged else f"at {e.band} range")
+        # where they stand matters only in a fight
+        band = "" if not game.combat else (
+            ", engaged with " + ", ".join(game.name_of(o) for o in e.engaged) if e.engaged
+            else f", at {e.band} range")
         turn = ""
         if game.combat and game.current_turn() == eid:
             t = e.turn
             turn = f"; this turn: action {t['action']}, bonus {t['bonus']}, move {t['move']}"
         slots = "; slots " + "/".join(str(n) for n in e.slots if n) if any(e.slots) else ""
-        return (f"{e.name}: HP {_hp(e)}, {band}" + ("; " + ", ".join(conds + fx) if conds
+        return (f"{e.name}: HP {_hp(e)}{band}" + ("; " + ", ".join(conds + fx) if conds
                                                      or fx else "") + slots + turn + ".")
     if what == "sheet":
         ab = " ".join(f"{k.upper()}{e.abilities[k]}" for k in ABILITIES if k in e.abilities)

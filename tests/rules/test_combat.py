@@ -374,3 +374,16 @@ def test_a_monster_spawned_mid_fight_rolls_initiative_and_waits_its_place(
     totals = [init[str(x)] for x in game.combat["order"]]
     assert totals == sorted(totals, reverse=True)  # everyone in initiative order
     assert game.current_turn() == current  # whoever was acting still is
+
+
+def test_status_hp_and_inv_answers_read_as_sentences(game: Game, rng: random.Random) -> None:
+    assert game.describe(1, "status") == f"Thorin: HP {game.entities[1].hp}/" \
+        f"{game.entities[1].max_hp}."  # out of a fight, where one stands does not matter
+    foes = fight(game)
+    turn_of(game, 1)
+    game.entities[1].engaged.append(foes[0])
+    status = game.describe(1, "status")
+    assert status.startswith("Thorin: HP ") and ", engaged with Goblin" in status
+    assert status.endswith(".") and "this turn: action 1" in status
+    assert game.describe(1, "hp").endswith(f", AC {game.entities[1].current_ac()}.")
+    assert game.describe(1, "inv").startswith("Thorin has ")
