@@ -483,6 +483,8 @@ class Pipeline:
         if not mine:
             if isinstance(cmd.intent, it.Query) and cmd.intent.what.startswith("help"):
                 return None
+            if isinstance(cmd.intent, it.Make):  # creation steps come before the join
+                return None
             raise Rejected("join first: join <name> <class>")
         return mine[0]
 

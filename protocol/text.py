@@ -23,7 +23,9 @@ HELP_LINES: dict[str | None, str] = {
     None: "look, n s e w u d, go <exit>, atk <t> [wpn], cast <spell> [t], dodge, dash, dis, "
     "hide, search, help <ally>, use <item> [t], roll <x>, hp, sheet, inv, rest, end, say. "
     "help <cmd>",
-    "join": "join <name> <class> [level]: make a character, e.g. join Thorin fighter",
+    "join": "join <name> <class> [level]: play at once, e.g. join Thorin fighter",
+    "make": "make <name> class|race|stats|skills|bg|kit <choice>, then join <name> <class>: "
+    "e.g. make Mira class wizard",
     "look": "look (l): describe the room, exits and creatures",
     "move": "n s e w u d, or go <exit>: walk through an exit, e.g. go door",
     "atk": "atk <target> [weapon] (a, attack): e.g. atk gob1, atk gob1 longbow",
@@ -233,6 +235,12 @@ def _join(args: list[str]) -> object:
     return i.Join(name=" ".join(args[:-1]), cls=args[-1].lower(), level=level)
 
 
+def _make(args: list[str]) -> object:
+    if len(args) < 3:
+        raise ProtocolError("usage: make <name> class|race|stats|skills|bg|kit <choice>")
+    return i.Make(name=args[0], step=args[1].lower(), value=" ".join(args[2:]))
+
+
 def _go(args: list[str]) -> object:
     _need(args, "go <exit>, e.g. go n or go door")
     exit_ = " ".join(args)
@@ -307,6 +315,7 @@ def _no_args(verb: str) -> Callable[[list[str]], object]:
 _VERBS: dict[str, Callable[[list[str]], object]] = {
     "help": _help, "h": _help, "?": _help,
     "join": _join,
+    "make": _make,
     "go": _go, "move": _go,
     "atk": _attack, "attack": _attack, "a": _attack, "hit": _attack,
     "cast": _cast, "c": _cast,

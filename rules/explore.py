@@ -25,7 +25,14 @@ def join(game: Game, _a: Entity | None, i: it.Join, rng: random.Random) -> list[
     name = check_name(i.name)
     if any(e.name.lower() == name.lower() for e in game.entities.values() if not e.dead):
         raise RulesError(f"{name} is already here")
-    pc = pregen.character(name, i.cls, i.level, eid=game.next_eid)
+    draft = _draft(game, name)
+    if draft is not None and draft.cls == pregen.class_key(i.cls):
+        from rules import creation
+
+        pc = creation.build(draft, i.level, eid=game.next_eid)
+        game.state["drafts"] = [d for d in game.state["drafts"] if d["name"] != draft.name]
+    else:
+        pc = pregen.character(name, i.cls, i.level, eid=game.next_eid)
     pc.room = game.room
     game.next_eid += 1
     game.entities[pc.eid] = pc
@@ -33,6 +40,37 @@ def join(game: Game, _a: Entity | None, i: it.Join, rng: random.Random) -> list[
     if game.combat:
         game.combat["order"].append(pc.eid)
     return out
+
+
+def _draft(game: Game, name: str) -> Any:
+    from rules.creation import Draft
+
+    d = next((d for d in game.state.get("drafts", ()) if d["name"].lower() == name.lower()),
+             None)
+    return None if d is None else Draft.from_dict(d)
+
+
+MAX_DRAFTS = 16  # a full table of drafts drops the oldest
+
+
+def make(game: Game, _a: Entity | None, i: it.Make, rng: random.Random) -> list[Any]:
+    """A character-creation step; the draft lives in the game until `join NAME CLASS`."""
+    from rules import creation
+
+    name = check_name(i.name)
+    words = i.value.split()
+    if i.step.lower() == "class":
+        d = creation.start(name, i.value)
+        text = creation.prompt(d)
+    else:
+        d = _draft(game, name)
+        if d is None:
+            raise RulesError(f"start with: make {name} class <class>")
+        text = creation.step(d, i.step, words, rng,
+                             rolled=bool(game.house.get("rolled_stats", False)))
+    drafts = [x for x in game.state.get("drafts", ()) if x["name"].lower() != name.lower()]
+    game.state["drafts"] = (drafts + [d.to_dict()])[-MAX_DRAFTS:]
+    return [ev.Info(0, text)]
 
 
 def look(game: Game, a: Entity, _i: it.Look, _r: random.Random) -> list[Any]:

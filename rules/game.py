@@ -152,7 +152,8 @@ def apply(game: Game, actor: int | None, intent: Any, rng: random.Random) -> lis
     handler = _HANDLERS.get(type(intent))
     if handler is None:
         raise RulesError(f"cannot do {type(intent).__name__} here")
-    if isinstance(intent, it.Join) or (isinstance(intent, it.Dm) and intent.op == "set_roll"):
+    if isinstance(intent, it.Join | it.Make) or (isinstance(intent, it.Dm)
+                                                 and intent.op == "set_roll"):
         return handler(game, None, intent, rng)
     if isinstance(intent, it.Dm):  # turn starts and initiative roll the DM's faces too
         return _loaded(game, handler, None, intent, rng)
@@ -188,7 +189,7 @@ _HANDLERS = {
     it.Disengage: combat.disengage, it.Hide: combat.hide, it.Search: explore.search,
     it.HelpAlly: combat.help_ally, it.Grapple: combat.grapple, it.Shove: combat.shove,
     it.Approach: combat.approach, it.EndTurn: turns.end_turn, it.Say: explore.say,
-    it.Query: explore.query, it.Rest: explore.rest, it.Dm: dm.dm,
+    it.Query: explore.query, it.Rest: explore.rest, it.Dm: dm.dm, it.Make: explore.make,
 }
 
 # Re-exported for callers that build fights directly (encounter simulation, benchmarks).

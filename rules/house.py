@@ -19,6 +19,8 @@ HOUSE_RULES: dict[str, HouseRule] = {r.name: r for r in (
     HouseRule("torches", True, "the party carries light: a dark room counts as dim"),
     HouseRule("auto_legendary", True,
               "legendary monsters spend legendary actions at the end of other turns"),
+    HouseRule("rolled_stats", False,
+              "character creation may roll ability scores (4d6, drop the lowest)"),
     HouseRule("friendly_fire", False,
               "area spells also catch the caster's allies in melee with the target"),
     # the node's table setting text_auth (node/identity.py), kept here so a replay reads it

@@ -144,7 +144,17 @@ Intent = (
     | HelpAlly | Grapple | Shove | Approach | EndTurn | Say | Query | Rest | Dm
 )
 
+@dataclass(frozen=True, slots=True)
+class Make:
+    """One character-creation step for the draft `name` (rules/creation.py): `step` is
+    class, race, stats, skills, bg or kit; `value` the choice as typed."""
+
+    name: str
+    step: str
+    value: str = ""
+
+
 ALL_INTENTS: tuple[type, ...] = (
     Join, Look, Move, Attack, Cast, Use, Roll, Dodge, Dash, Disengage, Hide, Search,
-    HelpAlly, Grapple, Shove, Approach, EndTurn, Say, Query, Rest, Dm,
+    HelpAlly, Grapple, Shove, Approach, EndTurn, Say, Query, Rest, Dm, Make,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,28 +153,56 @@ def improve(ab: dict[str, int], order: tuple[str, ...], points: int) -> dict[str
     return out
 
 
-def character(name: str, cls: str, level: int = 1, eid: int = 0) -> Entity:
-    """A ready-to-play character; RulesError for an unknown class or a level outside 1-20."""
-    key = cls.strip().lower()
-    if key not in BUILDS:
-        from rules import fuzzy
+@dataclass(frozen=True, slots=True)
+class Race:
+    """What a race (and subrace) adds to the sheet: rules/creation.py builds it from data."""
 
-        guess = fuzzy.best_match(key, CLASSES)
-        if guess is None:
-            raise RulesError(f"no class like {cls!r}; try one of: {', '.join(CLASSES)}")
-        key = guess
+    index: str
+    bonuses: tuple[tuple[str, int], ...] = ()
+    speed: int = 30
+    darkvision: int = 0
+    resist: tuple[str, ...] = ()
+    hp_per_level: int = 0
+    skills: tuple[str, ...] = ()
+
+
+def class_key(cls: str) -> str:
+    """The class index a typed class names (forgiving); RulesError listing them if none."""
+    key = cls.strip().lower()
+    if key in BUILDS:
+        return key
+    from rules import fuzzy
+
+    guess = fuzzy.best_match(key, CLASSES)
+    if guess is None:
+        raise RulesError(f"no class like {cls!r}; try one of: {', '.join(CLASSES)}")
+    return guess
+
+
+def character(name: str, cls: str, level: int = 1, eid: int = 0, *,
+              scores: dict[str, int] | None = None, race: Race | None = None,
+              skills: tuple[str, ...] | None = None, kit: Build | None = None) -> Entity:
+    """A ready-to-play character; RulesError for an unknown class or a level outside 1-20.
+    `scores`, `race`, `skills` and `kit` are creation choices (rules/creation.py validates
+    them); without them it is the pregenerated build."""
+    key = class_key(cls)
     if not 1 <= level <= MAX_LEVEL:
         raise RulesError(f"level must be 1-{MAX_LEVEL}")
-    b = BUILDS[key]
+    b = kit or BUILDS[key]
+    if skills is not None:
+        b = dataclasses.replace(b, skills=skills)
     data = _shared(content.classes(), content.cls, key)
-    ab = improve(dict(zip(b.order, STANDARD, strict=True)), b.order,
-                 2 * levels.asi_count(key, level))
+    base = dict(scores) if scores else dict(zip(b.order, STANDARD, strict=True))
+    for a, n in race.bonuses if race else ():
+        base[a] += n
+    ab = improve(base, b.order, 2 * levels.asi_count(key, level))
     ab = classfeatures.improve_abilities({a: ab[a] for a in ABILITIES}, key, level)
     lv = data["levels"][str(level)]
     prof = int(lv.get("proficiency_bonus", 2 + (level - 1) // 4))
     hd = int(data["hit_die"])
     con = mod(ab["con"])
-    max_hp = hd + con + (level - 1) * (hd // 2 + 1 + con)
+    max_hp = hd + con + (level - 1) * (hd // 2 + 1 + con) + (race.hp_per_level * level
+                                                            if race else 0)
     spell_cfg = data.get("spellcasting") or {}
     slots = [int(x) for x in (lv.get("spell_slots") or [])][:9]
     slots += [0] * (9 - len(slots))
@@ -181,10 +210,11 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0) -> Entity:
     spells = [s for lvl, s in b.spells if lvl <= level]
     spells = [s for s in spells if _spell_level(s) <= max_slot]
     skill_ab = content.skills()
-    skills = {s: mod(ab[skill_ab.get(s, "wis")]) + prof for s in b.skills}
+    skills = {s: mod(ab[skill_ab.get(s, "wis")]) + prof
+              for s in b.skills + (race.skills if race else ())}
     weapons = [weapon_entry(_shared(content.weapons(), content.weapon, w), ab, b.shield)
                for w in b.weapons]
-    speed = 30
+    speed = race.speed if race else 30
     if key == "monk":
         ma = lv["class_specific"]["martial_arts"]
         die = f"{ma['dice_count']}d{ma['dice_value']}"
@@ -208,6 +238,7 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0) -> Entity:
         slots=list(slots), max_slots=list(slots), pact=spell_cfg.get("progression") == "pact",
         res=dict(res), res_max=dict(res), hit_dice=level, hd_size=hd, inventory=inventory,
         xp=XP_LEVELS[level - 1], profile=PROFILE.get(key, "caster"),
+        darkvision=race.darkvision if race else 0, resist=list(race.resist) if race else [],
     )
     classfeatures.apply_passives(pc, key, level, b.skills, b.armor is not None)
     return pc

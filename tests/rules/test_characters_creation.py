@@ -1,0 +1,87 @@
+"""Character creation steps: SRD races, standard array or point buy, class and background
+skills, kits; each mistake is a one-line RulesError and leaves the draft as it was."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from rules_helpers import ARENA
+
+from rules import creation
+from rules import intents as it
+from rules.dungeon import Dungeon
+from rules.errors import RulesError
+from rules.game import Game, apply
+
+
+def _draft() -> creation.Draft:
+    return creation.start("Bo", "fightr")
+
+
+def test_point_buy_and_standard_array() -> None:
+    assert creation.scores(["15", "14", "13", "12", "10", "8"])["str"] == 15
+    assert creation.scores(["15", "15", "15", "8", "8", "8"])["con"] == 15  # 27 points
+    with pytest.raises(RulesError, match="costs 28 of 27"):
+        creation.scores(["15", "15", "15", "9", "8", "8"])
+    with pytest.raises(RulesError, match="8-15"):
+        creation.scores(["18", "8", "8", "8", "8", "8"])
+    with pytest.raises(RulesError, match="six numbers"):
+        creation.scores(["15", "14"])
+
+
+def test_rolled_scores_are_a_house_rule() -> None:
+    with pytest.raises(RulesError, match="house rule"):
+        creation.scores(["roll"], random.Random(1))
+    got = creation.scores(["roll"], random.Random(1), rolled=True)
+    assert all(3 <= v <= 18 for v in got.values())
+
+
+def test_races_and_subraces_change_the_sheet() -> None:
+    hd = creation.race("hill dwarf")
+    assert dict(hd.bonuses) == {"con": 2, "wis": 1} and hd.speed == 25
+    assert hd.darkvision == 60 and "poison" in hd.resist and hd.hp_per_level == 1
+    assert dict(creation.race("human").bonuses) == dict.fromkeys(
+        ("str", "dex", "con", "int", "wis", "cha"), 1)
+    with pytest.raises(RulesError, match="no race like"):
+        creation.race("orcish")
+
+
+def test_skills_follow_the_class_list_and_count() -> None:
+    d = _draft()
+    assert d.cls == "fighter"
+    creation.step(d, "skills", ["athletics", "percep"])
+    assert d.skills == ["athletics", "perception"]
+    with pytest.raises(RulesError, match="pick 2"):
+        creation.step(d, "skills", ["athletics"])
+    with pytest.raises(RulesError, match="fighter skills"):
+        creation.step(d, "skills", ["arcana", "athletics"])
+    assert d.skills == ["athletics", "perception"]  # a refused step keeps the draft
+
+
+def test_a_finished_draft_builds_and_an_unfinished_one_says_what_is_missing() -> None:
+    d = _draft()
+    with pytest.raises(RulesError, match="needs race"):
+        creation.build(d)
+    for what, words in (("race", ["half-orc"]), ("stats", ["15", "13", "14", "8", "12", "10"]),
+                        ("skills", ["athletics", "survival"]), ("kit", ["b"])):
+        creation.step(d, what, words)
+    pc = creation.build(d, 3)
+    assert pc.abilities["str"] == 17 and pc.abilities["con"] == 15
+    assert "intimidation" in pc.skills and "religion" in pc.skills  # menacing, acolyte
+    assert pc.weapons[0]["name"] == "longbow" and pc.level == 3
+
+
+def test_make_steps_in_a_game_then_join_uses_the_draft() -> None:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    r = random.Random(0)
+    for step, value in (("class", "rogue"), ("race", "lightfoot halfling"),
+                        ("stats", "8 15 14 13 12 10"),
+                        ("skills", "stealth acrobatics perception deception")):
+        out = apply(g, None, it.Make("Pip", step, value), r)
+        assert len(out[0].text.encode()) <= 200
+    apply(g, None, it.Join("Pip", "rogue", 2), r)
+    pip = g.entities[1]
+    assert pip.abilities["dex"] == 17 and pip.speed == 25 and pip.level == 2
+    with pytest.raises(RulesError, match="start with"):
+        apply(g, None, it.Make("Zed", "race", "human"), r)
