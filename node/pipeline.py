@@ -462,6 +462,8 @@ class Pipeline:
             if not privileged:
                 raise Rejected("only the DM can do that")
             return None
+        if isinstance(cmd.intent, it.Make):  # creation steps come before the join
+            return None
         if isinstance(cmd.intent, it.Join):
             if not privileged and self.bindings.get(cmd.sender):
                 name = self.game.name_of(self.bindings[cmd.sender][0])
@@ -482,8 +484,6 @@ class Pipeline:
             return cmd.actor
         if not mine:
             if isinstance(cmd.intent, it.Query) and cmd.intent.what.startswith("help"):
-                return None
-            if isinstance(cmd.intent, it.Make):  # creation steps come before the join
                 return None
             raise Rejected("join first: join <name> <class>")
         return mine[0]

@@ -141,6 +141,16 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
         game.state["unlocked"].append(key)
         game.state["unsealed"].append(key)
         return [ev.Info(0, f"the way {x.dir or x.name} is open")]
+    if op == "add_character":  # an exported character joins this game (rules/character_io)
+        import json
+
+        from rules import character_io, explore
+
+        try:
+            doc = json.loads(i.text)
+        except ValueError:
+            raise RulesError("add_character takes the character's JSON") from None
+        return explore.enter(game, character_io.load(doc))
     if i.target is None:
         raise RulesError(f"{op} needs a target")
     t = game.find(i.target, room=game.room) if not isinstance(i.target, int) else game.entity(

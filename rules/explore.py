@@ -23,8 +23,7 @@ def join(game: Game, _a: Entity | None, i: it.Join, rng: random.Random) -> list[
     from rules import pregen
 
     name = check_name(i.name)
-    if any(e.name.lower() == name.lower() for e in game.entities.values() if not e.dead):
-        raise RulesError(f"{name} is already here")
+    _free_name(game, name)
     draft = _draft(game, name)
     if draft is not None and draft.cls == pregen.class_key(i.cls):
         from rules import creation
@@ -33,6 +32,18 @@ def join(game: Game, _a: Entity | None, i: it.Join, rng: random.Random) -> list[
         game.state["drafts"] = [d for d in game.state["drafts"] if d["name"] != draft.name]
     else:
         pc = pregen.character(name, i.cls, i.level, eid=game.next_eid)
+    return enter(game, pc)
+
+
+def _free_name(game: Game, name: str) -> None:
+    if any(e.name.lower() == name.lower() for e in game.entities.values() if not e.dead):
+        raise RulesError(f"{name} is already here")
+
+
+def enter(game: Game, pc: Entity) -> list[Any]:
+    """A character (new, or imported from another game) enters at the party's room."""
+    _free_name(game, pc.name)
+    pc.eid = game.next_eid
     pc.room = game.room
     game.next_eid += 1
     game.entities[pc.eid] = pc

@@ -126,6 +126,7 @@ class Dm:
     heal(target, value), condition(target, text=name, value=1 add / 0 remove),
     spawn(text=monster, value=count), narrate(text), set_roll(value),
     edit_sheet(target, text="field=value"), revert_sheet(target, value=version),
+    add_character(text=JSON of rules/character_io.py): an exported character joins,
     house_rule(text=name, value=1/0), level_up(target), force_action(target, text=action id),
     set_turn(target): make it that creature's turn; set_roll(text="20 1"): several faces,
     cover(target, value=0/2/5), unlock(text=exit: opens a locked or DM-only way).

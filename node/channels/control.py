@@ -47,6 +47,8 @@ class ControlServer:
             "join.deny": self._join_deny, "ai.pause": self._ai_pause, "ai.resume": self._ai_resume,
             "sheet.get": self._sheet_get, "sheet.history": self._sheet_history,
             "sheet.edit": self._sheet_edit, "sheet.revert": self._sheet_revert,
+            "character.import": self._character_import,
+            "character.create": self._character_create,
             "session.start": self._session_start, "session.pause": self._status_op("paused"),
             "session.resume": self._status_op("running"), "session.end": self._status_op("ended"),
             "srd.search": self._srd_search, "encounter.estimate": self._encounter,
@@ -274,6 +276,24 @@ class ControlServer:
 
     async def _sheet_history(self, args: dict[str, Any]) -> Any:
         return self.app.store.sheet_history(self._eid(args))
+
+    async def _character_import(self, args: dict[str, Any]) -> Any:
+        """An exported character (rules/character_io.py JSON) joins the running game."""
+        from rules.intents import Dm
+
+        return await self._submit(Dm("add_character", text=str(args["character"])))
+
+    async def _character_create(self, args: dict[str, Any]) -> Any:
+        """The DM makes a character from creation choices; the first bad one is refused in
+        one line (the same steps a player sends with `make`)."""
+        from rules.intents import Join, Make
+
+        name = str(args["name"])
+        await self._submit(Make(name, "class", str(args["cls"])))
+        for step in ("bg", "race", "stats", "skills", "kit"):
+            if args.get(step):
+                await self._submit(Make(name, step, str(args[step])))
+        return await self._submit(Join(name, str(args["cls"]), int(args.get("level") or 1)))
 
     async def _sheet_edit(self, args: dict[str, Any]) -> Any:
         from rules.intents import Dm

@@ -17,6 +17,7 @@ from node.control_client import ControlError
 INT32 = 2**31 - 1
 INT63 = 2**63 - 1  # SQLite's INTEGER and a seed that JSON round-trips exactly
 MAX_INTENT_TEXT = 500
+MAX_CHARACTER_JSON = 16_000  # an exported character (rules/character_io.py), a few KB
 NAME_RE = re.compile(r"[a-z0-9_-]{1,32}")
 DUNGEON_PATH_RE = re.compile(r"/[^\x00-\x1f]{1,250}\.toml")
 
@@ -59,6 +60,13 @@ OPS: dict[str, dict[str, Arg]] = {
     "sheet.edit": {"eid": EID, "field": Arg("name", required=True),
                    "value": Arg("text_or_int", required=True, lo=-1_000_000, hi=1_000_000)},
     "sheet.revert": {"eid": EID, "version": Arg("int", required=True, lo=0)},
+    "character.import": {"character": Arg("text", required=True, lo=2, hi=MAX_CHARACTER_JSON)},
+    "character.create": {"name": Arg("text", required=True, lo=1, hi=16),
+                         "cls": Arg("text", required=True, lo=1, hi=16),
+                         "level": Arg("int", lo=1, hi=20),
+                         "race": Arg("text", lo=1, hi=32), "stats": Arg("text", lo=1, hi=40),
+                         "skills": Arg("text", lo=1, hi=120), "bg": Arg("text", lo=1, hi=32),
+                         "kit": Arg("text", lo=1, hi=1)},
     "session.start": {"dungeon": Arg("dungeon"),
                       "house_rules": Arg("flags"),
                       "seed": Arg("int", lo=0, hi=INT63)},
