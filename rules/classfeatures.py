@@ -17,7 +17,7 @@ TABLE_RULES = frozenset({"asi", "extra_attack", "spellcasting", "subclass", "una
 PASSIVE_KEYS = frozenset({"save_prof", "resist", "immune", "cond_immune", "expertise",
                           "half_prof", "extra_skills", "ability_bonus", "ability_max",
                           "hp_per_level", "unarmored_ac", "ac_armored", "crit", "magic_unarmed",
-                          "spells", "round_up"})
+                          "spells", "round_up", "ranged_atk"})
 
 
 @cache
@@ -95,8 +95,12 @@ def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...]
                 w["crit"] = int(p["crit"])
             if p.get("magic_unarmed") and w.get("monk"):
                 w["magical"] = True
+            if p.get("ranged_atk") and w["kind"] == "ranged":
+                w["atk"] = int(w.get("atk", 0)) + int(p["ranged_atk"])
+        top = max((k + 1 for k, n in enumerate(e.max_slots) if n), default=0)
         for lvl, s in p.get("spells", ()):
-            if lvl <= level and s not in e.spells and s in content.spells():
+            sp = content.spells().get(s)
+            if lvl <= level and s not in e.spells and sp and sp["level"] <= top:
                 e.spells.append(s)
         for s in [x for x in skill_ab if x not in e.skills][:int(p.get("extra_skills", 0))]:
             e.skills[s] = 0  # proficient; the bonus is set below with the others

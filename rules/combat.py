@@ -152,9 +152,10 @@ def weapon_spec(e: Entity, w: dict[str, Any], *, offhand: bool = False,
     m = e.mod(w["ability"])
     dmg = w["dice"]
     rng_ft = list(w["range"])
-    return {"name": w["name"], "bonus": m + e.prof, "kind": "ranged" if thrown else w["kind"],
+    return {"name": w["name"], "bonus": m + e.prof + int(w.get("atk", 0)),
+            "kind": "ranged" if thrown else w["kind"],
             "range": rng_ft, "damage": [[dmg, w["type"]]],
-            "dmg_bonus": min(m, 0) if offhand else m, "weapon": True,
+            "dmg_bonus": (min(m, 0) if offhand else m) + int(w.get("dmg", 0)), "weapon": True,
             "finesse": w.get("ability") == "dex" and w["kind"] == "melee",
             "ability": w["ability"], "magical": bool(w.get("magical")),
             "crit": int(w.get("crit", 20))}
