@@ -267,7 +267,7 @@ def _cast(args: list[str]) -> object:
 
 def _use(args: list[str]) -> object:
     _need(args, "use <item|feature> [target], e.g. use second wind")
-    item, target = split_name(args, _content_names("weapons") + _FEATURES)
+    item, target = split_name(args, _content_names("weapons") + _feature_names() + _FEATURES)
     return i.Use(item=item, target=None if target is None else _ref(target))
 
 

@@ -201,6 +201,10 @@ class Runner:
             return Dm("level_up", self._eid(" ".join(a for a in args if a != "up")))
         if op == "unlock":
             return Dm("unlock", text=" ".join(args))
+        if op == "give":
+            if len(args) < 2:
+                raise ScriptError("usage: dm: give NAME ITEM")
+            return Dm("give_item", self._eid(args[0]), 1, " ".join(args[1:]))
         if op == "edit":
             if len(args) < 2 or "=" not in args[-1]:
                 raise ScriptError("usage: dm: edit NAME FIELD=VALUE")

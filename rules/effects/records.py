@@ -42,6 +42,7 @@ TAGS = frozenset({
     "undead_fortitude",  # dropped to 0 HP by non-radiant, non-critical damage: a Con save
     "nimble_escape",  # disengage or hide as a bonus action
     "mark",  # src's weapon hits on the bearer add `die` of the weapon's type (hunter's mark)
+    "attuned",  # a magic item the bearer is attuned to: kept across rests
 })
 
 

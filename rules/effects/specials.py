@@ -214,8 +214,10 @@ SPECIALS: dict[str, Special] = {
 
 def _register_class_specials() -> None:
     from rules.effects.class_specials import CLASS_SPECIALS
+    from rules.effects.item_specials import ITEM_SPECIALS
 
     SPECIALS.update(CLASS_SPECIALS)
+    SPECIALS.update(ITEM_SPECIALS)
 
 
 _register_class_specials()

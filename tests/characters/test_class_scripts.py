@@ -1,4 +1,5 @@
-"""Each class at level 20 plays its signature features through `dungeon script` (issue 16)."""
+"""Each class at level 20 plays its signature features through `dungeon script` (issue 16),
+and loot works (items.dd)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ def dungeon(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_every_class_has_a_level_20_script() -> None:
-    assert sorted(p.stem for p in SCRIPTS) == sorted(CLASSES)
-    for p in SCRIPTS:
+    classes = [p for p in SCRIPTS if p.stem in CLASSES]
+    assert sorted(p.stem for p in classes) == sorted(CLASSES)
+    for p in classes:
         assert f"{p.stem} 20" in p.read_text(), p.name
 
 
