@@ -1,5 +1,6 @@
 """Pure D&D 5e (SRD 5.1) rules engine: no I/O, no wall clock, no global random."""
 
 # The rules a game's log was recorded under. A log replays to its recorded digests only
-# under the same version: 1 was the resolver before the effect engine, 2 the engine.
-RULES_VERSION = 2
+# under the same version: 1 was the resolver before the effect engine, 2 the engine,
+# 3 characters to level 20 (class resources, subclass features, worn armour on the sheet).
+RULES_VERSION = 3

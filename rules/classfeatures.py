@@ -75,8 +75,7 @@ def improve_abilities(ab: dict[str, int], cls: str, level: int) -> dict[str, int
     return out
 
 
-def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...],
-                   armored: bool) -> None:
+def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...]) -> None:
     """Apply the passive features to a freshly built sheet (abilities already final)."""
     skill_ab = content.skills()
     for p in passives(cls, level):
@@ -86,10 +85,6 @@ def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...]
         if p.get("hp_per_level"):
             e.max_hp += int(p["hp_per_level"]) * level
             e.hp = e.max_hp
-        if p.get("unarmored_ac") and not armored:
-            e.ac = max(e.ac, int(p["unarmored_ac"]) + e.mod("dex"))
-        if p.get("ac_armored") and armored:
-            e.ac += int(p["ac_armored"])
         for w in e.weapons:
             if p.get("crit"):
                 w["crit"] = int(p["crit"])

@@ -81,6 +81,8 @@ class Entity:
     hit_dice: int = 0
     hd_size: int = 8
     inventory: list[str] = field(default_factory=list)
+    armor: str = ""  # the armour index worn ("": none); its AC is in `ac`
+    shield: bool = False
     xp: int = 0
     cr: float = 0.0
     room: int = 0

@@ -26,11 +26,17 @@ def use(game: Game, a: Entity, i: it.Use, rng: random.Random) -> list[Any]:
         in_turn(game, a)
     word = str(i.item).lower().replace("stabilize", "stabilise")
     pool = featurebook.names() + [x for x in a.inventory if x not in featurebook.names()]
+    pool += [w["name"] for w in a.weapons]
     hit = fuzzy.best_match(word, pool)
     if hit is None:
         raise RulesError(f"nothing called {word[:20]!r} to use")
     f = featurebook.find(hit)
     if f is None:
+        from rules import equipment
+
+        kit = equipment.gear(a, hit)
+        if kit is not None:  # using carried gear equips it
+            return equipment.equip(game, a, *kit)
         raise RulesError(f"{hit} has no use in play yet")
     _check(a, f, in_combat)
     targets = _targets(game, a, f, i.target)

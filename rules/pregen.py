@@ -105,6 +105,12 @@ PROFILE = {"barbarian": "brute", "fighter": "brute", "paladin": "brute", "monk":
            "rogue": "skirmisher", "ranger": "archer"}
 
 
+def gear_name(item: dict[str, Any]) -> str:
+    """The name a player types: "light crossbow", not the list form "Crossbow, light"."""
+    head, sep, tail = item["name"].lower().partition(", ")
+    return f"{tail} {head}" if sep else head
+
+
 def weapon_entry(w: dict[str, Any], abilities: dict[str, int], shield: bool = False
                  ) -> dict[str, Any]:
     """A weapon as the attack resolver wants it: dice, type, kind, ability, range, flags.
@@ -116,12 +122,24 @@ def weapon_entry(w: dict[str, Any], abilities: dict[str, int], shield: bool = Fa
     else:
         ability = "dex" if ranged else "str"
     two_hands = bool(w.get("versatile")) and not shield
-    return {"name": w["name"].lower(), "dice": w["versatile"] if two_hands else w["damage"],
+    return {"name": gear_name(w), "dice": w["versatile"] if two_hands else w["damage"],
             "type": w["type"],
             "kind": "ranged" if ranged else "melee", "ability": ability,
             "range": [int(w.get("normal_range") or 5), int(w.get("long_range") or 0)],
             "light": "light" in props, "thrown": "thrown" in props,
             "versatile": w.get("versatile"), "two_handed": "two-handed" in props}
+
+
+def armor_class(cls: str, level: int, ab: dict[str, int], armor: str | None,
+                shield: bool) -> int:
+    """AC from armour (or the class's unarmoured defence), shield and passive features."""
+    ac = _ac(cls, ab, armor, shield)
+    for p in classfeatures.passives(cls, level):
+        if armor and p.get("ac_armored"):
+            ac += int(p["ac_armored"])
+        if not armor and p.get("unarmored_ac"):
+            ac = max(ac, int(p["unarmored_ac"]) + mod(ab["dex"]) + (2 if shield else 0))
+    return ac
 
 
 def _ac(cls: str, ab: dict[str, int], armor: str | None, shield: bool) -> int:
@@ -231,7 +249,7 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0, *,
     inventory = ["potion of healing"] + (["thieves' tools"] if key == "rogue" else [])
     pc = Entity(
         eid=eid, name=name, side="party", kind="pc", abilities=ab,
-        ac=_ac(key, ab, b.armor, b.shield), hp=max_hp, max_hp=max_hp, cls=key, level=level,
+        ac=armor_class(key, level, ab, b.armor, b.shield), hp=max_hp, max_hp=max_hp, cls=key, level=level,
         prof=prof, speed=speed, save_prof=list(data.get("saving_throws", [])), skills=skills,
         weapons=weapons, spells=spells,
         spell_ability=spell_cfg.get("ability") or levels.save_dc_ability(key),
@@ -239,8 +257,9 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0, *,
         res=dict(res), res_max=dict(res), hit_dice=level, hd_size=hd, inventory=inventory,
         xp=XP_LEVELS[level - 1], profile=PROFILE.get(key, "caster"),
         darkvision=race.darkvision if race else 0, resist=list(race.resist) if race else [],
+        armor=b.armor or "", shield=b.shield,
     )
-    classfeatures.apply_passives(pc, key, level, b.skills, b.armor is not None)
+    classfeatures.apply_passives(pc, key, level, b.skills)
     return pc
 
 def _shared(table: dict[str, dict[str, Any]], lookup: Any, key: str) -> dict[str, Any]:

@@ -1,0 +1,77 @@
+"""Equipping carried gear: a weapon becomes the main one, armour and shields set the AC."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rules import content, fuzzy
+from rules import events as ev
+from rules.creature import Entity
+from rules.errors import RulesError
+
+if TYPE_CHECKING:
+    from rules.game import Game
+
+
+def _names(table: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Every way an item is written (index, "light crossbow", "crossbow, light") -> index."""
+    from rules.pregen import gear_name
+
+    out = {}
+    for k, v in table.items():
+        out[k] = out[k.replace("-", " ")] = out[v["name"].lower()] = out[gear_name(v)] = k
+    return out
+
+
+def gear(a: Entity, word: str) -> tuple[str, str] | None:
+    """("weapon"|"armor", index) when `word` names a weapon or armour the creature carries."""
+    carried = list(a.inventory) + [w["name"] for w in a.weapons]
+    hit = fuzzy.best_match(word.lower(), carried)
+    if hit is None:
+        return None
+    for kind, table in (("weapon", content.weapons()), ("armor", content.armor())):
+        index = _names(table).get(hit.lower())
+        if index is not None:
+            return kind, index
+    return None
+
+
+def equip(game: Game, a: Entity, kind: str, index: str) -> list[Any]:
+    """Wield a weapon (drawing one is free) or don armour (not in a fight); AC and attacks
+    follow. The armour taken off goes back into the pack."""
+    from rules.pregen import armor_class, gear_name, weapon_entry
+
+    if kind == "weapon":
+        w = content.weapons()[index]
+        name = gear_name(w)
+        held = next((x for x in a.weapons if x["name"] == name), None)
+        if held is None:
+            held = weapon_entry(w, a.abilities, a.shield)
+            _take(a, index, name)
+        a.weapons[:] = [held] + [x for x in a.weapons if x is not held]
+        return [ev.Info(a.eid, f"{a.name} wields the {name}")]
+    if game.combat is not None:
+        raise RulesError("armour takes minutes to don; not in a fight")
+    arm = content.armor()[index]
+    if arm["category"] == "shield":
+        if a.shield:
+            raise RulesError(f"{a.name} already carries a shield")
+        if any(x["two_handed"] for x in a.weapons[:1]):
+            raise RulesError("the main weapon needs both hands")
+        _take(a, index, "shield")
+        a.shield = True
+    else:
+        _take(a, index, gear_name(arm))
+        if a.armor:
+            a.inventory.append(gear_name(content.armor()[a.armor]))
+        a.armor = index
+    a.ac = armor_class(a.cls, a.level, a.abilities, a.armor or None, a.shield)
+    return [ev.Info(a.eid, f"{a.name} wears the {arm['name'].lower()}: AC {a.current_ac()}")]
+
+
+def _take(a: Entity, index: str, name: str) -> None:
+    for x in list(a.inventory):
+        if x.lower() in (index, name, index.replace("-", " ")):
+            a.inventory.remove(x)
+            return
+    raise RulesError(f"{a.name} carries no {name}")
