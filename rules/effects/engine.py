@@ -350,11 +350,13 @@ def context(game: Game, caster: Entity, key: str, rng: random.Random, out: list[
 
 
 def use(game: Game, caster: Entity, key: str, targets: list[Entity], rng: random.Random,
-        out: list[Any], *, level: int = 0) -> Ctx:
-    """Run a registered tree once; returns the context (what was rolled, the level used)."""
+        out: list[Any], *, level: int = 0, name: str = "") -> Ctx:
+    """Run a registered tree once; returns the context (what was rolled, the level used).
+    `name` overrides the source's name (which summoned attacker strikes)."""
     from rules.effects import registry
 
     ctx = context(game, caster, key, rng, out, targets, level=level)
+    ctx.name = name or ctx.name
     run(registry.tree(key), ctx)
     return ctx
 

@@ -117,7 +117,8 @@ def weapon_attacks(ctx: Any, args: dict[str, Any]) -> None:
 def summon_attack(ctx: Any, args: dict[str, Any]) -> None:
     """The caster's summoned attacker strikes (spiritual weapon): a melee spell attack."""
     a = ctx.caster
-    fx = next(x for x in a.effects if x.has("summon"))
+    mine = [x for x in a.effects if x.has("summon")]
+    fx = next((x for x in mine if x.name == ctx.name), mine[0])
     spec = {"name": fx.name, "bonus": a.spell_attack(), "kind": "melee", "range": (5, 0),
             "damage": ((fx.die.replace("MOD", str(a.spell_mod())), fx.dtype),),
             "magical": True}

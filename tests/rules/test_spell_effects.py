@@ -128,3 +128,13 @@ def test_summoned_allies_take_no_xp_when_the_fight_is_won() -> None:
     wolves = [e for e in g.entities.values() if e.monster == "wolf"]
     assert wolves and all(w.xp == 50 for w in wolves)  # a wolf's own XP value, no share
     assert g.entities[1].xp == xp[1] + 25 and g.entities[2].xp == xp[2] + 25
+
+
+def test_use_names_any_summoned_attacker() -> None:
+    g, foes = _setup("flame-blade")
+    apply(g, 1, it.Cast("flame blade"), random.Random(1))
+    turn_of(g, 1)
+    out = apply(g, 1, it.Use("flame blade", foes[0]), random.Random(2))
+    att = [e for e in out if isinstance(e, ev.Attacked)]
+    assert att and att[0].using == "flame blade"
+    assert g.entities[1].turn["bonus"] == 0
