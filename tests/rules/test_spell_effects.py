@@ -138,3 +138,11 @@ def test_use_names_any_summoned_attacker() -> None:
     att = [e for e in out if isinstance(e, ev.Attacked)]
     assert att and att[0].using == "flame blade"
     assert g.entities[1].turn["bonus"] == 0
+
+
+def test_hold_monster_does_not_touch_undead() -> None:
+    g, foes = _setup("hold-monster", "zombie", 1)
+    g.next_d20 = 1
+    out = apply(g, 1, it.Cast("hold monster", foes[0]), random.Random(1))
+    assert "paralyzed" not in g.entities[foes[0]].conditions
+    assert any(isinstance(e, ev.Info) and "unaffected" in e.text for e in out)
