@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rules.game import Game
 
 Events = list[Any]
+LEGENDARY_RESISTANCE = "legendary_resistance"
 
 
 def spell_data(name: str) -> dict[str, Any]:
@@ -448,6 +449,11 @@ def saving_throw(game: Game, ent: Entity, ability: str, dc: int, rng: random.Ran
             ent.effects.remove(insp)
     ok = total >= dc
     out.append(ev.Rolled(ent.eid, what or f"{ability} save", nat, total, dc, ok))
+    if not ok and what != "concentration" and ent.res.get(LEGENDARY_RESISTANCE, 0) > 0 \
+            and any(e.has(LEGENDARY_RESISTANCE) for e in ent.effects):
+        ent.res[LEGENDARY_RESISTANCE] -= 1  # spent on any failed save that matters
+        out.append(ev.Info(ent.eid, f"{ent.name} uses legendary resistance"))
+        return True
     return ok
 
 
