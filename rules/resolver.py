@@ -47,13 +47,13 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
                 adv.append(f"target {c}")
         if "prone" in tgt.conditions:
             (adv if d <= 5 else dis).append("target prone")
-        if "invisible" in tgt.conditions:
+        if "invisible" in tgt.conditions and not _sees_invisible(atk):
             dis.append("target invisible")
     if atk.conditions:
         for c in ("blinded", "poisoned", "frightened", "restrained", "prone"):
             if c in atk.conditions:
                 dis.append(c)
-        if "invisible" in atk.conditions:
+        if "invisible" in atk.conditions and not _sees_invisible(tgt):
             adv.append("invisible")
     if atk.exhaustion >= 3:
         dis.append("exhaustion")
@@ -68,7 +68,7 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             dis.append("dodge")
         if e.has("reckless"):
             adv.append("reckless target")
-        if e.has("dis_against") or e.has("invisible"):
+        if e.has("dis_against") or (e.has("invisible") and not _sees_invisible(atk)):
             dis.append(e.name)
     for e in atk.effects:
         if not e.tags:
@@ -79,7 +79,7 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             dis.append(e.name)
         if e.has("reckless") and kind == "melee":
             adv.append("reckless")
-        if e.has("adv_attacks") or e.has("invisible"):
+        if e.has("adv_attacks") or (e.has("invisible") and not _sees_invisible(tgt)):
             adv.append(e.name)
     if atk.effects and any(e.has("pack_tactics") for e in atk.effects) and any(
             o != atk.eid and game.entities[o].side == atk.side
@@ -99,6 +99,10 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
         if not tgt.sees_in_dark():
             adv.append("unseen")
     return (1 if adv else 0) - (1 if dis else 0), adv + ["-" + x for x in dis]
+
+
+def _sees_invisible(e: Entity) -> bool:
+    return bool(e.effects) and any(x.has("see_invisible") for x in e.effects)
 
 
 def _lit(game: Game, room: int) -> bool:

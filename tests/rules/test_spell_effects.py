@@ -9,7 +9,9 @@ from rules_helpers import ARENA, fight, turn_of
 
 from rules import events as ev
 from rules import intents as it
+from rules import resolver
 from rules.dungeon import Dungeon
+from rules.effects.records import Cond
 from rules.errors import RulesError
 from rules.game import Game, apply
 from rules.turns import end_turn
@@ -44,8 +46,6 @@ def test_conjure_animals_brings_allies_into_the_initiative() -> None:
     wolves = [e.eid for e in out if isinstance(e, ev.Spawned)]
     assert len(wolves) == 2
     assert all(g.entities[w].side == "party" and w in g.combat["order"] for w in wolves)
-    from rules import resolver
-
     resolver.end_concentration(g, g.entities[1], [])  # the spell ends: the wolves go
     assert all(g.entities[w].fled for w in wolves)
 
@@ -146,3 +146,14 @@ def test_hold_monster_does_not_touch_undead() -> None:
     out = apply(g, 1, it.Cast("hold monster", foes[0]), random.Random(1))
     assert "paralyzed" not in g.entities[foes[0]].conditions
     assert any(isinstance(e, ev.Info) and "unaffected" in e.text for e in out)
+
+
+def test_see_invisibility_takes_away_an_invisible_foes_edge() -> None:
+    g, foes = _setup("see-invisibility", "goblin", 1)
+    mira, gob = g.entities[1], g.entities[foes[0]]
+    gob.conditions["invisible"] = Cond()
+    assert resolver.attack_adv(g, mira, gob, "ranged", (120, 0))[0] == -1
+    assert resolver.attack_adv(g, gob, mira, "melee", (5, 0))[0] == 1
+    apply(g, 1, it.Cast("see invisibility"), random.Random(1))
+    assert resolver.attack_adv(g, mira, gob, "ranged", (120, 0))[0] == 0
+    assert resolver.attack_adv(g, gob, mira, "melee", (5, 0))[0] == 0
