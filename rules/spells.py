@@ -30,6 +30,8 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
     elif a.incapacitated or a.hp <= 0:  # a reaction comes on anyone's turn
         raise RulesError(f"{a.name} cannot act")
     sd = spellbook.spell_def(spell["index"])
+    if "V" in spell.get("components", ()) and any(x.has("silenced") for x in a.effects):
+        raise RulesError(f"{spell['name']} has words to speak, and {a.name} is in silence")
     base = int(spell["level"])
     level = base if i.level is None else int(i.level)
     if a.pact and base:

@@ -518,6 +518,9 @@ def spell_of(raw: dict[str, Any], fixes: Fixes) -> dict[str, Any]:
         "duration": raw.get("duration", ""),
         "attack": raw.get("attack_type"),
         "save": ref_index((raw.get("dc") or {}).get("dc_type")),
+        # what a successful save leaves: "half" the damage, "none", or "other" (its own rule)
+        "save_success": (raw.get("dc") or {}).get("dc_success") if raw.get("dc") else None,
+        "components": [c for c in ("V", "S", "M") if c in raw.get("components", [])],
         "damage": damage,
         "heal": heal,
         "area": {"type": aoe["type"], "size": int(aoe["size"])} if aoe else None,

@@ -24,6 +24,7 @@ TAGS = frozenset({
     "aura",  # the tick runs on hostile creatures engaged with the bearer, not the bearer
     "summoned",  # the bearer was summoned by src's spell and vanishes when it ends
     "summon",  # a summoned attacker the bearer directs (spiritual weapon)
+    "silenced",  # in magical silence: no spells with a verbal component
     "see_invisible",  # invisibility gives the bearer's foes no edge against it
     "invisible",  # attacks by the bearer have advantage, against it disadvantage
     "adv_attacks",  # the bearer's attacks have advantage

@@ -157,3 +157,14 @@ def test_see_invisibility_takes_away_an_invisible_foes_edge() -> None:
     apply(g, 1, it.Cast("see invisibility"), random.Random(1))
     assert resolver.attack_adv(g, mira, gob, "ranged", (120, 0))[0] == 0
     assert resolver.attack_adv(g, gob, mira, "melee", (5, 0))[0] == 0
+
+
+def test_silence_stops_spells_with_a_verbal_component() -> None:
+    g, foes = _setup("silence", "goblin", 1)
+    g.next_d20 = None
+    apply(g, 1, it.Cast("silence", foes[0]), random.Random(1))
+    gob = g.entities[foes[0]]
+    gob.spells, gob.slots = ["misty-step", "shield"], [2] * 9
+    turn_of(g, gob.eid)
+    with pytest.raises(RulesError, match="in silence"):
+        apply(g, gob.eid, it.Cast("misty step"), random.Random(1))
