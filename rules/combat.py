@@ -482,7 +482,7 @@ def _escape(game: Game, a: Entity, holder: Entity, rng: random.Random) -> list[A
     a.turn["action"] -= 1
     out: list[Any] = [ev.ActionTaken(a.eid, "escape", holder.eid)]
     if escape_contest(game, a, holder, rng, out):
-        resolver.remove_condition(game, a, "grappled", out)
+        resolver.end_grapple(game, a, out)
     return out
 
 

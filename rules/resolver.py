@@ -363,7 +363,7 @@ def _drop_out(game: Game, tgt: Entity, out: Events) -> None:
     for other in game.entities.values():  # a fallen grappler lets go
         held = other.conditions.get("grappled")
         if held and held.src == tgt.eid:
-            remove_condition(game, other, "grappled", out)
+            end_grapple(game, other, out)
 
 
 def heal(game: Game, tgt: Entity, amount: int, out: Events) -> int:
@@ -494,6 +494,17 @@ def remove_condition(game: Game, ent: Entity, cond: str, out: Events) -> None:
         return
     if ent.conditions.pop(cond, None) is not None:
         out.append(ev.ConditionChanged(ent.eid, cond, False))
+
+
+def end_grapple(game: Game, ent: Entity, out: Events) -> None:
+    """The grapple ends, and with it what lasts "until this grapple ends": the grappler's
+    other open-ended conditions on the creature (a constrictor's restraint)."""
+    held = ent.conditions.get("grappled")
+    if held is None:
+        return
+    for cond, info in list(ent.conditions.items()):
+        if cond == "grappled" or (info.src == held.src and info.rounds == -1 and not info.save):
+            remove_condition(game, ent, cond, out)
 
 
 def end_concentration(game: Game, caster: Entity, out: Events) -> None:

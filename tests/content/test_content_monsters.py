@@ -9,7 +9,7 @@ from rules.errors import RulesError
 
 ACTION_KEYS = {
     "name", "kind", "attack_bonus", "reach", "range", "damage", "save", "multiattack",
-    "recharge", "per_day", "area",
+    "recharge", "per_day", "area", "riders", "area_shape",
 }
 MONSTER_KEYS = {
     "index", "name", "size", "type", "alignment", "armor_class", "hit_points", "hit_dice",
@@ -167,3 +167,21 @@ def test_lookup_returns_a_private_copy():
     gob["actions"].clear()
     assert content.monster("goblin")["hit_points"] == 7
     assert content.monsters()["goblin"]["actions"]
+
+
+def test_riders_and_area_shapes_come_from_the_stat_blocks():
+    mons = content.monsters()
+    assert _action(mons["ghoul"], "Claws")["riders"] == [
+        {"condition": "paralyzed", "rounds": 10, "save_ends": True, "when": "fail"}]
+    assert _action(mons["wolf"], "Bite")["riders"][0]["condition"] == "prone"
+    croc = _action(mons["crocodile"], "Bite")["riders"]
+    assert {r["condition"] for r in croc} == {"grappled", "restrained"}
+    assert all(r["when"] == "hit" for r in croc) and croc[0]["escape_dc"] == 12
+    assert _action(mons["adult-red-dragon"], "Fire Breath")["area_shape"] == {
+        "type": "cone", "size": 60}
+    assert _action(mons["goblin"], "Scimitar")["riders"] == []
+    riders = [r for m in mons.values() for a in m["actions"] + m["legendary_actions"]
+              for r in a["riders"]]
+    assert len(riders) >= 120
+    assert all(r["condition"] in content.conditions() and r["when"] in ("hit", "fail")
+               for r in riders)
