@@ -170,3 +170,17 @@ def test_digest_without_copies_equals_the_copied_state() -> None:
     copied = json.dumps(g.to_dict(), sort_keys=True, separators=(",", ":")).encode()
     assert g.canonical() == copied
     assert g.digest() == int.from_bytes(hashlib.blake2b(copied, digest_size=4).digest(), "big")
+
+
+def test_breath_rolls_once_for_its_cone_and_halves_on_a_save() -> None:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    for k, name in enumerate(("A", "B", "C", "D")):
+        apply(g, None, it.Join(name, "fighter", 5), random.Random(k))
+        g.entities[k + 1].hp = g.entities[k + 1].max_hp = 500
+    foes = fight(g, "young-red-dragon", 1)
+    turn_of(g, foes[0])
+    g.next_d20 = [1, 1, 20]
+    out = apply(g, foes[0], it.Attack(1, "fire breath"), random.Random(3))
+    dmg = [e.amount for e in out if isinstance(e, ev.Damaged)]
+    assert len(dmg) == 3  # a 30-foot cone holds 3
+    assert dmg[0] == dmg[1] and dmg[2] == dmg[0] // 2
