@@ -73,6 +73,9 @@ class Entity:
     actions: list[dict[str, Any]] = field(default_factory=list)
     spells: list[str] = field(default_factory=list)
     spell_ability: str = ""
+    spell_save_dc: int = 0  # a stat block's own DC and attack bonus (0: from the ability)
+    spell_attack_bonus: int = 0
+    innate: dict[str, int] = field(default_factory=dict)  # spell -> uses left today, -1 at will
     slots: list[int] = field(default_factory=lambda: [0] * 9)
     max_slots: list[int] = field(default_factory=lambda: [0] * 9)
     pact: bool = False
@@ -148,10 +151,10 @@ class Entity:
         return self.mod(self.spell_ability) if self.spell_ability else 0
 
     def spell_dc(self) -> int:
-        return 8 + self.prof + self.spell_mod()
+        return self.spell_save_dc or 8 + self.prof + self.spell_mod()
 
     def spell_attack(self) -> int:
-        return self.prof + self.spell_mod()
+        return self.spell_attack_bonus or self.prof + self.spell_mod()
 
     def to_dict(self) -> dict[str, Any]:
         effects, conds = self.effects, self.conditions
@@ -190,6 +193,8 @@ def from_monster(eid: int, name: str, m: dict[str, Any], profile: str) -> Entity
     ab = {k: int(v) for k, v in m["abilities"].items()}
     actions = [dict(a) for a in m.get("actions", [])]
     senses = m.get("senses", {}) or {}
+    sc = m.get("spellcasting") or {}
+    slots = [int(x) for x in sc.get("slots", [0] * 9)]
     return Entity(
         eid=eid, name=name, side="monsters", kind="monster", abilities=ab,
         ac=int(m["armor_class"]), hp=int(m["hit_points"]), max_hp=int(m["hit_points"]),
@@ -208,4 +213,9 @@ def from_monster(eid: int, name: str, m: dict[str, Any], profile: str) -> Entity
         legendary=int(m.get("legendary_per_round", 0) or 0),
         legendary_actions=[dict(a) for a in m.get("legendary_actions", [])],
         res={"legendary": int(m.get("legendary_per_round", 0) or 0)},
+        spells=[x["index"] for x in sc.get("spells", [])], spell_ability=sc.get("ability") or "",
+        spell_save_dc=int(sc.get("dc") or 0), spell_attack_bonus=int(sc.get("attack") or 0),
+        slots=list(slots), max_slots=list(slots),
+        innate={x["index"]: int(x["per_day"]) for x in sc.get("spells", [])
+                if x.get("per_day") is not None},
     )

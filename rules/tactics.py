@@ -121,7 +121,10 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
         if sd.adjudicated:
             continue
         lvl = int(sp["level"])
-        if lvl:
+        uses = e.innate.get(s)
+        if uses == 0:
+            continue
+        if lvl and uses is None:
             avail = [k + 1 for k in range(lvl - 1, 9) if e.slots[k] > 0]
             if not avail:
                 continue

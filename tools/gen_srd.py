@@ -553,7 +553,31 @@ def monster_of(raw: dict[str, Any], fixes: Fixes) -> dict[str, Any]:
         "legendary_actions": legendary,
         "legendary_per_round": per_round,
         "reactions": [a["name"] for a in raw.get("reactions") or []],
+        "spellcasting": spellcasting_of(raw.get("special_abilities") or []),
     }
+
+
+def spellcasting_of(abilities: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A stat block's spellcasting and innate spellcasting, merged: the ability, save DC and
+    attack bonus, slots by level, and each spell with its uses a day (null: a slot or at
+    will, by level)."""
+    casts = [a["spellcasting"] for a in abilities if a.get("spellcasting")]
+    if not casts:
+        return None
+    main = next((c for c in casts if c.get("slots")), casts[0])
+    slots = [int((main.get("slots") or {}).get(str(k), 0)) for k in range(1, 10)]
+    spells: dict[str, int | None] = {}
+    for c in casts:
+        for sp in c.get("spells", []):
+            idx = sp.get("url", "").rstrip("/").rsplit("/", 1)[-1] or sp["name"].lower()
+            usage = sp.get("usage") or {}
+            per_day = int(usage["times"]) if usage.get("type") == "per day" else None
+            if usage.get("type") == "at will" and int(sp.get("level", 0)):
+                per_day = -1  # at will, even a levelled spell
+            spells[idx] = per_day if idx not in spells or spells[idx] is None else spells[idx]
+    return {"ability": ref_index(main.get("ability")), "dc": int(main.get("dc") or 0),
+            "attack": int(main.get("modifier") or 0), "slots": slots,
+            "spells": [{"index": k, "per_day": v} for k, v in sorted(spells.items())]}
 
 
 # ---------------------------------------------------------------- spells

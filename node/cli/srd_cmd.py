@@ -108,7 +108,8 @@ def spell_text(s: dict[str, Any]) -> str:
 def monsters_json() -> dict[str, Any]:
     """Every monster's actions, traits and reactions, each mechanised or adjudicated: an
     action is mechanised when the engine has a tree for it (a multiattack when its parts
-    are), a trait when it has effect data; reactions are not yet played."""
+    are), a trait when it has effect data or is the stat block's spellcasting; reactions
+    are not yet played."""
     from rules import content
     from rules.effects import monsters
 
@@ -125,6 +126,8 @@ def monsters_json() -> dict[str, Any]:
                 p["action"] in played for p in a["multiattack"] or []))
             entry["actions"][a["name"]] = "mechanised" if ok else "adjudicated"
         traits = set(monsters.trait_names(idx))
+        if m.get("spellcasting"):  # cast through the same Cast intent and spell engine
+            traits |= {"Spellcasting", "Innate Spellcasting"}
         for t in m.get("special_abilities", []):
             entry["traits"][t] = "mechanised" if t in traits else "adjudicated"
         for r in m.get("reactions", []):

@@ -16,7 +16,7 @@ MONSTER_KEYS = {
     "speed", "abilities", "saves", "skills", "senses", "languages", "challenge_rating", "xp",
     "proficiency_bonus", "damage_resistances", "damage_immunities", "damage_vulnerabilities",
     "condition_immunities", "special_abilities", "actions", "legendary_actions",
-    "legendary_per_round", "reactions",
+    "legendary_per_round", "reactions", "spellcasting",
 }
 
 
@@ -185,3 +185,18 @@ def test_riders_and_area_shapes_come_from_the_stat_blocks():
     assert len(riders) >= 120
     assert all(r["condition"] in content.conditions() and r["when"] in ("hit", "fail")
                for r in riders)
+
+
+def test_spellcasting_comes_from_the_stat_blocks():
+    mons = content.monsters()
+    lich = mons["lich"]["spellcasting"]
+    assert (lich["ability"], lich["dc"], lich["attack"]) == ("int", 20, 12)
+    assert lich["slots"] == [4, 3, 3, 3, 3, 1, 1, 1, 1]
+    assert {"index": "fireball", "per_day": None} in lich["spells"]
+    drow = mons["drow"]["spellcasting"]
+    assert {"index": "darkness", "per_day": 1} in drow["spells"] and drow["slots"] == [0] * 9
+    casters = [m for m in mons.values() if m["spellcasting"]]
+    assert len(casters) >= 30
+    assert all(s["index"] in content.spells() for m in casters
+               for s in m["spellcasting"]["spells"])
+    assert mons["goblin"]["spellcasting"] is None

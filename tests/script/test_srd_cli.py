@@ -48,4 +48,5 @@ def test_monsters_json_counts_every_action_trait_and_reaction() -> None:
     byname = {m["index"]: m for m in doc["monsters"]}
     assert byname["ghoul"]["actions"] == {"Bite": "mechanised", "Claws": "mechanised"}
     assert byname["troll"]["traits"]["Regeneration"] == "mechanised"
-    assert byname["lich"]["traits"]["Spellcasting"] == "adjudicated"
+    assert byname["lich"]["traits"]["Spellcasting"] == "mechanised"
+    assert byname["lich"]["traits"]["Rejuvenation"] == "adjudicated"
