@@ -77,7 +77,9 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
                     if kind == "multiattack" and not a.get("multiattack"):
                         continue
                     melee = kind == "melee" or (kind == "multiattack" and multi_is_melee(e, a))
-                    if melee and not reach_ok:
+                    thrown = kind == "melee" and a.get("range") and \
+                        resolver.distance(e, f) <= max(a["range"])
+                    if melee and not reach_ok and not thrown:
                         continue
                     if kind == "ranged" and resolver.distance(e, f) > max(a.get("range") or [5]):
                         continue

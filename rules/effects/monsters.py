@@ -29,8 +29,9 @@ def riders() -> dict[str, dict[str, Any]]:
     return tomllib.loads(text)
 
 
-def key_for(monster: str, action: str) -> str:
-    return f"monster:{monster}:{action}"
+def key_for(monster: str, action: str, thrown: bool = False) -> str:
+    """An action's tree key; `thrown` is a melee-or-ranged weapon used at range."""
+    return f"monster:{monster}:{action}" + ("@thrown" if thrown else "")
 
 
 def load_key(key: str) -> None:
@@ -42,6 +43,9 @@ def load_key(key: str) -> None:
         if a.get("kind") == "multiattack":
             continue  # runs its named parts; a legendary "Paralyzing Touch" is the action's
         registry.register(key_for(monster, a["name"]), compile_action(monster, a))
+        if a.get("kind") == "melee" and a.get("range"):  # "Melee or Ranged Weapon Attack"
+            registry.register(key_for(monster, a["name"], thrown=True),
+                              compile_action(monster, {**a, "kind": "ranged"}))
     table = riders()
     for t in trait_names(monster):
         d = table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {}
@@ -61,8 +65,8 @@ def trait_names(monster: str) -> list[str]:
             if "trait" in (table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {})]
 
 
-def action_tree(monster: str, a: dict[str, Any]) -> n.Tree:
-    return registry.tree(key_for(monster, a["name"]))
+def action_tree(monster: str, a: dict[str, Any], thrown: bool = False) -> n.Tree:
+    return registry.tree(key_for(monster, a["name"], thrown))
 
 
 def _parts(ds: list[dict[str, Any]]) -> tuple[n.Part, ...]:
