@@ -188,6 +188,13 @@ class Entity:
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Entity))
 
 
+def best_speed(speeds: dict[str, Any]) -> int:
+    """Range bands do not tell ground from air or water: a creature moves at its best speed
+    (the ghost flies 40 though it walks 0). `hover` is a flag, not a speed."""
+    feet = [v for k, v in speeds.items() if type(v) is int and k != "hover"]
+    return max(feet, default=30)
+
+
 def from_monster(eid: int, name: str, m: dict[str, Any], profile: str) -> Entity:
     """An Entity for a monster stat block in the content schema."""
     ab = {k: int(v) for k, v in m["abilities"].items()}
@@ -199,7 +206,7 @@ def from_monster(eid: int, name: str, m: dict[str, Any], profile: str) -> Entity
         eid=eid, name=name, side="monsters", kind="monster", abilities=ab,
         ac=int(m["armor_class"]), hp=int(m["hit_points"]), max_hp=int(m["hit_points"]),
         monster=m["index"], prof=int(m.get("proficiency_bonus", 2)),
-        speed=int((m.get("speed") or {}).get("walk", 30) or 0),
+        speed=best_speed(m.get("speed") or {}),
         darkvision=int(senses.get("darkvision", 0) or 0),
         save_bonus={k: int(v) for k, v in (m.get("saves") or {}).items()},
         skills={k: int(v) for k, v in (m.get("skills") or {}).items()},
