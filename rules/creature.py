@@ -76,6 +76,7 @@ class Entity:
     spell_save_dc: int = 0  # a stat block's own DC and attack bonus (0: from the ability)
     spell_attack_bonus: int = 0
     innate: dict[str, int] = field(default_factory=dict)  # spell -> uses left today, -1 at will
+    parry: int = 0  # Parry: AC added against one melee attack that would hit (a reaction)
     slots: list[int] = field(default_factory=lambda: [0] * 9)
     max_slots: list[int] = field(default_factory=lambda: [0] * 9)
     pact: bool = False
@@ -225,4 +226,5 @@ def from_monster(eid: int, name: str, m: dict[str, Any], profile: str) -> Entity
         slots=list(slots), max_slots=list(slots),
         innate={x["index"]: int(x["per_day"]) for x in sc.get("spells", [])
                 if x.get("per_day") is not None},
+        parry=int(m.get("parry") or 0),
     )

@@ -160,6 +160,10 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     if hit and not crit and total < ac + 5 and _auto_shield(game, tgt, rng, out):
         ac = tgt.current_ac()
         hit = total >= ac
+    if hit and not crit and kind == "melee" and total < ac + tgt.parry and _parry(game, tgt,
+                                                                                  atk, out):
+        ac += tgt.parry
+        hit = False
     if hit and not crit and distance(atk, tgt) <= 5 and any(c in tgt.conditions
                                                             for c in AUTO_CRIT_CLOSE):
         crit = True
@@ -246,6 +250,17 @@ def _on_hit_trees(game: Game, atk: Entity, tgt: Entity, crit: bool, rng: random.
     for e in riders:
         if engine.rider(game, atk, tgt, e, crit, rng, out) and e.has("one_hit"):
             atk.effects.remove(e)
+
+
+def _parry(game: Game, tgt: Entity, atk: Entity, out: Events) -> bool:
+    """House rule auto_reactions: a creature with Parry uses it when it turns a hit."""
+    if not game.house.get("auto_reactions", True) or not tgt.reaction or tgt.incapacitated:
+        return False
+    if any(e.has("no_reactions") for e in tgt.effects):
+        return False
+    tgt.reaction = False
+    out.append(ev.ActionTaken(tgt.eid, "parry", atk.eid))
+    return True
 
 
 def _auto_shield(game: Game, tgt: Entity, rng: random.Random, out: Events) -> bool:

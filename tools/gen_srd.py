@@ -553,8 +553,21 @@ def monster_of(raw: dict[str, Any], fixes: Fixes) -> dict[str, Any]:
         "legendary_actions": legendary,
         "legendary_per_round": per_round,
         "reactions": [a["name"] for a in raw.get("reactions") or []],
+        "parry": parry_of(raw.get("reactions") or []),
         "spellcasting": spellcasting_of(raw.get("special_abilities") or []),
     }
+
+
+PARRY_RE = re.compile(r"adds (\d+) to its AC against one melee attack that would hit it", re.I)
+
+
+def parry_of(reactions: list[dict[str, Any]]) -> int:
+    """A Parry reaction's AC bonus against one melee attack that would hit (0: none)."""
+    for r in reactions:
+        m = PARRY_RE.search(r.get("desc") or "")
+        if m:
+            return int(m.group(1))
+    return 0
 
 
 def spellcasting_of(abilities: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -108,8 +108,8 @@ def spell_text(s: dict[str, Any]) -> str:
 def monsters_json() -> dict[str, Any]:
     """Every monster's actions, traits and reactions, each mechanised or adjudicated: an
     action is mechanised when the engine has a tree for it (a multiattack when its parts
-    are), a trait when it has effect data or is the stat block's spellcasting; reactions
-    are not yet played."""
+    are), a trait when it has effect data or is the stat block's spellcasting, a reaction
+    when the engine plays it (Parry)."""
     from rules import content
     from rules.effects import monsters
 
@@ -131,7 +131,8 @@ def monsters_json() -> dict[str, Any]:
         for t in m.get("special_abilities", []):
             entry["traits"][t] = "mechanised" if t in traits else "adjudicated"
         for r in m.get("reactions", []):
-            entry["reactions"][r] = "adjudicated"
+            entry["reactions"][r] = "mechanised" if r == "Parry" and m.get("parry") else (
+                "adjudicated")
         for part in ("actions", "traits", "reactions"):
             for state in entry[part].values():
                 counts[state] += 1

@@ -16,7 +16,7 @@ MONSTER_KEYS = {
     "speed", "abilities", "saves", "skills", "senses", "languages", "challenge_rating", "xp",
     "proficiency_bonus", "damage_resistances", "damage_immunities", "damage_vulnerabilities",
     "condition_immunities", "special_abilities", "actions", "legendary_actions",
-    "legendary_per_round", "reactions", "spellcasting",
+    "legendary_per_round", "reactions", "spellcasting", "parry",
 }
 
 
@@ -200,3 +200,9 @@ def test_spellcasting_comes_from_the_stat_blocks():
     assert all(s["index"] in content.spells() for m in casters
                for s in m["spellcasting"]["spells"])
     assert mons["goblin"]["spellcasting"] is None
+
+
+def test_parry_bonus_comes_from_the_reaction():
+    mons = content.monsters()
+    assert mons["knight"]["parry"] == 2 and mons["marilith"]["parry"] == 5
+    assert mons["goblin"]["parry"] == 0
