@@ -115,7 +115,8 @@ class Entity:
         return self.mod(skill_ability)
 
     def passive(self, skill: str = "perception") -> int:
-        return 10 + self.skill_mod(skill, "wis")
+        keen = skill == "perception" and any(e.has("keen") for e in self.effects)
+        return 10 + self.skill_mod(skill, "wis") + (5 if keen else 0)
 
     def current_ac(self) -> int:
         if not self.effects:

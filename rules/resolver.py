@@ -79,6 +79,8 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             dis.append(e.name)
         if e.has("reckless") and kind == "melee":
             adv.append("reckless")
+        if e.has("blood_frenzy") and kind == "melee" and tgt.hp < tgt.max_hp:
+            adv.append("blood frenzy")
         if e.has("adv_attacks") or (e.has("invisible") and not _sees_invisible(tgt)):
             adv.append(e.name)
     if atk.effects and any(e.has("pack_tactics") for e in atk.effects) and any(

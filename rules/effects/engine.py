@@ -359,7 +359,7 @@ def context(game: Game, caster: Entity, key: str, rng: random.Random, out: list[
         ctx.base = 1
     elif kind == "monster":
         ctx.name = rest.split(":", 1)[-1].split("#", 1)[0]
-        ctx.magical = False
+        ctx.magical = any(e.has("magic_weapon") for e in caster.effects)
     return ctx
 
 

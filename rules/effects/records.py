@@ -43,6 +43,8 @@ TAGS = frozenset({
     "magic_resistance",  # saving throws against spells with advantage
     "undead_fortitude",  # dropped to 0 HP by non-radiant, non-critical damage: a Con save
     "nimble_escape",  # disengage or hide as a bonus action
+    "keen",  # keen senses: advantage on Perception, +5 to passive Perception
+    "blood_frenzy",  # melee attacks with advantage against a creature below its HP maximum
     "legendary_resistance",  # a failed save can succeed instead, while uses are left
     "mark",  # src's weapon hits on the bearer add `die` of the weapon's type (hunter's mark)
 })
