@@ -96,7 +96,7 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
 
 
 def _end_combat_retreat(game: Game, dest: int) -> list[Any]:
-    out: list[Any] = [ev.CombatEnded(0, ())]
+    out: list[Any] = [ev.CombatEnded(0, (), "fled")]
     game.combat = None
     for e in game.party():
         if e.room == game.room and e.fled:
