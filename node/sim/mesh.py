@@ -893,6 +893,8 @@ class Mesh:
             want_ack=frame.want_ack,
             # A PKI DM names its sender's key to the app (MeshPacket.public_key).
             public_key=self.radios[frame.sender].public_key if frame.pki else None,
+            # 2.8: the receiving radio verified the broadcast's signature (xeddsa_signed).
+            signed=frame.signed,
         )
         for listener in list(radio.listeners):
             try:
