@@ -129,6 +129,7 @@ class Node(Proc):
         self.data_dir = data_dir
         self.health = free_port()
         # The node paces its outbox for its configured preset: the radios' own, as a DM sets it.
+        data_dir.mkdir(parents=True, exist_ok=True)
         config = data_dir / "node.toml"
         config.write_text(f'[node]\npreset = "{PRESET}"\n')
         super().__init__("node", "--config", str(config), "--radio", radio,
