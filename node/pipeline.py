@@ -41,7 +41,6 @@ _MAJOR_CHANGES = {"level_up": "levelup", "edit_sheet": "dm-edit", "revert_sheet"
 SOURCES = frozenset({"text", "binary", "relay", "dm", "system", "ai"})
 PRIVILEGED = frozenset({"dm", "system"})  # owning the control socket is the DM role
 RATE_LIMITED = frozenset({"text", "binary", "relay"})
-TOPIC = "dungeon.events"
 LIMIT = 200  # bytes per radio text
 MAX_BUCKETS = 4096  # rate-limit state kept for this many senders at most
 MAX_PENDING_JOINS = 32  # the DM reads them one by one; more is a flood
@@ -165,7 +164,14 @@ class Pipeline:
         return self.session.game if self.session else None
 
     def subscribe(self, fn: Callable[[int, Command, list[Any], Outcome], None]) -> Callable[[], None]:
-        """fn(seq, cmd, events, outcome) after every persisted command; returns unsubscribe."""
+        """fn(seq, cmd, events, outcome) after every persisted command; returns unsubscribe.
+
+        The listener contract: listeners run synchronously, in the order they subscribed,
+        while the pipeline lock is held and right after the command's commit, so each sees
+        the game exactly as that command left it and no other command can interleave. So a
+        listener must not block or await, and must not submit a command itself (the lock
+        is not re-entrant): it schedules that work instead (a task, a timer, a queue). An
+        exception in one listener is logged and does not stop the others."""
         self._listeners.fns.append(fn)
         return lambda: self._listeners.fns.remove(fn) if fn in self._listeners.fns else None
 
@@ -500,12 +506,6 @@ class Pipeline:
                 fn(seq, cmd, events, out)
             except Exception:
                 log.exception("event listener failed")
-        try:
-            from pubsub import pub
-
-            pub.sendMessage(TOPIC, seq=seq, cmd=cmd, events=events)
-        except Exception:
-            log.exception("pubsub listener failed")
 
     def _reload(self) -> None:
         self.session = resume(self.store)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from node.sim.phy import slot_time_s
+from protocol.airtime import PRESETS
 
 ROUTING_PORT = 5  # ROUTING_APP: acks and naks
 CW_MIN, CW_MAX = 3, 8
@@ -24,6 +24,14 @@ UTIL_WINDOW_S = 60.0
 # Fraction of each rolling hour one radio may transmit (RegionInfo duty cycle).
 DUTY_LIMITS: dict[str, float] = {"EU_868": 0.10, "EU_433": 0.10, "UA_433": 0.10, "UA_868": 0.01}
 ROUTING_ACK_BYTES = 2  # a Routing message with error_reason NONE
+
+
+def slot_time_s(preset: str) -> float:
+    """One contention-window slot: a CAD of 2.5 symbols plus propagation, turnaround, MAC."""
+    p = PRESETS.get(preset.upper())
+    if p is None:
+        raise ValueError(f"unknown modem preset {preset!r}")
+    return 2.5 * p.symbol_s + (0.2 + 0.4 + 7.0) / 1000.0
 
 
 def _map(x: float, in_lo: float, in_hi: float, out_lo: int, out_hi: int) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from nodehelpers import ALICE, BOB, join
-from pubsub import pub
 
 from node.channels.text import TextChannel
 from node.obs.metrics import Metrics
@@ -128,18 +127,28 @@ async def test_rate_limit_drops_and_counts_a_flood(pipeline: Pipeline):
     assert out.ok
 
 
-async def test_published_on_pubsub(pipeline: Pipeline):
+async def test_listeners_run_in_order_under_the_pipeline_lock_until_unsubscribed(pipeline: Pipeline):
     got = []
 
-    def listener(seq, cmd, events):
-        got.append((seq, cmd.sender, len(events)))
+    def first(seq, cmd, events, out):
+        got.append(("first", seq, cmd.sender, len(events), out.ok, pipeline.lock.locked()))
 
-    pub.subscribe(listener, "dungeon.events")
-    try:
-        await join(pipeline, ALICE, "Thorin")
-    finally:
-        pub.unsubscribe(listener, "dungeon.events")
-    assert got and got[0][1] == ALICE and got[0][2] >= 1
+    def broken(seq, cmd, events, out):
+        raise RuntimeError("a failing listener does not stop the others")
+
+    def last(seq, cmd, events, out):
+        got.append(("last", seq, cmd.sender, len(events), out.ok, pipeline.lock.locked()))
+
+    unsubscribe = pipeline.subscribe(first)
+    pipeline.subscribe(broken)
+    pipeline.subscribe(last)
+    await join(pipeline, ALICE, "Thorin")
+    seq = pipeline.store.max_seq()
+    assert [g[0] for g in got] == ["first", "last"]
+    assert all(g[1:3] == (seq, ALICE) and g[3] >= 1 and g[4] and g[5] for g in got)
+    unsubscribe()
+    await join(pipeline, BOB, "Mira")
+    assert [g[0] for g in got] == ["first", "last", "last"]
 
 
 class Recorder:
