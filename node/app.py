@@ -19,7 +19,7 @@ from node.game_loop import GameLoop
 from node.obs.metrics import Metrics
 from node.pipeline import Pipeline
 from node.radio.base import Packet, Transport
-from node.store import Store
+from node.store import Store, private_dir
 from node.tactician import Tactician
 
 log = logging.getLogger(__name__)
@@ -100,22 +100,25 @@ class NodeApp:
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
+        from node.radio.budget import Budgets
         from node.radio.outbox import Outbox
 
         cfg = self.config
         if self.clock is None:
             self.clock = Clock.for_loop(asyncio.get_running_loop())
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(cfg.data_dir)
         self.store = Store(cfg.db_path)
         self.pipeline = Pipeline(
             self.store, node_id=cfg.node_id, clock=self.clock, metrics=self.metrics,
             rate_per_s=cfg.rate_per_s, rate_burst=cfg.rate_burst,
             snapshot_every=cfg.snapshot_every, auto_approve=cfg.auto_approve,
+            party_max=cfg.party_max, text_auth=cfg.text_auth,
         )
         if self.pipeline.session is None and cfg.dungeon:
             await self.pipeline.start_session(cfg.dungeon, seed=cfg.game_seed)
         self.outbox = Outbox(self.transport, clock=self.clock, metrics=self.metrics,
-                             region=cfg.region, preset=cfg.preset)
+                             region=cfg.region, preset=cfg.preset,
+                             budgets=Budgets(known=self.pipeline.knows_radio))
         self.channels = [make(self) for make in self._attach]
         self.loop = GameLoop(self.pipeline, clock=self.clock, metrics=self.metrics,
                              tactician=self.tactician, turn_timeout_s=cfg.turn_timeout_s,

@@ -9,8 +9,10 @@ from rules import content, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
+from rules.effects.records import Effect
 from rules.errors import RulesError
 from rules.explore import spawn
+from rules.names import check_name
 from rules.turns import (
     advance_idx,
     begin_turn,
@@ -71,9 +73,10 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
             game.combat["order"] += [e.eid for e in out]
         return out
     if op == "set_roll":
-        if not 1 <= i.value <= 20:
-            raise RulesError("set_roll needs a d20 face from 1 to 20")
-        game.next_d20 = i.value
+        faces = [i.value] if not i.text.strip() else _faces(i.text)
+        if not faces or not all(1 <= f <= 20 for f in faces):
+            raise RulesError("set_roll needs d20 faces from 1 to 20")
+        game.next_d20 = faces[0] if len(faces) == 1 else faces
         return []  # the DM's secret: nothing for the players' screens
     if op == "house_rule":
         if not i.text:
@@ -90,6 +93,8 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
         raise RulesError(f"{op} needs a target")
     t = game.find(i.target, room=game.room) if not isinstance(i.target, int) else game.entity(
         i.target)
+    if op == "set_turn":
+        return _set_turn(game, t, rng)
     if op == "force_action":
         from rules import tactics
         from rules.game import apply
@@ -127,9 +132,9 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
     if op == "cover":
         if i.value not in (0, 2, 5):
             raise RulesError("cover is 0, 2 or 5")
-        t.effects[:] = [x for x in t.effects if x.get("name") != "cover"]
+        t.effects[:] = [x for x in t.effects if x.name != "cover"]
         if i.value:
-            t.effects.append({"name": "cover", "src": 0, "ac": i.value, "cover": i.value})
+            t.effects.append(Effect("cover", 0, ac=i.value))
         return [ev.Info(t.eid, f"cover +{i.value}" if i.value else "no cover")]
     if op == "level_up":
         from rules import pregen
@@ -143,9 +148,7 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
         if field_ not in ("hp", "max_hp", "ac", "temp_hp", "speed", "xp", "name"):
             raise RulesError("edit hp, max_hp, ac, temp_hp, speed, xp or name")
         if field_ == "name":
-            if not val.strip():
-                raise RulesError("name cannot be empty")
-            t.name = val.strip()[:16]
+            t.name = check_name(val)
         else:
             try:
                 n = int(val)
@@ -157,3 +160,22 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
             t.hp = min(t.hp, t.max_hp)
         return [ev.Info(t.eid, f"{field_} set")]
     raise RulesError(f"unknown DM op {op!r}")
+
+
+def _faces(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.replace(",", " ").split()][:20]
+    except ValueError:
+        raise RulesError("set_roll faces are numbers from 1 to 20") from None
+
+
+def _set_turn(game: Game, t: Entity, rng: random.Random) -> list[Any]:
+    """Make it `t`'s turn now, with a fresh action economy (a DM's correction, or a test)."""
+    if game.combat is None:
+        raise RulesError("not in combat")
+    if t.eid not in game.combat["order"]:
+        game.combat["order"].append(t.eid)
+    if t.dead or t.fled:
+        raise RulesError(f"{t.name} cannot take a turn")
+    game.combat["idx"] = game.combat["order"].index(t.eid)
+    return begin_turn(game, rng)

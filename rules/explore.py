@@ -11,6 +11,7 @@ from rules import intents as it
 from rules.combat import combat_move
 from rules.creature import Entity, from_monster
 from rules.errors import RulesError
+from rules.names import check_name
 from rules.turns import in_turn, require, start_combat
 
 if TYPE_CHECKING:
@@ -21,9 +22,7 @@ if TYPE_CHECKING:
 def join(game: Game, _a: Entity | None, i: it.Join, rng: random.Random) -> list[Any]:
     from rules import pregen
 
-    name = i.name.strip()[:16]
-    if not name:
-        raise RulesError("a character needs a name")
+    name = check_name(i.name)
     if any(e.name.lower() == name.lower() for e in game.entities.values() if not e.dead):
         raise RulesError(f"{name} is already here")
     pc = pregen.character(name, i.cls, i.level, eid=game.next_eid)
@@ -124,8 +123,10 @@ def enter_room(game: Game, party: list[Entity], rng: random.Random) -> list[Any]
     return out
 
 
-def spawn(game: Game, name: str, count: int = 1, band: str = "near") -> list[Any]:
+def spawn(game: Game, name: str, count: int = 1, band: str = "near",
+          side: str = "monsters") -> list[Any]:
     from rules import tactics
+    from rules.effects import engine
 
     table = content.monsters()  # shared read-only records: skip the copying lookup
     m = table[name] if name in table else content.monster(name)
@@ -137,8 +138,12 @@ def spawn(game: Game, name: str, count: int = 1, band: str = "near") -> list[Any
         e = from_monster(game.next_eid, label, m, tactics.profile_for(m))
         e.room = game.room
         e.band = band
+        e.side = side
         game.entities[e.eid] = e
         game.next_eid += 1
+        # Traits become effects on the creature; putting them on rolls no dice, so a fixed
+        # RNG keeps spawning free of the command's dice (replays stay exact).
+        engine.traits(game, e, random.Random(0), [])
         out.append(ev.Spawned(e.eid, m["index"], e.name))
     return out
 
@@ -183,11 +188,12 @@ def roll(game: Game, a: Entity, i: it.Roll, rng: random.Random) -> list[Any]:
     if key in skills:
         ab = skills[key]
         nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False))
-        return [ev.Rolled(a.eid, key, nat, nat + a.skill_mod(key, ab))]
+        return [ev.Rolled(a.eid, key, nat, nat + a.skill_mod(key, ab)
+                          + resolver.check_bonus(a, rng))]
     if what in abil or what in abil.values():
         ab = abil.get(what, what)
         nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False))
-        return [ev.Rolled(a.eid, ab, nat, nat + a.mod(ab))]
+        return [ev.Rolled(a.eid, ab, nat, nat + a.mod(ab) + resolver.check_bonus(a, rng))]
     if what == "death save":
         if not a.dying:
             raise RulesError("only the dying roll death saves")

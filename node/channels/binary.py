@@ -233,7 +233,7 @@ class BinaryChannel:
         if out.dropped:
             return
         self.counters["rejected"] += int(not out.ok)
-        text = out.error or " ".join(out.lines) or "ok"
+        text = out.error or out.text or "ok"
         self._reply_error(client, text, actor=out.actor or 0, seq=frame.sender_seq)
 
     def _answer_replay(self, client: _Client, seq: int) -> None:

@@ -1,0 +1,212 @@
+"""Named effect types for rules no combination of nodes says: each is data-reusable and tested."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rules import dice, resolver
+from rules import events as ev
+from rules.effects.records import Effect
+
+Special = Callable[[Any, dict[str, Any]], "bool | None"]
+STABILISE_DC = 10  # Wisdom (Medicine) to stabilise a dying creature
+
+
+def sleep(ctx: Any, args: dict[str, Any]) -> None:
+    """An HP pool (sleep: 5d8 + 2d8 a slot level above 1st) overcomes the weakest first:
+    asleep, or another condition (color spray: blinded)."""
+    cnt, _, sides = str(args.get("pool", "5d8")).partition("d")
+    per, _, _ = str(args.get("per_level", "2d8")).partition("d")
+    pool = dice.total(f"{int(cnt) + int(per) * max(0, ctx.level - ctx.base)}d{sides}", ctx.rng)
+    cond = str(args.get("condition", "unconscious"))
+    ctx.out.append(ev.Rolled(ctx.caster.eid, ctx.name, 0, pool))
+    skip = set(args.get("skip_types", ()))
+    immune = str(args.get("skip_immune", ""))
+    for t in sorted(ctx.targets, key=lambda e: (e.hp, e.eid)):
+        if t.hp <= 0 or t.ctype in skip or (immune and immune in t.cond_immune) \
+                or "unconscious" in t.cond_immune:
+            continue
+        if t.hp > pool:
+            break
+        pool -= t.hp
+        resolver.add_condition(ctx.game, t, cond, ctx.out, rounds=ctx.rounds or 10,
+                               src=ctx.caster.eid)
+        if cond == "unconscious":
+            t.effects.append(Effect(ctx.name, ctx.caster.eid, tags=("wake_on_damage",)))
+
+
+def revive(ctx: Any, args: dict[str, Any]) -> None:
+    """A dead character returns with 1 HP (revivify, raise dead...)."""
+    for t in ctx.targets:
+        if t.dead and t.kind == "pc":
+            t.dead = False
+            t.death_s = t.death_f = 0
+            t.hp = 0
+            resolver.heal(ctx.game, t, int(args.get("hp", 1)), ctx.out)
+
+
+def counterspell(ctx: Any, _args: dict[str, Any]) -> None:
+    ctx.out.append(ev.Info(ctx.caster.eid, "counterspell answers a foe's spell by itself"))
+
+
+def dispel(ctx: Any, _args: dict[str, Any]) -> None:
+    """Spell effects of the slot's level or lower end; higher ones need an ability check."""
+    for t in ctx.targets:
+        keep = []
+        for x in t.effects:
+            if not x.level:
+                keep.append(x)
+                continue
+            if x.level > ctx.level:
+                nat, _ = dice.d20(ctx.rng, 0)
+                total = nat + ctx.mod
+                ok = total >= 10 + x.level
+                ctx.out.append(ev.Rolled(ctx.caster.eid, "dispel", nat, total, 10 + x.level, ok))
+                if not ok:
+                    keep.append(x)
+                    continue
+            ctx.out.append(ev.Info(t.eid, f"{x.name} ends"))
+        t.effects[:] = keep
+        for cond, info in list(t.conditions.items()):
+            if info.src and info.src != t.eid and (info.save or info.conc):
+                resolver.remove_condition(ctx.game, t, cond, ctx.out)
+
+
+def action_surge(ctx: Any, _args: dict[str, Any]) -> None:
+    ctx.caster.turn["action"] += 1
+
+
+def stabilise(ctx: Any, args: dict[str, Any]) -> None:
+    """A Medicine check against DC 10 stabilises; `auto` (spare the dying) needs none."""
+    a = ctx.caster
+    if args.get("auto"):
+        for t in ctx.targets:
+            if t.dying:
+                resolver.stabilise(t, ctx.out)
+        return
+    nat, _ = dice.d20(ctx.rng, resolver.check_adv(a, "wis", save=False))
+    total = nat + a.skill_mod("medicine", "wis")
+    ok = total >= STABILISE_DC
+    ctx.out.append(ev.Rolled(a.eid, "medicine", nat, total, STABILISE_DC, ok))
+    if ok:
+        for t in ctx.targets:
+            resolver.stabilise(t, ctx.out)
+
+
+def lay_on_hands(ctx: Any, _args: dict[str, Any]) -> None:
+    a = ctx.caster
+    for t in ctx.targets:
+        want = min(a.res.get("lay_on_hands", 0), max(0, t.max_hp - t.hp))
+        a.res["lay_on_hands"] -= want
+        resolver.heal(ctx.game, t, want, ctx.out)
+
+
+def weapon_attacks(ctx: Any, args: dict[str, Any]) -> None:
+    """Extra weapon attacks with the first weapon (flurry of blows)."""
+    from rules.combat import weapon_spec
+
+    a = ctx.caster
+    spec = weapon_spec(a, a.weapons[0])
+    for t in ctx.targets:
+        for _ in range(int(args.get("times", 1))):
+            if not t.down:
+                resolver.attack(ctx.game, a, t, spec, ctx.rng, ctx.out)
+
+
+def summon_attack(ctx: Any, args: dict[str, Any]) -> None:
+    """The caster's summoned attacker strikes (spiritual weapon): a melee spell attack."""
+    a = ctx.caster
+    fx = next(x for x in a.effects if x.has("summon"))
+    spec = {"name": fx.name, "bonus": a.spell_attack(), "kind": "melee", "range": (5, 0),
+            "damage": ((fx.die.replace("MOD", str(a.spell_mod())), fx.dtype),),
+            "magical": True}
+    for t in [ctx.target] if ctx.target is not None else ctx.targets:
+        resolver.attack(ctx.game, a, t, spec, ctx.rng, ctx.out)
+
+
+def end_effect(ctx: Any, args: dict[str, Any]) -> None:
+    """End named effects on the target (dispelling a specific spell, calm emotions)."""
+    names = set(args.get("names", ()))
+    for t in ctx.targets:
+        t.effects[:] = [x for x in t.effects if x.name not in names]
+
+
+def drain(ctx: Any, _args: dict[str, Any]) -> None:
+    """The caster regains half the damage just dealt (vampiric touch)."""
+    resolver.heal(ctx.game, ctx.caster, ctx.dealt // 2, ctx.out)
+
+
+def knock(ctx: Any, _args: dict[str, Any]) -> None:
+    """Every locked way out of the caster's room opens."""
+    game = ctx.game
+    room = game.dungeon.rooms.get(ctx.caster.room)
+    for x in room.exits if room else ():
+        key = f"{room.id}:{x.to}"
+        if x.locked and key not in game.state["unlocked"]:
+            game.state["unlocked"].append(key)
+            ctx.out.append(ev.Info(ctx.caster.eid, f"the way {x.dir or x.name} opens"))
+
+
+def banish(ctx: Any, _args: dict[str, Any]) -> None:
+    """The target leaves the fight (banished, imprisoned, lost in a maze, shifted away)."""
+    from rules.effects.engine import drop_engagements
+
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if t.dead:
+        return
+    drop_engagements(ctx.game, t)
+    t.fled = True
+    ctx.out.append(ev.Info(t.eid, f"{t.name} is gone ({ctx.name})"))
+
+
+def polymorph(ctx: Any, args: dict[str, Any]) -> None:
+    """A foe becomes a harmless beast for the fight: out of it, like a banishment."""
+    banish(ctx, args)
+
+
+def hp_threshold(ctx: Any, args: dict[str, Any]) -> None:
+    """Power words: a target at or under the HP limit dies, or takes the condition."""
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if t.dead or t.hp > int(args.get("max_hp", 0)):
+        ctx.out.append(ev.Info(t.eid, f"{t.name} shrugs off {ctx.name}"))
+        return
+    if args.get("kill"):
+        resolver.deal(ctx.game, t, t.hp + t.max_hp, "psychic", ctx.out, magical=True)
+    else:
+        resolver.add_condition(ctx.game, t, str(args.get("condition", "stunned")), ctx.out,
+                               rounds=-1, save="con", dc=ctx.dc, src=ctx.caster.eid)
+
+
+def extra_turns(ctx: Any, args: dict[str, Any]) -> None:
+    """The caster acts again (time stop): extra actions this turn."""
+    n = dice.total(str(args.get("dice", "1")), ctx.rng)
+    ctx.caster.turn["action"] += n
+    ctx.out.append(ev.Info(ctx.caster.eid, f"{n} extra actions"))
+
+
+def summon_monster(ctx: Any, args: dict[str, Any]) -> None:
+    """SRD creatures join the caster's side and the initiative order (conjure animals)."""
+    from rules.explore import spawn
+
+    count = int(args.get("count", 1)) + int(args.get("per_level", 0)) * max(
+        0, ctx.level - ctx.base)
+    game, c = ctx.game, ctx.caster
+    made = spawn(game, str(args["monster"]), min(count, 8), c.band, side=c.side)
+    for e in made:
+        ally = game.entities[e.eid]
+        ally.room = c.room
+        ally.effects.append(Effect(ctx.name, c.eid, rounds=max(0, ctx.rounds), conc=ctx.conc,
+                                   tags=("summoned",), level=ctx.level))
+        if game.combat is not None:
+            game.combat["order"].append(e.eid)
+    ctx.out += made
+
+
+SPECIALS: dict[str, Special] = {
+    "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
+    "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
+    "weapon_attacks": weapon_attacks, "summon_attack": summon_attack, "end_effect": end_effect,
+    "drain": drain, "knock": knock, "banish": banish, "polymorph": polymorph,
+    "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
+}
