@@ -182,7 +182,7 @@ class NodeSession:
             "frames_in": 0, "garbled": 0, "bad_tag": 0, "replays": 0, "intents": 0,
             "rejected": 0, "events_frames": 0, "ack_frames": 0, "resyncs": 0, "resent": 0,
             "bundles": 0, "nudges": 0, "snapshots": 0, "refused": 0, "welcomes": 0,
-            "hello_limited": 0, "new_sessions": 0, "slots_evicted": 0,
+            "hello_limited": 0, "new_sessions": 0, "slots_evicted": 0, "late": 0,
             "duplicates_applied": 0,
         }
 
@@ -374,6 +374,12 @@ class NodeSession:
             self.counters["replays"] += 1
             if seq not in client.waiting:  # else its ack comes once it is applied
                 self._answer_replay(client, seq, now)
+            return
+        if client.next_seq is not None and seq < client.next_seq:
+            # Later intents went ahead when this one was overdue: applying it now would
+            # reorder the player's commands, so it is answered and dropped.
+            self.counters["late"] += 1
+            self._reply(client, "too late: a later command went first", seq=seq, now=now)
             return
         if client.next_seq is not None and seq > client.next_seq:
             # An earlier intent was lost on the way and will be repeated: "attack" then "end"
