@@ -155,8 +155,13 @@ class PlayerClient:
                 return True
             if not ack.public:
                 return True  # the DM has yet to approve us: no game state until then
-        for _ in range(self.max_tries):
-            await self._transmit(self.session.resync(b"").data)
+        # A snapshot is many packets, paced by the outbox: ask again only when none came.
+        asked, heard = 0, -1
+        while asked < self.max_tries:
+            if self.session.fragments == heard:
+                await self._transmit(self.session.resync(b"").data)
+                asked += 1
+            heard = self.session.fragments
             try:
                 await asyncio.wait_for(self._snapshot.wait(), self.retry_s * 3)
                 break

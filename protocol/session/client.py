@@ -97,6 +97,7 @@ class ClientSession:
     duplicates: int = 0  # broadcast frames heard again (a resend someone else asked for)
     resent: int = 0  # intent frames sent again for want of an ack
     bad_tags: int = 0
+    fragments: int = 0  # snapshot fragments heard: a snapshot on its way is still coming
     refused_welcomes: int = 0
     _bad_run: int = 0
     _groups: list[_Group] = field(default_factory=list)
@@ -304,6 +305,7 @@ class ClientSession:
             self._resync_at = now + wait_s(0, self.slot, self.rng.random())
 
     def _fragment(self, frame: frames.Frame, now: float, notes: list[Note]) -> None:
+        self.fragments += 1
         try:
             blob = self._reasm.add(frames.decode_fragment(frame.payload), now)
             if blob is None:

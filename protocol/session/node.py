@@ -59,7 +59,9 @@ WELCOME_GAP_S = 8.0
 WELCOME_BACKOFFS = 5  # then the gap doubles per unanswered WELCOME, up to 2**5 times
 STRANGER_WELCOMES = 8.0
 STRANGER_REFILL_S = 15.0
-SNAPSHOT_GAP_S = 20.0  # one snapshot per client this often: it costs several packets
+# One snapshot per client this often: it is many packets (a minute of paced CHATTER on
+# LONG_FAST), and a second one asked for meanwhile would only queue behind the first.
+SNAPSHOT_GAP_S = 60.0
 SNAPSHOT_CHUNK = 160  # bytes of state per SNAPSHOT fragment, leaving room for header and tag
 
 
