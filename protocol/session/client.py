@@ -82,6 +82,7 @@ class ClientSession:
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     # Accept a WELCOME only when the radio reports it arrived PKI-encrypted (a real radio
     # does); the simulated mesh delivers a DM to its addressee alone, which stands for it.
+    # Either way, once a WELCOME came with the node's public key, later ones must too.
     require_pki: bool = False
     key: bytes | None = None
     table_key: bytes | None = None
@@ -238,8 +239,8 @@ class ClientSession:
             return
         if welcome.nonce != self.nonce:
             return  # it answers a HELLO someone sent in our name
-        if (self.require_pki and public_key is None) or (
-                public_key is not None and self.node_public_key not in (None, public_key)):
+        pinned = self.node_public_key
+        if (self.require_pki and public_key is None) or (pinned and public_key != pinned):
             self.refused_welcomes += 1  # not PKI, or not from the node we first met
             return
         self.node_public_key = public_key or self.node_public_key

@@ -255,6 +255,12 @@ def test_a_client_that_needs_pki_refuses_a_plain_welcome_and_pins_the_node():
     assert cs.receive(NODE, MIRA, MIRA, send.data, 0.0) == [] and cs.key is None
     assert cs.receive(NODE, MIRA, MIRA, send.data, 0.0, public_key=b"k" * 32)
     assert cs.key is not None and cs.node_public_key == b"k" * 32
+    pinned = client()  # even without require_pki, a pinned node key must match from then on
+    (send,) = node.receive(THORIN, pinned.hello().data, 0.0, table)
+    assert pinned.receive(NODE, THORIN, THORIN, send.data, 0.0, public_key=b"k" * 32)
+    for other in (None, b"x" * 32):
+        assert pinned.receive(NODE, THORIN, THORIN, send.data, 9.0, public_key=other) == []
+    assert pinned.refused_welcomes == 2
 
 
 @settings(max_examples=150, deadline=None)
