@@ -122,7 +122,7 @@ class BinaryChannel:
             result = Result(
                 ok=out.ok, public=out.ok and not out.private and not out.duplicate
                 and bool(out.events), duplicate=out.duplicate, dropped=out.dropped,
-                text=out.error or " ".join(out.lines) or "ok", actor=out.actor or 0)
+                text=out.error or out.text or "ok", actor=out.actor or 0)
             self._run(self.session.applied(item.client, item.seq, result, self._now(),
                                            self.table))
 

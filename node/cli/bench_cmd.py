@@ -1,4 +1,4 @@
-"""`dungeon bench KIND`: benchmarks that print JSON (rules, protocol, node, sync)."""
+"""`dungeon bench KIND`: benchmarks that print JSON (rules, protocol, node, sync, replay)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ KINDS: dict[str, str] = {
     "fuzz": "node.cli.bench_fuzz",
     "node": "node.cli.bench_node",
     "sync": "node.cli.bench_sync",
+    "replay": "node.cli.bench_replay",
 }
 
 

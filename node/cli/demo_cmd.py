@@ -6,6 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from node.cli import argtypes
+
 HELP = "watch a game play itself: node + simulated radios + three bot players (offline)"
 
 
@@ -17,13 +19,13 @@ def default_data_dir() -> Path:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="where the demo keeps its game (default $XDG_DATA_HOME/dungeon/demo)")
-    parser.add_argument("--speed", type=float, default=None,
+    parser.add_argument("--speed", type=argtypes.positive, default=None,
                         help="run simulated time X times faster than real time (default: real time)")
-    parser.add_argument("--minutes", type=float, default=None,
+    parser.add_argument("--minutes", type=argtypes.positive, default=None,
                         help="stop after this many (simulated) minutes; default: until Ctrl-C")
     parser.add_argument("--preset", default="LONG_FAST", help="modem preset of the simulated mesh")
-    parser.add_argument("--hops", type=int, default=1, help="radio hops between node and players")
-    parser.add_argument("--loss", type=float, default=0.05, help="extra loss per reception")
+    parser.add_argument("--hops", type=argtypes.count, default=1, help="radio hops between node and players")
+    parser.add_argument("--loss", type=argtypes.probability, default=0.05, help="extra loss per reception")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-tui", action="store_true",
                         help="print the live log even when a terminal could show the DM console")
@@ -68,11 +70,11 @@ async def _demo(args: argparse.Namespace, data_dir: Path, use_tui: bool) -> None
     from node.app import NodeApp
     from node.clock import Clock
     from node.config import NodeConfig
-    from node.live_log import LiveLog
     from node.sim.bots import TextBot
     from node.sim.mesh import NODE_NUM, Mesh
     from node.sim.simulation import ROSTER, direct
     from node.sim.transport import SimTransport
+    from node.wiring import build_node
 
     loop = asyncio.get_running_loop()
     virtual = args.speed is not None
@@ -82,9 +84,9 @@ async def _demo(args: argparse.Namespace, data_dir: Path, use_tui: bool) -> None
                         region=mesh.region, preset=mesh.preset)
     def make_app() -> NodeApp:
         # The control socket is real I/O: only on a real-time loop (the TUI attaches to it).
-        return NodeApp(config, SimTransport(mesh, NODE_NUM),
-                       clock=Clock.for_loop(loop, time.time()) if virtual else None,
-                       control=not virtual)
+        return build_node(config, SimTransport(mesh, NODE_NUM),
+                          clock=Clock.for_loop(loop, time.time()) if virtual else None,
+                          control=not virtual, live=None if use_tui else sys.stdout)
 
     app = make_app()
     await app.start()
@@ -99,7 +101,6 @@ async def _demo(args: argparse.Namespace, data_dir: Path, use_tui: bool) -> None
               "started a new one", file=sys.stderr)
         app = make_app()
         await app.start()
-    log = None if use_tui else LiveLog(app.pipeline, stream=sys.stdout)
     bots = []
     for i, num in enumerate(mesh.players):
         name, cls = ROSTER[i]
@@ -124,8 +125,6 @@ async def _demo(args: argparse.Namespace, data_dir: Path, use_tui: bool) -> None
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if log is not None:
-            log.close()
         await app.stop()
 
 

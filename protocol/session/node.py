@@ -227,8 +227,9 @@ class NodeSession:
         return self._take()
 
     def publish(self, events: list[Any], now: float) -> None:
-        """Events of a public result, from any channel: they go in the next broadcast."""
-        if events:
+        """Events of a public result, from any channel: they go in the next broadcast,
+        once a binary client is at the table (before that, frames are airtime for nobody)."""
+        if events and self.clients:
             self._batch.events.extend(events)
             self._schedule(now)
 
