@@ -1,8 +1,8 @@
 """A bot player on the project's binary client, for the simulator and the demo.
 
 It is the player client (node.client.player) with a bot at the keyboard: the same
-session (keys, frames, acks, bundles, gap resync and digests) as `dungeon play`; what it adds is the
-playing (read off `eyes`, as the text bots do) and what the simulator measures.
+session (keys, frames, acks, bundles, gap resync and digests) as `dungeon play`; what it
+adds is the playing (read off `eyes`, as the text bots do) and what the simulator measures.
 """
 
 from __future__ import annotations
