@@ -16,8 +16,8 @@ HELP = "run simulated Meshtastic radios on 127.0.0.1 (node on --port-base, playe
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nodes", type=argtypes.count, default=3,
                         help="radios the game can use: the node plus NODES-1 players (default 3)")
-    parser.add_argument("--port-base", type=argtypes.port, default=4403,
-                        help="TCP port of the node's radio; players follow (default 4403)")
+    parser.add_argument("--port-base", type=argtypes.port_or_any, default=4403,
+                        help="TCP port of the node's radio; players follow (default 4403; 0: free ports, listed in the --json line)")
     parser.add_argument("--hops", type=argtypes.count, default=1,
                         help="radio hops between node and players; adds relays (default 1)")
     parser.add_argument("--preset", default="LONG_FAST", help="modem preset (default LONG_FAST)")
