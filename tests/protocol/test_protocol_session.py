@@ -288,3 +288,62 @@ def test_any_order_loss_or_duplication_applies_each_intent_at_most_once_in_order
 def test_arbitrary_packets_from_anyone_never_apply_anything(data, sender):
     node, table = NodeSession(SECRET), FakeTable({sender: 1})
     assert applies(node.receive(sender, data, 0.0, table)) == []
+
+
+def joined_pair(table: FakeTable) -> tuple[NodeSession, ClientSession, ClientSession]:
+    """A node with Mira and Thorin welcomed and in the game (both told their slots)."""
+    node = NodeSession(SECRET)
+    mira, thorin = client(), client("Thorin", b"\x00\x00\x00\x02")
+    table.members.update({MIRA: 1, THORIN: 2})
+    welcome(node, mira, MIRA, table)
+    welcome(node, thorin, THORIN, table)
+    return node, mira, thorin
+
+
+def broadcast(node: NodeSession, table: FakeTable, events: list, now: float) -> list[Send]:
+    node.publish(events, now)
+    return [s for s in sends(run_until(node, table, now + ns.MAX_HOLD_S)) if s.to == BROADCAST]
+
+
+def test_a_silent_player_gets_the_frame_that_started_its_turn_again_until_it_acts():
+    from rules.events import TurnStarted
+
+    table = FakeTable()
+    node, mira, _ = joined_pair(table)
+    table.turn = 1
+    (start,) = broadcast(node, table, [TurnStarted(1, 1)], 0.0)
+    nudges = sends(run_until(node, table, ns.NUDGE_S + ns.MAX_HOLD_S + 1))
+    assert [s.data for s in nudges] == [start.data] and node.stats()["nudges"] == 1
+    _, packets = mira.send([it.Look()], 40.0)
+    assert applies(node.receive(MIRA, packets[0].data, 40.0, table))  # she is alive
+    assert sends(run_until(node, table, 500.0)) == [] and node.stats()["nudges"] == 1
+
+
+def test_frames_asked_for_again_ride_with_the_next_broadcast_in_one_bundle():
+    from rules.events import Said
+
+    table = FakeTable()
+    node, mira, thorin = joined_pair(table)
+    (first,) = broadcast(node, table, [Said(1, "one")], 0.0)
+    node.receive(THORIN, thorin.resync(frames.encode_rerequest(1, [])).data, 10.0, table)
+    (packet,) = broadcast(node, table, [Said(1, "two")], 12.0)
+    outer = frames.decode_frame(packet.data)
+    old, new = frames.parse_bundle(outer.payload)
+    assert outer.kind == frames.Kind.BUNDLE and old == first.data
+    assert frames.decode_frame(new).sender_seq == 2 and node.stats()["resent"] == 1
+
+
+def test_after_a_node_restart_the_same_secret_and_nonce_give_the_same_key_and_dedupe():
+    table = FakeTable({MIRA: 1})
+    before, mira = NodeSession(SECRET), client()
+    welcome(before, mira, MIRA, table)
+    (seq,), packets = mira.send([it.Look()], 1.0)
+    (first,) = applies(before.receive(MIRA, packets[0].data, 1.0, table))
+    after = NodeSession(SECRET)  # restarted: it knows no client
+    assert after.receive(MIRA, packets[0].data, 2.0, table) == []
+    assert after.stats()["bad_tag"] == 1
+    key = mira.key
+    welcome(after, mira, MIRA, table, now=3.0)  # the client says HELLO again, same nonce
+    assert mira.key == key
+    (again,) = applies(after.receive(MIRA, packets[0].data, 4.0, table))
+    assert again.key == first.key  # so the store answers it as the repeat it is
