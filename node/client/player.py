@@ -155,19 +155,22 @@ class PlayerClient:
                 return True
             if not ack.public:
                 return True  # the DM has yet to approve us: no game state until then
-        # A snapshot is many packets, paced by the outbox: ask again only when none came.
-        asked, heard = 0, -1
-        while asked < self.max_tries:
-            if self.session.fragments == heard:
+        self._spawn(self._fetch_snapshot())  # names and the room; the player need not wait
+        return True
+
+    async def _fetch_snapshot(self) -> None:
+        """Ask for the game state until it arrives. It is many packets, paced by the node's
+        outbox, so ask again only when none of it came for a while."""
+        heard: int | None = None
+        for _ in range(self.max_tries * 2):
+            if self.session.fragments == heard or heard is None:
                 await self._transmit(self.session.resync(b"").data)
-                asked += 1
             heard = self.session.fragments
             try:
                 await asyncio.wait_for(self._snapshot.wait(), self.retry_s * 3)
-                break
+                return
             except TimeoutError:
                 continue
-        return True
 
     # --- typing -----------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ async def test_play_client_joins_acts_and_renders_locally(device_mesh, tmp_path)
         assert await client.join()
         await wait_for(lambda: any("Mira the cleric" in line for line in lines))
         assert client.node_num == mesh.node_num and client.slot
-        assert client.view.game is not None  # the snapshot arrived and parsed
+        await wait_for(lambda: client.view.game is not None, 120)  # the snapshot, parsed
 
         sent_before = client.seq
         await client.submit_line("help")
