@@ -84,28 +84,31 @@ class ClientSession:
     # does); the simulated mesh delivers a DM to its addressee alone, which stands for it.
     # Either way, once a WELCOME came with the node's public key, later ones must too.
     require_pki: bool = False
-    key: bytes | None = None
-    table_key: bytes | None = None
-    node_public_key: bytes | None = None
-    slot: int | None = None
-    eid: int | None = None
-    seq: int = 0
-    welcomed: bool = False
-    need_hello: bool = False
-    gaps: BroadcastGaps = field(default_factory=BroadcastGaps)
-    digests: dict[int, int] = field(default_factory=dict)
-    diverged: bool = False
-    duplicates: int = 0  # broadcast frames heard again (a resend someone else asked for)
-    resent: int = 0  # intent frames sent again for want of an ack
-    bad_tags: int = 0
-    fragments: int = 0  # snapshot fragments heard: a snapshot on its way is still coming
-    refused_welcomes: int = 0
-    _bad_run: int = 0
-    _groups: list[_Group] = field(default_factory=list)
-    _pending: dict[int, _Group] = field(default_factory=dict)
-    _reasm: frames.Reassembler = field(default_factory=lambda: frames.Reassembler(timeout=600.0))
-    _resync_at: float | None = None
-    _resync_try: int = 0
+    key: bytes | None = field(default=None, init=False)
+    table_key: bytes | None = field(default=None, init=False)
+    node_public_key: bytes | None = field(default=None, init=False)
+    slot: int | None = field(default=None, init=False)
+    eid: int | None = field(default=None, init=False)
+    seq: int = field(default=0, init=False)
+    welcomed: bool = field(default=False, init=False)
+    need_hello: bool = field(default=False, init=False)
+    gaps: BroadcastGaps = field(default_factory=BroadcastGaps, init=False)
+    digests: dict[int, int] = field(default_factory=dict, init=False)
+    diverged: bool = field(default=False, init=False)
+    # broadcast frames heard again (a resend someone else asked for)
+    duplicates: int = field(default=0, init=False)
+    resent: int = field(default=0, init=False)  # intent frames sent again for want of an ack
+    bad_tags: int = field(default=0, init=False)
+    # snapshot fragments heard: a snapshot on its way is still coming
+    fragments: int = field(default=0, init=False)
+    refused_welcomes: int = field(default=0, init=False)
+    _bad_run: int = field(default=0, init=False)
+    _groups: list[_Group] = field(default_factory=list, init=False)
+    _pending: dict[int, _Group] = field(default_factory=dict, init=False)
+    _reasm: frames.Reassembler = field(
+        default_factory=lambda: frames.Reassembler(timeout=600.0), init=False)
+    _resync_at: float | None = field(default=None, init=False)
+    _resync_try: int = field(default=0, init=False)
 
     # --- calls in ------------------------------------------------------------------------
 

@@ -130,7 +130,9 @@ class _Client:
     def welcome_gap(self) -> float:
         """HELLOs nobody follows up with a signed frame (a lost WELCOME, or HELLOs forged
         in this radio's name) are answered ever more rarely."""
-        return WELCOME_GAP_S * 2 ** min(self.unproven - 1, WELCOME_BACKOFFS) if self.unproven else 0.0
+        if not self.unproven:
+            return 0.0
+        return WELCOME_GAP_S * 2 ** min(self.unproven - 1, WELCOME_BACKOFFS)
 
 
 @dataclass

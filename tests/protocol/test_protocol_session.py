@@ -242,8 +242,9 @@ def test_the_client_drops_broadcasts_not_signed_by_the_node():
     node, table = NodeSession(SECRET), FakeTable()
     cs = client()
     welcome(node, cs, MIRA, table)
+    # signed with a player's key, not the node's
     forged = frames.encode_frame(frames.Frame(kind=frames.Kind.EVENTS, sender_seq=frames.MAX_SEQ,
-                                              payload=b""), cs.key)  # a player's key, not the node's
+                                              payload=b""), cs.key)
     assert cs.receive(NODE, BROADCAST, MIRA, forged, 1.0) == []
     assert cs.gaps.latest == 0 and cs.bad_tags == 1
 

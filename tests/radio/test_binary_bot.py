@@ -1,4 +1,4 @@
-"""The binary client (the player's own, and the simulator's bot built on it) reads bundles and resends."""
+"""The binary client (the player's own, and the simulator's bot on it): bundles, acks, resends."""
 
 from __future__ import annotations
 
