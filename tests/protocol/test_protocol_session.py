@@ -348,3 +348,12 @@ def test_after_a_node_restart_the_same_secret_and_nonce_give_the_same_key_and_de
     assert mira.key == key
     (again,) = applies(after.receive(MIRA, packets[0].data, 4.0, table))
     assert again.key == first.key  # so the store answers it as the repeat it is
+
+
+def test_the_node_remembers_a_bounded_number_of_strangers_and_every_player():
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    welcome(node, client(), MIRA, table)
+    for i in range(3 * ns.MAX_CLIENTS):
+        node.receive(0x5000 + i, client(nonce=bytes(4)).hello().data,
+                     (i + 1) * ns.STRANGER_REFILL_S, table)
+    assert len(node.clients) == ns.MAX_CLIENTS and MIRA in node.clients
