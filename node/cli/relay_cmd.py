@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
               "--secrets-file", file=sys.stderr)
         return 2
 
-    async def main() -> None:
+    async def main() -> int:
         metrics = Metrics()
         gemini = None
         if os.environ.get("GEMINI_API_KEY"):
@@ -66,7 +66,14 @@ def run(args: argparse.Namespace) -> int:
         relay = Relay(open_storage(args.db, args.dsn),
                       RelayConfig(secrets, rate_per_s=args.rate, burst=args.burst), gemini,
                       metrics=metrics)
-        running = await start_relay(relay, args.host, args.port)
+        try:
+            running = await start_relay(relay, args.host, args.port)
+        except Exception as err:  # storage unreachable or unreadable: one line, exit 1 (systemd retries)
+            log.debug("relay start failed", exc_info=True)
+            text = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
+            print(f"dungeon relay: could not start: {text}", file=sys.stderr)
+            await relay.storage.close()
+            return 1
         log.info("relay listening", extra={"url": running.url, "nodes": sorted(secrets),
                                            "storage": "postgresql" if args.dsn else "sqlite",
                                            "gemini": gemini is not None})
@@ -92,6 +99,6 @@ def run(args: argparse.Namespace) -> int:
             await bot.close()
         await running.stop()
         notifier.close()
+        return 0
 
-    asyncio.run(main())
-    return 0
+    return asyncio.run(main())
