@@ -186,7 +186,7 @@ class NodeSession:
             "frames_in": 0, "garbled": 0, "bad_tag": 0, "replays": 0, "intents": 0,
             "rejected": 0, "events_frames": 0, "ack_frames": 0, "resyncs": 0, "resent": 0,
             "bundles": 0, "nudges": 0, "snapshots": 0, "refused": 0, "welcomes": 0,
-            "hello_limited": 0, "new_sessions": 0, "slots_evicted": 0, "late": 0,
+            "hello_too_soon": 0, "hello_over_budget": 0, "new_sessions": 0, "slots_evicted": 0, "late": 0,
             "duplicates_applied": 0,
         }
 
@@ -310,10 +310,10 @@ class NodeSession:
         client = self.clients.get(sender)
         joined = table.eid_of(sender) is not None
         if client is not None and now - client.welcomed_at < client.welcome_gap():
-            self.counters["hello_limited"] += 1
+            self.counters["hello_too_soon"] += 1
             return
         if not joined and not self._stranger_token(now):
-            self.counters["hello_limited"] += 1
+            self.counters["hello_over_budget"] += 1
             return
         keys = _Keys(hello.nonce, frames.client_key(self.secret, sender, hello.nonce))
         if client is None:

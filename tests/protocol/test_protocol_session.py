@@ -174,7 +174,7 @@ def test_hellos_from_made_up_radios_spend_a_small_shared_budget():
     answered = sum(bool(node.receive(0x1000 + i, client(nonce=bytes(4)).hello().data, 0.0, table))
                    for i in range(30))
     assert answered == ns.STRANGER_WELCOMES
-    assert node.stats()["hello_limited"] == 30 - ns.STRANGER_WELCOMES
+    assert node.stats()["hello_over_budget"] == 30 - ns.STRANGER_WELCOMES
     # the budget refills slowly
     assert node.receive(0x2000, client().hello().data, ns.STRANGER_REFILL_S, table)
 
