@@ -17,7 +17,7 @@ def dungeon(*argv: str, timeout: float = 120, **kw) -> subprocess.CompletedProce
 
 
 @pytest.mark.parametrize("argv, says", [
-    (["device", "--port-base", "99999"], "--port-base: 99999 is not in 1..65535"),
+    (["device", "--port-base", "99999"], "--port-base: 99999 is not in 0..65535"),
     (["device", "--nodes", "3", "--port-base", "65534"], "needs ports up to 65536"),
     (["device", "--loss", "2"], "--loss: 2 is not in 0..1"),
     (["device", "--loss", "nan"], "'nan' is not a number"),
