@@ -1,4 +1,8 @@
-"""NodeApp: the node process wired together — store, pipeline, radio, outbox, channels, game loop, control."""
+"""NodeApp: the node's core — store, pipeline, radio, outbox, game loop — and the seams its parts plug into.
+
+The parts themselves (channels, control socket, health, uplink, backups, live log) are
+chosen and attached by the one composition root, node.wiring.build_node.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,33 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from node import VERSION
 from node.clock import Clock
 from node.config import NodeConfig
 from node.game_loop import GameLoop
-from node.identity import KeyPins
 from node.obs.metrics import Metrics
 from node.pipeline import Pipeline
-from node.radio.base import TEXT_PORT, Packet, Transport
-from node.store import Store
+from node.radio.base import Packet, Transport
+from node.store import Store, private_dir
 from node.tactician import Tactician
 
 log = logging.getLogger(__name__)
 
 PortHandler = Callable[[Packet], Awaitable[None] | None]
+
+
+class Service(Protocol):
+    """Something that runs beside the core: started after it, stopped before it."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+Attach = Callable[["NodeApp"], Any]
+MakeService = Callable[["NodeApp"], Service]
 
 
 class NodeApp:
@@ -35,25 +50,28 @@ class NodeApp:
         clock: Clock | None = None,
         metrics: Metrics | None = None,
         tactician: Tactician | None = None,
-        control: bool = True,
     ) -> None:
         self.config = config
         self.transport = transport
         self.clock = clock
         self.metrics = metrics or Metrics()
         self.tactician = tactician
-        self.control_enabled = control
         self.store: Store = None  # type: ignore[assignment]  # opened in start()
         self.pipeline: Pipeline = None  # type: ignore[assignment]
         self.outbox: Any = None
-        self.text: Any = None
         self.loop: GameLoop | None = None
+        # Set by the parts node.wiring attaches (None when a part is switched off).
+        self.text: Any = None
+        self.binary: Any = None
         self.control: Any = None
         self.uplink: Any = None  # sync.uplink sets itself here to appear in status()
+        self.channels: list[Any] = []
+        self._attach: list[Attach] = []
+        self._services: list[MakeService] = []
+        self._running: list[Service] = []
         self._handlers: dict[int, list[PortHandler]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._bg: list[asyncio.Task[Any]] = []
-        self._health: Any = None
         self._stopped = asyncio.Event()
         self._stopper: asyncio.Task[None] | None = None
         self.started = False
@@ -67,67 +85,81 @@ class NodeApp:
         """Route packets on `port` to `handler` (sync or async); several handlers may share a port."""
         self._handlers.setdefault(port, []).append(handler)
 
+    def attach(self, make: Attach) -> None:
+        """make(app) runs in start(), once the pipeline and outbox exist, and returns a channel.
+
+        The channel registers its own ports (on_port) and pipeline listeners; its
+        prompt(eid, text), if it has one, receives every turn prompt, and its close(), if
+        any, runs at stop."""
+        self._attach.append(make)
+
+    def add_service(self, make: MakeService) -> None:
+        """make(app) runs once the core is up; its service starts then, in the order added,
+        and stops before the core does, in reverse order."""
+        self._services.append(make)
+
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
-        from node.channels.text import TextChannel
+        from node.radio.budget import Budgets
         from node.radio.outbox import Outbox
 
         cfg = self.config
         if self.clock is None:
             self.clock = Clock.for_loop(asyncio.get_running_loop())
-        cfg.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(cfg.data_dir)
         self.store = Store(cfg.db_path)
         self.pipeline = Pipeline(
             self.store, node_id=cfg.node_id, clock=self.clock, metrics=self.metrics,
             rate_per_s=cfg.rate_per_s, rate_burst=cfg.rate_burst,
             snapshot_every=cfg.snapshot_every, auto_approve=cfg.auto_approve,
+            party_max=cfg.party_max, text_auth=cfg.text_auth,
         )
         if self.pipeline.session is None and cfg.dungeon:
             await self.pipeline.start_session(cfg.dungeon, seed=cfg.game_seed)
         self.outbox = Outbox(self.transport, clock=self.clock, metrics=self.metrics,
-                             region=cfg.region, preset=cfg.preset)
-        self.text = TextChannel(self.pipeline, self.outbox, clock=self.clock, metrics=self.metrics,
-                                channel=cfg.game_channel, coalesce_s=cfg.coalesce_s,
-                                identity=KeyPins(self.store, self.clock, self.metrics))
-        self.on_port(TEXT_PORT, self.text.on_packet)
+                             region=cfg.region, preset=cfg.preset,
+                             budgets=Budgets(known=self.pipeline.knows_radio))
+        self.channels = [make(self) for make in self._attach]
         self.loop = GameLoop(self.pipeline, clock=self.clock, metrics=self.metrics,
                              tactician=self.tactician, turn_timeout_s=cfg.turn_timeout_s,
                              ai_budget_s=cfg.ai_budget_s, ai_delay_s=cfg.ai_delay_s,
-                             prompt=self.text.prompt)
+                             prompt=self._prompt)
         await self.transport.start(self._on_packet)
         self._bg.append(asyncio.get_running_loop().create_task(self.outbox.run()))
         self.loop.start()
-        if self.control_enabled:
-            from node.channels.control import ControlServer
-
-            self.control = ControlServer(self, cfg.control_path)
-            await self.control.start()
-        if cfg.health_port is not None:
-            await self._start_health()
-        self.started = True
+        self.started = True  # from here on stop() undoes what started, services included
+        for make in self._services:
+            service = make(self)
+            await service.start()
+            self._running.append(service)
         log.info("node %s ready: seq %d, session %s", cfg.node_id, self.store.max_seq(),
                  self.pipeline.session.id if self.pipeline.session else None)
 
-    async def _start_health(self) -> None:
-        try:
-            from node.obs.health import start_health_server
-        except ImportError:
-            log.warning("health endpoint not available in this build")
-            return
-        self._health = await start_health_server(
-            self.metrics, self.status, self.config.health_host, self.config.health_port)
+    def _prompt(self, eid: int, text: str) -> None:
+        for channel in self.channels:
+            prompt = getattr(channel, "prompt", None)
+            if callable(prompt):
+                prompt(eid, text)
 
     async def stop(self) -> None:
         if not self.started:
             self._stopped.set()
             return
         self.started = False
-        if self.control is not None:
-            await self.control.stop()
+        for service in reversed(self._running):
+            try:
+                await service.stop()
+            except Exception:
+                log.exception("stopping %s failed", type(service).__name__)
+        self._running.clear()
         if self.loop is not None:
             await self.loop.stop()
-        if self.text is not None:
-            await self.text.close()
+        for channel in reversed(self.channels):
+            close = getattr(channel, "close", None)
+            if callable(close):
+                res = close()
+                if inspect.isawaitable(res):
+                    await res
         tasks = list(self._tasks) + self._bg
         for task in tasks:
             task.cancel()
@@ -136,12 +168,6 @@ class NodeApp:
             _done, stuck = await asyncio.wait(tasks, timeout=1.0)
             if stuck:
                 log.warning("%d background task(s) did not stop on cancel", len(stuck))
-        if self._health is not None:
-            closer = getattr(self._health, "close", None) or getattr(self._health, "cleanup", None)
-            if closer is not None:
-                res = closer()
-                if inspect.isawaitable(res):
-                    await res
         try:
             await self.transport.close()
         except Exception:

@@ -36,6 +36,10 @@ class NodeConfig:
                               "sim | serial[:PATH] | tcp:HOST[:PORT]")
     dungeon: str = _opt("crypt", "the dungeon a new session starts in")
     auto_approve: bool = _opt(False, "let radio players join without the DM approving")
+    party_max: int = _opt(8, "auto-approve stops at this many characters; more wait for the DM")
+    text_auth: str = _opt("channel", "who may act by text in a new session: channel (any "
+                                     "game-channel text from a joined radio) | dm (only "
+                                     "PKI direct messages or signed packets)")
     turn_timeout_s: float = _opt(90.0, "seconds before an absent player dodges and ends the turn")
     rate_per_s: float = _opt(1.0, "sustained commands per sender per second")
     rate_burst: int = _opt(5, "a short burst of commands a sender may spend at once")
@@ -97,6 +101,10 @@ class NodeConfig:
             raise ConfigError(f"health_port {self.health_port} is not a TCP port")
         if self.backup_interval_s < 0 or self.backup_keep < 1:
             raise ConfigError("backup_interval_s must be >= 0 and backup_keep at least 1")
+        if self.party_max < 1:
+            raise ConfigError("party_max must be at least 1")
+        if self.text_auth not in ("channel", "dm"):
+            raise ConfigError(f"text_auth {self.text_auth!r}: use channel or dm")
         if self.snapshot_every < 1:
             raise ConfigError("snapshot_every must be at least 1")
         if self.radio.split(":", 1)[0] not in RADIO_KINDS:

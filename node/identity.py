@@ -1,19 +1,54 @@
-"""Who a sender is: radio public keys pinned on first use, and one-time codes for Discord links."""
+"""Who a sender is: radio keys pinned when the DM approves a join, the table's text_auth, link codes."""
 
 from __future__ import annotations
 
+import base64
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from node.clock import Clock
 from node.obs.metrics import Metrics
 from node.store import Store
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a table
+FINGERPRINT_CHARS = 8
+
+# The table setting, kept in the game state as the house rule "text_auth" (on: dm) so that a
+# replay reads the same setting at the same point of the log.
+TEXT_AUTH_RULE = "text_auth"
+TEXT_AUTH_MODES = ("channel", "dm")
+
+
+def fingerprint(public_key: bytes | None) -> str | None:
+    """The key's first characters in base64, as the Meshtastic apps print a node's public key."""
+    if not public_key:
+        return None
+    return base64.b64encode(bytes(public_key)).decode()[:FINGERPRINT_CHARS]
+
+
+def text_auth(game: Any) -> str:
+    """"dm" when only authenticated radio input may act at this table, else "channel"."""
+    house = getattr(game, "house", None) or {}
+    return "dm" if house.get(TEXT_AUTH_RULE) in (True, "dm") else "channel"
+
+
+@dataclass(frozen=True)
+class Who:
+    """What the radio vouches for about one packet's sender."""
+
+    sender: str  # the player's sender id ("!a1b2c3d4"): the packet's node number
+    public_key: bytes | None  # the sender's key, when the radio decrypted a PKI DM with it
+    authenticated: bool  # the radio proved the packet came from the sender's key
+    refused: str | None = None  # why the packet must not act at all (counted), else None
+    moved_from: str | None = None  # the player's earlier node number, for the same pinned key
 
 
 class KeyPins:
-    """A radio's public key is pinned the first time a packet carries one (trust on first use)."""
+    """Keys are pinned at approval (pipeline); this checks each packet against the pins.
+
+    Nothing is pinned on first use, so an impostor's key sent first under a player's number
+    locks nobody out: the DM approves the join whose fingerprint the player reads out."""
 
     def __init__(self, store: Store, clock: Clock, metrics: Metrics) -> None:
         self.store = store
@@ -21,19 +56,28 @@ class KeyPins:
         self.metrics = metrics
         metrics.describe("dungeon_key_mismatch_total", "packets refused: a pinned key differed")
 
-    def check(self, sender: str, public_key: bytes | None) -> bool:
-        """False when the sender's pinned key differs from this packet's key (counted)."""
+    def check(self, sender: str, public_key: bytes | None, *, signed: bool = False,
+              bound: bool = False) -> Who:
+        """What this packet proves; `bound`: the sender plays a character already."""
         if not public_key:
-            return True
+            # a radio-verified signature (firmware 2.8 xeddsa_signed) proves the node number
+            return Who(sender, None, signed)
+        key = bytes(public_key)
         pinned = self.store.public_key(sender)
+        if pinned is not None and pinned != key:
+            self.metrics.inc("dungeon_key_mismatch_total")
+            return Who(sender, key, False, refused="key")
         if pinned is None:
-            self.store.pin_key(sender, bytes(public_key), self.clock.now())
-            return True
-        if pinned == bytes(public_key):
-            return True
-        self.store.count_key_mismatch(sender)
-        self.metrics.inc("dungeon_key_mismatch_total")
-        return False
+            owner = self.store.sender_of_key(key)
+            if owner is not None and owner != sender:
+                # firmware 2.8 derives node numbers from keys: an upgrade renumbers a player
+                return Who(sender, key, True, moved_from=owner)
+            if bound:
+                # joined by channel text, which carries no key: the first DM the radio
+                # decrypts pins it (as strong as the radio's own node database)
+                self.store.pin_key(sender, key, self.clock.now())
+                self.metrics.inc("dungeon_keys_pinned_late_total")
+        return Who(sender, key, True)
 
 
 LINK_CODES_KEY = "link_codes"

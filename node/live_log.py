@@ -16,7 +16,13 @@ def format_line(seq: int, cmd: Command, out: Outcome, game: Any) -> str:
         except Exception:
             pass
     what = type(cmd.intent).__name__.lower()
-    text = " | ".join(out.lines) if out.lines else ", ".join(type(e).__name__ for e in out.events)
+    from protocol import render
+
+    try:
+        lines = render.render(out.events, game, limit=10_000) if game is not None else []
+    except Exception:  # the live log must never stop the game
+        lines = []
+    text = " | ".join(lines) if lines else ", ".join(type(e).__name__ for e in out.events)
     return f"#{seq:<5} {cmd.source:<6} {who:<12} {what:<9} {text}"
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from node.identity import fingerprint, text_auth
+
 # Fields of a character that make up its sheet; hp, slots used and the like are play state,
 # not sheet edits, so they do not mint a new sheet version on every hit.
 SHEET_FIELDS = (
@@ -34,7 +36,8 @@ def _conditions(d: dict[str, Any]) -> list[str]:
     return sorted(conds) if isinstance(conds, dict) else list(conds)
 
 
-def party_row(game: Any, eid: int, senders: list[str]) -> dict[str, Any]:
+def party_row(game: Any, eid: int, senders: list[str],
+              key: str | None = None) -> dict[str, Any]:
     d = _as_dict(_entity(game, eid))
     slots = d.get("slots") or []
     max_slots = d.get("max_slots") or []
@@ -45,6 +48,7 @@ def party_row(game: Any, eid: int, senders: list[str]) -> dict[str, Any]:
         "slots": {str(i + 1): [m - s, m] for i, (s, m) in enumerate(zip(slots, max_slots, strict=False)) if m},
         "death_saves": [d.get("death_s", 0), d.get("death_f", 0)], "room": d.get("room"),
         "sender": senders[0] if senders else None,
+        "key": key,  # the pinned radio key's fingerprint, None while unpinned
     }
 
 
@@ -63,8 +67,12 @@ def build(app: Any) -> dict[str, Any]:
     view: dict[str, Any] = {
         "node_id": app.config.node_id, "live": True, "session": None, "party": [],
         "monsters": [], "initiative": [], "room": None, "rooms": [],
-        "joins": [{"id": j.id, "name": j.name, "cls": j.cls, "sender": j.sender}
-                  for j in p.joins.values()],
+        # key: the asking radio's key fingerprint, for the player to read out from their
+        # app before the DM approves (None: the radio vouched for no key, e.g. channel text)
+        "joins": [{"id": j.id, "name": j.name, "cls": j.cls, "sender": j.sender,
+                   "key": j.fingerprint, "source": j.source} for j in p.pending_joins()],
+        "settings": {"text_auth": text_auth(game), "party_max": p.party_max,
+                     "auto_approve": p.auto_approve},
         "radio": app.radio_status(), "uplink": app.uplink_status(),
         "ai_paused": app.loop.ai_paused if app.loop else False, "house_rules": {},
         "seq": app.store.max_seq(),
@@ -79,7 +87,8 @@ def build(app: Any) -> dict[str, Any]:
         "turn_deadline_s": app.loop.deadline_in() if app.loop else None,
         "digest": game.digest(),
     }
-    view["party"] = [party_row(game, e, p.senders_of(e)) for e in game.party_eids()]
+    view["party"] = [party_row(game, e, senders, _key(app, senders))
+                     for e in game.party_eids() for senders in [p.senders_of(e)]]
     view["monsters"] = [monster_row(game, e) for e in game.monster_eids()]
     if isinstance(combat, dict):
         order = combat.get("order") or []
@@ -90,6 +99,10 @@ def build(app: Any) -> dict[str, Any]:
     view["room"] = _room(game)
     view["rooms"] = _rooms(game)
     return view
+
+
+def _key(app: Any, senders: list[str]) -> str | None:
+    return fingerprint(app.store.public_key(senders[0])) if senders else None
 
 
 def _exit_row(game: Any, rid: int, x: Any) -> dict[str, Any]:

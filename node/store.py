@@ -8,7 +8,9 @@ sqlite3 keeps as prepared statements in its statement cache.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,6 +56,8 @@ class Write:
     sheets: list[SheetWrite] = field(default_factory=list)
     bindings: list[tuple[str, int, str]] = field(default_factory=list)  # (sender, eid, role)
     clear_bindings: bool = False  # a new session: earlier characters no longer answer to anyone
+    pins: list[tuple[str, bytes]] = field(default_factory=list)  # (sender, radio public key)
+    unbind: list[str] = field(default_factory=list)  # senders whose characters moved elsewhere
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
@@ -86,12 +90,30 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), sort_keys=True)
 
 
+def private_dir(path: Path) -> Path:
+    """Create `path` owner-only (0700), whatever the umask; an existing directory is left as is
+    (it may be shared on purpose, like /tmp), and its files are kept owner-only instead."""
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask, which may be odd
+    return path
+
+
+def _private_file(path: Path, *, create: bool = True) -> None:
+    """The database holds every player's key and sheet: readable by the node's user only."""
+    if create and not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if path.exists() and stat.S_IMODE(path.stat().st_mode) != 0o600:
+        os.chmod(path, 0o600)
+
+
 class Store:
     """One node's database. Not thread-safe: the node uses it from the event loop only."""
 
     def __init__(self, path: str | Path, *, synchronous: str = SYNCHRONOUS) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        _private_file(self.path)
         # autocommit mode: transactions are explicit BEGIN IMMEDIATE ... COMMIT below
         self.conn = sqlite3.connect(
             str(self.path), isolation_level=None, check_same_thread=False, cached_statements=256
@@ -101,6 +123,8 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.execute("PRAGMA busy_timeout=5000")
         self._migrate()
+        for suffix in ("-wal", "-shm"):  # SQLite gives them the database's mode; make sure
+            _private_file(Path(f"{self.path}{suffix}"), create=False)
         self._max_seq = int(self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
 
     # -- schema ---------------------------------------------------------------------------
@@ -170,10 +194,21 @@ class Store:
                 )
             if w.clear_bindings:
                 c.execute("DELETE FROM bindings")
+                c.execute("DELETE FROM identities")  # a pin belongs to a binding
+            for sender in w.unbind:
+                c.execute("DELETE FROM bindings WHERE sender = ?", (sender,))
+                c.execute("DELETE FROM identities WHERE sender = ?", (sender,))
             for sender, eid, role in w.bindings:
                 c.execute(
                     "INSERT OR REPLACE INTO bindings(sender, eid, role, seq) VALUES (?, ?, ?, ?)",
                     (sender, eid, role, w.seq),
+                )
+            for sender, key in w.pins:
+                c.execute(
+                    "INSERT INTO identities(sender, public_key, first_seen, rejected) "
+                    "VALUES (?, ?, ?, 0) ON CONFLICT(sender) DO UPDATE SET "
+                    "public_key = excluded.public_key, first_seen = excluded.first_seen",
+                    (sender, key, w.ts),
                 )
         self._max_seq = w.seq
         return w.seq
@@ -200,6 +235,12 @@ class Store:
             (type_,),
         ).fetchone()
         return EventRow(r[0], r[1], r[2], r[3], json.loads(r[4])) if r else None
+
+    def last_seq_of_type(self, type_: str) -> int | None:
+        """The newest row's seq of that type, without decoding its payload (it may be corrupt)."""
+        r = self.conn.execute("SELECT seq FROM events WHERE type = ? ORDER BY seq DESC LIMIT 1",
+                              (type_,)).fetchone()
+        return r[0] if r else None
 
     # -- idempotency ----------------------------------------------------------------------
     def reply_for(self, key: str) -> dict[str, Any] | None:
@@ -263,7 +304,14 @@ class Store:
         r = self.conn.execute("SELECT public_key FROM identities WHERE sender = ?", (sender,)).fetchone()
         return bytes(r[0]) if r and r[0] is not None else None
 
+    def sender_of_key(self, key: bytes) -> str | None:
+        """The sender a radio key is pinned to (the DM approved it), if any."""
+        r = self.conn.execute("SELECT sender FROM identities WHERE public_key = ? "
+                              "ORDER BY first_seen DESC LIMIT 1", (key,)).fetchone()
+        return str(r[0]) if r else None
+
     def pin_key(self, sender: str, key: bytes, ts: float) -> None:
+        """Pin a key to a sender that has none yet (an earlier pin is never replaced here)."""
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO identities(sender, public_key, first_seen, rejected) VALUES (?, ?, ?, 0) "

@@ -13,6 +13,7 @@ from functools import cache
 
 from protocol.errors import ProtocolError
 from rules import intents as i
+from rules.names import BIDI_REFUSAL, has_bidi_controls
 
 MAX_BYTES = 200
 MAX_CHAIN = 3  # commands in one message ("atk gob1; end")
@@ -133,6 +134,8 @@ def parse(line: str) -> object:
         raise ProtocolError(f"too long: keep commands under {MAX_BYTES} bytes")
     if _CTRL.search(line):
         raise ProtocolError("control characters are not allowed")
+    if has_bidi_controls(line):
+        raise ProtocolError(BIDI_REFUSAL)
     words = line.split()
     if not words:
         raise ProtocolError(f"empty command; {HINT}")

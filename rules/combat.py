@@ -9,6 +9,7 @@ from rules import content, dice, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
+from rules.effects.records import Effect
 from rules.errors import RulesError
 from rules.turns import check_end, in_turn, require
 
@@ -30,12 +31,21 @@ def _leave_engagement(game: Game, a: Entity, rng: random.Random) -> list[Any]:
     out: list[Any] = []
     if not a.turn.get("disengaged"):
         for foe in _hostiles_engaged(game, a):
-            if foe.reaction and not a.dead:
-                spec = melee_spec(foe)
-                if spec is not None:
+            if foe.reaction and not a.dead and can_react(foe):
+                if foe.kind == "pc":
+                    spec = melee_spec(foe)
+                    if spec is None:
+                        continue
                     foe.reaction = False
                     out.append(ev.ActionTaken(foe.eid, "opportunity attack", a.eid))
                     resolver.attack(game, foe, a, spec, rng, out)
+                    continue
+                act = next((x for x in foe.actions if x.get("kind") == "melee"
+                            and x.get("damage")), None)
+                if act is not None:
+                    foe.reaction = False
+                    out.append(ev.ActionTaken(foe.eid, "opportunity attack", a.eid))
+                    run_action(game, foe, act, a, rng, out)
     for o in list(a.engaged):
         other = game.entities[o]
         if a.eid in other.engaged:
@@ -129,11 +139,12 @@ def close_in(a: Entity, t: Entity, cost: int) -> list[Any]:
 
 # -- attacks ------------------------------------------------------------------------
 def melee_spec(e: Entity) -> dict[str, Any] | None:
-    if e.kind == "pc":
-        w = next((w for w in e.weapons if w["kind"] == "melee"), None)
-        return weapon_spec(e, w) if w else None
-    a = next((a for a in e.actions if a.get("kind") == "melee" and a.get("damage")), None)
-    return resolver.action_spec(a) if a else None
+    w = next((w for w in e.weapons if w["kind"] == "melee"), None)
+    return weapon_spec(e, w) if w else None
+
+
+def can_react(e: Entity) -> bool:
+    return not any(x.has("no_reactions") for x in e.effects)
 
 
 def weapon_spec(e: Entity, w: dict[str, Any], *, offhand: bool = False,
@@ -145,7 +156,7 @@ def weapon_spec(e: Entity, w: dict[str, Any], *, offhand: bool = False,
             "range": rng_ft, "damage": [[dmg, w["type"]]],
             "dmg_bonus": min(m, 0) if offhand else m, "weapon": True,
             "finesse": w.get("ability") == "dex" and w["kind"] == "melee",
-            "ability": w["ability"]}
+            "ability": w["ability"], "magical": bool(w.get("magical"))}
 
 
 def _pick_weapon(a: Entity, ref: it.Ref | None, t: Entity) -> dict[str, Any]:
@@ -320,16 +331,14 @@ def run_action(game: Game, m: Entity, act: dict[str, Any], t: Entity, rng: rando
                     continue
                 run_action(game, m, sub, t, rng, out)
         return
-    if act.get("kind") == "save":
-        targets = [t]
-        if act.get("area"):
-            targets += [e for e in game.here(m.room) if e.side == t.side and e.eid != t.eid
-                        and not e.down][:2]
-        resolver.monster_save_action(game, m, act, targets, rng, out)
+    from rules.effects import engine, monsters, selection
+
+    key = monsters.key_for(m.monster, act["name"])
+    tree = monsters.action_tree(m.monster, act)
+    if not tree:
         return
-    spec = resolver.action_spec(act)
-    if spec["damage"] or spec["bonus"]:
-        resolver.attack(game, m, t, spec, rng, out)
+    targets = selection.around(game, m, t, tree[0])
+    engine.use(game, m, key, targets, rng, out)
 
 
 def after_action(game: Game, a: Entity, rng: random.Random) -> list[Any]:
@@ -358,7 +367,7 @@ def dodge(game: Game, a: Entity, _i: it.Dodge, rng: random.Random) -> list[Any]:
     in_turn(game, a)
     slot = _simple_slot(a, "dodge")
     a.turn[slot] -= 1
-    a.effects.append({"name": "dodge", "src": a.eid, "dodge": True, "until_turn": a.eid})
+    a.effects.append(Effect("dodge", a.eid, tags=("dodge",), until_turn=a.eid))
     return [ev.ActionTaken(a.eid, "dodge")]
 
 
@@ -393,8 +402,8 @@ def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
     total = nat + a.skill_mod("stealth", "dex")
     ok = total >= dc
     out: list[Any] = [ev.Rolled(a.eid, "stealth", nat, total, dc, ok)]
-    if ok and not any(x.get("hidden") for x in a.effects):
-        a.effects.append({"name": "hidden", "src": a.eid, "hidden": True})
+    if ok and not any(x.has("hidden") for x in a.effects):
+        a.effects.append(Effect("hidden", a.eid, tags=("hidden",)))
     out.append(ev.ActionTaken(a.eid, "hide"))
     return out
 
@@ -409,7 +418,7 @@ def help_ally(game: Game, a: Entity, i: it.HelpAlly, rng: random.Random) -> list
         raise RulesError("help needs a foe you are engaged with")
     require(a, "action", "help")
     a.turn["action"] -= 1
-    foe.effects.append({"name": "help", "src": a.eid, "help": True, "until_turn": a.eid})
+    foe.effects.append(Effect("help", a.eid, tags=("help",), until_turn=a.eid))
     return [ev.ActionTaken(a.eid, "help", ally.eid)]
 
 
@@ -470,9 +479,26 @@ def _escape(game: Game, a: Entity, holder: Entity, rng: random.Random) -> list[A
     require(a, "action", "escape")
     a.turn["action"] -= 1
     out: list[Any] = [ev.ActionTaken(a.eid, "escape", holder.eid)]
-    if not contest(game, holder, a, rng, out):
+    if escape_contest(game, a, holder, rng, out):
         resolver.remove_condition(game, a, "grappled", out)
     return out
+
+
+def escape_contest(game: Game, a: Entity, holder: Entity, rng: random.Random,
+                   out: list[Any]) -> bool:
+    """The grappled creature's Athletics or Acrobatics against the grappler's Athletics.
+    A tie keeps the status quo: the grapple holds (SRD, contests)."""
+    skills = content.skills()
+    best = max(("athletics", "acrobatics"), key=lambda s: a.skill_mod(s, skills.get(s, "dex")))
+    na, _ = dice.d20(rng, resolver.check_adv(a, skills.get(best, "dex"), save=False))
+    ta = na + a.skill_mod(best, skills.get(best, "dex"))
+    nh, _ = dice.d20(rng, resolver.check_adv(holder, "str", save=False))
+    th = nh + holder.skill_mod("athletics", skills.get("athletics", "str"))
+    if holder.incapacitated:
+        th = -99
+    out.append(ev.Rolled(a.eid, best, na, ta, 0, ta > th))
+    out.append(ev.Rolled(holder.eid, "athletics", nh, max(th, 0), 0, th >= ta))
+    return ta > th
 
 
 def shove(game: Game, a: Entity, i: it.Shove, rng: random.Random) -> list[Any]:

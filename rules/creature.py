@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from rules.effects.records import Effect
+
 ABILITIES = ("str", "dex", "con", "int", "wis", "cha")
 CONDITIONS = (
     "blinded", "charmed", "deafened", "exhaustion", "frightened", "grappled", "incapacitated",
@@ -85,7 +87,7 @@ class Entity:
     band: str = "near"  # "near" | "far"; engaged is the non-empty `engaged` list
     engaged: list[int] = field(default_factory=list)
     conc: str = ""
-    effects: list[dict[str, Any]] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
     turn: dict[str, Any] = field(default_factory=new_turn)
     reaction: bool = True
     recharge: dict[str, bool] = field(default_factory=dict)
@@ -112,7 +114,13 @@ class Entity:
         return 10 + self.skill_mod(skill, "wis")
 
     def current_ac(self) -> int:
-        return self.ac + sum(int(e.get("ac", 0)) for e in self.effects)
+        if not self.effects:
+            return self.ac
+        base = max([self.ac] + [e.ac_base + self.mod("dex") for e in self.effects if e.ac_base])
+        return base + sum(e.ac for e in self.effects)
+
+    def sees_in_dark(self) -> bool:
+        return bool(self.darkvision) or any(e.darkvision for e in self.effects)
 
     def has(self, cond: str) -> bool:
         return cond in self.conditions
@@ -133,7 +141,7 @@ class Entity:
     def effective_speed(self) -> int:
         if self.has("grappled") or self.has("restrained") or self.exhaustion >= 5:
             return 0
-        s = self.speed + sum(int(e.get("speed", 0)) for e in self.effects)
+        s = self.speed + sum(e.speed for e in self.effects)
         return max(0, s // 2 if self.exhaustion >= 2 else s)
 
     def spell_mod(self) -> int:
@@ -146,7 +154,13 @@ class Entity:
         return self.prof + self.spell_mod()
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        effects, self.effects = self.effects, []
+        try:
+            d = dataclasses.asdict(self)
+        finally:
+            self.effects = effects
+        d["effects"] = [e.to_dict() for e in effects]
+        return d
 
     def fields(self) -> dict[str, Any]:
         """The fields by name, sharing the live values: for serialising, never for editing."""
@@ -155,7 +169,10 @@ class Entity:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Entity:
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        kw = {k: v for k, v in d.items() if k in names}
+        kw["effects"] = [e if isinstance(e, Effect) else Effect.from_dict(e)
+                         for e in kw.get("effects", [])]
+        return cls(**kw)
 
 
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Entity))

@@ -9,8 +9,10 @@ from rules import content, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
+from rules.effects.records import Effect
 from rules.errors import RulesError
 from rules.explore import spawn
+from rules.names import check_name
 from rules.turns import (
     advance_idx,
     begin_turn,
@@ -127,9 +129,9 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
     if op == "cover":
         if i.value not in (0, 2, 5):
             raise RulesError("cover is 0, 2 or 5")
-        t.effects[:] = [x for x in t.effects if x.get("name") != "cover"]
+        t.effects[:] = [x for x in t.effects if x.name != "cover"]
         if i.value:
-            t.effects.append({"name": "cover", "src": 0, "ac": i.value, "cover": i.value})
+            t.effects.append(Effect("cover", 0, ac=i.value))
         return [ev.Info(t.eid, f"cover +{i.value}" if i.value else "no cover")]
     if op == "level_up":
         from rules import pregen
@@ -143,9 +145,7 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
         if field_ not in ("hp", "max_hp", "ac", "temp_hp", "speed", "xp", "name"):
             raise RulesError("edit hp, max_hp, ac, temp_hp, speed, xp or name")
         if field_ == "name":
-            if not val.strip():
-                raise RulesError("name cannot be empty")
-            t.name = val.strip()[:16]
+            t.name = check_name(val)
         else:
             try:
                 n = int(val)

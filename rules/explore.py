@@ -11,6 +11,7 @@ from rules import intents as it
 from rules.combat import combat_move
 from rules.creature import Entity, from_monster
 from rules.errors import RulesError
+from rules.names import check_name
 from rules.turns import in_turn, require, start_combat
 
 if TYPE_CHECKING:
@@ -21,9 +22,7 @@ if TYPE_CHECKING:
 def join(game: Game, _a: Entity | None, i: it.Join, rng: random.Random) -> list[Any]:
     from rules import pregen
 
-    name = i.name.strip()[:16]
-    if not name:
-        raise RulesError("a character needs a name")
+    name = check_name(i.name)
     if any(e.name.lower() == name.lower() for e in game.entities.values() if not e.dead):
         raise RulesError(f"{name} is already here")
     pc = pregen.character(name, i.cls, i.level, eid=game.next_eid)

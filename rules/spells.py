@@ -10,6 +10,7 @@ from rules import events as ev
 from rules import intents as it
 from rules.combat import after_action, close_cost, close_in
 from rules.creature import Entity
+from rules.effects import nodes as n
 from rules.errors import RulesError
 from rules.turns import in_turn, require
 
@@ -19,22 +20,24 @@ if TYPE_CHECKING:
 
 # -- spells -------------------------------------------------------------------------
 def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
+    from rules.effects import engine, selection, spellbook
+
     in_combat = game.combat is not None
     if in_combat:
         in_turn(game, a)
     elif a.incapacitated:
         raise RulesError(f"{a.name} cannot act")
     spell = _known_spell(a, i.spell)
-    fx = resolver.effects_table().get(spell["index"])
-    if fx is None:
-        raise RulesError(f"{spell['name']} is not mechanised yet")
+    sd = spellbook.spell_def(spell["index"])
     base = int(spell["level"])
     level = base if i.level is None else int(i.level)
     if a.pact and base:
         level = max(level, next((k + 1 for k, n in enumerate(a.max_slots) if n), base))
     if base and not base <= level <= 9:
         raise RulesError(f"{spell['name']} needs a level {base}+ slot")
-    if base and a.slots[level - 1] <= 0:
+    # A ritual outside combat takes ten minutes more and spends no slot.
+    ritual = bool(spell.get("ritual")) and not in_combat and i.level is None
+    if base and not ritual and a.slots[level - 1] <= 0:
         raise RulesError(f"no level {level} slots left")
     ctime = spell.get("casting_time", "1 action")
     slot = "bonus" if "bonus" in ctime else ("reaction" if "reaction" in ctime else "action")
@@ -44,37 +47,58 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
                 raise RulesError("reaction already used")
         else:
             require(a, slot, spell["name"])
-    targets = _spell_targets(game, a, spell, fx, i.target)
+            _bonus_spell_rule(a, slot, base, spell["name"])
+        if not ("action" in ctime or "reaction" in ctime):
+            raise RulesError(f"{spell['name']} takes {ctime}; cast it outside combat")
+    targets = selection.for_spell(game, a, sd, i.target)
     out: list[Any] = []
-    melee = (fx.get("attack") or spell.get("attack")) == "melee"
-    reach = int(spell.get("range_ft") or fx.get("range") or 0)
-    if melee and in_combat and targets[0].eid not in a.engaged and targets[0].side != a.side:
-        cost = close_cost(a, targets[0])
+    root = sd.tree[0]
+    melee = any(isinstance(x, n.Attack) and x.kind == "melee" for x in n.walk(sd.tree))
+    reach = int(spell.get("range_ft") or 0)
+    foe = targets[0] if targets and targets[0].side != a.side else None
+    if foe is not None and in_combat and melee and foe.eid not in a.engaged:
+        cost = close_cost(a, foe)
         if cost > a.turn["move"]:
-            raise RulesError(f"{targets[0].name} is out of reach")
-        out += close_in(a, targets[0], cost)
-    elif fx["targets"] in ("enemy", "area") and reach and targets[0].side != a.side:
-        if resolver.distance(a, targets[0]) > max(reach, 5):
-            raise RulesError(f"{targets[0].name} is out of range ({reach} ft)")
-    elif fx["targets"] in ("enemy", "area") and not reach:
-        size = int((spell.get("area") or {}).get("size", 5))
-        if resolver.distance(a, targets[0]) > max(size, 5):
-            raise RulesError(f"{targets[0].name} is too far for {spell['name']}")
+            raise RulesError(f"{foe.name} is out of reach")
+        out += close_in(a, foe, cost)
+    elif foe is not None and isinstance(root, n.Target | n.Area) and reach:
+        if resolver.distance(a, foe) > max(reach, 5):
+            raise RulesError(f"{foe.name} is out of range ({reach} ft)")
+    elif foe is not None and isinstance(root, n.Area) and not reach:
+        size = sd.area[1] if sd.area else 5
+        if resolver.distance(a, foe) > max(size, 5):
+            raise RulesError(f"{foe.name} is too far for {spell['name']}")
     # -- all checks passed: spend and resolve --
-    if base:
+    if base and not ritual:
         a.slots[level - 1] -= 1
     if in_combat:
         if slot == "reaction":
             a.reaction = False
         else:
             a.turn[slot] -= 1
+            if slot == "bonus":
+                a.turn["bonus_spell"] = True
+            elif base:
+                a.turn["levelled_spell"] = True
     out.append(ev.SpellCast(a.eid, spell["index"], level))
     if base and _counterspelled(game, a, level, rng, out):
         return out
-    resolver.cast(game, a, spell, targets, level, rng, out)
+    if spell.get("concentration") and not sd.adjudicated:
+        resolver.end_concentration(game, a, out)
+        a.conc = spell["index"]
+    engine.use(game, a, f"spell:{spell['index']}", targets, rng, out, level=level)
     if in_combat:
         out += after_action(game, a, rng)
     return out
+
+
+def _bonus_spell_rule(a: Entity, slot: str, base: int, name: str) -> None:
+    """After a bonus-action spell only an action cantrip may follow in the same turn, and a
+    bonus-action spell cannot follow a levelled action spell (SRD: Casting Time)."""
+    if slot == "action" and base and a.turn.get("bonus_spell"):
+        raise RulesError(f"after a bonus-action spell only a cantrip; not {name}")
+    if slot == "bonus" and a.turn.get("levelled_spell"):
+        raise RulesError(f"{name} is a bonus-action spell; you already cast a levelled spell")
 
 
 def _counterspelled(game: Game, caster: Entity, level: int, rng: random.Random,
@@ -84,7 +108,8 @@ def _counterspelled(game: Game, caster: Entity, level: int, rng: random.Random,
     for e in game.here(caster.room):
         if e.side == caster.side or "counterspell" not in e.spells or not e.reaction:
             continue
-        if e.incapacitated or e.hp <= 0 or not any(e.slots[2:]):
+        if e.incapacitated or e.hp <= 0 or not any(e.slots[2:]) or any(
+                x.has("no_reactions") for x in e.effects):
             continue
         slot = next(k for k in range(2, 9) if e.slots[k] > 0)
         e.slots[slot] -= 1
@@ -127,58 +152,3 @@ def _known_spell(a: Entity, ref: it.Ref) -> dict[str, Any]:
     if hit is None:
         raise RulesError(f"{a.name} does not know {str(ref)[:20]!r}")
     return resolver.spell_data(names.get(hit, hit))
-
-
-def _spell_targets(game: Game, a: Entity, spell: dict[str, Any], fx: dict[str, Any],
-                   ref: it.Ref | None) -> list[Entity]:
-    kind = fx.get("targets", "enemy")
-    here = [e for e in game.here(a.room)]
-    foes = [e for e in here if e.side != a.side and not e.down]
-    friends = [e for e in here if e.side == a.side and not e.dead]
-    if kind == "self":
-        return [a]
-    if kind in ("ally", "allies"):
-        if fx.get("special") == "revive":
-            t = game.find(ref, room=a.room) if ref is not None else None
-            if t is None or not t.dead:
-                raise RulesError("revivify needs a dead ally")
-            return [t]
-        first = game.find(ref, room=a.room, living=True) if ref is not None else None
-        if first is None:
-            hurt = sorted(friends, key=lambda e: (e.hp - e.max_hp, e.eid))
-            first = hurt[0] if kind == "allies" and hurt else a
-        if first.side != a.side:
-            raise RulesError(f"{spell['name']} is for allies")
-        if kind == "ally":
-            return [first]
-        rest = sorted((e for e in friends if e.eid != first.eid), key=lambda e: (e.hp, e.eid))
-        return [first] + rest[: int(fx.get("max_targets", 3)) - 1]
-    if ref is None:
-        if len(foes) != 1:
-            raise RulesError(f"cast {spell['name']} at whom?")
-        first = foes[0]
-    else:
-        first = game.find(ref, room=a.room, living=True)
-    if first.side == a.side:
-        raise RulesError(f"{spell['name']} is aimed at enemies")
-    if first.down:
-        raise RulesError(f"{first.name} is already down")
-    only = fx.get("only_types")
-    if only and first.ctype not in only:
-        raise RulesError(f"{spell['name']} does not work on {first.ctype or 'that'}")
-    if kind == "enemy":
-        return [first]
-    cap = resolver.area_cap(spell.get("area")) if kind == "area" else int(
-        fx.get("max_targets", 3))
-    pool = foes
-    if kind == "area" and game.house.get("friendly_fire", False):
-        # Theatre of the mind: whoever is locked in melee with the target stands in the
-        # blast too (the caster aims past themself). Off unless the DM turns it on.
-        pool = foes + [e for e in friends if e is not a and first.eid in e.engaged]
-
-    def beside(e: Entity) -> bool:
-        return first.eid in e.engaged or bool(set(e.engaged) & set(first.engaged))
-
-    others = sorted((e for e in pool if e.eid != first.eid),
-                    key=lambda e: (not beside(e), e.band != first.band, e.eid))
-    return [first] + others[: cap - 1]

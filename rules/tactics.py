@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rules import dice, resolver
 from rules import intents as it
+from rules.errors import RulesError
 
 if TYPE_CHECKING:
     from rules.creature import Entity
@@ -111,10 +112,13 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
 
     opts = []
     friends = [f for f in game.here(e.room) if f.side == e.side and not f.dead]
+    from rules.effects import nodes as n
+    from rules.effects import spellbook
+
     for s in e.spells:
         sp = resolver.spell_data(s)
-        fx = resolver.effects_table().get(s)
-        if fx is None:
+        sd = spellbook.spell_def(s)
+        if sd.adjudicated:
             continue
         lvl = int(sp["level"])
         if lvl:
@@ -125,14 +129,15 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
         slot = "bonus" if "bonus" in sp.get("casting_time", "") else "action"
         if "reaction" in sp.get("casting_time", "") or e.turn[slot] <= 0:
             continue
-        kind = fx.get("targets")
+        if (slot == "bonus" and e.turn.get("levelled_spell")) or (
+                slot == "action" and lvl and e.turn.get("bonus_spell")):
+            continue  # the bonus-action spell rule
+        kind = sd.targets
         if kind in ("enemy", "area", "enemies"):
-            reach = int(sp.get("range_ft") or fx.get("range") or 0) or int(
-                (sp.get("area") or {}).get("size", 5))
-            melee = (fx.get("attack") or sp.get("attack")) == "melee"
+            reach = int(sp.get("range_ft") or 0) or int((sp.get("area") or {}).get("size", 5))
+            melee = any(isinstance(x, n.Attack) and x.kind == "melee" for x in n.walk(sd.tree))
             for f in foes:
-                only = fx.get("only_types")
-                if only and f.ctype not in only:
+                if sd.only_types and f.ctype not in sd.only_types:
                     continue
                 if melee:
                     if f.eid not in e.engaged and resolver.distance(e, f) > 5 and \
@@ -142,13 +147,13 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
                     continue
                 opts.append(Option(f"s:{s}:{f.eid}", it.Cast(s, f.eid, lvl or None),
                                    f"{sp['name']} {f.name}"))
-        elif kind in ("ally", "allies") and fx.get("special") != "revive":
+        elif kind in ("ally", "allies"):
             if sp.get("heal"):
                 for f in friends:
                     if f.hp < f.max_hp:
                         opts.append(Option(f"s:{s}:{f.eid}", it.Cast(s, f.eid, lvl or None),
                                            f"{sp['name']} {f.name}"))
-            elif not any(x["name"] == s for x in e.effects):
+            elif not any(x.name == s for x in e.effects):
                 opts.append(Option(f"s:{s}:{e.eid}", it.Cast(s, e.eid, lvl or None),
                                    f"{sp['name']} self"))
     return opts
@@ -196,14 +201,16 @@ def _score(game: Game, e: Entity, o: Option, profile: str) -> float:
             t = game.entities[int(i.target)]
             return 30.0 if t.hp <= 0 else 8.0 * (1 - t.hp / max(1, t.max_hp))
         if sp.get("damage"):
-            fx = resolver.effects_table()[sp["index"]]
+            from rules.effects import area, engine, spellbook
+
+            sd = spellbook.spell_def(sp["index"])
             try:
-                d = dice.average(resolver.spell_dice(sp, fx, i.level or sp["level"], e.level))
-            except Exception:
+                d = dice.average(engine.spell_table(sp, "damage", i.level or sp["level"],
+                                                    e.level))
+            except RulesError:
                 d = 3.0
-            n = resolver.area_cap(sp.get("area")) if fx.get("targets") == "area" else 1
-            return d * (1 + 0.6 * (n - 1)) * (0.8 if sp["level"] else 1.0) + (
-                3 if fx.get("rays") else 0)
+            n = area.targets_in_area(*sd.area) if sd.targets == "area" and sd.area else 1
+            return d * (1 + 0.6 * (n - 1)) * (0.8 if sp["level"] else 1.0)
         return 4.0 if sp["level"] else 1.0
     if isinstance(i, it.Approach):
         if e.engaged or (e.turn["action"] <= 0 and e.turn["attacks"] <= 0):

@@ -67,8 +67,8 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
         e.turn["move"] = e.effective_speed()
         e.reaction = True
         for other in game.entities.values():
-            if other.effects and any(x.get("until_turn") == eid for x in other.effects):
-                other.effects[:] = [x for x in other.effects if x.get("until_turn") != eid]
+            if other.effects and any(x.until_turn == eid for x in other.effects):
+                other.effects[:] = [x for x in other.effects if x.until_turn != eid]
         for name, ready in list(e.recharge.items()):
             if not ready:
                 act = next((a for a in e.actions if a["name"] == name), None)
@@ -77,12 +77,12 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
                     e.recharge[name] = True
         if e.legendary:
             e.res["legendary"] = e.legendary
-        _auras(game, e, rng, out)
+        _ticks(game, e, rng, out)
         if e.dying:
             resolver.death_save(game, e, rng, out)
-        skip = any(x.get("lose_turn") for x in e.effects)
+        skip = any(x.has("lose_turn") for x in e.effects)
         if skip:
-            e.effects[:] = [x for x in e.effects if not x.get("lose_turn")]
+            e.effects[:] = [x for x in e.effects if not x.has("lose_turn")]
         if e.has("prone") and not e.incapacitated and e.hp > 0 and e.turn["move"]:
             # Text play stands a prone creature up at once: it costs half its speed.
             resolver.remove_condition(game, e, "prone", out)
@@ -95,19 +95,19 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
     return out
 
 
-def _auras(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
-    sources = []
-    for x in e.effects:
-        if x.get("aura") and not x.get("aura_self"):
-            sources.append(x)
+def _ticks(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
+    """Start-of-turn trees: effects on the creature (moonbeam), and auras of hostile
+    creatures it is engaged with (spirit guardians)."""
+    from rules.effects import engine
+
+    sources = [x for x in e.effects if x.tick and not x.has("aura")]
     for eid in e.engaged:
         other = game.entities.get(eid)
         if other and other.side != e.side:
-            sources += [x for x in other.effects if x.get("aura_self")]
+            sources += [x for x in other.effects if x.tick and x.has("aura")]
     for x in sources:
-        ok = resolver.saving_throw(game, e, x["aura_save"], int(x["dc"]), rng, out)
-        amount = dice.total(x["aura"], rng)
-        resolver.deal(game, e, amount // 2 if ok else amount, x["aura_type"], out, rng=rng)
+        if not e.dead:
+            engine.tick(game, e, x, rng, out)
 
 
 def end_turn_effects(game: Game, e: Entity, rng: random.Random) -> list[Any]:
@@ -125,13 +125,13 @@ def end_turn_effects(game: Game, e: Entity, rng: random.Random) -> list[Any]:
                 info["rounds"] = r - 1
     keep = []
     for x in e.effects:
-        r = int(x.get("rounds", 0))
+        r = x.rounds
         if r == 1:
-            if x["name"] == e.conc and x.get("src") == e.eid:
+            if x.name == e.conc and x.src == e.eid:
                 e.conc = ""
             continue
         if r > 1:
-            x["rounds"] = r - 1
+            x.rounds = r - 1
         keep.append(x)
     e.effects[:] = keep
     return out
@@ -169,7 +169,7 @@ def check_end(game: Game, out: list[Any]) -> bool:
     for e in game.party():
         e.fled = False
         e.engaged.clear()
-        e.effects[:] = [x for x in e.effects if not (x.get("until_turn") or x.get("dodge"))]
+        e.effects[:] = [x for x in e.effects if not (x.until_turn or x.has("dodge"))]
     if xp:
         out += award_xp(game, xp)
     return True

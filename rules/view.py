@@ -71,7 +71,7 @@ def describe(game: Game, eid: int, what: str) -> str:
         return f"{e.name}: " + (", ".join(items) if items else "nothing")
     if what == "status":
         conds = sorted(e.conditions) + ([f"exhaustion {e.exhaustion}"] if e.exhaustion else [])
-        fx = sorted({x["name"] for x in e.effects})
+        fx = sorted({x.name for x in e.effects})
         band = "engaged " + ",".join(game.name_of(o) for o in e.engaged) if e.engaged else e.band
         turn = ""
         if game.combat and game.current_turn() == eid:

@@ -26,10 +26,10 @@ async def _node_answers(sock: Path) -> bool:
 
 
 async def run_embedded(data_dir: Path, *, radio: str = "sim", dungeon: str | None = None) -> int:
-    """Start a NodeApp, run the console against its socket, stop the node when the console quits."""
-    from node.app import NodeApp
+    """Start a node (node.wiring.build_node), run the console against its socket, stop the node when the console quits."""
     from node.config import load_config
     from node.radio.factory import make_transport
+    from node.wiring import build_node
     from tui.app import DungeonConsole
 
     cfg = load_config(data_dir=data_dir, radio=radio, dungeon=dungeon)
@@ -38,7 +38,7 @@ async def run_embedded(data_dir: Path, *, radio: str = "sim", dungeon: str | Non
                             f"attach with: dungeon tui --data-dir {cfg.data_dir}")
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     log_to_file(cfg.data_dir / "node.log")  # the node's log lines would paint over the console
-    node = NodeApp(cfg, make_transport(cfg.radio))
+    node = build_node(cfg, make_transport(cfg.radio))
     await node.start()
     try:
         await DungeonConsole(cfg.control_path).run_async()

@@ -26,17 +26,17 @@ SCRIPT: list[dict] = [
 
 async def export(out: Path, size: tuple[int, int] = (120, 40), seed: int = 7) -> Path:
     """Run a node (simulated mesh) and the console on it, play SCRIPT, save the screen to `out`."""
-    from node.app import NodeApp
     from node.config import load_config
     from node.control_client import ControlClient
     from node.radio.factory import make_transport
+    from node.wiring import build_node
     from tui.app import DungeonConsole
 
     logging.disable(logging.CRITICAL)
     d = Path(tempfile.mkdtemp(prefix="dd-shot-"))
     cfg = load_config(env={}, data_dir=d, radio="sim", game_seed=seed, coalesce_s=0.2,
                       turn_timeout_s=90.0)
-    node = NodeApp(cfg, make_transport(cfg.radio))
+    node = build_node(cfg, make_transport(cfg.radio))
     await node.start()
     try:
         app = DungeonConsole(cfg.control_path, tick=False)

@@ -233,7 +233,7 @@ class BinaryChannel:
         if out.dropped:
             return
         self.counters["rejected"] += int(not out.ok)
-        text = out.error or " ".join(out.lines) or "ok"
+        text = out.error or out.text or "ok"
         self._reply_error(client, text, actor=out.actor or 0, seq=frame.sender_seq)
 
     def _answer_replay(self, client: _Client, seq: int) -> None:
@@ -273,8 +273,8 @@ class BinaryChannel:
     # --- outbound events --------------------------------------------------------------
 
     def _on_outcome(self, seq: int, cmd: Command, events: list[Any], out: Outcome) -> None:
-        if not events or out.private:
-            return
+        if not events or out.private or not self.clients:
+            return  # with no binary client at the table, frames would be airtime for nobody
         self._batch.events.extend(events)
         self._schedule()
 

@@ -11,8 +11,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from node.channels import lines_of
+from node.channels.control_schema import check_args
 from node.control_client import MAX_LINE, ControlError, dumps
-from node.pipeline import Command, Outcome, Rejected, fit
+from node.pipeline import Command, Outcome, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ class ControlServer:
             "session.resume": self._status_op("running"), "session.end": self._status_op("ended"),
             "srd.search": self._srd_search, "encounter.estimate": self._encounter,
             "link.code": self._link_code, "narrate": self._narrate, "house_rule": self._house_rule,
-            "audit": self._audit, "log": self._log,
+            "audit": self._audit, "log": self._log, "settings": self._settings,
         }
 
     async def start(self) -> None:
@@ -87,8 +89,8 @@ class ControlServer:
             return
         from protocol import jsonform
 
-        msg = {"push": "events", "seq": seq, "source": cmd.source, "lines": out.lines,
-               "events": [jsonform.dump(e) for e in events]}
+        msg = {"push": "events", "seq": seq, "source": cmd.source,
+               "lines": lines_of(out, self.app.game), "events": [jsonform.dump(e) for e in events]}
         for c in self.conns:
             if c.subscribed:
                 c.push(msg)
@@ -161,18 +163,21 @@ class ControlServer:
             conn.push({"id": None, "ok": False, "error": f"malformed request: {str(err)[:80]}"})
             return
         rid = req.get("id")
-        args = req.get("args") or {}
-        if req["op"] == "subscribe":
+        if not (rid is None or isinstance(rid, int | str)) or isinstance(rid, bool):
+            rid = None  # the id is echoed back: keep it a plain scalar
+        fn = self.ops.get(req["op"])
+        if fn is None and req["op"] != "subscribe":
+            conn.push({"id": rid, "ok": False, "error": f"unknown op {req['op'][:40]!r}"})
+            return
+        try:
+            args = check_args(req["op"], req.get("args"))
+        except ControlError as err:
+            conn.push({"id": rid, "ok": False, "error": str(err)[:200]})
+            return
+        if fn is None:  # subscribe
             conn.subscribed = True
             conn.push({"id": rid, "ok": True, "result": {"subscribed": True}})
             self._push_state()
-            return
-        fn = self.ops.get(req["op"])
-        if fn is None:
-            conn.push({"id": rid, "ok": False, "error": f"unknown op {req['op'][:40]!r}"})
-            return
-        if not isinstance(args, dict):
-            conn.push({"id": rid, "ok": False, "error": "args must be an object"})
             return
         try:
             result = await fn(args)
@@ -214,8 +219,8 @@ class ControlServer:
         out = await self.app.pipeline.submit(Command("dm", "dm", intent, key, actor))
         if not out.ok:
             raise ControlError(out.error or "refused")
-        return {"seq": out.seq, "lines": out.lines, "events": [jsonform.dump(e) for e in out.events],
-                "duplicate": out.duplicate}
+        return {"seq": out.seq, "lines": lines_of(out, self.app.game),
+                "events": [jsonform.dump(e) for e in out.events], "duplicate": out.duplicate}
 
     async def _command(self, args: dict[str, Any]) -> Any:
         from protocol import jsonform
@@ -232,7 +237,7 @@ class ControlServer:
         if not out.ok:
             raise ControlError(out.error or "refused")
         return {"eid": out.events[0].eid if out.events and hasattr(out.events[0], "eid") else None,
-                "seq": out.seq, "lines": out.lines}
+                "seq": out.seq, "lines": lines_of(out, self.app.game)}
 
     async def _join_deny(self, args: dict[str, Any]) -> Any:
         req = self.app.pipeline.deny_join(int(args["id"]))
@@ -385,10 +390,38 @@ class ControlServer:
             if row.type != "command" or not row.payload.get("events"):
                 continue
             dumped = row.payload["events"]
-            lines = self.app.pipeline.renderer([jsonform.load(e) for e in dumped], game)
+            lines = lines_of(Outcome(True, row.seq, [jsonform.load(e) for e in dumped]), game)
             out.append({"seq": row.seq, "source": row.payload.get("source"),
-                        "lines": [fit(x) for x in lines], "events": dumped})
+                        "lines": lines, "events": dumped})
         return out[-limit:]
+
+    async def _settings(self, args: dict[str, Any]) -> Any:
+        """The table's settings; any given are changed first. text_auth is game state (a
+        logged house rule, so replay sees it change); party_max and auto_approve are the
+        running node's, until it restarts with its config."""
+        from node.identity import TEXT_AUTH_MODES, TEXT_AUTH_RULE, text_auth
+        from rules.intents import Dm
+
+        p = self.app.pipeline
+        mode = args.get("text_auth")
+        if mode is not None and mode not in TEXT_AUTH_MODES:
+            raise ControlError("text_auth is channel or dm")
+        party_max = args.get("party_max")
+        if party_max is not None and (not isinstance(party_max, int)
+                                      or isinstance(party_max, bool) or not 1 <= party_max <= 64):
+            raise ControlError("party_max is a whole number from 1 to 64")
+        auto = args.get("auto_approve")
+        if auto is not None and not isinstance(auto, bool):
+            raise ControlError("auto_approve is true or false")
+        if mode is not None and mode != text_auth(self.app.game):
+            await self._submit(Dm("house_rule", None, 1 if mode == "dm" else 0, TEXT_AUTH_RULE))
+        if party_max is not None:
+            p.party_max = party_max
+        if auto is not None:
+            p.auto_approve = auto
+        self._push_state()
+        return {"text_auth": text_auth(self.app.game), "party_max": p.party_max,
+                "auto_approve": p.auto_approve}
 
     async def _audit(self, args: dict[str, Any]) -> Any:
         return self.app.store.audit_rows(int(args.get("limit", 50)))

@@ -13,9 +13,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from node.channels import lines_of
 from node.clock import Clock
+from node.identity import KeyPins, text_auth
 from node.obs.metrics import Metrics
-from node.pipeline import Command, Outcome, Pipeline, fit
+from node.pipeline import LIMIT, Command, Outcome, Pipeline, fit
 from node.radio.base import BROADCAST, MAX_PAYLOAD, Packet
 from node.radio.outbox import Priority
 from protocol.render import announced
@@ -47,7 +49,8 @@ PROMPT_REMIND_S = 20.0
 # player's action and the monster turns that follow it go out as one packet, not three.
 MONSTER_HOLD_S = 6.0
 # A command that came as a DM to the node is answered by DM (its result included), since
-# both legs then get per-hop retransmissions from firmware 2.7's NextHopRouter.
+# both legs then get per-hop retransmissions from firmware 2.7's NextHopRouter. In a "dm"
+# table every command comes that way, so this is also where that mode spends its airtime.
 DIRECT_RESULTS = True
 HOLD_POLL_S = 0.25
 
@@ -81,6 +84,10 @@ def node_num(sender: str) -> int | None:
     return None
 
 
+# In a "dm" table, channel text acts for nobody; its sender is told how to play instead.
+DM_HINT = "this table takes commands as direct messages only: send yours as a DM to the node"
+
+
 class TextChannel:
     def __init__(
         self,
@@ -91,7 +98,7 @@ class TextChannel:
         metrics: Metrics,
         channel: int = 0,
         coalesce_s: float = 1.0,
-        identity: Any = None,
+        identity: KeyPins | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.outbox = outbox
@@ -99,24 +106,23 @@ class TextChannel:
         self.metrics = metrics
         self.channel = channel
         self.coalesce_s = coalesce_s
-        self.identity = identity  # node.identity.KeyPins, or None to skip key pinning
+        self.identity = identity or KeyPins(pipeline.store, clock, metrics)
         self._pending: list[str] = []
         self._urgent = False
         self._flush_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last: dict[str, _LastCommand] = {}
-        self._direct: set[str] = set()  # keys of commands that came as DMs to the node
         self._announced: dict[str, float] = {}  # "Next: <name>" lines -> when broadcast
         self.repeats = 0
         self.prompts_folded = 0
         self.muted = False
+        metrics.describe("dungeon_text_dropped_total", "radio texts ignored, by reason")
         self._unsub = pipeline.subscribe(self._on_outcome)
 
     def mute(self) -> None:
         """Stop broadcasting results and prompts (a table of binary clients only): airtime
         for nobody. Replies to texts that do arrive still go out."""
         self.muted = True
-        self._unsub()
 
     # -- inbound --------------------------------------------------------------------------
     def on_packet(self, packet: Packet) -> None:
@@ -124,68 +130,88 @@ class TextChannel:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _drop(self, reason: str) -> None:
+        self.metrics.inc("dungeon_text_dropped_total", reason=reason)
+
     async def handle(self, packet: Packet) -> Outcome | None:
         from protocol import text as ptext
         from protocol.errors import ProtocolError
 
-        sender = sender_id(packet.sender)
-        if self.identity is not None and not self.identity.check(sender, packet.public_key):
-            self.metrics.inc("dungeon_text_dropped_total", reason="key")
-            return None
         if len(packet.payload) > MAX_PAYLOAD + 33:  # above the firmware's own limit: garbage
-            self.metrics.inc("dungeon_text_dropped_total", reason="oversize")
+            self._drop("oversize")
+            return None
+        # Only the game channel plays. A PKI DM is exempt: the firmware sends every one on
+        # channel index 0, whatever channel the game uses (Router.cpp: p->channel = 0).
+        if packet.channel != self.channel and not (packet.to != BROADCAST and packet.public_key):
+            self._drop("channel")
+            return None
+        sender = sender_id(packet.sender)
+        who = self.identity.check(sender, packet.public_key, signed=packet.signed,
+                                  bound=bool(self.pipeline.eids_of(sender)))
+        if who.refused:
+            self._drop(who.refused)
+            return None
+        if who.moved_from is not None and who.public_key is not None:
+            await self.pipeline.rebind(who.moved_from, sender, who.public_key)
+        if not who.authenticated and text_auth(self.pipeline.game) == "dm":
+            self._drop("auth")
+            if self.pipeline.take_token(sender):
+                self._dm(packet.sender, DM_HINT, Priority.REPLY, error=True)
             return None
         try:
             line = packet.payload.decode("utf-8")
             intents = ptext.parse_chain(line)
         except (UnicodeDecodeError, ProtocolError) as err:
             self.metrics.inc("dungeon_commands_rejected_total", reason="parse")
+            if not self.pipeline.take_token(sender):  # garbage is rate limited like commands
+                self.metrics.inc("dungeon_commands_dropped_total", reason="rate")
+                return None
             hint = "unreadable text; send help" if isinstance(err, UnicodeDecodeError) else \
                 str(err) or "unknown command; send help"
-            self._dm(packet.sender, hint, Priority.REPLY)
+            self._dm(packet.sender, hint, Priority.REPLY, error=True)
             return None
         key = self._key(sender, packet, intents)
-        direct = packet.to != BROADCAST and DIRECT_RESULTS
+        direct = packet.to != BROADCAST
         out: Outcome | None = None
         for n, intent in enumerate(intents):
             # Each command of a chain has its own key, derived from the message's, so a
             # repeated message is answered part by part and never applied twice.
             part_key = key if n == 0 or key is None else f"{key}/{n}"
-            out = await self._run(packet, intent, part_key, direct)
+            cmd = Command("text", sender, intent, part_key, public_key=who.public_key,
+                          direct=direct)
+            out = await self._run(packet.sender, cmd)
             if out.dropped or not out.ok:
                 break  # "atk gob1; end" that could not attack does not end the turn
         return out
 
-    async def _run(self, packet: Packet, intent: Any, key: str | None, direct: bool) -> Outcome:
-        """One command through the pipeline, then its answer to whoever should hear it."""
-        sender = sender_id(packet.sender)
-        if direct and key is not None:
-            self._direct.add(key)
-        try:
-            out = await self.pipeline.submit(Command("text", sender, intent, key))
-        finally:
-            self._direct.discard(key or "")
-        if out.dropped:
+    async def _run(self, num: int, cmd: Command) -> Outcome:
+        """One command through the pipeline, then whatever answer _on_outcome did not give."""
+        out = await self.pipeline.submit(cmd)
+        if out.dropped or (out.seq is not None and not out.duplicate):
+            return out  # a flood, or applied and published: _on_outcome has answered it
+        lines = self.lines(out)
+        if out.duplicate and out.ok and out.events:
+            if cmd.direct and DIRECT_RESULTS:
+                self._dm(num, " | ".join(lines), Priority.REPLY)
+            elif REPEAT_PUBLIC:
+                # A repeat of an applied command: its result was public, and whoever else
+                # missed that broadcast missed it too. Broadcast it again (one packet, no
+                # routing ack coming back as for a DM), gathered with whatever else is due.
+                self._urgent = True  # the sender is waiting for it
+                for text in lines:
+                    self.broadcast(text)
             return out
-        if direct and out.ok and out.lines:
-            # A command sent as a DM gets its result as a DM: firmware 2.7 repairs each hop
-            # of a DM (NextHopRouter), never the second hop of a broadcast. The round still
-            # reaches everyone else in the coalesced broadcast.
-            self._dm(packet.sender, " | ".join(out.lines), Priority.REPLY)
-            return out
-        if out.duplicate and out.ok and out.events and out.lines and REPEAT_PUBLIC:
-            # A repeat of an applied command: its result was public, and whoever else missed
-            # that broadcast missed it too. Broadcast it again (one packet, no routing ack
-            # coming back as for a direct message), gathered with whatever else is due.
-            self._urgent = True  # the sender is waiting for it
-            for text in out.lines:
-                self.broadcast(text)
-            return out
-        if not out.ok or out.private or out.duplicate:
-            for text in out.lines or ([out.error] if out.error else []):
-                self._dm(packet.sender, text, Priority.REPLY)
-        # accepted public results reach everyone through _on_outcome's broadcast
+        for text in lines:
+            self._dm(num, text, Priority.REPLY, error=not out.ok)
         return out
+
+    def render(self, events: list[Any]) -> list[str]:
+        """Published events as radio texts, each fitting one packet."""
+        return lines_of(Outcome(True, None, events), self.pipeline.game, LIMIT)
+
+    def lines(self, out: Outcome) -> list[str]:
+        """What the sender is told about an outcome: its error, its answer, or its events."""
+        return lines_of(out, self.pipeline.game, LIMIT)
 
     def _may_act(self, sender: str) -> bool:
         """True unless a fight is on and it is nobody's turn the sender plays."""
@@ -229,13 +255,17 @@ class TextChannel:
         return key
 
     # -- outbound -------------------------------------------------------------------------
-    def _dm(self, to: int, text: str, priority: Priority, reliable: bool = True) -> None:
-        self._submit(to, fit(text), priority, reliable)
+    def _dm(self, to: int, text: str, priority: Priority, reliable: bool = True,
+            error: bool = False) -> None:
+        self._submit(to, fit(text), priority, reliable, error)
 
-    def _submit(self, to: int, text: str, priority: Priority, reliable: bool) -> None:
-        # `reliable` is passed only when False, so any outbox with the plain
-        # submit_text(to, text, priority=, channel=) signature still works
-        extra = {} if reliable else {"reliable": False}
+    def _submit(self, to: int, text: str, priority: Priority, reliable: bool,
+                error: bool = False) -> None:
+        # `reliable` and `error` are passed only when they differ from the defaults, so any
+        # outbox with the plain submit_text(to, text, priority=, channel=) signature works
+        extra: dict[str, bool] = {} if reliable else {"reliable": False}
+        if error:
+            extra["error"] = True  # error replies and hints have the smallest budget
         self.outbox.submit_text(to, text, priority=priority, channel=self.channel, **extra)
 
     def prompt(self, eid: int, text: str) -> None:
@@ -301,20 +331,30 @@ class TextChannel:
 
     def _on_outcome(self, seq: int, cmd: Command, events: list[Any], out: Outcome) -> None:
         num = node_num(cmd.sender)
+        direct = cmd.source == "text" and cmd.direct and num is not None and DIRECT_RESULTS
+        if self.muted and not direct:
+            return
         if cmd.source == "system" and type(cmd.intent).__name__ == "Join" and num is not None:
             # the DM approved a join that arrived earlier: tell the waiting radio privately
             self._dm(num, f"welcome, {cmd.intent.name}! you are in. send help for commands",
                      Priority.REPLY)
-        if not out.lines:
+        lines = self.render(events)
+        if not lines:
             return
-        self._pending.extend(out.lines)
-        if cmd.source not in ("ai", "system") and cmd.idempotency_key not in self._direct:
-            # someone waits for this result: no holding for monsters (a DM sender gets
-            # theirs directly, so the broadcast may gather the monster turns that follow)
-            self._urgent = True
+        if direct and num is not None:
+            # A command sent as a DM gets its result as a DM: firmware 2.7 repairs each hop
+            # of a DM (NextHopRouter), never the second hop of a broadcast. The round still
+            # reaches everyone else in the coalesced broadcast, which may then gather the
+            # monster turns that follow.
+            self._dm(num, " | ".join(lines), Priority.REPLY)
+            if self.muted:
+                return
+        elif cmd.source not in ("ai", "system"):
+            self._urgent = True  # someone waits for this result: no holding for monsters
+        self._pending.extend(lines)
         # The game loop prompts the next player right after this publish: the broadcast
         # carrying "Next: <name>" is already on its way, so the private prompt is folded in.
-        self._note_announced(out.lines)
+        self._note_announced(lines)
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -351,10 +391,10 @@ class TextChannel:
                 packet = joined
                 continue
             if packet:
-                self._submit(BROADCAST, packet, Priority.RESULT, reliable)
+                self._submit(BROADCAST, packet, Priority.TABLE, reliable)
             packet = fit(line)
         if packet:
-            self._submit(BROADCAST, packet, Priority.RESULT, reliable)
+            self._submit(BROADCAST, packet, Priority.TABLE, reliable)
 
 
     async def close(self) -> None:

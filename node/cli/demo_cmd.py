@@ -70,11 +70,11 @@ async def _demo(args: argparse.Namespace, data_dir: Path, use_tui: bool) -> None
     from node.app import NodeApp
     from node.clock import Clock
     from node.config import NodeConfig
-    from node.live_log import LiveLog
     from node.sim.bots import TextBot
     from node.sim.mesh import NODE_NUM, Mesh
     from node.sim.simulation import ROSTER, direct
     from node.sim.transport import SimTransport
+    from node.wiring import build_node
 
     loop = asyncio.get_running_loop()
     virtual = args.speed is not None
@@ -84,9 +84,9 @@ async def _demo(args: argparse.Namespace, data_dir: Path, use_tui: bool) -> None
                         region=mesh.region, preset=mesh.preset)
     def make_app() -> NodeApp:
         # The control socket is real I/O: only on a real-time loop (the TUI attaches to it).
-        return NodeApp(config, SimTransport(mesh, NODE_NUM),
-                       clock=Clock.for_loop(loop, time.time()) if virtual else None,
-                       control=not virtual)
+        return build_node(config, SimTransport(mesh, NODE_NUM),
+                          clock=Clock.for_loop(loop, time.time()) if virtual else None,
+                          control=not virtual, live=None if use_tui else sys.stdout)
 
     app = make_app()
     await app.start()
@@ -101,7 +101,6 @@ async def _demo(args: argparse.Namespace, data_dir: Path, use_tui: bool) -> None
               "started a new one", file=sys.stderr)
         app = make_app()
         await app.start()
-    log = None if use_tui else LiveLog(app.pipeline, stream=sys.stdout)
     bots = []
     for i, num in enumerate(mesh.players):
         name, cls = ROSTER[i]
@@ -126,8 +125,6 @@ async def _demo(args: argparse.Namespace, data_dir: Path, use_tui: bool) -> None
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if log is not None:
-            log.close()
         await app.stop()
 
 

@@ -7,6 +7,10 @@ import sys
 
 HELP = "run the node: the game on local SQLite, players over the radio, the DM over a socket"
 
+# A stored game that cannot load needs the DM, not a restart: the unit's
+# RestartPreventExitStatus names this code (and 2, bad configuration).
+EXIT_NEEDS_DM = 78  # EX_CONFIG
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="TOML config file ([node] table)")
@@ -18,10 +22,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dungeon", metavar="NAME", help="dungeon for a new session (crypt)")
     parser.add_argument("--auto-approve", action="store_true", default=None,
                         help="let radio players join without the DM approving")
+    parser.add_argument("--party-max", type=int, metavar="N",
+                        help="auto-approve stops at this many characters (default 8)")
+    parser.add_argument("--text-auth", choices=("channel", "dm"),
+                        help="a new session's text_auth: channel (any game-channel text acts) "
+                        "or dm (only encrypted DMs from approved radio keys act)")
     parser.add_argument("--turn-timeout", type=float, metavar="S", dest="turn_timeout_s",
                         help="seconds before an absent player dodges and ends the turn")
     parser.add_argument("--health-port", type=int, metavar="PORT", help="serve /healthz and /metrics")
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING")
+    parser.add_argument("--fresh", action="store_true",
+                        help="if the stored game cannot load, set it aside (kept in the log) "
+                             "and start a new one")
     parser.add_argument("--live", action="store_true", default=None,
                         help="print the live game log on stdout (default: when stdout is a terminal)")
 
@@ -36,11 +48,14 @@ def run(args: argparse.Namespace) -> int:
         cfg = load_config(args.config, data_dir=args.data_dir, radio=args.radio,
                           node_id=args.node_id, dungeon=args.dungeon,
                           auto_approve=args.auto_approve, turn_timeout_s=args.turn_timeout_s,
+                          party_max=args.party_max, text_auth=args.text_auth,
                           health_port=args.health_port)
     except ConfigError as err:
         print(f"dungeon node: {err}", file=sys.stderr)
         return 2
     logging_setup.setup(args.log_level.upper(), cfg.log_json)
+    if args.fresh:
+        _set_aside_unloadable(cfg)
     live = sys.stdout.isatty() if args.live is None else args.live
     try:
         return asyncio.run(_main(cfg, live))
@@ -52,12 +67,13 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
     import asyncio
     import logging
 
-    from node.app import NodeApp
     from node.cli.signals import on_stop_signals
     from node.config import radio_mismatches
     from node.obs.sdnotify import Notifier, watchdog_interval_s, watchdog_loop
     from node.radio.base import TransportError
     from node.radio.factory import make_transport, resolve_radio
+    from node.session import StoredStateError
+    from node.wiring import build_node
 
     log = logging.getLogger("node")
     try:
@@ -68,17 +84,13 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
     except TransportError as err:
         print(f"dungeon node: {err}", file=sys.stderr)
         return 2
-    sync, tactician = None, None  # offline: NodeApp's rule-based tactician
-    if cfg.relay_url:
-        # Imported only when a relay is configured: httpx stays out of an offline node.
-        from sync.node_sync import relay_parts
-
-        sync, tactician = relay_parts(cfg)
-    app = NodeApp(cfg, transport, tactician=tactician)
+    app = build_node(cfg, transport, live=sys.stdout if live else None)
     try:
         await app.start()
-        if sync is not None:
-            await sync.start(app)
+    except StoredStateError as err:
+        print(f"dungeon node: {err}", file=sys.stderr)
+        await app.stop()
+        return EXIT_NEEDS_DM
     except TransportError as err:  # the radio cannot be reached: one line, no traceback
         print(f"dungeon node: {err}", file=sys.stderr)
         await app.stop()
@@ -92,11 +104,6 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
         log.warning(warning)
     loop = asyncio.get_running_loop()
     on_stop_signals(app.request_stop)
-    if live:
-        from node.live_log import LiveLog
-
-        LiveLog(app.pipeline, stream=sys.stdout)
-    backups = _start_backups(cfg, app)
     notifier = Notifier()
     notifier.ready(f"seq {app.store.max_seq()}")
     watchdog = None
@@ -105,30 +112,27 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
         watchdog = loop.create_task(watchdog_loop(notifier, interval, lambda: app.started))
     await app.run_until_stopped()
     notifier.stopping()
-    if sync is not None:
-        await sync.stop()
     if watchdog is not None:
         watchdog.cancel()
-    if backups is not None:
-        backups.cancel()
     log.info("node stopped cleanly")
     return 0
 
 
-def _start_backups(cfg, app):  # type: ignore[no-untyped-def]
-    """Periodic VACUUM INTO snapshots, and one before each level-up or DM sheet edit.
+def _set_aside_unloadable(cfg) -> None:  # type: ignore[no-untyped-def]
+    """--fresh: only a game that cannot load is set aside, so a --fresh left in a unit
+    file never throws away a good game."""
+    from node.session import StoredStateError, abandon_current, resume
+    from node.store import Store
 
-    Only the real node process does this (never the simulator), so it lives here and not
-    in NodeApp.
-    """
-    import asyncio
+    if not cfg.db_path.exists():
+        return
+    store = Store(cfg.db_path)
+    try:
+        resume(store)
+    except StoredStateError:
+        seq = abandon_current(store)
+        print(f"dungeon node: --fresh: the game begun at seq {seq} stays in the log but is "
+              "not loaded; a new game starts", file=sys.stderr)
+    finally:
+        store.close()
 
-    from node import backup
-
-    snapdir = cfg.data_dir / "snapshots"
-    app.pipeline.before_major_change = lambda label: backup.snapshot(
-        cfg.db_path, snapdir, keep=cfg.backup_keep, label=label)
-    if not cfg.backup_interval_s:
-        return None
-    return asyncio.get_running_loop().create_task(backup.periodic_snapshots(
-        cfg.db_path, snapdir, keep=cfg.backup_keep, interval_s=cfg.backup_interval_s))

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 
 HELP = "play from a terminal over your own radio (binary protocol, text rendered locally)"
+# Words the client answers itself, without airtime (PlayerClient.submit_line).
+LOCAL = ("help", "h", "?", "status", "quit", "exit")
+# At the end of a script, how long the node has to acknowledge what was sent.
+SETTLE_S = 60.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,17 +48,22 @@ def run(args: argparse.Namespace) -> int:
 
 async def _play(transport, name: str, cls: str, node_num: int | None) -> int:  # type: ignore[no-untyped-def]
     import asyncio
+    import sys
 
     from node.client.player import PlayerClient
 
+    scripted = not sys.stdin.isatty()
     client = PlayerClient(transport, name=name, cls=cls, out=lambda line: print(line, flush=True),
                           node_num=node_num)
-    _readline(client)
+    if not scripted:
+        _readline(client)
     await client.start()
     print(f"joining as {name} the {cls}... (help works offline; quit to leave)", flush=True)
     try:
         if not await client.join():
             return 1
+        if scripted:
+            return await _script(client, sys.stdin)
         while True:
             try:
                 line = await asyncio.to_thread(input, "> ")
@@ -64,6 +73,52 @@ async def _play(transport, name: str, cls: str, node_num: int | None) -> int:  #
                 break
     finally:
         await client.close()
+    return 0
+
+
+async def _script(client, stdin) -> int:  # type: ignore[no-untyped-def]
+    """One command a line from a pipe or file; at its end, wait for every intent's ack.
+
+    Exit 0 when the node acknowledged them all (their times on stderr), else 1 naming the
+    lines it never acknowledged."""
+    import asyncio
+    import sys
+
+    from protocol import text
+    from protocol.errors import ProtocolError
+
+    loop = asyncio.get_running_loop()
+    sent: list[tuple[str, float, asyncio.Task]] = []  # (line, sent at, its delivery)
+    while line := (await asyncio.to_thread(stdin.readline)):
+        line = line.strip()
+        words = line.split()
+        if not words:
+            continue
+        if words[0].lower() in LOCAL:
+            if not await client.submit_line(line):
+                break  # quit
+            continue  # answered locally, no airtime
+        try:
+            intents = text.parse_chain(line)
+        except ProtocolError as err:
+            print(f"? {err}", flush=True)
+            continue
+        sent.append((line, loop.time(), loop.create_task(client.deliver(intents))))
+    if sent:
+        await asyncio.wait([task for *_, task in sent], timeout=SETTLE_S)
+    missing, took = [], []
+    for line, at, task in sent:
+        acks = task.result() if task.done() else []
+        if task.done() and all(ack.done.is_set() for ack in acks):
+            took.append(max(ack.at for ack in acks) - at if acks else 0.0)
+        else:
+            task.cancel()
+            missing.append(line)
+    if missing:
+        print("dungeon play: never acknowledged: " + "; ".join(missing), file=sys.stderr)
+        return 1
+    print(f"all {len(took)} commands acknowledged; seconds each: "
+          + " ".join(f"{t:.1f}" for t in took), file=sys.stderr, flush=True)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`dungeon srd monster|spell NAME`: look up SRD 5.1 stat blocks and spells."""
+"""`dungeon srd monster|spell NAME` and `dungeon srd spells`: SRD 5.1 stat blocks and spells."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ HELP = "look up an SRD monster or spell (forgiving names)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=("monster", "spell"), help="what to look up")
-    parser.add_argument("name", nargs="+", help="a name, index or abbreviation")
+    parser.add_argument("kind", choices=("monster", "spell", "spells"),
+                        help="what to look up; `spells` lists every spell and its state")
+    parser.add_argument("name", nargs="*", help="a name, index or abbreviation")
     parser.add_argument("--json", action="store_true", help="print the record as JSON")
 
 
@@ -70,36 +71,57 @@ def action_text(a: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def spell_text(s: dict[str, Any], mechanised: bool) -> str:
+def spell_text(s: dict[str, Any]) -> str:
+    from rules.effects import describe, spellbook
+
+    sd = spellbook.spell_def(s["index"])
     lvl = "cantrip" if s["level"] == 0 else f"level {s['level']}"
     lines = [f"{s['name']} — {lvl} {s['school']}" + (" (ritual)" if s.get("ritual") else ""),
              f"Cast {s['casting_time']}, range {s['range']}, {s['duration']}"
              + (", concentration" if s.get("concentration") else ""),
              "Classes: " + ", ".join(s.get("classes", []))]
-    if s.get("attack"):
-        lines.append(f"Attack: {s['attack']} spell attack")
-    if s.get("save"):
-        lines.append(f"Save: {s['save'].upper()}")
-    if s.get("damage"):
-        d = s["damage"]
-        table = d.get("slots") or d.get("character_levels") or {}
-        lines.append(f"Damage ({d.get('type')}): "
-                     + ", ".join(f"{k}: {v}" for k, v in sorted(table.items(),
-                                                                key=lambda kv: int(kv[0]))))
-    if s.get("heal"):
-        lines.append("Heal: " + ", ".join(f"{k}: {v}" for k, v in s["heal"]["slots"].items()))
-    if s.get("area"):
-        lines.append(f"Area: {s['area']['size']} ft {s['area']['type']}")
-    lines.append("Mechanised in play: " + ("yes" if mechanised else "no"))
+    if sd.adjudicated:
+        lines.append(f"In play: adjudicated by the DM: {sd.adjudicated}")
+        return "\n".join(lines)
+    lines.append("In play: mechanised")
+    lines += ["  " + x for x in describe.lines(sd.tree, s)]
+    if sd.rounds > 0 and not (s["duration"].lower().startswith("instant")):
+        lines.append(f"  lasts {sd.rounds} rounds" + (" (concentration)"
+                                                       if s.get("concentration") else ""))
     return "\n".join(lines)
+
+
+def spells_json() -> dict[str, Any]:
+    from rules import content
+    from rules.effects import spellbook
+
+    book = spellbook.book()
+    rows = [{"index": k, "name": d.name, "level": content.spells()[k]["level"],
+             "state": "adjudicated" if d.adjudicated else "mechanised",
+             **({"reason": d.adjudicated} if d.adjudicated else {})}
+            for k, d in sorted(book.items())]
+    mech = sum(r["state"] == "mechanised" for r in rows)
+    return {"total": len(rows), "mechanised": mech, "adjudicated": len(rows) - mech,
+            "spells": rows}
 
 
 def run(args: argparse.Namespace) -> int:
     from rules import content
     from rules.errors import RulesError
-    from rules.resolver import effects_table
-
+    if args.kind == "spells":
+        doc = spells_json()
+        if args.json:
+            print(json.dumps(doc, sort_keys=True))
+        else:
+            for r in doc["spells"]:
+                print(f"{r['name']:<32} {r['state']}" + (f": {r['reason']}" if
+                                                          r.get("reason") else ""))
+            print(f"{doc['mechanised']} of {doc['total']} mechanised")
+        return 0
     name = " ".join(args.name)
+    if not name:
+        print(f"dungeon srd: name a {args.kind}", file=sys.stderr)
+        return 2
     try:
         rec = content.monster(name) if args.kind == "monster" else content.spell(name)
     except RulesError as err:
@@ -118,5 +140,5 @@ def run(args: argparse.Namespace) -> int:
     elif args.kind == "monster":
         print(monster_text(rec))
     else:
-        print(spell_text(rec, rec["index"] in effects_table()))
+        print(spell_text(rec))
     return 0

@@ -38,7 +38,10 @@ class Packet:
     hop_start: int = 0
     hop_limit: int = 0
     want_ack: bool = False
+    # The sender's key, set only on a PKI direct message the radio decrypted with it
+    # (firmware 2.5+): the one piece of a packet that proves who sent it.
     public_key: bytes | None = None
+    signed: bool = False  # firmware 2.8 verified the sender's signature (xeddsa_signed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,16 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from meshtastic.protobuf import channel_pb2, config_pb2
+from meshtastic.protobuf import channel_pb2, config_pb2, mesh_pb2
 from pubsub import pub
 
 from node.radio.base import TEXT_PORT, OnPacket, Packet, RadioInfo, Transport, TransportError
+from node.radio.firmware import ROUTING_PORT
+
+# (to, port, payload, channel) of a packet the radio refused after taking it
+OnRefused = Callable[[int, int, bytes, int], None]
+REFUSAL_GRACE_S = 0.5
+RECENT_SENDS = 16  # texts remembered so a late RATE_LIMIT_EXCEEDED can name its packet
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +66,14 @@ class MeshtasticTransport(Transport):
         self._jitter = random.Random()
         self.connected = asyncio.Event()
         self.counters = {"received": 0, "sent": 0, "ignored": 0, "reconnects": 0,
-                         "connection_lost": 0, "send_errors": 0}
+                         "connection_lost": 0, "send_errors": 0, "rate_limited": 0}
+        self._sent_texts: dict[int, tuple[int, int, bytes, int]] = {}
+        self._on_refused: list[OnRefused] = []
+
+    def watch_refusals(self, on_refused: OnRefused) -> None:
+        """Tell on_refused about a text the radio answered with RATE_LIMIT_EXCEEDED
+        (PhoneAPI.cpp:851-858): the firmware did not send it, so the caller may again."""
+        self._on_refused.append(on_refused)
 
     @classmethod
     def tcp(cls, host: str, port: int = 4403, **kw: Any) -> MeshtasticTransport:
@@ -163,6 +176,8 @@ class MeshtasticTransport(Transport):
         if interface is None or interface is not self._iface or self._loop is None:
             return
         raw = packet.get("raw")
+        if raw is not None and self._routing_error(raw):
+            return
         app = _app_packet(raw) if raw is not None else None
         if app is None:
             self.counters["ignored"] += 1
@@ -172,9 +187,37 @@ class MeshtasticTransport(Transport):
             sender=int(getattr(raw, "from")), to=int(raw.to), port=port, payload=payload,
             channel=int(raw.channel), id=int(raw.id), rx_snr=float(raw.rx_snr),
             rx_rssi=int(raw.rx_rssi), hop_start=int(raw.hop_start), hop_limit=int(raw.hop_limit),
-            want_ack=bool(raw.want_ack), public_key=bytes(raw.public_key) or None,
+            want_ack=bool(raw.want_ack),
+            public_key=(bytes(raw.public_key) or None) if raw.pki_encrypted else None,
+            # firmware 2.8's field; the 2.7 protobufs have no such field, hence getattr
+            signed=bool(getattr(raw, "xeddsa_signed", False)),
         )
         self._loop.call_soon_threadsafe(self._deliver, pkt)
+
+    def _routing_error(self, raw: Any) -> bool:
+        """A RATE_LIMIT_EXCEEDED routing error for one of our texts (library thread)."""
+        if not raw.HasField("decoded") or int(raw.decoded.portnum) != ROUTING_PORT:
+            return False
+        try:
+            routing = mesh_pb2.Routing.FromString(bytes(raw.decoded.payload))
+        except Exception:  # a malformed routing payload is firmware chatter to ignore
+            return False
+        if routing.error_reason != mesh_pb2.Routing.Error.RATE_LIMIT_EXCEEDED:
+            return False
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._refused, int(raw.decoded.request_id))
+        return True
+
+    def _refused(self, request_id: int, late: bool = False) -> None:
+        sent = self._sent_texts.pop(request_id, None)
+        if sent is None:
+            if not late and self._loop is not None:
+                # The error can overtake sendText's return on the library's thread.
+                self._loop.call_later(REFUSAL_GRACE_S, self._refused, request_id, True)
+            return
+        self.counters["rate_limited"] += 1
+        for fn in list(self._on_refused):
+            fn(*sent)
 
     def _on_lost(self, interface: Any = None) -> None:
         if interface is None or interface is not self._iface or self._loop is None:
@@ -224,8 +267,13 @@ class MeshtasticTransport(Transport):
         try:
             if port == TEXT_PORT:
                 text = payload.decode("utf-8", errors="replace")
-                await asyncio.to_thread(iface.sendText, text, destinationId=to,
-                                        wantAck=want_ack, channelIndex=channel)
+                sent = await asyncio.to_thread(iface.sendText, text, destinationId=to,
+                                               wantAck=want_ack, channelIndex=channel)
+                pid = int(getattr(sent, "id", 0) or 0)
+                if pid:
+                    self._sent_texts[pid] = (to, port, bytes(payload), channel)
+                    while len(self._sent_texts) > RECENT_SENDS:
+                        del self._sent_texts[next(iter(self._sent_texts))]
             else:
                 await asyncio.to_thread(iface.sendData, bytes(payload), destinationId=to,
                                         portNum=port, wantAck=want_ack, channelIndex=channel)

@@ -22,7 +22,8 @@ from typing import Any
 from node.clock import Clock
 from node.obs.metrics import Metrics
 from node.radio.base import BROADCAST, GAME_PORT, MAX_PAYLOAD, TEXT_PORT, Transport, TransportError
-from node.radio.firmware import ROUTING_ACK_BYTES, ROUTING_PORT
+from node.radio.budget import Budgets
+from node.radio.firmware import ROUTING_ACK_BYTES, ROUTING_PORT, RateLimitedError
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +50,14 @@ EPSILON_S = 1e-6  # float slack: a timer for `wait - now` can fire a hair before
 # a fifth busy) and then the ROUTER's (0..2*CW_MAX slots). The second, a CLIENT repeating
 # for a table of players: 2*CW_MAX slots, then up to 2^CW more (getTxDelayMsecWeighted).
 RELAY_WINDOW_SLOTS = 32
-RELAYS_IN_EARSHOT = 2  # relay 1 hears us and relay 2; farther relays cannot collide with us
+RELAYS_IN_EARSHOT = 2
+MAX_DM_TALLY = 1024  # recipients whose DM airtime is tallied (the smallest make room)  # relay 1 hears us and relay 2; farther relays cannot collide with us
 
 
 class Priority(enum.IntEnum):
+    # Results for the whole table (the coalesced text broadcast) go before any answer to
+    # one radio: a flood of replies to one sender must not hold the round up.
+    TABLE = -1
     REPLY = 0  # a direct answer to what a player just sent
     RESULT = 1  # results of actions, usually a broadcast
     # "your turn" goes last of what the game waits on: the prompted player answers at once,
@@ -112,8 +117,10 @@ class Outbox:
         region: str = "EU_868",
         preset: str = "LONG_FAST",
         text_gap_s: float = 2.0,
+        budgets: Budgets | None = None,
     ) -> None:
         self.transport = transport
+        self.budgets = budgets  # per-recipient airtime for DMs; None: no limit but the duty cycle
         self.clock = clock
         self.metrics = metrics
         self.region = region
@@ -139,23 +146,41 @@ class Outbox:
         self.airtime_total_s = 0.0
         self.deduped_broadcasts = 0
         self.acks_waited = 0  # routing acks our radio owed, which we kept quiet for
+        # Texts the radio answered with RATE_LIMIT_EXCEEDED (PhoneAPI.cpp:851-858), queued
+        # again; the last few sent texts are kept so a late routing error can find its text.
+        self.rate_limited = 0
+        self._recent_texts: deque[_Item] = deque(maxlen=8)
+        watch = getattr(transport, "watch_refusals", None)
+        if callable(watch):
+            watch(self.refused)
+        self.dropped_for_budget = 0  # DMs not sent: their recipient's airtime budget was spent
+        self._dm_air: dict[int, float] = {}  # airtime spent on DMs, per recipient
+        metrics.describe("outbox_dropped_total", "texts not sent, by reason")
 
     # --- submitting -------------------------------------------------------------------
 
     def submit_text(
         self, to: int, text: str, *, priority: Priority, channel: int = 0,
-        reliable: bool = True,
+        reliable: bool = True, error: bool = False,
     ) -> None:
         """Queue one text; longer than one packet it is cut on a UTF-8 boundary.
 
         reliable=False sends without want_ack: no firmware retransmission when the relay's
         repeat (or a DM's ack) goes unheard, and for a DM no ack on the air at all (for news
-        the game repeats anyway if it is missed).
+        the game repeats anyway if it is missed). A DM is charged to its recipient's airtime
+        budget (error=True: an error reply or hint, which has a smaller one) and is dropped,
+        counted, when that is spent.
         """
         if not text:
             return
         if len(text.encode()) > MAX_PAYLOAD:
             text = _fit(text, MAX_PAYLOAD)
+        if to != BROADCAST and self.budgets is not None and not self.budgets.allow(
+                to, _airtime(len(text.encode()), self.preset), self.clock.monotonic(),
+                error=error):
+            self.dropped_for_budget += 1
+            self.metrics.inc("outbox_dropped_total", reason="budget")
+            return
         if to == BROADCAST and any(
             it.port == TEXT_PORT and it.to == BROADCAST and it.channel == channel
             and text in it.parts for it in self._queue
@@ -193,6 +218,29 @@ class Outbox:
         now = self.clock.monotonic()
         self._busy_until = max(self._busy_until, self._quiet_until(now, air))
         self.acks_waited += 1
+
+    def refused(self, to: int, port: int, payload: bytes, channel: int) -> None:
+        """The radio answered a text we handed it with RATE_LIMIT_EXCEEDED: send it again
+        once the firmware's 2 s window has passed."""
+        item = next((it for it in self._recent_texts if it.to == to and it.port == port
+                     and it.payload == payload and it.channel == channel), None)
+        if item is None:
+            item = _Item(Priority.RESULT, next(self._order), to, port, bytes(payload), channel,
+                         self.clock.monotonic(), [payload.decode("utf-8", "replace")])
+        else:
+            self._recent_texts.remove(item)
+        self._requeue_refused(item, self.clock.monotonic())
+
+    def _requeue_refused(self, item: _Item, now: float) -> None:
+        self.rate_limited += 1
+        self.metrics.inc("outbox_rate_limited_total")
+        # The firmware's window runs from its last accepted text, which we cannot see:
+        # a whole window from now is the earliest that is sure to pass.
+        self._last_text_at = max(self._last_text_at,
+                                 now + max(0.0, RateLimitedError.retry_after_s - self.text_gap_s))
+        self._queue.append(item)
+        self._wake.set()
+        log.info("radio rate-limited a text to %08x; sending it again", item.to)
 
     # --- draining ---------------------------------------------------------------------
 
@@ -340,13 +388,22 @@ class Outbox:
                 item.to, item.port, item.payload, channel=item.channel,
                 want_ack=self._want_ack(item),
             )
+        except RateLimitedError:
+            self._requeue_refused(item, now)
+            return
         except TransportError as err:
             self.send_errors += 1
             self.metrics.inc("outbox_send_errors_total")
             log.warning("radio refused a %d B packet to %08x: %s", len(item.payload), item.to, err)
             return
         self.sent += 1
+        if item.port == TEXT_PORT:
+            self._recent_texts.append(item)
         self.airtime_total_s += air
+        if item.to != BROADCAST:
+            if item.to not in self._dm_air and len(self._dm_air) >= MAX_DM_TALLY:
+                del self._dm_air[min(self._dm_air, key=self._dm_air.__getitem__)]
+            self._dm_air[item.to] = self._dm_air.get(item.to, 0.0) + air
         self._history.append((now, air))
         self.last_packets.append(
             {"to": item.to, "port": item.port, "bytes": len(item.payload), "t": round(now, 3)}
@@ -357,6 +414,11 @@ class Outbox:
         self.metrics.set("outbox_queue", len(self._queue))
 
     # --- reporting --------------------------------------------------------------------
+
+    def dm_airtime(self, n: int = 8) -> dict[str, float]:
+        """The radios whose DMs cost the most airtime so far, "!a1b2c3d4" -> seconds."""
+        worst = sorted(self._dm_air.items(), key=lambda kv: -kv[1])[:n]
+        return {f"!{to:08x}": round(s, 3) for to, s in worst}
 
     def stats(self) -> dict[str, Any]:
         now = self.clock.monotonic()
@@ -372,6 +434,9 @@ class Outbox:
             "deferred_for_util": self.deferred_for_util,
             "send_errors": self.send_errors,
             "acks_waited": self.acks_waited,
+            "rate_limited": self.rate_limited,
+            "dropped_for_budget": self.dropped_for_budget,
+            "dm_airtime_s": self.dm_airtime(),
             "channel_util": round(self._channel_util(), 4),
             "last_packets": list(self.last_packets),
         }

@@ -25,8 +25,8 @@ from meshtastic.protobuf import (
     telemetry_pb2,
 )
 
-from node.radio.base import BROADCAST, TEXT_PORT, Packet, TransportError
-from node.radio.firmware import ROUTING_PORT
+from node.radio.base import BROADCAST, Packet, TransportError
+from node.radio.firmware import ROUTING_PORT, RateLimitedError
 from node.sim.mesh import Mesh
 from node.sim.streamapi import FrameDecoder, encode_frame
 
@@ -219,15 +219,16 @@ class SimDevice:
         to = p.to or BROADCAST
         port = p.decoded.portnum
         try:
-            sent = self.mesh.send(self.num, to, port, p.decoded.payload, channel=p.channel,
+            self.mesh.send(self.num, to, port, p.decoded.payload, channel=p.channel,
                                   want_ack=p.want_ack, packet_id=pid,
                                   hop_limit=p.hop_limit or None)
+        except RateLimitedError:
+            # PhoneAPI.cpp:851-858: a text within 2 s of the last is answered with a routing
+            # error, not sent.
+            self._routing_to_client(pid, "RATE_LIMIT_EXCEEDED", self.num)
         except TransportError as err:
             reason = "DUTY_CYCLE_LIMIT" if "duty" in str(err) else "TOO_LARGE"
             self._routing_to_client(pid, reason, self.num)
-            return
-        if sent is None and port == TEXT_PORT:
-            self._routing_to_client(pid, "RATE_LIMIT_EXCEEDED", self.num)
 
     def _routing_to_client(self, request_id: int, reason: str, sender: int) -> None:
         routing = mesh_pb2.Routing(error_reason=mesh_pb2.Routing.Error.Value(reason))

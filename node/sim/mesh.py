@@ -11,7 +11,6 @@ import asyncio
 import logging
 import math
 import random
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -48,6 +47,16 @@ class Frame:
     relayer: int
     request_id: int = 0  # a routing ack names the packet it acknowledges
     next_hop: int = fw.NO_NEXT_HOP  # last byte of the only radio meant to relay this copy
+    pki: bool = False  # a PKI-encrypted DM: 12 B more on the air (Router.cpp:673)
+    signed: bool = False  # 2.8: an XEdDSA-signed broadcast, 66 B more on the air
+
+    @property
+    def air_bytes(self) -> int:
+        """Bytes on the air: header, the Data protobuf (with request_id on acks) and any
+        PKI or signature overhead. An ack is 29 B, not 24, because of its fixed32 request_id."""
+        return (fw.MESH_HEADER_BYTES + fw.data_bytes(len(self.payload), self.port, self.request_id)
+                + (fw.PKC_OVERHEAD_BYTES if self.pki else 0)
+                + (fw.XEDDSA_SIGNATURE_BYTES if self.signed else 0))
 
     @property
     def key(self) -> tuple[int, int]:
@@ -62,13 +71,32 @@ class _Reception:
     end: float
     lost: bool = False
     start: float = 0.0
+    locked: bool = True  # the radio synced on its preamble (and raises RX done at its end)
 
 
 @dataclass(slots=True)
 class _TxItem:
+    """A packet in a radio's transmit queue (MeshPacketQueue)."""
+
     frame: Frame
-    delay: float  # contention delay before the first attempt
-    rebroadcast: bool = False
+    rebroadcast: bool = False  # relayed from another radio: its wait is SNR-weighted
+    snr: float = 0.0  # of the copy we relay
+    from_us: bool = True
+    tx_after: float = 0.0  # set once moved to the late rebroadcast window
+
+    @property
+    def priority(self) -> int:
+        return fw.priority(self.frame.port, self.frame.want_ack, self.frame.request_id)
+
+
+def _before(a: _TxItem, b: _TxItem) -> bool:
+    """CompareMeshPacketFunc (MeshPacketQueue.cpp:16-29): late-window packets last, then
+    higher priority (ACK > text > reliable), then packets already on the mesh before ours."""
+    if bool(a.tx_after) != bool(b.tx_after):
+        return not a.tx_after
+    if a.priority != b.priority:
+        return a.priority > b.priority
+    return not a.from_us and b.from_us
 
 
 @dataclass(slots=True)
@@ -78,7 +106,8 @@ class _Reliable:
     frame: Frame
     retries_left: int
     timer: asyncio.TimerHandle | None = None
-    own: bool = False  # the app waits for its ack (or the NAK when retries run out)
+    own: bool = False  # ours with want_ack: ReliableRouter's budget, not NextHopRouter's
+    app: bool = True  # (own only) the app waits for the ack or the NAK; not for our own acks
 
 
 @dataclass
@@ -90,12 +119,15 @@ class Radio:
     y: float
     # "router" relays first (shorter contention window); "client_mute" never relays
     # (firmware FloodingRouter.isRebroadcaster), which a game node at the mesh's edge wants.
+    # "router_late" and "client_base" relay in the client window but never cancel a relay
+    # on hearing another: they move it past every client's window (FloodingRouter.cpp:
+    # 118-152); a CLIENT_BASE does that for favourites only, and here every radio is one.
     role: str = "client"
     name: str = ""
     tx_power_dbm: float = phy.DEFAULT_TX_POWER_DBM
     tx_until: float = -math.inf
     receptions: list[_Reception] = field(default_factory=list)
-    queue: deque[_TxItem] = field(default_factory=deque)
+    queue: list[_TxItem] = field(default_factory=list)
     tx_timer: asyncio.TimerHandle | None = None
     seen: set[tuple[int, int]] = field(default_factory=set)
     reliable: dict[tuple[int, int], _Reliable] = field(default_factory=dict)
@@ -110,6 +142,8 @@ class Radio:
     listeners: list[Callable[[Packet], None]] = field(default_factory=list)
     ack_listeners: list[AckListener] = field(default_factory=list)
     counters: dict[str, float] = field(default_factory=dict)
+    traffic_limit: int | None = None  # 2.8 relay traffic management: packets/sender/5 min
+    traffic: dict[tuple[int, int], int] = field(default_factory=dict)
 
     def count(self, name: str, by: float = 1) -> None:
         self.counters[name] = self.counters.get(name, 0) + by
@@ -120,7 +154,9 @@ COUNTERS = (
     "retransmissions", "acks_received", "implicit_acks", "ack_failures", "collisions", "half_duplex_misses",
     "lost_random", "duplicates", "delivered", "text_drops", "duty_refusals", "oversize_rejects",
     "cad_backoffs", "hop_retransmissions", "route_fallbacks", "repeat_relays",
+    "late_clamps", "traffic_drops",
 )
+ROLES = ("client", "client_mute", "client_base", "router", "router_late")
 
 
 class Mesh:
@@ -134,8 +170,12 @@ class Mesh:
         seed: int = 0,
         loss: float = 0.0,
         hop_limit: int = fw.DEFAULT_HOP_LIMIT,
+        firmware: str = "2.7",
     ) -> None:
         phy.preset_params(preset)  # fail early on an unknown preset
+        if firmware not in fw.FIRMWARES:
+            raise ValueError(f"firmware {firmware!r}: use one of {', '.join(fw.FIRMWARES)}")
+        self.firmware = firmware
         self.preset = preset.upper()
         self.region = region
         self.seed = seed
@@ -159,6 +199,8 @@ class Mesh:
     def add_radio(
         self, num: int, x: float, y: float = 0.0, *, role: str = "client", name: str = ""
     ) -> Radio:
+        if role not in ROLES:
+            raise ValueError(f"role {role!r}: use one of {', '.join(ROLES)}")
         if num in self.radios:
             raise ValueError(f"radio !{num:08x} already exists")
         radio = Radio(num, x, y, role=role, name=name or f"!{num:08x}")
@@ -192,7 +234,8 @@ class Mesh:
         cls, players: int = 3, hops: int = 1, preset: str = "LONG_FAST", loss: float = 0.0,
         seed: int = 0, *, region: str = "EU_868", hop_limit: int = fw.DEFAULT_HOP_LIMIT,
         relay_role: str = "router", node_role: str = "client", player_role: str = "client",
-        repeaters: int = 0, relays_per_hop: int = 1,
+        repeaters: int = 0, relays_per_hop: int = 1, firmware: str = "2.7",
+        spacing: float | None = None,
     ) -> Mesh:
         """The node, a chain of hops-1 relays, and players clustered `hops` radio hops away.
 
@@ -203,8 +246,8 @@ class Mesh:
         """
         if hops < 1 or players < 0 or not 1 <= relays_per_hop <= 3:
             raise ValueError("need hops >= 1, players >= 0 and 1-3 relays per hop")
-        mesh = cls(preset, region, seed=seed, loss=loss, hop_limit=hop_limit)
-        step = phy.range_m(preset, margin_db=LINK_MARGIN_DB)
+        mesh = cls(preset, region, seed=seed, loss=loss, hop_limit=hop_limit, firmware=firmware)
+        step = spacing or phy.range_m(preset, margin_db=LINK_MARGIN_DB)
         mesh.node_num = NODE_NUM
         mesh.add_radio(NODE_NUM, 0.0, role=node_role, name="node")
         for k in range(1, hops):
@@ -244,42 +287,61 @@ class Mesh:
     def send(
         self, num: int, to: int, port: int, payload: bytes, *, channel: int = 0,
         want_ack: bool = False, packet_id: int | None = None, hop_limit: int | None = None,
-    ) -> int | None:
+    ) -> int:
         """Hand a packet to radio `num` as its app link would; returns the packet id.
 
-        Returns None when the firmware silently drops it (a text within 2 s of the last);
-        raises TransportError for what the firmware refuses outright.
+        Raises RateLimitedError for a text within 2 s of the last (PhoneAPI.cpp:851-858
+        answers the app with a RATE_LIMIT_EXCEEDED routing error) and TransportError for
+        what the firmware refuses outright (too large, duty cycle).
         """
         radio = self.radios[num]
         now = self.now()
-        if len(payload) > phy.MAX_FIRMWARE_PAYLOAD:
+        pki = fw.uses_pki(to, port, BROADCAST) and to != num
+        signed = fw.signed(to, len(payload), port, BROADCAST, self.firmware)
+        extra = (fw.PKC_OVERHEAD_BYTES if pki else 0)
+        if len(payload) > phy.MAX_FIRMWARE_PAYLOAD or (
+                fw.MESH_HEADER_BYTES + fw.data_bytes(len(payload), port) + extra
+                > fw.MAX_LORA_PAYLOAD):
             radio.count("oversize_rejects")
-            raise TransportError(
-                f"payload of {len(payload)} B exceeds the radio's {phy.MAX_FIRMWARE_PAYLOAD} B"
-            )
+            limit = fw.MAX_LORA_PAYLOAD - fw.MESH_HEADER_BYTES - extra - (
+                fw.data_bytes(len(payload), port) - len(payload))
+            raise TransportError(f"payload of {len(payload)} B exceeds the radio's "
+                                 f"{min(limit, phy.MAX_FIRMWARE_PAYLOAD)} B"
+                                 + (" for a PKI direct message" if pki else ""))
         if port == TEXT_PORT:
             if now - radio.last_app_text < fw.TEXT_APP_GAP_S:
                 radio.count("text_drops")
-                return None
+                raise fw.RateLimitedError("RATE_LIMIT_EXCEEDED: one text per 2 s")
             radio.last_app_text = now
-        air = phy.packet_airtime_s(len(payload), self.preset, port)
-        if not self._duty_allows(radio, air, now):
-            radio.count("duty_refusals")
-            raise TransportError("duty cycle limit reached; the radio refuses to transmit")
         hops = self.hop_limit if hop_limit is None else hop_limit
         pid = packet_id if packet_id else self._new_id()
         frame = Frame(pid, num, to, port, bytes(payload), channel, hops, hops, want_ack, num,
-                      next_hop=self._next_hop(radio, to))
-        radio.seen.add(frame.key)
-        radio.relayed_by.setdefault(frame.key, set()).add(fw.relay_byte(num))
+                      next_hop=self._next_hop(radio, to), pki=pki, signed=signed)
+        if not self._reliable_send(radio, frame, app=True):
+            # Router.cpp:304-326: past the hour's limit the app gets a DUTY_CYCLE_LIMIT NAK.
+            raise TransportError("duty cycle limit reached; the radio refuses to transmit")
         radio.count("packets_sent")
-        if want_ack and to != num:
-            radio.reliable[frame.key] = _Reliable(frame, fw.NUM_RELIABLE_RETX - 1, own=True)
+        return pid
+
+    def _reliable_send(self, radio: Radio, frame: Frame, *, app: bool) -> bool:
+        """ReliableRouter::send (ReliableRouter.cpp:17-37): a want_ack packet's retry timer
+        starts at the hand-off, and every other pending timer moves on by its airtime.
+        False when the duty cycle refuses it (Router::send checks before queueing)."""
+        now = self.now()
+        if not self._duty_allows(radio, now):
+            radio.count("duty_refusals")
+            return False
+        radio.seen.add(frame.key)
+        radio.relayed_by.setdefault(frame.key, set()).add(fw.relay_byte(radio.num))
+        if frame.want_ack and frame.to != radio.num:
+            rel = _Reliable(frame, fw.NUM_RELIABLE_RETX - 1, own=True, app=app)
+            radio.reliable[frame.key] = rel
+            self._arm_retry(radio, rel)
         else:
             self._track_next_hop(radio, frame)
-        self._enqueue(radio, _TxItem(frame, fw.tx_delay_s(self.rng, self.preset,
-                                                          self.channel_util(num))))
-        return pid
+        self._push_retries(radio, self._airtime(frame), frame.key)
+        self._enqueue(radio, _TxItem(frame))
+        return True
 
     def fade(self, sender: int, receiver: int, count: int = 1) -> None:
         """Lose the next `count` packets `receiver` would hear from `sender` (a deep fade)."""
@@ -294,7 +356,7 @@ class Mesh:
         frame = Frame(self._new_id(), num, to, port, bytes(payload), 0, hop_limit, hop_limit,
                       False, num)
         radio.seen.add(frame.key)
-        self._transmit(radio, _TxItem(frame, 0.0))
+        self._transmit(radio, _TxItem(frame))
         return frame.id
 
     def channel_util(self, num: int) -> float:
@@ -348,51 +410,91 @@ class Mesh:
         assert self._loop is not None
         return self._loop.call_at(when, fn, *args)
 
-    def _duty_allows(self, radio: Radio, air: float, now: float) -> bool:
+    def _airtime(self, frame: Frame) -> float:
+        from protocol.airtime import lora_airtime_s
+
+        return lora_airtime_s(frame.air_bytes, phy.preset_params(self.preset))
+
+    def _duty_allows(self, radio: Radio, now: float) -> bool:
+        """Router.cpp:304-326: refuse only once the past hour is already over the limit,
+        the hour summed in one-minute buckets (airtime.cpp:113-121), so the packet that
+        crosses the limit still goes."""
         limit = fw.DUTY_LIMITS.get(self.region)
         if limit is None:
             return True
-        used = radio.tx_log.after(now - fw.DUTY_WINDOW_S)
-        return used + air <= limit * fw.DUTY_WINDOW_S
+        since = (self._t0 or 0.0) + fw.duty_bucket_start(self.elapsed())
+        return radio.tx_log.after(since) <= limit * fw.DUTY_WINDOW_S
+
+    def _hand_off(self, radio: Radio, item: _TxItem) -> bool:
+        """Router::send for a packet we relay or retransmit: the duty check, then the queue;
+        a relay past its duty limit drops the packet silently (Router.cpp:320-324)."""
+        if not self._duty_allows(radio, self.now()):
+            radio.count("duty_refusals")
+            return False
+        self._enqueue(radio, item)
+        return True
 
     def _enqueue(self, radio: Radio, item: _TxItem) -> None:
-        radio.queue.append(item)
-        self._kick(radio)
+        """MeshPacketQueue::enqueue (MeshPacketQueue.cpp:86-88): stable insert in priority
+        order; then RadioLibInterface::send redraws the wait (RadioLibInterface.cpp:200-202)."""
+        i = next((k for k, other in enumerate(radio.queue) if _before(item, other)),
+                 len(radio.queue))
+        radio.queue.insert(i, item)
+        self._arm(radio, redraw=False)
 
-    def _kick(self, radio: Radio) -> None:
-        """Arm the transmit timer for the head of the queue if the radio is idle."""
-        if radio.tx_timer is not None or not radio.queue:
+    def _arm(self, radio: Radio, *, redraw: bool = True) -> None:
+        """setTransmitDelay (RadioLibInterface.cpp:414-441): a fresh random wait for the head
+        of the queue after every receive and transmit interrupt (:367-376), which replaces
+        the pending timer; otherwise notifyLater(..., false) keeps a timer already pending
+        (NotifiedWorkerThread.cpp:26-44, :63-75)."""
+        if radio.tx_timer is not None and not redraw:
             return
+        if radio.tx_timer is not None:
+            radio.tx_timer.cancel()
+            radio.tx_timer = None
+        if not radio.queue:
+            return
+        head = radio.queue[0]
         now = self.now()
-        start = max(now, radio.tx_until) + radio.queue[0].delay
-        radio.tx_timer = self._at(start, self._attempt, radio)
+        if head.tx_after:
+            add = self._weighted_delay(radio, head)
+            worst = fw.late_window_s(self.preset, head.snr)
+            head.tx_after = min(max(head.tx_after + add, now + add), now + 2 * worst)
+            when = head.tx_after
+        elif head.rebroadcast:
+            when = now + self._weighted_delay(radio, head)
+        else:
+            when = now + fw.tx_delay_s(self.rng, self.preset, self.channel_util(radio.num))
+        radio.tx_timer = self._at(when, self._attempt, radio)
+
+    def _weighted_delay(self, radio: Radio, item: _TxItem) -> float:
+        if not item.rebroadcast:
+            return fw.tx_delay_s(self.rng, self.preset, self.channel_util(radio.num))
+        return fw.rebroadcast_delay_s(self.rng, self.preset, item.snr, radio.role == "router")
 
     def _attempt(self, radio: Radio) -> None:
+        """TRANSMIT_DELAY_COMPLETED (RadioLibInterface.cpp:377-408)."""
         radio.tx_timer = None
         if not radio.queue:
             return
         now = self.now()
         if now < radio.tx_until or any(r.end > now for r in radio.receptions):
-            # CAD found the channel busy: back off a random number of slots and retry.
+            # Busy sending, or CAD found the channel active: redraw the wait.
             radio.count("cad_backoffs")
-            radio.queue[0].delay = fw.tx_delay_s(self.rng, self.preset,
-                                                 self.channel_util(radio.num))
-            radio.queue[0].delay += phy.slot_time_s(self.preset)
-            self._kick(radio)
+            self._arm(radio)
             return
-        item = radio.queue.popleft()
-        self._transmit(radio, item)
-        self._kick(radio)
+        head = radio.queue[0]
+        if head.tx_after > now:
+            radio.tx_timer = self._at(head.tx_after, self._attempt, radio)
+            return
+        radio.queue.pop(0)
+        self._transmit(radio, head)
 
     def _transmit(self, radio: Radio, item: _TxItem) -> None:
         frame = item.frame
         now = self.now()
-        air = phy.packet_airtime_s(len(frame.payload), self.preset, frame.port)
-        if not self._duty_allows(radio, air, now):
-            radio.count("duty_refusals")
-            return
+        air = self._airtime(frame)
         radio.tx_until = now + air
-        self._push_retries(radio, air, frame.key)
         radio.tx_log.add(now, now + air)
         radio.busy.add(now, now + air)
         radio.count("transmissions")
@@ -413,20 +515,24 @@ class Mesh:
                 other.count("half_duplex_misses")
                 continue
             self._begin_rx(other, frame, budget, now + air)
-        self._at(now + air, self._tx_done, radio, frame)
+        self._at(now + air, self._tx_done, radio)
 
-    def _tx_done(self, radio: Radio, frame: Frame) -> None:
+    def _tx_done(self, radio: Radio) -> None:
         self._sample_util(radio)
-        rel = radio.reliable.get(frame.key)
-        if rel is not None and rel.timer is None:
-            air = phy.packet_airtime_s(len(frame.payload), self.preset, frame.port)
-            timeout = fw.retransmission_timeout_s(air, self.preset, self.channel_util(radio.num))
-            rel.timer = self._at(self.now() + timeout, self._retry, radio, frame.key)
-        self._kick(radio)
+        self._arm(radio)  # ISR_TX: RadioLibInterface.cpp:367-371
+
+    def _arm_retry(self, radio: Radio, rel: _Reliable) -> None:
+        """NextHopRouter::setNextTx (NextHopRouter.cpp:330-338): the timeout runs from now,
+        the hand-off, not from the end of the transmission (:249-260, :313-315)."""
+        air = self._airtime(rel.frame)
+        timeout = fw.retransmission_timeout_s(air, self.preset, self.channel_util(radio.num))
+        if rel.timer is not None:
+            rel.timer.cancel()
+        rel.timer = self._at(self.now() + timeout, self._retry, radio, rel.frame.key)
 
     def _push_retries(self, radio: Radio, air: float, skip: tuple[int, int] | None) -> None:
-        """Firmware 2.7 ReliableRouter: time spent sending or receiving another packet is
-        added to every pending retransmission timer, since no ack could be heard meanwhile."""
+        """ReliableRouter.cpp:27-34 and :68-75: time spent sending or receiving another
+        packet is added to every pending retransmission timer, since no ack could be heard."""
         for key, rel in radio.reliable.items():
             if key == skip or rel.timer is None:
                 continue
@@ -435,6 +541,7 @@ class Mesh:
             rel.timer = self._at(when, self._retry, radio, key)
 
     def _retry(self, radio: Radio, key: tuple[int, int]) -> None:
+        """NextHopRouter::doRetransmissions (NextHopRouter.cpp:265-328)."""
         rel = radio.reliable.get(key)
         if rel is None:
             return
@@ -443,7 +550,8 @@ class Mesh:
             del radio.reliable[key]
             if rel.own:
                 radio.count("ack_failures")
-                self._notify_ack(radio, key[1], False, rel.frame.to)
+                if rel.app:
+                    self._notify_ack(radio, key[1], False, rel.frame.to)
             return
         if rel.frame.to != BROADCAST:
             if rel.retries_left == 1:
@@ -458,8 +566,8 @@ class Mesh:
         radio.count("retransmissions")
         if not rel.own and rel.frame.sender != radio.num:
             radio.count("hop_retransmissions")
-        self._enqueue(radio, _TxItem(rel.frame, fw.tx_delay_s(self.rng, self.preset,
-                                                              self.channel_util(radio.num))))
+        self._hand_off(radio, _TxItem(rel.frame, from_us=rel.frame.sender == radio.num))
+        self._arm_retry(radio, rel)
 
     def link(self, a: Radio, b: Radio) -> phy.LinkBudget:
         key = (a.num, b.num)
@@ -483,10 +591,11 @@ class Mesh:
         for rx in radio.receptions:
             if rx.end <= now:
                 continue
-            # Capture effect: the stronger of two overlapping packets survives only with a
-            # clear margin; otherwise both are garbled.
-            if new.rssi - rx.rssi < phy.CAPTURE_DB and not new.lost:
+            # LoRa capture: the radio stays locked on the preamble it found first, so the
+            # newcomer is lost; the first survives only if stronger by the capture margin.
+            if not new.lost:
                 new.lost = True
+                new.locked = False
                 radio.count("collisions")
             if rx.rssi - new.rssi < phy.CAPTURE_DB and not rx.lost:
                 rx.lost = True
@@ -498,6 +607,11 @@ class Mesh:
     def _end_rx(self, radio: Radio, rx: _Reception) -> None:
         radio.receptions.remove(rx)
         self._sample_util(radio)
+        self._finish_rx(radio, rx)
+        if rx.locked:
+            self._arm(radio)  # ISR_RX: RadioLibInterface.cpp:372-376 redraws the wait
+
+    def _finish_rx(self, radio: Radio, rx: _Reception) -> None:
         if rx.lost:
             return
         fade = (rx.frame.relayer, radio.num)
@@ -518,36 +632,7 @@ class Mesh:
         if frame.relayer != frame.sender:
             radio.relayed_by.setdefault(frame.key, set()).add(fw.relay_byte(frame.relayer))
         if frame.key in radio.seen:
-            radio.count("duplicates")
-            # FloodingRouter: a copy straight from its sender (hop_start == hop_limit) is that
-            # sender retransmitting because it heard no relay; relay it again (unless a copy
-            # still waits in our queue) so it gets its implicit ack and the far side its copy.
-            repeated = frame.relayer == frame.sender and 0 < frame.hop_start == frame.hop_limit
-            if not repeated and radio.role != "router":
-                # routers always relay; clients defer to whoever went first
-                self._cancel_rebroadcast(radio, frame.key)
-            if frame.sender == radio.num and frame.port != fw.ROUTING_PORT:
-                # Hearing our own packet relayed is the firmware's implicit ack: it stops
-                # retransmitting (a DM's destination may still send a real ack later).
-                self._acked(radio, frame.id, radio.num, implicit=True)
-            else:
-                # NextHopRouter: a copy heard again (the next hop forwarding what we carry)
-                # ends our own retransmissions of it.
-                self._stop_retransmission(radio, frame.key)
-            if to_me and repeated and frame.want_ack and frame.port != fw.ROUTING_PORT:
-                # NextHopRouter acks a copy again only when its sender sent it straight to
-                # us (its retransmission: our first ack was lost); a copy relayed again is
-                # a flood's echo, and firmware leaves the first ack to carry the news.
-                self._send_ack(radio, frame)
-            elif frame.key in radio.declined and frame.next_hop == fw.NO_NEXT_HOP:
-                # The routed attempt failed and its sender fell back to flooding: now we relay.
-                radio.declined.discard(frame.key)
-                self._relay(radio, frame, snr)
-            elif repeated and not to_me and frame.next_hop in (
-                    fw.NO_NEXT_HOP, fw.relay_byte(radio.num)) and \
-                    not any(item.frame.key == frame.key for item in radio.queue):
-                radio.count("repeat_relays")
-                self._relay(radio, frame, snr)
+            self._duplicate(radio, frame, snr, to_me)
             return
         radio.seen.add(frame.key)
         if frame.port == fw.ROUTING_PORT and frame.request_id:
@@ -556,25 +641,117 @@ class Mesh:
             if to_me and frame.port == fw.ROUTING_PORT and frame.request_id:
                 self._acked(radio, frame.request_id, frame.sender, implicit=False)
             self._deliver(radio, frame, rssi, snr)
-            if to_me and frame.want_ack and frame.port != fw.ROUTING_PORT:
-                self._send_ack(radio, frame)
+            if to_me:
+                self._ack_received(radio, frame)
         if not to_me and frame.hop_limit > 0:
             if frame.next_hop in (fw.NO_NEXT_HOP, fw.relay_byte(radio.num)):
                 self._relay(radio, frame, snr)
             else:
                 radio.declined.add(frame.key)
 
+    def _ack_received(self, radio: Radio, frame: Frame) -> None:
+        """ReliableRouter::sniffReceived (ReliableRouter.cpp:94-130) for a packet to us."""
+        direct = frame.relayer == frame.sender
+        if frame.want_ack:
+            if frame.port == fw.TEXT_PORT:
+                # :102-106, :181-190: a text DM's ack is itself want_ack.
+                self._send_ack(radio, frame, self._response_hops(frame), want_ack=True)
+            elif not frame.request_id:
+                self._send_ack(radio, frame, self._response_hops(frame))
+            elif direct or frame.next_hop != fw.NO_NEXT_HOP:
+                # :111-116: an ack or reply asking for one gets a 0-hop ack, only to stop
+                # the radio that handed it to us.
+                self._send_ack(radio, frame, 0)
+        elif frame.next_hop == fw.relay_byte(radio.num) and frame.hop_limit > 0:
+            # :127-130: we were its next hop; a 0-hop ack stops the relay's retransmissions.
+            self._send_ack(radio, frame, 0)
+
+    def _response_hops(self, frame: Frame) -> int:
+        """RoutingModule::getHopLimitForResponse (RoutingModule.cpp:62-78)."""
+        used = frame.hop_start - frame.hop_limit
+        if used > self.hop_limit:
+            return used
+        if frame.hop_start == 0:
+            return 0
+        if used + 2 < self.hop_limit:
+            return used + 2
+        return self.hop_limit
+
+    def _duplicate(self, radio: Radio, frame: Frame, snr: float, to_me: bool) -> None:
+        """A copy of a packet seen before (NextHopRouter.cpp:50-81, FloodingRouter.cpp:43-62)."""
+        radio.count("duplicates")
+        # A copy straight from its sender (hop_start == hop_limit) is that sender
+        # retransmitting because it heard no relay; relay it again (unless a copy still
+        # waits in our queue) so it gets its implicit ack and the far side its copy.
+        repeated = frame.relayer == frame.sender and 0 < frame.hop_start == frame.hop_limit
+        rel = radio.reliable.get(frame.key)
+        if frame.sender == radio.num and rel is not None and rel.own:
+            # ReliableRouter.cpp:42-62: hearing our own packet relayed is the implicit ack
+            # (a DM's destination may still send a real ack later).
+            self._acked(radio, frame.id, radio.num, implicit=True)
+        else:
+            # NextHopRouter.cpp:53-56: any copy heard again ends our retransmissions of it.
+            self._stop_retransmission(radio, frame.key)
+        if not repeated and not (frame.key in radio.declined and frame.next_hop == fw.NO_NEXT_HOP):
+            self._cancel_dupe(radio, frame.key)
+        if to_me and repeated and frame.want_ack:
+            # NextHopRouter.cpp:69-74: the sender's own retransmission means our ack was
+            # lost; ack again with hop limit 0. A flood's echo is not acked twice.
+            self._send_ack(radio, frame, 0)
+        elif frame.key in radio.declined and frame.next_hop == fw.NO_NEXT_HOP:
+            # The routed attempt failed and its sender fell back to flooding: now we relay.
+            radio.declined.discard(frame.key)
+            self._relay(radio, frame, snr)
+        elif repeated and not to_me and frame.next_hop in (
+                fw.NO_NEXT_HOP, fw.relay_byte(radio.num)) and \
+                not any(item.frame.key == frame.key for item in radio.queue):
+            radio.count("repeat_relays")
+            self._relay(radio, frame, snr)
+
+    def _cancel_dupe(self, radio: Radio, key: tuple[int, int]) -> None:
+        """perhapsCancelDupe (FloodingRouter.cpp:118-152): a CLIENT drops its queued relay;
+        ROUTER and ROUTER_LATE never do, and ROUTER_LATE and CLIENT_BASE move theirs to the
+        late window (RadioLibInterface.cpp:464-480)."""
+        if radio.role in ("client", "client_mute"):
+            self._cancel_rebroadcast(radio, key)
+        elif radio.role in ("router_late", "client_base"):
+            for item in list(radio.queue):
+                if item.rebroadcast and item.frame.key == key and not item.tx_after:
+                    radio.queue.remove(item)
+                    item.tx_after = self.now() + fw.late_window_s(self.preset, item.snr)
+                    i = next((k for k, o in enumerate(radio.queue) if _before(item, o)),
+                             len(radio.queue))
+                    radio.queue.insert(i, item)
+                    radio.count("late_clamps")
+
     def _relay(self, radio: Radio, frame: Frame, snr: float) -> None:
         """Rebroadcast a packet; as its next hop we keep it until the next hop is heard."""
         if frame.hop_limit <= 0 or frame.sender == radio.num or radio.role == "client_mute":
             return
-        relay = Frame(frame.id, frame.sender, frame.to, frame.port, frame.payload,
-                      frame.channel, frame.hop_start, frame.hop_limit - 1, frame.want_ack,
-                      radio.num, frame.request_id, self._next_hop(radio, frame.to))
+        if not self._traffic_allows(radio, frame):
+            return
+        # NextHopRouter.cpp:150-154: a flooded copy is relayed by FloodingRouter::send, which
+        # keeps "no preference"; only a routed copy gets our own next hop (:26).
+        hop = fw.NO_NEXT_HOP if frame.next_hop == fw.NO_NEXT_HOP else self._next_hop(radio, frame.to)
+        relay = replace(frame, hop_limit=frame.hop_limit - 1, relayer=radio.num, next_hop=hop)
         radio.relayed_by.setdefault(frame.key, set()).add(fw.relay_byte(radio.num))
-        self._track_next_hop(radio, relay)
-        delay = fw.rebroadcast_delay_s(self.rng, self.preset, snr, radio.role == "router")
-        self._enqueue(radio, _TxItem(relay, delay, rebroadcast=True))
+        if self._hand_off(radio, _TxItem(relay, rebroadcast=True, snr=snr, from_us=False)):
+            self._track_next_hop(radio, relay)
+
+    def _traffic_allows(self, radio: Radio, frame: Frame) -> bool:
+        """2.8 develop traffic management (opt-in on a relay): per sender, at most
+        traffic_limit text or private-app packets relayed per 5-minute bucket; the rest
+        are dropped silently."""
+        if radio.traffic_limit is None or not (
+                frame.port == fw.TEXT_PORT or 256 <= frame.port < 512):
+            return True
+        bucket = int(self.elapsed() // fw.TRAFFIC_BUCKET_S)
+        key = (frame.sender, bucket)
+        radio.traffic[key] = radio.traffic.get(key, 0) + 1
+        if radio.traffic[key] > radio.traffic_limit:
+            radio.count("traffic_drops")
+            return False
+        return True
 
     def _next_hop(self, radio: Radio, to: int) -> int:
         """The learned next-hop byte for a DM to `to`, or no preference (flood)."""
@@ -584,19 +761,24 @@ class Mesh:
         return fw.NO_NEXT_HOP if hop == fw.relay_byte(radio.num) else hop
 
     def _track_next_hop(self, radio: Radio, frame: Frame) -> None:
-        """A routed DM we send but the app does not wait on: keep it for one more try."""
+        """NextHopRouter.cpp:29-32: a routed DM we send but no app waits on gets one more try.
+        The 2.8 develop snapshot no longer retries DMs it only relays."""
         if frame.to == BROADCAST or frame.next_hop == fw.NO_NEXT_HOP:
             return
-        if frame.hop_limit > 0 or frame.want_ack:
-            radio.reliable.setdefault(frame.key,
-                                      _Reliable(frame, fw.NUM_INTERMEDIATE_RETX - 1))
+        if self.firmware == "2.8" and frame.sender != radio.num:
+            return
+        if (frame.hop_limit > 0 or frame.want_ack) and frame.key not in radio.reliable:
+            rel = _Reliable(frame, fw.NUM_INTERMEDIATE_RETX - 1)
+            radio.reliable[frame.key] = rel
+            self._arm_retry(radio, rel)
 
     def _sniff_ack(self, radio: Radio, ack: Frame) -> None:
         """Learn a route from an ack heard (to us or not) and stop carrying what it acks.
 
-        The ack's relayer becomes the next hop towards the ack's sender when that relayer
-        also relayed the original packet, or when we alone relayed it and the ack came
-        straight from its destination.
+        NextHopRouter.cpp:96-110: the ack's relayer becomes the next hop towards the ack's
+        sender only if we relayed the original too and so did that relayer, or if we were
+        the original's only relayer and the ack came straight from its destination; a
+        bystander that never carried the original learns nothing.
         """
         original = (ack.to, ack.request_id)
         relayers = radio.relayed_by.get(original, set())
@@ -604,7 +786,8 @@ class Mesh:
         mine = fw.relay_byte(radio.num)
         direct = ack.relayer == ack.sender
         if ack.sender != radio.num and (
-            via in relayers and via != mine or direct and relayers == {mine}
+            mine in relayers and via in relayers and via != mine
+            or direct and relayers == {mine}
         ):
             radio.routes[ack.sender] = via
         if ack.to != radio.num:
@@ -618,6 +801,8 @@ class Mesh:
         del radio.reliable[key]
         if rel.timer is not None:
             rel.timer.cancel()
+        if radio.role in ("router", "router_late"):
+            return  # NextHopRouter.cpp:208-230: routers never cancel a queued packet
         for item in list(radio.queue):
             if item.frame.key == key and not item.rebroadcast:
                 self._drop_queued(radio, item)
@@ -629,23 +814,16 @@ class Mesh:
                 radio.count("rebroadcasts_cancelled")
 
     def _drop_queued(self, radio: Radio, item: _TxItem) -> None:
-        """Remove a queued packet; if its timer was armed, re-arm for the next one."""
-        was_head = radio.queue[0] is item
+        """Remove a queued packet (Router::cancelSending); a pending timer stays armed and
+        serves whatever is at the head when it fires."""
         radio.queue.remove(item)
-        if was_head and radio.tx_timer is not None:
-            radio.tx_timer.cancel()
-            radio.tx_timer = None
-            self._kick(radio)
 
-    def _send_ack(self, radio: Radio, frame: Frame) -> None:
+    def _send_ack(self, radio: Radio, frame: Frame, hop_limit: int, *,
+                  want_ack: bool = False) -> None:
         ack = Frame(self._new_id(), radio.num, frame.sender, fw.ROUTING_PORT,
-                    bytes(fw.ROUTING_ACK_BYTES), frame.channel, self.hop_limit, self.hop_limit,
-                    False, radio.num, frame.id, self._next_hop(radio, frame.sender))
-        radio.seen.add(ack.key)
-        radio.relayed_by.setdefault(ack.key, set()).add(fw.relay_byte(radio.num))
-        self._track_next_hop(radio, ack)
-        self._enqueue(radio, _TxItem(ack, fw.tx_delay_s(self.rng, self.preset,
-                                                        self.channel_util(radio.num))))
+                    bytes(fw.ROUTING_ACK_BYTES), frame.channel, hop_limit, hop_limit,
+                    want_ack, radio.num, frame.id, self._next_hop(radio, frame.sender))
+        self._reliable_send(radio, ack, app=False)
 
     def _acked(self, radio: Radio, pid: int, by: int, *, implicit: bool) -> None:
         rel = radio.reliable.pop((radio.num, pid), None)
@@ -667,11 +845,12 @@ class Mesh:
                 self._drop_queued(radio, item)
         if implicit:
             radio.count("implicit_acks")
-            if rel.frame.to != BROADCAST:
+            if rel.frame.to != BROADCAST and rel.app:
                 radio.implicitly_acked.add(pid)
         else:
             radio.count("acks_received")
-        self._notify_ack(radio, pid, True, by)
+        if rel.app:
+            self._notify_ack(radio, pid, True, by)
 
     def _notify_ack(self, radio: Radio, pid: int, ok: bool, by: int) -> None:
         for listener in list(radio.ack_listeners):

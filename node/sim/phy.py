@@ -20,6 +20,10 @@ SHADOWING_SIGMA_DB = 2.0  # spread of the fixed per-link offset
 SHADOWING_CLIP_DB = 4.0
 TX_POWER_DBM = {"EU_868": 27.0, "EU_433": 12.0, "US": 30.0}
 DEFAULT_TX_POWER_DBM = 20.0  # what a typical SX1262 handheld actually puts out
+# The SNR an SX126x reports saturates at close range: two SX1262 30 cm apart read about
+# +14 dB (markqvist/RNode_Firmware#60). The firmware's contention window follows the
+# reported figure, so a neighbour a few metres away does not wait minutes to relay.
+SNR_REPORT_MAX_DB = 14.0
 MAX_FIRMWARE_PAYLOAD = 231  # PRIVATE_APP bytes left after the firmware's own fields
 
 
@@ -91,4 +95,5 @@ class LinkBudget:
 
 def link(preset: str, tx_power_dbm: float, distance_m: float, offset_db: float) -> LinkBudget:
     rssi = tx_power_dbm - path_loss_db(distance_m) + offset_db
-    return LinkBudget(rssi, rssi - noise_floor_dbm(preset), rssi >= sensitivity_dbm(preset))
+    snr = min(rssi - noise_floor_dbm(preset), SNR_REPORT_MAX_DB)
+    return LinkBudget(rssi, snr, rssi >= sensitivity_dbm(preset))

@@ -1,7 +1,7 @@
-"""`dungeon sim`: the real NodeApp, a simulated mesh and bot players, run in virtual time.
+"""`dungeon sim`: the shipped node, a simulated mesh and bot players, run in virtual time.
 
-The node here is the production NodeApp (same pipeline, same outbox, same text
-channel); only the radio is simulated. The runner also plays the DM: whenever the
+The node here is built by node.wiring.build_node like `dungeon node`'s (same pipeline,
+outbox, text and binary channels); only the radio and the clock are simulated. The runner also plays the DM: whenever the
 party stands idle it spawns an encounter, so bots spend the run fighting.
 """
 
@@ -108,13 +108,13 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = None) -> dict:
     """Run one simulation on the current (virtual-time) loop; the report as a dict."""
-    from node.app import NodeApp
     from node.clock import Clock
     from node.config import NodeConfig
     from node.obs.metrics import Metrics
     from node.sim.bots import TextBot
     from node.sim.mesh import NODE_NUM, Mesh
     from node.sim.transport import SimTransport
+    from node.wiring import build_node
 
     cfg.check()
     loop = asyncio.get_running_loop()
@@ -127,16 +127,13 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
         config = NodeConfig(data_dir=data_dir, radio="sim", auto_approve=True,
                             game_seed=cfg.seed, region=mesh.region, preset=mesh.preset)
         metrics = Metrics()
-        app = NodeApp(config, SimTransport(mesh, NODE_NUM), clock=Clock.for_loop(loop, EPOCH),
-                      metrics=metrics, control=False)
+        # The shipped node; only the radio and the clock are simulated. With only binary
+        # clients at the table, text results and prompts would be airtime for nobody.
+        app = build_node(config, SimTransport(mesh, NODE_NUM), clock=Clock.for_loop(loop, EPOCH),
+                         metrics=metrics, control=False, backups=False,
+                         mute_text=cfg.mode == "binary")
         await app.start()
-        channel = None
-        if cfg.mode != "text":
-            from node.channels.binary import BinaryChannel
-
-            channel = BinaryChannel(app)
-            if cfg.mode == "binary":
-                _silence_text(app)
+        channel = app.binary if cfg.mode != "text" else None
         bots: list[Any] = []
         for i, num in enumerate(mesh.players):
             name, cls = ROSTER[i % len(ROSTER)]
@@ -194,19 +191,6 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
     report["views_matching"] = matching
     report["converged"] = report["actions_lost"] == 0 and matching == len(bots)
     return report
-
-
-def _silence_text(app: Any) -> None:
-    """With only binary clients at the table, text results and prompts would be airtime for
-    nobody. NodeApp has no switch for that yet, so the sim unhooks the text channel."""
-    unhook = getattr(app.text, "mute", None)
-    if callable(unhook):
-        unhook()
-        return
-    fns = app.pipeline._listeners.fns
-    if app.text._on_outcome in fns:
-        fns.remove(app.text._on_outcome)
-    app.loop.prompt = None
 
 
 async def direct(app: Any, monsters: tuple[str, int], *, joined: bool) -> bool:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from node.app import NodeApp
 from node.clock import Clock
 from node.config import load_config
 from node.obs.metrics import Metrics
 from node.pipeline import Pipeline
 from node.radio.base import LoopbackTransport
 from node.store import Store
+from node.wiring import build_node
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def config(tmp_path: Path):
 
 @pytest.fixture
 async def app(config):
-    a = NodeApp(config, LoopbackTransport())
+    a = build_node(config, LoopbackTransport())
     await a.start()
     yield a
     await a.stop()

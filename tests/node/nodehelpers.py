@@ -45,7 +45,7 @@ class OutboxRecorder:
         self.unacked: list[str] = []  # texts sent without want_ack
 
     def submit_text(self, to: int, text: str, *, priority: int, channel: int = 0,
-                    reliable: bool = True) -> None:
+                    reliable: bool = True, error: bool = False) -> None:
         self.texts.append((to, text, int(priority)))
         if not reliable:
             self.unacked.append(text)

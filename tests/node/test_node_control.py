@@ -162,10 +162,10 @@ async def test_sheet_edit_history_and_revert(app):
 
 
 async def test_a_request_after_the_node_went_away_fails_fast(config):
-    from node.app import NodeApp
     from node.radio.base import LoopbackTransport
+    from node.wiring import build_node
 
-    a = NodeApp(config, LoopbackTransport())
+    a = build_node(config, LoopbackTransport())
     await a.start()
     c = await ControlClient(a.config.control_path).connect()
     assert (await c.request("hello"))["node_id"] == config.node_id

@@ -10,6 +10,7 @@ from node.app import NodeApp
 from node.config import load_config
 from node.pipeline import Command
 from node.radio.base import BROADCAST, TEXT_PORT, LoopbackTransport, Packet
+from node.wiring import build_node
 from rules import intents as it
 
 
@@ -34,7 +35,7 @@ class Picky:
 async def _app(tmp_path, tactician=None, **kw) -> NodeApp:
     cfg = load_config(env={}, data_dir=tmp_path / "n", auto_approve=True, coalesce_s=0.01,
                       game_seed=11, ai_delay_s=0.0, ai_budget_s=0.1, **kw)
-    app = NodeApp(cfg, LoopbackTransport(), tactician=tactician)
+    app = build_node(cfg, LoopbackTransport(), tactician=tactician)
     await app.start()
     return app
 

@@ -1,34 +1,140 @@
-"""Identity and hostile input: key pinning, restart resume, and fuzzed text never changes the game."""
+"""Identity and hostile input: keys pinned at approval, rebinding, text_auth, fuzzed text."""
 
 from __future__ import annotations
 
 import asyncio
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from nodehelpers import ALICE, join, text_channel
 
-from node.app import NodeApp
-from node.channels.text import TextChannel
-from node.pipeline import Pipeline
+from node import state_view
+from node.channels.text import DM_HINT, TextChannel, sender_id
+from node.config import ConfigError, load_config
+from node.identity import TEXT_AUTH_RULE, fingerprint, text_auth
+from node.obs.metrics import Metrics
+from node.pipeline import Command, Pipeline
 from node.radio.base import BROADCAST, TEXT_PORT, LoopbackTransport, Packet
+from node.sim.mesh import NODE_NUM
+from node.wiring import build_node
+from protocol import jsonform
+from rules import events as ev
+from rules import intents as it
+
+MIRA = 0xA1
+K_MIRA, K_EVIL = b"M" * 32, b"E" * 32
 
 
-async def test_a_different_key_from_a_pinned_radio_is_refused(app):
-    t = app.transport
-    t.inject(Packet(0xA1, BROADCAST, TEXT_PORT, b"say hi", id=1, public_key=b"K" * 32))
-    await asyncio.sleep(0.02)
-    assert app.store.public_key("!000000a1") == b"K" * 32
-    t.inject(Packet(0xA1, BROADCAST, TEXT_PORT, b"join Evil fighter", id=2, public_key=b"X" * 32))
-    await asyncio.sleep(0.02)
-    assert app.metrics.get("dungeon_key_mismatch_total") == 1
-    assert not app.pipeline.joins  # the impostor's join never reached the DM
-    t.inject(Packet(0xA1, BROADCAST, TEXT_PORT, b"join Thorin fighter", id=3, public_key=b"K" * 32))
-    await asyncio.sleep(0.02)
-    assert [j.name for j in app.pipeline.joins.values()] == ["Thorin"]
+def dm(num: int, text: str, key: bytes | None, pid: int) -> Packet:
+    """A direct message to the node; `key` set as the radio sets it for a PKI DM it decrypted."""
+    return Packet(num, NODE_NUM, TEXT_PORT, text.encode(), 0, id=pid, public_key=key)
+
+
+def said(pipeline: Pipeline) -> list[str]:
+    return [e.text for row in pipeline.store.events_after(0) if row.type == "command"
+            for e in map(jsonform.load, row.payload["events"]) if isinstance(e, ev.Said)]
+
+
+async def test_a_key_is_pinned_when_the_dm_approves_not_on_first_use(pipeline: Pipeline):
+    pipeline.auto_approve = False
+    tc, _rec = text_channel(pipeline)
+    await tc.handle(dm(MIRA, "help", K_EVIL, 1))
+    await tc.handle(dm(MIRA, "join Mira cleric", K_MIRA, 2))
+    assert pipeline.store.public_key("!000000a1") is None  # asked, not approved: nothing pinned
+    (req,) = pipeline.pending_joins()
+    await pipeline.approve_join(req.id)
+    assert pipeline.store.public_key("!000000a1") == K_MIRA
+
+
+async def test_a_squatters_key_sent_first_does_not_lock_out_the_real_player(pipeline: Pipeline):
+    pipeline.auto_approve = False
+    tc, _rec = text_channel(pipeline)
+    await tc.handle(dm(MIRA, "join Evil fighter", K_EVIL, 1))  # the attacker, first
+    await tc.handle(dm(MIRA, "join Mira cleric", K_MIRA, 2))  # the real Mira, same number
+    joins = {j.name: j for j in pipeline.pending_joins()}
+    assert set(joins) == {"Evil", "Mira"}  # before: "your join request is waiting"
+    # the DM approves the request whose fingerprint Mira reads out from her app
+    assert joins["Mira"].fingerprint == fingerprint(K_MIRA) != joins["Evil"].fingerprint
+    await pipeline.approve_join(joins["Mira"].id)
+    await tc.handle(dm(MIRA, "say I am Mira", K_EVIL, 3))
+    await tc.handle(dm(MIRA, "say it is me", K_MIRA, 4))
+    assert said(pipeline) == ["it is me"]
+    assert pipeline.metrics.get("dungeon_key_mismatch_total") == 1
+    assert pipeline.metrics.get("dungeon_text_dropped_total", reason="key") == 1
+
+
+async def test_a_new_node_number_with_the_pinned_key_is_the_same_player(pipeline: Pipeline):
+    tc, rec = text_channel(pipeline)  # auto-approve: the key is pinned at that approval
+    await tc.handle(dm(MIRA, "join Mira cleric", K_MIRA, 1))
+    (eid,) = pipeline.eids_of("!000000a1")
+    renumbered = 0x5EED0001  # firmware 2.8 derives the number from the key
+    out = await tc.handle(dm(renumbered, "say new radio, same me", K_MIRA, 2))
+    assert out is not None and out.ok and out.actor == eid
+    assert pipeline.senders_of(eid) == [sender_id(renumbered)]
+    assert pipeline.store.bindings() == {sender_id(renumbered): [eid]}  # kept over a restart
+    assert pipeline.store.public_key(sender_id(renumbered)) == K_MIRA
+    assert pipeline.store.public_key("!000000a1") is None
+    await asyncio.sleep(0.05)
+    assert {to for to, _, _ in rec.texts if to != BROADCAST} <= {MIRA, renumbered}
+    assert any(to == renumbered for to, _, _ in rec.texts)  # her answers follow her
+
+
+async def test_text_on_another_channel_index_is_ignored_and_counted(pipeline: Pipeline):
+    await join(pipeline, ALICE, "Thorin")
+    tc, rec = text_channel(pipeline)
+    out = await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"say psst", channel=3, id=9))
+    assert out is None and said(pipeline) == [] and rec.texts == []
+    assert pipeline.metrics.get("dungeon_text_dropped_total", reason="channel") == 1
+    # a game on channel 2: its channel text plays, and so does a PKI DM, which the firmware
+    # always sends on index 0
+    other = TextChannel(pipeline, rec, clock=pipeline.clock, metrics=pipeline.metrics,
+                        channel=2, coalesce_s=0.01)
+    await other.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"say on two", channel=2, id=10))
+    await other.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"say on zero", channel=0, id=11))
+    await pipeline.submit(Command("dm", "dm", it.Dm("narrate", text="...")))
+    await other.handle(dm(0xA1, "say by dm", b"T" * 32, 12))
+    assert said(pipeline) == ["on two", "by dm"]
+
+
+async def test_a_dm_table_acts_only_on_authenticated_text(pipeline: Pipeline):
+    tc, rec = text_channel(pipeline)
+    await tc.handle(dm(MIRA, "join Mira cleric", K_MIRA, 1))
+    await pipeline.submit(Command("dm", "dm", it.Dm("house_rule", None, 1, TEXT_AUTH_RULE)))
+    assert text_auth(pipeline.game) == "dm"
+    forged = Packet(MIRA, BROADCAST, TEXT_PORT, b"say forged", id=2)  # anyone can type that
+    assert await tc.handle(forged) is None
+    assert [t for to, t, _ in rec.texts if to == MIRA][-1] == DM_HINT
+    signed = Packet(MIRA, BROADCAST, TEXT_PORT, b"say signed", id=3, signed=True)
+    await tc.handle(signed)  # firmware 2.8 checked the signature: authenticated
+    await tc.handle(dm(MIRA, "say by dm", K_MIRA, 4))
+    assert said(pipeline) == ["signed", "by dm"]
+    await pipeline.submit(Command("dm", "dm", it.Dm("house_rule", None, 0, TEXT_AUTH_RULE)))
+    await tc.handle(Packet(MIRA, BROADCAST, TEXT_PORT, b"say channel again", id=5))
+    assert said(pipeline)[-1] == "channel again"  # "channel": today's behaviour
+
+
+async def test_text_auth_is_game_state_and_replays(pipeline: Pipeline):
+    await pipeline.submit(Command("dm", "dm", it.Dm("house_rule", None, 1, TEXT_AUTH_RULE)))
+    again = Pipeline(pipeline.store, node_id="test", clock=pipeline.clock, metrics=Metrics())
+    assert text_auth(again.game) == "dm" and again.game.digest() == pipeline.game.digest()
+
+
+async def test_dungeon_node_text_auth_sets_a_new_sessions_mode(tmp_path):
+    cfg = load_config(env={"DUNGEON_TEXT_AUTH": "dm"}, data_dir=tmp_path / "n")
+    a = build_node(cfg, LoopbackTransport())
+    await a.start()
+    try:
+        assert text_auth(a.game) == "dm"
+        assert state_view.build(a)["settings"]["text_auth"] == "dm"
+    finally:
+        await a.stop()
+    with pytest.raises(ConfigError):
+        load_config(env={}, data_dir=tmp_path / "m", text_auth="keys")
 
 
 async def test_session_resumes_after_restart(config):
-    a = NodeApp(config, LoopbackTransport())
+    a = build_node(config, LoopbackTransport())
     await a.start()
     req = None
     a.transport.inject(Packet(0xA1, BROADCAST, TEXT_PORT, b"join Thorin fighter", id=1))
@@ -37,7 +143,7 @@ async def test_session_resumes_after_restart(config):
     await a.pipeline.approve_join(req)
     sid, digest, seq = a.pipeline.session.id, a.game.digest(), a.store.max_seq()
     await a.stop()
-    b = NodeApp(config, LoopbackTransport())
+    b = build_node(config, LoopbackTransport())
     await b.start()
     try:
         assert (b.pipeline.session.id, b.game.digest(), b.store.max_seq()) == (sid, digest, seq)
@@ -50,7 +156,7 @@ class Recorder:
     def __init__(self):
         self.texts = []
 
-    def submit_text(self, to, text, *, priority, channel=0):
+    def submit_text(self, to, text, *, priority, channel=0, **_kw):
         self.texts.append((to, text))
 
 

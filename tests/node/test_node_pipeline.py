@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from nodehelpers import ALICE, BOB, join
-from pubsub import pub
 
 from node.channels.text import TextChannel
 from node.obs.metrics import Metrics
@@ -22,7 +21,7 @@ async def test_duplicate_key_is_answered_from_the_stored_reply_and_applied_once(
     events, digest = pipeline.store.count_events(), pipeline.game.digest()
     again = await pipeline.submit(cmd)
     assert again.duplicate and again.ok
-    assert again.seq == first.seq and again.lines == first.lines
+    assert again.seq == first.seq and again.text == first.text
     assert [type(e) for e in again.events] == [type(e) for e in first.events]
     assert pipeline.store.count_events() == events
     assert pipeline.game.digest() == digest
@@ -81,7 +80,7 @@ async def test_query_is_answered_privately_without_persisting(pipeline: Pipeline
     await join(pipeline, ALICE, "Thorin")
     same = _unchanged(pipeline)
     out = await pipeline.submit(Command("text", ALICE, it.Query("hp")))
-    assert out.ok and out.private and out.seq is None and out.lines
+    assert out.ok and out.private and out.seq is None and out.text
     assert same()
 
 
@@ -91,7 +90,7 @@ async def test_joins_wait_for_the_dm_unless_auto_approved(pipeline: Pipeline):
     pipeline.on_join_request(seen.append)
     same = _unchanged(pipeline)
     out = await pipeline.submit(Command("text", ALICE, it.Join("Thorin", "fighter")))
-    assert out.ok and out.private and "DM" in out.lines[0]
+    assert out.ok and out.private and "DM" in out.text
     assert same() and len(seen) == 1 and pipeline.joins
     res = await pipeline.approve_join(seen[0].id)
     assert res.ok and pipeline.eids_of(ALICE)
@@ -107,7 +106,7 @@ async def test_a_pending_join_survives_a_restart(pipeline: Pipeline):
     again = Pipeline(pipeline.store, node_id="test", clock=pipeline.clock, metrics=Metrics())
     assert [(r.id, r.name, r.sender) for r in again.joins.values()] == [(req_id, "Thorin", ALICE)]
     repeat = await again.submit(Command("text", ALICE, it.Join("Thorin", "fighter")))
-    assert "waiting for the DM" in repeat.lines[0]
+    assert "waiting for the DM" in repeat.text
     assert (await again.approve_join(req_id)).ok and again.eids_of(ALICE)
     assert Pipeline(pipeline.store, node_id="test", clock=pipeline.clock,
                     metrics=Metrics()).joins == {}
@@ -128,18 +127,19 @@ async def test_rate_limit_drops_and_counts_a_flood(pipeline: Pipeline):
     assert out.ok
 
 
-async def test_published_on_pubsub(pipeline: Pipeline):
+async def test_listeners_see_the_game_as_the_command_left_it_and_nothing_is_rendered(
+        pipeline: Pipeline):
     got = []
 
-    def listener(seq, cmd, events):
-        got.append((seq, cmd.sender, len(events)))
+    def listener(seq, cmd, events, out):
+        # under the lock: the log and the game are exactly at this command
+        got.append((seq, pipeline.store.max_seq(), pipeline.lock.locked(), cmd.sender, out))
 
-    pub.subscribe(listener, "dungeon.events")
-    try:
-        await join(pipeline, ALICE, "Thorin")
-    finally:
-        pub.unsubscribe(listener, "dungeon.events")
-    assert got and got[0][1] == ALICE and got[0][2] >= 1
+    pipeline.subscribe(listener)
+    await join(pipeline, ALICE, "Thorin")
+    (seq, logged, locked, sender, out), = got
+    assert seq == logged and locked and sender == ALICE
+    assert out.events and out.text is None and not hasattr(out, "lines")
 
 
 class Recorder:
@@ -148,11 +148,12 @@ class Recorder:
     def __init__(self):
         self.texts = []
 
-    def submit_text(self, to, text, *, priority, channel=0):
+    def submit_text(self, to, text, *, priority, channel=0, **_kw):
         self.texts.append((to, text, int(priority)))
 
 
 async def test_garbage_text_gets_one_line_and_changes_nothing(pipeline: Pipeline):
+    pipeline.rate_burst = 10  # within the rate: each gets its line (see the flood test below)
     await join(pipeline, ALICE, "Thorin")
     rec = Recorder()
     tc = TextChannel(pipeline, rec, clock=pipeline.clock, metrics=pipeline.metrics, coalesce_s=0.01)
@@ -181,3 +182,13 @@ async def test_public_results_are_one_broadcast_per_batch(pipeline: Pipeline):
     assert len(broadcasts) == 1
     assert "Thorin" in broadcasts[0] and "Mira" in broadcasts[0]
     assert len(broadcasts[0].encode()) <= 200
+
+
+async def test_garbage_spends_the_rate_limit_like_commands(pipeline: Pipeline):
+    rec = Recorder()
+    tc = TextChannel(pipeline, rec, clock=pipeline.clock, metrics=pipeline.metrics, coalesce_s=0.01)
+    for i in range(20):  # a burst far beyond the rate, all at once
+        await tc.handle(Packet(0xC3, BROADCAST, TEXT_PORT, b"frobnicate %d" % i, id=300 + i))
+    assert len(rec.texts) == pipeline.rate_burst  # before: one error line for each of 20
+    assert pipeline.metrics.get("dungeon_commands_dropped_total", reason="rate") == \
+        20 - pipeline.rate_burst

@@ -16,11 +16,12 @@ async def test_a_dm_command_gets_its_result_by_dm_and_the_table_by_broadcast(pip
     tc, rec = text_channel(pipeline)
     out = await tc.handle(Packet(0xA1, NODE_NUM, TEXT_PORT, b"look", id=801))
     await asyncio.sleep(0.05)
-    assert out is not None and out.ok and out.lines
+    lines = tc.lines(out)
+    assert out is not None and out.ok and lines
     direct = [t for to, t, _ in rec.texts if to == 0xA1]
     public = [t for to, t, _ in rec.texts if to == BROADCAST]
-    assert len(direct) == 1 and all(line in direct[0] for line in out.lines)
-    assert len(public) == 1 and all(line in public[0] for line in out.lines)
+    assert len(direct) == 1 and all(line in direct[0] for line in lines)
+    assert len(public) == 1 and all(line in public[0] for line in lines)
 
 
 async def test_a_channel_command_gets_no_dm(pipeline: Pipeline):

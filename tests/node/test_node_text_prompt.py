@@ -9,15 +9,18 @@ from nodehelpers import ALICE, fight, join, text_channel
 from node.channels import text as tc_module
 from node.pipeline import Command, Outcome, Pipeline
 from node.radio.base import BROADCAST, TEXT_PORT, Packet
+from rules import events as ev
 from rules import intents as it
 
 
 async def test_a_skipped_turn_does_not_hide_the_next_players_announcement(pipeline: Pipeline):
     eid = await join(pipeline, ALICE, "Thorin")
+    ilse = await join(pipeline, "!000000c3", "Ilse")
     tc, rec = text_channel(pipeline)
     # Ilse is down, so her turn passes at once and the broadcast runs on to Thorin's.
-    out = Outcome(True, 9, [], ["Goblin1 misses Mira. | Next: Ilse Next: Thorin"])
-    tc._on_outcome(9, Command("ai", "ai", it.EndTurn()), [], out)
+    events = [ev.TurnStarted(1, ilse), ev.TurnStarted(1, eid)]
+    assert "Next: Ilse Next: Thorin" in tc.render(events)[0]
+    tc._on_outcome(9, Command("ai", "ai", it.EndTurn()), events, Outcome(True, 9, events))
     tc.prompt(eid, "Your turn, Thorin!")
     assert tc.prompts_folded == 1
     assert [to for to, _, _ in rec.texts if to != BROADCAST] == []

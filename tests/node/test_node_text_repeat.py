@@ -26,7 +26,7 @@ async def test_a_retyped_command_gets_its_result_again_not_applied_again(pipelin
     await asyncio.sleep(0.05)
     # the stored public result goes out again as a broadcast: whoever else missed it, too
     again_sent = [t for to, t, _ in rec.texts[sent_before:] if to == BROADCAST]
-    assert again_sent and all(line in again_sent[0] for line in first.lines)
+    assert again_sent and all(line in again_sent[0] for line in tc.lines(first))
 
 
 async def test_a_retyped_query_is_answered_privately(pipeline: Pipeline):
@@ -52,14 +52,15 @@ async def test_a_different_command_in_between_ends_the_repeat(pipeline: Pipeline
 
 async def test_a_turn_announced_on_the_channel_is_not_prompted_again_privately(pipeline: Pipeline):
     from node.pipeline import Command, Outcome
+    from rules import events as ev
     from rules import intents as it
 
     eid = await join(pipeline, ALICE, "Thorin")
     tc, rec = text_channel(pipeline)
     tc.prompt(eid, "Your turn, Thorin!")  # nothing announced yet: a direct message
     assert [to for to, _, _ in rec.texts] == [0xA1]
-    out = Outcome(True, 9, [], ["Goblin1 misses Mira. | Next: Thorin"])
-    tc._on_outcome(9, Command("ai", "ai", it.EndTurn()), [], out)
+    events = [ev.TurnStarted(1, eid)]
+    tc._on_outcome(9, Command("ai", "ai", it.EndTurn()), events, Outcome(True, 9, events))
     tc.prompt(eid, "Your turn, Thorin!")
     assert tc.prompts_folded == 1
     assert [to for to, _, _ in rec.texts] == [0xA1]  # no second direct message

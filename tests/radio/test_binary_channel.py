@@ -7,13 +7,12 @@ import zlib
 
 import pytest
 
-from node.app import NodeApp
 from node.channels import binary as bc
-from node.channels.binary import BinaryChannel
 from node.clock import Clock
 from node.config import NodeConfig
 from node.radio.base import BROADCAST, GAME_PORT, LoopbackTransport, Packet
 from node.sim.virtual_loop import run_virtual
+from node.wiring import build_node
 from protocol import codec, frames
 from rules import intents as it
 
@@ -44,10 +43,10 @@ def with_node(tmp_path, script):
     async def main():
         radio = LoopbackTransport()
         cfg = NodeConfig(data_dir=tmp_path, auto_approve=True, game_seed=3)
-        app = NodeApp(cfg, radio, clock=Clock.for_loop(asyncio.get_running_loop(), 1.7e9),
+        app = build_node(cfg, radio, clock=Clock.for_loop(asyncio.get_running_loop(), 1.7e9),
                       control=False)
         await app.start()
-        channel = BinaryChannel(app)
+        channel = app.binary
         try:
             return await script(app, channel, radio)
         finally:
@@ -258,13 +257,21 @@ def test_results_of_text_players_reach_binary_clients_too(tmp_path):
 
     async def script(app, channel, radio):
         radio.inject(Packet(OTHER, 1, TEXT_PORT, b"join Thorin fighter", id=5))
+        await asyncio.sleep(10)
+        before = len(radio.sent)  # no binary client yet: no frame is airtime for anybody
+        radio.inject(Packet(PLAYER, 1, GAME_PORT, frame_bytes(frames.Kind.HELLO, 0,
+                                                              frames.hello_payload("Mira"))))
+        await asyncio.sleep(5)
+        radio.inject(Packet(OTHER, 1, TEXT_PORT, b"say hello", id=6))
         # a DM'd command is answered by DM first: the broadcast leaves after that reply
         await asyncio.sleep(10)
-        return radio
+        return radio, before
 
-    radio = with_node(tmp_path, script)
+    radio, before = with_node(tmp_path, script)
+    early = [p for p in radio.sent[:before] if p.port == GAME_PORT]
+    assert early == []
     bcast = [f for to, f in sent_frames(radio, to=BROADCAST) if f.kind == frames.Kind.EVENTS]
-    assert any(type(e).__name__ == "Joined" for f in bcast for e in codec.decode_events(f.payload))
+    assert any(type(e).__name__ == "Said" for f in bcast for e in codec.decode_events(f.payload))
 
 
 def unpacked(radio):

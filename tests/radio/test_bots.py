@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 
-from node.app import NodeApp
 from node.clock import Clock
 from node.config import NodeConfig
 from node.sim.binary_bot import BinaryBot
@@ -13,19 +12,16 @@ from node.sim.bots import TextBot
 from node.sim.mesh import NODE_NUM, Mesh
 from node.sim.transport import SimTransport
 from node.sim.virtual_loop import run_virtual
+from node.wiring import build_node
 
 
-def play(tmp_path, kind, *, seconds=240.0, loss=0.0, binary_channel=False, **bot_kw):
+def play(tmp_path, kind, *, seconds=240.0, loss=0.0, **bot_kw):
     async def main():
         mesh = Mesh.build(players=1, hops=1, preset="LONG_FAST", loss=loss, seed=2)
-        app = NodeApp(NodeConfig(data_dir=tmp_path, auto_approve=True, game_seed=2),
+        app = build_node(NodeConfig(data_dir=tmp_path, auto_approve=True, game_seed=2),
                       SimTransport(mesh, NODE_NUM),
                       clock=Clock.for_loop(asyncio.get_running_loop(), 1.7e9), control=False)
         await app.start()
-        if binary_channel:
-            from node.channels.binary import BinaryChannel
-
-            BinaryChannel(app)
         bot = kind(SimTransport(mesh, mesh.players[0]), NODE_NUM, name="Mira", cls="cleric",
                    rng=random.Random(1), eyes=lambda: app.game, **bot_kw)
         await bot.start()
@@ -70,7 +66,7 @@ def test_text_bot_retries_the_same_text_when_nothing_comes_back(tmp_path):
 
 
 def test_binary_bot_joins_with_acks_and_matches_the_node_digest(tmp_path):
-    bot, party, view, truth = play(tmp_path, BinaryBot, binary_channel=True)
+    bot, party, view, truth = play(tmp_path, BinaryBot)
     assert party == ["Mira"]
     assert bot.slot is not None and bot.eid is not None
     assert bot.stats.applied >= 1 and bot.stats.lost == 0
@@ -79,7 +75,7 @@ def test_binary_bot_joins_with_acks_and_matches_the_node_digest(tmp_path):
 
 
 def test_binary_bot_recovers_from_loss_by_resync_and_retries(tmp_path):
-    bot, party, view, truth = play(tmp_path, BinaryBot, binary_channel=True, loss=0.35,
+    bot, party, view, truth = play(tmp_path, BinaryBot, loss=0.35,
                                    seconds=600)
     assert party == ["Mira"]  # joined exactly once despite retries
     assert bot.stats.retries >= 1

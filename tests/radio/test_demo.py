@@ -38,16 +38,16 @@ def test_demo_plays_logs_and_resumes(tmp_path):
 def test_a_demo_game_saved_by_other_radios_is_kept_aside_and_a_new_one_starts(tmp_path):
     import asyncio
 
-    from node.app import NodeApp
     from node.config import NodeConfig
     from node.pipeline import Command
     from node.radio.base import LoopbackTransport
+    from node.wiring import build_node
     from rules import intents as it
 
     data = tmp_path / "demo"
 
     async def old_game() -> None:
-        app = NodeApp(NodeConfig(data_dir=data, auto_approve=True), LoopbackTransport(),
+        app = build_node(NodeConfig(data_dir=data, auto_approve=True), LoopbackTransport(),
                       control=False)
         await app.start()
         out = await app.pipeline.submit(Command("text", "!0d0f0001", it.Join("Mira", "cleric")))

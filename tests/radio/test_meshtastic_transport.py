@@ -125,3 +125,25 @@ async def test_stats_report_the_radios_channel_figures_from_telemetry() -> None:
     finally:
         await node.close()
         stop_device_mesh(dm)
+
+
+async def test_a_text_the_radio_rate_limits_comes_back_to_the_caller(
+        device_mesh: DeviceMesh) -> None:
+    """PhoneAPI.cpp:851-858: a second text within 2 s is answered with RATE_LIMIT_EXCEEDED."""
+    node = MeshtasticTransport.tcp("127.0.0.1", device_mesh.port(NODE_NUM))
+    refused: list[tuple[int, int, bytes, int]] = []
+    node.watch_refusals(lambda *sent: refused.append(sent))
+    await node.start(lambda p: None)
+    try:
+        await node.send(BROADCAST, TEXT_PORT, b"first")
+        await node.send(BROADCAST, TEXT_PORT, b"too soon")
+
+        async def heard() -> None:
+            while not refused:
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(heard(), 10)
+        assert refused == [(BROADCAST, TEXT_PORT, b"too soon", 0)]
+        assert node.counters["rate_limited"] == 1
+    finally:
+        await node.close()

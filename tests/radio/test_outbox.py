@@ -327,3 +327,37 @@ def test_a_want_ack_dm_to_us_keeps_the_next_packet_off_its_routing_ack():
     # nothing owed: a channel message, or a DM sent without want_ack
     assert first_send(Packet(0xA1, BROADCAST, TEXT_PORT, b"atk gob1", want_ack=True)) == 0.0
     assert first_send(Packet(0xA1, me, TEXT_PORT, b"atk gob1")) == 0.0
+
+
+def test_a_text_the_radio_rate_limits_is_sent_again_and_counted():
+    """PhoneAPI.cpp:851-858: the radio answers a text within 2 s of the last with
+    RATE_LIMIT_EXCEEDED; the outbox waits out the window, sends it again and counts it."""
+    from node.sim.mesh import Mesh
+    from node.sim.transport import SimTransport
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        mesh = Mesh("LONG_FAST", seed=1, hop_limit=0)  # no relays' repeats to wait out
+        mesh.add_radio(1, 0.0)
+        mesh.add_radio(2, 300.0)
+        heard: list[bytes] = []
+        mesh.attach(2, lambda p: heard.append(p.payload) if p.port == TEXT_PORT else None)
+        radio = SimTransport(mesh, 1)
+        await radio.start(lambda p: None)
+        # No pacing of our own, so the second text reaches the radio inside its window.
+        ob = Outbox(radio, clock=Clock.for_loop(loop, 0.0), metrics=Metrics(), text_gap_s=0.0)
+        task = asyncio.create_task(ob.run())
+        ob.submit_text(BROADCAST, "first", priority=Priority.RESULT)
+        await asyncio.sleep(0.01)
+        ob.submit_text(2, "second", priority=Priority.REPLY)
+        await asyncio.sleep(60)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return ob, heard, mesh.radio_stats(1)
+
+    ob, heard, radio = run_virtual(main())
+    assert sorted(heard) == [b"first", b"second"]
+    assert ob.rate_limited == 1 and ob.stats()["rate_limited"] == 1
+    assert radio["text_drops"] == 1
+    assert ob.send_errors == 0 and ob.sent == 2

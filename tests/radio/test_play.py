@@ -6,12 +6,11 @@ import asyncio
 
 import pytest
 
-from node.app import NodeApp
-from node.channels.binary import BinaryChannel
 from node.client.player import PlayerClient
 from node.config import NodeConfig
 from node.radio.base import LoopbackTransport, RadioInfo
 from node.radio.factory import make_transport
+from node.wiring import build_node
 
 
 async def wait_for(pred, timeout=30.0):
@@ -27,10 +26,10 @@ async def wait_for(pred, timeout=30.0):
 async def test_play_client_joins_acts_and_renders_locally(device_mesh, tmp_path):
     mesh = device_mesh.mesh
     node = make_transport(f"tcp:127.0.0.1:{device_mesh.port(mesh.node_num)}")
-    app = NodeApp(NodeConfig(data_dir=tmp_path, auto_approve=True, game_seed=5), node,
+    app = build_node(NodeConfig(data_dir=tmp_path, auto_approve=True, game_seed=5), node,
                   control=False)
     await app.start()
-    channel = BinaryChannel(app)
+    channel = app.binary
     lines: list[str] = []
     radio = make_transport(f"tcp:127.0.0.1:{device_mesh.port(mesh.players[0])}")
     client = PlayerClient(radio, name="Mira", cls="cleric", out=lines.append, retry_s=3.0)

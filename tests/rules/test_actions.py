@@ -40,7 +40,7 @@ def test_help_gives_ally_advantage_once() -> None:
     assert resolver.attack_adv(g, g.entities[2], gob, "melee", (5, 0))[0] == 1
     turn_of(g, 2)
     apply(g, 2, it.Attack(foes[0], "rapier"), random.Random(0))
-    assert not any(e.get("help") for e in gob.effects)
+    assert not any(e.has("help") for e in gob.effects)
 
 
 def test_hide_rolls_stealth_against_passive_perception() -> None:
@@ -50,7 +50,7 @@ def test_hide_rolls_stealth_against_passive_perception() -> None:
     out = apply(g, 1, it.Hide(), random.Random(3))
     roll = next(e for e in out if isinstance(e, ev.Rolled))
     assert roll.what == "stealth" and roll.dc == 9
-    assert roll.ok == any(e.get("hidden") for e in g.entities[1].effects)
+    assert roll.ok == any(e.has("hidden") for e in g.entities[1].effects)
 
 
 def test_cunning_action_uses_bonus_action() -> None:

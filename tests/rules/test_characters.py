@@ -10,6 +10,7 @@ from rules_helpers import ARENA
 from rules import events as ev
 from rules import intents as it
 from rules.dungeon import Dungeon
+from rules.effects.records import Effect
 from rules.errors import RulesError
 from rules.game import Game, apply
 from rules.pregen import CLASSES, character
@@ -111,7 +112,7 @@ def test_monk_flurry_and_bard_inspiration() -> None:
     assert sum(isinstance(e, ev.Attacked) for e in out) == 2 and g.entities[1].res["ki"] == 1
     turn_of(g, 2)
     apply(g, 2, it.Use("inspiration", 1), random.Random(0))
-    assert any(e.get("inspired") == "1d6" for e in g.entities[1].effects)
+    assert any(e.name == "inspiration" and e.die == "1d6" for e in g.entities[1].effects)
 
 
 def test_stabilise_a_dying_ally_with_medicine() -> None:
@@ -137,7 +138,7 @@ def test_inspiration_die_helps_a_failing_save() -> None:
     g = Game.new(Dungeon.from_dict(ARENA))
     apply(g, None, it.Join("W", "wizard", 1), random.Random(0))
     w = g.entities[1]
-    w.effects.append({"name": "inspiration", "src": 9, "inspired": "1d6"})
+    w.effects.append(Effect("inspiration", 9, die="1d6"))
     out: list = []
     resolver.saving_throw(g, w, "wis", 99, random.Random(1), out)
-    assert not any(e.get("inspired") for e in w.effects)  # spent on the failing save
+    assert not any(e.name == "inspiration" for e in w.effects)  # spent on the failing save

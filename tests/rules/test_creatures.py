@@ -12,6 +12,8 @@ from rules import content, resolver
 from rules import events as ev
 from rules.creature import from_monster
 from rules.dungeon import Dungeon
+from rules.effects import engine, monsters
+from rules.effects import nodes as n
 from rules.game import Game
 from rules.pregen import character
 
@@ -23,9 +25,9 @@ def _game() -> Game:
 def test_goblin_stat_block_from_srd() -> None:
     gob = from_monster(1, "Goblin", content.monster("goblin"), "brute")
     assert (gob.ac, gob.hp, gob.cr, gob.xp) == (15, 7, 0.25, 50)
-    spec = resolver.action_spec(gob.actions[0])
-    assert spec["name"] == "Scimitar" and spec["bonus"] == 4
-    assert spec["damage"] == [["1d6+2", "slashing"]]
+    atk = monsters.action_tree("goblin", gob.actions[0])[0]
+    assert gob.actions[0]["name"] == "Scimitar" and atk.bonus == 4
+    assert atk.hit[0].parts == (n.Part("1d6+2", "slashing"),)
     assert gob.mod("dex") == 2 and gob.passive() == 9
 
 
@@ -160,14 +162,14 @@ def test_attack_path_hit_and_crit_rates_match_exact_odds() -> None:
     g.entities = {1: gob, 2: pc}
     gob.engaged, pc.engaged = [2], [1]
     pc.ac = 15  # scimitar +4 against AC 15 hits on 11+: exactly one half
-    spec = resolver.action_spec(gob.actions[0])
+    key = monsters.key_for("goblin", gob.actions[0]["name"])
     rng = random.Random(2024)
-    n, hits, crits = 20000, 0, 0
-    for _ in range(n):
+    count, hits, crits = 20000, 0, 0
+    for _ in range(count):
         pc.hp = pc.max_hp = 10_000
         out: list = []
-        resolver.attack(g, gob, pc, spec, rng, out)
+        engine.use(g, gob, key, [pc], rng, out)
         hits += out[0].hit
         crits += out[0].crit
-    assert abs(hits / n - resolver.hit_chance(4, 15)) < 0.015
-    assert abs(crits / n - 0.05) < 0.007
+    assert abs(hits / count - resolver.hit_chance(4, 15)) < 0.015
+    assert abs(crits / count - 0.05) < 0.007

@@ -12,6 +12,7 @@ from rules import content, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.dungeon import Dungeon
+from rules.effects import engine, monsters, spellbook
 from rules.errors import RulesError
 from rules.game import Game, apply
 
@@ -19,20 +20,20 @@ ISSUE_SPELLS = ["fire-bolt", "sacred-flame", "ray-of-frost", "eldritch-blast", "
 
 
 def test_at_least_40_srd_spells_mechanised() -> None:
-    table = resolver.effects_table()
-    srd = content.spells()
-    assert all(name in srd for name in table), "effects.toml names only SRD spells"
-    assert len(table) >= 40
-    assert set(ISSUE_SPELLS) <= set(table)
+    book = spellbook.book()
+    mech = {k for k, d in book.items() if not d.adjudicated}
+    assert len(book) == len(content.spells())
+    assert len(mech) >= 40
+    assert set(ISSUE_SPELLS) <= mech
 
 
 def test_fireball_srd_numbers() -> None:
     fb = content.spell("fireball")
     assert fb["level"] == 3 and fb["save"] == "dex"
     assert fb["damage"]["type"] == "fire" and fb["damage"]["slots"]["3"] == "8d6"
-    fx = resolver.effects_table()["fireball"]
-    assert fx["on_save"] == "half"
-    assert resolver.spell_dice(fb, fx, 4, 5) == "9d6"
+    save = spellbook.spell_def("fireball").tree[0].effects[0]
+    assert save.half and save.ability == "dex"
+    assert engine.spell_table(fb, "damage", 4, 5) == "9d6"
 
 
 def _caster(cls: str, level: int, monster: str = "goblin", n: int = 4
@@ -122,17 +123,17 @@ def test_concentration_one_at_a_time_and_broken_by_damage() -> None:
     g, foes = _caster("cleric", 3, "goblin", 2)
     cleric = g.entities[1]
     apply(g, 1, it.Cast("bless", 1), random.Random(1))
-    assert cleric.conc == "bless" and any(e["name"] == "bless" for e in cleric.effects)
+    assert cleric.conc == "bless" and any(e.name == "bless" for e in cleric.effects)
     turn_of(g, 1)
     apply(g, 1, it.Cast("shield of faith", 1), random.Random(1))
     assert cleric.conc == "shield-of-faith"
-    assert not any(e["name"] == "bless" for e in cleric.effects)
+    assert not any(e.name == "bless" for e in cleric.effects)
     cleric.save_bonus["con"] = -30
     out: list = []
     resolver.deal(g, cleric, 4, "slashing", out, rng=random.Random(1))
     save = next(e for e in out if isinstance(e, ev.Rolled) and e.what == "concentration")
     assert save.dc == 10 and cleric.conc == ""
-    assert not any(e["name"] == "shield-of-faith" for e in cleric.effects)
+    assert not any(e.name == "shield-of-faith" for e in cleric.effects)
 
 
 def test_concentration_ends_when_incapacitated() -> None:
@@ -170,8 +171,8 @@ def test_shield_auto_reaction() -> None:
         wiz.slots[0] = 2
         wiz.effects.clear()
         out: list = []
-        resolver.attack(g, gob, wiz, resolver.action_spec(gob.actions[0]), random.Random(seed),
-                        out)
+        engine.use(g, gob, monsters.key_for("goblin", gob.actions[0]["name"]), [wiz],
+                   random.Random(seed), out)
         if any(isinstance(e, ev.SpellCast) and e.spell == "shield" for e in out):
             cast += 1
             att = next(e for e in out if isinstance(e, ev.Attacked))
@@ -212,7 +213,7 @@ def test_hunters_mark_adds_damage_to_marked_target() -> None:
     g, foes = _caster("ranger", 2, "ogre", 1)
     apply(g, 1, it.Cast("hunter's mark", foes[0]), random.Random(1))
     ogre = g.entities[foes[0]]
-    assert any(e.get("mark") == "1d6" and e["src"] == 1 for e in ogre.effects)
+    assert any(e.has("mark") and e.die == "1d6" and e.src == 1 for e in ogre.effects)
     assert g.entities[1].turn["bonus"] == 0 and g.entities[1].conc == "hunters-mark"
 
 

@@ -19,11 +19,11 @@ import httpx
 import pytest
 from synchelpers import SECRET, SECRETS
 
-from node.app import NodeApp
 from node.config import load_config
 from node.pipeline import Command
 from node.radio.factory import make_transport
 from node.tactician import FallbackTactician
+from node.wiring import build_node
 from rules import intents as it
 from sync.node_sync import NodeSync
 from sync.relay.bridge import BridgeService
@@ -102,7 +102,7 @@ async def test_discord_to_node_and_back_with_gemini_restart_and_offline(tmp_path
                       ai_budget_s=3.0)
     sync = NodeSync(running.url, SECRET, transport=cable, poll_wait_s=0.5, rng=random.Random(5))
     rt = RelayTactician(sync, FallbackTactician(), budget_s=2.5)
-    app = NodeApp(cfg, make_transport("sim:players=1"), tactician=rt, control=False)
+    app = build_node(cfg, make_transport("sim:players=1"), tactician=rt, control=False)
     await app.start()
     await sync.start(app)
     up = sync.uplink

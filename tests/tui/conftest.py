@@ -14,6 +14,7 @@ from tuihelpers import PARTY, node_config
 from node.app import NodeApp
 from node.control_client import ControlClient
 from node.radio.base import LoopbackTransport
+from node.wiring import build_node
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def data_dir() -> Any:
 
 @pytest.fixture
 async def node(data_dir: Path) -> AsyncIterator[NodeApp]:
-    app = NodeApp(node_config(data_dir), LoopbackTransport())
+    app = build_node(node_config(data_dir), LoopbackTransport())
     await app.start()
     async with ControlClient(app.config.control_path) as c:
         for name, cls in PARTY:

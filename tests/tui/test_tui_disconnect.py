@@ -7,8 +7,8 @@ import json
 
 from tuihelpers import console, node_config, until
 
-from node.app import NodeApp
 from node.radio.base import LoopbackTransport
+from node.wiring import build_node
 from tui.app import DungeonConsole
 from tui.combatlog import CombatLog
 from tui.creatures import CreatureTable
@@ -28,7 +28,7 @@ async def test_node_stop_shows_not_live_then_reconnects(node, data_dir):
         assert app.query_one("#creatures").border_subtitle == "NOT LIVE"
         assert any("node lost" in e.lines[0] for e in app.query_one(CombatLog).entries)
         # the node comes back (same data dir, same game): the console re-subscribes on its own
-        again = NodeApp(node_config(data_dir), LoopbackTransport())
+        again = build_node(node_config(data_dir), LoopbackTransport())
         await again.start()
         try:
             await until(pilot, lambda: app.live, timeout=5, what="the reconnect")

@@ -8,10 +8,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from node.app import NodeApp
 from node.config import load_config
 from node.control_client import ControlClient
 from node.radio.base import LoopbackTransport
+from node.wiring import build_node
 
 # The radio's figures follow wall-clock pacing of the outbox, so they differ run to run;
 # the snapshot pins them to a typical mid-session reading (the layout is what it checks).
@@ -40,7 +40,7 @@ SCRIPT: list[dict[str, Any]] = [
 async def _build() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     d = Path(tempfile.mkdtemp(prefix="dd-snap-"))
     cfg = load_config(env={}, data_dir=d, game_seed=7, coalesce_s=0.05, turn_timeout_s=600.0)
-    app = NodeApp(cfg, LoopbackTransport())
+    app = build_node(cfg, LoopbackTransport())
     await app.start()
     pushes: list[dict[str, Any]] = []
     try:

@@ -1,0 +1,379 @@
+"""The one resolver of effect trees: spells, monster actions, traits and class features alike."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rules import dice, resolver
+from rules import events as ev
+from rules.creature import Entity
+from rules.effects import nodes as n
+from rules.effects.records import Effect
+from rules.errors import RulesError
+
+if TYPE_CHECKING:
+    from rules.game import Game
+
+
+@dataclass(slots=True)
+class Ctx:
+    """One use of a tree: who, at what level, with which numbers, and what was rolled."""
+
+    game: Game
+    caster: Entity
+    rng: random.Random
+    out: list[Any]
+    name: str  # the spell, action or feature, as events name it
+    key: str  # the registered tree key ("spell:fireball")
+    targets: list[Entity] = field(default_factory=list)
+    level: int = 0  # slot level (0: a cantrip or not a spell)
+    base: int = 0  # the source's own level, where per-level dice start
+    spell: dict[str, Any] | None = None
+    dc: int = 0
+    attack_bonus: int = 0
+    mod: int = 0  # the spellcasting modifier that MOD stands for
+    char_level: int = 0
+    rounds: int = 0  # the source's duration in rounds
+    conc: bool = False
+    target: Entity | None = None
+    rolls: dict[tuple[int, int], int] = field(default_factory=dict)
+    half: bool = False
+    crit: bool = False
+    in_attack: bool = False
+    save_ability: str = ""
+    magical: bool = True
+
+
+def run(tree: n.Tree, ctx: Ctx) -> bool:
+    """Run nodes in order; a node that cannot happen (no slot for a smite) stops the rest."""
+    return all(_HANDLERS[type(node)](node, ctx) is not False for node in tree)
+
+
+def _each(targets: list[Entity], tree: n.Tree, ctx: Ctx) -> None:
+    for t in targets:
+        ctx.target = t
+        run(tree, ctx)
+    ctx.target = None
+
+
+def _target(node: n.Target, ctx: Ctx) -> None:
+    if node.who == "self":
+        _each([ctx.caster], node.effects, ctx)
+    else:
+        _each(list(ctx.targets), node.effects, ctx)
+
+
+def _area(node: n.Area, ctx: Ctx) -> None:
+    _each(list(ctx.targets), node.effects, ctx)
+
+
+def _attack(node: n.Attack, ctx: Ctx) -> None:
+    t = _tgt(ctx)
+    rays = node.rays
+    for lvl, k in node.rays_at:
+        if ctx.char_level >= lvl:
+            rays = max(rays, k)
+    rays += max(0, ctx.level - ctx.base) * node.rays_per_level
+    bonus = ctx.attack_bonus if node.bonus is None else node.bonus
+    rng_ft = node.range if node.range[0] else (
+        (int((ctx.spell or {}).get("range_ft") or 5), 0))
+    spec = {"name": ctx.name, "bonus": bonus, "kind": node.kind, "range": rng_ft,
+            "damage": (), "spell": ctx.spell is not None}
+    was = ctx.in_attack
+    ctx.in_attack = True
+    for _ in range(rays):
+        if t.dead:
+            break
+        hit, crit, _net = resolver.roll_attack(ctx.game, ctx.caster, t, spec, ctx.rng, ctx.out)
+        ctx.crit = crit
+        ctx.target = t
+        run(node.hit if hit else node.miss, ctx)
+    ctx.crit = False
+    ctx.in_attack = was
+
+
+def _save(node: n.Save, ctx: Ctx) -> None:
+    t = _tgt(ctx)
+    if t.dead:
+        return
+    dc = node.dc or ctx.dc
+    ok = resolver.saving_throw(ctx.game, t, node.ability, dc, ctx.rng, ctx.out)
+    prev = ctx.save_ability
+    ctx.save_ability = node.ability
+    if not ok:
+        run(node.fail, ctx)
+    else:
+        if node.half:
+            ctx.half = True
+            run(tuple(x for x in node.fail if isinstance(x, n.Damage)), ctx)
+            ctx.half = False
+        run(node.success, ctx)
+    ctx.save_ability = prev
+
+
+def dice_for(part: n.Part, ctx: Ctx, what: str = "damage") -> str:
+    """The dice expression of one part at this use's slot and character level."""
+    expr = part.dice
+    if expr == "spell":
+        expr = spell_table(ctx.spell, what, ctx.level, ctx.char_level)
+    expr = expr.replace("LEVEL", str(ctx.char_level))
+    if part.per_level and ctx.level > ctx.base:
+        cnt, sides = part.per_level.split("d")
+        extra = int(cnt) * (ctx.level - ctx.base)
+        expr = _add_dice(expr, extra, sides, part.max_dice)
+    if part.bonus_vs and ctx.target is not None and ctx.target.ctype in part.bonus_vs:
+        expr = f"{expr}+{part.bonus_dice}"
+    return expr.replace(" ", "").replace("MOD", str(ctx.mod)).replace("+-", "-")
+
+
+def _add_dice(expr: str, extra: int, sides: str, cap: int) -> str:
+    head, _, tail = expr.partition("+")
+    cnt, d, s = head.partition("d")
+    if d and s == sides and cnt.isdigit():
+        total = int(cnt) + extra
+        if cap:
+            total = min(total, cap)
+        return f"{total}d{sides}" + (f"+{tail}" if tail else "")
+    return f"{expr}+{extra}d{sides}"
+
+
+def spell_table(spell: dict[str, Any] | None, what: str, level: int, char_level: int) -> str:
+    """A spell's dice from its SRD table: by slot level, or by character level for cantrips."""
+    rec = (spell or {}).get(what) or {}
+    table = rec.get("slots") or {}
+    if table:
+        key = max((int(k) for k in table if int(k) <= level), default=min(int(k) for k in table))
+        return table[str(key)]
+    table = rec.get("character_levels") or {}
+    if table:
+        key = max((int(k) for k in table if int(k) <= max(1, char_level)),
+                  default=min(int(k) for k in table))
+        return table[str(key)]
+    raise RulesError(f"{(spell or {}).get('name', 'that')} has no {what} dice")
+
+
+def _damage(node: n.Damage, ctx: Ctx) -> None:
+    t = _tgt(ctx)
+    times = node.times + node.times_per_level * max(0, ctx.level - ctx.base)
+    parts = list(enumerate(node.parts)) * times
+    for k, part in parts:
+        if t.dead:
+            return
+        dtype = part.type
+        if dtype == "spell":
+            dtype = ((ctx.spell or {}).get("damage") or {}).get("type") or "force"
+        expr = dice_for(part, ctx)
+        if node.once and times == 1 and not ctx.in_attack and not part.bonus_vs:
+            slot = (id(node), k)
+            if slot not in ctx.rolls:
+                ctx.rolls[slot] = dice.total(expr, ctx.rng)
+            amount = ctx.rolls[slot]
+        else:
+            amount = dice.total(expr, ctx.rng, crit=ctx.crit)
+        if ctx.half:
+            amount //= 2
+        if amount > 0 or not ctx.half:
+            resolver.deal(ctx.game, t, max(0, amount), dtype, ctx.out, crit=ctx.crit,
+                          rng=ctx.rng, magical=node.magical and ctx.magical)
+
+
+def _heal(node: n.Heal, ctx: Ctx) -> None:
+    t = _tgt(ctx)
+    if node.part.dice == "max":
+        resolver.heal(ctx.game, t, t.max_hp - t.hp, ctx.out)
+        return
+    resolver.heal(ctx.game, t, dice.total(dice_for(node.part, ctx, "heal"), ctx.rng), ctx.out)
+
+
+def _temp_hp(node: n.TempHP, ctx: Ctx) -> None:
+    t = _tgt(ctx)
+    if t.dead:
+        return
+    amount = dice.total(dice_for(node.part, ctx, "heal"), ctx.rng)
+    t.temp_hp = max(t.temp_hp, amount)
+    ctx.out.append(ev.Healed(t.eid, 0, t.hp))
+
+
+def _condition(node: n.Condition, ctx: Ctx) -> None:
+    t = _tgt(ctx)
+    if node.remove:
+        resolver.remove_condition(ctx.game, t, node.name, ctx.out)
+        return
+    if t.dead or (node.name == "frightened" and any(x.has("no_fear") for x in t.effects)):
+        return
+    rounds = node.rounds or ctx.rounds or -1
+    resolver.add_condition(ctx.game, t, node.name, ctx.out, rounds=rounds,
+                           save=ctx.save_ability if node.end_save else "", dc=ctx.dc,
+                           src=ctx.caster.eid, conc=ctx.conc)
+
+
+def _ongoing(node: n.Ongoing, ctx: Ctx) -> None:
+    from rules.effects import registry
+
+    t = ctx.caster if node.self else _tgt(ctx)
+    if t.dead:
+        return
+    kw = dict(node.values)
+    per = kw.pop("per_level", {}) or {}
+    for k, v in dict(per).items():
+        kw[k] = kw.get(k, 0) + int(v) * max(0, ctx.level - ctx.base)
+    for k in [k for k in kw if k.endswith("_by_level")]:
+        steps = dict(kw.pop(k))  # {"1": "1d6", "5": "1d8"}: the highest step reached
+        kw[k.removesuffix("_by_level")] = steps[str(max(
+            (int(x) for x in steps if int(x) <= max(1, ctx.char_level)),
+            default=min(int(x) for x in steps)))]
+    if kw.pop("until", "") == "own_turn":
+        kw["until_turn"] = ctx.caster.eid
+    tick, hit = registry.subkeys(node)
+    name = node.name or ctx.name
+    rec = Effect(name, ctx.caster.eid, rounds=node.rounds or max(0, ctx.rounds),
+                 conc=ctx.conc, level=ctx.level, dc=ctx.dc, tick=tick, on_hit=hit,
+                 **{k: tuple(v) if isinstance(v, list | tuple) else v for k, v in kw.items()})
+    if rec.ac_base and any(x.name == name for x in t.effects):
+        return  # armour formulas do not stack with themselves
+    t.effects[:] = [x for x in t.effects if not (x.name == name and x.src == rec.src)]
+    t.effects.append(rec)
+    if rec.max_hp:
+        t.hp += rec.max_hp
+    if rec.has("no_reactions"):
+        t.reaction = False
+
+
+def _counter(node: n.Counter, ctx: Ctx) -> bool:
+    c = ctx.caster
+    if node.resource == "slot":
+        k = next((i for i, v in enumerate(c.slots) if v > 0), None)
+        if k is None:
+            return False
+        c.slots[k] -= 1
+        ctx.level = k + 1
+        return True
+    if c.res.get(node.resource, 0) < node.amount:
+        return False
+    c.res[node.resource] -= node.amount
+    return True
+
+
+def _move(node: n.Move, ctx: Ctx) -> None:
+    t = ctx.caster if node.how == "teleport" else _tgt(ctx)
+    if t.dead:
+        return
+    drop_engagements(ctx.game, t)
+    band = "far" if node.how == "far" else "near"
+    t.band = band
+    if node.how in ("teleport", "far", "near"):
+        ctx.out.append(ev.Moved(t.eid, band))
+
+
+def drop_engagements(game: Game, e: Entity) -> None:
+    for o in e.engaged:
+        other = game.entities.get(o)
+        if other and e.eid in other.engaged:
+            other.engaged.remove(e.eid)
+    e.engaged.clear()
+
+
+def _summon(node: n.Summon, ctx: Ctx) -> None:
+    part = n.Part(dice=node.dice, per_level=node.per_level)
+    expr = dice_for(part, ctx)
+    c = ctx.caster
+    c.effects[:] = [x for x in c.effects if x.name != node.name]
+    c.effects.append(Effect(node.name, c.eid, rounds=max(0, ctx.rounds), conc=ctx.conc,
+                            tags=("summon",), die=expr, dtype=node.dtype, level=ctx.level))
+
+
+def _special(node: n.Special, ctx: Ctx) -> bool | None:
+    from rules.effects import specials
+
+    fn = specials.SPECIALS.get(node.name)
+    if fn is None:
+        raise RulesError(f"no special effect {node.name!r}")
+    return fn(ctx, dict(node.args))
+
+
+def _text(node: n.Text, ctx: Ctx) -> None:
+    if node.adjudicate:
+        ctx.out.append(ev.Info(ctx.caster.eid, f"{ctx.name}: DM rules: {node.text}"[:180]))
+    else:
+        ctx.out.append(ev.Info(ctx.caster.eid, node.text[:180]))
+
+
+def _ref(node: n.Ref, ctx: Ctx) -> bool:
+    from rules.effects import registry
+
+    return run(registry.tree(node.key), ctx)
+
+
+def _tgt(ctx: Ctx) -> Entity:
+    return ctx.target if ctx.target is not None else (ctx.targets[0] if ctx.targets
+                                                      else ctx.caster)
+
+
+_HANDLERS: dict[type, Any] = {
+    n.Target: _target, n.Area: _area, n.Attack: _attack, n.Save: _save, n.Damage: _damage,
+    n.Heal: _heal, n.TempHP: _temp_hp, n.Condition: _condition, n.Ongoing: _ongoing,
+    n.Counter: _counter, n.Move: _move, n.Summon: _summon, n.Special: _special,
+    n.Text: _text, n.Ref: _ref,
+}
+
+
+# -- entry points -------------------------------------------------------------------
+def context(game: Game, caster: Entity, key: str, rng: random.Random, out: list[Any],
+            targets: list[Entity], *, level: int = 0) -> Ctx:
+    """The context for a use of the tree `key`, with the caster's numbers filled in."""
+    kind, _, rest = key.partition(":")
+    ctx = Ctx(game, caster, rng, out, rest, key, targets, level=level,
+              char_level=max(caster.level, 1), dc=caster.spell_dc(),
+              attack_bonus=caster.spell_attack(), mod=caster.spell_mod())
+    if kind == "spell":
+        from rules.effects import spellbook
+
+        idx = rest.split("#", 1)[0]
+        sd = spellbook.spell_def(idx)
+        ctx.spell = resolver.spell_data(idx)
+        ctx.name = idx
+        ctx.base = int(ctx.spell["level"])
+        ctx.rounds = sd.rounds
+        ctx.conc = bool(ctx.spell.get("concentration"))
+        if not caster.spell_ability and caster.kind == "monster":
+            ctx.magical = True
+    elif kind == "feature":
+        ctx.name = rest.split("#", 1)[0]
+        ctx.base = 1
+    elif kind == "monster":
+        ctx.name = rest.split(":", 1)[-1].split("#", 1)[0]
+        ctx.magical = False
+    return ctx
+
+
+def use(game: Game, caster: Entity, key: str, targets: list[Entity], rng: random.Random,
+        out: list[Any], *, level: int = 0) -> Ctx:
+    """Run a registered tree once; returns the context (what was rolled, the level used)."""
+    from rules.effects import registry
+
+    ctx = context(game, caster, key, rng, out, targets, level=level)
+    run(registry.tree(key), ctx)
+    return ctx
+
+
+def rider(game: Game, atk: Entity, tgt: Entity, fx: Effect, crit: bool, rng: random.Random,
+          out: list[Any]) -> bool:
+    """An on-hit rider the attacker carries; False when it could not happen (no slot)."""
+    from rules.effects import registry
+
+    ctx = context(game, atk, fx.on_hit, rng, out, [tgt], level=fx.level)
+    ctx.target, ctx.crit, ctx.in_attack = tgt, crit, True
+    return run(registry.tree(fx.on_hit), ctx)
+
+
+def tick(game: Game, bearer: Entity, fx: Effect, rng: random.Random, out: list[Any]) -> None:
+    """An ongoing effect's start-of-turn tree, run by its source on `bearer`."""
+    from rules.effects import registry
+
+    src = game.entities.get(fx.src) or bearer
+    ctx = context(game, src, fx.tick, rng, out, [bearer], level=fx.level)
+    ctx.dc = fx.dc or ctx.dc
+    ctx.target = bearer
+    run(registry.tree(fx.tick), ctx)

@@ -1,0 +1,97 @@
+"""Typed effect records: what affects a creature, from whom, for how long, under whose concentration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from rules.errors import RulesError
+
+# The switches an effect can throw; code reads them by name, so a typo is an error at load.
+TAGS = frozenset({
+    "adv_against",  # attacks against the bearer have advantage
+    "next_adv",  # the next attack against the bearer has advantage, then it ends
+    "help",  # the next attack by someone other than src has advantage
+    "dodge",  # attacks against the bearer have disadvantage; DEX saves with advantage
+    "reckless",  # the bearer's melee attacks have advantage, and attacks against it too
+    "rage",  # STR checks/saves with advantage; rage damage on STR melee weapon hits
+    "hidden",  # the bearer's next attack has advantage, then it ends
+    "dis_next",  # the bearer's next attack has disadvantage, then it ends
+    "lose_turn",  # the bearer skips its next turn
+    "wake_on_damage",  # damage ends the bearer's unconsciousness (sleep)
+    "no_fear",  # the bearer cannot be frightened
+    "no_reactions",  # the bearer cannot take reactions
+    "aura",  # the tick runs on hostile creatures engaged with the bearer, not the bearer
+    "summon",  # a summoned attacker the bearer directs (spiritual weapon)
+    "invisible",  # attacks by the bearer have advantage, against it disadvantage
+    "adv_attacks",  # the bearer's attacks have advantage
+    "dis_attacks",  # the bearer's attacks have disadvantage
+    "adv_saves",  # the bearer's saving throws have advantage
+    "dis_against",  # attacks against the bearer have disadvantage
+    "crit_immune",  # critical hits against the bearer are normal hits
+    "magic_weapon",  # the bearer's weapon attacks count as magical
+    "no_heal",  # the bearer cannot regain hit points (chill touch)
+    "mark",  # src's weapon hits on the bearer add `die` of the weapon's type (hunter's mark)
+})
+
+
+@dataclass(slots=True)
+class Effect:
+    """One ongoing effect on a creature. Numbers are read live where the rules apply them."""
+
+    name: str
+    src: int = 0  # who caused it (0: the DM or the world)
+    rounds: int = 0  # the bearer's turn-ends left; 0: until something removes it
+    conc: bool = False  # ends when src's concentration ends
+    until_turn: int = 0  # ends when this creature's turn starts
+    ac: int = 0
+    ac_base: int = 0  # an armour formula: AC becomes at least ac_base + DEX modifier
+    atk: str = ""  # dice added to attack rolls ("1d4", "-1d4")
+    save: str = ""  # dice added to saving throws
+    speed: int = 0
+    max_hp: int = 0
+    dmg_bonus: int = 0  # added to the bearer's STR melee weapon damage (rage)
+    darkvision: int = 0
+    resist: tuple[str, ...] = ()
+    immune: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    die: str = ""  # inspiration die, mark dice, or a summon's damage dice
+    dtype: str = ""  # the damage type of `die` when it deals damage
+    on_hit: str = ""  # a tree key run when the bearer hits with a weapon (smite)
+    tick: str = ""  # a tree key run at the start of the bearer's turn (moonbeam)
+    level: int = 0  # the slot level trees of this effect run at
+    dc: int = 0
+
+    def __post_init__(self) -> None:
+        bad = [t for t in self.tags if t not in TAGS]
+        if bad:
+            raise RulesError(f"effect {self.name}: unknown tag {bad[0]!r}")
+
+    def has(self, tag: str) -> bool:
+        return tag in self.tags
+
+    def to_dict(self) -> dict[str, Any]:
+        """Only the fields that differ from the defaults: small snapshots, stable digests."""
+        out: dict[str, Any] = {"name": self.name}
+        for f in fields(self)[1:]:
+            v = getattr(self, f.name)
+            if v != f.default:
+                out[f.name] = list(v) if isinstance(v, tuple) else v
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Effect:
+        names = {f.name for f in fields(cls)}
+        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
+        # a state saved by rules version 1 kept its switches as booleans
+        old = tuple(k for k, v in d.items() if k in TAGS and v is True)
+        if old:
+            kw["tags"] = tuple(kw.get("tags", ())) + old
+        return cls(**kw)
+
+
+def effect(name: str, src: int = 0, **kw: Any) -> Effect:
+    """Build a record, tags given as booleans or a tuple: effect("dodge", 3, dodge=True)."""
+    tags = tuple(kw.pop("tags", ()))
+    tags += tuple(k for k in list(kw) if k in TAGS and kw.pop(k))
+    return Effect(name, src, tags=tags, **kw)
