@@ -81,12 +81,16 @@ def test_bash_completion_names_every_command():
     assert check.returncode == 0, check.stderr
 
 
-def test_bench_protocol_without_msgpack_and_cbor2():
-    code = ("import sys; sys.modules['msgpack'] = None; sys.modules['cbor2'] = None; "
-            "from node.cli import main; sys.exit(main(['bench', 'protocol', '--seeds', '1', "
-            "'--json']))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+def dungeon_without(missing: list[str], *argv: str) -> subprocess.CompletedProcess:
+    """`dungeon ARGV` in a Python where the `missing` packages cannot be imported."""
+    code = (f"import sys; sys.modules.update(dict.fromkeys({missing!r})); "
+            f"from node.cli import main; sys.exit(main({list(argv)!r}))")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300)
+
+
+def test_bench_protocol_without_msgpack_and_cbor2():
+    proc = dungeon_without(["msgpack", "cbor2"], "bench", "protocol", "--seeds", "1", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["binary_median_bytes"] and out["json_median_bytes"]
@@ -111,11 +115,8 @@ def test_encounter_plot_draws_a_win_rate_curve():
 
 
 def test_encounter_plot_without_plotext_prints_the_curve_and_a_hint():
-    code = ("import sys; sys.modules['plotext'] = None; from node.cli import main; "
-            "sys.exit(main(['encounter', 'simulate', '--party', 'fighter:3', '--monsters', "
-            "'goblin:1', '--trials', '10', '--plot', '--plot-max', '3']))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300)
+    proc = dungeon_without(["plotext"], "encounter", "simulate", "--party", "fighter:3",
+                           "--monsters", "goblin:1", "--trials", "10", "--plot", "--plot-max", "3")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == ("dungeon encounter: --plot draws with plotext: "
                                    "pip install 'distributed-dungeon[plot]'")
