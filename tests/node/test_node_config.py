@@ -131,3 +131,20 @@ def test_radio_settings_that_differ_from_the_config_are_named(tmp_path):
     found = radio_mismatches(cfg, "US", "SHORT_FAST")
     assert found[0].startswith("the radio's region is US but the config says EU_868")
     assert found[1].startswith("the radio's preset is SHORT_FAST but the config says LONG_FAST")
+
+
+def test_the_shipped_example_file_is_the_generated_one():
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, str(root / "tools" / "node_toml_example.py"),
+                           "--check"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    text = (root / "systemd" / "node.toml.example").read_text()
+    import dataclasses
+
+    from node.config import NodeConfig
+
+    for f in dataclasses.fields(NodeConfig):
+        assert f.name in text, f"{f.name} is missing from systemd/node.toml.example"
