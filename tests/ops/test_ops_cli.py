@@ -30,6 +30,11 @@ def dungeon(*argv: str, timeout: float = 120, **kw) -> subprocess.CompletedProce
     (["node", "--radio", "serial:/dev/nonexistent"], "no serial device /dev/nonexistent"),
     (["bench", "protocol", "--preset", "NOT_A_PRESET"], "unknown modem preset"),
     (["no-such-command"], "invalid choice"),
+    (["relay", "--port", "99999"], "--port: 99999 is not in 0..65535"),
+    (["bench", "protocol", "--seeds", "0"], "--seeds: 0 must be at least 1"),
+    (["bench", "sync", "--events", "-5"], "--events: -5 must be at least 1"),
+    (["backup", "snapshot", "--db", "x.db", "--dir", "snaps", "--keep", "0"],
+     "--keep: 0 must be at least 1"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, argv, says):
     proc = dungeon(*argv, "--data-dir", str(tmp_path)) if argv[0] == "node" else dungeon(*argv)
