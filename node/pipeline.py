@@ -219,8 +219,10 @@ class Pipeline:
             seq = self.store.next_seq()
             sid = f"{self.node_id}-{seq}"
             seed = secrets.randbits(32) if seed is None else seed
+            from rules import RULES_VERSION
+
             payload = {"id": sid, "dungeon": dungeon, "seed": seed,
-                       "house_rules": house_rules or {}}
+                       "house_rules": house_rules or {}, "rules": RULES_VERSION}
             self.store.commit(self.node_id, Write(
                 seq, self.clock.now(), SESSION_ROW, payload,
                 snapshot=(game.digest(), game.to_dict()), clear_bindings=True))

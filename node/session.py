@@ -8,7 +8,7 @@ from typing import Any
 
 from node.store import Store
 
-SESSION_ROW = "session"  # a new game: payload {id, dungeon, seed, house_rules}
+SESSION_ROW = "session"  # a new game: payload {id, dungeon, seed, house_rules, rules}
 STATUS_ROW = "session.status"  # payload {status}: running | paused | ended
 COMMAND_ROW = "command"  # payload {source, sender, actor, intent, events, digest}
 BIND_ROW = "bind"  # payload {sender, eid, role, via}: a link made outside a Join
@@ -27,10 +27,28 @@ class Session:
 
 
 def new_game(dungeon: str, house_rules: dict[str, Any] | None = None) -> Any:
-    from rules import dungeon as rdungeon
+    """A fresh game in a bundled dungeon by name, or in a dungeon TOML file by path."""
     from rules import game as rgame
 
-    return rgame.Game.new(rdungeon.load_bundled(dungeon), house_rules=house_rules or None)
+    return rgame.Game.new(_dungeon(dungeon), house_rules=house_rules or None)
+
+
+def _dungeon(name_or_path: str) -> Any:
+    import tomllib
+    from pathlib import Path
+
+    from rules import dungeon as rdungeon
+    from rules.errors import RulesError
+
+    path = Path(name_or_path)
+    if path.suffix != ".toml" or not path.is_file():
+        return rdungeon.load_bundled(name_or_path)
+    try:
+        return rdungeon.Dungeon.from_dict(tomllib.loads(path.read_text("utf-8")))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise RulesError(f"cannot read dungeon {path.name}: {str(err).splitlines()[0]}") from None
+    except (KeyError, TypeError, ValueError) as err:
+        raise RulesError(f"dungeon {path.name} is malformed: {err}") from None
 
 
 def rng_for(seed: int, seq: int) -> random.Random:

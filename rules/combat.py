@@ -187,7 +187,7 @@ def attack(game: Game, a: Entity, i: it.Attack, rng: random.Random) -> list[Any]
         raise RulesError("you cannot attack yourself")
     if t.side == a.side and a.kind == "monster":
         raise RulesError("monsters do not attack their own")
-    if "charmed" in a.conditions and a.conditions["charmed"].get("src") == t.eid:
+    if "charmed" in a.conditions and a.conditions["charmed"].src == t.eid:
         raise RulesError(f"{a.name} is charmed by {t.name}")
     if a.kind == "monster":
         return _monster_attack(game, a, t, i.weapon, rng)
@@ -351,14 +351,15 @@ def after_action(game: Game, a: Entity, rng: random.Random) -> list[Any]:
 
 # -- simple actions -----------------------------------------------------------------
 def _simple_slot(a: Entity, what: str) -> str:
-    """Cunning Action: a level 2+ rogue dashes, disengages or hides as a bonus action."""
-    if a.cls == "rogue" and a.level >= 2 and a.turn["bonus"] > 0 and what in (
-            "dash", "disengage", "hide") and (a.turn["action"] <= 0 or a.turn.get("attacked")):
+    """Cunning Action (a level 2+ rogue) and Nimble Escape (disengage or hide) make some
+    actions bonus actions."""
+    quick = (a.cls == "rogue" and a.level >= 2 and what in ("dash", "disengage", "hide")) or (
+        what in ("disengage", "hide") and any(x.has("nimble_escape") for x in a.effects))
+    if quick and a.turn["bonus"] > 0 and (a.turn["action"] <= 0 or a.turn.get("attacked")):
         return "bonus"
     if a.turn["action"] > 0:
         return "action"
-    if a.cls == "rogue" and a.level >= 2 and a.turn["bonus"] > 0 and what in (
-            "dash", "disengage", "hide"):
+    if quick and a.turn["bonus"] > 0:
         return "bonus"
     raise RulesError(f"no action left to {what}")
 
@@ -428,10 +429,11 @@ def contest(game: Game, a: Entity, t: Entity, rng: random.Random, out: list[Any]
     status quo, so the attacker loses."""
     skills = content.skills()
     na, _ = dice.d20(rng, resolver.check_adv(a, "str", save=False))
-    ta = na + a.skill_mod("athletics", skills.get("athletics", "str"))
+    ta = na + a.skill_mod("athletics", skills.get("athletics", "str")) + resolver.check_bonus(
+        a, rng)
     best = max(("athletics", "acrobatics"), key=lambda s: t.skill_mod(s, skills.get(s, "dex")))
     nt, _ = dice.d20(rng, resolver.check_adv(t, skills.get(best, "dex"), save=False))
-    tt = nt + t.skill_mod(best, skills.get(best, "dex"))
+    tt = nt + t.skill_mod(best, skills.get(best, "dex")) + resolver.check_bonus(t, rng)
     if t.incapacitated:
         tt = -99
     out.append(ev.Rolled(a.eid, "athletics", na, ta, 0, ta > tt))
@@ -466,7 +468,7 @@ def grapple(game: Game, a: Entity, i: it.Grapple, rng: random.Random) -> list[An
     """Grapple a foe; aimed at the creature grappling you, it is an attempt to escape."""
     held = a.conditions.get("grappled")
     if held:
-        holder = game.entities.get(int(held.get("src", 0)))
+        holder = game.entities.get(held.src)
         if holder is not None and not holder.dead:
             t = game.find(i.target, room=a.room, living=True)
             if t.eid == holder.eid:
@@ -491,9 +493,10 @@ def escape_contest(game: Game, a: Entity, holder: Entity, rng: random.Random,
     skills = content.skills()
     best = max(("athletics", "acrobatics"), key=lambda s: a.skill_mod(s, skills.get(s, "dex")))
     na, _ = dice.d20(rng, resolver.check_adv(a, skills.get(best, "dex"), save=False))
-    ta = na + a.skill_mod(best, skills.get(best, "dex"))
+    ta = na + a.skill_mod(best, skills.get(best, "dex")) + resolver.check_bonus(a, rng)
     nh, _ = dice.d20(rng, resolver.check_adv(holder, "str", save=False))
-    th = nh + holder.skill_mod("athletics", skills.get("athletics", "str"))
+    th = nh + holder.skill_mod("athletics", skills.get("athletics", "str")) + \
+        resolver.check_bonus(holder, rng)
     if holder.incapacitated:
         th = -99
     out.append(ev.Rolled(a.eid, best, na, ta, 0, ta > th))

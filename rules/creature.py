@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from rules.effects.records import Effect
+from rules.effects.records import Cond, Effect
 
 ABILITIES = ("str", "dex", "con", "int", "wis", "cha")
 CONDITIONS = (
@@ -62,7 +62,7 @@ class Entity:
     vuln: list[str] = field(default_factory=list)
     cond_immune: list[str] = field(default_factory=list)
     ctype: str = "humanoid"
-    conditions: dict[str, dict[str, int | str]] = field(default_factory=dict)
+    conditions: dict[str, Cond] = field(default_factory=dict)
     exhaustion: int = 0
     death_s: int = 0
     death_f: int = 0
@@ -154,17 +154,22 @@ class Entity:
         return self.prof + self.spell_mod()
 
     def to_dict(self) -> dict[str, Any]:
-        effects, self.effects = self.effects, []
+        effects, conds = self.effects, self.conditions
+        self.effects, self.conditions = [], {}
         try:
             d = dataclasses.asdict(self)
         finally:
-            self.effects = effects
+            self.effects, self.conditions = effects, conds
         d["effects"] = [e.to_dict() for e in effects]
+        d["conditions"] = {k: c.to_dict() for k, c in conds.items()}
         return d
 
     def fields(self) -> dict[str, Any]:
         """The fields by name, sharing the live values: for serialising, never for editing."""
-        return {name: getattr(self, name) for name in _FIELD_NAMES}
+        d = {name: getattr(self, name) for name in _FIELD_NAMES}
+        d["effects"] = [e.to_dict() for e in self.effects]
+        d["conditions"] = {k: c.to_dict() for k, c in self.conditions.items()}
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Entity:
@@ -172,6 +177,8 @@ class Entity:
         kw = {k: v for k, v in d.items() if k in names}
         kw["effects"] = [e if isinstance(e, Effect) else Effect.from_dict(e)
                          for e in kw.get("effects", [])]
+        kw["conditions"] = {k: c if isinstance(c, Cond) else Cond.from_dict(c)
+                            for k, c in kw.get("conditions", {}).items()}
         return cls(**kw)
 
 

@@ -73,9 +73,10 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
             game.combat["order"] += [e.eid for e in out]
         return out
     if op == "set_roll":
-        if not 1 <= i.value <= 20:
-            raise RulesError("set_roll needs a d20 face from 1 to 20")
-        game.next_d20 = i.value
+        faces = [i.value] if not i.text.strip() else _faces(i.text)
+        if not faces or not all(1 <= f <= 20 for f in faces):
+            raise RulesError("set_roll needs d20 faces from 1 to 20")
+        game.next_d20 = faces[0] if len(faces) == 1 else faces
         return []  # the DM's secret: nothing for the players' screens
     if op == "house_rule":
         if not i.text:
@@ -92,6 +93,8 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
         raise RulesError(f"{op} needs a target")
     t = game.find(i.target, room=game.room) if not isinstance(i.target, int) else game.entity(
         i.target)
+    if op == "set_turn":
+        return _set_turn(game, t, rng)
     if op == "force_action":
         from rules import tactics
         from rules.game import apply
@@ -157,3 +160,22 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
             t.hp = min(t.hp, t.max_hp)
         return [ev.Info(t.eid, f"{field_} set")]
     raise RulesError(f"unknown DM op {op!r}")
+
+
+def _faces(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.replace(",", " ").split()][:20]
+    except ValueError:
+        raise RulesError("set_roll faces are numbers from 1 to 20") from None
+
+
+def _set_turn(game: Game, t: Entity, rng: random.Random) -> list[Any]:
+    """Make it `t`'s turn now, with a fresh action economy (a DM's correction, or a test)."""
+    if game.combat is None:
+        raise RulesError("not in combat")
+    if t.eid not in game.combat["order"]:
+        game.combat["order"].append(t.eid)
+    if t.dead or t.fled:
+        raise RulesError(f"{t.name} cannot take a turn")
+    game.combat["idx"] = game.combat["order"].index(t.eid)
+    return begin_turn(game, rng)

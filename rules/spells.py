@@ -23,11 +23,12 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
     from rules.effects import engine, selection, spellbook
 
     in_combat = game.combat is not None
-    if in_combat:
-        in_turn(game, a)
-    elif a.incapacitated:
-        raise RulesError(f"{a.name} cannot act")
     spell = _known_spell(a, i.spell)
+    reaction = "reaction" in spell.get("casting_time", "")
+    if in_combat and not reaction:
+        in_turn(game, a)
+    elif a.incapacitated or a.hp <= 0:  # a reaction comes on anyone's turn
+        raise RulesError(f"{a.name} cannot act")
     sd = spellbook.spell_def(spell["index"])
     base = int(spell["level"])
     level = base if i.level is None else int(i.level)

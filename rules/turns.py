@@ -80,6 +80,8 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
         _ticks(game, e, rng, out)
         if e.dying:
             resolver.death_save(game, e, rng, out)
+        if any(x.has("hasted") for x in e.effects):
+            e.turn["action"] += 1
         skip = any(x.has("lose_turn") for x in e.effects)
         if skip:
             e.effects[:] = [x for x in e.effects if not x.has("lose_turn")]
@@ -113,22 +115,23 @@ def _ticks(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
 def end_turn_effects(game: Game, e: Entity, rng: random.Random) -> list[Any]:
     out: list[Any] = []
     for cond, info in list(e.conditions.items()):
-        if info.get("save") and not e.dead and resolver.saving_throw(
-                game, e, str(info["save"]), int(info["dc"]), rng, out, f"{cond} save"):
+        if info.save and not e.dead and resolver.saving_throw(
+                game, e, info.save, info.dc, rng, out, f"{cond} save"):
             resolver.remove_condition(game, e, cond, out)
             continue
-        r = int(info.get("rounds", -1))
-        if r > 0:
-            if r == 1:
+        if info.rounds > 0:
+            if info.rounds == 1:
                 resolver.remove_condition(game, e, cond, out)
             else:
-                info["rounds"] = r - 1
+                info.rounds -= 1
     keep = []
     for x in e.effects:
         r = x.rounds
         if r == 1:
             if x.name == e.conc and x.src == e.eid:
                 e.conc = ""
+            if x.has("summoned"):
+                resolver.vanish(game, e, out)
             continue
         if r > 1:
             x.rounds = r - 1
@@ -180,7 +183,7 @@ def award_xp(game: Game, xp: int) -> list[Any]:
     (house rule auto_level, default on), otherwise the DM uses Dm(op="level_up")."""
     from rules import pregen
 
-    alive = [e for e in game.party() if not e.dead and e.room == game.room]
+    alive = [e for e in game.party() if not e.dead and e.room == game.room and e.kind == "pc"]
     out: list[Any] = []
     if not alive:
         return out

@@ -67,6 +67,8 @@ probability = float_range(0.0, 1.0)
 
 port = int_range(1, MAX_PORT)
 """A TCP port to listen on or connect to."""
+port_or_any = int_range(0, MAX_PORT)
+"""A TCP port to listen on; 0 lets the system pick a free one."""
 
 count = int_range(1)
 """How many of something: at least one."""

@@ -16,9 +16,8 @@ HELP = "run simulated Meshtastic radios on 127.0.0.1 (node on --port-base, playe
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nodes", type=argtypes.count, default=3,
                         help="radios the game can use: the node plus NODES-1 players (default 3)")
-    parser.add_argument("--port-base", type=argtypes.int_range(0, argtypes.MAX_PORT), default=4403,
-                        help="TCP port of the node's radio; players follow (default 4403; "
-                             "0: any free ports)")
+    parser.add_argument("--port-base", type=argtypes.port_or_any, default=4403,
+                        help="TCP port of the node's radio; players follow (default 4403; 0: free ports, listed in the --json line)")
     parser.add_argument("--hops", type=argtypes.count, default=1,
                         help="radio hops between node and players; adds relays (default 1)")
     parser.add_argument("--preset", default="LONG_FAST", help="modem preset (default LONG_FAST)")
@@ -63,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from node.cli import UsageError
 
     last = args.port_base + args.nodes - 1
-    if args.port_base and last > argtypes.MAX_PORT:
+    if last > argtypes.MAX_PORT:
         raise UsageError(f"--port-base {args.port_base} with {args.nodes} radios needs ports up "
                          f"to {last}; the highest is {argtypes.MAX_PORT}")
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)

@@ -13,7 +13,7 @@ HELP = "run the cloud relay: node sync API, Discord bridge and Gemini tactician"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="listen address (put TLS in a reverse proxy)")
-    parser.add_argument("--port", type=argtypes.int_range(0, argtypes.MAX_PORT), default=8787,
+    parser.add_argument("--port", type=argtypes.port_or_any, default=8787,
                         help="TCP port (default 8787; 0: any free port)")
     store = parser.add_mutually_exclusive_group()
     store.add_argument("--db", default="relay.db", help="SQLite file (default relay.db)")

@@ -40,11 +40,23 @@ def monster_text(m: dict[str, Any]) -> str:
     senses = ", ".join(f"{k} {v}" for k, v in (m.get("senses") or {}).items())
     lines.append(f"Senses: {senses}")
     lines.append(f"CR {m['challenge_rating']} ({m['xp']} XP)  prof +{m['proficiency_bonus']}")
+    from rules.effects import describe, monsters, registry
+
     if m.get("special_abilities"):
-        lines.append("Traits: " + ", ".join(m["special_abilities"]))
+        played = set(monsters.trait_names(m["index"]))
+        lines.append("Traits: " + ", ".join(
+            t + (" (in play)" if t in played else "") for t in m["special_abilities"]))
+        for t in monsters.trait_names(m["index"]):
+            for x in describe.lines(registry.tree(monsters.trait_key(m["index"], t))):
+                lines.append(f"  {t}: {x}")
     lines.append("Actions:")
     for a in m.get("actions", []) + m.get("legendary_actions", []):
         lines.append("  " + action_text(a))
+        if a.get("kind") != "multiattack":
+            extra = [x for x in describe.lines(monsters.action_tree(m["index"], a))
+                     if x.startswith(("condition", "effect", "movement", "rule", "ends"))]
+            if extra:
+                lines.append("    in play: " + "; ".join(extra))
     return "\n".join(lines)
 
 
@@ -83,7 +95,9 @@ def spell_text(s: dict[str, Any]) -> str:
     if sd.adjudicated:
         lines.append(f"In play: adjudicated by the DM: {sd.adjudicated}")
         return "\n".join(lines)
-    lines.append("In play: mechanised")
+    lines.append("In play: mechanised" + (
+        " (tracked: duration and concentration by the engine, the benefit told to the table)"
+        if sd.tracked_only else ""))
     lines += ["  " + x for x in describe.lines(sd.tree, s)]
     if sd.rounds > 0 and not (s["duration"].lower().startswith("instant")):
         lines.append(f"  lasts {sd.rounds} rounds" + (" (concentration)"
@@ -98,11 +112,13 @@ def spells_json() -> dict[str, Any]:
     book = spellbook.book()
     rows = [{"index": k, "name": d.name, "level": content.spells()[k]["level"],
              "state": "adjudicated" if d.adjudicated else "mechanised",
-             **({"reason": d.adjudicated} if d.adjudicated else {})}
+             **({"reason": d.adjudicated} if d.adjudicated else
+                {"effect": "tracked" if d.tracked_only else "rules"})}
             for k, d in sorted(book.items())]
     mech = sum(r["state"] == "mechanised" for r in rows)
+    tracked = sum(r.get("effect") == "tracked" for r in rows)
     return {"total": len(rows), "mechanised": mech, "adjudicated": len(rows) - mech,
-            "spells": rows}
+            "tracked_only": tracked, "spells": rows}
 
 
 def run(args: argparse.Namespace) -> int:

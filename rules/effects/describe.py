@@ -55,8 +55,11 @@ def lines(tree: n.Tree, spell: dict[str, Any] | None = None) -> list[str]:
         elif isinstance(node, n.Condition):
             out.append(("ends: " if node.remove else "condition: ") + node.name
                        + (" (save at end of each turn)" if node.end_save else ""))
+        elif isinstance(node, n.Text):
+            out.append(f"tells the table: {node.text}")
         elif isinstance(node, n.Ongoing):
-            vals = ", ".join(f"{k} {v}" for k, v in node.values)
+            vals = ", ".join(f"{k} {'/'.join(map(str, v)) if isinstance(v, tuple) else v}"
+                             for k, v in node.values)
             who = "caster" if node.self else "target"
             out.append(f"effect on {who}: {vals or node.name or 'ongoing'}"
                        + (", repeats each turn" if node.tick else "")

@@ -1,8 +1,8 @@
 """Monster actions as effect trees, derived from the stat-block data in monsters.json.
 
 An attack is Attack{hit: typed damage, then the rider's save}; a save action is a Save
-over its target or area, its damage rolled once. Riders with conditions and traits come
-from rules/content/monster_effects.toml when a stat block needs more than its numbers.
+over its target or area, its damage rolled once. Riders with conditions come from
+rules/content/monster_effects.toml, per monster or for every action of one name.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from rules import content
 from rules.effects import nodes as n
 from rules.effects import registry
 
+# Riders shared by every stat block with an action of that name (Frightful Presence).
+ANY = "_any"
 # A save action that hits an area holds this many creatures when the data gives no size.
 DEFAULT_AREA = ("sphere", 15)
 
@@ -31,12 +33,31 @@ def key_for(monster: str, action: str) -> str:
 
 
 def load_key(key: str) -> None:
-    _, monster, _action = key.split(":", 2)
+    monster = key.split(":", 2)[1]
     m = content.monsters().get(monster)
     if m is None:
         return
     for a in m.get("actions", []) + m.get("legendary_actions", []):
+        if a.get("kind") == "multiattack":
+            continue  # runs its named parts; a legendary "Paralyzing Touch" is the action's
         registry.register(key_for(monster, a["name"]), compile_action(monster, a))
+    table = riders()
+    for t in trait_names(monster):
+        d = table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {}
+        registry.register(trait_key(monster, t),
+                          n.parse_tree(d["trait"], f"monster_effects.toml[{monster}][{t}]"))
+
+
+def trait_key(monster: str, trait: str) -> str:
+    return f"monster:{monster}:trait:{trait}"
+
+
+def trait_names(monster: str) -> list[str]:
+    """The monster's traits that have effect data, in stat-block order."""
+    m = content.monsters().get(monster) or {}
+    table = riders()
+    return [t for t in m.get("special_abilities", [])
+            if "trait" in (table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {})]
 
 
 def action_tree(monster: str, a: dict[str, Any]) -> n.Tree:
@@ -49,7 +70,8 @@ def _parts(ds: list[dict[str, Any]]) -> tuple[n.Part, ...]:
 
 
 def compile_action(monster: str, a: dict[str, Any]) -> n.Tree:
-    extra = riders().get(monster, {}).get(a["name"], {})
+    table = riders()
+    extra = table.get(monster, {}).get(a["name"]) or table.get(ANY, {}).get(a["name"], {})
     where = f"monster_effects.toml[{monster}][{a['name']}]"
     on_fail = n.parse_tree(extra.get("fail", []), where)
     kind = a.get("kind")

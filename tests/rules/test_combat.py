@@ -9,6 +9,7 @@ from rules_helpers import fight, turn_of
 
 from rules import events as ev
 from rules import intents as it
+from rules.effects.records import Cond
 from rules.errors import RulesError
 from rules.game import Game, apply
 
@@ -113,7 +114,7 @@ def test_ranged_attack_while_engaged_has_disadvantage(game: Game) -> None:
     gob.engaged.append(thorin.eid)
     net, sources = resolver.attack_adv(game, thorin, gob, "ranged", (80, 320))
     assert net == -1 and "-engaged" in sources
-    gob.conditions["restrained"] = {"rounds": -1}
+    gob.conditions["restrained"] = Cond()
     assert resolver.attack_adv(game, thorin, gob, "ranged", (80, 320))[0] == 0  # cancel
 
 
@@ -153,7 +154,7 @@ def test_grapple_and_shove_are_contests(game: Game) -> None:
         results.add(g.entities[foes[0]].has("grappled"))
     assert results == {True, False}
     turn_of(game, 1)
-    game.entities[foes[0]].conditions["unconscious"] = {"rounds": -1}
+    game.entities[foes[0]].conditions["unconscious"] = Cond()
     apply(game, 1, it.Shove(foes[0]), random.Random(1))
     assert game.entities[foes[0]].has("prone")
 
