@@ -78,7 +78,7 @@ class TextPlayer:
             if rest:
                 self.node = node_number(rest[0])
             self.dm = not self.dm if not rest else True
-            self.out(f"sending {'DMs to ' + self._node_name() if self.dm else 'on the channel'}",
+            self.out(f"sending {'DMs to ' + self.node_name() if self.dm else 'on the channel'}",
                      flush=True)
             return
         if self.dm and self.node is None:
@@ -94,7 +94,7 @@ class TextPlayer:
                                   want_ack=self.dm)
         self._last_sent = time.monotonic()
 
-    def _node_name(self) -> str:
+    def node_name(self) -> str:
         return f"!{self.node:08x}" if self.node is not None else "the node"
 
 
@@ -104,7 +104,7 @@ async def _session(player: TextPlayer, linger_s: float) -> int:
     from node.cli.signals import on_stop_signals
 
     await player.transport.start(player.on_packet)
-    mode = f"DMs to {player._node_name()}" if player.dm else f"channel {player.channel}"
+    mode = f"DMs to {player.node_name()}" if player.dm else f"channel {player.channel}"
     print(f"connected as !{player.transport.info.node_num:08x}; typing sends on {mode} "
           "(/dm switches; Ctrl-D or Ctrl-C leaves)", flush=True)
     reader = asyncio.ensure_future(_read_lines(player, linger_s))
