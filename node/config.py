@@ -210,9 +210,16 @@ def radio_mismatches(cfg: NodeConfig, region: str, preset: str) -> list[str]:
         out.append(f"the radio's region is {region} but the config says {cfg.region}; "
                    f"set one to the other (meshtastic --set lora.region {cfg.region})")
     if preset != cfg.preset:
-        out.append(f"the radio's preset is {preset} but the config says {cfg.preset}; "
-                   f"players on {cfg.preset} will not hear it "
-                   f"(meshtastic --set lora.modem_preset {cfg.preset})")
+        from node.radio.firmware import effective_preset
+
+        if effective_preset(region, cfg.preset) != cfg.preset:
+            # RadioInterface.cpp:801-826: EU_868 is too narrow for the 500 kHz Turbo presets.
+            out.append(f"the radio runs {preset}: {region} is too narrow for {cfg.preset}, "
+                       f"so the firmware falls back; set the config's preset to {preset}")
+        else:
+            out.append(f"the radio's preset is {preset} but the config says {cfg.preset}; "
+                       f"players on {cfg.preset} will not hear it "
+                       f"(meshtastic --set lora.modem_preset {cfg.preset})")
     return out
 
 

@@ -78,9 +78,9 @@ class Game:
 
     def canonical(self) -> bytes:
         # No copy: the bytes are the same, and digests follow every command (replay, the node).
-        # Values with their own form (an Effect) are written as their to_dict() says.
+        # Live effects are Effect records: serialise them as to_dict(copy=True) would.
         return json.dumps(self.to_dict(copy=False), sort_keys=True, separators=(",", ":"),
-                          default=lambda value: value.to_dict()).encode()
+                          default=lambda o: o.to_dict()).encode()
 
     def digest(self) -> int:
         return int.from_bytes(hashlib.blake2b(self.canonical(), digest_size=4).digest(), "big")

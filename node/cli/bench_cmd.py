@@ -1,4 +1,4 @@
-"""`dungeon bench KIND`: benchmarks that print JSON (rules, protocol, node, sync, replay)."""
+"""`dungeon bench KIND`: benchmarks that print JSON (rules, protocol, node, sync, replay, mesh)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ KINDS: dict[str, str] = {
     "node": "node.cli.bench_node",
     "sync": "node.cli.bench_sync",
     "replay": "node.cli.bench_replay",
+    "mesh": "node.cli.bench_mesh",
 }
 
 
