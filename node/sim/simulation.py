@@ -230,9 +230,17 @@ async def direct(app: Any, monsters: tuple[str, int], *, joined: bool) -> bool:
     from rules.intents import Dm
 
     game = app.game
-    if game is None or not joined or game.current_turn() is not None:
+    if game is None or not joined:
         return False
     if app.pipeline.session is None or app.pipeline.session.status != "running":
+        return False
+    if game.current_turn() is not None:
+        # A fight goes on while a downed hero rolls death saves; with nobody left standing
+        # the DM brings the dying back up, so a long run keeps its players playing.
+        party = [e for e in game.party() if not e.dead and e.room == game.room]
+        if party and not any(e.hp > 0 for e in party):
+            for e in party:
+                await app.pipeline.submit(Command("dm", "dm", Dm("heal", e.eid, e.max_hp)))
         return False
     # Between fights the DM patches the party up so a long run stays playable.
     for e in game.party():
