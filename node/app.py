@@ -259,4 +259,5 @@ class NodeApp:
             "outbox": self.outbox.stats() if self.outbox else {},
             "ai_paused": self.loop.ai_paused if self.loop else False,
             "uplink": self.uplink_status(),
+            "binary": self.binary.stats() if self.binary is not None else None,
         }

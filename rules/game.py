@@ -71,9 +71,9 @@ class Game:
 
     def canonical(self) -> bytes:
         # No copy: the bytes are the same, and digests follow every command (replay, the node).
-        # Live effects are Effect records: serialise them as to_dict(copy=True) would.
-        return json.dumps(self.to_dict(copy=False), sort_keys=True, separators=(",", ":"),
-                          default=lambda o: o.to_dict()).encode()
+        # Entity.fields gives effect and condition records as plain data, as to_dict does.
+        return json.dumps(self.to_dict(copy=False), sort_keys=True,
+                          separators=(",", ":")).encode()
 
     def digest(self) -> int:
         return int.from_bytes(hashlib.blake2b(self.canonical(), digest_size=4).digest(), "big")

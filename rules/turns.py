@@ -86,9 +86,12 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
         e.turn = new_turn()
         e.turn["move"] = e.effective_speed()
         e.reaction = True
+        # Every creature is scanned each turn, the fallen too: a plain loop, no generators.
         for other in game.entities.values():
-            if other.effects and any(x.until_turn == eid for x in other.effects):
-                other.effects[:] = [x for x in other.effects if x.until_turn != eid]
+            for x in other.effects:
+                if x.until_turn == eid:
+                    other.effects[:] = [y for y in other.effects if y.until_turn != eid]
+                    break
         for name, ready in list(e.recharge.items()):
             if not ready:
                 act = next((a for a in e.actions if a["name"] == name), None)

@@ -1,4 +1,4 @@
-"""`dungeon srd monster|spell|class NAME` and `dungeon srd spells`: SRD 5.1 stat blocks, spells, classes."""
+"""`dungeon srd monster|spell|class NAME`, `dungeon srd spells|monsters`: SRD 5.1 lookups."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ HELP = "look up an SRD monster, spell or class (forgiving names)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=("monster", "spell", "spells", "class"),
-                        help="what to look up; `spells` lists every spell and its state; "
+    parser.add_argument("kind", choices=("monster", "spell", "spells", "monsters", "class"),
+                        help="what to look up; `spells`/`monsters` list every one's state; "
                              "`class` lists a class's features by level, mechanised or not")
     parser.add_argument("name", nargs="*", help="a name, index or abbreviation")
     parser.add_argument("--json", action="store_true", help="print the record as JSON")
@@ -92,7 +92,10 @@ def spell_text(s: dict[str, Any]) -> str:
     lines = [f"{s['name']} — {lvl} {s['school']}" + (" (ritual)" if s.get("ritual") else ""),
              f"Cast {s['casting_time']}, range {s['range']}, {s['duration']}"
              + (", concentration" if s.get("concentration") else ""),
-             "Classes: " + ", ".join(s.get("classes", []))]
+             "Classes: " + ", ".join(s.get("classes", [])),
+             "Components: " + ", ".join(s.get("components", []))
+             + (" (not in magical silence)" if "V" in s.get("components", [])
+                else "")]
     if sd.adjudicated:
         lines.append(f"In play: adjudicated by the DM: {sd.adjudicated}")
         return "\n".join(lines)
@@ -104,6 +107,41 @@ def spell_text(s: dict[str, Any]) -> str:
         lines.append(f"  lasts {sd.rounds} rounds" + (" (concentration)"
                                                        if s.get("concentration") else ""))
     return "\n".join(lines)
+
+
+def monsters_json() -> dict[str, Any]:
+    """Every monster's actions, traits and reactions, each mechanised or adjudicated: an
+    action is mechanised when the engine has a tree for it (a multiattack when its parts
+    are), a trait when it has effect data or is the stat block's spellcasting, a reaction
+    when the engine plays it (Parry)."""
+    from rules import content
+    from rules.effects import monsters
+
+    rows = []
+    counts = {"mechanised": 0, "adjudicated": 0}
+    for idx, m in sorted(content.monsters().items()):
+        acts = m["actions"] + m.get("legendary_actions", [])
+        played = {a["name"] for a in acts
+                  if a["kind"] != "multiattack" and monsters.action_tree(idx, a)}
+        entry: dict[str, Any] = {"index": idx, "name": m["name"], "actions": {}, "traits": {},
+                                 "reactions": {}}
+        for a in acts:
+            ok = a["name"] in played or (a["kind"] == "multiattack" and all(
+                p["action"] in played for p in a["multiattack"] or []))
+            entry["actions"][a["name"]] = "mechanised" if ok else "adjudicated"
+        traits = set(monsters.trait_names(idx))
+        if m.get("spellcasting"):  # cast through the same Cast intent and spell engine
+            traits |= {"Spellcasting", "Innate Spellcasting"}
+        for t in m.get("special_abilities", []):
+            entry["traits"][t] = "mechanised" if t in traits else "adjudicated"
+        for r in m.get("reactions", []):
+            entry["reactions"][r] = "mechanised" if r == "Parry" and m.get("parry") else (
+                "adjudicated")
+        for part in ("actions", "traits", "reactions"):
+            for state in entry[part].values():
+                counts[state] += 1
+        rows.append(entry)
+    return {**counts, "total": sum(counts.values()), "monsters": rows}
 
 
 def spells_json() -> dict[str, Any]:
@@ -168,6 +206,14 @@ def run(args: argparse.Namespace) -> int:
             print("dungeon srd: name a class", file=sys.stderr)
             return 2
         return _class(" ".join(args.name), args.json)
+    if args.kind == "monsters":
+        doc = monsters_json()
+        if args.json:
+            print(json.dumps(doc, sort_keys=True))
+        else:
+            print(f"{doc['mechanised']} of {doc['total']} monster actions, traits and "
+                  "reactions mechanised")
+        return 0
     if args.kind == "spells":
         doc = spells_json()
         if args.json:

@@ -98,7 +98,7 @@ def _airtime(n_bytes: int, preset: str, **port: int) -> float:
 
 
 def _relay_window_s(preset: str) -> float:
-    from node.sim.phy import slot_time_s
+    from node.radio.firmware import slot_time_s
 
     try:
         return RELAY_WINDOW_SLOTS * slot_time_s(preset)

@@ -180,6 +180,7 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
         t0 = loop.time()
         dm_rng = random.Random(f"dm:{cfg.seed}")
         next_fight = t0
+        next_hour_sample = t0 + 60.0
         try:
             while (elapsed := loop.time() - t0) < duration:
                 await asyncio.sleep(1.0)
@@ -190,8 +191,9 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
                 if in_fight:  # the party explores a while before the DM starts the next fight
                     next_fight = loop.time() + dm_rng.uniform(*pace.between_fights)
                 _sample(app, tracker)
-                if int(elapsed) % 60 == 0:
+                if loop.time() >= next_hour_sample:  # the rolling hour, once a minute
                     _sample_hour(mesh, tracker)
+                    next_hour_sample += 60.0
                 if progress is not None:
                     progress(elapsed / duration)
             for bot in bots:
