@@ -85,13 +85,6 @@ def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...]
         if p.get("hp_per_level"):
             e.max_hp += int(p["hp_per_level"]) * level
             e.hp = e.max_hp
-        for w in e.weapons:
-            if p.get("crit"):
-                w["crit"] = int(p["crit"])
-            if p.get("magic_unarmed") and w.get("monk"):
-                w["magical"] = True
-            if p.get("ranged_atk") and w["kind"] == "ranged":
-                w["atk"] = int(w.get("atk", 0)) + int(p["ranged_atk"])
         top = max((k + 1 for k, n in enumerate(e.max_slots) if n), default=0)
         for lvl, s in p.get("spells", ()):
             sp = content.spells().get(s)
@@ -99,7 +92,21 @@ def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...]
                 e.spells.append(s)
         for s in [x for x in skill_ab if x not in e.skills][:int(p.get("extra_skills", 0))]:
             e.skills[s] = 0  # proficient; the bonus is set below with the others
+    weapon_passives(e, cls, level)
     _skill_bonuses(e, cls, level, skill_order)
+
+
+def weapon_passives(e: Entity, cls: str, level: int) -> None:
+    """Weapon numbers from features (crit range, magic unarmed strikes, Archery); setting,
+    not adding, so it can run again on a levelled sheet."""
+    for p in passives(cls, level):
+        for w in e.weapons:
+            if p.get("crit"):
+                w["crit"] = int(p["crit"])
+            if p.get("magic_unarmed") and w.get("monk"):
+                w["magical"] = True
+            if p.get("ranged_atk") and w["kind"] == "ranged":
+                w["atk"] = int(p["ranged_atk"])
 
 
 def _skill_bonuses(e: Entity, cls: str, level: int, order: tuple[str, ...]) -> None:

@@ -182,4 +182,26 @@ def build(d: Draft, level: int = 1, eid: int = 0) -> Entity:
     pc = character(d.name, d.cls, level, eid, scores=d.scores, race=race(d.race),
                    skills=picks, kit=kit(d.cls, d.kit))
     pc.inventory += [e for e in bg["equipment"] if e not in pc.inventory]
+    pc.origin = d.to_dict()
     return pc
+
+
+def levelled(e: Entity, level: int) -> Entity:
+    """The sheet at a new level: the same creation choices (or pregenerated build), and the
+    gear the character now carries and wears."""
+    from rules import classfeatures
+    from rules.pregen import armor_class
+
+    if e.origin:
+        fresh = build(Draft.from_dict(e.origin), level, e.eid)
+    else:
+        fresh = character(e.name, e.cls, level, eid=e.eid)
+    fresh.name, fresh.inventory = e.name, e.inventory
+    own = {w["name"]: w for w in fresh.weapons}
+    fresh.weapons = [w for w in fresh.weapons if w.get("monk")] + [
+        own.get(w["name"], w) for w in e.weapons if not w.get("monk")]
+    classfeatures.weapon_passives(fresh, fresh.cls, level)
+    if (fresh.armor, fresh.shield) != (e.armor, e.shield):
+        fresh.armor, fresh.shield = e.armor, e.shield
+        fresh.ac = armor_class(fresh.cls, level, fresh.abilities, e.armor or None, e.shield)
+    return fresh

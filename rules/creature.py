@@ -87,6 +87,7 @@ class Entity:
     inventory: list[str] = field(default_factory=list)
     armor: str = ""  # the armour index worn ("": none); its AC is in `ac`
     shield: bool = False
+    origin: dict[str, Any] = field(default_factory=dict)  # creation choices (rules/creation)
     xp: int = 0
     cr: float = 0.0
     room: int = 0

@@ -231,9 +231,9 @@ def gain_xp(game: Game, e: Entity, xp: int) -> list[Any]:
 
 
 def level_up(game: Game, e: Entity, level: int) -> list[Any]:
-    from rules import pregen
+    from rules import creation
 
-    fresh = pregen.character(e.name, e.cls, level, eid=e.eid)
+    fresh = creation.levelled(e, level)
     gain = fresh.max_hp - e.max_hp
     fresh.hp = max(0, e.hp + gain) if not e.dead else 0
     fresh.dead, fresh.room, fresh.inventory = e.dead, e.room, e.inventory

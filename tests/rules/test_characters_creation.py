@@ -85,3 +85,20 @@ def test_make_steps_in_a_game_then_join_uses_the_draft() -> None:
     assert pip.abilities["dex"] == 17 and pip.speed == 25 and pip.level == 2
     with pytest.raises(RulesError, match="start with"):
         apply(g, None, it.Make("Zed", "race", "human"), r)
+
+
+def test_levelling_keeps_creation_choices_and_worn_gear() -> None:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    r = random.Random(0)
+    for step, value in (("class", "fighter"), ("race", "hill dwarf"),
+                        ("stats", "15 13 14 8 12 10"), ("skills", "athletics survival")):
+        apply(g, None, it.Make("Bo", step, value), r)
+    apply(g, None, it.Join("Bo", "fighter", 3), r)
+    bo = g.entities[1]
+    bo.inventory.append("plate armor")
+    apply(g, 1, it.Use("plate armor"), r)
+    apply(g, None, it.Dm("level_up", 1), r)
+    bo = g.entities[1]
+    assert bo.level == 4 and bo.speed == 25 and bo.darkvision == 60  # still a hill dwarf
+    assert "survival" in bo.skills and bo.armor == "plate-armor" and bo.ac == 21
+    assert bo.max_hp == 10 + 3 + 3 * 9 + 4  # CON 16: +3 a level; dwarven toughness +1 a level
