@@ -16,7 +16,7 @@ from rules.pregen import BUILDS, STANDARD, Build, Race, character, class_key
 
 POINT_BUY = {8: 0, 9: 1, 10: 2, 11: 3, 12: 4, 13: 5, 14: 7, 15: 9}  # SRD point costs
 POINT_BUDGET = 27
-STEPS = ("race", "stats", "skills", "bg", "kit")
+STEPS = ("race", "stats", "skills", "bg", "kit", "asi")
 
 
 @dataclass(slots=True)
@@ -30,14 +30,15 @@ class Draft:
     skills: list[str] = field(default_factory=list)
     bg: str = "acolyte"
     kit: str = "a"
+    asi: list[str] = field(default_factory=list)  # abilities (one point each) or feats
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Draft:
-        return cls(**{k: d[k] for k in ("name", "cls", "race", "scores", "skills", "bg", "kit")
-                      if k in d})
+        return cls(**{k: d[k] for k in ("name", "cls", "race", "scores", "skills", "bg", "kit",
+                                        "asi") if k in d})
 
 
 @cache
@@ -117,6 +118,27 @@ def skills(cls: str, words: list[str], bg: str) -> list[str]:
     return picks
 
 
+def improvements(words: list[str], base: dict[str, int]) -> list[str]:
+    """Ability score improvement picks, in level order: an ability takes one point
+    ("str str" is +2 STR), a feat a whole improvement (the SRD's one feat: grappler,
+    which needs STR 13)."""
+    feats = content.feats()
+    out = []
+    for w in words:
+        w = w.lower()
+        if w in ABILITIES:
+            out.append(w)
+        elif w in feats:
+            need = feats[w]["prerequisites"]
+            low = [a for a, n in need.items() if base and base.get(a, 0) < n]
+            if low:
+                raise RulesError(f"{w} needs {low[0].upper()} {need[low[0]]}")
+            out.append(w)
+        else:
+            raise RulesError(f"improve str dex con int wis cha, or take {', '.join(feats)}")
+    return out
+
+
 def background(index: str) -> dict[str, Any]:
     bgs = content.backgrounds()
     pick = fuzzy.best_match(index.strip().lower(), list(bgs))
@@ -148,6 +170,8 @@ def step(d: Draft, what: str, words: list[str], rng: random.Random | None = None
         d.skills = skills(d.cls, words, d.bg)
     elif what == "bg":
         d.bg = background(" ".join(words))["index"]
+    elif what == "asi":
+        d.asi = improvements(words, d.scores)
     elif what == "kit":
         kit(d.cls, " ".join(words))
         d.kit = " ".join(words).strip().lower()
@@ -180,7 +204,7 @@ def build(d: Draft, level: int = 1, eid: int = 0) -> Entity:
     bg = background(d.bg)
     picks = tuple(d.skills) + tuple(s for s in bg["skills"] if s not in d.skills)
     pc = character(d.name, d.cls, level, eid, scores=d.scores, race=race(d.race),
-                   skills=picks, kit=kit(d.cls, d.kit))
+                   skills=picks, kit=kit(d.cls, d.kit), asi=tuple(d.asi))
     pc.inventory += [e for e in bg["equipment"] if e not in pc.inventory]
     pc.origin = d.to_dict()
     return pc

@@ -159,10 +159,20 @@ def _ac(cls: str, ab: dict[str, int], armor: str | None, shield: bool) -> int:
     return base + (2 if shield else 0)
 
 
-def improve(ab: dict[str, int], order: tuple[str, ...], points: int) -> dict[str, int]:
-    """Ability score improvements: each point to the first ability (by the build's order)
-    still under 20, the SRD's cap."""
+def improve(ab: dict[str, int], order: tuple[str, ...], points: int,
+            picks: tuple[str, ...] = ()) -> dict[str, int]:
+    """Ability score improvements, two points each: a pick takes a point (an ability) or a
+    whole improvement (a feat: "grappler"); the rest go to the first ability (by the build's
+    order) still under 20, the SRD's cap."""
     out = dict(ab)
+    queue = list(picks)
+    while points > 0 and queue:
+        p = queue.pop(0)
+        if p in out and out[p] < 20:
+            out[p] += 1
+            points -= 1
+        elif p not in out and points >= 2:
+            points -= 2  # a feat instead of the improvement
     for _ in range(points):
         best = next((a for a in order if out[a] < 20), None)
         if best is None:
@@ -199,7 +209,8 @@ def class_key(cls: str) -> str:
 
 def character(name: str, cls: str, level: int = 1, eid: int = 0, *,
               scores: dict[str, int] | None = None, race: Race | None = None,
-              skills: tuple[str, ...] | None = None, kit: Build | None = None) -> Entity:
+              skills: tuple[str, ...] | None = None, kit: Build | None = None,
+              asi: tuple[str, ...] = ()) -> Entity:
     """A ready-to-play character; RulesError for an unknown class or a level outside 1-20.
     `scores`, `race`, `skills` and `kit` are creation choices (rules/creation.py validates
     them); without them it is the pregenerated build."""
@@ -213,7 +224,7 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0, *,
     base = dict(scores) if scores else dict(zip(b.order, STANDARD, strict=True))
     for a, n in race.bonuses if race else ():
         base[a] += n
-    ab = improve(base, b.order, 2 * levels.asi_count(key, level))
+    ab = improve(base, b.order, 2 * levels.asi_count(key, level), asi)
     ab = classfeatures.improve_abilities({a: ab[a] for a in ABILITIES}, key, level)
     lv = data["levels"][str(level)]
     prof = int(lv.get("proficiency_bonus", 2 + (level - 1) // 4))

@@ -293,7 +293,7 @@ class ControlServer:
 
         name = str(args["name"])
         await self._submit(Make(name, "class", str(args["cls"])))
-        for step in ("bg", "race", "stats", "skills", "kit"):
+        for step in ("bg", "race", "stats", "skills", "kit", "asi"):
             if args.get(step):
                 await self._submit(Make(name, step, str(args[step])))
         return await self._submit(Join(name, str(args["cls"]), int(args.get("level") or 1)))

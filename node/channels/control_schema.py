@@ -66,7 +66,7 @@ OPS: dict[str, dict[str, Arg]] = {
                          "level": Arg("int", lo=1, hi=20),
                          "race": Arg("text", lo=1, hi=32), "stats": Arg("text", lo=1, hi=40),
                          "skills": Arg("text", lo=1, hi=120), "bg": Arg("text", lo=1, hi=32),
-                         "kit": Arg("text", lo=1, hi=1)},
+                         "kit": Arg("text", lo=1, hi=1), "asi": Arg("text", lo=1, hi=60)},
     "session.start": {"dungeon": Arg("dungeon"),
                       "house_rules": Arg("flags"),
                       "seed": Arg("int", lo=0, hi=INT63)},

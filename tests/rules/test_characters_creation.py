@@ -102,3 +102,17 @@ def test_levelling_keeps_creation_choices_and_worn_gear() -> None:
     assert bo.level == 4 and bo.speed == 25 and bo.darkvision == 60  # still a hill dwarf
     assert "survival" in bo.skills and bo.armor == "plate-armor" and bo.ac == 21
     assert bo.max_hp == 10 + 3 + 3 * 9 + 4  # CON 16: +3 a level; dwarven toughness +1 a level
+
+
+def test_improvements_are_chosen_or_a_feat_taken() -> None:
+    d = _draft()
+    for what, words in (("race", ["human"]), ("stats", ["15", "13", "14", "8", "12", "10"]),
+                        ("skills", ["athletics", "survival"]), ("asi", ["con", "con"])):
+        creation.step(d, what, words)
+    assert creation.build(d, 4).abilities["con"] == 17  # 14 + 1 human + 2
+    creation.step(d, "asi", ["grappler", "str", "str"])
+    pc6 = creation.build(d, 6)  # fighter ASIs at 4 (the feat) and 6 (+2 STR)
+    assert pc6.abilities["str"] == 18 and pc6.abilities["con"] == 15
+    d.scores = {**d.scores, "str": 8}
+    with pytest.raises(RulesError, match="grappler needs STR 13"):
+        creation.step(d, "asi", ["grappler"])
