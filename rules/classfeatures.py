@@ -13,11 +13,11 @@ from rules.errors import RulesError
 
 TABLE_RULES = frozenset({"asi", "extra_attack", "spellcasting", "subclass", "unarmored_defense",
                          "unarmored_movement", "fast_movement", "martial_arts", "sneak_attack",
-                         "cunning_action", "proficiency"})
+                         "cunning_action", "proficiency", "song_of_rest"})
 PASSIVE_KEYS = frozenset({"save_prof", "resist", "immune", "cond_immune", "expertise",
                           "half_prof", "extra_skills", "ability_bonus", "ability_max",
                           "hp_per_level", "unarmored_ac", "ac_armored", "crit", "magic_unarmed",
-                          "spells", "round_up", "ranged_atk"})
+                          "spells", "round_up", "ranged_atk", "initiative_adv"})
 
 
 @cache

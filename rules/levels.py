@@ -96,6 +96,44 @@ def short_rest_resources(cls: str, level: int) -> list[str]:
             if d.get("rest") == "short" or level >= int(d.get("rest_from", 99))]
 
 
+def regain_on_initiative(e: Any) -> None:
+    """Uses regained on rolling initiative with none left (Superior Inspiration: 1,
+    Perfect Self: 4 ki)."""
+    _regain(e, "initiative_regain", "initiative_from", empty_only=True)
+
+
+def regain_on_short_rest(e: Any) -> None:
+    """Uses a short rest gives back beyond the short-rest resources (Sorcerous Restoration)."""
+    _regain(e, "short_rest_gain", "short_rest_from", empty_only=False)
+
+
+def _regain(e: Any, amount_key: str, from_key: str, *, empty_only: bool) -> None:
+    for name, d in resource_table().get(e.cls, {}).items():
+        if amount_key not in d or e.level < int(d[from_key]) or name not in e.res_max:
+            continue
+        if empty_only and e.res.get(name, 0) > 0:
+            continue
+        e.res[name] = min(e.res_max[name], e.res.get(name, 0) + int(d[amount_key]))
+
+
+def song_of_rest_die(party: list[Any]) -> str:
+    """The extra die a short rest's hit dice heal with a conscious bard present (Song of
+    Rest, classes.json song_of_rest_die), '' without one."""
+    sides = [int(row(e.cls, e.level)["class_specific"].get("song_of_rest_die") or 0)
+             for e in party if e.cls == "bard" and e.hp > 0]
+    best = max(sides, default=0)
+    return f"1d{best}" if best else ""
+
+
+def initiative_advantage(e: Any) -> int:
+    """1 when a passive feature gives advantage on initiative (Feral Instinct)."""
+    from rules import classfeatures
+
+    if e.kind != "pc" or not e.cls:
+        return 0
+    return int(any(p.get("initiative_adv") for p in classfeatures.passives(e.cls, e.level)))
+
+
 def multiclass_slots(levels: dict[str, int]) -> list[int]:
     """Spell slots for a multiclass caster: full levels + half (paladin, ranger) / 2, down.
     Pact Magic is kept apart (the SRD adds it separately)."""

@@ -47,7 +47,11 @@ def start_combat(game: Game, rng: random.Random) -> list[Any]:
 
 
 def _initiative(e: Entity, rng: random.Random, out: list[Any]) -> tuple[int, int, float, int]:
-    nat, _ = dice.d20(rng, 0)
+    from rules import levels
+
+    if e.kind == "pc":
+        levels.regain_on_initiative(e)
+    nat, _ = dice.d20(rng, levels.initiative_advantage(e))
     total = nat + e.mod("dex")
     out.append(ev.Rolled(e.eid, "initiative", nat, total))
     return total, e.mod("dex"), rng.random(), e.eid  # ties: DEX, then a roll-off

@@ -73,3 +73,36 @@ def test_a_misspelled_command_gets_did_you_mean() -> None:
         parse("atak gob1")
     with pytest.raises(ProtocolError, match="second wind"):
         parse("secnd wind")
+
+
+def test_uses_come_back_on_initiative_and_short_rests() -> None:
+    g = _game(("B", "bard", 20), ("M", "monk", 15), ("S", "sorcerer", 20))
+    b, m, s = g.entities[1], g.entities[2], g.entities[3]
+    b.res["inspiration"], m.res["ki"], s.res["sorcery_points"] = 0, 0, 10
+    apply(g, None, it.Dm("spawn", text="goblin", value=1), random.Random(0))
+    apply(g, None, it.Dm("start_combat"), random.Random(0))
+    assert b.res["inspiration"] == 1 and m.res["ki"] == 4  # Superior Inspiration, Perfect Self
+    apply(g, None, it.Dm("end_combat"), random.Random(0))
+    g.entities = {k: e for k, e in g.entities.items() if e.kind == "pc"}
+    apply(g, 3, it.Rest("short"), random.Random(0))
+    assert s.res["sorcery_points"] == 14  # Sorcerous Restoration
+
+
+def test_song_of_rest_adds_a_die_to_hit_dice_healing() -> None:
+    def healed(with_bard: bool) -> int:
+        members = [("F", "fighter", 5)] + ([("B", "bard", 5)] if with_bard else [])
+        g = _game(*members)
+        f = g.entities[1]
+        f.hp = 5
+        apply(g, 1, it.Rest("short"), random.Random(3))
+        return f.hp
+
+    assert healed(True) > healed(False)
+
+
+def test_feral_instinct_rolls_initiative_with_advantage() -> None:
+    from rules import levels
+    from rules.pregen import character
+
+    assert levels.initiative_advantage(character("B", "barbarian", 7)) == 1
+    assert levels.initiative_advantage(character("B", "barbarian", 6)) == 0
