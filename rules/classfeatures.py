@@ -9,6 +9,7 @@ from typing import Any
 
 from rules import content
 from rules.creature import ABILITIES, Entity
+from rules.effects.records import Effect
 from rules.errors import RulesError
 
 TABLE_RULES = frozenset({"asi", "extra_attack", "spellcasting", "subclass", "unarmored_defense",
@@ -17,7 +18,7 @@ TABLE_RULES = frozenset({"asi", "extra_attack", "spellcasting", "subclass", "una
 PASSIVE_KEYS = frozenset({"save_prof", "resist", "immune", "cond_immune", "expertise",
                           "half_prof", "extra_skills", "ability_bonus", "ability_max",
                           "hp_per_level", "unarmored_ac", "ac_armored", "crit", "magic_unarmed",
-                          "spells", "round_up", "ranged_atk", "initiative_adv"})
+                          "spells", "round_up", "ranged_atk", "initiative_adv", "tags"})
 
 
 @cache
@@ -82,6 +83,9 @@ def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...]
         for k in ("save_prof", "resist", "immune", "cond_immune"):
             lst = getattr(e, k)
             lst += [x for x in p.get(k, ()) if x not in lst]
+        for tag in p.get("tags", ()):  # a standing effect the engine reads, kept by rests
+            if not any(x.has(tag) for x in e.effects):
+                e.effects.append(Effect(tag.replace("_", " "), e.eid, tags=(tag, "permanent")))
         if p.get("hp_per_level"):
             e.max_hp += int(p["hp_per_level"]) * level
             e.hp = e.max_hp

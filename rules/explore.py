@@ -293,6 +293,6 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
             e.exhaustion = max(0, e.exhaustion - 1)
             e.death_s = e.death_f = 0
             e.stable = False
-            e.effects[:] = [x for x in e.effects if x.has("attuned")]
+            e.effects[:] = [x for x in e.effects if x.has("attuned") or x.has("permanent")]
             e.conc = ""
     return out + [ev.Rested(i.kind, tuple(e.eid for e in party))]

@@ -182,6 +182,16 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     return hit, crit, net
 
 
+def _uncanny_dodge(tgt: Entity, out: Events) -> bool:
+    """Uncanny Dodge: the target spends its reaction to halve a hit's damage."""
+    if not (tgt.reaction and tgt.effects and any(e.has("uncanny_dodge") for e in tgt.effects)
+            and not tgt.incapacitated):
+        return False
+    tgt.reaction = False
+    out.append(ev.Info(tgt.eid, f"{tgt.name} dodges: half damage"))
+    return True
+
+
 def attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng: random.Random,
            out: Events) -> bool:
     """One attack roll and its typed damage parts. spec: name, bonus, kind, damage
@@ -191,12 +201,14 @@ def attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng: rand
         return False
     magical = bool(spec.get("magical"))
     first = True
+    dodge = _uncanny_dodge(tgt, out)
     for dmg_dice, dtype in spec["damage"]:
         amount = dice.total(dmg_dice, rng, crit=crit)
         if first:
             amount += spec.get("dmg_bonus", 0)
             amount += _on_hit_extras(game, atk, tgt, spec, net, crit, rng)
             first = False
+        amount = amount // 2 if dodge else amount
         deal(game, tgt, max(0, amount), dtype, out, crit=crit, rng=rng, magical=magical)
         if tgt.dead:
             break
@@ -434,7 +446,7 @@ def check_adv(ent: Entity, ability: str, *, save: bool) -> int:
     if save:
         if ability == "dex" and (ent.has("restrained")):
             dis = True
-        if ability == "dex" and any(e.has("dodge") for e in ent.effects):
+        if ability == "dex" and any(e.has("dodge") or e.has("danger_sense") for e in ent.effects):
             adv = True
         if any(e.has("adv_saves") for e in ent.effects):
             adv = True

@@ -242,7 +242,9 @@ def level_up(game: Game, e: Entity, level: int) -> list[Any]:
     fresh.hp = max(0, e.hp + gain) if not e.dead else 0
     fresh.dead, fresh.room, fresh.inventory = e.dead, e.room, e.inventory
     fresh.xp = max(e.xp, fresh.xp)
-    fresh.conditions, fresh.effects = e.conditions, e.effects
+    fresh.conditions = e.conditions
+    fresh.effects = [x for x in e.effects if not x.has("permanent")] + [
+        x for x in fresh.effects if x.has("permanent")]  # the new level's standing features
     fresh.slots = [min(m, s + (m - om)) for s, m, om in zip(e.slots, fresh.max_slots,
                                                              e.max_slots, strict=True)]
     game.entities[e.eid] = fresh

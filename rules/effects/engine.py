@@ -118,10 +118,13 @@ def _save(node: n.Save, ctx: Ctx) -> None:
                                magic=ctx.spell is not None)
     prev, prev_dc = ctx.save_ability, ctx.dc
     ctx.save_ability, ctx.dc = node.ability, dc  # what a "save ends" condition repeats
+    evade = node.half and node.ability == "dex" and any(x.has("evasion") for x in t.effects)
     if not ok:
+        ctx.half = evade  # Evasion: a failed save takes half
         run(node.fail, ctx)
+        ctx.half = False
     else:
-        if node.half:
+        if node.half and not evade:
             ctx.half = True
             run(tuple(x for x in node.fail if isinstance(x, n.Damage)), ctx)
             ctx.half = False

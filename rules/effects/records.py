@@ -48,6 +48,10 @@ TAGS = frozenset({
     "legendary_resistance",  # a failed save can succeed instead, while uses are left
     "mark",  # src's weapon hits on the bearer add `die` of the weapon's type (hunter's mark)
     "attuned",  # a magic item the bearer is attuned to: kept across rests
+    "permanent",  # a class feature's standing effect: kept across rests and level-ups
+    "evasion",  # a DEX save for half damage: none on a success, half on a failure
+    "uncanny_dodge",  # the bearer's reaction halves the damage of an attack that hits it
+    "danger_sense",  # DEX saves with advantage
 })
 
 

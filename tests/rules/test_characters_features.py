@@ -106,3 +106,44 @@ def test_feral_instinct_rolls_initiative_with_advantage() -> None:
 
     assert levels.initiative_advantage(character("B", "barbarian", 7)) == 1
     assert levels.initiative_advantage(character("B", "barbarian", 6)) == 0
+
+
+def test_uncanny_dodge_halves_a_hit_once_a_round() -> None:
+    from rules import resolver
+
+    g = _game(("R", "rogue", 5), ("F", "fighter", 5))
+    r, f = g.entities[1], g.entities[2]
+    spec = {"name": "club", "bonus": 30, "kind": "melee", "range": [5, 0],
+            "damage": [["10", "bludgeoning"]]}
+    out: list = []
+    resolver.attack(g, f, r, spec, random.Random(1), out)
+    assert r.hp == r.max_hp - 5 and not r.reaction
+    resolver.attack(g, f, r, spec, random.Random(1), out)
+    assert r.hp == r.max_hp - 15  # the reaction is spent
+
+
+def test_evasion_and_danger_sense_stand_through_a_long_rest() -> None:
+    from rules import resolver
+
+    g = _game(("M", "monk", 7), ("B", "barbarian", 2))
+    m, b = g.entities[1], g.entities[2]
+    apply(g, 1, it.Rest("long"), random.Random(0))
+    assert any(x.has("evasion") for x in m.effects)
+    assert resolver.check_adv(b, "dex", save=True) == 1
+
+
+def test_evasion_takes_nothing_on_a_passed_save_and_half_on_a_failed_one() -> None:
+    from rules.effects import engine
+    from rules.effects import nodes as n
+
+    for dc, lost in ((1, 0), (40, 10)):
+        g = _game(("R", "rogue", 7), ("W", "wizard", 7))
+        r = g.entities[1]
+        node = n.parse_tree([{**{"type": "save", "ability": "dex", "dc": dc, "half": True},
+                              "fail": [{"type": "damage", "parts": [{"dice": "20",
+                                                                      "type": "fire"}]}]}],
+                            "t")
+        ctx = engine.context(g, g.entities[2], "feature:t", random.Random(0), [], [r])
+        ctx.target = r
+        engine.run(node, ctx)
+        assert r.max_hp - r.hp == lost, dc
