@@ -18,7 +18,8 @@ TABLE_RULES = frozenset({"asi", "extra_attack", "spellcasting", "subclass", "una
 PASSIVE_KEYS = frozenset({"save_prof", "resist", "immune", "cond_immune", "expertise",
                           "half_prof", "extra_skills", "ability_bonus", "ability_max",
                           "hp_per_level", "unarmored_ac", "ac_armored", "crit", "magic_unarmed",
-                          "spells", "round_up", "ranged_atk", "initiative_adv", "tags"})
+                          "spells", "round_up", "ranged_atk", "initiative_adv", "tags",
+                          "crit_dice"})
 
 
 @cache
@@ -111,6 +112,8 @@ def weapon_passives(e: Entity, cls: str, level: int) -> None:
                 w["magical"] = True
             if p.get("ranged_atk") and w["kind"] == "ranged":
                 w["atk"] = int(p["ranged_atk"])
+            if p.get("crit_dice") and w["kind"] == "melee":
+                w["crit_dice"] = int(p["crit_dice"])
 
 
 def _skill_bonuses(e: Entity, cls: str, level: int, order: tuple[str, ...]) -> None:

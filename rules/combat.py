@@ -158,7 +158,7 @@ def weapon_spec(e: Entity, w: dict[str, Any], *, offhand: bool = False,
             "dmg_bonus": (min(m, 0) if offhand else m) + int(w.get("dmg", 0)), "weapon": True,
             "finesse": w.get("ability") == "dex" and w["kind"] == "melee",
             "ability": w["ability"], "magical": bool(w.get("magical")),
-            "crit": int(w.get("crit", 20))}
+            "crit": int(w.get("crit", 20)), "crit_dice": int(w.get("crit_dice", 0))}
 
 
 def _pick_weapon(a: Entity, ref: it.Ref | None, t: Entity) -> dict[str, Any]:

@@ -207,6 +207,9 @@ def attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng: rand
         if first:
             amount += spec.get("dmg_bonus", 0)
             amount += _on_hit_extras(game, atk, tgt, spec, net, crit, rng)
+            if crit and spec.get("crit_dice"):  # Brutal Critical: more of the weapon's die
+                sides = dmg_dice.partition("d")[2].partition("+")[0]
+                amount += dice.total(f"{spec['crit_dice']}d{sides}", rng)
             first = False
         amount = amount // 2 if dodge else amount
         deal(game, tgt, max(0, amount), dtype, out, crit=crit, rng=rng, magical=magical)

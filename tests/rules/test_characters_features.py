@@ -147,3 +147,24 @@ def test_evasion_takes_nothing_on_a_passed_save_and_half_on_a_failed_one() -> No
         ctx.target = r
         engine.run(node, ctx)
         assert r.max_hp - r.hp == lost, dc
+
+
+def test_brutal_critical_adds_weapon_dice_on_a_crit() -> None:
+    from rules import resolver
+    from rules.combat import weapon_spec
+
+    g = _game(("B", "barbarian", 17), ("F", "fighter", 20))
+    b, f = g.entities[1], g.entities[2]
+    spec = weapon_spec(b, b.weapons[0])
+    assert spec["crit_dice"] == 3 and spec["damage"][0][0] == "1d12"
+    f.hp = f.max_hp = 999
+    out: list = []
+    dealt = []
+    for seed in range(40):
+        f.hp = 999
+        out.clear()
+        resolver.attack(g, b, f, {**spec, "crit": 2, "bonus": 99}, random.Random(seed), out)
+        if 999 - f.hp:  # a natural 1 misses whatever the bonus
+            dealt.append(999 - f.hp)
+    # a crit doubles 1d12 (2-24) and Brutal Critical adds 3d12 (3-36), plus STR
+    assert min(dealt) >= 2 + 3 + b.mod("str") and max(dealt) > 24 + b.mod("str")
