@@ -7,7 +7,6 @@ from pathlib import Path
 
 from nodehelpers import ALICE, join
 
-from node.app import NodeApp
 from node.config import load_config
 from node.obs.metrics import Metrics
 from node.pipeline import MAX_JOINS_PER_SENDER, MAX_PENDING_JOINS, Command, Pipeline
@@ -15,6 +14,7 @@ from node.radio.base import BROADCAST, TEXT_PORT, LoopbackTransport, Packet
 from node.radio.budget import ERRORS, PLAYER, STRANGER, Budgets
 from node.sim.mesh import NODE_NUM
 from node.sim.virtual_loop import run_virtual
+from node.wiring import build_node
 from protocol.airtime import airtime_s
 from rules import intents as it
 
@@ -27,12 +27,12 @@ def _air(packets: list[Packet], to: int) -> float:
 
 
 def test_a_hundred_garbage_texts_cost_the_node_at_most_five_seconds(tmp_path: Path):
-    """Through the whole node (NodeApp, outbox, LONG_FAST) in virtual time."""
+    """Through the node as shipped (build_node: channels, outbox, LONG_FAST), in virtual time."""
 
     async def main() -> tuple[float, list[Packet], int]:
         cfg = load_config(env={}, data_dir=tmp_path / "n", auto_approve=True, game_seed=7)
         radio = LoopbackTransport()
-        app = NodeApp(cfg, radio, control=False)
+        app = build_node(cfg, radio, control=False, backups=False)
         await app.start()
         try:
             radio.inject(Packet(0xA1, BROADCAST, TEXT_PORT, b"join Thorin fighter", id=1))
