@@ -8,6 +8,7 @@ device). All randomness comes from one seeded random.Random, so a seed replays e
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import random
@@ -29,6 +30,11 @@ PLAYER_BASE = 0x0D0F0040
 LINK_MARGIN_DB = 8.0  # neighbours in built topologies sit this far above sensitivity
 
 AckListener = Callable[[int, bool, int], None]  # (request_id, ok, from_num)
+
+
+def sim_public_key(num: int) -> bytes:
+    """A simulated radio's 32-byte public key: fixed per node number, distinct between radios."""
+    return hashlib.blake2b(num.to_bytes(4, "big"), digest_size=32).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -865,7 +871,9 @@ class Mesh:
             sender=frame.sender, to=frame.to, port=frame.port, payload=frame.payload,
             channel=frame.channel, id=frame.id, rx_time=self.now(), rx_snr=round(snr, 2),
             rx_rssi=int(round(rssi)), hop_start=frame.hop_start, hop_limit=frame.hop_limit,
-            want_ack=frame.want_ack,
+            want_ack=frame.want_ack, signed=frame.signed,
+            # Router.cpp perhapsDecode: a PKI DM it decrypted carries the sender's public key
+            public_key=sim_public_key(frame.sender) if frame.pki else None,
         )
         for listener in list(radio.listeners):
             try:

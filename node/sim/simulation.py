@@ -124,8 +124,10 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
                           seed=cfg.seed, hop_limit=cfg.hop_limit,
                           node_role=cfg.node_role, player_role=cfg.player_role,
                           repeaters=cfg.repeaters(), relays_per_hop=cfg.relays)
+        # Bots that DM the node play a "dm" table: only their PKI DMs act (node/identity.py).
         config = NodeConfig(data_dir=data_dir, radio="sim", auto_approve=True,
-                            game_seed=cfg.seed, region=mesh.region, preset=mesh.preset)
+                            game_seed=cfg.seed, region=mesh.region, preset=mesh.preset,
+                            text_auth="dm" if cfg.text_dm else "channel")
         metrics = Metrics()
         # The shipped node; only the radio and the clock are simulated. With only binary
         # clients at the table, text results and prompts would be airtime for nobody.
