@@ -5,7 +5,8 @@ Meshtastic device (`dungeon device`'s), reached over the TCP stream API by the r
 `meshtastic` library, and so are the players and the flooding radio. The players time a
 `look` each in turn, first on a quiet channel and then while the flooder sends its garbage
 texts at a stock radio's pace. The figures: the airtime the node spent on the flooder (its
-outbox's DM tally, read over the control socket) and the players' answer times, both ways.
+outbox's DM tally, read over the control socket, else what the flooder heard) and the
+players' answer times, both ways.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds the players play before the flood (default 45)")
     parser.add_argument("--preset", default="LONG_FAST", help="modem preset (default LONG_FAST)")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--node-python", metavar="PATH", default=sys.executable,
+                        help="the Python that runs `dungeon node` (default: this one; "
+                             "another checkout's venv measures that code)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
 
@@ -49,14 +53,18 @@ class _Radio:
         self.num = int(self.iface.myInfo.my_node_num)
         self.node_num = node_num
         self.heard: list[tuple[float, str]] = []
+        self.dms: list[str] = []  # texts addressed to this radio alone
         self.changed = threading.Condition()
         self._last_send = 0.0
         pub.subscribe(self._on_text, "meshtastic.receive.text")
 
     def _on_text(self, packet: dict[str, Any], interface: Any) -> None:
         if interface is self.iface:
+            text = str(packet["decoded"].get("text", ""))
             with self.changed:
-                self.heard.append((time.monotonic(), str(packet["decoded"].get("text", ""))))
+                self.heard.append((time.monotonic(), text))
+                if packet.get("to") == self.num:
+                    self.dms.append(text)
                 self.changed.notify_all()
 
     def send(self, text: str, *, direct: bool = False) -> float:
@@ -140,7 +148,7 @@ def _measure(args: argparse.Namespace, data_dir: Any) -> dict[str, Any]:
     dm = start_device_mesh(lambda: Mesh.build(players=args.players + 1, hops=1,
                                               preset=args.preset, seed=args.seed))
     node = subprocess.Popen(
-        [sys.executable, "-m", "node.cli", "node", "--radio",
+        [args.node_python, "-m", "node.cli", "node", "--radio",
          f"tcp:127.0.0.1:{dm.port(NODE_NUM)}", "--data-dir", str(data_dir), "--auto-approve",
          "--turn-timeout", "60", "--log-level", "WARNING"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -174,6 +182,7 @@ def _measure(args: argparse.Namespace, data_dir: Any) -> dict[str, Any]:
         time.sleep(15)  # the node's last answers drain
         status = _control_status(data_dir / "control.sock")
         radio_stats = dm.call(lambda: dm.mesh.radio_stats(flooder.num))
+        answers = list(flooder.dms)
     finally:
         for r in radios:
             r.close()
@@ -183,14 +192,20 @@ def _measure(args: argparse.Namespace, data_dir: Any) -> dict[str, Any]:
         except subprocess.TimeoutExpired:
             node.kill()
         stop_device_mesh(dm)
+    from protocol.airtime import airtime_s
+
     outbox = status.get("outbox") or {}
-    spent = float((outbox.get("dm_airtime_s") or {}).get(f"!{flooder.num:08x}", 0.0))
+    tally = (outbox.get("dm_airtime_s") or {}).get(f"!{flooder.num:08x}")
+    # What the flooder heard, at the node's configured LONG_FAST: an older node keeps no tally
+    heard_s = sum(airtime_s(len(t.encode()), "LONG_FAST") for t in answers)
+    spent = float(tally) if tally is not None else heard_s
     q, f = _summary(quiet), _summary(loud)
     return {
         "preset": args.preset, "players": args.players, "flooder": f"!{flooder.num:08x}",
         "texts_sent": flood_sent[0], "gap_s": args.gap,
         "texts_dropped_by_its_radio": int(radio_stats.get("text_drops", 0)),
         "flooder_airtime_s": round(spent, 3), "target_airtime_s": TARGET_AIRTIME_S,
+        "answers_heard_by_flooder": len(answers), "their_airtime_at_long_fast_s": round(heard_s, 3),
         "within_target": spent <= TARGET_AIRTIME_S,
         "dm_dropped_for_budget": outbox.get("dropped_for_budget"),
         "node_airtime_s": outbox.get("airtime_used_s"),
