@@ -16,34 +16,55 @@ class ConfigError(Exception):
     """A configuration problem; str(err) is one line naming the option and the fix."""
 
 
+DEFAULT_CONFIG_PATH = Path("/etc/dungeon/node.toml")
+RADIO_KINDS = ("auto", "sim", "loopback", "serial", "tcp")
+
+
+def _opt(default: Any = None, doc: str = "", **kw: Any) -> Any:
+    """A config field whose `doc` is the comment the example file and `--help` show."""
+    if "default_factory" in kw:
+        return field(metadata={"doc": doc}, **kw)
+    return field(default=default, metadata={"doc": doc}, **kw)
+
+
 @dataclass
 class NodeConfig:
-    node_id: str = "node-1"
-    data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ))
-    radio: str = "loopback"
-    dungeon: str = "crypt"
-    auto_approve: bool = False
-    party_max: int = 8  # auto-approve stops at this many characters; more wait for the DM
-    text_auth: str = "channel"  # a new session's: "channel" (any game-channel text) | "dm"
-    turn_timeout_s: float = 90.0
-    rate_per_s: float = 1.0  # sustained commands per sender per second
-    rate_burst: int = 5  # a short burst a sender may spend at once
-    health_port: int | None = None
-    health_host: str = "127.0.0.1"
-    relay_url: str | None = None
-    relay_secret: str | None = field(default=None, repr=False)
-    hmac_key: str | None = field(default=None, repr=False)
-    game_channel: int = 0
-    snapshot_every: int = 50
-    backup_interval_s: float = 3600.0  # VACUUM INTO copies under <data_dir>/snapshots; 0 turns off
-    backup_keep: int = 24
-    region: str = "EU_868"
-    preset: str = "LONG_FAST"
-    ai_budget_s: float = 5.0
-    ai_delay_s: float = 0.5  # a beat before each monster turn so players can read along
-    coalesce_s: float = 1.0  # how long public results gather before one broadcast
-    game_seed: int | None = None  # None: a fresh random seed per session; set it for repeatable sims
-    log_json: bool | None = None  # None: JSON when not a terminal or under systemd
+    node_id: str = _opt("node-1", "this node's name in logs and on the relay")
+    data_dir: Path = _opt(doc="where dungeon.db, control.sock and snapshots live",
+                          default_factory=lambda: default_data_dir(os.environ))
+    radio: str = _opt("auto", "auto (a USB radio if one is plugged in, else none) | loopback | "
+                              "sim | serial[:PATH] | tcp:HOST[:PORT]")
+    dungeon: str = _opt("crypt", "the dungeon a new session starts in")
+    auto_approve: bool = _opt(False, "let radio players join without the DM approving")
+    party_max: int = _opt(8, "auto-approve stops at this many characters; more wait for the DM")
+    text_auth: str = _opt("channel", "who may act by text in a new session: channel (any "
+                                     "game-channel text from a joined radio) | dm (only "
+                                     "PKI direct messages or signed packets)")
+    turn_timeout_s: float = _opt(90.0, "seconds before an absent player dodges and ends the turn")
+    rate_per_s: float = _opt(1.0, "sustained commands per sender per second")
+    rate_burst: int = _opt(5, "a short burst of commands a sender may spend at once")
+    health_port: int | None = _opt(None, "serve /healthz and /metrics on this port (unset: off)")
+    health_host: str = _opt("127.0.0.1", "address /healthz and /metrics listen on")
+    relay_url: str | None = _opt(None, "the cloud relay (unset: play offline)")
+    relay_secret: str | None = _opt(None, "this node's relay secret: environment or a 0600 "
+                                          "file (relay_secret_file) only", repr=False)
+    hmac_key: str | None = _opt(None, "key for binary clients' frames: environment or a 0600 "
+                                      "file (hmac_key_file) only", repr=False)
+    control_group: str | None = _opt(None, "a group whose members may open the DM console "
+                                           "(control.sock becomes 0660); unset: owner only")
+    game_channel: int = _opt(0, "the radio channel index the game talks on")
+    snapshot_every: int = _opt(50, "commands between state snapshots")
+    backup_interval_s: float = _opt(3600.0, "seconds between VACUUM INTO copies under "
+                                            "<data_dir>/snapshots; 0 turns them off")
+    backup_keep: int = _opt(24, "snapshot copies kept")
+    region: str = _opt("EU_868", "the LoRa region the radio should be set to")
+    preset: str = _opt("LONG_FAST", "the modem preset the radio should be set to")
+    ai_budget_s: float = _opt(5.0, "seconds the monster AI may think per turn")
+    ai_delay_s: float = _opt(0.5, "a beat before each monster turn so players can read along")
+    coalesce_s: float = _opt(1.0, "how long public results gather before one broadcast")
+    game_seed: int | None = _opt(None, "unset: a fresh random seed per session; set it for "
+                                       "repeatable games")
+    log_json: bool | None = _opt(None, "unset: JSON logs when not a terminal or under systemd")
 
     @property
     def db_path(self) -> Path:
@@ -70,12 +91,33 @@ class NodeConfig:
             raise ConfigError(f"text_auth {self.text_auth!r}: use channel or dm")
         if self.snapshot_every < 1:
             raise ConfigError("snapshot_every must be at least 1")
-        if not self.radio:
-            raise ConfigError("radio must name a transport: sim|loopback|serial[:PATH]|tcp:HOST[:PORT]")
-        kind = self.radio.split(":", 1)[0]
-        if kind not in ("sim", "loopback", "serial", "tcp"):
-            raise ConfigError(f"radio {self.radio!r}: use sim|loopback|serial[:PATH]|tcp:HOST[:PORT]")
+        if self.radio.split(":", 1)[0] not in RADIO_KINDS:
+            raise ConfigError(f"radio {self.radio!r}: use {_doc('radio')}")
+        known = bundled_dungeons()
+        if known and self.dungeon not in known:
+            raise ConfigError(f"no dungeon {self.dungeon!r}; the dungeons are {', '.join(known)}")
+        if not 0 <= self.game_channel <= 7:
+            raise ConfigError(f"game_channel {self.game_channel} is not a channel index 0-7")
         return self
+
+
+def bundled_dungeons() -> list[str]:
+    """The names `dungeon` may take: the sample dungeons shipped with the rules."""
+    from importlib import resources
+
+    try:
+        folder = resources.files("rules.content").joinpath("dungeons")
+        return sorted(p.name.removesuffix(".toml") for p in folder.iterdir()
+                      if p.name.endswith(".toml"))
+    except (ModuleNotFoundError, OSError):
+        return []
+
+
+def _doc(name: str) -> str:
+    return FIELDS[name].metadata.get("doc", "")
+
+
+FIELDS: dict[str, dataclasses.Field[Any]] = {f.name: f for f in dataclasses.fields(NodeConfig)}
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -87,21 +129,74 @@ def default_data_dir(env: Mapping[str, str]) -> Path:
     return Path(xdg) / "dungeon"
 
 
-# environment variable -> option; secrets come only from here or a 0600 file
-_ENV: dict[str, str] = {
-    "DUNGEON_NODE_ID": "node_id",
-    "DUNGEON_RADIO": "radio",
-    "DUNGEON_DUNGEON": "dungeon",
-    "DUNGEON_AUTO_APPROVE": "auto_approve",
-    "DUNGEON_PARTY_MAX": "party_max",
-    "DUNGEON_TEXT_AUTH": "text_auth",
-    "DUNGEON_TURN_TIMEOUT_S": "turn_timeout_s",
-    "DUNGEON_HEALTH_PORT": "health_port",
-    "DUNGEON_RELAY_URL": "relay_url",
-    "DUNGEON_RELAY_SECRET": "relay_secret",
-    "DUNGEON_HMAC_KEY": "hmac_key",
-}
+def env_var(name: str) -> str:
+    """The environment variable for option `name`: DUNGEON_ and the name in capitals."""
+    return f"DUNGEON_{name.upper()}"
+
+
+# environment variable -> option, one for every field; secrets come only from here or a 0600 file
+_ENV: dict[str, str] = {env_var(name): name for name in FIELDS}
 _SECRETS = ("relay_secret", "hmac_key")
+_SERVICE_EXAMPLE = {"radio": "serial", "health_port": 9464, "data_dir": "/var/lib/dungeon",
+                    "control_group": "dungeon"}
+
+
+def example_toml(values: Mapping[str, Any] | None = None) -> str:
+    """An annotated node.toml listing every option, generated from NodeConfig's fields.
+
+    Options in `values` are written set; the rest are commented out at their defaults.
+    """
+    values = values or {}
+    lines = ["# Distributed Dungeon node configuration (dungeon node --config FILE; by default",
+             f"# {DEFAULT_CONFIG_PATH}). Every option also has an environment variable,",
+             "# DUNGEON_<OPTION> in capitals (DUNGEON_TURN_TIMEOUT_S=60), which wins over",
+             "# this file; command-line flags win over both.", "[node]"]
+    for name, f in FIELDS.items():
+        lines.append(f"# {f.metadata.get('doc', '')}")
+        if name in _SECRETS:
+            lines.append(f'# {name}_file = "/etc/dungeon/{name.replace("_", "-")}"  '
+                         f"# or {env_var(name)} / {env_var(name)}_FILE")
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else None
+        if name in values:
+            lines.append(f"{name} = {_toml_value(values[name])}")
+        else:
+            shown = _toml_value(default) if default is not None else "(unset)"
+            lines.append(f"# {name} = {shown}")
+    return "\n".join(lines) + "\n"
+
+
+def service_example() -> str:
+    """The node.toml `dungeon install-service` writes: the example with the service's values."""
+    return example_toml(_SERVICE_EXAMPLE)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def default_config_path(env: Mapping[str, str]) -> Path | None:
+    """$DUNGEON_CONFIG, else /etc/dungeon/node.toml when it exists, else no file."""
+    if env.get("DUNGEON_CONFIG"):
+        return Path(env["DUNGEON_CONFIG"])
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
+
+
+def radio_mismatches(cfg: NodeConfig, region: str, preset: str) -> list[str]:
+    """One line for each way the radio's real settings differ from the configuration."""
+    out = []
+    if region != cfg.region:
+        out.append(f"the radio's region is {region} but the config says {cfg.region}; "
+                   f"set one to the other (meshtastic --set lora.region {cfg.region})")
+    if preset != cfg.preset:
+        out.append(f"the radio's preset is {preset} but the config says {cfg.preset}; "
+                   f"players on {cfg.preset} will not hear it "
+                   f"(meshtastic --set lora.modem_preset {cfg.preset})")
+    return out
 
 
 def read_secret_file(path: Path) -> str:
@@ -118,9 +213,13 @@ def read_secret_file(path: Path) -> str:
 
 
 def _coerce(name: str, value: Any) -> Any:
-    f = {f.name: f for f in dataclasses.fields(NodeConfig)}.get(name)
+    f = FIELDS.get(name)
     if f is None:
-        raise ConfigError(f"unknown option {name!r}")
+        import difflib
+
+        close = difflib.get_close_matches(name, list(FIELDS), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; options are {', '.join(FIELDS)}"
+        raise ConfigError(f"unknown option {name!r}{hint}")
     kind = str(f.type)
     try:
         if value is None:
@@ -152,9 +251,14 @@ def load_config(
     env: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> NodeConfig:
-    """File, then environment, then explicit overrides (command-line flags) win."""
+    """File, then environment, then explicit overrides (command-line flags) win.
+
+    With no `path`, the file is $DUNGEON_CONFIG or /etc/dungeon/node.toml when present.
+    """
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
+    if path is None:
+        path = default_config_path(env)
     if path is not None:
         p = Path(path)
         try:

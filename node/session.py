@@ -47,12 +47,58 @@ def apply_logged(game: Any, row_payload: dict[str, Any], seed: int, seq: int) ->
     return rgame.apply(game, row_payload.get("actor"), intent, rng_for(seed, seq))
 
 
+class StoredStateError(Exception):
+    """The stored game cannot be loaded; str(err) is one line naming the row and the way out."""
+
+
+ABANDONED_KEY = "abandoned_through"  # kv: sessions starting at or before this seq stay unloaded
+WAY_OUT = ("start a new game with `dungeon node --fresh` (the log is kept), "
+           "or restore a backup with `dungeon backup restore`")
+
+
+def abandon_current(store: Store) -> int | None:
+    """Leave the latest session in the log but never resume it (`dungeon node --fresh`).
+
+    Returns its seq, or None when there is none. The next start begins a new session.
+    """
+    seq = store.last_seq_of_type(SESSION_ROW)
+    if seq is not None:
+        store.put(ABANDONED_KEY, seq)
+    return seq
+
+
 def resume(store: Store) -> Session | None:
-    """The latest session: its newest snapshot plus the commands logged after it."""
+    """The latest session: its newest snapshot plus the commands logged after it.
+
+    StoredStateError when a stored value cannot load: the node then stops with one line
+    instead of a restart loop (systemd does not restart on that exit code).
+    """
+    seq = store.last_seq_of_type(SESSION_ROW)
+    if seq is None or seq <= _abandoned(store):
+        return None
+    try:
+        return _resume(store)
+    except StoredStateError:
+        raise
+    except Exception as err:  # a corrupt row can fail anywhere in rules or the codec
+        text = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        raise StoredStateError(f"the stored game cannot load ({text}); {WAY_OUT}") from err
+
+
+def _abandoned(store: Store) -> int:
+    value = store.get(ABANDONED_KEY, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _resume(store: Store) -> Session | None:
     start = store.last_event_of_type(SESSION_ROW)
     if start is None:
         return None
     p = start.payload
+    seed = p.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise StoredStateError(f"the stored game cannot load (session at seq {start.seq} has "
+                               f"seed {str(seed)[:24]!r}, not a whole number); {WAY_OUT}")
     snap = store.latest_snapshot(at_or_after=start.seq)
     if snap is not None:
         from rules import game as rgame
@@ -61,11 +107,16 @@ def resume(store: Store) -> Session | None:
         game = rgame.Game.from_dict(state)
     else:
         after, game = start.seq, new_game(p["dungeon"], p.get("house_rules"))
-    session = Session(p["id"], p["dungeon"], int(p["seed"]), dict(p.get("house_rules") or {}),
+    session = Session(p["id"], p["dungeon"], seed, dict(p.get("house_rules") or {}),
                       start.seq, game)
     for row in store.iter_events(start.seq):
         if row.type == STATUS_ROW:
             session.status = row.payload["status"]
         elif row.type == COMMAND_ROW and row.seq > after:
-            apply_logged(game, row.payload, session.seed, row.seq)
+            try:
+                apply_logged(game, row.payload, session.seed, row.seq)
+            except Exception as err:
+                text = str(err).splitlines()[0][:100] if str(err) else type(err).__name__
+                raise StoredStateError(f"the stored game cannot load (command at seq {row.seq}: "
+                                       f"{text}); {WAY_OUT}") from err
     return session

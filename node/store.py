@@ -236,6 +236,12 @@ class Store:
         ).fetchone()
         return EventRow(r[0], r[1], r[2], r[3], json.loads(r[4])) if r else None
 
+    def last_seq_of_type(self, type_: str) -> int | None:
+        """The newest row's seq of that type, without decoding its payload (it may be corrupt)."""
+        r = self.conn.execute("SELECT seq FROM events WHERE type = ? ORDER BY seq DESC LIMIT 1",
+                              (type_,)).fetchone()
+        return r[0] if r else None
+
     # -- idempotency ----------------------------------------------------------------------
     def reply_for(self, key: str) -> dict[str, Any] | None:
         r = self.conn.execute("SELECT reply FROM commands WHERE key = ?", (key,)).fetchone()

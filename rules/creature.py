@@ -162,6 +162,10 @@ class Entity:
         d["effects"] = [e.to_dict() for e in effects]
         return d
 
+    def fields(self) -> dict[str, Any]:
+        """The fields by name, sharing the live values: for serialising, never for editing."""
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Entity:
         names = {f.name for f in dataclasses.fields(cls)}
@@ -169,6 +173,9 @@ class Entity:
         kw["effects"] = [e if isinstance(e, Effect) else Effect.from_dict(e)
                          for e in kw.get("effects", [])]
         return cls(**kw)
+
+
+_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Entity))
 
 
 def from_monster(eid: int, name: str, m: dict[str, Any], profile: str) -> Entity:

@@ -50,11 +50,14 @@ class Game:
         return g
 
     # -- serialisation ------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, copy: bool = True) -> dict[str, Any]:
+        """The state as plain data; copy=False shares the live containers (read-only use)."""
         return {"dungeon": self.dungeon.source, "room": self.room,
-                "entities": [e.to_dict() for e in self.entities.values()],
+                "entities": [e.to_dict() if copy else e.fields()
+                             for e in self.entities.values()],
                 "next_eid": self.next_eid,
-                "combat": json.loads(json.dumps(self.combat)) if self.combat else None,
+                "combat": (json.loads(json.dumps(self.combat)) if copy else self.combat)
+                if self.combat else None,
                 "house": dict(self.house), "state": {k: list(v) for k, v in self.state.items()},
                 "loot": list(self.loot),
                 # only when set, so games without an override keep their digests
@@ -74,7 +77,9 @@ class Game:
         return g
 
     def canonical(self) -> bytes:
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")).encode()
+        # No copy: the bytes are the same, and digests follow every command (replay, the node).
+        return json.dumps(self.to_dict(copy=False), sort_keys=True,
+                          separators=(",", ":")).encode()
 
     def digest(self) -> int:
         return int.from_bytes(hashlib.blake2b(self.canonical(), digest_size=4).digest(), "big")

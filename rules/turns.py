@@ -67,7 +67,7 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
         e.turn["move"] = e.effective_speed()
         e.reaction = True
         for other in game.entities.values():
-            if any(x.until_turn == eid for x in other.effects):
+            if other.effects and any(x.until_turn == eid for x in other.effects):
                 other.effects[:] = [x for x in other.effects if x.until_turn != eid]
         for name, ready in list(e.recharge.items()):
             if not ready:
@@ -215,15 +215,17 @@ def run_legendary(game: Game, ended: Entity, rng: random.Random) -> list[Any]:
     out: list[Any] = []
     if not game.house.get("auto_legendary", True):
         return out
+    # Legendary monsters are few and rooms fill with the fallen: test the cheap things first.
     for m in list(game.entities.values()):
         if game.combat is None:
             break
-        if m.eid == ended.eid or m.side != "monsters" or m.down or m.incapacitated:
+        if (not m.legendary_actions or m.eid == ended.eid or m.side != "monsters" or m.down
+                or m.incapacitated):
             continue
         left = m.res.get("legendary", 0)
         acts = [a for a in m.legendary_actions if int(a.get("cost") or 1) <= left
                 and (a.get("damage") or a.get("multiattack"))]
-        foes = [f for f in game.here(m.room) if f.side != m.side and not f.down]
+        foes = [f for f in game.here(m.room) if f.side != m.side and not f.down] if acts else []
         if not acts or not foes:
             continue
         act = max(acts, key=lambda a: (int(a.get("cost") or 1), a["name"]))

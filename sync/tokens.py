@@ -38,8 +38,16 @@ def make_token(node_id: str, secret: str, now: float, ttl_s: float = 300.0) -> s
     return f"{body}.{_sign(secret, body)}"
 
 
-def verify_token(token: str, secrets: Mapping[str, str], now: float) -> str:
-    """The node id the token was issued for, or TokenError."""
+MAX_TOKEN_TTL_S = 3600.0  # the node mints 300 s tokens; the slack covers clock skew
+
+
+def verify_token(token: str, secrets: Mapping[str, str], now: float,
+                 max_ttl_s: float = MAX_TOKEN_TTL_S) -> str:
+    """The node id the token was issued for, or TokenError.
+
+    A token that expires more than `max_ttl_s` from now is refused like an expired one:
+    a leaked long-lived token would otherwise outlive the secret's rotation.
+    """
     body, dot, sig = token.partition(".")
     if not dot or not body or not sig:
         raise TokenError("malformed token")
@@ -57,6 +65,8 @@ def verify_token(token: str, secrets: Mapping[str, str], now: float) -> str:
         raise TokenError("bad signature")
     if exp < now:
         raise TokenError("token expired")
+    if exp > now + max_ttl_s:
+        raise TokenError(f"token lives longer than {int(max_ttl_s)} s")
     return node_id
 
 

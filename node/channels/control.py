@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from node.channels import lines_of
+from node.channels.control_schema import check_args
 from node.control_client import MAX_LINE, ControlError, dumps
 from node.pipeline import Command, Outcome, Rejected
 
@@ -159,18 +160,21 @@ class ControlServer:
             conn.push({"id": None, "ok": False, "error": f"malformed request: {str(err)[:80]}"})
             return
         rid = req.get("id")
-        args = req.get("args") or {}
-        if req["op"] == "subscribe":
+        if not (rid is None or isinstance(rid, int | str)) or isinstance(rid, bool):
+            rid = None  # the id is echoed back: keep it a plain scalar
+        fn = self.ops.get(req["op"])
+        if fn is None and req["op"] != "subscribe":
+            conn.push({"id": rid, "ok": False, "error": f"unknown op {req['op'][:40]!r}"})
+            return
+        try:
+            args = check_args(req["op"], req.get("args"))
+        except ControlError as err:
+            conn.push({"id": rid, "ok": False, "error": str(err)[:200]})
+            return
+        if fn is None:  # subscribe
             conn.subscribed = True
             conn.push({"id": rid, "ok": True, "result": {"subscribed": True}})
             self._push_state()
-            return
-        fn = self.ops.get(req["op"])
-        if fn is None:
-            conn.push({"id": rid, "ok": False, "error": f"unknown op {req['op'][:40]!r}"})
-            return
-        if not isinstance(args, dict):
-            conn.push({"id": rid, "ok": False, "error": "args must be an object"})
             return
         try:
             result = await fn(args)

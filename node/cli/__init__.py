@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from types import ModuleType
+from typing import NoReturn
 
 # name -> module; the order is the order `dungeon --help` lists them in.
 COMMANDS: dict[str, str] = {
@@ -29,7 +30,21 @@ COMMANDS: dict[str, str] = {
     "sync": "node.cli.sync_cmd",
     "backup": "node.cli.backup_cmd",
     "install-service": "node.cli.install_cmd",
+    "doctor": "node.cli.doctor_cmd",
+    "text": "node.cli.text_cmd",
+    "completion": "node.cli.completion_cmd",
 }
+
+
+class UsageError(Exception):
+    """Bad input a command found after parsing; main prints it as one line and exits 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports bad input in one line (no usage block), exit 2, for every command."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _load(name: str) -> ModuleType | None:
@@ -42,11 +57,14 @@ def _load(name: str) -> ModuleType | None:
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from node import VERSION
+
+    parser = Parser(
         prog="dungeon",
         description="Distributed Dungeon: D&D 5e over Meshtastic LoRa. "
         "Start with `dungeon demo`, or run a node with `dungeon node`.",
     )
+    parser.add_argument("--version", action="version", version=f"dungeon {VERSION}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS if only is None else [only]:
         mod = _load(name)
@@ -66,16 +84,23 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0 if not argv else 2
-    from protocol.errors import ProtocolError
-    from rules.errors import RulesError
-
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
         return 130
-    except (ProtocolError, RulesError) as err:  # bad input the core explains in one line
-        print(f"dungeon {args.command}: {err}", file=sys.stderr)
+    except bad_input_errors() as err:  # bad input, explained in one line
+        print(f"dungeon {args.command}: {str(err).splitlines()[0]}", file=sys.stderr)
         return 2
+
+
+def bad_input_errors() -> tuple[type[Exception], ...]:
+    """The typed errors that mean "the user asked for something that cannot be": exit 2."""
+    from node.config import ConfigError
+    from node.radio.base import TransportError
+    from protocol.errors import ProtocolError
+    from rules.errors import RulesError
+
+    return UsageError, ConfigError, ProtocolError, RulesError, TransportError
 
 
 if __name__ == "__main__":  # pragma: no cover

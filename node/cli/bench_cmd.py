@@ -1,4 +1,4 @@
-"""`dungeon bench KIND`: benchmarks that print JSON (rules, protocol, node, sync)."""
+"""`dungeon bench KIND`: benchmarks that print JSON (rules, protocol, node, sync, replay)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ KINDS: dict[str, str] = {
     "node": "node.cli.bench_node",
     "sync": "node.cli.bench_sync",
     "flood": "node.cli.bench_flood",
+    "replay": "node.cli.bench_replay",
 }
 
 

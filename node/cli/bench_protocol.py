@@ -11,6 +11,7 @@ import argparse
 import json
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,10 +127,26 @@ def frames_needed(events: list[Any]) -> tuple[int, int]:
     return len(sizes), max(sizes, default=0)
 
 
-def _sizes(msgs: list[Any], kind: str, view: Any) -> dict[str, int | None]:
-    import cbor2
-    import msgpack
+def optional_encoders() -> dict[str, Callable[[Any], bytes]]:
+    """msgpack and CBOR when installed (the dev extra has them); their columns go otherwise."""
+    out: dict[str, Callable[[Any], bytes]] = {}
+    try:
+        import msgpack
 
+        out["msgpack"] = msgpack.packb
+    except ModuleNotFoundError:
+        pass
+    try:
+        import cbor2
+
+        out["cbor"] = cbor2.dumps
+    except ModuleNotFoundError:
+        pass
+    return out
+
+
+def _sizes(msgs: list[Any], kind: str, view: Any,
+           extra: dict[str, Callable[[Any], bytes]]) -> dict[str, int | None]:
     from protocol import codec, jsonform, render
 
     if kind == "intent":
@@ -145,8 +162,7 @@ def _sizes(msgs: list[Any], kind: str, view: Any) -> dict[str, int | None]:
     return {
         "binary": binary,
         "json": len(json.dumps(dumped, separators=(",", ":"), ensure_ascii=False).encode()),
-        "msgpack": len(msgpack.packb(dumped)),
-        "cbor": len(cbor2.dumps(dumped)),
+        **{name: len(encode(dumped)) for name, encode in extra.items()},
         "text": text,
     }
 
@@ -167,16 +183,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"bench protocol needs the rules engine (rules.game, rules.tactics): {err}",
               file=sys.stderr)
         return 2
+    extra = optional_encoders()
     per_type: dict[str, dict[str, list[int | None]]] = defaultdict(lambda: defaultdict(list))
     overall: dict[str, list[int | None]] = defaultdict(list)
     for intent in corpus.intents:
-        for enc, n in _sizes([intent], "intent", None).items():
+        for enc, n in _sizes([intent], "intent", None, extra).items():
             per_type[f"intent:{type(intent).__name__}"][enc].append(n)
     for batch, view in zip(corpus.batches, corpus.views, strict=True):
         for e in batch:
-            for enc, n in _sizes([e], "event", view).items():
+            for enc, n in _sizes([e], "event", view, extra).items():
                 per_type[f"event:{type(e).__name__}"][enc].append(n)
-        for enc, n in _sizes(batch, "event", view).items():
+        for enc, n in _sizes(batch, "event", view, extra).items():
             overall[enc].append(n)
     round_frames = [frames_needed(r) for r in corpus.rounds]
     single_max = max((frames_needed(b)[1] for b in corpus.batches), default=0)
@@ -199,11 +216,15 @@ def run(args: argparse.Namespace) -> int:
         "intents": len(corpus.intents),
         "preset": args.preset,
     })
-    b, j, m = summary["binary_median_bytes"], summary["json_median_bytes"], summary[
-        "msgpack_median_bytes"]
+    b, j, m = summary["binary_median_bytes"], summary["json_median_bytes"], summary.get(
+        "msgpack_median_bytes")
     summary["binary_vs_json"] = round(b / j, 3) if b and j else None
-    summary["binary_vs_msgpack"] = round(b / m, 3) if b and m else None
-    for enc in ("binary", "json", "msgpack", "cbor", "text"):
+    if "msgpack" in extra:
+        summary["binary_vs_msgpack"] = round(b / m, 3) if b and m else None
+    if len(extra) < 2:
+        print("bench protocol: without msgpack or cbor2 installed, their columns are left out "
+              "(pip install 'distributed-dungeon[dev]' to compare)", file=sys.stderr)
+    for enc in ("binary", "json", *extra, "text"):
         med = summary.get(f"{enc}_median_bytes")
         summary[f"{enc}_median_airtime_s"] = (round(airtime_s(int(med), args.preset), 3)
                                               if med is not None else None)

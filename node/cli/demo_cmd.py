@@ -6,6 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from node.cli import argtypes
+
 HELP = "watch a game play itself: node + simulated radios + three bot players (offline)"
 
 
@@ -17,13 +19,13 @@ def default_data_dir() -> Path:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="where the demo keeps its game (default $XDG_DATA_HOME/dungeon/demo)")
-    parser.add_argument("--speed", type=float, default=None,
+    parser.add_argument("--speed", type=argtypes.positive, default=None,
                         help="run simulated time X times faster than real time (default: real time)")
-    parser.add_argument("--minutes", type=float, default=None,
+    parser.add_argument("--minutes", type=argtypes.positive, default=None,
                         help="stop after this many (simulated) minutes; default: until Ctrl-C")
     parser.add_argument("--preset", default="LONG_FAST", help="modem preset of the simulated mesh")
-    parser.add_argument("--hops", type=int, default=1, help="radio hops between node and players")
-    parser.add_argument("--loss", type=float, default=0.05, help="extra loss per reception")
+    parser.add_argument("--hops", type=argtypes.count, default=1, help="radio hops between node and players")
+    parser.add_argument("--loss", type=argtypes.probability, default=0.05, help="extra loss per reception")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-tui", action="store_true",
                         help="print the live log even when a terminal could show the DM console")

@@ -8,23 +8,25 @@ import json
 import logging
 import sys
 
+from node.cli import argtypes
+
 HELP = "run simulated Meshtastic radios on 127.0.0.1 (node on --port-base, players after)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--nodes", type=int, default=3,
+    parser.add_argument("--nodes", type=argtypes.count, default=3,
                         help="radios the game can use: the node plus NODES-1 players (default 3)")
-    parser.add_argument("--port-base", type=int, default=4403,
-                        help="TCP port of the node's radio; players follow (default 4403)")
-    parser.add_argument("--hops", type=int, default=1,
+    parser.add_argument("--port-base", type=argtypes.port_or_any, default=4403,
+                        help="TCP port of the node's radio; players follow (default 4403; 0: free ports, listed in the --json line)")
+    parser.add_argument("--hops", type=argtypes.count, default=1,
                         help="radio hops between node and players; adds relays (default 1)")
     parser.add_argument("--preset", default="LONG_FAST", help="modem preset (default LONG_FAST)")
     parser.add_argument("--region", default="EU_868", help="LoRa region (default EU_868)")
-    parser.add_argument("--loss", type=float, default=0.0,
+    parser.add_argument("--loss", type=argtypes.probability, default=0.0,
                         help="extra random loss per reception, 0..1 (default 0)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--duration", type=float, default=0.0,
+    parser.add_argument("--duration", type=argtypes.float_range(0.0), default=0.0,
                         help="stop after this many seconds and print mesh statistics (0: run until Ctrl-C)")
     parser.add_argument("--json", action="store_true",
                         help="print the radio list (and final statistics) as one JSON document")
@@ -57,9 +59,12 @@ async def _serve(args: argparse.Namespace) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.nodes < 1:
-        print("dungeon device: --nodes must be at least 1", file=sys.stderr)
-        return 2
+    from node.cli import UsageError
+
+    last = args.port_base + args.nodes - 1
+    if last > argtypes.MAX_PORT:
+        raise UsageError(f"--port-base {args.port_base} with {args.nodes} radios needs ports up "
+                         f"to {last}; the highest is {argtypes.MAX_PORT}")
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     try:
         result = asyncio.run(_serve(args))

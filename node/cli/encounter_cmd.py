@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
+
+from node.cli import argtypes
 
 HELP = "simulate an encounter many times: win rate, rounds, SRD difficulty"
 
@@ -14,9 +17,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("simulate", help="run full combats with the rules engine")
     p.add_argument("--party", required=True, help='e.g. "fighter:3,wizard:3,cleric:3,rogue:3"')
     p.add_argument("--monsters", required=True, help='e.g. "goblin:6,hobgoblin:1"')
-    p.add_argument("--trials", type=int, default=1000)
+    p.add_argument("--trials", type=argtypes.count, default=1000, help="fights per encounter")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("--plot", action="store_true",
+                   help="also draw the win rate against the count of the first monster kind, "
+                        "from 1 to --plot-max, in the terminal (needs plotext)")
+    p.add_argument("--plot-max", type=argtypes.count, default=None, metavar="N",
+                   help="the largest count on the curve (default: twice the count asked)")
 
 
 def parse_pairs(text: str, what: str, default: int) -> list[tuple[str, int]]:
@@ -33,6 +41,7 @@ def parse_pairs(text: str, what: str, default: int) -> list[tuple[str, int]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from node.cli import UsageError
     from node.cli.progress import Progress
     from rules import content, pregen
     from rules.encounter import simulate
@@ -46,17 +55,58 @@ def run(args: argparse.Namespace) -> int:
                 raise RulesError(f"party member {cls}:{level}: classes are "
                                  f"{', '.join(pregen.CLASSES)}, levels 1-{pregen.MAX_LEVEL}")
         monsters = [(content.monster(m)["index"], n) for m, n in monsters]
-        if args.trials < 1:
-            raise RulesError("--trials must be at least 1")
-        with Progress(args.trials, "simulating") as bar:
-            result = simulate(party, monsters, args.trials, args.seed, progress=bar.update)
     except (RulesError, ValueError) as err:
-        print(f"dungeon encounter: {err}", file=sys.stderr)
-        return 1
+        raise UsageError(str(err)) from None
+    with Progress(args.trials, "simulating") as bar:
+        result = simulate(party, monsters, args.trials, args.seed, progress=bar.update)
+    if args.plot:
+        top = args.plot_max or max(2, 2 * monsters[0][1])
+        result["curve"] = win_curve(party, monsters, range(1, top + 1), args.trials, args.seed)
     if args.json:
         print(json.dumps(result, sort_keys=True))
     else:
         print(f"party win rate {result['party_win_rate']:.1%} over {result['trials']} fights, "
               f"mean {result['mean_rounds']} rounds; difficulty {result['difficulty']} "
               f"({result['adjusted_xp']} adjusted XP)")
+    if args.plot:
+        print(plot_curve(result["curve"], monsters[0][0], sys.stdout.isatty()))
     return 0
+
+
+def win_curve(party: list[tuple[str, int]], monsters: list[tuple[str, int]],
+              counts: range, trials: int, seed: int) -> list[dict[str, Any]]:
+    """The party's win rate as the first monster kind's count varies, the others kept."""
+    from node.cli.progress import Progress
+    from rules.encounter import simulate
+
+    curve = []
+    with Progress(len(counts), "plotting") as bar:
+        for k, n in enumerate(counts):
+            r = simulate(party, [(monsters[0][0], n), *monsters[1:]], trials, seed)
+            curve.append({"count": n, "party_win_rate": r["party_win_rate"],
+                          "difficulty": r["difficulty"]})
+            bar.update(k + 1)
+    return curve
+
+
+def plot_curve(curve: list[dict[str, Any]], monster: str, color: bool) -> str:
+    """The curve drawn by plotext, or as a table with a one-line hint when plotext is missing."""
+    try:
+        import plotext as plt
+    except ModuleNotFoundError:
+        rows = "\n".join(f"{p['count']:>4} {monster:<12} {p['party_win_rate']:6.1%}  "
+                         f"{p['difficulty']}" for p in curve)
+        print("dungeon encounter: --plot draws with plotext: "
+              "pip install 'distributed-dungeon[plot]'", file=sys.stderr)
+        return rows
+    plt.clear_figure()
+    xs = [p["count"] for p in curve]
+    plt.plot(xs, [100 * p["party_win_rate"] for p in curve], marker="braille")
+    plt.xticks(xs)
+    plt.ylim(0, 100)
+    plt.title(f"party win rate (%) against the number of {monster}s")
+    plt.xlabel(f"{monster} count")
+    plt.plotsize(70, 20)
+    if not color:
+        plt.theme("clear")
+    return str(plt.build())

@@ -35,14 +35,15 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from node.cli.signals import until_stopped
+    from node.obs import logging_setup
     from node.obs.metrics import Metrics
-    from sync.relay.logs import setup_json_logging
+    from node.obs.sdnotify import Notifier, watchdog_interval_s, watchdog_loop
     from sync.relay.runner import start_relay
     from sync.relay.server import Relay, RelayConfig
     from sync.relay.storage import open_storage
     from sync.tokens import SecretsError, load_relay_secrets
 
-    setup_json_logging()
+    logging_setup.setup(logging.INFO, json_logs=True)
     log = logging.getLogger("dungeon.relay")
     try:
         secrets = load_relay_secrets(args.secrets_file)
@@ -77,10 +78,20 @@ def run(args: argparse.Namespace) -> int:
             bridge = BridgeService(relay, parse_channels(args.channels), ttl_s=args.queue_ttl)
             bot = DungeonBot(bridge, sync_commands=True)
             asyncio.ensure_future(bot.start(os.environ["DISCORD_TOKEN"]))
+        # As the node does: READY once listening, then WATCHDOG pings from this event loop,
+        # so systemd restarts a relay whose loop is wedged.
+        notifier = Notifier()
+        notifier.ready(f"listening on {running.url}")
+        interval = watchdog_interval_s()
+        watchdog = asyncio.ensure_future(watchdog_loop(notifier, interval)) if interval else None
         await until_stopped()
+        notifier.stopping()
+        if watchdog is not None:
+            watchdog.cancel()
         if bot is not None:
             await bot.close()
         await running.stop()
+        notifier.close()
 
     asyncio.run(main())
     return 0

@@ -13,13 +13,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("db", metavar="DB", help="path to dungeon.db")
     parser.add_argument("--verify", action="store_true",
                         help="exit 1 with a one-line reason when the replay does not match")
+    parser.add_argument("--every-digest", action="store_true",
+                        help="compare the digest after every command, not every 64th, each "
+                             "snapshot's and the last (slower; finds a divergence that healed)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
-def run(args: argparse.Namespace) -> int:
-    from node.replay import verify
+def check_database(path: str) -> None:
+    """Refuse, in one line, a path that is not a SQLite database before anything opens it."""
+    from pathlib import Path
 
-    rep = verify(args.db)
+    from node.cli import UsageError
+
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"no database at {p}")
+    with p.open("rb") as f:
+        if f.read(16) != b"SQLite format 3\0":  # the header every SQLite 3 file starts with
+            raise UsageError(f"{p} is not a SQLite database (give the node's dungeon.db)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from node.replay import CHECK_EVERY, verify
+
+    check_database(args.db)
+    rep = verify(args.db, check_every=1 if args.every_digest else CHECK_EVERY)
     if args.json:
         print(json.dumps(rep.to_dict()))
     elif rep.ok:

@@ -1,7 +1,8 @@
-"""Turn a `--radio` spec ("loopback", "sim", "serial[:PATH]", "tcp:HOST[:PORT]") into a Transport."""
+"""Turn a `--radio` spec ("auto", "loopback", "sim", "serial[:PATH]", "tcp:HOST[:PORT]") into a Transport."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from node.radio.base import LoopbackTransport, Transport, TransportError
@@ -25,6 +26,38 @@ def _sim_options(rest: str) -> dict[str, Any]:
     return opts
 
 
+NO_RADIO_HINT = ("plug a Meshtastic radio in over USB, or pass --radio serial:PATH or "
+                 "--radio tcp:HOST (DUNGEON_RADIO / radio in node.toml)")
+
+
+def usb_radios() -> list[str]:
+    """Serial ports that look like Meshtastic radios, found as the meshtastic CLI finds them.
+
+    meshtastic.util.findPorts lists serial ports whose USB vendor is one the library knows
+    (Espressif, Silicon Labs, WCH, Nordic, RAK...) and drops duplicates.
+    """
+    from meshtastic.util import findPorts
+
+    return list(findPorts(True))
+
+
+def resolve_radio(spec: str, find: Callable[[], list[str]] = usb_radios) -> tuple[str, str]:
+    """The concrete spec for "auto" (and a line to tell the user), or `spec` unchanged.
+
+    "auto" is the one USB radio plugged in; with none the node runs on loopback (no radio),
+    and with several the user must choose.
+    """
+    if spec.strip().lower() != "auto":
+        return spec, ""
+    found = find()
+    if not found:
+        return "loopback", f"no radio found: running with no radio (loopback); {NO_RADIO_HINT}"
+    if len(found) > 1:
+        raise TransportError(f"found {len(found)} USB radios ({', '.join(found)}); "
+                             "choose one with --radio serial:PATH")
+    return f"serial:{found[0]}", f"using the USB radio at {found[0]} (--radio serial:PATH to choose)"
+
+
 def make_transport(spec: str, *, mesh: Any = None) -> Transport:
     """Build the transport named by `spec`.
 
@@ -35,6 +68,8 @@ def make_transport(spec: str, *, mesh: Any = None) -> Transport:
     """
     kind, _, rest = spec.strip().partition(":")
     kind = kind.lower()
+    if kind == "auto":
+        return make_transport(resolve_radio(spec)[0], mesh=mesh)
     if kind == "loopback":
         return LoopbackTransport()
     if kind == "sim":
@@ -49,7 +84,13 @@ def make_transport(spec: str, *, mesh: Any = None) -> Transport:
             raise TransportError("the simulated mesh has no node radio")
         return SimTransport(mesh, mesh.node_num)
     if kind == "serial":
+        from pathlib import Path
+
         from node.radio.meshtastic_transport import MeshtasticTransport
+
+        if rest and not Path(rest).exists():
+            found = ", ".join(usb_radios()) or "none"
+            raise TransportError(f"no serial device {rest}; USB radios found: {found}")
 
         return MeshtasticTransport.serial(rest or None)
     if kind == "tcp":
@@ -64,5 +105,5 @@ def make_transport(spec: str, *, mesh: Any = None) -> Transport:
 
         return MeshtasticTransport.tcp(host, number)
     raise TransportError(
-        f"unknown radio {spec!r}; use loopback, sim, serial[:PATH] or tcp:HOST[:PORT]"
+        f"unknown radio {spec!r}; use auto, loopback, sim, serial[:PATH] or tcp:HOST[:PORT]"
     )

@@ -2,6 +2,9 @@
 
 Every slash command defers at once (Discord wants an answer within 3 s), then does its
 work and answers with a follow-up. Plain messages in a game channel use the radio grammar.
+Nothing the bot sends may ping anyone: replies echo player text ("unknown command
+'@everyone'"), so every send carries allowed_mentions=none, and the client default is
+the same in case a send is added without it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from discord.ext import commands
 from rules import intents as I
 from sync.relay.bridge import BridgeService, Reply, SummaryBatcher
 
+NO_MENTIONS = discord.AllowedMentions.none()
+
 
 def _ref(text: str) -> int | str:
     return int(text) if text.isdigit() else text
@@ -23,7 +28,8 @@ def _ref(text: str) -> int | str:
 async def _answer(interaction: discord.Interaction, work: Any, *, ephemeral: bool) -> None:
     await interaction.response.defer(ephemeral=ephemeral, thinking=True)
     reply: Reply = await work
-    await interaction.followup.send(reply.text, ephemeral=ephemeral or reply.ephemeral)
+    await interaction.followup.send(reply.text, ephemeral=ephemeral or reply.ephemeral,
+                                    allowed_mentions=NO_MENTIONS)
 
 
 def register_commands(tree: app_commands.CommandTree, bridge: BridgeService) -> None:
@@ -66,9 +72,10 @@ def register_commands(tree: app_commands.CommandTree, bridge: BridgeService) -> 
         await interaction.response.defer(thinking=True)
         st = bridge.status(interaction.channel_id or 0)
         if st is None:
-            await interaction.followup.send("This channel is not linked to a game.", ephemeral=True)
+            await interaction.followup.send("This channel is not linked to a game.", ephemeral=True,
+                                            allowed_mentions=NO_MENTIONS)
             return
-        await interaction.followup.send(embed=status_embed(st))
+        await interaction.followup.send(embed=status_embed(st), allowed_mentions=NO_MENTIONS)
 
 
 def status_embed(st: dict[str, Any]) -> discord.Embed:
@@ -89,7 +96,8 @@ class DungeonBot(commands.Bot):
         if intents is None:
             intents = discord.Intents.default()
             intents.message_content = True
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents)
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents,
+                         allowed_mentions=NO_MENTIONS)
         self.bridge = bridge
         self.sync_commands = sync_commands
         bridge.batcher = SummaryBatcher(self.post_summary, interval_s=interval_s)
@@ -102,7 +110,8 @@ class DungeonBot(commands.Bot):
     async def post_summary(self, channel_id: int, title: str, lines: list[str]) -> None:
         channel = self.get_channel(channel_id)
         if isinstance(channel, discord.abc.Messageable):
-            await channel.send(embed=discord.Embed(title=title, description="\n".join(lines)))
+            await channel.send(embed=discord.Embed(title=title, description="\n".join(lines)),
+                               allowed_mentions=NO_MENTIONS)
 
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or message.guild is None:
@@ -110,4 +119,4 @@ class DungeonBot(commands.Bot):
         reply = await self.bridge.text(message.channel.id, message.author.id, message.id,
                                        message.content)
         if reply is not None:
-            await message.channel.send(reply.text)
+            await message.channel.send(reply.text, allowed_mentions=NO_MENTIONS)

@@ -22,6 +22,7 @@ class RunningRelay:
 
     async def stop(self) -> None:
         await self.runner.cleanup()
+        await self.relay.stop()
         await self.relay.storage.close()
 
 

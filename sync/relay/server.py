@@ -6,12 +6,18 @@ Routes (all JSON; /v1/* need `Authorization: Bearer <token>`):
   GET  /v1/pull?after=ID&wait=S  long poll -> {"commands": [{"id","key","body","expires"}]}
   POST /v1/tactics   {"actor","state","options","budget_s"} -> {"ok","action","target","flavour","reason"}
   GET  /healthz, GET /metrics
+
+A pushed batch is checked whole before anything is stored (validate.py); a stored row the
+mirror cannot fold is skipped and counted at start, never fatal. Failed authentication is
+limited per client address and logged as a periodic summary, not a line per request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,10 +27,11 @@ from aiohttp import web
 
 from node.obs.metrics import Metrics
 from sync.relay.gemini import Decision, GeminiTactician
-from sync.relay.mirror import Mirror
-from sync.relay.ratelimit import RateLimiter
+from sync.relay.mirror import GameMirror, Mirror
+from sync.relay.ratelimit import RateLimiter, RefusalTally
 from sync.relay.storage import Storage, StoredEvent
-from sync.tokens import TokenError, verify_token
+from sync.relay.validate import BadBatch, parse_batch
+from sync.tokens import MAX_TOKEN_TTL_S, TokenError, verify_token
 
 log = logging.getLogger("dungeon.relay")
 
@@ -33,6 +40,7 @@ NODE: Any = web.RequestKey("node_id", str) if hasattr(web, "RequestKey") else "n
 
 MAX_BATCH = 2000
 MAX_WAIT_S = 30.0
+MAX_TACTICS_BODY = 64 * 1024  # a real request is 1-3 KB; Gemini gets a clipped copy anyway
 
 EventsHook = Callable[[str, list[str]], Awaitable[None]]
 
@@ -44,6 +52,14 @@ class RelayConfig:
     burst: float = 100.0
     offline_after_s: float = 90.0
     max_body: int = 8 * 1024 * 1024
+    max_token_ttl_s: float = MAX_TOKEN_TTL_S
+    # failed authentications per client address: a burst, then this many per second
+    auth_fail_per_s: float = 0.2
+    auth_fail_burst: float = 10.0
+    log_summary_s: float = 60.0
+    # delivered or expired inbox rows older than this are deleted (kept a while for dedupe)
+    inbox_keep_s: float = 86_400.0
+    housekeeping_s: float = 300.0
 
 
 @dataclass
@@ -59,28 +75,86 @@ class Relay:
     hooks: list[EventsHook] = field(default_factory=list)
     _waiters: dict[str, asyncio.Event] = field(default_factory=dict)
     _seen: dict[str, float] = field(default_factory=dict)
+    _housekeeper: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.config.rate_per_s, self.config.burst, time.monotonic)
+        self.auth_limiter = RateLimiter(self.config.auth_fail_per_s, self.config.auth_fail_burst,
+                                        time.monotonic)
+        self.refusals = RefusalTally(log, self.config.log_summary_s, time.monotonic)
         for name, text in [
             ("relay_events_ingested_total", "events stored, by node"),
             ("relay_events_duplicate_total", "events received again and skipped"),
             ("relay_auth_failures_total", "requests refused for a missing or bad token"),
             ("relay_rate_limited_total", "requests refused by the per-node rate limit"),
             ("relay_commands_queued_total", "remote commands queued for nodes"),
+            ("relay_events_invalid_total", "pushed batches refused as malformed, nothing stored"),
+            ("relay_rows_skipped_total", "stored rows the mirror could not load, skipped"),
+            ("relay_auth_throttled_total", "requests refused: too many failed logins from the address"),
+            ("relay_inbox_pruned_total", "delivered or expired inbox rows deleted"),
         ]:
             self.metrics.describe(name, text)
 
     async def start(self) -> None:
-        """Open storage and rebuild the mirror from stored events."""
+        """Open storage, rebuild the mirror from stored events, start housekeeping."""
         await self.storage.open()
         for node_id, (_acked, seen) in (await self.storage.nodes()).items():
             self._seen[node_id] = seen
-            game, after = self.mirror.game(node_id), 0
-            while batch := await self.storage.events_after(node_id, after, 5000):
-                for ev in batch:
-                    game.apply(ev.seq, ev.payload)
-                after = batch[-1].seq
+            await self._rebuild(node_id)
+        self._housekeeper = asyncio.ensure_future(self._housekeeping())
+
+    async def _rebuild(self, node_id: str) -> None:
+        game, reached = self.mirror.game(node_id), 0
+
+        def bad(node: str, seq: int, why: str) -> None:
+            nonlocal reached
+            reached = max(reached, seq)  # a page of only bad rows still moves on
+            self._skip(node, seq, why)
+
+        while True:
+            before = reached
+            batch = await self.storage.events_after(node_id, before, 5000, on_bad=bad)
+            if batch:
+                self._fold(game, batch)
+                reached = max(reached, batch[-1].seq)
+            if reached == before:
+                return
+
+    async def stop(self) -> None:
+        if self._housekeeper is not None:
+            self._housekeeper.cancel()
+            await asyncio.gather(self._housekeeper, return_exceptions=True)
+        self.refusals.flush()
+
+    def _skip(self, node_id: str, seq: int, why: str) -> None:
+        self.metrics.inc("relay_rows_skipped_total", node=node_id)
+        log.error("stored row skipped", extra={"node": node_id, "seq": seq, "reason": why})
+
+    def _fold(self, game: GameMirror, rows: list[StoredEvent]) -> list[str]:
+        """Fold rows into the mirror; one that cannot fold is skipped and counted, never fatal."""
+        lines: list[str] = []
+        for r in rows:
+            try:
+                lines += game.apply(r.seq, r.payload)
+            except (KeyError, TypeError, ValueError, AttributeError) as err:
+                self._skip(game.node_id, r.seq, f"{type(err).__name__}: {err}"[:120])
+        return lines
+
+    async def housekeep(self) -> int:
+        """Prune old inbox rows and flush the refusal summary; return rows pruned."""
+        pruned = await self.storage.prune_inbox(self.clock() - self.config.inbox_keep_s)
+        if pruned:
+            self.metrics.inc("relay_inbox_pruned_total", pruned)
+        self.refusals.flush()
+        return pruned
+
+    async def _housekeeping(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.housekeeping_s)
+            try:
+                await self.housekeep()
+            except Exception:  # storage down: try again next round
+                log.exception("housekeeping failed")
 
     # -- used by the Discord bridge --------------------------------------------------------
     def online(self, node_id: str) -> bool:
@@ -117,14 +191,23 @@ class Relay:
     async def _auth_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if not request.path.startswith("/v1/"):
             return await handler(request)
+        address = client_address(request)
+        wait = self.auth_limiter.blocked(address)
+        if wait > 0:  # refused before any work, and counted in the summary, not logged
+            self.metrics.inc("relay_auth_throttled_total")
+            self.refusals.add(address, "throttled")
+            return web.json_response({"error": "too many failed logins", "retry_after": round(wait, 1)},
+                                     status=429, headers={"Retry-After": str(max(1, round(wait)))})
         header = request.headers.get("Authorization", "")
         try:
             if not header.startswith("Bearer "):
                 raise TokenError("missing token")
-            node_id = verify_token(header[7:].strip(), self.config.secrets, self.clock())
+            node_id = verify_token(header[7:].strip(), self.config.secrets, self.clock(),
+                                   self.config.max_token_ttl_s)
         except TokenError as err:
             self.metrics.inc("relay_auth_failures_total")
-            log.warning("auth refused", extra={"path": request.path, "reason": str(err)})
+            self.auth_limiter.allow(address)
+            self.refusals.add(address, str(err))
             return web.json_response({"error": str(err)}, status=401)
         wait = self.limiter.allow(node_id)
         if wait > 0:
@@ -154,23 +237,24 @@ class Relay:
         node_id = request[NODE]
         try:
             body = await request.json()
-            prev = int(body["prev"])
-            rows = [StoredEvent(node_id, int(e["seq"]), float(e["ts"]), str(e["type"]),
-                                dict(e["payload"])) for e in body["events"]]
-        except (ValueError, KeyError, TypeError) as err:
-            return web.json_response({"error": f"bad batch: {err}"[:200]}, status=400)
-        if len(rows) > MAX_BATCH:
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("events"), list) \
+                and len(body["events"]) > MAX_BATCH:
             return web.json_response({"error": f"at most {MAX_BATCH} events per batch"}, status=413)
-        rows.sort(key=lambda r: r.seq)
+        try:
+            prev, rows = parse_batch(node_id, body)
+        except BadBatch as err:
+            self.metrics.inc("relay_events_invalid_total", node=node_id)
+            log.warning("batch refused", extra={"node": node_id, "reason": str(err)[:200]})
+            return web.json_response({"error": f"bad batch: {err}"[:200]}, status=400)
         acked, stored = await self.storage.ingest(node_id, prev, rows, self.clock())
         if rows and acked < rows[-1].seq:
             # the batch starts after a gap the relay has not seen: the node resends from `acked`
             return web.json_response({"error": "gap", "acked": acked}, status=409)
         self.metrics.inc("relay_events_ingested_total", stored, node=node_id)
         self.metrics.inc("relay_events_duplicate_total", len(rows) - stored, node=node_id)
-        game, lines = self.mirror.game(node_id), []
-        for r in rows:
-            lines += game.apply(r.seq, r.payload)
+        lines = self._fold(self.mirror.game(node_id), rows)
         if lines:
             for hook in self.hooks:
                 try:
@@ -203,16 +287,40 @@ class Relay:
             {"id": i.id, "key": i.key, "body": i.body, "expires": i.expires} for i in items]})
 
     async def tactics(self, request: web.Request) -> web.Response:
+        if (request.content_length or 0) > MAX_TACTICS_BODY:
+            return web.json_response({"error": f"tactics requests are at most {MAX_TACTICS_BODY} bytes"},
+                                     status=413)
         try:
-            body = await request.json()
+            raw = await request.content.read(MAX_TACTICS_BODY + 1)
+            if len(raw) > MAX_TACTICS_BODY:  # chunked, so no Content-Length said so up front
+                return web.json_response({"error": f"tactics requests are at most {MAX_TACTICS_BODY} bytes"},
+                                         status=413)
+            body = json.loads(raw)
             options = list(body["options"])
             budget = float(body.get("budget_s", 2.5))
+            if not all(isinstance(o, dict) and isinstance(o.get("id"), str | int) for o in options):
+                raise ValueError("options need ids")
+            actor, state = body.get("actor") or {}, body.get("state") or {}
+            if not isinstance(actor, dict) or not isinstance(state, dict) or not math.isfinite(budget):
+                raise ValueError("actor and state are objects")
         except (ValueError, KeyError, TypeError):
             return web.json_response({"error": "bad tactics request"}, status=400)
         if self.gemini is None:
             self.metrics.inc("relay_ai_failures_total", reason="disabled")
             return web.json_response(Decision(False, reason="disabled").to_json())
         # leave headroom for the trip back so the node's own budget is not overrun
-        decision = await self.gemini.choose(body.get("actor") or {}, body.get("state") or {},
-                                            options, max(0.05, budget - 0.3))
+        decision = await self.gemini.choose(actor, state, options, max(0.05, budget - 0.3))
         return web.json_response(decision.to_json())
+
+
+def client_address(request: web.Request) -> str:
+    """The client's address; behind a reverse proxy on loopback, the one it forwarded.
+
+    Only a loopback peer is trusted to say who its client was (the proxy in README.md sets
+    X-Forwarded-For); anyone else could put any address there.
+    """
+    peer = request.remote or "?"
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and peer in ("127.0.0.1", "::1"):
+        return forwarded.rsplit(",", 1)[-1].strip()[:64] or peer
+    return peer

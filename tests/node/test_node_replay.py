@@ -47,13 +47,28 @@ async def test_replay_catches_a_tampered_log(pipeline: Pipeline):
     payload = dict(row.payload, digest=(row.payload["digest"] + 1) % 2**32)
     store.conn.execute("UPDATE events SET payload = ? WHERE seq = ?",
                        (json.dumps(payload), row.seq))
-    rep = verify(store.path)
+    # A wrong logged digest over a state that replays right: only the every-digest pass sees it.
+    rep = verify(store.path, check_every=1)
     assert not rep.ok and f"seq {row.seq}" in rep.reason
     proc = subprocess.run([sys.executable, "-m", "node.cli", "replay", str(store.path), "--verify",
-                           "--json"], capture_output=True, text=True)
+                           "--every-digest", "--json"], capture_output=True, text=True)
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["ok"] is False
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+async def test_quick_replay_names_the_first_command_that_diverges(pipeline: Pipeline):
+    await _play(pipeline)
+    store = pipeline.store
+    join_row = next(r for r in store.events_after(0, 50) if "Thorin" in json.dumps(r.payload))
+    store.conn.execute("UPDATE events SET payload = ? WHERE seq = ?",
+                       (json.dumps(join_row.payload).replace("Thorin", "Thorix"), join_row.seq))
+    rep = verify(store.path)  # digests only every CHECK_EVERY commands, then a full pass
+    assert not rep.ok
+    assert rep.reason.startswith(f"seq {join_row.seq} digest "), rep.reason
+    proc = subprocess.run([sys.executable, "-m", "node.cli", "replay", str(store.path), "--verify"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and f"seq {join_row.seq} digest" in proc.stderr
 
 
 async def test_restarted_pipeline_keeps_bindings_and_game(tmp_path):

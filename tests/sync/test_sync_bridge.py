@@ -183,3 +183,37 @@ async def test_sheet_answers_the_linked_player_privately(relay):
     game.apply(2, {"sender": "discord:7", "eid": 1, "role": "player", "via": "link"})
     reply = b.sheet(CHANNEL, 7)
     assert reply.ok and reply.ephemeral and reply.text == "Thorin, fighter 2: HP ?"
+
+
+# -- nobody gets pinged ----------------------------------------------------------------------
+
+async def test_an_everyone_echo_is_sent_with_no_mentions_allowed(bot, relay):
+    sent = []
+    real = bot.http.send_message
+
+    async def spy(channel_id, *, params):
+        sent.append(params.payload)
+        channel = bot.get_channel(channel_id)  # noqa: F841 - dpytest reads its caller's `channel`
+        return await real(channel_id, params=params)
+
+    bot.http.send_message = spy
+    await dpytest.message("@everyone")  # the parser's error echoes the text back
+    await bot.bridge.on_lines("node-1", ["@here Thorin hits <@&123>"])
+    await bot.bridge.batcher.drain()
+    echo, summary = sent
+    assert "@everyone" in echo["content"]
+    assert echo["allowed_mentions"] == {"parse": []}
+    assert summary["allowed_mentions"] == {"parse": []}
+    await dpytest.empty_queue()
+
+
+async def test_slash_follow_ups_allow_no_mentions(bot, relay):
+    chan = dpytest.get_config().channels[0].id
+    it = interaction(chan, iid=601)
+    await bot.tree.get_command("roll").callback(it, what="@everyone")
+    it2 = interaction(chan, iid=602)
+    await bot.tree.get_command("status").callback(it2)
+    for call in (it.followup.send.call_args, it2.followup.send.call_args):
+        assert call.kwargs["allowed_mentions"].to_dict() == {"parse": []}
+    fresh = DungeonBot(BridgeService(relay, {}), intents=discord.Intents.default())
+    assert fresh.allowed_mentions.to_dict() == {"parse": []}  # the client-wide default too

@@ -80,3 +80,18 @@ def test_relay_refuses_to_start_without_secrets(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "node.cli", "relay", "--db", str(tmp_path / "r.db")],
                           env=env, capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2 and "DUNGEON_RELAY_SECRETS" in proc.stderr
+
+
+async def test_status_exits_non_zero_when_the_relay_refuses_the_secret(tmp_path, monkeypatch,
+                                                                       capsys, relay_factory):
+    data = seed_node(tmp_path)
+    r = await relay_factory()
+    monkeypatch.setenv("DUNGEON_NODE_ID", "node-1")
+    monkeypatch.setenv("DUNGEON_RELAY_URL", r.url)
+    monkeypatch.setenv("DUNGEON_RELAY_SECRET", "not-" + SECRET)
+    assert await asyncio.to_thread(main, ["sync", "status", "--data-dir", str(data)]) == 1
+    captured = capsys.readouterr()
+    assert "offline (relay answered 401)" in captured.out
+    err = captured.err.strip()
+    assert err.startswith("dungeon sync: the relay at") and "refused node 'node-1'" in err
+    assert len(err.splitlines()) == 1

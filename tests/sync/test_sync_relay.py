@@ -155,9 +155,9 @@ async def test_relay_on_postgresql_survives_a_restart_exactly_once(pg_dsn, store
 
     r = await boot()
 
-    def wipe(cur):
-        cur.execute("DELETE FROM events WHERE node_id = 'node-1'")
-        cur.execute("DELETE FROM cursors WHERE node_id = 'node-1'")
+    async def wipe(cur):
+        await cur.execute("DELETE FROM events WHERE node_id = 'node-1'")
+        await cur.execute("DELETE FROM cursors WHERE node_id = 'node-1'")
     await r.relay.storage._call(wipe)
     fill(store, 700)
     up = Uplink(r.url, "node-1", SECRET, store, batch=300)

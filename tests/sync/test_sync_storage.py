@@ -20,10 +20,10 @@ async def storage(request, tmp_path):
         s = PostgresStorage(dsn)
         await s.open()
 
-        def wipe(cur):
-            cur.execute("DELETE FROM events")
-            cur.execute("DELETE FROM cursors")
-            cur.execute("DELETE FROM inbox")
+        async def wipe(cur):
+            await cur.execute("DELETE FROM events")
+            await cur.execute("DELETE FROM cursors")
+            await cur.execute("DELETE FROM inbox")
         await s._call(wipe)
     await s.open()
     yield s
