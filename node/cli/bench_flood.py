@@ -235,9 +235,10 @@ def _measure(args: argparse.Namespace, data_dir: Any) -> dict[str, Any]:
         # "their usual time": every look answered, and the table's results wait no longer
         # in the node to go out than on a quiet channel (the air itself is the flooder's
         # to share: its own transmissions slow everyone, whatever the node does)
-        "results_within_usual": f.get("answered") == f.get("looks") and (
-            f["node_queue_wait_s"] is None or q["node_queue_wait_s"] is None
-            or f["node_queue_wait_s"] <= q["node_queue_wait_s"] + 1.0),
+        # (null: a node that does not count its queue waits; compare the answer times)
+        "results_within_usual": None if f["node_queue_wait_s"] is None
+        or q["node_queue_wait_s"] is None else f.get("answered") == f.get("looks")
+        and f["node_queue_wait_s"] <= q["node_queue_wait_s"] + 1.0,
     }
 
 
