@@ -219,8 +219,10 @@ class Pipeline:
             seq = self.store.next_seq()
             sid = f"{self.node_id}-{seq}"
             seed = secrets.randbits(32) if seed is None else seed
+            from rules import RULES_VERSION
+
             payload = {"id": sid, "dungeon": dungeon, "seed": seed,
-                       "house_rules": house_rules or {}}
+                       "house_rules": house_rules or {}, "rules": RULES_VERSION}
             self.store.commit(self.node_id, Write(
                 seq, self.clock.now(), SESSION_ROW, payload,
                 snapshot=(game.digest(), game.to_dict()), clear_bindings=True))
@@ -592,11 +594,15 @@ class Pipeline:
             touched.add(cmd.intent.target)
         from protocol import jsonform
 
+        # A DM's sheet edit is always a version, even of play state such as hp that the
+        # sheet itself leaves out: the history is where the DM looks for what they changed.
+        edited = cmd.intent.target if isinstance(cmd.intent, it.Dm) and \
+            cmd.intent.op == "edit_sheet" else None
         out: list[SheetWrite] = []
         for eid in sorted(touched & party):
             sheet = entity_dict(self.game, eid)
             last = self.store.sheet_version(eid)
-            if last is not None and last[1] == sheet:
+            if last is not None and last[1] == sheet and eid != edited:
                 continue
             out.append(SheetWrite(eid, {"source": cmd.source, "intent": jsonform.dump(cmd.intent)},
                                   sheet))

@@ -8,7 +8,7 @@ from typing import Any
 
 from node.store import Store
 
-SESSION_ROW = "session"  # a new game: payload {id, dungeon, seed, house_rules}
+SESSION_ROW = "session"  # a new game: payload {id, dungeon, seed, house_rules, rules}
 STATUS_ROW = "session.status"  # payload {status}: running | paused | ended
 COMMAND_ROW = "command"  # payload {source, sender, actor, intent, events, digest}
 BIND_ROW = "bind"  # payload {sender, eid, role, via}: a link made outside a Join
@@ -27,10 +27,28 @@ class Session:
 
 
 def new_game(dungeon: str, house_rules: dict[str, Any] | None = None) -> Any:
-    from rules import dungeon as rdungeon
+    """A fresh game in a bundled dungeon by name, or in a dungeon TOML file by path."""
     from rules import game as rgame
 
-    return rgame.Game.new(rdungeon.load_bundled(dungeon), house_rules=house_rules or None)
+    return rgame.Game.new(_dungeon(dungeon), house_rules=house_rules or None)
+
+
+def _dungeon(name_or_path: str) -> Any:
+    import tomllib
+    from pathlib import Path
+
+    from rules import dungeon as rdungeon
+    from rules.errors import RulesError
+
+    path = Path(name_or_path)
+    if path.suffix != ".toml" or not path.is_file():
+        return rdungeon.load_bundled(name_or_path)
+    try:
+        return rdungeon.Dungeon.from_dict(tomllib.loads(path.read_text("utf-8")))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise RulesError(f"cannot read dungeon {path.name}: {str(err).splitlines()[0]}") from None
+    except (KeyError, TypeError, ValueError) as err:
+        raise RulesError(f"dungeon {path.name} is malformed: {err}") from None
 
 
 def rng_for(seed: int, seq: int) -> random.Random:
@@ -85,6 +103,16 @@ def resume(store: Store) -> Session | None:
         raise StoredStateError(f"the stored game cannot load ({text}); {WAY_OUT}") from err
 
 
+def stored_seed(start: Any) -> int:
+    """A session row's seed, or StoredStateError: an older control op let "abc" and 1.5
+    through, and int() would silently turn 1.5 into a different game."""
+    seed = start.payload.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise StoredStateError(f"the stored game cannot load (session at seq {start.seq} has "
+                               f"seed {str(seed)[:24]!r}, not a whole number); {WAY_OUT}")
+    return seed
+
+
 def _abandoned(store: Store) -> int:
     value = store.get(ABANDONED_KEY, 0)
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
@@ -95,10 +123,7 @@ def _resume(store: Store) -> Session | None:
     if start is None:
         return None
     p = start.payload
-    seed = p.get("seed")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise StoredStateError(f"the stored game cannot load (session at seq {start.seq} has "
-                               f"seed {str(seed)[:24]!r}, not a whole number); {WAY_OUT}")
+    seed = stored_seed(start)
     snap = store.latest_snapshot(at_or_after=start.seq)
     if snap is not None:
         from rules import game as rgame

@@ -96,7 +96,7 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
 
 
 def _end_combat_retreat(game: Game, dest: int) -> list[Any]:
-    out: list[Any] = [ev.CombatEnded(0, ())]
+    out: list[Any] = [ev.CombatEnded(0, (), "fled")]
     game.combat = None
     for e in game.party():
         if e.room == game.room and e.fled:
@@ -187,7 +187,7 @@ def attack(game: Game, a: Entity, i: it.Attack, rng: random.Random) -> list[Any]
         raise RulesError("you cannot attack yourself")
     if t.side == a.side and a.kind == "monster":
         raise RulesError("monsters do not attack their own")
-    if "charmed" in a.conditions and a.conditions["charmed"].get("src") == t.eid:
+    if "charmed" in a.conditions and a.conditions["charmed"].src == t.eid:
         raise RulesError(f"{a.name} is charmed by {t.name}")
     if a.kind == "monster":
         return _monster_attack(game, a, t, i.weapon, rng)
@@ -264,7 +264,11 @@ def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,
     out: list[Any] = []
     reach_needed = act.get("kind") == "melee" or (
         act.get("kind") == "multiattack" and multi_is_melee(m, act))
-    if reach_needed and t.eid not in m.engaged:
+    thrown = reach_needed and bool(act.get("range")) and t.eid not in m.engaged and \
+        close_cost(m, t) > m.turn["move"]
+    if thrown and resolver.distance(m, t) > max(act["range"]):
+        raise RulesError(f"{t.name} is out of range")
+    if reach_needed and not thrown and t.eid not in m.engaged:
         cost = close_cost(m, t)
         if cost > m.turn["move"]:
             raise RulesError(f"{t.name} is out of reach")
@@ -275,7 +279,7 @@ def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,
     if act.get("per_day"):
         m.per_day[act["name"]] -= 1
     out.append(ev.ActionTaken(m.eid, act["name"].lower(), t.eid))
-    run_action(game, m, act, t, rng, out)
+    run_action(game, m, act, t, rng, out, thrown=thrown)
     out += after_action(game, m, rng)
     return out
 
@@ -312,7 +316,7 @@ def pick_action(m: Entity, ref: it.Ref | None, t: Entity) -> dict[str, Any]:
 
 
 def run_action(game: Game, m: Entity, act: dict[str, Any], t: Entity, rng: random.Random,
-               out: list[Any]) -> None:
+               out: list[Any], *, thrown: bool = False) -> None:
     """One monster action; a multiattack runs its parts, retargeting if the target falls."""
     if act.get("kind") == "multiattack":
         for part in act.get("multiattack") or []:
@@ -333,8 +337,8 @@ def run_action(game: Game, m: Entity, act: dict[str, Any], t: Entity, rng: rando
         return
     from rules.effects import engine, monsters, selection
 
-    key = monsters.key_for(m.monster, act["name"])
-    tree = monsters.action_tree(m.monster, act)
+    key = monsters.key_for(m.monster, act["name"], thrown)
+    tree = monsters.action_tree(m.monster, act, thrown)
     if not tree:
         return
     targets = selection.around(game, m, t, tree[0])
@@ -351,14 +355,15 @@ def after_action(game: Game, a: Entity, rng: random.Random) -> list[Any]:
 
 # -- simple actions -----------------------------------------------------------------
 def _simple_slot(a: Entity, what: str) -> str:
-    """Cunning Action: a level 2+ rogue dashes, disengages or hides as a bonus action."""
-    if a.cls == "rogue" and a.level >= 2 and a.turn["bonus"] > 0 and what in (
-            "dash", "disengage", "hide") and (a.turn["action"] <= 0 or a.turn.get("attacked")):
+    """Cunning Action (a level 2+ rogue) and Nimble Escape (disengage or hide) make some
+    actions bonus actions."""
+    quick = (a.cls == "rogue" and a.level >= 2 and what in ("dash", "disengage", "hide")) or (
+        what in ("disengage", "hide") and any(x.has("nimble_escape") for x in a.effects))
+    if quick and a.turn["bonus"] > 0 and (a.turn["action"] <= 0 or a.turn.get("attacked")):
         return "bonus"
     if a.turn["action"] > 0:
         return "action"
-    if a.cls == "rogue" and a.level >= 2 and a.turn["bonus"] > 0 and what in (
-            "dash", "disengage", "hide"):
+    if quick and a.turn["bonus"] > 0:
         return "bonus"
     raise RulesError(f"no action left to {what}")
 
@@ -428,10 +433,11 @@ def contest(game: Game, a: Entity, t: Entity, rng: random.Random, out: list[Any]
     status quo, so the attacker loses."""
     skills = content.skills()
     na, _ = dice.d20(rng, resolver.check_adv(a, "str", save=False))
-    ta = na + a.skill_mod("athletics", skills.get("athletics", "str"))
+    ta = na + a.skill_mod("athletics", skills.get("athletics", "str")) + resolver.check_bonus(
+        a, rng)
     best = max(("athletics", "acrobatics"), key=lambda s: t.skill_mod(s, skills.get(s, "dex")))
     nt, _ = dice.d20(rng, resolver.check_adv(t, skills.get(best, "dex"), save=False))
-    tt = nt + t.skill_mod(best, skills.get(best, "dex"))
+    tt = nt + t.skill_mod(best, skills.get(best, "dex")) + resolver.check_bonus(t, rng)
     if t.incapacitated:
         tt = -99
     out.append(ev.Rolled(a.eid, "athletics", na, ta, 0, ta > tt))
@@ -466,7 +472,7 @@ def grapple(game: Game, a: Entity, i: it.Grapple, rng: random.Random) -> list[An
     """Grapple a foe; aimed at the creature grappling you, it is an attempt to escape."""
     held = a.conditions.get("grappled")
     if held:
-        holder = game.entities.get(int(held.get("src", 0)))
+        holder = game.entities.get(held.src)
         if holder is not None and not holder.dead:
             t = game.find(i.target, room=a.room, living=True)
             if t.eid == holder.eid:
@@ -480,7 +486,7 @@ def _escape(game: Game, a: Entity, holder: Entity, rng: random.Random) -> list[A
     a.turn["action"] -= 1
     out: list[Any] = [ev.ActionTaken(a.eid, "escape", holder.eid)]
     if escape_contest(game, a, holder, rng, out):
-        resolver.remove_condition(game, a, "grappled", out)
+        resolver.end_grapple(game, a, out)
     return out
 
 
@@ -491,9 +497,10 @@ def escape_contest(game: Game, a: Entity, holder: Entity, rng: random.Random,
     skills = content.skills()
     best = max(("athletics", "acrobatics"), key=lambda s: a.skill_mod(s, skills.get(s, "dex")))
     na, _ = dice.d20(rng, resolver.check_adv(a, skills.get(best, "dex"), save=False))
-    ta = na + a.skill_mod(best, skills.get(best, "dex"))
+    ta = na + a.skill_mod(best, skills.get(best, "dex")) + resolver.check_bonus(a, rng)
     nh, _ = dice.d20(rng, resolver.check_adv(holder, "str", save=False))
-    th = nh + holder.skill_mod("athletics", skills.get("athletics", "str"))
+    th = nh + holder.skill_mod("athletics", skills.get("athletics", "str")) + \
+        resolver.check_bonus(holder, rng)
     if holder.incapacitated:
         th = -99
     out.append(ev.Rolled(a.eid, best, na, ta, 0, ta > th))

@@ -265,22 +265,31 @@ def d20(rng: random.Random, adv: int = 0) -> tuple[int, tuple[int, ...]]:
 
 
 class LoadedD20(random.Random):
-    """Wraps a game RNG so the next d20 shows a face the DM chose; every other roll is rng's.
+    """Wraps a game RNG so the next d20s show faces the DM chose; every other roll is rng's.
 
     random() and getrandbits() delegate, so choices and shuffles draw exactly what the
     wrapped RNG would have drawn, and a replay with the same seed stays bit-exact.
     """
 
-    def __init__(self, rng: random.Random, face: int) -> None:
+    def __init__(self, rng: random.Random, face: int | list[int]) -> None:
         super().__init__(0)
         self._rng = rng
-        self.face = face
-        self.used = False
+        self.faces = list(face) if isinstance(face, list) else [face]
+        self.face = self.faces[0]
+        self.count = 0  # faces shown so far
+
+    @property
+    def used(self) -> bool:
+        return self.count > 0
+
+    @property
+    def left(self) -> list[int]:
+        return self.faces[self.count:]
 
     def randint(self, a: int, b: int) -> int:
-        if not self.used and (a, b) == (1, 20):
-            self.used = True
-            return self.face
+        if self.count < len(self.faces) and (a, b) == (1, 20):
+            self.count += 1
+            return self.faces[self.count - 1]
         return self._rng.randint(a, b)
 
     def random(self) -> float:

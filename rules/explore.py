@@ -86,14 +86,17 @@ def move(game: Game, a: Entity, i: it.Move, rng: random.Random) -> list[Any]:
         else:
             raise RulesError(f"locked; it needs the {x.key or 'right key'}")
         game.state["unlocked"].append(key)
-    game.room = x.to
+    return out + arrive(game, party, x.to, rng)
+
+
+def arrive(game: Game, party: list[Entity], dest: int, rng: random.Random) -> list[Any]:
+    """The party steps into room `dest`: traps, encounters and fights there happen now."""
+    game.room = dest
     for e in party:
-        e.room = x.to
+        e.room = dest
         e.band = "near"
         e.engaged.clear()
-    out.append(ev.Entered(x.to, tuple(e.eid for e in party)))
-    out += enter_room(game, party, rng)
-    return out
+    return [ev.Entered(dest, tuple(e.eid for e in party)), *enter_room(game, party, rng)]
 
 
 def enter_room(game: Game, party: list[Entity], rng: random.Random) -> list[Any]:
@@ -123,8 +126,10 @@ def enter_room(game: Game, party: list[Entity], rng: random.Random) -> list[Any]
     return out
 
 
-def spawn(game: Game, name: str, count: int = 1, band: str = "near") -> list[Any]:
+def spawn(game: Game, name: str, count: int = 1, band: str = "near",
+          side: str = "monsters") -> list[Any]:
     from rules import tactics
+    from rules.effects import engine
 
     table = content.monsters()  # shared read-only records: skip the copying lookup
     m = table[name] if name in table else content.monster(name)
@@ -136,8 +141,12 @@ def spawn(game: Game, name: str, count: int = 1, band: str = "near") -> list[Any
         e = from_monster(game.next_eid, label, m, tactics.profile_for(m))
         e.room = game.room
         e.band = band
+        e.side = side
         game.entities[e.eid] = e
         game.next_eid += 1
+        # Traits become effects on the creature; putting them on rolls no dice, so a fixed
+        # RNG keeps spawning free of the command's dice (replays stay exact).
+        engine.traits(game, e, random.Random(0), [])
         out.append(ev.Spawned(e.eid, m["index"], e.name))
     return out
 
@@ -182,11 +191,12 @@ def roll(game: Game, a: Entity, i: it.Roll, rng: random.Random) -> list[Any]:
     if key in skills:
         ab = skills[key]
         nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False))
-        return [ev.Rolled(a.eid, key, nat, nat + a.skill_mod(key, ab))]
+        return [ev.Rolled(a.eid, key, nat, nat + a.skill_mod(key, ab)
+                          + resolver.check_bonus(a, rng))]
     if what in abil or what in abil.values():
         ab = abil.get(what, what)
         nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False))
-        return [ev.Rolled(a.eid, ab, nat, nat + a.mod(ab))]
+        return [ev.Rolled(a.eid, ab, nat, nat + a.mod(ab) + resolver.check_bonus(a, rng))]
     if what == "death save":
         if not a.dying:
             raise RulesError("only the dying roll death saves")

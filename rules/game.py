@@ -15,15 +15,8 @@ from rules.creature import Entity
 from rules.dungeon import Dungeon
 from rules.errors import RulesError
 from rules.explore import spawn
+from rules.house import DEFAULT_HOUSE
 from rules.turns import award_xp, start_combat
-
-# auto_reactions: shield and counterspell fire by themselves (text play cannot interrupt);
-# auto_level: crossing an XP threshold levels up; torches: the party carries light, so a
-# dark room is dim for fights.
-# auto_legendary: a legendary monster spends its legendary actions by itself at the end of
-# other creatures' turns, choosing the costliest damaging one it can afford.
-DEFAULT_HOUSE = {"auto_reactions": True, "auto_level": True, "torches": True,
-                 "auto_legendary": True}
 
 
 @dataclass
@@ -39,7 +32,7 @@ class Game:
     state: dict[str, list[Any]] = field(default_factory=lambda: {
         "unlocked": [], "cleared": [], "traps": [], "looted": [], "found": [], "unsealed": []})
     loot: list[str] = field(default_factory=list)
-    next_d20: int | None = None  # a DM's override: the face the next d20 shows
+    next_d20: int | list[int] | None = None  # a DM's override: the faces the next d20s show
 
     @classmethod
     def new(cls, dungeon: Dungeon, *, house_rules: dict[str, Any] | None = None,
@@ -78,6 +71,7 @@ class Game:
 
     def canonical(self) -> bytes:
         # No copy: the bytes are the same, and digests follow every command (replay, the node).
+        # Entity.fields gives effect and condition records as plain data, as to_dict does.
         return json.dumps(self.to_dict(copy=False), sort_keys=True,
                           separators=(",", ":")).encode()
 
@@ -158,8 +152,10 @@ def apply(game: Game, actor: int | None, intent: Any, rng: random.Random) -> lis
     handler = _HANDLERS.get(type(intent))
     if handler is None:
         raise RulesError(f"cannot do {type(intent).__name__} here")
-    if isinstance(intent, it.Join | it.Dm):
+    if isinstance(intent, it.Join) or (isinstance(intent, it.Dm) and intent.op == "set_roll"):
         return handler(game, None, intent, rng)
+    if isinstance(intent, it.Dm):  # turn starts and initiative roll the DM's faces too
+        return _loaded(game, handler, None, intent, rng)
     if actor is None:
         raise RulesError("who is acting?")
     ent = game.entities.get(actor)
@@ -169,12 +165,19 @@ def apply(game: Game, actor: int | None, intent: Any, rng: random.Random) -> lis
         return handler(game, ent, intent, rng)
     if ent.dead:
         raise RulesError(f"{ent.name} is dead")
+    return _loaded(game, handler, ent, intent, rng)
+
+
+def _loaded(game: Game, handler: Any, ent: Entity | None, intent: Any,
+            rng: random.Random) -> list[Any]:
+    """Run a handler with the DM's chosen d20 faces, if any are waiting."""
     if game.next_d20 is None:
         return handler(game, ent, intent, rng)
     loaded = dice.LoadedD20(rng, game.next_d20)
     events = handler(game, ent, intent, loaded)
-    if loaded.used:  # the override lasts until a d20 is actually rolled
-        game.next_d20 = None
+    if loaded.used:  # each face lasts until a d20 is actually rolled
+        left = loaded.left
+        game.next_d20 = None if not left else (left if len(left) > 1 else left[0])
     return events
 
 

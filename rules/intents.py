@@ -127,6 +127,7 @@ class Dm:
     spawn(text=monster, value=count), narrate(text), set_roll(value),
     edit_sheet(target, text="field=value"), revert_sheet(target, value=version),
     house_rule(text=name, value=1/0), level_up(target), force_action(target, text=action id),
+    set_turn(target): make it that creature's turn; set_roll(text="20 1"): several faces,
     cover(target, value=0/2/5), unlock(text=exit: opens a locked or DM-only way).
     force_action applies one of rules.tactics.legal_actions(target) by its Option.id;
     set_roll(value=1..20) makes the next d20 any creature rolls show that face.

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 from rules import dice
 from rules import events as ev
 from rules.creature import AUTO_CRIT_CLOSE, AUTO_FAIL_STR_DEX, PHYSICAL, Entity
-from rules.effects.records import Effect
+from rules.effects.records import Cond, Effect
 
 if TYPE_CHECKING:
     from rules.game import Game
 
 Events = list[Any]
+LEGENDARY_RESISTANCE = "legendary_resistance"
 
 
 def spell_data(name: str) -> dict[str, Any]:
@@ -46,13 +47,13 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
                 adv.append(f"target {c}")
         if "prone" in tgt.conditions:
             (adv if d <= 5 else dis).append("target prone")
-        if "invisible" in tgt.conditions:
+        if "invisible" in tgt.conditions and not _sees_invisible(atk):
             dis.append("target invisible")
     if atk.conditions:
         for c in ("blinded", "poisoned", "frightened", "restrained", "prone"):
             if c in atk.conditions:
                 dis.append(c)
-        if "invisible" in atk.conditions:
+        if "invisible" in atk.conditions and not _sees_invisible(tgt):
             adv.append("invisible")
     if atk.exhaustion >= 3:
         dis.append("exhaustion")
@@ -67,31 +68,57 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             dis.append("dodge")
         if e.has("reckless"):
             adv.append("reckless target")
-        if e.has("dis_against") or e.has("invisible"):
+        if e.has("dis_against") or (e.has("invisible") and not _sees_invisible(atk)):
             dis.append(e.name)
     for e in atk.effects:
         if not e.tags:
             continue
-        if e.has("hidden"):
-            adv.append("hidden")
+        if e.has("hidden") or e.has("adv_next"):
+            adv.append(e.name)
         if e.has("dis_next") or e.has("dis_attacks"):
             dis.append(e.name)
         if e.has("reckless") and kind == "melee":
             adv.append("reckless")
-        if e.has("adv_attacks") or e.has("invisible"):
+        if e.has("blood_frenzy") and kind == "melee" and tgt.hp < tgt.max_hp:
+            adv.append("blood frenzy")
+        if e.has("adv_attacks") or (e.has("invisible") and not _sees_invisible(tgt)):
             adv.append(e.name)
+    if atk.effects and any(e.has("pack_tactics") for e in atk.effects) and any(
+            o != atk.eid and game.entities[o].side == atk.side
+            and not game.entities[o].incapacitated for o in tgt.engaged):
+        adv.append("pack tactics")
     if kind == "ranged":
         if any(_hostile_engaged(game, atk)):
             dis.append("engaged")
         if rng_ft[1] and d > rng_ft[0]:
             dis.append("long range")
     light = game.light_at(atk.room)
+    if light == "dark" and _lit(game, atk.room):
+        light = "dim"
     if light == "dark":
         if not atk.sees_in_dark():
             dis.append("darkness")
         if not tgt.sees_in_dark():
             adv.append("unseen")
     return (1 if adv else 0) - (1 if dis else 0), adv + ["-" + x for x in dis]
+
+
+def _sees_invisible(e: Entity) -> bool:
+    return bool(e.effects) and any(x.has("see_invisible") for x in e.effects)
+
+
+def _lit(game: Game, room: int) -> bool:
+    """A creature shedding magical light (light, daylight) makes a dark room dim."""
+    return any(e.effects and any(x.has("light") for x in e.effects) for e in game.here(room))
+
+
+def check_bonus(ent: Entity, rng: random.Random) -> int:
+    """Dice effects add to ability checks (guidance, enhance ability)."""
+    total = 0
+    for e in ent.effects:
+        if e.check:
+            total += dice.total(e.check.lstrip("-"), rng) * (-1 if e.check[0] == "-" else 1)
+    return total
 
 
 def _hostile_engaged(game: Game, e: Entity) -> list[Entity]:
@@ -135,6 +162,10 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     if hit and not crit and total < ac + 5 and _auto_shield(game, tgt, rng, out):
         ac = tgt.current_ac()
         hit = total >= ac
+    if hit and not crit and kind == "melee" and total < ac + tgt.parry and _parry(game, tgt,
+                                                                                  atk, out):
+        ac += tgt.parry
+        hit = False
     if hit and not crit and distance(atk, tgt) <= 5 and any(c in tgt.conditions
                                                             for c in AUTO_CRIT_CLOSE):
         crit = True
@@ -143,7 +174,8 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     out.append(ev.Attacked(atk.eid, tgt.eid, nat, total, ac, hit, crit, spec["name"]))
     # Once-only effects are spent by the attack, hit or miss.
     if atk.effects:
-        atk.effects[:] = [e for e in atk.effects if not (e.has("hidden") or e.has("dis_next"))]
+        atk.effects[:] = [e for e in atk.effects if not (e.has("hidden") or e.has("dis_next")
+                                                         or e.has("adv_next"))]
     if tgt.effects:
         tgt.effects[:] = [e for e in tgt.effects if not (e.has("next_adv") or e.has("help"))]
     atk.turn["attacked"] = True
@@ -218,8 +250,19 @@ def _on_hit_trees(game: Game, atk: Entity, tgt: Entity, crit: bool, rng: random.
     from rules.effects import engine
 
     for e in riders:
-        if engine.rider(game, atk, tgt, e, crit, rng, out) and not e.rounds:
+        if engine.rider(game, atk, tgt, e, crit, rng, out) and e.has("one_hit"):
             atk.effects.remove(e)
+
+
+def _parry(game: Game, tgt: Entity, atk: Entity, out: Events) -> bool:
+    """House rule auto_reactions: a creature with Parry uses it when it turns a hit."""
+    if not game.house.get("auto_reactions", True) or not tgt.reaction or tgt.incapacitated:
+        return False
+    if any(e.has("no_reactions") for e in tgt.effects):
+        return False
+    tgt.reaction = False
+    out.append(ev.ActionTaken(tgt.eid, "parry", atk.eid))
+    return True
 
 
 def _auto_shield(game: Game, tgt: Entity, rng: random.Random, out: Events) -> bool:
@@ -265,6 +308,10 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
     if tgt.dead:
         return 0
     amount = adjust_damage(tgt, amount, dtype, magical)
+    if tgt.effects:
+        for e in tgt.effects:
+            if e.stop_by and dtype in e.stop_by:
+                e.stopped = True
     if amount <= 0:
         out.append(ev.Damaged(tgt.eid, 0, dtype, tgt.hp))
         return 0
@@ -287,6 +334,15 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
     rest = amount - absorbed
     overflow = rest - tgt.hp
     tgt.hp = max(0, tgt.hp - rest)
+    if tgt.hp == 0 and tgt.effects and overflow < tgt.max_hp:
+        ward = next((e for e in tgt.effects if e.has("death_ward")), None)
+        if ward is not None:  # death ward: drop to 1 HP instead, once
+            tgt.effects.remove(ward)
+            tgt.hp = 1
+        elif (rng is not None and dtype != "radiant" and not crit
+              and any(e.has("undead_fortitude") for e in tgt.effects)
+              and saving_throw(game, tgt, "con", 5 + amount, rng, out, "undead fortitude")):
+            tgt.hp = 1
     out.append(ev.Damaged(tgt.eid, amount, dtype, tgt.hp))
     if tgt.hp == 0:
         if tgt.kind != "pc" or overflow >= tgt.max_hp:
@@ -323,8 +379,8 @@ def _drop_out(game: Game, tgt: Entity, out: Events) -> None:
         end_concentration(game, tgt, out)
     for other in game.entities.values():  # a fallen grappler lets go
         held = other.conditions.get("grappled")
-        if held and held.get("src") == tgt.eid:
-            remove_condition(game, other, "grappled", out)
+        if held and held.src == tgt.eid:
+            end_grapple(game, other, out)
 
 
 def heal(game: Game, tgt: Entity, amount: int, out: Events) -> int:
@@ -393,11 +449,15 @@ def check_adv(ent: Entity, ability: str, *, save: bool) -> int:
 
 
 def saving_throw(game: Game, ent: Entity, ability: str, dc: int, rng: random.Random,
-                 out: Events, what: str = "") -> bool:
+                 out: Events, what: str = "", *, magic: bool = False) -> bool:
+    """A save against `dc`; magic=True when a spell forces it (magic resistance)."""
     if ability in ("str", "dex") and any(c in ent.conditions for c in AUTO_FAIL_STR_DEX):
         out.append(ev.Rolled(ent.eid, what or f"{ability} save", 0, 0, dc, False))
         return False
-    nat, _ = dice.d20(rng, check_adv(ent, ability, save=True))
+    adv = check_adv(ent, ability, save=True)
+    if magic and adv < 1 and any(e.has("magic_resistance") for e in ent.effects):
+        adv += 1
+    nat, _ = dice.d20(rng, adv)
     total = nat + ent.save_mod(ability)
     for e in ent.effects:
         if e.save:
@@ -410,6 +470,11 @@ def saving_throw(game: Game, ent: Entity, ability: str, dc: int, rng: random.Ran
             ent.effects.remove(insp)
     ok = total >= dc
     out.append(ev.Rolled(ent.eid, what or f"{ability} save", nat, total, dc, ok))
+    if not ok and what != "concentration" and ent.res.get(LEGENDARY_RESISTANCE, 0) > 0 \
+            and any(e.has(LEGENDARY_RESISTANCE) for e in ent.effects):
+        ent.res[LEGENDARY_RESISTANCE] -= 1  # spent on any failed save that matters
+        out.append(ev.Info(ent.eid, f"{ent.name} uses legendary resistance"))
+        return True
     return ok
 
 
@@ -427,16 +492,14 @@ def add_condition(game: Game, ent: Entity, cond: str, out: Events, *, rounds: in
             _die(game, ent, out)
         return True
     fresh = cond not in ent.conditions
-    ent.conditions[cond] = {"rounds": rounds, "save": save, "dc": dc, "src": src,
-                            "conc": int(conc)}
+    ent.conditions[cond] = Cond(rounds, save, dc, src, conc)
     if fresh:
         out.append(ev.ConditionChanged(ent.eid, cond, True))
     if cond in ("unconscious", "paralyzed", "stunned", "petrified", "incapacitated"):
         if ent.conc:
             end_concentration(game, ent, out)
         if cond == "unconscious":
-            ent.conditions.setdefault("prone", {"rounds": -1, "save": "", "dc": 0, "src": 0,
-                                                "conc": 0})
+            ent.conditions.setdefault("prone", Cond())
     return True
 
 
@@ -450,17 +513,42 @@ def remove_condition(game: Game, ent: Entity, cond: str, out: Events) -> None:
         out.append(ev.ConditionChanged(ent.eid, cond, False))
 
 
+def end_grapple(game: Game, ent: Entity, out: Events) -> None:
+    """The grapple ends, and with it what lasts "until this grapple ends": the grappler's
+    other open-ended conditions on the creature (a constrictor's restraint)."""
+    held = ent.conditions.get("grappled")
+    if held is None:
+        return
+    for cond, info in list(ent.conditions.items()):
+        if cond == "grappled" or (info.src == held.src and info.rounds == -1 and not info.save):
+            remove_condition(game, ent, cond, out)
+
+
 def end_concentration(game: Game, caster: Entity, out: Events) -> None:
     """Concentration ends: every effect and condition the caster holds up falls away."""
     if not caster.conc:
         return
     caster.conc = ""
-    for e in game.entities.values():
+    for e in list(game.entities.values()):
         if any(x.conc and x.src == caster.eid for x in e.effects):
+            ending = [x for x in e.effects if x.conc and x.src == caster.eid]
             e.effects[:] = [x for x in e.effects if not (x.conc and x.src == caster.eid)]
+            if any(x.has("summoned") for x in ending):
+                vanish(game, e, out)
         for cond, info in list(e.conditions.items()):
-            if info.get("conc") and info.get("src") == caster.eid:
+            if info.conc and info.src == caster.eid:
                 remove_condition(game, e, cond, out)
+
+
+def vanish(game: Game, e: Entity, out: Events) -> None:
+    """A summoned creature whose spell ends leaves play."""
+    for o in e.engaged:
+        other = game.entities.get(o)
+        if other and e.eid in other.engaged:
+            other.engaged.remove(e.eid)
+    e.engaged.clear()
+    e.fled = True
+    out.append(ev.Info(e.eid, f"{e.name} vanishes"))
 
 
 __all__ = ["PHYSICAL", "attack", "deal", "heal", "saving_throw", "add_condition",

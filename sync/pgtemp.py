@@ -48,42 +48,67 @@ def _as_user() -> tuple[list[str], pwd.struct_passwd | None]:
     raise PostgresUnavailable("running as root and no unprivileged user to run postgres as")
 
 
+class TempPostgres:
+    """A running throwaway server: `dsn`, and stop()/start() to take it down and bring it
+    back on the same port and data (the relay's reconnect test)."""
+
+    def __init__(self, bindir: Path, prefix: list[str], root: Path, port: int) -> None:
+        self.bindir, self.prefix, self.root, self.port = bindir, prefix, root, port
+        self.data = root / "data"
+        self.dsn = f"postgresql://dungeon@127.0.0.1:{port}/postgres"
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.prefix + [str(self.bindir / args[0]), *args[1:]],
+                              capture_output=True, text=True, cwd=str(self.root))
+
+    def start(self) -> None:
+        opts = f"-p {self.port} -k {self.root / 'sock'} -c listen_addresses=127.0.0.1 -c fsync=off"
+        r = self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"),
+                      "-w", "-t", "30", "start")
+        if r.returncode:
+            log = (self.root / "log").read_text()[-300:] if (self.root / "log").exists() else r.stderr
+            raise PostgresUnavailable(f"postgres did not start: {log.strip()}")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.5):
+                return
+            time.sleep(0.1)
+
+    def stop(self, mode: str = "fast") -> None:
+        """fast: disconnect every client and shut down; immediate: like a crash."""
+        if self.data.exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+
 @contextlib.contextmanager
-def temp_postgres() -> Iterator[str]:
-    """Yield a DSN for a fresh server; stop it and delete its files afterwards."""
+def temp_postgres_server() -> Iterator[TempPostgres]:
+    """Yield a fresh server; stop it and delete its files afterwards."""
     bindir = find_bin()
     if bindir is None:
         raise PostgresUnavailable("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
     prefix, user = _as_user()
     root = Path(tempfile.mkdtemp(prefix="dungeon-pg-"))
-    data, sock = root / "data", root / "sock"
+    sock = root / "sock"
     sock.mkdir()
     if user is not None:
         os.chmod(root, 0o700)
         for p in (root, sock):
             os.chown(p, user.pw_uid, user.pw_gid)
-    port = _free_port()
-    run = dict(capture_output=True, text=True, cwd=str(root))
+    server = TempPostgres(bindir, prefix, root, _free_port())
     try:
-        r = subprocess.run(prefix + [str(bindir / "initdb"), "-D", str(data), "-A", "trust",
-                                     "-U", "dungeon", "--no-sync", "-E", "UTF8"], **run)
+        r = server._run("initdb", "-D", str(server.data), "-A", "trust", "-U", "dungeon",
+                        "--no-sync", "-E", "UTF8")
         if r.returncode:
             raise PostgresUnavailable(f"initdb failed: {r.stderr.strip()[-200:]}")
-        opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
-        r = subprocess.run(prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-o", opts,
-                                     "-l", str(root / "log"), "-w", "-t", "30", "start"], **run)
-        if r.returncode:
-            log = (root / "log").read_text()[-300:] if (root / "log").exists() else r.stderr
-            raise PostgresUnavailable(f"postgres did not start: {log.strip()}")
-        dsn = f"postgresql://dungeon@127.0.0.1:{port}/postgres"
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-                break
-            time.sleep(0.1)
-        yield dsn
+        server.start()
+        yield server
     finally:
-        if data.exists():
-            subprocess.run(prefix + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                                     "-w", "stop"], **run)
+        server.stop("immediate")
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def temp_postgres() -> Iterator[str]:
+    """Yield a DSN for a fresh server; stop it and delete its files afterwards."""
+    with temp_postgres_server() as server:
+        yield server.dsn

@@ -163,7 +163,11 @@ class Uplink:
                 self.acked = int(resp.json()["acked"])
                 continue
             if resp.status_code != 200:
-                raise UplinkError(f"relay refused the batch ({resp.status_code})")
+                try:  # the relay says which row and field it refused, in one line
+                    why = str(resp.json().get("error", ""))[:160]
+                except ValueError:
+                    why = ""
+                raise UplinkError(f"relay refused the batch ({resp.status_code}) {why}".strip())
             self.acked = int(resp.json()["acked"])
             pushed += len(rows)
             self.pushed_total += len(rows)

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "status": "node.cli.status_cmd",
     "replay": "node.cli.replay_cmd",
     "srd": "node.cli.srd_cmd",
+    "script": "node.cli.script_cmd",
     "encounter": "node.cli.encounter_cmd",
     "sim": "node.cli.sim_cmd",
     "device": "node.cli.device_cmd",

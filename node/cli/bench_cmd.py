@@ -1,4 +1,4 @@
-"""`dungeon bench KIND`: benchmarks that print JSON (rules, protocol, node, sync, replay)."""
+"""`dungeon bench KIND`: benchmarks that print JSON (rules, protocol, node, sync, replay, mesh)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ KINDS: dict[str, str] = {
     "sync": "node.cli.bench_sync",
     "flood": "node.cli.bench_flood",
     "replay": "node.cli.bench_replay",
+    "mesh": "node.cli.bench_mesh",
 }
 
 

@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--loss", type=argtypes.probability, default=0.0,
                         help="extra random loss per reception, 0..1 (default 0)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--firmware", choices=("2.7", "2.8"), default="2.7",
+                        help="firmware the radios run; 2.8 numbers each radio by the crc32 "
+                             "of its public key, as a first 2.8 boot does (default 2.7)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--duration", type=argtypes.float_range(0.0), default=0.0,
                         help="stop after this many seconds and print mesh statistics (0: run until Ctrl-C)")
@@ -34,14 +37,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def _serve(args: argparse.Namespace) -> dict[str, object]:
     from node.cli.signals import until_stopped
+    from node.radio.firmware import effective_preset
     from node.sim.device import serve_mesh
     from node.sim.mesh import Mesh
 
-    mesh = Mesh.build(players=args.nodes - 1, hops=args.hops, preset=args.preset,
-                      loss=args.loss, seed=args.seed, region=args.region)
+    # Like a real radio (RadioInterface.cpp:801-826), a preset wider than the region's band
+    # quietly becomes LONG_FAST: EU_868 refuses the 500 kHz Turbo presets.
+    preset = effective_preset(args.region, args.preset)
+    if preset != args.preset.upper():
+        print(f"dungeon device: {args.region} is too narrow for {args.preset.upper()}; "
+              "the radios run LONG_FAST", file=sys.stderr)
+    mesh = Mesh.build(players=args.nodes - 1, hops=args.hops, preset=preset,
+                      loss=args.loss, seed=args.seed, region=args.region,
+                      firmware=args.firmware)
     devices = await serve_mesh(mesh, port_base=args.port_base, host=args.host)
     radios = [{"num": d.num, "id": f"!{d.num:08x}", "name": mesh.radios[d.num].name,
-               "host": args.host, "port": d.port} for d in devices]
+               "host": args.host, "port": d.port,
+               "public_key": mesh.radios[d.num].public_key.hex()} for d in devices]
     if args.json and args.duration <= 0:
         print(json.dumps({"radios": radios}), flush=True)  # the one document; runs until Ctrl-C
     elif not args.json:

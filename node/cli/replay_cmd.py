@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     rep = verify(args.db, check_every=1 if args.every_digest else CHECK_EVERY)
     if args.json:
         print(json.dumps(rep.to_dict()))
+    elif rep.ok and rep.note:
+        print(f"ok: {rep.events} events readable; {rep.note}")
     elif rep.ok:
         print(f"ok: {rep.events} events, {rep.commands} commands replayed, digest {rep.digest:08x}, "
               f"integrity {rep.integrity}")

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--monsters", default=("goblin", 4), type=_monsters,
                         help="what the DM spawns for each encounter, NAME[:COUNT] "
                              "(default goblin:4)")
-    roles = ("client", "client_mute", "router")
+    roles = ("client", "client_mute", "client_base", "router", "router_late")
     parser.add_argument("--hop-limit", type=int, default=3,
                         help="every radio's hop limit (default 3, the firmware's)")
     parser.add_argument("--node-role", choices=roles, default="client_mute",
@@ -32,12 +32,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--table-repeaters", type=int, default=None,
                         help="players whose radio stays CLIENT and repeats for the rest "
                              "(default as firmware-notes advise: 1, or 0 at a mixed table)")
+    parser.add_argument("--repeater-role", choices=roles, default="client",
+                        help="role of the table repeaters (default client; client_base and "
+                             "router_late never stand down, moving their repeat late instead)")
     parser.add_argument("--relays", type=int, default=1,
                         help="relays side by side on each hop between node and players, "
                              "1-3 (default 1; 2 gives the node a second path)")
     parser.add_argument("--dm", action="store_true",
                         help="text bots send commands as DMs to the node (default: channel)")
+    parser.add_argument("--seeds", type=seed_list, default=None,
+                        help="run each seed (e.g. 1-12) and print the means under the single "
+                             "run's keys, with every run under `runs` (overrides --seed)")
+    parser.add_argument("--firmware", choices=("2.7", "2.8"), default="2.7",
+                        help="radio firmware: 2.8 signs broadcasts of 166 B or less (+66 B), "
+                             "relays no longer retry DMs, node numbers are crc32(public key)")
+    parser.add_argument("--pace", choices=("bot", "human"), default="bot",
+                        help="bot speed, or a human table: 15-90 s per decision, exploring "
+                             "3-10 min between fights (see node/sim/pace.py)")
+    parser.add_argument("--relay-rate-limit", type=int, default=None, metavar="N",
+                        help="2.8 traffic management on the relays: relay at most N text or "
+                             "private-app packets per sender per 5 minutes (default off)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def seed_list(text: str) -> list[int]:
+    """Seeds as `1-12`, `3` or `1,4,7` (ranges and lists may mix)."""
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.strip().partition("-")
+            first, last = int(lo), int(hi or lo)
+            if last < first:
+                raise ValueError
+            seeds.extend(range(first, last + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: seeds as 1-12 or 1,4,7") from None
+    if not seeds or len(seeds) > 1000:
+        raise argparse.ArgumentTypeError(f"{text!r}: 1 to 1000 seeds")
+    return seeds
 
 
 def _monsters(text: str) -> tuple[str, int]:
@@ -59,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from node.cli.progress import Progress
-    from node.sim.simulation import SimConfig
+    from node.sim.simulation import SimConfig, sweep
     from node.sim.simulation import run as simulate
 
     logging.basicConfig(level=logging.WARNING)
@@ -68,11 +100,14 @@ def run(args: argparse.Namespace) -> int:
                     monsters=args.monsters, text_dm=args.dm,
                     hop_limit=args.hop_limit, node_role=args.node_role,
                     player_role=args.player_role, table_repeaters=args.table_repeaters,
-                    relays=args.relays)
+                    relays=args.relays, firmware=args.firmware, pace=args.pace,
+                    repeater_role=args.repeater_role,
+                    relay_rate_limit=args.relay_rate_limit)
     start = time.monotonic()
     try:
         with Progress(1.0, "simulating") as bar:
-            report = simulate(cfg, bar.update)
+            report = (sweep(cfg, args.seeds, bar.update) if args.seeds
+                      else simulate(cfg, bar.update))
     except ValueError as err:  # a set-up the simulator cannot build: say so in one line
         print(f"dungeon sim: {err}", file=sys.stderr)
         return 2

@@ -11,8 +11,8 @@ HELP = "look up an SRD monster or spell (forgiving names)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=("monster", "spell", "spells"),
-                        help="what to look up; `spells` lists every spell and its state")
+    parser.add_argument("kind", choices=("monster", "spell", "spells", "monsters"),
+                        help="what to look up; `spells`/`monsters` list every one's state")
     parser.add_argument("name", nargs="*", help="a name, index or abbreviation")
     parser.add_argument("--json", action="store_true", help="print the record as JSON")
 
@@ -40,11 +40,23 @@ def monster_text(m: dict[str, Any]) -> str:
     senses = ", ".join(f"{k} {v}" for k, v in (m.get("senses") or {}).items())
     lines.append(f"Senses: {senses}")
     lines.append(f"CR {m['challenge_rating']} ({m['xp']} XP)  prof +{m['proficiency_bonus']}")
+    from rules.effects import describe, monsters, registry
+
     if m.get("special_abilities"):
-        lines.append("Traits: " + ", ".join(m["special_abilities"]))
+        played = set(monsters.trait_names(m["index"]))
+        lines.append("Traits: " + ", ".join(
+            t + (" (in play)" if t in played else "") for t in m["special_abilities"]))
+        for t in monsters.trait_names(m["index"]):
+            for x in describe.lines(registry.tree(monsters.trait_key(m["index"], t))):
+                lines.append(f"  {t}: {x}")
     lines.append("Actions:")
     for a in m.get("actions", []) + m.get("legendary_actions", []):
         lines.append("  " + action_text(a))
+        if a.get("kind") != "multiattack":
+            extra = [x for x in describe.lines(monsters.action_tree(m["index"], a))
+                     if x.startswith(("condition", "effect", "movement", "rule", "ends"))]
+            if extra:
+                lines.append("    in play: " + "; ".join(extra))
     return "\n".join(lines)
 
 
@@ -83,12 +95,49 @@ def spell_text(s: dict[str, Any]) -> str:
     if sd.adjudicated:
         lines.append(f"In play: adjudicated by the DM: {sd.adjudicated}")
         return "\n".join(lines)
-    lines.append("In play: mechanised")
+    lines.append("In play: mechanised" + (
+        " (tracked: duration and concentration by the engine, the benefit told to the table)"
+        if sd.tracked_only else ""))
     lines += ["  " + x for x in describe.lines(sd.tree, s)]
     if sd.rounds > 0 and not (s["duration"].lower().startswith("instant")):
         lines.append(f"  lasts {sd.rounds} rounds" + (" (concentration)"
                                                        if s.get("concentration") else ""))
     return "\n".join(lines)
+
+
+def monsters_json() -> dict[str, Any]:
+    """Every monster's actions, traits and reactions, each mechanised or adjudicated: an
+    action is mechanised when the engine has a tree for it (a multiattack when its parts
+    are), a trait when it has effect data or is the stat block's spellcasting, a reaction
+    when the engine plays it (Parry)."""
+    from rules import content
+    from rules.effects import monsters
+
+    rows = []
+    counts = {"mechanised": 0, "adjudicated": 0}
+    for idx, m in sorted(content.monsters().items()):
+        acts = m["actions"] + m.get("legendary_actions", [])
+        played = {a["name"] for a in acts
+                  if a["kind"] != "multiattack" and monsters.action_tree(idx, a)}
+        entry: dict[str, Any] = {"index": idx, "name": m["name"], "actions": {}, "traits": {},
+                                 "reactions": {}}
+        for a in acts:
+            ok = a["name"] in played or (a["kind"] == "multiattack" and all(
+                p["action"] in played for p in a["multiattack"] or []))
+            entry["actions"][a["name"]] = "mechanised" if ok else "adjudicated"
+        traits = set(monsters.trait_names(idx))
+        if m.get("spellcasting"):  # cast through the same Cast intent and spell engine
+            traits |= {"Spellcasting", "Innate Spellcasting"}
+        for t in m.get("special_abilities", []):
+            entry["traits"][t] = "mechanised" if t in traits else "adjudicated"
+        for r in m.get("reactions", []):
+            entry["reactions"][r] = "mechanised" if r == "Parry" and m.get("parry") else (
+                "adjudicated")
+        for part in ("actions", "traits", "reactions"):
+            for state in entry[part].values():
+                counts[state] += 1
+        rows.append(entry)
+    return {**counts, "total": sum(counts.values()), "monsters": rows}
 
 
 def spells_json() -> dict[str, Any]:
@@ -98,16 +147,26 @@ def spells_json() -> dict[str, Any]:
     book = spellbook.book()
     rows = [{"index": k, "name": d.name, "level": content.spells()[k]["level"],
              "state": "adjudicated" if d.adjudicated else "mechanised",
-             **({"reason": d.adjudicated} if d.adjudicated else {})}
+             **({"reason": d.adjudicated} if d.adjudicated else
+                {"effect": "tracked" if d.tracked_only else "rules"})}
             for k, d in sorted(book.items())]
     mech = sum(r["state"] == "mechanised" for r in rows)
+    tracked = sum(r.get("effect") == "tracked" for r in rows)
     return {"total": len(rows), "mechanised": mech, "adjudicated": len(rows) - mech,
-            "spells": rows}
+            "tracked_only": tracked, "spells": rows}
 
 
 def run(args: argparse.Namespace) -> int:
     from rules import content
     from rules.errors import RulesError
+    if args.kind == "monsters":
+        doc = monsters_json()
+        if args.json:
+            print(json.dumps(doc, sort_keys=True))
+        else:
+            print(f"{doc['mechanised']} of {doc['total']} monster actions, traits and "
+                  "reactions mechanised")
+        return 0
     if args.kind == "spells":
         doc = spells_json()
         if args.json:

@@ -11,7 +11,7 @@ import random
 import zlib
 
 from node.radio.base import TransportError
-from node.sim.phy import slot_time_s
+from protocol.airtime import PRESETS
 
 ROUTING_PORT = 5  # ROUTING_APP: acks and naks
 TEXT_PORT = 1  # TEXT_MESSAGE_APP
@@ -49,6 +49,14 @@ PRIORITY_RELIABLE = 70
 PRIORITY_DEFAULT = 64
 
 FIRMWARES = ("2.7", "2.8")
+
+
+def slot_time_s(preset: str) -> float:
+    """One contention-window slot: a CAD of 2.5 symbols plus propagation, turnaround, MAC."""
+    p = PRESETS.get(preset.upper())
+    if p is None:
+        raise ValueError(f"unknown modem preset {preset!r}")
+    return 2.5 * p.symbol_s + (0.2 + 0.4 + 7.0) / 1000.0
 
 
 class RateLimitedError(TransportError):
@@ -154,3 +162,19 @@ def duty_bucket_start(elapsed: float) -> float:
 def relay_byte(num: int) -> int:
     """The one byte of a node number that next_hop and relay_node carry on the air."""
     return num & 0xFF
+
+
+# Region spans narrower than some presets (RadioInterface.cpp:801-826: the radio falls back
+# to LONG_FAST, "region too narrow for 500kHz preset"). EU_868 is 869.4-869.65 MHz.
+REGION_SPAN_KHZ: dict[str, float] = {"EU_868": 250.0}
+
+
+def effective_preset(region: str, preset: str) -> str:
+    """The preset the radio really runs: a preset wider than the region falls back."""
+    from protocol.airtime import PRESETS
+
+    p = PRESETS.get(preset.upper())
+    span = REGION_SPAN_KHZ.get(region.upper())
+    if p is not None and span is not None and p.bw_hz / 1000.0 > span:
+        return "LONG_FAST"
+    return preset.upper()

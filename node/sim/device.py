@@ -32,7 +32,7 @@ from node.sim.streamapi import FrameDecoder, encode_frame
 
 log = logging.getLogger(__name__)
 
-FIRMWARE_VERSION = "2.7.11.sim"
+FIRMWARE_VERSION = {"2.7": "2.7.26.sim", "2.8": "2.8.0.sim"}
 QUEUE_MAXLEN = 16
 MAX_CHANNELS = 8
 TELEMETRY_PORT = portnums_pb2.PortNum.TELEMETRY_APP
@@ -170,7 +170,7 @@ class SimDevice:
             my_node_num=self.num, reboot_count=1, min_app_version=30200,
             nodedb_count=len(self.mesh.radios))))
         w(client, mesh_pb2.FromRadio(metadata=mesh_pb2.DeviceMetadata(
-            firmware_version=FIRMWARE_VERSION, device_state_version=24, hasBluetooth=False,
+            firmware_version=FIRMWARE_VERSION[self.mesh.firmware], device_state_version=24, hasBluetooth=False,
             hasWifi=True, hw_model=mesh_pb2.HardwareModel.PORTDUINO)))
         for num in [self.num] + [n for n in self.mesh.radios if n != self.num]:
             w(client, mesh_pb2.FromRadio(node_info=self._node_info(num)))
@@ -193,7 +193,8 @@ class SimDevice:
     def _node_info(self, num: int) -> mesh_pb2.NodeInfo:
         radio = self.mesh.radios[num]
         user = mesh_pb2.User(id=f"!{num:08x}", long_name=radio.name, short_name=f"{num & 0xFFFF:04x}",
-                             hw_model=mesh_pb2.HardwareModel.PORTDUINO)
+                             hw_model=mesh_pb2.HardwareModel.PORTDUINO,
+                             public_key=radio.public_key)
         info = mesh_pb2.NodeInfo(num=num, user=user, last_heard=int(time.time()))
         if num == self.num:
             info.device_metrics.CopyFrom(self._device_metrics())
@@ -250,7 +251,8 @@ class SimDevice:
         packet = mesh_pb2.MeshPacket(
             to=pkt.to, id=pkt.id, channel=pkt.channel, decoded=data, rx_time=int(time.time()),
             rx_snr=pkt.rx_snr, rx_rssi=pkt.rx_rssi, hop_limit=pkt.hop_limit,
-            hop_start=pkt.hop_start, want_ack=pkt.want_ack)
+            hop_start=pkt.hop_start, want_ack=pkt.want_ack, public_key=pkt.public_key or b"",
+            pki_encrypted=pkt.public_key is not None)
         setattr(packet, "from", pkt.sender)  # noqa: B010 - `from` is a Python keyword
         self.counters.packets_out += 1
         self._broadcast(mesh_pb2.FromRadio(packet=packet))

@@ -32,11 +32,6 @@ LINK_MARGIN_DB = 8.0  # neighbours in built topologies sit this far above sensit
 AckListener = Callable[[int, bool, int], None]  # (request_id, ok, from_num)
 
 
-def sim_public_key(num: int) -> bytes:
-    """A simulated radio's 32-byte public key: fixed per node number, distinct between radios."""
-    return hashlib.blake2b(num.to_bytes(4, "big"), digest_size=32).digest()
-
-
 @dataclass(frozen=True, slots=True)
 class Frame:
     """One packet as it travels the air; `relayer` is whoever transmitted this copy."""
@@ -130,6 +125,7 @@ class Radio:
     # 118-152); a CLIENT_BASE does that for favourites only, and here every radio is one.
     role: str = "client"
     name: str = ""
+    public_key: bytes = b""  # stands in for the radio's Curve25519 public key
     tx_power_dbm: float = phy.DEFAULT_TX_POWER_DBM
     tx_until: float = -math.inf
     receptions: list[_Reception] = field(default_factory=list)
@@ -163,6 +159,11 @@ COUNTERS = (
     "late_clamps", "traffic_drops",
 )
 ROLES = ("client", "client_mute", "client_base", "router", "router_late")
+
+
+def _key_for(label: str) -> bytes:
+    """A reproducible 32-byte stand-in for a radio's public key."""
+    return hashlib.sha256(f"pubkey:{label}".encode()).digest()
 
 
 class Mesh:
@@ -203,13 +204,15 @@ class Mesh:
 
     # ----- building -----------------------------------------------------------------
     def add_radio(
-        self, num: int, x: float, y: float = 0.0, *, role: str = "client", name: str = ""
+        self, num: int, x: float, y: float = 0.0, *, role: str = "client", name: str = "",
+        public_key: bytes = b"",
     ) -> Radio:
         if role not in ROLES:
             raise ValueError(f"role {role!r}: use one of {', '.join(ROLES)}")
         if num in self.radios:
             raise ValueError(f"radio !{num:08x} already exists")
-        radio = Radio(num, x, y, role=role, name=name or f"!{num:08x}")
+        radio = Radio(num, x, y, role=role, name=name or f"!{num:08x}",
+                      public_key=public_key or _key_for(f"{self.seed}:{num}"))
         self.radios[num] = radio
         self._links.clear()
         return radio
@@ -241,29 +244,33 @@ class Mesh:
         seed: int = 0, *, region: str = "EU_868", hop_limit: int = fw.DEFAULT_HOP_LIMIT,
         relay_role: str = "router", node_role: str = "client", player_role: str = "client",
         repeaters: int = 0, relays_per_hop: int = 1, firmware: str = "2.7",
-        spacing: float | None = None,
+        spacing: float | None = None, repeater_role: str = "client",
     ) -> Mesh:
         """The node, a chain of hops-1 relays, and players clustered `hops` radio hops away.
 
         Relays are ROUTER-role radios by default, as a relay on a hill would be set up: they
         relay first and never cancel a relay on hearing a player's rebroadcast. Each hop may
         have `relays_per_hop` relays side by side (a second hill: two paths to the node).
-        The first `repeaters` players keep the CLIENT role whatever `player_role` says.
+        The first `repeaters` players take `repeater_role` (CLIENT unless told) whatever
+        `player_role` says.
         """
         if hops < 1 or players < 0 or not 1 <= relays_per_hop <= 3:
             raise ValueError("need hops >= 1, players >= 0 and 1-3 relays per hop")
         mesh = cls(preset, region, seed=seed, loss=loss, hop_limit=hop_limit, firmware=firmware)
         step = spacing or phy.range_m(preset, margin_db=LINK_MARGIN_DB)
-        mesh.node_num = NODE_NUM
-        mesh.add_radio(NODE_NUM, 0.0, role=node_role, name="node")
+        number = mesh._numbering()
+        mesh.node_num = number(NODE_NUM, "node")
+        mesh.add_radio(mesh.node_num, 0.0, role=node_role, name="node",
+                       public_key=mesh._build_key("node"))
         for k in range(1, hops):
             # Side by side across the line, a fifth of a hop apart: each hears the next hop,
             # the previous one and the others on its hop (so they defer to each other).
             for j in range(relays_per_hop):
-                num = RELAY_BASE + k + 16 * j
                 y = (j - (relays_per_hop - 1) / 2) * 0.2 * step
                 name = f"relay{k}" if relays_per_hop == 1 else f"relay{k}{'abc'[j]}"
-                mesh.add_radio(num, k * step, y, role=relay_role, name=name)
+                num = number(RELAY_BASE + k + 16 * j, name)
+                mesh.add_radio(num, k * step, y, role=relay_role, name=name,
+                               public_key=mesh._build_key(name))
                 mesh.relays.append(num)
         # Players scatter within a tenth of a hop of the cluster centre: close enough to
         # hear the last relay, far enough that the relay before it is out of range.
@@ -271,11 +278,23 @@ class Mesh:
         for i in range(1, players + 1):
             angle = place.uniform(0, 2 * math.pi)
             r = 0.1 * step * math.sqrt(place.random())
-            num = PLAYER_BASE + i
+            num = number(PLAYER_BASE + i, f"player{i}")
             mesh.add_radio(num, hops * step + r * math.cos(angle), r * math.sin(angle),
-                           role="client" if i <= repeaters else player_role, name=f"player{i}")
+                           role=repeater_role if i <= repeaters else player_role,
+                           name=f"player{i}",
+                           public_key=mesh._build_key(f"player{i}"))
             mesh.players.append(num)
         return mesh
+
+    def _build_key(self, name: str) -> bytes:
+        return _key_for(f"{self.seed}:{name}")
+
+    def _numbering(self) -> Callable[[int, str], int]:
+        """2.7 keeps the numbers built topologies always had; 2.8 numbers a radio by the
+        crc32 of its public key, as its first 2.8 boot does."""
+        if self.firmware != "2.8":
+            return lambda num, name: num
+        return lambda num, name: fw.node_num_for_key(self._build_key(name))
 
     # ----- app-facing API -------------------------------------------------------------
     def attach(self, num: int, on_packet: Callable[[Packet], None]) -> Callable[[], None]:
@@ -442,7 +461,7 @@ class Mesh:
 
     def _enqueue(self, radio: Radio, item: _TxItem) -> None:
         """MeshPacketQueue::enqueue (MeshPacketQueue.cpp:86-88): stable insert in priority
-        order; then RadioLibInterface::send redraws the wait (RadioLibInterface.cpp:200-202)."""
+        order; then RadioLibInterface::send arms a wait unless one is pending (:200-202)."""
         i = next((k for k, other in enumerate(radio.queue) if _before(item, other)),
                  len(radio.queue))
         radio.queue.insert(i, item)
@@ -871,9 +890,11 @@ class Mesh:
             sender=frame.sender, to=frame.to, port=frame.port, payload=frame.payload,
             channel=frame.channel, id=frame.id, rx_time=self.now(), rx_snr=round(snr, 2),
             rx_rssi=int(round(rssi)), hop_start=frame.hop_start, hop_limit=frame.hop_limit,
-            want_ack=frame.want_ack, signed=frame.signed,
-            # Router.cpp perhapsDecode: a PKI DM it decrypted carries the sender's public key
-            public_key=sim_public_key(frame.sender) if frame.pki else None,
+            want_ack=frame.want_ack,
+            # A PKI DM names its sender's key to the app (MeshPacket.public_key).
+            public_key=self.radios[frame.sender].public_key if frame.pki else None,
+            # 2.8: the receiving radio verified the broadcast's signature (xeddsa_signed).
+            signed=frame.signed,
         )
         for listener in list(radio.listeners):
             try:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from node.sim.pace import PACES
+
 log = logging.getLogger(__name__)
 
 ROSTER: tuple[tuple[str, str], ...] = (
@@ -48,11 +50,15 @@ class SimConfig:
     player_role: str = "client_mute"
     table_repeaters: int | None = None
     relays: int = 1  # relays side by side on each hop (firmware-notes: a second hill)
+    repeater_role: str = "client"  # the table repeaters' role (client_base: never cancels)
     # Text bots send commands as DMs to the node (answered by DM) instead of on the channel.
     # Off by default: measured on 2 hops it costs the relay ~3x the packets (routing acks,
     # and the relay's flooded retry of every ack it forwards) and lost more than it gained.
     text_dm: bool = False
     data_dir: Path | None = None
+    firmware: str = "2.7"  # "2.8": signed broadcasts, no relay retries of DMs, crc32 numbers
+    pace: str = "bot"  # "human": see node.sim.pace
+    relay_rate_limit: int | None = None  # 2.8 traffic management on relays: per sender/5 min
 
     def check(self) -> None:
         """Raise ValueError, in one line, for a run that could not mean anything."""
@@ -71,6 +77,12 @@ class SimConfig:
             raise ValueError("the firmware's hop limit is 0 to 7")
         if not 0 <= self.repeaters() <= self.players:
             raise ValueError(f"table repeaters must be 0 to the {self.players} players")
+        if self.firmware not in ("2.7", "2.8"):
+            raise ValueError(f"firmware {self.firmware!r}: use 2.7 or 2.8")
+        if self.pace not in PACES:
+            raise ValueError(f"pace {self.pace!r}: use {' or '.join(PACES)}")
+        if self.relay_rate_limit is not None and self.relay_rate_limit < 1:
+            raise ValueError("the relay's rate limit is at least 1 packet per 5 minutes")
         name, count = self.monsters
         if count < 1:
             raise ValueError("spawn at least one monster per encounter")
@@ -92,6 +104,7 @@ class _Tracker:
 
     rounds: int = 0
     combat_airtime_s: float = 0.0
+    peak_hour_s: dict[int, float] = field(default_factory=dict)  # radio -> busiest hour
     encounters: int = 0
     _last_round: tuple[int, int] | None = None
     _last_air: float = 0.0
@@ -112,7 +125,7 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
     from node.config import NodeConfig
     from node.obs.metrics import Metrics
     from node.sim.bots import TextBot
-    from node.sim.mesh import NODE_NUM, Mesh
+    from node.sim.mesh import Mesh
     from node.sim.transport import SimTransport
     from node.wiring import build_node
 
@@ -123,15 +136,22 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
         mesh = Mesh.build(players=cfg.players, hops=cfg.hops, preset=cfg.preset, loss=cfg.loss,
                           seed=cfg.seed, hop_limit=cfg.hop_limit,
                           node_role=cfg.node_role, player_role=cfg.player_role,
-                          repeaters=cfg.repeaters(), relays_per_hop=cfg.relays)
+                          repeaters=cfg.repeaters(), relays_per_hop=cfg.relays,
+                          firmware=cfg.firmware, repeater_role=cfg.repeater_role)
+        for num in mesh.relays:
+            mesh.radios[num].traffic_limit = cfg.relay_rate_limit
+        pace = PACES[cfg.pace]
+        timeout = {} if pace.turn_timeout_s is None else {"turn_timeout_s": pace.turn_timeout_s}
+        node_num = mesh.node_num
+        assert node_num is not None
         # Bots that DM the node play a "dm" table: only their PKI DMs act (node/identity.py).
         config = NodeConfig(data_dir=data_dir, radio="sim", auto_approve=True,
                             game_seed=cfg.seed, region=mesh.region, preset=mesh.preset,
-                            text_auth="dm" if cfg.text_dm else "channel")
+                            text_auth="dm" if cfg.text_dm else "channel", **timeout)
         metrics = Metrics()
         # The shipped node; only the radio and the clock are simulated. With only binary
         # clients at the table, text results and prompts would be airtime for nobody.
-        app = build_node(config, SimTransport(mesh, NODE_NUM), clock=Clock.for_loop(loop, EPOCH),
+        app = build_node(config, SimTransport(mesh, node_num), clock=Clock.for_loop(loop, EPOCH),
                          metrics=metrics, control=False, backups=False,
                          mute_text=cfg.mode == "binary")
         await app.start()
@@ -150,21 +170,31 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
             # A DM to the node gets firmware 2.7's per-hop repair (NextHopRouter), which a
             # channel broadcast never gets, at the price of routing acks (see text_dm).
             extra: dict[str, Any] = {} if binary else {"on_channel": not cfg.text_dm}
-            bot = kind(SimTransport(mesh, num), NODE_NUM, name=name, cls=cls,
+            bot = kind(SimTransport(mesh, num), node_num, name=name, cls=cls,
                        rng=random.Random(f"bot:{cfg.seed}:{i}"), eyes=lambda: app.game,
-                       **extra)
+                       think=pace.think, explore=pace.explore, **extra)
             await bot.start()
             bots.append(bot)
         tasks = [loop.create_task(b.run()) for b in bots]
         tracker = _Tracker()
         duration = cfg.minutes * 60.0
         t0 = loop.time()
+        dm_rng = random.Random(f"dm:{cfg.seed}")
+        next_fight = t0
+        next_hour_sample = t0 + 60.0
         try:
             while (elapsed := loop.time() - t0) < duration:
                 await asyncio.sleep(1.0)
                 joined = len(app.game.party_eids()) >= len(bots)
-                tracker.encounters += await direct(app, cfg.monsters, joined=joined)
+                in_fight = app.game.current_turn() is not None
+                if loop.time() >= next_fight and await direct(app, cfg.monsters, joined=joined):
+                    tracker.encounters += 1
+                if in_fight:  # the party explores a while before the DM starts the next fight
+                    next_fight = loop.time() + dm_rng.uniform(*pace.between_fights)
                 _sample(app, tracker)
+                if loop.time() >= next_hour_sample:  # the rolling hour, once a minute
+                    _sample_hour(mesh, tracker)
+                    next_hour_sample += 60.0
                 if progress is not None:
                     progress(elapsed / duration)
             for bot in bots:
@@ -201,9 +231,17 @@ async def direct(app: Any, monsters: tuple[str, int], *, joined: bool) -> bool:
     from rules.intents import Dm
 
     game = app.game
-    if game is None or not joined or game.current_turn() is not None:
+    if game is None or not joined:
         return False
     if app.pipeline.session is None or app.pipeline.session.status != "running":
+        return False
+    if game.current_turn() is not None:
+        # A fight goes on while a downed hero rolls death saves; with nobody left standing
+        # the DM brings the dying back up, so a long run keeps its players playing.
+        party = [e for e in game.party() if not e.dead and e.room == game.room]
+        if party and not any(e.hp > 0 for e in party):
+            for e in party:
+                await app.pipeline.submit(Command("dm", "dm", Dm("heal", e.eid, e.max_hp)))
         return False
     # Between fights the DM patches the party up so a long run stays playable.
     for e in game.party():
@@ -233,6 +271,37 @@ def _sample(app: Any, tracker: _Tracker) -> None:
     tracker._last_air = air
     util = app.transport.stats().get("channel_util", 0.0)
     tracker.util.append(float(util))
+
+
+def _sample_hour(mesh: Any, tracker: _Tracker) -> None:
+    """Each radio's airtime over the hour just past: the peak is its share of the law."""
+    for num in mesh.radios:
+        used = mesh.air_util_tx(num) * 3600.0
+        tracker.peak_hour_s[num] = max(tracker.peak_hour_s.get(num, 0.0), used)
+
+
+def _budget(mesh: Any, tracker: _Tracker) -> dict[str, Any]:
+    """Each radio's busiest rolling hour against its legal duty cycle (EU_868: 360 s)."""
+    from node.radio.firmware import DUTY_LIMITS, DUTY_WINDOW_S
+
+    _sample_hour(mesh, tracker)
+    limit = DUTY_LIMITS.get(mesh.region)
+    peak = {mesh.radios[n].name: round(s, 2) for n, s in tracker.peak_hour_s.items()}
+    if limit is None:
+        return {"peak_hour_airtime_s": peak, "budget_share_by_radio": None,
+                "budget_share_max": None}
+    share = {name: round(s / (limit * DUTY_WINDOW_S), 4) for name, s in peak.items()}
+    return {"peak_hour_airtime_s": peak, "budget_share_by_radio": share,
+            "budget_share_max": max(share.values(), default=0.0)}
+
+
+def _traffic_peaks(mesh: Any) -> dict[str, int]:
+    peaks: dict[str, int] = {}
+    for num in mesh.relays:
+        for (sender, _bucket), n in mesh.radios[num].traffic.items():
+            name = mesh.radios[sender].name
+            peaks[name] = max(peaks.get(name, 0), n)
+    return peaks
 
 
 _RADIO_COUNTERS = ("packets_sent", "transmissions", "rebroadcasts", "retransmissions",
@@ -279,6 +348,14 @@ def _report(cfg: SimConfig, app: Any, mesh: Any, bots: list[Any], tracker: _Trac
             for k, v in radios.items()},
         "outbox": {k: v for k, v in app.outbox.stats().items() if k != "last_packets"},
         "events_seq": app.store.max_seq(),
+        "firmware": cfg.firmware, "pace": cfg.pace, "relay_rate_limit": cfg.relay_rate_limit,
+        "traffic_drops": int(stats["traffic_drops"]),
+        # With a relay limit set: each sender's busiest 5-minute bucket at the relays, which
+        # a relay's limit must stay above for that sender (firmware-notes, firmware 2.8).
+        "traffic_peak_5min_by_sender": _traffic_peaks(mesh),
+        "duty_refusals_by_radio": {mesh.radios[int(k[1:], 16)].name: int(v["duty_refusals"])
+                                   for k, v in radios.items()},
+        **_budget(mesh, tracker),
     }
     if channel is not None:
         out["binary"] = channel.stats()
@@ -291,3 +368,24 @@ def run(cfg: SimConfig, progress: Callable[[float], None] | None = None) -> dict
     from node.sim.virtual_loop import run_virtual
 
     return run_virtual(simulate(cfg, progress))
+
+
+def sweep(cfg: SimConfig, seeds: list[int],
+          progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+    """The same run over several seeds: means at the top level under the single run's keys
+    (a True/False key becomes the fraction of runs where it held), each run under `runs`."""
+    from dataclasses import replace
+
+    from node.sim.report import mean_of
+
+    runs = []
+    for i, seed in enumerate(seeds):
+        def step(f: float, i: int = i) -> None:
+            if progress is not None:
+                progress((i + f) / len(seeds))
+
+        runs.append(run(replace(cfg, seed=seed), step))
+    out = mean_of(runs)
+    out["seeds"] = list(seeds)
+    out["runs"] = runs
+    return out

@@ -55,8 +55,11 @@ def lines(tree: n.Tree, spell: dict[str, Any] | None = None) -> list[str]:
         elif isinstance(node, n.Condition):
             out.append(("ends: " if node.remove else "condition: ") + node.name
                        + (" (save at end of each turn)" if node.end_save else ""))
+        elif isinstance(node, n.Text):
+            out.append(f"tells the table: {node.text}")
         elif isinstance(node, n.Ongoing):
-            vals = ", ".join(f"{k} {v}" for k, v in node.values)
+            vals = ", ".join(f"{k} {'/'.join(map(str, v)) if isinstance(v, tuple) else v}"
+                             for k, v in node.values)
             who = "caster" if node.self else "target"
             out.append(f"effect on {who}: {vals or node.name or 'ongoing'}"
                        + (", repeats each turn" if node.tick else "")
@@ -67,7 +70,10 @@ def lines(tree: n.Tree, spell: dict[str, Any] | None = None) -> list[str]:
             out.append(f"summon: {node.name} ({node.dice} {node.dtype}), "
                        f"bonus action `use {node.name}`")
         elif isinstance(node, n.Special):
-            out.append(f"rule: {node.name}")
+            from rules.effects.specials import SPECIALS
+
+            doc = " ".join((SPECIALS[node.name].__doc__ or "").split()).rstrip(".")
+            out.append(f"rule: {node.name}" + (f" ({doc})" if doc else ""))
         elif isinstance(node, n.Counter):
             out.append(f"spends: {node.resource}")
     return list(dict.fromkeys(out))

@@ -44,6 +44,7 @@ class Ctx:
     in_attack: bool = False
     save_ability: str = ""
     magical: bool = True
+    dealt: int = 0  # damage dealt by the last damage node (drain)
 
 
 def run(tree: n.Tree, ctx: Ctx) -> bool:
@@ -62,11 +63,25 @@ def _target(node: n.Target, ctx: Ctx) -> None:
     if node.who == "self":
         _each([ctx.caster], node.effects, ctx)
     else:
-        _each(list(ctx.targets), node.effects, ctx)
+        _each(_affected(ctx, node.only_types, node.skip_types, node.skip_immune),
+              node.effects, ctx)
 
 
 def _area(node: n.Area, ctx: Ctx) -> None:
-    _each(list(ctx.targets), node.effects, ctx)
+    _each(_affected(ctx, (), node.skip_types, ""), node.effects, ctx)
+
+
+def _affected(ctx: Ctx, only: tuple[str, ...], skip: tuple[str, ...], immune: str
+              ) -> list[Entity]:
+    """The targets the effect can touch; the others are told they are unaffected."""
+    out = []
+    for t in ctx.targets:
+        if (only and t.ctype not in only) or t.ctype in skip or (immune and immune in
+                                                                 t.cond_immune):
+            ctx.out.append(ev.Info(t.eid, f"{t.name} is unaffected"))
+            continue
+        out.append(t)
+    return out
 
 
 def _attack(node: n.Attack, ctx: Ctx) -> None:
@@ -99,9 +114,10 @@ def _save(node: n.Save, ctx: Ctx) -> None:
     if t.dead:
         return
     dc = node.dc or ctx.dc
-    ok = resolver.saving_throw(ctx.game, t, node.ability, dc, ctx.rng, ctx.out)
-    prev = ctx.save_ability
-    ctx.save_ability = node.ability
+    ok = resolver.saving_throw(ctx.game, t, node.ability, dc, ctx.rng, ctx.out,
+                               magic=ctx.spell is not None)
+    prev, prev_dc = ctx.save_ability, ctx.dc
+    ctx.save_ability, ctx.dc = node.ability, dc  # what a "save ends" condition repeats
     if not ok:
         run(node.fail, ctx)
     else:
@@ -110,7 +126,7 @@ def _save(node: n.Save, ctx: Ctx) -> None:
             run(tuple(x for x in node.fail if isinstance(x, n.Damage)), ctx)
             ctx.half = False
         run(node.success, ctx)
-    ctx.save_ability = prev
+    ctx.save_ability, ctx.dc = prev, prev_dc
 
 
 def dice_for(part: n.Part, ctx: Ctx, what: str = "damage") -> str:
@@ -175,8 +191,9 @@ def _damage(node: n.Damage, ctx: Ctx) -> None:
         if ctx.half:
             amount //= 2
         if amount > 0 or not ctx.half:
-            resolver.deal(ctx.game, t, max(0, amount), dtype, ctx.out, crit=ctx.crit,
-                          rng=ctx.rng, magical=node.magical and ctx.magical)
+            ctx.dealt = resolver.deal(ctx.game, t, max(0, amount), dtype, ctx.out,
+                                      crit=ctx.crit, rng=ctx.rng,
+                                      magical=node.magical and ctx.magical)
 
 
 def _heal(node: n.Heal, ctx: Ctx) -> None:
@@ -337,23 +354,23 @@ def context(game: Game, caster: Entity, key: str, rng: random.Random, out: list[
         ctx.base = int(ctx.spell["level"])
         ctx.rounds = sd.rounds
         ctx.conc = bool(ctx.spell.get("concentration"))
-        if not caster.spell_ability and caster.kind == "monster":
-            ctx.magical = True
     elif kind == "feature":
         ctx.name = rest.split("#", 1)[0]
         ctx.base = 1
     elif kind == "monster":
         ctx.name = rest.split(":", 1)[-1].split("#", 1)[0]
-        ctx.magical = False
+        ctx.magical = any(e.has("magic_weapon") for e in caster.effects)
     return ctx
 
 
 def use(game: Game, caster: Entity, key: str, targets: list[Entity], rng: random.Random,
-        out: list[Any], *, level: int = 0) -> Ctx:
-    """Run a registered tree once; returns the context (what was rolled, the level used)."""
+        out: list[Any], *, level: int = 0, name: str = "") -> Ctx:
+    """Run a registered tree once; returns the context (what was rolled, the level used).
+    `name` overrides the source's name (which summoned attacker strikes)."""
     from rules.effects import registry
 
     ctx = context(game, caster, key, rng, out, targets, level=level)
+    ctx.name = name or ctx.name
     run(registry.tree(key), ctx)
     return ctx
 
@@ -372,8 +389,19 @@ def tick(game: Game, bearer: Entity, fx: Effect, rng: random.Random, out: list[A
     """An ongoing effect's start-of-turn tree, run by its source on `bearer`."""
     from rules.effects import registry
 
+    if fx.stopped:  # regeneration after fire: this turn's tick does not happen
+        fx.stopped = False
+        return
     src = game.entities.get(fx.src) or bearer
     ctx = context(game, src, fx.tick, rng, out, [bearer], level=fx.level)
     ctx.dc = fx.dc or ctx.dc
     ctx.target = bearer
     run(registry.tree(fx.tick), ctx)
+
+
+def traits(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
+    """A new creature's traits with effect data become effects on it (regeneration)."""
+    from rules.effects import monsters
+
+    for name in monsters.trait_names(e.monster):
+        use(game, e, monsters.trait_key(e.monster, name), [e], rng, out)

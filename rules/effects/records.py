@@ -22,7 +22,10 @@ TAGS = frozenset({
     "no_fear",  # the bearer cannot be frightened
     "no_reactions",  # the bearer cannot take reactions
     "aura",  # the tick runs on hostile creatures engaged with the bearer, not the bearer
+    "summoned",  # the bearer was summoned by src's spell and vanishes when it ends
     "summon",  # a summoned attacker the bearer directs (spiritual weapon)
+    "silenced",  # in magical silence: no spells with a verbal component
+    "see_invisible",  # invisibility gives the bearer's foes no edge against it
     "invisible",  # attacks by the bearer have advantage, against it disadvantage
     "adv_attacks",  # the bearer's attacks have advantage
     "dis_attacks",  # the bearer's attacks have disadvantage
@@ -31,6 +34,18 @@ TAGS = frozenset({
     "crit_immune",  # critical hits against the bearer are normal hits
     "magic_weapon",  # the bearer's weapon attacks count as magical
     "no_heal",  # the bearer cannot regain hit points (chill touch)
+    "one_hit",  # the on_hit rider is spent by the first hit that uses it
+    "light",  # the bearer sheds light: a dark room counts as dim where it stands
+    "adv_next",  # the bearer's next attack has advantage, then it ends
+    "hasted",  # one extra action at the start of each of the bearer's turns
+    "death_ward",  # the first time the bearer would drop to 0 HP it drops to 1 instead
+    "pack_tactics",  # attacks with advantage when an ally of the bearer is engaged with the target
+    "magic_resistance",  # saving throws against spells with advantage
+    "undead_fortitude",  # dropped to 0 HP by non-radiant, non-critical damage: a Con save
+    "nimble_escape",  # disengage or hide as a bonus action
+    "keen",  # keen senses: advantage on Perception, +5 to passive Perception
+    "blood_frenzy",  # melee attacks with advantage against a creature below its HP maximum
+    "legendary_resistance",  # a failed save can succeed instead, while uses are left
     "mark",  # src's weapon hits on the bearer add `die` of the weapon's type (hunter's mark)
 })
 
@@ -48,6 +63,7 @@ class Effect:
     ac_base: int = 0  # an armour formula: AC becomes at least ac_base + DEX modifier
     atk: str = ""  # dice added to attack rolls ("1d4", "-1d4")
     save: str = ""  # dice added to saving throws
+    check: str = ""  # dice added to ability checks
     speed: int = 0
     max_hp: int = 0
     dmg_bonus: int = 0  # added to the bearer's STR melee weapon damage (rage)
@@ -61,6 +77,8 @@ class Effect:
     tick: str = ""  # a tree key run at the start of the bearer's turn (moonbeam)
     level: int = 0  # the slot level trees of this effect run at
     dc: int = 0
+    stop_by: tuple[str, ...] = ()  # damage of these types suppresses the next tick
+    stopped: bool = False  # such damage was taken since the last tick
 
     def __post_init__(self) -> None:
         bad = [t for t in self.tags if t not in TAGS]
@@ -83,15 +101,34 @@ class Effect:
     def from_dict(cls, d: dict[str, Any]) -> Effect:
         names = {f.name for f in fields(cls)}
         kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in names}
-        # a state saved by rules version 1 kept its switches as booleans
+        # a state saved by rules version 1 kept its switches as booleans and its dice
+        # under other names; map them so an old snapshot still loads and plays
         old = tuple(k for k, v in d.items() if k in TAGS and v is True)
+        if d.get("mark"):
+            old += ("mark",)
+            kw["die"] = str(d["mark"])
+        if d.get("inspired"):
+            kw["die"] = str(d["inspired"])
         if old:
             kw["tags"] = tuple(kw.get("tags", ())) + old
         return cls(**kw)
 
 
-def effect(name: str, src: int = 0, **kw: Any) -> Effect:
-    """Build a record, tags given as booleans or a tuple: effect("dodge", 3, dodge=True)."""
-    tags = tuple(kw.pop("tags", ()))
-    tags += tuple(k for k in list(kw) if k in TAGS and kw.pop(k))
-    return Effect(name, src, tags=tags, **kw)
+@dataclass(slots=True)
+class Cond:
+    """One condition on a creature: how long it lasts, how it ends, who imposed it."""
+
+    rounds: int = -1  # the bearer's turn-ends left; -1: until something removes it
+    save: str = ""  # an ability: a save at the end of each of the bearer's turns ends it
+    dc: int = 0
+    src: int = 0  # who imposed it (0: the DM or the world)
+    conc: bool = False  # ends when src's concentration ends
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rounds": self.rounds, "save": self.save, "dc": self.dc, "src": self.src,
+                "conc": int(self.conc)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Cond:
+        return cls(int(d.get("rounds", -1)), str(d.get("save", "")), int(d.get("dc", 0)),
+                   int(d.get("src", 0)), bool(d.get("conc", 0)))

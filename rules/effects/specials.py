@@ -14,9 +14,13 @@ STABILISE_DC = 10  # Wisdom (Medicine) to stabilise a dying creature
 
 
 def sleep(ctx: Any, args: dict[str, Any]) -> None:
-    """An HP pool (5d8 + 2d8 a slot level above 1st) puts the weakest to sleep first."""
-    pool = dice.total(f"{5 + 2 * max(0, ctx.level - 1)}d8", ctx.rng)
-    ctx.out.append(ev.Rolled(ctx.caster.eid, "sleep", 0, pool))
+    """An HP pool (sleep: 5d8 + 2d8 a slot level above 1st) overcomes the weakest first:
+    asleep, or another condition (color spray: blinded)."""
+    cnt, _, sides = str(args.get("pool", "5d8")).partition("d")
+    per, _, _ = str(args.get("per_level", "2d8")).partition("d")
+    pool = dice.total(f"{int(cnt) + int(per) * max(0, ctx.level - ctx.base)}d{sides}", ctx.rng)
+    cond = str(args.get("condition", "unconscious"))
+    ctx.out.append(ev.Rolled(ctx.caster.eid, ctx.name, 0, pool))
     skip = set(args.get("skip_types", ()))
     immune = str(args.get("skip_immune", ""))
     for t in sorted(ctx.targets, key=lambda e: (e.hp, e.eid)):
@@ -26,9 +30,10 @@ def sleep(ctx: Any, args: dict[str, Any]) -> None:
         if t.hp > pool:
             break
         pool -= t.hp
-        resolver.add_condition(ctx.game, t, "unconscious", ctx.out, rounds=ctx.rounds or 10,
+        resolver.add_condition(ctx.game, t, cond, ctx.out, rounds=ctx.rounds or 10,
                                src=ctx.caster.eid)
-        t.effects.append(Effect("sleep", ctx.caster.eid, tags=("wake_on_damage",)))
+        if cond == "unconscious":
+            t.effects.append(Effect(ctx.name, ctx.caster.eid, tags=("wake_on_damage",)))
 
 
 def revive(ctx: Any, args: dict[str, Any]) -> None:
@@ -64,8 +69,7 @@ def dispel(ctx: Any, _args: dict[str, Any]) -> None:
             ctx.out.append(ev.Info(t.eid, f"{x.name} ends"))
         t.effects[:] = keep
         for cond, info in list(t.conditions.items()):
-            if info.get("src") and info.get("src") != t.eid and (info.get("save")
-                                                                 or info.get("conc")):
+            if info.src and info.src != t.eid and (info.save or info.conc):
                 resolver.remove_condition(ctx.game, t, cond, ctx.out)
 
 
@@ -73,8 +77,14 @@ def action_surge(ctx: Any, _args: dict[str, Any]) -> None:
     ctx.caster.turn["action"] += 1
 
 
-def stabilise(ctx: Any, _args: dict[str, Any]) -> None:
+def stabilise(ctx: Any, args: dict[str, Any]) -> None:
+    """A Medicine check against DC 10 stabilises; `auto` (spare the dying) needs none."""
     a = ctx.caster
+    if args.get("auto"):
+        for t in ctx.targets:
+            if t.dying:
+                resolver.stabilise(t, ctx.out)
+        return
     nat, _ = dice.d20(ctx.rng, resolver.check_adv(a, "wis", save=False))
     total = nat + a.skill_mod("medicine", "wis")
     ok = total >= STABILISE_DC
@@ -107,7 +117,8 @@ def weapon_attacks(ctx: Any, args: dict[str, Any]) -> None:
 def summon_attack(ctx: Any, args: dict[str, Any]) -> None:
     """The caster's summoned attacker strikes (spiritual weapon): a melee spell attack."""
     a = ctx.caster
-    fx = next(x for x in a.effects if x.has("summon"))
+    mine = [x for x in a.effects if x.has("summon")]
+    fx = next((x for x in mine if x.name == ctx.name), mine[0])
     spec = {"name": fx.name, "bonus": a.spell_attack(), "kind": "melee", "range": (5, 0),
             "damage": ((fx.die.replace("MOD", str(a.spell_mod())), fx.dtype),),
             "magical": True}
@@ -122,8 +133,88 @@ def end_effect(ctx: Any, args: dict[str, Any]) -> None:
         t.effects[:] = [x for x in t.effects if x.name not in names]
 
 
+def drain(ctx: Any, _args: dict[str, Any]) -> None:
+    """The caster regains half the damage just dealt (vampiric touch)."""
+    resolver.heal(ctx.game, ctx.caster, ctx.dealt // 2, ctx.out)
+
+
+def knock(ctx: Any, _args: dict[str, Any]) -> None:
+    """Every locked way out of the caster's room opens."""
+    game = ctx.game
+    room = game.dungeon.rooms.get(ctx.caster.room)
+    for x in room.exits if room else ():
+        key = f"{room.id}:{x.to}"
+        if x.locked and key not in game.state["unlocked"]:
+            game.state["unlocked"].append(key)
+            ctx.out.append(ev.Info(ctx.caster.eid, f"the way {x.dir or x.name} opens"))
+
+
+def banish(ctx: Any, _args: dict[str, Any]) -> None:
+    """The target leaves the fight (banished, imprisoned, lost in a maze, shifted away)."""
+    from rules.effects.engine import drop_engagements
+
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if t.dead:
+        return
+    drop_engagements(ctx.game, t)
+    t.fled = True
+    ctx.out.append(ev.Info(t.eid, f"{t.name} is gone ({ctx.name})"))
+
+
+def polymorph(ctx: Any, args: dict[str, Any]) -> None:
+    """A foe becomes a harmless beast for the fight: out of it, like a banishment."""
+    banish(ctx, args)
+
+
+def hp_threshold(ctx: Any, args: dict[str, Any]) -> None:
+    """Power words: a target at or under the HP limit dies, or takes the condition."""
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if t.dead or t.hp > int(args.get("max_hp", 0)):
+        ctx.out.append(ev.Info(t.eid, f"{t.name} shrugs off {ctx.name}"))
+        return
+    if args.get("kill"):
+        resolver.deal(ctx.game, t, t.hp + t.max_hp, "psychic", ctx.out, magical=True)
+    else:
+        resolver.add_condition(ctx.game, t, str(args.get("condition", "stunned")), ctx.out,
+                               rounds=-1, save="con", dc=ctx.dc, src=ctx.caster.eid)
+
+
+def extra_turns(ctx: Any, args: dict[str, Any]) -> None:
+    """The caster acts again (time stop): extra actions this turn."""
+    n = dice.total(str(args.get("dice", "1")), ctx.rng)
+    ctx.caster.turn["action"] += n
+    ctx.out.append(ev.Info(ctx.caster.eid, f"{n} extra actions"))
+
+
+def summon_monster(ctx: Any, args: dict[str, Any]) -> None:
+    """SRD creatures join the caster's side and the initiative order (conjure animals)."""
+    from rules.explore import spawn
+
+    count = int(args.get("count", 1)) + int(args.get("per_level", 0)) * max(
+        0, ctx.level - ctx.base)
+    game, c = ctx.game, ctx.caster
+    made = spawn(game, str(args["monster"]), min(count, 8), c.band, side=c.side)
+    for e in made:
+        ally = game.entities[e.eid]
+        ally.room = c.room
+        ally.effects.append(Effect(ctx.name, c.eid, rounds=max(0, ctx.rounds), conc=ctx.conc,
+                                   tags=("summoned",), level=ctx.level))
+        if game.combat is not None:
+            game.combat["order"].append(e.eid)
+    ctx.out += made
+
+
+def grant(ctx: Any, args: dict[str, Any]) -> None:
+    """Uses of a resource the creature starts with (legendary resistance 3/day)."""
+    c = ctx.caster
+    c.res[str(args["resource"])] = c.res_max[str(args["resource"])] = int(args["amount"])
+
+
 SPECIALS: dict[str, Special] = {
     "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
     "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
     "weapon_attacks": weapon_attacks, "summon_attack": summon_attack, "end_effect": end_effect,
+    "drain": drain, "knock": knock, "banish": banish, "polymorph": polymorph,
+    "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
+    "grant": grant,
 }

@@ -24,7 +24,7 @@ _SHORTHAND = {"targets", "max", "only_types", "skip_types", "skip_immune", "effe
               "condition", "end_save", "buff", "self_buff", "on_save", "attack", "save",
               "rays", "rays_per_level", "rays_at", "dice", "dtype", "per_level", "heal",
               "temp_hp", "aura", "special", "args", "remove", "move", "adjudicate", "rounds",
-              "area", "summon", "note", "range", "magical", "text"}
+              "area", "summon", "range", "magical", "text"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,16 @@ class SpellDef:
     only_types: tuple[str, ...]
     rounds: int
     adjudicated: str  # "" when mechanised; else the one-line reason
+
+    @property
+    def tracked_only(self) -> bool:
+        """Mechanised as a tracked effect only: duration, concentration and dispelling are
+        the engine's, the benefit is told to the table (comprehend languages, alarm)."""
+        rule_nodes = (n.Attack, n.Save, n.Damage, n.Heal, n.TempHP, n.Condition, n.Counter,
+                      n.Move, n.Summon, n.Special, n.Ref)
+        return not self.adjudicated and not any(
+            isinstance(x, rule_nodes) or (isinstance(x, n.Ongoing) and (
+                x.values or x.tick or x.on_hit)) for x in n.walk(self.tree))
 
 
 def rounds_of(duration: str) -> int:
@@ -114,8 +124,8 @@ def build(sp: dict[str, Any], fx: dict[str, Any]) -> SpellDef:
         tree += (n.Summon(sp["name"].lower(), str(s.get("dice", "spell")),
                           str(s.get("dtype", "force")), str(s.get("per_level", ""))),)
     tree += (root,)
-    if fx.get("self_buff"):
-        tree += (n.Ongoing(self=True, values=_values(fx["self_buff"])),)
+    if "self_buff" in fx:
+        tree += (n.Ongoing(self=True, values=_pairs(fx["self_buff"])),)
     if fx.get("special") in _ROOT_SPECIALS:
         tree = (n.Special(fx["special"], _pairs(fx.get("args", {}))),)
     if fx.get("text"):
@@ -125,7 +135,8 @@ def build(sp: dict[str, Any], fx: dict[str, Any]) -> SpellDef:
 
 
 # Specials that act on all the targets at once rather than on each in turn.
-_ROOT_SPECIALS = frozenset({"sleep", "counterspell", "dispel", "revive"})
+_ROOT_SPECIALS = frozenset({"sleep", "counterspell", "revive", "summon_monster",
+                            "extra_turns"})
 
 
 def _mechanisable(sp: dict[str, Any], fx: dict[str, Any]) -> bool:
@@ -149,10 +160,6 @@ def _pairs(d: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted((str(k), tuple(v) if isinstance(v, list) else v) for k, v in d.items()))
 
 
-def _values(d: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
-    return _pairs(d)
-
-
 def _derive(sp: dict[str, Any], fx: dict[str, Any], where: str) -> n.Tree:
     """The per-target tree from the SRD numbers plus the shorthand keys."""
     dmg = sp.get("damage") or {}
@@ -164,8 +171,8 @@ def _derive(sp: dict[str, Any], fx: dict[str, Any], where: str) -> n.Tree:
     extra: tuple[n.Node, ...] = ()
     if fx.get("condition"):
         extra += (n.Condition(str(fx["condition"]), end_save=bool(fx.get("end_save"))),)
-    if fx.get("buff"):
-        extra += (n.Ongoing(values=_values(fx["buff"])),)
+    if "buff" in fx:
+        extra += (n.Ongoing(values=_pairs(fx["buff"])),)
     if fx.get("move"):
         extra += (n.Move(str(fx["move"])),)
     for c in fx.get("remove", ()):
@@ -191,7 +198,7 @@ def _derive(sp: dict[str, Any], fx: dict[str, Any], where: str) -> n.Tree:
                                  int(fx.get("rays_per_level", 0)), rays_at, (rng, 0),
                                  damage + extra),)
     elif save:
-        half = fx.get("on_save", "half" if sp["level"] and has_damage else "none") == "half"
+        half = fx.get("on_save", sp.get("save_success") or "none") == "half"
         core = (n.Save(str(save), 0, half, damage + extra),)
     else:
         if damage and (int(fx.get("rays", 1)) > 1 or fx.get("rays_per_level")):
@@ -204,6 +211,6 @@ def _derive(sp: dict[str, Any], fx: dict[str, Any], where: str) -> n.Tree:
                             values=(("tags", ("aura",)),) if fx["aura"] == "self" else (),
                             tick=core)
         return (ongoing,) if fx["aura"] == "self" else (ongoing,) + core
-    if not core:
+    if not core and not any(k in fx for k in ("summon", "self_buff", "text")):
         raise RulesError(f"{where}: nothing to do; add effects or adjudicate")
     return core

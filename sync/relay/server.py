@@ -82,6 +82,8 @@ class Relay:
         self.auth_limiter = RateLimiter(self.config.auth_fail_per_s, self.config.auth_fail_burst,
                                         time.monotonic)
         self.refusals = RefusalTally(log, self.config.log_summary_s, time.monotonic)
+        self.bad_batches = RefusalTally(log, self.config.log_summary_s, time.monotonic,
+                                        what="batches refused")
         for name, text in [
             ("relay_events_ingested_total", "events stored, by node"),
             ("relay_events_duplicate_total", "events received again and skipped"),
@@ -125,6 +127,7 @@ class Relay:
             self._housekeeper.cancel()
             await asyncio.gather(self._housekeeper, return_exceptions=True)
         self.refusals.flush()
+        self.bad_batches.flush()
 
     def _skip(self, node_id: str, seq: int, why: str) -> None:
         self.metrics.inc("relay_rows_skipped_total", node=node_id)
@@ -146,6 +149,7 @@ class Relay:
         if pruned:
             self.metrics.inc("relay_inbox_pruned_total", pruned)
         self.refusals.flush()
+        self.bad_batches.flush()
         return pruned
 
     async def _housekeeping(self) -> None:
@@ -246,7 +250,7 @@ class Relay:
             prev, rows = parse_batch(node_id, body)
         except BadBatch as err:
             self.metrics.inc("relay_events_invalid_total", node=node_id)
-            log.warning("batch refused", extra={"node": node_id, "reason": str(err)[:200]})
+            self.bad_batches.add(node_id, str(err)[:120])
             return web.json_response({"error": f"bad batch: {err}"[:200]}, status=400)
         acked, stored = await self.storage.ingest(node_id, prev, rows, self.clock())
         if rows and acked < rows[-1].seq:
@@ -287,14 +291,16 @@ class Relay:
             {"id": i.id, "key": i.key, "body": i.body, "expires": i.expires} for i in items]})
 
     async def tactics(self, request: web.Request) -> web.Response:
+        too_big = web.json_response({"error": f"tactics requests are at most {MAX_TACTICS_BODY} bytes"},
+                                    status=413)
         if (request.content_length or 0) > MAX_TACTICS_BODY:
-            return web.json_response({"error": f"tactics requests are at most {MAX_TACTICS_BODY} bytes"},
-                                     status=413)
+            return too_big
+        raw = bytearray()
+        async for chunk in request.content.iter_any():  # chunked bodies say no length up front
+            raw += chunk
+            if len(raw) > MAX_TACTICS_BODY:
+                return too_big
         try:
-            raw = await request.content.read(MAX_TACTICS_BODY + 1)
-            if len(raw) > MAX_TACTICS_BODY:  # chunked, so no Content-Length said so up front
-                return web.json_response({"error": f"tactics requests are at most {MAX_TACTICS_BODY} bytes"},
-                                         status=413)
             body = json.loads(raw)
             options = list(body["options"])
             budget = float(body.get("budget_s", 2.5))

@@ -286,10 +286,12 @@ class PostgresStorage(Storage):
     serial = "BIGSERIAL PRIMARY KEY"
     APP_NAME = "dungeon-relay"  # lets an operator (and the tests) find the relay's backends
 
-    def __init__(self, dsn: str, *, max_size: int = 4, open_timeout_s: float = 10.0) -> None:
+    def __init__(self, dsn: str, *, max_size: int = 4, open_timeout_s: float = 10.0,
+                 wait_s: float = 5.0) -> None:
         self.dsn = dsn
         self.max_size = max_size
         self.open_timeout_s = open_timeout_s
+        self.wait_s = wait_s  # a request waits this long for a connection, then fails (500)
         self._pool: Any = None
         self.reconnects = 0
 
@@ -300,12 +302,16 @@ class PostgresStorage(Storage):
             self._pool = AsyncConnectionPool(
                 self.dsn, min_size=1, max_size=self.max_size, open=False,
                 kwargs={"application_name": self.APP_NAME},
-                check=AsyncConnectionPool.check_connection, reconnect_timeout=300.0)
+                check=AsyncConnectionPool.check_connection, timeout=self.wait_s,
+                # a slot retries with doubling waits for a minute, then is freed, so demand
+                # after a long outage connects at once instead of after an hour-long back-off
+                reconnect_timeout=60.0)
             await self._pool.open(wait=True, timeout=self.open_timeout_s)
         await self._call(self._create)
 
     async def _call(self, fn: Query, *args: Any) -> Any:
         import psycopg
+        from psycopg_pool import PoolTimeout
 
         if self._pool is None:
             await self.open()
@@ -315,8 +321,9 @@ class PostgresStorage(Storage):
                     return await fn(cur, *args)  # the pool commits on a clean exit
             except psycopg.OperationalError as err:
                 # the backend died mid-call (killed, server restarted): the pool drops that
-                # connection; one retry on a fresh one, since every write here is idempotent
-                if attempt == 2:
+                # connection; one retry on a fresh one, since every write here is idempotent.
+                # No connection within wait_s means the server is away: fail now, not twice.
+                if attempt == 2 or isinstance(err, PoolTimeout):
                     raise
                 self.reconnects += 1
                 log.warning("postgresql connection lost; retrying once",

@@ -4,7 +4,9 @@ the exit code systemd does not restart on; `--fresh` then starts a new game, kee
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -38,6 +40,33 @@ def _node(data: Path, *extra: str, timeout: float = 30) -> subprocess.CompletedP
                           capture_output=True, text=True, timeout=timeout)
 
 
+def _serves(data: Path, *extra: str) -> str:
+    """Start `dungeon node`, wait until its socket answers, check it is still up, stop it;
+    its stderr."""
+    proc = subprocess.Popen([sys.executable, "-m", "node.cli", "node", "--radio", "loopback",
+                             "--data-dir", str(data), *extra],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "the node never answered"
+            try:
+                with socket.socket(socket.AF_UNIX) as conn:
+                    conn.settimeout(10)
+                    conn.connect(str(data / "control.sock"))
+                    conn.sendall(b'{"id": 1, "op": "hello"}\n')
+                    if json.loads(conn.makefile().readline())["ok"]:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=20)
+    return err
+
+
 @pytest.mark.parametrize("seed", ["abc", 1.5, True])
 async def test_resume_names_the_row_and_the_way_out(tmp_path, seed):
     seq = await _store_a_bad_seed(tmp_path / "d.db", seed)
@@ -61,20 +90,11 @@ async def test_node_exits_78_in_one_line_then_fresh_starts_a_new_game(tmp_path):
     assert "Traceback" not in first.stderr and "--fresh" in lines[-1]
     again = _node(data)  # what systemd would do, if it restarted: the same, never a loop
     assert again.returncode == 78
-    proc = subprocess.Popen([sys.executable, "-m", "node.cli", "node", "--radio", "loopback",
-                             "--data-dir", str(data), "--fresh"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    sock = data / "control.sock"
-    try:
-        deadline = time.monotonic() + 20
-        while not sock.exists():
-            assert proc.poll() is None, proc.stderr.read()
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=20)
-    assert proc.returncode == 0, err
+    replay = subprocess.run([sys.executable, "-m", "node.cli", "replay", str(data / "dungeon.db"),
+                             "--verify"], capture_output=True, text=True, timeout=60)
+    assert replay.returncode == 1 and "Traceback" not in replay.stderr
+    assert replay.stderr.strip() == f"dungeon replay: mismatch: {lines[-1][len('dungeon node: '):]}"
+    err = _serves(data, "--fresh")
     assert f"the game begun at seq {bad_seq} stays in the log" in err
     store = Store(data / "dungeon.db")
     session = resume(store)
@@ -83,19 +103,7 @@ async def test_node_exits_78_in_one_line_then_fresh_starts_a_new_game(tmp_path):
     assert store.events_after(bad_seq - 1, 1)[0].payload["seed"] == "abc"
     store.close()
     # and a later plain start (no --fresh) resumes the new game
-    plain = subprocess.Popen([sys.executable, "-m", "node.cli", "node", "--radio", "loopback",
-                              "--data-dir", str(data)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 20
-        while not sock.exists():
-            assert plain.poll() is None, plain.stderr.read()
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-    finally:
-        plain.send_signal(signal.SIGTERM)
-        plain.communicate(timeout=20)
-    assert plain.returncode == 0
+    _serves(data)
 
 
 async def test_fresh_leaves_a_game_that_loads_alone(tmp_path):
@@ -121,7 +129,8 @@ def test_the_unit_does_not_restart_on_the_exit_codes_that_need_the_dm():
         if "=" in line and not line.lstrip().startswith("#"):
             k, _, v = line.partition("=")
             directives[k.strip()] = v.split()
-    assert {"2", "78"} <= set(directives["RestartPreventExitStatus"])
+    assert directives["RestartPreventExitStatus"] == ["78"]
+    assert directives["Restart"] == ["on-failure"]  # everything else, e.g. no radio yet, retries
     from node.cli.node_cmd import EXIT_NEEDS_DM
 
     assert str(EXIT_NEEDS_DM) in directives["RestartPreventExitStatus"]

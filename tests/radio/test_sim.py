@@ -83,6 +83,7 @@ def test_the_table_is_set_up_as_firmware_notes_advise_unless_told():
     ["--relays", "4"], ["--hops", "0"], ["--players", "0"], ["--minutes", "-1"],
     ["--loss", "2"], ["--hop-limit", "9"], ["--preset", "FOO"], ["--monsters", "dragonx"],
     ["--monsters", "goblin:0"], ["--table-repeaters", "-1"], ["--table-repeaters", "5"],
+    ["--relay-rate-limit", "0"],
 ])
 def test_the_cli_refuses_a_run_it_cannot_mean_in_one_line(args):
     out = subprocess.run([sys.executable, "-m", "node.cli", "sim", "--minutes", "1", *args],
@@ -95,3 +96,64 @@ def test_the_cli_says_how_to_write_monsters():
     out = subprocess.run([sys.executable, "-m", "node.cli", "sim", "--monsters", "goblin:x"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "NAME:COUNT" in out.stderr.splitlines()[-1]
+
+
+def test_a_seed_sweep_prints_means_and_every_run():
+    out = subprocess.run(
+        [sys.executable, "-m", "node.cli", "sim", "--players", "2", "--minutes", "2",
+         "--hops", "1", "--seeds", "1-2", "--json"],
+        capture_output=True, text=True, timeout=300, check=True,
+    )
+    report = json.loads(out.stdout)
+    runs = report["runs"]
+    assert [r["seed"] for r in runs] == [1, 2] and report["seeds"] == [1, 2]
+    assert report.keys() >= KEYS
+    assert report["actions_sent"] == pytest.approx(
+        (runs[0]["actions_sent"] + runs[1]["actions_sent"]) / 2)
+    assert 0.0 <= report["converged"] <= 1.0  # the fraction of runs that converged
+
+
+def test_every_radio_reports_its_share_of_the_legal_budget(text_report):
+    share = text_report["budget_share_by_radio"]
+    assert set(share) == set(text_report["airtime_per_radio_s"])
+    assert text_report["budget_share_max"] == max(share.values())
+    # A 6-minute run: its busiest hour holds everything each radio sent (EU_868: 360 s).
+    for name, air in text_report["airtime_per_radio_s"].items():
+        assert share[name] == pytest.approx(air / 360.0, abs=0.01)
+    assert set(text_report["duty_refusals_by_radio"]) == set(share)
+
+
+def test_firmware_2_8_signs_broadcasts_and_renumbers_radios(tmp_path):
+    from node.radio import firmware as fw
+    from node.sim.mesh import NODE_NUM, Mesh
+
+    mesh = Mesh.build(players=2, hops=2, firmware="2.8", seed=1)
+    assert mesh.node_num != NODE_NUM
+    for num, radio in mesh.radios.items():
+        assert num == fw.node_num_for_key(radio.public_key)
+    r27 = run(SimConfig(players=2, hops=1, loss=0.0, minutes=4, seed=3, data_dir=tmp_path / "a"))
+    r28 = run(SimConfig(players=2, hops=1, loss=0.0, minutes=4, seed=3, firmware="2.8",
+                        data_dir=tmp_path / "b"))
+    assert r28["firmware"] == "2.8" and r28["actions_applied"] > 0
+    # Every text result is a broadcast of 166 B or less: signed, 66 B more on the air.
+    per_packet = {r["firmware"]: r["node_airtime_s"] / r["outbox"]["sent"] for r in (r27, r28)}
+    assert per_packet["2.8"] > per_packet["2.7"] * 1.3
+
+
+def test_human_pace_plays_slower_and_explores_between_fights(tmp_path):
+    from node.sim.pace import PACES
+
+    human = PACES["human"]
+    assert human.think == (15.0, 90.0) and human.between_fights[0] >= 180
+    bot = run(SimConfig(players=2, hops=1, loss=0.0, minutes=12, seed=3, data_dir=tmp_path / "a"))
+    slow = run(SimConfig(players=2, hops=1, loss=0.0, minutes=12, seed=3, pace="human",
+                         data_dir=tmp_path / "b"))
+    assert slow["pace"] == "human" and slow["actions_applied"] > 0
+    assert slow["actions_sent"] < bot["actions_sent"] / 2
+    assert slow["node_airtime_s"] < bot["node_airtime_s"]
+
+
+def test_a_relay_with_a_traffic_limit_drops_a_chatty_sender(tmp_path):
+    r = run(SimConfig(players=2, hops=2, loss=0.0, minutes=6, seed=3, firmware="2.8",
+                      relay_rate_limit=2, data_dir=tmp_path))
+    assert r["relay_rate_limit"] == 2 and r["traffic_drops"] > 0

@@ -9,6 +9,7 @@ from rules_helpers import fight, turn_of
 from rules import content, resolver
 from rules import intents as it
 from rules.creature import CONDITIONS
+from rules.effects.records import Cond
 from rules.game import Game, apply
 
 
@@ -19,17 +20,17 @@ def test_all_fifteen_conditions_known() -> None:
 def test_blinded_and_invisible_cancel(game: Game) -> None:
     foes = fight(game)
     t, g = game.entities[1], game.entities[foes[0]]
-    t.conditions["blinded"] = {"rounds": -1}
+    t.conditions["blinded"] = Cond()
     net, src = resolver.attack_adv(game, t, g, "melee", (5, 0))
     assert net == -1 and "-blinded" in src
-    t.conditions["invisible"] = {"rounds": -1}
+    t.conditions["invisible"] = Cond()
     assert resolver.attack_adv(game, t, g, "melee", (5, 0))[0] == 0
 
 
 def test_prone_depends_on_distance(game: Game) -> None:
     foes = fight(game)
     t, g = game.entities[1], game.entities[foes[0]]
-    g.conditions["prone"] = {"rounds": -1}
+    g.conditions["prone"] = Cond()
     assert resolver.attack_adv(game, t, g, "ranged", (80, 320))[0] == -1
     t.engaged.append(g.eid)
     g.engaged.append(t.eid)
@@ -54,7 +55,7 @@ def test_paralyzed_fails_dex_saves_and_is_crit_close(game: Game) -> None:
 def test_incapacitated_cannot_act(game: Game) -> None:
     foes = fight(game)
     turn_of(game, 1)
-    game.entities[1].conditions["stunned"] = {"rounds": -1}
+    game.entities[1].conditions["stunned"] = Cond()
     import pytest
 
     from rules.errors import RulesError
@@ -66,7 +67,7 @@ def test_incapacitated_cannot_act(game: Game) -> None:
 def test_grappled_and_restrained_stop_movement(game: Game) -> None:
     t = game.entities[1]
     assert t.effective_speed() == 30
-    t.conditions["grappled"] = {"rounds": -1}
+    t.conditions["grappled"] = Cond()
     assert t.effective_speed() == 0
 
 
@@ -107,7 +108,7 @@ def test_durations_rounds_and_save_ends(game: Game) -> None:
     assert g.has("frightened") and g.has("restrained")
     end_turn_effects(game, g, random.Random(1))
     assert not g.has("frightened") and g.has("restrained")
-    g.conditions["restrained"]["dc"] = 1
+    g.conditions["restrained"].dc = 1
     end_turn_effects(game, g, random.Random(1))
     assert not g.has("restrained")
 
@@ -115,7 +116,7 @@ def test_durations_rounds_and_save_ends(game: Game) -> None:
 def test_prone_creature_stands_for_half_speed(game: Game) -> None:
     foes = fight(game)
     g = game.entities[1]
-    g.conditions["prone"] = {"rounds": -1}
+    g.conditions["prone"] = Cond()
     order = game.combat["order"]
     game.combat["idx"] = (order.index(1) - 1) % len(order)
     prev = game.current_turn()

@@ -8,7 +8,7 @@ from fake_gemini import FakeGemini
 from synchelpers import SECRETS
 
 from node.store import Store
-from sync.pgtemp import PostgresUnavailable, find_bin, temp_postgres
+from sync.pgtemp import PostgresUnavailable, find_bin, temp_postgres_server
 from sync.relay.runner import start_relay
 from sync.relay.server import Relay, RelayConfig
 from sync.relay.storage import SqliteStorage
@@ -47,11 +47,16 @@ async def fake_gemini():
 
 
 @pytest.fixture(scope="session")
-def pg_dsn():
+def pg_server():
     if find_bin() is None:
         pytest.skip("PostgreSQL server binaries (postgresql package) are not installed")
     try:
-        with temp_postgres() as dsn:
-            yield dsn
+        with temp_postgres_server() as server:
+            yield server
     except PostgresUnavailable as err:
         pytest.skip(str(err))
+
+
+@pytest.fixture
+def pg_dsn(pg_server):
+    return pg_server.dsn

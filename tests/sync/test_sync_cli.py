@@ -95,3 +95,16 @@ async def test_status_exits_non_zero_when_the_relay_refuses_the_secret(tmp_path,
     err = captured.err.strip()
     assert err.startswith("dungeon sync: the relay at") and "refused node 'node-1'" in err
     assert len(err.splitlines()) == 1
+
+
+def test_relay_whose_database_cannot_open_says_so_in_one_line(tmp_path):
+    env = {**os.environ, "DUNGEON_RELAY_SECRETS": f"node-1={SECRET}"}
+    env.pop("GEMINI_API_KEY", None)
+    env.pop("DISCORD_TOKEN", None)
+    proc = subprocess.run([sys.executable, "-m", "node.cli", "relay", "--port", "0",
+                           "--db", str(tmp_path / "no-such-dir" / "r.db")],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1  # not 2: the database may come back, so systemd retries
+    assert proc.stderr.strip().splitlines()[-1] == \
+        "dungeon relay: could not start: unable to open database file"
+    assert "Traceback" not in proc.stderr

@@ -48,7 +48,8 @@ BAD_BATCHES = {
 
 
 @pytest.mark.parametrize("name", list(BAD_BATCHES))
-async def test_a_malformed_batch_gets_400_stores_nothing_and_the_relay_still_starts(relay_factory, tmp_path, name):
+async def test_a_malformed_batch_gets_400_stores_nothing_and_the_relay_still_starts(relay_factory, tmp_path, name, caplog):
+    caplog.set_level(logging.INFO, logger="dungeon.relay")
     r = await relay_factory(db=tmp_path / "relay.db")
     async with httpx.AsyncClient(base_url=r.url) as c:
         bad = BAD_BATCHES[name]
@@ -59,12 +60,28 @@ async def test_a_malformed_batch_gets_400_stores_nothing_and_the_relay_still_sta
     assert await r.relay.storage.events_after("node-1", 0) == []
     assert await r.relay.storage.acked("node-1") == 0
     assert r.relay.metrics.get("relay_events_invalid_total", node="node-1") == 1
+    await r.relay.housekeep()  # refusals are logged as one periodic summary, not per request
+    [summary] = [rec for rec in caplog.records if rec.name == "dungeon.relay"]
+    assert summary.getMessage() == "batches refused" and summary.requests == 1
     port = r.port
     await r.stop()
     r2 = await relay_factory(db=tmp_path / "relay.db", port=port)  # the incident: this failed
     async with httpx.AsyncClient(base_url=r2.url) as c:
         ok = await c.post("/v1/push", json={"prev": 0, "events": [row(1, [SAID])]}, headers=auth())
     assert ok.status_code == 200 and ok.json()["acked"] == 1
+
+
+async def test_the_uplink_reports_why_the_relay_refused_a_batch(relay_factory, store):
+    from node.store import Write
+    from sync.uplink import UplinkError
+
+    r = await relay_factory()
+    store.commit("node-1", Write(seq=1, ts=1.0, type="command", payload={
+        "events": [{"type": "Joined", "name": "Mira", "cls": "wizard", "level": 1}]}))
+    up = Uplink(r.url, "node-1", SECRET, store)
+    with pytest.raises(UplinkError, match=r"\(400\) bad batch: events\[0\].payload.events\[0\]: Joined lacks 'eid'"):
+        await up.push_pending()
+    await up.client.aclose()
 
 
 async def test_unknown_event_types_from_a_newer_node_still_sync(relay_factory):
@@ -186,3 +203,51 @@ async def test_postgresql_backend_killed_mid_session_loses_and_duplicates_nothin
         assert (await c.get("/healthz")).json()["ok"] is True
     await up.client.aclose()
     await r.stop()
+
+
+async def test_postgresql_server_restarted_mid_session_the_relay_carries_on(pg_server, store):
+    """The server goes away (every connection dropped, new ones refused) and comes back on the
+    same port: the running relay answers 5xx meanwhile, then carries on with no restart."""
+    from sync.relay.storage import PostgresStorage
+    from sync.uplink import UplinkError
+
+    relay = Relay(PostgresStorage(pg_server.dsn, wait_s=1.0), RelayConfig(dict(SECRETS)))
+    r = await start_relay(relay)
+
+    async def wipe(cur):
+        await cur.execute("DELETE FROM events WHERE node_id = 'node-2'")
+        await cur.execute("DELETE FROM cursors WHERE node_id = 'node-2'")
+    await relay.storage._call(wipe)
+    fill(store, 300, node_id="node-2")
+    up = Uplink(r.url, "node-2", SECRETS["node-2"], store, batch=100)
+    assert await up.push_pending() == 300
+    pg_server.stop("fast")
+    try:
+        fill(store, 100, node_id="node-2")
+        with pytest.raises(UplinkError):
+            await up.push_pending()
+        async with httpx.AsyncClient(base_url=r.url) as c:
+            assert (await c.get("/healthz")).status_code == 503
+    finally:
+        pg_server.start()
+    up._need_cursor = True  # as the push loop does after a failure
+    assert await up.push_pending() == 100
+    seqs = [e.seq for e in await relay.storage.events_after("node-2", 0, 10_000)]
+    assert seqs == list(range(1, 401))
+    assert relay.mirror.game("node-2").last_seq == 400
+    async with httpx.AsyncClient(base_url=r.url) as c:
+        assert (await c.get("/healthz")).json()["ok"] is True
+    await up.client.aclose()
+    await r.stop()
+
+
+def test_per_address_buckets_stay_bounded_under_many_addresses():
+    from sync.relay.ratelimit import MAX_KEYS, RateLimiter
+
+    t = [0.0]
+    lim = RateLimiter(0.001, 2, lambda: t[0])
+    for i in range(3 * MAX_KEYS):  # every address fails twice: no bucket ever refills
+        lim.allow(f"10.{i}")
+        lim.allow(f"10.{i}")
+    assert len(lim._buckets) <= MAX_KEYS
+    assert lim.blocked(f"10.{3 * MAX_KEYS - 1}") > 0  # the newest are still remembered

@@ -29,6 +29,15 @@ def test_expired_token_is_refused():
         verify_token(tok, SECRETS, now=1061)
 
 
+@pytest.mark.parametrize("ttl", [2**62, 3601, 10**400])
+def test_a_token_that_outlives_the_cap_is_refused_even_when_signed(ttl):
+    tok = make_token("node-1", SECRETS["node-1"], now=1000, ttl_s=ttl)
+    with pytest.raises(TokenError, match="longer than 3600 s"):
+        verify_token(tok, SECRETS, now=1000, max_ttl_s=3600)
+    assert verify_token(make_token("node-1", SECRETS["node-1"], now=1000, ttl_s=3600),
+                        SECRETS, now=1000, max_ttl_s=3600) == "node-1"
+
+
 def test_token_signed_with_another_nodes_secret_is_refused():
     tok = make_token("node-1", SECRETS["node-2"], now=1000)
     with pytest.raises(TokenError, match="signature"):
