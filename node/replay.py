@@ -6,7 +6,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from node.session import COMMAND_ROW, SESSION_ROW, apply_logged, new_game
+from node.session import (
+    COMMAND_ROW,
+    SESSION_ROW,
+    StoredStateError,
+    apply_logged,
+    new_game,
+    stored_seed,
+)
 from node.store import Store
 
 
@@ -82,7 +89,10 @@ def _verify(store: Store, check_every: int) -> ReplayReport:
         rep.note = (f"log recorded under rules version {rep.rules}; this node runs "
                     f"{RULES_VERSION}: events readable, digests not re-checked")
         return rep
-    seed = int(p["seed"])
+    try:
+        seed = stored_seed(start)
+    except StoredStateError as err:
+        return _fail(rep, str(err))
     try:
         game = new_game(p["dungeon"], p.get("house_rules"))
     except Exception as err:

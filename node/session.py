@@ -103,6 +103,16 @@ def resume(store: Store) -> Session | None:
         raise StoredStateError(f"the stored game cannot load ({text}); {WAY_OUT}") from err
 
 
+def stored_seed(start: Any) -> int:
+    """A session row's seed, or StoredStateError: an older control op let "abc" and 1.5
+    through, and int() would silently turn 1.5 into a different game."""
+    seed = start.payload.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise StoredStateError(f"the stored game cannot load (session at seq {start.seq} has "
+                               f"seed {str(seed)[:24]!r}, not a whole number); {WAY_OUT}")
+    return seed
+
+
 def _abandoned(store: Store) -> int:
     value = store.get(ABANDONED_KEY, 0)
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
@@ -113,10 +123,7 @@ def _resume(store: Store) -> Session | None:
     if start is None:
         return None
     p = start.payload
-    seed = p.get("seed")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise StoredStateError(f"the stored game cannot load (session at seq {start.seq} has "
-                               f"seed {str(seed)[:24]!r}, not a whole number); {WAY_OUT}")
+    seed = stored_seed(start)
     snap = store.latest_snapshot(at_or_after=start.seq)
     if snap is not None:
         from rules import game as rgame

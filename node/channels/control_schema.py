@@ -18,14 +18,16 @@ INT32 = 2**31 - 1
 INT63 = 2**63 - 1  # SQLite's INTEGER and a seed that JSON round-trips exactly
 MAX_INTENT_TEXT = 500
 NAME_RE = re.compile(r"[a-z0-9_-]{1,32}")
+DUNGEON_PATH_RE = re.compile(r"/[^\x00-\x1f]{1,250}\.toml")
 
 
 @dataclass(frozen=True, slots=True)
 class Arg:
     """One argument: its kind, whether it must be there, and its range (ints) or length (text).
 
-    kinds: int, text, bool, name (lowercase a-z 0-9 _ -), intent (a JSON object naming a
-    type), flags (an object of name -> true/false), text_or_int.
+    kinds: int, text, bool, name (lowercase a-z 0-9 _ -), dungeon (a name, or an absolute
+    path to a .toml file), intent (a JSON object naming a type), flags (an object of
+    name -> true/false), text_or_int.
     """
 
     kind: str
@@ -57,7 +59,7 @@ OPS: dict[str, dict[str, Arg]] = {
     "sheet.edit": {"eid": EID, "field": Arg("name", required=True),
                    "value": Arg("text_or_int", required=True, lo=-1_000_000, hi=1_000_000)},
     "sheet.revert": {"eid": EID, "version": Arg("int", required=True, lo=0)},
-    "session.start": {"dungeon": Arg("name"),
+    "session.start": {"dungeon": Arg("dungeon"),
                       "house_rules": Arg("flags"),
                       "seed": Arg("int", lo=0, hi=INT63)},
     "session.pause": NO_ARGS,
@@ -101,6 +103,10 @@ def _check_value(op: str, name: str, spec: Arg, v: Any) -> None:
     elif kind == "name":
         if not isinstance(v, str) or not NAME_RE.fullmatch(v):
             raise ControlError(f"{where} must be 1-32 of a-z, 0-9, _ and -")
+    elif kind == "dungeon":
+        if not isinstance(v, str) or not (NAME_RE.fullmatch(v) or DUNGEON_PATH_RE.fullmatch(v)):
+            raise ControlError(f"{where} must be a dungeon name (a-z, 0-9, _ and -) or an "
+                               "absolute path to a .toml file")
     elif kind == "flags":
         if not isinstance(v, dict) or len(v) > 16 or not all(
                 isinstance(k, str) and NAME_RE.fullmatch(k) and isinstance(x, bool)
@@ -137,7 +143,7 @@ def _check_intent_values(where: str, v: Any, depth: int) -> None:
 
 
 def check_args(op: str, args: Any) -> dict[str, Any]:
-    """The args if they fit the op's schema, else ControlError (one line).
+    """The args (nulls dropped) if they fit the op's schema, else ControlError (one line).
 
     Unknown arguments are refused too: a misspelt `seed` silently ignored would start a
     game the DM did not ask for. A null optional argument counts as absent.
@@ -158,4 +164,4 @@ def check_args(op: str, args: Any) -> dict[str, Any]:
                 raise ControlError(f"{op}: missing argument {name!r}")
             continue
         _check_value(op, name, spec, args[name])
-    return args
+    return {k: v for k, v in args.items() if v is not None}  # the ops read absent as default

@@ -41,6 +41,9 @@ class RateLimiter:
     def _forget_full(self, now: float) -> None:
         for k in [k for k in self._buckets if self._level(k, now) >= self.burst]:
             del self._buckets[k]
+        if len(self._buckets) >= MAX_KEYS:  # still full: the longest-known tenth goes
+            for k in list(self._buckets)[: MAX_KEYS // 10]:
+                del self._buckets[k]
 
 
 @dataclass

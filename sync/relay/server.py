@@ -291,14 +291,16 @@ class Relay:
             {"id": i.id, "key": i.key, "body": i.body, "expires": i.expires} for i in items]})
 
     async def tactics(self, request: web.Request) -> web.Response:
+        too_big = web.json_response({"error": f"tactics requests are at most {MAX_TACTICS_BODY} bytes"},
+                                    status=413)
         if (request.content_length or 0) > MAX_TACTICS_BODY:
-            return web.json_response({"error": f"tactics requests are at most {MAX_TACTICS_BODY} bytes"},
-                                     status=413)
+            return too_big
+        raw = bytearray()
+        async for chunk in request.content.iter_any():  # chunked bodies say no length up front
+            raw += chunk
+            if len(raw) > MAX_TACTICS_BODY:
+                return too_big
         try:
-            raw = await request.content.read(MAX_TACTICS_BODY + 1)
-            if len(raw) > MAX_TACTICS_BODY:  # chunked, so no Content-Length said so up front
-                return web.json_response({"error": f"tactics requests are at most {MAX_TACTICS_BODY} bytes"},
-                                         status=413)
             body = json.loads(raw)
             options = list(body["options"])
             budget = float(body.get("budget_s", 2.5))

@@ -21,7 +21,8 @@ REFUSED = [
     ("session.start", {"seed": True}, "seed must be a whole number"),
     ("session.start", {"seed": -1}, "seed must be a whole number"),
     ("session.start", {"seed": 2**64}, "seed must be a whole number"),
-    ("session.start", {"dungeon": "../../etc/passwd"}, "dungeon must be 1-32 of"),
+    ("session.start", {"dungeon": "../../etc/passwd"}, "dungeon must be a dungeon name"),
+    ("session.start", {"dungeon": "rel/path.toml"}, "dungeon must be a dungeon name"),
     ("session.start", {"house_rules": {"flanking": "yes"}}, "house_rules must be an object"),
     ("session.start", {"sede": 5}, "unknown argument 'sede'"),
     ("join.approve", {}, "missing argument 'id'"),
@@ -56,9 +57,11 @@ def test_bad_arguments_are_refused_with_one_line(op, args, why):
 def test_good_arguments_pass_unchanged():
     assert check_args("session.start", {"dungeon": "crypt", "seed": 2**63 - 1,
                                         "house_rules": {"flanking": True}})["seed"] == 2**63 - 1
-    assert check_args("command", {"intent": {"type": "Look"}, "actor": None, "key": None})
+    assert check_args("command", {"intent": {"type": "Look"}, "actor": None, "key": None}) == \
+        {"intent": {"type": "Look"}}
     assert check_args("sheet.edit", {"eid": 1, "field": "name", "value": "Mira"})
     assert check_args("hello", None) == {}
+    assert check_args("session.start", {"dungeon": "/srv/dungeons/keep.toml"})
 
 
 async def test_refusals_over_the_socket_store_nothing_and_the_game_replays(app):
@@ -70,6 +73,7 @@ async def test_refusals_over_the_socket_store_nothing_and_the_game_replays(app):
             with pytest.raises(ControlError, match=why.split(" must")[0]):
                 await c.request(op, **args)
         assert (await c.request("hello"))["seq"] == before
+        assert isinstance(await c.request("audit", limit=None), list)  # null: the default
         res = await c.request("session.start", seed=12345)  # a good one still works
     assert app.pipeline.session.seed == 12345 and res["seq"] == before + 1
     assert verify(app.config.db_path).ok

@@ -239,3 +239,15 @@ async def test_postgresql_server_restarted_mid_session_the_relay_carries_on(pg_s
         assert (await c.get("/healthz")).json()["ok"] is True
     await up.client.aclose()
     await r.stop()
+
+
+def test_per_address_buckets_stay_bounded_under_many_addresses():
+    from sync.relay.ratelimit import MAX_KEYS, RateLimiter
+
+    t = [0.0]
+    lim = RateLimiter(0.001, 2, lambda: t[0])
+    for i in range(3 * MAX_KEYS):  # every address fails twice: no bucket ever refills
+        lim.allow(f"10.{i}")
+        lim.allow(f"10.{i}")
+    assert len(lim._buckets) <= MAX_KEYS
+    assert lim.blocked(f"10.{3 * MAX_KEYS - 1}") > 0  # the newest are still remembered

@@ -215,3 +215,32 @@ async def test_a_half_megabyte_state_is_clipped_or_refused_never_sent_whole(fake
         bad = await c.post("/v1/tactics", json={"options": [{"label": "no id"}]}, headers=hdr)
     assert resp.status_code == 413 and bad.status_code == 400
     assert len(fake_gemini.requests) == before
+
+
+async def test_tactics_bodies_sent_in_many_chunks_are_read_whole_and_capped(relay_factory, fake_gemini):
+    import json
+    import time
+
+    import httpx
+
+    from sync.tokens import make_token
+
+    r = await relay_factory()
+    r.relay.gemini = tactician(fake_gemini)
+    hdr = {"Authorization": f"Bearer {make_token('node-1', SECRET, time.time())}",
+           "Content-Type": "application/json"}
+
+    def chunked(data: bytes, size: int):
+        async def gen():
+            for i in range(0, len(data), size):
+                yield data[i:i + size]
+        return gen()
+
+    small = json.dumps({"actor": {"eid": 9}, "state": {"round": 1}, "options": OPTIONS}).encode()
+    big = json.dumps({"state": {"blob": "z" * 100_000}, "options": OPTIONS}).encode()
+    async with httpx.AsyncClient(base_url=r.url) as c:
+        ok = await c.post("/v1/tactics", content=chunked(small, 7), headers=hdr)
+        refused = await c.post("/v1/tactics", content=chunked(big, 4096), headers=hdr)
+    assert ok.status_code == 200 and ok.json()["ok"] is True
+    assert refused.status_code == 413
+    assert len(fake_gemini.requests) == 1
