@@ -74,6 +74,22 @@ class NodeConfig:
     def control_path(self) -> Path:
         return self.data_dir / "control.sock"
 
+    def control_access(self) -> tuple[int, int]:
+        """The control socket's mode and group id: owner only, or also `control_group`'s members.
+
+        Under systemd the data dir is 0750 and owned by the service's group; a DM whose login
+        is in that group (control_group = "dungeon") can then open the console (-1: no group).
+        """
+        if not self.control_group:
+            return 0o600, -1
+        import grp
+
+        try:
+            return 0o660, grp.getgrnam(self.control_group).gr_gid
+        except KeyError:
+            raise ConfigError(f"control_group {self.control_group!r} is not a group here; "
+                              "create it or unset control_group") from None
+
     def validate(self) -> NodeConfig:
         if not self.node_id or len(self.node_id) > 64:
             raise ConfigError("node_id must be 1-64 characters")
@@ -96,6 +112,7 @@ class NodeConfig:
         known = bundled_dungeons()
         if known and self.dungeon not in known:
             raise ConfigError(f"no dungeon {self.dungeon!r}; the dungeons are {', '.join(known)}")
+        self.control_access()
         if not 0 <= self.game_channel <= 7:
             raise ConfigError(f"game_channel {self.game_channel} is not a channel index 0-7")
         return self

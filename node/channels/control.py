@@ -64,7 +64,10 @@ class ControlServer:
                                                           limit=MAX_LINE + 1)
         finally:
             os.umask(old)
-        os.chmod(self.path, 0o600)
+        mode, gid = self.app.config.control_access()
+        if gid >= 0:  # the DM's login shares the group (control_group): 0660
+            os.chown(self.path, -1, gid)
+        os.chmod(self.path, mode)
         self._unsub = self.app.pipeline.subscribe(self._on_outcome)
         self.app.pipeline.on_join_request(lambda req: self._push_state())
 

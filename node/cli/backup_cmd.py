@@ -8,6 +8,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from node.cli import argtypes
+
 HELP = "configure Litestream backups, restore and verify them, take VACUUM INTO snapshots"
 
 
@@ -19,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--replica", required=True,
                    help="file:///path | sftp://user@host/path | s3://bucket/path")
     p.add_argument("--out", help="write here (e.g. /etc/dungeon/litestream.yml); default stdout")
-    p.add_argument("--sync-interval", type=int, default=1, metavar="S",
+    p.add_argument("--sync-interval", type=argtypes.count, default=1, metavar="S",
                    help="seconds between replica uploads: the most a crash can lose (default 1)")
     p.add_argument("--sftp-key", help="private key for an sftp replica")
     p.add_argument("--s3-endpoint", help="S3-compatible endpoint URL (MinIO, R2, B2...)")
@@ -37,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("snapshot", help="copy the live database with VACUUM INTO, keeping the newest N")
     p.add_argument("--db", required=True, help="the node database")
     p.add_argument("--dir", required=True, help="snapshot directory")
-    p.add_argument("--keep", type=int, default=24, help="snapshots to keep per label (default 24)")
+    p.add_argument("--keep", type=argtypes.count, default=24, help="snapshots to keep per label (default 24)")
     p.add_argument("--label", default="manual",
                    help="why: manual, periodic, levelup, dm-edit... (default manual)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")

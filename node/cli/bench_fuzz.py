@@ -7,11 +7,13 @@ import json
 import sys
 import time
 
+from node.cli import argtypes
+
 HELP = "fuzz the frame and message decoders with random and mutated bytes"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--frames", type=int, default=1_000_000, help="frames to try")
+    parser.add_argument("--frames", type=argtypes.count, default=1_000_000, help="frames to try")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
+from node.cli import argtypes
+
 HELP = "measure the node: durable commands per second, start-up time and memory"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--commands", type=int, default=500, help="commands per durability mode")
+    parser.add_argument("--commands", type=argtypes.count, default=500, help="commands per durability mode")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
 
 

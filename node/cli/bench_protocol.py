@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from node.cli import argtypes
+
 HELP = "measure the binary codec against JSON, msgpack, CBOR and text on real game traffic"
 
 PARTY = (("Thorin", "fighter", 3), ("Mira", "cleric", 3), ("Zed", "wizard", 3),
@@ -39,7 +41,7 @@ class Corpus:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seeds", type=int, default=10, help="runs of each scripted encounter")
+    parser.add_argument("--seeds", type=argtypes.count, default=10, help="runs of each scripted encounter")
     parser.add_argument("--preset", default="LONG_FAST", help="modem preset for airtime")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
 

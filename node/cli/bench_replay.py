@@ -47,7 +47,12 @@ async def _write_log(db: Path, events: int, seed: int) -> None:
         game = p.game
         if game.combat is None:
             if not any(not e.down for e in game.party()):
-                for e in game.party():  # a fallen party is healed by the DM to fight on
+                # A fallen party: the DM clears the winners away and heals the heroes, so each
+                # fight is a fresh one, as at a table (not a room filling with goblins).
+                for e in game.here():
+                    if e.side == "monsters" and not e.down:
+                        await p.submit(Command("dm", "dm", it.Dm("damage", e.eid, e.max_hp)))
+                for e in game.party():
                     await p.submit(Command("dm", "dm", it.Dm("heal", e.eid, e.max_hp)))
             await p.submit(Command("dm", "dm", it.Dm("spawn", text="goblin", value=3)))
             await p.submit(Command("dm", "dm", it.Dm("start_combat")))

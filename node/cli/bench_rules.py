@@ -6,12 +6,14 @@ import argparse
 import json
 import time
 
+from node.cli import argtypes
+
 HELP = "benchmark the rules engine (attacks/s, rounds/s, apply/s)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
+    parser.add_argument("--seconds", type=argtypes.positive, default=1.0, help="time per measurement")
 
 
 def _rate(fn, seconds: float) -> float:  # type: ignore[no-untyped-def]

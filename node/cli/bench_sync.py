@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 
+from node.cli import argtypes
+
 HELP = "sync figures: catch-up time, bytes per event, relay ingest events/s (SQLite, PostgreSQL)"
 
 SECRET = "bench-secret-0123456789abcdef"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--batch", type=int, default=1000, help="events per push request")
+    parser.add_argument("--events", type=argtypes.count, default=100_000)
+    parser.add_argument("--batch", type=argtypes.count, default=1000, help="events per push request")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL figure")
     parser.add_argument("--json", action="store_true", help="print one JSON document (always JSON)")
 

@@ -22,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--plot", action="store_true",
                    help="also draw the win rate against the count of the first monster kind, "
-                        "from 1 to --plot-max, in the terminal (needs plotext)")
+                        "from 1 to --plot-max, in the terminal (needs plotext; with --json, "
+                        "the curve's points)")
     p.add_argument("--plot-max", type=argtypes.count, default=None, metavar="N",
                    help="the largest count on the curve (default: twice the count asked)")
 
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"party win rate {result['party_win_rate']:.1%} over {result['trials']} fights, "
               f"mean {result['mean_rounds']} rounds; difficulty {result['difficulty']} "
               f"({result['adjusted_xp']} adjusted XP)")
-    if args.plot:
+    if args.plot and not args.json:  # with --json the curve is in the document
         print(plot_curve(result["curve"], monsters[0][0], sys.stdout.isatty()))
     return 0
 
@@ -107,6 +108,5 @@ def plot_curve(curve: list[dict[str, Any]], monster: str, color: bool) -> str:
     plt.title(f"party win rate (%) against the number of {monster}s")
     plt.xlabel(f"{monster} count")
     plt.plotsize(70, 20)
-    if not color:
-        plt.theme("clear")
-    return str(plt.build())
+    drawn = str(plt.build())
+    return drawn if color else plt.uncolorize(drawn)

@@ -17,6 +17,8 @@ HELP = "install and enable the systemd units (node, litestream backup, optional 
 UNITS = ("dungeon-node.service", "dungeon-litestream.service", "dungeon-relay.service")
 DEFAULT_PREFIX = "/opt/dungeon"
 DEFAULT_USER = "dungeon"
+DEFAULT_ETC = "/etc/dungeon"
+CONFIG_NAME = "node.toml"
 _NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")  # what useradd accepts on Debian, minus '$'
 
 
@@ -30,6 +32,8 @@ class Plan:
     prefix: str
     user: str
     written: list[str] = field(default_factory=list)
+    config: str = ""  # the node.toml the node unit reads
+    config_written: bool = False  # False: it existed (kept as is) or a dry run skipped it
     commands: list[list[str]] = field(default_factory=list)
     dry_run: bool = False
     warnings: list[str] = field(default_factory=list)
@@ -43,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where to write the units (default %(default)s)")
     parser.add_argument("--units-from", default=None,
                         help="directory with the unit templates (default: the source checkout's systemd/)")
+    parser.add_argument("--etc-dir", default=DEFAULT_ETC,
+                        help="where node.toml is written if absent (default %(default)s, which "
+                             "the units read); with --dry-run it is written only when given")
+    parser.add_argument("--dm-user", action="append", default=[], metavar="LOGIN",
+                        help="a login that may open the DM console (`dungeon tui`): added to the "
+                             "service's group; repeat for more")
     parser.add_argument("--relay", action="store_true",
                         help="also enable dungeon-relay.service (usually on the relay host, not the Pi)")
     parser.add_argument("--now", action="store_true", help="start the enabled units as well")
@@ -89,11 +99,19 @@ def plan_and_write(
     relay: bool = False,
     now: bool = False,
     dry_run: bool = False,
+    etc_dir: Path | None = None,
+    dm_users: list[str] | None = None,
 ) -> Plan:
-    """Write the rendered units into unit_dir and list the commands that enable them."""
+    """Write the rendered units (and node.toml, if absent) and list the commands that enable them.
+
+    etc_dir None: node.toml's place is the default one, planned but not written (a dry run).
+    """
     import pwd
 
     validate(prefix, user)
+    for login in dm_users or []:
+        if not _NAME.match(login):
+            raise InstallError(f"invalid login name {login!r}")
     plan = Plan(unit_dir=str(unit_dir), prefix=prefix, user=user, dry_run=dry_run)
     try:
         pw = pwd.getpwnam(user)
@@ -117,10 +135,34 @@ def plan_and_write(
         tmp.chmod(0o644)
         os.replace(tmp, dest)
         plan.written.append(str(dest))
+    config = Path(etc_dir or DEFAULT_ETC) / CONFIG_NAME
+    plan.config = str(config)
+    if etc_dir is not None and not config.exists():
+        _write_config(config, group)
+        plan.config_written = True
+    for login in dm_users or []:
+        # The node's socket is 0660 in this group (control_group); the data dir is 0750.
+        plan.commands.append(["usermod", "--append", "--groups", group, login])
     enable = [UNITS[0], UNITS[1]] + ([UNITS[2]] if relay else [])
     plan.commands.append(["systemctl", "daemon-reload"])
     plan.commands.append(["systemctl", "enable", *(["--now"] if now else []), *enable])
     return plan
+
+
+def _write_config(path: Path, group: str) -> None:
+    """node.toml with the service's settings and every other option commented out.
+
+    Mode 0644: the file may hold no secrets (those come from 0600 files), and the service
+    user and a DM's `dungeon tui` both read it to find the node's data dir.
+    """
+    from node.config import service_example
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = service_example().replace('control_group = "dungeon"', f'control_group = "{group}"')
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.chmod(0o644)
+    os.replace(tmp, path)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,7 +172,9 @@ def run(args: argparse.Namespace) -> int:
         plan = plan_and_write(
             prefix=args.prefix, user=args.user, unit_dir=Path(args.unit_dir),
             source=template_source(args.units_from), relay=args.relay, now=args.now,
-            dry_run=args.dry_run,
+            dry_run=args.dry_run, dm_users=args.dm_user,
+            etc_dir=Path(args.etc_dir) if not args.dry_run or args.etc_dir != DEFAULT_ETC
+            else None,
         )
         if not args.dry_run:
             for cmd in plan.commands:
@@ -150,6 +194,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {w}", file=sys.stderr)
     for path in plan.written:
         print(f"wrote {path}")
+    if plan.config_written:
+        print(f"wrote {plan.config} (edit radio, region, preset there)")
+    else:
+        print(f"{'kept' if Path(plan.config).exists() else 'would write'} {plan.config}")
     for cmd in plan.commands:
         print(("would run: " if args.dry_run else "ran: ") + " ".join(cmd))
     return 0

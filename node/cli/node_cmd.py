@@ -100,10 +100,10 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
         print(f"dungeon node: could not start: {str(err).splitlines()[0][:160]}", file=sys.stderr)
         await app.stop()
         return 1
-    for warning in radio_mismatches(cfg, transport.info.region, transport.info.preset):
-        log.warning(warning)
     loop = asyncio.get_running_loop()
     on_stop_signals(app.request_stop)
+    for warning in radio_mismatches(cfg, transport.info.region, transport.info.preset):
+        log.warning(warning)
     notifier = Notifier()
     notifier.ready(f"seq {app.store.max_seq()}")
     watchdog = None

@@ -6,23 +6,26 @@ import argparse
 import os
 from pathlib import Path
 
+from node.cli import argtypes
+
 HELP = "run the cloud relay: node sync API, Discord bridge and Gemini tactician"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="listen address (put TLS in a reverse proxy)")
-    parser.add_argument("--port", type=int, default=8787)
+    parser.add_argument("--port", type=argtypes.port_or_any, default=8787,
+                        help="TCP port (default 8787; 0: any free port)")
     store = parser.add_mutually_exclusive_group()
     store.add_argument("--db", default="relay.db", help="SQLite file (default relay.db)")
     store.add_argument("--dsn", default=os.environ.get("DUNGEON_RELAY_DSN"),
                        help="postgresql://... to use PostgreSQL instead (env DUNGEON_RELAY_DSN)")
     parser.add_argument("--secrets-file", type=Path,
                         help="0600 file of node=secret lines (also env DUNGEON_RELAY_SECRETS)")
-    parser.add_argument("--rate", type=float, default=20.0, help="requests per second per node")
-    parser.add_argument("--burst", type=float, default=100.0, help="burst allowance per node")
+    parser.add_argument("--rate", type=argtypes.positive, default=20.0, help="requests per second per node")
+    parser.add_argument("--burst", type=argtypes.float_range(1.0), default=100.0, help="burst allowance per node")
     parser.add_argument("--channels", default=os.environ.get("DUNGEON_RELAY_CHANNELS", ""),
                         help="Discord channel_id=node_id pairs (env DUNGEON_RELAY_CHANNELS)")
-    parser.add_argument("--queue-ttl", type=float, default=600.0,
+    parser.add_argument("--queue-ttl", type=argtypes.positive, default=600.0,
                         help="seconds a command for an offline node stays queued")
     parser.add_argument("--gemini-model", default=os.environ.get("DUNGEON_GEMINI_MODEL", "gemini-2.5-flash"))
     parser.add_argument("--gemini-base-url", default=os.environ.get("DUNGEON_GEMINI_BASE_URL"),

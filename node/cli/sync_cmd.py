@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"cursor  {out['acked'] if out['acked'] is not None else 'unknown'} "
               f"(from {out['cursor_from']}); log at {out['max_seq']}")
         print(f"backlog {out['backlog']} events" + (f"; pushed {out['pushed']}" if out["pushed"] else ""))
-    if out["error"] and out["error"].endswith(("answered 401", "answered 403")):
+    if out["error"] and out["error"].endswith("answered 401"):
         # Retrying will not help: the relay does not accept this node's secret.
         print(f"dungeon sync: the relay at {cfg.relay_url} refused node {cfg.node_id!r}: "
               f"{out['error']}; check relay_secret against the relay's secrets for this node",

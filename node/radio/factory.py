@@ -84,13 +84,8 @@ def make_transport(spec: str, *, mesh: Any = None) -> Transport:
             raise TransportError("the simulated mesh has no node radio")
         return SimTransport(mesh, mesh.node_num)
     if kind == "serial":
-        from pathlib import Path
-
         from node.radio.meshtastic_transport import MeshtasticTransport
 
-        if rest and not Path(rest).exists():
-            found = ", ".join(usb_radios()) or "none"
-            raise TransportError(f"no serial device {rest}; USB radios found: {found}")
 
         return MeshtasticTransport.serial(rest or None)
     if kind == "tcp":

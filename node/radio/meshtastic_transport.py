@@ -104,6 +104,11 @@ class MeshtasticTransport(Transport):
 
         return cls(connect, describe=f"serial:{path or 'auto'}", **kw)
 
+    @property
+    def interface(self) -> Interface | None:
+        """The connected meshtastic interface, for read-only diagnostics (`dungeon doctor`)."""
+        return self._iface
+
     # ----- lifecycle ------------------------------------------------------------------
     async def start(self, on_packet: OnPacket) -> None:
         self._loop = asyncio.get_running_loop()

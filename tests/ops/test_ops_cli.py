@@ -17,7 +17,7 @@ def dungeon(*argv: str, timeout: float = 120, **kw) -> subprocess.CompletedProce
 
 
 @pytest.mark.parametrize("argv, says", [
-    (["device", "--port-base", "99999"], "--port-base: 99999 is not in 1..65535"),
+    (["device", "--port-base", "99999"], "--port-base: 99999 is not in 0..65535"),
     (["device", "--nodes", "3", "--port-base", "65534"], "needs ports up to 65536"),
     (["device", "--loss", "2"], "--loss: 2 is not in 0..1"),
     (["device", "--loss", "nan"], "'nan' is not a number"),
@@ -27,9 +27,15 @@ def dungeon(*argv: str, timeout: float = 120, **kw) -> subprocess.CompletedProce
     (["encounter", "simulate", "--party", "wizard:3", "--monsters", "goblin", "--trials", "0"],
      "--trials: 0 must be at least 1"),
     (["node", "--dungeon", "nowhere"], "no dungeon 'nowhere'; the dungeons are crypt"),
-    (["node", "--radio", "serial:/dev/nonexistent"], "no serial device /dev/nonexistent"),
+    (["node", "--radio", "serial:/dev/nonexistent"],
+     "cannot reach the radio at serial:/dev/nonexistent: [Errno 2] No such file"),
     (["bench", "protocol", "--preset", "NOT_A_PRESET"], "unknown modem preset"),
     (["no-such-command"], "invalid choice"),
+    (["relay", "--port", "99999"], "--port: 99999 is not in 0..65535"),
+    (["bench", "protocol", "--seeds", "0"], "--seeds: 0 must be at least 1"),
+    (["bench", "sync", "--events", "-5"], "--events: -5 must be at least 1"),
+    (["backup", "snapshot", "--db", "x.db", "--dir", "snaps", "--keep", "0"],
+     "--keep: 0 must be at least 1"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, argv, says):
     proc = dungeon(*argv, "--data-dir", str(tmp_path)) if argv[0] == "node" else dungeon(*argv)
@@ -81,12 +87,16 @@ def test_bash_completion_names_every_command():
     assert check.returncode == 0, check.stderr
 
 
-def test_bench_protocol_without_msgpack_and_cbor2():
-    code = ("import sys; sys.modules['msgpack'] = None; sys.modules['cbor2'] = None; "
-            "from node.cli import main; sys.exit(main(['bench', 'protocol', '--seeds', '1', "
-            "'--json']))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+def dungeon_without(missing: list[str], *argv: str) -> subprocess.CompletedProcess:
+    """`dungeon ARGV` in a Python where the `missing` packages cannot be imported."""
+    code = (f"import sys; sys.modules.update(dict.fromkeys({missing!r})); "
+            f"from node.cli import main; sys.exit(main({list(argv)!r}))")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=300)
+
+
+def test_bench_protocol_without_msgpack_and_cbor2():
+    proc = dungeon_without(["msgpack", "cbor2"], "bench", "protocol", "--seeds", "1", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["binary_median_bytes"] and out["json_median_bytes"]
@@ -111,11 +121,8 @@ def test_encounter_plot_draws_a_win_rate_curve():
 
 
 def test_encounter_plot_without_plotext_prints_the_curve_and_a_hint():
-    code = ("import sys; sys.modules['plotext'] = None; from node.cli import main; "
-            "sys.exit(main(['encounter', 'simulate', '--party', 'fighter:3', '--monsters', "
-            "'goblin:1', '--trials', '10', '--plot', '--plot-max', '3']))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300)
+    proc = dungeon_without(["plotext"], "encounter", "simulate", "--party", "fighter:3",
+                           "--monsters", "goblin:1", "--trials", "10", "--plot", "--plot-max", "3")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip() == ("dungeon encounter: --plot draws with plotext: "
                                    "pip install 'distributed-dungeon[plot]'")

@@ -129,3 +129,43 @@ def test_install_rejects_unsafe_values(tmp_path, capsys, bad):
     rc = main(["install-service", "--unit-dir", str(tmp_path), "--dry-run", *bad])
     assert rc == 1
     assert capsys.readouterr().err.startswith("install-service: ")
+
+
+def test_node_unit_reads_the_config_file_and_sets_nothing_it_would_override():
+    d = _directives(SYSTEMD_DIR / "dungeon-node.service")
+    assert d["ExecStart"] == ["/opt/dungeon/venv/bin/dungeon node --config /etc/dungeon/node.toml"]
+    # environment beats the file, so the unit itself must not set options
+    assert not any("DUNGEON_" in e for e in d.get("Environment", []))
+
+
+def test_relay_unit_is_notify_with_a_watchdog():
+    d = _directives(SYSTEMD_DIR / "dungeon-relay.service")
+    assert d["Type"] == ["notify"] and d["NotifyAccess"] == ["main"]
+    assert int(d["WatchdogSec"][0]) > 0
+
+
+def test_install_writes_a_node_toml_and_lets_the_dm_in(tmp_path, capsys):
+    import grp
+    import os
+    import tomllib
+
+    group = grp.getgrgid(os.getgid()).gr_name
+    user = next(u for u in ("root", os.environ.get("USER", "")) if u)
+    etc = tmp_path / "etc"
+    rc = main(["install-service", "--user", user, "--unit-dir", str(tmp_path / "units"),
+               "--etc-dir", str(etc), "--dm-user", "gm", "--dry-run", "--json"])
+    assert rc == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["config_written"] and plan["config"] == str(etc / "node.toml")
+    cfg = tomllib.loads((etc / "node.toml").read_text())["node"]
+    assert cfg["radio"] == "serial" and cfg["data_dir"] == "/var/lib/dungeon"
+    assert cfg["control_group"] == grp.getgrgid(__import__("pwd").getpwnam(user).pw_gid).gr_name
+    assert (etc / "node.toml").stat().st_mode & 0o777 == 0o644
+    assert ["usermod", "--append", "--groups", cfg["control_group"], "gm"] in plan["commands"]
+    assert group  # the test user's group exists, so the config validates on this machine
+    # an existing file is kept as the admin edited it
+    (etc / "node.toml").write_text("[node]\n")
+    main(["install-service", "--user", user, "--unit-dir", str(tmp_path / "units"),
+          "--etc-dir", str(etc), "--dry-run"])
+    assert "kept " + str(etc / "node.toml") in capsys.readouterr().out
+    assert (etc / "node.toml").read_text() == "[node]\n"

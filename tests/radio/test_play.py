@@ -36,7 +36,7 @@ async def test_play_client_joins_acts_and_renders_locally(device_mesh, tmp_path)
     try:
         await client.start()
         assert await client.join()
-        await wait_for(lambda: any("Mira the cleric" in line for line in lines))
+        await wait_for(lambda: any("Mira joins" in line for line in lines))
         assert client.node_num == mesh.node_num and client.slot
         await wait_for(lambda: client.view.game is not None, 120)  # the snapshot, parsed
 
