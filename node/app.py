@@ -123,7 +123,7 @@ class NodeApp:
         self.loop = GameLoop(self.pipeline, clock=self.clock, metrics=self.metrics,
                              tactician=self.tactician, turn_timeout_s=cfg.turn_timeout_s,
                              ai_budget_s=cfg.ai_budget_s, ai_delay_s=cfg.ai_delay_s,
-                             prompt=self._prompt)
+                             prompt=self._prompt, warn=self._warn)
         await self.transport.start(self._on_packet)
         self._bg.append(asyncio.get_running_loop().create_task(self.outbox.run()))
         self.loop.start()
@@ -140,6 +140,13 @@ class NodeApp:
             prompt = getattr(channel, "prompt", None)
             if callable(prompt):
                 prompt(eid, text)
+
+    def _warn(self, eid: int, text: str) -> None:
+        """The turn is about to time out: each channel that can warns its player."""
+        for channel in self.channels:
+            warn = getattr(channel, "warn_turn", None)
+            if callable(warn):
+                warn(eid, text)
 
     async def stop(self) -> None:
         if not self.started:
@@ -252,4 +259,5 @@ class NodeApp:
             "outbox": self.outbox.stats() if self.outbox else {},
             "ai_paused": self.loop.ai_paused if self.loop else False,
             "uplink": self.uplink_status(),
+            "binary": self.binary.stats() if self.binary is not None else None,
         }

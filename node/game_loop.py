@@ -17,6 +17,10 @@ from rules import intents as it
 
 log = logging.getLogger(__name__)
 
+# A player hears once that their turn is about to time out: this long before (at most a
+# third of the turn, so short test timeouts still warn in the middle).
+WARN_BEFORE_S = 20.0
+
 
 class GameLoop:
     def __init__(
@@ -30,6 +34,7 @@ class GameLoop:
         ai_budget_s: float = 5.0,
         ai_delay_s: float = 0.5,
         prompt: Callable[[int, str], None] | None = None,
+        warn: Callable[[int, str], None] | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.clock = clock
@@ -39,6 +44,7 @@ class GameLoop:
         self.ai_budget_s = ai_budget_s
         self.ai_delay_s = ai_delay_s  # a beat between monster turns, so players can read along
         self.prompt = prompt
+        self.warn = warn  # the channel decides whether the airtime budget allows it
         self.ai_paused = False
         self._token = 0  # bumps at every TurnStarted: identifies "this" turn
         self._handled = -1
@@ -138,7 +144,12 @@ class GameLoop:
             hp = game.describe(eid, "hp")
         except Exception:
             hp = ""
-        return f"Your turn, {game.name_of(eid)}! {hp}".strip()
+        # "Thorin: HP 12/12, AC 16." -> "Your turn, Thorin! HP 12/12, AC 16."
+        return f"Your turn, {game.name_of(eid)}! {hp.partition(': ')[2]}".strip()
+
+    def _warn_text(self, eid: int, lead: float) -> str:
+        name = self.pipeline.game.name_of(eid) if self.pipeline.game is not None else ""
+        return f"{name}, {lead:.0f} s left in your turn. Then you dodge and it ends.".lstrip(", ")
 
     def _still(self, eid: int, token: int) -> bool:
         game = self.pipeline.game
@@ -165,7 +176,16 @@ class GameLoop:
             await self.pipeline.submit(Command("ai", "ai", it.EndTurn(), None, eid))
 
     async def _timeout(self, eid: int, token: int) -> None:
-        await asyncio.sleep(self.turn_timeout_s)
+        lead = min(WARN_BEFORE_S, self.turn_timeout_s / 3)
+        await asyncio.sleep(self.turn_timeout_s - lead)
+        if not self._still(eid, token):
+            return
+        if self.warn is not None:
+            try:
+                self.warn(eid, self._warn_text(eid, lead))
+            except Exception:
+                log.exception("turn warning failed")
+        await asyncio.sleep(lead)
         if not self._still(eid, token):
             return
         self._deadline = None

@@ -594,11 +594,15 @@ class Pipeline:
             touched.add(cmd.intent.target)
         from protocol import jsonform
 
+        # A DM's sheet edit is always a version, even of play state such as hp that the
+        # sheet itself leaves out: the history is where the DM looks for what they changed.
+        edited = cmd.intent.target if isinstance(cmd.intent, it.Dm) and \
+            cmd.intent.op == "edit_sheet" else None
         out: list[SheetWrite] = []
         for eid in sorted(touched & party):
             sheet = entity_dict(self.game, eid)
             last = self.store.sheet_version(eid)
-            if last is not None and last[1] == sheet:
+            if last is not None and last[1] == sheet and eid != edited:
                 continue
             out.append(SheetWrite(eid, {"source": cmd.source, "intent": jsonform.dump(cmd.intent)},
                                   sheet))

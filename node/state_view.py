@@ -95,7 +95,9 @@ def build(app: Any) -> dict[str, Any]:
         totals = combat.get("init") or {}  # creatures added mid-fight have no roll
         view["initiative"] = [{"eid": e, "name": game.name_of(e), "init": totals.get(str(e))}
                               for e in order]
-    view["house_rules"] = dict(getattr(game, "house", {}) or {})
+    from rules.house import effective
+
+    view["house_rules"] = effective(dict(getattr(game, "house", {}) or {}))
     view["room"] = _room(game)
     view["rooms"] = _rooms(game)
     return view

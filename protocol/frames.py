@@ -8,6 +8,10 @@ Frame layout (SPEC.md has vectors):
   varint   sack_bitmap   (if has_sack; bit i set = ack-1-i also received)
   ...      payload
   4 bytes  tag           (if has_tag): HMAC-SHA256(key, everything before it)[:4]
+
+Keys: each client has its own (client_key, given to it alone in the WELCOME, a PKI direct
+message); the node's broadcasts carry a tag under the table key, which only the node uses
+to sign. SPEC.md says why this is enough.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from protocol.errors import ProtocolError
 VERSION = 1
 MAX_FRAME = 200
 TAG_LEN = 4
+KEY_LEN = 16
+NONCE_LEN = 4
 _HAS_ACK, _HAS_SACK, _HAS_TAG, _RESERVED = 0x01, 0x02, 0x04, 0x08
 MAX_SEQ = (1 << 32) - 1
 SACK_BITS = 32
@@ -60,10 +66,25 @@ def _tag(key: bytes, body: bytes) -> bytes:
     return hmac.new(key, body, hashlib.sha256).digest()[:TAG_LEN]
 
 
-def session_key(secret: bytes, session: int, player: int) -> bytes:
-    """The HMAC key for one player in one session, derived from the node's secret."""
-    info = b"dd-frame-key" + session.to_bytes(8, "big") + player.to_bytes(8, "big")
-    return hmac.new(secret, info, hashlib.sha256).digest()
+def client_key(secret: bytes, client: int, nonce: bytes) -> bytes:
+    """The key one client signs its frames with: the node's secret, the client's node number
+    and the nonce of its HELLO (a rebooted client draws a new nonce, so gets a new key)."""
+    if len(nonce) != NONCE_LEN or not 0 <= client <= 0xFFFFFFFF:
+        raise ProtocolError("bad client key inputs")
+    info = b"dd-client-key" + client.to_bytes(4, "big") + nonce
+    return hmac.new(secret, info, hashlib.sha256).digest()[:KEY_LEN]
+
+
+def table_key(secret: bytes) -> bytes:
+    """The key the node signs its broadcasts with; clients only verify with it."""
+    return hmac.new(secret, b"dd-table-key", hashlib.sha256).digest()[:KEY_LEN]
+
+
+def verify(data: bytes, key: bytes) -> bool:
+    """True when the encoded frame carries a tag that matches under key."""
+    if len(data) < 3 + TAG_LEN or not data[1] & _HAS_TAG:
+        return False
+    return hmac.compare_digest(data[-TAG_LEN:], _tag(key, bytes(data[:-TAG_LEN])))
 
 
 def encode_frame(frame: Frame, key: bytes | None = None) -> bytes:
@@ -169,43 +190,65 @@ def parse_digest_payload(payload: bytes) -> int:
     return int.from_bytes(payload, "big")
 
 
-def hello_payload(name: str) -> bytes:
-    """HELLO: the sender's code-table digest, then the player's name."""
+def hello_payload(name: str, nonce: bytes) -> bytes:
+    """HELLO: the sender's code-table digest, its session nonce, then the player's name."""
     from protocol.tables import digest
 
-    return digest() + name.encode("utf-8")
+    if len(nonce) != NONCE_LEN:
+        raise ProtocolError(f"a hello nonce is {NONCE_LEN} bytes")
+    return digest() + nonce + name.encode("utf-8")
 
 
-def parse_hello(payload: bytes) -> tuple[bytes, str]:
-    """(table digest, name) from a HELLO payload."""
-    if len(payload) < 4:
+@dataclass(frozen=True, slots=True)
+class Hello:
+    table: bytes
+    nonce: bytes
+    name: str
+
+
+def parse_hello(payload: bytes) -> Hello:
+    """The table digest, nonce and name from a HELLO payload."""
+    if len(payload) < 4 + NONCE_LEN:
         raise ProtocolError("hello too short")
     try:
-        return payload[:4], payload[4:].decode("utf-8")
+        name = payload[4 + NONCE_LEN:].decode("utf-8")
     except UnicodeDecodeError:
         raise ProtocolError("hello name is not UTF-8") from None
+    return Hello(payload[:4], payload[4:4 + NONCE_LEN], name)
 
 
-def welcome_payload(eid: int) -> bytes:
-    """WELCOME: the node's code-table digest, then the player's entity id."""
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    table: bytes  # the node's code-table digest
+    nonce: bytes  # echoes the HELLO it answers
+    key: bytes  # the client's own frame key
+    table_key: bytes  # verifies the node's broadcasts
+    eid: int  # the player's character, 0 when it has none yet
+
+
+def welcome_payload(w: Welcome) -> bytes:
+    """WELCOME: table digest, the HELLO's nonce, the client key, the table key, then the
+    zigzag entity id. It carries keys, so it only ever travels as a PKI direct message."""
     from protocol.codec import zigzag
-    from protocol.tables import digest
 
-    out = bytearray(digest())
-    put_varint(out, zigzag(eid))
+    if len(w.nonce) != NONCE_LEN or len(w.key) != KEY_LEN or len(w.table_key) != KEY_LEN:
+        raise ProtocolError("bad welcome fields")
+    out = bytearray(w.table + w.nonce + w.key + w.table_key)
+    put_varint(out, zigzag(w.eid))
     return bytes(out)
 
 
-def parse_welcome(payload: bytes) -> tuple[bytes, int]:
-    """(table digest, entity id) from a WELCOME payload."""
+def parse_welcome(payload: bytes) -> Welcome:
+    """The fields of a WELCOME payload, or ProtocolError."""
     from protocol.codec import unzigzag
 
     r = Reader(payload)
-    table = r.take(4)
+    table, nonce = r.take(4), r.take(NONCE_LEN)
+    key, tkey = r.take(KEY_LEN), r.take(KEY_LEN)
     eid = unzigzag(r.varint())
     if r.remaining():
         raise ProtocolError("extra bytes after welcome")
-    return table, eid
+    return Welcome(table, nonce, key, tkey, eid)
 
 
 class SeqWindow:
@@ -266,45 +309,53 @@ def parse_bundle(payload: bytes) -> list[bytes]:
     return parts
 
 
-def pack(parts: list[bytes], seq: int, key: bytes | None = None) -> list[tuple[bytes, list[bytes]]]:
+def pack(parts: list[bytes], seq: int) -> list[tuple[bytes, list[bytes]]]:
     """Encoded frames in as few packets as they fit, in order: a frame alone, or several in
     a BUNDLE whose header carries `seq`. Each packet costs its preamble and headers (about
-    0.45 s on LONG_FAST) whatever it carries. Returns (packet, the frames in it) pairs."""
+    0.45 s on LONG_FAST) whatever it carries. A bundle has no tag of its own: each frame in
+    it carries its own. Returns (packet, the frames in it) pairs."""
     groups: list[list[bytes]] = []
     for part in parts:
-        if groups and _bundle(groups[-1] + [part], seq, key) is not None:
+        if groups and _bundle(groups[-1] + [part], seq) is not None:
             groups[-1].append(part)
         else:
             groups.append([part])
     out = []
     for group in groups:
-        data = group[0] if len(group) == 1 else _bundle(group, seq, key)
+        data = group[0] if len(group) == 1 else _bundle(group, seq)
         assert data is not None  # a group only grows while its bundle fits
         out.append((data, group))
     return out
 
 
-def _bundle(parts: list[bytes], seq: int, key: bytes | None) -> bytes | None:
+def _bundle(parts: list[bytes], seq: int) -> bytes | None:
     try:
         return encode_frame(Frame(kind=Kind.BUNDLE, sender_seq=seq,
-                                  payload=bundle_payload(parts)), key)
+                                  payload=bundle_payload(parts)))
     except ProtocolError:
         return None  # over MAX_FRAME
 
 
-def received(data: bytes, key: bytes | None = None) -> list[Frame]:
-    """The frames one packet carries, in order: itself, or a BUNDLE's; [] when garbled."""
+def split(data: bytes) -> list[bytes]:
+    """The encoded frames one packet carries, in order: itself, or a BUNDLE's (each still to
+    be decoded and verified); [] when the packet is garbled."""
+    if len(data) < 3 or data[0] & 0x0F != Kind.BUNDLE:
+        return [data]
     try:
-        frame = decode_frame(data, key)
+        outer = decode_frame(data)
     except ProtocolError:
         return []
-    if frame.kind != Kind.BUNDLE:
-        return [frame]
-    return decode_parts(unbundle(frame.payload), key)[0]
+    return unbundle(outer.payload)
+
+
+def received(data: bytes, key: bytes | None = None) -> list[Frame]:
+    """The frames one packet carries, in order, each verified under key when one is given;
+    garbled or badly tagged frames are skipped."""
+    return decode_parts(split(data), key)[0]
 
 
 def decode_parts(parts: list[bytes], key: bytes | None = None) -> tuple[list[Frame], int]:
-    """A bundle's encoded frames decoded, in order, and how many were garbled (skipped)."""
+    """A packet's encoded frames decoded, in order, and how many were garbled (skipped)."""
     out = []
     for part in parts:
         try:
@@ -345,7 +396,8 @@ from protocol.fragments import (  # noqa: E402
 )
 
 __all__ = [
-    "VERSION", "MAX_FRAME", "Kind", "Frame", "encode_frame", "decode_frame", "session_key",
+    "VERSION", "MAX_FRAME", "Kind", "Frame", "encode_frame", "decode_frame", "client_key",
+    "table_key", "verify", "split", "received", "pack", "Hello", "Welcome",
     "state_digest", "digest_payload", "parse_digest_payload", "SeqWindow", "acked",
     "bundle_payload", "parse_bundle", "unbundle", "decode_parts",
     "hello_payload", "parse_hello", "welcome_payload", "parse_welcome",

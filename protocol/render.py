@@ -1,6 +1,7 @@
 """Events -> as few <= 200-byte text lines as fit, for the stock Meshtastic app.
 
-Each event becomes a short sentence; an attack and the damage it dealt share one.
+Each event becomes a short sentence that ends in a full stop (or ! ? …), so sentences
+packed into one line never run together; an attack and the damage it dealt share one.
 If everything does not fit one line in full words, the compact style is tried before
 spilling onto a second line, because every extra packet costs a second of airtime.
 """
@@ -13,6 +14,7 @@ from typing import Any, Protocol
 from rules import events as ev
 
 ELLIPSIS = "…"
+STOPS = (".", "!", "?", ELLIPSIS)
 
 
 class View(Protocol):
@@ -31,6 +33,12 @@ def fit(text: str, limit: int = 200) -> str:
     if room <= 0:
         return raw[:limit].decode("utf-8", "ignore")
     return raw[:room].decode("utf-8", "ignore").rstrip() + ELLIPSIS
+
+
+def sentence(text: str) -> str:
+    """text ending in a full stop unless it already ends a sentence; "" stays ""."""
+    text = text.strip()
+    return text if not text or text.endswith(STOPS) else text + "."
 
 
 def render_error(msg: str, limit: int = 200) -> str:
@@ -77,6 +85,8 @@ def _sentences(events: Sequence[Any], view: View, short: bool) -> list[str]:
     name = _Names(view, short)
     out: list[str] = []
     fight = any(isinstance(e, ev.CombatStarted) for e in events)
+    # A room description already names whoever is there, spawned monsters included.
+    described = False
     initiative = {e.eid: e.total for e in events
                   if fight and isinstance(e, ev.Rolled) and e.what == "initiative"}
     i = 0
@@ -107,11 +117,13 @@ def _sentences(events: Sequence[Any], view: View, short: bool) -> list[str]:
             while j < len(events) and isinstance(events[j], ev.Spawned):
                 j += 1
             names = [x.name for x in events[i:j]]
-            out.append(f"{', '.join(names)} appear{'s' if len(names) == 1 else ''}.")
+            if not described:
+                out.append(f"{', '.join(names)} appear{'s' if len(names) == 1 else ''}.")
             i = j
             continue
+        described = described or isinstance(e, ev.Entered | ev.RoomView)
         fn = _RENDERERS.get(type(e))
-        text = fn(e, name, short, view) if fn else _generic(e, short)
+        text = sentence(fn(e, name, short, view) if fn else _generic(e, short))
         if text:
             out.append(text)
         i += 1
@@ -161,10 +173,13 @@ def _r_condition(e: ev.ConditionChanged, name: _Names, short: bool, view: View) 
 
 
 def _r_rolled(e: ev.Rolled, name: _Names, short: bool, view: View) -> str:
-    nat = f" (d20 {e.nat})" if e.nat and not short else ""
     dc = f" vs DC{e.dc}" if e.dc else ""
-    ok = "" if e.ok is None else (" ok" if e.ok else " fail")
-    return f"{name(e.eid)} {e.what} {e.total}{nat}{dc}{ok}."
+    if short:
+        ok = "" if e.ok is None else (" ok" if e.ok else " fail")
+        return f"{name(e.eid)} {e.what} {e.total}{dc}{ok}."
+    nat = f" (d20 {e.nat})" if e.nat else ""
+    ok = "" if e.ok is None else (", success" if e.ok else ", failure")
+    return f"{name(e.eid)} rolls {e.what}: {e.total}{nat}{dc}{ok}."
 
 
 def pretty(index: str) -> str:
@@ -179,11 +194,13 @@ def _r_spell(e: ev.SpellCast, name: _Names, short: bool, view: View) -> str:
 
 def _r_action(e: ev.ActionTaken, name: _Names, short: bool, view: View) -> str:
     tgt = f" {name(e.target)}" if e.target else ""
-    return f"{name(e.eid)} {e.action}s{tgt}." if e.action in _VERBISH else (
+    verb = e.action + ("es" if e.action.endswith(("sh", "ch", "s", "x")) else "s")
+    return f"{name(e.eid)} {verb}{tgt}." if e.action in _VERBISH else (
         f"{name(e.eid)}: {pretty(e.action)}{tgt}.")
 
 
-_VERBISH = {"dodge", "dash", "hide", "search", "help", "grapple", "shove", "disengage"}
+_VERBISH = {"dodge", "dash", "hide", "search", "help", "grapple", "shove", "disengage",
+            "flee"}
 
 
 def _r_moved(e: ev.Moved, name: _Names, short: bool, view: View) -> str:
@@ -191,11 +208,13 @@ def _r_moved(e: ev.Moved, name: _Names, short: bool, view: View) -> str:
         return f"{name(e.eid)} engages {name(e.target)}."
     if e.target:
         return f"{name(e.eid)} moves {e.band} {name(e.target)}."
-    return f"{name(e.eid)} moves {e.band}."
+    if e.band == "engaged":
+        return f"{name(e.eid)} closes in."
+    return f"{name(e.eid)} moves to {e.band} range."
 
 
 def _r_turn(e: ev.TurnStarted, name: _Names, short: bool, view: View) -> str:
-    return f"Next: {name(e.eid)}"
+    return f"Next: {name(e.eid)}."
 
 
 def announced(part: str) -> list[str]:
@@ -214,9 +233,19 @@ def announced(part: str) -> list[str]:
     return names
 
 
+COMBAT_OUTCOMES = {
+    "won": "Victory! The party wins",
+    "fell": "Defeat: the party has fallen",
+    "fled": "The party got away; the fight is over",
+    "ended": "The fight is over",
+}
+
+
 def _r_combat_end(e: ev.CombatEnded, name: _Names, short: bool, view: View) -> str:
-    loot = f" Loot: {', '.join(e.loot)}" if e.loot else ""
-    return f"Victory! {e.xp} XP.{loot}"
+    head = COMBAT_OUTCOMES.get(e.outcome, COMBAT_OUTCOMES["ended"])
+    xp = f", {e.xp} XP" if e.xp else ""
+    loot = f" Loot: {', '.join(e.loot)}." if e.loot else ""
+    return f"{head}{xp}.{loot}"
 
 
 def _r_entered(e: ev.Entered, name: _Names, short: bool, view: View) -> str:
@@ -235,7 +264,11 @@ def _r_room(e: ev.RoomView, name: _Names, short: bool, view: View) -> str:
 
 
 def _r_death_save(e: ev.DeathSave, name: _Names, short: bool, view: View) -> str:
-    return f"{name(e.target)} death save {e.nat}: {e.successes}ok {e.failures}fail."
+    if short:
+        return f"{name(e.target)} death save {e.nat}: {e.successes}ok {e.failures}fail."
+    # nat 0: a hit while dying counts as a failed save without a roll
+    roll = f"rolls a death save: {e.nat}" if e.nat else "fails a death save"
+    return f"{name(e.target)} {roll} ({e.successes} saved, {e.failures} failed)."
 
 
 def _simple(fmt: str) -> Callable[..., str]:
@@ -250,9 +283,9 @@ _RENDERERS: dict[type, Callable[..., str]] = {
     ev.Damaged: _r_damaged,
     ev.Healed: _r_healed,
     ev.ConditionChanged: _r_condition,
-    ev.Downed: _simple("{t} down."),
+    ev.Downed: _simple("{t} is down."),
     ev.Died: _simple("{t} dies."),
-    ev.Stabilised: _simple("{t} stable."),
+    ev.Stabilised: _simple("{t} is stable."),
     ev.DeathSave: _r_death_save,
     ev.Rolled: _r_rolled,
     ev.SpellCast: _r_spell,
@@ -262,10 +295,10 @@ _RENDERERS: dict[type, Callable[..., str]] = {
     ev.CombatEnded: _r_combat_end,
     ev.Entered: _r_entered,
     ev.RoomView: _r_room,
-    ev.Joined: lambda e, n, s, v: f"{e.name} the {e.cls} {e.level} joins.",
+    ev.Joined: lambda e, n, s, v: f"{e.name} joins as a level {e.level} {e.cls}.",
     ev.Said: lambda e, n, s, v: f"{n(e.eid)}: {e.text}",
     ev.Narrated: lambda e, n, s, v: e.text,
-    ev.Info: lambda e, n, s, v: e.text,
+    ev.Info: lambda e, n, s, v: f"{n(e.eid)}: {e.text}" if e.eid else e.text[:1].upper() + e.text[1:],
     ev.Rested: lambda e, n, s, v: f"{', '.join(n(x) for x in e.eids)} take a {e.kind} rest.",
     ev.LevelledUp: lambda e, n, s, v: f"{n(e.eid)} reaches level {e.level}!",
     ev.Digest: lambda e, n, s, v: "",  # for binary clients only

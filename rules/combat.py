@@ -96,7 +96,7 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
 
 
 def _end_combat_retreat(game: Game, dest: int) -> list[Any]:
-    out: list[Any] = [ev.CombatEnded(0, ())]
+    out: list[Any] = [ev.CombatEnded(0, (), "fled")]
     game.combat = None
     for e in game.party():
         if e.room == game.room and e.fled:
@@ -264,7 +264,11 @@ def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,
     out: list[Any] = []
     reach_needed = act.get("kind") == "melee" or (
         act.get("kind") == "multiattack" and multi_is_melee(m, act))
-    if reach_needed and t.eid not in m.engaged:
+    thrown = reach_needed and bool(act.get("range")) and t.eid not in m.engaged and \
+        close_cost(m, t) > m.turn["move"]
+    if thrown and resolver.distance(m, t) > max(act["range"]):
+        raise RulesError(f"{t.name} is out of range")
+    if reach_needed and not thrown and t.eid not in m.engaged:
         cost = close_cost(m, t)
         if cost > m.turn["move"]:
             raise RulesError(f"{t.name} is out of reach")
@@ -275,7 +279,7 @@ def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,
     if act.get("per_day"):
         m.per_day[act["name"]] -= 1
     out.append(ev.ActionTaken(m.eid, act["name"].lower(), t.eid))
-    run_action(game, m, act, t, rng, out)
+    run_action(game, m, act, t, rng, out, thrown=thrown)
     out += after_action(game, m, rng)
     return out
 
@@ -312,7 +316,7 @@ def pick_action(m: Entity, ref: it.Ref | None, t: Entity) -> dict[str, Any]:
 
 
 def run_action(game: Game, m: Entity, act: dict[str, Any], t: Entity, rng: random.Random,
-               out: list[Any]) -> None:
+               out: list[Any], *, thrown: bool = False) -> None:
     """One monster action; a multiattack runs its parts, retargeting if the target falls."""
     if act.get("kind") == "multiattack":
         for part in act.get("multiattack") or []:
@@ -333,8 +337,8 @@ def run_action(game: Game, m: Entity, act: dict[str, Any], t: Entity, rng: rando
         return
     from rules.effects import engine, monsters, selection
 
-    key = monsters.key_for(m.monster, act["name"])
-    tree = monsters.action_tree(m.monster, act)
+    key = monsters.key_for(m.monster, act["name"], thrown)
+    tree = monsters.action_tree(m.monster, act, thrown)
     if not tree:
         return
     targets = selection.around(game, m, t, tree[0])
@@ -482,7 +486,7 @@ def _escape(game: Game, a: Entity, holder: Entity, rng: random.Random) -> list[A
     a.turn["action"] -= 1
     out: list[Any] = [ev.ActionTaken(a.eid, "escape", holder.eid)]
     if escape_contest(game, a, holder, rng, out):
-        resolver.remove_condition(game, a, "grappled", out)
+        resolver.end_grapple(game, a, out)
     return out
 
 

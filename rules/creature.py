@@ -73,6 +73,10 @@ class Entity:
     actions: list[dict[str, Any]] = field(default_factory=list)
     spells: list[str] = field(default_factory=list)
     spell_ability: str = ""
+    spell_save_dc: int = 0  # a stat block's own DC and attack bonus (0: from the ability)
+    spell_attack_bonus: int = 0
+    innate: dict[str, int] = field(default_factory=dict)  # spell -> uses left today, -1 at will
+    parry: int = 0  # Parry: AC added against one melee attack that would hit (a reaction)
     slots: list[int] = field(default_factory=lambda: [0] * 9)
     max_slots: list[int] = field(default_factory=lambda: [0] * 9)
     pact: bool = False
@@ -111,7 +115,8 @@ class Entity:
         return self.mod(skill_ability)
 
     def passive(self, skill: str = "perception") -> int:
-        return 10 + self.skill_mod(skill, "wis")
+        keen = skill == "perception" and any(e.has("keen") for e in self.effects)
+        return 10 + self.skill_mod(skill, "wis") + (5 if keen else 0)
 
     def current_ac(self) -> int:
         if not self.effects:
@@ -148,10 +153,10 @@ class Entity:
         return self.mod(self.spell_ability) if self.spell_ability else 0
 
     def spell_dc(self) -> int:
-        return 8 + self.prof + self.spell_mod()
+        return self.spell_save_dc or 8 + self.prof + self.spell_mod()
 
     def spell_attack(self) -> int:
-        return self.prof + self.spell_mod()
+        return self.spell_attack_bonus or self.prof + self.spell_mod()
 
     def to_dict(self) -> dict[str, Any]:
         effects, conds = self.effects, self.conditions
@@ -185,16 +190,25 @@ class Entity:
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Entity))
 
 
+def best_speed(speeds: dict[str, Any]) -> int:
+    """Range bands do not tell ground from air or water: a creature moves at its best speed
+    (the ghost flies 40 though it walks 0). `hover` is a flag, not a speed."""
+    feet = [v for k, v in speeds.items() if type(v) is int and k != "hover"]
+    return max(feet, default=30)
+
+
 def from_monster(eid: int, name: str, m: dict[str, Any], profile: str) -> Entity:
     """An Entity for a monster stat block in the content schema."""
     ab = {k: int(v) for k, v in m["abilities"].items()}
     actions = [dict(a) for a in m.get("actions", [])]
     senses = m.get("senses", {}) or {}
+    sc = m.get("spellcasting") or {}
+    slots = [int(x) for x in sc.get("slots", [0] * 9)]
     return Entity(
         eid=eid, name=name, side="monsters", kind="monster", abilities=ab,
         ac=int(m["armor_class"]), hp=int(m["hit_points"]), max_hp=int(m["hit_points"]),
         monster=m["index"], prof=int(m.get("proficiency_bonus", 2)),
-        speed=int((m.get("speed") or {}).get("walk", 30) or 0),
+        speed=best_speed(m.get("speed") or {}),
         darkvision=int(senses.get("darkvision", 0) or 0),
         save_bonus={k: int(v) for k, v in (m.get("saves") or {}).items()},
         skills={k: int(v) for k, v in (m.get("skills") or {}).items()},
@@ -208,4 +222,10 @@ def from_monster(eid: int, name: str, m: dict[str, Any], profile: str) -> Entity
         legendary=int(m.get("legendary_per_round", 0) or 0),
         legendary_actions=[dict(a) for a in m.get("legendary_actions", [])],
         res={"legendary": int(m.get("legendary_per_round", 0) or 0)},
+        spells=[x["index"] for x in sc.get("spells", [])], spell_ability=sc.get("ability") or "",
+        spell_save_dc=int(sc.get("dc") or 0), spell_attack_bonus=int(sc.get("attack") or 0),
+        slots=list(slots), max_slots=list(slots),
+        innate={x["index"]: int(x["per_day"]) for x in sc.get("spells", [])
+                if x.get("per_day") is not None},
+        parry=int(m.get("parry") or 0),
     )

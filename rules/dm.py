@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import random
+import re
 from typing import TYPE_CHECKING, Any
 
-from rules import content, resolver
+from rules import content, house, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
 from rules.effects.records import Effect
 from rules.errors import RulesError
-from rules.explore import spawn
-from rules.names import check_name
+from rules.explore import arrive, spawn
+from rules.names import BIDI_REFUSAL, check_name, has_bidi_controls
 from rules.turns import (
     advance_idx,
+    award_xp,
     begin_turn,
     check_end,
     end_turn_effects,
+    gain_xp,
+    join_combat,
     level_up,
     run_legendary,
     start_combat,
@@ -25,6 +29,39 @@ from rules.turns import (
 
 if TYPE_CHECKING:
     from rules.game import Game
+
+
+# What the DM may set on a sheet, and within what bounds (SRD: AC 30 and 20th-level HP are
+# far inside these; the bounds stop typos such as max_hp=100000, not house rules).
+SHEET_LIMITS: dict[str, tuple[int, int]] = {
+    "hp": (0, 999), "max_hp": (1, 999), "temp_hp": (0, 999), "ac": (1, 30),
+    "speed": (0, 120), "xp": (0, 355_000),
+}
+NAME_MAX = 16
+NARRATE_MAX_B = 200  # one text packet (DESIGN: budget <= 200 B of UTF-8)
+
+
+def check_sheet_edit(text: str) -> tuple[str, int | str]:
+    """ "ac=16" -> ("ac", 16); RulesError with a one-line reason for anything else."""
+    field_, sep, raw = text.partition("=")
+    field_, raw = field_.strip().lower(), raw.strip()
+    editable = (*SHEET_LIMITS, "name")
+    if not sep:
+        raise RulesError("write field=value, e.g. ac=16")
+    if field_ not in editable:
+        raise RulesError(f"{field_ or '?'} cannot be edited; edit {', '.join(editable)}")
+    if field_ == "name":
+        if not raw:
+            raise RulesError("name cannot be empty")
+        if len(raw) > NAME_MAX:
+            raise RulesError(f"name: at most {NAME_MAX} characters")
+        return field_, check_name(raw)
+    if not raw.lstrip("-").isdigit():
+        raise RulesError(f"{field_} must be a whole number")
+    n, (lo, hi) = int(raw), SHEET_LIMITS[field_]
+    if not lo <= n <= hi:
+        raise RulesError(f"{field_} must be {lo} to {hi}")
+    return field_, n
 
 
 # -- the DM -------------------------------------------------------------------------
@@ -35,6 +72,8 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
             raise RulesError("already in combat")
         if not [e for e in game.here() if e.side == "monsters" and not e.down]:
             raise RulesError("no foes here")
+        if not [e for e in game.here() if e.side == "party" and not e.down]:
+            raise RulesError("no one in the party is here to fight")
         return start_combat(game, rng)
     if op == "end_combat":
         if game.combat is None:
@@ -42,7 +81,7 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
         game.combat = None
         for e in game.entities.values():
             e.engaged.clear()
-        return [ev.CombatEnded(0, ())]
+        return [ev.CombatEnded(0, (), "ended")]
     if op in ("next_turn", "prev_turn"):
         if game.combat is None:
             raise RulesError("not in combat")
@@ -62,15 +101,19 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
         advance_idx(game)
         return out + begin_turn(game, rng)
     if op == "narrate":
-        if not i.text.strip():
+        text = i.text.strip()
+        if not text:
             raise RulesError("narrate what?")
-        return [ev.Narrated(i.text.strip()[:180])]
+        n = len(text.encode("utf-8"))
+        if n > NARRATE_MAX_B:
+            raise RulesError(f"{n} B is over the {NARRATE_MAX_B} B packet: cut {n - NARRATE_MAX_B} B")
+        return [ev.Narrated(text)]
     if op == "spawn":
         content.monster(i.text)  # validate first
         n = max(1, min(20, i.value or 1))
         out = spawn(game, i.text, n)
         if game.combat is not None:
-            game.combat["order"] += [e.eid for e in out]
+            out += join_combat(game, [game.entities[e.eid] for e in out], rng)
         return out
     if op == "set_roll":
         faces = [i.value] if not i.text.strip() else _faces(i.text)
@@ -81,8 +124,17 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
     if op == "house_rule":
         if not i.text:
             raise RulesError("which house rule?")
+        if house.known(i.text) is None:
+            raise RulesError(f"no house rule {i.text[:24]!r}; the rules know "
+                             + ", ".join(house.HOUSE_RULES))
         game.house[i.text] = bool(i.value)
         return [ev.Info(0, f"house rule {i.text} {'on' if i.value else 'off'}")]
+    if op == "move_party":
+        return _move_party(game, i, rng)
+    if op == "give_xp" and i.target is None:
+        if not 0 < i.value <= SHEET_LIMITS["xp"][1]:
+            raise RulesError("give 1 or more XP")
+        return [ev.Info(0, f"the party shares {i.value} XP"), *award_xp(game, i.value)]
     if op == "unlock":
         x = game.dungeon.find_exit(game.room, i.text)
         key = f"{game.room}:{x.to}"
@@ -136,6 +188,14 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
         if i.value:
             t.effects.append(Effect("cover", 0, ac=i.value))
         return [ev.Info(t.eid, f"cover +{i.value}" if i.value else "no cover")]
+    if op == "give_xp":
+        if t.kind != "pc" or t.dead:
+            raise RulesError(f"{t.name} cannot gain XP")
+        if not 0 < i.value <= SHEET_LIMITS["xp"][1] - t.xp:
+            raise RulesError(f"give 1 to {SHEET_LIMITS['xp'][1] - t.xp} XP")
+        return [ev.Info(t.eid, f"gains {i.value} XP"), *gain_xp(game, t, i.value)]
+    if op == "give_item":
+        return _give_item(t, i.text, max(1, i.value))
     if op == "level_up":
         from rules import pregen
 
@@ -143,23 +203,69 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
             raise RulesError(f"{t.name} cannot level up")
         return level_up(game, t, t.level + 1)
     if op == "edit_sheet":
-        field_, _, val = i.text.partition("=")
-        field_ = field_.strip()
-        if field_ not in ("hp", "max_hp", "ac", "temp_hp", "speed", "xp", "name"):
-            raise RulesError("edit hp, max_hp, ac, temp_hp, speed, xp or name")
+        field_, value = check_sheet_edit(i.text)
         if field_ == "name":
-            t.name = check_name(val)
+            t.name = str(value)
         else:
-            try:
-                n = int(val)
-            except ValueError:
-                raise RulesError(f"{field_} must be a number") from None
-            if n < 0:
-                raise RulesError(f"{field_} cannot be negative")
-            setattr(t, field_, n)
+            setattr(t, field_, value)
             t.hp = min(t.hp, t.max_hp)
-        return [ev.Info(t.eid, f"{field_} set")]
+        return [ev.Info(t.eid, f"{field_} set to {value}")]
     raise RulesError(f"unknown DM op {op!r}")
+
+
+ITEM_MAX = 32  # characters of an item's name: it is read on a radio screen
+MAX_ITEMS = 40
+_COINS = re.compile(r"^(\d{1,6}) ?(cp|sp|ep|gp|pp)$")
+
+
+def _give_item(t: Entity, text: str, count: int) -> list[Any]:
+    """An item (count copies) or coins ("15 gp", added to the coins the character holds)."""
+    item = " ".join(text.split()).lower()
+    if t.kind != "pc":
+        raise RulesError(f"{t.name} carries nothing")
+    if not item or len(item) > ITEM_MAX:
+        raise RulesError(f"name the item in 1 to {ITEM_MAX} characters")
+    if has_bidi_controls(item):
+        raise RulesError(f"items: {BIDI_REFUSAL}")
+    coins = _COINS.match(item)
+    count_word, _, rest = item.partition(" ")
+    if not coins and count_word.isdigit() and rest:  # "2 torch": two of them
+        item, count = rest, count * int(count_word)
+    if coins:
+        amount, unit = int(coins.group(1)) * count, coins.group(2)
+        held = next((x for x in t.inventory if (m := _COINS.match(x)) and m.group(2) == unit),
+                    None)
+        if held is not None:
+            t.inventory.remove(held)
+            amount += int(_COINS.match(held).group(1))  # type: ignore[union-attr]
+        t.inventory.append(f"{amount} {unit}")
+        return [ev.Info(t.eid, f"receives {coins.group(1)} {unit}; now holds {amount} {unit}")]
+    if count > 10 or len(t.inventory) + count > MAX_ITEMS:
+        raise RulesError(f"{t.name} cannot carry that many")
+    t.inventory += [item] * count
+    return [ev.Info(t.eid, f"receives {item}" + (f" x{count}" if count > 1 else ""))]
+
+
+def _move_party(game: Game, i: it.Dm, rng: random.Random) -> list[Any]:
+    """The DM moves the party through an exit (text) or to a room (value), past any lock,
+    as if it had walked there: traps and encounters in the new room happen as usual."""
+    if game.combat is not None:
+        raise RulesError("end the fight before moving the party")
+    if i.value:
+        if i.value not in game.dungeon.rooms:
+            raise RulesError(f"no room {i.value}; rooms are {min(game.dungeon.rooms)} to "
+                             f"{max(game.dungeon.rooms)}")
+        dest = i.value
+    else:
+        if not i.text.strip():
+            raise RulesError("move the party which way?")
+        dest = game.dungeon.find_exit(game.room, i.text.strip().lower()).to
+    party = [e for e in game.party() if not e.dead and e.room == game.room]
+    if not party:
+        raise RulesError("no one in the party can move")
+    if dest == game.room:
+        raise RulesError("the party is already there")
+    return arrive(game, party, dest, rng)
 
 
 def _faces(text: str) -> list[int]:

@@ -135,6 +135,9 @@ class CombatStarted:
 class CombatEnded:
     xp: int
     loot: tuple[str, ...]
+    # "won": the party beat its foes; "fell": every hero is dead or stable at 0 HP;
+    # "fled": the party got away; "ended": the DM stopped it, or no party was in it
+    outcome: str = "won"
 
 
 @dataclass(frozen=True, slots=True)

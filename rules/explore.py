@@ -86,14 +86,17 @@ def move(game: Game, a: Entity, i: it.Move, rng: random.Random) -> list[Any]:
         else:
             raise RulesError(f"locked; it needs the {x.key or 'right key'}")
         game.state["unlocked"].append(key)
-    game.room = x.to
+    return out + arrive(game, party, x.to, rng)
+
+
+def arrive(game: Game, party: list[Entity], dest: int, rng: random.Random) -> list[Any]:
+    """The party steps into room `dest`: traps, encounters and fights there happen now."""
+    game.room = dest
     for e in party:
-        e.room = x.to
+        e.room = dest
         e.band = "near"
         e.engaged.clear()
-    out.append(ev.Entered(x.to, tuple(e.eid for e in party)))
-    out += enter_room(game, party, rng)
-    return out
+    return [ev.Entered(dest, tuple(e.eid for e in party)), *enter_room(game, party, rng)]
 
 
 def enter_room(game: Game, party: list[Entity], rng: random.Random) -> list[Any]:

@@ -25,11 +25,13 @@ def use(game: Game, a: Entity, i: it.Use, rng: random.Random) -> list[Any]:
     if in_combat:
         in_turn(game, a)
     word = str(i.item).lower().replace("stabilize", "stabilise")
-    pool = featurebook.names() + [x for x in a.inventory if x not in featurebook.names()]
+    summons = [x.name for x in a.effects if x.has("summon")]
+    pool = featurebook.names() + summons + [x for x in a.inventory
+                                            if x not in featurebook.names()]
     hit = fuzzy.best_match(word, pool)
     if hit is None:
         raise RulesError(f"nothing called {word[:20]!r} to use")
-    f = featurebook.find(hit)
+    f = featurebook.find("summon attack" if hit in summons else hit)
     if f is None:
         raise RulesError(f"{hit} has no use in play yet")
     _check(a, f, in_combat)
@@ -45,7 +47,8 @@ def use(game: Game, a: Entity, i: it.Use, rng: random.Random) -> list[Any]:
         a.inventory.remove(f.item)
     out: list[Any] = [ev.ActionTaken(a.eid, f.name, targets[0].eid if targets and
                                      targets[0] is not a else 0)]
-    engine.use(game, a, f"feature:{f.key}", targets, rng, out)
+    engine.use(game, a, f"feature:{f.key}", targets, rng, out,
+               name=hit if hit in summons else "")
     if in_combat and f.action in ("action", "bonus"):
         out += after_action(game, a, rng)
     return out

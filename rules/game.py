@@ -15,15 +15,8 @@ from rules.creature import Entity
 from rules.dungeon import Dungeon
 from rules.errors import RulesError
 from rules.explore import spawn
+from rules.house import DEFAULT_HOUSE
 from rules.turns import award_xp, start_combat
-
-# auto_reactions: shield and counterspell fire by themselves (text play cannot interrupt);
-# auto_level: crossing an XP threshold levels up; torches: the party carries light, so a
-# dark room is dim for fights.
-# auto_legendary: a legendary monster spends its legendary actions by itself at the end of
-# other creatures' turns, choosing the costliest damaging one it can afford.
-DEFAULT_HOUSE = {"auto_reactions": True, "auto_level": True, "torches": True,
-                 "auto_legendary": True}
 
 
 @dataclass
@@ -78,9 +71,9 @@ class Game:
 
     def canonical(self) -> bytes:
         # No copy: the bytes are the same, and digests follow every command (replay, the node).
-        # Live effects are Effect records: serialise them as to_dict(copy=True) would.
-        return json.dumps(self.to_dict(copy=False), sort_keys=True, separators=(",", ":"),
-                          default=lambda o: o.to_dict()).encode()
+        # Entity.fields gives effect and condition records as plain data, as to_dict does.
+        return json.dumps(self.to_dict(copy=False), sort_keys=True,
+                          separators=(",", ":")).encode()
 
     def digest(self) -> int:
         return int.from_bytes(hashlib.blake2b(self.canonical(), digest_size=4).digest(), "big")

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from rules.game import Game
 
 Events = list[Any]
+LEGENDARY_RESISTANCE = "legendary_resistance"
 
 
 def spell_data(name: str) -> dict[str, Any]:
@@ -46,13 +47,13 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
                 adv.append(f"target {c}")
         if "prone" in tgt.conditions:
             (adv if d <= 5 else dis).append("target prone")
-        if "invisible" in tgt.conditions:
+        if "invisible" in tgt.conditions and not _sees_invisible(atk):
             dis.append("target invisible")
     if atk.conditions:
         for c in ("blinded", "poisoned", "frightened", "restrained", "prone"):
             if c in atk.conditions:
                 dis.append(c)
-        if "invisible" in atk.conditions:
+        if "invisible" in atk.conditions and not _sees_invisible(tgt):
             adv.append("invisible")
     if atk.exhaustion >= 3:
         dis.append("exhaustion")
@@ -67,7 +68,7 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             dis.append("dodge")
         if e.has("reckless"):
             adv.append("reckless target")
-        if e.has("dis_against") or e.has("invisible"):
+        if e.has("dis_against") or (e.has("invisible") and not _sees_invisible(atk)):
             dis.append(e.name)
     for e in atk.effects:
         if not e.tags:
@@ -78,7 +79,9 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             dis.append(e.name)
         if e.has("reckless") and kind == "melee":
             adv.append("reckless")
-        if e.has("adv_attacks") or e.has("invisible"):
+        if e.has("blood_frenzy") and kind == "melee" and tgt.hp < tgt.max_hp:
+            adv.append("blood frenzy")
+        if e.has("adv_attacks") or (e.has("invisible") and not _sees_invisible(tgt)):
             adv.append(e.name)
     if atk.effects and any(e.has("pack_tactics") for e in atk.effects) and any(
             o != atk.eid and game.entities[o].side == atk.side
@@ -98,6 +101,10 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
         if not tgt.sees_in_dark():
             adv.append("unseen")
     return (1 if adv else 0) - (1 if dis else 0), adv + ["-" + x for x in dis]
+
+
+def _sees_invisible(e: Entity) -> bool:
+    return bool(e.effects) and any(x.has("see_invisible") for x in e.effects)
 
 
 def _lit(game: Game, room: int) -> bool:
@@ -155,6 +162,10 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     if hit and not crit and total < ac + 5 and _auto_shield(game, tgt, rng, out):
         ac = tgt.current_ac()
         hit = total >= ac
+    if hit and not crit and kind == "melee" and total < ac + tgt.parry and _parry(game, tgt,
+                                                                                  atk, out):
+        ac += tgt.parry
+        hit = False
     if hit and not crit and distance(atk, tgt) <= 5 and any(c in tgt.conditions
                                                             for c in AUTO_CRIT_CLOSE):
         crit = True
@@ -241,6 +252,17 @@ def _on_hit_trees(game: Game, atk: Entity, tgt: Entity, crit: bool, rng: random.
     for e in riders:
         if engine.rider(game, atk, tgt, e, crit, rng, out) and e.has("one_hit"):
             atk.effects.remove(e)
+
+
+def _parry(game: Game, tgt: Entity, atk: Entity, out: Events) -> bool:
+    """House rule auto_reactions: a creature with Parry uses it when it turns a hit."""
+    if not game.house.get("auto_reactions", True) or not tgt.reaction or tgt.incapacitated:
+        return False
+    if any(e.has("no_reactions") for e in tgt.effects):
+        return False
+    tgt.reaction = False
+    out.append(ev.ActionTaken(tgt.eid, "parry", atk.eid))
+    return True
 
 
 def _auto_shield(game: Game, tgt: Entity, rng: random.Random, out: Events) -> bool:
@@ -358,7 +380,7 @@ def _drop_out(game: Game, tgt: Entity, out: Events) -> None:
     for other in game.entities.values():  # a fallen grappler lets go
         held = other.conditions.get("grappled")
         if held and held.src == tgt.eid:
-            remove_condition(game, other, "grappled", out)
+            end_grapple(game, other, out)
 
 
 def heal(game: Game, tgt: Entity, amount: int, out: Events) -> int:
@@ -448,6 +470,11 @@ def saving_throw(game: Game, ent: Entity, ability: str, dc: int, rng: random.Ran
             ent.effects.remove(insp)
     ok = total >= dc
     out.append(ev.Rolled(ent.eid, what or f"{ability} save", nat, total, dc, ok))
+    if not ok and what != "concentration" and ent.res.get(LEGENDARY_RESISTANCE, 0) > 0 \
+            and any(e.has(LEGENDARY_RESISTANCE) for e in ent.effects):
+        ent.res[LEGENDARY_RESISTANCE] -= 1  # spent on any failed save that matters
+        out.append(ev.Info(ent.eid, f"{ent.name} uses legendary resistance"))
+        return True
     return ok
 
 
@@ -484,6 +511,17 @@ def remove_condition(game: Game, ent: Entity, cond: str, out: Events) -> None:
         return
     if ent.conditions.pop(cond, None) is not None:
         out.append(ev.ConditionChanged(ent.eid, cond, False))
+
+
+def end_grapple(game: Game, ent: Entity, out: Events) -> None:
+    """The grapple ends, and with it what lasts "until this grapple ends": the grappler's
+    other open-ended conditions on the creature (a constrictor's restraint)."""
+    held = ent.conditions.get("grappled")
+    if held is None:
+        return
+    for cond, info in list(ent.conditions.items()):
+        if cond == "grappled" or (info.src == held.src and info.rounds == -1 and not info.save):
+            remove_condition(game, ent, cond, out)
 
 
 def end_concentration(game: Game, caster: Entity, out: Events) -> None:

@@ -30,15 +30,23 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
     elif a.incapacitated or a.hp <= 0:  # a reaction comes on anyone's turn
         raise RulesError(f"{a.name} cannot act")
     sd = spellbook.spell_def(spell["index"])
+    if "V" in spell.get("components", ()) and any(x.has("silenced") for x in a.effects):
+        raise RulesError(f"{spell['name']} has words to speak, and {a.name} is in silence")
     base = int(spell["level"])
     level = base if i.level is None else int(i.level)
     if a.pact and base:
         level = max(level, next((k + 1 for k, n in enumerate(a.max_slots) if n), base))
     if base and not base <= level <= 9:
         raise RulesError(f"{spell['name']} needs a level {base}+ slot")
+    # Innate spells (a stat block's "1/day each") spend a use, not a slot, at their level.
+    uses = a.innate.get(spell["index"])
+    if uses == 0:
+        raise RulesError(f"{spell['name']} is used up today")
+    if uses is not None:
+        level = base
     # A ritual outside combat takes ten minutes more and spends no slot.
     ritual = bool(spell.get("ritual")) and not in_combat and i.level is None
-    if base and not ritual and a.slots[level - 1] <= 0:
+    if base and not ritual and uses is None and a.slots[level - 1] <= 0:
         raise RulesError(f"no level {level} slots left")
     ctime = spell.get("casting_time", "1 action")
     slot = "bonus" if "bonus" in ctime else ("reaction" if "reaction" in ctime else "action")
@@ -70,7 +78,9 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
         if resolver.distance(a, foe) > max(size, 5):
             raise RulesError(f"{foe.name} is too far for {spell['name']}")
     # -- all checks passed: spend and resolve --
-    if base and not ritual:
+    if uses is not None and uses > 0:
+        a.innate[spell["index"]] -= 1
+    elif base and not ritual and uses is None:
         a.slots[level - 1] -= 1
     if in_combat:
         if slot == "reaction":

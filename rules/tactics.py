@@ -77,7 +77,9 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
                     if kind == "multiattack" and not a.get("multiattack"):
                         continue
                     melee = kind == "melee" or (kind == "multiattack" and multi_is_melee(e, a))
-                    if melee and not reach_ok:
+                    thrown = kind == "melee" and a.get("range") and \
+                        resolver.distance(e, f) <= max(a["range"])
+                    if melee and not reach_ok and not thrown:
                         continue
                     if kind == "ranged" and resolver.distance(e, f) > max(a.get("range") or [5]):
                         continue
@@ -121,7 +123,10 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
         if sd.adjudicated:
             continue
         lvl = int(sp["level"])
-        if lvl:
+        uses = e.innate.get(s)
+        if uses == 0:
+            continue
+        if lvl and uses is None:
             avail = [k + 1 for k in range(lvl - 1, 9) if e.slots[k] > 0]
             if not avail:
                 continue

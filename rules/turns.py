@@ -36,18 +36,38 @@ def start_combat(game: Game, rng: random.Random) -> list[Any]:
     if game.combat is not None:
         return []
     fighters = [e for e in game.here() if not e.down]
-    rolls = []
     out: list[Any] = []
-    for e in fighters:
-        nat, _ = dice.d20(rng, 0)
-        total = nat + e.mod("dex")
-        out.append(ev.Rolled(e.eid, "initiative", nat, total))
-        rolls.append((total, e.mod("dex"), rng.random(), e.eid))  # ties: DEX, then a roll-off
+    rolls = [_initiative(e, rng, out) for e in fighters]
     order = [eid for *_k, eid in sorted(rolls, reverse=True)]
     totals = {str(eid): total for total, _dex, _tie, eid in rolls}
     game.combat = {"order": order, "idx": 0, "round": 1, "init": totals}
     out.insert(0, ev.CombatStarted(tuple(order)))
     out += begin_turn(game, rng)
+    return out
+
+
+def _initiative(e: Entity, rng: random.Random, out: list[Any]) -> tuple[int, int, float, int]:
+    nat, _ = dice.d20(rng, 0)
+    total = nat + e.mod("dex")
+    out.append(ev.Rolled(e.eid, "initiative", nat, total))
+    return total, e.mod("dex"), rng.random(), e.eid  # ties: DEX, then a roll-off
+
+
+def join_combat(game: Game, fighters: list[Entity], rng: random.Random) -> list[Any]:
+    """Creatures that arrive mid-fight roll initiative and take their place in the order;
+    the creature whose turn it is keeps it."""
+    c = game.combat
+    out: list[Any] = []
+    current = game.current_turn()
+    for e in fighters:
+        total, *_rest = _initiative(e, rng, out)
+        init = c.setdefault("init", {})
+        # after everyone with a higher total (or an equal one: they were there first)
+        at = next((k for k, x in enumerate(c["order"])
+                   if init.get(str(x), -99) < total), len(c["order"]))
+        c["order"].insert(at, e.eid)
+        init[str(e.eid)] = total
+    c["idx"] = c["order"].index(current) if current is not None else 0
     return out
 
 
@@ -152,17 +172,21 @@ def advance_idx(game: Game) -> None:
 
 
 def check_end(game: Game, out: list[Any]) -> bool:
+    """End combat the way the SRD reads: it goes on while each side has a creature still
+    up, and while a hero is dying with foes left, so that hero rolls death saves."""
     if game.combat is None:
         return True
     fighters = [game.entities[x] for x in game.combat["order"] if x in game.entities]
     foes = [e for e in fighters if e.side == "monsters" and not e.down]
-    friends = [e for e in fighters if e.side == "party" and not e.down]
-    if foes and friends:
+    heroes = [e for e in fighters if e.side == "party"]
+    friends = [e for e in heroes if not e.down]
+    if foes and (friends or any(e.dying and not e.fled for e in heroes)):
         return False
-    if foes:
-        xp = 0
-        loot: tuple[str, ...] = ()
+    if foes or not heroes:
+        xp, loot = 0, ()
+        outcome = "fell" if heroes else "ended"
     else:
+        outcome = "won"
         xp = sum(e.xp for e in fighters if e.side == "monsters" and (e.dead or e.hp <= 0))
         room = game.dungeon.rooms.get(game.room)
         loot = ()
@@ -171,7 +195,7 @@ def check_end(game: Game, out: list[Any]) -> bool:
             loot = room.encounter.loot + tuple(x for x in room.loot)
         game.loot += list(loot)
     game.combat = None
-    out.append(ev.CombatEnded(xp, loot))
+    out.append(ev.CombatEnded(xp, loot, outcome))
     for e in game.party():
         e.fled = False
         e.engaged.clear()
@@ -184,7 +208,6 @@ def check_end(game: Game, out: list[Any]) -> bool:
 def award_xp(game: Game, xp: int) -> list[Any]:
     """XP is shared by living party members; crossing a threshold levels up automatically
     (house rule auto_level, default on), otherwise the DM uses Dm(op="level_up")."""
-    from rules import pregen
 
     alive = [e for e in game.party() if not e.dead and e.room == game.room and e.kind == "pc"]
     out: list[Any] = []
@@ -192,11 +215,19 @@ def award_xp(game: Game, xp: int) -> list[Any]:
         return out
     share = xp // len(alive)
     for e in alive:
-        e.xp += share
-        if game.house.get("auto_level", True) and e.level < pregen.MAX_LEVEL \
-                and pregen.xp_level(e.xp) > e.level:
-            out += level_up(game, e, pregen.xp_level(e.xp))
+        out += gain_xp(game, e, share)
     return out
+
+
+def gain_xp(game: Game, e: Entity, xp: int) -> list[Any]:
+    """One character's XP grows; past a threshold it levels up (house rule auto_level)."""
+    from rules import pregen
+
+    e.xp += xp
+    if game.house.get("auto_level", True) and e.level < pregen.MAX_LEVEL \
+            and pregen.xp_level(e.xp) > e.level:
+        return level_up(game, e, pregen.xp_level(e.xp))
+    return []
 
 
 def level_up(game: Game, e: Entity, level: int) -> list[Any]:

@@ -56,8 +56,8 @@ def describe_room(game: Game, room: int, viewer: int) -> str:
     who = [e for e in game.here(room) if e.eid != viewer and not e.dead]
     if not who:
         return head + ". " + r.text
-    return head + ". " + ", ".join(f"{e.name} {_hp(e) if e.side == 'party' else ''}".strip()
-                                   for e in who)
+    return head + ". Here: " + ", ".join(
+        f"{e.name} {_hp(e) if e.side == 'party' else ''}".strip() for e in who) + "."
 
 
 def describe(game: Game, eid: int, what: str) -> str:
@@ -65,30 +65,33 @@ def describe(game: Game, eid: int, what: str) -> str:
     if what == "help":
         return HELP
     if what == "hp":
-        return f"{e.name} HP {_hp(e)} AC {e.current_ac()}"
+        return f"{e.name}: HP {_hp(e)}, AC {e.current_ac()}."
     if what == "inv":
         items = e.inventory + game.loot
-        return f"{e.name}: " + (", ".join(items) if items else "nothing")
+        return f"{e.name} has " + (", ".join(items) if items else "nothing") + "."
     if what == "status":
         conds = sorted(e.conditions) + ([f"exhaustion {e.exhaustion}"] if e.exhaustion else [])
         fx = sorted({x.name for x in e.effects})
-        band = "engaged " + ",".join(game.name_of(o) for o in e.engaged) if e.engaged else e.band
+        # where they stand matters only in a fight
+        band = "" if not game.combat else (
+            ", engaged with " + ", ".join(game.name_of(o) for o in e.engaged) if e.engaged
+            else f", at {e.band} range")
         turn = ""
         if game.combat and game.current_turn() == eid:
             t = e.turn
-            turn = f" turn: act {t['action']} bonus {t['bonus']} move {t['move']}"
-        slots = " slots " + "/".join(str(n) for n in e.slots if n) if any(e.slots) else ""
-        return (f"{e.name} HP {_hp(e)} {band}" + (" [" + " ".join(conds + fx) + "]" if conds
-                                                   or fx else "") + slots + turn)
+            turn = f"; this turn: action {t['action']}, bonus {t['bonus']}, move {t['move']}"
+        slots = "; slots " + "/".join(str(n) for n in e.slots if n) if any(e.slots) else ""
+        return (f"{e.name}: HP {_hp(e)}{band}" + ("; " + ", ".join(conds + fx) if conds
+                                                     or fx else "") + slots + turn + ".")
     if what == "sheet":
         ab = " ".join(f"{k.upper()}{e.abilities[k]}" for k in ABILITIES if k in e.abilities)
         label = f"{e.cls} {e.level}" if e.kind == "pc" else e.monster
         res = " ".join(f"{k} {v}" for k, v in e.res.items() if k != "legendary")
         weapons = ",".join(w["name"] for w in e.weapons) or ",".join(
             a["name"] for a in e.actions)
-        spells = (" spells " + ",".join(e.spells)) if e.spells else ""
-        return (f"{e.name} {label} HP {_hp(e)} AC {e.current_ac()} {ab} prof+{e.prof} "
-                f"xp {e.xp} {weapons}{spells}" + (f" {res}" if res else ""))
+        spells = ("; spells " + ",".join(e.spells)) if e.spells else ""
+        return (f"{e.name}, {label}: HP {_hp(e)}, AC {e.current_ac()}, {ab}, prof +{e.prof}, "
+                f"XP {e.xp}; {weapons}{spells}" + (f"; {res}" if res else "") + ".")
     raise RulesError("ask for hp, sheet, inv, status or help")
 
 

@@ -144,6 +144,28 @@ DAMAGE_WORDS = {
 SENTENCE_END_RE = re.compile(r"\.(?:\s+[A-Z]|\s*$)")
 FAILED_SAVE_RE = re.compile(r"on a failed save", re.I)
 COST_RE = re.compile(r"\s*\(Costs (\d+) Actions\)\s*$", re.I)
+CONDITION_WORDS = (
+    "blinded", "charmed", "deafened", "frightened", "grappled", "incapacitated", "invisible",
+    "paralyzed", "petrified", "poisoned", "prone", "restrained", "stunned", "unconscious",
+)
+CONDITION_RE = re.compile(r"\b(" + "|".join(CONDITION_WORDS) + r")\b", re.I)
+GRAPPLE_RE = re.compile(r"grappled \(escape DC (\d+)\)", re.I)
+SHAPE_RE = re.compile(r"(\d+)-(?:foot|ft\.?)(?:-radius)? (cone|line|cube|sphere|cylinder)", re.I)
+WITHIN_RE = re.compile(r"(?:each|every) (?:[\w-]+ )*creature (?:[\w' ]+ )?within (\d+) "
+                       r"(?:feet|ft\.)", re.I)
+SAVE_ENDS_RE = re.compile(r"repeat the saving throw at the end of each of its turns", re.I)
+# Durations of a rider, in rounds (10 a minute); anything else lasts until removed (-1).
+DURATION_RES = (
+    (re.compile(r"until the end of (?:its|the [\w ]+'s|the target's) next turn", re.I), 1),
+    (re.compile(r"for 1 round", re.I), 1),
+    (re.compile(r"for (\d+) minutes?", re.I), 10),
+    (re.compile(r"for (\d+) hours?", re.I), 600),
+)
+# Sentences after the save's own that say more of the same rider ("Until this poison ends,
+# the target is paralyzed."); ones that start "If the saving throw fails by 5" do not.
+FOLLOW_RE = re.compile(r"^(?:until this|while (?:poisoned|charmed|frightened|restrained) "
+                       r"in this way|the (?:poisoned|charmed|grappled) (?:target|creature))",
+                       re.I)
 
 
 def damage_list(raw: list[dict[str, Any]] | None, where: str, fixes: Fixes) -> list[dict[str, str]]:
@@ -216,6 +238,67 @@ def rider_save(
             "damage": rider}
 
 
+def sentences(text: str) -> list[str]:
+    return [x.strip() for x in re.split(r"(?<=\.)\s+(?=[A-Z])", text) if x.strip()]
+
+
+def rider_rounds(sentence: str) -> int:
+    for pattern, per in DURATION_RES:
+        m = pattern.search(sentence)
+        if m:
+            return per * (int(m.group(1)) if m.groups() else 1)
+    return -1
+
+
+def riders_of(act: dict[str, Any], desc: str) -> list[dict[str, Any]]:
+    """The conditions an action imposes, as facts: which, when (on a hit or a failed save),
+    for how long, and whether the save repeats at the end of each of the target's turns."""
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(cond: str, when: str, rounds: int, save_ends: bool, escape: int = 0) -> None:
+        if (cond, when) in seen:
+            return
+        seen.add((cond, when))
+        out.append({"condition": cond, "when": when, "rounds": rounds,
+                    "save_ends": save_ends, **({"escape_dc": escape} if escape else {})})
+
+    parts = sentences(desc)
+    save_ends = bool(SAVE_ENDS_RE.search(desc))
+    for k, sent in enumerate(parts):
+        g = GRAPPLE_RE.search(sent)
+        if g and act["kind"] in ("melee", "ranged"):
+            add("grappled", "hit", -1, False, int(g.group(1)))
+            for follow in parts[k + 1:k + 2]:
+                if follow.lower().startswith("until this grapple ends"):
+                    for c in CONDITION_RE.findall(follow):
+                        if c.lower() != "grappled":
+                            add(c.lower(), "hit", -1, False)
+        if not act["save"] or not DC_RE.search(sent) or "saving throw" not in sent:
+            continue
+        tail = sent[DC_RE.search(sent).end():]
+        block = [tail] + [f for f in parts[k + 1:k + 3] if FOLLOW_RE.match(f)]
+        rounds = rider_rounds(tail)
+        for text in block:
+            for c in CONDITION_RE.findall(text):
+                if c.lower() == "grappled" and GRAPPLE_RE.search(text):
+                    continue
+                add(c.lower(), "fail", rounds, save_ends)
+        break
+    return out
+
+
+def area_shape_of(desc: str) -> dict[str, Any] | None:
+    """An area's shape and size in feet: "a 60-foot cone", "each creature within 10 ft."."""
+    m = SHAPE_RE.search(desc)
+    if m:
+        return {"type": m.group(2).lower(), "size": int(m.group(1))}
+    m = WITHIN_RE.search(desc)
+    if m:
+        return {"type": "sphere", "size": int(m.group(1))}
+    return None
+
+
 def usage_of(raw: dict[str, Any]) -> tuple[list[int] | None, int | None]:
     usage = raw.get("usage") or {}
     kind = usage.get("type")
@@ -256,6 +339,8 @@ def action_of(
         "recharge": recharge,
         "per_day": per_day,
         "area": False,
+        "riders": [],
+        "area_shape": None,
     }
     if legendary:
         act["cost"] = cost
@@ -301,6 +386,8 @@ def action_of(
                     fixes.add(f"{where}: added save damage {entry['dice']} {entry['type']} "
                               "from the stat block")
         act["area"] = act["kind"] == "save" and bool(AREA_RE.search(desc))
+    act["riders"] = riders_of(act, desc)
+    act["area_shape"] = area_shape_of(desc) if act["area"] else None
     if "multiattack_type" in raw:
         act["kind"] = "multiattack"
         act["multiattack"] = [
@@ -311,7 +398,7 @@ def action_of(
         # "Tail Attack: the dragon makes a tail attack" -> reuse the Tail action.
         target = ref_from_name(name, sibling_names)
         if target:
-            act.update(attack_bonus=None, reach=None, range=None)
+            act.update(attack_bonus=None, reach=None, range=None, riders=[], area_shape=None)
             act["kind"] = "multiattack"
             act["multiattack"] = [{"action": target, "count": 1}]
     return act
@@ -466,7 +553,44 @@ def monster_of(raw: dict[str, Any], fixes: Fixes) -> dict[str, Any]:
         "legendary_actions": legendary,
         "legendary_per_round": per_round,
         "reactions": [a["name"] for a in raw.get("reactions") or []],
+        "parry": parry_of(raw.get("reactions") or []),
+        "spellcasting": spellcasting_of(raw.get("special_abilities") or []),
     }
+
+
+PARRY_RE = re.compile(r"adds (\d+) to its AC against one melee attack that would hit it", re.I)
+
+
+def parry_of(reactions: list[dict[str, Any]]) -> int:
+    """A Parry reaction's AC bonus against one melee attack that would hit (0: none)."""
+    for r in reactions:
+        m = PARRY_RE.search(r.get("desc") or "")
+        if m:
+            return int(m.group(1))
+    return 0
+
+
+def spellcasting_of(abilities: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A stat block's spellcasting and innate spellcasting, merged: the ability, save DC and
+    attack bonus, slots by level, and each spell with its uses a day (null: a slot or at
+    will, by level)."""
+    casts = [a["spellcasting"] for a in abilities if a.get("spellcasting")]
+    if not casts:
+        return None
+    main = next((c for c in casts if c.get("slots")), casts[0])
+    slots = [int((main.get("slots") or {}).get(str(k), 0)) for k in range(1, 10)]
+    spells: dict[str, int | None] = {}
+    for c in casts:
+        for sp in c.get("spells", []):
+            idx = sp.get("url", "").rstrip("/").rsplit("/", 1)[-1] or sp["name"].lower()
+            usage = sp.get("usage") or {}
+            per_day = int(usage["times"]) if usage.get("type") == "per day" else None
+            if usage.get("type") == "at will" and int(sp.get("level", 0)):
+                per_day = -1  # at will, even a levelled spell
+            spells[idx] = per_day if idx not in spells or spells[idx] is None else spells[idx]
+    return {"ability": ref_index(main.get("ability")), "dc": int(main.get("dc") or 0),
+            "attack": int(main.get("modifier") or 0), "slots": slots,
+            "spells": [{"index": k, "per_day": v} for k, v in sorted(spells.items())]}
 
 
 # ---------------------------------------------------------------- spells
@@ -518,6 +642,9 @@ def spell_of(raw: dict[str, Any], fixes: Fixes) -> dict[str, Any]:
         "duration": raw.get("duration", ""),
         "attack": raw.get("attack_type"),
         "save": ref_index((raw.get("dc") or {}).get("dc_type")),
+        # what a successful save leaves: "half" the damage, "none", or "other" (its own rule)
+        "save_success": (raw.get("dc") or {}).get("dc_success") if raw.get("dc") else None,
+        "components": [c for c in ("V", "S", "M") if c in raw.get("components", [])],
         "damage": damage,
         "heal": heal,
         "area": {"type": aoe["type"], "size": int(aoe["size"])} if aoe else None,

@@ -31,6 +31,8 @@ class DungeonConsole(DmActions, App[None]):
     BINDINGS = [
         *(Binding(a.key, a.action, a.label, show=a.footer) for a in ACTIONS),
         Binding("q", "quit", "Quit", show=True),
+        # README and help say Ctrl-C stops the console (Textual's own ctrl+c only hints at ctrl+q)
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
     def __init__(
@@ -42,9 +44,16 @@ class DungeonConsole(DmActions, App[None]):
         backoff: Sequence[float] = BACKOFF_S,
         heartbeat_s: float = HEARTBEAT_S,
         heartbeat_timeout_s: float = HEARTBEAT_TIMEOUT_S,
+        intro: Sequence[str] = (),
+        quit_help: str = "quit the console (the node keeps running)",
     ) -> None:
-        """`frozen=(state, event pushes)` shows a fixed state with no node: for snapshot tests."""
+        """`frozen=(state, event pushes)` shows a fixed state with no node: for snapshot tests.
+        `intro`: lines that open the log and replace the join hint (the demo says who is who);
+        `quit_help`: what q does, for the help screen."""
         super().__init__()
+        self.intro = tuple(intro)
+        self._introduced = False
+        self.quit_help = quit_help
         self.control_path = Path(control_path) if control_path else None
         self.frozen = frozen
         self.tick = tick
@@ -123,7 +132,12 @@ class DungeonConsole(DmActions, App[None]):
         self.fresh = True
         if not self._drawn():
             return
-        if not state.get("party") and not self._hinted:
+        if self.intro and not self._introduced:
+            # with the first state, which comes after the log's history: the last thing read
+            self._introduced = True
+            for line in self.intro:
+                self.note(line)
+        if not state.get("party") and not self._hinted and not self.intro:
             self._hinted = True
             self.note("no characters yet: radio players send 'join NAME CLASS', and j approves")
         self._redraw()

@@ -11,7 +11,9 @@ from tui import view
 
 
 class CreatureTable(DataTable):
-    """One row per creature; the cursor row is the target of damage, heal, conditions and sheets."""
+    """One row per creature the DM can act on: the party (anyone away from the party's room
+    marked @room) and the living foes in the room. The cursor row is the target of damage,
+    heal, conditions and sheets."""
 
     BORDER_TITLE = "Party & foes"
 
@@ -54,6 +56,10 @@ class CreatureTable(DataTable):
     def show(self, state: dict[str, Any] | None, *, compact: bool = False) -> None:
         """Rebuild from a state view, keeping the cursor on the same creature."""
         keep = self.selected_eid
+        room = (state or {}).get("room") or {}
+        # who is listed: the party's room names the foes in it
+        self.border_title = f"{self.BORDER_TITLE} in {room['name']}" if room.get("name") \
+            else self.BORDER_TITLE
         self._columns(compact)
         self.clear()
         bar_width = 4 if compact else 8
@@ -64,6 +70,9 @@ class CreatureTable(DataTable):
             name = Text(str(row.get("name")), style="bold" if is_pc else "red")
             if dead:
                 name.stylize("strike dim")
+            if not row["here"]:  # a party member who is not in the party's room
+                name.stylize("dim")
+                name.append(f" @{row.get('room')}", style="grey50")
             mark = Text("▶" if row["eid"] == turn else " ", style="bold yellow")
             conds = conditions_text(row.get("conditions") or [])
             conc = Text(f"◉{row['concentration']}" if row.get("concentration") else "", style="cyan")
@@ -102,8 +111,13 @@ def conditions_text(conditions: list[str]) -> Text:
 
 
 def _rows(state: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The party, then the living foes in the party's room: the dead and the foes left
+    behind in other rooms are no one the DM acts on."""
     if not state:
         return []
-    party = [dict(r, kind="pc") for r in state.get("party") or []]
-    foes = [dict(r, kind="monster") for r in state.get("monsters") or []]
+    here = (state.get("room") or {}).get("id")
+    party = [dict(r, kind="pc", here=here is None or r.get("room") == here)
+             for r in state.get("party") or []]
+    foes = [dict(r, kind="monster", here=True) for r in state.get("monsters") or []
+            if not r.get("dead") and (here is None or r.get("room") == here)]
     return party + foes

@@ -12,12 +12,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from protocol.render import fit
+from protocol.render import fit, sentence
+from rules.dm import NARRATE_MAX_B
 from tui import view
 
 Submit = Callable[[str], Awaitable[str | None]]  # returns a one-line error, or None when done
 
-NARRATE_LIMIT = 200
+NARRATE_LIMIT = NARRATE_MAX_B
 
 
 class PromptScreen(ModalScreen[bool]):
@@ -69,8 +70,13 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(yes)
 
 
+def outgoing(text: str) -> str:
+    """Narration exactly as Enter sends it and the players read it: a sentence, in one packet."""
+    return fit(sentence(text), NARRATE_LIMIT)
+
+
 class NarrateScreen(PromptScreen):
-    """Narration with a live UTF-8 byte counter against the 200-byte packet."""
+    """Narration with a live UTF-8 byte counter and a preview of exactly what Enter sends."""
 
     def __init__(self, submit: Submit) -> None:
         super().__init__("Narrate to the table", "Broadcast to every player; one packet holds "
@@ -82,12 +88,9 @@ class NarrateScreen(PromptScreen):
 
     def _check_then(self, submit: Submit) -> Submit:
         async def go(text: str) -> str | None:
-            n = view.byte_count(text)
             if not text.strip():
                 return "narrate what? the line is empty"
-            if n > NARRATE_LIMIT:
-                return f"{n} B is over the {NARRATE_LIMIT} B packet: cut {n - NARRATE_LIMIT} B"
-            return await submit(text)
+            return await submit(outgoing(text))
 
         return go
 
@@ -99,7 +102,12 @@ class NarrateScreen(PromptScreen):
         n = view.byte_count(text)
         over = n > NARRATE_LIMIT
         t = Text(f"{n}/{NARRATE_LIMIT} B", style="bold red" if over else "bold green")
+        sent = outgoing(text)
         if over:
-            t.append(f"  over by {n - NARRATE_LIMIT} B; would arrive as: ", style="red")
-            t.append(fit(text, NARRATE_LIMIT)[-40:], style="grey62")
+            t.append(f"  over by {n - NARRATE_LIMIT} B; Enter sends it cut, ending: ",
+                     style="red")
+            t.append(sent[-60:], style="grey62")
+        elif text.strip() and sent != text.strip():
+            t.append("  Enter sends: ", style="grey50")
+            t.append(sent[-60:], style="grey62")
         self.query_one("#extra", Static).update(t)

@@ -193,6 +193,73 @@ class DmActions:
         self.push_screen(PromptScreen(f"Force {target['name']}'s action", hint, submit,
                                       placeholder="attack thorin"))
 
+    def action_move_party(self) -> None:
+        async def submit(text: str) -> str | None:
+            where = text.strip().lower()
+            if not where:
+                return "an exit (n, s, stairs…) or a room number"
+            room = int(where) if where.isdigit() else 0
+            return await self._prompted(f"move the party {where}",
+                                        dm("move_party", None, room, "" if room else where))
+
+        self.push_screen(PromptScreen("Move the party", f"exits here: {self._exits() or 'none'}; "
+                                      "or a room number. Locks do not stop the DM.", submit,
+                                      placeholder="n"))
+
+    def action_open_door(self) -> None:
+        async def submit(text: str) -> str | None:
+            if not text.strip():
+                return "which way? an exit of this room"
+            return await self._prompted(f"open the way {text.strip()}",
+                                        dm("unlock", None, 0, text.strip().lower()))
+
+        self.push_screen(PromptScreen("Open or unlock a door", f"exits here: "
+                                      f"{self._exits() or 'none'}", submit, placeholder="n"))
+
+    def _exits(self) -> str:
+        room = (self.state or {}).get("room") or {}
+        return ", ".join(f"{x.get('dir')}" + (f" [{x['door']}]" if x.get("door") else "")
+                         for x in room.get("exits") or [])
+
+    def action_give_xp(self) -> None:
+        row = self.query_one(CreatureTable).selected_row(self.state)
+        who = row if row is not None and row.get("kind") == "pc" else None
+
+        async def submit(text: str) -> str | None:
+            words = text.strip().lower().split()
+            share = bool(words) and words[0] == "all"
+            amount = words[-1] if words else ""
+            if not amount.isdigit() or int(amount) <= 0:
+                return "write an amount above 0 (or all N to share it)"
+            if not share and who is None:
+                return "select a character first, or write all N to share it"
+            target = None if share else who["eid"]  # type: ignore[index]
+            name = "the party" if share else who["name"]  # type: ignore[index]
+            return await self._prompted(f"give {name} {amount} XP",
+                                        dm("give_xp", target, int(amount)))
+
+        to = who["name"] if who else "the party (select a character to give to one)"
+        self.push_screen(PromptScreen(f"Give XP to {to}", "an amount; all N shares N among the "
+                                      "party in the room", submit, placeholder="50"))
+
+    def action_give_item(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        if row.get("kind") != "pc":
+            self.notify("items are for characters; select a party member", severity="warning")
+            return
+
+        async def submit(text: str) -> str | None:
+            if not text.strip():
+                return "name an item, or coins: 15 gp"
+            return await self._prompted(f"give {row['name']} {text.strip()}",
+                                        dm("give_item", row["eid"], 1, text.strip()))
+
+        self.push_screen(PromptScreen(f"Give {row['name']} an item or coins", "an item (2 torch "
+                                      "gives two) or coins: 15 gp", submit,
+                                      placeholder="potion of healing"))
+
     def action_spawn(self) -> None:
         from tui.spawner import SpawnerScreen
 

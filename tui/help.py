@@ -25,7 +25,8 @@ class HelpScreen(ModalScreen[None]):
         table.add_row("↑↓", "table", "select a creature (the target of d, h, o, v, f)")
         table.add_row("ctrl+l", "players", "in a sheet: a one-time Discord link code for it")
         table.add_row("ctrl+p", "console", "command palette: every action by name")
-        table.add_row("q", "console", "quit the console (the node keeps running)")
+        table.add_row("q ctrl+c", "console", getattr(self.app, "quit_help", "quit the console"))
+        self.table = table  # what the screen lists, for a reader other than the eye
         with VerticalScroll(classes="dialog help"):
             yield Label("DM console keys", classes="dialog-title")
             yield Static(table)

@@ -1,4 +1,4 @@
-"""House-rule toggles: each row is a rule from the game; Enter flips it, or name a new one."""
+"""House-rule toggles: every rule the engine knows, with what it does; Enter or space flips one."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Label, Static
+
+from rules.house import HOUSE_RULES
 
 if TYPE_CHECKING:
     from tui.app import DungeonConsole
@@ -23,7 +25,6 @@ class HouseRulesScreen(ModalScreen[None]):
         with Vertical(classes="dialog"):
             yield Label("House rules", classes="dialog-title")
             yield DataTable(id="rules", cursor_type="row")
-            yield Input(placeholder="another rule's name, Enter turns it on", id="new")
             yield Static("Enter / space toggles the highlighted rule · Esc closes", classes="hint")
             yield Static("", id="error", classes="error")
 
@@ -32,16 +33,18 @@ class HouseRulesScreen(ModalScreen[None]):
         return cast("DungeonConsole", self.app)
 
     def on_mount(self) -> None:
-        self.query_one("#rules", DataTable).add_columns("rule", "on")
+        self.query_one("#rules", DataTable).add_columns("rule", "on", "what it does")
         self.on_node_state(self.console.state)
 
     def on_node_state(self, state: dict[str, Any] | None) -> None:
         table = self.query_one("#rules", DataTable)
         row = table.cursor_row
         table.clear()
-        for name, on_ in sorted(((state or {}).get("house_rules") or {}).items()):
+        settings = (state or {}).get("house_rules") or {}
+        for name, rule in HOUSE_RULES.items():
+            on_ = bool(settings.get(name, rule.default))
             table.add_row(name, Text("ON", style="bold green") if on_ else Text("off", style="red"),
-                          key=name)
+                          Text(rule.description, style="grey70"), key=name)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1), animate=False)
 
@@ -54,17 +57,9 @@ class HouseRulesScreen(ModalScreen[None]):
         if not table.row_count:
             return
         name = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        current = bool(((self.console.state or {}).get("house_rules") or {}).get(name))
+        rule = HOUSE_RULES[name]
+        current = bool(((self.console.state or {}).get("house_rules") or {}).get(name, rule.default))
         await self._set(name, not current)
-
-    @on(Input.Submitted, "#new")
-    async def _new(self, event: Input.Submitted) -> None:
-        name = event.value.strip().lower().replace(" ", "_")
-        if not name or not name.replace("_", "").isalnum() or len(name) > 32:
-            self._error("a rule name is letters, digits and _ (at most 32)")
-            return
-        event.input.value = ""
-        await self._set(name, True)
 
     async def _set(self, name: str, on_: bool) -> None:
         res = await self.console.act(f"house rule {name} {'on' if on_ else 'off'}", "house_rule",

@@ -8,7 +8,9 @@ from typing import Any
 
 from rich.console import Group
 from rich.text import Text
-from textual.widgets import Static
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Sparkline, Static
 
 from tui import roommap, view
 from tui.link import LinkStatus
@@ -153,10 +155,16 @@ class RoomPanel(Static):
         self.update(Group(*parts))
 
 
-class RadioPanel(Static):
-    """Link, channel use, airtime against the duty budget, the outbox queue, the last packets; uplink."""
+class RadioPanel(Vertical):
+    """Link, channel use, airtime over the rolling hour (a sparkline against the duty budget),
+    the outbox queue, the last packets; uplink."""
 
     BORDER_TITLE = "Radio"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="radio-head")
+        yield Sparkline([], id="airtime", summary_function=max)
+        yield Static(id="radio-tail")
 
     def show(self, state: dict[str, Any] | None, *, packets: int = 3) -> None:
         state = state or {}
@@ -169,11 +177,17 @@ class RadioPanel(Static):
         util = Text("chan ")
         util.append_text(view.meter(r["channel_util"] / 0.25, 10))  # the firmware holds back at 25%
         util.append(f" {r['channel_util'] * 100:4.1f}%")
-        air = Text("air  ")
+        air = Text("air last hour ")
         budget = r["duty_budget_s"]
-        air.append_text(view.meter(r["airtime_used_s"] / budget if budget else 0.0, 10))
-        air.append(f" {r['airtime_used_s']:.1f}/{budget:.0f} s")
-        parts: list[Any] = [head, util, air]
+        used = r["airtime_used_s"]
+        share = used / budget if budget else 0.0
+        air.append(f"{used:.1f}/{budget:.0f} s", style="green" if share < 0.5 else
+                   "yellow" if share < 0.8 else "bold red")
+        self.query_one("#radio-head", Static).update(Group(head, util, air))
+        spark = self.query_one("#airtime", Sparkline)
+        # the shape of the hour, oldest slice first; the line above gives the level
+        spark.data = r["airtime_buckets_s"]
+        parts: list[Any] = []
         for p in r["last_packets"][-packets:][::-1]:
             parts.append(Text(f" → {view.packet_to(p.get('to')):<9} port {p.get('port')} "
                               f"{p.get('bytes')} B", style="grey62"))
@@ -184,4 +198,4 @@ class RadioPanel(Static):
             t.append("online" if online else "offline", style="bold green" if online else "bold red")
             t.append(f"  backlog {uplink.get('backlog', 0)}")
             parts.append(t)
-        self.update(Group(*parts))
+        self.query_one("#radio-tail", Static).update(Group(*parts))

@@ -45,7 +45,7 @@ async def export(out: Path, size: tuple[int, int] = (120, 40), seed: int = 7) ->
                 await c.request("ai.pause")
                 for intent in SCRIPT:
                     await c.request("command", intent=intent)
-                await c.request("house_rule", name="flanking", on=True)
+                await c.request("house_rule", name="friendly_fire", on=True)
             for _ in range(300):
                 if app.live and (app.state or {}).get("initiative"):
                     break

@@ -19,34 +19,19 @@ from node.control_client import ControlError
 if TYPE_CHECKING:
     from tui.app import DungeonConsole
 
-# what the rules let the DM edit (rules.game, Dm edit_sheet); the node re-checks every edit
-NUMERIC = ("hp", "max_hp", "ac", "temp_hp", "speed", "xp")
-EDITABLE = (*NUMERIC, "name")
 ABILITIES = ("str", "dex", "con", "int", "wis", "cha")
 
 
 def parse_edit(text: str) -> tuple[str, int | str]:
-    """"ac=16" -> ("ac", 16); ValueError with a one-line reason."""
-    field, sep, raw = text.partition("=")
-    field, raw = field.strip().lower(), raw.strip()
-    if not sep:
-        raise ValueError("write field=value, e.g. ac=16")
-    if field not in EDITABLE:
-        raise ValueError(f"{field or '?'} cannot be edited here; edit {', '.join(EDITABLE)}")
-    if field == "name":
-        if not raw:
-            raise ValueError("name cannot be empty")
-        if len(raw) > 16:
-            raise ValueError("name: at most 16 characters")
-        return field, raw
-    if not raw.lstrip("-").isdigit():
-        raise ValueError(f"{field} must be a whole number")
-    n = int(raw)
-    if n < 0:
-        raise ValueError(f"{field} cannot be negative")
-    if field == "ac" and not 1 <= n <= 30:
-        raise ValueError("ac must be 1 to 30")
-    return field, n
+    """"ac=16" -> ("ac", 16); ValueError with a one-line reason (the rules' own check, so the
+    dialog refuses exactly what the node would)."""
+    from rules.dm import check_sheet_edit
+    from rules.errors import RulesError
+
+    try:
+        return check_sheet_edit(text)
+    except RulesError as err:
+        raise ValueError(str(err)) from None
 
 
 def change_text(change: Any) -> str:

@@ -86,6 +86,7 @@ def radio_figures(radio: dict[str, Any] | None) -> dict[str, Any]:
         "duty_budget_s": float(pick("duty_budget_s", 0.0) or 0.0),
         "queue": int(pick("queue", 0) or 0),
         "last_packets": list(pick("last_packets", []) or []),
+        "airtime_buckets_s": [float(x) for x in pick("airtime_buckets_s", []) or []],
         "duty_refusals": int(radio.get("duty_refusals", 0) or 0),
     }
 

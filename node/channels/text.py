@@ -18,7 +18,7 @@ from node.clock import Clock
 from node.identity import KeyPins, text_auth
 from node.obs.metrics import Metrics
 from node.pipeline import LIMIT, Command, Outcome, Pipeline, fit
-from node.radio.base import BROADCAST, MAX_PAYLOAD, Packet
+from node.radio.base import BROADCAST, MAX_PAYLOAD, TEXT_PORT, Packet
 from node.radio.outbox import Priority
 from protocol.render import announced
 
@@ -53,6 +53,9 @@ MONSTER_HOLD_S = 6.0
 # table every command comes that way, so this is also where that mode spends its airtime.
 DIRECT_RESULTS = True
 HOLD_POLL_S = 0.25
+# A turn warning is a courtesy: it goes only while the rolling-hour airtime used stays under
+# this share of the budget, leaving the rest for results the whole table needs.
+WARN_BUDGET_SHARE = 0.8
 
 
 @dataclass
@@ -187,6 +190,8 @@ class TextChannel:
     async def _run(self, num: int, cmd: Command) -> Outcome:
         """One command through the pipeline, then whatever answer _on_outcome did not give."""
         out = await self.pipeline.submit(cmd)
+        if out.ok and out.seq is not None and not out.duplicate:
+            self._tell_what_was_cut(num, cmd.intent, out)
         if out.dropped or (out.seq is not None and not out.duplicate):
             return out  # a flood, or applied and published: _on_outcome has answered it
         lines = self.lines(out)
@@ -212,6 +217,18 @@ class TextChannel:
     def lines(self, out: Outcome) -> list[str]:
         """What the sender is told about an outcome: its error, its answer, or its events."""
         return lines_of(out, self.pipeline.game, LIMIT)
+
+    def _tell_what_was_cut(self, to: int, intent: Any, out: Outcome) -> None:
+        """A `say` the rules shortened: the speaker hears, privately, what did not go out."""
+        from rules import events as ev
+
+        said = next((e.text for e in out.events if isinstance(e, ev.Said)), None)
+        full = " ".join(str(getattr(intent, "text", "")).split())
+        if said is None or type(intent).__name__ != "Say" or len(full) <= len(said):
+            return
+        cut = full[len(said):]
+        self._dm(to, f"Your say was cut to {len(said.encode())} B; not sent: {cut}",
+                 Priority.REPLY)
 
     def _may_act(self, sender: str) -> bool:
         """True unless a fight is on and it is nobody's turn the sender plays."""
@@ -280,6 +297,28 @@ class TextChannel:
             self._prompt_dm(eid, text)
         self._remind_later(eid, text)
 
+    def warn_turn(self, eid: int, text: str) -> None:
+        """The turn is about to time out: tell its player privately, once, if the node's
+        airtime allows one more packet without eating into what the table's results need
+        (and the outbox sends it only within the player's own DM budget)."""
+        if self.muted or not self._airtime_spare(text):
+            self.metrics.inc("dungeon_turn_warnings_total", outcome="skipped")
+            return
+        self.metrics.inc("dungeon_turn_warnings_total", outcome="queued")
+        self._prompt_dm(eid, text)
+
+    def _airtime_spare(self, text: str) -> bool:
+        from protocol.airtime import airtime_s
+
+        stats = self.outbox.stats() if hasattr(self.outbox, "stats") else {}
+        budget = stats.get("duty_budget_s")
+        if budget is None:
+            return True  # a region with no duty-cycle limit
+        used = max(stats.get("airtime_used_s", 0.0), stats.get("radio_airtime_s", 0.0))
+        air = airtime_s(len(text.encode()), getattr(self.outbox, "preset", "LONG_FAST"),
+                        portnum=TEXT_PORT)
+        return used + air <= budget * WARN_BUDGET_SHARE
+
     def _remind_later(self, eid: int, text: str) -> None:
         game = self.pipeline.game
         combat = getattr(game, "combat", None) or {}
@@ -336,7 +375,7 @@ class TextChannel:
             return
         if cmd.source == "system" and type(cmd.intent).__name__ == "Join" and num is not None:
             # the DM approved a join that arrived earlier: tell the waiting radio privately
-            self._dm(num, f"welcome, {cmd.intent.name}! you are in. send help for commands",
+            self._dm(num, f"Welcome, {cmd.intent.name}! You are in. Send help for commands.",
                      Priority.REPLY)
         lines = self.render(events)
         if not lines:

@@ -76,9 +76,11 @@ def _seed_frames(rng, n: int, key: bytes) -> list[bytes]:  # noqa: ANN001
             elif kind == frames.Kind.DIGEST:
                 payload = frames.digest_payload(rng.getrandbits(32))
             elif kind == frames.Kind.HELLO:
-                payload = frames.hello_payload("Mira")
+                payload = frames.hello_payload("Mira", rng.randbytes(4))
             elif kind == frames.Kind.WELCOME:
-                payload = frames.welcome_payload(rng.randint(0, 50))
+                payload = frames.welcome_payload(frames.Welcome(
+                    rng.randbytes(4), rng.randbytes(4), rng.randbytes(16), rng.randbytes(16),
+                    rng.randint(0, 50)))
             else:
                 payload = b""
             ack = rng.randint(0, 5000) if rng.random() < 0.5 else None
@@ -139,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     from protocol.errors import ProtocolError
 
     rng = random.Random(args.seed)
-    key = frames.session_key(b"fuzz", 1, 1)
+    key = frames.client_key(b"fuzz", 1, bytes(4))
     seeds = _seed_frames(rng, 2000, key)
     counts = {"random": 0, "mutated": 0, "valid": 0}
     accepted = rejected = crashes = 0

@@ -118,7 +118,7 @@ def frames_needed(events: list[Any]) -> tuple[int, int]:
     """(frames, largest frame) to broadcast these events as signed EVENTS frames."""
     from protocol import codec, frames
 
-    key = frames.session_key(b"bench", 1, 0)
+    key = frames.client_key(b"bench", 0, bytes(4))
     header = len(frames.encode_frame(frames.Frame(kind=frames.Kind.EVENTS, sender_seq=70000,
                                                   ack=70000), key))
     sizes = [

@@ -7,7 +7,7 @@ import argparse
 HELP = "play from a terminal over your own radio (binary protocol, text rendered locally)"
 # Words the client answers itself, without airtime (PlayerClient.submit_line).
 LOCAL = ("help", "h", "?", "status", "quit", "exit")
-# At the end of a script, how long the node has to acknowledge what was sent.
+# At the end of a script, how long the node has to acknowledge what was sent (--wait).
 SETTLE_S = 60.0
 
 
@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--class", dest="cls", default="fighter", help="your character's class")
     parser.add_argument("--node", default=None,
                         help="the game node's id (!a1b2c3d4); default: whoever answers")
+    parser.add_argument("--wait", type=float, default=SETTLE_S, metavar="S",
+                        help="reading a script from a pipe: at its end, wait at most S seconds "
+                             f"for the node to acknowledge every command (default {SETTLE_S:g})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,6 +30,9 @@ def run(args: argparse.Namespace) -> int:
     from node.radio.base import TransportError
     from node.radio.factory import make_transport
 
+    if not args.wait >= 0:
+        print(f"dungeon play: --wait {args.wait:g} must be 0 seconds or more", file=sys.stderr)
+        return 2
     node_num = None
     if args.node:
         try:
@@ -40,13 +46,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"dungeon play: {err}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(_play(transport, args.name, args.cls, node_num))
+        return asyncio.run(_play(transport, args.name, args.cls, node_num, args.wait))
     except TransportError as err:
         print(f"dungeon play: {err}", file=sys.stderr)
         return 1
 
 
-async def _play(transport, name: str, cls: str, node_num: int | None) -> int:  # type: ignore[no-untyped-def]
+async def _play(transport, name: str, cls: str, node_num: int | None,  # type: ignore[no-untyped-def]
+                wait_s: float = SETTLE_S) -> int:
     import asyncio
     import sys
 
@@ -63,7 +70,7 @@ async def _play(transport, name: str, cls: str, node_num: int | None) -> int:  #
         if not await client.join():
             return 1
         if scripted:
-            return await _script(client, sys.stdin)
+            return await _script(client, sys.stdin, wait_s)
         while True:
             try:
                 line = await asyncio.to_thread(input, "> ")
@@ -76,7 +83,7 @@ async def _play(transport, name: str, cls: str, node_num: int | None) -> int:  #
     return 0
 
 
-async def _script(client, stdin) -> int:  # type: ignore[no-untyped-def]
+async def _script(client, stdin, wait_s: float) -> int:  # type: ignore[no-untyped-def]
     """One command a line from a pipe or file; at its end, wait for every intent's ack.
 
     Exit 0 when the node acknowledged them all (their times on stderr), else 1 naming the
@@ -105,7 +112,7 @@ async def _script(client, stdin) -> int:  # type: ignore[no-untyped-def]
             continue
         sent.append((line, loop.time(), loop.create_task(client.deliver(intents))))
     if sent:
-        await asyncio.wait([task for *_, task in sent], timeout=SETTLE_S)
+        await asyncio.wait([task for *_, task in sent], timeout=wait_s)
     missing, took = [], []
     for line, at, task in sent:
         acks = task.result() if task.done() else []

@@ -229,13 +229,14 @@ class Runner:
     # -- expectations -----------------------------------------------------------------
     def expect(self, w: list[str]) -> None:
         """expect NAME hp OP N | NAME has|not COND | NAME conc SPELL|none |
-        NAME effect|noeffect NAME | last TYPE [FIELD=VALUE...] | count TYPE N [FIELD=VALUE...]
-        | nolast TYPE [FIELD=VALUE...]"""
+        NAME effect|noeffect NAME | NAME slots LEVEL N | NAME res RESOURCE N |
+        last TYPE [FIELD=VALUE...] | count TYPE N [FIELD=VALUE...] | nolast TYPE ..."""
         if len(w) >= 2 and w[0] in ("last", "nolast", "count"):
             self._expect_events(w)
             return
         k = next((j for j, x in enumerate(w) if x in ("hp", "has", "not", "conc", "effect",
-                                                     "noeffect", "temp", "slots")), None)
+                                                     "noeffect", "temp", "slots", "res")),
+                 None)
         if k is None or k == 0 or k + 1 >= len(w):
             raise ScriptError("usage: expect NAME hp|has|not|conc|effect|noeffect ...")
         e = self.game.entities[self._eid(" ".join(w[:k]))]
@@ -262,6 +263,11 @@ class Runner:
             lvl, n = int(arg[0]), int(arg[1])
             if e.slots[lvl - 1] != n:
                 raise ExpectFailed(f"{e.name} has {e.slots[lvl - 1]} level {lvl} slots")
+        elif what == "res":
+            if len(arg) != 2 or not arg[1].isdigit():
+                raise ScriptError("usage: expect NAME res RESOURCE N")
+            if e.res.get(arg[0], 0) != int(arg[1]):
+                raise ExpectFailed(f"{e.name} has {e.res.get(arg[0], 0)} {arg[0]}")
 
     def _expect_events(self, w: list[str]) -> None:
         from protocol import jsonform

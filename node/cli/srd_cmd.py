@@ -11,8 +11,8 @@ HELP = "look up an SRD monster or spell (forgiving names)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=("monster", "spell", "spells"),
-                        help="what to look up; `spells` lists every spell and its state")
+    parser.add_argument("kind", choices=("monster", "spell", "spells", "monsters"),
+                        help="what to look up; `spells`/`monsters` list every one's state")
     parser.add_argument("name", nargs="*", help="a name, index or abbreviation")
     parser.add_argument("--json", action="store_true", help="print the record as JSON")
 
@@ -105,6 +105,41 @@ def spell_text(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def monsters_json() -> dict[str, Any]:
+    """Every monster's actions, traits and reactions, each mechanised or adjudicated: an
+    action is mechanised when the engine has a tree for it (a multiattack when its parts
+    are), a trait when it has effect data or is the stat block's spellcasting, a reaction
+    when the engine plays it (Parry)."""
+    from rules import content
+    from rules.effects import monsters
+
+    rows = []
+    counts = {"mechanised": 0, "adjudicated": 0}
+    for idx, m in sorted(content.monsters().items()):
+        acts = m["actions"] + m.get("legendary_actions", [])
+        played = {a["name"] for a in acts
+                  if a["kind"] != "multiattack" and monsters.action_tree(idx, a)}
+        entry: dict[str, Any] = {"index": idx, "name": m["name"], "actions": {}, "traits": {},
+                                 "reactions": {}}
+        for a in acts:
+            ok = a["name"] in played or (a["kind"] == "multiattack" and all(
+                p["action"] in played for p in a["multiattack"] or []))
+            entry["actions"][a["name"]] = "mechanised" if ok else "adjudicated"
+        traits = set(monsters.trait_names(idx))
+        if m.get("spellcasting"):  # cast through the same Cast intent and spell engine
+            traits |= {"Spellcasting", "Innate Spellcasting"}
+        for t in m.get("special_abilities", []):
+            entry["traits"][t] = "mechanised" if t in traits else "adjudicated"
+        for r in m.get("reactions", []):
+            entry["reactions"][r] = "mechanised" if r == "Parry" and m.get("parry") else (
+                "adjudicated")
+        for part in ("actions", "traits", "reactions"):
+            for state in entry[part].values():
+                counts[state] += 1
+        rows.append(entry)
+    return {**counts, "total": sum(counts.values()), "monsters": rows}
+
+
 def spells_json() -> dict[str, Any]:
     from rules import content
     from rules.effects import spellbook
@@ -124,6 +159,14 @@ def spells_json() -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from rules import content
     from rules.errors import RulesError
+    if args.kind == "monsters":
+        doc = monsters_json()
+        if args.json:
+            print(json.dumps(doc, sort_keys=True))
+        else:
+            print(f"{doc['mechanised']} of {doc['total']} monster actions, traits and "
+                  "reactions mechanised")
+        return 0
     if args.kind == "spells":
         doc = spells_json()
         if args.json:

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from node.radio.base import BROADCAST, GAME_PORT, Packet, Transport
-from protocol.resync import INTENT_RETRY_S, BroadcastGaps
+from protocol.resync import INTENT_RETRY_S
+from protocol.session import ClientSession
+from protocol.session.client import Acked, GaveUp, Shown, Snapshot, Welcomed
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,10 @@ class Ack:
     """One intent frame in flight, done once the node acks it."""
 
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: asyncio.Event = field(default_factory=asyncio.Event)  # acked, or given up
     at: float = 0.0  # loop time of the ack
     public: bool = False  # acked with a broadcast result (applied), not only privately
+    gave_up: bool = False
 
 
 class _View:
@@ -57,7 +61,10 @@ class _View:
 
 
 class PlayerClient:
-    """One player's session over a Transport; `out` receives every line to show."""
+    """One player's session over a Transport; `out` receives every line to show.
+
+    A thin asyncio driver of protocol.session.ClientSession: it feeds it packets, sends
+    what it returns, calls it again at its next deadline, and renders what it reports."""
 
     def __init__(
         self,
@@ -67,39 +74,48 @@ class PlayerClient:
         cls: str,
         out: Out,
         node_num: int | None = None,
-        key: bytes | None = None,
         retry_s: float = INTENT_RETRY_S,
         max_tries: int = 6,
         rng: random.Random | None = None,
+        require_pki: bool = False,
     ) -> None:
-        from protocol import frames
-
-        self._frames = frames
         self.transport = transport
         self.name = name
         self.cls = cls
         self.out = out
-        self.node_num = node_num
-        self.key = key
-        self.retry_s = retry_s
-        self.max_tries = max_tries
         self.rng = rng or random.Random()
+        # A new nonce each start: the node then knows a rebooted client from a repeat.
+        nonce = self.rng.getrandbits(32).to_bytes(4, "big")
+        self.session = ClientSession(name, nonce, node=node_num, retry_s=retry_s,
+                                     max_tries=max_tries, rng=self.rng,
+                                     require_pki=require_pki)
         self.view = _View()
-        self.slot: int | None = None
-        self.eid: int | None = None
-        self.seq = 0
-        self.gaps = BroadcastGaps()
-        self.digests: dict[int, int] = {}
-        self.diverged = False
-        self.duplicates = 0  # broadcast frames heard again (a resend someone else asked for)
-        self.resent = 0  # intent frames sent again for want of an ack
         self.my_turn = asyncio.Event()  # set when a broadcast starts our character's turn
         self._acks: dict[int, Ack] = {}
         self._welcomed = asyncio.Event()
         self._snapshot = asyncio.Event()
-        self._reasm = frames.Reassembler(timeout=600.0)
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._resync: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    # The session's state, as the client's callers read it.
+    node_num = property(lambda self: self.session.node)
+    slot = property(lambda self: self.session.slot)
+    seq = property(lambda self: self.session.seq)
+    gaps = property(lambda self: self.session.gaps)
+    digests = property(lambda self: self.session.digests)
+    diverged = property(lambda self: self.session.diverged)
+    duplicates = property(lambda self: self.session.duplicates)
+    resent = property(lambda self: self.session.resent)
+    retry_s = property(lambda self: self.session.retry_s)
+    max_tries = property(lambda self: self.session.max_tries)
+
+    @property
+    def eid(self) -> int | None:
+        return self.session.eid
+
+    @eid.setter
+    def eid(self, value: int | None) -> None:
+        self.session.eid = value
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -107,14 +123,16 @@ class PlayerClient:
         await self.transport.start(self.on_packet)
 
     async def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
         for task in list(self._tasks):
             task.cancel()
         await self.transport.close()
 
     async def hello(self) -> bool:
-        """HELLO until the node's WELCOME (our slot, and our character if we have one)."""
+        """HELLO until the node's WELCOME (our key and slot, and our character if any)."""
         for _ in range(self.max_tries):
-            await self._send(self._frames.Kind.HELLO, self._frames.hello_payload(self.name), 0)
+            await self._transmit(self.session.hello().data)
             try:
                 await asyncio.wait_for(self._welcomed.wait(), self.retry_s)
                 return True
@@ -123,22 +141,36 @@ class PlayerClient:
         return False
 
     async def join(self) -> bool:
-        """HELLO until WELCOME, a snapshot for names and the room, then Join if not yet in."""
+        """HELLO until WELCOME, Join if not yet in, then a snapshot for names and the room
+        (the node gives game state to players who joined, nobody else)."""
         from rules import intents as it
 
         if not await self.hello():
             self.out("no game node answered; is it on the same channel?")
             return False
-        for _ in range(self.max_tries):
-            await self._send(self._frames.Kind.RESYNC, self._frames.encode_rerequest(0, []), 0)
+        if not self.eid:
+            (ack,) = await self.deliver([it.Join(self.name, self.cls)])
+            if not ack.done.is_set():
+                self.out("(no answer from the node; try again)")
+                return True
+            if not ack.public:
+                return True  # the DM has yet to approve us: no game state until then
+        self._spawn(self._fetch_snapshot())  # names and the room; the player need not wait
+        return True
+
+    async def _fetch_snapshot(self) -> None:
+        """Ask for the game state until it arrives. It is many packets, paced by the node's
+        outbox, so ask again only when none of it came for a while."""
+        heard: int | None = None
+        for _ in range(self.max_tries * 2):
+            if self.session.fragments == heard or heard is None:
+                await self._transmit(self.session.resync(b"").data)
+            heard = self.session.fragments
             try:
                 await asyncio.wait_for(self._snapshot.wait(), self.retry_s * 3)
-                break
+                return
             except TimeoutError:
                 continue
-        if not self.eid:
-            await self.send_intents([it.Join(self.name, self.cls)])
-        return True
 
     # --- typing -----------------------------------------------------------------------
 
@@ -199,43 +231,29 @@ class PlayerClient:
         return False
 
     async def deliver(self, intents: list[Any]) -> list[Ack]:
-        """Send intents in one packet where they fit ("atk gob1; end"); resend the ones
-        not yet acked, each under its own seq, until the node acks them all or the tries
-        run out. One Ack per intent, in order."""
-        from protocol import codec
-
-        todo: dict[int, Ack] = {}
-        frames: dict[int, bytes] = {}
-        for intent in intents:
-            self.seq += 1
-            todo[self.seq] = self._acks[self.seq] = Ack()
-            frames[self.seq] = self._frames.encode_frame(self._frames.Frame(
-                kind=self._frames.Kind.INTENT, sender_seq=self.seq,
-                payload=codec.encode_intent(intent)), self.key)
+        """Send one decision's intents in one packet where they fit ("atk gob1; end"); the
+        session resends those not yet acked until the node acks them all or the tries run
+        out. One Ack per intent, in order."""
+        if (not self.session.welcomed or self.session.need_hello) and not await self._rehello():
+            return [Ack(gave_up=True) for _ in intents]
+        seqs, sends = self.session.send(intents, self._now())
+        todo = [self._acks.setdefault(seq, Ack()) for seq in seqs]
         try:
-            for attempt in range(self.max_tries):
-                waiting = [seq for seq, ack in todo.items() if not ack.done.is_set()]
-                if not waiting:
-                    break
-                if attempt:
-                    self.resent += len(waiting)
-                for data, _parts in self._frames.pack([frames[s] for s in waiting],
-                                                      max(waiting), self.key):
-                    await self._transmit(data)
-                # asyncio.wait, not wait_for(gather): a timed-out gather leaves a cancelled
-                # future nobody retrieves, which asyncio reports on stderr
-                waits = [asyncio.ensure_future(todo[s].done.wait()) for s in waiting]
-                await asyncio.wait(waits, timeout=self.retry_s)
-                for w in waits:
-                    w.cancel()
-            return list(todo.values())
+            for send in sends:
+                await self._transmit(send.data)
+            self._arm()
+            await asyncio.wait([asyncio.ensure_future(ack.finished.wait()) for ack in todo])
+            return todo
         finally:
-            for seq in todo:
+            for seq in seqs:
                 self._acks.pop(seq, None)
 
-    async def _send(self, kind: Any, payload: bytes, seq: int) -> None:
-        frame = self._frames.Frame(kind=kind, sender_seq=seq, payload=payload)
-        await self._transmit(self._frames.encode_frame(frame, self.key))
+    async def _rehello(self) -> bool:
+        self._welcomed.clear()
+        return await self.hello()
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
 
     async def _transmit(self, data: bytes) -> None:
         to = self.node_num if self.node_num is not None else BROADCAST
@@ -244,82 +262,69 @@ class PlayerClient:
         except Exception as err:  # the radio refused: say so, the retry loop goes on
             self.out(f"(radio: {err})")
 
+    def _arm(self) -> None:
+        deadline = self.session.next_deadline()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if deadline is not None:
+            self._timer = asyncio.get_running_loop().call_at(deadline, self._tick, deadline)
+
+    def _tick(self, due: float) -> None:
+        self._timer = None
+        sends = []
+        # asyncio may run a timer up to its clock resolution early: it is due all the same
+        for item in self.session.tick(max(self._now(), due)):
+            if isinstance(item, GaveUp):
+                for seq in item.seqs:
+                    ack = self._acks.get(seq)
+                    if ack is not None:
+                        ack.gave_up = True
+                        ack.finished.set()
+            else:
+                sends.append(item.data)
+        if sends:
+            self._spawn(self._send_all(sends))
+        self._arm()
+
+    async def _send_all(self, sends: list[bytes]) -> None:
+        for data in sends:
+            await self._transmit(data)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     # --- radio in ---------------------------------------------------------------------
 
     def on_packet(self, packet: Packet) -> None:
-        me = self.transport.info.node_num
-        if packet.port != GAME_PORT or packet.to not in (me, BROADCAST) or packet.sender == me:
+        if packet.port != GAME_PORT:
             return
-        if self.node_num is not None and packet.sender != self.node_num:
-            return
-        for frame in self._frames.received(packet.payload, self.key):
-            self._on_frame(packet, frame)
+        notes = self.session.receive(packet.sender, packet.to, self.transport.info.node_num,
+                                     packet.payload, self._now(), packet.public_key)
+        for note in notes:
+            if isinstance(note, Welcomed):
+                self._welcomed.set()
+            elif isinstance(note, Acked):
+                ack = self._acks.get(note.seq)
+                if ack is not None:
+                    ack.public, ack.at = note.public, self._now()
+                    ack.done.set()
+                    ack.finished.set()
+            elif isinstance(note, Shown):
+                self._show(note.events)
+            elif isinstance(note, Snapshot):
+                self._on_snapshot(note)
+        self._arm()
 
-    def _on_frame(self, packet: Packet, frame: Any) -> None:
-        from protocol import codec
-        from protocol.errors import ProtocolError
-
-        me = self.transport.info.node_num
-        kind = self._frames.Kind
-        if packet.to == me:
-            self._ack(frame, public=False)
-            self._note_latest(frame.sender_seq)
-        if frame.kind == kind.WELCOME:
-            try:
-                _, eid = self._frames.parse_welcome(frame.payload)
-            except ProtocolError:
-                return
-            self.node_num = packet.sender
-            self.slot = frame.flags
-            self.eid = eid or self.eid
-            if not self._welcomed.is_set():
-                self.gaps.start_at(frame.sender_seq)
-            self._welcomed.set()
-        elif frame.kind == kind.EVENTS:
-            try:
-                events = codec.decode_events(frame.payload)
-            except ProtocolError:
-                return
-            if packet.to == BROADCAST:
-                self._on_broadcast(frame, events)
-            else:
-                self._show(events)
-        elif frame.kind == kind.SNAPSHOT:
-            self._on_fragment(frame)
-
-    def _ack(self, frame: Any, *, public: bool) -> None:
-        if frame.ack is None:
-            return
-        now = asyncio.get_running_loop().time()
-        for seq in self._frames.acked(frame.ack, frame.sack_bitmap):
-            ack = self._acks.get(seq)
-            if ack is not None and not ack.done.is_set():
-                # An ACK frame answers a repeat of an intent that was applied: public too.
-                ack.public = public or frame.kind == self._frames.Kind.ACK
-                ack.at = now
-                ack.done.set()
-
-    def _on_broadcast(self, frame: Any, events: list[Any]) -> None:
-        seq = frame.sender_seq
-        if frame.flags and frame.flags == self.slot:
-            self._ack(frame, public=True)
-        if not self.gaps.add(seq):
-            # a resend someone else asked for: shown already (a stale TurnStarted in it must
-            # not start our turn again)
-            self.duplicates += 1
-            return
-        self._note_latest(seq)
-        self._show(events, seq)
-
-    def _show(self, events: list[Any], seq: int | None = None) -> None:
+    def _show(self, events: list[Any]) -> None:
         from protocol import render
 
         shown = []
         for ev in events:
             kind = type(ev).__name__
             if kind == "Digest":
-                if seq is not None:
-                    self.digests[seq] = ev.value
                 continue
             if kind in ("Joined", "Spawned"):
                 self.view.names[ev.eid] = ev.name
@@ -340,54 +345,18 @@ class PlayerClient:
         for line in lines:
             self.out(line)
 
-    def _on_fragment(self, frame: Any) -> None:
-        from protocol.errors import ProtocolError
+    def _on_snapshot(self, note: Snapshot) -> None:
         from rules.game import Game
 
         try:
-            blob = self._reasm.add(self._frames.decode_fragment(frame.payload),
-                                   asyncio.get_running_loop().time())
-        except ProtocolError:
-            return
-        if blob is None:
-            return
-        try:
-            covers, canonical = self._frames.parse_snapshot_blob(blob)
-            game = Game.from_dict(json.loads(canonical))
-        except (ProtocolError, ValueError, KeyError, TypeError) as err:
+            game = Game.from_dict(json.loads(note.canonical))
+        except (ValueError, KeyError, TypeError) as err:
             log.warning("unusable snapshot: %s", err)
             return
         self.view.game = game
-        self.gaps.cover(covers)
-        self.digests[covers] = self._frames.state_digest(canonical)
-        self.diverged = False
         self._snapshot.set()
         if self.eid:
             try:
                 self.out(game.describe_room(game.room, self.eid))
             except Exception:
                 pass
-
-    # --- gaps and divergence ----------------------------------------------------------
-
-    def _note_latest(self, seq: int) -> None:
-        self.gaps.saw(seq)
-        if self.gaps.missing() and (self._resync is None or self._resync.done()):
-            self._resync = asyncio.get_running_loop().create_task(self._fill_gaps())
-            self._tasks.add(self._resync)
-            self._resync.add_done_callback(self._tasks.discard)
-
-    async def _fill_gaps(self) -> None:
-        from protocol.resync import wait_s
-
-        attempt = 0
-        while True:
-            await asyncio.sleep(wait_s(attempt, self.slot, self.rng.random()))
-            req = self.gaps.request()
-            if req is None:
-                return
-            payload, whole = req
-            if whole:  # too far behind to replay: our picture may differ; take a snapshot
-                self.diverged = True
-            await self._send(self._frames.Kind.RESYNC, payload, self.seq)
-            attempt += 1

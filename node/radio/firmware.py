@@ -11,7 +11,7 @@ import random
 import zlib
 
 from node.radio.base import TransportError
-from node.sim.phy import slot_time_s
+from protocol.airtime import PRESETS
 
 ROUTING_PORT = 5  # ROUTING_APP: acks and naks
 TEXT_PORT = 1  # TEXT_MESSAGE_APP
@@ -49,6 +49,14 @@ PRIORITY_RELIABLE = 70
 PRIORITY_DEFAULT = 64
 
 FIRMWARES = ("2.7", "2.8")
+
+
+def slot_time_s(preset: str) -> float:
+    """One contention-window slot: a CAD of 2.5 symbols plus propagation, turnaround, MAC."""
+    p = PRESETS.get(preset.upper())
+    if p is None:
+        raise ValueError(f"unknown modem preset {preset!r}")
+    return 2.5 * p.symbol_s + (0.2 + 0.4 + 7.0) / 1000.0
 
 
 class RateLimitedError(TransportError):

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 # Fraction of each rolling hour a region lets one radio transmit (Meshtastic RegionInfo).
 DUTY_LIMITS: dict[str, float] = {"EU_868": 0.10, "EU_433": 0.10, "UA_433": 0.10, "UA_868": 0.01}
+AIRTIME_BUCKETS = 30  # the console's sparkline: two minutes a bar
 DUTY_WINDOW_S = 3600.0
 # Our own budget stays under the legal one: the radio also spends airtime rebroadcasting
 # other nodes' packets, and past the limit the firmware refuses everything.
@@ -97,7 +98,7 @@ def _airtime(n_bytes: int, preset: str, **port: int) -> float:
 
 
 def _relay_window_s(preset: str) -> float:
-    from node.sim.phy import slot_time_s
+    from node.radio.firmware import slot_time_s
 
     try:
         return RELAY_WINDOW_SLOTS * slot_time_s(preset)
@@ -415,6 +416,16 @@ class Outbox:
 
     # --- reporting --------------------------------------------------------------------
 
+    def airtime_buckets(self, now: float, n: int = AIRTIME_BUCKETS) -> list[float]:
+        """Seconds on air in each of `n` equal slices of the rolling hour, oldest first."""
+        width = DUTY_WINDOW_S / n
+        out = [0.0] * n
+        for at, air in self._history:
+            k = int((now - at) // width)
+            if 0 <= k < n:
+                out[n - 1 - k] += air
+        return [round(x, 3) for x in out]
+
     def dm_airtime(self, n: int = 8) -> dict[str, float]:
         """The radios whose DMs cost the most airtime so far, "!a1b2c3d4" -> seconds."""
         worst = sorted(self._dm_air.items(), key=lambda kv: -kv[1])[:n]
@@ -438,5 +449,6 @@ class Outbox:
             "dropped_for_budget": self.dropped_for_budget,
             "dm_airtime_s": self.dm_airtime(),
             "channel_util": round(self._channel_util(), 4),
+            "airtime_buckets_s": self.airtime_buckets(now),
             "last_packets": list(self.last_packets),
         }

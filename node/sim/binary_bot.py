@@ -1,8 +1,8 @@
 """A bot player on the project's binary client, for the simulator and the demo.
 
 It is the player client (node.client.player) with a bot at the keyboard: the same
-frames, acks, bundles, gap resync and digests as `dungeon play`; what it adds is the
-playing (read off `eyes`, as the text bots do) and what the simulator measures.
+session (keys, frames, acks, bundles, gap resync and digests) as `dungeon play`; what it
+adds is the playing (read off `eyes`, as the text bots do) and what the simulator measures.
 """
 
 from __future__ import annotations
@@ -39,10 +39,9 @@ class BinaryBot(PlayerClient):
         max_tries: int = 40,
         think: tuple[float, float] = (2.0, 8.0),
         explore: tuple[float, float] = (20.0, 60.0),
-        key: bytes | None = None,
     ) -> None:
         super().__init__(transport, name=name, cls=cls, out=_unread, node_num=node_num,
-                         key=key, retry_s=retry_s, max_tries=max_tries, rng=rng)
+                         retry_s=retry_s, max_tries=max_tries, rng=rng)
         self.eyes = eyes
         self.think = think
         self.explore = explore
@@ -132,7 +131,7 @@ class BinaryBot(PlayerClient):
             req = self.gaps.request()
             if req is None:
                 break
-            await self._send(self._frames.Kind.RESYNC, req[0], self.seq)
+            await self._transmit(self.session.resync(req[0]).data)
             await asyncio.sleep(self.retry_s)
         if self.gaps.missing():
             return None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from node.radio.base import BROADCAST, TEXT_PORT, Packet, Transport
-from protocol.render import announced
+from protocol.render import COMBAT_OUTCOMES, announced
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,8 @@ class TextBot:
         think: tuple[float, float] = (2.0, 8.0),
         explore: tuple[float, float] = (20.0, 60.0),
         on_channel: bool = True,
+        explorer: bool = False,
+        level: int = 1,
     ) -> None:
         self.transport = transport
         self.node_num = node_num
@@ -88,6 +90,10 @@ class TextBot:
         # True: commands go to the game channel (a broadcast, as the stock app sends a channel
         # message); False: as a direct message to the node, which costs the node a routing ack.
         self.on_channel = on_channel
+        # The demo's players: between fights they rest when hurt and walk the dungeon
+        # towards its next fight (the simulator's wander, and meet the DM's spawns).
+        self.explorer = explorer
+        self.level = level
         self.stats = BotStats()
         self.inbox: list[tuple[float, bool, str]] = []  # (time, direct, text)
         self.eid: int | None = None
@@ -208,7 +214,8 @@ class TextBot:
         return direct or " exits " in part
 
     def _turn_over(self, part: str, direct: bool) -> bool:
-        return direct or "Next:" in part or part.startswith(("Round", "Victory", "Fight"))
+        return direct or "Next:" in part or part.startswith(("Round", "Fight")) or any(
+            end in part for end in COMBAT_OUTCOMES.values())
 
     def _find_me(self, game: Any) -> Any:
         me = member(game, self.name)
@@ -220,7 +227,7 @@ class TextBot:
         """Join, then play until cancelled."""
         await self._pause(self.think)
         while self.active and self.eid is None:
-            await self.act(f"join {self.name} {self.cls}", self._mine)
+            await self.act(self._join_text(), self._mine)
             game = self.eyes()
             if game is not None:
                 self._find_me(game)
@@ -249,6 +256,9 @@ class TextBot:
         game = self.eyes()
         if game is None or game.current_turn() is not None:
             return
+        if self.explorer:
+            await self._explore(game)
+            return
         me = self._find_me(game)
         if me is not None and getattr(me, "dead", False):
             return  # a fallen character's player waits for the DM, not the radio
@@ -265,6 +275,36 @@ class TextBot:
             exits = [e.dir for e in open_exits(game)]
             if exits:
                 await self.act(self.rng.choice(exits), self._room)
+
+    async def _explore(self, game: Any) -> None:
+        """The demo's party: (re)join a new game, rest when hurt, and let the first of the
+        party in the room lead the way to the next fight."""
+        from node.sim import wayfinder
+
+        me = self._find_me(game)
+        if me is None:  # the DM started the dungeon again: a new game needs a new character
+            self.eid = None
+            await self.act(self._join_text(), self._mine)
+            return
+        if getattr(me, "dead", False):
+            return
+        here = [e for e in game.party() if not e.dead and e.room == me.room]
+        if any(e.hp < e.max_hp for e in here):  # nobody walks on hurt
+            await self.act("rest long", lambda part, direct: direct or "rest" in part.lower())
+            return
+        if min(e.eid for e in here) != me.eid:
+            await self.act("look", self._room)  # the leader decides where the party goes
+            return
+        step, barred = wayfinder.next_step(game)
+        if step is not None and barred is None:
+            # Sent once: a retry that lands after the next room's fight has begun would be a
+            # flee. Lost, the next idle moment plans again from wherever the party is. (A
+            # roll at a door answers by our name.)
+            await self.act(step.dir, lambda part, direct: self._room(part, direct)
+                           or self._mine(part, direct), tries=1)
+
+    def _join_text(self) -> str:
+        return f"join {self.name} {self.cls}" + (f" {self.level}" if self.level > 1 else "")
 
     async def final_view(self) -> str | None:
         """Our HP line as the node last told us, asked afresh (the sim compares views)."""

@@ -101,7 +101,8 @@ async def _play(sc: Scenario) -> dict[str, object]:
     out: dict[str, object] = {
         "seed": sc.seed,
         # Of every transmission as each radio in range hears it, the fraction lost to an
-        # overlap: Meshtasticator's collision count over the packets its radios sensed.
+        # overlap: Meshtasticator's "percentage of packets that collided" (loraMesh.py:
+        # collisions over packets sensed), not collisions per transmission.
         "collisions_per_tx": float(stats["collisions"]) / max(1, receptions[0]),
         "collisions_per_transmission": float(stats["collisions"]) / max(1.0, float(stats["transmissions"])),
     }

@@ -461,7 +461,7 @@ class Mesh:
 
     def _enqueue(self, radio: Radio, item: _TxItem) -> None:
         """MeshPacketQueue::enqueue (MeshPacketQueue.cpp:86-88): stable insert in priority
-        order; then RadioLibInterface::send redraws the wait (RadioLibInterface.cpp:200-202)."""
+        order; then RadioLibInterface::send arms a wait unless one is pending (:200-202)."""
         i = next((k for k, other in enumerate(radio.queue) if _before(item, other)),
                  len(radio.queue))
         radio.queue.insert(i, item)
@@ -893,6 +893,8 @@ class Mesh:
             want_ack=frame.want_ack,
             # A PKI DM names its sender's key to the app (MeshPacket.public_key).
             public_key=self.radios[frame.sender].public_key if frame.pki else None,
+            # 2.8: the receiving radio verified the broadcast's signature (xeddsa_signed).
+            signed=frame.signed,
         )
         for listener in list(radio.listeners):
             try:

@@ -6,6 +6,7 @@ import math
 import random
 from dataclasses import dataclass
 
+from node.radio.firmware import slot_time_s  # noqa: F401  (a firmware fact; the mesh uses it from here)
 from protocol.airtime import PRESETS, Preset, airtime_s
 
 # 3GPP suburban macro model with a 1 m handset height at 869.5 MHz, as Meshtasticator
@@ -75,11 +76,6 @@ def link_offset_db(seed: int, a: int, b: int) -> float:
     rng = random.Random(f"link:{seed}:{lo}:{hi}")
     value = rng.gauss(0.0, SHADOWING_SIGMA_DB)
     return max(-SHADOWING_CLIP_DB, min(SHADOWING_CLIP_DB, value))
-
-
-def slot_time_s(preset: str) -> float:
-    """One contention-window slot: a CAD of 2.5 symbols plus propagation, turnaround, MAC."""
-    return 2.5 * preset_params(preset).symbol_s + (0.2 + 0.4 + 7.0) / 1000.0
 
 
 def packet_airtime_s(payload_bytes: int, preset: str, port: int) -> float:

@@ -180,6 +180,7 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
         t0 = loop.time()
         dm_rng = random.Random(f"dm:{cfg.seed}")
         next_fight = t0
+        next_hour_sample = t0 + 60.0
         try:
             while (elapsed := loop.time() - t0) < duration:
                 await asyncio.sleep(1.0)
@@ -190,8 +191,9 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
                 if in_fight:  # the party explores a while before the DM starts the next fight
                     next_fight = loop.time() + dm_rng.uniform(*pace.between_fights)
                 _sample(app, tracker)
-                if int(elapsed) % 60 == 0:
+                if loop.time() >= next_hour_sample:  # the rolling hour, once a minute
                     _sample_hour(mesh, tracker)
+                    next_hour_sample += 60.0
                 if progress is not None:
                     progress(elapsed / duration)
             for bot in bots:
@@ -228,9 +230,17 @@ async def direct(app: Any, monsters: tuple[str, int], *, joined: bool) -> bool:
     from rules.intents import Dm
 
     game = app.game
-    if game is None or not joined or game.current_turn() is not None:
+    if game is None or not joined:
         return False
     if app.pipeline.session is None or app.pipeline.session.status != "running":
+        return False
+    if game.current_turn() is not None:
+        # A fight goes on while a downed hero rolls death saves; with nobody left standing
+        # the DM brings the dying back up, so a long run keeps its players playing.
+        party = [e for e in game.party() if not e.dead and e.room == game.room]
+        if party and not any(e.hp > 0 for e in party):
+            for e in party:
+                await app.pipeline.submit(Command("dm", "dm", Dm("heal", e.eid, e.max_hp)))
         return False
     # Between fights the DM patches the party up so a long run stays playable.
     for e in game.party():

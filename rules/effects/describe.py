@@ -70,7 +70,10 @@ def lines(tree: n.Tree, spell: dict[str, Any] | None = None) -> list[str]:
             out.append(f"summon: {node.name} ({node.dice} {node.dtype}), "
                        f"bonus action `use {node.name}`")
         elif isinstance(node, n.Special):
-            out.append(f"rule: {node.name}")
+            from rules.effects.specials import SPECIALS
+
+            doc = " ".join((SPECIALS[node.name].__doc__ or "").split()).rstrip(".")
+            out.append(f"rule: {node.name}" + (f" ({doc})" if doc else ""))
         elif isinstance(node, n.Counter):
             out.append(f"spends: {node.resource}")
     return list(dict.fromkeys(out))

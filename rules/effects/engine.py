@@ -63,11 +63,25 @@ def _target(node: n.Target, ctx: Ctx) -> None:
     if node.who == "self":
         _each([ctx.caster], node.effects, ctx)
     else:
-        _each(list(ctx.targets), node.effects, ctx)
+        _each(_affected(ctx, node.only_types, node.skip_types, node.skip_immune),
+              node.effects, ctx)
 
 
 def _area(node: n.Area, ctx: Ctx) -> None:
-    _each(list(ctx.targets), node.effects, ctx)
+    _each(_affected(ctx, (), node.skip_types, ""), node.effects, ctx)
+
+
+def _affected(ctx: Ctx, only: tuple[str, ...], skip: tuple[str, ...], immune: str
+              ) -> list[Entity]:
+    """The targets the effect can touch; the others are told they are unaffected."""
+    out = []
+    for t in ctx.targets:
+        if (only and t.ctype not in only) or t.ctype in skip or (immune and immune in
+                                                                 t.cond_immune):
+            ctx.out.append(ev.Info(t.eid, f"{t.name} is unaffected"))
+            continue
+        out.append(t)
+    return out
 
 
 def _attack(node: n.Attack, ctx: Ctx) -> None:
@@ -345,16 +359,18 @@ def context(game: Game, caster: Entity, key: str, rng: random.Random, out: list[
         ctx.base = 1
     elif kind == "monster":
         ctx.name = rest.split(":", 1)[-1].split("#", 1)[0]
-        ctx.magical = False
+        ctx.magical = any(e.has("magic_weapon") for e in caster.effects)
     return ctx
 
 
 def use(game: Game, caster: Entity, key: str, targets: list[Entity], rng: random.Random,
-        out: list[Any], *, level: int = 0) -> Ctx:
-    """Run a registered tree once; returns the context (what was rolled, the level used)."""
+        out: list[Any], *, level: int = 0, name: str = "") -> Ctx:
+    """Run a registered tree once; returns the context (what was rolled, the level used).
+    `name` overrides the source's name (which summoned attacker strikes)."""
     from rules.effects import registry
 
     ctx = context(game, caster, key, rng, out, targets, level=level)
+    ctx.name = name or ctx.name
     run(registry.tree(key), ctx)
     return ctx
 

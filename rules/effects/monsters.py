@@ -1,8 +1,9 @@
 """Monster actions as effect trees, derived from the stat-block data in monsters.json.
 
-An attack is Attack{hit: typed damage, then the rider's save}; a save action is a Save
-over its target or area, its damage rolled once. Riders with conditions come from
-rules/content/monster_effects.toml, per monster or for every action of one name.
+An attack is Attack{hit: typed damage, its riders, then the rider's save}; a save action
+is a Save over its target or its area (shape and size from the stat block), its damage
+rolled once. Conditions come from the stat block's riders; rules/content/
+monster_effects.toml adds what numbers cannot say, per monster or per action name.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rules.effects import registry
 
 # Riders shared by every stat block with an action of that name (Frightful Presence).
 ANY = "_any"
-# A save action that hits an area holds this many creatures when the data gives no size.
+# A save action that hits an area with no size in its stat block holds this many creatures.
 DEFAULT_AREA = ("sphere", 15)
 
 
@@ -28,8 +29,9 @@ def riders() -> dict[str, dict[str, Any]]:
     return tomllib.loads(text)
 
 
-def key_for(monster: str, action: str) -> str:
-    return f"monster:{monster}:{action}"
+def key_for(monster: str, action: str, thrown: bool = False) -> str:
+    """An action's tree key; `thrown` is a melee-or-ranged weapon used at range."""
+    return f"monster:{monster}:{action}" + ("@thrown" if thrown else "")
 
 
 def load_key(key: str) -> None:
@@ -41,6 +43,9 @@ def load_key(key: str) -> None:
         if a.get("kind") == "multiattack":
             continue  # runs its named parts; a legendary "Paralyzing Touch" is the action's
         registry.register(key_for(monster, a["name"]), compile_action(monster, a))
+        if a.get("kind") == "melee" and a.get("range"):  # "Melee or Ranged Weapon Attack"
+            registry.register(key_for(monster, a["name"], thrown=True),
+                              compile_action(monster, {**a, "kind": "ranged"}))
     table = riders()
     for t in trait_names(monster):
         d = table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {}
@@ -60,8 +65,8 @@ def trait_names(monster: str) -> list[str]:
             if "trait" in (table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {})]
 
 
-def action_tree(monster: str, a: dict[str, Any]) -> n.Tree:
-    return registry.tree(key_for(monster, a["name"]))
+def action_tree(monster: str, a: dict[str, Any], thrown: bool = False) -> n.Tree:
+    return registry.tree(key_for(monster, a["name"], thrown))
 
 
 def _parts(ds: list[dict[str, Any]]) -> tuple[n.Part, ...]:
@@ -69,11 +74,21 @@ def _parts(ds: list[dict[str, Any]]) -> tuple[n.Part, ...]:
                  if d.get("dice"))
 
 
+def _riders(a: dict[str, Any], when: str) -> n.Tree:
+    """The stat block's own conditions (riders in monsters.json) as condition nodes."""
+    return tuple(n.Condition(r["condition"], int(r.get("rounds", -1)) or -1,
+                             end_save=bool(r.get("save_ends")))
+                 for r in a.get("riders") or [] if r.get("when") == when)
+
+
 def compile_action(monster: str, a: dict[str, Any]) -> n.Tree:
+    """An action's tree: the stat block's numbers and riders; monster_effects.toml's `hit`,
+    `fail` and `area` replace the derived ones where a stat block needs more."""
     table = riders()
     extra = table.get(monster, {}).get(a["name"]) or table.get(ANY, {}).get(a["name"], {})
     where = f"monster_effects.toml[{monster}][{a['name']}]"
-    on_fail = n.parse_tree(extra.get("fail", []), where)
+    on_fail = n.parse_tree(extra["fail"], where) if "fail" in extra else _riders(a, "fail")
+    on_hit = n.parse_tree(extra["hit"], where) if "hit" in extra else _riders(a, "hit")
     kind = a.get("kind")
     save = a.get("save") or {}
     if kind in ("melee", "ranged"):
@@ -81,12 +96,12 @@ def compile_action(monster: str, a: dict[str, Any]) -> n.Tree:
         parts = _parts(a.get("damage", []))
         if parts:
             hit += (n.Damage(parts, magical=False, once=False),)
+        hit += on_hit
         if save:
             fail = ((n.Damage(_parts(save.get("damage", [])), magical=False),)
                     if _parts(save.get("damage", [])) else ()) + on_fail
             hit += (n.Save(save.get("ability", "con"), int(save.get("dc", 10)),
                            bool(save.get("half")), fail),)
-        hit += n.parse_tree(extra.get("hit", []), where)
         rng = a.get("range") or [int(a.get("reach") or 5), 0]
         bonus = int(a.get("attack_bonus") or 0)
         if not hit and not bonus:
@@ -99,7 +114,9 @@ def compile_action(monster: str, a: dict[str, Any]) -> n.Tree:
         body = (n.Save(save.get("ability", "dex"), int(save.get("dc", 10)),
                        bool(save.get("half")), fail),)
         if a.get("area"):
-            shape, size = extra.get("area", DEFAULT_AREA)
-            return (n.Area(str(shape), int(size), "enemies", (), body),)
+            shape = a.get("area_shape") or {}
+            default = (shape["type"], shape["size"]) if shape else DEFAULT_AREA
+            kind_, size = extra.get("area", default)
+            return (n.Area(str(kind_), int(size), "enemies", (), body),)
         return (n.Target("enemy", 1, (), (), "", body),)
     return ()

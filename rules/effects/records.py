@@ -24,6 +24,8 @@ TAGS = frozenset({
     "aura",  # the tick runs on hostile creatures engaged with the bearer, not the bearer
     "summoned",  # the bearer was summoned by src's spell and vanishes when it ends
     "summon",  # a summoned attacker the bearer directs (spiritual weapon)
+    "silenced",  # in magical silence: no spells with a verbal component
+    "see_invisible",  # invisibility gives the bearer's foes no edge against it
     "invisible",  # attacks by the bearer have advantage, against it disadvantage
     "adv_attacks",  # the bearer's attacks have advantage
     "dis_attacks",  # the bearer's attacks have disadvantage
@@ -41,6 +43,9 @@ TAGS = frozenset({
     "magic_resistance",  # saving throws against spells with advantage
     "undead_fortitude",  # dropped to 0 HP by non-radiant, non-critical damage: a Con save
     "nimble_escape",  # disengage or hide as a bonus action
+    "keen",  # keen senses: advantage on Perception, +5 to passive Perception
+    "blood_frenzy",  # melee attacks with advantage against a creature below its HP maximum
+    "legendary_resistance",  # a failed save can succeed instead, while uses are left
     "mark",  # src's weapon hits on the bearer add `die` of the weapon's type (hunter's mark)
 })
 

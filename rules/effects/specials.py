@@ -117,7 +117,8 @@ def weapon_attacks(ctx: Any, args: dict[str, Any]) -> None:
 def summon_attack(ctx: Any, args: dict[str, Any]) -> None:
     """The caster's summoned attacker strikes (spiritual weapon): a melee spell attack."""
     a = ctx.caster
-    fx = next(x for x in a.effects if x.has("summon"))
+    mine = [x for x in a.effects if x.has("summon")]
+    fx = next((x for x in mine if x.name == ctx.name), mine[0])
     spec = {"name": fx.name, "bonus": a.spell_attack(), "kind": "melee", "range": (5, 0),
             "damage": ((fx.die.replace("MOD", str(a.spell_mod())), fx.dtype),),
             "magical": True}
@@ -203,10 +204,17 @@ def summon_monster(ctx: Any, args: dict[str, Any]) -> None:
     ctx.out += made
 
 
+def grant(ctx: Any, args: dict[str, Any]) -> None:
+    """Uses of a resource the creature starts with (legendary resistance 3/day)."""
+    c = ctx.caster
+    c.res[str(args["resource"])] = c.res_max[str(args["resource"])] = int(args["amount"])
+
+
 SPECIALS: dict[str, Special] = {
     "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
     "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
     "weapon_attacks": weapon_attacks, "summon_attack": summon_attack, "end_effect": end_effect,
     "drain": drain, "knock": knock, "banish": banish, "polymorph": polymorph,
     "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
+    "grant": grant,
 }

@@ -24,7 +24,7 @@ _SHORTHAND = {"targets", "max", "only_types", "skip_types", "skip_immune", "effe
               "condition", "end_save", "buff", "self_buff", "on_save", "attack", "save",
               "rays", "rays_per_level", "rays_at", "dice", "dtype", "per_level", "heal",
               "temp_hp", "aura", "special", "args", "remove", "move", "adjudicate", "rounds",
-              "area", "summon", "note", "range", "magical", "text"}
+              "area", "summon", "range", "magical", "text"}
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ def _derive(sp: dict[str, Any], fx: dict[str, Any], where: str) -> n.Tree:
                                  int(fx.get("rays_per_level", 0)), rays_at, (rng, 0),
                                  damage + extra),)
     elif save:
-        half = fx.get("on_save", "half" if sp["level"] and has_damage else "none") == "half"
+        half = fx.get("on_save", sp.get("save_success") or "none") == "half"
         core = (n.Save(str(save), 0, half, damage + extra),)
     else:
         if damage and (int(fx.get("rays", 1)) > 1 or fx.get("rays_per_level")):

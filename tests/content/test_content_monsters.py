@@ -9,14 +9,14 @@ from rules.errors import RulesError
 
 ACTION_KEYS = {
     "name", "kind", "attack_bonus", "reach", "range", "damage", "save", "multiattack",
-    "recharge", "per_day", "area",
+    "recharge", "per_day", "area", "riders", "area_shape",
 }
 MONSTER_KEYS = {
     "index", "name", "size", "type", "alignment", "armor_class", "hit_points", "hit_dice",
     "speed", "abilities", "saves", "skills", "senses", "languages", "challenge_rating", "xp",
     "proficiency_bonus", "damage_resistances", "damage_immunities", "damage_vulnerabilities",
     "condition_immunities", "special_abilities", "actions", "legendary_actions",
-    "legendary_per_round", "reactions",
+    "legendary_per_round", "reactions", "spellcasting", "parry",
 }
 
 
@@ -167,3 +167,42 @@ def test_lookup_returns_a_private_copy():
     gob["actions"].clear()
     assert content.monster("goblin")["hit_points"] == 7
     assert content.monsters()["goblin"]["actions"]
+
+
+def test_riders_and_area_shapes_come_from_the_stat_blocks():
+    mons = content.monsters()
+    assert _action(mons["ghoul"], "Claws")["riders"] == [
+        {"condition": "paralyzed", "rounds": 10, "save_ends": True, "when": "fail"}]
+    assert _action(mons["wolf"], "Bite")["riders"][0]["condition"] == "prone"
+    croc = _action(mons["crocodile"], "Bite")["riders"]
+    assert {r["condition"] for r in croc} == {"grappled", "restrained"}
+    assert all(r["when"] == "hit" for r in croc) and croc[0]["escape_dc"] == 12
+    assert _action(mons["adult-red-dragon"], "Fire Breath")["area_shape"] == {
+        "type": "cone", "size": 60}
+    assert _action(mons["goblin"], "Scimitar")["riders"] == []
+    riders = [r for m in mons.values() for a in m["actions"] + m["legendary_actions"]
+              for r in a["riders"]]
+    assert len(riders) >= 120
+    assert all(r["condition"] in content.conditions() and r["when"] in ("hit", "fail")
+               for r in riders)
+
+
+def test_spellcasting_comes_from_the_stat_blocks():
+    mons = content.monsters()
+    lich = mons["lich"]["spellcasting"]
+    assert (lich["ability"], lich["dc"], lich["attack"]) == ("int", 20, 12)
+    assert lich["slots"] == [4, 3, 3, 3, 3, 1, 1, 1, 1]
+    assert {"index": "fireball", "per_day": None} in lich["spells"]
+    drow = mons["drow"]["spellcasting"]
+    assert {"index": "darkness", "per_day": 1} in drow["spells"] and drow["slots"] == [0] * 9
+    casters = [m for m in mons.values() if m["spellcasting"]]
+    assert len(casters) >= 30
+    assert all(s["index"] in content.spells() for m in casters
+               for s in m["spellcasting"]["spells"])
+    assert mons["goblin"]["spellcasting"] is None
+
+
+def test_parry_bonus_comes_from_the_reaction():
+    mons = content.monsters()
+    assert mons["knight"]["parry"] == 2 and mons["marilith"]["parry"] == 5
+    assert mons["goblin"]["parry"] == 0

@@ -10,6 +10,7 @@ from rules.errors import RulesError
 SPELL_KEYS = {
     "index", "name", "level", "school", "classes", "range_ft", "range", "concentration",
     "ritual", "casting_time", "duration", "attack", "save", "damage", "heal", "area",
+    "save_success", "components",
 }
 
 
@@ -21,6 +22,8 @@ def test_spell_count_and_keys():
         assert 0 <= sp["level"] <= 9
         assert sp["attack"] in (None, "melee", "ranged")
         assert sp["save"] in (None, "str", "dex", "con", "int", "wis", "cha")
+        assert sp["save_success"] in ((None,) if sp["save"] is None else ("half", "none", "other"))
+        assert set(sp["components"]) <= {"V", "S", "M"} and sp["components"], idx
         if sp["damage"]:
             assert sp["damage"]["type"] in content.damage_types(), idx
             assert sp["damage"]["slots"] or sp["damage"]["character_levels"], idx
@@ -66,3 +69,10 @@ def test_spell_shorthands():
     assert content.spell("magic-missile")["name"] == "Magic Missile"
     with pytest.raises(RulesError, match=r"^no spell like 'fyrbll zzz'"):
         content.spell("fyrbll zzz")
+
+
+def test_save_success_and_components_come_from_the_source():
+    sp = content.spells()
+    assert sp["fireball"]["save_success"] == "half" and sp["sacred-flame"]["save_success"] == "none"
+    assert sp["fireball"]["components"] == ["V", "S", "M"]
+    assert sp["misty-step"]["components"] == ["V"]

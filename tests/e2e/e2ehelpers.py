@@ -128,7 +128,12 @@ class Node(Proc):
                  env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.health = free_port()
-        super().__init__("node", "--radio", radio, "--data-dir", str(data_dir), "--auto-approve",
+        # The node paces its outbox for its configured preset: the radios' own, as a DM sets it.
+        data_dir.mkdir(parents=True, exist_ok=True)
+        config = data_dir / "node.toml"
+        config.write_text(f'[node]\npreset = "{PRESET}"\n')
+        super().__init__("node", "--config", str(config), "--radio", radio,
+                         "--data-dir", str(data_dir), "--auto-approve",
                          "--health-port", str(self.health), "--live", *args, env=env)
 
     async def control(self) -> ControlClient:

@@ -12,6 +12,7 @@ from e2ehelpers import Device, Node, dungeon, short_dir
 from node.radio.base import BROADCAST, GAME_PORT, Packet
 from node.radio.factory import make_transport
 from protocol import codec, frames
+from protocol.session import ClientSession
 from rules import intents as it
 
 pytestmark = pytest.mark.timeout(120)
@@ -22,35 +23,41 @@ async def test_a_binary_frame_to_dungeon_node_reaches_its_binary_channel():
     data = short_dir("dd-e2e-port-")
     node = Node(device.radio("node"), data)
     radio = make_transport(device.radio("player1"))  # the real meshtastic library
-    heard: asyncio.Queue[frames.Frame] = asyncio.Queue()
+    heard: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
     node_num = device.radios["node"]["num"]
 
     def on_packet(packet: Packet) -> None:
         if packet.port == GAME_PORT and packet.sender == node_num:
-            for frame in frames.received(packet.payload, None):
-                heard.put_nowait((packet.to, frame))
+            heard.put_nowait((packet.to, packet.payload))
 
-    async def next_frame(kind: frames.Kind) -> tuple[int, frames.Frame]:
-        while True:
-            to, frame = await asyncio.wait_for(heard.get(), 30)
-            if frame.kind == kind:
-                return to, frame
+    async def frames_of(*kinds: frames.Kind) -> dict[frames.Kind, tuple[int, bytes]]:
+        """The first packet of each kind, as (to, bytes), once all of them arrived."""
+        got: dict[frames.Kind, tuple[int, bytes]] = {}
+        while set(kinds) - set(got):
+            to, data = await asyncio.wait_for(heard.get(), 30)
+            got.setdefault(frames.decode_frame(data).kind, (to, data))
+        return got
 
     try:
         await (await node.control()).close()
         await radio.start(on_packet)
-        hello = frames.Frame(kind=frames.Kind.HELLO, sender_seq=0,
-                             payload=frames.hello_payload("Mira"))
-        await radio.send(node_num, GAME_PORT, frames.encode_frame(hello, None))
-        to, welcome = await next_frame(frames.Kind.WELCOME)
-        assert to == radio.info.node_num and welcome.flags  # a slot of our own
+        me = radio.info.node_num
+        session = ClientSession("Mira", b"\x00\x00\x00\x01")
+        await radio.send(node_num, GAME_PORT, session.hello().data)
+        to, welcome = (await frames_of(frames.Kind.WELCOME))[frames.Kind.WELCOME]
+        assert to == me  # a direct message: it carries our own key
+        assert session.receive(node_num, to, me, welcome, 0.0) and session.key
 
-        join = frames.Frame(kind=frames.Kind.INTENT, sender_seq=1,
-                            payload=codec.encode_intent(it.Join("Mira", "cleric")))
-        await radio.send(node_num, GAME_PORT, frames.encode_frame(join, None))
-        to, events = await next_frame(frames.Kind.EVENTS)
-        assert to == BROADCAST and events.flags == welcome.flags and events.ack == 1
-        assert "Joined" in [type(e).__name__ for e in codec.decode_events(events.payload)]
+        _, (join,) = session.send([it.Join("Mira", "cleric")], 0.0)
+        await radio.send(node_num, GAME_PORT, join.data)
+        got = await frames_of(frames.Kind.ACK, frames.Kind.EVENTS)
+        to, ack = got[frames.Kind.ACK]  # the join's ack tells us our slot
+        assert to == me and frames.verify(ack, session.key)
+        assert frames.decode_frame(ack).ack == 1 and frames.decode_frame(ack).flags
+        to, events = got[frames.Kind.EVENTS]
+        assert to == BROADCAST and frames.verify(events, session.table_key)
+        decoded = codec.decode_events(frames.decode_frame(events).payload)
+        assert "Joined" in [type(e).__name__ for e in decoded]
 
         metrics = node.metrics()
         assert re.search(r'dungeon_packets_in_total\{port="256"\} [1-9]', metrics)

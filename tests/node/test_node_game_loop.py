@@ -106,3 +106,38 @@ async def test_paused_ai_waits_for_the_dm(tmp_path):
         await _until(lambda: bool(_rows(app, "ai")))
     finally:
         await app.stop()
+
+
+async def test_an_absent_player_is_warned_once_before_the_turn_times_out(tmp_path):
+    app = await _app(tmp_path, None, turn_timeout_s=0.3)
+    sent: list[tuple[int, str, float]] = []
+    submit = app.outbox.submit_text
+
+    def spy(to, text, **kw):
+        sent.append((to, text, app.clock.monotonic()))
+        submit(to, text, **kw)
+
+    app.outbox.submit_text = spy
+    try:
+        await _fight(app)
+        thorin = app.pipeline.eids_of("!000000a1")[0]
+        await _until(lambda: any(r["intent"]["type"] == "EndTurn" and r["actor"] == thorin
+                                 for r in _rows(app, "system")))
+        warnings = [t for to, t, _ in sent if to == 0xA1 and "left in your turn" in t]
+        assert len(warnings) == 1 and warnings[0].startswith("Thorin, ")
+        assert app.metrics.get("dungeon_turn_warnings_total", outcome="queued") == 1
+    finally:
+        await app.stop()
+
+
+async def test_no_turn_warning_when_the_airtime_budget_is_nearly_spent(tmp_path):
+    app = await _app(tmp_path, None, turn_timeout_s=0.3)
+    try:
+        budget = app.outbox.duty_budget_s
+        now = app.clock.monotonic()
+        app.outbox._history.append((now, budget * 0.9))  # an hour of heavy traffic
+        app.text.warn_turn(1, "Thorin, 20 s left in your turn. Then you dodge and it ends.")
+        assert app.metrics.get("dungeon_turn_warnings_total", outcome="skipped") == 1
+        assert app.metrics.get("dungeon_turn_warnings_total", outcome="queued") == 0
+    finally:
+        await app.stop()

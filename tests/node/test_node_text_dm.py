@@ -43,3 +43,20 @@ async def test_a_retyped_dm_command_is_answered_by_dm_not_applied_again(pipeline
     assert again is not None and again.duplicate
     assert pipeline.store.max_seq() == seq
     assert len([to for to, _, _ in rec.texts if to == 0xA1]) == 2
+
+
+async def test_a_say_that_was_cut_tells_the_speaker_what_did_not_go_out(pipeline: Pipeline):
+    await join(pipeline, ALICE, "Thorin")
+    tc, rec = text_channel(pipeline)
+    words = " ".join(f"word{n:03d}" for n in range(19))  # 151 characters: over the say limit
+    out = await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, f"say {words}".encode(), id=805))
+    await asyncio.sleep(0.05)
+    assert out is not None and out.ok
+    (note,) = [t for to, t, _ in rec.texts if to == 0xA1]
+    said = next(e.text for e in out.events if type(e).__name__ == "Said")
+    assert note.startswith(f"Your say was cut to {len(said.encode())} B; not sent: ")
+    assert note.endswith(words[len(said):]) and len(note.encode()) <= 200
+    # a say that fits gets no note
+    await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"say hello all", id=806))
+    await asyncio.sleep(0.05)
+    assert len([t for to, t, _ in rec.texts if to == 0xA1]) == 1

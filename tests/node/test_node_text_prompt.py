@@ -17,9 +17,9 @@ async def test_a_skipped_turn_does_not_hide_the_next_players_announcement(pipeli
     eid = await join(pipeline, ALICE, "Thorin")
     ilse = await join(pipeline, "!000000c3", "Ilse")
     tc, rec = text_channel(pipeline)
-    # Ilse is down, so her turn passes at once and the broadcast runs on to Thorin's.
+    # Ilse is down, so her turn passes at once and the broadcast goes on to Thorin's.
     events = [ev.TurnStarted(1, ilse), ev.TurnStarted(1, eid)]
-    assert "Next: Ilse Next: Thorin" in tc.render(events)[0]
+    assert "Next: Ilse. Next: Thorin." in tc.render(events)[0]
     tc._on_outcome(9, Command("ai", "ai", it.EndTurn()), events, Outcome(True, 9, events))
     tc.prompt(eid, "Your turn, Thorin!")
     assert tc.prompts_folded == 1

@@ -23,7 +23,7 @@ def test_every_real_message_round_trips(corpus):
 
 
 def test_real_rounds_fit_two_signed_frames(corpus):
-    key = frames.session_key(b"s", 1, 0)
+    key = frames.client_key(b"s", 0, bytes(4))
     for seq, round_events in enumerate(corpus.rounds):
         count, largest = frames_needed(round_events)
         assert count <= 2 and largest <= frames.MAX_FRAME

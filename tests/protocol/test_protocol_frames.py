@@ -8,7 +8,7 @@ from protocol import frames
 from protocol.errors import ProtocolError
 from protocol.frames import Frame, Kind
 
-KEY = frames.session_key(b"node-secret", session=7, player=3)
+KEY = frames.client_key(b"node-secret", 3, b"\x00\x00\x00\x07")
 
 frame_st = st.builds(
     Frame,
@@ -76,7 +76,7 @@ def test_tag_detects_tampering_and_wrong_keys():
     bad[4] ^= 1
     with pytest.raises(ProtocolError, match="signature"):
         frames.decode_frame(bytes(bad), KEY)
-    other = frames.session_key(b"node-secret", session=7, player=4)
+    other = frames.client_key(b"node-secret", 4, b"\x00\x00\x00\x07")
     with pytest.raises(ProtocolError, match="signature"):
         frames.decode_frame(raw, other)
     unsigned = frames.encode_frame(Frame(sender_seq=9, payload=b"\x03"))
@@ -194,20 +194,21 @@ def test_pack_keeps_order_and_fits_every_packet(sizes, signed):
     parts = [frames.encode_frame(Frame(kind=Kind.INTENT, sender_seq=i + 1,
                                        payload=bytes([i % 7]) * max(0, n - 8)), key)
              for i, n in enumerate(sizes)]
-    packed = frames.pack(parts, len(parts), key)
+    packed = frames.pack(parts, len(parts))
     assert [p for _, group in packed for p in group] == parts
     for data, group in packed:
         assert len(data) <= frames.MAX_FRAME
         if len(group) == 1:
             assert data == group[0]  # a lone frame goes as itself, no bundle around it
         else:
-            outer = frames.decode_frame(data, key)
+            outer = frames.decode_frame(data)  # a bundle has no tag: its frames carry theirs
             assert outer.kind == Kind.BUNDLE and frames.parse_bundle(outer.payload) == group
+            assert frames.received(data, key) == [frames.decode_frame(p, key) for p in group]
     # a packet is only cut where the next frame would not fit in it too
     for (_, ga), (_, gb) in zip(packed, packed[1:], strict=False):
         with pytest.raises(ProtocolError):
             frames.encode_frame(Frame(kind=Kind.BUNDLE, sender_seq=len(parts),
-                                      payload=frames.bundle_payload(ga + gb[:1])), key)
+                                      payload=frames.bundle_payload(ga + gb[:1])))
 
 
 def test_received_opens_a_packet_into_its_frames():
@@ -230,3 +231,32 @@ def test_snapshot_blob_round_trips_and_garbage_is_a_protocol_error():
     for bad in (b"\x00\x01", b"\x00\x00\x00\x01not deflated"):
         with pytest.raises(ProtocolError):
             frames.parse_snapshot_blob(bad)
+
+
+def test_client_keys_differ_by_client_and_by_nonce_and_verify_only_their_frames():
+    keys = {frames.client_key(b"s", c, n) for c in (1, 2) for n in (b"\0\0\0\1", b"\0\0\0\2")}
+    assert len(keys) == 4 and all(len(k) == 16 for k in keys)
+    assert frames.table_key(b"s") not in keys and frames.table_key(b"s") != frames.table_key(b"t")
+    raw = frames.encode_frame(Frame(sender_seq=1, payload=b"\x01"), KEY)
+    assert frames.verify(raw, KEY)
+    assert not any(frames.verify(raw, k) for k in keys)
+    assert not frames.verify(frames.encode_frame(Frame(sender_seq=1, payload=b"\x01")), KEY)
+    with pytest.raises(ProtocolError):
+        frames.client_key(b"s", 1, b"\0")
+
+
+def test_a_forged_frame_inside_a_bundle_is_skipped_the_rest_verify():
+    good = frames.encode_frame(Frame(kind=Kind.INTENT, sender_seq=1, payload=b"\x01"), KEY)
+    forged = frames.encode_frame(Frame(kind=Kind.INTENT, sender_seq=2, payload=b"\x01"), b"x" * 16)
+    ((data, _),) = frames.pack([forged, good], 2)
+    assert [f.sender_seq for f in frames.received(data, KEY)] == [1]
+
+
+@given(st.text(max_size=30), st.binary(min_size=4, max_size=4), st.integers(-5, 10**6))
+def test_hello_and_welcome_round_trip(name, nonce, eid):
+    hello = frames.parse_hello(frames.hello_payload(name, nonce))
+    assert (hello.nonce, hello.name) == (nonce, name)
+    w = frames.Welcome(hello.table, nonce, b"k" * 16, b"t" * 16, eid)
+    assert frames.parse_welcome(frames.welcome_payload(w)) == w
+    with pytest.raises(ProtocolError):
+        frames.parse_welcome(frames.welcome_payload(w) + b"\x00")

@@ -25,7 +25,7 @@ def test_attack_damage_down_next_coalesce():
     lines = render([ev.Attacked(1, 3, 15, 17, 15, True, False, "longsword"),
                     ev.Damaged(3, 7, "slashing", 0), ev.Downed(3), ev.TurnStarted(1, 2)],
                    FakeView())
-    assert lines == ["Thorin hits Gob1 (17 vs AC15) 7 slash. Gob1 down. Next: Mira"]
+    assert lines == ["Thorin hits Gob1 (17 vs AC15) 7 slash. Gob1 is down. Next: Mira."]
 
 
 def test_full_round_of_eight_fits_one_packet_by_abbreviating():
@@ -37,7 +37,7 @@ def test_full_round_of_eight_fits_one_packet_by_abbreviating():
     round_.append(ev.TurnStarted(2, 1))
     lines = render(round_, FakeView())
     assert len(lines) == 1 and len(lines[0].encode()) <= 200
-    assert lines[0].endswith("Next: Thorin")
+    assert lines[0].endswith("Next: Thorin.")
 
 
 def test_misses_crits_conditions_heals():
@@ -57,7 +57,7 @@ def test_room_descriptions_come_from_the_view():
 
 
 def test_unknown_ids_render_without_failing():
-    assert render([ev.Downed(99)], FakeView()) == ["#99 down."]
+    assert render([ev.Downed(99)], FakeView()) == ["#99 is down."]
 
 
 def test_fit_never_splits_a_character():
@@ -88,7 +88,7 @@ def test_fight_start_folds_initiative_and_spawns():
                       ev.Rolled(2, "initiative", 17, 19), ev.Rolled(3, "initiative", 12, 14),
                       ev.Rolled(4, "initiative", 3, 5), ev.TurnStarted(1, 2)], FakeView())
     assert line == ("Gob1, Gob2 appear. Fight! Initiative: Mira 19, Gob1 14, Thorin 11, "
-                    "Gob2 5. Next: Mira")
+                    "Gob2 5. Next: Mira.")
 
 
 def test_spell_indexes_read_as_names_and_weapon_actions_fold_into_attacks():
@@ -115,3 +115,52 @@ def test_announced_reads_every_turn_a_part_starts_including_skipped_ones():
 def test_announced_names_the_rendered_turns_in_order(eids):
     lines = render([ev.TurnStarted(1, e) for e in eids], FakeView())
     assert [n for line in lines for n in announced(line)] == [FakeView.names[e] for e in eids]
+
+
+def test_lines_that_ran_together_now_read_as_sentences():
+    view = FakeView()
+    (line,) = render([ev.TurnStarted(1, 2), ev.DeathSave(2, 7, 0, 1), ev.TurnStarted(1, 1)], view)
+    assert line == "Next: Mira. Mira rolls a death save: 7 (0 saved, 1 failed). Next: Thorin."
+    assert announced(line) == ["Mira", "Thorin"]
+    # the room description already names who is there: spawns are not listed twice
+    (line,) = render([ev.Entered(4, (1,)), ev.Spawned(3, "goblin", "Gob1"),
+                      ev.Spawned(4, "goblin", "Gob2"),
+                      ev.Rolled(1, "trap dex save", 4, 6, 13, False)], view)
+    assert line == (view.describe_room(4, 1)
+                    + " Thorin rolls trap dex save: 6 (d20 4) vs DC13, failure.")
+    assert line.count("Gob1") == 1
+
+
+def test_combat_end_says_who_won_fled_or_fell():
+    view = FakeView()
+    assert render([ev.CombatEnded(100, ("5 gp",))], view) == [
+        "Victory! The party wins, 100 XP. Loot: 5 gp."]
+    assert render([ev.ActionTaken(1, "flee"), ev.CombatEnded(0, (), "fled")], view) == [
+        "Thorin flees. The party got away; the fight is over."]
+    (fell,) = render([ev.Downed(1), ev.CombatEnded(0, (), "fell")], view)
+    assert "Victory" not in fell and "fallen" in fell
+    (ended,) = render([ev.CombatEnded(0, (), "ended")], view)
+    assert "Victory" not in ended
+
+
+def test_actions_conjugate_and_info_names_its_actor():
+    (line,) = render([ev.ActionTaken(1, "dash"), ev.ActionTaken(2, "search"),
+                      ev.Info(1, "the door holds"), ev.Info(0, "the way n is open")], FakeView())
+    assert line == "Thorin dashes. Mira searches. Thorin: the door holds. The way n is open."
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(events, max_size=30))
+def test_every_sentence_of_every_reply_ends_and_fits_one_packet(evs):
+    """Replies read as sentences: each event's text ends in . ! ? or …, so none runs into
+    the next one packed after it; and each line still fits one 200-byte packet."""
+    class AnyView(FakeView):
+        def name_of(self, eid):
+            return "Ñame" + str(eid)
+
+    for e in evs:
+        for line in render([e], AnyView(), limit=10_000):
+            assert line.endswith((".", "!", "?", "…")), line
+    for line in render(evs, AnyView()):
+        assert 0 < len(line.encode()) <= 200
+        assert line.endswith((".", "!", "?", "…")), line

@@ -15,11 +15,12 @@ BLOCK = re.search(r"```vectors\n(.*?)```", SPEC, re.S).group(1)
 VECTORS = [tuple(part.strip() for part in line.split(" | ")) for line in BLOCK.splitlines()
            if line.strip()]
 NAMESPACE = {**vars(intents), **vars(events), "Frame": Frame, "Kind": Kind}
-KEY = frames.session_key(b"secret", session=1, player=2)
+KEYS = {"signed": frames.client_key(b"secret", 2, bytes.fromhex("00000001")),
+        "broadcast": frames.table_key(b"secret"), "frame": None}
 
 
 def test_spec_has_vectors_of_every_kind():
-    assert {v[0] for v in VECTORS} == {"intent", "events", "frame", "signed"}
+    assert {v[0] for v in VECTORS} == {"intent", "events", "frame", "signed", "broadcast"}
     assert len(VECTORS) >= 25
 
 
@@ -35,7 +36,7 @@ def test_vector(kind, expr, hexes):
         assert codec.encode_events(value) == raw
         assert codec.decode_events(raw) == value
     else:
-        key = KEY if kind == "signed" else None
+        key = KEYS[kind]
         assert frames.encode_frame(value, key) == raw
         back = frames.decode_frame(raw, key)
         assert (back.kind, back.sender_seq, back.ack, back.sack_bitmap, back.flags,
@@ -43,7 +44,12 @@ def test_vector(kind, expr, hexes):
                                   value.flags, value.payload)
 
 
-def test_hello_and_welcome_payloads():
-    digest, name = frames.parse_hello(frames.hello_payload("Mira"))
-    assert name == "Mira" and len(digest) == 4
-    assert frames.parse_welcome(frames.welcome_payload(12)) == (digest, 12)
+def test_the_keys_the_spec_names():
+    assert KEYS["signed"].hex() in SPEC and KEYS["broadcast"].hex() in SPEC
+
+
+def test_hello_and_welcome_payloads_are_laid_out_as_the_spec_says():
+    hello = frames.hello_payload("Mira", b"\x01\x02\x03\x04")
+    assert hello[4:] == b"\x01\x02\x03\x04Mira"
+    w = frames.Welcome(hello[:4], b"\x01\x02\x03\x04", b"k" * 16, b"t" * 16, 12)
+    assert frames.welcome_payload(w) == hello[:4] + b"\x01\x02\x03\x04" + b"k" * 16 + b"t" * 16 + b"\x18"

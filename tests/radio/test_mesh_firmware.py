@@ -191,3 +191,21 @@ def test_the_duty_cycle_counts_the_hour_in_one_minute_buckets() -> None:
     # At 61.5 min the oldest of the 60 buckets is minute 2 (minutes 2..61).
     assert fw.duty_bucket_start(61 * 60 + 30) == 2 * 60.0
     assert fw.duty_bucket_start(59.0) == -59 * 60.0
+
+
+def test_a_2_8_radio_signs_short_broadcasts_and_the_app_sees_them_signed() -> None:
+    async def scenario(firmware: str, size: int) -> tuple[bool, int]:
+        mesh = Mesh.build(players=1, hops=1, firmware=firmware, seed=1)
+        got: list = []
+        mesh.attach(mesh.players[0], got.append)
+        log = _transmissions(mesh)
+        assert mesh.node_num is not None
+        mesh.send(mesh.node_num, BROADCAST, GAME_PORT, bytes(size))
+        await asyncio.sleep(20)
+        return got[0].signed, log[0][2].air_bytes
+
+    signed, air = run_virtual(scenario("2.8", 100))
+    plain, air27 = run_virtual(scenario("2.7", 100))
+    assert signed and not plain and air - air27 == fw.XEDDSA_SIGNATURE_BYTES
+    too_long, _ = run_virtual(scenario("2.8", 170))  # no room for the signature
+    assert not too_long

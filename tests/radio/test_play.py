@@ -36,9 +36,9 @@ async def test_play_client_joins_acts_and_renders_locally(device_mesh, tmp_path)
     try:
         await client.start()
         assert await client.join()
-        await wait_for(lambda: any("Mira the cleric" in line for line in lines))
+        await wait_for(lambda: any("Mira joins" in line for line in lines))
         assert client.node_num == mesh.node_num and client.slot
-        assert client.view.game is not None  # the snapshot arrived and parsed
+        await wait_for(lambda: client.view.game is not None, 120)  # the snapshot, parsed
 
         sent_before = client.seq
         await client.submit_line("help")
@@ -76,20 +76,38 @@ async def test_play_client_joins_acts_and_renders_locally(device_mesh, tmp_path)
         await app.stop()
 
 
-async def test_frames_from_other_radios_are_ignored_once_the_node_is_known():
-    lines: list[str] = []
-    client = PlayerClient(LoopbackTransport(info=RadioInfo(node_num=0x22)), name="Mira",
-                          cls="cleric", out=lines.append, node_num=0x11)
-    await client.start()
+async def test_only_frames_the_node_signed_are_read():
     from node.radio.base import BROADCAST, GAME_PORT, Packet
     from protocol import codec, frames
+    from protocol.session import NodeSession
     from rules.events import Joined
 
-    bogus = frames.encode_frame(frames.Frame(kind=frames.Kind.EVENTS, sender_seq=1,
-                                             payload=codec.encode_events([Joined(9, "Eve", "rogue", 1)])))
-    client.transport.inject(Packet(0x33, BROADCAST, GAME_PORT, bogus))
-    assert lines == [] and client.gaps.latest == 0
-    client.transport.inject(Packet(0x11, BROADCAST, GAME_PORT, bogus))
+    lines: list[str] = []
+    radio = LoopbackTransport(info=RadioInfo(node_num=0x22))
+    client = PlayerClient(radio, name="Mira", cls="cleric", out=lines.append, node_num=0x11)
+    await client.start()
+    node = NodeSession(b"secret")
+
+    class Nobody:
+        def eid_of(self, client): return None
+        def owner(self, eid): return None
+        def digest(self): return None
+        def current_turn(self): return None
+        def canonical(self): return None
+
+    (welcome,) = node.receive(0x22, client.session.hello().data, 0.0, Nobody())
+    radio.inject(Packet(0x11, 0x22, GAME_PORT, welcome.data))
+    assert client.session.welcomed
+
+    def bogus(key):
+        return frames.encode_frame(frames.Frame(kind=frames.Kind.EVENTS, sender_seq=1, payload=(
+            codec.encode_events([Joined(9, "Eve", "rogue", 1)]))), key)
+
+    radio.inject(Packet(0x33, BROADCAST, GAME_PORT, bogus(node.table_key)))  # another radio
+    radio.inject(Packet(0x11, BROADCAST, GAME_PORT, bogus(None)))  # unsigned
+    radio.inject(Packet(0x11, BROADCAST, GAME_PORT, bogus(client.session.key)))  # a player's key
+    assert lines == [] and client.gaps.latest == 0 and client.session.bad_tags == 2
+    radio.inject(Packet(0x11, BROADCAST, GAME_PORT, bogus(node.table_key)))
     assert lines and "Eve" in lines[0]
     await client.close()
 

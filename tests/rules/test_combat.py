@@ -288,3 +288,102 @@ def test_escape_a_grapple_and_release_when_grappler_falls(game: Game) -> None:
     assert outcomes == {True, False}
     resolver.deal(game, gob, 50, "fire", [])
     assert not game.entities[1].has("grappled")
+
+
+def _lone_hero(rng: random.Random) -> tuple[Game, int]:
+    from rules_helpers import ARENA
+
+    from rules.dungeon import Dungeon
+
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("Thorin", "fighter", 1), rng)
+    (gob,) = fight(g, "goblin", 1, rng)
+    return g, gob
+
+
+def test_a_lone_downed_hero_rolls_death_saves_until_the_fight_is_decided() -> None:
+    from rules import tactics
+
+    outcomes = set()
+    for seed in range(12):
+        rng = random.Random(seed)
+        g, _gob = _lone_hero(rng)
+        out = apply(g, None, it.Dm("damage", 1, g.entities[1].hp, "slashing"), rng)
+        assert g.combat is not None and not any(isinstance(e, ev.CombatEnded) for e in out)
+        saves = 0
+        for _ in range(40):
+            if g.combat is None or g.entities[1].hp > 0:
+                break
+            eid = g.current_turn()
+            out = apply(g, eid, tactics.choose(g, eid, rng).intent, rng)
+            saves += sum(isinstance(e, ev.DeathSave) and e.target == 1 for e in out)
+        hero = g.entities[1]
+        assert saves >= 1
+        if g.combat is None:  # dead or stable: the goblin won, and nobody says Victory
+            end = next(e for e in out if isinstance(e, ev.CombatEnded))
+            assert end.outcome == "fell" and end.xp == 0 and (hero.dead or hero.stable)
+            outcomes.add("fell")
+        else:  # a natural 20 brought the hero back up: the fight goes on
+            assert hero.hp == 1
+            outcomes.add("up")
+    assert "fell" in outcomes
+
+
+def test_fleeing_ends_the_fight_as_fled_not_won(rng: random.Random) -> None:
+    g, _gob = _lone_hero(rng)
+    turn_of(g, 1)
+    out = apply(g, 1, it.Move("n"), rng)
+    assert g.entities[1].hp > 0  # not engaged yet: no opportunity attack
+    assert any(isinstance(e, ev.ActionTaken) and (e.eid, e.action) == (1, "flee")
+               for e in out)
+    end = next(e for e in out if isinstance(e, ev.CombatEnded))
+    assert end.outcome == "fled" and g.combat is None and g.room == 2
+
+
+def test_a_fight_with_no_party_is_not_a_victory(rng: random.Random) -> None:
+    from rules_helpers import ARENA
+
+    from rules.dungeon import Dungeon
+    from rules.game import spawn, start_combat
+
+    g = Game.new(Dungeon.from_dict(ARENA))
+    spawn(g, "goblin", 2)
+    with pytest.raises(RulesError, match="party"):
+        apply(g, None, it.Dm("start_combat"), rng)
+    out = start_combat(g, rng)
+    end = next(e for e in out if isinstance(e, ev.CombatEnded))
+    assert end.outcome == "ended" and end.xp == 0 and g.combat is None
+
+
+def test_dm_ending_combat_is_not_a_victory(game: Game, rng: random.Random) -> None:
+    fight(game)
+    (end,) = apply(game, None, it.Dm("end_combat"), rng)
+    assert isinstance(end, ev.CombatEnded) and end.outcome == "ended"
+
+
+def test_a_monster_spawned_mid_fight_rolls_initiative_and_waits_its_place(
+        game: Game, rng: random.Random) -> None:
+    fight(game, "goblin", 1, rng)
+    current = game.current_turn()
+    out = apply(game, None, it.Dm("spawn", text="orc", value=2), rng)
+    orcs = [e.eid for e in out if isinstance(e, ev.Spawned)]
+    rolled = {e.eid: e.total for e in out if isinstance(e, ev.Rolled) and e.what == "initiative"}
+    assert set(rolled) == set(orcs)
+    init = game.combat["init"]
+    assert all(init[str(o)] == rolled[o] for o in orcs)
+    totals = [init[str(x)] for x in game.combat["order"]]
+    assert totals == sorted(totals, reverse=True)  # everyone in initiative order
+    assert game.current_turn() == current  # whoever was acting still is
+
+
+def test_status_hp_and_inv_answers_read_as_sentences(game: Game, rng: random.Random) -> None:
+    assert game.describe(1, "status") == f"Thorin: HP {game.entities[1].hp}/" \
+        f"{game.entities[1].max_hp}."  # out of a fight, where one stands does not matter
+    foes = fight(game)
+    turn_of(game, 1)
+    game.entities[1].engaged.append(foes[0])
+    status = game.describe(1, "status")
+    assert status.startswith("Thorin: HP ") and ", engaged with Goblin" in status
+    assert status.endswith(".") and "this turn: action 1" in status
+    assert game.describe(1, "hp").endswith(f", AC {game.entities[1].current_ac()}.")
+    assert game.describe(1, "inv").startswith("Thorin has ")

@@ -156,3 +156,31 @@ def test_a_rules_version_1_snapshot_still_loads_its_effects() -> None:
                  st.integers(0, 30), st.integers(0, 50), st.booleans()))
 def test_condition_records_round_trip(c: Cond) -> None:
     assert Cond.from_dict(c.to_dict()) == c
+
+
+def test_digest_without_copies_equals_the_copied_state() -> None:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("Thorin", "fighter", 3), random.Random(0))
+    foes = fight(g, "goblin", 1)
+    g.entities[1].effects.append(Effect("bless", 1, atk="1d4", conc=True, rounds=10))
+    g.entities[foes[0]].conditions["prone"] = Cond(src=1)
+    import hashlib
+    import json
+
+    copied = json.dumps(g.to_dict(), sort_keys=True, separators=(",", ":")).encode()
+    assert g.canonical() == copied
+    assert g.digest() == int.from_bytes(hashlib.blake2b(copied, digest_size=4).digest(), "big")
+
+
+def test_breath_rolls_once_for_its_cone_and_halves_on_a_save() -> None:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    for k, name in enumerate(("A", "B", "C", "D")):
+        apply(g, None, it.Join(name, "fighter", 5), random.Random(k))
+        g.entities[k + 1].hp = g.entities[k + 1].max_hp = 500
+    foes = fight(g, "young-red-dragon", 1)
+    turn_of(g, foes[0])
+    g.next_d20 = [1, 1, 20]
+    out = apply(g, foes[0], it.Attack(1, "fire breath"), random.Random(3))
+    dmg = [e.amount for e in out if isinstance(e, ev.Damaged)]
+    assert len(dmg) == 3  # a 30-foot cone holds 3
+    assert dmg[0] == dmg[1] and dmg[2] == dmg[0] // 2

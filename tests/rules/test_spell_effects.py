@@ -9,7 +9,9 @@ from rules_helpers import ARENA, fight, turn_of
 
 from rules import events as ev
 from rules import intents as it
+from rules import resolver
 from rules.dungeon import Dungeon
+from rules.effects.records import Cond
 from rules.errors import RulesError
 from rules.game import Game, apply
 from rules.turns import end_turn
@@ -44,8 +46,6 @@ def test_conjure_animals_brings_allies_into_the_initiative() -> None:
     wolves = [e.eid for e in out if isinstance(e, ev.Spawned)]
     assert len(wolves) == 2
     assert all(g.entities[w].side == "party" and w in g.combat["order"] for w in wolves)
-    from rules import resolver
-
     resolver.end_concentration(g, g.entities[1], [])  # the spell ends: the wolves go
     assert all(g.entities[w].fled for w in wolves)
 
@@ -128,3 +128,43 @@ def test_summoned_allies_take_no_xp_when_the_fight_is_won() -> None:
     wolves = [e for e in g.entities.values() if e.monster == "wolf"]
     assert wolves and all(w.xp == 50 for w in wolves)  # a wolf's own XP value, no share
     assert g.entities[1].xp == xp[1] + 25 and g.entities[2].xp == xp[2] + 25
+
+
+def test_use_names_any_summoned_attacker() -> None:
+    g, foes = _setup("flame-blade")
+    apply(g, 1, it.Cast("flame blade"), random.Random(1))
+    turn_of(g, 1)
+    out = apply(g, 1, it.Use("flame blade", foes[0]), random.Random(2))
+    att = [e for e in out if isinstance(e, ev.Attacked)]
+    assert att and att[0].using == "flame blade"
+    assert g.entities[1].turn["bonus"] == 0
+
+
+def test_hold_monster_does_not_touch_undead() -> None:
+    g, foes = _setup("hold-monster", "zombie", 1)
+    g.next_d20 = 1
+    out = apply(g, 1, it.Cast("hold monster", foes[0]), random.Random(1))
+    assert "paralyzed" not in g.entities[foes[0]].conditions
+    assert any(isinstance(e, ev.Info) and "unaffected" in e.text for e in out)
+
+
+def test_see_invisibility_takes_away_an_invisible_foes_edge() -> None:
+    g, foes = _setup("see-invisibility", "goblin", 1)
+    mira, gob = g.entities[1], g.entities[foes[0]]
+    gob.conditions["invisible"] = Cond()
+    assert resolver.attack_adv(g, mira, gob, "ranged", (120, 0))[0] == -1
+    assert resolver.attack_adv(g, gob, mira, "melee", (5, 0))[0] == 1
+    apply(g, 1, it.Cast("see invisibility"), random.Random(1))
+    assert resolver.attack_adv(g, mira, gob, "ranged", (120, 0))[0] == 0
+    assert resolver.attack_adv(g, gob, mira, "melee", (5, 0))[0] == 0
+
+
+def test_silence_stops_spells_with_a_verbal_component() -> None:
+    g, foes = _setup("silence", "goblin", 1)
+    g.next_d20 = None
+    apply(g, 1, it.Cast("silence", foes[0]), random.Random(1))
+    gob = g.entities[foes[0]]
+    gob.spells, gob.slots = ["misty-step", "shield"], [2] * 9
+    turn_of(g, gob.eid)
+    with pytest.raises(RulesError, match="in silence"):
+        apply(g, gob.eid, it.Cast("misty step"), random.Random(1))

@@ -67,3 +67,30 @@ def test_nimble_escape_disengages_as_a_bonus_action() -> None:
     gob.turn["bonus"] = 1
     apply(g, gob.eid, it.Hide(), random.Random(1))
     assert gob.turn["bonus"] == 0
+
+
+def test_keen_senses_raise_passive_perception_by_5() -> None:
+    g, foes = _game("wolf")  # Keen Hearing and Smell
+    wolf = g.entities[foes[0]]
+    assert wolf.passive() == 10 + wolf.skill_mod("perception", "wis") + 5
+
+
+def test_blood_frenzy_needs_a_wounded_target() -> None:
+    g, foes = _game("hunter-shark")
+    shark, thorin = g.entities[foes[0]], g.entities[1]
+    assert resolver.attack_adv(g, shark, thorin, "melee", (5, 0))[0] == 0
+    thorin.hp -= 1
+    assert resolver.attack_adv(g, shark, thorin, "melee", (5, 0))[0] == 1
+
+
+def test_magic_weapons_make_a_monsters_attacks_magical() -> None:
+    from rules.effects import engine, monsters
+
+    g, foes = _game("flesh-golem")  # Magic Weapons
+    golem = g.entities[foes[0]]
+    key = monsters.key_for("flesh-golem", "Slam")
+    assert engine.context(g, golem, key, random.Random(1), [], [g.entities[1]]).magical
+    g2, others = _game("ogre")
+    ogre = g2.entities[others[0]]
+    key = monsters.key_for("ogre", "Greatclub")
+    assert not engine.context(g2, ogre, key, random.Random(1), [], [g2.entities[1]]).magical

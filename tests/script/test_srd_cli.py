@@ -38,3 +38,15 @@ def test_monster_shows_riders_and_traits_in_play() -> None:
     assert "in play: condition: paralyzed (save at end of each turn)" in ghoul
     troll = _srd("monster", "troll").stdout
     assert "Regeneration (in play)" in troll and "heal: 10" in troll
+
+
+def test_monsters_json_counts_every_action_trait_and_reaction() -> None:
+    run = _srd("monsters", "--json")
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)
+    assert doc["mechanised"] + doc["adjudicated"] == doc["total"] > 1000
+    byname = {m["index"]: m for m in doc["monsters"]}
+    assert byname["ghoul"]["actions"] == {"Bite": "mechanised", "Claws": "mechanised"}
+    assert byname["troll"]["traits"]["Regeneration"] == "mechanised"
+    assert byname["lich"]["traits"]["Spellcasting"] == "mechanised"
+    assert byname["lich"]["traits"]["Rejuvenation"] == "adjudicated"

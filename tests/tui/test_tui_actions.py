@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import io
 
 import pytest
 from textual.widgets import Input, OptionList, Static
+from textual.widgets.data_table import RowDoesNotExist
 from tuihelpers import console, eid_of, node_until, row_of, type_text, until
 
+from node.control_client import ControlError
 from node.radio.base import BROADCAST, TEXT_PORT, Packet
 from tui.combatlog import CombatLog
 from tui.creatures import CreatureTable
 from tui.encounter import EncounterScreen
 from tui.help import HelpScreen
 from tui.joins import JoinsScreen
-from tui.sheet import SheetScreen
+from tui.sheet import SheetScreen, change_text
 from tui.spawner import SpawnerScreen
 
 
@@ -203,13 +206,26 @@ async def test_narration_counts_bytes_and_broadcasts(node, dm):
             said = [e for e in msg.get("events", []) if e["type"] == "Narrated"]
             if said:
                 break
-        assert said[0]["text"] == "Wind howls é"
-        # over the packet: refused in the dialog with a one-line error
+        assert said[0]["text"] == "Wind howls é."  # sent as the sentence players read
+        # over the packet: the preview shows the cut text, and Enter sends exactly that
         await pilot.press("t")
         await until(pilot, lambda: bool(app.screen.query("#prompt")))
-        app.screen.query_one("#prompt", Input).value = "ö" * 101
+        app.screen.query_one("#prompt", Input).value = "ö" * 100 + " the end"
+        await pilot.pause()
+        preview = str(app.screen.query_one("#extra", Static).render())
+        assert "208/200 B" in preview and "over by 8 B; Enter sends it cut" in preview
         await pilot.press("enter")
-        assert "202 B is over" in str(app.screen.query_one("#error", Static).render())
+        for _ in range(20):
+            msg = await asyncio.wait_for(anext(watcher), 5)
+            said = [e for e in msg.get("events", []) if e["type"] == "Narrated"]
+            if said:
+                break
+        sent = said[0]["text"]
+        assert len(sent.encode()) <= 200 and sent.endswith("…") and preview.endswith(sent[-60:])
+        assert msg["lines"] == [sent]  # what the players read is what the preview showed
+    # the node refuses what would not fit, rather than cutting it silently
+    with pytest.raises(ControlError, match="202 B is over"):
+        await dm.request("narrate", text="ö" * 101)
 
 
 async def test_sheet_edit_validation_history_and_revert(node, dm):
@@ -237,21 +253,43 @@ async def test_sheet_edit_validation_history_and_revert(node, dm):
         await pilot.press("ctrl+r")
         await until(pilot, lambda: sheet.version == 3, what="the revert")
         assert (await dm.request("sheet.get", eid=thorin))["sheet"]["ac"] == 18
+        # a value out of bounds is refused by the dialog and by the node alike
+        sheet.query_one("#edit", Input).focus()
+        sheet.query_one("#edit", Input).value = "max_hp=100000"
+        await pilot.press("enter")
+        assert "max_hp must be 1 to 999" in str(sheet.query_one("#error", Static).render())
+        with pytest.raises(ControlError, match="1 to 999"):
+            await dm.request("sheet.edit", eid=thorin, field="max_hp", value=100000)
+        # an edit of play state (hp is not a sheet field) is still in the history
+        sheet.query_one("#edit", Input).value = "hp=5"
+        await pilot.press("enter")
+        await until(pilot, lambda: sheet.version == 4, what="the hp edit's version")
+        assert row_of(await dm.request("state"), "Thorin")["hp"] == 5
+        assert "edit_sheet hp=5" in [change_text(r["change"])
+                                     for r in await dm.request("sheet.history", eid=thorin)]
 
 
-async def test_house_rule_toggle(node, dm):
+async def test_house_rules_list_every_known_rule_and_toggle(node, dm):
+    from rules.house import HOUSE_RULES
+
     rules = (await dm.request("state"))["house_rules"]
-    first = sorted(rules)[0]
+    assert set(rules) == set(HOUSE_RULES)  # every rule, also those off by default
+    first = next(iter(HOUSE_RULES))
     async with console(node) as (app, pilot):
         await pilot.press("u")
         await until(pilot, lambda: bool(app.screen.query("#rules")))
-        app.screen.query_one("#rules").focus()
+        table = app.screen.query_one("#rules")
+        assert table.row_count == len(HOUSE_RULES)
+        described = {str(table.get_row(name)[0]): str(table.get_row(name)[2])
+                     for name in HOUSE_RULES}
+        assert described["friendly_fire"] == HOUSE_RULES["friendly_fire"].description
+        table.focus()
         await pilot.press("space")
         await node_until(dm, lambda s: s["house_rules"][first] is (not rules[first]))
-        app.screen.query_one("#new", Input).focus()
-        await type_text(pilot, "flanking")
-        await pilot.press("enter")
-        await node_until(dm, lambda s: s["house_rules"].get("flanking") is True)
+    # a name the engine does not know is refused, not shown as ON doing nothing
+    with pytest.raises(ControlError, match="no house rule 'flanking'"):
+        await dm.request("house_rule", name="flanking", on=True)
+    assert "flanking" not in (await dm.request("state"))["house_rules"]
 
 
 async def test_session_pause_resume_end_and_start(node, dm):
@@ -334,3 +372,95 @@ async def test_the_log_shows_what_happened_before_the_console_attached(node, dm)
         await dm.request("narrate", text="Dust falls.")
         await until(pilot, lambda: "Dust falls." in log.visible_text(), what="the live line")
         assert log.visible_text().count("The crypt door grinds shut.") == 1
+
+
+async def test_party_and_foes_drop_the_dead_and_a_late_foe_has_initiative(node, dm):
+    state = await _fight(dm, n=2)
+    goblins = [m["eid"] for m in state["monsters"]]
+    async with console(node) as (app, pilot):
+        table = app.query_one(CreatureTable)
+        await until(pilot, lambda: table.row_count == 4, what="party and two goblins")
+        await dm.request("command", intent={"type": "Dm", "op": "damage", "target": goblins[0],
+                                             "value": 100, "text": "force"})
+        await until(pilot, lambda: table.row_count == 3, what="the dead goblin gone")
+        with pytest.raises(RowDoesNotExist):
+            table.get_row_index(str(goblins[0]))
+        # a foe spawned mid-fight rolls initiative: the panel shows its number
+        await dm.request("command", intent={"type": "Dm", "op": "spawn", "text": "orc"})
+        state = await node_until(dm, lambda s: len(s["initiative"]) == 5)
+        orc = next(r for r in state["initiative"] if r["name"].startswith("Orc"))
+        assert isinstance(orc["init"], int)
+        await until(pilot, lambda: table.row_count == 4, what="the orc in the table")
+
+
+async def test_dm_moves_the_party_opens_a_door_gives_xp_and_items(node, dm):
+    state = await dm.request("state")
+    start = state["room"]["id"]
+    way = state["room"]["exits"][0]
+    thorin = eid_of(state, "Thorin")
+    async with console(node) as (app, pilot):
+        await _prompt(app, pilot, "g", way["dir"])
+        state = await node_until(dm, lambda s: s["room"]["id"] == way["to"])
+        assert all(p["room"] == way["to"] for p in state["party"])
+        assert state["initiative"]  # the new room's foes: a fight, and the DM ends it to move on
+        await pilot.press("C")
+        await node_until(dm, lambda s: not s["initiative"])
+        locked = next(x for x in state["room"]["exits"] if x.get("door") == "locked")
+        await _prompt(app, pilot, "k", locked["dir"])
+        await node_until(dm, lambda s: next(x for x in s["room"]["exits"]
+                                            if x["dir"] == locked["dir"]).get("door") != "locked")
+        await _prompt(app, pilot, "g", str(start))
+        state = await node_until(dm, lambda s: s["room"]["id"] == start)
+        # the foes left behind in the other room are not in Party & foes, which names the room
+        table = app.query_one(CreatureTable)
+        await until(pilot, lambda: table.row_count == len(state["party"]), what="party only")
+        assert table.border_title == f"Party & foes in {state['room']['name']}"
+        xp = (await dm.request("sheet.get", eid=thorin))["sheet"]["xp"]
+        await _select(app, pilot, "Thorin")
+        await _prompt(app, pilot, "x", "40")
+        await until(pilot, lambda: not app.screen.query("#prompt"), what="the XP dialog to close")
+        assert (await dm.request("sheet.get", eid=thorin))["sheet"]["xp"] == xp + 40
+        await _select(app, pilot, "Thorin")
+        await _prompt(app, pilot, "i", "15 gp")
+        await until(pilot, lambda: not app.screen.query("#prompt"), what="the item dialog")
+        assert "15 gp" in (await dm.request("sheet.get", eid=thorin))["sheet"]["inventory"]
+
+
+async def test_radio_panel_draws_the_hours_airtime_as_a_sparkline(node, dm):
+    from textual.widgets import Sparkline
+
+    now = node.clock.monotonic()
+    # what the outbox logged: 1.5 s just now, 0.5 s half an hour ago
+    node.outbox._history.extend([(now - 1800.0, 0.5), (now - 5.0, 1.5)])
+    async with console(node) as (app, pilot):
+        await dm.request("narrate", text="The wind turns.")  # a push brings the new figures
+        spark = app.query_one("#airtime", Sparkline)
+        await until(pilot, lambda: len(spark.data or []) == 30 and spark.data[-1] >= 1.5,
+                    what="the sparkline")
+        assert spark.data[14] == 0.5 and sum(1 for x in spark.data if x) in (2, 3)
+
+
+async def test_the_demo_intro_opens_the_log_and_ctrl_c_quits(node, dm):
+    from tui.app import DungeonConsole
+
+    intro = ("This is the demo. You are the DM, watching three bot players.",)
+    await dm.request("narrate", text="A bell tolls.")  # history the console shows on attach
+    app = DungeonConsole(node.config.control_path, tick=False, backoff=(0.05,), intro=intro,
+                         quit_help="stop the demo (the game is saved)")
+    async with app.run_test(size=(120, 40)) as pilot:
+        log = app.query_one(CombatLog)
+        await until(pilot, lambda: intro[0] in log.visible_text(), what="the intro")
+        text = log.visible_text()
+        assert text.index(intro[0]) > text.index("A bell tolls.")  # last, where the eye is
+        assert "j approves" not in log.visible_text()  # bots join by themselves
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        from rich.console import Console
+
+        text = Console(width=200, record=True, file=io.StringIO())
+        text.print(app.screen.table)
+        assert "stop the demo (the game is saved)" in text.export_text()
+        await pilot.press("escape")
+        await pilot.press("ctrl+c")  # what README and help say stops it
+        await pilot.pause()
+        assert app.return_code == 0  # quit, not the "press ctrl+q" hint

@@ -66,7 +66,8 @@ def test_parse_edit_accepts_the_rules_fields_and_rejects_the_rest():
     assert parse_edit("ac=16") == ("ac", 16)
     assert parse_edit(" Name = Thorin ") == ("name", "Thorin")
     for bad, why in (("ac", "field=value"), ("str=18", "cannot be edited"),
-                     ("hp=-3", "negative"), ("ac=99", "1 to 30"), ("xp=lots", "whole number"),
+                     ("hp=-3", "0 to 999"), ("ac=99", "1 to 30"), ("xp=lots", "whole number"),
+                     ("max_hp=100000", "1 to 999"),
                      ("name=", "empty"), ("name=" + "x" * 17, "16")):
         with pytest.raises(ValueError, match=why):
             parse_edit(bad)

@@ -18,6 +18,10 @@ from node.wiring import build_node
 PINNED_RADIO: dict[str, Any] = {
     "link": "up", "spec": "sim", "channel_util": 0.043,
     "outbox": {"queue": 2, "airtime_used_s": 61.4, "duty_budget_s": 360.0,
+               # two minutes a slice: quiet exploring, then a fight in the last quarter hour
+               "airtime_buckets_s": [0.0] * 6 + [0.5, 1.0, 0.5, 0.0, 1.4, 0.9, 0.0, 0.0, 1.9,
+                                                 2.4, 1.0, 0.5, 0.0, 0.5, 1.0, 1.9, 4.8, 6.2,
+                                                 7.7, 9.1, 6.7, 5.3, 3.4, 4.7],
                "last_packets": [{"to": 0xFFFFFFFF, "port": 1, "bytes": 187, "t": 0},
                                 {"to": 0xA1, "port": 1, "bytes": 64, "t": 0},
                                 {"to": 0xFFFFFFFF, "port": 256, "bytes": 23, "t": 0}]},

@@ -1,0 +1,359 @@
+"""The sans-I/O binary session: both sides driven by plain calls and a fake clock."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protocol import codec, frames
+from protocol.session import Apply, ClientSession, NodeSession, Result, Send
+from protocol.session import node as ns
+from protocol.session.client import Acked, GaveUp, Shown, Welcomed
+from protocol.session.common import BROADCAST
+from rules import intents as it
+from rules.events import Joined
+
+SECRET = b"node-secret"
+NODE = 0x0D0D0001
+MIRA, THORIN = 0x0D0F0001, 0x0D0F0002
+
+
+@dataclass
+class FakeTable:
+    """Who has joined, and a game that is only a digest and a turn."""
+
+    members: dict[int, int] = field(default_factory=dict)  # radio -> eid
+    turn: int | None = None
+
+    def eid_of(self, client: int) -> int | None:
+        return self.members.get(client)
+
+    def owner(self, eid: int) -> int | None:
+        return next((c for c, e in self.members.items() if e == eid), None)
+
+    def digest(self) -> int | None:
+        return 0xDEADBEEF
+
+    def current_turn(self) -> int | None:
+        return self.turn
+
+    def canonical(self) -> bytes | None:
+        return b'{"room": 1}' * 40
+
+
+def client(name: str = "Mira", nonce: bytes = b"\x00\x00\x00\x01", **kw) -> ClientSession:
+    return ClientSession(name, nonce, rng=random.Random(1), **kw)
+
+
+def welcome(node: NodeSession, cs: ClientSession, num: int, table: FakeTable,
+            now: float = 0.0) -> list:
+    """HELLO from cs as radio num; feed the node's answer back; the client's notes."""
+    out = node.receive(num, cs.hello().data, now, table)
+    notes = []
+    for send in out:
+        notes += cs.receive(NODE, send.to, num, send.data, now)
+    return notes
+
+
+def sends(outputs: list) -> list[Send]:
+    return [o for o in outputs if isinstance(o, Send)]
+
+
+def applies(outputs: list) -> list[Apply]:
+    return [o for o in outputs if isinstance(o, Apply)]
+
+
+def run_until(node: NodeSession, table: FakeTable, end: float) -> list:
+    """Tick the node at each deadline up to `end`; everything it output."""
+    out = []
+    while (due := node.next_deadline()) is not None and due <= end:
+        out += node.tick(due, table)
+    return out
+
+
+def test_hello_gives_the_client_its_own_key_and_the_table_key():
+    node, table = NodeSession(SECRET), FakeTable()
+    cs = client()
+    (note,) = welcome(node, cs, MIRA, table)
+    assert note == Welcomed(None) and cs.node == NODE
+    assert cs.key == frames.client_key(SECRET, MIRA, cs.nonce) and cs.table_key != cs.key
+    other = client("Thorin", b"\x00\x00\x00\x02")
+    welcome(node, other, THORIN, table)
+    assert other.key != cs.key  # nobody can sign as anyone else
+
+
+def test_a_stranger_gets_no_slot_and_a_joined_player_gets_one_with_its_ack():
+    node, table = NodeSession(SECRET), FakeTable()
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    assert cs.slot is None
+    (seq,), packets = cs.send([it.Join("Mira", "cleric")], 1.0)
+    (apply,) = applies(node.receive(MIRA, packets[0].data, 1.0, table))
+    assert (apply.client, apply.seq) == (MIRA, seq)
+    table.members[MIRA] = 1
+    node.publish([Joined(1, "Mira", "cleric", 1)], 1.0)
+    node.applied(MIRA, seq, Result(ok=True, public=True), 1.0, table)
+    out = sends(run_until(node, table, 30.0))
+    notes = [n for s in out for n in cs.receive(NODE, s.to, MIRA, s.data, 5.0)]
+    assert Acked(seq, True) in notes and cs.slot == 1
+    assert any(isinstance(n, Shown) and n.broadcast == 1 for n in notes)
+
+
+def test_a_frame_with_a_bad_tag_is_dropped_counted_and_moves_no_window():
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    mira = client()
+    welcome(node, mira, MIRA, table)
+    # Forged "from Mira" with the last possible seq, under a key that is not hers.
+    forged = frames.encode_frame(frames.Frame(kind=frames.Kind.INTENT, sender_seq=frames.MAX_SEQ,
+                                              payload=codec.encode_intent(it.Look())),
+                                 frames.client_key(b"guess", MIRA, mira.nonce))
+    assert node.receive(MIRA, forged, 1.0, table) == []
+    assert node.stats()["bad_tag"] == 1
+    (seq,), packets = mira.send([it.Look()], 2.0)
+    assert [a.seq for a in applies(node.receive(MIRA, packets[0].data, 2.0, table))] == [seq]
+    assert node.stats()["replays"] == 0
+
+
+def test_a_hello_forged_in_a_players_name_does_not_lock_them_out():
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    mira = client()
+    welcome(node, mira, MIRA, table)
+    forger = client("Mira", b"\x66\x66\x66\x66")
+    out = node.receive(MIRA, forger.hello().data, 100.0, table)
+    # the WELCOME goes to the real Mira, who ignores an answer to a HELLO she never sent
+    assert [s.to for s in sends(out)] == [MIRA]
+    assert mira.receive(NODE, MIRA, MIRA, out[0].data, 100.0) == []
+    (seq,), packets = mira.send([it.Look()], 101.0)
+    assert [a.seq for a in applies(node.receive(MIRA, packets[0].data, 101.0, table))] == [seq]
+
+
+def test_a_rebooted_client_starts_again_at_seq_1_and_is_applied():
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    first = client()
+    welcome(node, first, MIRA, table)
+    for now in (1.0, 2.0):
+        _, packets = first.send([it.Look()], now)
+        node.receive(MIRA, packets[0].data, now, table)
+    rebooted = client(nonce=b"\x00\x00\x00\x09")
+    welcome(node, rebooted, MIRA, table, now=50.0)
+    got = []
+    for now in (51.0, 52.0):
+        _, packets = rebooted.send([it.Look()], now)
+        got += applies(node.receive(MIRA, packets[0].data, now, table))
+    assert [a.seq for a in got] == [1, 2]
+    # and under new idempotency keys, so the store does not take them for repeats
+    assert all(a.key.split(":")[1] == "00000009" for a in got)
+    assert node.stats()["new_sessions"] == 1
+
+
+def test_a_stranger_asking_for_state_is_refused_cheaply():
+    node, table = NodeSession(SECRET), FakeTable()
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    for i in range(20):
+        assert node.receive(MIRA, cs.resync(b"").data, 10.0 + i, table) == []
+    assert run_until(node, table, 1000.0) == []
+    assert node.stats()["refused"] == 20 and node.stats()["snapshots"] == 0
+
+
+def test_a_member_gets_a_snapshot_at_most_every_so_often():
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    first = node.receive(MIRA, cs.resync(b"").data, 10.0, table)
+    assert first and all(frames.decode_frame(s.data).kind == frames.Kind.SNAPSHOT for s in first)
+    assert node.receive(MIRA, cs.resync(b"").data, 11.0, table) == []
+    assert node.receive(MIRA, cs.resync(b"").data, 10.0 + ns.SNAPSHOT_GAP_S, table)
+
+
+def test_hellos_from_made_up_radios_spend_a_small_shared_budget():
+    node, table = NodeSession(SECRET), FakeTable()
+    answered = sum(bool(node.receive(0x1000 + i, client(nonce=bytes(4)).hello().data, 0.0, table))
+                   for i in range(30))
+    assert answered == ns.STRANGER_WELCOMES
+    assert node.stats()["hello_over_budget"] == 30 - ns.STRANGER_WELCOMES
+    # the budget refills slowly
+    assert node.receive(0x2000, client().hello().data, ns.STRANGER_REFILL_S, table)
+
+
+def test_30_strangers_cannot_hold_the_slots_and_a_player_who_joins_gets_one():
+    node, table = NodeSession(SECRET), FakeTable()
+    for i in range(30):
+        for send in sends(node.receive(0x1000 + i, client(nonce=bytes(4)).hello().data,
+                                       i * ns.STRANGER_REFILL_S, table)):
+            assert frames.decode_frame(send.data).flags == 0  # no slot for a stranger
+    mira = client()
+    table.members[MIRA] = 1
+    welcome(node, mira, MIRA, table, now=1000.0)
+    assert mira.slot == 1
+
+
+def test_slots_go_back_from_players_who_left_or_went_idle():
+    node, table = NodeSession(SECRET), FakeTable()
+    players = [0x3000 + i for i in range(ns.MAX_SLOTS)]
+    for i, num in enumerate(players):
+        table.members[num] = i + 1
+        welcome(node, client(nonce=bytes(4)), num, table)
+    assert sorted(c.slot for c in node.clients.values()) == list(range(1, ns.MAX_SLOTS + 1))
+    late = client(nonce=bytes(4))
+    table.members[0x4000] = 99
+    welcome(node, late, 0x4000, table, now=10.0)
+    assert late.slot is None  # every slot is held by a joined, active player
+    del table.members[players[3]]  # that player left the game
+    latest = client(nonce=bytes(4))
+    table.members[0x4001] = 100
+    welcome(node, latest, 0x4001, table, now=20.0)
+    assert latest.slot == 4 and node.clients[players[3]].slot == 0
+    idle = client(nonce=b"\x00\x00\x00\x05")
+    welcome(node, idle, 0x4000, table, now=ns.IDLE_S + 1.0)  # the others have said nothing
+    assert idle.slot is not None
+
+
+def test_an_intent_that_waits_for_a_lost_one_is_released_after_a_while():
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    packets = [cs.send([it.Look()], float(i))[1][0].data for i in range(3)]
+    assert [a.seq for a in applies(node.receive(MIRA, packets[0], 1.0, table))] == [1]
+    assert applies(node.receive(MIRA, packets[2], 2.0, table)) == []  # 2 was lost
+    assert node.next_deadline() == 2.0 + ns.IN_ORDER_WAIT_S
+    assert [a.seq for a in applies(run_until(node, table, 100.0))] == [3]
+    # 2 arriving after 3 went ahead is too late to apply in order: answered, not applied
+    assert applies(node.receive(MIRA, packets[1], 101.0, table)) == []
+    assert node.stats()["late"] == 1
+
+
+def test_the_client_resends_unacked_intents_then_gives_up():
+    node, table = NodeSession(SECRET), FakeTable()
+    cs = client(retry_s=10.0, max_tries=3)
+    welcome(node, cs, MIRA, table)
+    (seq,), _ = cs.send([it.Look()], 0.0)
+    resends = []
+    while (due := cs.next_deadline()) is not None:
+        resends += cs.tick(due)
+    assert len([r for r in resends if isinstance(r, Send)]) == 2
+    assert resends[-1] == GaveUp((seq,)) and cs.need_hello and cs.pending() == []
+
+
+def test_the_client_drops_broadcasts_not_signed_by_the_node():
+    node, table = NodeSession(SECRET), FakeTable()
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    # signed with a player's key, not the node's
+    forged = frames.encode_frame(frames.Frame(kind=frames.Kind.EVENTS, sender_seq=frames.MAX_SEQ,
+                                              payload=b""), cs.key)
+    assert cs.receive(NODE, BROADCAST, MIRA, forged, 1.0) == []
+    assert cs.gaps.latest == 0 and cs.bad_tags == 1
+
+
+def test_a_client_that_needs_pki_refuses_a_plain_welcome_and_pins_the_node():
+    node, table = NodeSession(SECRET), FakeTable()
+    cs = client(require_pki=True)
+    (send,) = node.receive(MIRA, cs.hello().data, 0.0, table)
+    assert cs.receive(NODE, MIRA, MIRA, send.data, 0.0) == [] and cs.key is None
+    assert cs.receive(NODE, MIRA, MIRA, send.data, 0.0, public_key=b"k" * 32)
+    assert cs.key is not None and cs.node_public_key == b"k" * 32
+    pinned = client()  # even without require_pki, a pinned node key must match from then on
+    (send,) = node.receive(THORIN, pinned.hello().data, 0.0, table)
+    assert pinned.receive(NODE, THORIN, THORIN, send.data, 0.0, public_key=b"k" * 32)
+    for other in (None, b"x" * 32):
+        assert pinned.receive(NODE, THORIN, THORIN, send.data, 9.0, public_key=other) == []
+    assert pinned.refused_welcomes == 2
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 6), st.lists(st.tuples(st.integers(0, 5), st.floats(0.0, 30.0)),
+                                    max_size=25))
+def test_any_order_loss_or_duplication_applies_each_intent_at_most_once_in_order(n, deliveries):
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    packets = [cs.send([it.Look()], 0.0)[1][0].data for _ in range(n)]
+    got: list[int] = []
+    now = 1.0
+    for index, wait in deliveries:
+        now += wait
+        got += [a.seq for a in applies(run_until(node, table, now))]
+        got += [a.seq for a in applies(node.receive(MIRA, packets[index % n], now, table))]
+    got += [a.seq for a in applies(run_until(node, table, now + 1000.0))]
+    assert got == sorted(set(got))
+    if [i % n for i, _ in deliveries[:n]] == list(range(n)):
+        assert got == list(range(1, n + 1))  # nothing lost or reordered: all of them
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=220), st.integers(0, 2**32 - 1))
+def test_arbitrary_packets_from_anyone_never_apply_anything(data, sender):
+    node, table = NodeSession(SECRET), FakeTable({sender: 1})
+    assert applies(node.receive(sender, data, 0.0, table)) == []
+
+
+def joined_pair(table: FakeTable) -> tuple[NodeSession, ClientSession, ClientSession]:
+    """A node with Mira and Thorin welcomed and in the game (both told their slots)."""
+    node = NodeSession(SECRET)
+    mira, thorin = client(), client("Thorin", b"\x00\x00\x00\x02")
+    table.members.update({MIRA: 1, THORIN: 2})
+    welcome(node, mira, MIRA, table)
+    welcome(node, thorin, THORIN, table)
+    return node, mira, thorin
+
+
+def broadcast(node: NodeSession, table: FakeTable, events: list, now: float) -> list[Send]:
+    node.publish(events, now)
+    return [s for s in sends(run_until(node, table, now + ns.MAX_HOLD_S)) if s.to == BROADCAST]
+
+
+def test_a_silent_player_gets_the_frame_that_started_its_turn_again_until_it_acts():
+    from rules.events import TurnStarted
+
+    table = FakeTable()
+    node, mira, _ = joined_pair(table)
+    table.turn = 1
+    (start,) = broadcast(node, table, [TurnStarted(1, 1)], 0.0)
+    nudges = sends(run_until(node, table, ns.NUDGE_S + ns.MAX_HOLD_S + 1))
+    assert [s.data for s in nudges] == [start.data] and node.stats()["nudges"] == 1
+    _, packets = mira.send([it.Look()], 40.0)
+    assert applies(node.receive(MIRA, packets[0].data, 40.0, table))  # she is alive
+    assert sends(run_until(node, table, 500.0)) == [] and node.stats()["nudges"] == 1
+
+
+def test_frames_asked_for_again_ride_with_the_next_broadcast_in_one_bundle():
+    from rules.events import Said
+
+    table = FakeTable()
+    node, mira, thorin = joined_pair(table)
+    (first,) = broadcast(node, table, [Said(1, "one")], 0.0)
+    node.receive(THORIN, thorin.resync(frames.encode_rerequest(1, [])).data, 10.0, table)
+    (packet,) = broadcast(node, table, [Said(1, "two")], 12.0)
+    outer = frames.decode_frame(packet.data)
+    old, new = frames.parse_bundle(outer.payload)
+    assert outer.kind == frames.Kind.BUNDLE and old == first.data
+    assert frames.decode_frame(new).sender_seq == 2 and node.stats()["resent"] == 1
+
+
+def test_after_a_node_restart_the_same_secret_and_nonce_give_the_same_key_and_dedupe():
+    table = FakeTable({MIRA: 1})
+    before, mira = NodeSession(SECRET), client()
+    welcome(before, mira, MIRA, table)
+    (seq,), packets = mira.send([it.Look()], 1.0)
+    (first,) = applies(before.receive(MIRA, packets[0].data, 1.0, table))
+    after = NodeSession(SECRET)  # restarted: it knows no client
+    assert after.receive(MIRA, packets[0].data, 2.0, table) == []
+    assert after.stats()["bad_tag"] == 1
+    key = mira.key
+    welcome(after, mira, MIRA, table, now=3.0)  # the client says HELLO again, same nonce
+    assert mira.key == key
+    (again,) = applies(after.receive(MIRA, packets[0].data, 4.0, table))
+    assert again.key == first.key  # so the store answers it as the repeat it is
+
+
+def test_the_node_remembers_a_bounded_number_of_strangers_and_every_player():
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    welcome(node, client(), MIRA, table)
+    for i in range(3 * ns.MAX_CLIENTS):
+        node.receive(0x5000 + i, client(nonce=bytes(4)).hello().data,
+                     (i + 1) * ns.STRANGER_REFILL_S, table)
+    assert len(node.clients) == ns.MAX_CLIENTS and MIRA in node.clients
