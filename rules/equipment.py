@@ -69,6 +69,21 @@ def equip(game: Game, a: Entity, kind: str, index: str) -> list[Any]:
     return [ev.Info(a.eid, f"{a.name} wears the {arm['name'].lower()}: AC {a.current_ac()}")]
 
 
+def share_loot(game: Game, items: list[str]) -> list[Any]:
+    """Loot goes to characters, not a party pile: each item to the living character here
+    carrying the least (then the lowest id); with nobody to take it, it stays on the floor."""
+    out: list[Any] = []
+    here = [e for e in game.party() if e.kind == "pc" and not e.dead and e.room == game.room]
+    for item in items:
+        if not here:
+            game.loot.append(item)
+            continue
+        e = min(here, key=lambda c: (len(c.inventory), c.eid))
+        e.inventory.append(item)
+        out.append(ev.Info(e.eid, f"{e.name} takes the {item}"))
+    return out
+
+
 def _take(a: Entity, index: str, name: str) -> None:
     for x in list(a.inventory):
         if x.lower() in (index, name, index.replace("-", " ")):

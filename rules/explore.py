@@ -214,7 +214,7 @@ def search(game: Game, a: Entity, _i: it.Search, rng: random.Random) -> list[Any
     out: list[Any] = [ev.Rolled(a.eid, "perception", nat, total, dc, ok)]
     if ok and room.hidden_loot and room.id not in game.state["found"]:
         game.state["found"].append(room.id)
-        game.loot += list(room.hidden_loot)
+        a.inventory += list(room.hidden_loot)  # the finder carries it
         out.append(ev.Info(a.eid, "found: " + ", ".join(room.hidden_loot)))
     elif ok and room.trap and room.id not in game.state["traps"]:
         game.state["traps"].append(room.id)

@@ -197,9 +197,12 @@ def check_end(game: Game, out: list[Any]) -> bool:
         if room and room.encounter and room.id not in game.state["cleared"]:
             game.state["cleared"].append(room.id)
             loot = room.encounter.loot + tuple(x for x in room.loot)
-        game.loot += list(loot)
     game.combat = None
     out.append(ev.CombatEnded(xp, loot, outcome))
+    if loot:
+        from rules.equipment import share_loot
+
+        out += share_loot(game, list(loot))
     for e in game.party():
         e.fled = False
         e.engaged.clear()

@@ -54,3 +54,15 @@ def test_an_item_not_carried_cannot_be_attuned_and_a_potion_is_used_up() -> None
     v.inventory.append("potion of heroism")
     apply(g, 1, it.Use("potion of heroism"), random.Random(1))
     assert v.temp_hp == 10 and "potion of heroism" not in v.inventory
+
+
+def test_loot_goes_to_characters_not_a_party_pile() -> None:
+    from rules.equipment import share_loot
+
+    g = _vex()
+    apply(g, None, it.Join("Ana", "cleric", 5), random.Random(0))
+    v, a = g.entities[1], g.entities[2]
+    before = len(v.inventory), len(a.inventory)
+    out = share_loot(g, ["potion of healing", "ring of protection", "50 gp"])
+    assert len(v.inventory) + len(a.inventory) == sum(before) + 3 and not g.loot
+    assert len(out) == 3 and all(e.text.startswith(("Vex", "Ana")) for e in out)
