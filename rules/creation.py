@@ -210,6 +210,16 @@ def build(d: Draft, level: int = 1, eid: int = 0) -> Entity:
     return pc
 
 
+def rolled_max_hp(e: Entity, fresh: Entity, rng: random.Random) -> int:
+    """HP after a level-up with the hit die rolled (house rule rolled_hp): the old maximum,
+    plus what the sheet's other changes add, plus a roll + CON (at least 1) a new level."""
+    fixed_old = levelled(e, e.level).max_hp
+    avg = e.hd_size // 2 + 1
+    gained = sum(max(1, rng.randint(1, e.hd_size) + fresh.mod("con")) - (avg + fresh.mod("con"))
+                 for _ in range(fresh.level - e.level))
+    return max(e.max_hp + fresh.level - e.level, e.max_hp + fresh.max_hp - fixed_old + gained)
+
+
 def levelled(e: Entity, level: int) -> Entity:
     """The sheet at a new level: the same creation choices (or pregenerated build), and the
     gear the character now carries and wears."""

@@ -211,7 +211,7 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
 
         if t.kind != "pc" or t.level >= pregen.MAX_LEVEL:
             raise RulesError(f"{t.name} cannot level up")
-        return level_up(game, t, t.level + 1)
+        return level_up(game, t, t.level + 1, rng)
     if op == "edit_sheet":
         field_, value = check_sheet_edit(i.text)
         if field_ == "name":

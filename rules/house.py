@@ -19,6 +19,8 @@ HOUSE_RULES: dict[str, HouseRule] = {r.name: r for r in (
     HouseRule("torches", True, "the party carries light: a dark room counts as dim"),
     HouseRule("auto_legendary", True,
               "legendary monsters spend legendary actions at the end of other turns"),
+    HouseRule("rolled_hp", False,
+              "a level-up rolls the hit die for hit points instead of taking the average"),
     HouseRule("rolled_stats", False,
               "character creation may roll ability scores (4d6, drop the lowest)"),
     HouseRule("friendly_fire", False,

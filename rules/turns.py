@@ -237,10 +237,12 @@ def gain_xp(game: Game, e: Entity, xp: int) -> list[Any]:
     return []
 
 
-def level_up(game: Game, e: Entity, level: int) -> list[Any]:
+def level_up(game: Game, e: Entity, level: int, rng: random.Random | None = None) -> list[Any]:
     from rules import creation
 
     fresh = creation.levelled(e, level)
+    if rng is not None and game.house.get("rolled_hp", False):
+        fresh.max_hp = creation.rolled_max_hp(e, fresh, rng)
     gain = fresh.max_hp - e.max_hp
     fresh.hp = max(0, e.hp + gain) if not e.dead else 0
     fresh.dead, fresh.room, fresh.inventory = e.dead, e.room, e.inventory

@@ -195,3 +195,20 @@ def test_inspiration_die_helps_a_failing_save() -> None:
     out: list = []
     resolver.saving_throw(g, w, "wis", 99, random.Random(1), out)
     assert not any(e.name == "inspiration" for e in w.effects)  # spent on the failing save
+
+
+def test_rolled_hit_points_are_a_house_rule() -> None:
+    gains = set()
+    for seed in range(12):
+        g = Game.new(Dungeon.from_dict(ARENA))
+        apply(g, None, it.Join("F", "fighter", 1), random.Random(0))
+        apply(g, None, it.Dm("house_rule", text="rolled_hp", value=1), random.Random(0))
+        apply(g, None, it.Dm("level_up", 1), random.Random(seed))
+        gain = g.entities[1].max_hp - 12
+        assert 1 + 2 <= gain <= 10 + 2  # 1d10 + CON 14
+        gains.add(gain)
+    assert len(gains) > 2  # rolled, not the fixed 8
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("F", "fighter", 1), random.Random(0))
+    apply(g, None, it.Dm("level_up", 1), random.Random(5))
+    assert g.entities[1].max_hp == 12 + 6 + 2  # the table's default: the average
