@@ -240,7 +240,7 @@ async def test_sheet_edit_validation_history_and_revert(node, dm):
         await type_text(pilot, "ac=x")
         await pilot.press("enter")
         assert "ac must be a whole number" in str(sheet.query_one("#error", Static).render())
-        assert (await dm.request("sheet.get", eid=thorin))["sheet"]["ac"] == 18
+        assert (await dm.request("sheet.get", eid=thorin))["sheet"]["ac"] == 19  # chain mail, shield, Defense
         sheet.query_one("#edit", Input).value = "ac=16"
         await pilot.press("enter")
         await until(pilot, lambda: sheet.version == 2, what="sheet v2")
@@ -252,7 +252,7 @@ async def test_sheet_edit_validation_history_and_revert(node, dm):
         await pilot.press("down")  # newest first: the second row is version 1
         await pilot.press("ctrl+r")
         await until(pilot, lambda: sheet.version == 3, what="the revert")
-        assert (await dm.request("sheet.get", eid=thorin))["sheet"]["ac"] == 18
+        assert (await dm.request("sheet.get", eid=thorin))["sheet"]["ac"] == 19
         # a value out of bounds is refused by the dialog and by the node alike
         sheet.query_one("#edit", Input).focus()
         sheet.query_one("#edit", Input).value = "max_hp=100000"
