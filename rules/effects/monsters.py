@@ -14,8 +14,8 @@ from importlib import resources
 from typing import Any
 
 from rules import content
+from rules.effects import describe, registry
 from rules.effects import nodes as n
-from rules.effects import registry
 
 # Riders shared by every stat block with an action of that name (Frightful Presence).
 ANY = "_any"
@@ -120,3 +120,70 @@ def compile_action(monster: str, a: dict[str, Any]) -> n.Tree:
             return (n.Area(str(kind_), int(size), "enemies", (), body),)
         return (n.Target("enemy", 1, (), (), "", body),)
     return ()
+
+
+def _entry(monster: str, name: str) -> dict[str, Any]:
+    table = riders()
+    return table.get(monster, {}).get(name) or table.get(ANY, {}).get(name) or {}
+
+
+def _moves(m: dict[str, Any], mode: str) -> int:
+    """The feet of a movement mode the creature has: range bands move it at its best speed
+    (creature.best_speed), so a swim or climb speed is how it crosses the fight."""
+    v = (m.get("speed") or {}).get(mode)
+    return v if type(v) is int else 0
+
+
+def trait_does(m: dict[str, Any], trait: str) -> tuple[bool, str]:
+    """(mechanised, one line of what the trait does in play) for one stat-block trait."""
+    d = _entry(m["index"], trait)
+    if "trait" in d:
+        line = d.get("does") or "; ".join(describe.lines(registry.tree(
+            trait_key(m["index"], trait))))
+        return True, line
+    if "moves" in d and _moves(m, d["moves"]):
+        return True, f"{d.get('does', trait)} ({d['moves']} {_moves(m, d['moves'])} ft, "\
+                     "the speed its range-band moves use)"
+    if trait in ("Spellcasting", "Innate Spellcasting") and m.get("spellcasting"):
+        sc = m["spellcasting"]
+        return True, (f"casts {len(sc.get('spells', []))} spells through the spell engine "
+                      f"(DC {sc.get('dc') or '-'}, slots or per-day uses)")
+    return False, "DM rules: " + (d.get("prompt") or f"the stat block's {trait}, as narrated")
+
+
+def action_does(m: dict[str, Any], a: dict[str, Any], played: set[str]) -> tuple[bool, str]:
+    """(mechanised, one line) for an action: mechanised when the engine has its tree (a
+    multiattack when every part has one)."""
+    if a["kind"] == "multiattack":
+        parts = a.get("multiattack") or []
+        ok = bool(parts) and all(p["action"] in played for p in parts)
+        line = "makes " + ", ".join(f"{p['count']}x {p['action']}" for p in parts)
+        return ok, line if ok else "DM rules: " + (_entry(m["index"], a["name"]).get(
+            "prompt") or f"{a['name']}, as the stat block says")
+    if a["name"] not in played:
+        return False, "DM rules: " + (_entry(m["index"], a["name"]).get("prompt")
+                                      or f"{a['name']}, as the stat block says")
+    return True, "; ".join(describe.lines(action_tree(m["index"], a)))
+
+
+def reaction_does(m: dict[str, Any], r: str) -> tuple[bool, str]:
+    if r == "Parry" and m.get("parry"):
+        return True, f"adds {m['parry']} to its AC against one melee hit (its reaction)"
+    d = _entry(m["index"], r)
+    return False, "DM rules: " + (d.get("prompt") or f"the reaction {r}, as narrated")
+
+
+def abilities(m: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every action, legendary action, trait and reaction of a stat block, each with its
+    state (mechanised or adjudicated) and one line of what it does in play."""
+    idx = m["index"]
+    acts = m.get("actions", []) + m.get("legendary_actions", [])
+    played = {a["name"] for a in acts if a["kind"] != "multiattack" and action_tree(idx, a)}
+    rows: list[tuple[str, str, tuple[bool, str]]] = []
+    rows += [(a["name"], "action", action_does(m, a, played)) for a in m.get("actions", [])]
+    rows += [(a["name"], "legendary", action_does(m, a, played))
+             for a in m.get("legendary_actions", [])]
+    rows += [(t, "trait", trait_does(m, t)) for t in m.get("special_abilities", [])]
+    rows += [(r, "reaction", reaction_does(m, r)) for r in m.get("reactions", [])]
+    return [{"name": name, "kind": kind, "state": "mechanised" if ok else "adjudicated",
+             "does": does} for name, kind, (ok, does) in rows]
