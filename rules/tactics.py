@@ -164,6 +164,36 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
     return opts
 
 
+def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | None:
+    """The legendary action a monster takes at the end of another's turn, and its target:
+    Detect when a foe is hidden from it, else the costliest attack it can make now (a save
+    needs no reach, an attack needs a foe engaged with it)."""
+    from rules.effects import monsters
+    from rules.effects import nodes as n
+
+    left = m.res.get("legendary", 0)
+    acts = [a for a in m.legendary_actions if int(a.get("cost") or 1) <= left]
+    if not acts:
+        return None
+    foes = [f for f in game.here(m.room) if f.side != m.side and not f.down]
+    if not foes:
+        return None
+    hidden = [f for f in foes if any(x.has("hidden") for x in f.effects)]
+    for a in acts:
+        tree = () if a.get("kind") == "multiattack" else monsters.action_tree(m.monster, a)
+        if hidden and any(isinstance(x, n.Special) and x.name == "detect"
+                          for x in n.walk(tree)):
+            return a, hidden[0]
+    acts = [a for a in acts if a.get("damage") or a.get("multiattack")]
+    if not acts:
+        return None
+    act = max(acts, key=lambda a: (int(a.get("cost") or 1), a["name"]))
+    engaged = [f for f in foes if f.eid in m.engaged]
+    if act.get("kind") != "save" and not engaged:
+        return None
+    return act, (engaged or foes)[0]
+
+
 def _close_cost(e: Entity, f: Entity) -> int:
     from rules.combat import close_cost
 

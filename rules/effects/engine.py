@@ -45,6 +45,7 @@ class Ctx:
     save_ability: str = ""
     magical: bool = True
     dealt: int = 0  # damage dealt by the last damage node (drain)
+    adv: int = 0  # the net advantage of the last attack roll (sneak attack)
 
 
 def run(tree: n.Tree, ctx: Ctx) -> bool:
@@ -101,7 +102,8 @@ def _attack(node: n.Attack, ctx: Ctx) -> None:
     for _ in range(rays):
         if t.dead:
             break
-        hit, crit, _net = resolver.roll_attack(ctx.game, ctx.caster, t, spec, ctx.rng, ctx.out)
+        hit, crit, ctx.adv = resolver.roll_attack(ctx.game, ctx.caster, t, spec, ctx.rng,
+                                                  ctx.out)
         ctx.crit = crit
         ctx.target = t
         run(node.hit if hit else node.miss, ctx)
@@ -114,8 +116,15 @@ def _save(node: n.Save, ctx: Ctx) -> None:
     if t.dead:
         return
     dc = node.dc or ctx.dc
-    ok = resolver.saving_throw(ctx.game, t, node.ability, dc, ctx.rng, ctx.out,
-                               magic=ctx.spell is not None)
+    brave = _adv_against(t, node.fail)
+    if brave:  # Brave, Fey Ancestry, Sure-Footed: advantage against this save's condition
+        t.effects.append(brave)
+    try:
+        ok = resolver.saving_throw(ctx.game, t, node.ability, dc, ctx.rng, ctx.out,
+                                   magic=ctx.spell is not None)
+    finally:
+        if brave:
+            t.effects.remove(brave)
     prev, prev_dc = ctx.save_ability, ctx.dc
     ctx.save_ability, ctx.dc = node.ability, dc  # what a "save ends" condition repeats
     if not ok:
@@ -127,6 +136,16 @@ def _save(node: n.Save, ctx: Ctx) -> None:
             ctx.half = False
         run(node.success, ctx)
     ctx.save_ability, ctx.dc = prev, prev_dc
+
+
+def _adv_against(t: Entity, fail: n.Tree) -> Effect | None:
+    """A passing advantage when the bearer resists a condition this save's failure imposes."""
+    if not t.effects or not any(x.adv_vs for x in t.effects):
+        return None
+    conds = {x.name for x in n.walk(fail) if isinstance(x, n.Condition) and not x.remove}
+    if any(conds & set(x.adv_vs) for x in t.effects):
+        return Effect("resists " + "/".join(sorted(conds)), t.eid, tags=("adv_saves",))
+    return None
 
 
 def dice_for(part: n.Part, ctx: Ctx, what: str = "damage") -> str:
@@ -201,12 +220,13 @@ def _heal(node: n.Heal, ctx: Ctx) -> None:
     if node.part.dice == "max":
         resolver.heal(ctx.game, t, t.max_hp - t.hp, ctx.out)
         return
-    resolver.heal(ctx.game, t, dice.total(dice_for(node.part, ctx, "heal"), ctx.rng), ctx.out)
+    resolver.heal(ctx.game, t, dice.total(dice_for(node.part, ctx, "heal"), ctx.rng), ctx.out,
+                  own=ctx.key.startswith("monster:") and t is ctx.caster)
 
 
 def _temp_hp(node: n.TempHP, ctx: Ctx) -> None:
     t = _tgt(ctx)
-    if t.dead:
+    if t.dead or any(x.has("swarm") for x in t.effects):
         return
     amount = dice.total(dice_for(node.part, ctx, "heal"), ctx.rng)
     t.temp_hp = max(t.temp_hp, amount)
@@ -397,6 +417,17 @@ def tick(game: Game, bearer: Entity, fx: Effect, rng: random.Random, out: list[A
     ctx.dc = fx.dc or ctx.dc
     ctx.target = bearer
     run(registry.tree(fx.tick), ctx)
+
+
+def on_death(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
+    """A dying monster's death trees (a mephit's Death Burst) on the foes engaged with it."""
+    from rules.effects import monsters
+
+    for key in monsters.death_keys(e.monster):
+        foes = [game.entities[o] for o in e.engaged if o in game.entities
+                and game.entities[o].side != e.side and not game.entities[o].dead]
+        if foes:
+            use(game, e, key, foes, rng, out)
 
 
 def traits(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:

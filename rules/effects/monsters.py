@@ -46,23 +46,122 @@ def load_key(key: str) -> None:
         if a.get("kind") == "melee" and a.get("range"):  # "Melee or Ranged Weapon Attack"
             registry.register(key_for(monster, a["name"], thrown=True),
                               compile_action(monster, {**a, "kind": "ranged"}))
-    table = riders()
-    for t in trait_names(monster):
-        d = table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {}
-        registry.register(trait_key(monster, t),
-                          n.parse_tree(d["trait"], f"monster_effects.toml[{monster}][{t}]"))
+    for t in m.get("special_abilities", []):
+        for part, tree in trait_trees(monster, t).items():
+            registry.register(trait_key(monster, t) + _SUFFIX[part], tree)
 
 
 def trait_key(monster: str, trait: str) -> str:
     return f"monster:{monster}:trait:{trait}"
 
 
+# A trait's trees: `trait` runs on the creature when it appears, `ride` on a hit with one of
+# its attacks, `death` on the foes engaged with it when it dies.
+_SUFFIX = {"trait": "", "ride": "@ride", "death": "@death"}
+
+
 def trait_names(monster: str) -> list[str]:
-    """The monster's traits that have effect data, in stat-block order."""
+    """The monster's traits that put effects on it when it appears, in stat-block order."""
     m = content.monsters().get(monster) or {}
-    table = riders()
-    return [t for t in m.get("special_abilities", [])
-            if "trait" in (table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {})]
+    return [t for t in m.get("special_abilities", []) if "trait" in trait_trees(monster, t)]
+
+
+def death_keys(monster: str) -> list[str]:
+    m = content.monsters().get(monster) or {}
+    return [trait_key(monster, t) + _SUFFIX["death"] for t in m.get("special_abilities", [])
+            if "death" in trait_trees(monster, t)]
+
+
+def _rides(monster: str, action: str) -> n.Tree:
+    """Refs to the traits that ride on this action's hits (Charge on a tusk, Sneak Attack)."""
+    m = content.monsters().get(monster) or {}
+    out: tuple[n.Node, ...] = ()
+    for t in m.get("special_abilities", []):
+        d = _entry(monster, t)
+        if "ride" in trait_trees(monster, t) and (
+                d.get("family") == "sneak"
+                or (m.get("trait_facts") or {}).get(t, {}).get("action") == action):
+            out += (n.Ref(trait_key(monster, t) + _SUFFIX["ride"]),)
+    return out
+
+
+@cache
+def trait_trees(monster: str, trait: str) -> dict[str, n.Tree]:
+    """A trait's trees, from its monster_effects.toml tree or from its family and the
+    numbers its stat block states (monsters.json `trait_facts`)."""
+    d = _entry(monster, trait)
+    where = f"monster_effects.toml[{monster}][{trait}]"
+    if "trait" in d:
+        return {"trait": n.parse_tree(d["trait"], where)}
+    fam = d.get("family")
+    facts = ((content.monsters().get(monster) or {}).get("trait_facts") or {}).get(trait, {})
+    build = _FAMILIES.get(fam or "")
+    return build(d, facts) if build else {}
+
+
+def _save_fail(d: dict[str, Any], facts: dict[str, Any]) -> n.Tree:
+    """What failing the trait's save does: its damage, then its condition."""
+    out: tuple[n.Node, ...] = ()
+    if facts.get("damage") and d.get("family") != "charge":
+        out += (n.Damage(_parts(facts["damage"]), magical=False),)
+    if facts.get("condition"):
+        out += (n.Condition(facts["condition"], int(d.get("rounds", -1)),
+                            end_save=bool(d.get("end_save"))),)
+    return out
+
+
+def _save(d: dict[str, Any], facts: dict[str, Any]) -> n.Tree:
+    s = facts.get("save")
+    if not s or not _save_fail(d, facts):
+        return ()
+    return (n.Save(s["ability"], int(s["dc"]), bool(facts.get("damage"))
+                   and d.get("family") != "charge", _save_fail(d, facts)),)
+
+
+def _charge(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    if not facts.get("action") or not (facts.get("damage") or facts.get("save")):
+        return {}
+    tree: n.Tree = (n.Special("charged"),)
+    if facts.get("damage"):
+        tree += (n.Damage(_parts(facts["damage"]), magical=False, once=False),)
+    return {"ride": tree + _save({**d, "rounds": -1}, facts)}
+
+
+def _sneak(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    dmg = (facts.get("damage") or [{}])[0]
+    if not dmg.get("dice"):
+        return {}
+    return {"ride": (n.Special("sneak_attack", (("dice", dmg["dice"]),
+                                                ("type", dmg.get("type") or ""))),)}
+
+
+def _ward(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    if not facts.get("up_to"):
+        return {}
+    return {"trait": (n.Ongoing(values=(("tags", ("death_ward",)),
+                                        ("ward_max", int(facts["up_to"])))),)}
+
+
+def _death(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    save = _save(d, facts)
+    return {"death": (n.Target("enemies", effects=save),)} if save else {}
+
+
+def _retaliate(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    dmg = (facts.get("damage") or [{}])[0]
+    if not dmg.get("dice"):
+        return {}
+    return {"trait": (n.Ongoing(values=(("die", dmg["dice"]), ("dtype", dmg["type"]),
+                                        ("tags", ("retaliate",)))),)}
+
+
+def _aura(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    save = _save(d, facts)
+    return {"trait": (n.Ongoing(values=(("tags", ("aura",)),), tick=save),)} if save else {}
+
+
+_FAMILIES = {"charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
+             "retaliate": _retaliate, "aura": _aura}
 
 
 def action_tree(monster: str, a: dict[str, Any], thrown: bool = False) -> n.Tree:
@@ -89,8 +188,11 @@ def compile_action(monster: str, a: dict[str, Any]) -> n.Tree:
     where = f"monster_effects.toml[{monster}][{a['name']}]"
     on_fail = n.parse_tree(extra["fail"], where) if "fail" in extra else _riders(a, "fail")
     on_hit = n.parse_tree(extra["hit"], where) if "hit" in extra else _riders(a, "hit")
+    on_hit += _rides(monster, a["name"])
     kind = a.get("kind")
     save = a.get("save") or {}
+    if "effects" in extra:  # an action no stat-block number says (Detect)
+        return n.parse_tree(extra["effects"], where)
     if kind in ("melee", "ranged"):
         hit: n.Tree = ()
         parts = _parts(a.get("damage", []))
@@ -137,9 +239,10 @@ def _moves(m: dict[str, Any], mode: str) -> int:
 def trait_does(m: dict[str, Any], trait: str) -> tuple[bool, str]:
     """(mechanised, one line of what the trait does in play) for one stat-block trait."""
     d = _entry(m["index"], trait)
-    if "trait" in d:
-        line = d.get("does") or "; ".join(describe.lines(registry.tree(
-            trait_key(m["index"], trait))))
+    trees = trait_trees(m["index"], trait)
+    if trees:
+        line = d.get("does") or "; ".join(x for tree in trees.values()
+                                          for x in describe.lines(tree))
         return True, line
     if "moves" in d and _moves(m, d["moves"]):
         return True, f"{d.get('does', trait)} ({d['moves']} {_moves(m, d['moves'])} ft, "\

@@ -46,6 +46,10 @@ TAGS = frozenset({
     "keen",  # keen senses: advantage on Perception, +5 to passive Perception
     "blood_frenzy",  # melee attacks with advantage against a creature below its HP maximum
     "legendary_resistance",  # a failed save can succeed instead, while uses are left
+    "devils_sight",  # magical darkness (the darkness spell) does not hinder the bearer
+    "swarm",  # a swarm: no hit points regained and no temporary hit points
+    "retaliate",  # a melee hit on the bearer from within 5 ft burns the attacker: die, dtype
+    "flyby",  # leaving an enemy's reach provokes no opportunity attacks
     "mark",  # src's weapon hits on the bearer add `die` of the weapon's type (hunter's mark)
 })
 
@@ -79,6 +83,9 @@ class Effect:
     dc: int = 0
     stop_by: tuple[str, ...] = ()  # damage of these types suppresses the next tick
     stopped: bool = False  # such damage was taken since the last tick
+    ward_max: int = 0  # death_ward holds only against this much damage or less (Relentless)
+    absorb: tuple[str, ...] = ()  # damage of these types heals the bearer instead
+    adv_vs: tuple[str, ...] = ()  # saves against imposing these conditions have advantage
 
     def __post_init__(self) -> None:
         bad = [t for t in self.tags if t not in TAGS]

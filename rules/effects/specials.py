@@ -210,11 +210,53 @@ def grant(ctx: Any, args: dict[str, Any]) -> None:
     c.res[str(args["resource"])] = c.res_max[str(args["resource"])] = int(args["amount"])
 
 
+def charged(ctx: Any, _args: dict[str, Any]) -> bool:
+    """Only after a charge: on its own turn the creature moved to reach this foe (closing in
+    from near or far covers the stat block's 10-30 feet straight at it); else the rest stops."""
+    c = ctx.caster
+    full = c.effective_speed() * (2 if c.turn.get("dashed") else 1)
+    return ctx.game.current_turn() == c.eid and c.turn.get("move", 0) < full
+
+
+def sneak_attack(ctx: Any, args: dict[str, Any]) -> None:
+    """Once a turn, extra dice of the hit's type when the attack had advantage, or when an
+    ally of the attacker is engaged with the target and it had no disadvantage."""
+    c, t = ctx.caster, ctx.target if ctx.target is not None else ctx.targets[0]
+    if c.turn.get("sneak") or t.dead or ctx.adv < 0:
+        return
+    ally = any(o != c.eid and o in ctx.game.entities and ctx.game.entities[o].side == c.side
+               and not ctx.game.entities[o].incapacitated for o in t.engaged)
+    if ctx.adv > 0 or ally:
+        c.turn["sneak"] = True
+        amount = dice.total(str(args["dice"]), ctx.rng, crit=ctx.crit)
+        resolver.deal(ctx.game, t, amount, str(args.get("type") or "piercing"), ctx.out,
+                      crit=ctx.crit, rng=ctx.rng, magical=ctx.magical)
+
+
+def detect(ctx: Any, _args: dict[str, Any]) -> None:
+    """A Wisdom (Perception) check against each hidden foe's Stealth (10 + its modifier):
+    a foe it beats is no longer hidden."""
+    c = ctx.caster
+    hidden = [e for e in ctx.game.here(c.room) if e.side != c.side and not e.down
+              and any(x.has("hidden") for x in e.effects)]
+    if not hidden:
+        return
+    nat, _ = dice.d20(ctx.rng, resolver.check_adv(c, "wis", save=False))
+    total = nat + c.skill_mod("perception", "wis") + resolver.check_bonus(c, ctx.rng)
+    for e in hidden:
+        dc = 10 + e.skill_mod("stealth", "dex")
+        ok = total >= dc
+        ctx.out.append(ev.Rolled(c.eid, "perception", nat, total, dc, ok))
+        if ok:
+            e.effects[:] = [x for x in e.effects if not x.has("hidden")]
+            ctx.out.append(ev.Info(e.eid, f"{c.name} spots {e.name}"))
+
+
 SPECIALS: dict[str, Special] = {
     "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
     "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
     "weapon_attacks": weapon_attacks, "summon_attack": summon_attack, "end_effect": end_effect,
     "drain": drain, "knock": knock, "banish": banish, "polymorph": polymorph,
     "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
-    "grant": grant,
+    "grant": grant, "charged": charged, "sneak_attack": sneak_attack, "detect": detect,
 }

@@ -1,0 +1,198 @@
+"""Monster trait families fed by the stat block's numbers: each fails if its rule is dropped."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from rules_helpers import ARENA, fight, turn_of
+
+from rules import events as ev
+from rules import intents as it
+from rules import resolver
+from rules.creature import best_speed
+from rules.dice import LoadedD20
+from rules.dungeon import Dungeon
+from rules.effects import engine, monsters
+from rules.effects.records import Effect
+from rules.game import Game, apply
+
+
+def _game(monster: str, n: int = 1, cls: str = "fighter") -> tuple[Game, list[int]]:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("Thorin", cls, 3), random.Random(0))
+    return g, fight(g, monster, n)
+
+
+def _hits_on(out: list[Any], eid: int) -> list[ev.Damaged]:
+    return [x for x in out if isinstance(x, ev.Damaged) and x.target == eid]
+
+
+def _ability(m: str, name: str) -> dict[str, Any]:
+    from rules import content
+
+    rows = monsters.abilities(content.monsters()[m])
+    return next(a for a in rows if a["name"] == name)
+
+
+def test_movement_traits_are_in_play_only_with_the_speed_they_describe() -> None:
+    from rules import content
+
+    aboleth = content.monsters()["aboleth"]  # walk 10, swim 40: it fights at 40
+    assert _ability("aboleth", "Amphibious")["state"] == "mechanised"
+    assert best_speed(aboleth["speed"]) == aboleth["speed"]["swim"] == 40
+    assert _ability("giant-spider", "Spider Climb")["state"] == "mechanised"
+    # a vampire has no climb speed in its stat block: its Spider Climb is the DM's
+    assert _ability("vampire-spawn", "Spider Climb")["state"] == "adjudicated"
+
+
+def test_charge_adds_its_dice_and_a_prone_save_only_after_closing_in() -> None:
+    g, foes = _game("boar")  # Charge: +1d6 slashing and a DC 11 Str save or prone
+    boar, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    turn_of(g, boar.eid)
+    g.next_d20 = [19, 1]  # the tusk hits, Thorin fails the Strength save
+    out = apply(g, boar.eid, it.Attack(1, None), random.Random(3))
+    assert len(_hits_on(out, 1)) == 2 and "prone" in thorin.conditions
+    del thorin.conditions["prone"]
+    turn_of(g, boar.eid)  # engaged already: no charge this time
+    g.next_d20 = [19, 1]
+    out = apply(g, boar.eid, it.Attack(1, None), random.Random(3))
+    assert len(_hits_on(out, 1)) == 1 and "prone" not in thorin.conditions
+
+
+def test_sneak_attack_needs_advantage_or_an_ally_beside_the_target() -> None:
+    g, foes = _game("spy", 2)  # Sneak Attack 2d6 once a turn
+    spy, other, thorin = g.entities[foes[0]], g.entities[foes[1]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    thorin.band = other.band = spy.band = "near"
+    spy.engaged, thorin.engaged = [1], [spy.eid]
+    turn_of(g, spy.eid)
+    out: list[Any] = []
+    engine.use(g, spy, monsters.key_for("spy", "Shortsword"), [thorin],
+               LoadedD20(random.Random(2), 19), out)
+    assert len(_hits_on(out, 1)) == 1  # alone with the target, no advantage: no sneak
+    other.engaged = [1]
+    thorin.engaged.append(other.eid)
+    out = []
+    engine.use(g, spy, monsters.key_for("spy", "Shortsword"), [thorin],
+               LoadedD20(random.Random(2), 19), out)
+    assert len(_hits_on(out, 1)) == 2 and spy.turn["sneak"]
+
+
+def test_relentless_holds_off_only_damage_up_to_its_limit() -> None:
+    g, foes = _game("boar")  # Relentless: 7 damage or less
+    boar = g.entities[foes[0]]
+    boar.hp = 3
+    resolver.deal(g, boar, 7, "slashing", [], rng=random.Random(1))
+    assert boar.hp == 1 and not boar.dead
+    g2, foes2 = _game("boar")
+    big = g2.entities[foes2[0]]
+    big.hp = 3
+    resolver.deal(g2, big, 8, "slashing", [], rng=random.Random(1))
+    assert big.dead
+
+
+def test_death_burst_catches_the_foes_engaged_with_the_dying_mephit() -> None:
+    g, foes = _game("magma-mephit")  # Death Burst: DC 11 Dex, 2d6 fire, half on a save
+    meph, thorin = g.entities[foes[0]], g.entities[1]
+    meph.engaged, thorin.engaged = [1], [meph.eid]
+    out: list[Any] = []
+    resolver.deal(g, meph, 100, "cold", out, rng=random.Random(4))
+    assert meph.dead
+    burns = [x for x in _hits_on(out, 1) if x.dtype == "fire"]
+    assert burns and burns[0].amount > 0
+
+
+def test_heated_body_burns_a_melee_attacker() -> None:
+    g, foes = _game("azer")  # Heated Body: 1d10 fire to whoever hits it in melee
+    azer, thorin = g.entities[foes[0]], g.entities[1]
+    azer.hp = azer.max_hp = 500
+    azer.engaged, thorin.engaged = [1], [azer.eid]
+    spec = {"name": "sword", "bonus": 30, "kind": "melee", "damage": [("1d8", "slashing")]}
+    out: list[Any] = []
+    resolver.attack(g, thorin, azer, spec, random.Random(5), out)
+    assert [x for x in _hits_on(out, 1) if x.dtype == "fire"]
+
+
+def test_stench_poisons_foes_engaged_at_the_start_of_its_turn() -> None:
+    from rules.turns import begin_turn
+
+    g, foes = _game("ghast")  # Stench: DC 10 Con or poisoned
+    ghast, thorin = g.entities[foes[0]], g.entities[1]
+    ghast.engaged, thorin.engaged = [1], [ghast.eid]
+
+    g.combat["idx"] = g.combat["order"].index(thorin.eid)  # Thorin starts his turn by it
+    begin_turn(g, LoadedD20(random.Random(1), 1))
+    assert "poisoned" in thorin.conditions
+
+
+def test_brave_gives_advantage_only_against_fear() -> None:
+    g, foes = _game("knight")
+    knight = g.entities[foes[0]]
+    from rules.effects import nodes as n
+
+    fear = engine._adv_against(knight, (n.Condition("frightened", 10),))
+    assert fear is not None and fear.has("adv_saves")
+    assert engine._adv_against(knight, (n.Condition("prone", -1),)) is None
+
+
+def test_lightning_absorption_heals_a_flesh_golem() -> None:
+    g, foes = _game("flesh-golem")
+    golem = g.entities[foes[0]]
+    golem.hp = 50
+    resolver.deal(g, golem, 12, "lightning", [], rng=random.Random(1))
+    assert golem.hp == 62
+
+
+def test_undead_regeneration_heals_a_vampire_spawn() -> None:
+    g, foes = _game("vampire-spawn")
+    spawn = g.entities[foes[0]]
+    spawn.hp = 50
+    regen = next(x for x in spawn.effects if x.tick)
+    engine.tick(g, spawn, regen, random.Random(1), [])
+    assert spawn.hp == 60
+
+
+def test_false_appearance_swarm_devils_sight_flyby_and_light() -> None:
+    g, foes = _game("gargoyle")
+    garg, thorin = g.entities[foes[0]], g.entities[1]
+    assert resolver.attack_adv(g, garg, thorin, "melee", (5, 0))[0] == 1  # unseen
+    g2, swarm = _game("swarm-of-rats")
+    rats = g2.entities[swarm[0]]
+    rats.hp = 5
+    out: list[Any] = []
+    resolver.heal(g2, rats, 5, out)
+    assert rats.hp == 5
+    g3, devils = _game("imp")
+    imp, hero = g3.entities[devils[0]], g3.entities[1]
+    imp.effects.append(Effect("darkness", hero.eid, tags=("dis_against", "dis_attacks")))
+    hero.effects.append(Effect("darkness", hero.eid, tags=("dis_against", "dis_attacks")))
+    imp.conditions.clear()
+    assert resolver.attack_adv(g3, imp, hero, "melee", (5, 0))[0] >= 0
+    g4, owls = _game("giant-owl")
+    owl, hero4 = g4.entities[owls[0]], g4.entities[1]
+    owl.engaged, hero4.engaged = [1], [owl.eid]
+    from rules.combat import _leave_engagement
+
+    assert not [x for x in _leave_engagement(g4, owl, random.Random(1))
+                if isinstance(x, ev.ActionTaken)]
+    g5, beetles = _game("giant-fire-beetle")
+    from rules.resolver import _lit
+
+    assert _lit(g5, g5.entities[beetles[0]].room)
+
+
+def test_detect_spots_a_hidden_foe_as_a_legendary_action() -> None:
+    from rules.tactics import legendary_pick
+
+    g, foes = _game("adult-red-dragon")
+    dragon, thorin = g.entities[foes[0]], g.entities[1]
+    assert legendary_pick(g, dragon) is None or legendary_pick(g, dragon)[0]["name"] != "Detect"
+    thorin.effects.append(Effect("hidden", 1, tags=("hidden",)))
+    act, target = legendary_pick(g, dragon)
+    assert act["name"] == "Detect" and target is thorin
+    out: list[Any] = []
+    engine.use(g, dragon, monsters.key_for(dragon.monster, "Detect"), [thorin],
+               LoadedD20(random.Random(1), 20), out)
+    assert not any(x.has("hidden") for x in thorin.effects)
