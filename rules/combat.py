@@ -293,7 +293,10 @@ def multi_is_melee(m: Entity, act: dict[str, Any]) -> bool:
 
 
 def pick_action(m: Entity, ref: it.Ref | None, t: Entity) -> dict[str, Any]:
-    usable = [a for a in m.actions if a.get("kind") in ("melee", "ranged", "save", "multiattack")]
+    from rules.effects.monsters import playable
+
+    usable = [a for a in m.actions if a.get("kind") in ("melee", "ranged", "save", "multiattack")
+              or playable(m.monster, a)]
     if not usable:
         raise RulesError(f"{m.name} has no attack")
     if ref is None:

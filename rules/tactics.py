@@ -53,6 +53,7 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
     the turn). Options are cheap to validate: each is checked by the same rules `apply`
     uses, so none fails when applied."""
     from rules.combat import close_cost, multi_is_melee
+    from rules.effects.monsters import playable
 
     e = game.entities[eid]
     if game.combat is None or game.current_turn() != eid or e.incapacitated:
@@ -68,7 +69,9 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
                     continue
                 for k, a in enumerate(e.actions):
                     kind = a.get("kind")
-                    if kind not in ("melee", "ranged", "save", "multiattack"):
+                    if kind == "other" and f is foes[0] and playable(e.monster, a):
+                        kind = "self"  # a self action (teleport): one option, any foe
+                    elif kind not in ("melee", "ranged", "save", "multiattack"):
                         continue
                     if a.get("recharge") and not e.recharge.get(a["name"], True):
                         continue
@@ -164,9 +167,24 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
     return opts
 
 
+def _self_score(e: Entity, a: dict[str, Any]) -> float:
+    """A self action: slip away (teleport) when badly hurt in melee; turn unseen before
+    striking when not already."""
+    from rules.effects import monsters
+    from rules.effects import nodes as n
+
+    tree = n.walk(monsters.action_tree(e.monster, a))
+    if any(isinstance(x, n.Move) for x in tree):
+        return 25.0 if e.engaged and e.hp < e.max_hp * 0.3 else -1.0
+    if any(isinstance(x, n.Ongoing) and "hidden" in dict(x.values).get("tags", ())
+           for x in tree):
+        return -1.0 if any(x.has("hidden") for x in e.effects) else 6.0
+    return 1.0
+
+
 def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | None:
     """The legendary action a monster takes at the end of another's turn, and its target:
-    Detect when a foe is hidden from it, else the costliest attack it can make now (a save
+    Detect when a foe is hidden from it, a move away when badly hurt in melee, else the costliest attack it can make now (a save
     needs no reach, an attack needs a foe engaged with it)."""
     from rules.effects import monsters
     from rules.effects import nodes as n
@@ -179,11 +197,14 @@ def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | Non
     if not foes:
         return None
     hidden = [f for f in foes if any(x.has("hidden") for x in f.effects)]
+    cornered = bool(m.engaged) and m.hp < m.max_hp * 0.3
     for a in acts:
-        tree = () if a.get("kind") == "multiattack" else monsters.action_tree(m.monster, a)
-        if hidden and any(isinstance(x, n.Special) and x.name == "detect"
-                          for x in n.walk(tree)):
+        tree = () if a.get("kind") == "multiattack" else n.walk(
+            monsters.action_tree(m.monster, a))
+        if hidden and any(isinstance(x, n.Special) and x.name == "detect" for x in tree):
             return a, hidden[0]
+        if cornered and any(isinstance(x, n.Move) for x in tree):
+            return a, foes[0]  # slip away from the melee that is killing it
     acts = [a for a in acts if a.get("damage") or a.get("multiattack")]
     if not acts:
         return None
@@ -204,6 +225,8 @@ def _score(game: Game, e: Entity, o: Option, profile: str) -> float:
     i = o.intent
     if isinstance(i, it.Attack):
         t = game.entities[int(i.target)]
+        if e.kind == "monster" and e.actions[int(i.weapon)].get("kind") == "other":
+            return _self_score(e, e.actions[int(i.weapon)])
         if e.kind == "monster":
             a = e.actions[int(i.weapon)]
             dmg = _avg(a)

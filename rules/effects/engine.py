@@ -240,6 +240,10 @@ def _condition(node: n.Condition, ctx: Ctx) -> None:
         return
     if t.dead or (node.name == "frightened" and any(x.has("no_fear") for x in t.effects)):
         return
+    if node.name == "restrained" and ctx.name.lower() == "web" and any(
+            x.has("web_walker") for x in t.effects):
+        ctx.out.append(ev.Info(t.eid, f"{t.name} walks the web"))
+        return
     rounds = node.rounds or ctx.rounds or -1
     resolver.add_condition(ctx.game, t, node.name, ctx.out, rounds=rounds,
                            save=ctx.save_ability if node.end_save else "", dc=ctx.dc,

@@ -51,6 +51,11 @@ def load_key(key: str) -> None:
             registry.register(trait_key(monster, t) + _SUFFIX[part], tree)
 
 
+def playable(monster: str, a: dict[str, Any]) -> bool:
+    """An action of no attack kind (Teleport, Invisibility) the engine can still play."""
+    return a.get("kind") == "other" and bool(action_tree(monster, a))
+
+
 def trait_key(monster: str, trait: str) -> str:
     return f"monster:{monster}:trait:{trait}"
 
@@ -127,12 +132,13 @@ def _charge(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"ride": tree + _save({**d, "rounds": -1}, facts)}
 
 
-def _sneak(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+def _sneak(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     dmg = (facts.get("damage") or [{}])[0]
     if not dmg.get("dice"):
         return {}
-    return {"ride": (n.Special("sneak_attack", (("dice", dmg["dice"]),
-                                                ("type", dmg.get("type") or ""))),)}
+    return {"ride": (n.Special("sneak_attack", (
+        ("ally_only", bool(d.get("ally_only"))), ("dice", dmg["dice"]),
+        ("type", dmg.get("type") or ""))),)}
 
 
 def _ward(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
@@ -244,6 +250,8 @@ def trait_does(m: dict[str, Any], trait: str) -> tuple[bool, str]:
         line = d.get("does") or "; ".join(x for tree in trees.values()
                                           for x in describe.lines(tree))
         return True, line
+    if d.get("numbers"):  # "included in the attack": the engine rolls it with the attack
+        return True, d.get("does", "already in its attacks' numbers")
     if "moves" in d and _moves(m, d["moves"]):
         return True, f"{d.get('does', trait)} ({d['moves']} {_moves(m, d['moves'])} ft, "\
                      "the speed its range-band moves use)"

@@ -49,6 +49,8 @@ TAGS = frozenset({
     "devils_sight",  # magical darkness (the darkness spell) does not hinder the bearer
     "swarm",  # a swarm: no hit points regained and no temporary hit points
     "retaliate",  # a melee hit on the bearer from within 5 ft burns the attacker: die, dtype
+    "web_walker",  # webs (the web spell, a spider's Web) do not restrain the bearer
+    "immutable",  # spells that would alter its form (polymorph) fail on the bearer
     "flyby",  # leaving an enemy's reach provokes no opportunity attacks
     "mark",  # src's weapon hits on the bearer add `die` of the weapon's type (hunter's mark)
 })

@@ -162,7 +162,12 @@ def banish(ctx: Any, _args: dict[str, Any]) -> None:
 
 
 def polymorph(ctx: Any, args: dict[str, Any]) -> None:
-    """A foe becomes a harmless beast for the fight: out of it, like a banishment."""
+    """A foe becomes a harmless beast for the fight: out of it, like a banishment; a
+    creature of immutable form (a golem) is not changed."""
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if any(x.has("immutable") for x in t.effects):
+        ctx.out.append(ev.Info(t.eid, f"{t.name}'s form does not change"))
+        return
     banish(ctx, args)
 
 
@@ -224,6 +229,8 @@ def sneak_attack(ctx: Any, args: dict[str, Any]) -> None:
     c, t = ctx.caster, ctx.target if ctx.target is not None else ctx.targets[0]
     if c.turn.get("sneak") or t.dead or ctx.adv < 0:
         return
+    if args.get("ally_only"):  # martial advantage: an ally beside the target, nothing else
+        ctx.adv = 0
     ally = any(o != c.eid and o in ctx.game.entities and ctx.game.entities[o].side == c.side
                and not ctx.game.entities[o].incapacitated for o in t.engaged)
     if ctx.adv > 0 or ally:

@@ -196,3 +196,80 @@ def test_detect_spots_a_hidden_foe_as_a_legendary_action() -> None:
     engine.use(g, dragon, monsters.key_for(dragon.monster, "Detect"), [thorin],
                LoadedD20(random.Random(1), 20), out)
     assert not any(x.has("hidden") for x in thorin.effects)
+
+
+def test_teleport_takes_a_hurt_blink_dog_out_of_melee_without_opportunity_attacks() -> None:
+    from rules import tactics
+
+    g, foes = _game("blink-dog")
+    dog, thorin = g.entities[foes[0]], g.entities[1]
+    dog.engaged, thorin.engaged = [1], [dog.eid]
+    turn_of(g, dog.eid)
+    dog.hp = 2
+    opt = tactics.choose(g, dog.eid, random.Random(1))
+    assert opt.label.startswith("Teleport")
+    out = apply(g, dog.eid, opt.intent, random.Random(1))
+    assert dog.band == "far" and not dog.engaged and not thorin.engaged
+    assert not [x for x in out if isinstance(x, ev.ActionTaken) and x.action ==
+                "opportunity attack"]
+
+
+def test_invisibility_lasts_until_the_imp_attacks() -> None:
+    from rules import tactics
+
+    g, foes = _game("imp")
+    imp, thorin = g.entities[foes[0]], g.entities[1]
+    turn_of(g, imp.eid)
+    opt = tactics.choose(g, imp.eid, random.Random(1))
+    assert opt.label.startswith("Invisibility")
+    apply(g, imp.eid, opt.intent, random.Random(1))
+    assert resolver.attack_adv(g, thorin, imp, "melee", (5, 0))[0] == -1
+    assert resolver.attack_adv(g, imp, thorin, "melee", (5, 0))[0] == 1
+    turn_of(g, imp.eid)
+    apply(g, imp.eid, it.Attack(1, "Sting"), random.Random(1))
+    assert not any(x.has("hidden") for x in imp.effects)
+
+
+def test_web_walkers_walk_webs_and_golems_keep_their_form() -> None:
+    g, foes = _game("giant-spider", 2)
+    spider, other = g.entities[foes[0]], g.entities[foes[1]]
+    ctx = engine.context(g, other, monsters.key_for("giant-spider", "Web"), random.Random(1),
+                         [], [spider])
+    from rules.effects import nodes as n
+
+    ctx.target = spider
+    engine.run((n.Condition("restrained", -1),), ctx)
+    assert "restrained" not in spider.conditions
+    g2, golems = _game("clay-golem")
+    golem = g2.entities[golems[0]]
+    ctx2 = engine.context(g2, g2.entities[1], "spell:polymorph", random.Random(1), [], [golem])
+    from rules.effects import specials
+
+    specials.polymorph(ctx2, {})
+    assert not golem.fled
+
+
+def test_martial_advantage_needs_an_ally_beside_the_target() -> None:
+    g, foes = _game("hobgoblin", 2)
+    hob, other, thorin = g.entities[foes[0]], g.entities[foes[1]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    hob.engaged, thorin.engaged = [1], [hob.eid]
+    turn_of(g, hob.eid)
+    key = monsters.key_for("hobgoblin", "Longsword")
+    out: list[Any] = []
+    engine.use(g, hob, key, [thorin], LoadedD20(random.Random(2), 19), out)
+    assert len(_hits_on(out, 1)) == 1
+    other.engaged = [1]
+    thorin.engaged.append(other.eid)
+    out = []
+    engine.use(g, hob, key, [thorin], LoadedD20(random.Random(2), 19), out)
+    assert len(_hits_on(out, 1)) == 2
+
+
+def test_brute_is_in_the_bugbears_numbers() -> None:
+    from rules import content
+
+    star = next(a for a in content.monsters()["bugbear"]["actions"]
+                if a["name"] == "Morningstar")
+    assert star["damage"][0]["dice"] == "2d8+2"  # a d8 weapon with Brute's extra die
+    assert _ability("bugbear", "Brute")["state"] == "mechanised"
