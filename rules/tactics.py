@@ -167,13 +167,39 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
     return opts
 
 
-def _self_score(e: Entity, a: dict[str, Any]) -> float:
+def _best_damage(actions: list[dict[str, Any]]) -> float:
+    """The average damage of a stat block's best attack action (a multiattack summed)."""
+    by = {x["name"]: x for x in actions}
+    best = 0.0
+    for a in actions:
+        if a.get("kind") == "multiattack":
+            best = max(best, sum(_avg(by.get(p["action"], {})) * int(p.get("count", 1))
+                                 for p in a.get("multiattack") or []))
+        elif a.get("kind") in ("melee", "ranged"):
+            best = max(best, _avg(a))
+    return best
+
+
+def _self_score(game: Game, e: Entity, a: dict[str, Any]) -> float:
     """A self action: slip away (teleport) when badly hurt in melee; turn unseen before
     striking when not already."""
     from rules.effects import monsters
     from rules.effects import nodes as n
 
+    if a.get("form"):  # change shape when the other form strikes clearly harder
+        from rules import content
+
+        other = content.monsters()[a["form"]].get("actions", [])
+        return 10.0 if _best_damage(other) > 1.25 * _best_damage(e.actions) else -1.0
     tree = n.walk(monsters.action_tree(e.monster, a))
+    if any(isinstance(x, n.Special) and x.name == "banish" for x in tree):
+        return 25.0 if e.hp < e.max_hp * 0.3 else -1.0  # slip into the Ethereal Plane
+    if any(isinstance(x, n.Special) and x.name == "touch_heal" for x in tree):
+        low = min((f.hp / f.max_hp for f in game.here(e.room) if f.side == e.side
+                   and f.eid != e.eid and not f.dead), default=1.0)
+        return 60.0 if low < 0.25 else 12.0 if low < 0.5 else -1.0  # save a falling ally
+    if any(isinstance(x, n.Special) and x.name == "summon_monster" for x in tree):
+        return 9.0
     if any(isinstance(x, n.Move) for x in tree):
         return 25.0 if e.engaged and e.hp < e.max_hp * 0.3 else -1.0
     if any(isinstance(x, n.Ongoing) and "hidden" in dict(x.values).get("tags", ())
@@ -226,7 +252,7 @@ def _score(game: Game, e: Entity, o: Option, profile: str) -> float:
     if isinstance(i, it.Attack):
         t = game.entities[int(i.target)]
         if e.kind == "monster" and e.actions[int(i.weapon)].get("kind") == "other":
-            return _self_score(e, e.actions[int(i.weapon)])
+            return _self_score(game, e, e.actions[int(i.weapon)])
         if e.kind == "monster":
             a = e.actions[int(i.weapon)]
             dmg = _avg(a)

@@ -39,6 +39,9 @@ def load_key(key: str) -> None:
     m = content.monsters().get(monster)
     if m is None:
         return
+    for a in form_actions(monster):
+        registry.register(key_for(monster, a["name"]),
+                          (n.Special("change_form", (("to", a["form"]),)),))
     for a in m.get("actions", []) + m.get("legendary_actions", []):
         if a.get("kind") == "multiattack":
             continue  # runs its named parts; a legendary "Paralyzing Touch" is the action's
@@ -54,6 +57,30 @@ def load_key(key: str) -> None:
 def playable(monster: str, a: dict[str, Any]) -> bool:
     """An action of no attack kind (Teleport, Invisibility) the engine can still play."""
     return a.get("kind") == "other" and bool(action_tree(monster, a))
+
+
+SHAPECHANGER = "Shapechanger"
+
+
+@cache
+def forms(monster: str) -> tuple[str, ...]:
+    """A shapechanger's other forms that are SRD stat blocks of their own (werewolf-human:
+    werewolf-hybrid, werewolf-wolf)."""
+    table = content.monsters()
+    if SHAPECHANGER not in (table.get(monster) or {}).get("special_abilities", []) \
+            or "-" not in monster:
+        return ()
+    kin = monster.rsplit("-", 1)[0]
+    return tuple(i for i, m in table.items() if i != monster and "-" in i
+                 and i.rsplit("-", 1)[0] == kin and SHAPECHANGER in m["special_abilities"])
+
+
+def form_actions(monster: str) -> list[dict[str, Any]]:
+    """One Change Shape action per other form, played by specials.change_form."""
+    table = content.monsters()
+    return [{"name": f"Change Shape ({table[f]['name']})", "kind": "other", "form": f,
+             "damage": [], "multiattack": None, "recharge": None, "per_day": None}
+            for f in forms(monster)]
 
 
 def trait_key(monster: str, trait: str) -> str:
@@ -100,6 +127,8 @@ def trait_trees(monster: str, trait: str) -> dict[str, n.Tree]:
         return {"trait": n.parse_tree(d["trait"], where)}
     fam = d.get("family")
     facts = ((content.monsters().get(monster) or {}).get("trait_facts") or {}).get(trait, {})
+    if fam == "forms":
+        facts = {"forms": forms(monster)}
     build = _FAMILIES.get(fam or "")
     return build(d, facts) if build else {}
 
@@ -166,7 +195,11 @@ def _aura(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"trait": (n.Ongoing(values=(("tags", ("aura",)),), tick=save),)} if save else {}
 
 
-_FAMILIES = {"charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
+def _forms(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    return {"trait": (n.Special("add_forms"),)} if facts.get("forms") else {}
+
+
+_FAMILIES = {"forms": _forms, "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
              "retaliate": _retaliate, "aura": _aura}
 
 

@@ -259,11 +259,54 @@ def detect(ctx: Any, _args: dict[str, Any]) -> None:
             ctx.out.append(ev.Info(e.eid, f"{c.name} spots {e.name}"))
 
 
+def change_form(ctx: Any, args: dict[str, Any]) -> None:
+    """A shapechanger takes another of its forms (its own SRD stat block: werewolf-hybrid):
+    that form's AC, speed, defences and actions; its hit points and effects stay."""
+    from rules import content
+    from rules.creature import best_speed
+    from rules.effects import monsters
+
+    c = ctx.caster
+    m = content.monsters()[str(args["to"])]
+    c.monster, c.ac, c.speed = m["index"], int(m["armor_class"]), best_speed(m["speed"])
+    c.actions = [dict(a) for a in m.get("actions", [])] + monsters.form_actions(m["index"])
+    c.legendary_actions = [dict(a) for a in m.get("legendary_actions", [])]
+    c.resist, c.immune = list(m["damage_resistances"]), list(m["damage_immunities"])
+    c.vuln, c.cond_immune = list(m["damage_vulnerabilities"]), list(m["condition_immunities"])
+    c.recharge = {a["name"]: True for a in c.actions if a.get("recharge")}
+    c.per_day = {a["name"]: int(a["per_day"]) for a in c.actions if a.get("per_day")}
+    ctx.out.append(ev.Info(c.eid, f"{c.name} becomes {m['name']}"))
+
+
+def touch_heal(ctx: Any, args: dict[str, Any]) -> None:
+    """The most wounded ally of the caster (not itself) regains the dice in hit points and
+    is freed of poison, blindness and deafness."""
+    c = ctx.caster
+    hurt = sorted((e for e in ctx.game.here(c.room) if e.side == c.side and e.eid != c.eid
+                   and not e.dead and e.hp < e.max_hp), key=lambda e: (e.hp / e.max_hp, e.eid))
+    if not hurt:
+        return
+    t = hurt[0]
+    resolver.heal(ctx.game, t, dice.total(str(args["dice"]), ctx.rng), ctx.out)
+    for cond in ("poisoned", "blinded", "deafened"):
+        if cond in t.conditions:
+            resolver.remove_condition(ctx.game, t, cond, ctx.out)
+
+
+def add_forms(ctx: Any, _args: dict[str, Any]) -> None:
+    """A shapechanger's Change Shape actions, one per other form, join its actions."""
+    from rules.effects import monsters
+
+    c = ctx.caster
+    have = {a["name"] for a in c.actions}
+    c.actions += [a for a in monsters.form_actions(c.monster) if a["name"] not in have]
+
+
 SPECIALS: dict[str, Special] = {
     "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
     "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
     "weapon_attacks": weapon_attacks, "summon_attack": summon_attack, "end_effect": end_effect,
     "drain": drain, "knock": knock, "banish": banish, "polymorph": polymorph,
     "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
-    "grant": grant, "charged": charged, "sneak_attack": sneak_attack, "detect": detect,
+    "grant": grant, "change_form": change_form, "touch_heal": touch_heal, "add_forms": add_forms, "charged": charged, "sneak_attack": sneak_attack, "detect": detect,
 }

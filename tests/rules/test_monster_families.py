@@ -273,3 +273,53 @@ def test_brute_is_in_the_bugbears_numbers() -> None:
                 if a["name"] == "Morningstar")
     assert star["damage"][0]["dice"] == "2d8+2"  # a d8 weapon with Brute's extra die
     assert _ability("bugbear", "Brute")["state"] == "mechanised"
+
+
+def test_a_werewolf_takes_its_hybrid_form_and_fights_with_its_claws() -> None:
+    from rules import tactics
+
+    g, foes = _game("werewolf-human")
+    wolf = g.entities[foes[0]]
+    turn_of(g, wolf.eid)
+    k = next(k for k, a in enumerate(wolf.actions)
+             if a["name"] == "Change Shape (Werewolf, Hybrid Form)")
+    hp = wolf.hp
+    apply(g, wolf.eid, it.Attack(1, k), random.Random(1))
+    assert wolf.monster == "werewolf-hybrid" and wolf.hp == hp and wolf.ac == 12
+    assert {"Bite", "Claws"} <= {a["name"] for a in wolf.actions}
+    assert any(a["name"].startswith("Change Shape (Werewolf, Human") for a in wolf.actions)
+    g2, mists = _game("vampire-mist")  # no attacks as mist: the AI takes a fighting form
+    mist = g2.entities[mists[0]]
+    turn_of(g2, mist.eid)
+    opt = tactics.choose(g2, mist.eid, random.Random(1))
+    assert opt.label.startswith("Change Shape (Vampire, Vampire Form")
+
+
+def test_healing_touch_heals_the_most_wounded_ally() -> None:
+    from rules import tactics
+
+    g, foes = _game("deva", 2)
+    deva, friend = g.entities[foes[0]], g.entities[foes[1]]
+    turn_of(g, deva.eid)
+    assert not tactics.choose(g, deva.eid, random.Random(1)).label.startswith("Healing")
+    friend.hp = 20
+    opt = tactics.choose(g, deva.eid, random.Random(1))
+    assert opt.label.startswith("Healing Touch")
+    apply(g, deva.eid, opt.intent, random.Random(1))
+    assert friend.hp > 10 and deva.per_day["Healing Touch"] == 2
+
+
+def test_children_of_the_night_brings_bats_and_etherealness_leaves() -> None:
+    g, foes = _game("vampire-vampire")
+    vamp = g.entities[foes[0]]
+    assert vamp.monster == "vampire-vampire"
+    turn_of(g, vamp.eid)
+    k = next(k for k, a in enumerate(vamp.actions) if a["name"] == "Children of the Night")
+    apply(g, vamp.eid, it.Attack(1, k), random.Random(1))
+    assert sum(e.monster == "swarm-of-bats" for e in g.entities.values()) == 5
+    g2, ghosts = _game("ghost")
+    ghost = g2.entities[ghosts[0]]
+    turn_of(g2, ghost.eid)
+    k = next(k for k, a in enumerate(ghost.actions) if a["name"] == "Etherealness")
+    apply(g2, ghost.eid, it.Attack(1, k), random.Random(1))
+    assert ghost.fled
