@@ -167,6 +167,17 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
     return opts
 
 
+def _caught(game: Game, e: Entity, t: Entity, a: dict[str, Any]) -> float:
+    """An area action's worth against `t` per creature caught: the target and the foes
+    its area holds around it (selection.around, as the action will resolve), each after
+    the first worth three quarters (some save for half)."""
+    from rules.effects import monsters, selection
+
+    tree = monsters.action_tree(e.monster, a)
+    n = len(selection.around(game, e, t, tree[0])) if tree else 1
+    return 1.0 + 0.75 * (n - 1)
+
+
 def _best_damage(actions: list[dict[str, Any]]) -> float:
     """The average damage of a stat block's best attack action (a multiattack summed)."""
     by = {x["name"]: x for x in actions}
@@ -206,6 +217,30 @@ def _self_score(game: Game, e: Entity, a: dict[str, Any]) -> float:
            for x in tree):
         return -1.0 if any(x.has("hidden") for x in e.effects) else 6.0
     return 1.0
+
+
+def worth_legendary_resistance(e: Entity, fail: Any, ctx: Any) -> bool:
+    """Spend Legendary Resistance on a failed save only when failing matters: it would
+    impose a condition or an effect, or its damage (after the creature's immunities and
+    resistances) is at least a quarter of the hit points it has left."""
+    from rules.effects import engine
+    from rules.effects import nodes as n
+
+    nodes = n.walk(fail)
+    if any(isinstance(x, n.Condition | n.Ongoing | n.Special | n.Move) for x in nodes):
+        return True
+    hurt = 0.0
+    for x in nodes:
+        if isinstance(x, n.Damage):
+            for p in x.parts:
+                dtype = p.type if p.type != "spell" else (
+                    ((ctx.spell or {}).get("damage") or {}).get("type") or "force")
+                try:
+                    avg = dice.average(engine.dice_for(p, ctx))
+                except RulesError:
+                    avg = 10.0
+                hurt += resolver.adjust_damage(e, int(avg), dtype, x.magical)
+    return hurt >= max(1, e.hp) / 4
 
 
 def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | None:
@@ -259,6 +294,8 @@ def _score(game: Game, e: Entity, o: Option, profile: str) -> float:
             if a.get("kind") == "multiattack":
                 dmg = sum(_avg(next((x for x in e.actions if x["name"] == p["action"]), {}))
                           * int(p.get("count", 1)) for p in a["multiattack"])
+            if a.get("kind") == "save" and a.get("area"):
+                dmg *= _caught(game, e, t, a)
             if a.get("recharge"):
                 dmg *= 1.3
             ranged = a.get("kind") == "ranged"

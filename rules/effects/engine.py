@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rules import dice, resolver
+from rules import dice, resolver, tactics
 from rules import events as ev
 from rules.creature import Entity
 from rules.effects import nodes as n
@@ -119,12 +119,19 @@ def _save(node: n.Save, ctx: Ctx) -> None:
     brave = _adv_against(t, node.fail)
     if brave:  # Brave, Fey Ancestry, Sure-Footed: advantage against this save's condition
         t.effects.append(brave)
+    held = t.res.get(resolver.LEGENDARY_RESISTANCE, 0)
+    if held and not tactics.worth_legendary_resistance(t, node.fail, ctx):
+        t.res[resolver.LEGENDARY_RESISTANCE] = 0  # kept for a save that matters
+    else:
+        held = 0
     try:
         ok = resolver.saving_throw(ctx.game, t, node.ability, dc, ctx.rng, ctx.out,
                                    magic=ctx.spell is not None)
     finally:
         if brave:
             t.effects.remove(brave)
+        if held:
+            t.res[resolver.LEGENDARY_RESISTANCE] = held
     prev, prev_dc = ctx.save_ability, ctx.dc
     ctx.save_ability, ctx.dc = node.ability, dc  # what a "save ends" condition repeats
     if not ok:
