@@ -60,3 +60,17 @@ def test_legendary_resistance_is_kept_for_saves_that_matter() -> None:
     assert not tactics.worth_legendary_resistance(dragon, cold, ctx)  # 28 of 256 HP
     dragon.hp = 60
     assert tactics.worth_legendary_resistance(dragon, cold, ctx)
+
+
+def test_a_monster_killed_fleeing_on_its_own_turn_still_ends_it() -> None:
+    g = _party(1)
+    boar = g.entities[fight(g, "boar")[0]]
+    hero = g.entities[1]
+    boar.engaged, hero.engaged = [hero.eid], [boar.eid]
+    turn_of(g, boar.eid)
+    boar.hp, boar.effects = 1, []  # no Relentless left
+    g.next_d20 = 20  # the opportunity attack hits
+    apply(g, boar.eid, it.Move("flee"), random.Random(1))
+    assert boar.dead and g.current_turn() == boar.eid
+    apply(g, boar.eid, it.EndTurn(), random.Random(1))
+    assert g.combat is None or g.current_turn() != boar.eid
