@@ -266,7 +266,9 @@ def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | Non
             return a, hidden[0]
         if cornered and any(isinstance(x, n.Move) for x in tree):
             return a, foes[0]  # slip away from the melee that is killing it
-    acts = [a for a in acts if a.get("damage") or a.get("multiattack")]
+    acts = [a for a in acts if a.get("damage") or a.get("multiattack") or (
+        a.get("kind") == "other" and isinstance(
+            next(iter(monsters.action_tree(m.monster, a)), None), n.Ref))]
     if not acts:
         return None
     act = max(acts, key=lambda a: (int(a.get("cost") or 1), a["name"]))

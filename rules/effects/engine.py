@@ -76,9 +76,11 @@ def _affected(ctx: Ctx, only: tuple[str, ...], skip: tuple[str, ...], immune: st
               ) -> list[Entity]:
     """The targets the effect can touch; the others are told they are unaffected."""
     out = []
+    low_spell = ctx.spell is not None and max(ctx.level, ctx.base) <= 6
     for t in ctx.targets:
         if (only and t.ctype not in only) or t.ctype in skip or (immune and immune in
-                                                                 t.cond_immune):
+                                                                 t.cond_immune) or (
+                low_spell and any(x.has("limited_magic_immunity") for x in t.effects)):
             ctx.out.append(ev.Info(t.eid, f"{t.name} is unaffected"))
             continue
         out.append(t)
@@ -116,7 +118,7 @@ def _save(node: n.Save, ctx: Ctx) -> None:
     if t.dead:
         return
     dc = node.dc or ctx.dc
-    brave = _adv_against(t, node.fail)
+    brave = _adv_against(t, node.fail, node.ability, ctx.spell is not None)
     if brave:  # Brave, Fey Ancestry, Sure-Footed: advantage against this save's condition
         t.effects.append(brave)
     held = t.res.get(resolver.LEGENDARY_RESISTANCE, 0)
@@ -134,10 +136,13 @@ def _save(node: n.Save, ctx: Ctx) -> None:
             t.res[resolver.LEGENDARY_RESISTANCE] = held
     prev, prev_dc = ctx.save_ability, ctx.dc
     ctx.save_ability, ctx.dc = node.ability, dc  # what a "save ends" condition repeats
+    evade = node.half and node.ability == "dex" and any(x.has("evasion") for x in t.effects)
     if not ok:
+        ctx.half = evade  # Evasion: half on a failure
         run(node.fail, ctx)
+        ctx.half = False
     else:
-        if node.half:
+        if node.half and not evade:  # Evasion: nothing on a success
             ctx.half = True
             run(tuple(x for x in node.fail if isinstance(x, n.Damage)), ctx)
             ctx.half = False
@@ -145,9 +150,16 @@ def _save(node: n.Save, ctx: Ctx) -> None:
     ctx.save_ability, ctx.dc = prev, prev_dc
 
 
-def _adv_against(t: Entity, fail: n.Tree) -> Effect | None:
-    """A passing advantage when the bearer resists a condition this save's failure imposes."""
-    if not t.effects or not any(x.adv_vs for x in t.effects):
+def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False
+                 ) -> Effect | None:
+    """A passing advantage when the bearer resists a condition this save's failure imposes
+    (Brave), or a spell's Int/Wis/Cha save (Gnome Cunning)."""
+    if not t.effects:
+        return None
+    if magic and ability in ("int", "wis", "cha") and any(x.has("gnome_cunning")
+                                                           for x in t.effects):
+        return Effect("gnome cunning", t.eid, tags=("adv_saves",))
+    if not any(x.adv_vs for x in t.effects):
         return None
     conds = {x.name for x in n.walk(fail) if isinstance(x, n.Condition) and not x.remove}
     if any(conds & set(x.adv_vs) for x in t.effects):
@@ -434,9 +446,12 @@ def on_death(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
     """A dying monster's death trees (a mephit's Death Burst) on the foes engaged with it."""
     from rules.effects import monsters
 
-    for key in monsters.death_keys(e.monster):
+    for key, within in monsters.death_keys(e.monster):
         foes = [game.entities[o] for o in e.engaged if o in game.entities
                 and game.entities[o].side != e.side and not game.entities[o].dead]
+        if within > 5:  # a wide blast (Death Throes): every foe not far off
+            foes = [f for f in game.here(e.room) if f.side != e.side and not f.dead
+                    and (f.band != "far" or f in foes)]
         if foes:
             use(game, e, key, foes, rng, out)
 

@@ -98,10 +98,11 @@ def trait_names(monster: str) -> list[str]:
     return [t for t in m.get("special_abilities", []) if "trait" in trait_trees(monster, t)]
 
 
-def death_keys(monster: str) -> list[str]:
+def death_keys(monster: str) -> list[tuple[str, int]]:
+    """A monster's death trees and how far each reaches (feet; 5: the foes engaged)."""
     m = content.monsters().get(monster) or {}
-    return [trait_key(monster, t) + _SUFFIX["death"] for t in m.get("special_abilities", [])
-            if "death" in trait_trees(monster, t)]
+    return [(trait_key(monster, t) + _SUFFIX["death"], int(_entry(monster, t).get("within", 5)))
+            for t in m.get("special_abilities", []) if "death" in trait_trees(monster, t)]
 
 
 def _rides(monster: str, action: str) -> n.Tree:
@@ -307,7 +308,7 @@ def action_does(m: dict[str, Any], a: dict[str, Any], played: set[str]) -> tuple
     if a["name"] not in played:
         return False, "DM rules: " + (_entry(m["index"], a["name"]).get("prompt")
                                       or f"{a['name']}, as the stat block says")
-    return True, "; ".join(describe.lines(action_tree(m["index"], a)))
+    return True, "; ".join(describe.lines(action_tree(m["index"], a))) or a["name"]
 
 
 def reaction_does(m: dict[str, Any], r: str) -> tuple[bool, str]:

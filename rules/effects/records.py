@@ -49,6 +49,10 @@ TAGS = frozenset({
     "devils_sight",  # magical darkness (the darkness spell) does not hinder the bearer
     "swarm",  # a swarm: no hit points regained and no temporary hit points
     "retaliate",  # a melee hit on the bearer from within 5 ft burns the attacker: die, dtype
+    "evasion",  # a Dex save for half damage: none on a success, half on a failure
+    "gnome_cunning",  # advantage on Int, Wis and Cha saves against spells
+    "limited_magic_immunity",  # spells of 6th level or lower do not affect the bearer
+    "antimagic_susceptible",  # dispel magic: a Con save or unconscious for a minute
     "web_walker",  # webs (the web spell, a spider's Web) do not restrain the bearer
     "immutable",  # spells that would alter its form (polymorph) fail on the bearer
     "flyby",  # leaving an enemy's reach provokes no opportunity attacks

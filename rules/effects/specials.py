@@ -51,8 +51,13 @@ def counterspell(ctx: Any, _args: dict[str, Any]) -> None:
 
 
 def dispel(ctx: Any, _args: dict[str, Any]) -> None:
-    """Spell effects of the slot's level or lower end; higher ones need an ability check."""
+    """Spell effects of the slot's level or lower end; higher ones need an ability check.
+    An animated object (Antimagic Susceptibility) also saves or falls unconscious."""
     for t in ctx.targets:
+        if any(x.has("antimagic_susceptible") for x in t.effects) and not \
+                resolver.saving_throw(ctx.game, t, "con", ctx.dc, ctx.rng, ctx.out, magic=True):
+            resolver.add_condition(ctx.game, t, "unconscious", ctx.out, rounds=10,
+                                   src=ctx.caster.eid)
         keep = []
         for x in t.effects:
             if not x.level:

@@ -323,3 +323,65 @@ def test_children_of_the_night_brings_bats_and_etherealness_leaves() -> None:
     k = next(k for k, a in enumerate(ghost.actions) if a["name"] == "Etherealness")
     apply(g2, ghost.eid, it.Attack(1, k), random.Random(1))
     assert ghost.fled
+
+
+def test_evasion_gnome_cunning_and_limited_magic_immunity() -> None:
+    from rules.effects import nodes as n
+
+    g, foes = _game("assassin")  # Evasion
+    sin = g.entities[foes[0]]
+    sin.hp = sin.max_hp = 500
+    ctx = engine.context(g, g.entities[1], "spell:fireball", LoadedD20(random.Random(1), 20),
+                         [], [sin], level=3)
+    ctx.target = sin
+    engine.run((n.Save("dex", 10, True, (n.Damage((n.Part("8d6", "fire"),)),)),), ctx)
+    assert sin.hp == 500  # a success: no damage at all
+    g2, gnomes = _game("deep-gnome-svirfneblin")
+    gnome = g2.entities[gnomes[0]]
+    assert engine._adv_against(gnome, (), "wis", True) is not None
+    assert engine._adv_against(gnome, (), "wis", False) is None
+    assert engine._adv_against(gnome, (), "dex", True) is None
+    g3, raks = _game("rakshasa")
+    rak = g3.entities[raks[0]]
+    ctx3 = engine.context(g3, g3.entities[1], "spell:fireball", random.Random(1), [], [rak],
+                          level=3)
+    assert engine._affected(ctx3, (), (), "") == []
+    ctx3 = engine.context(g3, g3.entities[1], "spell:fireball", random.Random(1), [], [rak],
+                          level=7)
+    assert engine._affected(ctx3, (), (), "") == [rak]
+
+
+def test_death_throes_reach_every_foe_not_far_off_and_dispel_drops_animated_armor() -> None:
+    g, foes = _game("balor")
+    balor, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    thorin.band = balor.band = "near"
+    out: list[Any] = []
+    resolver.deal(g, balor, 10_000, "radiant", out, rng=random.Random(2))
+    assert balor.dead and [x for x in _hits_on(out, 1) if x.dtype == "fire"]
+    g2, arms = _game("animated-armor")
+    armor = g2.entities[arms[0]]
+    ctx = engine.context(g2, g2.entities[1], "spell:dispel-magic",
+                         LoadedD20(random.Random(1), 1), [], [armor], level=3)
+    from rules.effects import specials
+
+    specials.dispel(ctx, {})
+    assert "unconscious" in armor.conditions
+
+
+def test_a_legendary_attack_strikes_with_the_action_it_names() -> None:
+    from rules.tactics import legendary_pick
+
+    g, foes = _game("mummy-lord")
+    lord, thorin = g.entities[foes[0]], g.entities[1]
+    lord.engaged, thorin.engaged = [1], [lord.eid]
+    lord.res["legendary"] = 1
+    act, target = legendary_pick(g, lord)
+    assert act["name"] in ("Attack", "Blinding Dust") and target is thorin
+    attack = next(a for a in lord.legendary_actions if a["name"] == "Attack")
+    out: list[Any] = []
+    from rules.combat import run_action
+
+    run_action(g, lord, attack, thorin, LoadedD20(random.Random(1), 19), out)
+    assert any(isinstance(x, ev.Attacked) and x.hit for x in out)
+    assert [x for x in _hits_on(out, 1) if x.dtype == "necrotic"]  # the rotting fist's
