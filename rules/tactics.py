@@ -245,7 +245,8 @@ def worth_legendary_resistance(e: Entity, fail: Any, ctx: Any) -> bool:
 
 def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | None:
     """The legendary action a monster takes at the end of another's turn, and its target:
-    Detect when a foe is hidden from it, a move away when badly hurt in melee, else the costliest attack it can make now (a save
+    Detect when a foe is hidden from it, a move away when badly hurt in melee, a heal of
+    its own when half down, else the costliest attack it can make now (a save
     needs no reach, an attack needs a foe engaged with it)."""
     from rules.effects import monsters
     from rules.effects import nodes as n
@@ -266,6 +267,8 @@ def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | Non
             return a, hidden[0]
         if cornered and any(isinstance(x, n.Move) for x in tree):
             return a, foes[0]  # slip away from the melee that is killing it
+        if m.hp < m.max_hp * 0.5 and any(isinstance(x, n.Heal) for x in tree):
+            return a, foes[0]  # heal itself while half down
     acts = [a for a in acts if a.get("damage") or a.get("multiattack") or (
         a.get("kind") == "other" and isinstance(
             next(iter(monsters.action_tree(m.monster, a)), None), n.Ref))]

@@ -57,6 +57,10 @@ def monster_text(m: dict[str, Any]) -> str:
                      if x.startswith(("condition", "effect", "movement", "rule", "ends"))]
             if extra:
                 lines.append("    in play: " + "; ".join(extra))
+    lines.append("What each does in play (DM: adjudicated by the DM):")
+    for row in monsters.abilities(m):
+        tag = "" if row["state"] == "mechanised" else " (DM)"
+        lines.append(f"  {row['kind']} {row['name']}{tag}: {row['does']}")
     return "\n".join(lines)
 
 

@@ -385,3 +385,27 @@ def test_a_legendary_attack_strikes_with_the_action_it_names() -> None:
     run_action(g, lord, attack, thorin, LoadedD20(random.Random(1), 19), out)
     assert any(isinstance(x, ev.Attacked) and x.hit for x in out)
     assert [x for x in _hits_on(out, 1) if x.dtype == "necrotic"]  # the rotting fist's
+
+
+def test_a_hurt_unicorn_heals_itself_and_a_cornered_mummy_lord_whirls_away() -> None:
+    from rules.tactics import legendary_pick
+
+    g, foes = _game("unicorn")
+    uni, thorin = g.entities[foes[0]], g.entities[1]
+    uni.res["legendary"] = 3
+    uni.hp = 20
+    act, _ = legendary_pick(g, uni)
+    assert act["name"] == "Heal Self"
+    out: list[Any] = []
+    from rules.combat import run_action
+
+    run_action(g, uni, act, thorin, random.Random(1), out)
+    assert uni.hp > 20
+    g2, lords = _game("mummy-lord")
+    lord, hero = g2.entities[lords[0]], g2.entities[1]
+    lord.engaged, hero.engaged = [1], [lord.eid]
+    lord.res["legendary"], lord.hp = 3, 10
+    act, _ = legendary_pick(g2, lord)
+    assert act["name"] == "Whirlwind of Sand"
+    run_action(g2, lord, act, hero, random.Random(1), [])
+    assert lord.band == "far" and not lord.engaged
