@@ -352,6 +352,12 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
               and saving_throw(game, tgt, "con", 5 + amount, rng, out, "undead fortitude")):
             tgt.hp = 1
     out.append(ev.Damaged(tgt.eid, amount, dtype, tgt.hp))
+    if tgt.hp == 0 and tgt.kind != "pc" and dtype != "radiant" and tgt.effects and any(
+            e.has("misty_escape") for e in tgt.effects):  # a vampire escapes as mist
+        tgt.fled = True
+        out.append(ev.Info(tgt.eid, f"{tgt.name} escapes as mist"))
+        _drop_out(game, tgt, out)
+        return amount
     if tgt.hp == 0:
         if tgt.kind != "pc" or overflow >= tgt.max_hp:
             _die(game, tgt, out, rng)

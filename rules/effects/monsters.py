@@ -112,7 +112,7 @@ def _rides(monster: str, action: str) -> n.Tree:
     for t in m.get("special_abilities", []):
         d = _entry(monster, t)
         if "ride" in trait_trees(monster, t) and (
-                d.get("family") == "sneak"
+                d.get("family") in ("sneak", "surprise")
                 or (m.get("trait_facts") or {}).get(t, {}).get("action") == action):
             out += (n.Ref(trait_key(monster, t) + _SUFFIX["ride"]),)
     return out
@@ -171,6 +171,14 @@ def _sneak(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
         ("type", dmg.get("type") or ""))),)}
 
 
+def _surprise(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    dmg = (facts.get("damage") or [{}])[0]
+    if not dmg.get("dice"):
+        return {}
+    return {"ride": (n.Special("surprise", (("dice", dmg["dice"]),
+                                            ("type", dmg.get("type") or ""))),)}
+
+
 def _ward(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     if not facts.get("up_to"):
         return {}
@@ -200,7 +208,7 @@ def _forms(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"trait": (n.Special("add_forms"),)} if facts.get("forms") else {}
 
 
-_FAMILIES = {"forms": _forms, "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
+_FAMILIES = {"forms": _forms, "surprise": _surprise, "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
              "retaliate": _retaliate, "aura": _aura}
 
 

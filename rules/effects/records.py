@@ -53,6 +53,7 @@ TAGS = frozenset({
     "gnome_cunning",  # advantage on Int, Wis and Cha saves against spells
     "limited_magic_immunity",  # spells of 6th level or lower do not affect the bearer
     "antimagic_susceptible",  # dispel magic: a Con save or unconscious for a minute
+    "misty_escape",  # dropped to 0 HP (not by radiant damage) it escapes as mist instead
     "web_walker",  # webs (the web spell, a spider's Web) do not restrain the bearer
     "immutable",  # spells that would alter its form (polymorph) fail on the bearer
     "flyby",  # leaving an enemy's reach provokes no opportunity attacks

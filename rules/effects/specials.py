@@ -245,6 +245,19 @@ def sneak_attack(ctx: Any, args: dict[str, Any]) -> None:
                       crit=ctx.crit, rng=ctx.rng, magical=ctx.magical)
 
 
+def surprise(ctx: Any, args: dict[str, Any]) -> None:
+    """Extra dice on a hit in the first round against a foe that has not yet taken a turn
+    (the surprised, as near as initiative tells)."""
+    game, t = ctx.game, ctx.target if ctx.target is not None else ctx.targets[0]
+    c = game.combat
+    if not c or c["round"] != 1 or t.dead or t.eid not in c["order"] or \
+            c["order"].index(t.eid) <= c["idx"]:
+        return
+    resolver.deal(game, t, dice.total(str(args["dice"]), ctx.rng, crit=ctx.crit),
+                  str(args.get("type") or "piercing"), ctx.out, crit=ctx.crit, rng=ctx.rng,
+                  magical=ctx.magical)
+
+
 def detect(ctx: Any, _args: dict[str, Any]) -> None:
     """A Wisdom (Perception) check against each hidden foe's Stealth (10 + its modifier):
     a foe it beats is no longer hidden."""
@@ -313,5 +326,5 @@ SPECIALS: dict[str, Special] = {
     "weapon_attacks": weapon_attacks, "summon_attack": summon_attack, "end_effect": end_effect,
     "drain": drain, "knock": knock, "banish": banish, "polymorph": polymorph,
     "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
-    "grant": grant, "change_form": change_form, "touch_heal": touch_heal, "add_forms": add_forms, "charged": charged, "sneak_attack": sneak_attack, "detect": detect,
+    "grant": grant, "change_form": change_form, "touch_heal": touch_heal, "add_forms": add_forms, "charged": charged, "sneak_attack": sneak_attack, "surprise": surprise, "detect": detect,
 }

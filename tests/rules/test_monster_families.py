@@ -409,3 +409,35 @@ def test_a_hurt_unicorn_heals_itself_and_a_cornered_mummy_lord_whirls_away() -> 
     assert act["name"] == "Whirlwind of Sand"
     run_action(g2, lord, act, hero, random.Random(1), [])
     assert lord.band == "far" and not lord.engaged
+
+
+def test_a_vampire_dropped_to_0_escapes_as_mist_unless_radiant() -> None:
+    g, foes = _game("vampire-vampire")
+    vamp = g.entities[foes[0]]
+    vamp.hp = 5
+    resolver.deal(g, vamp, 50, "slashing", [], rng=random.Random(1), magical=True)
+    assert vamp.fled and not vamp.dead
+    g2, foes2 = _game("vampire-vampire")
+    vamp2 = g2.entities[foes2[0]]
+    vamp2.hp = 5
+    resolver.deal(g2, vamp2, 50, "radiant", [], rng=random.Random(1))
+    assert vamp2.dead
+
+
+def test_surprise_attack_hits_harder_against_a_foe_that_has_not_acted() -> None:
+    g, foes = _game("bugbear")  # Surprise Attack: +2d6 in the first round
+    bug, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    bug.engaged, thorin.engaged = [1], [bug.eid]
+    order = g.combat["order"]
+    order.remove(bug.eid)
+    order.insert(0, bug.eid)  # the bugbear acts before Thorin
+    g.combat["idx"], g.combat["round"] = 0, 1
+    key = monsters.key_for("bugbear", "Morningstar")
+    out: list[Any] = []
+    engine.use(g, bug, key, [thorin], LoadedD20(random.Random(2), 19), out)
+    assert len(_hits_on(out, 1)) == 2
+    g.combat["round"] = 2
+    out = []
+    engine.use(g, bug, key, [thorin], LoadedD20(random.Random(2), 19), out)
+    assert len(_hits_on(out, 1)) == 1
