@@ -20,7 +20,7 @@ from node.obs.metrics import Metrics
 from node.pipeline import LIMIT, Command, Outcome, Pipeline, fit
 from node.radio.base import BROADCAST, MAX_PAYLOAD, TEXT_PORT, Packet
 from node.radio.outbox import Priority
-from protocol.render import announced
+from protocol.render import announced, fold_announcements
 
 log = logging.getLogger(__name__)
 
@@ -418,7 +418,7 @@ class TextChannel:
 
     def flush(self) -> None:
         """Pack the gathered lines into as few <=200 B broadcasts as they fit."""
-        lines, self._pending = self._pending, []
+        lines, self._pending = fold_announcements(self._pending, MAX_PAYLOAD), []
         # A result someone is waiting on gets the firmware's retransmissions; monster turns
         # and narration go once (a player who misses "Next: <name>" gets a private reminder).
         reliable = self._urgent or not MONSTER_NEWS_UNACKED
