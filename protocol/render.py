@@ -8,7 +8,7 @@ spilling onto a second line, because every extra packet costs a second of airtim
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any, Protocol
 
 from rules import events as ev
@@ -243,11 +243,13 @@ def announced(part: str) -> list[str]:
     return names
 
 
-def fold_announcements(parts: list[str], limit: int = 200) -> list[str]:
+def fold_announcements(parts: list[str], monsters: Collection[str],
+                       limit: int = 200) -> list[str]:
     """Parts going out together, with each "Next: X." that ends a part merged into the
-    next part when that one opens with X acting: "Next: Gob4. | Gob4 hits Ilse ..." becomes
-    "Next: Gob4 hits Ilse ...", 11 bytes less airtime. Such a merged line announces
-    nobody (announced() reads only a name that ends its sentence): X has already acted."""
+    next part when X is a monster and that part opens with X: "Next: Gob4. | Gob4 hits
+    Ilse ..." becomes "Next: Gob4 hits Ilse ...", 11 bytes less airtime. Such a merged
+    line announces nobody (announced() reads only a name that ends its sentence), so a
+    player's own turn prompt is never folded: "Next: Ilse. | Ilse heals 8" stays apart."""
     out: list[str] = []
     k = 0
     while k < len(parts):
@@ -255,7 +257,8 @@ def fold_announcements(parts: list[str], limit: int = 200) -> list[str]:
         after = parts[k + 1] if k + 1 < len(parts) else ""
         names = announced(part)
         tail = f"Next: {names[-1]}." if names else ""
-        if tail and part.endswith(tail) and after.startswith(names[-1] + " "):
+        if tail and names[-1] in monsters and part.endswith(tail) and \
+                after.startswith(names[-1] + " "):
             merged = f"{part[: -len(tail)]}Next: {after}"
             if len(merged.encode("utf-8")) <= limit:
                 out.append(merged)

@@ -176,15 +176,18 @@ def test_an_announcement_merges_into_the_turn_played_after_it() -> None:
                      ev.TurnStarted(1, 2)], view)
     assert parts == ["Thorin hits Gob1 (17 vs AC15) 7 slash. Next: Gob1.",
                      "Gob1 misses Thorin (9 vs AC18). Next: Mira."]
-    folded = fold_announcements(parts)
+    folded = fold_announcements(parts, {"Gob1", "Gob2"})
     assert folded == ["Thorin hits Gob1 (17 vs AC15) 7 slash. "
                       "Next: Gob1 misses Thorin (9 vs AC18). Next: Mira."]
     assert [n for p in folded for n in announced(p)] == ["Mira"]
     # not when the next part opens with someone else, nor past the byte limit
-    assert fold_announcements(["Next: Gob1.", "Mira casts Shield L1."]) == [
+    assert fold_announcements(["Next: Gob1.", "Mira casts Shield L1."], {"Gob1"}) == [
         "Next: Gob1.", "Mira casts Shield L1."]
-    assert fold_announcements(["Next: Gob1.", "Gob1 " + "x" * 190 + "."]) == [
+    assert fold_announcements(["Next: Gob1.", "Gob1 " + "x" * 190 + "."], {"Gob1"}) == [
         "Next: Gob1.", "Gob1 " + "x" * 190 + "."]
+    # never a player's turn: the prompt would be lost in what happens to them
+    assert fold_announcements(["Next: Mira.", "Mira heals 8 (hp 8)."], {"Gob1"}) == [
+        "Next: Mira.", "Mira heals 8 (hp 8)."]
 
 
 def test_a_reaction_does_not_leave_the_attack_said_twice() -> None:
