@@ -57,7 +57,8 @@ async def test_a_slower_table_waits_longer_before_reminding(pipeline: Pipeline, 
     monkeypatch.setattr(tc_module, "PROMPT_REMIND_S", 0.1)
     eid, _ = await fight(pipeline)
     rec = text_channel(pipeline)[1]
-    # a third of a 1.5 s turn: 0.5 s, where the default table reminds after 0.1 s
+    monkeypatch.setattr(tc_module, "DEFAULT_TURN_S", 1.0)
+    # a third of a 1.5 s turn, longer than the default: 0.5 s, not 0.1 s
     tc = tc_module.TextChannel(pipeline, rec, clock=pipeline.clock, metrics=pipeline.metrics,
                                coalesce_s=0.01, turn_timeout_s=1.5)
     tc.prompt(eid, "Your turn, Thorin!")
