@@ -103,9 +103,10 @@ def _sentences(events: Sequence[Any], view: View, short: bool) -> list[str]:
         if isinstance(e, ev.ActionTaken) and _attacks_next(events, i, e):
             i += 1  # "uses scimitar" then the attack itself: the attack line says it all
             continue
-        if isinstance(e, ev.ConditionChanged) and e.on and e.condition == "unconscious" and \
-                isinstance(events[i - 1] if i else None, ev.Downed) and events[i - 1].target == e.target:
-            i += 1  # "is down" already says it
+        if isinstance(e, ev.ConditionChanged) and e.condition == "unconscious" and i and \
+                isinstance(events[i - 1], ev.Downed if e.on else ev.Healed) and \
+                events[i - 1].target == e.target:
+            i += 1  # "is down" says it, and so does "heals 8 (hp 8)" for waking up
             continue
         if isinstance(e, ev.Rolled) and e.eid in initiative and e.what == "initiative":
             i += 1  # folded into the initiative order

@@ -199,3 +199,9 @@ def test_a_reaction_does_not_leave_the_attack_said_twice() -> None:
                       ev.ConditionChanged(2, "unconscious", True)], FakeView())
     assert line == ("Thorin casts shield L1. Gob1 misses Thorin (13 vs AC23). "
                     "Gob1 hits Mira (20 vs AC12) 6 slash. Mira is down.")
+
+
+def test_waking_up_is_said_by_the_heal() -> None:
+    (line,) = render([ev.Healed(2, 8, 8), ev.ConditionChanged(2, "unconscious", False),
+                      ev.ConditionChanged(2, "prone", False)], FakeView())
+    assert line == "Mira heals 8 (hp 8). Mira no longer prone."
