@@ -30,6 +30,7 @@ PLAYER_BASE = 0x0D0F0040
 LINK_MARGIN_DB = 8.0  # neighbours in built topologies sit this far above sensitivity
 
 AckListener = Callable[[int, bool, int], None]  # (request_id, ok, from_num)
+TxListener = Callable[[int, "Frame"], None]  # (transmitting radio, the copy on the air)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,7 @@ COUNTERS = (
     "retransmissions", "acks_received", "implicit_acks", "ack_failures", "collisions", "half_duplex_misses",
     "lost_random", "duplicates", "delivered", "text_drops", "duty_refusals", "oversize_rejects",
     "cad_backoffs", "hop_retransmissions", "route_fallbacks", "repeat_relays",
-    "late_clamps", "traffic_drops",
+    "late_clamps", "traffic_drops", "receptions",
 )
 ROLES = ("client", "client_mute", "client_base", "router", "router_late")
 
@@ -197,6 +198,7 @@ class Mesh:
         self._t0: float | None = None
         self._links: dict[tuple[int, int], phy.LinkBudget] = {}
         self._fades: dict[tuple[int, int], int] = {}  # (from, to) -> receptions still to lose
+        self._tx_listeners: list[TxListener] = []
         try:  # built inside the loop: its statistics start now, not at the first packet
             self.now()
         except RuntimeError:
@@ -308,6 +310,11 @@ class Mesh:
         radio = self.radios[num]
         radio.ack_listeners.append(on_ack)
         return lambda: radio.ack_listeners.remove(on_ack) if on_ack in radio.ack_listeners else None
+
+    def watch_transmissions(self, on_tx: TxListener) -> Callable[[], None]:
+        """Tell on_tx(radio num, frame) as each copy goes on the air; returns a detach."""
+        self._tx_listeners.append(on_tx)
+        return lambda: self._tx_listeners.remove(on_tx) if on_tx in self._tx_listeners else None
 
     def send(
         self, num: int, to: int, port: int, payload: bytes, *, channel: int = 0,
@@ -526,6 +533,8 @@ class Mesh:
         radio.count("airtime_s", air)
         if item.rebroadcast:
             radio.count("rebroadcasts")
+        for listener in list(self._tx_listeners):
+            listener(radio.num, frame)
         for rx in radio.receptions:  # half-duplex: keying up ruins whatever we were hearing
             if not rx.lost:
                 rx.lost = True
@@ -613,6 +622,7 @@ class Mesh:
     def _begin_rx(self, radio: Radio, frame: Frame, budget: phy.LinkBudget, end: float) -> None:
         now = self.now()
         new = _Reception(frame, budget.rssi, budget.snr, end, start=now)
+        radio.count("receptions")  # sensed: heard above sensitivity, intact or not
         for rx in radio.receptions:
             if rx.end <= now:
                 continue

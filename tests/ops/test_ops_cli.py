@@ -28,7 +28,7 @@ def dungeon(*argv: str, timeout: float = 120, **kw) -> subprocess.CompletedProce
      "--trials: 0 must be at least 1"),
     (["node", "--dungeon", "nowhere"], "no dungeon 'nowhere'; the dungeons are crypt"),
     (["node", "--radio", "serial:/dev/nonexistent"],
-     "cannot reach the radio at serial:/dev/nonexistent: [Errno 2] No such file"),
+     "no serial device /dev/nonexistent; USB radios found: "),
     (["bench", "protocol", "--preset", "NOT_A_PRESET"], "unknown modem preset"),
     (["no-such-command"], "invalid choice"),
     (["relay", "--port", "99999"], "--port: 99999 is not in 0..65535"),

@@ -16,13 +16,7 @@ from node.sim.virtual_loop import run_virtual
 def _transmissions(mesh: Mesh) -> list[tuple[float, str, Frame]]:
     """Every transmission as (start, radio name, frame)."""
     log: list[tuple[float, str, Frame]] = []
-    transmit = mesh._transmit
-
-    def spy(radio, item):  # type: ignore[no-untyped-def]
-        log.append((mesh.now(), radio.name, item.frame))
-        transmit(radio, item)
-
-    mesh._transmit = spy  # type: ignore[method-assign]
+    mesh.watch_transmissions(lambda num, f: log.append((mesh.now(), mesh.radios[num].name, f)))
     return log
 
 
