@@ -76,7 +76,8 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             continue
         if e.has("hidden") or e.has("adv_next"):
             adv.append(e.name)
-        if e.has("dis_next") or e.has("dis_attacks"):
+        if e.has("dis_next") or e.has("dis_attacks") or (
+                e.has("light_sensitive") and game.light_at(atk.room) == "bright"):
             dis.append(e.name)
         if e.has("reckless") and kind == "melee":
             adv.append("reckless")
@@ -319,6 +320,8 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
         for e in tgt.effects:
             if e.stop_by and dtype in e.stop_by:
                 e.stopped = True
+        if amount > 0:
+            _flinch(tgt, dtype)
     if amount <= 0:
         out.append(ev.Damaged(tgt.eid, 0, dtype, tgt.hp))
         return 0
@@ -372,6 +375,14 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
         if not saving_throw(game, tgt, "con", dc, rng, out, "concentration"):
             end_concentration(game, tgt, out)
     return amount
+
+
+def _flinch(tgt: Entity, dtype: str) -> None:
+    """A flesh golem's aversion of fire, a water elemental's freeze: one round of it."""
+    if dtype == "fire" and any(e.has("fire_averse") for e in tgt.effects):
+        tgt.effects.append(Effect("aversion of fire", tgt.eid, rounds=1, tags=("dis_attacks",)))
+    if dtype == "cold" and any(e.has("freezes") for e in tgt.effects):
+        tgt.effects.append(Effect("frozen", tgt.eid, rounds=1, speed=-20))
 
 
 def _die(game: Game, tgt: Entity, out: Events, rng: random.Random | None = None) -> None:

@@ -263,6 +263,14 @@ def _condition(node: n.Condition, ctx: Ctx) -> None:
             x.has("web_walker") for x in t.effects):
         ctx.out.append(ev.Info(t.eid, f"{t.name} walks the web"))
         return
+    if node.name == "restrained" and ctx.spell is not None and any(
+            x.has("free_moving") for x in t.effects):
+        ctx.out.append(ev.Info(t.eid, f"{t.name} moves freely"))
+        return
+    if node.name == "frightened" and any(x.has("steadfast") for x in t.effects) and any(
+            o.side == t.side and o.eid != t.eid and not o.down for o in ctx.game.here(t.room)):
+        ctx.out.append(ev.Info(t.eid, f"{t.name} stands fast"))
+        return
     rounds = node.rounds or ctx.rounds or -1
     resolver.add_condition(ctx.game, t, node.name, ctx.out, rounds=rounds,
                            save=ctx.save_ability if node.end_save else "", dc=ctx.dc,

@@ -54,6 +54,11 @@ TAGS = frozenset({
     "limited_magic_immunity",  # spells of 6th level or lower do not affect the bearer
     "antimagic_susceptible",  # dispel magic: a Con save or unconscious for a minute
     "misty_escape",  # dropped to 0 HP (not by radiant damage) it escapes as mist instead
+    "light_sensitive",  # the bearer's attacks have disadvantage in a bright room
+    "steadfast",  # not frightened while an ally of the bearer is in the room
+    "free_moving",  # magic cannot restrain the bearer (freedom of movement)
+    "fire_averse",  # fire damage: disadvantage on its attacks until its next turn ends
+    "freezes",  # cold damage: its speed drops by 20 ft until its next turn ends
     "web_walker",  # webs (the web spell, a spider's Web) do not restrain the bearer
     "immutable",  # spells that would alter its form (polymorph) fail on the bearer
     "flyby",  # leaving an enemy's reach provokes no opportunity attacks

@@ -441,3 +441,36 @@ def test_surprise_attack_hits_harder_against_a_foe_that_has_not_acted() -> None:
     out = []
     engine.use(g, bug, key, [thorin], LoadedD20(random.Random(2), 19), out)
     assert len(_hits_on(out, 1)) == 1
+
+
+def test_light_sensitivity_steadfast_freedom_aversion_freeze() -> None:
+    g, foes = _game("cloaker")  # Light Sensitivity; the arena's hall is bright
+    cloak, thorin = g.entities[foes[0]], g.entities[1]
+    cloak.effects = [x for x in cloak.effects if not x.has("hidden")]
+    assert resolver.attack_adv(g, cloak, thorin, "melee", (5, 0))[0] == -1
+    g2, devils = _game("bearded-devil", 2)  # Steadfast
+    devil = g2.entities[devils[0]]
+    ctx = engine.context(g2, g2.entities[1], "spell:fear", random.Random(1), [], [devil])
+    from rules.effects import nodes as n
+
+    ctx.target = devil
+    engine.run((n.Condition("frightened", 10),), ctx)
+    assert "frightened" not in devil.conditions
+    g2.entities[devils[1]].hp = 0
+    engine.run((n.Condition("frightened", 10),), ctx)
+    assert "frightened" in devil.conditions
+    g3, krakens = _game("kraken")  # Freedom of Movement
+    kraken = g3.entities[krakens[0]]
+    ctx3 = engine.context(g3, g3.entities[1], "spell:web", random.Random(1), [], [kraken])
+    ctx3.target = kraken
+    engine.run((n.Condition("restrained", -1),), ctx3)
+    assert "restrained" not in kraken.conditions
+    g4, golems = _game("flesh-golem")  # Aversion of Fire
+    golem = g4.entities[golems[0]]
+    resolver.deal(g4, golem, 5, "fire", [], rng=random.Random(1))
+    assert resolver.attack_adv(g4, golem, g4.entities[1], "melee", (5, 0))[0] == -1
+    g5, waters = _game("water-elemental")  # Freeze
+    water = g5.entities[waters[0]]
+    speed = water.effective_speed()
+    resolver.deal(g5, water, 5, "cold", [], rng=random.Random(1))
+    assert water.effective_speed() == speed - 20
