@@ -111,8 +111,11 @@ def _rides(monster: str, action: str) -> n.Tree:
     out: tuple[n.Node, ...] = ()
     for t in m.get("special_abilities", []):
         d = _entry(monster, t)
+        melee = any(a["name"] == action and a.get("kind") == "melee"
+                    for a in m.get("actions", []))
         if "ride" in trait_trees(monster, t) and (
-                d.get("family") in ("sneak", "surprise")
+                d.get("family") in ("sneak", "surprise") or (d.get("family") == "rampage"
+                                                             and melee)
                 or (m.get("trait_facts") or {}).get(t, {}).get("action") == action):
             out += (n.Ref(trait_key(monster, t) + _SUFFIX["ride"]),)
     return out
@@ -179,6 +182,10 @@ def _surprise(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
                                             ("type", dmg.get("type") or ""))),)}
 
 
+def _rampage(d: dict[str, Any], _facts: dict[str, Any]) -> dict[str, n.Tree]:
+    return {"ride": (n.Special("rampage", (("action", d.get("bite", "Bite")),)),)}
+
+
 def _ward(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     if not facts.get("up_to"):
         return {}
@@ -208,7 +215,7 @@ def _forms(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"trait": (n.Special("add_forms"),)} if facts.get("forms") else {}
 
 
-_FAMILIES = {"forms": _forms, "surprise": _surprise, "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
+_FAMILIES = {"rampage": _rampage, "forms": _forms, "surprise": _surprise, "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
              "retaliate": _retaliate, "aura": _aura}
 
 

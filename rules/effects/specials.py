@@ -258,6 +258,29 @@ def surprise(ctx: Any, args: dict[str, Any]) -> None:
                   magical=ctx.magical)
 
 
+def rampage(ctx: Any, args: dict[str, Any]) -> None:
+    """On its own turn, a melee hit that drops a foe lets it (a bonus action) move up to
+    half its speed to another foe not far off and bite it."""
+    from rules.combat import close_in
+    from rules.effects import engine, monsters
+
+    game, c = ctx.game, ctx.caster
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if t.hp > 0 or game.current_turn() != c.eid or c.turn.get("bonus", 0) <= 0:
+        return
+    foes = sorted((e for e in game.here(c.room) if e.side != c.side and not e.down
+                   and e.band != "far"), key=lambda e: (e.eid not in c.engaged, e.eid))
+    if not foes:
+        return
+    c.turn["bonus"] -= 1
+    nxt = foes[0]
+    if nxt.eid not in c.engaged:
+        ctx.out += close_in(c, nxt, 0)  # the rampage's own half-speed move
+    ctx.out.append(ev.Info(c.eid, f"{c.name} rampages on to {nxt.name}"))
+    engine.use(game, c, monsters.key_for(c.monster, str(args["action"])), [nxt], ctx.rng,
+               ctx.out)
+
+
 def detect(ctx: Any, _args: dict[str, Any]) -> None:
     """A Wisdom (Perception) check against each hidden foe's Stealth (10 + its modifier):
     a foe it beats is no longer hidden."""
@@ -326,5 +349,5 @@ SPECIALS: dict[str, Special] = {
     "weapon_attacks": weapon_attacks, "summon_attack": summon_attack, "end_effect": end_effect,
     "drain": drain, "knock": knock, "banish": banish, "polymorph": polymorph,
     "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
-    "grant": grant, "change_form": change_form, "touch_heal": touch_heal, "add_forms": add_forms, "charged": charged, "sneak_attack": sneak_attack, "surprise": surprise, "detect": detect,
+    "grant": grant, "change_form": change_form, "touch_heal": touch_heal, "add_forms": add_forms, "charged": charged, "sneak_attack": sneak_attack, "surprise": surprise, "rampage": rampage, "detect": detect,
 }

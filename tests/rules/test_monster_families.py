@@ -474,3 +474,21 @@ def test_light_sensitivity_steadfast_freedom_aversion_freeze() -> None:
     speed = water.effective_speed()
     resolver.deal(g5, water, 5, "cold", [], rng=random.Random(1))
     assert water.effective_speed() == speed - 20
+
+
+def test_a_gnoll_that_drops_a_foe_rampages_on_to_bite_another() -> None:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("Thorin", "fighter", 3), random.Random(0))
+    apply(g, None, it.Join("Mira", "wizard", 3), random.Random(0))
+    gnoll = g.entities[fight(g, "gnoll")[0]]
+    thorin, mira = g.entities[1], g.entities[2]
+    mira.hp = mira.max_hp = 500
+    gnoll.engaged, thorin.engaged = [1], [gnoll.eid]
+    thorin.hp = 1
+    turn_of(g, gnoll.eid)
+    out: list[Any] = []
+    engine.use(g, gnoll, monsters.key_for("gnoll", "Spear"), [thorin],
+               LoadedD20(random.Random(2), [19, 19]), out)
+    assert thorin.hp <= 0 and gnoll.turn["bonus"] == 0
+    assert mira.eid in gnoll.engaged and any(isinstance(x, ev.Attacked) and x.target == 2
+                                             for x in out)
