@@ -28,6 +28,16 @@ def _hits_on(out: list[Any], eid: int) -> list[ev.Damaged]:
     return [x for x in out if isinstance(x, ev.Damaged) and x.target == eid]
 
 
+def _struck(monster: str, hp: int, amount: int, dtype: str, magical: bool = False
+            ) -> Any:
+    """A fresh monster at `hp` that takes one blow."""
+    g, foes = _game(monster)
+    e = g.entities[foes[0]]
+    e.hp = hp
+    resolver.deal(g, e, amount, dtype, [], rng=random.Random(1), magical=magical)
+    return e
+
+
 def _ability(m: str, name: str) -> dict[str, Any]:
     from rules import content
 
@@ -81,16 +91,9 @@ def test_sneak_attack_needs_advantage_or_an_ally_beside_the_target() -> None:
 
 
 def test_relentless_holds_off_only_damage_up_to_its_limit() -> None:
-    g, foes = _game("boar")  # Relentless: 7 damage or less
-    boar = g.entities[foes[0]]
-    boar.hp = 3
-    resolver.deal(g, boar, 7, "slashing", [], rng=random.Random(1))
+    boar = _struck("boar", 3, 7, "slashing")  # Relentless: 7 damage or less
     assert boar.hp == 1 and not boar.dead
-    g2, foes2 = _game("boar")
-    big = g2.entities[foes2[0]]
-    big.hp = 3
-    resolver.deal(g2, big, 8, "slashing", [], rng=random.Random(1))
-    assert big.dead
+    assert _struck("boar", 3, 8, "slashing").dead
 
 
 def test_death_burst_catches_the_foes_engaged_with_the_dying_mephit() -> None:
@@ -138,11 +141,7 @@ def test_brave_gives_advantage_only_against_fear() -> None:
 
 
 def test_lightning_absorption_heals_a_flesh_golem() -> None:
-    g, foes = _game("flesh-golem")
-    golem = g.entities[foes[0]]
-    golem.hp = 50
-    resolver.deal(g, golem, 12, "lightning", [], rng=random.Random(1))
-    assert golem.hp == 62
+    assert _struck("flesh-golem", 50, 12, "lightning").hp == 62
 
 
 def test_undead_regeneration_heals_a_vampire_spawn() -> None:
@@ -412,16 +411,9 @@ def test_a_hurt_unicorn_heals_itself_and_a_cornered_mummy_lord_whirls_away() -> 
 
 
 def test_a_vampire_dropped_to_0_escapes_as_mist_unless_radiant() -> None:
-    g, foes = _game("vampire-vampire")
-    vamp = g.entities[foes[0]]
-    vamp.hp = 5
-    resolver.deal(g, vamp, 50, "slashing", [], rng=random.Random(1), magical=True)
+    vamp = _struck("vampire-vampire", 5, 50, "slashing", magical=True)
     assert vamp.fled and not vamp.dead
-    g2, foes2 = _game("vampire-vampire")
-    vamp2 = g2.entities[foes2[0]]
-    vamp2.hp = 5
-    resolver.deal(g2, vamp2, 50, "radiant", [], rng=random.Random(1))
-    assert vamp2.dead
+    assert _struck("vampire-vampire", 5, 50, "radiant").dead
 
 
 def test_surprise_attack_hits_harder_against_a_foe_that_has_not_acted() -> None:
