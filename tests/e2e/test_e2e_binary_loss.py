@@ -21,8 +21,9 @@ async def test_binary_play_over_two_lossy_hops_gets_every_command_through():
     try:
         await (await node.control()).close()
         # The whole script at once: play joins first, then sends each line as it reads it.
+        # Two lossy hops can take a command a minute or more: a wider wait than the default.
         play = Proc("play", "--radio", device.radio("player1"), "--name", "Vex",
-                    "--class", "rogue", stdin=True)
+                    "--class", "rogue", "--wait", "180", stdin=True)
         for word in WORDS:
             play.send(f"say {word}")
         play.close_stdin()
