@@ -36,7 +36,7 @@ def key_for(monster: str, action: str, thrown: bool = False) -> str:
 
 def load_key(key: str) -> None:
     monster = key.split(":", 2)[1]
-    m = content.monsters().get(monster)
+    m = content.monster_record(monster)
     if m is None:
         return
     for a in m.get("actions", []) + m.get("legendary_actions", []):
@@ -59,7 +59,7 @@ def trait_key(monster: str, trait: str) -> str:
 
 def trait_names(monster: str) -> list[str]:
     """The monster's traits that have effect data, in stat-block order."""
-    m = content.monsters().get(monster) or {}
+    m = content.monster_record(monster) or {}
     table = riders()
     return [t for t in m.get("special_abilities", [])
             if "trait" in (table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {})]
