@@ -315,7 +315,8 @@ class ControlServer:
     async def _session_start(self, args: dict[str, Any]) -> Any:
         dungeon = args.get("dungeon") or self.app.config.dungeon
         s = await self.app.pipeline.start_session(str(dungeon), args.get("house_rules"),
-                                                  seed=args.get("seed"))
+                                                  seed=args.get("seed"),
+                                                  monsters=self.app.config.monsters())
         self.app.loop.reset()
         self._push_state()
         return {"session": s.id, "seq": s.started_seq}
