@@ -77,7 +77,7 @@ class NodeConfig:
             raise ConfigError(f"no dungeon {self.dungeon[:40]!r}; the dungeons are "
                               f"{', '.join(known)}, or a .toml file's path")
         try:
-            new_game(self.dungeon)
+            new_game(self.dungeon, monsters=self.monsters())
         except RulesError as err:
             raise ConfigError(str(err)) from None
 

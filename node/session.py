@@ -35,9 +35,12 @@ def new_game(dungeon: str, house_rules: dict[str, Any] | None = None,
     """
     from rules import dungeon as rdungeon
     from rules import game as rgame
+    from rules.custom import validate_monster
 
-    dg = rdungeon.Dungeon.from_dict(source) if source is not None else _dungeon(dungeon)
-    return rgame.Game.new(dg, house_rules=house_rules or None, monsters=monsters)
+    checked = [validate_monster(m) for m in monsters or []]
+    dg = rdungeon.Dungeon.from_dict(source) if source is not None else _dungeon(
+        dungeon, {m["index"]: m for m in checked})
+    return rgame.Game.new(dg, house_rules=house_rules or None, monsters=checked)
 
 
 def game_from_row(p: dict[str, Any]) -> Any:
@@ -45,7 +48,7 @@ def game_from_row(p: dict[str, Any]) -> Any:
     return new_game(p["dungeon"], p.get("house_rules"), p.get("monsters"), p.get("dungeon_source"))
 
 
-def _dungeon(name_or_path: str) -> Any:
+def _dungeon(name_or_path: str, custom: dict[str, Any]) -> Any:
     from pathlib import Path
 
     from rules import dungeon as rdungeon
@@ -60,7 +63,7 @@ def _dungeon(name_or_path: str) -> Any:
         why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
         raise RulesError(f"cannot read dungeon {path.name}: {why.splitlines()[0]}; the bundled "
                          f"dungeons are {', '.join(rdungeon.bundled_names())}") from None
-    return rdungeon.parse_toml(text, path.name)
+    return rdungeon.parse_toml(text, path.name, custom)
 
 
 def rng_for(seed: int, seq: int) -> random.Random:

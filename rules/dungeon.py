@@ -150,23 +150,25 @@ _EXIT_KEYS = {"to", "dir", "name", "locked", "dc", "key", "min_level", "dm_only"
 _TOP_KEYS = {"name", "start", "levels", "rooms"}
 
 
-def parse_toml(text: str, label: str) -> Dungeon:
+def parse_toml(text: str, label: str,
+               custom: dict[str, dict[str, Any]] | None = None) -> Dungeon:
     """A dungeon from TOML text, checked: RulesError is one line naming the room and field."""
     try:
         d = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise RulesError(f"dungeon {label}: not TOML: {str(err).splitlines()[0]}"[:200]) from None
     try:
-        check(d)
+        check(d, custom)
         dg = Dungeon.from_dict(d)
     except RulesError as err:
         raise RulesError(f"dungeon {label}: {err}"[:200]) from None
     return dg
 
 
-def check(d: dict[str, Any]) -> None:
+def check(d: dict[str, Any], custom: dict[str, dict[str, Any]] | None = None) -> None:
     """What from_dict lets through but a hand-written file gets wrong: unknown keys and
-    directions, repeated rooms, monsters no one can spawn (named with the candidates)."""
+    directions, repeated rooms, monsters no one can spawn (named with the candidates).
+    `custom`: the game's custom stat blocks by index, which encounters may name too."""
     from rules import content
 
     _known("dungeon", d, _TOP_KEYS)
@@ -196,7 +198,7 @@ def check(d: dict[str, Any]) -> None:
                         and isinstance(pair[1], int) and 1 <= pair[1] <= 20):
                     raise RulesError(f"{where}: encounter monsters are [\"name\", 1-20] pairs")
                 try:
-                    content.resolve_monster(pair[0])
+                    content.resolve_monster(pair[0], custom)
                 except RulesError as err:
                     raise RulesError(f"{where}: {err}") from None
 

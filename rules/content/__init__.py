@@ -98,7 +98,7 @@ class AmbiguousName(RulesError):
                 break
             shown.append(name)
         more = " | ..." if len(shown) < len(candidates) else ""
-        super().__init__(f"'{query[:24]}' matches {len(candidates)} {kind}s: "
+        super().__init__(f"'{quoted(query)}' matches {len(candidates)} {kind}s: "
                          f"{' | '.join(shown)}{more}; did you mean one of those?")
 
 
@@ -111,7 +111,7 @@ class Resolved:
 
     def note(self, query: str) -> str:
         """One line for the user when the pick was not exact, else ""."""
-        return f"'{query[:24]}' is {self.record['name']} ({self.why})" if self.why else ""
+        return f"'{quoted(query)}' is {self.record['name']} ({self.why})" if self.why else ""
 
 
 def resolve_monster(query: str, custom: Mapping[str, dict[str, Any]] | None = None) -> Resolved:
@@ -143,7 +143,13 @@ def resolve_monster(query: str, custom: Mapping[str, dict[str, Any]] | None = No
         return Resolved(copy.deepcopy(items[names[hit]]), "the closest name")
     close = list(dict.fromkeys(items[names[s]]["name"] for s in suggest(query, names, n=6)))[:3]
     hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise RulesError(f"no monster like '{query[:24]}'{hint}")
+    raise RulesError(f"no monster like '{quoted(query)}'{hint}")
+
+
+def quoted(query: str) -> str:
+    """A user's query fit to quote in a one-line message: printable, short, single-spaced."""
+    text = " ".join("".join(c for c in query if c.isprintable() or c.isspace()).split())
+    return text[:24].encode()[:40].decode(errors="ignore")
 
 
 _CUSTOM: dict[str, dict[str, Any]] = {}
