@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from node.clock import Clock
 from node.cli.script_cmd import Runner
+from node.clock import Clock
 from node.monster_files import load_monsters
 from node.obs.metrics import Metrics
 from node.pipeline import Pipeline
