@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from node.cli.script_cmd import Runner
 from node.clock import Clock
 from node.monster_files import load_monsters
@@ -61,3 +63,30 @@ def test_the_session_row_records_the_dungeon_and_monsters_not_paths(tmp_path: Pa
     report = verify(tmp_path / "dungeon.db")
     assert report.ok, report.reason
     assert report.digest == digest
+
+
+async def test_the_console_spawns_custom_monsters_and_refuses_ambiguous_names(tmp_path: Path
+                                                                               ) -> None:
+    from node.config import load_config
+    from node.control_client import ControlClient, ControlError
+    from node.radio.base import LoopbackTransport
+    from node.wiring import build_node
+
+    (tmp_path / "m.toml").write_text(MONSTERS)
+    cfg = load_config(env={"DUNGEON_MONSTERS_PATH": str(tmp_path / "m.toml")},
+                      data_dir=tmp_path / "node", coalesce_s=0.05, game_seed=7)
+    app = build_node(cfg, LoopbackTransport())
+    await app.start()
+    try:
+        async with ControlClient(cfg.control_path) as c:
+            hits = await c.request("srd.search", kind="monster", query="bog lurk")
+            assert hits[0]["name"] == "Bog Lurker"
+            res = await c.request("command", intent={"type": "Dm", "op": "spawn",
+                                                     "text": "bog lurker", "value": 1})
+            assert any(e["type"] == "Spawned" and e["name"] == "Bog Lurker"
+                       for e in res["events"])
+            with pytest.raises(ControlError, match="'dragon' matches 42 monsters"):
+                await c.request("command", intent={"type": "Dm", "op": "spawn",
+                                                   "text": "dragon", "value": 1})
+    finally:
+        await app.stop()
