@@ -187,7 +187,47 @@ _FIELDS = {"index", "name", "size", "type", "alignment", "armor_class", "hit_poi
            "speed", "abilities", "saves", "skills", "senses", "languages", "challenge_rating",
            "xp", "proficiency_bonus", "damage_resistances", "damage_immunities",
            "damage_vulnerabilities", "condition_immunities", "actions", "legendary_actions",
-           "legendary_per_round", "special_abilities", "reactions", "spellcasting", "parry"}
+           "legendary_per_round", "special_abilities", "reactions", "spellcasting", "parry",
+           "effects"}
+
+# Effect nodes a custom action may carry (rules/effects/nodes.py), with their fields' checks:
+# the few a stat block's riders need, each field typed, so a checked block cannot fail in play.
+_MOVES = ("push", "near", "far")
+
+
+def _node(path: str, v: Any) -> dict[str, Any]:
+    d = _fields(path, v, {"type", "name", "rounds", "end_save", "remove", "parts", "magical",
+                          "how"})
+    kind = _choice(f"{path}.type", d.get("type"), ("condition", "damage", "move"))
+    if kind == "condition":
+        _fields(path, d, {"type", "name", "rounds", "end_save", "remove"})
+        return {"type": kind,
+                "name": _choice(f"{path}.name", d.get("name"), content.conditions()),
+                "rounds": _int(f"{path}.rounds", d.get("rounds", -1), -1, 100),
+                "end_save": _bool(f"{path}.end_save", d.get("end_save", False)),
+                "remove": _bool(f"{path}.remove", d.get("remove", False))}
+    if kind == "damage":
+        _fields(path, d, {"type", "parts", "magical"})
+        parts = _list(f"{path}.parts", d.get("parts"), _damage, 4)
+        if not parts:
+            raise _Bad(f"{path}.parts: at least one {{dice, type}}")
+        return {"type": kind, "parts": parts,
+                "magical": _bool(f"{path}.magical", d.get("magical", False))}
+    _fields(path, d, {"type", "how"})
+    return {"type": kind, "how": _choice(f"{path}.how", d.get("how", "push"), _MOVES)}
+
+
+def _effect_entry(path: str, v: Any) -> dict[str, Any]:
+    d = _fields(path, v, {"hit", "fail", "area"})
+    out: dict[str, Any] = {k: _list(f"{path}.{k}", d[k], _node, 6)
+                           for k in ("hit", "fail") if k in d}
+    if "area" in d:
+        pair = d["area"]
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise _Bad(f"{path}.area: [shape, size in feet], e.g. [\"cone\", 15]")
+        out["area"] = [_choice(f"{path}.area[0]", pair[0], AREAS),
+                       _int(f"{path}.area[1]", pair[1], 5, 500)]
+    return out
 
 
 def validate_monster(doc: Any) -> dict[str, Any]:
@@ -255,6 +295,15 @@ def _monster(doc: Any) -> dict[str, Any]:
         for part in a["multiattack"] or []:
             if part["action"] not in names:
                 raise _Bad(f"actions[{k}].multiattack: no action named {part['action'][:24]!r}")
+    effects = d.get("effects")
+    if effects is not None:
+        if not isinstance(effects, dict):
+            raise _Bad(f"effects: a table of action names, not {_show(effects)}")
+        every = names | {a["name"] for a in rec["legendary_actions"]}
+        for key in effects:
+            if key not in every:
+                raise _Bad(f"effects: no action named {str(key)[:24]!r}")
+        rec["effects"] = {k: _effect_entry(f"effects.{k[:24]}", x) for k, x in effects.items()}
     body = json.dumps(rec, sort_keys=True, separators=(",", ":")).encode()
     rec["index"] = f"{slug[:32]}-{hashlib.blake2b(body, digest_size=3).hexdigest()}"
     return rec

@@ -46,9 +46,8 @@ def load_key(key: str) -> None:
         if a.get("kind") == "melee" and a.get("range"):  # "Melee or Ranged Weapon Attack"
             registry.register(key_for(monster, a["name"], thrown=True),
                               compile_action(monster, {**a, "kind": "ranged"}))
-    table = riders()
     for t in trait_names(monster):
-        d = table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {}
+        d = entry(monster, t)
         registry.register(trait_key(monster, t),
                           n.parse_tree(d["trait"], f"monster_effects.toml[{monster}][{t}]"))
 
@@ -60,9 +59,15 @@ def trait_key(monster: str, trait: str) -> str:
 def trait_names(monster: str) -> list[str]:
     """The monster's traits that have effect data, in stat-block order."""
     m = content.monster_record(monster) or {}
+    return [t for t in m.get("special_abilities", []) if "trait" in entry(monster, t)]
+
+
+def entry(monster: str, name: str) -> dict[str, Any]:
+    """The effect data for one action or trait: a custom stat block's own `effects`
+    (rules.custom), else monster_effects.toml's entry for the monster, else for any."""
+    own = ((content.monster_record(monster) or {}).get("effects") or {}).get(name)
     table = riders()
-    return [t for t in m.get("special_abilities", [])
-            if "trait" in (table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {})]
+    return own or table.get(monster, {}).get(name) or table.get(ANY, {}).get(name) or {}
 
 
 def action_tree(monster: str, a: dict[str, Any], thrown: bool = False) -> n.Tree:
@@ -84,8 +89,7 @@ def _riders(a: dict[str, Any], when: str) -> n.Tree:
 def compile_action(monster: str, a: dict[str, Any]) -> n.Tree:
     """An action's tree: the stat block's numbers and riders; monster_effects.toml's `hit`,
     `fail` and `area` replace the derived ones where a stat block needs more."""
-    table = riders()
-    extra = table.get(monster, {}).get(a["name"]) or table.get(ANY, {}).get(a["name"], {})
+    extra = entry(monster, a["name"])
     where = f"monster_effects.toml[{monster}][{a['name']}]"
     on_fail = n.parse_tree(extra["fail"], where) if "fail" in extra else _riders(a, "fail")
     on_hit = n.parse_tree(extra["hit"], where) if "hit" in extra else _riders(a, "hit")

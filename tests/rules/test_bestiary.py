@@ -122,6 +122,11 @@ def test_the_index_is_the_same_for_the_same_block_and_differs_for_another() -> N
                    "multiattack": [{"action": "Claw", "count": 2}]}]}, "multiattack"),
     ({"name": "Goblin"}, "SRD monster"),
     ({"wings": 2}, "unknown field 'wings'"),
+    ({"effects": {"Claw": {"hit": []}}}, "effects: no action named 'Claw'"),
+    ({"effects": {"Bite": {"hit": [{"type": "summon", "name": "imp"}]}}},
+     "effects.Bite.hit[0].type"),
+    ({"effects": {"Bite": {"hit": [{"type": "condition", "name": "prone", "rounds": "x"}]}}},
+     "effects.Bite.hit[0].rounds"),
 ])
 def test_a_bad_field_is_named_in_one_line(change: dict, field: str) -> None:
     doc = {**LURKER, **change}
@@ -138,7 +143,8 @@ _json = st.recursive(st.none() | st.booleans() | st.integers(-50, 2000) | st.flo
 
 
 # A good block with a few fields garbled: reaches the checks deep inside, not just the first.
-_garbled = st.dictionaries(st.sampled_from([*sorted(LURKER), "saves", "senses", "x"]), _json,
+_garbled = st.dictionaries(st.sampled_from([*sorted(LURKER), "saves", "senses", "effects", "x"]),
+                           _json,
                            max_size=4).map(lambda d: {**LURKER, **d})
 
 

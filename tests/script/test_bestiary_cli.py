@@ -111,3 +111,48 @@ def test_node_refuses_a_bad_dungeon_file_in_one_line(tmp_path: Path) -> None:
                   "--dungeon", str(tmp_path / "two.toml"))
     assert run.returncode == 2 and run.stderr.strip().splitlines() == [
         "dungeon node: dungeon two.toml: room 2 exit leads to missing room 7"]
+
+
+GRABBER = """name = "Mire Grabber"
+armor_class = 12
+hit_points = 20
+challenge_rating = 1
+abilities = { str = 16, dex = 12, con = 14, int = 3, wis = 10, cha = 5 }
+special_abilities = ["Reckless"]
+
+[[actions]]
+name = "Tendril"
+kind = "melee"
+attack_bonus = 5
+damage = [{ dice = "1d6+3", type = "bludgeoning" }]
+save = { ability = "str", dc = 13 }
+
+[effects.Tendril]
+fail = [{ type = "condition", name = "restrained", rounds = -1, end_save = true }]
+"""
+
+GRAB = """join Ana wizard 3
+dm: spawn mire grabber
+dm: start combat
+dm: turn Mire Grabber
+dm: roll 19 19 1
+Mire Grabber: atk Ana tendril
+expect Mire Grabber effect trait:Reckless
+"""
+
+
+def test_a_custom_monsters_effect_data_and_srd_traits_play(tmp_path: Path) -> None:
+    (tmp_path / "grab.toml").write_text(GRABBER)
+    run = dungeon("script", "-", "--monsters", str(tmp_path / "grab.toml"),
+                  stdin=GRAB + "expect Ana has restrained\n")
+    assert run.returncode == 0, run.stderr
+    (tmp_path / "grab.toml").write_text(GRABBER.split("[effects.Tendril]")[0])
+    plain = dungeon("script", "-", "--monsters", str(tmp_path / "grab.toml"),
+                    stdin=GRAB + "expect Ana not restrained\n")
+    assert plain.returncode == 0, plain.stderr  # the save alone imposes nothing
+
+
+def test_bad_effect_data_is_refused_naming_the_field(tmp_path: Path) -> None:
+    (tmp_path / "grab.toml").write_text(GRABBER.replace('"restrained"', '"sleepy"'))
+    run = dungeon("script", "-", "--monsters", str(tmp_path / "grab.toml"), stdin="")
+    assert run.returncode == 2 and "effects.Tendril.fail[0].name" in run.stderr
