@@ -88,5 +88,15 @@ async def test_the_console_spawns_custom_monsters_and_refuses_ambiguous_names(tm
             with pytest.raises(ControlError, match="'dragon' matches 42 monsters"):
                 await c.request("command", intent={"type": "Dm", "op": "spawn",
                                                    "text": "dragon", "value": 1})
+            # A session from a file the node reads, whose encounter is the custom monster.
+            (tmp_path / "d.toml").write_text(ROOMS)
+            await c.request("session.start", dungeon=str(tmp_path / "d.toml"))
+            assert app.game.dungeon.name == "Porch" and app.game.bestiary
+            with pytest.raises(ControlError, match="the dungeons are crypt, mill"):
+                await c.request("session.start", dungeon="nowhere")
+            (tmp_path / "d.toml").write_text(ROOMS.replace("bog lurker", "dragon"))
+            with pytest.raises(ControlError, match="room 1: 'dragon' matches"):
+                await c.request("session.start", dungeon=str(tmp_path / "d.toml"))
+            assert app.game.dungeon.name == "Porch"  # a refused start changes nothing
     finally:
         await app.stop()
