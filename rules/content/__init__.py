@@ -55,8 +55,10 @@ _PREFERENCE = {
 @cache
 def _names(file: str) -> dict[str, str]:
     """Every display name and index of a collection -> its index, likeliest first."""
-    items = _load(file)
-    key = _PREFERENCE.get(file, lambda item: item["name"])
+    return _name_table(_load(file), _PREFERENCE.get(file, lambda item: item["name"]))
+
+
+def _name_table(items: Mapping[str, dict[str, Any]], key: Any) -> dict[str, str]:
     table: dict[str, str] = {}
     for item in sorted(items.values(), key=key):
         table[item["name"]] = item["index"]
@@ -124,7 +126,7 @@ def resolve_monster(query: str, custom: Mapping[str, dict[str, Any]] | None = No
     items = {**_load("monsters.json"), **(custom or {})}
     if query in items:
         return Resolved(copy.deepcopy(items[query]))
-    names = _names("monsters.json") if not custom else _monster_names(items)
+    names = _names("monsters.json") if not custom else _name_table(items, names_rank)
     q = query.strip().lower()
     exact = next((i for n, i in names.items() if n.lower() == q or normalize(n) == normalize(q)),
                  None) if normalize(q) else None
@@ -172,14 +174,6 @@ def monster_record(index: str) -> dict[str, Any] | None:
 def names_rank(item: dict[str, Any]) -> tuple[Any, ...]:
     """The likelier monster first among equals: lower CR, then name."""
     return _PREFERENCE["monsters.json"](item)
-
-
-def _monster_names(items: Mapping[str, dict[str, Any]]) -> dict[str, str]:
-    table: dict[str, str] = {}
-    for item in sorted(items.values(), key=names_rank):
-        table[item["name"]] = item["index"]
-        table[item["index"]] = item["index"]
-    return table
 
 
 def spells() -> dict[str, dict[str, Any]]:
