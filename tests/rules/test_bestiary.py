@@ -156,8 +156,56 @@ def test_garbled_documents_give_a_monster_or_one_line(doc: object) -> None:
     except RulesError as err:
         assert one_line(str(err))
         return
+    _every_option_plays(rec)
+
+
+def _every_option_plays(rec: dict) -> None:
+    """Spawn the monster by a fighter and let it take each legal option on its turn."""
+    from rules import tactics
+
+    for k in range(len(tactics.legal_actions(_fight(rec)[0], _fight(rec)[1]))):
+        g, eid = _fight(rec)
+        option = tactics.legal_actions(g, eid)[k]
+        try:
+            apply(g, eid, option.intent, random.Random(k))
+        except RulesError:
+            pass  # a refused option is a one-line answer, not a crash
+
+
+def _fight(rec: dict) -> tuple[Game, int]:
     g = Game.new(dungeon.load_bundled("crypt"), monsters=[rec])
-    apply(g, None, it.Dm("spawn", text=rec["index"], value=1), random.Random(0))
+    apply(g, None, it.Join("Ana", "fighter", 3), random.Random(0))
+    out = apply(g, None, it.Dm("spawn", text=rec["index"], value=1), random.Random(0))
+    eid = next(e.eid for e in out if type(e).__name__ == "Spawned")
+    apply(g, None, it.Dm("start_combat"), random.Random(0))
+    apply(g, None, it.Dm("set_turn", target=eid), random.Random(0))
+    return g, eid
+
+
+GRABBER = {**LURKER, "name": "Mire Grabber", "special_abilities": ["Pack Tactics"],
+           "actions": [{"name": "Tendril", "kind": "melee", "attack_bonus": 5,
+                        "damage": [{"dice": "1d6+3", "type": "bludgeoning"}],
+                        "save": {"ability": "str", "dc": 13}},
+                       {"name": "Spray", "kind": "save", "save": {"ability": "dex", "dc": 12,
+                                                                  "half": True},
+                        "damage": [{"dice": "2d6", "type": "acid"}], "recharge": [5, 6],
+                        "area_shape": {"type": "cone", "size": 15}},
+                       {"name": "Both", "kind": "multiattack",
+                        "multiattack": [{"action": "Tendril", "count": 2}]}],
+           "effects": {"Tendril": {"fail": [{"type": "condition", "name": "restrained",
+                                             "end_save": True}]},
+                       "Spray": {"fail": [{"type": "move", "how": "far"}], "area": ["line", 30]}}}
+
+
+def test_every_option_of_a_full_custom_monster_plays() -> None:
+    rec = custom.validate_monster(GRABBER)
+    assert set(rec["effects"]) == {"Tendril", "Spray"}
+    from rules import tactics
+
+    g, eid = _fight(rec)
+    labels = [o.label for o in tactics.legal_actions(g, eid)]
+    assert {"Tendril Ana", "Spray Ana", "Both Ana"} <= set(labels)
+    _every_option_plays(rec)
 
 
 # -- dungeon files -------------------------------------------------------------------------
