@@ -32,6 +32,7 @@ KEY_LEN = 16
 NONCE_LEN = 4
 _HAS_ACK, _HAS_SACK, _HAS_TAG, _RESERVED = 0x01, 0x02, 0x04, 0x08
 MAX_SEQ = (1 << 32) - 1
+RESYNC_FRAGMENTS = 0x1  # RESYNC flag: the payload names a snapshot and its missing fragments
 SACK_BITS = 32
 
 

@@ -156,7 +156,8 @@ WITHIN_RE = re.compile(r"(?:each|every) (?:[\w-]+ )*creature (?:[\w' ]+ )?within
 SAVE_ENDS_RE = re.compile(r"repeat the saving throw at the end of each of its turns", re.I)
 # Durations of a rider, in rounds (10 a minute); anything else lasts until removed (-1).
 DURATION_RES = (
-    (re.compile(r"until the end of (?:its|the [\w ]+'s|the target's) next turn", re.I), 1),
+    (re.compile(r"until the (?:end|start) of (?:its|the [\w ]+'s|the target's) next turn",
+                re.I), 1),
     (re.compile(r"for 1 round", re.I), 1),
     (re.compile(r"for (\d+) minutes?", re.I), 10),
     (re.compile(r"for (\d+) hours?", re.I), 600),

@@ -91,7 +91,10 @@ def spell_text(s: dict[str, Any]) -> str:
     lines = [f"{s['name']} — {lvl} {s['school']}" + (" (ritual)" if s.get("ritual") else ""),
              f"Cast {s['casting_time']}, range {s['range']}, {s['duration']}"
              + (", concentration" if s.get("concentration") else ""),
-             "Classes: " + ", ".join(s.get("classes", []))]
+             "Classes: " + ", ".join(s.get("classes", [])),
+             "Components: " + ", ".join(s.get("components", []))
+             + (" (not in magical silence)" if "V" in s.get("components", [])
+                else "")]
     if sd.adjudicated:
         lines.append(f"In play: adjudicated by the DM: {sd.adjudicated}")
         return "\n".join(lines)

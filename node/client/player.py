@@ -164,7 +164,7 @@ class PlayerClient:
         heard: int | None = None
         for _ in range(self.max_tries * 2):
             if self.session.fragments == heard or heard is None:
-                await self._transmit(self.session.resync(b"").data)
+                await self._transmit(self.session.snapshot_request(self._now()).data)
             heard = self.session.fragments
             try:
                 await asyncio.wait_for(self._snapshot.wait(), self.retry_s * 3)

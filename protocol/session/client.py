@@ -106,7 +106,7 @@ class ClientSession:
     _groups: list[_Group] = field(default_factory=list, init=False)
     _pending: dict[int, _Group] = field(default_factory=dict, init=False)
     _reasm: frames.Reassembler = field(
-        default_factory=lambda: frames.Reassembler(timeout=600.0), init=False)
+        default_factory=lambda: frames.Reassembler(timeout=600.0, retry=0.0), init=False)
     _resync_at: float | None = field(default=None, init=False)
     _resync_try: int = field(default=0, init=False)
 
@@ -136,6 +136,18 @@ class ClientSession:
         """A RESYNC with a BroadcastGaps.request() payload; empty asks for the whole state
         (the node answers players who joined, nobody else)."""
         return self._signed(frames.Kind.RESYNC, payload or frames.encode_rerequest(0, []))
+
+    def snapshot_request(self, now: float) -> Send:
+        """A RESYNC for the game state: the fragments still missing of the snapshot on its
+        way, when part of one came; else a whole snapshot."""
+        partial = self._reasm.rerequests(now)
+        if not partial:
+            return self.resync(b"")
+        msg_id, missing = partial[-1]
+        frame = frames.Frame(kind=frames.Kind.RESYNC, sender_seq=self.seq,
+                             flags=frames.RESYNC_FRAGMENTS,
+                             payload=frames.encode_rerequest(msg_id, missing))
+        return Send(self._to(), frames.encode_frame(frame, self.key))
 
     def pending(self) -> list[int]:
         """Intents sent and not yet acked."""

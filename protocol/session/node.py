@@ -62,6 +62,8 @@ STRANGER_REFILL_S = 15.0
 # One snapshot per client this often: it is many packets (a minute of paced CHATTER on
 # LONG_FAST), and a second one asked for meanwhile would only queue behind the first.
 SNAPSHOT_GAP_S = 60.0
+SNAPSHOTS_KEPT = 8  # recent snapshots, so a client can ask for the fragments it missed
+FRAGMENTS_GAP_S = 10.0  # a client's fragment re-requests, answered this often at most
 SNAPSHOT_CHUNK = 160  # bytes of state per SNAPSHOT fragment, leaving room for header and tag
 
 
@@ -119,6 +121,7 @@ class _Client:
     heard_at: float = 0.0
     welcomed_at: float = -1e9
     snapshot_at: float = -1e9
+    fragments_at: float = -1e9
     window: frames.SeqWindow = field(default_factory=frames.SeqWindow)
     # intent seq -> the broadcast whose header acked it; a repeat means that frame was missed
     acked_in: OrderedDict[int, int] = field(default_factory=OrderedDict)
@@ -173,6 +176,7 @@ class NodeSession:
         self._flush_at: float | None = None
         self._first_at = 0.0
         self._snap_id = 0
+        self._snapshots: OrderedDict[int, tuple[int, list[bytes]]] = OrderedDict()  # by msg id
         self._sent_at: dict[int, float] = {}  # broadcast seq -> when it last went out
         self._resent_at: dict[int, float] = {}
         self._held: dict[int, None] = {}  # asked-for frames waiting for the next broadcast
@@ -186,7 +190,7 @@ class NodeSession:
             "frames_in": 0, "garbled": 0, "bad_tag": 0, "replays": 0, "intents": 0,
             "rejected": 0, "events_frames": 0, "ack_frames": 0, "resyncs": 0, "resent": 0,
             "bundles": 0, "nudges": 0, "snapshots": 0, "refused": 0, "welcomes": 0,
-            "hello_too_soon": 0, "hello_over_budget": 0, "new_sessions": 0, "slots_evicted": 0, "late": 0,
+            "hello_too_soon": 0, "hello_over_budget": 0, "new_sessions": 0, "slots_evicted": 0, "late": 0, "fragments_resent": 0,
             "duplicates_applied": 0,
         }
 
@@ -285,7 +289,7 @@ class NodeSession:
         if frame.kind == frames.Kind.INTENT:
             self._intent(client, frame, now)
         elif frame.kind == frames.Kind.RESYNC:
-            self._resync(client, frame.payload, now, table)
+            self._resync(client, frame, now, table)
 
     def _verified(self, client: _Client, part: bytes) -> bool:
         if frames.verify(part, client.keys.key):
@@ -570,16 +574,19 @@ class NodeSession:
 
     # --- resync --------------------------------------------------------------------------
 
-    def _resync(self, client: _Client, payload: bytes, now: float, table: Table) -> None:
+    def _resync(self, client: _Client, frame: frames.Frame, now: float, table: Table) -> None:
         self.counters["resyncs"] += 1
         if table.eid_of(client.num) is None:
             # A radio that never joined gets no game state, not even frames it "missed".
             self.counters["refused"] += 1
             return
         try:
-            base, missing = frames.decode_rerequest(payload)
+            base, missing = frames.decode_rerequest(frame.payload)
         except ProtocolError:
             self.counters["garbled"] += 1
+            return
+        if frame.flags & frames.RESYNC_FRAGMENTS:
+            self._fragments_again(client, base, missing, now, table)
             return
         wanted = [base + i for i in missing] or [base]
         if base == SNAPSHOT_MSG or any(seq not in self.history for seq in wanted):
@@ -620,9 +627,35 @@ class NodeSession:
         self.counters["snapshots"] += 1
         self._snap_id = (self._snap_id % 0xFFFF) + 1
         blob = frames.snapshot_blob(self.bseq, canonical)
-        for frag in frames.Fragmenter(SNAPSHOT_CHUNK).split(self._snap_id, blob):
-            frame = frames.Frame(kind=frames.Kind.SNAPSHOT, sender_seq=self.bseq,
-                                 flags=client.slot, payload=frames.encode_fragment(frag))
-            self._out.append(Send(client.num, frames.encode_frame(frame, client.keys.key),
-                                  Urgency.CHATTER))
+        parts = [frames.encode_fragment(f)
+                 for f in frames.Fragmenter(SNAPSHOT_CHUNK).split(self._snap_id, blob)]
+        self._snapshots[self._snap_id] = (client.num, parts)
+        while len(self._snapshots) > SNAPSHOTS_KEPT:
+            self._snapshots.popitem(last=False)
+        for part in parts:
+            self._fragment(client, part)
+
+    def _fragments_again(self, client: _Client, msg_id: int, missing: list[int], now: float,
+                         table: Table) -> None:
+        """The fragments a client lacks of a snapshot we sent it; a whole new one when that
+        snapshot is no longer kept."""
+        kept = self._snapshots.get(msg_id)
+        if kept is None or kept[0] != client.num:
+            self._snapshot(client, now, table)
+            return
+        if now - client.fragments_at < FRAGMENTS_GAP_S:
+            self.counters["refused"] += 1
+            return
+        client.fragments_at = now
+        parts = kept[1]
+        for index in missing or range(len(parts)):
+            if index < len(parts):
+                self.counters["fragments_resent"] += 1
+                self._fragment(client, parts[index])
+
+    def _fragment(self, client: _Client, part: bytes) -> None:
+        frame = frames.Frame(kind=frames.Kind.SNAPSHOT, sender_seq=self.bseq, flags=client.slot,
+                             payload=part)
+        self._out.append(Send(client.num, frames.encode_frame(frame, client.keys.key),
+                              Urgency.CHATTER))
 

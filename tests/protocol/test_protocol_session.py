@@ -357,3 +357,24 @@ def test_the_node_remembers_a_bounded_number_of_strangers_and_every_player():
         node.receive(0x5000 + i, client(nonce=bytes(4)).hello().data,
                      (i + 1) * ns.STRANGER_REFILL_S, table)
     assert len(node.clients) == ns.MAX_CLIENTS and MIRA in node.clients
+
+
+def test_a_client_missing_snapshot_fragments_gets_just_those_again():
+    from protocol.session.client import Snapshot
+
+    table = FakeTable({MIRA: 1})
+    node, cs = NodeSession(SECRET), client()
+    welcome(node, cs, MIRA, table)
+    state = random.Random(3).randbytes(700)  # does not deflate: several fragments
+    table.canonical = lambda: state
+    fragments = node.receive(MIRA, cs.snapshot_request(1.0).data, 1.0, table)
+    assert len(fragments) >= 3
+    for send in fragments[1:-1]:  # the first and the last were lost
+        assert cs.receive(NODE, MIRA, MIRA, send.data, 2.0) == []
+    ask = cs.snapshot_request(30.0)
+    assert frames.decode_frame(ask.data).flags == frames.RESYNC_FRAGMENTS
+    again = node.receive(MIRA, ask.data, 30.0, table)
+    assert [s.data for s in again] == [fragments[0].data, fragments[-1].data]
+    notes = [n for s in again for n in cs.receive(NODE, MIRA, MIRA, s.data, 31.0)]
+    assert [type(n) for n in notes] == [Snapshot]
+    assert node.stats()["snapshots"] == 1 and node.stats()["fragments_resent"] == 2
