@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,27 @@ class ControlClient:
                                                                         limit=16 * MAX_LINE)
         self._reader_task = asyncio.get_running_loop().create_task(self._read())
         return self
+
+    @classmethod
+    async def when_ready(cls, path: str | Path, *, alive: Callable[[], bool] = lambda: True,
+                         tries: int = 1000, pause_s: float = 0.01) -> ControlClient:
+        """A connected client once the node at `path` answers hello (a node still starting has
+        no socket yet, or one that refuses); ConnectionError once `alive()` says the node is
+        gone or the tries run out."""
+        sock = Path(path)
+        for _ in range(tries):
+            if not alive():
+                raise ConnectionError(f"the node at {sock} exited")
+            if sock.exists():
+                client = cls(sock)
+                try:
+                    await client.connect()
+                    await client.request("hello")
+                    return client
+                except (OSError, ConnectionError):
+                    await client.close()
+            await asyncio.sleep(pause_s)
+        raise ConnectionError(f"no node answered at {sock}")
 
     async def __aenter__(self) -> ControlClient:
         return await self.connect()

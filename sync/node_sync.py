@@ -1,9 +1,8 @@
 """Wires the uplink into a running NodeApp: relay commands and links go through the node's pipeline.
 
-Usage (node side, when relay_url and a relay secret are configured):
-    sync = NodeSync(cfg.relay_url, cfg.relay_secret)
-    app = NodeApp(cfg, transport, tactician=RelayTactician(sync, FallbackTactician()))
-    await app.start(); await sync.start(app)   ...   await sync.stop()
+node.wiring.build_node does this for every node whose config has relay_url and a relay secret:
+it takes (sync, tactician) from relay_parts(cfg), builds the node with that tactician, and
+runs sync.start(app) once the node is up and sync.stop() before it stops.
 """
 
 from __future__ import annotations

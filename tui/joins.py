@@ -30,7 +30,8 @@ class JoinsScreen(ModalScreen[None]):
         return cast("DungeonConsole", self.app)
 
     def on_mount(self) -> None:
-        self.query_one("#joins", DataTable).add_columns("#", "name", "class", "radio")
+        # "key": the radio key's fingerprint, for the player to read out from their app
+        self.query_one("#joins", DataTable).add_columns("#", "name", "class", "radio", "key")
         self.on_node_state(self.console.state)
 
     def on_node_state(self, state: dict[str, Any] | None) -> None:
@@ -39,7 +40,7 @@ class JoinsScreen(ModalScreen[None]):
         table.clear()
         for j in (state or {}).get("joins") or []:
             table.add_row(str(j["id"]), j.get("name"), j.get("cls"), j.get("sender"),
-                          key=str(j["id"]))
+                          j.get("key") or "none", key=str(j["id"]))
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1), animate=False)
         else:

@@ -14,6 +14,7 @@ KINDS: dict[str, str] = {
     "fuzz": "node.cli.bench_fuzz",
     "node": "node.cli.bench_node",
     "sync": "node.cli.bench_sync",
+    "flood": "node.cli.bench_flood",
     "replay": "node.cli.bench_replay",
     "mesh": "node.cli.bench_mesh",
 }

@@ -85,6 +85,10 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
         print(f"dungeon node: {err}", file=sys.stderr)
         return 2
     app = build_node(cfg, transport, live=sys.stdout if live else None)
+    # The control socket appears part-way through start(): a SIGTERM from then on must
+    # still stop the node cleanly, so it is held until start() is done.
+    stop_early = asyncio.Event()
+    on_stop_signals(stop_early.set)
     try:
         await app.start()
     except StoredStateError as err:
@@ -102,6 +106,8 @@ async def _main(cfg, live: bool) -> int:  # type: ignore[no-untyped-def]
         return 1
     loop = asyncio.get_running_loop()
     on_stop_signals(app.request_stop)
+    if stop_early.is_set():
+        app.request_stop()
     for warning in radio_mismatches(cfg, transport.info.region, transport.info.preset):
         log.warning(warning)
     notifier = Notifier()

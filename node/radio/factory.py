@@ -84,6 +84,11 @@ def make_transport(spec: str, *, mesh: Any = None) -> Transport:
             raise TransportError("the simulated mesh has no node radio")
         return SimTransport(mesh, mesh.node_num)
     if kind == "serial":
+        from pathlib import Path
+
+        if rest and not Path(rest).exists():  # say so now, with what is plugged in instead
+            found = ", ".join(usb_radios()) or "none"
+            raise TransportError(f"no serial device {rest}; USB radios found: {found}")
         from node.radio.meshtastic_transport import MeshtasticTransport
 
 

@@ -156,6 +156,8 @@ class Outbox:
             watch(self.refused)
         self.dropped_for_budget = 0  # DMs not sent: their recipient's airtime budget was spent
         self._dm_air: dict[int, float] = {}  # airtime spent on DMs, per recipient
+        self.table_sent = 0  # broadcasts of the table's results sent...
+        self.table_wait_s = 0.0  # ...and how long, in all, they waited here to go
         metrics.describe("outbox_dropped_total", "texts not sent, by reason")
 
     # --- submitting -------------------------------------------------------------------
@@ -401,6 +403,9 @@ class Outbox:
         if item.port == TEXT_PORT:
             self._recent_texts.append(item)
         self.airtime_total_s += air
+        if item.priority == Priority.TABLE:
+            self.table_sent += 1
+            self.table_wait_s += now - item.queued_at
         if item.to != BROADCAST:
             if item.to not in self._dm_air and len(self._dm_air) >= MAX_DM_TALLY:
                 del self._dm_air[min(self._dm_air, key=self._dm_air.__getitem__)]
@@ -448,6 +453,8 @@ class Outbox:
             "rate_limited": self.rate_limited,
             "dropped_for_budget": self.dropped_for_budget,
             "dm_airtime_s": self.dm_airtime(),
+            "table_sent": self.table_sent,
+            "table_wait_s": round(self.table_wait_s, 3),
             "channel_util": round(self._channel_util(), 4),
             "airtime_buckets_s": self.airtime_buckets(now),
             "last_packets": list(self.last_packets),

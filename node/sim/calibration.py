@@ -57,24 +57,13 @@ async def _play(sc: Scenario) -> dict[str, object]:
     assert mesh.node_num is not None
     node = mesh.node_num
     tally = _Tally()
-    transmit = mesh._transmit
 
-    def spy(radio, item):  # type: ignore[no-untyped-def]
-        f: Frame = item.frame
+    def on_tx(num: int, f: Frame) -> None:
         if f.key in tally.sent:
-            book = tally.originals if radio.num == f.sender else tally.relays
+            book = tally.originals if num == f.sender else tally.relays
             book[f.key] = book.get(f.key, 0) + 1
-        transmit(radio, item)
 
-    mesh._transmit = spy  # type: ignore[method-assign]
-    begin_rx = mesh._begin_rx
-    receptions = [0]
-
-    def heard(*args):  # type: ignore[no-untyped-def]
-        receptions[0] += 1
-        begin_rx(*args)
-
-    mesh._begin_rx = heard  # type: ignore[method-assign]
+    mesh.watch_transmissions(on_tx)
     for num in mesh.radios:
         mesh.attach(num, lambda p, n=num: tally.got.add((n, (p.sender, p.id))))
 
@@ -103,7 +92,7 @@ async def _play(sc: Scenario) -> dict[str, object]:
         # Of every transmission as each radio in range hears it, the fraction lost to an
         # overlap: Meshtasticator's "percentage of packets that collided" (loraMesh.py:
         # collisions over packets sensed), not collisions per transmission.
-        "collisions_per_tx": float(stats["collisions"]) / max(1, receptions[0]),
+        "collisions_per_tx": float(stats["collisions"]) / max(1.0, float(stats["receptions"])),
         "collisions_per_transmission": float(stats["collisions"]) / max(1.0, float(stats["transmissions"])),
     }
     for direction in DIRECTIONS:

@@ -144,9 +144,10 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
         timeout = {} if pace.turn_timeout_s is None else {"turn_timeout_s": pace.turn_timeout_s}
         node_num = mesh.node_num
         assert node_num is not None
+        # Bots that DM the node play a "dm" table: only their PKI DMs act (node/identity.py).
         config = NodeConfig(data_dir=data_dir, radio="sim", auto_approve=True,
                             game_seed=cfg.seed, region=mesh.region, preset=mesh.preset,
-                            **timeout)
+                            text_auth="dm" if cfg.text_dm else "channel", **timeout)
         metrics = Metrics()
         # The shipped node; only the radio and the clock are simulated. With only binary
         # clients at the table, text results and prompts would be airtime for nobody.

@@ -137,19 +137,12 @@ class Node(Proc):
                          "--health-port", str(self.health), "--live", *args, env=env)
 
     async def control(self) -> ControlClient:
-        sock = self.data_dir / "control.sock"
-        for _ in range(3000):
-            if self.proc.poll() is not None:
-                raise AssertionError(f"node exited: {self.stderr()[-800:]}")
-            if sock.exists():
-                try:
-                    c = await ControlClient(sock).connect()
-                    await c.request("hello")
-                    return c
-                except (OSError, ConnectionError):
-                    pass
-            await asyncio.sleep(0.01)
-        raise AssertionError("node did not become ready")
+        try:
+            return await ControlClient.when_ready(self.data_dir / "control.sock",
+                                                  alive=lambda: self.proc.poll() is None,
+                                                  tries=3000)
+        except ConnectionError as err:
+            raise AssertionError(f"{err}: {self.stderr()[-800:]}") from None
 
     def metrics(self) -> str:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.health}/metrics", timeout=10) as r:

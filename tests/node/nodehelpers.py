@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 from pathlib import Path
 
@@ -23,18 +22,11 @@ async def join(p: Pipeline, sender: str, name: str, cls: str = "fighter") -> int
 
 async def connect_control(sock: Path, proc: subprocess.Popen) -> ControlClient:
     """A control client on a `dungeon node` subprocess, once its socket answers."""
-    for _ in range(1000):
-        if proc.poll() is not None:
-            raise AssertionError(f"node exited: {proc.stderr.read().decode()[-500:]}")
-        if sock.exists():
-            try:
-                c = await ControlClient(sock).connect()
-                await c.request("hello")
-                return c
-            except (OSError, ConnectionError):
-                pass
-        await asyncio.sleep(0.01)
-    raise AssertionError("node did not become ready")
+    try:
+        return await ControlClient.when_ready(sock, alive=lambda: proc.poll() is None)
+    except ConnectionError as err:
+        tail = proc.stderr.read().decode()[-500:] if proc.poll() is not None else ""
+        raise AssertionError(f"{err}: {tail}") from None
 
 
 class OutboxRecorder:

@@ -27,12 +27,12 @@ def _air(packets: list[Packet], to: int) -> float:
 
 
 def test_a_hundred_garbage_texts_cost_the_node_at_most_five_seconds(tmp_path: Path):
-    """Through the whole node (build_node, outbox, LONG_FAST) in virtual time."""
+    """Through the node as shipped (build_node: channels, outbox, LONG_FAST), in virtual time."""
 
     async def main() -> tuple[float, list[Packet], int]:
         cfg = load_config(env={}, data_dir=tmp_path / "n", auto_approve=True, game_seed=7)
         radio = LoopbackTransport()
-        app = build_node(cfg, radio, control=False)
+        app = build_node(cfg, radio, control=False, backups=False)
         await app.start()
         try:
             radio.inject(Packet(0xA1, BROADCAST, TEXT_PORT, b"join Thorin fighter", id=1))

@@ -199,3 +199,21 @@ def test_a_link_code_outlives_a_restart_and_still_works_once(store):
     assert LinkCodes(clock, store).redeem(code) is None  # used up, for good
     clock.t += 301
     assert LinkCodes(clock, store).redeem(stale) is None  # ten minutes are over
+
+
+async def test_the_dm_changes_table_settings_over_the_control_socket(app):
+    from node.control_client import ControlClient, ControlError
+
+    async with ControlClient(app.config.control_path) as c:
+        got = await c.request("settings", text_auth="dm", party_max=3)
+        assert got == {"text_auth": "dm", "party_max": 3, "auto_approve": False}
+        assert text_auth(app.game) == "dm" and app.pipeline.party_max == 3
+        state = await c.request("state")
+        assert state["settings"]["text_auth"] == "dm"
+        for bad in ({"text_auth": "keys"}, {"party_max": 0}, {"auto_approve": "yes"}):
+            with pytest.raises(ControlError) as err:
+                await c.request("settings", **bad)
+            assert "\n" not in str(err.value)
+        assert (await c.request("settings"))["text_auth"] == "dm"  # nothing half-changed
+    rows = [r for r in app.store.events_after(0) if r.type == "command"]
+    assert rows[-1].payload["intent"]["op"] == "house_rule"  # logged, so replay sees it
