@@ -113,6 +113,7 @@ async def _script(client, stdin, wait_s: float) -> int:  # type: ignore[no-untyp
         sent.append((line, loop.time(), loop.create_task(client.deliver(intents))))
     if sent:
         await asyncio.wait([task for *_, task in sent], timeout=wait_s)
+        await client.caught_up(wait_s)  # and every result shown, missed frames fetched again
     missing, took = [], []
     for line, at, task in sent:
         acks = task.result() if task.done() else []
