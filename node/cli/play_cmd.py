@@ -9,6 +9,7 @@ HELP = "play from a terminal over your own radio (binary protocol, text rendered
 LOCAL = ("help", "h", "?", "status", "quit", "exit")
 # At the end of a script, how long the node has to acknowledge what was sent (--wait).
 SETTLE_S = 60.0
+GAP_POLL_S = 0.5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,7 +88,7 @@ async def _script(client, stdin, wait_s: float) -> int:  # type: ignore[no-untyp
     """One command a line from a pipe or file; at its end, wait for every intent's ack.
 
     Exit 0 when the node acknowledged them all (their times on stderr), else 1 naming the
-    lines it never acknowledged."""
+    lines it never acknowledged. Broadcast results it missed are fetched within the same wait."""
     import asyncio
     import sys
 
@@ -111,8 +112,16 @@ async def _script(client, stdin, wait_s: float) -> int:  # type: ignore[no-untyp
             print(f"? {err}", flush=True)
             continue
         sent.append((line, loop.time(), loop.create_task(client.deliver(intents))))
+    deadline = loop.time() + wait_s
     if sent:
         await asyncio.wait([task for *_, task in sent], timeout=wait_s)
+    # Results broadcast while we were not listening come again on request: let the client
+    # fill its gaps (within the same wait) so the script shows every result it caused.
+    while client.gaps.missing() and loop.time() < deadline:
+        await asyncio.sleep(GAP_POLL_S)
+    if client.gaps.missing():
+        print(f"dungeon play: {len(client.gaps.missing())} broadcast frame(s) never arrived",
+              file=sys.stderr)
     missing, took = [], []
     for line, at, task in sent:
         acks = task.result() if task.done() else []
