@@ -35,7 +35,7 @@ class ReplayReport:
         return asdict(self)
 
 
-CHECK_EVERY = 100  # commands between the digests a quick replay computes and compares
+CHECK_EVERY = 500  # commands between the digests a quick replay computes and compares
 
 
 def verify(db_path: str | Path, check_every: int = CHECK_EVERY) -> ReplayReport:

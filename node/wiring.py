@@ -72,7 +72,8 @@ def _text_channel(app: NodeApp, mute: bool) -> Any:
     assert app.clock is not None  # start() sets it before attaching channels
     text = TextChannel(app.pipeline, app.outbox, clock=app.clock, metrics=app.metrics,
                        channel=cfg.game_channel, coalesce_s=cfg.coalesce_s,
-                       identity=KeyPins(app.store, app.clock, app.metrics))
+                       identity=KeyPins(app.store, app.clock, app.metrics),
+                       turn_timeout_s=cfg.turn_timeout_s)
     app.on_port(TEXT_PORT, text.on_packet)
     if mute:
         text.mute()

@@ -29,7 +29,7 @@ def _hostiles_engaged(game: Game, a: Entity) -> list[Entity]:
 def _leave_engagement(game: Game, a: Entity, rng: random.Random) -> list[Any]:
     """Break away from every engaged foe; each may make an opportunity attack."""
     out: list[Any] = []
-    if not a.turn.get("disengaged"):
+    if not a.turn.get("disengaged") and not any(x.has("flyby") for x in a.effects):
         for foe in _hostiles_engaged(game, a):
             if foe.reaction and not a.dead and can_react(foe):
                 if foe.kind == "pc":
@@ -293,7 +293,10 @@ def multi_is_melee(m: Entity, act: dict[str, Any]) -> bool:
 
 
 def pick_action(m: Entity, ref: it.Ref | None, t: Entity) -> dict[str, Any]:
-    usable = [a for a in m.actions if a.get("kind") in ("melee", "ranged", "save", "multiattack")]
+    from rules.effects.monsters import playable
+
+    usable = [a for a in m.actions if a.get("kind") in ("melee", "ranged", "save", "multiattack")
+              or playable(m.monster, a)]
     if not usable:
         raise RulesError(f"{m.name} has no attack")
     if ref is None:

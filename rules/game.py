@@ -163,8 +163,9 @@ def apply(game: Game, actor: int | None, intent: Any, rng: random.Random) -> lis
         raise RulesError(f"no creature #{actor}")
     if isinstance(intent, it.Query | it.Look | it.Say):
         return handler(game, ent, intent, rng)
-    if ent.dead:
-        raise RulesError(f"{ent.name} is dead")
+    if ent.dead and not (isinstance(intent, it.EndTurn) and game.combat is not None
+                         and game.current_turn() == ent.eid):
+        raise RulesError(f"{ent.name} is dead")  # one killed on its own turn can still end it
     return _loaded(game, handler, ent, intent, rng)
 
 

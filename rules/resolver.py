@@ -57,8 +57,9 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             adv.append("invisible")
     if atk.exhaustion >= 3:
         dis.append("exhaustion")
+    sight = bool(atk.effects) and any(e.has("devils_sight") for e in atk.effects)
     for e in tgt.effects:
-        if not e.tags:
+        if not e.tags or (sight and e.name == "darkness"):
             continue
         if e.has("adv_against") or e.has("next_adv"):
             adv.append(e.name)
@@ -71,11 +72,12 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
         if e.has("dis_against") or (e.has("invisible") and not _sees_invisible(atk)):
             dis.append(e.name)
     for e in atk.effects:
-        if not e.tags:
+        if not e.tags or (sight and e.name == "darkness"):
             continue
         if e.has("hidden") or e.has("adv_next"):
             adv.append(e.name)
-        if e.has("dis_next") or e.has("dis_attacks"):
+        if e.has("dis_next") or e.has("dis_attacks") or (
+                e.has("light_sensitive") and game.light_at(atk.room) == "bright"):
             dis.append(e.name)
         if e.has("reckless") and kind == "melee":
             adv.append("reckless")
@@ -179,6 +181,9 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     if tgt.effects:
         tgt.effects[:] = [e for e in tgt.effects if not (e.has("next_adv") or e.has("help"))]
     atk.turn["attacked"] = True
+    if hit and kind == "melee" and tgt.effects and distance(atk, tgt) <= 5:
+        for e in [x for x in tgt.effects if x.has("retaliate")]:  # a heated body burns back
+            deal(game, atk, dice.total(e.die, rng), e.dtype, out, rng=rng)
     return hit, crit, net
 
 
@@ -307,11 +312,16 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
     """Apply damage with resistances, temp HP, dropping to 0, death saves and massive damage."""
     if tgt.dead:
         return 0
+    if tgt.effects and amount > 0 and any(dtype in e.absorb for e in tgt.effects):
+        heal(game, tgt, amount, out, own=True)  # lightning absorption: it heals instead
+        return 0
     amount = adjust_damage(tgt, amount, dtype, magical)
     if tgt.effects:
         for e in tgt.effects:
             if e.stop_by and dtype in e.stop_by:
                 e.stopped = True
+        if amount > 0:
+            _flinch(tgt, dtype)
     if amount <= 0:
         out.append(ev.Damaged(tgt.eid, 0, dtype, tgt.hp))
         return 0
@@ -335,7 +345,8 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
     overflow = rest - tgt.hp
     tgt.hp = max(0, tgt.hp - rest)
     if tgt.hp == 0 and tgt.effects and overflow < tgt.max_hp:
-        ward = next((e for e in tgt.effects if e.has("death_ward")), None)
+        ward = next((e for e in tgt.effects if e.has("death_ward")
+                     and (not e.ward_max or amount <= e.ward_max)), None)
         if ward is not None:  # death ward: drop to 1 HP instead, once
             tgt.effects.remove(ward)
             tgt.hp = 1
@@ -344,9 +355,15 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
               and saving_throw(game, tgt, "con", 5 + amount, rng, out, "undead fortitude")):
             tgt.hp = 1
     out.append(ev.Damaged(tgt.eid, amount, dtype, tgt.hp))
+    if tgt.hp == 0 and tgt.kind != "pc" and dtype != "radiant" and tgt.effects and any(
+            e.has("misty_escape") for e in tgt.effects):  # a vampire escapes as mist
+        tgt.fled = True
+        out.append(ev.Info(tgt.eid, f"{tgt.name} escapes as mist"))
+        _drop_out(game, tgt, out)
+        return amount
     if tgt.hp == 0:
         if tgt.kind != "pc" or overflow >= tgt.max_hp:
-            _die(game, tgt, out)
+            _die(game, tgt, out, rng)
         else:
             tgt.death_s = tgt.death_f = 0
             tgt.stable = False
@@ -360,7 +377,20 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
     return amount
 
 
-def _die(game: Game, tgt: Entity, out: Events) -> None:
+def _flinch(tgt: Entity, dtype: str) -> None:
+    """A flesh golem's aversion of fire, a water elemental's freeze: one round of it."""
+    if dtype == "fire" and any(e.has("fire_averse") for e in tgt.effects):
+        tgt.effects.append(Effect("aversion of fire", tgt.eid, rounds=1, tags=("dis_attacks",)))
+    if dtype == "cold" and any(e.has("freezes") for e in tgt.effects):
+        tgt.effects.append(Effect("frozen", tgt.eid, rounds=1, speed=-20))
+
+
+def _die(game: Game, tgt: Entity, out: Events, rng: random.Random | None = None) -> None:
+    if tgt.kind == "monster" and rng is not None and not tgt.dead:
+        from rules.effects import engine
+
+        tgt.dead = True  # the burst's own damage cannot kill it twice
+        engine.on_death(game, tgt, rng, out)
     tgt.dead = True
     tgt.hp = 0
     tgt.death_f = min(3, max(tgt.death_f, 3 if tgt.kind == "pc" else 0))
@@ -383,8 +413,10 @@ def _drop_out(game: Game, tgt: Entity, out: Events) -> None:
             end_grapple(game, other, out)
 
 
-def heal(game: Game, tgt: Entity, amount: int, out: Events) -> int:
-    if tgt.dead or amount <= 0 or tgt.ctype in ("undead", "construct"):
+def heal(game: Game, tgt: Entity, amount: int, out: Events, *, own: bool = False) -> int:
+    """Regain hit points; own=True is the creature's own trait (regeneration, absorption),
+    which works for undead and constructs that healing magic does not touch."""
+    if tgt.dead or amount <= 0 or (tgt.ctype in ("undead", "construct") and not own):
         return 0
     if tgt.effects and any(e.has("no_heal") for e in tgt.effects):
         return 0

@@ -53,6 +53,7 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
     the turn). Options are cheap to validate: each is checked by the same rules `apply`
     uses, so none fails when applied."""
     from rules.combat import close_cost, multi_is_melee
+    from rules.effects.monsters import playable
 
     e = game.entities[eid]
     if game.combat is None or game.current_turn() != eid or e.incapacitated:
@@ -68,7 +69,9 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
                     continue
                 for k, a in enumerate(e.actions):
                     kind = a.get("kind")
-                    if kind not in ("melee", "ranged", "save", "multiattack"):
+                    if kind == "other" and f is foes[0] and playable(e.monster, a):
+                        kind = "self"  # a self action (teleport): one option, any foe
+                    elif kind not in ("melee", "ranged", "save", "multiattack"):
                         continue
                     if a.get("recharge") and not e.recharge.get(a["name"], True):
                         continue
@@ -164,6 +167,120 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
     return opts
 
 
+def _caught(game: Game, e: Entity, t: Entity, a: dict[str, Any]) -> float:
+    """An area action's worth against `t` per creature caught: the target and the foes
+    its area holds around it (selection.around, as the action will resolve), each after
+    the first worth three quarters (some save for half)."""
+    from rules.effects import monsters, selection
+
+    tree = monsters.action_tree(e.monster, a)
+    n = len(selection.around(game, e, t, tree[0])) if tree else 1
+    return 1.0 + 0.75 * (n - 1)
+
+
+def _best_damage(actions: list[dict[str, Any]]) -> float:
+    """The average damage of a stat block's best attack action (a multiattack summed)."""
+    by = {x["name"]: x for x in actions}
+    best = 0.0
+    for a in actions:
+        if a.get("kind") == "multiattack":
+            best = max(best, sum(_avg(by.get(p["action"], {})) * int(p.get("count", 1))
+                                 for p in a.get("multiattack") or []))
+        elif a.get("kind") in ("melee", "ranged"):
+            best = max(best, _avg(a))
+    return best
+
+
+def _self_score(game: Game, e: Entity, a: dict[str, Any]) -> float:
+    """A self action: slip away (teleport) when badly hurt in melee; turn unseen before
+    striking when not already."""
+    from rules.effects import monsters
+    from rules.effects import nodes as n
+
+    if a.get("form"):  # change shape when the other form strikes clearly harder
+        from rules import content
+
+        other = content.monsters()[a["form"]].get("actions", [])
+        return 10.0 if _best_damage(other) > 1.25 * _best_damage(e.actions) else -1.0
+    tree = n.walk(monsters.action_tree(e.monster, a))
+    if any(isinstance(x, n.Special) and x.name == "banish" for x in tree):
+        return 25.0 if e.hp < e.max_hp * 0.3 else -1.0  # slip into the Ethereal Plane
+    if any(isinstance(x, n.Special) and x.name == "touch_heal" for x in tree):
+        low = min((f.hp / f.max_hp for f in game.here(e.room) if f.side == e.side
+                   and f.eid != e.eid and not f.dead), default=1.0)
+        return 60.0 if low < 0.25 else 12.0 if low < 0.5 else -1.0  # save a falling ally
+    if any(isinstance(x, n.Special) and x.name == "summon_monster" for x in tree):
+        return 9.0
+    if any(isinstance(x, n.Move) for x in tree):
+        return 25.0 if e.engaged and e.hp < e.max_hp * 0.3 else -1.0
+    if any(isinstance(x, n.Ongoing) and "hidden" in dict(x.values).get("tags", ())
+           for x in tree):
+        return -1.0 if any(x.has("hidden") for x in e.effects) else 6.0
+    return 1.0
+
+
+def worth_legendary_resistance(e: Entity, fail: Any, ctx: Any) -> bool:
+    """Spend Legendary Resistance on a failed save only when failing matters: it would
+    impose a condition or an effect, or its damage (after the creature's immunities and
+    resistances) is at least a quarter of the hit points it has left."""
+    from rules.effects import engine
+    from rules.effects import nodes as n
+
+    nodes = n.walk(fail)
+    if any(isinstance(x, n.Condition | n.Ongoing | n.Special | n.Move) for x in nodes):
+        return True
+    hurt = 0.0
+    for x in nodes:
+        if isinstance(x, n.Damage):
+            for p in x.parts:
+                dtype = p.type if p.type != "spell" else (
+                    ((ctx.spell or {}).get("damage") or {}).get("type") or "force")
+                try:
+                    avg = dice.average(engine.dice_for(p, ctx))
+                except RulesError:
+                    avg = 10.0
+                hurt += resolver.adjust_damage(e, int(avg), dtype, x.magical)
+    return hurt >= max(1, e.hp) / 4
+
+
+def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | None:
+    """The legendary action a monster takes at the end of another's turn, and its target:
+    Detect when a foe is hidden from it, a move away when badly hurt in melee, a heal of
+    its own when half down, else the costliest attack it can make now (a save
+    needs no reach, an attack needs a foe engaged with it)."""
+    from rules.effects import monsters
+    from rules.effects import nodes as n
+
+    left = m.res.get("legendary", 0)
+    acts = [a for a in m.legendary_actions if int(a.get("cost") or 1) <= left]
+    if not acts:
+        return None
+    foes = [f for f in game.here(m.room) if f.side != m.side and not f.down]
+    if not foes:
+        return None
+    hidden = [f for f in foes if any(x.has("hidden") for x in f.effects)]
+    cornered = bool(m.engaged) and m.hp < m.max_hp * 0.3
+    for a in acts:
+        tree = () if a.get("kind") == "multiattack" else n.walk(
+            monsters.action_tree(m.monster, a))
+        if hidden and any(isinstance(x, n.Special) and x.name == "detect" for x in tree):
+            return a, hidden[0]
+        if cornered and any(isinstance(x, n.Move) for x in tree):
+            return a, foes[0]  # slip away from the melee that is killing it
+        if m.hp < m.max_hp * 0.5 and any(isinstance(x, n.Heal) for x in tree):
+            return a, foes[0]  # heal itself while half down
+    acts = [a for a in acts if a.get("damage") or a.get("multiattack") or (
+        a.get("kind") == "other" and isinstance(
+            next(iter(monsters.action_tree(m.monster, a)), None), n.Ref))]
+    if not acts:
+        return None
+    act = max(acts, key=lambda a: (int(a.get("cost") or 1), a["name"]))
+    engaged = [f for f in foes if f.eid in m.engaged]
+    if act.get("kind") != "save" and not engaged:
+        return None
+    return act, (engaged or foes)[0]
+
+
 def _close_cost(e: Entity, f: Entity) -> int:
     from rules.combat import close_cost
 
@@ -174,12 +291,16 @@ def _score(game: Game, e: Entity, o: Option, profile: str) -> float:
     i = o.intent
     if isinstance(i, it.Attack):
         t = game.entities[int(i.target)]
+        if e.kind == "monster" and e.actions[int(i.weapon)].get("kind") == "other":
+            return _self_score(game, e, e.actions[int(i.weapon)])
         if e.kind == "monster":
             a = e.actions[int(i.weapon)]
             dmg = _avg(a)
             if a.get("kind") == "multiattack":
                 dmg = sum(_avg(next((x for x in e.actions if x["name"] == p["action"]), {}))
                           * int(p.get("count", 1)) for p in a["multiattack"])
+            if a.get("kind") == "save" and a.get("area"):
+                dmg *= _caught(game, e, t, a)
             if a.get("recharge"):
                 dmg *= 1.3
             ranged = a.get("kind") == "ranged"

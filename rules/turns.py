@@ -248,6 +248,7 @@ def level_up(game: Game, e: Entity, level: int) -> list[Any]:
 def run_legendary(game: Game, ended: Entity, rng: random.Random) -> list[Any]:
     """At the end of another creature's turn, each legendary monster may act (house rule)."""
     from rules.combat import run_action  # combat builds on turns; import at call time
+    from rules.tactics import legendary_pick
 
     out: list[Any] = []
     if not game.house.get("auto_legendary", True):
@@ -259,17 +260,11 @@ def run_legendary(game: Game, ended: Entity, rng: random.Random) -> list[Any]:
         if (not m.legendary_actions or m.eid == ended.eid or m.side != "monsters" or m.down
                 or m.incapacitated):
             continue
+        pick = legendary_pick(game, m)
+        if pick is None:
+            continue
+        act, target = pick
         left = m.res.get("legendary", 0)
-        acts = [a for a in m.legendary_actions if int(a.get("cost") or 1) <= left
-                and (a.get("damage") or a.get("multiattack"))]
-        foes = [f for f in game.here(m.room) if f.side != m.side and not f.down] if acts else []
-        if not acts or not foes:
-            continue
-        act = max(acts, key=lambda a: (int(a.get("cost") or 1), a["name"]))
-        engaged = [f for f in foes if f.eid in m.engaged]
-        if act.get("kind") != "save" and not engaged:
-            continue
-        target = (engaged or foes)[0]
         m.res["legendary"] = left - int(act.get("cost") or 1)
         out.append(ev.ActionTaken(m.eid, "legendary " + act["name"].lower(), target.eid))
         run_action(game, m, act, target, rng, out)

@@ -556,7 +556,54 @@ def monster_of(raw: dict[str, Any], fixes: Fixes) -> dict[str, Any]:
         "reactions": [a["name"] for a in raw.get("reactions") or []],
         "parry": parry_of(raw.get("reactions") or []),
         "spellcasting": spellcasting_of(raw.get("special_abilities") or []),
+        "trait_facts": trait_facts_of(raw.get("special_abilities") or [], names),
     }
+
+
+MOVES_AT_LEAST_RE = re.compile(r"moves at least (\d+) (?:feet|ft\.)", re.I)
+UP_TO_DAMAGE_RE = re.compile(r"takes (\d+) damage or less", re.I)
+HIT_WITH_RE = re.compile(r"hits it with (?:a|an|its) ([\w ]+?)(?: attack| on the)", re.I)
+EXTRA_DICE_RE = re.compile(r"extra \d+ \((\d+d\d+)\) damage", re.I)
+
+
+def trait_facts_of(traits: list[dict[str, Any]], actions: list[str]) -> dict[str, Any]:
+    """The numbers a trait's text states, by trait name: its save (ability, DC), damage
+    dice and type, the feet a charge needs, the damage a Relentless ward holds off, the
+    action it rides on and the condition it imposes. Only traits with such numbers."""
+    out: dict[str, Any] = {}
+    for t in traits:
+        desc = t.get("desc") or ""
+        facts: dict[str, Any] = {}
+        dc = DC_RE.search(desc)
+        if dc:
+            facts["save"] = {"ability": dc.group(2)[:3].lower(), "dc": int(dc.group(1))}
+        dmg = [{"dice": dice(m.group(1)), "type": m.group(2).lower()}
+               for m in DICE_TEXT_RE.finditer(desc) if m.group(2).lower() in DAMAGE_WORDS]
+        extra = EXTRA_DICE_RE.search(desc)  # "an extra 13 (4d6) damage": the weapon's type
+        if extra and not dmg:
+            dmg = [{"dice": extra.group(1), "type": ""}]
+        if dmg:
+            facts["damage"] = dmg[:1]
+        for key, rx in (("feet", MOVES_AT_LEAST_RE), ("up_to", UP_TO_DAMAGE_RE)):
+            m = rx.search(desc)
+            if m:
+                facts[key] = int(m.group(1))
+        m = HIT_WITH_RE.search(desc)
+        if m:
+            word = m.group(1).lower()
+            hit = next((a for a in actions if a.lower() == word or a.lower().rstrip("s")
+                        == word.rstrip("s") or strip_paren(a).lower() == word), None)
+            if hit:
+                facts["action"] = hit
+        # the first condition the trait imposes, after its save ("if it isn't
+        # incapacitated" says when it works, not what it does)
+        conds = [c.group(1).lower() for c in CONDITION_RE.finditer(desc, dc.end() if dc else 0)
+                 if c.group(1).lower() != "incapacitated"] if facts else []
+        if conds:
+            facts["condition"] = conds[0]
+        if facts:
+            out[t["name"]] = facts
+    return out
 
 
 PARRY_RE = re.compile(r"adds (\d+) to its AC against one melee attack that would hit it", re.I)

@@ -20,7 +20,7 @@ from node.obs.metrics import Metrics
 from node.pipeline import LIMIT, Command, Outcome, Pipeline, fit
 from node.radio.base import BROADCAST, MAX_PAYLOAD, TEXT_PORT, Packet
 from node.radio.outbox import Priority
-from protocol.render import announced
+from protocol.render import announced, fold_announcements
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,13 @@ PROMPT_UNACKED = True
 # ...but a player who missed that broadcast would sit out the turn: if they have sent nothing
 # this long after it, the prompt goes privately after all.
 PROMPT_REMIND_S = 20.0
+# ...or later, at a slower table: a person thinks 15-90 s over a turn, and a reminder while
+# they think duplicates the broadcast they read. A DM who gives turns longer than the
+# default 90 s has such a table, and the reminder waits a third of the turn (60 s of 180 s;
+# the turn warning still comes before the timeout). Measured on `dungeon sim --pace human`:
+# 20 s -> 60 s took the relay's busiest hour from 58% to 49% of its budget (seed 5).
+DEFAULT_TURN_S = 90.0
+PROMPT_REMIND_SHARE = 1 / 3
 # While monsters are taking their turns, results keep gathering (up to this long) so a
 # player's action and the monster turns that follow it go out as one packet, not three.
 MONSTER_HOLD_S = 6.0
@@ -102,6 +109,7 @@ class TextChannel:
         channel: int = 0,
         coalesce_s: float = 1.0,
         identity: KeyPins | None = None,
+        turn_timeout_s: float = 0.0,
     ) -> None:
         self.pipeline = pipeline
         self.outbox = outbox
@@ -109,6 +117,8 @@ class TextChannel:
         self.metrics = metrics
         self.channel = channel
         self.coalesce_s = coalesce_s
+        self.remind_s = PROMPT_REMIND_S if turn_timeout_s <= DEFAULT_TURN_S else max(
+            PROMPT_REMIND_S, PROMPT_REMIND_SHARE * turn_timeout_s)
         self.identity = identity or KeyPins(pipeline.store, clock, metrics)
         self._pending: list[str] = []
         self._urgent = False
@@ -116,6 +126,7 @@ class TextChannel:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last: dict[str, _LastCommand] = {}
         self._announced: dict[str, float] = {}  # "Next: <name>" lines -> when broadcast
+        self._monsters: set[str] = set()
         self.repeats = 0
         self.prompts_folded = 0
         self.muted = False
@@ -327,7 +338,7 @@ class TextChannel:
         since = self.clock.monotonic()
 
         async def remind() -> None:
-            await asyncio.sleep(PROMPT_REMIND_S)
+            await asyncio.sleep(self.remind_s)
             game = self.pipeline.game
             combat = getattr(game, "combat", None) or {}
             if game is None or (combat.get("round"), game.current_turn()) != turn:
@@ -380,6 +391,7 @@ class TextChannel:
         lines = self.render(events)
         if not lines:
             return
+        self._monster_names()  # while the fight that made these lines is still on
         if direct and num is not None:
             # A command sent as a DM gets its result as a DM: firmware 2.7 repairs each hop
             # of a DM (NextHopRouter), never the second hop of a broadcast. The round still
@@ -416,9 +428,22 @@ class TextChannel:
         except Exception:  # a view that cannot say: do not hold anything back
             return False
 
+    def _monster_names(self) -> set[str]:
+        """Monsters' names, remembered past the end of their fight (the last turns of a
+        fight often go out in the same broadcast as its end)."""
+        game = self.pipeline.game
+        try:
+            order = (getattr(game, "combat", None) or {}).get("order", [])
+            self._monsters |= {str(game.name_of(e)) for e in order
+                               if game.controller(e) == "monster"}
+        except Exception:  # a view that cannot say: fold only the names already known
+            pass
+        return self._monsters
+
     def flush(self) -> None:
         """Pack the gathered lines into as few <=200 B broadcasts as they fit."""
-        lines, self._pending = self._pending, []
+        lines = fold_announcements(self._pending, self._monster_names(), MAX_PAYLOAD)
+        self._pending = []
         # A result someone is waiting on gets the firmware's retransmissions; monster turns
         # and narration go once (a player who misses "Next: <name>" gets a private reminder).
         reliable = self._urgent or not MONSTER_NEWS_UNACKED

@@ -1,4 +1,4 @@
-"""`dungeon replay DB --verify`: rebuild the game from the event log and check every digest."""
+"""`dungeon replay DB --verify`: rebuild the game from the event log and check its digests."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verify", action="store_true",
                         help="exit 1 with a one-line reason when the replay does not match")
     parser.add_argument("--every-digest", action="store_true",
-                        help="compare the digest after every command, not every 64th, each "
-                             "snapshot's and the last (slower; finds a divergence that healed)")
+                        help="compute the state digest after every command (slower), not only "
+                             "every few hundred commands and at the end; finds a divergence "
+                             "that later healed")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 

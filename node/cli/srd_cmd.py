@@ -57,6 +57,10 @@ def monster_text(m: dict[str, Any]) -> str:
                      if x.startswith(("condition", "effect", "movement", "rule", "ends"))]
             if extra:
                 lines.append("    in play: " + "; ".join(extra))
+    lines.append("What each does in play (DM: adjudicated by the DM):")
+    for row in monsters.abilities(m):
+        tag = "" if row["state"] == "mechanised" else " (DM)"
+        lines.append(f"  {row['kind']} {row['name']}{tag}: {row['does']}")
     return "\n".join(lines)
 
 
@@ -109,37 +113,18 @@ def spell_text(s: dict[str, Any]) -> str:
 
 
 def monsters_json() -> dict[str, Any]:
-    """Every monster's actions, traits and reactions, each mechanised or adjudicated: an
-    action is mechanised when the engine has a tree for it (a multiattack when its parts
-    are), a trait when it has effect data or is the stat block's spellcasting, a reaction
-    when the engine plays it (Parry)."""
+    """Every monster's actions, legendary actions, traits and reactions as objects
+    {name, kind, state: mechanised | adjudicated, does}, and the totals."""
     from rules import content
     from rules.effects import monsters
 
     rows = []
     counts = {"mechanised": 0, "adjudicated": 0}
     for idx, m in sorted(content.monsters().items()):
-        acts = m["actions"] + m.get("legendary_actions", [])
-        played = {a["name"] for a in acts
-                  if a["kind"] != "multiattack" and monsters.action_tree(idx, a)}
-        entry: dict[str, Any] = {"index": idx, "name": m["name"], "actions": {}, "traits": {},
-                                 "reactions": {}}
-        for a in acts:
-            ok = a["name"] in played or (a["kind"] == "multiattack" and all(
-                p["action"] in played for p in a["multiattack"] or []))
-            entry["actions"][a["name"]] = "mechanised" if ok else "adjudicated"
-        traits = set(monsters.trait_names(idx))
-        if m.get("spellcasting"):  # cast through the same Cast intent and spell engine
-            traits |= {"Spellcasting", "Innate Spellcasting"}
-        for t in m.get("special_abilities", []):
-            entry["traits"][t] = "mechanised" if t in traits else "adjudicated"
-        for r in m.get("reactions", []):
-            entry["reactions"][r] = "mechanised" if r == "Parry" and m.get("parry") else (
-                "adjudicated")
-        for part in ("actions", "traits", "reactions"):
-            for state in entry[part].values():
-                counts[state] += 1
-        rows.append(entry)
+        abilities = monsters.abilities(m)
+        for a in abilities:
+            counts[a["state"]] += 1
+        rows.append({"index": idx, "name": m["name"], "abilities": abilities})
     return {**counts, "total": sum(counts.values()), "monsters": rows}
 
 

@@ -133,6 +133,9 @@ class Radio:
     queue: list[_TxItem] = field(default_factory=list)
     tx_timer: asyncio.TimerHandle | None = None
     seen: set[tuple[int, int]] = field(default_factory=set)
+    # PacketHistory's highest hop_limit of each packet, heard or sent (PacketHistory.cpp:63,
+    # 149-152): a copy with more hops left is an "upgrade".
+    top_hops: dict[tuple[int, int], int] = field(default_factory=dict)
     reliable: dict[tuple[int, int], _Reliable] = field(default_factory=dict)
     routes: dict[int, int] = field(default_factory=dict)  # destination -> next-hop byte
     relayed_by: dict[tuple[int, int], set[int]] = field(default_factory=dict)
@@ -157,7 +160,7 @@ COUNTERS = (
     "retransmissions", "acks_received", "implicit_acks", "ack_failures", "collisions", "half_duplex_misses",
     "lost_random", "duplicates", "delivered", "text_drops", "duty_refusals", "oversize_rejects",
     "cad_backoffs", "hop_retransmissions", "route_fallbacks", "repeat_relays",
-    "late_clamps", "traffic_drops", "receptions",
+    "late_clamps", "traffic_drops", "receptions", "upgrades",
 )
 ROLES = ("client", "client_mute", "client_base", "router", "router_late")
 
@@ -469,6 +472,7 @@ class Mesh:
     def _enqueue(self, radio: Radio, item: _TxItem) -> None:
         """MeshPacketQueue::enqueue (MeshPacketQueue.cpp:86-88): stable insert in priority
         order; then RadioLibInterface::send arms a wait unless one is pending (:200-202)."""
+        self._note_hops(radio, item.frame)  # FloodingRouter::send records it (:23)
         i = next((k for k, other in enumerate(radio.queue) if _before(item, other)),
                  len(radio.queue))
         radio.queue.insert(i, item)
@@ -666,7 +670,11 @@ class Mesh:
         to_me = frame.to == radio.num
         if frame.relayer != frame.sender:
             radio.relayed_by.setdefault(frame.key, set()).add(fw.relay_byte(frame.relayer))
+        upgraded = frame.hop_limit > radio.top_hops.get(frame.key, -1)
+        self._note_hops(radio, frame)
         if frame.key in radio.seen:
+            if upgraded and self._upgrade(radio, frame, snr):
+                return
             self._duplicate(radio, frame, snr, to_me)
             return
         radio.seen.add(frame.key)
@@ -742,6 +750,26 @@ class Mesh:
                 not any(item.frame.key == frame.key for item in radio.queue):
             radio.count("repeat_relays")
             self._relay(radio, frame, snr)
+
+    @staticmethod
+    def _note_hops(radio: Radio, frame: Frame) -> None:
+        radio.top_hops[frame.key] = max(frame.hop_limit, radio.top_hops.get(frame.key, -1))
+
+    def _upgrade(self, radio: Radio, frame: Frame, snr: float) -> bool:
+        """perhapsHandleUpgradedPacket (FloodingRouter.cpp:67-88): a copy with more hops
+        left than any before replaces our queued relay of a poorer one
+        (RadioLibInterface.cpp:486-495 drops the queued copy with hop_limit below it)."""
+        if radio.role == "client_mute" or frame.hop_limit <= 0:
+            return False
+        poorer = next((item for item in radio.queue if item.rebroadcast
+                       and item.frame.key == frame.key
+                       and item.frame.hop_limit < frame.hop_limit), None)
+        if poorer is None:
+            return False
+        self._drop_queued(radio, poorer)
+        radio.count("upgrades")
+        self._relay(radio, frame, snr)
+        return True
 
     def _cancel_dupe(self, radio: Radio, key: tuple[int, int]) -> None:
         """perhapsCancelDupe (FloodingRouter.cpp:118-152): a CLIENT drops its queued relay;

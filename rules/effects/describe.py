@@ -74,6 +74,10 @@ def lines(tree: n.Tree, spell: dict[str, Any] | None = None) -> list[str]:
 
             doc = " ".join((SPECIALS[node.name].__doc__ or "").split()).rstrip(".")
             out.append(f"rule: {node.name}" + (f" ({doc})" if doc else ""))
+        elif isinstance(node, n.Ref):
+            name = node.key.rsplit(":", 1)[-1]
+            out.append(f"plus its {name.removesuffix('@ride')} trait" if name.endswith("@ride")
+                       else f"uses: {name}")
         elif isinstance(node, n.Counter):
             out.append(f"spends: {node.resource}")
     return list(dict.fromkeys(out))

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rules import dice, resolver
+from rules import dice, resolver, tactics
 from rules import events as ev
 from rules.creature import Entity
 from rules.effects import nodes as n
@@ -45,6 +45,7 @@ class Ctx:
     save_ability: str = ""
     magical: bool = True
     dealt: int = 0  # damage dealt by the last damage node (drain)
+    adv: int = 0  # the net advantage of the last attack roll (sneak attack)
 
 
 def run(tree: n.Tree, ctx: Ctx) -> bool:
@@ -75,9 +76,11 @@ def _affected(ctx: Ctx, only: tuple[str, ...], skip: tuple[str, ...], immune: st
               ) -> list[Entity]:
     """The targets the effect can touch; the others are told they are unaffected."""
     out = []
+    low_spell = ctx.spell is not None and max(ctx.level, ctx.base) <= 6
     for t in ctx.targets:
         if (only and t.ctype not in only) or t.ctype in skip or (immune and immune in
-                                                                 t.cond_immune):
+                                                                 t.cond_immune) or (
+                low_spell and any(x.has("limited_magic_immunity") for x in t.effects)):
             ctx.out.append(ev.Info(t.eid, f"{t.name} is unaffected"))
             continue
         out.append(t)
@@ -101,7 +104,8 @@ def _attack(node: n.Attack, ctx: Ctx) -> None:
     for _ in range(rays):
         if t.dead:
             break
-        hit, crit, _net = resolver.roll_attack(ctx.game, ctx.caster, t, spec, ctx.rng, ctx.out)
+        hit, crit, ctx.adv = resolver.roll_attack(ctx.game, ctx.caster, t, spec, ctx.rng,
+                                                  ctx.out)
         ctx.crit = crit
         ctx.target = t
         run(node.hit if hit else node.miss, ctx)
@@ -114,19 +118,53 @@ def _save(node: n.Save, ctx: Ctx) -> None:
     if t.dead:
         return
     dc = node.dc or ctx.dc
-    ok = resolver.saving_throw(ctx.game, t, node.ability, dc, ctx.rng, ctx.out,
-                               magic=ctx.spell is not None)
+    brave = _adv_against(t, node.fail, node.ability, ctx.spell is not None)
+    if brave:  # Brave, Fey Ancestry, Sure-Footed: advantage against this save's condition
+        t.effects.append(brave)
+    held = t.res.get(resolver.LEGENDARY_RESISTANCE, 0)
+    if held and not tactics.worth_legendary_resistance(t, node.fail, ctx):
+        t.res[resolver.LEGENDARY_RESISTANCE] = 0  # kept for a save that matters
+    else:
+        held = 0
+    try:
+        ok = resolver.saving_throw(ctx.game, t, node.ability, dc, ctx.rng, ctx.out,
+                                   magic=ctx.spell is not None)
+    finally:
+        if brave:
+            t.effects.remove(brave)
+        if held:
+            t.res[resolver.LEGENDARY_RESISTANCE] = held
     prev, prev_dc = ctx.save_ability, ctx.dc
     ctx.save_ability, ctx.dc = node.ability, dc  # what a "save ends" condition repeats
+    evade = node.half and node.ability == "dex" and any(x.has("evasion") for x in t.effects)
     if not ok:
+        ctx.half = evade  # Evasion: half on a failure
         run(node.fail, ctx)
+        ctx.half = False
     else:
-        if node.half:
+        if node.half and not evade:  # Evasion: nothing on a success
             ctx.half = True
             run(tuple(x for x in node.fail if isinstance(x, n.Damage)), ctx)
             ctx.half = False
         run(node.success, ctx)
     ctx.save_ability, ctx.dc = prev, prev_dc
+
+
+def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False
+                 ) -> Effect | None:
+    """A passing advantage when the bearer resists a condition this save's failure imposes
+    (Brave), or a spell's Int/Wis/Cha save (Gnome Cunning)."""
+    if not t.effects:
+        return None
+    if magic and ability in ("int", "wis", "cha") and any(x.has("gnome_cunning")
+                                                           for x in t.effects):
+        return Effect("gnome cunning", t.eid, tags=("adv_saves",))
+    if not any(x.adv_vs for x in t.effects):
+        return None
+    conds = {x.name for x in n.walk(fail) if isinstance(x, n.Condition) and not x.remove}
+    if any(conds & set(x.adv_vs) for x in t.effects):
+        return Effect("resists " + "/".join(sorted(conds)), t.eid, tags=("adv_saves",))
+    return None
 
 
 def dice_for(part: n.Part, ctx: Ctx, what: str = "damage") -> str:
@@ -201,12 +239,13 @@ def _heal(node: n.Heal, ctx: Ctx) -> None:
     if node.part.dice == "max":
         resolver.heal(ctx.game, t, t.max_hp - t.hp, ctx.out)
         return
-    resolver.heal(ctx.game, t, dice.total(dice_for(node.part, ctx, "heal"), ctx.rng), ctx.out)
+    resolver.heal(ctx.game, t, dice.total(dice_for(node.part, ctx, "heal"), ctx.rng), ctx.out,
+                  own=ctx.key.startswith("monster:") and t is ctx.caster)
 
 
 def _temp_hp(node: n.TempHP, ctx: Ctx) -> None:
     t = _tgt(ctx)
-    if t.dead:
+    if t.dead or any(x.has("swarm") for x in t.effects):
         return
     amount = dice.total(dice_for(node.part, ctx, "heal"), ctx.rng)
     t.temp_hp = max(t.temp_hp, amount)
@@ -219,6 +258,18 @@ def _condition(node: n.Condition, ctx: Ctx) -> None:
         resolver.remove_condition(ctx.game, t, node.name, ctx.out)
         return
     if t.dead or (node.name == "frightened" and any(x.has("no_fear") for x in t.effects)):
+        return
+    if node.name == "restrained" and ctx.name.lower() == "web" and any(
+            x.has("web_walker") for x in t.effects):
+        ctx.out.append(ev.Info(t.eid, f"{t.name} walks the web"))
+        return
+    if node.name == "restrained" and ctx.spell is not None and any(
+            x.has("free_moving") for x in t.effects):
+        ctx.out.append(ev.Info(t.eid, f"{t.name} moves freely"))
+        return
+    if node.name == "frightened" and any(x.has("steadfast") for x in t.effects) and any(
+            o.side == t.side and o.eid != t.eid and not o.down for o in ctx.game.here(t.room)):
+        ctx.out.append(ev.Info(t.eid, f"{t.name} stands fast"))
         return
     rounds = node.rounds or ctx.rounds or -1
     resolver.add_condition(ctx.game, t, node.name, ctx.out, rounds=rounds,
@@ -397,6 +448,20 @@ def tick(game: Game, bearer: Entity, fx: Effect, rng: random.Random, out: list[A
     ctx.dc = fx.dc or ctx.dc
     ctx.target = bearer
     run(registry.tree(fx.tick), ctx)
+
+
+def on_death(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
+    """A dying monster's death trees (a mephit's Death Burst) on the foes engaged with it."""
+    from rules.effects import monsters
+
+    for key, within in monsters.death_keys(e.monster):
+        foes = [game.entities[o] for o in e.engaged if o in game.entities
+                and game.entities[o].side != e.side and not game.entities[o].dead]
+        if within > 5:  # a wide blast (Death Throes): every foe not far off
+            foes = [f for f in game.here(e.room) if f.side != e.side and not f.dead
+                    and (f.band != "far" or f in foes)]
+        if foes:
+            use(game, e, key, foes, rng, out)
 
 
 def traits(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:

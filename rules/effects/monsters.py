@@ -14,8 +14,8 @@ from importlib import resources
 from typing import Any
 
 from rules import content
+from rules.effects import describe, registry
 from rules.effects import nodes as n
-from rules.effects import registry
 
 # Riders shared by every stat block with an action of that name (Frightful Presence).
 ANY = "_any"
@@ -39,6 +39,9 @@ def load_key(key: str) -> None:
     m = content.monsters().get(monster)
     if m is None:
         return
+    for a in form_actions(monster):
+        registry.register(key_for(monster, a["name"]),
+                          (n.Special("change_form", (("to", a["form"]),)),))
     for a in m.get("actions", []) + m.get("legendary_actions", []):
         if a.get("kind") == "multiattack":
             continue  # runs its named parts; a legendary "Paralyzing Touch" is the action's
@@ -46,23 +49,174 @@ def load_key(key: str) -> None:
         if a.get("kind") == "melee" and a.get("range"):  # "Melee or Ranged Weapon Attack"
             registry.register(key_for(monster, a["name"], thrown=True),
                               compile_action(monster, {**a, "kind": "ranged"}))
-    table = riders()
-    for t in trait_names(monster):
-        d = table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {}
-        registry.register(trait_key(monster, t),
-                          n.parse_tree(d["trait"], f"monster_effects.toml[{monster}][{t}]"))
+    for t in m.get("special_abilities", []):
+        for part, tree in trait_trees(monster, t).items():
+            registry.register(trait_key(monster, t) + _SUFFIX[part], tree)
+
+
+def playable(monster: str, a: dict[str, Any]) -> bool:
+    """An action of no attack kind (Teleport, Invisibility) the engine can still play."""
+    return a.get("kind") == "other" and bool(action_tree(monster, a))
+
+
+SHAPECHANGER = "Shapechanger"
+
+
+@cache
+def forms(monster: str) -> tuple[str, ...]:
+    """A shapechanger's other forms that are SRD stat blocks of their own (werewolf-human:
+    werewolf-hybrid, werewolf-wolf)."""
+    table = content.monsters()
+    if SHAPECHANGER not in (table.get(monster) or {}).get("special_abilities", []) \
+            or "-" not in monster:
+        return ()
+    kin = monster.rsplit("-", 1)[0]
+    return tuple(i for i, m in table.items() if i != monster and "-" in i
+                 and i.rsplit("-", 1)[0] == kin and SHAPECHANGER in m["special_abilities"])
+
+
+def form_actions(monster: str) -> list[dict[str, Any]]:
+    """One Change Shape action per other form, played by specials.change_form."""
+    table = content.monsters()
+    return [{"name": f"Change Shape ({table[f]['name']})", "kind": "other", "form": f,
+             "damage": [], "multiattack": None, "recharge": None, "per_day": None}
+            for f in forms(monster)]
 
 
 def trait_key(monster: str, trait: str) -> str:
     return f"monster:{monster}:trait:{trait}"
 
 
+# A trait's trees: `trait` runs on the creature when it appears, `ride` on a hit with one of
+# its attacks, `death` on the foes engaged with it when it dies.
+_SUFFIX = {"trait": "", "ride": "@ride", "death": "@death"}
+
+
 def trait_names(monster: str) -> list[str]:
-    """The monster's traits that have effect data, in stat-block order."""
+    """The monster's traits that put effects on it when it appears, in stat-block order."""
     m = content.monsters().get(monster) or {}
-    table = riders()
-    return [t for t in m.get("special_abilities", [])
-            if "trait" in (table.get(monster, {}).get(t) or table.get(ANY, {}).get(t) or {})]
+    return [t for t in m.get("special_abilities", []) if "trait" in trait_trees(monster, t)]
+
+
+def death_keys(monster: str) -> list[tuple[str, int]]:
+    """A monster's death trees and how far each reaches (feet; 5: the foes engaged)."""
+    m = content.monsters().get(monster) or {}
+    return [(trait_key(monster, t) + _SUFFIX["death"], int(_entry(monster, t).get("within", 5)))
+            for t in m.get("special_abilities", []) if "death" in trait_trees(monster, t)]
+
+
+def _rides(monster: str, action: str) -> n.Tree:
+    """Refs to the traits that ride on this action's hits (Charge on a tusk, Sneak Attack)."""
+    m = content.monsters().get(monster) or {}
+    out: tuple[n.Node, ...] = ()
+    for t in m.get("special_abilities", []):
+        d = _entry(monster, t)
+        melee = any(a["name"] == action and a.get("kind") == "melee"
+                    for a in m.get("actions", []))
+        if "ride" in trait_trees(monster, t) and (
+                d.get("family") in ("sneak", "surprise") or (d.get("family") == "rampage"
+                                                             and melee)
+                or (m.get("trait_facts") or {}).get(t, {}).get("action") == action):
+            out += (n.Ref(trait_key(monster, t) + _SUFFIX["ride"]),)
+    return out
+
+
+@cache
+def trait_trees(monster: str, trait: str) -> dict[str, n.Tree]:
+    """A trait's trees, from its monster_effects.toml tree or from its family and the
+    numbers its stat block states (monsters.json `trait_facts`)."""
+    d = _entry(monster, trait)
+    where = f"monster_effects.toml[{monster}][{trait}]"
+    if "trait" in d:
+        return {"trait": n.parse_tree(d["trait"], where)}
+    fam = d.get("family")
+    facts = ((content.monsters().get(monster) or {}).get("trait_facts") or {}).get(trait, {})
+    if fam == "forms":
+        facts = {"forms": forms(monster)}
+    build = _FAMILIES.get(fam or "")
+    return build(d, facts) if build else {}
+
+
+def _save_fail(d: dict[str, Any], facts: dict[str, Any]) -> n.Tree:
+    """What failing the trait's save does: its damage, then its condition."""
+    out: tuple[n.Node, ...] = ()
+    if facts.get("damage") and d.get("family") != "charge":
+        out += (n.Damage(_parts(facts["damage"]), magical=False),)
+    if facts.get("condition"):
+        out += (n.Condition(facts["condition"], int(d.get("rounds", -1)),
+                            end_save=bool(d.get("end_save"))),)
+    return out
+
+
+def _save(d: dict[str, Any], facts: dict[str, Any]) -> n.Tree:
+    s = facts.get("save")
+    if not s or not _save_fail(d, facts):
+        return ()
+    return (n.Save(s["ability"], int(s["dc"]), bool(facts.get("damage"))
+                   and d.get("family") != "charge", _save_fail(d, facts)),)
+
+
+def _charge(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    if not facts.get("action") or not (facts.get("damage") or facts.get("save")):
+        return {}
+    tree: n.Tree = (n.Special("charged"),)
+    if facts.get("damage"):
+        tree += (n.Damage(_parts(facts["damage"]), magical=False, once=False),)
+    return {"ride": tree + _save({**d, "rounds": -1}, facts)}
+
+
+def _sneak(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    dmg = (facts.get("damage") or [{}])[0]
+    if not dmg.get("dice"):
+        return {}
+    return {"ride": (n.Special("sneak_attack", (
+        ("ally_only", bool(d.get("ally_only"))), ("dice", dmg["dice"]),
+        ("type", dmg.get("type") or ""))),)}
+
+
+def _surprise(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    dmg = (facts.get("damage") or [{}])[0]
+    if not dmg.get("dice"):
+        return {}
+    return {"ride": (n.Special("surprise", (("dice", dmg["dice"]),
+                                            ("type", dmg.get("type") or ""))),)}
+
+
+def _rampage(d: dict[str, Any], _facts: dict[str, Any]) -> dict[str, n.Tree]:
+    return {"ride": (n.Special("rampage", (("action", d.get("bite", "Bite")),)),)}
+
+
+def _ward(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    if not facts.get("up_to"):
+        return {}
+    return {"trait": (n.Ongoing(values=(("tags", ("death_ward",)),
+                                        ("ward_max", int(facts["up_to"])))),)}
+
+
+def _death(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    save = _save(d, facts)
+    return {"death": (n.Target("enemies", effects=save),)} if save else {}
+
+
+def _retaliate(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    dmg = (facts.get("damage") or [{}])[0]
+    if not dmg.get("dice"):
+        return {}
+    return {"trait": (n.Ongoing(values=(("die", dmg["dice"]), ("dtype", dmg["type"]),
+                                        ("tags", ("retaliate",)))),)}
+
+
+def _aura(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    save = _save(d, facts)
+    return {"trait": (n.Ongoing(values=(("tags", ("aura",)),), tick=save),)} if save else {}
+
+
+def _forms(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    return {"trait": (n.Special("add_forms"),)} if facts.get("forms") else {}
+
+
+_FAMILIES = {"rampage": _rampage, "forms": _forms, "surprise": _surprise, "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
+             "retaliate": _retaliate, "aura": _aura}
 
 
 def action_tree(monster: str, a: dict[str, Any], thrown: bool = False) -> n.Tree:
@@ -89,8 +243,11 @@ def compile_action(monster: str, a: dict[str, Any]) -> n.Tree:
     where = f"monster_effects.toml[{monster}][{a['name']}]"
     on_fail = n.parse_tree(extra["fail"], where) if "fail" in extra else _riders(a, "fail")
     on_hit = n.parse_tree(extra["hit"], where) if "hit" in extra else _riders(a, "hit")
+    on_hit += _rides(monster, a["name"])
     kind = a.get("kind")
     save = a.get("save") or {}
+    if "effects" in extra:  # an action no stat-block number says (Detect)
+        return n.parse_tree(extra["effects"], where)
     if kind in ("melee", "ranged"):
         hit: n.Tree = ()
         parts = _parts(a.get("damage", []))
@@ -120,3 +277,73 @@ def compile_action(monster: str, a: dict[str, Any]) -> n.Tree:
             return (n.Area(str(kind_), int(size), "enemies", (), body),)
         return (n.Target("enemy", 1, (), (), "", body),)
     return ()
+
+
+def _entry(monster: str, name: str) -> dict[str, Any]:
+    table = riders()
+    return table.get(monster, {}).get(name) or table.get(ANY, {}).get(name) or {}
+
+
+def _moves(m: dict[str, Any], mode: str) -> int:
+    """The feet of a movement mode the creature has: range bands move it at its best speed
+    (creature.best_speed), so a swim or climb speed is how it crosses the fight."""
+    v = (m.get("speed") or {}).get(mode)
+    return v if type(v) is int else 0
+
+
+def trait_does(m: dict[str, Any], trait: str) -> tuple[bool, str]:
+    """(mechanised, one line of what the trait does in play) for one stat-block trait."""
+    d = _entry(m["index"], trait)
+    trees = trait_trees(m["index"], trait)
+    if trees:
+        line = d.get("does") or "; ".join(x for tree in trees.values()
+                                          for x in describe.lines(tree))
+        return True, line
+    if d.get("numbers"):  # "included in the attack": the engine rolls it with the attack
+        return True, d.get("does", "already in its attacks' numbers")
+    if "moves" in d and _moves(m, d["moves"]):
+        return True, f"{d.get('does', trait)} ({d['moves']} {_moves(m, d['moves'])} ft, "\
+                     "the speed its range-band moves use)"
+    if trait in ("Spellcasting", "Innate Spellcasting") and m.get("spellcasting"):
+        sc = m["spellcasting"]
+        return True, (f"casts {len(sc.get('spells', []))} spells through the spell engine "
+                      f"(DC {sc.get('dc') or '-'}, slots or per-day uses)")
+    return False, "DM rules: " + (d.get("prompt") or f"the stat block's {trait}, as narrated")
+
+
+def action_does(m: dict[str, Any], a: dict[str, Any], played: set[str]) -> tuple[bool, str]:
+    """(mechanised, one line) for an action: mechanised when the engine has its tree (a
+    multiattack when every part has one)."""
+    if a["kind"] == "multiattack":
+        parts = a.get("multiattack") or []
+        ok = bool(parts) and all(p["action"] in played for p in parts)
+        line = "makes " + ", ".join(f"{p['count']}x {p['action']}" for p in parts)
+        return ok, line if ok else "DM rules: " + (_entry(m["index"], a["name"]).get(
+            "prompt") or f"{a['name']}, as the stat block says")
+    if a["name"] not in played:
+        return False, "DM rules: " + (_entry(m["index"], a["name"]).get("prompt")
+                                      or f"{a['name']}, as the stat block says")
+    return True, "; ".join(describe.lines(action_tree(m["index"], a))) or a["name"]
+
+
+def reaction_does(m: dict[str, Any], r: str) -> tuple[bool, str]:
+    if r == "Parry" and m.get("parry"):
+        return True, f"adds {m['parry']} to its AC against one melee hit (its reaction)"
+    d = _entry(m["index"], r)
+    return False, "DM rules: " + (d.get("prompt") or f"the reaction {r}, as narrated")
+
+
+def abilities(m: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every action, legendary action, trait and reaction of a stat block, each with its
+    state (mechanised or adjudicated) and one line of what it does in play."""
+    idx = m["index"]
+    acts = m.get("actions", []) + m.get("legendary_actions", [])
+    played = {a["name"] for a in acts if a["kind"] != "multiattack" and action_tree(idx, a)}
+    rows: list[tuple[str, str, tuple[bool, str]]] = []
+    rows += [(a["name"], "action", action_does(m, a, played)) for a in m.get("actions", [])]
+    rows += [(a["name"], "legendary", action_does(m, a, played))
+             for a in m.get("legendary_actions", [])]
+    rows += [(t, "trait", trait_does(m, t)) for t in m.get("special_abilities", [])]
+    rows += [(r, "reaction", reaction_does(m, r)) for r in m.get("reactions", [])]
+    return [{"name": name, "kind": kind, "state": "mechanised" if ok else "adjudicated",
+             "does": does} for name, kind, (ok, does) in rows]

@@ -46,6 +46,22 @@ TAGS = frozenset({
     "keen",  # keen senses: advantage on Perception, +5 to passive Perception
     "blood_frenzy",  # melee attacks with advantage against a creature below its HP maximum
     "legendary_resistance",  # a failed save can succeed instead, while uses are left
+    "devils_sight",  # magical darkness (the darkness spell) does not hinder the bearer
+    "swarm",  # a swarm: no hit points regained and no temporary hit points
+    "retaliate",  # a melee hit on the bearer from within 5 ft burns the attacker: die, dtype
+    "evasion",  # a Dex save for half damage: none on a success, half on a failure
+    "gnome_cunning",  # advantage on Int, Wis and Cha saves against spells
+    "limited_magic_immunity",  # spells of 6th level or lower do not affect the bearer
+    "antimagic_susceptible",  # dispel magic: a Con save or unconscious for a minute
+    "misty_escape",  # dropped to 0 HP (not by radiant damage) it escapes as mist instead
+    "light_sensitive",  # the bearer's attacks have disadvantage in a bright room
+    "steadfast",  # not frightened while an ally of the bearer is in the room
+    "free_moving",  # magic cannot restrain the bearer (freedom of movement)
+    "fire_averse",  # fire damage: disadvantage on its attacks until its next turn ends
+    "freezes",  # cold damage: its speed drops by 20 ft until its next turn ends
+    "web_walker",  # webs (the web spell, a spider's Web) do not restrain the bearer
+    "immutable",  # spells that would alter its form (polymorph) fail on the bearer
+    "flyby",  # leaving an enemy's reach provokes no opportunity attacks
     "mark",  # src's weapon hits on the bearer add `die` of the weapon's type (hunter's mark)
 })
 
@@ -79,6 +95,9 @@ class Effect:
     dc: int = 0
     stop_by: tuple[str, ...] = ()  # damage of these types suppresses the next tick
     stopped: bool = False  # such damage was taken since the last tick
+    ward_max: int = 0  # death_ward holds only against this much damage or less (Relentless)
+    absorb: tuple[str, ...] = ()  # damage of these types heals the bearer instead
+    adv_vs: tuple[str, ...] = ()  # saves against imposing these conditions have advantage
 
     def __post_init__(self) -> None:
         bad = [t for t in self.tags if t not in TAGS]

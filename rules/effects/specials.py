@@ -51,8 +51,13 @@ def counterspell(ctx: Any, _args: dict[str, Any]) -> None:
 
 
 def dispel(ctx: Any, _args: dict[str, Any]) -> None:
-    """Spell effects of the slot's level or lower end; higher ones need an ability check."""
+    """Spell effects of the slot's level or lower end; higher ones need an ability check.
+    An animated object (Antimagic Susceptibility) also saves or falls unconscious."""
     for t in ctx.targets:
+        if any(x.has("antimagic_susceptible") for x in t.effects) and not \
+                resolver.saving_throw(ctx.game, t, "con", ctx.dc, ctx.rng, ctx.out, magic=True):
+            resolver.add_condition(ctx.game, t, "unconscious", ctx.out, rounds=10,
+                                   src=ctx.caster.eid)
         keep = []
         for x in t.effects:
             if not x.level:
@@ -162,7 +167,12 @@ def banish(ctx: Any, _args: dict[str, Any]) -> None:
 
 
 def polymorph(ctx: Any, args: dict[str, Any]) -> None:
-    """A foe becomes a harmless beast for the fight: out of it, like a banishment."""
+    """A foe becomes a harmless beast for the fight: out of it, like a banishment; a
+    creature of immutable form (a golem) is not changed."""
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if any(x.has("immutable") for x in t.effects):
+        ctx.out.append(ev.Info(t.eid, f"{t.name}'s form does not change"))
+        return
     banish(ctx, args)
 
 
@@ -210,11 +220,134 @@ def grant(ctx: Any, args: dict[str, Any]) -> None:
     c.res[str(args["resource"])] = c.res_max[str(args["resource"])] = int(args["amount"])
 
 
+def charged(ctx: Any, _args: dict[str, Any]) -> bool:
+    """Only after a charge: on its own turn the creature moved to reach this foe (closing in
+    from near or far covers the stat block's 10-30 feet straight at it); else the rest stops."""
+    c = ctx.caster
+    full = c.effective_speed() * (2 if c.turn.get("dashed") else 1)
+    return ctx.game.current_turn() == c.eid and c.turn.get("move", 0) < full
+
+
+def sneak_attack(ctx: Any, args: dict[str, Any]) -> None:
+    """Once a turn, extra dice of the hit's type when the attack had advantage, or when an
+    ally of the attacker is engaged with the target and it had no disadvantage."""
+    c, t = ctx.caster, ctx.target if ctx.target is not None else ctx.targets[0]
+    if c.turn.get("sneak") or t.dead or ctx.adv < 0:
+        return
+    if args.get("ally_only"):  # martial advantage: an ally beside the target, nothing else
+        ctx.adv = 0
+    ally = any(o != c.eid and o in ctx.game.entities and ctx.game.entities[o].side == c.side
+               and not ctx.game.entities[o].incapacitated for o in t.engaged)
+    if ctx.adv > 0 or ally:
+        c.turn["sneak"] = True
+        amount = dice.total(str(args["dice"]), ctx.rng, crit=ctx.crit)
+        resolver.deal(ctx.game, t, amount, str(args.get("type") or "piercing"), ctx.out,
+                      crit=ctx.crit, rng=ctx.rng, magical=ctx.magical)
+
+
+def surprise(ctx: Any, args: dict[str, Any]) -> None:
+    """Extra dice on a hit in the first round against a foe that has not yet taken a turn
+    (the surprised, as near as initiative tells)."""
+    game, t = ctx.game, ctx.target if ctx.target is not None else ctx.targets[0]
+    c = game.combat
+    if not c or c["round"] != 1 or t.dead or t.eid not in c["order"] or \
+            c["order"].index(t.eid) <= c["idx"]:
+        return
+    resolver.deal(game, t, dice.total(str(args["dice"]), ctx.rng, crit=ctx.crit),
+                  str(args.get("type") or "piercing"), ctx.out, crit=ctx.crit, rng=ctx.rng,
+                  magical=ctx.magical)
+
+
+def rampage(ctx: Any, args: dict[str, Any]) -> None:
+    """On its own turn, a melee hit that drops a foe lets it (a bonus action) move up to
+    half its speed to another foe not far off and bite it."""
+    from rules.combat import close_in
+    from rules.effects import engine, monsters
+
+    game, c = ctx.game, ctx.caster
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if t.hp > 0 or game.current_turn() != c.eid or c.turn.get("bonus", 0) <= 0:
+        return
+    foes = sorted((e for e in game.here(c.room) if e.side != c.side and not e.down
+                   and e.band != "far"), key=lambda e: (e.eid not in c.engaged, e.eid))
+    if not foes:
+        return
+    c.turn["bonus"] -= 1
+    nxt = foes[0]
+    if nxt.eid not in c.engaged:
+        ctx.out += close_in(c, nxt, 0)  # the rampage's own half-speed move
+    ctx.out.append(ev.Info(c.eid, f"{c.name} rampages on to {nxt.name}"))
+    engine.use(game, c, monsters.key_for(c.monster, str(args["action"])), [nxt], ctx.rng,
+               ctx.out)
+
+
+def detect(ctx: Any, _args: dict[str, Any]) -> None:
+    """A Wisdom (Perception) check against each hidden foe's Stealth (10 + its modifier):
+    a foe it beats is no longer hidden."""
+    c = ctx.caster
+    hidden = [e for e in ctx.game.here(c.room) if e.side != c.side and not e.down
+              and any(x.has("hidden") for x in e.effects)]
+    if not hidden:
+        return
+    nat, _ = dice.d20(ctx.rng, resolver.check_adv(c, "wis", save=False))
+    total = nat + c.skill_mod("perception", "wis") + resolver.check_bonus(c, ctx.rng)
+    for e in hidden:
+        dc = 10 + e.skill_mod("stealth", "dex")
+        ok = total >= dc
+        ctx.out.append(ev.Rolled(c.eid, "perception", nat, total, dc, ok))
+        if ok:
+            e.effects[:] = [x for x in e.effects if not x.has("hidden")]
+            ctx.out.append(ev.Info(e.eid, f"{c.name} spots {e.name}"))
+
+
+def change_form(ctx: Any, args: dict[str, Any]) -> None:
+    """A shapechanger takes another of its forms (its own SRD stat block: werewolf-hybrid):
+    that form's AC, speed, defences and actions; its hit points and effects stay."""
+    from rules import content
+    from rules.creature import best_speed
+    from rules.effects import monsters
+
+    c = ctx.caster
+    m = content.monsters()[str(args["to"])]
+    c.monster, c.ac, c.speed = m["index"], int(m["armor_class"]), best_speed(m["speed"])
+    c.actions = [dict(a) for a in m.get("actions", [])] + monsters.form_actions(m["index"])
+    c.legendary_actions = [dict(a) for a in m.get("legendary_actions", [])]
+    c.resist, c.immune = list(m["damage_resistances"]), list(m["damage_immunities"])
+    c.vuln, c.cond_immune = list(m["damage_vulnerabilities"]), list(m["condition_immunities"])
+    c.recharge = {a["name"]: True for a in c.actions if a.get("recharge")}
+    c.per_day = {a["name"]: int(a["per_day"]) for a in c.actions if a.get("per_day")}
+    ctx.out.append(ev.Info(c.eid, f"{c.name} becomes {m['name']}"))
+
+
+def touch_heal(ctx: Any, args: dict[str, Any]) -> None:
+    """The most wounded ally of the caster (not itself) regains the dice in hit points and
+    is freed of poison, blindness and deafness."""
+    c = ctx.caster
+    hurt = sorted((e for e in ctx.game.here(c.room) if e.side == c.side and e.eid != c.eid
+                   and not e.dead and e.hp < e.max_hp), key=lambda e: (e.hp / e.max_hp, e.eid))
+    if not hurt:
+        return
+    t = hurt[0]
+    resolver.heal(ctx.game, t, dice.total(str(args["dice"]), ctx.rng), ctx.out)
+    for cond in ("poisoned", "blinded", "deafened"):
+        if cond in t.conditions:
+            resolver.remove_condition(ctx.game, t, cond, ctx.out)
+
+
+def add_forms(ctx: Any, _args: dict[str, Any]) -> None:
+    """A shapechanger's Change Shape actions, one per other form, join its actions."""
+    from rules.effects import monsters
+
+    c = ctx.caster
+    have = {a["name"] for a in c.actions}
+    c.actions += [a for a in monsters.form_actions(c.monster) if a["name"] not in have]
+
+
 SPECIALS: dict[str, Special] = {
     "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
     "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
     "weapon_attacks": weapon_attacks, "summon_attack": summon_attack, "end_effect": end_effect,
     "drain": drain, "knock": knock, "banish": banish, "polymorph": polymorph,
     "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
-    "grant": grant,
+    "grant": grant, "change_form": change_form, "touch_heal": touch_heal, "add_forms": add_forms, "charged": charged, "sneak_attack": sneak_attack, "surprise": surprise, "rampage": rampage, "detect": detect,
 }

@@ -16,7 +16,7 @@ MONSTER_KEYS = {
     "speed", "abilities", "saves", "skills", "senses", "languages", "challenge_rating", "xp",
     "proficiency_bonus", "damage_resistances", "damage_immunities", "damage_vulnerabilities",
     "condition_immunities", "special_abilities", "actions", "legendary_actions",
-    "legendary_per_round", "reactions", "spellcasting", "parry",
+    "legendary_per_round", "reactions", "spellcasting", "parry", "trait_facts",
 }
 
 
@@ -206,3 +206,16 @@ def test_parry_bonus_comes_from_the_reaction():
     mons = content.monsters()
     assert mons["knight"]["parry"] == 2 and mons["marilith"]["parry"] == 5
     assert mons["goblin"]["parry"] == 0
+
+
+def test_trait_facts_are_the_numbers_the_trait_states():
+    mons = content.monsters()
+    boar = mons["boar"]["trait_facts"]
+    assert boar["Charge"] == {"action": "Tusk", "condition": "prone", "feet": 20,
+                              "damage": [{"dice": "1d6", "type": "slashing"}],
+                              "save": {"ability": "str", "dc": 11}}
+    assert boar["Relentless"] == {"up_to": 7}
+    assert mons["basilisk"]["trait_facts"]["Petrifying Gaze"]["condition"] == "restrained"
+    assert mons["spy"]["trait_facts"]["Sneak Attack (1/Turn)"]["damage"] == [
+        {"dice": "2d6", "type": ""}]
+    assert "Amphibious" not in mons["aboleth"]["trait_facts"]  # no numbers, no facts

@@ -51,3 +51,38 @@ async def test_an_unanswered_prompt_is_sent_again_and_an_answered_one_is_not(
     await asyncio.sleep(0.3)
     assert [to for to, t, _ in rec.texts if t.startswith("Your turn")] == [0xA1]
     await tc.close()
+
+
+async def test_a_slower_table_waits_longer_before_reminding(pipeline: Pipeline, monkeypatch):
+    monkeypatch.setattr(tc_module, "PROMPT_REMIND_S", 0.1)
+    eid, _ = await fight(pipeline)
+    rec = text_channel(pipeline)[1]
+    monkeypatch.setattr(tc_module, "DEFAULT_TURN_S", 1.0)
+    # a third of a 1.5 s turn, longer than the default: 0.5 s, not 0.1 s
+    tc = tc_module.TextChannel(pipeline, rec, clock=pipeline.clock, metrics=pipeline.metrics,
+                               coalesce_s=0.01, turn_timeout_s=1.5)
+    tc.prompt(eid, "Your turn, Thorin!")
+    await asyncio.sleep(0.3)
+    assert [t for _, t, _ in rec.texts].count("Your turn, Thorin!") == 1
+    await asyncio.sleep(0.5)
+    assert [t for _, t, _ in rec.texts].count("Your turn, Thorin!") == 2
+    await tc.close()
+
+
+async def test_a_monster_turn_merges_into_its_announcement_a_players_does_not(
+        pipeline: Pipeline):
+    eid, goblins = await fight(pipeline)
+    tc, rec = text_channel(pipeline)
+    gob = pipeline.game.name_of(goblins[0])
+    tc._on_outcome(9, Command("ai", "ai", it.EndTurn()), [ev.TurnStarted(1, goblins[0])],
+                   Outcome(True, 9, []))
+    tc._on_outcome(10, Command("ai", "ai", it.EndTurn()),
+                   [ev.Attacked(goblins[0], eid, 3, 8, 18, False, False, "scimitar"),
+                    ev.TurnStarted(1, eid)], Outcome(True, 10, []))
+    tc._on_outcome(11, Command("ai", "ai", it.EndTurn()), [ev.Healed(eid, 2, 12)],
+                   Outcome(True, 11, []))
+    tc.flush()
+    (sent,) = [t for to, t, _ in rec.texts if to == BROADCAST]
+    assert sent == (f"Next: {gob} misses Thorin (8 vs AC18). Next: Thorin. | "
+                    "Thorin heals 2 (hp 12).")
+    await tc.close()

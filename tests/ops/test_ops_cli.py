@@ -128,3 +128,14 @@ def test_encounter_plot_without_plotext_prints_the_curve_and_a_hint():
                                    "pip install 'distributed-dungeon[plot]'")
     rows = [line.split() for line in proc.stdout.splitlines()[1:]]
     assert [r[:2] for r in rows] == [["1", "goblin"], ["2", "goblin"], ["3", "goblin"]]
+
+
+def test_bench_replay_measures_a_log_the_pipeline_wrote():
+    proc = dungeon("bench", "replay", "--events", "300", "--json", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["events"] >= 300 and out["commands"] == out["events"] - 1  # one session row
+    # the quick pass computes few digests, the full pass one per command (plus snapshots)
+    assert 1 <= out["digests_checked"] < out["every_digest_checked"]
+    assert out["every_digest_checked"] >= out["commands"]
+    assert out["runs"] == 5 and out["events_per_s"] > 0

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from protocol_strategies import events
 
-from protocol.render import announced, fit, render, render_error
+from protocol.render import announced, fit, fold_announcements, render, render_error
 from rules import events as ev
 
 
@@ -103,8 +103,10 @@ def test_announced_reads_every_turn_a_part_starts_including_skipped_ones():
     lines = render([ev.Attacked(3, 1, 4, 9, 18, False, False, "scimitar"), ev.TurnStarted(1, 7),
                     ev.TurnStarted(1, 1)], FakeView())
     assert announced(lines[0]) == ["Ana", "Thorin"]
-    assert announced("Next: Vex Vex death save 5: 2ok 1fail. Next: Goblin15") == [
+    assert announced("Next: Vex. Vex death save 5: 2ok 1fail. Next: Goblin15") == [
         "Vex", "Goblin15"]
+    # a turn merged with its action (fold_announcements) is played, not announced
+    assert announced("Next: Gob1 hits Thorin (9 vs AC18) 4 slash. Next: Mira.") == ["Mira"]
     assert announced("Thorin misses Gob1 (8 vs AC15).") == []
     # chat cannot announce a turn mid-sentence
     assert announced("Mira says Next: Mira") == []
@@ -164,3 +166,42 @@ def test_every_sentence_of_every_reply_ends_and_fits_one_packet(evs):
     for line in render(evs, AnyView()):
         assert 0 < len(line.encode()) <= 200
         assert line.endswith((".", "!", "?", "…")), line
+
+
+def test_an_announcement_merges_into_the_turn_played_after_it() -> None:
+    view = FakeView()
+    parts = render([ev.Attacked(1, 3, 15, 17, 15, True, False, "longsword"),
+                    ev.Damaged(3, 7, "slashing", 5), ev.TurnStarted(1, 3)], view)
+    parts += render([ev.Attacked(3, 1, 4, 9, 18, False, False, "scimitar"),
+                     ev.TurnStarted(1, 2)], view)
+    assert parts == ["Thorin hits Gob1 (17 vs AC15) 7 slash. Next: Gob1.",
+                     "Gob1 misses Thorin (9 vs AC18). Next: Mira."]
+    folded = fold_announcements(parts, {"Gob1", "Gob2"})
+    assert folded == ["Thorin hits Gob1 (17 vs AC15) 7 slash. "
+                      "Next: Gob1 misses Thorin (9 vs AC18). Next: Mira."]
+    assert [n for p in folded for n in announced(p)] == ["Mira"]
+    # not when the next part opens with someone else, nor past the byte limit
+    assert fold_announcements(["Next: Gob1.", "Mira casts Shield L1."], {"Gob1"}) == [
+        "Next: Gob1.", "Mira casts Shield L1."]
+    assert fold_announcements(["Next: Gob1.", "Gob1 " + "x" * 190 + "."], {"Gob1"}) == [
+        "Next: Gob1.", "Gob1 " + "x" * 190 + "."]
+    # never a player's turn: the prompt would be lost in what happens to them
+    assert fold_announcements(["Next: Mira.", "Mira heals 8 (hp 8)."], {"Gob1"}) == [
+        "Next: Mira.", "Mira heals 8 (hp 8)."]
+
+
+def test_a_reaction_does_not_leave_the_attack_said_twice() -> None:
+    (line,) = render([ev.Moved(3, "engaged", 1), ev.ActionTaken(3, "scimitar", 1),
+                      ev.SpellCast(1, "shield", 1),
+                      ev.Attacked(3, 1, 8, 13, 23, False, False, "scimitar"),
+                      ev.Attacked(3, 2, 15, 20, 12, True, False, "scimitar"),
+                      ev.Damaged(2, 6, "slashing", 0), ev.Downed(2),
+                      ev.ConditionChanged(2, "unconscious", True)], FakeView())
+    assert line == ("Thorin casts shield L1. Gob1 misses Thorin (13 vs AC23). "
+                    "Gob1 hits Mira (20 vs AC12) 6 slash. Mira is down.")
+
+
+def test_waking_up_is_said_by_the_heal() -> None:
+    (line,) = render([ev.Healed(2, 8, 8), ev.ConditionChanged(2, "unconscious", False),
+                      ev.ConditionChanged(2, "prone", False)], FakeView())
+    assert line == "Mira heals 8 (hp 8). Mira no longer prone."

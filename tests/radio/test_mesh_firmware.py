@@ -203,3 +203,40 @@ def test_a_2_8_radio_signs_short_broadcasts_and_the_app_sees_them_signed() -> No
     assert signed and not plain and air - air27 == fw.XEDDSA_SIGNATURE_BYTES
     too_long, _ = run_virtual(scenario("2.8", 170))  # no room for the signature
     assert not too_long
+
+
+def test_a_copy_with_more_hops_left_replaces_the_queued_relay_of_a_poorer_one() -> None:
+    """FloodingRouter.cpp:30-37, 67-88: the hop-limit upgrade, not a duplicate to cancel on."""
+
+    async def scenario() -> tuple[list[int], list[int], float]:
+        mesh = Mesh("LONG_FAST", seed=2)
+        for num, x in ((1, 0.0), (2, 9000.0), (3, 9300.0), (4, 9600.0)):
+            mesh.add_radio(num, x)
+        client = mesh.radios[2]
+
+        def copy(hop_limit: int, relayer: int) -> Frame:
+            return Frame(77, 1, BROADCAST, GAME_PORT, bytes(20), 0, 3, hop_limit, False, relayer)
+
+        mesh._receive(client, copy(1, 3), -100.0, 5.0)  # queued: a relay with 0 hops left
+        first = [item.frame.hop_limit for item in client.queue]
+        mesh._receive(client, copy(2, 4), -100.0, 5.0)  # more hops left: relay this one
+        upgraded = [item.frame.hop_limit for item in client.queue]
+        return first, upgraded, client.counters.get("upgrades", 0)
+
+    first, upgraded, upgrades = run_virtual(scenario())
+    assert first == [0] and upgraded == [1] and upgrades == 1
+
+
+def test_a_copy_with_no_more_hops_left_is_a_duplicate_that_cancels_the_relay() -> None:
+    async def scenario() -> list[int]:
+        mesh = Mesh("LONG_FAST", seed=2)
+        for num, x in ((1, 0.0), (2, 9000.0), (3, 9300.0), (4, 9600.0)):
+            mesh.add_radio(num, x)
+        client = mesh.radios[2]
+        frame = Frame(78, 1, BROADCAST, GAME_PORT, bytes(20), 0, 3, 2, False, 3)
+        mesh._receive(client, frame, -100.0, 5.0)
+        mesh._receive(client, Frame(78, 1, BROADCAST, GAME_PORT, bytes(20), 0, 3, 1, False, 4),
+                      -100.0, 5.0)
+        return [item.frame.hop_limit for item in client.queue]
+
+    assert run_virtual(scenario()) == []  # a CLIENT stands down (FloodingRouter.cpp:138-145)

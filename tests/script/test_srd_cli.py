@@ -45,8 +45,21 @@ def test_monsters_json_counts_every_action_trait_and_reaction() -> None:
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
     assert doc["mechanised"] + doc["adjudicated"] == doc["total"] > 1000
-    byname = {m["index"]: m for m in doc["monsters"]}
-    assert byname["ghoul"]["actions"] == {"Bite": "mechanised", "Claws": "mechanised"}
-    assert byname["troll"]["traits"]["Regeneration"] == "mechanised"
-    assert byname["lich"]["traits"]["Spellcasting"] == "mechanised"
-    assert byname["lich"]["traits"]["Rejuvenation"] == "adjudicated"
+    byname = {m["index"]: {(a["kind"], a["name"]): a for a in m["abilities"]}
+              for m in doc["monsters"]}
+    for m in doc["monsters"]:
+        for a in m["abilities"]:
+            assert set(a) == {"name", "kind", "state", "does"} and a["does"], a
+            assert a["state"] in ("mechanised", "adjudicated")
+    ghoul = byname["ghoul"]
+    assert {k: a["state"] for k, a in ghoul.items()} == {("action", "Bite"): "mechanised",
+                                                          ("action", "Claws"): "mechanised"}
+    assert "paralyzed" in ghoul[("action", "Claws")]["does"]
+    assert byname["troll"][("trait", "Regeneration")]["state"] == "mechanised"
+    assert byname["lich"][("trait", "Spellcasting")]["state"] == "mechanised"
+    assert byname["lich"][("legendary", "Disrupt Life")]["state"] == "mechanised"
+    rejuv = byname["lich"][("trait", "Rejuvenation")]
+    assert rejuv["state"] == "adjudicated" and rejuv["does"].startswith("DM rules: ")
+    assert byname["knight"][("reaction", "Parry")]["state"] == "mechanised"
+    states = [a["state"] for m in doc["monsters"] for a in m["abilities"]]
+    assert states.count("mechanised") == doc["mechanised"] and len(states) == doc["total"]
