@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from rules import dice
 from rules import events as ev
 from rules.creature import AUTO_CRIT_CLOSE, AUTO_FAIL_STR_DEX, PHYSICAL, Entity
+from rules.dungeon import BRIGHT
 from rules.effects.records import Cond, Effect
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
         if e.has("hidden") or e.has("adv_next"):
             adv.append(e.name)
         if e.has("dis_next") or e.has("dis_attacks") or (
-                e.has("light_sensitive") and game.light_at(atk.room) == "bright"):
+                e.has("light_sensitive") and game.light_at(atk.room) in BRIGHT) or (
+                e.has("sunlight_sensitive") and game.light_at(atk.room) == "sunlight"):
             dis.append(e.name)
         if e.has("reckless") and kind == "melee":
             adv.append("reckless")

@@ -55,6 +55,8 @@ TAGS = frozenset({
     "antimagic_susceptible",  # dispel magic: a Con save or unconscious for a minute
     "misty_escape",  # dropped to 0 HP (not by radiant damage) it escapes as mist instead
     "light_sensitive",  # the bearer's attacks have disadvantage in a bright room
+    "sunlight_sensitive",  # the bearer's attacks have disadvantage in a sunlit room
+    "sun_only",  # the effect's start-of-turn tree runs only while the bearer is in sunlight
     "steadfast",  # not frightened while an ally of the bearer is in the room
     "free_moving",  # magic cannot restrain the bearer (freedom of movement)
     "fire_averse",  # fire damage: disadvantage on its attacks until its next turn ends

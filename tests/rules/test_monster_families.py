@@ -484,3 +484,35 @@ def test_a_gnoll_that_drops_a_foe_rampages_on_to_bite_another() -> None:
     assert thorin.hp <= 0 and gnoll.turn["bonus"] == 0
     assert mira.eid in gnoll.engaged and any(isinstance(x, ev.Attacked) and x.target == 2
                                              for x in out)
+
+
+def _sunlit(monster: str) -> tuple[Game, list[int]]:
+    rooms = [{**r, "light": "sunlight"} for r in ARENA["rooms"]]
+    g = Game.new(Dungeon.from_dict({**ARENA, "rooms": rooms}))
+    apply(g, None, it.Join("Thorin", "fighter", 3), random.Random(0))
+    return g, fight(g, monster)
+
+
+def test_sunlight_sensitivity_bites_only_in_a_sunlit_room() -> None:
+    g, foes = _game("drow")  # a bright hall is not sunlight
+    assert resolver.attack_adv(g, g.entities[foes[0]], g.entities[1], "melee", (5, 0))[0] == 0
+    g, foes = _sunlit("drow")
+    assert resolver.attack_adv(g, g.entities[foes[0]], g.entities[1], "melee", (5, 0))[0] == -1
+    g, foes = _sunlit("shadow")  # Sunlight Weakness
+    assert resolver.attack_adv(g, g.entities[foes[0]], g.entities[1], "melee", (5, 0))[0] == -1
+
+
+def test_a_vampire_burns_in_sunlight_and_not_in_the_dark() -> None:
+    from rules import turns
+
+    g, foes = _sunlit("vampire-spawn")
+    v = g.entities[foes[0]]
+    v.hp = 50
+    turns._ticks(g, v, random.Random(1), [])
+    assert v.hp == 30  # burnt 20, and the radiant damage stops its regeneration
+    assert resolver.attack_adv(g, v, g.entities[1], "melee", (5, 0))[0] == -1
+    g, foes = _game("vampire-spawn")
+    v = g.entities[foes[0]]
+    v.hp = 50
+    turns._ticks(g, v, random.Random(1), [])
+    assert v.hp == 60  # no sun: only its regeneration
