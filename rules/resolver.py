@@ -413,6 +413,16 @@ def _drop_out(game: Game, tgt: Entity, out: Events) -> None:
         held = other.conditions.get("grappled")
         if held and held.src == tgt.eid:
             end_grapple(game, other, out)
+        if any(x.has("swallowed") and x.src == tgt.eid for x in other.effects):
+            _spat_out(game, other, tgt.eid, out)
+
+
+def _spat_out(game: Game, ent: Entity, src: int, out: Events) -> None:
+    """A fallen swallower frees what it held inside: its effect and open-ended conditions."""
+    ent.effects[:] = [x for x in ent.effects if not (x.has("swallowed") and x.src == src)]
+    for cond, info in list(ent.conditions.items()):
+        if info.src == src and info.rounds == -1 and not info.save:
+            remove_condition(game, ent, cond, out)
 
 
 def heal(game: Game, tgt: Entity, amount: int, out: Events, *, own: bool = False) -> int:

@@ -53,7 +53,7 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
     the turn). Options are cheap to validate: each is checked by the same rules `apply`
     uses, so none fails when applied."""
     from rules.combat import close_cost, multi_is_melee
-    from rules.effects.monsters import playable
+    from rules.effects.monsters import playable, ready
 
     e = game.entities[eid]
     if game.combat is None or game.current_turn() != eid or e.incapacitated:
@@ -69,7 +69,8 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
                     continue
                 for k, a in enumerate(e.actions):
                     kind = a.get("kind")
-                    if kind == "other" and f is foes[0] and playable(e.monster, a):
+                    if kind == "other" and f is foes[0] and playable(e.monster, a) \
+                            and ready(game, e, a):
                         kind = "self"  # a self action (teleport): one option, any foe
                     elif kind not in ("melee", "ranged", "save", "multiattack"):
                         continue

@@ -46,6 +46,10 @@ def load_key(key: str) -> None:
         if a.get("kind") == "multiattack":
             continue  # runs its named parts; a legendary "Paralyzing Touch" is the action's
         registry.register(key_for(monster, a["name"]), compile_action(monster, a))
+        inside = _entry(monster, a["name"]).get("inside")
+        if inside:  # what a swallowed or engulfed creature suffers (specials.swallow)
+            where = f"monster_effects.toml[{monster}][{a['name']}].inside"
+            registry.register(key_for(monster, a["name"]) + "@in", n.parse_tree(inside, where))
         if a.get("kind") == "melee" and a.get("range"):  # "Melee or Ranged Weapon Attack"
             registry.register(key_for(monster, a["name"], thrown=True),
                               compile_action(monster, {**a, "kind": "ranged"}))
@@ -57,6 +61,17 @@ def load_key(key: str) -> None:
 def playable(monster: str, a: dict[str, Any]) -> bool:
     """An action of no attack kind (Teleport, Invisibility) the engine can still play."""
     return a.get("kind") == "other" and bool(action_tree(monster, a))
+
+
+def in_grip(game: Any, c: Any) -> list[Any]:
+    """The living foes the creature is grappling, nearest first (what Swallow takes)."""
+    return [e for e in game.here(c.room) if e.side != c.side and not e.dead
+            and (g := e.conditions.get("grappled")) is not None and g.src == c.eid]
+
+
+def ready(game: Any, c: Any, a: dict[str, Any]) -> bool:
+    """An action that swallows or engulfs is only worth offering with a foe in its grip."""
+    return not _entry(c.monster, a["name"]).get("inside") or bool(in_grip(game, c))
 
 
 SHAPECHANGER = "Shapechanger"
@@ -323,7 +338,8 @@ def action_does(m: dict[str, Any], a: dict[str, Any], played: set[str]) -> tuple
     if a["name"] not in played:
         return False, "DM rules: " + (_entry(m["index"], a["name"]).get("prompt")
                                       or f"{a['name']}, as the stat block says")
-    return True, "; ".join(describe.lines(action_tree(m["index"], a))) or a["name"]
+    return True, (_entry(m["index"], a["name"]).get("does")
+                  or "; ".join(describe.lines(action_tree(m["index"], a))) or a["name"])
 
 
 def reaction_does(m: dict[str, Any], r: str) -> tuple[bool, str]:

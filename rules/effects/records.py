@@ -56,6 +56,7 @@ TAGS = frozenset({
     "misty_escape",  # dropped to 0 HP (not by radiant damage) it escapes as mist instead
     "light_sensitive",  # the bearer's attacks have disadvantage in a bright room
     "sunlight_sensitive",  # the bearer's attacks have disadvantage in a sunlit room
+    "swallowed",  # inside src (Swallow, Engulf): freed with src's conditions when src falls
     "sun_only",  # the effect's start-of-turn tree runs only while the bearer is in sunlight
     "steadfast",  # not frightened while an ally of the bearer is in the room
     "free_moving",  # magic cannot restrain the bearer (freedom of movement)

@@ -343,6 +343,53 @@ def add_forms(ctx: Any, _args: dict[str, Any]) -> None:
     c.actions += [a for a in monsters.form_actions(c.monster) if a["name"] not in have]
 
 
+def swallow(ctx: Any, args: dict[str, Any]) -> None:
+    """A foe in the caster's grip is swallowed or engulfed (one at a time): with `action`
+    (a bite) only if that attack hits. The grapple ends; its `@in` tree (blinded, restrained,
+    a `swallowed` effect burning each turn) holds until the caster falls."""
+    from dataclasses import replace
+
+    from rules.effects import engine, monsters, registry
+    from rules.effects import nodes as n
+
+    game, c = ctx.game, ctx.caster
+    if any(x.has("swallowed") and x.src == c.eid for e in game.entities.values()
+           for x in e.effects):
+        return
+    held = monsters.in_grip(game, c)
+    if not held:
+        ctx.out.append(ev.Info(c.eid, f"{c.name} has no one in its grip to {ctx.name.lower()}"))
+        return
+    t = ctx.target if ctx.target in held else held[0]
+    inside = (n.Special("end_grapple"), n.Ref(monsters.key_for(c.monster, ctx.name) + "@in"))
+    tree: Any = inside
+    if args.get("action"):
+        atk = registry.tree(monsters.key_for(c.monster, str(args["action"])))[0]
+        tree = (replace(atk, hit=atk.hit + inside),)
+    sub = engine.context(game, c, monsters.key_for(c.monster, ctx.name), ctx.rng, ctx.out, [t])
+    sub.target = t
+    engine.run(tree, sub)
+
+
+def end_grapple(ctx: Any, _args: dict[str, Any]) -> None:
+    """The target's grapple (and what lasts until it ends) is over."""
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    resolver.end_grapple(ctx.game, t, ctx.out)
+
+
+def second_hit(ctx: Any, args: dict[str, Any]) -> None:
+    """The second hit of the caster's turn on the same target imposes `condition` (a
+    shambling mound grapples a creature both slams hit)."""
+    c = ctx.caster
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    first = [x for x in t.effects if x.name == "struck once" and x.src == c.eid]
+    if not first:  # the mark lasts until the caster's next turn starts
+        t.effects.append(Effect("struck once", c.eid, until_turn=c.eid))
+        return
+    t.effects[:] = [x for x in t.effects if x not in first]
+    resolver.add_condition(ctx.game, t, str(args["condition"]), ctx.out, src=c.eid)
+
+
 SPECIALS: dict[str, Special] = {
     "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
     "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
@@ -350,4 +397,5 @@ SPECIALS: dict[str, Special] = {
     "drain": drain, "knock": knock, "banish": banish, "polymorph": polymorph,
     "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
     "grant": grant, "change_form": change_form, "touch_heal": touch_heal, "add_forms": add_forms, "charged": charged, "sneak_attack": sneak_attack, "surprise": surprise, "rampage": rampage, "detect": detect,
+    "swallow": swallow, "end_grapple": end_grapple, "second_hit": second_hit,
 }

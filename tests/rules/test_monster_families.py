@@ -516,3 +516,52 @@ def test_a_vampire_burns_in_sunlight_and_not_in_the_dark() -> None:
     v.hp = 50
     turns._ticks(g, v, random.Random(1), [])
     assert v.hp == 60  # no sun: only its regeneration
+
+
+def test_a_giant_toad_swallows_the_foe_it_holds_and_spits_it_out_when_slain() -> None:
+    from rules import tactics, turns
+
+    g, foes = _game("giant-toad")
+    toad, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    toad.engaged, thorin.engaged = [1], [toad.eid]
+    turn_of(g, toad.eid)
+    names = [o.label for o in tactics.legal_actions(g, toad.eid)]
+    assert not any("Swallow" in x for x in names)  # nothing in its grip yet
+    swallow = monsters.key_for("giant-toad", "Swallow")
+    engine.use(g, toad, swallow, [thorin], LoadedD20(random.Random(2), 19), [])
+    assert "blinded" not in thorin.conditions
+    engine.use(g, toad, monsters.key_for("giant-toad", "Bite"), [thorin],
+               LoadedD20(random.Random(2), 19), [])
+    assert "grappled" in thorin.conditions
+    assert any("Swallow" in o.label for o in tactics.legal_actions(g, toad.eid))
+    engine.use(g, toad, swallow, [thorin], LoadedD20(random.Random(2), 19), [])
+    assert {"blinded", "restrained"} <= set(thorin.conditions)
+    assert "grappled" not in thorin.conditions
+    hp = thorin.hp
+    turns._ticks(g, thorin, random.Random(1), [])
+    assert 3 <= hp - thorin.hp <= 18  # 3d6 acid
+    resolver.deal(g, toad, 999, "slashing", [], rng=random.Random(1))
+    assert not {"blinded", "restrained"} & set(thorin.conditions)
+    assert not any(x.has("swallowed") for x in thorin.effects)
+
+
+def test_a_shambling_mound_engulfs_a_foe_both_slams_hit() -> None:
+    from rules import turns
+
+    g, foes = _game("shambling-mound")
+    mound, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    mound.engaged, thorin.engaged = [1], [mound.eid]
+    turn_of(g, mound.eid)
+    slam = monsters.key_for("shambling-mound", "Slam")
+    engine.use(g, mound, slam, [thorin], LoadedD20(random.Random(2), 19), [])
+    assert "grappled" not in thorin.conditions  # one slam is not enough
+    engine.use(g, mound, slam, [thorin], LoadedD20(random.Random(2), 19), [])
+    assert "grappled" in thorin.conditions
+    engine.use(g, mound, monsters.key_for("shambling-mound", "Engulf"), [thorin],
+               random.Random(1), [])
+    assert {"blinded", "restrained"} <= set(thorin.conditions)
+    hp = thorin.hp
+    turns._ticks(g, thorin, LoadedD20(random.Random(1), 1), [])  # fails the Con save
+    assert 6 <= hp - thorin.hp <= 20
