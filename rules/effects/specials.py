@@ -390,6 +390,17 @@ def second_hit(ctx: Any, args: dict[str, Any]) -> None:
     resolver.add_condition(ctx.game, t, str(args["condition"]), ctx.out, src=c.eid)
 
 
+def buff_allies(ctx: Any, args: dict[str, Any]) -> None:
+    """The caster's living allies in the room (not itself) add dice to attack rolls and
+    saves for `rounds` (a knight's Leadership)."""
+    c = ctx.caster
+    for e in ctx.game.here(c.room):
+        if e.side == c.side and e.eid != c.eid and not e.dead:
+            e.effects[:] = [x for x in e.effects if x.name != ctx.name]  # one die at a time
+            e.effects.append(Effect(ctx.name, c.eid, rounds=int(args.get("rounds", 10)),
+                                    atk=str(args.get("atk", "")), save=str(args.get("save", ""))))
+
+
 SPECIALS: dict[str, Special] = {
     "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
     "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
@@ -398,4 +409,5 @@ SPECIALS: dict[str, Special] = {
     "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
     "grant": grant, "change_form": change_form, "touch_heal": touch_heal, "add_forms": add_forms, "charged": charged, "sneak_attack": sneak_attack, "surprise": surprise, "rampage": rampage, "detect": detect,
     "swallow": swallow, "end_grapple": end_grapple, "second_hit": second_hit,
+    "buff_allies": buff_allies,
 }

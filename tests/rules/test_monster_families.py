@@ -565,3 +565,78 @@ def test_a_shambling_mound_engulfs_a_foe_both_slams_hit() -> None:
     hp = thorin.hp
     turns._ticks(g, thorin, LoadedD20(random.Random(1), 1), [])  # fails the Con save
     assert 6 <= hp - thorin.hp <= 20
+
+
+def _use(g: Game, m: Any, action: str, targets: list[Any], rng: Any = None) -> list[Any]:
+    out: list[Any] = []
+    engine.use(g, m, monsters.key_for(m.monster, action), targets,
+               rng or random.Random(1), out)
+    return out
+
+
+def test_a_knights_leadership_adds_a_d4_to_its_allies_rolls() -> None:
+    g, foes = _game("knight", 2)
+    k1, k2 = g.entities[foes[0]], g.entities[foes[1]]
+    _use(g, k1, "Leadership", [g.entities[1]])
+    assert any(x.atk == "1d4" and x.save == "1d4" and x.rounds == 10 for x in k2.effects)
+    assert not any(x.atk for x in k1.effects) and not any(x.atk for x in g.entities[1].effects)
+
+
+def test_whirlwind_and_deadly_leap_save_for_half_or_go_prone() -> None:
+    for monster, action, ability in (("air-elemental", "Whirlwind", "str"),
+                                     ("bulette", "Deadly Leap", "dex")):
+        g, foes = _game(monster)
+        m, thorin = g.entities[foes[0]], g.entities[1]
+        thorin.hp = thorin.max_hp = 500
+        _use(g, m, action, [thorin], LoadedD20(random.Random(1), 1))  # a failed save
+        assert "prone" in thorin.conditions and thorin.hp < 500
+        g, foes = _game(monster)
+        m, thorin = g.entities[foes[0]], g.entities[1]
+        thorin.hp = thorin.max_hp = 500
+        out = _use(g, m, action, [thorin], LoadedD20(random.Random(1), 20))
+        assert "prone" not in thorin.conditions and thorin.hp < 500  # half damage still lands
+        assert any(isinstance(x, ev.Rolled) and ability in x.what for x in out)
+
+
+def test_self_actions_shield_hide_and_leave_the_fight() -> None:
+    g, foes = _game("unicorn")
+    uni = g.entities[foes[0]]
+    ac = uni.current_ac()
+    _use(g, uni, "Shimmering Shield", [g.entities[1]])
+    assert uni.current_ac() == ac + 2
+    g, foes = _game("cloaker")
+    cloak = g.entities[foes[0]]
+    cloak.effects = []
+    _use(g, cloak, "Phantasms", [g.entities[1]])
+    assert resolver.attack_adv(g, g.entities[1], cloak, "melee", (5, 0))[0] == -1
+    g, foes = _game("green-hag")
+    hag = g.entities[foes[0]]
+    _use(g, hag, "Invisible Passage", [g.entities[1]])
+    assert resolver.attack_adv(g, hag, g.entities[1], "melee", (5, 0))[0] == 1
+    g, foes = _game("nightmare")
+    mare = g.entities[foes[0]]
+    _use(g, mare, "Ethereal Stride", [g.entities[1]])
+    assert mare not in g.here(mare.room) or mare.fled
+
+
+def test_channel_negative_energy_stops_healing() -> None:
+    g, foes = _game("mummy-lord")
+    lord, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = 5
+    _use(g, lord, "Channel Negative Energy", [thorin])
+    assert resolver.heal(g, thorin, 10, []) == 0 and thorin.hp == 5
+
+
+def test_horrific_appearance_and_aberrant_ground_reach_engaged_foes() -> None:
+    from rules import turns
+
+    g, foes = _game("sea-hag")
+    hag, thorin = g.entities[foes[0]], g.entities[1]
+    hag.engaged, thorin.engaged = [1], [hag.eid]
+    turns._ticks(g, thorin, LoadedD20(random.Random(1), 1), [])
+    assert "frightened" in thorin.conditions
+    g, foes = _game("gibbering-mouther")
+    mouth, thorin = g.entities[foes[0]], g.entities[1]
+    mouth.engaged, thorin.engaged = [1], [mouth.eid]
+    turns._ticks(g, thorin, LoadedD20(random.Random(1), 1), [])
+    assert thorin.effective_speed() == 0
