@@ -85,6 +85,10 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             adv.append("reckless")
         if e.has("blood_frenzy") and kind == "melee" and tgt.hp < tgt.max_hp:
             adv.append("blood frenzy")
+        if e.has("grappler") and (g := tgt.conditions.get("grappled")) and g.src == atk.eid:
+            adv.append("grappler")
+        if e.has("ambusher") and unacted(game, tgt):
+            adv.append("ambusher")
         if e.has("adv_attacks") or (e.has("invisible") and not _sees_invisible(tgt)):
             adv.append(e.name)
     if atk.effects and any(e.has("pack_tactics") for e in atk.effects) and any(
@@ -105,6 +109,14 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
         if not tgt.sees_in_dark():
             adv.append("unseen")
     return (1 if adv else 0) - (1 if dis else 0), adv + ["-" + x for x in dis]
+
+
+def unacted(game: Game, t: Entity) -> bool:
+    """In the first round, a creature that has not yet taken a turn (the surprised, as near
+    as initiative tells)."""
+    c = game.combat
+    return bool(c) and c["round"] == 1 and not t.dead and t.eid in c["order"] and \
+        c["order"].index(t.eid) > c["idx"]
 
 
 def _sees_invisible(e: Entity) -> bool:

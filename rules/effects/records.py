@@ -57,6 +57,11 @@ TAGS = frozenset({
     "light_sensitive",  # the bearer's attacks have disadvantage in a bright room
     "sunlight_sensitive",  # the bearer's attacks have disadvantage in a sunlit room
     "swallowed",  # inside src (Swallow, Engulf): freed with src's conditions when src falls
+    "grappler",  # the bearer's attacks have advantage against a creature it grapples
+    "ambusher",  # in the first round, attacks with advantage on foes yet to take a turn
+    "shadow_stealth",  # hides as a bonus action out of bright light
+    "aggressive",  # not engaged at its turn's start: a bonus action doubles its move
+    "reactive",  # its reaction comes back at the start of every creature's turn
     "sun_only",  # the effect's start-of-turn tree runs only while the bearer is in sunlight
     "steadfast",  # not frightened while an ally of the bearer is in the room
     "free_moving",  # magic cannot restrain the bearer (freedom of movement)

@@ -249,9 +249,7 @@ def surprise(ctx: Any, args: dict[str, Any]) -> None:
     """Extra dice on a hit in the first round against a foe that has not yet taken a turn
     (the surprised, as near as initiative tells)."""
     game, t = ctx.game, ctx.target if ctx.target is not None else ctx.targets[0]
-    c = game.combat
-    if not c or c["round"] != 1 or t.dead or t.eid not in c["order"] or \
-            c["order"].index(t.eid) <= c["idx"]:
+    if not resolver.unacted(game, t):
         return
     resolver.deal(game, t, dice.total(str(args["dice"]), ctx.rng, crit=ctx.crit),
                   str(args.get("type") or "piercing"), ctx.out, crit=ctx.crit, rng=ctx.rng,

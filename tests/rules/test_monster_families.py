@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
 from rules_helpers import ARENA, fight, turn_of
 
 from rules import events as ev
@@ -15,6 +16,7 @@ from rules.dice import LoadedD20
 from rules.dungeon import Dungeon
 from rules.effects import engine, monsters
 from rules.effects.records import Effect
+from rules.errors import RulesError
 from rules.game import Game, apply
 
 
@@ -640,3 +642,57 @@ def test_horrific_appearance_and_aberrant_ground_reach_engaged_foes() -> None:
     mouth.engaged, thorin.engaged = [1], [mouth.eid]
     turns._ticks(g, thorin, LoadedD20(random.Random(1), 1), [])
     assert thorin.effective_speed() == 0
+
+
+def test_grappler_and_ambusher_give_advantage_when_their_rule_holds() -> None:
+    g, foes = _game("mimic")
+    mimic, thorin = g.entities[foes[0]], g.entities[1]
+    mimic.effects = [x for x in mimic.effects if not x.has("hidden")]
+    assert resolver.attack_adv(g, mimic, thorin, "melee", (5, 0))[0] == 0
+    resolver.add_condition(g, thorin, "grappled", [], src=mimic.eid)
+    assert resolver.attack_adv(g, mimic, thorin, "melee", (5, 0))[0] == 1
+    for monster in ("doppelganger", "assassin"):
+        g, foes = _game(monster)
+        m, thorin = g.entities[foes[0]], g.entities[1]
+        order = g.combat["order"]
+        order.remove(m.eid)
+        order.insert(0, m.eid)
+        g.combat["idx"], g.combat["round"] = 0, 1
+        assert resolver.attack_adv(g, m, thorin, "melee", (5, 0))[0] == 1
+        g.combat["round"] = 2
+        assert resolver.attack_adv(g, m, thorin, "melee", (5, 0))[0] == 0
+
+
+def test_a_shadow_hides_as_a_bonus_action_only_out_of_bright_light() -> None:
+    from rules import combat
+
+    g, foes = _game("shadow")
+    shadow = g.entities[foes[0]]
+    assert combat._simple_slot(shadow, "hide", dim=False) == "action"
+    assert combat._simple_slot(shadow, "hide", dim=True) == "action"  # the action comes first
+    shadow.turn["action"] = 0
+    g, foes = _game("ghoul")
+    ghoul = g.entities[foes[0]]
+    ghoul.turn["action"] = 0
+    shadow.turn["bonus"] = 1
+    assert combat._simple_slot(shadow, "hide", dim=True) == "bonus"
+    for who in (ghoul, shadow):  # no trait, or bright light: no action left to hide with
+        with pytest.raises(RulesError):
+            combat._simple_slot(who, "hide", dim=who is ghoul)
+
+
+def test_an_orc_out_of_melee_gets_a_second_move_and_a_marilith_reacts_every_turn() -> None:
+    from rules import turns
+
+    g, foes = _game("orc")
+    orc = g.entities[foes[0]]
+    orc.engaged = []
+    g.combat["idx"] = g.combat["order"].index(orc.eid)
+    turns.begin_turn(g, random.Random(1))
+    assert orc.turn["move"] == 2 * orc.effective_speed() and orc.turn["bonus"] == 0
+    g, foes = _game("marilith")
+    mar = g.entities[foes[0]]
+    mar.reaction = False
+    g.combat["idx"] = g.combat["order"].index(1)
+    turns.begin_turn(g, random.Random(1))
+    assert mar.reaction
