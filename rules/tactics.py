@@ -270,6 +270,12 @@ def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | Non
             return a, foes[0]  # slip away from the melee that is killing it
         if m.hp < m.max_hp * 0.5 and any(isinstance(x, n.Heal) for x in tree):
             return a, foes[0]  # heal itself while half down
+        lasting = [dict(x.values) for x in tree if isinstance(x, n.Ongoing)]
+        if m.engaged and m.hp < m.max_hp * 0.75 and any(v.get("ac") for v in lasting):
+            return a, foes[0]  # shield itself while melee wears it down
+        if any(f.hp < f.max_hp * 0.5 for f in foes) and any(
+                "no_heal" in v.get("tags", ()) for v in lasting):
+            return a, foes[0]  # deny healing to a foe that needs it
     acts = [a for a in acts if a.get("damage") or a.get("multiattack") or (
         a.get("kind") == "other" and isinstance(
             next(iter(monsters.action_tree(m.monster, a)), None), n.Ref))]

@@ -399,6 +399,18 @@ def buff_allies(ctx: Any, args: dict[str, Any]) -> None:
                                     atk=str(args.get("atk", "")), save=str(args.get("save", ""))))
 
 
+def reel(ctx: Any, _args: dict[str, Any]) -> None:
+    """Every foe the caster grapples is pulled into melee with it (a roper's Reel)."""
+    from rules.combat import close_in
+    from rules.effects import monsters
+
+    c = ctx.caster
+    for t in monsters.in_grip(ctx.game, c):
+        if t.eid not in c.engaged:
+            ctx.out += close_in(t, c, 0)
+            ctx.out.append(ev.Info(t.eid, f"{c.name} reels in {t.name}"))
+
+
 SPECIALS: dict[str, Special] = {
     "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
     "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
@@ -407,5 +419,5 @@ SPECIALS: dict[str, Special] = {
     "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
     "grant": grant, "change_form": change_form, "touch_heal": touch_heal, "add_forms": add_forms, "charged": charged, "sneak_attack": sneak_attack, "surprise": surprise, "rampage": rampage, "detect": detect,
     "swallow": swallow, "end_grapple": end_grapple, "second_hit": second_hit,
-    "buff_allies": buff_allies,
+    "buff_allies": buff_allies, "reel": reel,
 }

@@ -696,3 +696,37 @@ def test_an_orc_out_of_melee_gets_a_second_move_and_a_marilith_reacts_every_turn
     g.combat["idx"] = g.combat["order"].index(1)
     turns.begin_turn(g, random.Random(1))
     assert mar.reaction
+
+
+def test_a_roper_reels_in_the_foe_its_tendril_holds() -> None:
+    g, foes = _game("roper")
+    roper, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    roper.engaged, thorin.engaged = [], []
+    _use(g, roper, "Reel", [thorin])
+    assert thorin.eid not in roper.engaged  # nothing held: nothing reeled
+    _use(g, roper, "Tendril", [thorin], LoadedD20(random.Random(2), 19))
+    assert "grappled" in thorin.conditions
+    _use(g, roper, "Reel", [thorin])
+    assert thorin.eid in roper.engaged and roper.eid in thorin.engaged
+
+
+def test_legendary_shield_and_negative_energy_are_picked_when_they_matter() -> None:
+    from rules import tactics
+
+    g, foes = _game("unicorn")
+    uni, thorin = g.entities[foes[0]], g.entities[1]
+    uni.res["legendary"] = 3
+    uni.engaged, thorin.engaged = [1], [uni.eid]
+    uni.hp = int(uni.max_hp * 0.6)
+    pick = tactics.legendary_pick(g, uni)
+    assert pick is not None and pick[0]["name"] == "Shimmering Shield"
+    g, foes = _game("mummy-lord")
+    lord, thorin = g.entities[foes[0]], g.entities[1]
+    lord.res["legendary"] = 3
+    lord.engaged, thorin.engaged = [], []
+    assert tactics.legendary_pick(g, lord) is None or \
+        tactics.legendary_pick(g, lord)[0]["name"] != "Channel Negative Energy"
+    thorin.hp = 1
+    pick = tactics.legendary_pick(g, lord)
+    assert pick is not None and pick[0]["name"] == "Channel Negative Energy"
