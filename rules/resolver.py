@@ -336,6 +336,10 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
                 e.stopped = True
         if amount > 0:
             _flinch(tgt, dtype)
+    # a pudding splits when subjected to it, immune or not
+    if tgt.hp >= SPLIT_MIN_HP and dtype in SPLIT_BY and tgt.reaction and \
+            tgt.res.get("splits", 0) > 0 and any(e.has("splits") for e in tgt.effects):
+        _split(game, tgt, out)
     if amount <= 0:
         out.append(ev.Damaged(tgt.eid, 0, dtype, tgt.hp))
         return 0
@@ -389,6 +393,30 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
         if not saving_throw(game, tgt, "con", dc, rng, out, "concentration"):
             end_concentration(game, tgt, out)
     return amount
+
+
+# A pudding or jelly splits on these damage types while it has this many HP or more.
+SPLIT_BY = ("lightning", "slashing")
+SPLIT_MIN_HP = 10
+
+
+def _split(game: Game, tgt: Entity, out: Events) -> None:
+    """Split (its reaction): a second creature of its kind appears beside it, the two
+    sharing its hit points; each is a size smaller, so `splits` counts what is left."""
+    from rules.explore import spawn
+
+    tgt.reaction = False
+    tgt.res["splits"] -= 1
+    made = spawn(game, tgt.monster, 1, tgt.band, side=tgt.side)
+    twin = game.entities[made[0].eid]
+    twin.room = tgt.room
+    twin.hp = twin.max_hp = tgt.hp // 2
+    tgt.hp -= twin.hp
+    twin.res["splits"] = tgt.res["splits"]
+    if game.combat is not None:
+        game.combat["order"].append(twin.eid)
+    out += made
+    out.append(ev.Info(tgt.eid, f"{tgt.name} splits in two"))
 
 
 def _flinch(tgt: Entity, dtype: str) -> None:

@@ -53,7 +53,7 @@ def load_key(key: str) -> None:
         if a.get("kind") == "melee" and a.get("range"):  # "Melee or Ranged Weapon Attack"
             registry.register(key_for(monster, a["name"], thrown=True),
                               compile_action(monster, {**a, "kind": "ranged"}))
-    for t in m.get("special_abilities", []):
+    for t in m.get("special_abilities", []) + m.get("reactions", []):
         for part, tree in trait_trees(monster, t).items():
             registry.register(trait_key(monster, t) + _SUFFIX[part], tree)
 
@@ -110,7 +110,8 @@ _SUFFIX = {"trait": "", "ride": "@ride", "death": "@death"}
 def trait_names(monster: str) -> list[str]:
     """The monster's traits that put effects on it when it appears, in stat-block order."""
     m = content.monsters().get(monster) or {}
-    return [t for t in m.get("special_abilities", []) if "trait" in trait_trees(monster, t)]
+    return [t for t in m.get("special_abilities", []) + m.get("reactions", [])
+            if "trait" in trait_trees(monster, t)]
 
 
 def death_keys(monster: str) -> list[tuple[str, int]]:
@@ -346,6 +347,8 @@ def reaction_does(m: dict[str, Any], r: str) -> tuple[bool, str]:
     if r == "Parry" and m.get("parry"):
         return True, f"adds {m['parry']} to its AC against one melee hit (its reaction)"
     d = _entry(m["index"], r)
+    if trait_trees(m["index"], r):  # a reaction the rules take for it (Split)
+        return True, d.get("does") or r
     return False, "DM rules: " + (d.get("prompt") or f"the reaction {r}, as narrated")
 
 

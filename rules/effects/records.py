@@ -62,6 +62,7 @@ TAGS = frozenset({
     "shadow_stealth",  # hides as a bonus action out of bright light
     "aggressive",  # not engaged at its turn's start: a bonus action doubles its move
     "reactive",  # its reaction comes back at the start of every creature's turn
+    "splits",  # lightning or slashing damage splits it in two (res "splits" uses left)
     "sun_only",  # the effect's start-of-turn tree runs only while the bearer is in sunlight
     "steadfast",  # not frightened while an ally of the bearer is in the room
     "free_moving",  # magic cannot restrain the bearer (freedom of movement)

@@ -730,3 +730,19 @@ def test_legendary_shield_and_negative_energy_are_picked_when_they_matter() -> N
     thorin.hp = 1
     pick = tactics.legendary_pick(g, lord)
     assert pick is not None and pick[0]["name"] == "Channel Negative Energy"
+
+
+def test_a_black_pudding_splits_on_slashing_but_not_on_fire() -> None:
+    g, foes = _game("black-pudding")
+    pud = g.entities[foes[0]]
+    before = len(g.entities)
+    resolver.deal(g, pud, 5, "fire", [], rng=random.Random(1))
+    assert len(g.entities) == before
+    hp = pud.hp
+    resolver.deal(g, pud, 5, "slashing", [], rng=random.Random(1))  # immune, yet it splits
+    twins = [e for e in g.entities.values() if e.monster == "black-pudding"]
+    assert len(twins) == 2 and sum(e.hp for e in twins) == hp
+    assert all(e.res["splits"] == 1 for e in twins) and twins[1].eid in g.combat["order"]
+    resolver.deal(g, pud, 1, "slashing", [], rng=random.Random(1))  # reaction spent
+    assert len([e for e in g.entities.values() if e.monster == "black-pudding"]) == 2
+    assert _ability("black-pudding", "Split")["state"] == "mechanised"
