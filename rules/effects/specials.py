@@ -411,6 +411,39 @@ def reel(ctx: Any, _args: dict[str, Any]) -> None:
             ctx.out.append(ev.Info(t.eid, f"{c.name} reels in {t.name}"))
 
 
+def reaction(ctx: Any, _args: dict[str, Any]) -> bool:
+    """The caster spends its reaction on what follows; without one the rest stops."""
+    if not ctx.caster.reaction or ctx.caster.incapacitated:
+        return False
+    ctx.caster.reaction = False
+    return True
+
+
+def hurt_grapplers(ctx: Any, args: dict[str, Any]) -> None:
+    """Whoever grapples the caster takes the dice (a barbed devil's hide)."""
+    c = ctx.caster
+    held = c.conditions.get("grappled")
+    holder = ctx.game.entities.get(held.src) if held else None
+    if holder is not None and not holder.dead:
+        resolver.deal(ctx.game, holder, dice.total(str(args["dice"]), ctx.rng),
+                      str(args.get("type") or "piercing"), ctx.out, rng=ctx.rng)
+
+
+def consume_life(ctx: Any, args: dict[str, Any]) -> None:
+    """On its turn, a foe it has just dropped to 0 HP (and still alive): a bonus action, a
+    Con save or the foe dies and the caster regains the dice in hit points."""
+    game, c = ctx.game, ctx.caster
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if t.hp > 0 or t.dead or game.current_turn() != c.eid or c.turn.get("bonus", 0) <= 0:
+        return
+    c.turn["bonus"] -= 1
+    if resolver.saving_throw(game, t, "con", int(args["dc"]), ctx.rng, ctx.out, ctx.name,
+                             magic=True):
+        return
+    resolver.deal(game, t, t.max_hp, "necrotic", ctx.out, rng=ctx.rng, magical=True)
+    resolver.heal(game, c, dice.total(str(args["dice"]), ctx.rng), ctx.out, own=True)
+
+
 SPECIALS: dict[str, Special] = {
     "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
     "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
@@ -419,5 +452,6 @@ SPECIALS: dict[str, Special] = {
     "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
     "grant": grant, "change_form": change_form, "touch_heal": touch_heal, "add_forms": add_forms, "charged": charged, "sneak_attack": sneak_attack, "surprise": surprise, "rampage": rampage, "detect": detect,
     "swallow": swallow, "end_grapple": end_grapple, "second_hit": second_hit,
-    "buff_allies": buff_allies, "reel": reel,
+    "buff_allies": buff_allies, "reel": reel, "reaction": reaction,
+    "hurt_grapplers": hurt_grapplers, "consume_life": consume_life,
 }

@@ -746,3 +746,40 @@ def test_a_black_pudding_splits_on_slashing_but_not_on_fire() -> None:
     resolver.deal(g, pud, 1, "slashing", [], rng=random.Random(1))  # reaction spent
     assert len([e for e in g.entities.values() if e.monster == "black-pudding"]) == 2
     assert _ability("black-pudding", "Split")["state"] == "mechanised"
+
+
+def test_unnerving_mask_spends_the_devils_reaction() -> None:
+    from rules import turns
+
+    g, foes = _game("chain-devil")
+    devil, thorin = g.entities[foes[0]], g.entities[1]
+    devil.engaged, thorin.engaged = [1], [devil.eid]
+    turns._ticks(g, thorin, LoadedD20(random.Random(1), 1), [])
+    assert "frightened" in thorin.conditions and not devil.reaction
+    resolver.remove_condition(g, thorin, "frightened", [])
+    turns._ticks(g, thorin, LoadedD20(random.Random(1), 1), [])
+    assert "frightened" not in thorin.conditions  # no reaction left this round
+
+
+def test_barbed_hide_pricks_its_grappler() -> None:
+    from rules import turns
+
+    g, foes = _game("barbed-devil")
+    devil, thorin = g.entities[foes[0]], g.entities[1]
+    hp = thorin.hp
+    turns._ticks(g, devil, random.Random(1), [])
+    assert thorin.hp == hp
+    resolver.add_condition(g, devil, "grappled", [], src=thorin.eid)
+    turns._ticks(g, devil, random.Random(1), [])
+    assert 1 <= hp - thorin.hp <= 10
+
+
+def test_a_will_o_wisp_consumes_a_dying_foe_on_its_turn() -> None:
+    g, foes = _game("will-o-wisp")
+    wisp, thorin = g.entities[foes[0]], g.entities[1]
+    wisp.engaged, thorin.engaged = [1], [wisp.eid]
+    wisp.hp = 5
+    thorin.hp = 1
+    turn_of(g, wisp.eid)
+    _use(g, wisp, "Shock", [thorin], LoadedD20(random.Random(2), [19, 1]))
+    assert thorin.dead and wisp.hp > 5 and wisp.turn["bonus"] == 0
