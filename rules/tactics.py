@@ -276,14 +276,18 @@ def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | Non
         if any(f.hp < f.max_hp * 0.5 for f in foes) and any(
                 "no_heal" in v.get("tags", ()) for v in lasting):
             return a, foes[0]  # deny healing to a foe that needs it
-    acts = [a for a in acts if a.get("damage") or a.get("multiattack") or (
+    def casts(a: dict[str, Any]) -> bool:  # a spell reaches foes beyond its reach
+        first = next(iter(monsters.action_tree(m.monster, a)), None)
+        return isinstance(first, n.Special) and first.name == "cantrip"
+
+    acts = [a for a in acts if a.get("damage") or a.get("multiattack") or casts(a) or (
         a.get("kind") == "other" and isinstance(
             next(iter(monsters.action_tree(m.monster, a)), None), n.Ref))]
     if not acts:
         return None
     act = max(acts, key=lambda a: (int(a.get("cost") or 1), a["name"]))
     engaged = [f for f in foes if f.eid in m.engaged]
-    if act.get("kind") != "save" and not engaged:
+    if act.get("kind") != "save" and not casts(act) and not engaged:
         return None
     return act, (engaged or foes)[0]
 

@@ -444,6 +444,21 @@ def consume_life(ctx: Any, args: dict[str, Any]) -> None:
     resolver.heal(game, c, dice.total(str(args["dice"]), ctx.rng), ctx.out, own=True)
 
 
+def cantrip(ctx: Any, args: dict[str, Any]) -> bool:
+    """A cantrip of the caster's list, cast at the target as another action's effect (a
+    lich's legendary Cantrip); out of the spell's range, nothing happens."""
+    from rules.effects import engine
+
+    game, c = ctx.game, ctx.caster
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    sp = resolver.spell_data(str(args["spell"]))
+    if t.down or resolver.distance(c, t) > max(int(sp.get("range_ft") or 5), 5):
+        return False
+    ctx.out.append(ev.SpellCast(c.eid, sp["index"], 0))
+    engine.use(game, c, f"spell:{sp['index']}", [t], ctx.rng, ctx.out)
+    return True
+
+
 SPECIALS: dict[str, Special] = {
     "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
     "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
@@ -454,4 +469,5 @@ SPECIALS: dict[str, Special] = {
     "swallow": swallow, "end_grapple": end_grapple, "second_hit": second_hit,
     "buff_allies": buff_allies, "reel": reel, "reaction": reaction,
     "hurt_grapplers": hurt_grapplers, "consume_life": consume_life,
+    "cantrip": cantrip,
 }

@@ -783,3 +783,19 @@ def test_a_will_o_wisp_consumes_a_dying_foe_on_its_turn() -> None:
     turn_of(g, wisp.eid)
     _use(g, wisp, "Shock", [thorin], LoadedD20(random.Random(2), [19, 1]))
     assert thorin.dead and wisp.hp > 5 and wisp.turn["bonus"] == 0
+
+
+def test_a_lich_casts_ray_of_frost_as_a_legendary_cantrip() -> None:
+    from rules import tactics
+
+    g, foes = _game("lich")
+    lich, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    speed = thorin.effective_speed()
+    out = _use(g, lich, "Cantrip", [thorin], LoadedD20(random.Random(2), 19))
+    assert any(isinstance(x, ev.SpellCast) and x.spell == "ray-of-frost" for x in out)
+    assert thorin.hp < 500 and thorin.effective_speed() == speed - 10
+    lich.res["legendary"] = 1  # only the Cantrip is affordable, and no foe is engaged
+    lich.engaged, thorin.engaged = [], []
+    pick = tactics.legendary_pick(g, lich)
+    assert pick is not None and pick[0]["name"] == "Cantrip"
