@@ -459,6 +459,20 @@ def cantrip(ctx: Any, args: dict[str, Any]) -> bool:
     return True
 
 
+def drain_charmed(ctx: Any, args: dict[str, Any]) -> bool:
+    """A foe the caster has charmed takes the dice, and the caster regains what it took (an
+    aboleth's Psychic Drain); with no such foe nothing happens."""
+    game, c = ctx.game, ctx.caster
+    held = [e for e in game.here(c.room) if e.side != c.side and not e.dead
+            and (ch := e.conditions.get("charmed")) is not None and ch.src == c.eid]
+    if not held:
+        return False
+    took = resolver.deal(game, held[0], dice.total(str(args["dice"]), ctx.rng),
+                         str(args.get("type") or "psychic"), ctx.out, rng=ctx.rng, magical=True)
+    resolver.heal(game, c, took, ctx.out, own=True)
+    return True
+
+
 SPECIALS: dict[str, Special] = {
     "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
     "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
@@ -469,5 +483,5 @@ SPECIALS: dict[str, Special] = {
     "swallow": swallow, "end_grapple": end_grapple, "second_hit": second_hit,
     "buff_allies": buff_allies, "reel": reel, "reaction": reaction,
     "hurt_grapplers": hurt_grapplers, "consume_life": consume_life,
-    "cantrip": cantrip,
+    "cantrip": cantrip, "drain_charmed": drain_charmed,
 }

@@ -799,3 +799,15 @@ def test_a_lich_casts_ray_of_frost_as_a_legendary_cantrip() -> None:
     lich.engaged, thorin.engaged = [], []
     pick = tactics.legendary_pick(g, lich)
     assert pick is not None and pick[0]["name"] == "Cantrip"
+
+
+def test_an_aboleth_drains_only_a_foe_it_has_charmed() -> None:
+    g, foes = _game("aboleth")
+    abo, thorin = g.entities[foes[0]], g.entities[1]
+    abo.hp = 50
+    _use(g, abo, "Psychic Drain", [thorin])
+    assert abo.hp == 50
+    resolver.add_condition(g, thorin, "charmed", [], src=abo.eid)
+    hp = thorin.hp
+    _use(g, abo, "Psychic Drain", [thorin])
+    assert abo.hp - 50 == hp - thorin.hp > 0
