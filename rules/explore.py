@@ -133,7 +133,7 @@ def spawn(game: Game, name: str, count: int = 1, band: str = "near",
     from rules.effects import engine
 
     table = content.monsters()  # shared read-only records: skip the copying lookup
-    m = table[name] if name in table else content.monster(name)
+    m = table[name] if name in table else content.resolve_monster(name, game.bestiary).record
     out = []
     same = sum(1 for e in game.entities.values() if e.monster == m["index"])
     short = m["name"].split()[-1][:8]

@@ -36,7 +36,7 @@ def key_for(monster: str, action: str, thrown: bool = False) -> str:
 
 def load_key(key: str) -> None:
     monster = key.split(":", 2)[1]
-    m = content.monsters().get(monster)
+    m = content.monster_record(monster)
     if m is None:
         return
     for a in form_actions(monster):
@@ -46,7 +46,7 @@ def load_key(key: str) -> None:
         if a.get("kind") == "multiattack":
             continue  # runs its named parts; a legendary "Paralyzing Touch" is the action's
         registry.register(key_for(monster, a["name"]), compile_action(monster, a))
-        inside = _entry(monster, a["name"]).get("inside")
+        inside = entry(monster, a["name"]).get("inside")
         if inside:  # what a swallowed or engulfed creature suffers (specials.swallow)
             where = f"monster_effects.toml[{monster}][{a['name']}].inside"
             registry.register(key_for(monster, a["name"]) + "@in", n.parse_tree(inside, where))
@@ -71,7 +71,7 @@ def in_grip(game: Any, c: Any) -> list[Any]:
 
 def ready(game: Any, c: Any, a: dict[str, Any]) -> bool:
     """An action that swallows or engulfs is only worth offering with a foe in its grip."""
-    return not _entry(c.monster, a["name"]).get("inside") or bool(in_grip(game, c))
+    return not entry(c.monster, a["name"]).get("inside") or bool(in_grip(game, c))
 
 
 SHAPECHANGER = "Shapechanger"
@@ -109,24 +109,24 @@ _SUFFIX = {"trait": "", "ride": "@ride", "death": "@death"}
 
 def trait_names(monster: str) -> list[str]:
     """The monster's traits that put effects on it when it appears, in stat-block order."""
-    m = content.monsters().get(monster) or {}
+    m = content.monster_record(monster) or {}
     return [t for t in m.get("special_abilities", []) + m.get("reactions", [])
             if "trait" in trait_trees(monster, t)]
 
 
 def death_keys(monster: str) -> list[tuple[str, int]]:
     """A monster's death trees and how far each reaches (feet; 5: the foes engaged)."""
-    m = content.monsters().get(monster) or {}
-    return [(trait_key(monster, t) + _SUFFIX["death"], int(_entry(monster, t).get("within", 5)))
+    m = content.monster_record(monster) or {}
+    return [(trait_key(monster, t) + _SUFFIX["death"], int(entry(monster, t).get("within", 5)))
             for t in m.get("special_abilities", []) if "death" in trait_trees(monster, t)]
 
 
 def _rides(monster: str, action: str) -> n.Tree:
     """Refs to the traits that ride on this action's hits (Charge on a tusk, Sneak Attack)."""
-    m = content.monsters().get(monster) or {}
+    m = content.monster_record(monster) or {}
     out: tuple[n.Node, ...] = ()
     for t in m.get("special_abilities", []):
-        d = _entry(monster, t)
+        d = entry(monster, t)
         melee = any(a["name"] == action and a.get("kind") == "melee"
                     for a in m.get("actions", []))
         if "ride" in trait_trees(monster, t) and (
@@ -141,12 +141,12 @@ def _rides(monster: str, action: str) -> n.Tree:
 def trait_trees(monster: str, trait: str) -> dict[str, n.Tree]:
     """A trait's trees, from its monster_effects.toml tree or from its family and the
     numbers its stat block states (monsters.json `trait_facts`)."""
-    d = _entry(monster, trait)
+    d = entry(monster, trait)
     where = f"monster_effects.toml[{monster}][{trait}]"
     if "trait" in d:
         return {"trait": n.parse_tree(d["trait"], where)}
     fam = d.get("family")
-    facts = ((content.monsters().get(monster) or {}).get("trait_facts") or {}).get(trait, {})
+    facts = ((content.monster_record(monster) or {}).get("trait_facts") or {}).get(trait, {})
     if fam == "forms":
         facts = {"forms": forms(monster)}
     build = _FAMILIES.get(fam or "")
@@ -262,8 +262,7 @@ def _riders(a: dict[str, Any], when: str) -> n.Tree:
 def compile_action(monster: str, a: dict[str, Any]) -> n.Tree:
     """An action's tree: the stat block's numbers and riders; monster_effects.toml's `hit`,
     `fail` and `area` replace the derived ones where a stat block needs more."""
-    table = riders()
-    extra = table.get(monster, {}).get(a["name"]) or table.get(ANY, {}).get(a["name"], {})
+    extra = entry(monster, a["name"])
     where = f"monster_effects.toml[{monster}][{a['name']}]"
     on_fail = n.parse_tree(extra["fail"], where) if "fail" in extra else _riders(a, "fail")
     on_hit = n.parse_tree(extra["hit"], where) if "hit" in extra else _riders(a, "hit")
@@ -303,9 +302,12 @@ def compile_action(monster: str, a: dict[str, Any]) -> n.Tree:
     return ()
 
 
-def _entry(monster: str, name: str) -> dict[str, Any]:
+def entry(monster: str, name: str) -> dict[str, Any]:
+    """The effect data for one action or trait: a custom stat block's own `effects`
+    (rules.custom), else monster_effects.toml's entry for the monster, else for any."""
+    own = ((content.monster_record(monster) or {}).get("effects") or {}).get(name)
     table = riders()
-    return table.get(monster, {}).get(name) or table.get(ANY, {}).get(name) or {}
+    return own or table.get(monster, {}).get(name) or table.get(ANY, {}).get(name) or {}
 
 
 def _moves(m: dict[str, Any], mode: str) -> int:
@@ -317,7 +319,7 @@ def _moves(m: dict[str, Any], mode: str) -> int:
 
 def trait_does(m: dict[str, Any], trait: str) -> tuple[bool, str]:
     """(mechanised, one line of what the trait does in play) for one stat-block trait."""
-    d = _entry(m["index"], trait)
+    d = entry(m["index"], trait)
     trees = trait_trees(m["index"], trait)
     if trees:
         line = d.get("does") or "; ".join(x for tree in trees.values()
@@ -342,19 +344,19 @@ def action_does(m: dict[str, Any], a: dict[str, Any], played: set[str]) -> tuple
         parts = a.get("multiattack") or []
         ok = bool(parts) and all(p["action"] in played for p in parts)
         line = "makes " + ", ".join(f"{p['count']}x {p['action']}" for p in parts)
-        return ok, line if ok else "DM rules: " + (_entry(m["index"], a["name"]).get(
+        return ok, line if ok else "DM rules: " + (entry(m["index"], a["name"]).get(
             "prompt") or f"{a['name']}, as the stat block says")
     if a["name"] not in played:
-        return False, "DM rules: " + (_entry(m["index"], a["name"]).get("prompt")
+        return False, "DM rules: " + (entry(m["index"], a["name"]).get("prompt")
                                       or f"{a['name']}, as the stat block says")
-    return True, (_entry(m["index"], a["name"]).get("does")
+    return True, (entry(m["index"], a["name"]).get("does")
                   or "; ".join(describe.lines(action_tree(m["index"], a))) or a["name"])
 
 
 def reaction_does(m: dict[str, Any], r: str) -> tuple[bool, str]:
     if r == "Parry" and m.get("parry"):
         return True, f"adds {m['parry']} to its AC against one melee hit (its reaction)"
-    d = _entry(m["index"], r)
+    d = entry(m["index"], r)
     if trait_trees(m["index"], r):  # a reaction the rules take for it (Split)
         return True, d.get("does") or r
     return False, "DM rules: " + (d.get("prompt") or f"the reaction {r}, as narrated")
