@@ -277,10 +277,17 @@ def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | Non
                 "no_heal" in v.get("tags", ()) for v in lasting):
             return a, foes[0]  # deny healing to a foe that needs it
     def casts(a: dict[str, Any]) -> bool:  # a spell reaches foes beyond its reach
+        if a.get("kind") == "multiattack":
+            return False
         first = next(iter(monsters.action_tree(m.monster, a)), None)
-        return isinstance(first, n.Special) and first.name == "cantrip"
+        return isinstance(first, n.Special) and first.name == "cast"
 
-    acts = [a for a in acts if a.get("damage") or a.get("multiattack") or casts(a) or (
+    def slot_left(a: dict[str, Any]) -> bool:
+        level = int(dict(monsters.action_tree(m.monster, a)[0].args).get("level", 0))
+        return not level or m.slots[level - 1] > 0
+
+    acts = [a for a in acts if a.get("damage") or a.get("multiattack") or (
+        casts(a) and slot_left(a)) or (
         a.get("kind") == "other" and isinstance(
             next(iter(monsters.action_tree(m.monster, a)), None), n.Ref))]
     if not acts:

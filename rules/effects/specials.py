@@ -444,18 +444,25 @@ def consume_life(ctx: Any, args: dict[str, Any]) -> None:
     resolver.heal(game, c, dice.total(str(args["dice"]), ctx.rng), ctx.out, own=True)
 
 
-def cantrip(ctx: Any, args: dict[str, Any]) -> bool:
-    """A cantrip of the caster's list, cast at the target as another action's effect (a
-    lich's legendary Cantrip); out of the spell's range, nothing happens."""
-    from rules.effects import engine
+def cast(ctx: Any, args: dict[str, Any]) -> bool:
+    """A spell of the caster's list cast at the target as another action's effect (a lich's
+    legendary Cantrip, a sphinx's Cast a Spell): `level` spends a slot of that level, none
+    for a cantrip. Out of range, or with no slot left, nothing happens."""
+    from rules.effects import engine, selection, spellbook
 
     game, c = ctx.game, ctx.caster
     t = ctx.target if ctx.target is not None else ctx.targets[0]
     sp = resolver.spell_data(str(args["spell"]))
-    if t.down or resolver.distance(c, t) > max(int(sp.get("range_ft") or 5), 5):
+    level = int(args.get("level", 0))
+    if t.down or resolver.distance(c, t) > max(int(sp.get("range_ft") or 5), 5) or (
+            level and c.slots[level - 1] <= 0):
         return False
-    ctx.out.append(ev.SpellCast(c.eid, sp["index"], 0))
-    engine.use(game, c, f"spell:{sp['index']}", [t], ctx.rng, ctx.out)
+    if level:
+        c.slots[level - 1] -= 1
+    targets = selection.for_spell(game, c, spellbook.spell_def(sp["index"]), t.eid)
+    ctx.out.append(ev.SpellCast(c.eid, sp["index"], level))
+    engine.use(game, c, f"spell:{sp['index']}", targets, ctx.rng, ctx.out,
+               level=level or int(sp["level"]))
     return True
 
 
@@ -483,5 +490,5 @@ SPECIALS: dict[str, Special] = {
     "swallow": swallow, "end_grapple": end_grapple, "second_hit": second_hit,
     "buff_allies": buff_allies, "reel": reel, "reaction": reaction,
     "hurt_grapplers": hurt_grapplers, "consume_life": consume_life,
-    "cantrip": cantrip, "drain_charmed": drain_charmed,
+    "cast": cast, "drain_charmed": drain_charmed,
 }

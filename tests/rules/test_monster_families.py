@@ -811,3 +811,32 @@ def test_an_aboleth_drains_only_a_foe_it_has_charmed() -> None:
     hp = thorin.hp
     _use(g, abo, "Psychic Drain", [thorin])
     assert abo.hp - 50 == hp - thorin.hp > 0
+
+
+def test_a_sphinx_casts_a_spell_with_a_slot_until_the_slots_run_out() -> None:
+    g, foes = _game("androsphinx")
+    sph, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    slots = sph.slots[4]
+    assert slots > 0
+    for _ in range(slots):
+        out = _use(g, sph, "Cast a Spell", [thorin], LoadedD20(random.Random(2), 1))
+        assert any(isinstance(x, ev.SpellCast) and x.spell == "flame-strike" for x in out)
+    assert sph.slots[4] == 0 and thorin.hp < 500
+    hp = thorin.hp
+    out = _use(g, sph, "Cast a Spell", [thorin], LoadedD20(random.Random(2), 1))
+    assert thorin.hp == hp and not any(isinstance(x, ev.SpellCast) for x in out)
+
+
+def test_a_sphinx_spends_legendary_actions_on_a_spell_only_with_a_slot() -> None:
+    from rules import tactics
+
+    g, foes = _game("androsphinx")
+    sph, thorin = g.entities[foes[0]], g.entities[1]
+    sph.res["legendary"] = 3
+    sph.engaged, thorin.engaged = [1], [sph.eid]
+    pick = tactics.legendary_pick(g, sph)
+    assert pick is not None and pick[0]["name"] == "Cast a Spell"
+    sph.slots[4] = 0
+    pick = tactics.legendary_pick(g, sph)
+    assert pick is None or pick[0]["name"] != "Cast a Spell"
