@@ -46,6 +46,10 @@ def load_key(key: str) -> None:
         if a.get("kind") == "multiattack":
             continue  # runs its named parts; a legendary "Paralyzing Touch" is the action's
         registry.register(key_for(monster, a["name"]), compile_action(monster, a))
+        for k, stage in enumerate(entry(monster, a["name"]).get("stages") or []):
+            # a per-day action that grows with each use (Roar): specials.staged picks one
+            where = f"monster_effects.toml[{monster}][{a['name']}].stages[{k}]"
+            registry.register(f"{key_for(monster, a['name'])}@{k + 1}", n.parse_tree(stage, where))
         inside = entry(monster, a["name"]).get("inside")
         if inside:  # what a swallowed or engulfed creature suffers (specials.swallow)
             where = f"monster_effects.toml[{monster}][{a['name']}].inside"

@@ -480,6 +480,23 @@ def drain_charmed(ctx: Any, args: dict[str, Any]) -> bool:
     return True
 
 
+def staged(ctx: Any, _args: dict[str, Any]) -> None:
+    """A per-day action whose every use is stronger (an androsphinx's three roars): the
+    use just spent picks its stage tree (`<key>@1`, `@2`, ...)."""
+    from rules.effects import engine, monsters, registry
+
+    c = ctx.caster
+    act = next((a for a in c.actions if a["name"] == ctx.name), None)
+    if act is None or not act.get("per_day"):
+        return
+    used = max(1, int(act["per_day"]) - c.per_day.get(ctx.name, 0))
+    key = f"{monsters.key_for(c.monster, ctx.name)}@{used}"
+    foes = [e for e in ctx.game.here(c.room) if e.side != c.side and not e.down]
+    sub = engine.context(ctx.game, c, monsters.key_for(c.monster, ctx.name), ctx.rng, ctx.out,
+                         foes)  # a roar reaches the whole fight
+    engine.run(registry.tree(key), sub)
+
+
 SPECIALS: dict[str, Special] = {
     "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
     "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
@@ -490,5 +507,5 @@ SPECIALS: dict[str, Special] = {
     "swallow": swallow, "end_grapple": end_grapple, "second_hit": second_hit,
     "buff_allies": buff_allies, "reel": reel, "reaction": reaction,
     "hurt_grapplers": hurt_grapplers, "consume_life": consume_life,
-    "cast": cast, "drain_charmed": drain_charmed,
+    "cast": cast, "staged": staged, "drain_charmed": drain_charmed,
 }

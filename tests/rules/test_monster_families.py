@@ -840,3 +840,26 @@ def test_a_sphinx_spends_legendary_actions_on_a_spell_only_with_a_slot() -> None
     sph.slots[4] = 0
     pick = tactics.legendary_pick(g, sph)
     assert pick is None or pick[0]["name"] != "Cast a Spell"
+
+
+def test_an_androsphinx_roars_three_times_each_worse() -> None:
+    g, foes = _game("androsphinx")
+    apply(g, None, it.Join("Mira", "wizard", 3), random.Random(0))
+    sph, thorin = g.entities[foes[0]], g.entities[1]
+    mira = next(e for e in g.entities.values() if e.name == "Mira")
+    mira.room = thorin.room
+    for e in (thorin, mira):
+        e.hp = e.max_hp = 500
+    def fail() -> LoadedD20:
+        return LoadedD20(random.Random(1), [1, 1])
+
+    sph.per_day["Roar"] = 2  # the first roar of the day, just spent
+    _use(g, sph, "Roar", [thorin], fail())
+    for e in (thorin, mira):
+        assert "frightened" in e.conditions and "paralyzed" not in e.conditions
+    sph.per_day["Roar"] = 1
+    _use(g, sph, "Roar", [thorin], fail())
+    assert {"deafened", "paralyzed"} <= set(thorin.conditions)
+    sph.per_day["Roar"] = 0
+    _use(g, sph, "Roar", [thorin], fail())
+    assert thorin.hp < 500 and "prone" in thorin.conditions
