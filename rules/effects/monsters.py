@@ -134,8 +134,8 @@ def _rides(monster: str, action: str) -> n.Tree:
         melee = any(a["name"] == action and a.get("kind") == "melee"
                     for a in m.get("actions", []))
         if "ride" in trait_trees(monster, t) and (
-                d.get("family") in ("sneak", "surprise", "consume") or (d.get("family") == "rampage"
-                                                             and melee)
+                d.get("family") in ("sneak", "surprise", "consume")
+                or (d.get("family") in ("rampage", "eminence") and melee)
                 or (m.get("trait_facts") or {}).get(t, {}).get("action") == action):
             out += (n.Ref(trait_key(monster, t) + _SUFFIX["ride"]),)
     return out
@@ -206,6 +206,14 @@ def _rampage(d: dict[str, Any], _facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"ride": (n.Special("rampage", (("action", d.get("bite", "Bite")),)),)}
 
 
+def _eminence(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    dmg = (facts.get("damage") or [{}])[0]
+    if not dmg.get("dice"):
+        return {}
+    return {"ride": (n.Special("eminence", (("dice", dmg["dice"]),
+                                            ("type", dmg.get("type") or "radiant"))),)}
+
+
 def _consume(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     save = facts.get("save") or {}
     if not d.get("heal") or not save.get("dc"):
@@ -243,7 +251,7 @@ def _forms(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"trait": (n.Special("add_forms"),)} if facts.get("forms") else {}
 
 
-_FAMILIES = {"consume": _consume, "rampage": _rampage, "forms": _forms, "surprise": _surprise, "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
+_FAMILIES = {"eminence": _eminence, "consume": _consume, "rampage": _rampage, "forms": _forms, "surprise": _surprise, "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
              "retaliate": _retaliate, "aura": _aura}
 
 

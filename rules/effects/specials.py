@@ -497,6 +497,28 @@ def staged(ctx: Any, _args: dict[str, Any]) -> None:
     engine.run(registry.tree(key), sub)
 
 
+def eminence(ctx: Any, args: dict[str, Any]) -> None:
+    """On its turn, a bonus action and its lowest spell slot make its melee hits deal extra
+    radiant dice until the turn ends (+1d6 a slot level above 1st: a priest's Divine
+    Eminence)."""
+    game, c = ctx.game, ctx.caster
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if game.current_turn() != c.eid or t.dead:
+        return
+    level = int(c.turn.get("eminence", 0))
+    if not level:
+        level = next((k + 1 for k, left in enumerate(c.slots) if left > 0), 0)
+        if not level or c.turn.get("bonus", 0) <= 0:
+            return
+        c.turn["bonus"] -= 1
+        c.slots[level - 1] -= 1
+        c.turn["eminence"] = level
+    cnt, _, sides = str(args["dice"]).partition("d")
+    amount = dice.total(f"{int(cnt) + level - 1}d{sides}", ctx.rng, crit=ctx.crit)
+    resolver.deal(game, t, amount, str(args.get("type") or "radiant"), ctx.out, crit=ctx.crit,
+                  rng=ctx.rng, magical=True)
+
+
 SPECIALS: dict[str, Special] = {
     "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
     "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
@@ -507,5 +529,5 @@ SPECIALS: dict[str, Special] = {
     "swallow": swallow, "end_grapple": end_grapple, "second_hit": second_hit,
     "buff_allies": buff_allies, "reel": reel, "reaction": reaction,
     "hurt_grapplers": hurt_grapplers, "consume_life": consume_life,
-    "cast": cast, "staged": staged, "drain_charmed": drain_charmed,
+    "cast": cast, "staged": staged, "eminence": eminence, "drain_charmed": drain_charmed,
 }

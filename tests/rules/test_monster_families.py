@@ -863,3 +863,18 @@ def test_an_androsphinx_roars_three_times_each_worse() -> None:
     sph.per_day["Roar"] = 0
     _use(g, sph, "Roar", [thorin], fail())
     assert thorin.hp < 500 and "prone" in thorin.conditions
+
+
+def test_a_priests_divine_eminence_spends_a_slot_for_radiant_dice() -> None:
+    g, foes = _game("priest")
+    priest, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    priest.engaged, thorin.engaged = [1], [priest.eid]
+    turn_of(g, priest.eid)
+    slots = priest.slots[0]
+    out = _use(g, priest, "Mace", [thorin], LoadedD20(random.Random(2), 19))
+    assert any(x.dtype == "radiant" for x in _hits_on(out, 1))
+    assert priest.slots[0] == slots - 1 and priest.turn["bonus"] == 0
+    out = _use(g, priest, "Mace", [thorin], LoadedD20(random.Random(2), 19))
+    assert any(x.dtype == "radiant" for x in _hits_on(out, 1))  # until the turn ends
+    assert priest.slots[0] == slots - 1
