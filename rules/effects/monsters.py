@@ -194,24 +194,20 @@ def _sneak(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
         ("type", dmg.get("type") or ""))),)}
 
 
-def _surprise(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
-    dmg = (facts.get("damage") or [{}])[0]
-    if not dmg.get("dice"):
-        return {}
-    return {"ride": (n.Special("surprise", (("dice", dmg["dice"]),
-                                            ("type", dmg.get("type") or ""))),)}
+def _dice_ride(special: str, dtype: str = "") -> Any:
+    """A family whose hits add the trait's stated dice through one special (Surprise
+    Attack, Divine Eminence); `dtype` when the trait names no type."""
+    def build(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+        dmg = (facts.get("damage") or [{}])[0]
+        if not dmg.get("dice"):
+            return {}
+        return {"ride": (n.Special(special, (("dice", dmg["dice"]),
+                                             ("type", dmg.get("type") or dtype))),)}
+    return build
 
 
 def _rampage(d: dict[str, Any], _facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"ride": (n.Special("rampage", (("action", d.get("bite", "Bite")),)),)}
-
-
-def _eminence(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
-    dmg = (facts.get("damage") or [{}])[0]
-    if not dmg.get("dice"):
-        return {}
-    return {"ride": (n.Special("eminence", (("dice", dmg["dice"]),
-                                            ("type", dmg.get("type") or "radiant"))),)}
 
 
 def _consume(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
@@ -251,8 +247,10 @@ def _forms(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"trait": (n.Special("add_forms"),)} if facts.get("forms") else {}
 
 
-_FAMILIES = {"eminence": _eminence, "consume": _consume, "rampage": _rampage, "forms": _forms, "surprise": _surprise, "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
-             "retaliate": _retaliate, "aura": _aura}
+_FAMILIES = {"rampage": _rampage, "forms": _forms, "surprise": _dice_ride("surprise"),
+             "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
+             "retaliate": _retaliate, "aura": _aura, "consume": _consume,
+             "eminence": _dice_ride("eminence", "radiant")}
 
 
 def action_tree(monster: str, a: dict[str, Any], thrown: bool = False) -> n.Tree:

@@ -40,6 +40,16 @@ def _struck(monster: str, hp: int, amount: int, dtype: str, magical: bool = Fals
     return e
 
 
+def _locked(monster: str) -> tuple[Game, Any, Any]:
+    """A fresh monster in melee with a sturdy Thorin, on its own turn."""
+    g, foes = _game(monster)
+    m, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    m.engaged, thorin.engaged = [1], [m.eid]
+    turn_of(g, m.eid)
+    return g, m, thorin
+
+
 def _ability(m: str, name: str) -> dict[str, Any]:
     from rules import content
 
@@ -523,11 +533,7 @@ def test_a_vampire_burns_in_sunlight_and_not_in_the_dark() -> None:
 def test_a_giant_toad_swallows_the_foe_it_holds_and_spits_it_out_when_slain() -> None:
     from rules import tactics, turns
 
-    g, foes = _game("giant-toad")
-    toad, thorin = g.entities[foes[0]], g.entities[1]
-    thorin.hp = thorin.max_hp = 500
-    toad.engaged, thorin.engaged = [1], [toad.eid]
-    turn_of(g, toad.eid)
+    g, toad, thorin = _locked("giant-toad")
     names = [o.label for o in tactics.legal_actions(g, toad.eid)]
     assert not any("Swallow" in x for x in names)  # nothing in its grip yet
     swallow = monsters.key_for("giant-toad", "Swallow")
@@ -551,11 +557,7 @@ def test_a_giant_toad_swallows_the_foe_it_holds_and_spits_it_out_when_slain() ->
 def test_a_shambling_mound_engulfs_a_foe_both_slams_hit() -> None:
     from rules import turns
 
-    g, foes = _game("shambling-mound")
-    mound, thorin = g.entities[foes[0]], g.entities[1]
-    thorin.hp = thorin.max_hp = 500
-    mound.engaged, thorin.engaged = [1], [mound.eid]
-    turn_of(g, mound.eid)
+    g, mound, thorin = _locked("shambling-mound")
     slam = monsters.key_for("shambling-mound", "Slam")
     engine.use(g, mound, slam, [thorin], LoadedD20(random.Random(2), 19), [])
     assert "grappled" not in thorin.conditions  # one slam is not enough
@@ -866,11 +868,7 @@ def test_an_androsphinx_roars_three_times_each_worse() -> None:
 
 
 def test_a_priests_divine_eminence_spends_a_slot_for_radiant_dice() -> None:
-    g, foes = _game("priest")
-    priest, thorin = g.entities[foes[0]], g.entities[1]
-    thorin.hp = thorin.max_hp = 500
-    priest.engaged, thorin.engaged = [1], [priest.eid]
-    turn_of(g, priest.eid)
+    g, priest, thorin = _locked("priest")
     slots = priest.slots[0]
     out = _use(g, priest, "Mace", [thorin], LoadedD20(random.Random(2), 19))
     assert any(x.dtype == "radiant" for x in _hits_on(out, 1))
