@@ -876,3 +876,14 @@ def test_a_priests_divine_eminence_spends_a_slot_for_radiant_dice() -> None:
     out = _use(g, priest, "Mace", [thorin], LoadedD20(random.Random(2), 19))
     assert any(x.dtype == "radiant" for x in _hits_on(out, 1))  # until the turn ends
     assert priest.slots[0] == slots - 1
+
+
+def test_a_darkmantles_darkness_blinds_its_foes_but_not_a_devil() -> None:
+    g, mantle, thorin = _locked("darkmantle")
+    mantle.effects = [x for x in mantle.effects if not x.has("hidden")]
+    assert resolver.attack_adv(g, mantle, thorin, "melee", (5, 0))[0] == 0
+    _use(g, mantle, "Darkness Aura", [thorin])
+    assert resolver.attack_adv(g, thorin, mantle, "melee", (5, 0))[0] == -1
+    assert resolver.attack_adv(g, mantle, thorin, "melee", (5, 0))[0] == 1
+    thorin.effects.append(Effect("sight", 1, tags=("devils_sight",)))
+    assert resolver.attack_adv(g, thorin, mantle, "melee", (5, 0))[0] == 0
