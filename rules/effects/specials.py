@@ -342,9 +342,9 @@ def add_forms(ctx: Any, _args: dict[str, Any]) -> None:
 
 
 def swallow(ctx: Any, args: dict[str, Any]) -> None:
-    """A foe in the caster's grip is swallowed or engulfed (one at a time): with `action`
-    (a bite) only if that attack hits. The grapple ends; its `@in` tree (blinded, restrained,
-    a `swallowed` effect burning each turn) holds until the caster falls."""
+    """A foe in its grip is swallowed or engulfed, one at a time (after a bite, only if the
+    bite hits): the grapple ends, and inside it is blinded, restrained and hurt each turn
+    until the swallower falls."""
     from dataclasses import replace
 
     from rules.effects import engine, monsters, registry
