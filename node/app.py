@@ -115,7 +115,8 @@ class NodeApp:
             party_max=cfg.party_max, text_auth=cfg.text_auth,
         )
         if self.pipeline.session is None and cfg.dungeon:
-            await self.pipeline.start_session(cfg.dungeon, seed=cfg.game_seed)
+            await self.pipeline.start_session(cfg.dungeon, seed=cfg.game_seed,
+                                              monsters=cfg.monsters())
         self.outbox = Outbox(self.transport, clock=self.clock, metrics=self.metrics,
                              region=cfg.region, preset=cfg.preset,
                              budgets=Budgets(known=self.pipeline.knows_radio))

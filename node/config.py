@@ -34,7 +34,10 @@ class NodeConfig:
                           default_factory=lambda: default_data_dir(os.environ))
     radio: str = _opt("auto", "auto (a USB radio if one is plugged in, else none) | loopback | "
                               "sim | serial[:PATH] | tcp:HOST[:PORT]")
-    dungeon: str = _opt("crypt", "the dungeon a new session starts in")
+    dungeon: str = _opt("crypt", "the dungeon a new session starts in: a bundled name or a "
+                                 ".toml file's path")
+    monsters_path: str | None = _opt(None, "a custom monster file (.toml/.json) or a folder of "
+                                           "them, spawnable like SRD monsters (unset: none)")
     auto_approve: bool = _opt(False, "let radio players join without the DM approving")
     party_max: int = _opt(8, "auto-approve stops at this many characters; more wait for the DM")
     text_auth: str = _opt("channel", "who may act by text in a new session: channel (any "
@@ -65,6 +68,30 @@ class NodeConfig:
     game_seed: int | None = _opt(None, "unset: a fresh random seed per session; set it for "
                                        "repeatable games")
     log_json: bool | None = _opt(None, "unset: JSON logs when not a terminal or under systemd")
+
+    def _check_dungeon_file(self, known: list[str]) -> None:
+        from node.session import new_game
+        from rules.errors import RulesError
+
+        if not self.dungeon.endswith(".toml"):
+            raise ConfigError(f"no dungeon {self.dungeon[:40]!r}; the dungeons are "
+                              f"{', '.join(known)}, or a .toml file's path")
+        try:
+            new_game(self.dungeon, monsters=self.monsters())
+        except RulesError as err:
+            raise ConfigError(str(err)) from None
+
+    def monsters(self) -> list[dict[str, Any]]:
+        """The checked custom stat blocks under monsters_path (none when unset)."""
+        if not self.monsters_path:
+            return []
+        from node.monster_files import load_monsters
+        from rules.errors import RulesError
+
+        try:
+            return load_monsters(Path(self.monsters_path))
+        except RulesError as err:
+            raise ConfigError(f"monsters_path: {err}") from None
 
     @property
     def db_path(self) -> Path:
@@ -111,7 +138,8 @@ class NodeConfig:
             raise ConfigError(f"radio {self.radio!r}: use {_doc('radio')}")
         known = bundled_dungeons()
         if known and self.dungeon not in known:
-            raise ConfigError(f"no dungeon {self.dungeon!r}; the dungeons are {', '.join(known)}")
+            self._check_dungeon_file(known)
+        self.monsters()
         self.control_access()
         if not 0 <= self.game_channel <= 7:
             raise ConfigError(f"game_channel {self.game_channel} is not a channel index 0-7")
@@ -120,14 +148,9 @@ class NodeConfig:
 
 def bundled_dungeons() -> list[str]:
     """The names `dungeon` may take: the sample dungeons shipped with the rules."""
-    from importlib import resources
+    from rules.dungeon import bundled_names
 
-    try:
-        folder = resources.files("rules.content").joinpath("dungeons")
-        return sorted(p.name.removesuffix(".toml") for p in folder.iterdir()
-                      if p.name.endswith(".toml"))
-    except (ModuleNotFoundError, OSError):
-        return []
+    return bundled_names()
 
 
 def _doc(name: str) -> str:

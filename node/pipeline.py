@@ -207,7 +207,8 @@ class Pipeline:
 
     # -- sessions -------------------------------------------------------------------------
     async def start_session(self, dungeon: str, house_rules: dict[str, Any] | None = None,
-                            seed: int | None = None) -> Session:
+                            seed: int | None = None,
+                            monsters: list[Any] | None = None) -> Session:
         """Begin a new game; earlier sessions stay in the log (and replay) but stop binding."""
         from node.identity import TEXT_AUTH_RULE
 
@@ -215,7 +216,7 @@ class Pipeline:
         if self.text_auth == "dm":
             house_rules.setdefault(TEXT_AUTH_RULE, True)
         async with self.lock:
-            game = new_game(dungeon, house_rules)  # raises before anything is written
+            game = new_game(dungeon, house_rules, monsters)  # raises before anything is written
             seq = self.store.next_seq()
             sid = f"{self.node_id}-{seq}"
             seed = secrets.randbits(32) if seed is None else seed
@@ -223,6 +224,12 @@ class Pipeline:
 
             payload = {"id": sid, "dungeon": dungeon, "seed": seed,
                        "house_rules": house_rules or {}, "rules": RULES_VERSION}
+            # A file's dungeon and the custom monsters are recorded, not their paths, so the
+            # session replays the same after the files change.
+            if dungeon.endswith(".toml"):
+                payload["dungeon_source"] = game.dungeon.source
+            if game.bestiary:
+                payload["monsters"] = list(game.bestiary.values())
             self.store.commit(self.node_id, Write(
                 seq, self.clock.now(), SESSION_ROW, payload,
                 snapshot=(game.digest(), game.to_dict()), clear_bindings=True))

@@ -11,7 +11,7 @@ from node.session import (
     SESSION_ROW,
     StoredStateError,
     apply_logged,
-    new_game,
+    game_from_row,
     stored_seed,
 )
 from node.store import Store
@@ -94,7 +94,7 @@ def _verify(store: Store, check_every: int) -> ReplayReport:
     except StoredStateError as err:
         return _fail(rep, str(err))
     try:
-        game = new_game(p["dungeon"], p.get("house_rules"))
+        game = game_from_row(p)
     except Exception as err:
         return _fail(rep, f"cannot create dungeon {p['dungeon']!r}: {err}")
     if start.seq in snaps and snaps[start.seq] != game.digest():

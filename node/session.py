@@ -26,29 +26,44 @@ class Session:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def new_game(dungeon: str, house_rules: dict[str, Any] | None = None) -> Any:
-    """A fresh game in a bundled dungeon by name, or in a dungeon TOML file by path."""
+def new_game(dungeon: str, house_rules: dict[str, Any] | None = None,
+             monsters: list[Any] | None = None, source: dict[str, Any] | None = None) -> Any:
+    """A fresh game in a bundled dungeon by name, or in a dungeon TOML file by path.
+
+    `source`: the dungeon as recorded at the session's start (a file may have changed since);
+    `monsters`: the custom stat blocks the session was started with.
+    """
+    from rules import dungeon as rdungeon
     from rules import game as rgame
+    from rules.custom import validate_monster
 
-    return rgame.Game.new(_dungeon(dungeon), house_rules=house_rules or None)
+    checked = [validate_monster(m) for m in monsters or []]
+    dg = rdungeon.Dungeon.from_dict(source) if source is not None else _dungeon(
+        dungeon, {m["index"]: m for m in checked})
+    return rgame.Game.new(dg, house_rules=house_rules or None, monsters=checked)
 
 
-def _dungeon(name_or_path: str) -> Any:
-    import tomllib
+def game_from_row(p: dict[str, Any]) -> Any:
+    """The new game a session row describes, from its recorded data alone."""
+    return new_game(p["dungeon"], p.get("house_rules"), p.get("monsters"), p.get("dungeon_source"))
+
+
+def _dungeon(name_or_path: str, custom: dict[str, Any]) -> Any:
     from pathlib import Path
 
     from rules import dungeon as rdungeon
     from rules.errors import RulesError
 
     path = Path(name_or_path)
-    if path.suffix != ".toml" or not path.is_file():
+    if path.suffix != ".toml":
         return rdungeon.load_bundled(name_or_path)
     try:
-        return rdungeon.Dungeon.from_dict(tomllib.loads(path.read_text("utf-8")))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise RulesError(f"cannot read dungeon {path.name}: {str(err).splitlines()[0]}") from None
-    except (KeyError, TypeError, ValueError) as err:
-        raise RulesError(f"dungeon {path.name} is malformed: {err}") from None
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise RulesError(f"cannot read dungeon {path.name}: {why.splitlines()[0]}; the bundled "
+                         f"dungeons are {', '.join(rdungeon.bundled_names())}") from None
+    return rdungeon.parse_toml(text, path.name, custom)
 
 
 def rng_for(seed: int, seq: int) -> random.Random:
@@ -131,7 +146,7 @@ def _resume(store: Store) -> Session | None:
         after, _digest, state = snap
         game = rgame.Game.from_dict(state)
     else:
-        after, game = start.seq, new_game(p["dungeon"], p.get("house_rules"))
+        after, game = start.seq, game_from_row(p)
     session = Session(p["id"], p["dungeon"], seed, dict(p.get("house_rules") or {}),
                       start.seq, game)
     for row in store.iter_events(start.seq):

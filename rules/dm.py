@@ -109,12 +109,13 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
             raise RulesError(f"{n} B is over the {NARRATE_MAX_B} B packet: cut {n - NARRATE_MAX_B} B")
         return [ev.Narrated(text)]
     if op == "spawn":
-        content.monster(i.text)  # validate first
+        found = content.resolve_monster(i.text, game.bestiary)  # validate first
         n = max(1, min(20, i.value or 1))
-        out = spawn(game, i.text, n)
+        note = found.note(i.text)
+        out = spawn(game, found.record["index"], n)
         if game.combat is not None:
             out += join_combat(game, [game.entities[e.eid] for e in out], rng)
-        return out
+        return ([ev.Info(0, note)] if note else []) + out
     if op == "set_roll":
         faces = [i.value] if not i.text.strip() else _faces(i.text)
         if not faces or not all(1 <= f <= 20 for f in faces):

@@ -10,7 +10,9 @@ from typing import Any
 from rules.errors import RulesError
 
 DIRECTIONS = {"n": "north", "s": "south", "e": "east", "w": "west", "u": "up", "d": "down"}
-LIGHTS = ("bright", "dim", "dark")
+LIGHTS = ("sunlight", "bright", "dim", "dark")
+# Sunlight is bright light that also sets off sunlight sensitivity and a vampire's burn.
+BRIGHT = ("sunlight", "bright")
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +125,90 @@ class Dungeon:
         raise RulesError(f"no exit {word!r} here; exits: {names}")
 
 
+def bundled_names() -> list[str]:
+    """The sample dungeons shipped in rules/content/dungeons, by name."""
+    try:
+        folder = resources.files("rules.content").joinpath("dungeons")
+        return sorted(p.name.removesuffix(".toml") for p in folder.iterdir()
+                      if p.name.endswith(".toml"))
+    except (ModuleNotFoundError, OSError):
+        return []
+
+
 def load_bundled(name: str = "crypt") -> Dungeon:
     """A sample dungeon shipped in rules/content/dungeons/<name>.toml."""
     try:
         text = resources.files("rules.content").joinpath("dungeons", f"{name}.toml").read_text(
             "utf-8")
     except (FileNotFoundError, OSError):
-        raise RulesError(f"no bundled dungeon {name!r}") from None
-    return Dungeon.from_dict(tomllib.loads(text))
+        raise RulesError(f"no dungeon {name[:40]!r}; the dungeons are "
+                         f"{', '.join(bundled_names())}, or a .toml file's path") from None
+    return parse_toml(text, name)
+
+
+_ROOM_KEYS = {"id", "name", "text", "light", "exits", "trap", "encounter", "loot", "hidden_loot",
+              "search_dc"}
+_EXIT_KEYS = {"to", "dir", "name", "locked", "dc", "key", "min_level", "dm_only"}
+_TOP_KEYS = {"name", "start", "levels", "rooms"}
+
+
+def parse_toml(text: str, label: str,
+               custom: dict[str, dict[str, Any]] | None = None) -> Dungeon:
+    """A dungeon from TOML text, checked: RulesError is one line naming the room and field."""
+    try:
+        d = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise RulesError(f"dungeon {label}: not TOML: {str(err).splitlines()[0]}"[:200]) from None
+    try:
+        check(d, custom)
+        dg = Dungeon.from_dict(d)
+    except RulesError as err:
+        raise RulesError(f"dungeon {label}: {err}"[:200]) from None
+    return dg
+
+
+def check(d: dict[str, Any], custom: dict[str, dict[str, Any]] | None = None) -> None:
+    """What from_dict lets through but a hand-written file gets wrong: unknown keys and
+    directions, repeated rooms, monsters no one can spawn (named with the candidates).
+    `custom`: the game's custom stat blocks by index, which encounters may name too."""
+    from rules import content
+
+    _known("dungeon", d, _TOP_KEYS)
+    rooms = d.get("rooms")
+    if not isinstance(rooms, list) or not rooms:
+        raise RulesError("needs [[rooms]], each with an id and a name")
+    seen: set[Any] = set()
+    for r in rooms:
+        if not isinstance(r, dict) or "id" not in r:
+            raise RulesError("every [[rooms]] needs an id")
+        where = f"room {str(r['id'])[:12]}"
+        _known(where, r, _ROOM_KEYS)
+        if r["id"] in seen:
+            raise RulesError(f"{where} is defined twice")
+        seen.add(r["id"])
+        for x in r.get("exits", []) if isinstance(r.get("exits", []), list) else [None]:
+            if not isinstance(x, dict) or "to" not in x:
+                raise RulesError(f"{where}: each exit needs a room to lead to (to = 2)")
+            _known(f"{where} exit", x, _EXIT_KEYS)
+            if x.get("dir", "") not in ("", *DIRECTIONS):
+                raise RulesError(f"{where}: exit dir {str(x['dir'])[:8]!r} is not one of "
+                                 f"{' '.join(DIRECTIONS)}")
+        enc = r.get("encounter")
+        if isinstance(enc, dict) and isinstance(enc.get("monsters"), list):
+            for pair in enc["monsters"]:
+                if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)
+                        and isinstance(pair[1], int) and 1 <= pair[1] <= 20):
+                    raise RulesError(f"{where}: encounter monsters are [\"name\", 1-20] pairs")
+                try:
+                    content.resolve_monster(pair[0], custom)
+                except RulesError as err:
+                    raise RulesError(f"{where}: {err}") from None
+
+
+def _known(where: str, d: Any, keys: set[str]) -> None:
+    if not isinstance(d, dict):
+        raise RulesError(f"{where} must be a table")
+    extra = sorted(str(k) for k in d if k not in keys)
+    if extra:
+        raise RulesError(f"{where}: unknown key {extra[0][:24]!r}; keys are "
+                         f"{', '.join(sorted(keys))}")

@@ -123,3 +123,23 @@ def best_match(query: str, names: Iterable[str]) -> str | None:
 def suggest(query: str, names: Iterable[str], n: int = 3) -> list[str]:
     """Up to n names close to query, best first, for 'did you mean ...?' hints."""
     return _ranked(query, names, loose=True)[:n]
+
+
+def word_matches(query: str, names: Iterable[str]) -> list[str]:
+    """Names in which every word of query begins a different word: 'red drag' -> Adult Red
+    Dragon, Young Red Dragon ... in the order given. A query of one short fragment under
+    three letters matches nothing here (too loose to call a name ambiguous)."""
+    q_words = _WORD_RE.findall(query.lower())
+    if not q_words or (len(q_words) == 1 and len(q_words[0]) < 3):
+        return []
+    out = []
+    for name in dict.fromkeys(names):
+        words = _WORD_RE.findall(name.lower())
+        for qw in q_words:
+            hit = next((k for k, w in enumerate(words) if w.startswith(qw)), None)
+            if hit is None:
+                break
+            words.pop(hit)
+        else:
+            out.append(name)
+    return out

@@ -33,14 +33,27 @@ class Game:
         "unlocked": [], "cleared": [], "traps": [], "looted": [], "found": [], "unsealed": []})
     loot: list[str] = field(default_factory=list)
     next_d20: int | list[int] | None = None  # a DM's override: the faces the next d20s show
+    bestiary: dict[str, dict[str, Any]] = field(default_factory=dict)  # custom stat blocks
 
     @classmethod
     def new(cls, dungeon: Dungeon, *, house_rules: dict[str, Any] | None = None,
-            seed: int | None = None) -> Game:
+            seed: int | None = None, monsters: list[Any] | None = None) -> Game:
+        """`monsters`: custom stat blocks (rules.custom's format) this game may spawn."""
         del seed  # the RNG is passed to apply; accepted for HACKING.md's signature
         g = cls(dungeon=dungeon, room=dungeon.start)
         g.house.update(house_rules or {})
+        g.add_monsters(monsters or [])
         return g
+
+    def add_monsters(self, docs: list[Any]) -> None:
+        """Check custom stat blocks and keep them in the state, so replays need no files."""
+        from rules import content
+        from rules.custom import validate_monster
+
+        for doc in docs:
+            rec = validate_monster(doc)
+            content.register_custom(rec)
+            self.bestiary[rec["index"]] = rec
 
     # -- serialisation ------------------------------------------------------------------
     def to_dict(self, *, copy: bool = True) -> dict[str, Any]:
@@ -54,7 +67,9 @@ class Game:
                 "house": dict(self.house), "state": {k: list(v) for k, v in self.state.items()},
                 "loot": list(self.loot),
                 # only when set, so games without an override keep their digests
-                **({"next_d20": self.next_d20} if self.next_d20 is not None else {})}
+                **({"next_d20": self.next_d20} if self.next_d20 is not None else {}),
+                **({"bestiary": [dict(m) for m in self.bestiary.values()]}
+                   if self.bestiary else {})}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Game:
@@ -67,6 +82,7 @@ class Game:
         g.state = {k: list(v) for k, v in d["state"].items()}
         g.loot = list(d.get("loot", []))
         g.next_d20 = d.get("next_d20")
+        g.add_monsters(list(d.get("bestiary", [])))
         return g
 
     def canonical(self) -> bytes:

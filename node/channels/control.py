@@ -335,7 +335,8 @@ class ControlServer:
     async def _session_start(self, args: dict[str, Any]) -> Any:
         dungeon = args.get("dungeon") or self.app.config.dungeon
         s = await self.app.pipeline.start_session(str(dungeon), args.get("house_rules"),
-                                                  seed=args.get("seed"))
+                                                  seed=args.get("seed"),
+                                                  monsters=self.app.config.monsters())
         self.app.loop.reset()
         self._push_state()
         return {"session": s.id, "seq": s.started_seq}
@@ -356,6 +357,8 @@ class ControlServer:
         kind, query = args.get("kind", "monster"), str(args.get("query", ""))
         table = content.monsters() if kind == "monster" else content.spells()
         names = {v["name"]: v for v in table.values()}
+        if kind == "monster" and self.app.game is not None:
+            names.update({v["name"]: v for v in self.app.game.bestiary.values()})  # custom
         hits = fuzzy.suggest(query, list(names), n=10) if query else sorted(names)[:10]
         key = "challenge_rating" if kind == "monster" else "level"
         out_key = "cr" if kind == "monster" else "level"

@@ -55,7 +55,11 @@ def run(args: argparse.Namespace) -> int:
             if cls.lower() not in pregen.CLASSES or not 1 <= level <= pregen.MAX_LEVEL:
                 raise RulesError(f"party member {cls}:{level}: classes are "
                                  f"{', '.join(pregen.CLASSES)}, levels 1-{pregen.MAX_LEVEL}")
-        monsters = [(content.monster(m)["index"], n) for m, n in monsters]
+        found = [(content.resolve_monster(m), m, n) for m, n in monsters]
+        for f, m, _n in found:
+            if f.why:
+                print(f"dungeon encounter: {f.note(m)}", file=sys.stderr)
+        monsters = [(f.record["index"], n) for f, _m, n in found]
     except (RulesError, ValueError) as err:
         raise UsageError(str(err)) from None
     with Progress(args.trials, "simulating") as bar:

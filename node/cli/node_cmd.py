@@ -19,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="auto (default: the USB radio if one is plugged in, else none) | "
                              "sim | loopback | serial[:PATH] | tcp:HOST[:PORT]")
     parser.add_argument("--node-id", metavar="ID", help="this node's name in logs and sync")
-    parser.add_argument("--dungeon", metavar="NAME", help="dungeon for a new session (crypt)")
+    parser.add_argument("--dungeon", metavar="NAME|PATH",
+                        help="dungeon for a new session: a bundled name (crypt) or a .toml path")
     parser.add_argument("--auto-approve", action="store_true", default=None,
                         help="let radio players join without the DM approving")
     parser.add_argument("--party-max", type=int, metavar="N",

@@ -87,7 +87,7 @@ async def _script(client, stdin, wait_s: float) -> int:  # type: ignore[no-untyp
     """One command a line from a pipe or file; at its end, wait for every intent's ack.
 
     Exit 0 when the node acknowledged them all (their times on stderr), else 1 naming the
-    lines it never acknowledged."""
+    lines it never acknowledged. Broadcast results it missed are fetched within the same wait."""
     import asyncio
     import sys
 
@@ -111,8 +111,14 @@ async def _script(client, stdin, wait_s: float) -> int:  # type: ignore[no-untyp
             print(f"? {err}", flush=True)
             continue
         sent.append((line, loop.time(), loop.create_task(client.deliver(intents))))
+    deadline = loop.time() + wait_s
     if sent:
         await asyncio.wait([task for *_, task in sent], timeout=wait_s)
+    # Results broadcast while we were not listening come again on request: let the client
+    # fill its gaps (within the same wait) so the script shows every result it caused.
+    if not await client.caught_up(max(0.0, deadline - loop.time())):
+        print(f"dungeon play: {len(client.gaps.missing())} broadcast frame(s) never arrived",
+              file=sys.stderr)
     missing, took = [], []
     for line, at, task in sent:
         acks = task.result() if task.done() else []

@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE|-", help="the script, or - for stdin")
     parser.add_argument("--seed", type=int, default=1, help="the game's dice seed (default 1)")
     parser.add_argument("--dungeon", default="crypt", help="a bundled dungeon name or a path")
+    parser.add_argument("--monsters", metavar="PATH",
+                        help="custom monsters: a .toml/.json stat-block file or a folder of them")
     parser.add_argument("--json", action="store_true",
                         help="one JSON object per event, then a line with the digest")
 
@@ -342,7 +344,10 @@ async def _run(lines: list[str], args: argparse.Namespace) -> int:
             pipeline = Pipeline(store, node_id="script", clock=clock, metrics=Metrics(),
                                 auto_approve=True)
             try:
-                await pipeline.start_session(args.dungeon, seed=args.seed)
+                from node.monster_files import load_monsters
+
+                monsters = load_monsters(Path(args.monsters)) if args.monsters else None
+                await pipeline.start_session(args.dungeon, seed=args.seed, monsters=monsters)
             except RulesError as err:
                 print(f"dungeon script: {err}", file=sys.stderr)
                 return 2

@@ -214,7 +214,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"dungeon srd: name a {args.kind}", file=sys.stderr)
         return 2
     try:
-        rec = content.monster(name) if args.kind == "monster" else content.spell(name)
+        if args.kind == "monster":
+            found = content.resolve_monster(name)
+            rec = found.record
+            if found.why:
+                print(f"dungeon srd: {found.note(name)}", file=sys.stderr)
+        else:
+            rec = content.spell(name)
+    except content.AmbiguousName as err:
+        print(f"dungeon srd: '{name[:24]}' matches {len(err.candidates)} monsters; name one:",
+              file=sys.stderr)
+        for cand in err.candidates:
+            print(f"  {cand}", file=sys.stderr)
+        return 1
     except RulesError as err:
         msg = str(err)
         if "did you mean" not in msg:

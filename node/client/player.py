@@ -96,6 +96,7 @@ class PlayerClient:
         self._snapshot = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.TimerHandle | None = None
+        self._sending = False  # a call to _send_queued is due
 
     # The session's state, as the client's callers read it.
     node_num = property(lambda self: self.session.node)
@@ -236,17 +237,37 @@ class PlayerClient:
         out. One Ack per intent, in order."""
         if (not self.session.welcomed or self.session.need_hello) and not await self._rehello():
             return [Ack(gave_up=True) for _ in intents]
-        seqs, sends = self.session.send(intents, self._now())
+        seqs = self.session.queue(intents, self._now())
         todo = [self._acks.setdefault(seq, Ack()) for seq in seqs]
+        if not self._sending:
+            # at the end of this turn of the loop, so decisions made together (a script's
+            # lines) share a packet
+            self._sending = True
+            asyncio.get_running_loop().call_soon(self._send_queued)
         try:
-            for send in sends:
-                await self._transmit(send.data)
-            self._arm()
             await asyncio.wait([asyncio.ensure_future(ack.finished.wait()) for ack in todo])
             return todo
         finally:
             for seq in seqs:
                 self._acks.pop(seq, None)
+
+    def _send_queued(self) -> None:
+        self._sending = False
+        sends = [send.data for send in self.session.outgoing()]
+        if sends:
+            self._spawn(self._send_all(sends))
+        self._arm()
+
+    async def caught_up(self, timeout: float) -> bool:
+        """Wait (at most timeout s) until no broadcast we know of is missing; the session asks
+        for the missed ones meanwhile."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while self.gaps.missing():
+            if loop.time() >= end:
+                return False
+            await asyncio.sleep(min(1.0, end - loop.time()))
+        return True
 
     async def _rehello(self) -> bool:
         self._welcomed.clear()

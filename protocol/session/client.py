@@ -105,6 +105,7 @@ class ClientSession:
     _bad_run: int = field(default=0, init=False)
     _groups: list[_Group] = field(default_factory=list, init=False)
     _pending: dict[int, _Group] = field(default_factory=dict, init=False)
+    _unsent: list[int] = field(default_factory=list, init=False)
     _reasm: frames.Reassembler = field(
         default_factory=lambda: frames.Reassembler(timeout=600.0, retry=0.0), init=False)
     _resync_at: float | None = field(default=None, init=False)
@@ -118,8 +119,8 @@ class ClientSession:
                              payload=frames.hello_payload(self.name, self.nonce))
         return Send(self._to(), frames.encode_frame(frame))
 
-    def send(self, intents: list[Any], now: float) -> tuple[list[int], list[Send]]:
-        """Number one decision's intents and pack them into as few packets as fit."""
+    def queue(self, intents: list[Any], now: float) -> list[int]:
+        """Number one decision's intents; outgoing() then packs them with any others queued."""
         if self.key is None:
             raise ProtocolError("no key yet: the node has not welcomed us")
         payloads = {}
@@ -130,7 +131,19 @@ class ClientSession:
         self._groups.append(group)
         for seq in payloads:
             self._pending[seq] = group
-        return list(payloads), self._packets(group, list(payloads))
+        self._unsent += payloads
+        return list(payloads)
+
+    def outgoing(self) -> list[Send]:
+        """Every queued intent not sent yet, in as few packets as fit: each packet costs its
+        preamble and headers, and several sent at once would collide at the relay."""
+        seqs, self._unsent = self._unsent, []
+        return self._packets([s for s in seqs if s in self._pending])
+
+    def send(self, intents: list[Any], now: float) -> tuple[list[int], list[Send]]:
+        """queue() then outgoing(): one decision's intents, packed."""
+        seqs = self.queue(intents, now)
+        return seqs, self.outgoing()
 
     def resync(self, payload: bytes) -> Send:
         """A RESYNC with a BroadcastGaps.request() payload; empty asks for the whole state
@@ -172,6 +185,7 @@ class ClientSession:
     def tick(self, now: float) -> list[Send | GaveUp]:
         """Resends of unacked intents and RESYNCs for missed broadcasts that are due."""
         out: list[Send | GaveUp] = []
+        again: list[int] = []
         for group in [g for g in self._groups if g.next_at <= now]:
             waiting = [seq for seq in group.payloads if self._pending.get(seq) is group]
             if not waiting:
@@ -186,7 +200,8 @@ class ClientSession:
                 group.tries += 1
                 group.next_at = now + self.retry_s
                 self.resent += len(waiting)
-                out += self._packets(group, waiting)
+                again += waiting
+        out += self._packets(sorted(again))  # every decision due again, in one packet
         if self._resync_at is not None and self._resync_at <= now:
             req = self.gaps.request()
             if req is None:
@@ -215,10 +230,12 @@ class ClientSession:
         frame = frames.Frame(kind=kind, sender_seq=self.seq, payload=payload)
         return Send(self._to(), frames.encode_frame(frame, self.key))
 
-    def _packets(self, group: _Group, seqs: list[int]) -> list[Send]:
-        parts = [frames.encode_frame(frames.Frame(kind=frames.Kind.INTENT, sender_seq=seq,
-                                                  payload=group.payloads[seq]), self.key)
-                 for seq in seqs]
+    def _packets(self, seqs: list[int]) -> list[Send]:
+        if not seqs:
+            return []
+        parts = [frames.encode_frame(frames.Frame(
+            kind=frames.Kind.INTENT, sender_seq=seq, payload=self._pending[seq].payloads[seq]),
+            self.key) for seq in seqs]
         return [Send(self._to(), data, Urgency.REPLY) for data, _ in frames.pack(parts, max(seqs))]
 
     def _direct(self, sender: int, part: bytes, now: float, public_key: bytes | None,

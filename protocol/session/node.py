@@ -38,8 +38,10 @@ RESEND_HOLDOFF_S = 4.0
 # A frame someone missed waits this long for the next broadcast, to ride in the same packet
 # (a packet's preamble and headers cost ~0.45 s whatever it carries); then it goes alone.
 RESEND_HOLD_S = 30.0
-# How long an intent waits for an earlier one of the same client that was lost on the way.
-IN_ORDER_WAIT_S = 20.0
+# How long an intent waits for an earlier one of the same client that was lost on the way:
+# long enough for the client's second repeat (resync.INTENT_RETRY_S apart), since an intent
+# that comes after later ones went ahead is refused rather than applied out of order.
+IN_ORDER_WAIT_S = 40.0
 # A binary player silent this long into its turn is sent the frame that started it again
 # (a player who missed it alone cannot know; the turn would wait for its timeout). Bots act
 # within ~12 s; a person who is just thinking gets a duplicate, which costs one frame.
@@ -47,6 +49,10 @@ NUDGE_S = 30.0
 NUDGES = 2
 # A repeated intent this soon after the frame acking it went out crossed that frame in the air.
 REPLAY_GRACE_S = 5.0
+# An intent the pipeline dropped for its sender's rate is applied again this much later,
+# at most this many times (the node's rate_per_s refills a command a second).
+FLOOD_RETRY_S = 2.0
+FLOOD_RETRIES = 3
 ACKED_KEPT = 64  # per client: which broadcast acked each recent intent
 SNAPSHOT_MSG = 0  # RESYNC msg_id asking for a snapshot; anything else: broadcast frames
 # Slots are for joined players only (a stranger's acks go by DM); a joined player quiet this
@@ -129,6 +135,10 @@ class _Client:
     waiting: dict[int, frames.Frame] = field(default_factory=dict)  # seq -> came early
     release_at: float | None = None
     unproven: int = 0  # WELCOMEs since the last frame signed with the client's key
+    in_flight: dict[int, Apply] = field(default_factory=dict)  # handed to the pipeline
+    dropped: dict[int, Apply] = field(default_factory=dict)  # over the rate: to try again
+    flood_tries: dict[int, int] = field(default_factory=dict)
+    retry_at: float | None = None
 
     def welcome_gap(self) -> float:
         """HELLOs nobody follows up with a signed frame (a lost WELCOME, or HELLOs forged
@@ -190,7 +200,7 @@ class NodeSession:
             "frames_in": 0, "garbled": 0, "bad_tag": 0, "replays": 0, "intents": 0,
             "rejected": 0, "events_frames": 0, "ack_frames": 0, "resyncs": 0, "resent": 0,
             "bundles": 0, "nudges": 0, "snapshots": 0, "refused": 0, "welcomes": 0,
-            "hello_too_soon": 0, "hello_over_budget": 0, "new_sessions": 0, "slots_evicted": 0, "late": 0, "fragments_resent": 0,
+            "hello_too_soon": 0, "hello_over_budget": 0, "new_sessions": 0, "slots_evicted": 0, "late": 0, "fragments_resent": 0, "flood_retries": 0,
             "duplicates_applied": 0,
         }
 
@@ -224,7 +234,16 @@ class NodeSession:
         if not c.slot and table.eid_of(client) is not None:
             c.slot = self._free_slot(c, now, table)
             c.slot_told = False  # until a DM's flags say so
-        if result.public:
+        item = c.in_flight.pop(seq, None)
+        tries = c.flood_tries.pop(seq, 0)
+        if result.dropped and item is not None and tries < FLOOD_RETRIES:
+            # The sender's rate ran out (a script's lines in one packet, say). Its frame was
+            # acked on receipt, so the node tries it again itself once the rate allows.
+            c.flood_tries[seq] = tries + 1
+            c.dropped[seq] = item
+            if c.retry_at is None:
+                c.retry_at = now + FLOOD_RETRY_S
+        elif result.public:
             self._batch.ack_for.append(client)
             self._schedule(now)
         elif not result.dropped:
@@ -246,6 +265,12 @@ class NodeSession:
         for c in list(self.clients.values()):
             if c.release_at is not None and now >= c.release_at:
                 self._apply_waiting(c, now, due_only=False)
+            if c.retry_at is not None and now >= c.retry_at:
+                c.retry_at = None
+                for seq in sorted(c.dropped):
+                    c.in_flight[seq] = c.dropped.pop(seq)
+                    self.counters["flood_retries"] += 1
+                    self._out.append(c.in_flight[seq])
         if self._held_until is not None and now >= self._held_until:
             self._held_until = None
             for seq in self._held:  # nothing went out to carry them: they go on their own
@@ -259,6 +284,7 @@ class NodeSession:
         """When tick() has something to do next; None when nothing waits."""
         times = [self._flush_at, self._held_until, self._nudge.at if self._nudge else None]
         times += [c.release_at for c in self.clients.values()]
+        times += [c.retry_at for c in self.clients.values()]
         due = [t for t in times if t is not None]
         return min(due) if due else None
 
@@ -418,8 +444,9 @@ class NodeSession:
             self._reply(client, str(err), seq=frame.sender_seq, now=now)
             return
         self.counters["intents"] += 1
-        self._out.append(Apply(client.num, frame.sender_seq, intent,
-                               self._key(client, frame.sender_seq)))
+        item = Apply(client.num, frame.sender_seq, intent, self._key(client, frame.sender_seq))
+        client.in_flight[frame.sender_seq] = item
+        self._out.append(item)
 
     def _answer_replay(self, client: _Client, seq: int, now: float) -> None:
         """Ack a repeated intent as cheaply as what the repeat tells us allows."""

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from rules.errors import RulesError
-from rules.fuzzy import best_match, suggest
+from rules.fuzzy import best_match, normalize, suggest, word_matches
 
 __all__ = [
+    "AmbiguousName",
+    "Resolved",
     "armor",
     "armor_item",
     "backgrounds",
@@ -29,6 +33,7 @@ __all__ = [
     "monster",
     "monsters",
     "races",
+    "resolve_monster",
     "skills",
     "spell",
     "spells",
@@ -53,8 +58,10 @@ _PREFERENCE = {
 @cache
 def _names(file: str) -> dict[str, str]:
     """Every display name and index of a collection -> its index, likeliest first."""
-    items = _load(file)
-    key = _PREFERENCE.get(file, lambda item: item["name"])
+    return _name_table(_load(file), _PREFERENCE.get(file, lambda item: item["name"]))
+
+
+def _name_table(items: Mapping[str, dict[str, Any]], key: Any) -> dict[str, str]:
     table: dict[str, str] = {}
     for item in sorted(items.values(), key=key):
         table[item["name"]] = item["index"]
@@ -81,7 +88,95 @@ def monsters() -> dict[str, dict[str, Any]]:
 
 
 def monster(name: str) -> dict[str, Any]:
-    return _find("monsters.json", "monster", name)
+    """A monster by forgiving name; AmbiguousName when the words fit several."""
+    return resolve_monster(name).record
+
+
+class AmbiguousName(RulesError):
+    """A name whose words fit several records; str(err) is one line naming a few of them."""
+
+    def __init__(self, query: str, kind: str, candidates: list[str]) -> None:
+        self.candidates = candidates
+        shown: list[str] = []
+        for name in candidates:
+            if len(" | ".join([*shown, name]).encode()) > 120:
+                break
+            shown.append(name)
+        more = " | ..." if len(shown) < len(candidates) else ""
+        super().__init__(f"'{quoted(query)}' matches {len(candidates)} {kind}s: "
+                         f"{' | '.join(shown)}{more}; did you mean one of those?")
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A looked-up record (a private copy) and why it was picked: "" for an exact name."""
+
+    record: dict[str, Any]
+    why: str = ""
+
+    def note(self, query: str) -> str:
+        """One line for the user when the pick was not exact, else ""."""
+        return f"'{quoted(query)}' is {self.record['name']} ({self.why})" if self.why else ""
+
+
+def resolve_monster(query: str, custom: Mapping[str, dict[str, Any]] | None = None) -> Resolved:
+    """The one monster a name means, among the SRD's and a game's custom ones.
+
+    An exact name or index wins. Otherwise the words must begin words of exactly one
+    name ("young red" is Young Red Dragon); several is AmbiguousName ("dragon"). With no
+    such name, the closest spelling is taken (and said so); nothing close is RulesError.
+    """
+    items = {**_load("monsters.json"), **(custom or {})}
+    if query in items:
+        return Resolved(copy.deepcopy(items[query]))
+    names = _names("monsters.json") if not custom else _name_table(items, names_rank)
+    q = query.strip().lower()
+    exact = next((i for n, i in names.items() if n.lower() == q or normalize(n) == normalize(q)),
+                 None) if normalize(q) else None
+    if exact is not None:
+        return Resolved(copy.deepcopy(items[exact]))
+    by_name = {items[i]["name"]: i for i in names.values()}
+    hits = word_matches(query, sorted(by_name, key=lambda n: (len(n.split()), names_rank(
+        items[by_name[n]]))))
+    if len(hits) > 1:
+        raise AmbiguousName(query, "monster", hits)
+    if hits:
+        return Resolved(copy.deepcopy(items[by_name[hits[0]]]),
+                        "the only monster whose name has those words")
+    hit = best_match(query, names)
+    if hit is not None:
+        return Resolved(copy.deepcopy(items[names[hit]]), "the closest name")
+    close = list(dict.fromkeys(items[names[s]]["name"] for s in suggest(query, names, n=6)))[:3]
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise RulesError(f"no monster like '{quoted(query)}'{hint}")
+
+
+def quoted(query: str) -> str:
+    """A user's query fit to quote in a one-line message: printable, short, single-spaced."""
+    text = " ".join("".join(c for c in query if c.isprintable() or c.isspace()).split())
+    return text[:24].encode()[:40].decode(errors="ignore")
+
+
+_CUSTOM: dict[str, dict[str, Any]] = {}
+
+
+def register_custom(record: dict[str, Any]) -> None:
+    """Make a checked custom stat block (rules.custom) findable by its index.
+
+    Its index carries a hash of the block, so registering is idempotent and two games'
+    custom monsters can share this table without ever meaning different blocks.
+    """
+    _CUSTOM.setdefault(record["index"], record)
+
+
+def monster_record(index: str) -> dict[str, Any] | None:
+    """The shared read-only stat block for an index, SRD or registered custom, or None."""
+    return _load("monsters.json").get(index) or _CUSTOM.get(index)
+
+
+def names_rank(item: dict[str, Any]) -> tuple[Any, ...]:
+    """The likelier monster first among equals: lower CR, then name."""
+    return _PREFERENCE["monsters.json"](item)
 
 
 def spells() -> dict[str, dict[str, Any]]:

@@ -378,3 +378,38 @@ def test_a_client_missing_snapshot_fragments_gets_just_those_again():
     notes = [n for s in again for n in cs.receive(NODE, MIRA, MIRA, s.data, 31.0)]
     assert [type(n) for n in notes] == [Snapshot]
     assert node.stats()["snapshots"] == 1 and node.stats()["fragments_resent"] == 2
+
+
+def test_decisions_queued_together_and_their_repeats_share_a_packet():
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    cs = client(retry_s=10.0)
+    welcome(node, cs, MIRA, table)
+    for word in ("amber", "basalt", "cinder"):
+        cs.queue([it.Say(word)], 0.0)
+    (packet,) = cs.outgoing()
+    assert cs.outgoing() == []  # sent once
+    assert [a.seq for a in applies(node.receive(MIRA, packet.data, 1.0, table))] == [1, 2, 3]
+    (again,) = [s for s in cs.tick(10.0) if isinstance(s, Send)]
+    assert [f.sender_seq for f in frames.received(again.data, cs.key)] == [1, 2, 3]
+
+
+def test_an_intent_dropped_for_its_senders_rate_is_applied_again_later_in_order():
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    for word in ("a", "b", "c"):
+        cs.queue([it.Say(word)], 0.0)
+    (packet,) = cs.outgoing()
+    first = applies(node.receive(MIRA, packet.data, 1.0, table))
+    node.applied(MIRA, 1, Result(ok=True, public=True), 1.0, table)
+    for item in first[1:]:  # the sender's burst ran out
+        node.applied(MIRA, item.seq, Result(ok=False, dropped=True), 1.0, table)
+    again = applies(run_until(node, table, 1.0 + ns.FLOOD_RETRY_S))
+    assert again == first[1:]  # the same intents, same idempotency keys, in order
+    tries = len(again)
+    while again:  # a real flood: given up after a few tries
+        for item in again:
+            node.applied(MIRA, item.seq, Result(ok=False, dropped=True), 10.0 * tries, table)
+        again = applies(run_until(node, table, 10.0 * tries + ns.FLOOD_RETRY_S))
+        tries += len(again)
+    assert tries == 2 * ns.FLOOD_RETRIES
