@@ -1,7 +1,10 @@
 """The dungeon command dispatches and teaches through --help."""
 
+import json
 import subprocess
 import sys
+
+import pytest
 
 from node.cli import COMMANDS, main
 
@@ -53,3 +56,12 @@ def test_status_of_a_data_dir_no_node_has_used_says_so(tmp_path):
     assert proc.returncode == 1
     assert "(none yet)" in proc.stdout
     assert proc.stderr.startswith("dungeon status: no node has run with data in")
+
+
+def test_words_after_an_option_still_name_the_thing(capsys):
+    # argparse alone refuses `srd spell --json fire bolt`: the name list was already closed.
+    assert main(["srd", "spell", "--json", "fire", "bolt"]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] == "Fire Bolt"
+    with pytest.raises(SystemExit) as exc:
+        main(["srd", "spell", "--json", "fire", "--bogus"])
+    assert exc.value.code == 2

@@ -82,7 +82,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     only = argv[0] if argv and argv[0] in COMMANDS else None
     parser = build_parser(only)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # argparse gives a trailing list positional nothing once an option came between
+        # (`srd class --json barbarian`): words after the option still belong to it.
+        tail = getattr(args, "name", None)
+        if not isinstance(tail, list) or any(x.startswith("-") for x in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.name = tail + extra
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0 if not argv else 2
