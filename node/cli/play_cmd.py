@@ -7,8 +7,10 @@ import argparse
 HELP = "play from a terminal over your own radio (binary protocol, text rendered locally)"
 # Words the client answers itself, without airtime (PlayerClient.submit_line).
 LOCAL = ("help", "h", "?", "status", "quit", "exit")
-# At the end of a script, how long the node has to acknowledge what was sent (--wait).
-SETTLE_S = 60.0
+# At the end of a script, how long the node has to acknowledge what was sent (--wait): as
+# long as the client's own six repeats take. At 60 s, over two relay hops at 20% loss the
+# script stopped waiting while the client was still repeating its commands.
+SETTLE_S = 96.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
