@@ -9,6 +9,7 @@ from rules import content, dice, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
+from rules.dungeon import BRIGHT
 from rules.effects.records import Effect
 from rules.errors import RulesError
 from rules.turns import check_end, in_turn, require
@@ -357,11 +358,12 @@ def after_action(game: Game, a: Entity, rng: random.Random) -> list[Any]:
 
 
 # -- simple actions -----------------------------------------------------------------
-def _simple_slot(a: Entity, what: str) -> str:
+def _simple_slot(a: Entity, what: str, dim: bool = False) -> str:
     """Cunning Action (a level 2+ rogue) and Nimble Escape (disengage or hide) make some
-    actions bonus actions."""
+    actions bonus actions; Shadow Stealth makes hiding one out of bright light (`dim`)."""
     quick = (a.cls == "rogue" and a.level >= 2 and what in ("dash", "disengage", "hide")) or (
-        what in ("disengage", "hide") and any(x.has("nimble_escape") for x in a.effects))
+        what in ("disengage", "hide") and any(x.has("nimble_escape") for x in a.effects)) or (
+        what == "hide" and dim and any(x.has("shadow_stealth") for x in a.effects))
     if quick and a.turn["bonus"] > 0 and (a.turn["action"] <= 0 or a.turn.get("attacked")):
         return "bonus"
     if a.turn["action"] > 0:
@@ -399,7 +401,7 @@ def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
     in_combat = game.combat is not None
     if in_combat:
         in_turn(game, a)
-        slot = _simple_slot(a, "hide")
+        slot = _simple_slot(a, "hide", dim=game.light_at(a.room) not in BRIGHT)
     foes = [e for e in game.here(a.room) if e.side != a.side and not e.down]
     if in_combat and a.engaged:
         raise RulesError("you cannot hide while engaged")

@@ -10,7 +10,9 @@ from typing import Any
 from rules.errors import RulesError
 
 DIRECTIONS = {"n": "north", "s": "south", "e": "east", "w": "west", "u": "up", "d": "down"}
-LIGHTS = ("bright", "dim", "dark")
+LIGHTS = ("sunlight", "bright", "dim", "dark")
+# Sunlight is bright light that also sets off sunlight sensitivity and a vampire's burn.
+BRIGHT = ("sunlight", "bright")
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from rules import events as ev
 from rules import intents as it
 from rules.combat import combat_move
 from rules.creature import Entity, from_monster
+from rules.dungeon import BRIGHT
 from rules.errors import RulesError
 from rules.names import check_name
 from rules.turns import in_turn, require, start_combat
@@ -105,7 +106,7 @@ def enter_room(game: Game, party: list[Entity], rng: random.Random) -> list[Any]
     if room.trap and room.id not in game.state["traps"]:
         game.state["traps"].append(room.id)
         best = max(party, key=lambda e: e.passive())
-        if best.passive() - (5 if room.light != "bright" and not best.darkvision else 0) \
+        if best.passive() - (5 if room.light not in BRIGHT and not best.darkvision else 0) \
                 >= room.trap.detect_dc:
             out.append(ev.Info(best.eid, "spotted a trap and steered clear"))
         else:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from rules import dice
 from rules import events as ev
 from rules.creature import AUTO_CRIT_CLOSE, AUTO_FAIL_STR_DEX, PHYSICAL, Entity
+from rules.dungeon import BRIGHT
 from rules.effects.records import Cond, Effect
 
 if TYPE_CHECKING:
@@ -77,12 +78,17 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
         if e.has("hidden") or e.has("adv_next"):
             adv.append(e.name)
         if e.has("dis_next") or e.has("dis_attacks") or (
-                e.has("light_sensitive") and game.light_at(atk.room) == "bright"):
+                e.has("light_sensitive") and game.light_at(atk.room) in BRIGHT) or (
+                e.has("sunlight_sensitive") and game.light_at(atk.room) == "sunlight"):
             dis.append(e.name)
         if e.has("reckless") and kind == "melee":
             adv.append("reckless")
         if e.has("blood_frenzy") and kind == "melee" and tgt.hp < tgt.max_hp:
             adv.append("blood frenzy")
+        if e.has("grappler") and (g := tgt.conditions.get("grappled")) and g.src == atk.eid:
+            adv.append("grappler")
+        if e.has("ambusher") and unacted(game, tgt):
+            adv.append("ambusher")
         if e.has("adv_attacks") or (e.has("invisible") and not _sees_invisible(tgt)):
             adv.append(e.name)
     if atk.effects and any(e.has("pack_tactics") for e in atk.effects) and any(
@@ -103,6 +109,14 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
         if not tgt.sees_in_dark():
             adv.append("unseen")
     return (1 if adv else 0) - (1 if dis else 0), adv + ["-" + x for x in dis]
+
+
+def unacted(game: Game, t: Entity) -> bool:
+    """In the first round, a creature that has not yet taken a turn (the surprised, as near
+    as initiative tells)."""
+    c = game.combat
+    return bool(c) and c["round"] == 1 and not t.dead and t.eid in c["order"] and \
+        c["order"].index(t.eid) > c["idx"]
 
 
 def _sees_invisible(e: Entity) -> bool:
@@ -322,6 +336,10 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
                 e.stopped = True
         if amount > 0:
             _flinch(tgt, dtype)
+    # a pudding splits when subjected to it, immune or not
+    if tgt.hp >= SPLIT_MIN_HP and dtype in SPLIT_BY and tgt.reaction and \
+            tgt.res.get("splits", 0) > 0 and any(e.has("splits") for e in tgt.effects):
+        _split(game, tgt, out)
     if amount <= 0:
         out.append(ev.Damaged(tgt.eid, 0, dtype, tgt.hp))
         return 0
@@ -377,6 +395,30 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
     return amount
 
 
+# A pudding or jelly splits on these damage types while it has this many HP or more.
+SPLIT_BY = ("lightning", "slashing")
+SPLIT_MIN_HP = 10
+
+
+def _split(game: Game, tgt: Entity, out: Events) -> None:
+    """Split (its reaction): a second creature of its kind appears beside it, the two
+    sharing its hit points; each is a size smaller, so `splits` counts what is left."""
+    from rules.explore import spawn
+
+    tgt.reaction = False
+    tgt.res["splits"] -= 1
+    made = spawn(game, tgt.monster, 1, tgt.band, side=tgt.side)
+    twin = game.entities[made[0].eid]
+    twin.room = tgt.room
+    twin.hp = twin.max_hp = tgt.hp // 2
+    tgt.hp -= twin.hp
+    twin.res["splits"] = tgt.res["splits"]
+    if game.combat is not None:
+        game.combat["order"].append(twin.eid)
+    out += made
+    out.append(ev.Info(tgt.eid, f"{tgt.name} splits in two"))
+
+
 def _flinch(tgt: Entity, dtype: str) -> None:
     """A flesh golem's aversion of fire, a water elemental's freeze: one round of it."""
     if dtype == "fire" and any(e.has("fire_averse") for e in tgt.effects):
@@ -411,6 +453,16 @@ def _drop_out(game: Game, tgt: Entity, out: Events) -> None:
         held = other.conditions.get("grappled")
         if held and held.src == tgt.eid:
             end_grapple(game, other, out)
+        if any(x.has("swallowed") and x.src == tgt.eid for x in other.effects):
+            _spat_out(game, other, tgt.eid, out)
+
+
+def _spat_out(game: Game, ent: Entity, src: int, out: Events) -> None:
+    """A fallen swallower frees what it held inside: its effect and open-ended conditions."""
+    ent.effects[:] = [x for x in ent.effects if not (x.has("swallowed") and x.src == src)]
+    for cond, info in list(ent.conditions.items()):
+        if info.src == src and info.rounds == -1 and not info.save:
+            remove_condition(game, ent, cond, out)
 
 
 def heal(game: Game, tgt: Entity, amount: int, out: Events, *, own: bool = False) -> int:

@@ -53,7 +53,7 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
     the turn). Options are cheap to validate: each is checked by the same rules `apply`
     uses, so none fails when applied."""
     from rules.combat import close_cost, multi_is_melee
-    from rules.effects.monsters import playable
+    from rules.effects.monsters import playable, ready
 
     e = game.entities[eid]
     if game.combat is None or game.current_turn() != eid or e.incapacitated:
@@ -69,7 +69,8 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
                     continue
                 for k, a in enumerate(e.actions):
                     kind = a.get("kind")
-                    if kind == "other" and f is foes[0] and playable(e.monster, a):
+                    if kind == "other" and f is foes[0] and playable(e.monster, a) \
+                            and ready(game, e, a):
                         kind = "self"  # a self action (teleport): one option, any foe
                     elif kind not in ("melee", "ranged", "save", "multiattack"):
                         continue
@@ -269,14 +270,31 @@ def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | Non
             return a, foes[0]  # slip away from the melee that is killing it
         if m.hp < m.max_hp * 0.5 and any(isinstance(x, n.Heal) for x in tree):
             return a, foes[0]  # heal itself while half down
+        lasting = [dict(x.values) for x in tree if isinstance(x, n.Ongoing)]
+        if m.engaged and m.hp < m.max_hp * 0.75 and any(v.get("ac") for v in lasting):
+            return a, foes[0]  # shield itself while melee wears it down
+        if any(f.hp < f.max_hp * 0.5 for f in foes) and any(
+                "no_heal" in v.get("tags", ()) for v in lasting):
+            return a, foes[0]  # deny healing to a foe that needs it
+    def casts(a: dict[str, Any]) -> bool:  # a spell reaches foes beyond its reach
+        if a.get("kind") == "multiattack":
+            return False
+        first = next(iter(monsters.action_tree(m.monster, a)), None)
+        return isinstance(first, n.Special) and first.name == "cast"
+
+    def slot_left(a: dict[str, Any]) -> bool:
+        level = int(dict(monsters.action_tree(m.monster, a)[0].args).get("level", 0))
+        return not level or m.slots[level - 1] > 0
+
     acts = [a for a in acts if a.get("damage") or a.get("multiattack") or (
+        casts(a) and slot_left(a)) or (
         a.get("kind") == "other" and isinstance(
             next(iter(monsters.action_tree(m.monster, a)), None), n.Ref))]
     if not acts:
         return None
     act = max(acts, key=lambda a: (int(a.get("cost") or 1), a["name"]))
     engaged = [f for f in foes if f.eid in m.engaged]
-    if act.get("kind") != "save" and not engaged:
+    if act.get("kind") != "save" and not casts(act) and not engaged:
         return None
     return act, (engaged or foes)[0]
 

@@ -86,8 +86,14 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
         e.turn = new_turn()
         e.turn["move"] = e.effective_speed()
         e.reaction = True
+        if any(x.has("aggressive") for x in e.effects) and e.turn["bonus"] > 0 and not any(
+                game.entities[o].side != e.side for o in e.engaged if o in game.entities):
+            e.turn["bonus"] -= 1  # Aggressive: a bonus-action move toward a foe
+            e.turn["move"] += e.effective_speed()
         # Every creature is scanned each turn, the fallen too: a plain loop, no generators.
         for other in game.entities.values():
+            if other.effects and any(x.has("reactive") for x in other.effects):
+                other.reaction = True  # a marilith's reaction comes back every turn
             for x in other.effects:
                 if x.until_turn == eid:
                     other.effects[:] = [y for y in other.effects if y.until_turn != eid]

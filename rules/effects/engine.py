@@ -443,6 +443,8 @@ def tick(game: Game, bearer: Entity, fx: Effect, rng: random.Random, out: list[A
     if fx.stopped:  # regeneration after fire: this turn's tick does not happen
         fx.stopped = False
         return
+    if fx.has("sun_only") and game.light_at(bearer.room) != "sunlight":
+        return
     src = game.entities.get(fx.src) or bearer
     ctx = context(game, src, fx.tick, rng, out, [bearer], level=fx.level)
     ctx.dc = fx.dc or ctx.dc

@@ -46,10 +46,18 @@ def load_key(key: str) -> None:
         if a.get("kind") == "multiattack":
             continue  # runs its named parts; a legendary "Paralyzing Touch" is the action's
         registry.register(key_for(monster, a["name"]), compile_action(monster, a))
+        for k, stage in enumerate(entry(monster, a["name"]).get("stages") or []):
+            # a per-day action that grows with each use (Roar): specials.staged picks one
+            where = f"monster_effects.toml[{monster}][{a['name']}].stages[{k}]"
+            registry.register(f"{key_for(monster, a['name'])}@{k + 1}", n.parse_tree(stage, where))
+        inside = entry(monster, a["name"]).get("inside")
+        if inside:  # what a swallowed or engulfed creature suffers (specials.swallow)
+            where = f"monster_effects.toml[{monster}][{a['name']}].inside"
+            registry.register(key_for(monster, a["name"]) + "@in", n.parse_tree(inside, where))
         if a.get("kind") == "melee" and a.get("range"):  # "Melee or Ranged Weapon Attack"
             registry.register(key_for(monster, a["name"], thrown=True),
                               compile_action(monster, {**a, "kind": "ranged"}))
-    for t in m.get("special_abilities", []):
+    for t in m.get("special_abilities", []) + m.get("reactions", []):
         for part, tree in trait_trees(monster, t).items():
             registry.register(trait_key(monster, t) + _SUFFIX[part], tree)
 
@@ -57,6 +65,17 @@ def load_key(key: str) -> None:
 def playable(monster: str, a: dict[str, Any]) -> bool:
     """An action of no attack kind (Teleport, Invisibility) the engine can still play."""
     return a.get("kind") == "other" and bool(action_tree(monster, a))
+
+
+def in_grip(game: Any, c: Any) -> list[Any]:
+    """The living foes the creature is grappling, nearest first (what Swallow takes)."""
+    return [e for e in game.here(c.room) if e.side != c.side and not e.dead
+            and (g := e.conditions.get("grappled")) is not None and g.src == c.eid]
+
+
+def ready(game: Any, c: Any, a: dict[str, Any]) -> bool:
+    """An action that swallows or engulfs is only worth offering with a foe in its grip."""
+    return not entry(c.monster, a["name"]).get("inside") or bool(in_grip(game, c))
 
 
 SHAPECHANGER = "Shapechanger"
@@ -95,7 +114,8 @@ _SUFFIX = {"trait": "", "ride": "@ride", "death": "@death"}
 def trait_names(monster: str) -> list[str]:
     """The monster's traits that put effects on it when it appears, in stat-block order."""
     m = content.monster_record(monster) or {}
-    return [t for t in m.get("special_abilities", []) if "trait" in trait_trees(monster, t)]
+    return [t for t in m.get("special_abilities", []) + m.get("reactions", [])
+            if "trait" in trait_trees(monster, t)]
 
 
 def death_keys(monster: str) -> list[tuple[str, int]]:
@@ -114,8 +134,8 @@ def _rides(monster: str, action: str) -> n.Tree:
         melee = any(a["name"] == action and a.get("kind") == "melee"
                     for a in m.get("actions", []))
         if "ride" in trait_trees(monster, t) and (
-                d.get("family") in ("sneak", "surprise") or (d.get("family") == "rampage"
-                                                             and melee)
+                d.get("family") in ("sneak", "surprise", "consume")
+                or (d.get("family") in ("rampage", "eminence") and melee)
                 or (m.get("trait_facts") or {}).get(t, {}).get("action") == action):
             out += (n.Ref(trait_key(monster, t) + _SUFFIX["ride"]),)
     return out
@@ -174,16 +194,28 @@ def _sneak(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
         ("type", dmg.get("type") or ""))),)}
 
 
-def _surprise(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
-    dmg = (facts.get("damage") or [{}])[0]
-    if not dmg.get("dice"):
-        return {}
-    return {"ride": (n.Special("surprise", (("dice", dmg["dice"]),
-                                            ("type", dmg.get("type") or ""))),)}
+def _dice_ride(special: str, dtype: str = "") -> Any:
+    """A family whose hits add the trait's stated dice through one special (Surprise
+    Attack, Divine Eminence); `dtype` when the trait names no type."""
+    def build(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+        dmg = (facts.get("damage") or [{}])[0]
+        if not dmg.get("dice"):
+            return {}
+        return {"ride": (n.Special(special, (("dice", dmg["dice"]),
+                                             ("type", dmg.get("type") or dtype))),)}
+    return build
 
 
 def _rampage(d: dict[str, Any], _facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"ride": (n.Special("rampage", (("action", d.get("bite", "Bite")),)),)}
+
+
+def _consume(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    save = facts.get("save") or {}
+    if not d.get("heal") or not save.get("dc"):
+        return {}
+    return {"ride": (n.Special("consume_life", (("dc", int(save["dc"])),
+                                                ("dice", str(d["heal"])))),)}
 
 
 def _ward(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
@@ -215,8 +247,10 @@ def _forms(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"trait": (n.Special("add_forms"),)} if facts.get("forms") else {}
 
 
-_FAMILIES = {"rampage": _rampage, "forms": _forms, "surprise": _surprise, "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
-             "retaliate": _retaliate, "aura": _aura}
+_FAMILIES = {"rampage": _rampage, "forms": _forms, "surprise": _dice_ride("surprise"),
+             "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
+             "retaliate": _retaliate, "aura": _aura, "consume": _consume,
+             "eminence": _dice_ride("eminence", "radiant")}
 
 
 def action_tree(monster: str, a: dict[str, Any], thrown: bool = False) -> n.Tree:
@@ -325,13 +359,16 @@ def action_does(m: dict[str, Any], a: dict[str, Any], played: set[str]) -> tuple
     if a["name"] not in played:
         return False, "DM rules: " + (entry(m["index"], a["name"]).get("prompt")
                                       or f"{a['name']}, as the stat block says")
-    return True, "; ".join(describe.lines(action_tree(m["index"], a))) or a["name"]
+    return True, (entry(m["index"], a["name"]).get("does")
+                  or "; ".join(describe.lines(action_tree(m["index"], a))) or a["name"])
 
 
 def reaction_does(m: dict[str, Any], r: str) -> tuple[bool, str]:
     if r == "Parry" and m.get("parry"):
         return True, f"adds {m['parry']} to its AC against one melee hit (its reaction)"
     d = entry(m["index"], r)
+    if trait_trees(m["index"], r):  # a reaction the rules take for it (Split)
+        return True, d.get("does") or r
     return False, "DM rules: " + (d.get("prompt") or f"the reaction {r}, as narrated")
 
 

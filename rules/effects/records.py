@@ -55,6 +55,15 @@ TAGS = frozenset({
     "antimagic_susceptible",  # dispel magic: a Con save or unconscious for a minute
     "misty_escape",  # dropped to 0 HP (not by radiant damage) it escapes as mist instead
     "light_sensitive",  # the bearer's attacks have disadvantage in a bright room
+    "sunlight_sensitive",  # the bearer's attacks have disadvantage in a sunlit room
+    "swallowed",  # inside src (Swallow, Engulf): freed with src's conditions when src falls
+    "grappler",  # the bearer's attacks have advantage against a creature it grapples
+    "ambusher",  # in the first round, attacks with advantage on foes yet to take a turn
+    "shadow_stealth",  # hides as a bonus action out of bright light
+    "aggressive",  # not engaged at its turn's start: a bonus action doubles its move
+    "reactive",  # its reaction comes back at the start of every creature's turn
+    "splits",  # lightning or slashing damage splits it in two (res "splits" uses left)
+    "sun_only",  # the effect's start-of-turn tree runs only while the bearer is in sunlight
     "steadfast",  # not frightened while an ally of the bearer is in the room
     "free_moving",  # magic cannot restrain the bearer (freedom of movement)
     "fire_averse",  # fire damage: disadvantage on its attacks until its next turn ends

@@ -249,9 +249,7 @@ def surprise(ctx: Any, args: dict[str, Any]) -> None:
     """Extra dice on a hit in the first round against a foe that has not yet taken a turn
     (the surprised, as near as initiative tells)."""
     game, t = ctx.game, ctx.target if ctx.target is not None else ctx.targets[0]
-    c = game.combat
-    if not c or c["round"] != 1 or t.dead or t.eid not in c["order"] or \
-            c["order"].index(t.eid) <= c["idx"]:
+    if not resolver.unacted(game, t):
         return
     resolver.deal(game, t, dice.total(str(args["dice"]), ctx.rng, crit=ctx.crit),
                   str(args.get("type") or "piercing"), ctx.out, crit=ctx.crit, rng=ctx.rng,
@@ -343,6 +341,184 @@ def add_forms(ctx: Any, _args: dict[str, Any]) -> None:
     c.actions += [a for a in monsters.form_actions(c.monster) if a["name"] not in have]
 
 
+def swallow(ctx: Any, args: dict[str, Any]) -> None:
+    """A foe in its grip is swallowed or engulfed, one at a time (after a bite, only if the
+    bite hits): the grapple ends, and inside it is blinded, restrained and hurt each turn
+    until the swallower falls."""
+    from dataclasses import replace
+
+    from rules.effects import engine, monsters, registry
+    from rules.effects import nodes as n
+
+    game, c = ctx.game, ctx.caster
+    if any(x.has("swallowed") and x.src == c.eid for e in game.entities.values()
+           for x in e.effects):
+        return
+    held = monsters.in_grip(game, c)
+    if not held:
+        ctx.out.append(ev.Info(c.eid, f"{c.name} has no one in its grip to {ctx.name.lower()}"))
+        return
+    t = ctx.target if ctx.target in held else held[0]
+    inside = (n.Special("end_grapple"), n.Ref(monsters.key_for(c.monster, ctx.name) + "@in"))
+    tree: Any = inside
+    if args.get("action"):
+        atk = registry.tree(monsters.key_for(c.monster, str(args["action"])))[0]
+        tree = (replace(atk, hit=atk.hit + inside),)
+    sub = engine.context(game, c, monsters.key_for(c.monster, ctx.name), ctx.rng, ctx.out, [t])
+    sub.target = t
+    engine.run(tree, sub)
+
+
+def end_grapple(ctx: Any, _args: dict[str, Any]) -> None:
+    """The target's grapple (and what lasts until it ends) is over."""
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    resolver.end_grapple(ctx.game, t, ctx.out)
+
+
+def second_hit(ctx: Any, args: dict[str, Any]) -> None:
+    """The second hit of the caster's turn on the same target imposes `condition` (a
+    shambling mound grapples a creature both slams hit)."""
+    c = ctx.caster
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    first = [x for x in t.effects if x.name == "struck once" and x.src == c.eid]
+    if not first:  # the mark lasts until the caster's next turn starts
+        t.effects.append(Effect("struck once", c.eid, until_turn=c.eid))
+        return
+    t.effects[:] = [x for x in t.effects if x not in first]
+    resolver.add_condition(ctx.game, t, str(args["condition"]), ctx.out, src=c.eid)
+
+
+def buff_allies(ctx: Any, args: dict[str, Any]) -> None:
+    """The caster's living allies in the room (not itself) add dice to attack rolls and
+    saves for `rounds` (a knight's Leadership)."""
+    c = ctx.caster
+    for e in ctx.game.here(c.room):
+        if e.side == c.side and e.eid != c.eid and not e.dead:
+            e.effects[:] = [x for x in e.effects if x.name != ctx.name]  # one die at a time
+            e.effects.append(Effect(ctx.name, c.eid, rounds=int(args.get("rounds", 10)),
+                                    atk=str(args.get("atk", "")), save=str(args.get("save", ""))))
+
+
+def reel(ctx: Any, _args: dict[str, Any]) -> None:
+    """Every foe the caster grapples is pulled into melee with it (a roper's Reel)."""
+    from rules.combat import close_in
+    from rules.effects import monsters
+
+    c = ctx.caster
+    for t in monsters.in_grip(ctx.game, c):
+        if t.eid not in c.engaged:
+            ctx.out += close_in(t, c, 0)
+            ctx.out.append(ev.Info(t.eid, f"{c.name} reels in {t.name}"))
+
+
+def reaction(ctx: Any, _args: dict[str, Any]) -> bool:
+    """The caster spends its reaction on what follows; without one the rest stops."""
+    if not ctx.caster.reaction or ctx.caster.incapacitated:
+        return False
+    ctx.caster.reaction = False
+    return True
+
+
+def hurt_grapplers(ctx: Any, args: dict[str, Any]) -> None:
+    """Whoever grapples the caster takes the dice (a barbed devil's hide)."""
+    c = ctx.caster
+    held = c.conditions.get("grappled")
+    holder = ctx.game.entities.get(held.src) if held else None
+    if holder is not None and not holder.dead:
+        resolver.deal(ctx.game, holder, dice.total(str(args["dice"]), ctx.rng),
+                      str(args.get("type") or "piercing"), ctx.out, rng=ctx.rng)
+
+
+def consume_life(ctx: Any, args: dict[str, Any]) -> None:
+    """On its turn, a foe it has just dropped to 0 HP (and still alive): a bonus action, a
+    Con save or the foe dies and the caster regains the dice in hit points."""
+    game, c = ctx.game, ctx.caster
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if t.hp > 0 or t.dead or game.current_turn() != c.eid or c.turn.get("bonus", 0) <= 0:
+        return
+    c.turn["bonus"] -= 1
+    if resolver.saving_throw(game, t, "con", int(args["dc"]), ctx.rng, ctx.out, ctx.name,
+                             magic=True):
+        return
+    resolver.deal(game, t, t.max_hp, "necrotic", ctx.out, rng=ctx.rng, magical=True)
+    resolver.heal(game, c, dice.total(str(args["dice"]), ctx.rng), ctx.out, own=True)
+
+
+def cast(ctx: Any, args: dict[str, Any]) -> bool:
+    """A spell of the caster's list cast at the target as another action's effect (a lich's
+    legendary Cantrip, a sphinx's Cast a Spell): `level` spends a slot of that level, none
+    for a cantrip. Out of range, or with no slot left, nothing happens."""
+    from rules.effects import engine, selection, spellbook
+
+    game, c = ctx.game, ctx.caster
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    sp = resolver.spell_data(str(args["spell"]))
+    level = int(args.get("level", 0))
+    if t.down or resolver.distance(c, t) > max(int(sp.get("range_ft") or 5), 5) or (
+            level and c.slots[level - 1] <= 0):
+        return False
+    if level:
+        c.slots[level - 1] -= 1
+    targets = selection.for_spell(game, c, spellbook.spell_def(sp["index"]), t.eid)
+    ctx.out.append(ev.SpellCast(c.eid, sp["index"], level))
+    engine.use(game, c, f"spell:{sp['index']}", targets, ctx.rng, ctx.out,
+               level=level or int(sp["level"]))
+    return True
+
+
+def drain_charmed(ctx: Any, args: dict[str, Any]) -> bool:
+    """A foe the caster has charmed takes the dice, and the caster regains what it took (an
+    aboleth's Psychic Drain); with no such foe nothing happens."""
+    game, c = ctx.game, ctx.caster
+    held = [e for e in game.here(c.room) if e.side != c.side and not e.dead
+            and (ch := e.conditions.get("charmed")) is not None and ch.src == c.eid]
+    if not held:
+        return False
+    took = resolver.deal(game, held[0], dice.total(str(args["dice"]), ctx.rng),
+                         str(args.get("type") or "psychic"), ctx.out, rng=ctx.rng, magical=True)
+    resolver.heal(game, c, took, ctx.out, own=True)
+    return True
+
+
+def staged(ctx: Any, _args: dict[str, Any]) -> None:
+    """A per-day action whose every use is stronger (an androsphinx's three roars): the
+    use just spent picks its stage tree (`<key>@1`, `@2`, ...)."""
+    from rules.effects import engine, monsters, registry
+
+    c = ctx.caster
+    act = next((a for a in c.actions if a["name"] == ctx.name), None)
+    if act is None or not act.get("per_day"):
+        return
+    used = max(1, int(act["per_day"]) - c.per_day.get(ctx.name, 0))
+    key = f"{monsters.key_for(c.monster, ctx.name)}@{used}"
+    foes = [e for e in ctx.game.here(c.room) if e.side != c.side and not e.down]
+    sub = engine.context(ctx.game, c, monsters.key_for(c.monster, ctx.name), ctx.rng, ctx.out,
+                         foes)  # a roar reaches the whole fight
+    engine.run(registry.tree(key), sub)
+
+
+def eminence(ctx: Any, args: dict[str, Any]) -> None:
+    """On its turn, a bonus action and its lowest spell slot make its melee hits deal extra
+    radiant dice until the turn ends (+1d6 a slot level above 1st: a priest's Divine
+    Eminence)."""
+    game, c = ctx.game, ctx.caster
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if game.current_turn() != c.eid or t.dead:
+        return
+    level = int(c.turn.get("eminence", 0))
+    if not level:
+        level = next((k + 1 for k, left in enumerate(c.slots) if left > 0), 0)
+        if not level or c.turn.get("bonus", 0) <= 0:
+            return
+        c.turn["bonus"] -= 1
+        c.slots[level - 1] -= 1
+        c.turn["eminence"] = level
+    cnt, _, sides = str(args["dice"]).partition("d")
+    amount = dice.total(f"{int(cnt) + level - 1}d{sides}", ctx.rng, crit=ctx.crit)
+    resolver.deal(game, t, amount, str(args.get("type") or "radiant"), ctx.out, crit=ctx.crit,
+                  rng=ctx.rng, magical=True)
+
+
 SPECIALS: dict[str, Special] = {
     "sleep": sleep, "revive": revive, "counterspell": counterspell, "dispel": dispel,
     "action_surge": action_surge, "stabilise": stabilise, "lay_on_hands": lay_on_hands,
@@ -350,4 +526,8 @@ SPECIALS: dict[str, Special] = {
     "drain": drain, "knock": knock, "banish": banish, "polymorph": polymorph,
     "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
     "grant": grant, "change_form": change_form, "touch_heal": touch_heal, "add_forms": add_forms, "charged": charged, "sneak_attack": sneak_attack, "surprise": surprise, "rampage": rampage, "detect": detect,
+    "swallow": swallow, "end_grapple": end_grapple, "second_hit": second_hit,
+    "buff_allies": buff_allies, "reel": reel, "reaction": reaction,
+    "hurt_grapplers": hurt_grapplers, "consume_life": consume_life,
+    "cast": cast, "staged": staged, "eminence": eminence, "drain_charmed": drain_charmed,
 }

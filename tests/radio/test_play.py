@@ -26,7 +26,8 @@ async def wait_for(pred, timeout=30.0):
 async def test_play_client_joins_acts_and_renders_locally(device_mesh, tmp_path):
     mesh = device_mesh.mesh
     node = make_transport(f"tcp:127.0.0.1:{device_mesh.port(mesh.node_num)}")
-    app = build_node(NodeConfig(data_dir=tmp_path, auto_approve=True, game_seed=5), node,
+    app = build_node(NodeConfig(data_dir=tmp_path, auto_approve=True, game_seed=5,
+                                preset="SHORT_TURBO"), node,
                   control=False)
     await app.start()
     channel = app.binary

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
 from rules_helpers import ARENA, fight, turn_of
 
 from rules import events as ev
@@ -15,6 +16,7 @@ from rules.dice import LoadedD20
 from rules.dungeon import Dungeon
 from rules.effects import engine, monsters
 from rules.effects.records import Effect
+from rules.errors import RulesError
 from rules.game import Game, apply
 
 
@@ -36,6 +38,16 @@ def _struck(monster: str, hp: int, amount: int, dtype: str, magical: bool = Fals
     e.hp = hp
     resolver.deal(g, e, amount, dtype, [], rng=random.Random(1), magical=magical)
     return e
+
+
+def _locked(monster: str) -> tuple[Game, Any, Any]:
+    """A fresh monster in melee with a sturdy Thorin, on its own turn."""
+    g, foes = _game(monster)
+    m, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    m.engaged, thorin.engaged = [1], [m.eid]
+    turn_of(g, m.eid)
+    return g, m, thorin
 
 
 def _ability(m: str, name: str) -> dict[str, Any]:
@@ -484,3 +496,394 @@ def test_a_gnoll_that_drops_a_foe_rampages_on_to_bite_another() -> None:
     assert thorin.hp <= 0 and gnoll.turn["bonus"] == 0
     assert mira.eid in gnoll.engaged and any(isinstance(x, ev.Attacked) and x.target == 2
                                              for x in out)
+
+
+def _sunlit(monster: str) -> tuple[Game, list[int]]:
+    rooms = [{**r, "light": "sunlight"} for r in ARENA["rooms"]]
+    g = Game.new(Dungeon.from_dict({**ARENA, "rooms": rooms}))
+    apply(g, None, it.Join("Thorin", "fighter", 3), random.Random(0))
+    return g, fight(g, monster)
+
+
+def test_sunlight_sensitivity_bites_only_in_a_sunlit_room() -> None:
+    g, foes = _game("drow")  # a bright hall is not sunlight
+    assert resolver.attack_adv(g, g.entities[foes[0]], g.entities[1], "melee", (5, 0))[0] == 0
+    g, foes = _sunlit("drow")
+    assert resolver.attack_adv(g, g.entities[foes[0]], g.entities[1], "melee", (5, 0))[0] == -1
+    g, foes = _sunlit("shadow")  # Sunlight Weakness
+    assert resolver.attack_adv(g, g.entities[foes[0]], g.entities[1], "melee", (5, 0))[0] == -1
+
+
+def test_a_vampire_burns_in_sunlight_and_not_in_the_dark() -> None:
+    from rules import turns
+
+    g, foes = _sunlit("vampire-spawn")
+    v = g.entities[foes[0]]
+    v.hp = 50
+    turns._ticks(g, v, random.Random(1), [])
+    assert v.hp == 30  # burnt 20, and the radiant damage stops its regeneration
+    assert resolver.attack_adv(g, v, g.entities[1], "melee", (5, 0))[0] == -1
+    g, foes = _game("vampire-spawn")
+    v = g.entities[foes[0]]
+    v.hp = 50
+    turns._ticks(g, v, random.Random(1), [])
+    assert v.hp == 60  # no sun: only its regeneration
+
+
+def test_a_giant_toad_swallows_the_foe_it_holds_and_spits_it_out_when_slain() -> None:
+    from rules import tactics, turns
+
+    g, toad, thorin = _locked("giant-toad")
+    names = [o.label for o in tactics.legal_actions(g, toad.eid)]
+    assert not any("Swallow" in x for x in names)  # nothing in its grip yet
+    swallow = monsters.key_for("giant-toad", "Swallow")
+    engine.use(g, toad, swallow, [thorin], LoadedD20(random.Random(2), 19), [])
+    assert "blinded" not in thorin.conditions
+    engine.use(g, toad, monsters.key_for("giant-toad", "Bite"), [thorin],
+               LoadedD20(random.Random(2), 19), [])
+    assert "grappled" in thorin.conditions
+    assert any("Swallow" in o.label for o in tactics.legal_actions(g, toad.eid))
+    engine.use(g, toad, swallow, [thorin], LoadedD20(random.Random(2), 19), [])
+    assert {"blinded", "restrained"} <= set(thorin.conditions)
+    assert "grappled" not in thorin.conditions
+    hp = thorin.hp
+    turns._ticks(g, thorin, random.Random(1), [])
+    assert 3 <= hp - thorin.hp <= 18  # 3d6 acid
+    resolver.deal(g, toad, 999, "slashing", [], rng=random.Random(1))
+    assert not {"blinded", "restrained"} & set(thorin.conditions)
+    assert not any(x.has("swallowed") for x in thorin.effects)
+
+
+def test_a_shambling_mound_engulfs_a_foe_both_slams_hit() -> None:
+    from rules import turns
+
+    g, mound, thorin = _locked("shambling-mound")
+    slam = monsters.key_for("shambling-mound", "Slam")
+    engine.use(g, mound, slam, [thorin], LoadedD20(random.Random(2), 19), [])
+    assert "grappled" not in thorin.conditions  # one slam is not enough
+    engine.use(g, mound, slam, [thorin], LoadedD20(random.Random(2), 19), [])
+    assert "grappled" in thorin.conditions
+    engine.use(g, mound, monsters.key_for("shambling-mound", "Engulf"), [thorin],
+               random.Random(1), [])
+    assert {"blinded", "restrained"} <= set(thorin.conditions)
+    hp = thorin.hp
+    turns._ticks(g, thorin, LoadedD20(random.Random(1), 1), [])  # fails the Con save
+    assert 6 <= hp - thorin.hp <= 20
+
+
+def _use(g: Game, m: Any, action: str, targets: list[Any], rng: Any = None) -> list[Any]:
+    out: list[Any] = []
+    engine.use(g, m, monsters.key_for(m.monster, action), targets,
+               rng or random.Random(1), out)
+    return out
+
+
+def test_a_knights_leadership_adds_a_d4_to_its_allies_rolls() -> None:
+    g, foes = _game("knight", 2)
+    k1, k2 = g.entities[foes[0]], g.entities[foes[1]]
+    _use(g, k1, "Leadership", [g.entities[1]])
+    assert any(x.atk == "1d4" and x.save == "1d4" and x.rounds == 10 for x in k2.effects)
+    assert not any(x.atk for x in k1.effects) and not any(x.atk for x in g.entities[1].effects)
+
+
+def test_whirlwind_and_deadly_leap_save_for_half_or_go_prone() -> None:
+    for monster, action, ability in (("air-elemental", "Whirlwind", "str"),
+                                     ("bulette", "Deadly Leap", "dex")):
+        g, foes = _game(monster)
+        m, thorin = g.entities[foes[0]], g.entities[1]
+        thorin.hp = thorin.max_hp = 500
+        _use(g, m, action, [thorin], LoadedD20(random.Random(1), 1))  # a failed save
+        assert "prone" in thorin.conditions and thorin.hp < 500
+        g, foes = _game(monster)
+        m, thorin = g.entities[foes[0]], g.entities[1]
+        thorin.hp = thorin.max_hp = 500
+        out = _use(g, m, action, [thorin], LoadedD20(random.Random(1), 20))
+        assert "prone" not in thorin.conditions and thorin.hp < 500  # half damage still lands
+        assert any(isinstance(x, ev.Rolled) and ability in x.what for x in out)
+
+
+def test_self_actions_shield_hide_and_leave_the_fight() -> None:
+    g, foes = _game("unicorn")
+    uni = g.entities[foes[0]]
+    ac = uni.current_ac()
+    _use(g, uni, "Shimmering Shield", [g.entities[1]])
+    assert uni.current_ac() == ac + 2
+    g, foes = _game("cloaker")
+    cloak = g.entities[foes[0]]
+    cloak.effects = []
+    _use(g, cloak, "Phantasms", [g.entities[1]])
+    assert resolver.attack_adv(g, g.entities[1], cloak, "melee", (5, 0))[0] == -1
+    g, foes = _game("green-hag")
+    hag = g.entities[foes[0]]
+    _use(g, hag, "Invisible Passage", [g.entities[1]])
+    assert resolver.attack_adv(g, hag, g.entities[1], "melee", (5, 0))[0] == 1
+    g, foes = _game("nightmare")
+    mare = g.entities[foes[0]]
+    _use(g, mare, "Ethereal Stride", [g.entities[1]])
+    assert mare not in g.here(mare.room) or mare.fled
+
+
+def test_channel_negative_energy_stops_healing() -> None:
+    g, foes = _game("mummy-lord")
+    lord, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = 5
+    _use(g, lord, "Channel Negative Energy", [thorin])
+    assert resolver.heal(g, thorin, 10, []) == 0 and thorin.hp == 5
+
+
+def test_horrific_appearance_and_aberrant_ground_reach_engaged_foes() -> None:
+    from rules import turns
+
+    g, foes = _game("sea-hag")
+    hag, thorin = g.entities[foes[0]], g.entities[1]
+    hag.engaged, thorin.engaged = [1], [hag.eid]
+    turns._ticks(g, thorin, LoadedD20(random.Random(1), 1), [])
+    assert "frightened" in thorin.conditions
+    g, foes = _game("gibbering-mouther")
+    mouth, thorin = g.entities[foes[0]], g.entities[1]
+    mouth.engaged, thorin.engaged = [1], [mouth.eid]
+    turns._ticks(g, thorin, LoadedD20(random.Random(1), 1), [])
+    assert thorin.effective_speed() == 0
+
+
+def test_grappler_and_ambusher_give_advantage_when_their_rule_holds() -> None:
+    g, foes = _game("mimic")
+    mimic, thorin = g.entities[foes[0]], g.entities[1]
+    mimic.effects = [x for x in mimic.effects if not x.has("hidden")]
+    assert resolver.attack_adv(g, mimic, thorin, "melee", (5, 0))[0] == 0
+    resolver.add_condition(g, thorin, "grappled", [], src=mimic.eid)
+    assert resolver.attack_adv(g, mimic, thorin, "melee", (5, 0))[0] == 1
+    for monster in ("doppelganger", "assassin"):
+        g, foes = _game(monster)
+        m, thorin = g.entities[foes[0]], g.entities[1]
+        order = g.combat["order"]
+        order.remove(m.eid)
+        order.insert(0, m.eid)
+        g.combat["idx"], g.combat["round"] = 0, 1
+        assert resolver.attack_adv(g, m, thorin, "melee", (5, 0))[0] == 1
+        g.combat["round"] = 2
+        assert resolver.attack_adv(g, m, thorin, "melee", (5, 0))[0] == 0
+
+
+def test_a_shadow_hides_as_a_bonus_action_only_out_of_bright_light() -> None:
+    from rules import combat
+
+    g, foes = _game("shadow")
+    shadow = g.entities[foes[0]]
+    assert combat._simple_slot(shadow, "hide", dim=False) == "action"
+    assert combat._simple_slot(shadow, "hide", dim=True) == "action"  # the action comes first
+    shadow.turn["action"] = 0
+    g, foes = _game("ghoul")
+    ghoul = g.entities[foes[0]]
+    ghoul.turn["action"] = 0
+    shadow.turn["bonus"] = 1
+    assert combat._simple_slot(shadow, "hide", dim=True) == "bonus"
+    for who in (ghoul, shadow):  # no trait, or bright light: no action left to hide with
+        with pytest.raises(RulesError):
+            combat._simple_slot(who, "hide", dim=who is ghoul)
+
+
+def test_an_orc_out_of_melee_gets_a_second_move_and_a_marilith_reacts_every_turn() -> None:
+    from rules import turns
+
+    g, foes = _game("orc")
+    orc = g.entities[foes[0]]
+    orc.engaged = []
+    g.combat["idx"] = g.combat["order"].index(orc.eid)
+    turns.begin_turn(g, random.Random(1))
+    assert orc.turn["move"] == 2 * orc.effective_speed() and orc.turn["bonus"] == 0
+    g, foes = _game("marilith")
+    mar = g.entities[foes[0]]
+    mar.reaction = False
+    g.combat["idx"] = g.combat["order"].index(1)
+    turns.begin_turn(g, random.Random(1))
+    assert mar.reaction
+
+
+def test_a_roper_reels_in_the_foe_its_tendril_holds() -> None:
+    g, foes = _game("roper")
+    roper, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    roper.engaged, thorin.engaged = [], []
+    _use(g, roper, "Reel", [thorin])
+    assert thorin.eid not in roper.engaged  # nothing held: nothing reeled
+    _use(g, roper, "Tendril", [thorin], LoadedD20(random.Random(2), 19))
+    assert "grappled" in thorin.conditions
+    _use(g, roper, "Reel", [thorin])
+    assert thorin.eid in roper.engaged and roper.eid in thorin.engaged
+
+
+def test_legendary_shield_and_negative_energy_are_picked_when_they_matter() -> None:
+    from rules import tactics
+
+    g, foes = _game("unicorn")
+    uni, thorin = g.entities[foes[0]], g.entities[1]
+    uni.res["legendary"] = 3
+    uni.engaged, thorin.engaged = [1], [uni.eid]
+    uni.hp = int(uni.max_hp * 0.6)
+    pick = tactics.legendary_pick(g, uni)
+    assert pick is not None and pick[0]["name"] == "Shimmering Shield"
+    g, foes = _game("mummy-lord")
+    lord, thorin = g.entities[foes[0]], g.entities[1]
+    lord.res["legendary"] = 3
+    lord.engaged, thorin.engaged = [], []
+    assert tactics.legendary_pick(g, lord) is None or \
+        tactics.legendary_pick(g, lord)[0]["name"] != "Channel Negative Energy"
+    thorin.hp = 1
+    pick = tactics.legendary_pick(g, lord)
+    assert pick is not None and pick[0]["name"] == "Channel Negative Energy"
+
+
+def test_a_black_pudding_splits_on_slashing_but_not_on_fire() -> None:
+    g, foes = _game("black-pudding")
+    pud = g.entities[foes[0]]
+    before = len(g.entities)
+    resolver.deal(g, pud, 5, "fire", [], rng=random.Random(1))
+    assert len(g.entities) == before
+    hp = pud.hp
+    resolver.deal(g, pud, 5, "slashing", [], rng=random.Random(1))  # immune, yet it splits
+    twins = [e for e in g.entities.values() if e.monster == "black-pudding"]
+    assert len(twins) == 2 and sum(e.hp for e in twins) == hp
+    assert all(e.res["splits"] == 1 for e in twins) and twins[1].eid in g.combat["order"]
+    resolver.deal(g, pud, 1, "slashing", [], rng=random.Random(1))  # reaction spent
+    assert len([e for e in g.entities.values() if e.monster == "black-pudding"]) == 2
+    assert _ability("black-pudding", "Split")["state"] == "mechanised"
+
+
+def test_unnerving_mask_spends_the_devils_reaction() -> None:
+    from rules import turns
+
+    g, foes = _game("chain-devil")
+    devil, thorin = g.entities[foes[0]], g.entities[1]
+    devil.engaged, thorin.engaged = [1], [devil.eid]
+    turns._ticks(g, thorin, LoadedD20(random.Random(1), 1), [])
+    assert "frightened" in thorin.conditions and not devil.reaction
+    resolver.remove_condition(g, thorin, "frightened", [])
+    turns._ticks(g, thorin, LoadedD20(random.Random(1), 1), [])
+    assert "frightened" not in thorin.conditions  # no reaction left this round
+
+
+def test_barbed_hide_pricks_its_grappler() -> None:
+    from rules import turns
+
+    g, foes = _game("barbed-devil")
+    devil, thorin = g.entities[foes[0]], g.entities[1]
+    hp = thorin.hp
+    turns._ticks(g, devil, random.Random(1), [])
+    assert thorin.hp == hp
+    resolver.add_condition(g, devil, "grappled", [], src=thorin.eid)
+    turns._ticks(g, devil, random.Random(1), [])
+    assert 1 <= hp - thorin.hp <= 10
+
+
+def test_a_will_o_wisp_consumes_a_dying_foe_on_its_turn() -> None:
+    g, foes = _game("will-o-wisp")
+    wisp, thorin = g.entities[foes[0]], g.entities[1]
+    wisp.engaged, thorin.engaged = [1], [wisp.eid]
+    wisp.hp = 5
+    thorin.hp = 1
+    turn_of(g, wisp.eid)
+    _use(g, wisp, "Shock", [thorin], LoadedD20(random.Random(2), [19, 1]))
+    assert thorin.dead and wisp.hp > 5 and wisp.turn["bonus"] == 0
+
+
+def test_a_lich_casts_ray_of_frost_as_a_legendary_cantrip() -> None:
+    from rules import tactics
+
+    g, foes = _game("lich")
+    lich, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    speed = thorin.effective_speed()
+    out = _use(g, lich, "Cantrip", [thorin], LoadedD20(random.Random(2), 19))
+    assert any(isinstance(x, ev.SpellCast) and x.spell == "ray-of-frost" for x in out)
+    assert thorin.hp < 500 and thorin.effective_speed() == speed - 10
+    lich.res["legendary"] = 1  # only the Cantrip is affordable, and no foe is engaged
+    lich.engaged, thorin.engaged = [], []
+    pick = tactics.legendary_pick(g, lich)
+    assert pick is not None and pick[0]["name"] == "Cantrip"
+
+
+def test_an_aboleth_drains_only_a_foe_it_has_charmed() -> None:
+    g, foes = _game("aboleth")
+    abo, thorin = g.entities[foes[0]], g.entities[1]
+    abo.hp = 50
+    _use(g, abo, "Psychic Drain", [thorin])
+    assert abo.hp == 50
+    resolver.add_condition(g, thorin, "charmed", [], src=abo.eid)
+    hp = thorin.hp
+    _use(g, abo, "Psychic Drain", [thorin])
+    assert abo.hp - 50 == hp - thorin.hp > 0
+
+
+def test_a_sphinx_casts_a_spell_with_a_slot_until_the_slots_run_out() -> None:
+    g, foes = _game("androsphinx")
+    sph, thorin = g.entities[foes[0]], g.entities[1]
+    thorin.hp = thorin.max_hp = 500
+    slots = sph.slots[4]
+    assert slots > 0
+    for _ in range(slots):
+        out = _use(g, sph, "Cast a Spell", [thorin], LoadedD20(random.Random(2), 1))
+        assert any(isinstance(x, ev.SpellCast) and x.spell == "flame-strike" for x in out)
+    assert sph.slots[4] == 0 and thorin.hp < 500
+    hp = thorin.hp
+    out = _use(g, sph, "Cast a Spell", [thorin], LoadedD20(random.Random(2), 1))
+    assert thorin.hp == hp and not any(isinstance(x, ev.SpellCast) for x in out)
+
+
+def test_a_sphinx_spends_legendary_actions_on_a_spell_only_with_a_slot() -> None:
+    from rules import tactics
+
+    g, foes = _game("androsphinx")
+    sph, thorin = g.entities[foes[0]], g.entities[1]
+    sph.res["legendary"] = 3
+    sph.engaged, thorin.engaged = [1], [sph.eid]
+    pick = tactics.legendary_pick(g, sph)
+    assert pick is not None and pick[0]["name"] == "Cast a Spell"
+    sph.slots[4] = 0
+    pick = tactics.legendary_pick(g, sph)
+    assert pick is None or pick[0]["name"] != "Cast a Spell"
+
+
+def test_an_androsphinx_roars_three_times_each_worse() -> None:
+    g, foes = _game("androsphinx")
+    apply(g, None, it.Join("Mira", "wizard", 3), random.Random(0))
+    sph, thorin = g.entities[foes[0]], g.entities[1]
+    mira = next(e for e in g.entities.values() if e.name == "Mira")
+    mira.room = thorin.room
+    for e in (thorin, mira):
+        e.hp = e.max_hp = 500
+    def fail() -> LoadedD20:
+        return LoadedD20(random.Random(1), [1, 1])
+
+    sph.per_day["Roar"] = 2  # the first roar of the day, just spent
+    _use(g, sph, "Roar", [thorin], fail())
+    for e in (thorin, mira):
+        assert "frightened" in e.conditions and "paralyzed" not in e.conditions
+    sph.per_day["Roar"] = 1
+    _use(g, sph, "Roar", [thorin], fail())
+    assert {"deafened", "paralyzed"} <= set(thorin.conditions)
+    sph.per_day["Roar"] = 0
+    _use(g, sph, "Roar", [thorin], fail())
+    assert thorin.hp < 500 and "prone" in thorin.conditions
+
+
+def test_a_priests_divine_eminence_spends_a_slot_for_radiant_dice() -> None:
+    g, priest, thorin = _locked("priest")
+    slots = priest.slots[0]
+    out = _use(g, priest, "Mace", [thorin], LoadedD20(random.Random(2), 19))
+    assert any(x.dtype == "radiant" for x in _hits_on(out, 1))
+    assert priest.slots[0] == slots - 1 and priest.turn["bonus"] == 0
+    out = _use(g, priest, "Mace", [thorin], LoadedD20(random.Random(2), 19))
+    assert any(x.dtype == "radiant" for x in _hits_on(out, 1))  # until the turn ends
+    assert priest.slots[0] == slots - 1
+
+
+def test_a_darkmantles_darkness_blinds_its_foes_but_not_a_devil() -> None:
+    g, mantle, thorin = _locked("darkmantle")
+    mantle.effects = [x for x in mantle.effects if not x.has("hidden")]
+    assert resolver.attack_adv(g, mantle, thorin, "melee", (5, 0))[0] == 0
+    _use(g, mantle, "Darkness Aura", [thorin])
+    assert resolver.attack_adv(g, thorin, mantle, "melee", (5, 0))[0] == -1
+    assert resolver.attack_adv(g, mantle, thorin, "melee", (5, 0))[0] == 1
+    thorin.effects.append(Effect("sight", 1, tags=("devils_sight",)))
+    assert resolver.attack_adv(g, thorin, mantle, "melee", (5, 0))[0] == 0
