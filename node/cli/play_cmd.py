@@ -7,8 +7,10 @@ import argparse
 HELP = "play from a terminal over your own radio (binary protocol, text rendered locally)"
 # Words the client answers itself, without airtime (PlayerClient.submit_line).
 LOCAL = ("help", "h", "?", "status", "quit", "exit")
-# At the end of a script, how long the node has to acknowledge what was sent (--wait).
-SETTLE_S = 60.0
+# At the end of a script, how long the node has to acknowledge what was sent (--wait): as
+# long as the client's own six repeats take. At 60 s, over two relay hops at 20% loss the
+# script stopped waiting while the client was still repeating its commands.
+SETTLE_S = 96.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +63,7 @@ async def _play(transport, name: str, cls: str, node_num: int | None,  # type: i
 
     scripted = not sys.stdin.isatty()
     client = PlayerClient(transport, name=name, cls=cls, out=lambda line: print(line, flush=True),
-                          node_num=node_num)
+                          node_num=node_num, max_tries=script_tries(wait_s) if scripted else 6)
     if not scripted:
         _readline(client)
     await client.start()
@@ -133,6 +135,17 @@ async def _script(client, stdin, wait_s: float) -> int:  # type: ignore[no-untyp
     print(f"all {len(took)} commands acknowledged; seconds each: "
           + " ".join(f"{t:.1f}" for t in took), file=sys.stderr, flush=True)
     return 0
+
+
+def script_tries(wait_s: float) -> int:
+    """How often a script's command is sent before the client gives up on it: enough repeats
+    to fill the --wait. At the default six (96 s) a script over two lossy hops stopped
+    repeating its commands long before the wait it was given ran out."""
+    import math
+
+    from protocol.resync import INTENT_RETRY_S
+
+    return max(6, math.ceil(wait_s / INTENT_RETRY_S) + 1)
 
 
 def _readline(client) -> None:  # type: ignore[no-untyped-def]

@@ -413,3 +413,28 @@ def test_an_intent_dropped_for_its_senders_rate_is_applied_again_later_in_order(
         again = applies(run_until(node, table, 10.0 * tries + ns.FLOOD_RETRY_S))
         tries += len(again)
     assert tries == 2 * ns.FLOOD_RETRIES
+
+
+def test_a_repeat_whose_acking_broadcast_was_lost_gets_an_ack_frame_as_well():
+    from rules.events import Said
+
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    seqs = [cs.queue([it.Say(word)], 0.0)[0] for word in ("amber", "basalt", "cinder")]
+    (packet,) = cs.outgoing()
+    for item in applies(node.receive(MIRA, packet.data, 1.0, table)):
+        node.applied(MIRA, item.seq, Result(ok=True, public=True), 1.0, table)
+        node.publish([Said(1, item.intent.text)], 1.0)
+    lost = sends(run_until(node, table, 1.0 + ns.MAX_HOLD_S))  # the acking broadcast: lost
+    assert [s.to for s in lost] == [BROADCAST] and cs.pending() == seqs
+    (repeat,) = [s for s in cs.tick(cs.next_deadline()) if isinstance(s, Send)]
+    node.receive(MIRA, repeat.data, 17.0, table)
+    answer = sends(run_until(node, table, 17.0 + ns.MAX_HOLD_S))
+    # The resent broadcast is lost at a relay again; the small ACK frame gets through.
+    (ack,) = [s for s in answer if s.to == MIRA]
+    assert [s.to for s in answer].count(BROADCAST) == 1
+    notes = cs.receive(NODE, ack.to, MIRA, ack.data, 24.0)
+    assert [n.seq for n in notes if isinstance(n, Acked)] == seqs and cs.pending() == []
+    # Its header names the broadcast the client missed: it asks for the results itself.
+    assert cs.gaps.missing() == [1] and cs.next_deadline() is not None
