@@ -438,3 +438,18 @@ def test_a_repeat_whose_acking_broadcast_was_lost_gets_an_ack_frame_as_well():
     assert [n.seq for n in notes if isinstance(n, Acked)] == seqs and cs.pending() == []
     # Its header names the broadcast the client missed: it asks for the results itself.
     assert cs.gaps.missing() == [1] and cs.next_deadline() is not None
+
+
+def test_a_player_whose_welcomes_keep_getting_lost_is_answered_every_16_s():
+    # Over lossy hops several WELCOMEs in a row can be lost; the same HELLO (the key the
+    # radio already has) is answered again after two gaps at most, not 8 * 2**5 s later.
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    mira = client()
+    answered_at = []
+    for t in range(0, 200, 4):  # the client repeats its HELLO every 4 s; every answer is lost
+        if sends(node.receive(MIRA, mira.hello().data, float(t), table)):
+            answered_at.append(t)
+    gaps = [b - a for a, b in zip(answered_at, answered_at[1:], strict=False)]
+    assert len(answered_at) >= 10 and max(gaps) <= 2 * ns.WELCOME_GAP_S
+    # HELLOs inside the gap are still refused: a replayed HELLO buys one WELCOME a gap
+    assert node.stats()["hello_too_soon"] > 0
