@@ -38,6 +38,17 @@ COMMANDS: dict[str, str] = {
 }
 
 
+def print_report(report: dict, as_json: bool) -> None:
+    """A benchmark's or simulation's figures: one JSON line, or one aligned line per key."""
+    if as_json:
+        import json
+
+        print(json.dumps(report))
+        return
+    for key, value in report.items():
+        print(f"{key:28} {value}")
+
+
 class UsageError(Exception):
     """Bad input a command found after parsing; main prints it as one line and exits 2."""
 

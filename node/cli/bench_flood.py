@@ -12,7 +12,6 @@ players' answer times, both ways.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import threading
@@ -258,9 +257,7 @@ def run(args: argparse.Namespace) -> int:
         except (RuntimeError, OSError) as err:
             print(f"dungeon bench flood: {str(err).splitlines()[0][:200]}", file=sys.stderr)
             return 1
-    if args.json:
-        print(json.dumps(report))
-    else:
-        for key, value in report.items():
-            print(f"{key:28} {value}")
+    from node.cli import print_report
+
+    print_report(report, args.json)
     return 0

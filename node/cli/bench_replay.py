@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -127,9 +126,7 @@ def run(args: argparse.Namespace) -> int:
             db = Path(tmp) / "dungeon.db"
             asyncio.run(_write_log(db, args.events, args.seed))
             result = _measure(db)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:28} {value}")
+    from node.cli import print_report
+
+    print_report(result, args.json)
     return 0

@@ -85,7 +85,6 @@ def _monsters(text: str) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     import logging
     import sys
     import time
@@ -112,9 +111,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"dungeon sim: {err}", file=sys.stderr)
         return 2
     report["wall_s"] = round(time.monotonic() - start, 2)
-    if args.json:
-        print(json.dumps(report))
-    else:
-        for key, value in report.items():
-            print(f"{key:28} {value}")
+    from node.cli import print_report
+
+    print_report(report, args.json)
     return 0
