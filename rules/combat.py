@@ -261,8 +261,14 @@ def _extra_attacks(a: Entity) -> int:
 
 def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,
                     rng: random.Random) -> list[Any]:
+    from rules.effects import monsters
+
     act = pick_action(m, ref, t)
-    require(m, "action", act["name"])
+    slot = "bonus" if m.turn["action"] <= 0 and monsters.bonus_strike(m, act) else "action"
+    require(m, slot, act["name"])
+    why = monsters.usable(m, act)
+    if why:
+        raise RulesError(why)
     if act.get("recharge") and not m.recharge.get(act["name"], True):
         raise RulesError(f"{act['name']} is recharging")
     if act.get("per_day") and m.per_day.get(act["name"], 0) <= 0:
@@ -279,7 +285,7 @@ def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,
         if cost > m.turn["move"]:
             raise RulesError(f"{t.name} is out of reach")
         out += close_in(m, t, cost)
-    m.turn["action"] -= 1
+    m.turn[slot] -= 1
     if act.get("recharge"):
         m.recharge[act["name"]] = False
     if act.get("per_day"):

@@ -296,4 +296,8 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
             e.stable = False
             e.effects[:] = [x for x in e.effects if x.has("attuned") or x.has("permanent")]
             e.conc = ""
+    if i.kind == "long":  # a day passes for the dungeon too
+        from rules.effects import rejuvenation
+
+        rejuvenation.pass_day(game, rng, out)
     return out + [ev.Rested(i.kind, tuple(e.eid for e in party))]

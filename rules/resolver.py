@@ -182,6 +182,9 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
                                                                                   atk, out):
         ac += tgt.parry
         hit = False
+    if hit and not crit and total < ac + INTERPOSE_AC and _interpose(game, tgt, atk, out):
+        ac += INTERPOSE_AC
+        hit = total >= ac
     if hit and not crit and distance(atk, tgt) <= 5 and any(c in tgt.conditions
                                                             for c in AUTO_CRIT_CLOSE):
         crit = True
@@ -198,6 +201,9 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     if hit and kind == "melee" and tgt.effects and distance(atk, tgt) <= 5:
         for e in [x for x in tgt.effects if x.has("retaliate")]:  # a heated body burns back
             deal(game, atk, dice.total(e.die, rng), e.dtype, out, rng=rng)
+        glue = next((x for x in tgt.effects if x.has("adhesive")), None)
+        if glue is not None and not atk.dead:  # a mimic in object form: the striker sticks
+            add_condition(game, atk, "grappled", out, rounds=-1, dc=glue.dc, src=tgt.eid)
     return hit, crit, net
 
 
@@ -299,6 +305,25 @@ def _parry(game: Game, tgt: Entity, atk: Entity, out: Events) -> bool:
     return True
 
 
+# A shield guardian's Shield: the AC it lends the ally it guards.
+INTERPOSE_AC = 2
+
+
+def _interpose(game: Game, tgt: Entity, atk: Entity, out: Events) -> bool:
+    """A shield guardian within 5 ft of the ally attacked (the amulet's wearer, its
+    master) spends its reaction to add 2 to that ally's AC (house rule auto_reactions)."""
+    if not game.house.get("auto_reactions", True):
+        return False
+    guard = next((g for g in game.here(tgt.room) if g.eid != tgt.eid and g.side == tgt.side
+                  and g.reaction and not g.incapacitated and distance(g, tgt) <= 5
+                  and any(e.has("interpose") for e in g.effects)), None)
+    if guard is None:
+        return False
+    guard.reaction = False
+    out.append(ev.ActionTaken(guard.eid, "shield", atk.eid))
+    return True
+
+
 def _auto_shield(game: Game, tgt: Entity, rng: random.Random, out: Events) -> bool:
     """House rule auto_reactions: a creature that knows shield casts it when it would help."""
     if not game.house.get("auto_reactions", True):
@@ -345,6 +370,8 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
         heal(game, tgt, amount, out, own=True)  # lightning absorption: it heals instead
         return 0
     amount = adjust_damage(tgt, amount, dtype, magical)
+    if amount > 1 and tgt.effects and any(e.has("damage_transfer") for e in tgt.effects):
+        amount = _transfer(game, tgt, amount, dtype, out, rng, magical)
     if tgt.effects:
         for e in tgt.effects:
             if e.stop_by and dtype in e.stop_by:
@@ -408,6 +435,19 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
         if not saving_throw(game, tgt, "con", dc, rng, out, "concentration"):
             end_concentration(game, tgt, out)
     return amount
+
+
+def _transfer(game: Game, tgt: Entity, amount: int, dtype: str, out: Events,
+              rng: random.Random | None, magical: bool) -> int:
+    """Damage Transfer: while it grapples a creature (a cloaker attached, a rug smothering)
+    the bearer takes half the damage, rounded down, and that creature the rest."""
+    from rules.effects.monsters import in_grip
+
+    held = in_grip(game, tgt)
+    if not held:
+        return amount
+    deal(game, held[0], amount - amount // 2, dtype, out, rng=rng, magical=magical)
+    return amount // 2
 
 
 # A pudding or jelly splits on these damage types while it has this many HP or more.
@@ -542,7 +582,7 @@ def check_adv(ent: Entity, ability: str, *, save: bool) -> int:
     else:
         if ent.exhaustion >= 1 or ent.has("poisoned") or ent.has("frightened"):
             dis = True
-    if ability == "str" and any(e.has("rage") for e in ent.effects):
+    if ability == "str" and any(e.has("rage") or e.has("enlarged") for e in ent.effects):
         adv = True
     return int(adv) - int(dis)
 

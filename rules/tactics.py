@@ -53,21 +53,23 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
     the turn). Options are cheap to validate: each is checked by the same rules `apply`
     uses, so none fails when applied."""
     from rules.combat import close_cost, multi_is_melee
-    from rules.effects.monsters import playable, ready
+    from rules.effects.monsters import bonus_strike, playable, ready, usable
 
     e = game.entities[eid]
     if game.combat is None or game.current_turn() != eid or e.incapacitated:
         return []
     foes = [f for f in game.here(e.room) if f.side != e.side and not f.down]
+    if e.kind == "monster" and any(x.has("berserk") for x in e.effects):
+        foes = berserk_target(game, e)
     opts: list[Option] = []
     move = e.turn["move"]
-    if e.turn["action"] > 0 or e.turn["attacks"] > 0:
+    if e.turn["action"] > 0 or e.turn["attacks"] > 0 or e.turn.get("bonus", 0) > 0:
         for f in foes:
             reach_ok = f.eid in e.engaged or close_cost(e, f) <= move
             if e.kind == "monster":
-                if e.turn["action"] <= 0:
-                    continue
                 for k, a in enumerate(e.actions):
+                    if (e.turn["action"] <= 0 and not bonus_strike(e, a)) or usable(e, a):
+                        continue
                     kind = a.get("kind")
                     if kind == "other" and f is foes[0] and playable(e.monster, a) \
                             and ready(game, e, a):
@@ -89,7 +91,7 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
                         continue
                     opts.append(Option(f"a{k}:{f.eid}", it.Attack(f.eid, k),
                                        f"{a['name']} {f.name}"))
-            else:
+            elif e.turn["action"] > 0 or e.turn["attacks"] > 0:
                 for k, w in enumerate(e.weapons):
                     if w["kind"] == "melee" and not reach_ok:
                         continue
@@ -112,6 +114,14 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
     opts += _spell_options(game, e, foes)
     opts.append(Option("end", it.EndTurn(), "end turn"))
     return opts
+
+
+def berserk_target(game: Game, e: Entity) -> list[Entity]:
+    """A berserk creature's one target: the nearest creature, friend or foe (one engaged
+    with it first, then one in its own band)."""
+    near = sorted((o for o in game.here(e.room) if o.eid != e.eid and not o.down),
+                  key=lambda o: (o.eid not in e.engaged, o.band != e.band, o.eid))
+    return near[:1]
 
 
 def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
@@ -198,6 +208,11 @@ def _self_score(game: Game, e: Entity, a: dict[str, Any]) -> float:
     from rules.effects import monsters
     from rules.effects import nodes as n
 
+    if a.get("shape") is not None:  # back to its true form when its shape cannot fight
+        from rules.effects import shapes
+
+        return 30.0 if shapes.current(e) and any(shapes.locked(e, x) for x in e.actions) \
+            else -1.0
     if a.get("form"):  # change shape when the other form strikes clearly harder
         from rules import content
 
@@ -210,13 +225,21 @@ def _self_score(game: Game, e: Entity, a: dict[str, Any]) -> float:
         low = min((f.hp / f.max_hp for f in game.here(e.room) if f.side == e.side
                    and f.eid != e.eid and not f.dead), default=1.0)
         return 60.0 if low < 0.25 else 12.0 if low < 0.5 else -1.0  # save a falling ally
-    if any(isinstance(x, n.Special) and x.name == "summon_monster" for x in tree):
+    if any(isinstance(x, n.Special) and x.name in ("summon_monster", "raise_dead", "animate")
+           for x in tree):
         return 9.0
     if any(isinstance(x, n.Move) for x in tree):
         return 25.0 if e.engaged and e.hp < e.max_hp * 0.3 else -1.0
     if any(isinstance(x, n.Ongoing) and "hidden" in dict(x.values).get("tags", ())
            for x in tree):
         return -1.0 if any(x.has("hidden") for x in e.effects) else 6.0
+    boost = next((set(dict(x.values).get("tags", ())) for x in tree
+                  if isinstance(x, n.Ongoing)
+                  and {"enlarged", "bonus_strike"} & set(dict(x.values).get("tags", ()))), None)
+    if boost is not None:  # enlarge or haste itself before striking, while not already
+        if any(x.has("enlarged") or x.has("bonus_strike") for x in e.effects):
+            return -1.0
+        return _best_damage(e.actions) * (1.5 if "enlarged" in boost else 0.9)
     return 1.0
 
 
@@ -253,7 +276,8 @@ def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | Non
     from rules.effects import nodes as n
 
     left = m.res.get("legendary", 0)
-    acts = [a for a in m.legendary_actions if int(a.get("cost") or 1) <= left]
+    acts = [a for a in m.legendary_actions if int(a.get("cost") or 1) <= left
+            and not monsters.usable(m, a)]
     if not acts:
         return None
     foes = [f for f in game.here(m.room) if f.side != m.side and not f.down]

@@ -305,6 +305,11 @@ def area_shape_of(desc: str) -> dict[str, Any] | None:
     return None
 
 
+# Recharges the SRD 5.1 stat block prints that the source leaves out ("Wall of Ice
+# (Recharge 6)"): without one the action would be at will.
+MISSING_RECHARGE = {"ice-devil/Wall of Ice": [6]}
+
+
 def usage_of(raw: dict[str, Any]) -> tuple[list[int] | None, int | None]:
     usage = raw.get("usage") or {}
     kind = usage.get("type")
@@ -333,6 +338,9 @@ def action_of(
         cost = int(m.group(1))
         name = name[: m.start()]
     recharge, per_day = usage_of(raw)
+    if recharge is None and where in MISSING_RECHARGE:
+        recharge = MISSING_RECHARGE[where]
+        fixes.add(f"{where}: recharge {recharge[0]}-6 as in the stat block")
     act: dict[str, Any] = {
         "name": name,
         "kind": "other",

@@ -106,11 +106,25 @@ def _attack(node: n.Attack, ctx: Ctx) -> None:
             break
         hit, crit, ctx.adv = resolver.roll_attack(ctx.game, ctx.caster, t, spec, ctx.rng,
                                                   ctx.out)
+        if hit and node.kind == "ranged" and "rock" in ctx.name.lower() and _catch(t, ctx):
+            continue
         ctx.crit = crit
         ctx.target = t
         run(node.hit if hit else node.miss, ctx)
     ctx.crit = False
     ctx.in_attack = was
+
+
+def _catch(t: Entity, ctx: Ctx) -> bool:
+    """Rock Catching: the target spends its reaction on a DC 10 Dex save; on a success it
+    catches the hurled rock and nothing of the hit happens."""
+    if not t.reaction or t.incapacitated or not any(x.has("rock_catching") for x in t.effects):
+        return False
+    t.reaction = False
+    caught = resolver.saving_throw(ctx.game, t, "dex", 10, ctx.rng, ctx.out, "rock catching")
+    if caught:
+        ctx.out.append(ev.Info(t.eid, f"{t.name} catches the rock"))
+    return caught
 
 
 def _save(node: n.Save, ctx: Ctx) -> None:
@@ -453,8 +467,13 @@ def tick(game: Game, bearer: Entity, fx: Effect, rng: random.Random, out: list[A
 
 
 def on_death(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
-    """A dying monster's death trees (a mephit's Death Burst) on the foes engaged with it."""
-    from rules.effects import monsters
+    """A dying monster's death trees (a mephit's Death Burst) on the foes engaged with it;
+    a shapechanger reverts to its true form, and one that rejuvenates starts its wait."""
+    from rules.effects import monsters, rejuvenation, shapes
+
+    if shapes.current(e) is not None:
+        shapes.take(e, shapes.TRUE_FORM)
+    rejuvenation.on_death(game, e, rng, out)
 
     for key, within in monsters.death_keys(e.monster):
         foes = [game.entities[o] for o in e.engaged if o in game.entities

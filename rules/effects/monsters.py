@@ -42,6 +42,10 @@ def load_key(key: str) -> None:
     for a in form_actions(monster):
         registry.register(key_for(monster, a["name"]),
                           (n.Special("change_form", (("to", a["form"]),)),))
+    from rules.effects import shapes
+
+    for a in shapes.actions(monster):
+        registry.register(key_for(monster, a["name"]), (n.Special("shape", (("to", a["shape"]),)),))
     for a in m.get("actions", []) + m.get("legendary_actions", []):
         if a.get("kind") == "multiattack":
             continue  # runs its named parts; a legendary "Paralyzing Touch" is the action's
@@ -74,8 +78,37 @@ def in_grip(game: Any, c: Any) -> list[Any]:
 
 
 def ready(game: Any, c: Any, a: dict[str, Any]) -> bool:
-    """An action that swallows or engulfs is only worth offering with a foe in its grip."""
-    return not entry(c.monster, a["name"]).get("inside") or bool(in_grip(game, c))
+    """An action that swallows, engulfs or flings is only worth offering with a foe in its
+    grip; one that raises the dead (`needs = "corpse"`) only beside a fresh corpse; a
+    Change Shape only to a shape it is not in."""
+    from rules.effects import beast_specials, shapes
+
+    d = entry(c.monster, a["name"])
+    if (d.get("inside") or d.get("needs") == "grip") and not in_grip(game, c):
+        return False
+    if d.get("needs") == "corpse" and not beast_specials.corpses(game, c):
+        return False
+    return shapes.ready(c, a)
+
+
+def bonus_strike(c: Any, a: dict[str, Any]) -> bool:
+    """A melee attack the creature may make as a bonus action now (a hasted clay golem's
+    slam): it has the effect and a bonus action left."""
+    return a.get("kind") == "melee" and c.turn.get("bonus", 0) > 0 and any(
+        x.has("bonus_strike") for x in c.effects)
+
+
+def usable(c: Any, a: dict[str, Any]) -> str:
+    """Why the creature cannot use this action now ("" when it can): its shape lacks it, or
+    the resource each use spends (a manticore's tail spikes) is gone."""
+    from rules.effects import shapes
+
+    if shapes.locked(c, a):
+        return f"{a['name']} is not in its present shape"
+    spend = entry(c.monster, a["name"]).get("spend")
+    if spend and c.res.get(str(spend), 0) <= 0:
+        return f"{a['name']}: no {str(spend).replace('_', ' ')} left"
+    return ""
 
 
 SHAPECHANGER = "Shapechanger"
@@ -247,10 +280,15 @@ def _forms(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"trait": (n.Special("add_forms"),)} if facts.get("forms") else {}
 
 
+def _shapes(d: dict[str, Any], _facts: dict[str, Any]) -> dict[str, n.Tree]:
+    start = (("start", d["start"]),) if d.get("start") else ()
+    return {"trait": (n.Special("add_shapes", start),)} if d.get("shapes") else {}
+
+
 _FAMILIES = {"rampage": _rampage, "forms": _forms, "surprise": _dice_ride("surprise"),
              "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
              "retaliate": _retaliate, "aura": _aura, "consume": _consume,
-             "eminence": _dice_ride("eminence", "radiant")}
+             "eminence": _dice_ride("eminence", "radiant"), "shapes": _shapes}
 
 
 def action_tree(monster: str, a: dict[str, Any], thrown: bool = False) -> n.Tree:
@@ -277,10 +315,19 @@ def compile_action(monster: str, a: dict[str, Any]) -> n.Tree:
     on_fail = n.parse_tree(extra["fail"], where) if "fail" in extra else _riders(a, "fail")
     on_hit = n.parse_tree(extra["hit"], where) if "hit" in extra else _riders(a, "hit")
     on_hit += _rides(monster, a["name"])
-    kind = a.get("kind")
-    save = a.get("save") or {}
     if "effects" in extra:  # an action no stat-block number says (Detect)
         return n.parse_tree(extra["effects"], where)
+    tree = _numbers(monster, a, on_hit, on_fail)
+    if extra.get("spend") and tree:  # each use spends one (a manticore's tail spikes)
+        return (n.Counter(str(extra["spend"]), 1),) + tree
+    return tree
+
+
+def _numbers(monster: str, a: dict[str, Any], on_hit: n.Tree, on_fail: n.Tree) -> n.Tree:
+    """An attack or save action's tree from its stat-block numbers and riders."""
+    extra = entry(monster, a["name"])
+    kind = a.get("kind")
+    save = a.get("save") or {}
     if kind in ("melee", "ranged"):
         hit: n.Tree = ()
         parts = _parts(a.get("damage", []))
@@ -340,6 +387,13 @@ def trait_does(m: dict[str, Any], trait: str) -> tuple[bool, str]:
     if "moves" in d and _moves(m, d["moves"]):
         return True, f"{d.get('does', trait)} ({d['moves']} {_moves(m, d['moves'])} ft, "\
                      "the speed its range-band moves use)"
+    if d.get("in_shape"):  # a rule its shape carries (a mimic's Adhesive as an object)
+        from rules.effects import shapes
+
+        if any(s["name"] == d["in_shape"] for s in shapes.shape_list(m["index"])):
+            return True, d.get("does") or trait
+    if d.get("rejuvenate"):  # rules/effects/rejuvenation.py, on the party's long rests
+        return True, d.get("does") or f"destroyed, it re-forms after {d['rejuvenate']} days"
     if trait in ("Spellcasting", "Innate Spellcasting") and m.get("spellcasting"):
         sc = m["spellcasting"]
         return True, (f"casts {len(sc.get('spells', []))} spells through the spell engine "
@@ -357,6 +411,10 @@ def action_does(m: dict[str, Any], a: dict[str, Any], played: set[str]) -> tuple
         return ok, line if ok else "DM rules: " + (entry(m["index"], a["name"]).get(
             "prompt") or f"{a['name']}, as the stat block says")
     if a["name"] not in played:
+        form = entry(m["index"], a["name"]).get("form_only")
+        if form:  # a vampire's legendary bite: never offered to the mist, which has no bite
+            return True, (f"only in its {content.monsters()[form]['name']} form (Change "
+                          "Shape): this form cannot use it, so it is never offered")
         return False, "DM rules: " + (entry(m["index"], a["name"]).get("prompt")
                                       or f"{a['name']}, as the stat block says")
     return True, (entry(m["index"], a["name"]).get("does")

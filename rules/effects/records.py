@@ -76,6 +76,16 @@ TAGS = frozenset({
     "permanent",  # a class feature's standing effect: kept across rests and level-ups
     "uncanny_dodge",  # the bearer's reaction halves the damage of an attack that hits it
     "danger_sense",  # DEX saves with advantage
+    # -- beasts2: shapes, grips and monster reactions
+    "shaped",  # in a shape that shares its statistics (rules/effects/shapes.py)
+    "adhesive",  # whatever the bearer hits, or hits it in melee, is stuck: grappled by it
+    "berserk",  # the bearer attacks the nearest creature, friend or foe
+    "risen",  # a corpse whose spirit already rose (Create Specter)
+    "enlarged",  # Large: STR saves with advantage, doubled weapon dice (beast_specials)
+    "bonus_strike",  # one of the bearer's melee attacks (not Multiattack) as a bonus action
+    "damage_transfer",  # half the damage to the bearer goes to the creature it grapples
+    "rock_catching",  # a reaction and a DC 10 Dex save catch a hurled rock: no damage
+    "interpose",  # a reaction: +2 AC to an ally within 5 ft that an attack would hit
 })
 
 

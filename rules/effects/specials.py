@@ -534,11 +534,13 @@ SPECIALS: dict[str, Special] = {
 
 
 def _register_class_specials() -> None:
+    from rules.effects.beast_specials import BEAST_SPECIALS
     from rules.effects.class_specials import CLASS_SPECIALS
     from rules.effects.item_specials import ITEM_SPECIALS
 
     SPECIALS.update(CLASS_SPECIALS)
     SPECIALS.update(ITEM_SPECIALS)
+    SPECIALS.update(BEAST_SPECIALS)
 
 
 _register_class_specials()

@@ -58,8 +58,10 @@ def test_monsters_json_counts_every_action_trait_and_reaction() -> None:
     assert byname["troll"][("trait", "Regeneration")]["state"] == "mechanised"
     assert byname["lich"][("trait", "Spellcasting")]["state"] == "mechanised"
     assert byname["lich"][("legendary", "Disrupt Life")]["state"] == "mechanised"
+    mind = byname["aboleth"][("trait", "Probing Telepathy")]  # telepathy is the DM's
+    assert mind["state"] == "adjudicated" and mind["does"].startswith("DM rules: ")
     rejuv = byname["lich"][("trait", "Rejuvenation")]
-    assert rejuv["state"] == "adjudicated" and rejuv["does"].startswith("DM rules: ")
+    assert rejuv["state"] == "mechanised" and "re-forms" in rejuv["does"]
     assert byname["knight"][("reaction", "Parry")]["state"] == "mechanised"
     states = [a["state"] for m in doc["monsters"] for a in m["abilities"]]
     assert states.count("mechanised") == doc["mechanised"] and len(states) == doc["total"]

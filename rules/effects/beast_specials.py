@@ -1,0 +1,151 @@
+"""Named effects for monster actions and traits no node says: shapes, flinging, raising,
+berserk fury, doubled dice while enlarged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rules import dice, resolver
+from rules import events as ev
+from rules.effects.records import Effect
+
+
+def shape(ctx: Any, args: dict[str, Any]) -> None:
+    """The caster takes a shape that shares its statistics (`to`; none: a stat block's own
+    Change Shape, into its first shape or back to its true form)."""
+    from rules.effects import shapes
+
+    c = ctx.caster
+    to = str(args.get("to") or "")
+    if not to:
+        listed = shapes.shape_list(c.monster)
+        to = shapes.TRUE_FORM if shapes.current(c) or not listed else listed[0]["name"]
+    got = shapes.take(c, to)
+    ctx.out.append(ev.Info(c.eid, f"{c.name} takes its {got}" + ("" if got == shapes.TRUE_FORM
+                                                                else " form")))
+
+
+def add_shapes(ctx: Any, args: dict[str, Any]) -> None:
+    """A shapechanger's Change Shape actions join its actions; `start`: the shape it is in
+    when it appears (a mimic waits as an object)."""
+    from rules.effects import shapes
+
+    c = ctx.caster
+    have = {a["name"] for a in c.actions}
+    c.actions += [a for a in shapes.actions(c.monster) if a["name"] not in have]
+    if args.get("start"):
+        shapes.take(c, str(args["start"]))
+
+
+def adhere(ctx: Any, args: dict[str, Any]) -> None:
+    """While the caster is in an adhesive shape, the creature it hits is stuck to it:
+    grappled, escape DC `dc` (a mimic's pseudopod)."""
+    c = ctx.caster
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if t.dead or not any(x.has("adhesive") for x in c.effects):
+        return
+    resolver.add_condition(ctx.game, t, "grappled", ctx.out, rounds=-1, dc=int(args["dc"]),
+                           src=c.eid)
+
+
+def fling(ctx: Any, _args: dict[str, Any]) -> bool:
+    """A creature in its grip is thrown up to 60 feet (1d6 x 10) and lands prone, free of
+    the grip, taking 1d6 bludgeoning for every 10 feet it flew (a kraken's Fling)."""
+    from rules.effects import engine, monsters
+
+    game, c = ctx.game, ctx.caster
+    held = monsters.in_grip(game, c)
+    if not held:
+        return False
+    t = held[0]
+    tens = ctx.rng.randint(1, 6)
+    for cond in ("grappled", "restrained"):
+        info = t.conditions.get(cond)
+        if info is not None and info.src == c.eid:
+            resolver.remove_condition(game, t, cond, ctx.out)
+    engine.drop_engagements(game, t)
+    t.band = "far" if tens >= 3 else "near"
+    ctx.out.append(ev.Info(t.eid, f"{c.name} flings {t.name} {tens * 10} feet"))
+    resolver.deal(game, t, dice.total(f"{tens}d6", ctx.rng), "bludgeoning", ctx.out,
+                  rng=ctx.rng)
+    resolver.add_condition(game, t, "prone", ctx.out, rounds=-1, src=c.eid)
+    return True
+
+
+def _raised_by(game: Any, c: Any, name: str) -> list[Any]:
+    return [e for e in game.entities.values() if not e.dead and any(
+        x.name == name and x.src == c.eid and x.has("summoned") for x in e.effects)]
+
+
+def corpses(game: Any, c: Any) -> list[Any]:
+    """Humanoids slain in this fight near the caster whose spirit has not yet risen."""
+    return [e for e in game.here(c.room) if e.dead and e.ctype == "humanoid"
+            and e.band != "far" and not any(x.has("risen") for x in e.effects)]
+
+
+def raise_dead(ctx: Any, args: dict[str, Any]) -> bool:
+    """A humanoid slain near the caster rises as `monster` on its side, up to `max` at a
+    time (a wraith's Create Specter); with no such corpse nothing happens."""
+    from rules.effects import specials
+
+    game, c = ctx.game, ctx.caster
+    dead = corpses(game, c)
+    if not dead or len(_raised_by(game, c, ctx.name)) >= int(args.get("max", 7)):
+        return False
+    dead[0].effects.append(Effect("risen", c.eid, tags=("risen",)))
+    ctx.out.append(ev.Info(dead[0].eid, f"{dead[0].name}'s spirit rises"))
+    specials.summon_monster(ctx, {"monster": args["monster"], "count": 1})
+    return True
+
+
+def animate(ctx: Any, args: dict[str, Any]) -> None:
+    """Allies that are copies of `monster` with only the `only` actions (a treant's
+    animated trees: treants that can only slam)."""
+    from rules.effects import specials
+
+    game, c = ctx.game, ctx.caster
+    before = {e.eid for e in _raised_by(game, c, ctx.name)}
+    specials.summon_monster(ctx, {"monster": args["monster"], "count": args.get("count", 1)})
+    keep = set(args.get("only", ()))
+    for e in _raised_by(game, c, ctx.name):
+        if e.eid not in before:
+            e.actions = [a for a in e.actions if a["name"] in keep]
+            e.legendary_actions = []
+
+
+def berserk(ctx: Any, args: dict[str, Any]) -> None:
+    """At the start of its turn at `hp` or fewer hit points, a d6: on a 6 it goes berserk
+    (it attacks the nearest creature, friend or foe: tactics.berserk_target) until it
+    regains all its hit points."""
+    c = ctx.caster
+    mad = next((x for x in c.effects if x.has("berserk")), None)
+    if mad is not None:
+        if c.hp >= c.max_hp:
+            c.effects.remove(mad)
+            ctx.out.append(ev.Info(c.eid, f"{c.name} is calm again"))
+        return
+    if c.hp > int(args["hp"]):
+        return
+    roll = ctx.rng.randint(1, 6)
+    ctx.out.append(ev.Rolled(c.eid, "berserk", roll, roll, 6, roll == 6))
+    if roll == 6:
+        c.effects.append(Effect("berserk", c.eid, tags=("berserk",)))
+        ctx.out.append(ev.Info(c.eid, f"{c.name} goes berserk"))
+
+
+def enlarged(ctx: Any, args: dict[str, Any]) -> None:
+    """While the attacker is enlarged its weapon's damage dice are doubled: one more roll
+    of `dice` on the hit (a duergar's war pick)."""
+    c = ctx.caster
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if t.dead or not any(x.has("enlarged") for x in c.effects):
+        return
+    resolver.deal(ctx.game, t, dice.total(str(args["dice"]), ctx.rng, crit=ctx.crit),
+                  str(args.get("type") or "bludgeoning"), ctx.out, crit=ctx.crit,
+                  rng=ctx.rng, magical=ctx.magical)
+
+
+BEAST_SPECIALS = {
+    "shape": shape, "add_shapes": add_shapes, "adhere": adhere, "fling": fling,
+    "raise_dead": raise_dead, "animate": animate, "berserk": berserk, "enlarged": enlarged,
+}
