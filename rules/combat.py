@@ -266,7 +266,8 @@ def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,
     act = pick_action(m, ref, t)
     slot = "bonus" if m.turn["action"] <= 0 and monsters.bonus_strike(m, act) else "action"
     require(m, slot, act["name"])
-    why = monsters.usable(m, act)
+    why = monsters.usable(m, act) or ("" if act.get("kind") != "other" or monsters.ready(
+        game, m, act) else f"{act['name']} has nothing to work on now")
     if why:
         raise RulesError(why)
     if act.get("recharge") and not m.recharge.get(act["name"], True):

@@ -225,8 +225,14 @@ def _self_score(game: Game, e: Entity, a: dict[str, Any]) -> float:
         low = min((f.hp / f.max_hp for f in game.here(e.room) if f.side == e.side
                    and f.eid != e.eid and not f.dead), default=1.0)
         return 60.0 if low < 0.25 else 12.0 if low < 0.5 else -1.0  # save a falling ally
-    if any(isinstance(x, n.Special) and x.name in ("summon_monster", "raise_dead", "animate")
-           for x in tree):
+    raise_ = next((dict(x.args) for x in tree if isinstance(x, n.Special)
+                   and x.name in ("raise_dead", "animate")), None)
+    if raise_ is not None:  # an ally for the rest of the fight: a few rounds of its blows
+        from rules import content
+
+        ally = content.monsters()[str(raise_["monster"])]["actions"]
+        return 3.0 * _best_damage(ally) * int(raise_.get("count", 1))
+    if any(isinstance(x, n.Special) and x.name == "summon_monster" for x in tree):
         return 9.0
     if any(isinstance(x, n.Move) for x in tree):
         return 25.0 if e.engaged and e.hp < e.max_hp * 0.3 else -1.0
