@@ -188,7 +188,8 @@ def attack(game: Game, a: Entity, i: it.Attack, rng: random.Random) -> list[Any]
     t = game.find(i.target, room=a.room, living=True)
     if t.eid == a.eid:
         raise RulesError("you cannot attack yourself")
-    if t.side == a.side and a.kind == "monster":
+    if t.side == a.side and a.kind == "monster" and not any(x.has("berserk")
+                                                            for x in a.effects):
         raise RulesError("monsters do not attack their own")
     if "charmed" in a.conditions and a.conditions["charmed"].src == t.eid:
         raise RulesError(f"{a.name} is charmed by {t.name}")

@@ -242,6 +242,10 @@ def attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng: rand
             break
     if spec.get("weapon") and spec["kind"] == "melee" and not tgt.dead:
         _on_hit_trees(game, atk, tgt, crit, rng, out)
+    if tgt.effects:  # a rust monster's hide rusts the metal weapon that struck it
+        from rules.effects import corrosion
+
+        corrosion.on_weapon_hit(tgt, atk, spec, out)
     return True
 
 

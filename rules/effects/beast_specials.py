@@ -145,7 +145,25 @@ def enlarged(ctx: Any, args: dict[str, Any]) -> None:
                   rng=ctx.rng, magical=ctx.magical)
 
 
+def corrode(ctx: Any, args: dict[str, Any]) -> None:
+    """The target's metal armour loses a point of AC (a gray ooze's touch); a rust
+    monster's antennae (gear) corrode its shield or its metal weapon when it wears none."""
+    from rules.effects import corrosion
+
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if t.dead:
+        return
+    gear = bool(args.get("gear"))
+    if corrosion.corrode_armour(t, ctx.out, shield=gear) or not gear:
+        return
+    w = next((w for w in t.weapons if w["kind"] == "melee"
+              and w["name"] not in corrosion.NOT_METAL and not w.get("magical")), None)
+    if w is not None:
+        corrosion.rust_weapon(t, w["name"], ctx.out)
+
+
 BEAST_SPECIALS = {
     "shape": shape, "add_shapes": add_shapes, "adhere": adhere, "fling": fling,
     "raise_dead": raise_dead, "animate": animate, "berserk": berserk, "enlarged": enlarged,
+    "corrode": corrode,
 }

@@ -88,6 +88,8 @@ def ready(game: Any, c: Any, a: dict[str, Any]) -> bool:
         return False
     if d.get("needs") == "corpse" and not beast_specials.corpses(game, c):
         return False
+    if d.get("needs") == "engaged" and not c.engaged:
+        return False
     return shapes.ready(c, a)
 
 

@@ -344,6 +344,9 @@ def test_a_berserk_golem_attacks_the_nearest_creature_friend_or_foe() -> None:
     targets = {o.intent.target for o in tactics.legal_actions(g, golem.eid)
                if isinstance(o.intent, it.Attack)}
     assert targets == {goblin.eid}
+    g.next_d20 = 19
+    out = apply(g, golem.eid, it.Attack(goblin.eid, _idx(golem, "Slam")), random.Random(1))
+    assert any(isinstance(x, ev.Damaged) and x.target == goblin.eid for x in out)
     golem.hp = golem.max_hp
     turns._ticks(g, golem, Sixes(1), [])
     assert not any(x.has("berserk") for x in golem.effects)
@@ -383,3 +386,54 @@ def test_a_destroyed_lich_reforms_after_its_days_of_long_rests() -> None:
     assert any(isinstance(x, ev.Info) and "re-forms" in x.text for x in out)
     assert not lich.dead and lich.hp == lich.max_hp and goblin.dead
     assert lich.res["legendary_resistance"] == 3 and g.state[rejuvenation.KEY] == []
+
+
+def test_a_metal_weapon_that_hits_a_rust_monster_corrodes_until_it_crumbles() -> None:
+    g, (rusty,) = _game("rust-monster")
+    thorin = _tough(g)
+    _engage(rusty, thorin)
+    rusty.hp = rusty.max_hp = 500
+    for k in range(1, 5):
+        turn_of(g, 1)
+        g.next_d20 = 19
+        apply(g, 1, it.Attack(rusty.eid, "longsword"), random.Random(1))
+        sword = next(w for w in thorin.weapons if w["name"] == "longsword")
+        assert sword["dmg"] == -k
+    turn_of(g, 1)
+    g.next_d20 = 19
+    apply(g, 1, it.Attack(rusty.eid, "longsword"), random.Random(1))
+    assert "longsword" not in [w["name"] for w in thorin.weapons]
+    g2, (ooze,) = _game("gray-ooze")
+    knight = _tough(g2)
+    _engage(ooze, knight)
+    knight.weapons[0]["magical"] = True  # magic does not corrode
+    turn_of(g2, 1)
+    g2.next_d20 = 19
+    apply(g2, 1, it.Attack(ooze.eid, "longsword"), random.Random(1))
+    assert not knight.weapons[0].get("dmg")
+
+
+def test_antennae_and_a_gray_oozes_touch_eat_metal_armour() -> None:
+    g, (rusty,) = _game("rust-monster")
+    thorin = _tough(g)
+    ac = thorin.current_ac()
+    turn_of(g, rusty.eid)
+    assert not any(x.startswith("Antennae") for x in _labels(g, rusty))  # none beside it
+    _engage(rusty, thorin)
+    for k in range(1, 6):
+        turn_of(g, rusty.eid)
+        g.next_d20 = 1  # the Dex save fails
+        apply(g, rusty.eid, it.Attack(1, _idx(rusty, "Antennae")), random.Random(1))
+        assert thorin.current_ac() == ac - k
+    turn_of(g, rusty.eid)
+    g.next_d20 = 1
+    apply(g, rusty.eid, it.Attack(1, _idx(rusty, "Antennae")), random.Random(1))
+    assert thorin.armor == "" and thorin.current_ac() == 10 + thorin.mod("dex") + 2
+    g2, (ooze,) = _game("gray-ooze")
+    knight = _tough(g2)
+    _engage(ooze, knight)
+    ac = knight.current_ac()
+    turn_of(g2, ooze.eid)
+    g2.next_d20 = 19
+    apply(g2, ooze.eid, it.Attack(1, _idx(ooze, "Pseudopod")), random.Random(1))
+    assert knight.current_ac() == ac - 1
