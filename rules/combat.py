@@ -29,10 +29,12 @@ def _hostiles_engaged(game: Game, a: Entity) -> list[Entity]:
 
 def _leave_engagement(game: Game, a: Entity, rng: random.Random) -> list[Any]:
     """Break away from every engaged foe; each may make an opportunity attack."""
+    from rules.effects import heads
+
     out: list[Any] = []
     if not a.turn.get("disengaged") and not any(x.has("flyby") for x in a.effects):
         for foe in _hostiles_engaged(game, a):
-            if foe.reaction and not a.dead and can_react(foe):
+            if (foe.reaction or heads.can_react(foe)) and not a.dead and can_react(foe):
                 if foe.kind == "pc":
                     spec = melee_spec(foe)
                     if spec is None:
@@ -44,7 +46,7 @@ def _leave_engagement(game: Game, a: Entity, rng: random.Random) -> list[Any]:
                 act = next((x for x in foe.actions if x.get("kind") == "melee"
                             and x.get("damage")), None)
                 if act is not None:
-                    foe.reaction = False
+                    heads.react(foe)  # its own reaction, else a hydra's spare head
                     out.append(ev.ActionTaken(foe.eid, "opportunity attack", a.eid))
                     run_action(game, foe, act, a, rng, out)
     for o in list(a.engaged):
@@ -340,7 +342,7 @@ def run_action(game: Game, m: Entity, act: dict[str, Any], t: Entity, rng: rando
             sub = next((a for a in m.actions if a["name"] == part["action"]), None)
             if sub is None or sub.get("kind") == "multiattack":
                 continue
-            for _ in range(int(part.get("count", 1))):
+            for _ in range(_count(m, act, part)):
                 if t.down:
                     nxt = next((game.entities[o] for o in m.engaged
                                 if not game.entities[o].down
@@ -360,6 +362,16 @@ def run_action(game: Game, m: Entity, act: dict[str, Any], t: Entity, rng: rando
         return
     targets = selection.around(game, m, t, tree[0])
     engine.use(game, m, key, targets, rng, out)
+
+
+def _count(m: Entity, act: dict[str, Any], part: dict[str, Any]) -> int:
+    """How many times a multiattack part runs: the stat block's count, or one bite per
+    head the hydra has now (`count = "heads"` in monster_effects.toml)."""
+    from rules.effects import monsters
+
+    if monsters.entry(m.monster, act["name"]).get("count") == "heads":
+        return max(0, m.res.get("heads", 0))
+    return int(part.get("count", 1))
 
 
 def after_action(game: Game, a: Entity, rng: random.Random) -> list[Any]:

@@ -408,6 +408,11 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
     rest = amount - absorbed
     overflow = rest - tgt.hp
     tgt.hp = max(0, tgt.hp - rest)
+    if rest > 0 and tgt.effects and tgt.hp > 0:
+        from rules.effects import heads
+
+        if heads.has_heads(tgt) and heads.on_damage(game, tgt, rest, dtype, out):
+            tgt.hp = 0  # a hydra whose last head dies dies with it
     if tgt.hp == 0 and tgt.effects and overflow < tgt.max_hp:
         ward = next((e for e in tgt.effects if e.has("death_ward")
                      and (not e.ward_max or amount <= e.ward_max)), None)

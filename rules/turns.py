@@ -170,6 +170,11 @@ def end_turn_effects(game: Game, e: Entity, rng: random.Random) -> list[Any]:
             x.rounds = r - 1
         keep.append(x)
     e.effects[:] = keep
+    if e.effects and e.kind == "monster":
+        from rules.effects import heads
+
+        if heads.has_heads(e):
+            heads.regrow(game, e, out)
     return out
 
 

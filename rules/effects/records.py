@@ -86,6 +86,7 @@ TAGS = frozenset({
     "damage_transfer",  # half the damage to the bearer goes to the creature it grapples
     "rock_catching",  # a reaction and a DC 10 Dex save catch a hurled rock: no damage
     "interpose",  # a reaction: +2 AC to an ally within 5 ft that an attack would hit
+    "heads",  # a hydra: res "heads" bite, die to heavy blows and regrow (heads.py)
     "rusts_metal",  # a nonmagical metal weapon that hits the bearer corrodes (corrosion.py)
 })
 

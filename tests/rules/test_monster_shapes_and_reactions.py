@@ -437,3 +437,42 @@ def test_antennae_and_a_gray_oozes_touch_eat_metal_armour() -> None:
     g2.next_d20 = 19
     apply(g2, ooze.eid, it.Attack(1, _idx(ooze, "Pseudopod")), random.Random(1))
     assert knight.current_ac() == ac - 1
+
+
+def test_a_hydra_loses_heads_to_heavy_blows_and_regrows_two_unless_burned() -> None:
+    g, (hydra,) = _game("hydra")
+    hydra.hp = 100
+    assert hydra.res["heads"] == 5
+    resolver.deal(g, hydra, 25, "slashing", [], rng=random.Random(1))
+    resolver.deal(g, hydra, 30, "slashing", [], rng=random.Random(1))  # one head a turn
+    assert hydra.res["heads"] == 4 and hydra.hp == 45
+    turns.end_turn_effects(g, hydra, random.Random(1))
+    assert hydra.res["heads"] == 6 and hydra.hp == 65
+    g.combat["round"] += 1
+    resolver.deal(g, hydra, 20, "fire", [], rng=random.Random(1))
+    resolver.deal(g, hydra, 10, "slashing", [], rng=random.Random(1))
+    turns.end_turn_effects(g, hydra, random.Random(1))
+    assert hydra.res["heads"] == 5 and hydra.hp == 35  # burned: nothing regrows
+    hydra.res["heads"] = 1
+    g.combat["round"] += 1
+    resolver.deal(g, hydra, 26, "slashing", [], rng=random.Random(1))
+    assert hydra.dead  # its last head gone
+
+
+def test_a_hydra_bites_once_per_head_and_its_spare_heads_make_opportunity_attacks() -> None:
+    from rules import combat
+
+    g, (hydra,) = _game("hydra")
+    thorin = _tough(g)
+    _engage(hydra, thorin)
+    hydra.res["heads"] = 2
+    turn_of(g, hydra.eid)
+    out = apply(g, hydra.eid, it.Attack(1, _idx(hydra, "Multiattack")), random.Random(1))
+    assert len([x for x in out if isinstance(x, ev.Attacked)]) == 2
+    hydra.reaction = False
+    out = combat._leave_engagement(g, thorin, random.Random(1))
+    assert [x for x in out if isinstance(x, ev.ActionTaken) and x.action == "opportunity attack"]
+    _engage(hydra, thorin)
+    out = combat._leave_engagement(g, thorin, random.Random(1))  # its one spare head is spent
+    assert not [x for x in out if isinstance(x, ev.ActionTaken)]
+    assert _row("hydra", "trait", "Reactive Heads")["state"] == "mechanised"
