@@ -225,6 +225,9 @@ def _self_score(game: Game, e: Entity, a: dict[str, Any]) -> float:
         low = min((f.hp / f.max_hp for f in game.here(e.room) if f.side == e.side
                    and f.eid != e.eid and not f.dead), default=1.0)
         return 60.0 if low < 0.25 else 12.0 if low < 0.5 else -1.0  # save a falling ally
+    if any(isinstance(x, n.Special) and x.name == "lure" for x in tree):  # the spell-bound cannot fight
+        return 12.0 * len([f for f in game.here(e.room) if f.side != e.side and not f.down
+                          and f.ctype in ("humanoid", "giant") and "charmed" not in f.conditions])
     raise_ = next((dict(x.args) for x in tree if isinstance(x, n.Special)
                    and x.name in ("raise_dead", "animate")), None)
     if raise_ is not None:  # an ally for the rest of the fight: a few rounds of its blows

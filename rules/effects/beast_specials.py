@@ -162,8 +162,28 @@ def corrode(ctx: Any, args: dict[str, Any]) -> None:
         corrosion.rust_weapon(t, w["name"], ctx.out)
 
 
+def lure(ctx: Any, _args: dict[str, Any]) -> None:
+    """At the start of its turn a creature charmed by the singer (a harpy's Luring Song)
+    moves to it by the most direct route; once the charm ends, or the singer is
+    incapacitated, it is free of the song."""
+    from rules.combat import close_in
+
+    c, t = ctx.caster, ctx.target if ctx.target is not None else ctx.targets[0]
+    charm = t.conditions.get("charmed")
+    if charm is None or charm.src != c.eid or c.incapacitated or c.room != t.room:
+        for cond in ("charmed", "incapacitated"):
+            info = t.conditions.get(cond)
+            if info is not None and info.src == c.eid:
+                resolver.remove_condition(ctx.game, t, cond, ctx.out)
+        t.effects[:] = [x for x in t.effects if not (x.name == ctx.name and x.src == c.eid)]
+        return
+    if c.eid not in t.engaged:
+        ctx.out += close_in(t, c, 0)
+        ctx.out.append(ev.Info(t.eid, f"{t.name} walks to {c.name}'s song"))
+
+
 BEAST_SPECIALS = {
     "shape": shape, "add_shapes": add_shapes, "adhere": adhere, "fling": fling,
     "raise_dead": raise_dead, "animate": animate, "berserk": berserk, "enlarged": enlarged,
-    "corrode": corrode,
+    "corrode": corrode, "lure": lure,
 }

@@ -476,3 +476,20 @@ def test_a_hydra_bites_once_per_head_and_its_spare_heads_make_opportunity_attack
     out = combat._leave_engagement(g, thorin, random.Random(1))  # its one spare head is spent
     assert not [x for x in out if isinstance(x, ev.ActionTaken)]
     assert _row("hydra", "trait", "Reactive Heads")["state"] == "mechanised"
+
+
+def test_a_harpys_song_charms_and_draws_a_humanoid_to_it_until_a_save() -> None:
+    g, (harpy,) = _game("harpy")
+    thorin = _tough(g)
+    thorin.band = "far"
+    turn_of(g, harpy.eid)
+    assert tactics.choose(g, harpy.eid, random.Random(1)).label.startswith("Luring Song")
+    g.next_d20 = 1
+    apply(g, harpy.eid, it.Attack(1, _idx(harpy, "Luring Song")), random.Random(1))
+    assert thorin.conditions["charmed"].src == harpy.eid and thorin.incapacitated
+    turns._ticks(g, thorin, random.Random(1), [])
+    assert harpy.eid in thorin.engaged  # it walked to the harpy
+    turns.end_turn_effects(g, thorin, LoadedD20(random.Random(1), 20))  # saves
+    assert "charmed" not in thorin.conditions
+    turns._ticks(g, thorin, random.Random(1), [])
+    assert not thorin.incapacitated and not any(x.name == "Luring Song" for x in thorin.effects)
