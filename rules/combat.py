@@ -338,11 +338,11 @@ def run_action(game: Game, m: Entity, act: dict[str, Any], t: Entity, rng: rando
                out: list[Any], *, thrown: bool = False) -> None:
     """One monster action; a multiattack runs its parts, retargeting if the target falls."""
     if act.get("kind") == "multiattack":
-        for part in act.get("multiattack") or []:
+        for part in multi_parts(m, act):
             sub = next((a for a in m.actions if a["name"] == part["action"]), None)
             if sub is None or sub.get("kind") == "multiattack":
                 continue
-            for _ in range(_count(m, act, part)):
+            for _ in range(part_count(m, act, part)):
                 if t.down:
                     nxt = next((game.entities[o] for o in m.engaged
                                 if not game.entities[o].down
@@ -364,7 +364,19 @@ def run_action(game: Game, m: Entity, act: dict[str, Any], t: Entity, rng: rando
     engine.use(game, m, key, targets, rng, out)
 
 
-def _count(m: Entity, act: dict[str, Any], part: dict[str, Any]) -> int:
+def multi_parts(m: Entity, act: dict[str, Any]) -> list[dict[str, Any]]:
+    """A multiattack's parts, and the extra ones an effect on the monster adds (a chain
+    devil's animated chains: `extra` in monster_effects.toml)."""
+    from rules.effects import monsters
+
+    parts = list(act.get("multiattack") or [])
+    extra = monsters.entry(m.monster, act["name"]).get("extra")
+    if extra and any(x.name == extra["while"] for x in m.effects):
+        parts.append({"action": extra["action"], "count": int(extra["count"])})
+    return parts
+
+
+def part_count(m: Entity, act: dict[str, Any], part: dict[str, Any]) -> int:
     """How many times a multiattack part runs: the stat block's count, or one bite per
     head the hydra has now (`count = "heads"` in monster_effects.toml)."""
     from rules.effects import monsters

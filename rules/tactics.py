@@ -228,6 +228,9 @@ def _self_score(game: Game, e: Entity, a: dict[str, Any]) -> float:
     if any(isinstance(x, n.Special) and x.name == "lure" for x in tree):  # the spell-bound cannot fight
         return 12.0 * len([f for f in game.here(e.room) if f.side != e.side and not f.down
                           and f.ctype in ("humanoid", "giant") and "charmed" not in f.conditions])
+    more = (monsters.entry(e.monster, "Multiattack").get("extra") or {}).get("while")
+    if more and any(isinstance(x, n.Ongoing) and x.name == more for x in tree):
+        return -1.0 if any(x.name == more for x in e.effects) else 1.5 * _best_damage(e.actions)
     raise_ = next((dict(x.args) for x in tree if isinstance(x, n.Special)
                    and x.name in ("raise_dead", "animate")), None)
     if raise_ is not None:  # an ally for the rest of the fight: a few rounds of its blows
@@ -348,8 +351,10 @@ def _score(game: Game, e: Entity, o: Option, profile: str) -> float:
             a = e.actions[int(i.weapon)]
             dmg = _avg(a)
             if a.get("kind") == "multiattack":
+                from rules.combat import multi_parts, part_count
+
                 dmg = sum(_avg(next((x for x in e.actions if x["name"] == p["action"]), {}))
-                          * int(p.get("count", 1)) for p in a["multiattack"])
+                          * part_count(e, a, p) for p in multi_parts(e, a))
             if a.get("kind") == "save" and a.get("area"):
                 dmg *= _caught(game, e, t, a)
             if a.get("recharge"):

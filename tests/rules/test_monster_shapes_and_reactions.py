@@ -493,3 +493,19 @@ def test_a_harpys_song_charms_and_draws_a_humanoid_to_it_until_a_save() -> None:
     assert "charmed" not in thorin.conditions
     turns._ticks(g, thorin, random.Random(1), [])
     assert not thorin.incapacitated and not any(x.name == "Luring Song" for x in thorin.effects)
+
+
+def test_a_chain_devils_animated_chains_add_four_attacks_to_its_multiattack() -> None:
+    def swings() -> int:
+        turn_of(g, devil.eid)
+        out = apply(g, devil.eid, it.Attack(1, _idx(devil, "Multiattack")), random.Random(1))
+        return len([x for x in out if isinstance(x, ev.Attacked)])
+
+    g, (devil,) = _game("chain-devil")
+    thorin = _tough(g)
+    _engage(devil, thorin)
+    assert swings() == 2
+    turn_of(g, devil.eid)
+    assert tactics.choose(g, devil.eid, random.Random(1)).label.startswith("Animate Chains")
+    apply(g, devil.eid, it.Attack(1, _idx(devil, "Animate Chains")), random.Random(1))
+    assert swings() == 6
