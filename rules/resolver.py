@@ -316,11 +316,12 @@ INTERPOSE_AC = 2
 def _interpose(game: Game, tgt: Entity, atk: Entity, out: Events) -> bool:
     """A shield guardian within 5 ft of the ally attacked (the amulet's wearer, its
     master) spends its reaction to add 2 to that ally's AC (house rule auto_reactions)."""
-    if not game.house.get("auto_reactions", True):
+    from rules.effects import guardian
+
+    if not game.house.get("auto_reactions", True) or tgt.kind != "monster":
         return False
-    guard = next((g for g in game.here(tgt.room) if g.eid != tgt.eid and g.side == tgt.side
-                  and g.reaction and not g.incapacitated and distance(g, tgt) <= 5
-                  and any(e.has("interpose") for e in g.effects)), None)
+    guard = next((g for g in guardian.guards_of(game, tgt, "interpose") if g.reaction
+                  and not g.incapacitated and distance(g, tgt) <= 5), None)
     if guard is None:
         return False
     guard.reaction = False
@@ -376,6 +377,10 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
     amount = adjust_damage(tgt, amount, dtype, magical)
     if amount > 1 and tgt.effects and any(e.has("damage_transfer") for e in tgt.effects):
         amount = _transfer(game, tgt, amount, dtype, out, rng, magical)
+    if amount > 0 and tgt.kind == "monster" and tgt.side == "monsters":
+        from rules.effects import guardian
+
+        amount = guardian.share(game, tgt, amount, dtype, out, rng, magical)
     if tgt.effects:
         for e in tgt.effects:
             if e.stop_by and dtype in e.stop_by:

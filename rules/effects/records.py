@@ -85,7 +85,8 @@ TAGS = frozenset({
     "bonus_strike",  # one of the bearer's melee attacks (not Multiattack) as a bonus action
     "damage_transfer",  # half the damage to the bearer goes to the creature it grapples
     "rock_catching",  # a reaction and a DC 10 Dex save catch a hurled rock: no damage
-    "interpose",  # a reaction: +2 AC to an ally within 5 ft that an attack would hit
+    "interpose",  # a reaction: +2 AC to its master within 5 ft when an attack would hit
+    "bound_guard",  # half the damage its master takes goes to the bearer (guardian.py)
     "heads",  # a hydra: res "heads" bite, die to heavy blows and regrow (heads.py)
     "rusts_metal",  # a nonmagical metal weapon that hits the bearer corrodes (corrosion.py)
 })

@@ -509,3 +509,13 @@ def test_a_chain_devils_animated_chains_add_four_attacks_to_its_multiattack() ->
     assert tactics.choose(g, devil.eid, random.Random(1)).label.startswith("Animate Chains")
     apply(g, devil.eid, it.Attack(1, _idx(devil, "Animate Chains")), random.Random(1))
     assert swings() == 6
+
+
+def test_a_shield_guardian_takes_half_the_damage_its_master_takes() -> None:
+    g, (goblin, guard, mage) = _arena("goblin", "shield-guardian", "mage")
+    assert _row("shield-guardian", "trait", "Bound")["state"] == "mechanised"
+    hp, ghp, gob = mage.hp, guard.hp, goblin.hp
+    resolver.deal(g, mage, 9, "fire", [], rng=random.Random(1))
+    assert mage.hp == hp - 4 and guard.hp == ghp - 5  # the mage (CR 6) wears the amulet
+    resolver.deal(g, goblin, 4, "fire", [], rng=random.Random(1))
+    assert goblin.hp == gob - 4 and guard.hp == ghp - 5
