@@ -432,10 +432,13 @@ def use(game: Game, caster: Entity, key: str, targets: list[Entity], rng: random
         out: list[Any], *, level: int = 0, name: str = "") -> Ctx:
     """Run a registered tree once; returns the context (what was rolled, the level used).
     `name` overrides the source's name (which summoned attacker strikes)."""
-    from rules.effects import registry
+    from rules.effects import carapace, registry
 
     ctx = context(game, caster, key, rng, out, targets, level=level)
     ctx.name = name or ctx.name
+    ctx.targets = carapace.reflect(caster, key, targets, rng, out)
+    if targets and not ctx.targets:
+        return ctx  # every target shrugged it off: nothing left to hit
     run(registry.tree(key), ctx)
     return ctx
 

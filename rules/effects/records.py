@@ -87,6 +87,7 @@ TAGS = frozenset({
     "rock_catching",  # a reaction and a DC 10 Dex save catch a hurled rock: no damage
     "interpose",  # a reaction: +2 AC to its master within 5 ft when an attack would hit
     "bound_guard",  # half the damage its master takes goes to the bearer (guardian.py)
+    "reflective",  # magic missile, line spells and ranged spell attacks miss it (carapace.py)
     "heads",  # a hydra: res "heads" bite, die to heavy blows and regrow (heads.py)
     "rusts_metal",  # a nonmagical metal weapon that hits the bearer corrodes (corrosion.py)
 })

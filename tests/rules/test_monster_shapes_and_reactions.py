@@ -519,3 +519,28 @@ def test_a_shield_guardian_takes_half_the_damage_its_master_takes() -> None:
     assert mage.hp == hp - 4 and guard.hp == ghp - 5  # the mage (CR 6) wears the amulet
     resolver.deal(g, goblin, 4, "fire", [], rng=random.Random(1))
     assert goblin.hp == gob - 4 and guard.hp == ghp - 5
+
+
+class Ones(random.Random):
+    """Every die but a d20 shows 1 (a reflective carapace's d6 of 1)."""
+
+    def randint(self, a: int, b: int) -> int:
+        return a if (a, b) != (1, 20) else super().randint(a, b)
+
+
+def test_a_tarrasques_carapace_turns_ranged_spells_back_on_a_six() -> None:
+    g, (tarrasque,) = _game("tarrasque", cls="wizard")
+    mira = g.entities[1]
+    mira.hp = mira.max_hp = 500
+    spell = next(s for s in ("fire-bolt", "ray-of-frost") if s in mira.spells)
+    hp = tarrasque.hp
+    turn_of(g, 1)
+    g.next_d20 = 20
+    out = apply(g, 1, it.Cast(spell, tarrasque.eid), Ones(1))
+    assert tarrasque.hp == hp and mira.hp == 500
+    assert any(isinstance(x, ev.Info) and "shrugs off" in x.text for x in out)
+    turn_of(g, 1)
+    g.next_d20 = 20
+    out = apply(g, 1, it.Cast(spell, tarrasque.eid), Sixes(1))
+    assert tarrasque.hp == hp and mira.hp < 500  # it struck its caster
+    assert _row("tarrasque", "trait", "Reflective Carapace")["state"] == "mechanised"
