@@ -123,15 +123,20 @@ def test_monster_effect_data_names_real_actions_and_parses() -> None:
     for monster, actions in monsters.riders().items():
         holders = list(content.monsters()) if monster == monsters.ANY else [monster]
         for action, data in actions.items():
-            if {"trait", "moves", "family", "numbers"} & set(data):
+            if {"trait", "moves", "family", "numbers", "rejuvenate", "in_shape"} & set(data):
                 assert any(action in content.monsters()[h]["special_abilities"]
                            + content.monsters()[h].get("reactions", [])
                            for h in holders), f"{monster}/{action}"
                 continue
             found = [(h, a) for h in holders for a in acts(content.monsters()[h])
-                     if a["name"] == action and a["kind"] != "multiattack"]
+                     if a["name"] == action and (a["kind"] != "multiattack"
+                                                 or {"count", "extra"} & set(data))]
             assert found, f"{monster}/{action}"
             for h, a in found:
+                if a["kind"] == "multiattack":  # an extra part must name a real action
+                    extra = data.get("extra", {}).get("action", a["multiattack"][0]["action"])
+                    assert extra in [x["name"] for x in acts(content.monsters()[h])]
+                    continue
                 tree = monsters.action_tree(h, a)
                 if data.get("fail") or data.get("hit"):  # `fail = []` silences a rider
                     assert any(isinstance(x, n.Condition | n.Ongoing | n.Move | n.Special)
