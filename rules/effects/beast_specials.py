@@ -127,7 +127,7 @@ def berserk(ctx: Any, args: dict[str, Any]) -> None:
     if c.hp > int(args["hp"]):
         return
     roll = ctx.rng.randint(1, 6)
-    ctx.out.append(ev.Rolled(c.eid, "berserk", roll, roll, 6, roll == 6))
+    ctx.out.append(ev.Rolled(c.eid, "berserk", 0, roll, 6, roll == 6))
     if roll == 6:
         c.effects.append(Effect("berserk", c.eid, tags=("berserk",)))
         ctx.out.append(ev.Info(c.eid, f"{c.name} goes berserk"))
@@ -182,8 +182,42 @@ def lure(ctx: Any, _args: dict[str, Any]) -> None:
         ctx.out.append(ev.Info(t.eid, f"{t.name} walks to {c.name}'s song"))
 
 
+def gibber(ctx: Any, _args: dict[str, Any]) -> None:
+    """A creature maddened by gibbering at the start of its turn: no reactions, and a d8
+    rules its turn: 1-4 it does nothing; 5-6 it staggers off at random; 7-8 it strikes a
+    random creature within its reach (or does nothing)."""
+    from rules import combat
+
+    game, t = ctx.game, ctx.target if ctx.target is not None else ctx.targets[0]
+    if t.dead:
+        return
+    t.reaction = False
+    roll = ctx.rng.randint(1, 8)
+    ctx.out.append(ev.Rolled(t.eid, "gibbering", 0, roll))
+    t.turn.update({"action": 0, "bonus": 0, "move": 0, "attacks": 0})
+    if 5 <= roll <= 6:
+        ctx.out += combat._leave_engagement(game, t, ctx.rng)
+        t.band = ctx.rng.choice(("near", "far"))
+        ctx.out.append(ev.Moved(t.eid, t.band))
+        return
+    near = [o for o in game.here(t.room) if o.eid != t.eid and not o.down
+            and resolver.distance(t, o) <= 5]
+    if roll < 7 or not near:
+        ctx.out.append(ev.Info(t.eid, f"{t.name} stands babbling"))
+        return
+    victim = ctx.rng.choice(near)
+    if t.kind == "pc":
+        spec = combat.melee_spec(t)
+        if spec is not None:
+            resolver.attack(game, t, victim, spec, ctx.rng, ctx.out)
+        return
+    act = next((a for a in t.actions if a.get("kind") == "melee" and a.get("damage")), None)
+    if act is not None:
+        combat.run_action(game, t, act, victim, ctx.rng, ctx.out)
+
+
 BEAST_SPECIALS = {
     "shape": shape, "add_shapes": add_shapes, "adhere": adhere, "fling": fling,
     "raise_dead": raise_dead, "animate": animate, "berserk": berserk, "enlarged": enlarged,
-    "corrode": corrode, "lure": lure,
+    "corrode": corrode, "lure": lure, "gibber": gibber,
 }

@@ -33,7 +33,7 @@ def reflect(caster: Entity, key: str, targets: list[Entity], rng: random.Random,
     left = [t for t in targets if t not in shelled]
     for t in shelled:
         roll = rng.randint(1, 6)
-        out.append(ev.Rolled(t.eid, "reflective carapace", roll, roll, 6, roll == 6))
+        out.append(ev.Rolled(t.eid, "reflective carapace", 0, roll, 6, roll == 6))
         if roll == 6 and caster not in left:
             left.append(caster)
             out.append(ev.Info(t.eid, f"{t.name}'s carapace turns the spell on {caster.name}"))

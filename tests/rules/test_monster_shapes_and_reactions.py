@@ -544,3 +544,21 @@ def test_a_tarrasques_carapace_turns_ranged_spells_back_on_a_six() -> None:
     out = apply(g, 1, it.Cast(spell, tarrasque.eid), Sixes(1))
     assert tarrasque.hp == hp and mira.hp < 500  # it struck its caster
     assert _row("tarrasque", "trait", "Reflective Carapace")["state"] == "mechanised"
+
+
+def test_gibbering_takes_a_foes_turn_by_a_d8() -> None:
+    g, (mouther,) = _game("gibbering-mouther")
+    thorin = _tough(g)
+    _engage(mouther, thorin)
+    turn_of(g, 1)
+    turns._ticks(g, thorin, LoadedD20(Ones(1), [20, 1]), [])  # Str save made, Wis failed
+    assert thorin.turn["action"] == 0 and thorin.turn["move"] == 0 and not thorin.reaction
+    turn_of(g, 1)
+    thorin.reaction = True
+    hp = mouther.hp
+    turns._ticks(g, thorin, LoadedD20(Sixes(1), [20, 1, 20]), [])  # 8: it strikes out
+    assert mouther.hp < hp and thorin.turn["action"] == 0
+    turn_of(g, 1)
+    turns._ticks(g, thorin, LoadedD20(Ones(1), [20, 20]), [])  # both saves made
+    assert thorin.turn["action"] == 1
+    assert _row("gibbering-mouther", "trait", "Gibbering")["state"] == "mechanised"
