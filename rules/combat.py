@@ -269,7 +269,7 @@ def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,
     act = pick_action(m, ref, t)
     slot = "bonus" if m.turn["action"] <= 0 and monsters.bonus_strike(m, act) else "action"
     require(m, slot, act["name"])
-    why = monsters.usable(m, act) or ("" if act.get("kind") != "other" or monsters.ready(
+    why = monsters.usable(game, m, act) or ("" if act.get("kind") != "other" or monsters.ready(
         game, m, act) else f"{act['name']} has nothing to work on now")
     if why:
         raise RulesError(why)
@@ -337,12 +337,16 @@ def pick_action(m: Entity, ref: it.Ref | None, t: Entity) -> dict[str, Any]:
 def run_action(game: Game, m: Entity, act: dict[str, Any], t: Entity, rng: random.Random,
                out: list[Any], *, thrown: bool = False) -> None:
     """One monster action; a multiattack runs its parts, retargeting if the target falls."""
+    from rules.effects import engine, monsters, selection
+
     if act.get("kind") == "multiattack":
         for part in multi_parts(m, act):
             sub = next((a for a in m.actions if a["name"] == part["action"]), None)
             if sub is None or sub.get("kind") == "multiattack":
                 continue
             for _ in range(part_count(m, act, part)):
+                if monsters.usable(game, m, sub):  # a shape that lacks it, no limb free
+                    break
                 if t.down:
                     nxt = next((game.entities[o] for o in m.engaged
                                 if not game.entities[o].down
@@ -354,8 +358,6 @@ def run_action(game: Game, m: Entity, act: dict[str, Any], t: Entity, rng: rando
                     continue
                 run_action(game, m, sub, t, rng, out)
         return
-    from rules.effects import engine, monsters, selection
-
     key = monsters.key_for(m.monster, act["name"], thrown)
     tree = monsters.action_tree(m.monster, act, thrown)
     if not tree:

@@ -68,7 +68,7 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
             reach_ok = f.eid in e.engaged or close_cost(e, f) <= move
             if e.kind == "monster":
                 for k, a in enumerate(e.actions):
-                    if (e.turn["action"] <= 0 and not bonus_strike(e, a)) or usable(e, a):
+                    if (e.turn["action"] <= 0 and not bonus_strike(e, a)) or usable(game, e, a):
                         continue
                     kind = a.get("kind")
                     if kind == "other" and f is foes[0] and playable(e.monster, a) \
@@ -289,7 +289,7 @@ def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | Non
 
     left = m.res.get("legendary", 0)
     acts = [a for a in m.legendary_actions if int(a.get("cost") or 1) <= left
-            and not monsters.usable(m, a)]
+            and not monsters.usable(game, m, a)]
     if not acts:
         return None
     foes = [f for f in game.here(m.room) if f.side != m.side and not f.down]

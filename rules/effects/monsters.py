@@ -100,16 +100,20 @@ def bonus_strike(c: Any, a: dict[str, Any]) -> bool:
         x.has("bonus_strike") for x in c.effects)
 
 
-def usable(c: Any, a: dict[str, Any]) -> str:
-    """Why the creature cannot use this action now ("" when it can): its shape lacks it, or
-    the resource each use spends (a manticore's tail spikes) is gone."""
+def usable(game: Any, c: Any, a: dict[str, Any]) -> str:
+    """Why the creature cannot use this action now ("" when it can): its shape lacks it,
+    the resource each use spends (a manticore's tail spikes) is gone, or every limb it
+    grapples with is busy (`max_grip`: a roper's six tendrils)."""
     from rules.effects import shapes
 
     if shapes.locked(c, a):
         return f"{a['name']} is not in its present shape"
-    spend = entry(c.monster, a["name"]).get("spend")
+    d = entry(c.monster, a["name"])
+    spend = d.get("spend")
     if spend and c.res.get(str(spend), 0) <= 0:
         return f"{a['name']}: no {str(spend).replace('_', ' ')} left"
+    if d.get("max_grip") and len(in_grip(game, c)) >= int(d["max_grip"]):
+        return f"{a['name']}: all {d['max_grip']} are holding a creature"
     return ""
 
 

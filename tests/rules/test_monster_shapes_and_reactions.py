@@ -562,3 +562,24 @@ def test_gibbering_takes_a_foes_turn_by_a_d8() -> None:
     turns._ticks(g, thorin, LoadedD20(Ones(1), [20, 20]), [])  # both saves made
     assert thorin.turn["action"] == 1
     assert _row("gibbering-mouther", "trait", "Gibbering")["state"] == "mechanised"
+
+
+def test_a_roper_with_six_creatures_held_has_no_tendril_left() -> None:
+    g, (roper,) = _game("roper")
+    for k in range(5):
+        apply(g, None, it.Join(f"Hero{k}", "fighter", 1), random.Random(0))
+    heroes = [e for e in g.entities.values() if e.kind == "pc"]
+    for h in heroes:
+        h.room, h.hp, h.max_hp = roper.room, 500, 500
+        _engage(roper, h)
+    for h in heroes[:5]:
+        resolver.add_condition(g, h, "grappled", [], src=roper.eid)
+    turn_of(g, roper.eid)
+    assert any(x.startswith("Tendril") for x in _labels(g, roper))
+    resolver.add_condition(g, heroes[5], "grappled", [], src=roper.eid)
+    assert not any(x.startswith("Tendril") for x in _labels(g, roper))
+    with pytest.raises(RulesError):
+        apply(g, roper.eid, it.Attack(heroes[0].eid, _idx(roper, "Tendril")), random.Random(1))
+    out = apply(g, roper.eid, it.Attack(heroes[0].eid, _idx(roper, "Multiattack")),
+                random.Random(1))
+    assert len([x for x in out if isinstance(x, ev.Attacked)]) == 1  # the bite alone
