@@ -231,6 +231,9 @@ def _self_score(game: Game, e: Entity, a: dict[str, Any]) -> float:
     more = (monsters.entry(e.monster, "Multiattack").get("extra") or {}).get("while")
     if more and any(isinstance(x, n.Ongoing) and x.name == more for x in tree):
         return -1.0 if any(x.name == more for x in e.effects) else 1.5 * _best_damage(e.actions)
+    root = monsters.action_tree(e.monster, a)
+    if root and isinstance(root[0], n.Area) and any(isinstance(x, n.Damage) for x in tree):
+        return _area_worth(game, e, root[0], tree) * (1.3 if a.get("recharge") else 1.0)
     raise_ = next((dict(x.args) for x in tree if isinstance(x, n.Special)
                    and x.name in ("raise_dead", "animate")), None)
     if raise_ is not None:  # an ally for the rest of the fight: a few rounds of its blows
@@ -253,6 +256,20 @@ def _self_score(game: Game, e: Entity, a: dict[str, Any]) -> float:
             return -1.0
         return _best_damage(e.actions) * (1.5 if "enlarged" in boost else 0.9)
     return 1.0
+
+
+def _area_worth(game: Game, e: Entity, area: Any, tree: list[Any]) -> float:
+    """An authored area action (no damage numbers in its stat block): its average damage
+    for every foe the area would catch around the nearest one, as _caught counts them."""
+    from rules.effects import nodes as n
+    from rules.effects import selection
+
+    foes = [f for f in game.here(e.room) if f.side != e.side and not f.down]
+    if not foes:
+        return -1.0
+    dmg = sum(dice.average(p.dice) for x in tree if isinstance(x, n.Damage) for p in x.parts)
+    caught = len(selection.around(game, e, foes[0], area))
+    return dmg * (1.0 + 0.75 * (caught - 1))
 
 
 def worth_legendary_resistance(e: Entity, fail: Any, ctx: Any) -> bool:

@@ -583,3 +583,11 @@ def test_a_roper_with_six_creatures_held_has_no_tendril_left() -> None:
     out = apply(g, roper.eid, it.Attack(heroes[0].eid, _idx(roper, "Multiattack")),
                 random.Random(1))
     assert len([x for x in out if isinstance(x, ev.Attacked)]) == 1  # the bite alone
+
+
+def test_an_ice_devil_out_of_reach_raises_its_wall_among_its_foes() -> None:
+    g, (devil,) = _game("ice-devil")
+    _tough(g)
+    turn_of(g, devil.eid)
+    devil.turn["move"] = 0  # nobody within reach of its claws this turn
+    assert tactics.choose(g, devil.eid, random.Random(1)).label.startswith("Wall of Ice")
