@@ -208,7 +208,9 @@ def _self_score(game: Game, e: Entity, a: dict[str, Any]) -> float:
     from rules.effects import monsters
     from rules.effects import nodes as n
 
-    if a.get("shape") is not None:  # back to its true form when its shape cannot fight
+    if a.get("shape") is not None or any(
+            isinstance(x, n.Special) and x.name == "shape"
+            for x in monsters.action_tree(e.monster, a)):  # back when its guise cannot fight
         from rules.effects import shapes
 
         return 30.0 if shapes.current(e) and any(shapes.locked(e, x) for x in e.actions) \

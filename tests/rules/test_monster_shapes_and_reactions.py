@@ -591,3 +591,12 @@ def test_an_ice_devil_out_of_reach_raises_its_wall_among_its_foes() -> None:
     turn_of(g, devil.eid)
     devil.turn["move"] = 0  # nobody within reach of its claws this turn
     assert tactics.choose(g, devil.eid, random.Random(1)).label.startswith("Wall of Ice")
+
+
+def test_a_dragon_out_of_reach_does_not_take_a_guise_in_a_fight() -> None:
+    g, (dragon,) = _game("ancient-gold-dragon")
+    _tough(g)
+    turn_of(g, dragon.eid)
+    dragon.turn["move"] = 0
+    dragon.recharge = {k: False for k in dragon.recharge}
+    assert not tactics.choose(g, dragon.eid, random.Random(1)).label.startswith("Change Shape")
