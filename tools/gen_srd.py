@@ -340,7 +340,8 @@ def action_of(
     recharge, per_day = usage_of(raw)
     if recharge is None and where in MISSING_RECHARGE:
         recharge = MISSING_RECHARGE[where]
-        fixes.add(f"{where}: recharge {recharge[0]}-6 as in the stat block")
+        low = "" if recharge[0] == 6 else f"{recharge[0]}-"
+        fixes.add(f"{where}: added recharge {low}6 from the stat block")
     act: dict[str, Any] = {
         "name": name,
         "kind": "other",
