@@ -53,6 +53,7 @@ def regrow(game: Game, e: Entity, out: list[Any]) -> None:
 
     lost, burned = e.res.get("lost", 0), e.res.get("burned", 0)
     e.res.update({"lost": 0, "burned": 0, "oa_used": 0})
+    e.res.pop("dmg_turn", None)  # the next turn's blows count afresh
     if not lost or e.dead:
         return
     if burned:
