@@ -375,7 +375,7 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
         heal(game, tgt, amount, out, own=True)  # lightning absorption: it heals instead
         return 0
     amount = adjust_damage(tgt, amount, dtype, magical)
-    if amount > 1 and tgt.effects and any(e.has("damage_transfer") for e in tgt.effects):
+    if amount > 0 and tgt.effects and any(e.has("damage_transfer") for e in tgt.effects):
         amount = _transfer(game, tgt, amount, dtype, out, rng, magical)
     if amount > 0 and tgt.kind == "monster" and tgt.side == "monsters":
         from rules.effects import guardian

@@ -227,7 +227,8 @@ def _self_score(game: Game, e: Entity, a: dict[str, Any]) -> float:
         low = min((f.hp / f.max_hp for f in game.here(e.room) if f.side == e.side
                    and f.eid != e.eid and not f.dead), default=1.0)
         return 60.0 if low < 0.25 else 12.0 if low < 0.5 else -1.0  # save a falling ally
-    if any(isinstance(x, n.Special) and x.name == "lure" for x in tree):  # the spell-bound cannot fight
+    if any(isinstance(x, n.Special) and x.name == "lure" for x in tree):
+        # a harpy's song: each foe it holds spell-bound is a foe that cannot fight
         return 12.0 * len([f for f in game.here(e.room) if f.side != e.side and not f.down
                           and f.ctype in ("humanoid", "giant") and "charmed" not in f.conditions])
     more = (monsters.entry(e.monster, "Multiattack").get("extra") or {}).get("while")

@@ -45,7 +45,8 @@ def load_key(key: str) -> None:
     from rules.effects import shapes
 
     for a in shapes.actions(monster):
-        registry.register(key_for(monster, a["name"]), (n.Special("shape", (("to", a["shape"]),)),))
+        registry.register(key_for(monster, a["name"]),
+                          (n.Special("shape", (("to", a["shape"]),)),))
     for a in m.get("actions", []) + m.get("legendary_actions", []):
         if a.get("kind") == "multiattack":
             continue  # runs its named parts; a legendary "Paralyzing Touch" is the action's
