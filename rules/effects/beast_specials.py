@@ -11,8 +11,8 @@ from rules.effects.records import Effect
 
 
 def shape(ctx: Any, args: dict[str, Any]) -> None:
-    """The caster takes a shape that shares its statistics (`to`; none: a stat block's own
-    Change Shape, into its first shape or back to its true form)."""
+    """The creature takes a guise that keeps its statistics, or its true form again (a
+    stat block's own Change Shape goes to its first guise and back)."""
     from rules.effects import shapes
 
     c = ctx.caster
@@ -26,8 +26,8 @@ def shape(ctx: Any, args: dict[str, Any]) -> None:
 
 
 def add_shapes(ctx: Any, args: dict[str, Any]) -> None:
-    """A shapechanger's Change Shape actions join its actions; `start`: the shape it is in
-    when it appears (a mimic waits as an object)."""
+    """A shapechanger's Change Shape actions join its actions, and it appears in its
+    starting guise if it has one (a mimic waits as an object)."""
     from rules.effects import shapes
 
     c = ctx.caster
@@ -38,8 +38,8 @@ def add_shapes(ctx: Any, args: dict[str, Any]) -> None:
 
 
 def adhere(ctx: Any, args: dict[str, Any]) -> None:
-    """While the caster is in an adhesive shape, the creature it hits is stuck to it:
-    grappled, escape DC `dc` (a mimic's pseudopod)."""
+    """While it is in an adhesive guise, the creature it hits is stuck to it: grappled,
+    with the escape DC given (a mimic's pseudopod)."""
     c = ctx.caster
     t = ctx.target if ctx.target is not None else ctx.targets[0]
     if t.dead or not any(x.has("adhesive") for x in c.effects):
@@ -84,8 +84,8 @@ def corpses(game: Any, c: Any) -> list[Any]:
 
 
 def raise_dead(ctx: Any, args: dict[str, Any]) -> bool:
-    """A humanoid slain near the caster rises as `monster` on its side, up to `max` at a
-    time (a wraith's Create Specter); with no such corpse nothing happens."""
+    """A humanoid slain near it in this fight rises as the creature named, on its side and
+    up to the number given (a wraith's specters); with no such corpse nothing happens."""
     from rules.effects import specials
 
     game, c = ctx.game, ctx.caster
@@ -99,8 +99,8 @@ def raise_dead(ctx: Any, args: dict[str, Any]) -> bool:
 
 
 def animate(ctx: Any, args: dict[str, Any]) -> None:
-    """Allies that are copies of `monster` with only the `only` actions (a treant's
-    animated trees: treants that can only slam)."""
+    """Allies appear that are copies of the creature named with only the actions named (a
+    treant's animated trees: treants that can only slam)."""
     from rules.effects import specials
 
     game, c = ctx.game, ctx.caster
@@ -114,9 +114,9 @@ def animate(ctx: Any, args: dict[str, Any]) -> None:
 
 
 def berserk(ctx: Any, args: dict[str, Any]) -> None:
-    """At the start of its turn at `hp` or fewer hit points, a d6: on a 6 it goes berserk
-    (it attacks the nearest creature, friend or foe: tactics.berserk_target) until it
-    regains all its hit points."""
+    """At the start of its turn at or under the hit points given, a d6: on a 6 it goes
+    berserk, attacking the nearest creature, friend or foe, until it regains all its hit
+    points."""
     c = ctx.caster
     mad = next((x for x in c.effects if x.has("berserk")), None)
     if mad is not None:
@@ -134,8 +134,8 @@ def berserk(ctx: Any, args: dict[str, Any]) -> None:
 
 
 def enlarged(ctx: Any, args: dict[str, Any]) -> None:
-    """While the attacker is enlarged its weapon's damage dice are doubled: one more roll
-    of `dice` on the hit (a duergar's war pick)."""
+    """While it is enlarged its weapon's damage dice are doubled: one more roll of them on
+    a hit (a duergar's war pick)."""
     c = ctx.caster
     t = ctx.target if ctx.target is not None else ctx.targets[0]
     if t.dead or not any(x.has("enlarged") for x in c.effects):
