@@ -267,7 +267,8 @@ def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,
     from rules.effects import monsters
 
     act = pick_action(m, ref, t)
-    slot = "bonus" if m.turn["action"] <= 0 and monsters.bonus_strike(m, act) else "action"
+    slot = "bonus" if monsters.bonus_only(m, act) or (
+        m.turn["action"] <= 0 and monsters.bonus_strike(m, act)) else "action"
     require(m, slot, act["name"])
     why = monsters.usable(game, m, act) or ("" if act.get("kind") != "other" or monsters.ready(
         game, m, act) else f"{act['name']} has nothing to work on now")
@@ -278,7 +279,7 @@ def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,
     if act.get("per_day") and m.per_day.get(act["name"], 0) <= 0:
         raise RulesError(f"{act['name']} is used up today")
     out: list[Any] = []
-    reach_needed = act.get("kind") == "melee" or (
+    reach_needed = (act.get("kind") == "melee" and not monsters.flies(m, act, t)) or (
         act.get("kind") == "multiattack" and multi_is_melee(m, act))
     thrown = reach_needed and bool(act.get("range")) and t.eid not in m.engaged and \
         close_cost(m, t) > m.turn["move"]

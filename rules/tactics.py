@@ -53,7 +53,7 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
     the turn). Options are cheap to validate: each is checked by the same rules `apply`
     uses, so none fails when applied."""
     from rules.combat import close_cost, multi_is_melee
-    from rules.effects.monsters import bonus_strike, playable, ready, usable
+    from rules.effects.monsters import bonus_strike, flies, playable, ready, usable
 
     e = game.entities[eid]
     if game.combat is None or game.current_turn() != eid or e.incapacitated:
@@ -85,7 +85,7 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
                     melee = kind == "melee" or (kind == "multiattack" and multi_is_melee(e, a))
                     thrown = kind == "melee" and a.get("range") and \
                         resolver.distance(e, f) <= max(a["range"])
-                    if melee and not reach_ok and not thrown:
+                    if melee and not reach_ok and not thrown and not flies(e, a, f):
                         continue
                     if kind == "ranged" and resolver.distance(e, f) > max(a.get("range") or [5]):
                         continue
@@ -208,6 +208,8 @@ def _self_score(game: Game, e: Entity, a: dict[str, Any]) -> float:
     from rules.effects import monsters
     from rules.effects import nodes as n
 
+    if monsters.entry(e.monster, a["name"]).get("sword"):
+        return -1.0  # letting its sword fly (or calling it back) is the DM's choice
     if a.get("shape") is not None or any(
             isinstance(x, n.Special) and x.name == "shape"
             for x in monsters.action_tree(e.monster, a)):  # back when its guise cannot fight

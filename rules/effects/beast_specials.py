@@ -216,8 +216,21 @@ def gibber(ctx: Any, _args: dict[str, Any]) -> None:
         combat.run_action(game, t, act, victim, ctx.rng, ctx.out)
 
 
+def fly_sword(ctx: Any, _args: dict[str, Any]) -> None:
+    """It lets its sword fly, to strike at its bidding as a bonus action (its hands are
+    empty of it meanwhile); used again, a bonus action, the sword returns to its hand."""
+    c = ctx.caster
+    held = [x for x in c.effects if x.has("sword_aloft")]
+    if held:
+        c.effects.remove(held[0])
+        ctx.out.append(ev.Info(c.eid, f"{c.name}'s sword returns to its hand"))
+        return
+    c.effects.append(Effect(ctx.name, c.eid, tags=("sword_aloft",)))
+    ctx.out.append(ev.Info(c.eid, f"{c.name}'s sword hovers, ready to fly"))
+
+
 BEAST_SPECIALS = {
     "shape": shape, "add_shapes": add_shapes, "adhere": adhere, "fling": fling,
     "raise_dead": raise_dead, "animate": animate, "berserk": berserk, "enlarged": enlarged,
-    "corrode": corrode, "lure": lure, "gibber": gibber,
+    "corrode": corrode, "lure": lure, "gibber": gibber, "fly_sword": fly_sword,
 }

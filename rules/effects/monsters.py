@@ -94,11 +94,38 @@ def ready(game: Any, c: Any, a: dict[str, Any]) -> bool:
     return shapes.ready(c, a)
 
 
+# A flying sword strikes anywhere within this reach of its wielder (a solar's, 50 ft).
+SWORD_REACH = 50
+
+
+def aloft(c: Any) -> str:
+    """The weapon action the creature has let fly (a solar's Greatsword), "" if none."""
+    fx = next((x for x in c.effects if x.has("sword_aloft")), None) if c.effects else None
+    return entry(c.monster, fx.name).get("sword", "") if fx is not None else ""
+
+
+def bonus_only(c: Any, a: dict[str, Any]) -> bool:
+    """An action the creature takes only as a bonus action now: its flying sword's
+    strike, or calling the sword back."""
+    sword = aloft(c)
+    return bool(sword) and (a["name"] == sword or entry(c.monster, a["name"]).get("sword")
+                            == sword)
+
+
 def bonus_strike(c: Any, a: dict[str, Any]) -> bool:
-    """A melee attack the creature may make as a bonus action now (a hasted clay golem's
-    slam): it has the effect and a bonus action left."""
-    return a.get("kind") == "melee" and c.turn.get("bonus", 0) > 0 and any(
-        x.has("bonus_strike") for x in c.effects)
+    """An action the creature may take as a bonus action now: a melee attack while hasted
+    (a clay golem's slam), or its flying sword's strike or recall."""
+    if c.turn.get("bonus", 0) <= 0:
+        return False
+    return bonus_only(c, a) or (a.get("kind") == "melee" and any(
+        x.has("bonus_strike") for x in c.effects))
+
+
+def flies(c: Any, a: dict[str, Any], t: Any) -> bool:
+    """The creature's flying sword strikes `t` where it stands, no move needed."""
+    from rules import resolver
+
+    return bool(aloft(c)) and a["name"] == aloft(c) and resolver.distance(c, t) <= SWORD_REACH
 
 
 def usable(game: Any, c: Any, a: dict[str, Any]) -> str:
@@ -109,6 +136,11 @@ def usable(game: Any, c: Any, a: dict[str, Any]) -> str:
 
     if shapes.locked(c, a):
         return f"{a['name']} is not in its present shape"
+    sword = aloft(c)
+    if sword and any(p["action"] == sword for p in a.get("multiattack") or []):
+        return f"its {sword.lower()} is flying"
+    if bonus_only(c, a) and c.turn.get("bonus", 0) <= 0:
+        return "no bonus action left"
     d = entry(c.monster, a["name"])
     spend = d.get("spend")
     if spend and c.res.get(str(spend), 0) <= 0:

@@ -88,6 +88,7 @@ TAGS = frozenset({
     "interpose",  # a reaction: +2 AC to its master within 5 ft when an attack would hit
     "bound_guard",  # half the damage its master takes goes to the bearer (guardian.py)
     "reflective",  # magic missile, line spells and ranged spell attacks miss it (carapace.py)
+    "sword_aloft",  # its weapon flies: it strikes as a bonus action (monsters.aloft)
     "heads",  # a hydra: res "heads" bite, die to heavy blows and regrow (heads.py)
     "rusts_metal",  # a nonmagical metal weapon that hits the bearer corrodes (corrosion.py)
 })

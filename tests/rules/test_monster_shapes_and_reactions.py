@@ -600,3 +600,26 @@ def test_a_dragon_out_of_reach_does_not_take_a_guise_in_a_fight() -> None:
     dragon.turn["move"] = 0
     dragon.recharge = {k: False for k in dragon.recharge}
     assert not tactics.choose(g, dragon.eid, random.Random(1)).label.startswith("Change Shape")
+
+
+def test_a_solars_flying_sword_strikes_as_a_bonus_action_from_afar() -> None:
+    g, (solar,) = _game("solar")
+    thorin = _tough(g)
+    thorin.band = "near"
+    turn_of(g, solar.eid)
+    solar.turn["move"] = 0  # it stays where it is
+    assert not any(x.startswith("Greatsword") for x in _labels(g, solar))  # out of reach
+    apply(g, solar.eid, it.Attack(1, _idx(solar, "Flying Sword")), random.Random(1))
+    assert solar.turn["action"] == 0
+    labels = _labels(g, solar)
+    assert any(x.startswith("Greatsword") for x in labels)
+    g.next_d20 = 19
+    out = apply(g, solar.eid, it.Attack(1, _idx(solar, "Greatsword")), random.Random(1))
+    assert any(isinstance(x, ev.Damaged) and x.target == 1 for x in out)
+    assert solar.turn["bonus"] == 0 and not solar.engaged  # it did not move
+    turn_of(g, solar.eid)
+    assert not any(x.startswith("Multiattack") for x in _labels(g, solar))
+    apply(g, solar.eid, it.Attack(1, _idx(solar, "Flying Sword")), random.Random(1))
+    assert solar.turn["bonus"] == 0 and solar.turn["action"] == 1  # called back: a bonus
+    _engage(solar, thorin)
+    assert any(x.startswith("Multiattack") for x in _labels(g, solar))
