@@ -60,13 +60,16 @@ def fight(party: list[tuple[str, int]], monsters: list[tuple[str, int]],
           rng: random.Random, errors: list[int] | None = None) -> tuple[bool, int]:
     """One full combat, both sides played by rules.tactics: (party won, rounds)."""
     from rules import game as g
-    from rules import tactics
+    from rules import party_tactics, tactics
     from rules.dungeon import Dungeon
 
     errors = errors if errors is not None else [0]
     state = g.Game.new(Dungeon.from_dict(ARENA))
     for k, (cls, level) in enumerate(party):
         g.apply(state, None, it.Join(f"{cls[:6]}{k + 1}", cls, level), rng)
+    for e in state.party():  # the party knows the fight is coming: long buffs first
+        for intent in party_tactics.prepare(state, e):
+            g.apply(state, e.eid, intent, rng)
     for name, count in monsters:
         g.spawn(state, name, count)
     g.start_combat(state, rng)

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 SLOT_COST = 1.0  # score a spell slot level costs, so a cantrip wins a near tie
 ROUNDS = 3.0  # rounds a lasting effect is counted for: most fights last three to five
 CONC_KEEP = 15.0  # what dropping a running concentration spell costs
+HOURS = 600  # rounds in an hour: a buff this long is cast before the fight
+READY = 40.0  # a free or bonus step that readies the attacks to come goes before them
 LOW = 0.5  # below this share of its hit points a hero wants healing
 # How much of a foe's output a condition takes away, while it lasts.
 DISABLING = {"paralyzed": 1.0, "stunned": 1.0, "unconscious": 1.0, "petrified": 1.0,
@@ -34,6 +36,26 @@ def score(game: Game, e: Entity, o: Option) -> float:
     turn is 0, so anything worth less is left undone."""
     handler = _BY_INTENT.get(type(o.intent))
     return handler(game, e, o.intent) if handler else 0.0
+
+
+def prepare(game: Game, e: Entity) -> list[it.Cast]:
+    """Before a fight the party knows is coming: the long buffs (an hour or more, no
+    concentration) that better the hero's own sheet, such as mage armor, each at its
+    lowest slot."""
+    from rules.effects import spellbook
+
+    out = []
+    for s in e.spells:
+        sp = resolver.spell_data(s)
+        sd = spellbook.spell_def(s)
+        base = int(sp["level"])
+        if sd.adjudicated or sp.get("concentration") or not base or sd.rounds < HOURS \
+                or sd.targets not in ("ally", "self") or not any(e.slots[base - 1:]):
+            continue
+        level = next(k + 1 for k in range(base - 1, 9) if e.slots[k] > 0)
+        if _boon(e, sp, n.walk(sd.tree), level, e) > SLOT_COST * level:
+            out.append(it.Cast(s, e.eid, level))
+    return out
 
 
 # -- numbers the scores share -------------------------------------------------------
@@ -280,7 +302,7 @@ def _engaged_worth(game: Game, e: Entity, t: Entity | None, times: int) -> float
 
 def _rage(game: Game, e: Entity, _t: Entity | None) -> float:
     foes = _foes(game, e)
-    return 20.0 if foes and (e.turn["action"] > 0 or e.turn["attacks"] > 0) else -1.0
+    return READY if foes and (e.turn["action"] > 0 or e.turn["attacks"] > 0) else -1.0
 
 
 def _surge(game: Game, e: Entity, _t: Entity | None) -> float:
@@ -290,7 +312,8 @@ def _surge(game: Game, e: Entity, _t: Entity | None) -> float:
 
 def _smite(game: Game, e: Entity, _t: Entity | None) -> float:
     """Ready a smite for the next hit when an attack is still to come this turn, at a foe
-    worth a slot (one the smite's dice do not mostly overkill)."""
+    worth a slot (one the smite's dice do not mostly overkill); it is spent only by a hit,
+    so it goes before the attack."""
     if e.turn["action"] <= 0 and e.turn["attacks"] <= 0:
         return -1.0
     targets = [game.entities[x] for x in e.engaged if not game.entities[x].down] or _foes(
@@ -298,7 +321,7 @@ def _smite(game: Game, e: Entity, _t: Entity | None) -> float:
     best = max(targets, key=lambda f: f.hp, default=None)
     if best is None or best.hp < 15:
         return -1.0
-    return 0.6 * _smite_dice(e, best) - SLOT_COST
+    return READY + _smite_dice(e, best) - SLOT_COST
 
 
 def _self_heal(share: float, amount: Callable[[Entity], float]) -> Scorer:
