@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from rules import dice, resolver
+from rules import content, dice, resolver
 from rules import intents as it
+from rules.combat import weapon_spec
 from rules.creature import AUTO_FAIL_STR_DEX
+from rules.effects import area, engine, featurebook, selection, spellbook
 from rules.effects import nodes as n
 from rules.errors import RulesError
+from rules.tactics import _best_damage, _can_simple
 
 if TYPE_CHECKING:
     from rules.creature import Entity
@@ -42,8 +46,6 @@ def prepare(game: Game, e: Entity) -> list[it.Cast]:
     """Before a fight the party knows is coming: the long buffs (an hour or more, no
     concentration) that better the hero's own sheet, such as mage armor, each at its
     lowest slot."""
-    from rules.effects import spellbook
-
     out = []
     for s in e.spells:
         sp = resolver.spell_data(s)
@@ -53,7 +55,7 @@ def prepare(game: Game, e: Entity) -> list[it.Cast]:
                 or sd.targets not in ("ally", "self") or not any(e.slots[base - 1:]):
             continue
         level = next(k + 1 for k in range(base - 1, 9) if e.slots[k] > 0)
-        if _boon(e, sp, n.walk(sd.tree), level, e) > SLOT_COST * level:
+        if _boon(e, sp, _nodes(s), level, e) > SLOT_COST * level:
             out.append(it.Cast(s, e.eid, level))
     return out
 
@@ -61,12 +63,27 @@ def prepare(game: Game, e: Entity) -> list[it.Cast]:
 # -- numbers the scores share -------------------------------------------------------
 def threat(t: Entity) -> float:
     """A foe's average damage a round: its best attack action, plus its legendary ones."""
-    from rules.tactics import _best_damage
+    if t.kind != "monster":
+        return 5.0 + 2.0 * t.level
+    return _stat_block_threat(t.monster) if t.monster else max(1.0, _best_damage(t.actions))
 
-    out = _best_damage(t.actions) if t.kind == "monster" else 5.0 + 2.0 * t.level
-    if t.legendary_actions:
-        out *= 1.3
+
+@cache
+def _stat_block_threat(index: str) -> float:
+    m = content.monster(index)
+    out = _best_damage(m.get("actions", [])) * (1.3 if m.get("legendary_actions") else 1.0)
     return max(1.0, out)
+
+
+@cache
+def _nodes(spell: str) -> list[Any]:
+    return n.walk(spellbook.spell_def(spell).tree)
+
+
+@cache
+def hit_chance(bonus: int, ac: int, adv: int) -> float:
+    """resolver.hit_chance, remembered: the AI asks it for every option it weighs."""
+    return resolver.hit_chance(bonus, ac, adv)
 
 
 def worth(t: Entity, dmg: float) -> float:
@@ -116,8 +133,6 @@ def _need(t: Entity, amount: float) -> float:
 
 # -- weapon attacks -----------------------------------------------------------------
 def _attack(game: Game, e: Entity, i: it.Attack) -> float:
-    from rules.combat import weapon_spec
-
     t = game.entities[int(i.target)]
     w = e.weapons[int(i.weapon)]
     return worth(t, weapon_hit(game, e, t, weapon_spec(e, w), w))
@@ -128,7 +143,7 @@ def weapon_hit(game: Game, e: Entity, t: Entity, spec: dict[str, Any],
     """Expected damage of one weapon attack: the hit chance the resolver will roll with,
     rage, sneak attack when it would land, a smite waiting for the hit."""
     adv, _ = resolver.attack_adv(game, e, t, spec["kind"], tuple(spec["range"]))
-    p = resolver.hit_chance(spec["bonus"], t.current_ac(), adv)
+    p = hit_chance(spec["bonus"], t.current_ac(), adv)
     avg = dice.average(w["dice"]) + spec["dmg_bonus"]
     if spec["kind"] == "melee" and spec.get("ability") == "str":
         avg += sum(x.dmg_bonus for x in e.effects)
@@ -150,15 +165,11 @@ def _smite_dice(e: Entity, t: Entity) -> float:
 
 def _best_strike(game: Game, e: Entity, t: Entity) -> float:
     """The expected damage of the hero's best weapon attack against `t`."""
-    from rules.combat import weapon_spec
-
     return max((weapon_hit(game, e, t, weapon_spec(e, w), w) for w in e.weapons), default=0.0)
 
 
 # -- spells -------------------------------------------------------------------------
 def _cast(game: Game, e: Entity, i: it.Cast) -> float:
-    from rules.effects import area, selection, spellbook
-
     sp = resolver.spell_data(str(i.spell))
     sd = spellbook.spell_def(sp["index"])
     base = int(sp["level"])
@@ -174,12 +185,12 @@ def _cast(game: Game, e: Entity, i: it.Cast) -> float:
         caught = [t] + rest[: sd.max_targets - 1]
     else:
         caught = [t]
-    nodes = n.walk(sd.tree)
+    nodes = _nodes(sp["index"])
     lasting = any(isinstance(x, n.Ongoing) and x.tick for x in nodes) or (
         sp.get("concentration") and any(isinstance(x, n.Damage) for x in nodes)) or any(
         isinstance(x, n.Summon) for x in nodes)
-    if sd.targets == "self" and lasting:  # an aura: the foes close about the caster
-        caught = foes[:3]
+    if sd.targets == "self" and lasting:  # an aura: it bites the foes engaged with the caster
+        caught = [f for f in foes if f.eid in e.engaged] or foes[:1]
     value = sum(_spell_on(game, e, sp, nodes, level, c) for c in caught)
     if lasting:
         value *= ROUNDS
@@ -199,7 +210,7 @@ def _spell_on(game: Game, e: Entity, sp: dict[str, Any], nodes: list[Any], level
     if atk is not None:
         adv, _ = resolver.attack_adv(game, e, t, atk.kind if hasattr(atk, "kind") else "ranged",
                                      (int(sp.get("range_ft") or 5), 0))
-        fail = resolver.hit_chance(e.spell_attack(), t.current_ac(), adv)
+        fail = hit_chance(e.spell_attack(), t.current_ac(), adv)
     elif save is not None:
         fail = save_fails(t, save.ability, save.dc or e.spell_dc())
     legendary = t.res.get(resolver.LEGENDARY_RESISTANCE, 0) > 0
@@ -238,8 +249,6 @@ def _spell_damage(e: Entity, sp: dict[str, Any], nodes: list[Any], level: int,
                   t: Entity) -> float:
     """Average damage the spell's damage nodes roll at this slot, after `t`'s
     resistances and immunities."""
-    from rules.effects import engine
-
     base = int(sp["level"])
     dtype_spell = (sp.get("damage") or {}).get("type") or "force"
     total = 0.0
@@ -265,8 +274,6 @@ def _spell_damage(e: Entity, sp: dict[str, Any], nodes: list[Any], level: int,
 
 def _boon(e: Entity, sp: dict[str, Any], nodes: list[Any], level: int, t: Entity) -> float:
     """A heal or a buff on an ally: hit points restored, or what the buff adds a round."""
-    from rules.effects import engine
-
     value = 0.0
     for x in nodes:
         if isinstance(x, n.Heal):
@@ -436,8 +443,6 @@ FEATURES: dict[str, Scorer] = {
 
 
 def _use(game: Game, e: Entity, i: it.Use) -> float:
-    from rules.effects import featurebook
-
     f = featurebook.find(str(i.item))
     scorer = FEATURES.get(f.key) if f is not None else None
     if scorer is None:
@@ -460,8 +465,6 @@ def _approach(game: Game, e: Entity, _i: it.Approach) -> float:
 def _hide(game: Game, e: Entity, _i: it.Hide) -> float:
     """Hide with the bonus action after attacking (Cunning Action): the next attack
     comes with advantage, so with sneak attack."""
-    from rules.tactics import _can_simple
-
     bonus = e.turn["action"] <= 0 or e.turn.get("attacked")
     return 4.0 if bonus and _can_simple(e, "hide") and e.cls == "rogue" else -1.0
 
