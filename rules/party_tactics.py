@@ -32,7 +32,7 @@ DISABLING = {"paralyzed": 1.0, "stunned": 1.0, "unconscious": 1.0, "petrified": 
              "charmed": 0.3, "poisoned": 0.2, "prone": 0.15}
 # Per round and target: what an ongoing effect's numbers add to an ally's fight.
 BUFF = {"atk": 1.5, "save": 0.5, "ac": 1.2, "hasted": 6.0, "adv_attacks": 4.0,
-        "dis_against": 3.0, "adv_saves": 0.5, "resist": 1.0}
+        "dis_against": 2.0, "adv_saves": 0.5, "resist": 1.0}
 
 
 def score(game: Game, e: Entity, o: Option) -> float:
@@ -173,6 +173,8 @@ def _cast(game: Game, e: Entity, i: it.Cast) -> float:
     sp = resolver.spell_data(str(i.spell))
     sd = spellbook.spell_def(sp["index"])
     base = int(sp["level"])
+    if sp.get("concentration") and e.conc == sp["index"]:
+        return -1.0  # already running: casting it again only starts it over
     level = int(i.level or base)
     t = game.entities[int(i.target)] if i.target is not None else e
     foes = _foes(game, e)
@@ -186,16 +188,17 @@ def _cast(game: Game, e: Entity, i: it.Cast) -> float:
     else:
         caught = [t]
     nodes = _nodes(sp["index"])
-    lasting = any(isinstance(x, n.Ongoing) and x.tick for x in nodes) or (
-        sp.get("concentration") and any(isinstance(x, n.Damage) for x in nodes)) or any(
-        isinstance(x, n.Summon) for x in nodes)
+    # Lasting as the engine runs it: a tick each round, or a summoned attacker; a
+    # concentration area without a tick deals its damage once.
+    lasting = any(isinstance(x, n.Ongoing) and x.tick or isinstance(x, n.Summon)
+                  for x in nodes)
     if sd.targets == "self" and lasting:  # an aura: it bites the foes engaged with the caster
         caught = [f for f in foes if f.eid in e.engaged] or foes[:1]
     value = sum(_spell_on(game, e, sp, nodes, level, c) for c in caught)
     if lasting:
         value *= ROUNDS
-    if sp.get("concentration") and e.conc:
-        value -= CONC_KEEP
+    if sp.get("concentration") and e.conc:  # it would end the running one
+        value -= CONC_KEEP + 0.5 * max(0.0, value)
     return value - SLOT_COST * level * (1 if base else 0)
 
 
@@ -227,7 +230,27 @@ def _spell_on(game: Game, e: Entity, sp: dict[str, Any], nodes: list[Any], level
                 t) * lasts
         elif isinstance(x, n.Special):
             value += _special_on(x, t, 0.1 if legendary else fail)
+        elif isinstance(x, n.Ongoing) and not x.tick and not x.self:
+            value += fail * _hex(game, e, dict(x.values), t) * ROUNDS
     return value
+
+
+def _hex(game: Game, e: Entity, v: dict[str, Any], t: Entity) -> float:
+    """What a lasting mark on a foe is worth a round: the caster's extra damage die on
+    each hit (hunter's mark), the party's advantage (faerie fire), its worse attacks
+    (bane)."""
+    from rules.levels import attacks_per_action
+
+    tags = set(v.get("tags", ()))
+    out = 0.0
+    if "mark" in tags and v.get("die"):
+        swings = attacks_per_action(e.cls, e.level) if e.cls and e.level >= 5 else 1
+        out += dice.average(str(v["die"])) * 0.65 * swings
+    if "adv_against" in tags:
+        out += 1.5 * sum(1 for f in _friends(game, e) if f.hp > 0)
+    if str(v.get("atk", "")).startswith("-"):
+        out += 0.1 * threat(t)
+    return out
 
 
 def _special_on(x: n.Special, t: Entity, fail: float) -> float:

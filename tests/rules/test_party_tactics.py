@@ -52,6 +52,28 @@ def test_martial_heroes_use_their_features() -> None:
     assert _actions(out, g, "monk") & {"flurry of blows", "stunning strike"}
     paladin = next(e for e in g.party() if e.cls == "paladin")
     assert sum(paladin.slots) < sum(paladin.max_slots)  # the smite spent a slot
+    turns = sum(1 for x in out if isinstance(x, ev.TurnStarted) and x.eid == paladin.eid)
+    smites = sum(1 for x in out if isinstance(x, ev.ActionTaken) and x.eid == paladin.eid
+                 and x.action == "divine smite")
+    assert smites <= turns + 1  # readied at most once a turn (and once before its first)
+
+
+def test_a_smite_is_readied_once() -> None:
+    """features.toml's smite named an `active` effect the smite never left, so it could be
+    stacked: every readied smite spent a slot on the next hit (and the AI looped on it)."""
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("Pal", "paladin", 10), random.Random(1))
+    spawn(g, "troll", 1)
+    start_combat(g, random.Random(1))
+    pal = g.find("Pal")
+    turn_of(g, pal.eid)
+    apply(g, pal.eid, it.Use("divine smite"), random.Random(1))
+    try:
+        apply(g, pal.eid, it.Use("divine smite"), random.Random(1))
+        raise AssertionError("a second smite was readied")
+    except RulesError as err:
+        assert "already active" in str(err)
+    assert not any(o.id == "u:smite" for o in tactics.legal_actions(g, pal.eid))
 
 
 def test_no_fire_at_a_fire_immune_dragon() -> None:
