@@ -390,10 +390,6 @@ def _wild_shape(game: Game, e: Entity, _t: Entity | None) -> float:
     return 12.0 if not any(e.slots) and e.temp_hp <= 0 else -1.0
 
 
-def _recover(game: Game, e: Entity, _t: Entity | None) -> float:
-    return 6.0 if not any(e.slots) and any(e.max_slots) else -1.0
-
-
 def _once(value: float) -> Scorer:
     """A lasting boon the rules already refuse twice: worth taking while foes stand."""
     def f(game: Game, e: Entity, _t: Entity | None) -> float:
@@ -443,7 +439,8 @@ def _potion(avg: float) -> Scorer:
 
 
 # Feature key (features.toml) -> how much using it is worth now; a feature not listed
-# is never used by the AI (it would not know when it helps).
+# is never used by the AI (it would not know when it helps). Arcane Recovery and its
+# kin are left out: the SRD grants them on a short rest, not as a combat action.
 FEATURES: dict[str, Scorer] = {
     "rage": _rage, "action-surge": _surge, "smite": _smite, "reckless": _reckless,
     "second-wind": _self_heal(LOW, lambda e: 5.5 + e.level),
@@ -455,7 +452,6 @@ FEATURES: dict[str, Scorer] = {
     "inspiration": _inspire, "turn-undead": _vs_types(("undead",), 8.0),
     "turn-the-unholy": _vs_types(("undead", "fiend"), 8.0), "preserve-life": _preserve,
     "sacred-weapon": _once(12.0), "holy-nimbus": _once(30.0), "wild-shape": _wild_shape,
-    "arcane-recovery": _recover, "natural-recovery": _recover, "eldritch-master": _recover,
     "stabilise": _stabilise,
     "potion-of-healing": _potion(7.0), "potion-of-greater-healing": _potion(14.0),
     "potion-of-superior-healing": _potion(28.0), "potion-of-supreme-healing": _potion(45.0),
