@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rules_helpers import turn_of
@@ -58,22 +59,30 @@ def test_martial_heroes_use_their_features() -> None:
     assert smites <= turns + 1  # readied at most once a turn (and once before its first)
 
 
+def _on_turn(cls: str, level: int, foe: str) -> tuple[Game, Any]:
+    """One hero against one foe, on the hero's turn."""
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("Hero", cls, level), random.Random(1))
+    spawn(g, foe, 1)
+    start_combat(g, random.Random(1))
+    hero = g.find("Hero")
+    turn_of(g, hero.eid)
+    return g, hero
+
+
+def _once(g: Game, hero: Any, feature: str, option: str) -> None:
+    """The feature works once, is refused again this turn, and is no longer offered."""
+    apply(g, hero.eid, it.Use(feature), random.Random(1))
+    with pytest.raises(RulesError, match="already active"):
+        apply(g, hero.eid, it.Use(feature), random.Random(1))
+    assert not any(o.id.startswith(option) for o in tactics.legal_actions(g, hero.eid))
+
+
 def test_a_smite_is_readied_once() -> None:
     """features.toml's smite named an `active` effect the smite never left, so it could be
     stacked: every readied smite spent a slot on the next hit (and the AI looped on it)."""
-    g = Game.new(Dungeon.from_dict(ARENA))
-    apply(g, None, it.Join("Pal", "paladin", 10), random.Random(1))
-    spawn(g, "troll", 1)
-    start_combat(g, random.Random(1))
-    pal = g.find("Pal")
-    turn_of(g, pal.eid)
-    apply(g, pal.eid, it.Use("divine smite"), random.Random(1))
-    try:
-        apply(g, pal.eid, it.Use("divine smite"), random.Random(1))
-        raise AssertionError("a second smite was readied")
-    except RulesError as err:
-        assert "already active" in str(err)
-    assert not any(o.id == "u:smite" for o in tactics.legal_actions(g, pal.eid))
+    g, pal = _on_turn("paladin", 10, "troll")
+    _once(g, pal, "divine smite", "u:smite")
 
 
 def test_no_fire_at_a_fire_immune_dragon() -> None:
@@ -101,20 +110,9 @@ def test_a_downed_ally_is_healed_first(game: Game) -> None:
 
 
 def test_action_surge_once_a_turn() -> None:
-    g = Game.new(Dungeon.from_dict(ARENA))
-    apply(g, None, it.Join("Ser", "fighter", 17), random.Random(1))
-    spawn(g, "ogre", 1)
-    start_combat(g, random.Random(1))
-    ser = g.find("Ser")
+    g, ser = _on_turn("fighter", 17, "ogre")
     assert ser.res["action_surge"] == 2
-    turn_of(g, ser.eid)
-    apply(g, ser.eid, it.Use("action surge"), random.Random(1))
-    try:
-        apply(g, ser.eid, it.Use("action surge"), random.Random(1))
-        raise AssertionError("a second action surge in one turn was allowed")
-    except RulesError as err:
-        assert "already active" in str(err)
-    assert not any(o.id.startswith("u:action-surge") for o in tactics.legal_actions(g, ser.eid))
+    _once(g, ser, "action surge", "u:action-surge")
     apply(g, ser.eid, it.EndTurn(), random.Random(1))
     while g.current_turn() != ser.eid:
         apply(g, g.current_turn(), it.EndTurn(), random.Random(1))
