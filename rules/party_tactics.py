@@ -413,10 +413,6 @@ def _inspire(game: Game, e: Entity, t: Entity | None) -> float:
         else -1.0
 
 
-def _stabilise(game: Game, e: Entity, t: Entity | None) -> float:
-    return 6.0 if t is not None and t.dying and t.death_f >= 1 else -1.0
-
-
 def _scroll_fire(game: Game, e: Entity, _t: Entity | None) -> float:
     return sum(worth(f, 28 * (save_fails(f, "dex", 15) * 0.5 + 0.5)
                      * _resisted(f, "fire")) for f in _foes(game, e))
@@ -452,7 +448,6 @@ FEATURES: dict[str, Scorer] = {
     "inspiration": _inspire, "turn-undead": _vs_types(("undead",), 8.0),
     "turn-the-unholy": _vs_types(("undead", "fiend"), 8.0), "preserve-life": _preserve,
     "sacred-weapon": _once(12.0), "holy-nimbus": _once(30.0), "wild-shape": _wild_shape,
-    "stabilise": _stabilise,
     "potion-of-healing": _potion(7.0), "potion-of-greater-healing": _potion(14.0),
     "potion-of-superior-healing": _potion(28.0), "potion-of-supreme-healing": _potion(45.0),
     "scroll-of-cure-wounds": _potion(7.5), "scroll-of-magic-missile": _flat(10.0),

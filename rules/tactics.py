@@ -91,8 +91,6 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
                                        f"{a['name']} {f.name}"))
             else:
                 for k, w in enumerate(e.weapons):
-                    if e.turn["action"] <= 0 and e.turn["attacks"] <= 0:
-                        continue  # only the bonus-action strikes below
                     if w["kind"] == "melee" and not reach_ok:
                         continue
                     if w["kind"] == "ranged" and resolver.distance(e, f) > max(w["range"]):
@@ -163,11 +161,10 @@ def _use_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
     opts: list[Option] = []
     friends = [f for f in game.here(e.room) if f.side == e.side and not f.dead]
     for f in featurebook.book().values():
+        # only what the hero's sheet brings: its resources, items, class and summons
         if not (f.resource in e.res_max or f.item in e.inventory or (
                 f.cls and f.cls == e.cls and e.level >= f.level) or (
                 f.needs_effect and any(x.has(f.needs_effect) for x in e.effects))):
-            continue
-        if f.resource and f.resource not in e.res_max or f.item and f.item not in e.inventory:
             continue
         try:
             features._check(e, f, True)
