@@ -13,6 +13,7 @@ from rules.creature import AUTO_FAIL_STR_DEX
 from rules.effects import area, engine, featurebook, selection, spellbook
 from rules.effects import nodes as n
 from rules.errors import RulesError
+from rules.levels import attacks_per_action
 from rules.tactics import _best_damage, _can_simple
 
 if TYPE_CHECKING:
@@ -135,7 +136,10 @@ def _need(t: Entity, amount: float) -> float:
 def _attack(game: Game, e: Entity, i: it.Attack) -> float:
     t = game.entities[int(i.target)]
     w = e.weapons[int(i.weapon)]
-    return worth(t, weapon_hit(game, e, t, weapon_spec(e, w), w))
+    swings = 1
+    if e.turn["action"] > 0 and e.turn["attacks"] <= 0 and e.cls and e.level >= 5:
+        swings = attacks_per_action(e.cls, e.level)  # the Attack action brings them all
+    return worth(t, swings * weapon_hit(game, e, t, weapon_spec(e, w), w))
 
 
 def weapon_hit(game: Game, e: Entity, t: Entity, spec: dict[str, Any],
@@ -239,8 +243,6 @@ def _hex(game: Game, e: Entity, v: dict[str, Any], t: Entity) -> float:
     """What a lasting mark on a foe is worth a round: the caster's extra damage die on
     each hit (hunter's mark), the party's advantage (faerie fire), its worse attacks
     (bane)."""
-    from rules.levels import attacks_per_action
-
     tags = set(v.get("tags", ()))
     out = 0.0
     if "mark" in tags and v.get("die"):
