@@ -215,8 +215,7 @@ def _spell_on(game: Game, e: Entity, sp: dict[str, Any], nodes: list[Any], level
     atk = next((x for x in nodes if isinstance(x, n.Attack)), None)
     fail = 1.0
     if atk is not None:
-        adv, _ = resolver.attack_adv(game, e, t, atk.kind if hasattr(atk, "kind") else "ranged",
-                                     (int(sp.get("range_ft") or 5), 0))
+        adv, _ = resolver.attack_adv(game, e, t, atk.kind, (int(sp.get("range_ft") or 5), 0))
         fail = hit_chance(e.spell_attack(), t.current_ac(), adv)
     elif save is not None:
         fail = save_fails(t, save.ability, save.dc or e.spell_dc())
@@ -328,10 +327,6 @@ def _boon(e: Entity, sp: dict[str, Any], nodes: list[Any], level: int, t: Entity
 Scorer = Callable[["Game", "Entity", "Entity | None"], float]
 
 
-def _engaged_worth(game: Game, e: Entity, t: Entity | None, times: int) -> float:
-    return worth(t, times * _best_strike(game, e, t)) if t is not None else -1.0
-
-
 def _rage(game: Game, e: Entity, _t: Entity | None) -> float:
     foes = _foes(game, e)
     return READY if foes and (e.turn["action"] > 0 or e.turn["attacks"] > 0) else -1.0
@@ -421,8 +416,9 @@ def _scroll_fire(game: Game, e: Entity, _t: Entity | None) -> float:
 
 
 def _strike(times: int) -> Scorer:
+    """Extra weapon attacks at an engaged foe (flurry of blows, frenzy)."""
     def f(game: Game, e: Entity, t: Entity | None) -> float:
-        return _engaged_worth(game, e, t, times)
+        return worth(t, times * _best_strike(game, e, t)) if t is not None else -1.0
     return f
 
 
