@@ -57,6 +57,10 @@ def attacks_per_action(cls: str, level: int) -> int:
     return 2 if level >= 5 and cls in ("barbarian", "monk", "paladin", "ranger") else 1
 
 
+# res[NAME + WAIT]: long rests left before NAME's uses come back (Divine Intervention)
+WAIT = "_wait"
+
+
 @cache
 def resource_table() -> dict[str, dict[str, dict[str, Any]]]:
     text = resources.files("rules.content").joinpath("class_resources.toml").read_text("utf-8")
@@ -75,7 +79,7 @@ def class_resources(cls: str, level: int, abilities: dict[str, int]) -> dict[str
         elif "per_level" in d:
             n = int(d["per_level"]) * level
         elif "ability" in d:
-            n = max(1, mod(abilities[d["ability"]]))
+            n = max(1, mod(abilities[d["ability"]])) + int(d.get("plus", 0))
         else:
             n = int(d.get("uses", 1))
         if level >= int(d.get("unlimited_from", 99)):

@@ -111,6 +111,8 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
         if e.legendary:
             e.res["legendary"] = e.legendary
         _ticks(game, e, rng, out)
+        if 0 < e.hp <= e.max_hp // 2 and any(x.has("survivor") for x in e.effects):
+            resolver.heal(game, e, 5 + e.mod("con"), out)  # Survivor
         if e.dying:
             resolver.death_save(game, e, rng, out)
         if any(x.has("hasted") for x in e.effects):
