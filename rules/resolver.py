@@ -418,6 +418,8 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
     if any(e.has("wake_on_damage") for e in tgt.effects):
         _consume_once(tgt, "wake_on_damage")
         remove_condition(game, tgt, "unconscious", out)
+    if tgt.effects and any(e.has("rage") for e in tgt.effects):
+        tgt.turn["hurt"] = True  # keeps the rage going
     absorbed = min(tgt.temp_hp, amount)
     tgt.temp_hp -= absorbed
     rest = amount - absorbed
@@ -656,7 +658,7 @@ def add_condition(game: Game, ent: Entity, cond: str, out: Events, *, rounds: in
         return False
     if any(cond in x.cond_immune for x in ent.effects if not x.radius) or any(
             cond in x.cond_immune for x in auras(game, ent)):
-        out.append(ev.Info(ent.eid, f"{ent.name} cannot be {cond}"))
+        out.append(ev.Info(ent.eid, f"cannot be {cond}"))
         return False
     if cond == "exhaustion":
         ent.exhaustion = min(6, ent.exhaustion + 1)
@@ -675,6 +677,7 @@ def add_condition(game: Game, ent: Entity, cond: str, out: Events, *, rounds: in
             end_concentration(game, ent, out)
         if cond == "unconscious":
             ent.conditions.setdefault("prone", Cond())
+            ent.effects[:] = [x for x in ent.effects if not x.has("rage")]  # rage ends
     return True
 
 

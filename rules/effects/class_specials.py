@@ -162,11 +162,12 @@ def sense(ctx: Any, args: dict[str, Any]) -> None:
     found = [t for t in ctx.game.entities.values() if t.side != c.side and not t.dead
              and not t.fled and t.ctype in types
              and (args.get("dungeon") or t.room == c.room)]
-    if args.get("dungeon"):
-        what = ", ".join(sorted({t.ctype for t in found}))
-    else:
-        what = ", ".join(f"{t.name} ({t.ctype})" for t in found)
-    ctx.out.append(ev.Info(c.eid, f"{ctx.name}: {what or 'nothing'}"[:180]))
+    if args.get("dungeon") or not found:
+        what = ", ".join(sorted({t.ctype for t in found})) or "nothing"
+        ctx.out.append(ev.Info(c.eid, f"senses {what}"[:180]))
+        return
+    for t in found:  # each sensed creature's own event, so clients can mark it
+        ctx.out.append(ev.Info(t.eid, f"{t.ctype}, sensed by {c.name}"[:180]))
 
 
 def end_spell(ctx: Any, _args: dict[str, Any]) -> None:
@@ -181,7 +182,7 @@ def end_spell(ctx: Any, _args: dict[str, Any]) -> None:
         return
     gone = (hostile or mine)[0]
     t.effects.remove(gone)
-    ctx.out.append(ev.Info(t.eid, f"{gone.name} on {t.name} ends"))
+    ctx.out.append(ev.Info(t.eid, f"{gone.name} ends"))
 
 
 def divine_intervention(ctx: Any, args: dict[str, Any]) -> None:
@@ -196,7 +197,7 @@ def divine_intervention(ctx: Any, args: dict[str, Any]) -> None:
         ctx.out.append(ev.Rolled(c.eid, "d100", 0, nat, c.level, nat <= c.level))
         if nat > c.level:
             return
-    ctx.out.append(ev.Info(c.eid, f"{c.name}'s deity answers"))
+    ctx.out.append(ev.Info(c.eid, "the deity answers"))
     for t in ctx.game.here(c.room):
         if t.side == c.side and not t.dead:
             resolver.heal(ctx.game, t, t.max_hp - t.hp, ctx.out)
