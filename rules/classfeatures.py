@@ -73,17 +73,22 @@ def named_passives(cls: str, level: int) -> list[tuple[str, dict[str, Any]]]:
             if f["level"] <= level and f["index"] in table()["passive"]]
 
 
+FAVORED_TYPES = ("aberration", "beast", "celestial", "construct", "dragon", "elemental", "fey",
+                 "fiend", "giant", "humanoid", "monstrosity", "ooze", "plant", "undead")
+
+
 def favored(e: Entity) -> tuple[str, ...]:
-    """The creature types a ranger chose as favored enemies (origin "favored"), or the
-    defaults for its level."""
+    """The creature types a ranger chose as favored enemies (creation's `favored` step), as
+    many as its level allows, or the defaults for its level."""
+    count = sum(1 for lvl, _t in DEFAULT_FAVORED if lvl <= e.level)
     chosen = e.origin.get("favored") if e.origin else None
-    return tuple(chosen) if chosen else tuple(t for lvl, t in DEFAULT_FAVORED if lvl <= e.level)
+    return tuple(chosen[:count]) if chosen else tuple(t for _l, t in DEFAULT_FAVORED[:count])
 
 
 def standing_effect(e: Entity, name: str, spec: dict[str, Any], level: int) -> Effect:
     """A passive's standing effect (an aura, a damage rider), its numbers fixed from the
     sheet: `X_by_level` steps, `save_mod`/`die_mod` (an ability's modifier, at least 1),
-    `vs_favored` (the ranger's favored enemy types)."""
+    and tags (`vs_favored`: only against the ranger's favored enemies, read at each hit)."""
     vals = dict(spec)
     for k in [k for k in vals if k.endswith("_by_level")]:
         vals[k.removesuffix("_by_level")] = level_step(vals.pop(k), level)
@@ -91,8 +96,6 @@ def standing_effect(e: Entity, name: str, spec: dict[str, Any], level: int) -> E
         vals["save"] = str(max(1, e.mod(vals.pop("save_mod"))))
     if "die_mod" in vals:
         vals["die"] = str(max(1, e.mod(vals.pop("die_mod"))))
-    if vals.pop("vs_favored", False):
-        vals["vs_types"] = favored(e)
     vals["tags"] = tuple(vals.get("tags", ())) + ("permanent",)
     return Effect(name, e.eid, **{k: tuple(v) if isinstance(v, list) else v
                                   for k, v in vals.items()})

@@ -65,6 +65,7 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
         if a.turn["move"] < cost:
             raise RulesError("not enough movement left; dash first")
         a.turn["move"] -= cost
+        resolver.stir(a)
         out = _leave_engagement(game, a, rng)
         if not a.dead and a.hp > 0:
             a.band = band
@@ -129,6 +130,7 @@ def close_cost(a: Entity, t: Entity) -> int:
 
 
 def close_in(a: Entity, t: Entity, cost: int) -> list[Any]:
+    resolver.stir(a)
     a.turn["move"] -= cost
     a.band = "near"
     t.band = "near" if t.band == "far" else t.band
@@ -415,7 +417,8 @@ def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
         a.turn[slot] -= 1
     dc = max((e.passive() for e in foes), default=10)
     nat, _ = dice.d20(rng, 0)
-    total = nat + a.skill_mod("stealth", "dex")
+    camouflaged = any(x.has("camouflage") for x in a.effects)
+    total = nat + a.skill_mod("stealth", "dex") + (10 if camouflaged else 0)
     ok = total >= dc
     out: list[Any] = [ev.Rolled(a.eid, "stealth", nat, total, dc, ok)]
     if ok and not any(x.has("hidden") for x in a.effects):

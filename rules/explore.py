@@ -143,6 +143,7 @@ def arrive(game: Game, party: list[Entity], dest: int, rng: random.Random) -> li
     """The party steps into room `dest`: traps, encounters and fights there happen now."""
     game.room = dest
     for e in party:
+        resolver.stir(e)
         e.room = dest
         e.band = "near"
         e.engaged.clear()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from rules import dice
 from rules import events as ev
+from rules.classfeatures import favored
 from rules.creature import AUTO_CRIT_CLOSE, AUTO_FAIL_STR_DEX, PHYSICAL, Entity
 from rules.dungeon import BRIGHT
 from rules.effects.records import Cond, Effect
@@ -194,7 +195,8 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     # Once-only effects are spent by the attack, hit or miss.
     if atk.effects:
         atk.effects[:] = [e for e in atk.effects if not (e.has("hidden") or e.has("dis_next")
-                                                         or e.has("adv_next"))]
+                                                         or e.has("adv_next")
+                                                         or e.has("camouflage"))]
     if tgt.effects:
         tgt.effects[:] = [e for e in tgt.effects if not (e.has("next_adv") or e.has("help"))]
     atk.turn["attacked"] = True
@@ -255,6 +257,8 @@ def _riders(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], crit: bo
         if not e.has("rider") or (e.has("melee_only") and spec["kind"] != "melee") or (
                 e.has("vs_wounded") and not wounded) or (e.vs_types
                                                          and tgt.ctype not in e.vs_types):
+            continue
+        if e.has("vs_favored") and tgt.ctype not in favored(atk):
             continue
         if e.has("once_turn"):
             if atk.turn.get("rider:" + e.name):
@@ -642,6 +646,12 @@ def auras(game: Game, ent: Entity) -> list[Effect]:
             if x.radius and (o is ent or distance(o, ent) <= x.radius):
                 out.append(x)
     return out
+
+
+def stir(ent: Entity) -> None:
+    """Moving gives camouflage away (Hide in Plain Sight)."""
+    if ent.effects:
+        ent.effects[:] = [e for e in ent.effects if not e.has("camouflage")]
 
 
 def str_floor(ent: Entity, ability: str, total: int) -> int:

@@ -121,7 +121,8 @@ def _save(node: n.Save, ctx: Ctx) -> None:
     if t.dead:
         return
     dc = node.dc or ctx.dc
-    brave = _adv_against(t, node.fail, node.ability, ctx.spell is not None)
+    brave = _adv_against(t, node.fail, node.ability, ctx.spell is not None,
+                         ctx.name if ctx.spell is not None else "")
     if brave:  # Brave, Fey Ancestry, Sure-Footed: advantage against this save's condition
         t.effects.append(brave)
     held = t.res.get(resolver.LEGENDARY_RESISTANCE, 0)
@@ -153,8 +154,8 @@ def _save(node: n.Save, ctx: Ctx) -> None:
     ctx.save_ability, ctx.dc = prev, prev_dc
 
 
-def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False
-                 ) -> Effect | None:
+def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False,
+                 spell: str = "") -> Effect | None:
     """A passing advantage when the bearer resists a condition this save's failure imposes
     (Brave), or a spell's Int/Wis/Cha save (Gnome Cunning)."""
     if not t.effects:
@@ -165,6 +166,7 @@ def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False
     if not any(x.adv_vs for x in t.effects):
         return None
     conds = {x.name for x in n.walk(fail) if isinstance(x, n.Condition) and not x.remove}
+    conds |= {spell} if spell else set()  # Land's Stride: advantage against entangle
     if any(conds & set(x.adv_vs) for x in t.effects):
         return Effect("resists " + "/".join(sorted(conds)), t.eid, tags=("adv_saves",))
     return None

@@ -81,7 +81,7 @@ TAGS = frozenset({
     "once_turn",  # a rider that adds its dice once a turn
     "melee_only",  # a rider on melee weapon hits only
     "vs_wounded",  # a rider against a target already below its hit point maximum
-    "vs_favored",  # a rider against the bearer's favored enemy types (origin "favored")
+    "vs_favored",  # a rider only against the bearer's favored enemy types (a ranger's)
     "survivor",  # at the start of its turn at or under half HP (not 0): 5 + CON HP back
     "relentless",  # dropped to 0 HP (not killed): a CON save, DC 10 +5 a use, for 1 HP
     "persistent_rage",  # the bearer's rage does not lapse for want of attacks or wounds
@@ -127,7 +127,7 @@ class Effect:
     stopped: bool = False  # such damage was taken since the last tick
     ward_max: int = 0  # death_ward holds only against this much damage or less (Relentless)
     absorb: tuple[str, ...] = ()  # damage of these types heals the bearer instead
-    adv_vs: tuple[str, ...] = ()  # saves against imposing these conditions have advantage
+    adv_vs: tuple[str, ...] = ()  # saves against these conditions, or these spells, have advantage
     cond_immune: tuple[str, ...] = ()  # the bearer cannot gain these conditions
     radius: int = 0  # an aura: `save` and `cond_immune` also cover allies within this many ft
     dis_from: tuple[str, ...] = ()  # creatures of these types attack the bearer at disadvantage

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from rules_helpers import ARENA, fight, turn_of
 
-from rules import classfeatures, resolver
+from rules import classfeatures, combat, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.dungeon import Dungeon
+from rules.errors import RulesError
 from rules.game import Game, apply
 
 
@@ -123,3 +125,49 @@ def test_foe_slayer_uses_the_chosen_favored_enemies() -> None:
     assert classfeatures.favored(r) == ("undead", "fiend", "monstrosity")
     r.origin = {"favored": ["dragon"]}
     assert classfeatures.favored(r) == ("dragon",)
+
+
+def test_make_favored_sets_the_types_foe_slayer_strikes() -> None:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    r = random.Random(0)
+    for step, value in (("class", "ranger"), ("race", "human"),
+                        ("stats", "15 14 13 12 10 8"), ("skills", "survival nature stealth"),
+                        ("favored", "dragons giant")):
+        out = apply(g, None, it.Make("Rin", step, value), r)
+        assert len(out[0].text.encode()) <= 200
+    with pytest.raises(RulesError, match="favored: aberration"):
+        apply(g, None, it.Make("Rin", "favored", "robots"), r)
+    apply(g, None, it.Join("Rin", "ranger", 20), r)
+    rin = g.entities[1]
+    assert classfeatures.favored(rin) == ("dragon", "giant")
+    foes = fight(g, "ogre", 1) + fight(g, "zombie", 1)
+    ogre, zombie = (g.entities[x] for x in foes)
+    for who, foe, want in ((ogre, ogre, 2), (zombie, zombie, 1)):  # giant: weapon + WIS
+        turn_of(g, rin.eid)
+        rin.engaged = []
+        out = []
+        spec = combat.weapon_spec(rin, rin.weapons[0])
+        resolver.attack(g, rin, foe, {**spec, "bonus": 99}, _Loaded([10]), out)
+        assert sum(isinstance(e, ev.Damaged) for e in out) == want, who.name
+
+
+def test_only_a_ranger_has_favored_enemies() -> None:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    r = random.Random(0)
+    apply(g, None, it.Make("Bo", "class", "fighter"), r)
+    with pytest.raises(RulesError, match="only a ranger"):
+        apply(g, None, it.Make("Bo", "favored", "undead"), r)
+
+
+def test_lands_stride_gives_advantage_against_entangle() -> None:
+    from rules.effects import engine, spellbook
+
+    g = _game(("R", "ranger", 8), ("D", "druid", 8))
+    r, d = g.entities[1], g.entities[2]
+    spellbook.spell_def("entangle")  # registers the spell's tree
+    d.side = "monsters"  # a hostile druid
+    engine.use(g, d, "spell:entangle", [r], _Loaded([1, 20]), [], level=1)
+    assert "restrained" not in r.conditions
+    r.effects[:] = [x for x in r.effects if x.name != "ranger-lands-stride"]
+    engine.use(g, d, "spell:entangle", [r], _Loaded([1, 20]), [], level=1)
+    assert "restrained" in r.conditions
