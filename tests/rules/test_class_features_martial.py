@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from rules_helpers import ARENA, fight, turn_of
+from rules_helpers import ARENA, fight, party, turn_of
 
 from rules import classfeatures, combat, resolver
 from rules import events as ev
@@ -16,15 +16,8 @@ from rules.errors import RulesError
 from rules.game import Game, apply
 
 
-def _game(*members: tuple[str, str, int]) -> Game:
-    g = Game.new(Dungeon.from_dict(ARENA))
-    for name, cls, level in members:
-        apply(g, None, it.Join(name, cls, level), random.Random(0))
-    return g
-
-
 def test_aura_of_protection_reaches_allies_in_radius_while_the_paladin_stands() -> None:
-    g = _game(("P", "paladin", 6), ("W", "wizard", 6))
+    g = party(("P", "paladin", 6), ("W", "wizard", 6))
     p, w = g.entities[1], g.entities[2]
     out: list = []
     resolver.saving_throw(g, w, "con", 1, random.Random(5), out)
@@ -41,14 +34,14 @@ def test_aura_of_protection_reaches_allies_in_radius_while_the_paladin_stands() 
 
 
 def test_aura_improvements_widen_the_auras_to_30_ft() -> None:
-    g = _game(("P", "paladin", 17))
+    g = party(("P", "paladin", 17))
     assert {x.radius for x in g.entities[1].effects if x.radius} == {10}
-    g = _game(("P", "paladin", 18))
+    g = party(("P", "paladin", 18))
     assert {x.radius for x in g.entities[1].effects if x.radius} == {30}
 
 
 def test_steel_will_gives_advantage_against_fear() -> None:
-    g = _game(("R", "ranger", 7))
+    g = party(("R", "ranger", 7))
     r = g.entities[1]
     (ogre,) = fight(g, "ogre")
     turn_of(g, ogre)
@@ -79,7 +72,7 @@ class _Loaded(random.Random):
 
 
 def test_divine_intervention_below_20_rolls_d100_and_a_failure_waits_one_rest() -> None:
-    g = _game(("C", "cleric", 10), ("F", "fighter", 10))
+    g = party(("C", "cleric", 10), ("F", "fighter", 10))
     c, f = g.entities[1], g.entities[2]
     f.hp = 1
     seen = {True: 0, False: 0}
@@ -107,7 +100,7 @@ def test_divine_intervention_below_20_rolls_d100_and_a_failure_waits_one_rest() 
 
 
 def test_primeval_awareness_names_kinds_anywhere_in_the_dungeon_for_a_slot() -> None:
-    g = _game(("R", "ranger", 5))
+    g = party(("R", "ranger", 5))
     r = g.entities[1]
     from rules.explore import spawn
 
@@ -120,7 +113,7 @@ def test_primeval_awareness_names_kinds_anywhere_in_the_dungeon_for_a_slot() -> 
 
 
 def test_foe_slayer_uses_the_chosen_favored_enemies() -> None:
-    g = _game(("R", "ranger", 20))
+    g = party(("R", "ranger", 20))
     r = g.entities[1]
     assert classfeatures.favored(r) == ("undead", "fiend", "monstrosity")
     r.origin = {"favored": ["dragon"]}
@@ -162,7 +155,7 @@ def test_only_a_ranger_has_favored_enemies() -> None:
 def test_lands_stride_gives_advantage_against_entangle() -> None:
     from rules.effects import engine, spellbook
 
-    g = _game(("R", "ranger", 8), ("D", "druid", 8))
+    g = party(("R", "ranger", 8), ("D", "druid", 8))
     r, d = g.entities[1], g.entities[2]
     spellbook.spell_def("entangle")  # registers the spell's tree
     d.side = "monsters"  # a hostile druid
