@@ -72,7 +72,7 @@ def class_resources(cls: str, level: int, abilities: dict[str, int]) -> dict[str
     out: dict[str, int] = {}
     spec = row(cls, level)["class_specific"]
     for name, d in resource_table().get(cls, {}).items():
-        if level < int(d.get("from", 1)) or "ability_dc" in d:
+        if level < int(d.get("from", 1)) or "ability_dc" in d or d.get("tries"):
             continue
         if "key" in d:
             n = int(spec.get(d["key"], 0))
@@ -107,8 +107,12 @@ def regain_on_initiative(e: Any) -> None:
 
 
 def regain_on_short_rest(e: Any) -> None:
-    """Uses a short rest gives back beyond the short-rest resources (Sorcerous Restoration)."""
+    """Uses a short rest gives back beyond the short-rest resources (Sorcerous Restoration);
+    counts of tries start again (Relentless Rage's DC)."""
     _regain(e, "short_rest_gain", "short_rest_from", empty_only=False)
+    for name, d in resource_table().get(e.cls, {}).items():
+        if d.get("tries"):
+            e.res.pop(name, None)
 
 
 def _regain(e: Any, amount_key: str, from_key: str, *, empty_only: bool) -> None:

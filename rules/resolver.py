@@ -635,6 +635,10 @@ def saving_throw(game: Game, ent: Entity, ability: str, dc: int, rng: random.Ran
     return ok
 
 
+# protection from evil and good: the warded types cannot charm or frighten the bearer
+WARDED = ("charmed", "frightened")
+
+
 def auras(game: Game, ent: Entity) -> list[Effect]:
     """Auras covering `ent` (a paladin's): its own and its allies' within their radius, each
     only while its bearer is conscious. The strongest of a kind counts, not their sum."""
@@ -666,8 +670,10 @@ def add_condition(game: Game, ent: Entity, cond: str, out: Events, *, rounds: in
                   save: str = "", dc: int = 0, src: int = 0, conc: bool = False) -> bool:
     if cond in ent.cond_immune or ent.dead:
         return False
+    kind = game.entities[src].ctype if src in game.entities else ""
     if any(cond in x.cond_immune for x in ent.effects if not x.radius) or any(
-            cond in x.cond_immune for x in auras(game, ent)):
+            cond in x.cond_immune for x in auras(game, ent)) or (
+            cond in WARDED and any(kind in x.dis_from for x in ent.effects)):
         out.append(ev.Info(ent.eid, f"cannot be {cond}"))
         return False
     if cond == "exhaustion":

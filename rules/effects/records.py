@@ -130,7 +130,8 @@ class Effect:
     adv_vs: tuple[str, ...] = ()  # saves against these conditions, or these spells, have advantage
     cond_immune: tuple[str, ...] = ()  # the bearer cannot gain these conditions
     radius: int = 0  # an aura: `save` and `cond_immune` also cover allies within this many ft
-    dis_from: tuple[str, ...] = ()  # creatures of these types attack the bearer at disadvantage
+    dis_from: tuple[str, ...] = ()  # these types attack the bearer at disadvantage and cannot
+    #                                 charm or frighten it (protection from evil and good)
     vs_types: tuple[str, ...] = ()  # a rider only against creatures of these types
 
     def __post_init__(self) -> None:

@@ -164,3 +164,25 @@ def test_lands_stride_gives_advantage_against_entangle() -> None:
     r.effects[:] = [x for x in r.effects if x.name != "ranger-lands-stride"]
     engine.use(g, d, "spell:entangle", [r], _Loaded([1, 20]), [], level=1)
     assert "restrained" in r.conditions
+
+
+def test_purity_of_spirit_wards_off_charm_from_fiends_not_from_giants() -> None:
+    g = party(("P", "paladin", 15))
+    p = g.entities[1]
+    p.effects[:] = [x for x in p.effects if not x.radius]  # no auras: the ward alone
+    imp, ogre = fight(g, "imp") + fight(g, "ogre")
+    assert not resolver.add_condition(g, p, "charmed", [], src=imp)
+    assert resolver.add_condition(g, p, "charmed", [], src=ogre)
+
+
+def test_relentless_rage_dc_climbs_and_a_short_rest_resets_it() -> None:
+    g = party(("B", "barbarian", 11))
+    b = g.entities[1]
+    apply(g, 1, it.Use("rage"), random.Random(0))
+    out: list = []
+    resolver.deal(g, b, b.hp, "force", out, rng=_Loaded([20]))
+    resolver.deal(g, b, b.hp, "force", out, rng=_Loaded([20]))
+    dcs = [e.dc for e in out if isinstance(e, ev.Rolled)]
+    assert dcs == [10, 15] and b.hp == 1
+    apply(g, 1, it.Rest("short"), random.Random(0))
+    assert "relentless" not in b.res
