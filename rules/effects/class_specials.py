@@ -194,7 +194,8 @@ def divine_intervention(ctx: Any, args: dict[str, Any]) -> None:
     c = ctx.caster
     if c.level < int(args.get("auto_from", 99)):
         nat = ctx.rng.randint(1, 100)
-        ctx.out.append(ev.Rolled(c.eid, "d100", 0, nat, c.level, nat <= c.level))
+        ctx.out.append(ev.Rolled(c.eid, f"d100 at most {c.level}", 0, nat, 0,
+                                 nat <= c.level))
         if nat > c.level:
             return
     ctx.out.append(ev.Info(c.eid, "the deity answers"))
