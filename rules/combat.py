@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, resolver
+from rules import content, dice, resolver, senses
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
@@ -413,7 +413,7 @@ def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
     if in_combat:
         a.turn[slot] -= 1
     dc = max((e.passive() for e in foes), default=10)
-    nat, _ = dice.d20(rng, 0)
+    nat, _ = dice.d20(rng, 1 if senses.camouflaged(game, a) else 0)
     total = nat + a.skill_mod("stealth", "dex")
     ok = total >= dc
     out: list[Any] = [ev.Rolled(a.eid, "stealth", nat, total, dc, ok)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import dice
+from rules import dice, senses
 from rules import events as ev
 from rules.creature import AUTO_CRIT_CLOSE, AUTO_FAIL_STR_DEX, PHYSICAL, Entity
 from rules.dungeon import BRIGHT
@@ -42,19 +42,21 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
     adv: list[str] = []
     dis: list[str] = []
     d = distance(atk, tgt)
+    # blindsight perceives through invisibility and darkness within its range
+    atk_feels, tgt_feels = senses.feels(atk, d), senses.feels(tgt, d)
     if tgt.conditions:  # most creatures have none: skip the scans on the hot path
         for c in ("blinded", "paralyzed", "stunned", "unconscious", "petrified", "restrained"):
             if c in tgt.conditions:
                 adv.append(f"target {c}")
         if "prone" in tgt.conditions:
             (adv if d <= 5 else dis).append("target prone")
-        if "invisible" in tgt.conditions and not _sees_invisible(atk):
+        if "invisible" in tgt.conditions and not (atk_feels or _sees_invisible(atk)):
             dis.append("target invisible")
     if atk.conditions:
         for c in ("blinded", "poisoned", "frightened", "restrained", "prone"):
             if c in atk.conditions:
                 dis.append(c)
-        if "invisible" in atk.conditions and not _sees_invisible(tgt):
+        if "invisible" in atk.conditions and not (tgt_feels or _sees_invisible(tgt)):
             adv.append("invisible")
     if atk.exhaustion >= 3:
         dis.append("exhaustion")
@@ -70,12 +72,13 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             dis.append("dodge")
         if e.has("reckless"):
             adv.append("reckless target")
-        if e.has("dis_against") or (e.has("invisible") and not _sees_invisible(atk)):
+        if e.has("dis_against") or (e.has("invisible")
+                                    and not (atk_feels or _sees_invisible(atk))):
             dis.append(e.name)
     for e in atk.effects:
         if not e.tags or (sight and e.name == "darkness"):
             continue
-        if e.has("hidden") or e.has("adv_next"):
+        if e.has("adv_next") or (e.has("hidden") and not senses.pinpoints(game, tgt, atk, d)):
             adv.append(e.name)
         if e.has("dis_next") or e.has("dis_attacks") or (
                 e.has("light_sensitive") and game.light_at(atk.room) in BRIGHT) or (
@@ -89,7 +92,8 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             adv.append("grappler")
         if e.has("ambusher") and unacted(game, tgt):
             adv.append("ambusher")
-        if e.has("adv_attacks") or (e.has("invisible") and not _sees_invisible(tgt)):
+        if e.has("adv_attacks") or (e.has("invisible")
+                                    and not (tgt_feels or _sees_invisible(tgt))):
             adv.append(e.name)
     if atk.effects and any(e.has("pack_tactics") for e in atk.effects) and any(
             o != atk.eid and game.entities[o].side == atk.side
@@ -104,9 +108,9 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
     if light == "dark" and _lit(game, atk.room):
         light = "dim"
     if light == "dark":
-        if not atk.sees_in_dark():
+        if not (atk_feels or atk.sees_in_dark()):
             dis.append("darkness")
-        if not tgt.sees_in_dark():
+        if not (tgt_feels or tgt.sees_in_dark()):
             adv.append("unseen")
     return (1 if adv else 0) - (1 if dis else 0), adv + ["-" + x for x in dis]
 

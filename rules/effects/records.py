@@ -76,6 +76,12 @@ TAGS = frozenset({
     "permanent",  # a class feature's standing effect: kept across rests and level-ups
     "uncanny_dodge",  # the bearer's reaction halves the damage of an attack that hits it
     "danger_sense",  # DEX saves with advantage
+    "echolocation",  # its blindsight is lost while it is deafened (rules/senses.py)
+    "web_sense",  # in a webbed room it knows where everyone in the room is
+    "iron_scent",  # it knows where a foe carrying iron within 30 ft is
+    "stone_camouflage",  # advantage on Stealth to hide in a rocky room
+    "water_camouflage",  # advantage on Stealth to hide in a room under water
+    "snow_camouflage",  # advantage on Stealth to hide in a snowy room
 })
 
 

@@ -1,0 +1,125 @@
+"""Monster senses and terrain: blindsight, Echolocation, Web Sense, Iron Scent, camouflage
+and Turn Defiance, each played through the real rules and failing if its rule is dropped."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from typing import Any
+
+import pytest
+from rules_helpers import ARENA, fight, turn_of
+
+from rules import events as ev
+from rules import intents as it
+from rules import resolver
+from rules.dungeon import Dungeon
+from rules.effects.records import Effect
+from rules.errors import RulesError
+from rules.game import Game, apply
+
+
+def _game(monster: str, terrain: tuple[str, ...] = (), cls: str = "fighter",
+          level: int = 3) -> tuple[Game, Any, Any]:
+    """Thorin and one monster in a hall with these terrain tags; combat started."""
+    arena = {**ARENA, "rooms": [{**ARENA["rooms"][0], "terrain": list(terrain)},
+                                ARENA["rooms"][1]]}
+    g = Game.new(Dungeon.from_dict(arena))
+    apply(g, None, it.Join("Thorin", cls, level), random.Random(0))
+    foe = g.entities[fight(g, monster)[0]]
+    return g, g.entities[1], foe
+
+
+def _sources(g: Game, atk: Any, tgt: Any, kind: str = "melee") -> list[str]:
+    return resolver.attack_adv(g, atk, tgt, kind, (5, 0) if kind == "melee" else (80, 320))[1]
+
+
+def _engage(a: Any, b: Any) -> None:
+    a.engaged, b.engaged = [b.eid], [a.eid]
+
+
+def test_blindsight_sees_the_invisible_within_its_range_only() -> None:
+    g, thorin, ooze = _game("gray-ooze")  # blindsight 60 ft
+    thorin.effects.append(Effect("invisible", thorin.eid, tags=("invisible",)))
+    _engage(thorin, ooze)
+    assert "-invisible" not in _sources(g, ooze, thorin)  # its blow is not blind
+    assert "invisible" not in _sources(g, thorin, ooze)  # nor is he unseen by it
+    g2, thorin2, spider = _game("giant-spider")  # blindsight 10 ft: near is 30 ft
+    thorin2.effects.append(Effect("invisible", thorin2.eid, tags=("invisible",)))
+    assert "invisible" in _sources(g2, thorin2, spider, "ranged")
+    _engage(thorin2, spider)
+    assert "invisible" not in _sources(g2, thorin2, spider)
+
+
+def test_echolocation_loses_blindsight_while_deafened() -> None:
+    g, thorin, bat = _game("giant-bat")  # blindsight 60 ft, Echolocation
+    thorin.effects.append(Effect("invisible", thorin.eid, tags=("invisible",)))
+    _engage(thorin, bat)
+    assert "-invisible" not in _sources(g, bat, thorin)
+    resolver.add_condition(g, bat, "deafened", [], rounds=1)
+    assert "-invisible" in _sources(g, bat, thorin)
+    # a deafened ooze has no echolocation: its blindsight still works
+    g2, thorin2, ooze = _game("gray-ooze")
+    thorin2.effects.append(Effect("invisible", thorin2.eid, tags=("invisible",)))
+    _engage(thorin2, ooze)
+    resolver.add_condition(g2, ooze, "deafened", [], rounds=1)
+    assert "-invisible" not in _sources(g2, ooze, thorin2)
+
+
+def test_darkness_does_not_blind_a_blindsighted_bat() -> None:
+    g, thorin, bat = _game("giant-bat")
+    g.house["torches"] = False
+    g.dungeon.rooms[1] = dataclasses.replace(g.dungeon.rooms[1], light="dark")
+    _engage(thorin, bat)
+    assert "-darkness" not in _sources(g, bat, thorin)
+    assert "-darkness" in _sources(g, thorin, bat)  # Thorin (a human) has no darkvision
+
+
+def _hidden(e: Any) -> None:
+    e.effects.append(Effect("hidden", e.eid, tags=("hidden",)))
+
+
+def test_web_sense_finds_the_hidden_only_in_a_webbed_room() -> None:
+    for terrain, found in (((), False), (("webs",), True)):
+        g, thorin, spider = _game("giant-spider", terrain)
+        _hidden(thorin)  # 30 ft off: beyond its 10 ft blindsight
+        assert ("hidden" not in _sources(g, thorin, spider, "ranged")) is found
+
+
+def test_iron_scent_finds_a_hidden_foe_carrying_iron() -> None:
+    g, thorin, rust = _game("rust-monster")
+    _hidden(thorin)  # chain mail and a longsword
+    assert "hidden" not in _sources(g, thorin, rust, "ranged")
+    thorin.armor, thorin.weapons = "", [w for w in thorin.weapons if w["name"] == "club"]
+    assert "hidden" in _sources(g, thorin, rust, "ranged")
+
+
+@pytest.mark.parametrize(("monster", "terrain"), [
+    ("grick", "rocky"), ("octopus", "water"), ("winter-wolf", "snow")])
+def test_camouflage_gives_advantage_to_hide_in_its_terrain(monster: str, terrain: str) -> None:
+    for here, kept in (((), 1), ((terrain,), 19)):
+        g, _thorin, m = _game(monster, here)
+        turn_of(g, m.eid)
+        g.next_d20 = [1, 19]  # with advantage it keeps the 19
+        out = apply(g, m.eid, it.Hide(), random.Random(1))
+        roll = next(x for x in out if isinstance(x, ev.Rolled) and x.what == "stealth")
+        assert roll.nat == kept
+
+
+def test_dungeon_terrain_is_checked() -> None:
+    bad = {**ARENA, "rooms": [{**ARENA["rooms"][0], "terrain": ["lava"]}, ARENA["rooms"][1]]}
+    with pytest.raises(RulesError, match="terrain"):
+        Dungeon.from_dict(bad)
+
+
+@pytest.mark.parametrize("monster", ["ghast", "lich"])
+def test_turn_defiance_gives_advantage_against_turn_undead(monster: str) -> None:
+    def save_kept(m: str) -> int:
+        g, cleric, undead = _game(m, cls="cleric", level=5)
+        undead.hp = undead.max_hp = 500  # past destroy undead's reach either way
+        turn_of(g, cleric.eid)
+        g.next_d20 = [1, 19]
+        out = apply(g, cleric.eid, it.Use("turn undead"), random.Random(2))
+        return next(x for x in out if isinstance(x, ev.Rolled) and x.eid == undead.eid).nat
+    assert save_kept(monster) == 19
+    assert save_kept("ghoul") == 1  # no such trait: one die
