@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, resolver, senses
+from rules import content, dice, resolver, terrain
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
@@ -59,7 +59,8 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
     in_turn(game, a)
     if word in ("back", "away", "near", "withdraw", "far", "retreat"):
         band = "far" if word in ("far", "retreat") else "near"
-        cost = FAR_TO_NEAR if band == "far" and a.band != "far" else NEAR_TO_ENGAGED
+        cost = terrain.cost(a, FAR_TO_NEAR if band == "far" and a.band != "far"
+                            else NEAR_TO_ENGAGED)
         if not a.engaged and a.band == band:
             raise RulesError(f"already {band}")
         if a.turn["move"] < cost:
@@ -79,7 +80,7 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
         if x.locked and f"{a.room}:{x.to}" not in game.state["unlocked"] \
                 and f"{x.to}:{a.room}" not in game.state["unlocked"]:
             raise RulesError("that way is locked")
-    need = FAR_TO_NEAR if a.band != "far" else 0
+    need = terrain.cost(a, FAR_TO_NEAR if a.band != "far" else 0)
     if a.turn["move"] < need:
         raise RulesError("not enough movement left to get away; dash first")
     a.turn["move"] = 0
@@ -125,7 +126,7 @@ def approach(game: Game, a: Entity, i: it.Approach, rng: random.Random) -> list[
 
 def close_cost(a: Entity, t: Entity) -> int:
     far = a.band == "far" or t.band == "far"
-    return NEAR_TO_ENGAGED + (FAR_TO_NEAR if far else 0)
+    return terrain.cost(a, NEAR_TO_ENGAGED + (FAR_TO_NEAR if far else 0))
 
 
 def close_in(a: Entity, t: Entity, cost: int) -> list[Any]:
@@ -413,7 +414,7 @@ def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
     if in_combat:
         a.turn[slot] -= 1
     dc = max((e.passive() for e in foes), default=10)
-    nat, _ = dice.d20(rng, 1 if senses.camouflaged(game, a) else 0)
+    nat, _ = dice.d20(rng, 1 if terrain.camouflaged(game, a) else 0)
     total = nat + a.skill_mod("stealth", "dex")
     ok = total >= dc
     out: list[Any] = [ev.Rolled(a.eid, "stealth", nat, total, dc, ok)]

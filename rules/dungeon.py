@@ -13,9 +13,9 @@ DIRECTIONS = {"n": "north", "s": "south", "e": "east", "w": "west", "u": "up", "
 LIGHTS = ("sunlight", "bright", "dim", "dark")
 # Sunlight is bright light that also sets off sunlight sensitivity and a vampire's burn.
 BRIGHT = ("sunlight", "bright")
-# What a room's ground is like, as monster traits read it (rules/senses.py: camouflage, web
-# sense): a room carries any of these tags.
-TERRAINS = ("rocky", "water", "snow", "webs")
+# What a room's ground is like (rules/terrain.py: difficult ground, camouflage; rules/senses.py:
+# web sense): a room carries any of these tags.
+TERRAINS = ("rocky", "water", "snow", "ice", "webs")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,16 +1,17 @@
 """What a creature perceives without sight: blindsight, and the senses that pinpoint a foe.
 
 Blindsight (a stat block's `senses`) sees within its range through invisibility and
-darkness; Echolocation loses it while deafened. Web Sense and Iron Scent only say where a
-foe is: a hidden foe gains nothing against the creature. Camouflage gives advantage on the
-Stealth check to hide in a room whose terrain (the dungeon's `terrain` tags) suits it.
+darkness; Echolocation loses it while deafened. Web Sense, Iron Scent and Treasure Sense
+only say where a foe is: a hidden foe gains nothing against the creature.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from rules.creature import Entity
+from rules.terrain import tagged, terrain
 
 if TYPE_CHECKING:
     from rules.game import Game
@@ -23,30 +24,26 @@ NO_IRON = frozenset({"club", "greatclub", "quarterstaff", "sling", "blowgun", "n
                      "unarmed strike"})
 # Within this many feet Iron Scent smells ferrous metal (the rust monster's stat block).
 IRON_SCENT_FT = 30
-# A camouflage tag and the room terrain it hides in.
-CAMOUFLAGE = {"stone_camouflage": "rocky", "water_camouflage": "water",
-              "snow_camouflage": "snow"}
-
-
-def _tagged(e: Entity, tag: str) -> bool:
-    return bool(e.effects) and any(x.has(tag) for x in e.effects)
-
-
-def terrain(game: Game, room: int) -> tuple[str, ...]:
-    r = game.dungeon.rooms.get(room)
-    return r.terrain if r is not None else ()
+# Treasure Sense smells coins and gems (loot like "12 gp", "silver ring") within 60 ft.
+TREASURE_FT = 60
+TREASURE_RE = re.compile(r"\b(?:\d+ [cseg]p|\d+ pp|coins?|gems?|gold|silver|platinum|"
+                         r"jewel\w*|diamond|ruby|emerald|sapphire|pearl)\b", re.I)
 
 
 def feels(who: Entity, feet: int) -> bool:
     """`who` perceives a creature `feet` away by blindsight (an echolocator not deafened)."""
     if not who.blindsight or feet > who.blindsight:
         return False
-    return not ("deafened" in who.conditions and _tagged(who, "echolocation"))
+    return not ("deafened" in who.conditions and tagged(who, "echolocation"))
 
 
 def carries_iron(e: Entity) -> bool:
     return e.armor in IRON_ARMOR or any(
         str(w.get("name", "")).lower() not in NO_IRON for w in e.weapons)
+
+
+def carries_treasure(e: Entity) -> bool:
+    return any(TREASURE_RE.search(item) for item in e.inventory)
 
 
 def pinpoints(game: Game, who: Entity, other: Entity, feet: int) -> bool:
@@ -56,14 +53,9 @@ def pinpoints(game: Game, who: Entity, other: Entity, feet: int) -> bool:
         return True
     if not who.effects or who.room != other.room:
         return False
-    if _tagged(who, "web_sense") and "webs" in terrain(game, who.room):
+    if tagged(who, "web_sense") and "webs" in terrain(game, who.room):
         return True  # the whole room is webbed: everyone in it touches the same web
-    return _tagged(who, "iron_scent") and feet <= IRON_SCENT_FT and carries_iron(other)
+    if tagged(who, "treasure_sense") and feet <= TREASURE_FT and carries_treasure(other):
+        return True
+    return tagged(who, "iron_scent") and feet <= IRON_SCENT_FT and carries_iron(other)
 
-
-def camouflaged(game: Game, e: Entity) -> bool:
-    """Its camouflage suits this room's terrain: advantage on the Stealth check to hide."""
-    if not e.effects:
-        return False
-    here = terrain(game, e.room)
-    return any(where in here and _tagged(e, tag) for tag, where in CAMOUFLAGE.items())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import dice, resolver
+from rules import dice, resolver, terrain
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity, new_turn
@@ -89,6 +89,7 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
         out.append(ev.TurnStarted(game.combat["round"], eid))
         e.turn = new_turn()
         e.turn["move"] = e.effective_speed()
+        e.turn["rough"] = terrain.rough(game, e)
         e.reaction = True
         if any(x.has("aggressive") for x in e.effects) and e.turn["bonus"] > 0 and not any(
                 game.entities[o].side != e.side for o in e.engaged if o in game.entities):

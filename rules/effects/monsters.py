@@ -243,11 +243,19 @@ def _aura(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"trait": (n.Ongoing(values=(("tags", ("aura",)),), tick=save),)} if save else {}
 
 
+def _leap(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    """A long jump over difficult ground (rules/terrain.py), its feet from the stat block."""
+    if not facts.get("leap"):
+        return {}
+    tags = ("run_up",) if d.get("run_up") else ()
+    return {"trait": (n.Ongoing(values=(("leap", int(facts["leap"])), ("tags", tags))),)}
+
+
 def _forms(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"trait": (n.Special("add_forms"),)} if facts.get("forms") else {}
 
 
-_FAMILIES = {"rampage": _rampage, "forms": _forms, "surprise": _dice_ride("surprise"),
+_FAMILIES = {"leap": _leap, "rampage": _rampage, "forms": _forms, "surprise": _dice_ride("surprise"),
              "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
              "retaliate": _retaliate, "aura": _aura, "consume": _consume,
              "eminence": _dice_ride("eminence", "radiant")}

@@ -79,6 +79,9 @@ TAGS = frozenset({
     "echolocation",  # its blindsight is lost while it is deafened (rules/senses.py)
     "web_sense",  # in a webbed room it knows where everyone in the room is
     "iron_scent",  # it knows where a foe carrying iron within 30 ft is
+    "treasure_sense",  # it knows where a foe carrying coins or gems within 60 ft is
+    "ice_walk",  # snow and ice are no difficult terrain for it
+    "run_up",  # its `leap` needs a 10 ft run-up first (Running Leap)
     "stone_camouflage",  # advantage on Stealth to hide in a rocky room
     "water_camouflage",  # advantage on Stealth to hide in a room under water
     "snow_camouflage",  # advantage on Stealth to hide in a snowy room
@@ -117,6 +120,7 @@ class Effect:
     ward_max: int = 0  # death_ward holds only against this much damage or less (Relentless)
     absorb: tuple[str, ...] = ()  # damage of these types heals the bearer instead
     adv_vs: tuple[str, ...] = ()  # saves against imposing these conditions have advantage
+    leap: int = 0  # feet of a long jump that clears difficult ground (Standing Leap)
 
     def __post_init__(self) -> None:
         bad = [t for t in self.tags if t not in TAGS]

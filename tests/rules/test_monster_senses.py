@@ -1,5 +1,6 @@
-"""Monster senses and terrain: blindsight, Echolocation, Web Sense, Iron Scent, camouflage
-and Turn Defiance, each played through the real rules and failing if its rule is dropped."""
+"""Monster senses and terrain: blindsight, Echolocation, Web Sense, Iron Scent, Treasure
+Sense, camouflage, difficult ground (Ice Walk, Web Walker, Standing and Running Leap) and
+Turn Defiance, each played through the real rules and failing if its rule is dropped."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from rules_helpers import ARENA, fight, turn_of
 
 from rules import events as ev
 from rules import intents as it
-from rules import resolver
+from rules import resolver, turns
+from rules.combat import close_cost
 from rules.dungeon import Dungeon
 from rules.effects.records import Effect
 from rules.errors import RulesError
@@ -123,3 +125,60 @@ def test_turn_defiance_gives_advantage_against_turn_undead(monster: str) -> None
         return next(x for x in out if isinstance(x, ev.Rolled) and x.eid == undead.eid).nat
     assert save_kept(monster) == 19
     assert save_kept("ghoul") == 1  # no such trait: one die
+
+
+def test_treasure_sense_finds_a_hidden_foe_carrying_coins() -> None:
+    g, thorin, xorn = _game("xorn")
+    _hidden(thorin)
+    assert "hidden" in _sources(g, thorin, xorn, "ranged")  # a potion is no treasure
+    thorin.inventory.append("12 gp")
+    assert "hidden" not in _sources(g, thorin, xorn, "ranged")
+
+
+def _on_turn(g: Game, e: Any) -> None:
+    """Begin `e`'s turn through the turn rules (which read the room's ground)."""
+    g.combat["idx"] = g.combat["order"].index(e.eid)
+    turns.begin_turn(g, random.Random(0))
+
+
+def _costs(monster: str, terrain: tuple[str, ...]) -> tuple[int, int, int, int]:
+    """(its cost to close from near, from far; Thorin's from near, from far)."""
+    g, thorin, m = _game(monster, terrain)
+    out = []
+    for a, b in ((m, thorin), (thorin, m)):
+        _on_turn(g, a)
+        a.band = b.band = "near"
+        out.append(close_cost(a, b))
+        b.band = "far"
+        out.append(close_cost(a, b))
+    return out[0], out[1], out[2], out[3]
+
+
+def test_snow_ice_and_webs_are_difficult_ground_but_not_for_their_walkers() -> None:
+    assert _costs("young-white-dragon", ()) == (10, 40, 10, 40)
+    assert _costs("young-white-dragon", ("snow",)) == (10, 40, 20, 80)  # Ice Walk
+    assert _costs("young-white-dragon", ("ice",)) == (10, 40, 20, 80)
+    assert _costs("giant-spider", ("webs",)) == (10, 40, 20, 80)  # Web Walker
+    assert _costs("ogre", ("webs",)) == (20, 80, 20, 80)
+    assert _costs("ogre", ("rocky",)) == (10, 40, 10, 40)  # rocky ground is not difficult
+
+
+def test_a_leap_clears_its_long_jump_of_difficult_ground() -> None:
+    assert _costs("bulette", ("snow",))[:2] == (10, 30 + 2 * 10)  # Standing Leap 30 ft
+    assert _costs("frog", ("snow",))[:2] == (10, 10 + 2 * 30)  # 10 ft
+    # Running Leap 25 ft needs a 10 ft run-up first: none when closing from near
+    assert _costs("lion", ("snow",))[:2] == (20, 10 * 2 + 25 + 5 * 2)
+    assert _costs("lion", ())[:2] == (10, 40)
+
+
+def test_difficult_ground_stops_a_short_move() -> None:
+    for terrain, ok in (((), True), (("webs",), False)):
+        g, thorin, ogre = _game("ogre", terrain)
+        _on_turn(g, thorin)
+        thorin.turn["move"] = 15
+        if ok:
+            apply(g, thorin.eid, it.Approach(ogre.eid), random.Random(0))
+            assert ogre.eid in thorin.engaged
+        else:
+            with pytest.raises(RulesError, match="not enough movement"):
+                apply(g, thorin.eid, it.Approach(ogre.eid), random.Random(0))
