@@ -30,7 +30,8 @@ def _hostiles_engaged(game: Game, a: Entity) -> list[Entity]:
 def _leave_engagement(game: Game, a: Entity, rng: random.Random) -> list[Any]:
     """Break away from every engaged foe; each may make an opportunity attack."""
     out: list[Any] = []
-    if not a.turn.get("disengaged") and not any(x.has("flyby") for x in a.effects):
+    if not a.turn.get("disengaged") and not any(x.has("flyby") for x in a.effects) \
+            and not terrain.strides(game, a):
         for foe in _hostiles_engaged(game, a):
             if foe.reaction and not a.dead and can_react(foe):
                 if foe.kind == "pc":
@@ -65,7 +66,7 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
             raise RulesError(f"already {band}")
         if a.turn["move"] < cost:
             raise RulesError("not enough movement left; dash first")
-        a.turn["move"] -= cost
+        terrain.spend(a, cost)
         out = _leave_engagement(game, a, rng)
         if not a.dead and a.hp > 0:
             a.band = band
@@ -83,7 +84,7 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
     need = terrain.cost(a, FAR_TO_NEAR if a.band != "far" else 0)
     if a.turn["move"] < need:
         raise RulesError("not enough movement left to get away; dash first")
-    a.turn["move"] = 0
+    terrain.spend(a, a.turn["move"])
     out = _leave_engagement(game, a, rng)
     if a.dead or a.hp <= 0:
         return out
@@ -130,7 +131,7 @@ def close_cost(a: Entity, t: Entity) -> int:
 
 
 def close_in(a: Entity, t: Entity, cost: int) -> list[Any]:
-    a.turn["move"] -= cost
+    terrain.spend(a, cost)
     a.band = "near"
     t.band = "near" if t.band == "far" else t.band
     a.engaged.append(t.eid)

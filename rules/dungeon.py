@@ -15,7 +15,7 @@ LIGHTS = ("sunlight", "bright", "dim", "dark")
 BRIGHT = ("sunlight", "bright")
 # What a room's ground is like (rules/terrain.py: difficult ground, camouflage; rules/senses.py:
 # web sense): a room carries any of these tags.
-TERRAINS = ("rocky", "water", "snow", "ice", "webs")
+TERRAINS = ("rocky", "water", "snow", "ice", "webs", "trees")
 
 
 @dataclass(frozen=True, slots=True)

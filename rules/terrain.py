@@ -3,7 +3,8 @@
 Snow, ice and webs are difficult terrain: a move through them costs double, except for a
 creature whose trait crosses that ground (Ice Walk, Web Walker) or the stretch it leaps
 over (Standing Leap; Running Leap after a 10 ft run-up). Camouflage gives advantage on the
-Stealth check to hide in a room whose terrain suits it.
+Stealth check to hide in a room whose terrain suits it. Among trees a tree strider leaves
+melee unopposed; in water a creature susceptible to it is hurt by every 5 ft it moves.
 """
 
 from __future__ import annotations
@@ -47,6 +48,23 @@ def cost(e: Entity, feet: int) -> int:
         leap = min(leap, max(0, feet - RUN_UP))
     jumped = min(feet, leap)
     return jumped + 2 * (feet - jumped)
+
+
+def spend(e: Entity, feet: int) -> None:
+    """Movement used this turn: `moved` is what Water Susceptibility counts."""
+    e.turn["move"] -= feet
+    e.turn["moved"] = e.turn.get("moved", 0) + feet
+
+
+def hurts(game: Game, e: Entity) -> bool:
+    """Moving here hurts it: water, to a creature susceptible to it (1 cold per 5 ft)."""
+    return tagged(e, "water_susceptible") and "water" in terrain(game, e.room)
+
+
+def strides(game: Game, e: Entity) -> bool:
+    """Tree Stride: among trees it steps into one and out of another, so leaving melee
+    provokes no opportunity attacks."""
+    return tagged(e, "tree_stride") and "trees" in terrain(game, e.room)
 
 
 def camouflaged(game: Game, e: Entity) -> bool:

@@ -148,6 +148,8 @@ def _ticks(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
 
 def end_turn_effects(game: Game, e: Entity, rng: random.Random) -> list[Any]:
     out: list[Any] = []
+    if e.turn.get("moved") and terrain.hurts(game, e):  # Water Susceptibility
+        resolver.deal(game, e, e.turn["moved"] // 5, "cold", out, rng=rng)
     for cond, info in list(e.conditions.items()):
         if info.save and not e.dead and resolver.saving_throw(
                 game, e, info.save, info.dc, rng, out, f"{cond} save"):

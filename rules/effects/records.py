@@ -82,6 +82,8 @@ TAGS = frozenset({
     "treasure_sense",  # it knows where a foe carrying coins or gems within 60 ft is
     "ice_walk",  # snow and ice are no difficult terrain for it
     "run_up",  # its `leap` needs a 10 ft run-up first (Running Leap)
+    "tree_stride",  # among trees, leaving melee provokes no opportunity attacks
+    "water_susceptible",  # 1 cold damage per 5 ft it moves in a water room
     "stone_camouflage",  # advantage on Stealth to hide in a rocky room
     "water_camouflage",  # advantage on Stealth to hide in a room under water
     "snow_camouflage",  # advantage on Stealth to hide in a snowy room

@@ -182,3 +182,25 @@ def test_difficult_ground_stops_a_short_move() -> None:
         else:
             with pytest.raises(RulesError, match="not enough movement"):
                 apply(g, thorin.eid, it.Approach(ogre.eid), random.Random(0))
+
+
+def test_tree_stride_leaves_melee_unopposed_only_among_trees() -> None:
+    for terrain, opposed in (((), True), (("trees",), False)):
+        g, thorin, dryad = _game("dryad", terrain)
+        _engage(thorin, dryad)
+        _on_turn(g, dryad)
+        out = apply(g, dryad.eid, it.Move("back"), random.Random(0))
+        assert any(isinstance(x, ev.ActionTaken) and x.action == "opportunity attack"
+                   for x in out) is opposed
+        assert not dryad.engaged
+
+
+def test_water_susceptibility_burns_per_five_feet_moved_in_water() -> None:
+    for terrain, burn in (((), 0), (("water",), 8)):
+        g, thorin, fire = _game("fire-elemental", terrain)
+        thorin.band = "far"
+        _on_turn(g, fire)
+        apply(g, fire.eid, it.Approach(thorin.eid), random.Random(0))  # 40 ft from far
+        out = apply(g, fire.eid, it.EndTurn(), random.Random(0))
+        cold = [x.amount for x in out if isinstance(x, ev.Damaged) and x.target == fire.eid]
+        assert sum(cold) == burn
