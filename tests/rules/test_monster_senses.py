@@ -204,3 +204,16 @@ def test_water_susceptibility_burns_per_five_feet_moved_in_water() -> None:
         out = apply(g, fire.eid, it.EndTurn(), random.Random(0))
         cold = [x.amount for x in out if isinstance(x, ev.Damaged) and x.target == fire.eid]
         assert sum(cold) == burn
+
+
+def test_the_ai_hides_a_camouflaged_monster_in_its_terrain_when_no_foe_is_in_reach() -> None:
+    from rules import tactics
+
+    for here, hides in (((), False), (("rocky",), True)):
+        g, thorin, grick = _game("grick", here)
+        thorin.band = "far"  # out of its reach this turn: an ambush is worth its action
+        _on_turn(g, grick)
+        opts = tactics.legal_actions(g, grick.eid)
+        assert any(isinstance(o.intent, it.Hide) for o in opts) is hides
+        picked = tactics.choose(g, grick.eid, random.Random(0))
+        assert isinstance(picked.intent, it.Hide) is hides
