@@ -342,6 +342,8 @@ def trait_does(m: dict[str, Any], trait: str) -> tuple[bool, str]:
     if trees:
         line = d.get("does") or "; ".join(x for tree in trees.values()
                                           for x in describe.lines(tree))
+        if "{" in line:  # a number the stat block states: "{leap} ft" from trait_facts
+            line = line.format_map((m.get("trait_facts") or {}).get(trait, {}))
         return True, line
     if d.get("numbers"):  # "included in the attack": the engine rolls it with the attack
         return True, d.get("does", "already in its attacks' numbers")

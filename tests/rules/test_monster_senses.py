@@ -217,3 +217,22 @@ def test_the_ai_hides_a_camouflaged_monster_in_its_terrain_when_no_foe_is_in_rea
         assert any(isinstance(o.intent, it.Hide) for o in opts) is hides
         picked = tactics.choose(g, grick.eid, random.Random(0))
         assert isinstance(picked.intent, it.Hide) is hides
+
+
+def test_srd_lines_say_what_the_traits_do_with_the_stat_blocks_numbers() -> None:
+    from rules import content
+    from rules.effects import monsters
+
+    def row(m: str, name: str) -> dict[str, Any]:
+        return next(a for a in monsters.abilities(content.monsters()[m]) if a["name"] == name)
+
+    assert row("bulette", "Standing Leap") == {
+        "name": "Standing Leap", "kind": "trait", "state": "mechanised",
+        "does": "leaps over difficult ground: a move's first 30 ft (its long jump) cost no extra"}
+    assert "25 ft" in row("lion", "Running Leap")["does"]
+    for m, trait in (("bat", "Echolocation"), ("grick", "Stone Camouflage"),
+                     ("giant-spider", "Web Sense"), ("ghast", "Turn Defiance"),
+                     ("young-white-dragon", "Ice Walk"), ("dryad", "Tree Stride"),
+                     ("fire-elemental", "Water Susceptibility"), ("xorn", "Treasure Sense")):
+        assert row(m, trait)["state"] == "mechanised"
+    assert row("grimlock", "Blind Senses")["state"] == "adjudicated"  # smell: not in the game
