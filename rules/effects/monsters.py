@@ -255,8 +255,8 @@ def _forms(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"trait": (n.Special("add_forms"),)} if facts.get("forms") else {}
 
 
-_FAMILIES = {"leap": _leap, "rampage": _rampage, "forms": _forms, "surprise": _dice_ride("surprise"),
-             "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
+_FAMILIES = {"rampage": _rampage, "forms": _forms, "surprise": _dice_ride("surprise"),
+             "leap": _leap, "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
              "retaliate": _retaliate, "aura": _aura, "consume": _consume,
              "eminence": _dice_ride("eminence", "radiant")}
 
