@@ -38,6 +38,8 @@ HELP_LINES: dict[str | None, str] = {
     "say": "say <text>: speak to everyone in the room",
     "end": "end: end your turn",
     "info": "hp, sheet, inv, status: answered privately",
+    "level": "level <class>: take your next level in a class (multiclassing), e.g. level wizard",
+    "shop": "shop [page]: the open shop's wares; buy <item>, sell <item> (half price)",
 }
 _HELP_ALIASES = {
     "a": "atk", "attack": "atk", "c": "cast", "l": "look", "go": "move", "n": "move",
@@ -45,6 +47,7 @@ _HELP_ALIASES = {
     "dash": "actions", "dis": "actions", "disengage": "actions", "hide": "actions",
     "search": "actions", "grapple": "actions", "shove": "actions", "hp": "info",
     "sheet": "info", "inv": "info", "status": "info", "commands": None,
+    "buy": "shop", "sell": "shop",
 }
 
 
@@ -278,6 +281,28 @@ _FEATURES = (
 )
 
 
+def _level(args: list[str]) -> object:
+    if len(args) != 1:
+        raise ProtocolError("usage: level <class>, e.g. level wizard")
+    return i.Advance(args[0].lower())
+
+
+def _shop(args: list[str]) -> object:
+    if not args:
+        return i.Trade("list")
+    if len(args) == 1 and args[0].isdigit() and 0 < int(args[0]) < 1000:
+        return i.Trade("list", page=int(args[0]))
+    raise ProtocolError("usage: shop [page], e.g. shop 2")
+
+
+def _trade(op: str) -> Callable[[list[str]], object]:
+    def build(args: list[str]) -> object:
+        _need(args, f"{op} <item>, e.g. {op} torch")
+        return i.Trade(op, " ".join(args))
+
+    return build
+
+
 def _roll(args: list[str]) -> object:
     _need(args, "roll <skill|save|dice>, e.g. roll stealth, roll dex save, roll 2d6+1")
     return i.Roll(what=" ".join(args).lower())
@@ -327,6 +352,8 @@ _VERBS: dict[str, Callable[[list[str]], object]] = {
     "close": _one_target(i.Approach, "close <target>"),
     "say": _say, "'": _say,
     "rest": _rest,
+    "level": _level, "lvl": _level,
+    "shop": _shop, "buy": _trade("buy"), "sell": _trade("sell"),
     # bare words that take no arguments; reached only when arguments were given
     **{v: _no_args(v) for v in list(_SIMPLE) + list(_DIRECTIONS) + list(_QUERIES)},
 }

@@ -117,9 +117,13 @@ def weapon_passives(e: Entity, cls: str, level: int) -> None:
 
 
 def _skill_bonuses(e: Entity, cls: str, level: int, order: tuple[str, ...]) -> None:
+    skill_bonuses(e, passives(cls, level), order)
+
+
+def skill_bonuses(e: Entity, ps: list[dict[str, Any]], order: tuple[str, ...]) -> None:
     """Skill totals: proficient skills add the bonus, expertise doubles it for the first
-    skills in the build's order, half proficiency fills the unskilled ones."""
-    ps = passives(cls, level)
+    skills in the build's order, half proficiency fills the unskilled ones. `ps`: the
+    passives of every class the character has levels in."""
     expert = sum(int(p.get("expertise", 0)) for p in ps)
     half: set[str] = set()
     up = False

@@ -254,9 +254,9 @@ def _extra_attacks(a: Entity) -> int:
     """Attacks after the first in one Attack action (Extra Attack; the fighter's 2 and 3)."""
     if not a.cls or a.level < 5:
         return 0
-    from rules.levels import attacks_per_action
+    from rules.multiclass import attacks
 
-    return attacks_per_action(a.cls, a.level) - 1
+    return attacks(a) - 1
 
 
 def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,

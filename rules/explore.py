@@ -279,7 +279,7 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
             if spent > e.hit_dice and song:
                 resolver.heal(game, e, dice.total(song, rng), out)
             levels.regain_on_short_rest(e)
-            for k in levels.short_rest_resources(e.cls, e.level):
+            for k in levels.short_rest_resources_of(e):
                 if k in e.res_max:
                     e.res[k] = e.res_max[k]
             if e.pact:

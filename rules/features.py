@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from rules import events as ev
 from rules import intents as it
+from rules import multiclass
 from rules.combat import after_action
 from rules.creature import Entity
 from rules.errors import RulesError
@@ -66,7 +67,7 @@ def _check(a: Entity, f: FeatureDef, in_combat: bool) -> None:
             raise RulesError(f"{a.name} lacks {f.name}")
         if a.res.get(f.resource, 0) <= 0:
             raise RulesError(f"{f.name} is used up; rest first")
-    if f.cls and (a.cls != f.cls or a.level < f.level):
+    if f.cls and not multiclass.has_feature(a, f.cls, f.level):
         raise RulesError(f"{f.name} is a level {f.level} {f.cls} feature")
     if f.combat and not in_combat:
         raise RulesError(f"{f.name} is for combat")

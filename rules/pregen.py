@@ -210,10 +210,11 @@ def class_key(cls: str) -> str:
 def character(name: str, cls: str, level: int = 1, eid: int = 0, *,
               scores: dict[str, int] | None = None, race: Race | None = None,
               skills: tuple[str, ...] | None = None, kit: Build | None = None,
-              asi: tuple[str, ...] = ()) -> Entity:
+              asi: tuple[str, ...] = (), extra_asi: int = 0) -> Entity:
     """A ready-to-play character; RulesError for an unknown class or a level outside 1-20.
     `scores`, `race`, `skills` and `kit` are creation choices (rules/creation.py validates
-    them); without them it is the pregenerated build."""
+    them); without them it is the pregenerated build. `extra_asi`: improvements a
+    multiclass character's other classes give (rules/multiclass.py)."""
     key = class_key(cls)
     if not 1 <= level <= MAX_LEVEL:
         raise RulesError(f"level must be 1-{MAX_LEVEL}")
@@ -224,7 +225,7 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0, *,
     base = dict(scores) if scores else dict(zip(b.order, STANDARD, strict=True))
     for a, n in race.bonuses if race else ():
         base[a] += n
-    ab = improve(base, b.order, 2 * levels.asi_count(key, level), asi)
+    ab = improve(base, b.order, 2 * (levels.asi_count(key, level) + extra_asi), asi)
     ab = classfeatures.improve_abilities({a: ab[a] for a in ABILITIES}, key, level)
     lv = data["levels"][str(level)]
     prof = int(lv.get("proficiency_bonus", 2 + (level - 1) // 4))

@@ -10,6 +10,7 @@ from rules import events as ev
 from rules.creature import AUTO_CRIT_CLOSE, AUTO_FAIL_STR_DEX, PHYSICAL, Entity
 from rules.dungeon import BRIGHT
 from rules.effects.records import Cond, Effect
+from rules.multiclass import class_level
 
 if TYPE_CHECKING:
     from rules.game import Game
@@ -78,6 +79,7 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
         if e.has("hidden") or e.has("adv_next"):
             adv.append(e.name)
         if e.has("dis_next") or e.has("dis_attacks") or (
+                e.has("heavy_load") and kind in ("melee", "ranged")) or (
                 e.has("light_sensitive") and game.light_at(atk.room) in BRIGHT) or (
                 e.has("sunlight_sensitive") and game.light_at(atk.room) == "sunlight"):
             dis.append(e.name)
@@ -261,13 +263,13 @@ def _on_hit_extras(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], n
         if spec["kind"] == "melee" and spec.get("ability") == "str":
             for e in atk.effects:
                 extra += e.dmg_bonus
-        if (atk.cls == "rogue" and not atk.turn.get("sneak")
+        if (class_level(atk, "rogue") and not atk.turn.get("sneak")
                 and (spec.get("finesse") or spec["kind"] == "ranged")
                 and (net > 0 or (net == 0 and any(
                     o != atk.eid and game.entities[o].side == atk.side
                     and not game.entities[o].incapacitated for o in tgt.engaged)))):
             atk.turn["sneak"] = True
-            extra += dice.total(f"{(atk.level + 1) // 2}d6", rng, crit=crit)
+            extra += dice.total(f"{(class_level(atk, 'rogue') + 1) // 2}d6", rng, crit=crit)
     for e in tgt.effects:
         if e.tags and e.has("mark") and e.src == atk.eid:
             extra += dice.total(e.die, rng, crit=crit)
@@ -544,6 +546,8 @@ def check_adv(ent: Entity, ability: str, *, save: bool) -> int:
             dis = True
     if ability == "str" and any(e.has("rage") for e in ent.effects):
         adv = True
+    if ability in ("str", "dex", "con") and any(e.has("heavy_load") for e in ent.effects):
+        dis = True
     return int(adv) - int(dis)
 
 

@@ -233,7 +233,8 @@ def award_xp(game: Game, xp: int) -> list[Any]:
 
 
 def gain_xp(game: Game, e: Entity, xp: int) -> list[Any]:
-    """One character's XP grows; past a threshold it levels up (house rule auto_level)."""
+    """One character's XP grows; past a threshold it levels up (house rule auto_level), in
+    the class the player chose with `level CLASS` (else the one it has)."""
     from rules import pregen
 
     e.xp += xp
@@ -243,12 +244,41 @@ def gain_xp(game: Game, e: Entity, xp: int) -> list[Any]:
     return []
 
 
-def level_up(game: Game, e: Entity, level: int, rng: random.Random | None = None) -> list[Any]:
-    from rules import creation
+def level_due(e: Entity) -> bool:
+    from rules import pregen
 
-    fresh = creation.levelled(e, level)
+    return e.level < pregen.MAX_LEVEL and pregen.xp_level(e.xp) > e.level
+
+
+def advance(game: Game, a: Entity, i: it.Advance, rng: random.Random) -> list[Any]:
+    """`level CLASS`: with a level due (auto_level off), take it in that class now; else
+    the class the next level goes to. Refused in one line when the SRD prerequisites fail."""
+    from rules import multiclass, pregen
+
+    if a.kind != "pc":
+        raise RulesError(f"{a.name} has no class levels")
+    cls = pregen.class_key(i.cls)
+    multiclass.check_new_class(a, cls)
+    if level_due(a):
+        return level_up(game, a, pregen.xp_level(a.xp), rng, cls)
+    a.origin["next"] = cls
+    need = pregen.XP_LEVELS[a.level] if a.level < pregen.MAX_LEVEL else 0
+    return [ev.Info(a.eid, f"{a.name}'s next level goes to {cls}"
+                    + (f" (at {need} XP)" if need else ""))]
+
+
+def level_up(game: Game, e: Entity, level: int, rng: random.Random | None = None,
+             cls: str = "") -> list[Any]:
+    """Level e up to `level` in `cls` (default: the class chosen with `level CLASS`, else
+    the primary); RulesError, before any change, if the SRD prerequisites fail."""
+    from rules import content, creation, multiclass
+
+    take = cls or str(e.origin.get("next") or "") or e.cls
+    multiclass.check_new_class(e, take)
+    fresh = creation.levelled(e, level, take)
     if rng is not None and game.house.get("rolled_hp", False):
-        fresh.max_hp = creation.rolled_max_hp(e, fresh, rng)
+        hd = int(content.classes()[take]["hit_die"])
+        fresh.max_hp = creation.rolled_max_hp(e, fresh, rng, hd)
     gain = fresh.max_hp - e.max_hp
     fresh.hp = max(0, e.hp + gain) if not e.dead else 0
     fresh.dead, fresh.room, fresh.inventory = e.dead, e.room, e.inventory

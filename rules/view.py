@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from rules import multiclass
 from rules.creature import ABILITIES
 from rules.dungeon import DIRECTIONS
 from rules.errors import RulesError
@@ -85,7 +86,7 @@ def describe(game: Game, eid: int, what: str) -> str:
                                                      or fx else "") + slots + turn + ".")
     if what == "sheet":
         ab = " ".join(f"{k.upper()}{e.abilities[k]}" for k in ABILITIES if k in e.abilities)
-        label = f"{e.cls} {e.level}" if e.kind == "pc" else e.monster
+        label = multiclass.label(e) if e.kind == "pc" else e.monster
         res = " ".join(f"{k} {v}" for k, v in e.res.items() if k != "legendary")
         weapons = ",".join(w["name"] for w in e.weapons) or ",".join(
             a["name"] for a in e.actions)

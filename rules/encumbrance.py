@@ -1,0 +1,94 @@
+"""What a character carries, in pounds (SRD gear weights), and the load rules that follow."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import TYPE_CHECKING
+
+from rules import content
+from rules.creature import Entity
+from rules.effects.records import Effect
+from rules.errors import RulesError
+
+if TYPE_CHECKING:
+    from rules.game import Game
+
+COINS_PER_LB = 50  # SRD "Coins": fifty coins weigh a pound
+SHIELD_LB = 6
+COIN = re.compile(r"^(\d{1,6}) ?(cp|sp|ep|gp|pp)$")
+LOAD = "load"  # the effect a load puts on its bearer (the variant rule's penalties)
+
+
+@cache
+def _weights() -> dict[str, float]:
+    """Every way a gear item is written (index, name, "light crossbow") -> pounds."""
+    from rules.pregen import gear_name
+
+    out: dict[str, float] = {}
+    for k, v in content.gear().items():
+        w = float(v["weight"])
+        out[k] = out[k.replace("-", " ")] = out[v["name"].lower()] = out[gear_name(v)] = w
+    return out
+
+
+def item_weight(name: str) -> float:
+    """Pounds of one carried item as written in an inventory (unknown things weigh 0)."""
+    s = name.strip().lower()
+    coins = COIN.match(s)
+    if coins:
+        return int(coins.group(1)) / COINS_PER_LB
+    return _weights().get(s, 0.0)
+
+
+def carried(e: Entity) -> float:
+    """Pounds carried: the pack, the weapons in hand, the armour and shield worn."""
+    lb = sum(item_weight(x) for x in e.inventory)
+    lb += sum(item_weight(w["name"]) for w in e.weapons if not w.get("monk"))
+    if e.armor:
+        lb += item_weight(e.armor)
+    return lb + (SHIELD_LB if e.shield else 0)
+
+
+def capacity(e: Entity) -> int:
+    """SRD carrying capacity: 15 x STR pounds."""
+    return 15 * e.abilities.get("str", 10)
+
+
+def level(e: Entity, lb: float | None = None) -> int:
+    """The variant rule's load: 0 light, 1 encumbered (over 5 x STR), 2 heavily (over 10 x STR)."""
+    load = carried(e) if lb is None else lb
+    strength = e.abilities.get("str", 10)
+    return 2 if load > 10 * strength else 1 if load > 5 * strength else 0
+
+
+def check_pickup(game: Game, e: Entity, extra_lb: float) -> None:
+    """Without the variant rule, a pick-up past the 15 x STR capacity is refused."""
+    if game.house.get("encumbrance", False):
+        return
+    now = carried(e)
+    if now + extra_lb > capacity(e):
+        raise RulesError(f"{e.name} can carry {capacity(e)} lb and has {now:g}; too heavy")
+
+
+def update(game: Game, e: Entity) -> None:
+    """Set the load effect after the pack changed: encumbered, speed -10; heavily
+    encumbered, speed -20 and disadvantage on STR/DEX/CON checks, saves and weapon attacks
+    (house rule encumbrance, the SRD variant)."""
+    e.effects[:] = [x for x in e.effects if x.name != LOAD]
+    if e.kind != "pc" or not game.house.get("encumbrance", False):
+        return
+    n = level(e)
+    if n == 1:
+        e.effects.append(Effect(LOAD, e.eid, speed=-10, tags=("permanent",)))
+    elif n == 2:
+        e.effects.append(Effect(LOAD, e.eid, speed=-20, tags=("permanent", "heavy_load")))
+
+
+def sheet_note(game: Game, e: Entity) -> str:
+    """The sheet's carry line: "carry 57/150 lb" (and the load under the variant rule)."""
+    lb = carried(e)
+    word = ""
+    if game.house.get("encumbrance", False):
+        word = ("", " encumbered", " heavily encumbered")[level(e, lb)]
+    return f"carry {lb:g}/{capacity(e)} lb{word}"

@@ -1,0 +1,134 @@
+"""Multiclass characters (SRD "Multiclassing"): levels in several classes made into one sheet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rules import classfeatures, content, levels
+from rules.creature import Entity, mod, prof_for_level
+from rules.errors import RulesError
+
+# SRD "Multiclassing: Proficiencies": of what a second class grants, only skills are
+# something the engine reads (armour and weapon proficiencies it does not model).
+NEW_CLASS_SKILLS = {"bard": 1, "ranger": 1, "rogue": 1}
+
+
+def class_levels(e: Entity) -> dict[str, int]:
+    """Class -> levels held; a single-class character is all in `cls`."""
+    if e.levels:
+        return dict(e.levels)
+    return {e.cls: e.level} if e.cls and e.level else {}
+
+
+def class_level(e: Entity, cls: str) -> int:
+    return class_levels(e).get(cls, 0)
+
+
+def label(e: Entity) -> str:
+    """The sheet's class line: "fighter 5 / wizard 2"."""
+    return " / ".join(f"{c} {n}" for c, n in class_levels(e).items())
+
+
+def check_new_class(e: Entity, cls: str) -> None:
+    """RulesError (one line) unless e may take a level in cls: a class it already has, or a
+    new one whose prerequisite and every current class's prerequisite its scores meet."""
+    if cls not in content.classes():
+        raise RulesError(f"no class {cls!r}")
+    have = class_levels(e)
+    if cls in have:
+        return
+    for c in [*have, cls]:
+        why = levels.can_multiclass(e.abilities, c)
+        if why:
+            raise RulesError(f"{e.name} cannot multiclass: {why}")
+
+
+def has_feature(e: Entity, cls: str, level: int) -> bool:
+    """Has e reached `level` in `cls` (a class feature's own level)?"""
+    return class_level(e, cls) >= level
+
+
+def attacks(e: Entity) -> int:
+    """Attacks one Attack action makes: Extra Attack from several classes does not stack."""
+    return max((levels.attacks_per_action(c, n) for c, n in class_levels(e).items()),
+               default=1)
+
+
+def combine(pc: Entity, by_class: dict[str, int], order: tuple[str, ...],
+            race_hp: int = 0) -> Entity:
+    """Add the other classes' levels to `pc`, a sheet built at its primary class's level
+    (its abilities already take every class's improvements); `race_hp`: HP a level from the
+    race (hill dwarf). Mutates and returns pc."""
+    total = sum(by_class.values())
+    con = mod(pc.abilities["con"])
+    proficient = _proficient(pc)
+    passives = classfeatures.passives(pc.cls, by_class[pc.cls])
+    for cls, n in by_class.items():
+        if cls == pc.cls:
+            continue
+        hd = int(content.classes()[cls]["hit_die"])
+        pc.max_hp += n * (hd // 2 + 1 + con + race_hp)
+        pool = [s for s in content.classes()[cls]["skill_choices"]["from"] if s not in proficient]
+        proficient |= set(pool[:NEW_CLASS_SKILLS.get(cls, 0)])
+        for k, v in levels.class_resources(cls, n, pc.abilities).items():
+            pc.res_max[k] = max(v, pc.res_max.get(k, 0))
+        pc.spells += [s for s in _class_spells(cls, n) if s not in pc.spells]
+        if not pc.spell_ability:
+            pc.spell_ability = (content.classes()[cls].get("spellcasting") or {}).get(
+                "ability") or ""
+        pc.skills = dict.fromkeys(proficient, 0)
+        classfeatures.apply_passives(pc, cls, n, order)  # saves, tags, weapons, extra skills
+        proficient = _proficient(pc)
+        passives += classfeatures.passives(cls, n)
+    pc.level, pc.levels, pc.hit_dice = total, dict(by_class), total
+    pc.prof = prof_for_level(total)
+    pc.skills = dict.fromkeys(proficient, 0)
+    classfeatures.skill_bonuses(pc, passives, order)
+    pc.max_slots = spell_slots(by_class)
+    pc.slots = list(pc.max_slots)
+    pc.pact = set(_casters(by_class)) == {"warlock"}
+    pc.res = dict(pc.res_max)
+    pc.hp = pc.max_hp
+    return pc
+
+
+def spell_slots(by_class: dict[str, int]) -> list[int]:
+    """Slots by level: one caster class uses its own table; several use the multiclass table
+    (levels.multiclass_slots), with a warlock's Pact Magic slots added beside them."""
+    casters = _casters(by_class)
+    own = [c for c in casters if c != "warlock"]
+    if len(own) == 1:
+        slots = _row_slots(own[0], by_class[own[0]])
+    else:
+        slots = levels.multiclass_slots({c: by_class[c] for c in own})
+    if "warlock" in casters:
+        slots = [a + b for a, b in zip(slots, _row_slots("warlock", by_class["warlock"]),
+                                       strict=True)]
+    return slots
+
+
+def _casters(by_class: dict[str, int]) -> list[str]:
+    return [c for c, n in by_class.items() if any(_row_slots(c, n))]
+
+
+def _row_slots(cls: str, level: int) -> list[int]:
+    got = [int(x) for x in (levels.row(cls, level).get("spell_slots") or [])][:9]
+    return got + [0] * (9 - len(got))
+
+
+def _class_spells(cls: str, level: int) -> list[str]:
+    """The pregenerated build's spells a class gives at its own level and slot table."""
+    from rules.pregen import BUILDS
+
+    slots = _row_slots(cls, level)
+    top = max((k + 1 for k, n in enumerate(slots) if n), default=0)
+    spells = content.spells()
+    return [s for lvl, s in BUILDS[cls].spells
+            if lvl <= level and s in spells and int(spells[s]["level"]) <= top]
+
+
+def _proficient(pc: Entity) -> set[str]:
+    """Skills pc is proficient in (not those only Jack of All Trades' half bonus fills)."""
+    skill_ab: dict[str, Any] = content.skills()
+    return {s for s, v in pc.skills.items()
+            if v >= pc.mod(skill_ab.get(s, "wis")) + pc.prof}

@@ -1,0 +1,178 @@
+"""Shops the DM opens: SRD equipment at SRD prices, bought and sold (half price) for coins."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from rules import content, encumbrance, fuzzy
+from rules import events as ev
+from rules import intents as it
+from rules.creature import Entity
+from rules.errors import RulesError
+
+if TYPE_CHECKING:
+    from rules.game import Game
+
+STATE_KEY = "shop"  # game.state["shop"]: [[gear index, price in cp], ...] while one is open
+PAGE_B = 170  # a listing page leaves room for the name the renderer puts in front
+COIN_CP = {"pp": 1000, "gp": 100, "ep": 50, "sp": 10, "cp": 1}
+MAX_STOCK = 250
+# What a shop sells when the DM names no stock: arms, armour and the adventurer's basics.
+BASIC_STOCK = ("dagger", "handaxe", "javelin", "mace", "quarterstaff", "spear", "shortbow",
+               "crossbow-light", "battleaxe", "longsword", "rapier", "shortsword", "greataxe",
+               "longbow", "leather-armor", "studded-leather-armor", "scale-mail",
+               "chain-mail", "shield", "potion-of-healing", "torch", "rope-hempen-50-feet",
+               "rations-1-day", "healers-kit", "backpack", "bedroll", "tinderbox",
+               "waterskin", "holy-water-flask", "antitoxin-vial", "arrow", "crossbow-bolt")
+
+
+def item_name(index: str) -> str:
+    """The name the pack holds: "light crossbow" for a weapon or armour (so `wield` finds
+    it), the SRD name in lower case for other gear."""
+    from rules.pregen import gear_name
+
+    g = content.gear()[index]
+    return gear_name(g) if g["category"] in ("weapon", "armor") else g["name"].lower()
+
+
+def price_text(cp: int) -> str:
+    """150 -> "1gp 5sp"; 0 -> "0gp"."""
+    gp, rest = divmod(cp, 100)
+    sp, c = divmod(rest, 10)
+    return " ".join(f"{n}{u}" for n, u in ((gp, "gp"), (sp, "sp"), (c, "cp")) if n) or "0gp"
+
+
+def find_gear(word: str, pool: list[str]) -> str:
+    """The gear index `word` names among `pool`; RulesError "did you mean" if none."""
+    names = {item_name(k): k for k in pool} | {k.replace("-", " "): k for k in pool}
+    hit = fuzzy.best_match(word.strip().lower(), list(names))
+    if hit is None:
+        near = fuzzy.suggest(word.strip().lower(), [item_name(k) for k in pool], 3)
+        raise RulesError(f"no {word.strip()[:24]!r} here" + (
+            f"; did you mean {', '.join(near)}?" if near else "; send shop for the list"))
+    return names[hit]
+
+
+def open_shop(game: Game, text: str) -> list[Any]:
+    """DM op shop.open: text lists the stock ("longsword, torch, potion of healing"), or
+    nothing for the basic stock; prices are the SRD's."""
+    words = [w.strip() for w in text.split(",") if w.strip()]
+    gear = content.gear()
+    stock = [find_gear(w, list(gear)) for w in words] if words else list(BASIC_STOCK)
+    stock = list(dict.fromkeys(stock))[:MAX_STOCK]
+    game.state[STATE_KEY] = [[k, int(gear[k]["cost_cp"])] for k in stock]
+    return [ev.Info(0, f"a shop opens: {len(stock)} wares; send shop to see them, "
+                       "buy ITEM, sell ITEM")]
+
+
+def close_shop(game: Game) -> list[Any]:
+    if STATE_KEY not in game.state:
+        raise RulesError("no shop is open")
+    del game.state[STATE_KEY]
+    return [ev.Info(0, "the shop closes")]
+
+
+def trade(game: Game, a: Entity, i: it.Trade, _rng: random.Random) -> list[Any]:
+    stock = {k: cp for k, cp in game.state.get(STATE_KEY, [])}
+    if not stock:
+        raise RulesError("no shop is open here; the DM opens one")
+    if game.combat is not None:
+        raise RulesError("no trading in a fight")
+    if a.kind != "pc":
+        raise RulesError(f"{a.name} does not trade")
+    if i.op == "list":
+        return [ev.Info(a.eid, listing(stock, i.page))]
+    if i.op == "buy":
+        return _buy(game, a, find_gear(i.item, list(stock)), stock)
+    if i.op == "sell":
+        return _sell(game, a, i.item)
+    raise RulesError("buy ITEM, sell ITEM or shop")
+
+
+def listing(stock: dict[str, int], page: int) -> str:
+    """One page of the wares with prices, fitting one packet: "shop 1/3: dagger 2gp, ..."."""
+    pages: list[list[str]] = [[]]
+    for k, cp in stock.items():
+        entry = f"{item_name(k)} {price_text(cp)}"
+        if len(", ".join(pages[-1] + [entry]).encode()) > PAGE_B - 24:
+            pages.append([])
+        pages[-1].append(entry)
+    if not 1 <= page <= len(pages):
+        raise RulesError(f"the list has pages 1 to {len(pages)}")
+    more = f" (shop {page + 1} for more)" if page < len(pages) else ""
+    return f"shop {page}/{len(pages)}: " + ", ".join(pages[page - 1]) + more
+
+
+def purse(e: Entity) -> int:
+    """The character's coins, in copper pieces."""
+    total = 0
+    for x in e.inventory:
+        m = encumbrance.COIN.match(x)
+        if m:
+            total += int(m.group(1)) * COIN_CP[m.group(2)]
+    return total
+
+
+def set_purse(e: Entity, cp: int) -> None:
+    """Hold `cp` as gold, silver and copper (change is made the way a shopkeeper would)."""
+    e.inventory[:] = [x for x in e.inventory if not encumbrance.COIN.match(x)]
+    for unit in ("gp", "sp", "cp"):
+        n, cp = divmod(cp, COIN_CP[unit])
+        if n:
+            e.inventory.append(f"{n} {unit}")
+
+
+def _buy(game: Game, a: Entity, index: str, stock: dict[str, int]) -> list[Any]:
+    from rules.dm import MAX_ITEMS
+
+    cost, have = stock[index], purse(a)
+    name = item_name(index)
+    if cost > have:
+        raise RulesError(f"the {name} costs {price_text(cost)}; {a.name} has "
+                         f"{price_text(have) if have else 'no coins'}")
+    if len(a.inventory) >= MAX_ITEMS:
+        raise RulesError(f"{a.name} cannot carry more things")
+    encumbrance.check_pickup(game, a, float(content.gear()[index]["weight"]))
+    set_purse(a, have - cost)
+    a.inventory.append(name)
+    encumbrance.update(game, a)
+    return [ev.Info(a.eid, f"buys the {name} for {price_text(cost)}; "
+                           f"{price_text(purse(a))} left")]
+
+
+def _sell(game: Game, a: Entity, word: str) -> list[Any]:
+    """Sell a carried item for half its SRD price (SRD "Selling Treasure")."""
+    gear = content.gear()
+    by_name = {item_name(k): k for k in gear}
+    carried = [x for x in a.inventory if x in by_name]
+    hit = fuzzy.best_match(word.strip().lower(), carried)
+    if hit is None:
+        near = fuzzy.suggest(word.strip().lower(), carried, 3)
+        raise RulesError(f"{a.name} carries no {word.strip()[:24]!r} to sell" + (
+            f"; did you mean {', '.join(near)}?" if near else ""))
+    value = int(gear[by_name[hit]]["cost_cp"]) // 2
+    a.inventory.remove(hit)
+    set_purse(a, purse(a) + value)
+    encumbrance.update(game, a)
+    return [ev.Info(a.eid, f"sells the {hit} for {price_text(value)}; "
+                           f"{price_text(purse(a))} now")]
+
+
+def take(game: Game, e: Entity, text: str) -> list[Any]:
+    """DM op take_item: coins ("5 gp", made change for) or a carried item leave the pack."""
+    word = " ".join(text.split()).lower()
+    coins = encumbrance.COIN.match(word)
+    if coins:
+        amount, have = int(coins.group(1)) * COIN_CP[coins.group(2)], purse(e)
+        if amount > have:
+            raise RulesError(f"{e.name} has only {price_text(have)}")
+        set_purse(e, have - amount)
+        encumbrance.update(game, e)
+        return [ev.Info(e.eid, f"gives up {word}; {price_text(purse(e))} left")]
+    hit = fuzzy.best_match(word, e.inventory)
+    if hit is None:
+        raise RulesError(f"{e.name} carries no {word[:24]!r}")
+    e.inventory.remove(hit)
+    encumbrance.update(game, e)
+    return [ev.Info(e.eid, f"gives up the {hit}")]
