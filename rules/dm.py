@@ -128,6 +128,8 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
             raise RulesError(f"no house rule {i.text[:24]!r}; the rules know "
                              + ", ".join(house.HOUSE_RULES))
         game.house[i.text] = bool(i.value)
+        for e in game.party():
+            encumbrance.update(game, e)
         return [ev.Info(0, f"house rule {i.text} {'on' if i.value else 'off'}")]
     if op == "move_party":
         return _move_party(game, i, rng)

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 COINS_PER_LB = 50  # SRD "Coins": fifty coins weigh a pound
 SHIELD_LB = 6
 COIN = re.compile(r"^(\d{1,6}) ?(cp|sp|ep|gp|pp)$")
-LOAD = "load"  # the effect a load puts on its bearer (the variant rule's penalties)
+# The effects a load puts on its bearer (the variant rule's penalties), by load level.
+LOADS = ("", "encumbered", "heavily encumbered")
 
 
 @cache
@@ -75,20 +76,18 @@ def update(game: Game, e: Entity) -> None:
     """Set the load effect after the pack changed: encumbered, speed -10; heavily
     encumbered, speed -20 and disadvantage on STR/DEX/CON checks, saves and weapon attacks
     (house rule encumbrance, the SRD variant)."""
-    e.effects[:] = [x for x in e.effects if x.name != LOAD]
+    e.effects[:] = [x for x in e.effects if x.name not in LOADS[1:]]
     if e.kind != "pc" or not game.house.get("encumbrance", False):
         return
     n = level(e)
     if n == 1:
-        e.effects.append(Effect(LOAD, e.eid, speed=-10, tags=("permanent",)))
+        e.effects.append(Effect(LOADS[1], e.eid, speed=-10, tags=("permanent",)))
     elif n == 2:
-        e.effects.append(Effect(LOAD, e.eid, speed=-20, tags=("permanent", "heavy_load")))
+        e.effects.append(Effect(LOADS[2], e.eid, speed=-20, tags=("permanent", "heavy_load")))
 
 
 def sheet_note(game: Game, e: Entity) -> str:
     """The sheet's carry line: "carry 57/150 lb" (and the load under the variant rule)."""
     lb = carried(e)
-    word = ""
-    if game.house.get("encumbrance", False):
-        word = ("", " encumbered", " heavily encumbered")[level(e, lb)]
-    return f"carry {lb:g}/{capacity(e)} lb{word}"
+    word = LOADS[level(e, lb)] if game.house.get("encumbrance", False) else ""
+    return f"carry {lb:g}/{capacity(e)} lb" + (f" {word}" if word else "")

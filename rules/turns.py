@@ -271,7 +271,7 @@ def level_up(game: Game, e: Entity, level: int, rng: random.Random | None = None
              cls: str = "") -> list[Any]:
     """Level e up to `level` in `cls` (default: the class chosen with `level CLASS`, else
     the primary); RulesError, before any change, if the SRD prerequisites fail."""
-    from rules import content, creation, multiclass
+    from rules import content, creation, encumbrance, multiclass
 
     take = cls or str(e.origin.get("next") or "") or e.cls
     multiclass.check_new_class(e, take)
@@ -289,6 +289,7 @@ def level_up(game: Game, e: Entity, level: int, rng: random.Random | None = None
     fresh.slots = [min(m, s + (m - om)) for s, m, om in zip(e.slots, fresh.max_slots,
                                                              e.max_slots, strict=True)]
     game.entities[e.eid] = fresh
+    encumbrance.update(game, fresh)  # a new STR moves the load thresholds
     return [ev.LevelledUp(e.eid, level)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from rules import multiclass
+from rules import encumbrance, multiclass
 from rules.creature import ABILITIES
 from rules.dungeon import DIRECTIONS
 from rules.errors import RulesError
@@ -68,8 +68,8 @@ def describe(game: Game, eid: int, what: str) -> str:
     if what == "hp":
         return f"{e.name}: HP {_hp(e)}, AC {e.current_ac()}."
     if what == "inv":
-        items = e.inventory + game.loot
-        return f"{e.name} has " + (", ".join(items) if items else "nothing") + "."
+        floor = f"; on the floor: {', '.join(game.loot)}" if game.loot else ""
+        return f"{e.name} has " + (", ".join(e.inventory) or "nothing") + floor + "."
     if what == "status":
         conds = sorted(e.conditions) + ([f"exhaustion {e.exhaustion}"] if e.exhaustion else [])
         fx = sorted({x.name for x in e.effects})
@@ -91,8 +91,9 @@ def describe(game: Game, eid: int, what: str) -> str:
         weapons = ",".join(w["name"] for w in e.weapons) or ",".join(
             a["name"] for a in e.actions)
         spells = ("; spells " + ",".join(e.spells)) if e.spells else ""
+        carry = f", {encumbrance.sheet_note(game, e)}" if e.kind == "pc" else ""
         return (f"{e.name}, {label}: HP {_hp(e)}, AC {e.current_ac()}, {ab}, prof +{e.prof}, "
-                f"XP {e.xp}; {weapons}{spells}" + (f"; {res}" if res else "") + ".")
+                f"XP {e.xp}{carry}; {weapons}{spells}" + (f"; {res}" if res else "") + ".")
     raise RulesError("ask for hp, sheet, inv, status or help")
 
 
