@@ -38,7 +38,8 @@ HELP_LINES: dict[str | None, str] = {
     "say": "say <text>: speak to everyone in the room",
     "end": "end: end your turn",
     "info": "hp, sheet, inv, status: answered privately",
-    "level": "level <class>: take your next level in a class (multiclassing), e.g. level wizard",
+    "level": "level <class>: your next level's class (multiclassing), e.g. level wizard; "
+    "level asi str dex, or level feat grappler: your next improvement",
     "shop": "shop [page]: the open shop's wares; buy <item>, sell <item> (half price)",
 }
 _HELP_ALIASES = {
@@ -282,9 +283,14 @@ _FEATURES = (
 
 
 def _level(args: list[str]) -> object:
-    if len(args) != 1:
-        raise ProtocolError("usage: level <class>, e.g. level wizard")
-    return i.Advance(args[0].lower())
+    words = [a.lower() for a in args]
+    if words[:1] in (["asi"], ["feat"]) and len(words) > 1:
+        return i.Advance(improve=" ".join(words[1:]))
+    if words == ["grappler"]:
+        return i.Advance(improve="grappler")
+    if len(words) != 1:
+        raise ProtocolError("usage: level <class> | level asi <ab> <ab> | level feat grappler")
+    return i.Advance(words[0])
 
 
 def _shop(args: list[str]) -> object:

@@ -222,10 +222,11 @@ def rolled_max_hp(e: Entity, fresh: Entity, rng: random.Random, hd: int) -> int:
     return max(e.max_hp + fresh.level - e.level, e.max_hp + fresh.max_hp - fixed_old + gained)
 
 
-def levelled(e: Entity, level: int, cls: str = "") -> Entity:
+def levelled(e: Entity, level: int, cls: str = "",
+             origin: dict[str, Any] | None = None) -> Entity:
     """The sheet at a new total level, the levels gained going to `cls` (default: the
-    primary class): the same creation choices (or pregenerated build), and the gear the
-    character now carries and wears."""
+    primary class): the same creation choices (or `origin`, the updated ones; or the
+    pregenerated build), and the gear the character now carries and wears."""
     from rules import classfeatures, multiclass
     from rules.pregen import armor_class
 
@@ -234,8 +235,9 @@ def levelled(e: Entity, level: int, cls: str = "") -> Entity:
     if gained > 0:
         take = cls or e.cls
         by_class[take] = by_class.get(take, 0) + gained
-    fresh = _sheet(e, by_class)
-    fresh.name, fresh.inventory, fresh.origin = e.name, e.inventory, dict(e.origin)
+    origin = dict(e.origin if origin is None else origin)
+    fresh = _sheet(e, by_class, origin)
+    fresh.name, fresh.inventory, fresh.origin = e.name, e.inventory, origin
     own = {w["name"]: w for w in fresh.weapons}
     fresh.weapons = [w for w in fresh.weapons if w.get("monk")] + [
         own.get(w["name"], w) for w in e.weapons if not w.get("monk")]
@@ -248,7 +250,7 @@ def levelled(e: Entity, level: int, cls: str = "") -> Entity:
     return fresh
 
 
-def _sheet(e: Entity, by_class: dict[str, int]) -> Entity:
+def _sheet(e: Entity, by_class: dict[str, int], origin: dict[str, Any]) -> Entity:
     """A fresh sheet for these class levels: the primary class built at its own level
     (its scores taking every class's improvements), the others added (rules/multiclass)."""
     from rules import levels, multiclass
@@ -256,12 +258,13 @@ def _sheet(e: Entity, by_class: dict[str, int]) -> Entity:
 
     primary = e.cls
     extra = sum(levels.asi_count(c, n) for c, n in by_class.items() if c != primary)
-    if e.origin.get("scores"):
-        d = Draft.from_dict(e.origin)
+    if origin.get("scores"):
+        d = Draft.from_dict(origin)
         fresh = build(d, by_class[primary], e.eid, extra)
         race_hp, order = race(d.race).hp_per_level, tuple(d.skills)
     else:
-        fresh = character(e.name, primary, by_class[primary], eid=e.eid, extra_asi=extra)
+        fresh = character(e.name, primary, by_class[primary], eid=e.eid, extra_asi=extra,
+                          asi=tuple(origin.get("asi", ())))
         race_hp, order = 0, BUILDS[primary].skills
     if len(by_class) > 1:
         multiclass.combine(fresh, by_class, order, race_hp)

@@ -159,9 +159,12 @@ class Make:
 
 @dataclass(frozen=True, slots=True)
 class Advance:
-    """Take a level in `cls` (rules/multiclass.py): now when one is due, else the next one."""
+    """Take a level in `cls` (rules/multiclass.py): now when one is due, else the next one.
+    Or, with `improve` ("str dex", "con con", "grappler"), choose the next Ability Score
+    Improvement (two points, or the SRD's feat)."""
 
-    cls: str
+    cls: str = ""
+    improve: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from rules import classfeatures, content, levels
 from rules.creature import ABILITIES, Entity, mod
+from rules.effects.records import Effect
 from rules.errors import RulesError
 from rules.levels import MAX_LEVEL, XP_LEVELS, xp_level
 
@@ -160,10 +161,10 @@ def _ac(cls: str, ab: dict[str, int], armor: str | None, shield: bool) -> int:
 
 
 def improve(ab: dict[str, int], order: tuple[str, ...], points: int,
-            picks: tuple[str, ...] = ()) -> dict[str, int]:
+            picks: tuple[str, ...] = (), taken: list[str] | None = None) -> dict[str, int]:
     """Ability score improvements, two points each: a pick takes a point (an ability) or a
-    whole improvement (a feat: "grappler"); the rest go to the first ability (by the build's
-    order) still under 20, the SRD's cap."""
+    whole improvement (a feat: "grappler", added to `taken`); the rest go to the first
+    ability (by the build's order) still under 20, the SRD's cap."""
     out = dict(ab)
     queue = list(picks)
     while points > 0 and queue:
@@ -173,6 +174,8 @@ def improve(ab: dict[str, int], order: tuple[str, ...], points: int,
             points -= 1
         elif p not in out and points >= 2:
             points -= 2  # a feat instead of the improvement
+            if taken is not None:
+                taken.append(p)
     for _ in range(points):
         best = next((a for a in order if out[a] < 20), None)
         if best is None:
@@ -225,7 +228,8 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0, *,
     base = dict(scores) if scores else dict(zip(b.order, STANDARD, strict=True))
     for a, n in race.bonuses if race else ():
         base[a] += n
-    ab = improve(base, b.order, 2 * (levels.asi_count(key, level) + extra_asi), asi)
+    feats: list[str] = []
+    ab = improve(base, b.order, 2 * (levels.asi_count(key, level) + extra_asi), asi, feats)
     ab = classfeatures.improve_abilities({a: ab[a] for a in ABILITIES}, key, level)
     lv = data["levels"][str(level)]
     prof = int(lv.get("proficiency_bonus", 2 + (level - 1) // 4))
@@ -272,6 +276,8 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0, *,
         armor=b.armor or "", shield=b.shield,
     )
     classfeatures.apply_passives(pc, key, level, b.skills)
+    for f in feats:  # Grappler: advantage on attacks against a creature it grapples
+        pc.effects.append(Effect(f, eid, tags=(f, "permanent")))
     return pc
 
 def _shared(table: dict[str, dict[str, Any]], lookup: Any, key: str) -> dict[str, Any]:

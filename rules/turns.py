@@ -257,6 +257,8 @@ def advance(game: Game, a: Entity, i: it.Advance, rng: random.Random) -> list[An
 
     if a.kind != "pc":
         raise RulesError(f"{a.name} has no class levels")
+    if i.improve:
+        return _choose_improvement(a, i.improve)
     cls = pregen.class_key(i.cls)
     multiclass.check_new_class(a, cls)
     if level_due(a):
@@ -267,6 +269,38 @@ def advance(game: Game, a: Entity, i: it.Advance, rng: random.Random) -> list[An
                     + (f" (at {need} XP)" if need else ""))]
 
 
+def _choose_improvement(a: Entity, words: str) -> list[Any]:
+    """Keep the next Ability Score Improvement's choice: two ability points or a feat, its
+    prerequisite checked against today's scores. A level that brings one spends it."""
+    from rules import content, creation
+
+    picks = creation.improvements(words.split(), a.abilities)
+    feats = [p for p in picks if p in content.feats()]
+    if (feats and len(picks) != 1) or (not feats and len(picks) != 2):
+        raise RulesError("an improvement is two ability points (level asi str dex) or one "
+                         "feat (level feat grappler)")
+    taken = [x for x in a.origin.get("asi", []) if x in content.feats()]
+    if set(feats) & set(taken):
+        raise RulesError(f"{a.name} already has {feats[0]}")
+    a.origin["asi_next"] = picks
+    what = f"the {feats[0]} feat" if feats else " ".join(f"+1 {p.upper()}" for p in picks)
+    return [ev.Info(a.eid, f"{a.name}'s next improvement: {what}")]
+
+
+def _spend_improvement(e: Entity, by_class: dict[str, int]) -> dict[str, Any]:
+    """The creation choices after a level: a chosen improvement joins the picks when the
+    level brings one (picks go first and the rest fill by the build's order, so earlier
+    improvements keep their totals)."""
+    from rules import levels, multiclass
+
+    origin = dict(e.origin)
+    before = sum(levels.asi_count(c, n) for c, n in multiclass.class_levels(e).items())
+    after = sum(levels.asi_count(c, n) for c, n in by_class.items())
+    if after > before and origin.get("asi_next"):
+        origin["asi"] = [*origin.get("asi", []), *origin.pop("asi_next")]
+    return origin
+
+
 def level_up(game: Game, e: Entity, level: int, rng: random.Random | None = None,
              cls: str = "") -> list[Any]:
     """Level e up to `level` in `cls` (default: the class chosen with `level CLASS`, else
@@ -275,7 +309,9 @@ def level_up(game: Game, e: Entity, level: int, rng: random.Random | None = None
 
     take = cls or str(e.origin.get("next") or "") or e.cls
     multiclass.check_new_class(e, take)
-    fresh = creation.levelled(e, level, take)
+    by_class = multiclass.class_levels(e)
+    by_class[take] = by_class.get(take, 0) + level - e.level
+    fresh = creation.levelled(e, level, take, _spend_improvement(e, by_class))
     if rng is not None and game.house.get("rolled_hp", False):
         hd = int(content.classes()[take]["hit_die"])
         fresh.max_hp = creation.rolled_max_hp(e, fresh, rng, hd)

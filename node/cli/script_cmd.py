@@ -362,8 +362,9 @@ _OPS = {"=": lambda a, b: a == b, "==": lambda a, b: a == b, "<": lambda a, b: a
 
 
 def _stat(game: Any, e: Any, name: str) -> int:
-    """A number on a sheet: an integer field (max_hp, level, prof, hit_dice...), `speed_now`
-    (after effects), `coins_cp`, `carry_lb`, `attacks`, or `level.CLASS`."""
+    """A number on a sheet: an integer field (max_hp, level, prof, hit_dice...), an ability
+    (str, dex...), `speed_now` (after effects), `coins_cp`, `carry_lb`, `attacks`, or
+    `level.CLASS`."""
     from rules import encumbrance, multiclass, shop
 
     derived = {"speed_now": e.effective_speed, "coins_cp": lambda: shop.purse(e),
@@ -373,6 +374,8 @@ def _stat(game: Any, e: Any, name: str) -> int:
         return int(derived[name]())
     if name.startswith("level."):
         return multiclass.class_level(e, name[6:])
+    if name in e.abilities:
+        return int(e.abilities[name])
     have = getattr(e, name, None)
     if not isinstance(have, int) or isinstance(have, bool):
         raise ScriptError(f"no number {name!r} on a sheet")
