@@ -21,8 +21,8 @@ HINT = "try: atk <target>, cast <spell> [target], look, help"
 
 HELP_LINES: dict[str | None, str] = {
     None: "look, n s e w u d, go <exit>, atk <t> [wpn], cast <spell> [t], dodge, dash, dis, "
-    "hide, search, help <ally>, use <item> [t], roll <x>, hp, sheet, inv, rest, end, say. "
-    "help <cmd>",
+    "hide, search, help <ally>, use <item> [t], roll <x>, hp, sheet, inv, rest, end, say, "
+    "level, shop. help <cmd>",
     "join": "join <name> <class> [level]: play at once, e.g. join Thorin fighter",
     "make": "make <name> class|race|stats|skills|bg|kit|asi <choice>, then join <name> <class>: "
     "e.g. make Mira class wizard",
