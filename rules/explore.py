@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, levels, resolver
+from rules import content, dice, levels, multiclass, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.combat import combat_move
@@ -282,8 +282,7 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
             for k in levels.short_rest_resources_of(e):
                 if k in e.res_max:
                     e.res[k] = e.res_max[k]
-            if e.pact:
-                e.slots = list(e.max_slots)
+            multiclass.short_rest_slots(e)
         else:
             if e.hp <= 0:
                 e.hp = 0

@@ -43,6 +43,34 @@ def check_new_class(e: Entity, cls: str) -> None:
             raise RulesError(f"{e.name} cannot multiclass: {why}")
 
 
+def feature_level(e: Entity, key: str) -> int:
+    """The level a class feature scales with: its own class's level (Second Wind heals
+    1d10 + fighter level; the class is the feature's, or the one its resource belongs to),
+    or the total level for a feature of no class (a potion)."""
+    from rules.effects import featurebook
+
+    if not e.levels:
+        return e.level
+    f = next((f for f in featurebook.book().values() if f.key == key), None)
+    cls = f.cls if f else ""
+    if f and not cls and f.resource:
+        cls = next((c for c, table in levels.resource_table().items()
+                    if f.resource in table and c in e.levels), "")
+    return class_level(e, cls) if cls else e.level
+
+
+def short_rest_slots(e: Entity) -> None:
+    """Pact Magic returns on a short rest: every slot of a warlock alone; beside another
+    caster's slots, the pact slots (at their level) only."""
+    if e.pact:
+        e.slots = list(e.max_slots)
+        return
+    n = class_level(e, "warlock") if e.levels else 0
+    for k, count in enumerate(_row_slots("warlock", n) if n else ()):
+        if count:
+            e.slots[k] = min(e.max_slots[k], e.slots[k] + count)
+
+
 def has_feature(e: Entity, cls: str, level: int) -> bool:
     """Has e reached `level` in `cls` (a class feature's own level)?"""
     return class_level(e, cls) >= level

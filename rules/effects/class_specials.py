@@ -15,9 +15,11 @@ WILD_SHAPES = {0.25: "wolf", 0.5: "black-bear", 1.0: "brown-bear"}
 def destroy_undead(ctx: Any, _args: dict[str, Any]) -> None:
     """A turned undead of low enough CR is destroyed (the cleric's Destroy Undead table)."""
     from rules.levels import row
+    from rules.multiclass import class_level
 
     c = ctx.caster
-    cr = float(row(c.cls, c.level)["class_specific"].get("destroy_undead_cr") or -1)
+    cr = float(row("cleric", max(1, class_level(c, "cleric")))["class_specific"].get(
+        "destroy_undead_cr") or -1)
     t = ctx.target if ctx.target is not None else ctx.targets[0]
     if not t.dead and t.ctype == "undead" and 0 <= t.cr <= cr:
         ctx.out.append(ev.Info(t.eid, f"{t.name} is destroyed"))
@@ -57,7 +59,7 @@ def heal_pool(ctx: Any, args: dict[str, Any]) -> None:
     """A pool of per_level x level HP shared among wounded allies in the room, none healed
     above half its maximum (Preserve Life)."""
     c = ctx.caster
-    pool = int(args.get("per_level", 5)) * max(1, c.level)
+    pool = int(args.get("per_level", 5)) * max(1, ctx.char_level)  # the feature's class level
     allies = [t for t in ctx.game.here(c.room) if t.side == c.side and not t.dead]
     for t in sorted(allies, key=lambda e: (e.hp - e.max_hp // 2, e.eid)):
         want = min(pool, max(0, t.max_hp // 2 - t.hp))
@@ -75,7 +77,7 @@ def recover_slots(ctx: Any, args: dict[str, Any]) -> None:
         c.slots = list(c.max_slots)
         ctx.out.append(ev.Info(c.eid, "spell slots recovered"))
         return
-    budget = (c.level + 1) // 2
+    budget = (ctx.char_level + 1) // 2  # the recovering class's level
     got = []
     for lvl in range(min(int(args.get("max_level", 5)), 9), 0, -1):
         while c.slots[lvl - 1] < c.max_slots[lvl - 1] and lvl <= budget:
@@ -115,9 +117,11 @@ def wild_shape(ctx: Any, _args: dict[str, Any]) -> None:
     """The druid takes the shape of the strongest beast its level allows: the beast's hit
     points are a pool that soaks damage first (the druid keeps its own attacks)."""
     from rules.levels import row
+    from rules.multiclass import class_level
 
     c = ctx.caster
-    top = float(row(c.cls, c.level)["class_specific"].get("wild_shape_max_cr") or 0.25)
+    top = float(row("druid", max(1, class_level(c, "druid")))["class_specific"].get(
+        "wild_shape_max_cr") or 0.25)
     beast = content.monsters()[WILD_SHAPES[max(k for k in WILD_SHAPES if k <= top)]]
     c.temp_hp = max(c.temp_hp, int(beast["hit_points"]))
     ctx.out.append(ev.Info(c.eid, f"{c.name} becomes a {beast['name'].lower()}"))

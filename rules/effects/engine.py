@@ -406,8 +406,11 @@ def context(game: Game, caster: Entity, key: str, rng: random.Random, out: list[
         ctx.rounds = sd.rounds
         ctx.conc = bool(ctx.spell.get("concentration"))
     elif kind == "feature":
+        from rules.multiclass import feature_level
+
         ctx.name = rest.split("#", 1)[0]
         ctx.base = 1
+        ctx.char_level = max(feature_level(caster, ctx.name), 1)
     elif kind == "monster":
         ctx.name = rest.split(":", 1)[-1].split("#", 1)[0]
         ctx.magical = any(e.has("magic_weapon") for e in caster.effects)

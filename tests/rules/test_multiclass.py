@@ -138,3 +138,29 @@ def test_any_legal_sequence_of_level_choices_makes_a_consistent_sheet(
         assert multiclass.label(e) == " / ".join(f"{c} {n}" for c, n in got.items())
         assert character_io.export(character_io.load(character_io.export(e))) == \
             character_io.export(e)
+
+
+def test_features_scale_with_their_own_class_level_and_pact_slots_return_on_a_short_rest(
+) -> None:
+    rng = random.Random(5)
+    g = Game.new(Dungeon.from_dict(ARENA))
+    eid = _made(g, "Rue", "wizard", (13, 14, 12, 15, 10, 8), rng)  # STR 14 INT 16
+    for cls in ["wizard"] * 3 + ["fighter"]:
+        _level(g, eid, cls, rng)
+    rue = g.entities[eid]
+    assert rue.levels == {"wizard": 4, "fighter": 1}
+    rue.hp = 1
+    events = apply(g, eid, it.Use("second wind"), rng)
+    healed = next(e for e in events if type(e).__name__ == "Healed")
+    assert 2 <= healed.amount <= 11  # 1d10 + fighter level 1, not + 5
+    rue.slots = [0] * 9
+    events = apply(g, eid, it.Use("arcane recovery"), rng)
+    assert sum(rue.slots[k] * (k + 1) for k in range(9)) == 2  # half of wizard 4, not of 5
+    zed = g.entities[_made(g, "Zed", "sorcerer", (8, 12, 14, 10, 13, 15), rng)]
+    for cls in ("warlock", "warlock"):
+        _level(g, zed.eid, cls, rng)
+    zed = g.entities[zed.eid]
+    assert zed.max_slots[:2] == [4, 0] and not zed.pact  # sorcerer 1: 2, pact: 2
+    zed.slots = [0] * 9
+    apply(g, zed.eid, it.Rest("short"), rng)
+    assert g.entities[zed.eid].slots[0] == 2  # the pact slots only
