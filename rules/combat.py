@@ -12,6 +12,7 @@ from rules.creature import Entity
 from rules.dungeon import BRIGHT
 from rules.effects.records import Effect
 from rules.errors import RulesError
+from rules.multiclass import class_level
 from rules.turns import check_end, in_turn, require
 
 NEAR_TO_ENGAGED = 10  # feet of movement to close from near to engaged
@@ -233,7 +234,7 @@ def _attack_slot(a: Entity, w: dict[str, Any]) -> str:
     if a.turn["action"] > 0:
         return "action"
     if a.turn["bonus"] > 0 and a.turn.get("attacked"):
-        if a.cls == "monk" and (w.get("monk") or w["name"] == "unarmed strike"):
+        if class_level(a, "monk") and (w.get("monk") or w["name"] == "unarmed strike"):
             return "offhand_monk"
         if w.get("light") and w["kind"] == "melee":
             return "offhand"
@@ -366,7 +367,7 @@ def after_action(game: Game, a: Entity, rng: random.Random) -> list[Any]:
 def _simple_slot(a: Entity, what: str, dim: bool = False) -> str:
     """Cunning Action (a level 2+ rogue) and Nimble Escape (disengage or hide) make some
     actions bonus actions; Shadow Stealth makes hiding one out of bright light (`dim`)."""
-    quick = (a.cls == "rogue" and a.level >= 2 and what in ("dash", "disengage", "hide")) or (
+    quick = (class_level(a, "rogue") >= 2 and what in ("dash", "disengage", "hide")) or (
         what in ("disengage", "hide") and any(x.has("nimble_escape") for x in a.effects)) or (
         what == "hide" and dim and any(x.has("shadow_stealth") for x in a.effects))
     if quick and a.turn["bonus"] > 0 and (a.turn["action"] <= 0 or a.turn.get("attacked")):

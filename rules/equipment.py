@@ -8,6 +8,7 @@ from rules import content, fuzzy
 from rules import events as ev
 from rules.creature import Entity
 from rules.errors import RulesError
+from rules.multiclass import class_level
 
 if TYPE_CHECKING:
     from rules.game import Game
@@ -65,7 +66,7 @@ def equip(game: Game, a: Entity, kind: str, index: str) -> list[Any]:
         if a.armor:
             a.inventory.append(gear_name(content.armor()[a.armor]))
         a.armor = index
-    a.ac = armor_class(a.cls, a.level, a.abilities, a.armor or None, a.shield)
+    a.ac = armor_class(a.cls, class_level(a, a.cls), a.abilities, a.armor or None, a.shield)
     return [ev.Info(a.eid, f"{a.name} wears the {arm['name'].lower()}: AC {a.current_ac()}")]
 
 
