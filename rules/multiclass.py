@@ -29,18 +29,23 @@ def label(e: Entity) -> str:
     return " / ".join(f"{c} {n}" for c, n in class_levels(e).items())
 
 
-def check_new_class(e: Entity, cls: str) -> None:
-    """RulesError (one line) unless e may take a level in cls: a class it already has, or a
-    new one whose prerequisite and every current class's prerequisite its scores meet."""
+def refusal(e: Entity, cls: str) -> str:
+    """'' when e may take a level in cls: a class it already has, or a new one whose
+    prerequisite and every current class's prerequisite its scores meet; else why not."""
     if cls not in content.classes():
-        raise RulesError(f"no class {cls!r}")
+        return f"no class {cls!r}"
     have = class_levels(e)
     if cls in have:
-        return
-    for c in [*have, cls]:
-        why = levels.can_multiclass(e.abilities, c)
-        if why:
-            raise RulesError(f"{e.name} cannot multiclass: {why}")
+        return ""
+    why = next((w for c in [*have, cls] if (w := levels.can_multiclass(e.abilities, c))), "")
+    return f"{e.name} cannot multiclass: {why}" if why else ""
+
+
+def check_new_class(e: Entity, cls: str) -> None:
+    """RulesError (one line) unless e may take a level in cls (see `refusal`)."""
+    why = refusal(e, cls)
+    if why:
+        raise RulesError(why)
 
 
 def feature_level(e: Entity, key: str) -> int:

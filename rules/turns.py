@@ -308,6 +308,8 @@ def level_up(game: Game, e: Entity, level: int, rng: random.Random | None = None
     from rules import content, creation, encumbrance, multiclass
 
     take = cls or str(e.origin.get("next") or "") or e.cls
+    if not cls and multiclass.refusal(e, take):
+        take = e.cls  # a standing choice no longer allowed: the XP still levels the primary
     multiclass.check_new_class(e, take)
     by_class = multiclass.class_levels(e)
     by_class[take] = by_class.get(take, 0) + level - e.level
