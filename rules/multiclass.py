@@ -109,6 +109,7 @@ def combine(pc: Entity, by_class: dict[str, int], order: tuple[str, ...],
         if not pc.spell_ability:
             pc.spell_ability = (content.classes()[cls].get("spellcasting") or {}).get(
                 "ability") or ""
+        pc.speed += _speed_bonus(pc, cls, n)
         pc.skills = dict.fromkeys(proficient, 0)
         classfeatures.apply_passives(pc, cls, n, order)  # saves, tags, weapons, extra skills
         proficient = _proficient(pc)
@@ -123,6 +124,15 @@ def combine(pc: Entity, by_class: dict[str, int], order: tuple[str, ...],
     pc.res = dict(pc.res_max)
     pc.hp = pc.max_hp
     return pc
+
+
+def _speed_bonus(pc: Entity, cls: str, n: int) -> int:
+    """A second class's speed: Unarmored Movement (monk, no armour or shield), Fast
+    Movement (barbarian 5, no heavy armour)."""
+    if cls == "monk" and not pc.armor and not pc.shield:
+        return int(levels.row(cls, n)["class_specific"].get("unarmored_movement", 0))
+    heavy = bool(pc.armor) and content.armor()[pc.armor]["category"] == "heavy"
+    return 10 if cls == "barbarian" and n >= 5 and not heavy else 0
 
 
 def spell_slots(by_class: dict[str, int]) -> list[int]:

@@ -164,3 +164,18 @@ def test_features_scale_with_their_own_class_level_and_pact_slots_return_on_a_sh
     zed.slots = [0] * 9
     apply(g, zed.eid, it.Rest("short"), rng)
     assert g.entities[zed.eid].slots[0] == 2  # the pact slots only
+
+
+def test_a_second_class_brings_its_speed_and_skill() -> None:
+    rng = random.Random(6)
+    g = Game.new(Dungeon.from_dict(ARENA))
+    eid = _made(g, "Sun", "sorcerer", (8, 13, 14, 10, 12, 15), rng)  # DEX 14, WIS 13
+    skills = set(g.entities[eid].skills)
+    _level(g, eid, "monk", rng)
+    assert g.entities[eid].speed == 30
+    _level(g, eid, "monk", rng)
+    assert g.entities[eid].speed == 40  # Unarmored Movement at monk 2, no armour worn
+    _level(g, eid, "rogue", rng)
+    sun = g.entities[eid]
+    gained = {s for s, v in sun.skills.items() if v >= sun.mod(content.skills()[s]) + sun.prof}
+    assert len(gained - skills) == 1  # the rogue's one multiclass skill
