@@ -56,6 +56,7 @@ class Room:
     loot: tuple[str, ...] = ()
     hidden_loot: tuple[str, ...] = ()
     search_dc: int = 0
+    shop: tuple[str, ...] = ()  # wares sold here at SRD prices (rules/shop.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ class Dungeon:
                 room = Room(int(r["id"]), str(r["name"]), str(r.get("text", "")),
                             str(r.get("light", "bright")), exits, trap, enc,
                             tuple(r.get("loot", [])), tuple(r.get("hidden_loot", [])),
-                            int(r.get("search_dc", 0)))
+                            int(r.get("search_dc", 0)), _wares(r.get("shop", []), r["id"]))
                 if room.light not in LIGHTS:
                     raise RulesError(f"room {room.id}: light must be one of {LIGHTS}")
                 rooms[room.id] = room
@@ -147,7 +148,7 @@ def load_bundled(name: str = "crypt") -> Dungeon:
 
 
 _ROOM_KEYS = {"id", "name", "text", "light", "exits", "trap", "encounter", "loot", "hidden_loot",
-              "search_dc"}
+              "search_dc", "shop"}
 _EXIT_KEYS = {"to", "dir", "name", "locked", "dc", "key", "min_level", "dm_only"}
 _TOP_KEYS = {"name", "start", "levels", "rooms"}
 
@@ -212,3 +213,13 @@ def _known(where: str, d: Any, keys: set[str]) -> None:
     if extra:
         raise RulesError(f"{where}: unknown key {extra[0][:24]!r}; keys are "
                          f"{', '.join(sorted(keys))}")
+
+
+def _wares(names: list[str], room: Any) -> tuple[str, ...]:
+    """A room's shop as gear indexes; RulesError ("did you mean") for a ware not in the SRD."""
+    from rules import content, shop
+
+    try:
+        return tuple(shop.find_gear(str(n), list(content.gear())) for n in names)
+    except RulesError as err:
+        raise RulesError(f"room {room} shop: {err}") from None

@@ -73,8 +73,18 @@ def close_shop(game: Game) -> list[Any]:
     return [ev.Info(0, "the shop closes")]
 
 
+def stock_here(game: Game, room: int) -> dict[str, int]:
+    """Wares and prices (cp) where a character stands: the shop the DM opened, else the
+    room's own (a dungeon's `shop` list)."""
+    opened = {k: cp for k, cp in game.state.get(STATE_KEY, [])}
+    if opened or room not in game.dungeon.rooms:
+        return opened
+    gear = content.gear()
+    return {k: int(gear[k]["cost_cp"]) for k in game.dungeon.rooms[room].shop}
+
+
 def trade(game: Game, a: Entity, i: it.Trade, _rng: random.Random) -> list[Any]:
-    stock = {k: cp for k, cp in game.state.get(STATE_KEY, [])}
+    stock = stock_here(game, a.room)
     if not stock:
         raise RulesError("no shop is open here; the DM opens one")
     if game.combat is not None:
