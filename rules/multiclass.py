@@ -110,6 +110,12 @@ def combine(pc: Entity, by_class: dict[str, int], order: tuple[str, ...],
             pc.spell_ability = (content.classes()[cls].get("spellcasting") or {}).get(
                 "ability") or ""
         pc.speed += _speed_bonus(pc, cls, n)
+        if cls == "monk":  # Martial Arts: the unarmed strike, DEX or STR as is better
+            from rules.pregen import unarmed_strike
+
+            fist = unarmed_strike(n)
+            fist["ability"] = "dex" if pc.abilities["dex"] >= pc.abilities["str"] else "str"
+            pc.weapons.insert(0, fist)
         pc.skills = dict.fromkeys(proficient, 0)
         classfeatures.apply_passives(pc, cls, n, order)  # saves, tags, weapons, extra skills
         proficient = _proficient(pc)

@@ -131,6 +131,15 @@ def weapon_entry(w: dict[str, Any], abilities: dict[str, int], shield: bool = Fa
             "versatile": w.get("versatile"), "two_handed": "two-handed" in props}
 
 
+def unarmed_strike(monk_level: int) -> dict[str, Any]:
+    """The monk's unarmed strike: the Martial Arts die of its monk level, DEX."""
+    ma = levels.row("monk", monk_level)["class_specific"]["martial_arts"]
+    return {"name": "unarmed strike", "dice": f"{ma['dice_count']}d{ma['dice_value']}",
+            "type": "bludgeoning", "kind": "melee", "ability": "dex", "range": [5, 0],
+            "light": True, "thrown": False, "versatile": None, "two_handed": False,
+            "monk": True}
+
+
 def armor_class(cls: str, level: int, ab: dict[str, int], armor: str | None,
                 shield: bool) -> int:
     """AC from armour (or the class's unarmoured defence), shield and passive features."""
@@ -250,13 +259,8 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0, *,
                for w in b.weapons]
     speed = race.speed if race else 30
     if key == "monk":
-        ma = lv["class_specific"]["martial_arts"]
-        die = f"{ma['dice_count']}d{ma['dice_value']}"
         speed += int(lv["class_specific"].get("unarmored_movement", 0))
-        weapons.insert(0, {"name": "unarmed strike", "dice": die, "type": "bludgeoning",
-                           "kind": "melee", "ability": "dex", "range": [5, 0], "light": True,
-                           "thrown": False, "versatile": None, "two_handed": False,
-                           "monk": True})
+        weapons.insert(0, unarmed_strike(level))
         for w in weapons:
             w["ability"] = "dex" if ab["dex"] >= ab["str"] else "str"
     if key == "barbarian" and level >= 5 and b.armor is None:

@@ -175,6 +175,8 @@ def test_a_second_class_brings_its_speed_and_skill() -> None:
     assert g.entities[eid].speed == 30
     _level(g, eid, "monk", rng)
     assert g.entities[eid].speed == 40  # Unarmored Movement at monk 2, no armour worn
+    fist = g.entities[eid].weapons[0]
+    assert (fist["name"], fist["dice"], fist["ability"]) == ("unarmed strike", "1d4", "dex")
     _level(g, eid, "rogue", rng)
     sun = g.entities[eid]
     gained = {s for s, v in sun.skills.items() if v >= sun.mod(content.skills()[s]) + sun.prof}
