@@ -295,9 +295,9 @@ def _level(args: list[str]) -> object:
 
 def _shop(args: list[str]) -> object:
     if not args:
-        return i.Trade("list")
+        return i.Query("shop")
     if len(args) == 1 and args[0].isdigit() and 0 < int(args[0]) < 1000:
-        return i.Trade("list", page=int(args[0]))
+        return i.Query(f"shop {int(args[0])}")
     raise ProtocolError("usage: shop [page], e.g. shop 2")
 
 

@@ -97,8 +97,8 @@ def say(game: Game, a: Entity, i: it.Say, _r: random.Random) -> list[Any]:
 
 
 def query(game: Game, a: Entity, i: it.Query, _r: random.Random) -> list[Any]:
-    if i.what not in ("help", "hp", "sheet", "inv", "status"):
-        raise RulesError("ask for hp, sheet, inv, status or help")
+    if i.what.split()[:1] not in (["help"], ["hp"], ["sheet"], ["inv"], ["status"], ["shop"]):
+        raise RulesError("ask for hp, sheet, inv, status, shop or help")
     return []
 
 

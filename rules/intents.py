@@ -110,7 +110,7 @@ class Say:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    what: str  # "help" | "hp" | "sheet" | "inv" | "status"; answered privately, changes nothing
+    what: str  # "help" | "hp" | "sheet" | "inv" | "status" | "shop [page]"; answered privately
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,12 +169,11 @@ class Advance:
 
 @dataclass(frozen=True, slots=True)
 class Trade:
-    """At an open shop (rules/shop.py): `op` is buy, sell or list; `item` as typed; `page`
-    the listing's page (1-based)."""
+    """At a shop (rules/shop.py): `op` is buy or sell, `item` as typed. The wares are a
+    Query ("shop", "shop 2"), answered privately."""
 
     op: str
-    item: str = ""
-    page: int = 1
+    item: str
 
 
 ALL_INTENTS: tuple[type, ...] = (

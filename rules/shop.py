@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from rules.game import Game
 
 STATE_KEY = "shop"  # game.state["shop"]: [[gear index, price in cp], ...] while one is open
-PAGE_B = 170  # a listing page leaves room for the name the renderer puts in front
+# A page's wares; with "shop 12/40: " before and " (shop 13 for more)" after, one packet.
+WARES_B = 165
 COIN_CP = {"pp": 1000, "gp": 100, "ep": 50, "sp": 10, "cp": 1}
 MAX_STOCK = 250
 # What a shop sells when the DM names no stock: arms, armour and the adventurer's basics.
@@ -91,21 +92,25 @@ def trade(game: Game, a: Entity, i: it.Trade, _rng: random.Random) -> list[Any]:
         raise RulesError("no trading in a fight")
     if a.kind != "pc":
         raise RulesError(f"{a.name} does not trade")
-    if i.op == "list":
-        return [ev.Info(a.eid, listing(stock, i.page))]
     if i.op == "buy":
         return _buy(game, a, find_gear(i.item, list(stock)), stock)
     if i.op == "sell":
         return _sell(game, a, i.item)
-    raise RulesError("buy ITEM, sell ITEM or shop")
+    raise RulesError("buy ITEM or sell ITEM")
 
 
-def listing(stock: dict[str, int], page: int) -> str:
-    """One page of the wares with prices, fitting one packet: "shop 1/3: dagger 2gp, ..."."""
+def listing(game: Game, room: int, what: str) -> str:
+    """The Query "shop [page]": one page of the wares here with prices, fitting one packet
+    ("shop 1/3: dagger 2gp, ..."); RulesError when no shop is open here."""
+    stock = stock_here(game, room)
+    if not stock:
+        raise RulesError("no shop is open here; the DM opens one")
+    word = what.split()[1] if len(what.split()) == 2 else "1"
+    page = int(word) if word.isdigit() else 0
     pages: list[list[str]] = [[]]
     for k, cp in stock.items():
         entry = f"{item_name(k)} {price_text(cp)}"
-        if len(", ".join(pages[-1] + [entry]).encode()) > PAGE_B - 24:
+        if len(", ".join(pages[-1] + [entry]).encode()) > WARES_B:
             pages.append([])
         pages[-1].append(entry)
     if not 1 <= page <= len(pages):

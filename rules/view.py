@@ -94,7 +94,11 @@ def describe(game: Game, eid: int, what: str) -> str:
         carry = f", {encumbrance.sheet_note(game, e)}" if e.kind == "pc" else ""
         return (f"{e.name}, {label}: HP {_hp(e)}, AC {e.current_ac()}, {ab}, prof +{e.prof}, "
                 f"XP {e.xp}{carry}; {weapons}{spells}" + (f"; {res}" if res else "") + ".")
-    raise RulesError("ask for hp, sheet, inv, status or help")
+    if what.split()[:1] == ["shop"]:
+        from rules import shop
+
+        return shop.listing(game, e.room, what)
+    raise RulesError("ask for hp, sheet, inv, status, shop or help")
 
 
 __all__ = ["GameView", "describe", "describe_room", "DIRECTIONS"]

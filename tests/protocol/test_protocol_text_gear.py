@@ -15,8 +15,8 @@ from rules import intents as i
     ("level asi str dex", i.Advance(improve="str dex")),
     ("level feat grappler", i.Advance(improve="grappler")),
     ("level grappler", i.Advance(improve="grappler")),
-    ("shop", i.Trade("list")),
-    ("shop 3", i.Trade("list", page=3)),
+    ("shop", i.Query("shop")),
+    ("shop 3", i.Query("shop 3")),
     ("buy potion of healing", i.Trade("buy", "potion of healing")),
     ("sell light crossbow", i.Trade("sell", "light crossbow")),
 ])

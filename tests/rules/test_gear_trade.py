@@ -37,15 +37,15 @@ def test_every_listing_page_fits_a_packet(game: Game, rng: random.Random) -> Non
     mira = next(e for e in game.party() if e.name == "Mira")
     page, seen = 1, []
     while True:
-        text = apply(game, mira.eid, it.Trade("list", page=page), rng)[0].text
-        assert len(f"{mira.name}: {text}".encode()) <= 200
+        text = game.describe(mira.eid, f"shop {page}")
+        assert len(text.encode()) <= 200
         seen.append(text)
         if "for more" not in text:
             break
         page += 1
     assert len(seen) > 5
     with pytest.raises(RulesError, match="pages 1 to"):
-        apply(game, mira.eid, it.Trade("list", page=page + 1), rng)
+        game.describe(mira.eid, f"shop {page + 1}")
 
 
 def test_loot_nobody_can_lift_stays_on_the_floor_and_is_not_carried(game: Game) -> None:

@@ -471,7 +471,7 @@ async def test_dm_opens_a_shop_a_player_buys_and_the_dm_closes_it(node, dm):
     thorin = eid_of(state, "Thorin")
     await dm.request("command", intent={"type": "Dm", "op": "give_item", "target": thorin,
                                         "value": 1, "text": "2 gp"})
-    buy = {"type": "Trade", "op": "buy", "item": "torch", "page": 1}
+    buy = {"type": "Trade", "op": "buy", "item": "torch"}
     async with console(node) as (app, pilot):
         await _prompt(app, pilot, "b", "torch, rope")
         await until(pilot, lambda: not app.screen.query("#prompt"), what="the shop dialog")
