@@ -6,8 +6,10 @@ Line forms (README, "Scripting a game"):
   NAME: COMMAND                act for any creature by name, in the text grammar
   ! NAME: COMMAND              the same, expected to be refused
   dm: OP ...                   a DM operation (spawn, start, end, next, turn, roll, damage,
-                               heal, condition, narrate, house, levelup, cover, unlock, ai)
-  expect ...                   pin the state down (hp, has, not, conc, effect, last, count)
+                               heal, condition, narrate, house, levelup, cover, unlock, give,
+                               take, shop, ai)
+  expect ...                   pin the state down (hp, has, not, conc, effect, stat, sheet,
+                               last, count)
   # comment
 """
 
