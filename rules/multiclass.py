@@ -96,6 +96,8 @@ def combine(pc: Entity, by_class: dict[str, int], order: tuple[str, ...],
     con = mod(pc.abilities["con"])
     proficient = _proficient(pc)
     passives = classfeatures.passives(pc.cls, by_class[pc.cls])
+    # One spellcasting ability a sheet: the first caster class's (a monk's ki DC gives way)
+    casting = _casting_ability(pc.cls)
     for cls, n in by_class.items():
         if cls == pc.cls:
             continue
@@ -106,9 +108,8 @@ def combine(pc: Entity, by_class: dict[str, int], order: tuple[str, ...],
         for k, v in levels.class_resources(cls, n, pc.abilities).items():
             pc.res_max[k] = max(v, pc.res_max.get(k, 0))
         pc.spells += [s for s in _class_spells(cls, n) if s not in pc.spells]
-        if not pc.spell_ability:
-            pc.spell_ability = (content.classes()[cls].get("spellcasting") or {}).get(
-                "ability") or ""
+        if not casting and _casting_ability(cls):
+            casting = pc.spell_ability = _casting_ability(cls)
         pc.speed += _speed_bonus(pc, cls, n)
         if cls == "monk":  # Martial Arts: the unarmed strike, DEX or STR as is better
             from rules.pregen import unarmed_strike
@@ -154,6 +155,10 @@ def spell_slots(by_class: dict[str, int]) -> list[int]:
         slots = [a + b for a, b in zip(slots, _row_slots("warlock", by_class["warlock"]),
                                        strict=True)]
     return slots
+
+
+def _casting_ability(cls: str) -> str:
+    return str((content.classes()[cls].get("spellcasting") or {}).get("ability") or "")
 
 
 def _casters(by_class: dict[str, int]) -> list[str]:

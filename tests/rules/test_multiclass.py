@@ -181,3 +181,13 @@ def test_a_second_class_brings_its_speed_and_skill() -> None:
     sun = g.entities[eid]
     gained = {s for s, v in sun.skills.items() if v >= sun.mod(content.skills()[s]) + sun.prof}
     assert len(gained - skills) == 1  # the rogue's one multiclass skill
+
+
+def test_a_monk_who_learns_wizardry_casts_with_intelligence() -> None:
+    rng = random.Random(7)
+    g = Game.new(Dungeon.from_dict(ARENA))
+    eid = _made(g, "Li", "monk", (8, 15, 12, 13, 14, 10), rng)  # DEX 16 WIS 15 INT 14
+    assert g.entities[eid].spell_ability == "wis"  # the ki save DC
+    _level(g, eid, "wizard", rng)
+    li = g.entities[eid]
+    assert li.spell_ability == "int" and li.spell_dc() == 8 + 2 + 2
