@@ -1,4 +1,5 @@
-"""What a character carries, in pounds (SRD gear weights), and the load rules that follow."""
+"""What a character carries, in pounds (SRD gear weights), and the load rules that follow
+(the variant encumbrance, the carrying capacity, heavy armour too heavy for its wearer)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ SHIELD_LB = 6
 COIN = re.compile(r"^(\d{1,6}) ?(cp|sp|ep|gp|pp)$")
 # The effects a load puts on its bearer (the variant rule's penalties), by load level.
 LOADS = ("", "encumbered", "heavily encumbered")
+TOO_HEAVY = "heavy armour"  # worn below its Strength: speed -10 (SRD "Heavy Armor")
 
 
 @cache
@@ -73,11 +75,17 @@ def check_pickup(game: Game, e: Entity, extra_lb: float) -> None:
 
 
 def update(game: Game, e: Entity) -> None:
-    """Set the load effect after the pack changed: encumbered, speed -10; heavily
-    encumbered, speed -20 and disadvantage on STR/DEX/CON checks, saves and weapon attacks
-    (house rule encumbrance, the SRD variant)."""
-    e.effects[:] = [x for x in e.effects if x.name not in LOADS[1:]]
-    if e.kind != "pc" or not game.house.get("encumbrance", False):
+    """Set the load effects after the pack, the armour or STR changed: armour worn below its
+    Strength, speed -10; under the variant rule (house rule encumbrance) encumbered, speed
+    -10, heavily encumbered, speed -20 and disadvantage on STR/DEX/CON checks, saves and
+    weapon attacks."""
+    e.effects[:] = [x for x in e.effects if x.name not in (*LOADS[1:], TOO_HEAVY)]
+    if e.kind != "pc":
+        return
+    need = int(content.armor()[e.armor].get("str_minimum") or 0) if e.armor else 0
+    if e.abilities.get("str", 10) < need:
+        e.effects.append(Effect(TOO_HEAVY, e.eid, speed=-10, tags=("permanent",)))
+    if not game.house.get("encumbrance", False):
         return
     n = level(e)
     if n == 1:

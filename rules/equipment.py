@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rules import content, fuzzy
+from rules import content, encumbrance, fuzzy
 from rules import events as ev
 from rules.creature import Entity
 from rules.errors import RulesError
@@ -67,6 +67,7 @@ def equip(game: Game, a: Entity, kind: str, index: str) -> list[Any]:
             a.inventory.append(gear_name(content.armor()[a.armor]))
         a.armor = index
     a.ac = armor_class(a.cls, class_level(a, a.cls), a.abilities, a.armor or None, a.shield)
+    encumbrance.update(game, a)
     return [ev.Info(a.eid, f"{a.name} wears the {arm['name'].lower()}: AC {a.current_ac()}")]
 
 
@@ -74,8 +75,6 @@ def share_loot(game: Game, items: list[str]) -> list[Any]:
     """Loot goes to characters, not a party pile: each item to the living character here
     carrying the least (then the lowest id) who can lift it (15 x STR lb unless the
     encumbrance variant is on); with nobody to take it, it stays on the floor."""
-    from rules import encumbrance
-
     out: list[Any] = []
     here = [e for e in game.party() if e.kind == "pc" and not e.dead and e.room == game.room]
     for item in items:
@@ -92,8 +91,6 @@ def share_loot(game: Game, items: list[str]) -> list[Any]:
 
 
 def _can_lift(game: Game, e: Entity, lb: float) -> bool:
-    from rules import encumbrance
-
     try:
         encumbrance.check_pickup(game, e, lb)
     except RulesError:

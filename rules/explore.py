@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, levels, multiclass, resolver
+from rules import content, dice, encumbrance, levels, multiclass, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.combat import combat_move
@@ -48,6 +48,7 @@ def enter(game: Game, pc: Entity) -> list[Any]:
     pc.room = game.room
     game.next_eid += 1
     game.entities[pc.eid] = pc
+    encumbrance.update(game, pc)  # armour too heavy for it, a load under the variant rule
     out: list[Any] = [ev.Joined(pc.eid, pc.name, pc.cls, pc.level)]
     if game.combat:
         game.combat["order"].append(pc.eid)
