@@ -217,6 +217,7 @@ def search(game: Game, a: Entity, _i: it.Search, rng: random.Random) -> list[Any
     if ok and room.hidden_loot and room.id not in game.state["found"]:
         game.state["found"].append(room.id)
         a.inventory += list(room.hidden_loot)  # the finder carries it
+        encumbrance.update(game, a)
         out.append(ev.Info(a.eid, "found: " + ", ".join(room.hidden_loot)))
     elif ok and room.trap and room.id not in game.state["traps"]:
         game.state["traps"].append(room.id)
