@@ -130,7 +130,7 @@ class Dm:
     house_rule(text=name, value=1/0), level_up(target, text=class or ""), force_action(target, text=action id),
     set_turn(target): make it that creature's turn; set_roll(text="20 1"): several faces,
     cover(target, value=0/2/5), unlock(text=exit: opens a locked or DM-only way),
-    shop.open(text="item, item" or "" for the basic stock), shop.close,
+    shop.open(text="item, item=12gp" or "" for the basic stock), shop.close,
     take_item(target, text="5 gp" or an item): the DM takes coins or an item back.
     force_action applies one of rules.tactics.legal_actions(target) by its Option.id;
     set_roll(value=1..20) makes the next d20 any creature rolls show that face.

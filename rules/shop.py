@@ -56,15 +56,27 @@ def find_gear(word: str, pool: list[str]) -> str:
 
 
 def open_shop(game: Game, text: str) -> list[Any]:
-    """DM op shop.open: text lists the stock ("longsword, torch, potion of healing"), or
-    nothing for the basic stock; prices are the SRD's."""
-    words = [w.strip() for w in text.split(",") if w.strip()]
+    """DM op shop.open: text lists the stock ("longsword, torch=2cp, potion of healing"),
+    or nothing for the basic stock; prices are the SRD's unless one is given."""
     gear = content.gear()
-    stock = [find_gear(w, list(gear)) for w in words] if words else list(BASIC_STOCK)
-    stock = list(dict.fromkeys(stock))[:MAX_STOCK]
-    game.state[STATE_KEY] = [[k, int(gear[k]["cost_cp"])] for k in stock]
+    stock: dict[str, int] = {}
+    for word in [w.strip() for w in text.split(",") if w.strip()] or list(BASIC_STOCK):
+        name, _, price = word.partition("=")
+        k = find_gear(name, list(gear))
+        stock[k] = _price(price) if price.strip() else int(gear[k]["cost_cp"])
+    if len(stock) > MAX_STOCK:
+        raise RulesError(f"a shop holds at most {MAX_STOCK} wares")
+    game.state[STATE_KEY] = [[k, cp] for k, cp in stock.items()]
     return [ev.Info(0, f"a shop opens: {len(stock)} wares; send shop to see them, "
                        "buy ITEM, sell ITEM")]
+
+
+def _price(text: str) -> int:
+    """ "12gp", "5 sp" -> copper pieces; RulesError otherwise."""
+    m = encumbrance.COIN.match(text.strip().lower())
+    if m is None:
+        raise RulesError(f"a price is coins, e.g. 12gp, not {text.strip()[:12]!r}")
+    return int(m.group(1)) * COIN_CP[m.group(2)]
 
 
 def close_shop(game: Game) -> list[Any]:

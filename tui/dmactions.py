@@ -267,8 +267,8 @@ class DmActions:
                 return await self._prompted("close the shop", dm("shop.close"))
             return await self._prompted("open a shop", dm("shop.open", text=stock))
 
-        self.push_screen(PromptScreen("Open a shop", "wares by name, comma-separated (empty: "
-                                      "the basic stock), or close", submit,
+        self.push_screen(PromptScreen("Open a shop", "wares by name, comma-separated, name=12gp "
+                                      "for a price (empty: the basic stock), or close", submit,
                                       placeholder="longsword, torch, potion of healing"))
 
     def action_spawn(self) -> None:
