@@ -98,6 +98,8 @@ def combine(pc: Entity, by_class: dict[str, int], order: tuple[str, ...],
     passives = classfeatures.passives(pc.cls, by_class[pc.cls])
     # One spellcasting ability a sheet: the first caster class's (a monk's ki DC gives way)
     casting = _casting_ability(pc.cls)
+    pc.max_slots = spell_slots(by_class)  # first: domain and oath spells go up to these
+    pc.slots = list(pc.max_slots)
     for cls, n in by_class.items():
         if cls == pc.cls:
             continue
@@ -125,8 +127,6 @@ def combine(pc: Entity, by_class: dict[str, int], order: tuple[str, ...],
     pc.prof = prof_for_level(total)
     pc.skills = dict.fromkeys(proficient, 0)
     classfeatures.skill_bonuses(pc, passives, order)
-    pc.max_slots = spell_slots(by_class)
-    pc.slots = list(pc.max_slots)
     pc.pact = set(_casters(by_class)) == {"warlock"}
     pc.res = dict(pc.res_max)
     pc.hp = pc.max_hp
