@@ -195,12 +195,11 @@ def divine_intervention(ctx: Any, args: dict[str, Any]) -> None:
     otherwise it comes back after a long rest."""
     from rules.levels import WAIT
 
-    c = ctx.caster
-    if c.level < int(args.get("auto_from", 99)):
+    c, level = ctx.caster, ctx.char_level  # the cleric's level (a multiclass's own)
+    if level < int(args.get("auto_from", 99)):
         nat = ctx.rng.randint(1, 100)
-        ctx.out.append(ev.Rolled(c.eid, f"d100 at most {c.level}", 0, nat, 0,
-                                 nat <= c.level))
-        if nat > c.level:
+        ctx.out.append(ev.Rolled(c.eid, f"d100 at most {level}", 0, nat, 0, nat <= level))
+        if nat > level:
             return
     ctx.out.append(ev.Info(c.eid, "the deity answers"))
     for t in ctx.game.here(c.room):
