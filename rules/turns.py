@@ -278,9 +278,9 @@ def advance(game: Game, a: Entity, i: it.Advance, rng: random.Random) -> list[An
         return _choose_improvement(a, i.improve)
     cls = pregen.class_key(i.cls)
     multiclass.check_new_class(a, cls)
+    a.origin["next"] = cls  # it stands for the levels after, until another choice
     if level_due(a):
         return level_up(game, a, pregen.xp_level(a.xp), rng, cls)
-    a.origin["next"] = cls
     need = pregen.XP_LEVELS[a.level] if a.level < pregen.MAX_LEVEL else 0
     return [ev.Info(a.eid, f"{a.name}'s next level goes to {cls}"
                     + (f" (at {need} XP)" if need else ""))]
