@@ -276,10 +276,10 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
         if i.kind == "short":
             # Spend hit dice one at a time while the average roll would not be wasted.
             spent = e.hit_dice
-            while e.hit_dice > 0 and e.max_hp - e.hp >= e.hd_size // 2 + 1 and e.hp > 0:
+            while e.hit_dice > 0 and e.max_hp - e.hp >= (
+                    die := multiclass.next_hit_die(e)) // 2 + 1 and e.hp > 0:
                 e.hit_dice -= 1
-                resolver.heal(game, e, max(1, dice.total(f"1d{e.hd_size}", rng)
-                                              + e.mod("con")), out)
+                resolver.heal(game, e, max(1, dice.total(f"1d{die}", rng) + e.mod("con")), out)
             if spent > e.hit_dice and song:
                 resolver.heal(game, e, dice.total(song, rng), out)
             levels.regain_on_short_rest(e)

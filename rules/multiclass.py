@@ -76,6 +76,16 @@ def short_rest_slots(e: Entity) -> None:
             e.slots[k] = min(e.max_slots[k], e.slots[k] + count)
 
 
+def next_hit_die(e: Entity) -> int:
+    """The size of the next hit die a short rest spends: each class gives its own (d10 a
+    fighter level, d6 a wizard level), spent largest first and regained smallest first."""
+    if not e.levels:
+        return e.hd_size
+    sizes = sorted((int(content.classes()[c]["hit_die"]) for c, n in e.levels.items()
+                    for _ in range(n)), reverse=True)
+    return sizes[min(len(sizes) - 1, max(0, len(sizes) - e.hit_dice))]
+
+
 def has_feature(e: Entity, cls: str, level: int) -> bool:
     """Has e reached `level` in `cls` (a class feature's own level)?"""
     return class_level(e, cls) >= level

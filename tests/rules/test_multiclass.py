@@ -191,3 +191,21 @@ def test_a_monk_who_learns_wizardry_casts_with_intelligence() -> None:
     _level(g, eid, "wizard", rng)
     li = g.entities[eid]
     assert li.spell_ability == "int" and li.spell_dc() == 8 + 2 + 2
+
+
+def test_hit_dice_are_each_classs_own_spent_largest_first() -> None:
+    rng = random.Random(8)
+    g = Game.new(Dungeon.from_dict(ARENA))
+    eid = _made(g, "Kit", "fighter", (15, 12, 14, 13, 10, 8), rng)  # INT 14
+    for cls in ("fighter", "wizard", "wizard"):
+        _level(g, eid, cls, rng)
+    kit = g.entities[eid]
+    assert kit.hit_dice == 4
+    sizes = []
+    while kit.hit_dice:
+        sizes.append(multiclass.next_hit_die(kit))
+        kit.hit_dice -= 1
+    assert sizes == [10, 10, 6, 6]
+    kit.hit_dice, kit.hp = 4, 1
+    apply(g, eid, it.Rest("short"), rng)
+    assert kit.hit_dice < 4 and kit.hp > 1
