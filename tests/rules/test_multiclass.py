@@ -209,3 +209,14 @@ def test_hit_dice_are_each_classs_own_spent_largest_first() -> None:
     kit.hit_dice, kit.hp = 4, 1
     apply(g, eid, it.Rest("short"), rng)
     assert kit.hit_dice < 4 and kit.hp > 1
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_rolled_hp_rolls_the_die_of_the_class_taken(seed: int) -> None:
+    rng = random.Random(seed)
+    g = Game.new(Dungeon.from_dict(ARENA), house_rules={"rolled_hp": True})
+    eid = _made(g, "Oz", "barbarian", (15, 12, 14, 13, 10, 8), rng)  # d12; INT 14
+    before = g.entities[eid].max_hp
+    _level(g, eid, "wizard", rng)
+    gain = g.entities[eid].max_hp - before
+    assert 1 + 2 <= gain <= 6 + 2  # a d6 + CON 15's +2, never the barbarian's d12
