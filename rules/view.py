@@ -69,7 +69,8 @@ def describe(game: Game, eid: int, what: str) -> str:
         return f"{e.name}: HP {_hp(e)}, AC {e.current_ac()}."
     if what == "inv":
         floor = f"; on the floor: {', '.join(game.loot)}" if game.loot else ""
-        return f"{e.name} has " + (", ".join(e.inventory) or "nothing") + floor + "."
+        carry = f"; {encumbrance.sheet_note(game, e)}" if e.kind == "pc" else ""
+        return f"{e.name} has " + (", ".join(e.inventory) or "nothing") + carry + floor + "."
     if what == "status":
         conds = sorted(e.conditions) + ([f"exhaustion {e.exhaustion}"] if e.exhaustion else [])
         fx = sorted({x.name for x in e.effects})
@@ -91,9 +92,10 @@ def describe(game: Game, eid: int, what: str) -> str:
         weapons = ",".join(w["name"] for w in e.weapons) or ",".join(
             a["name"] for a in e.actions)
         spells = ("; spells " + ",".join(e.spells)) if e.spells else ""
-        carry = f", {encumbrance.sheet_note(game, e)}" if e.kind == "pc" else ""
+        # the load last: a long sheet's tail is cut to one packet, and `inv` shows it too
+        carry = f"; {encumbrance.sheet_note(game, e)}" if e.kind == "pc" else ""
         return (f"{e.name}, {label}: HP {_hp(e)}, AC {e.current_ac()}, {ab}, prof +{e.prof}, "
-                f"XP {e.xp}{carry}; {weapons}{spells}" + (f"; {res}" if res else "") + ".")
+                f"XP {e.xp}; {weapons}{spells}" + (f"; {res}" if res else "") + carry + ".")
     if what.split()[:1] == ["shop"]:
         from rules import shop
 
