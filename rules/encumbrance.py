@@ -23,6 +23,19 @@ LOADS = ("", "encumbered", "heavily encumbered")
 TOO_HEAVY = "heavy armour"  # worn below its Strength: speed -10 (SRD "Heavy Armor")
 
 
+def item_name(index: str) -> str:
+    """The name a pack holds for a gear index: "light crossbow" for a weapon or armour (so
+    `use` wields or dons it), "arrows (20)" for ammunition sold by the bundle, else the SRD
+    name in lower case."""
+    from rules.pregen import gear_name
+
+    g = content.gear()[index]
+    if g["category"] in ("weapon", "armor"):
+        return gear_name(g)
+    n = int(g.get("quantity", 1))
+    return f"{g['name'].lower()}s ({n})" if n > 1 else g["name"].lower()
+
+
 @cache
 def _weights() -> dict[str, float]:
     """Every way a gear item is written (index, name, "light crossbow") -> pounds."""
@@ -32,6 +45,7 @@ def _weights() -> dict[str, float]:
     for k, v in content.gear().items():
         w = float(v["weight"])
         out[k] = out[k.replace("-", " ")] = out[v["name"].lower()] = out[gear_name(v)] = w
+        out[item_name(k)] = w
     return out
 
 

@@ -28,15 +28,6 @@ BASIC_STOCK = ("dagger", "handaxe", "javelin", "mace", "quarterstaff", "spear", 
                "waterskin", "holy-water-flask", "antitoxin-vial", "arrow", "crossbow-bolt")
 
 
-def item_name(index: str) -> str:
-    """The name the pack holds: "light crossbow" for a weapon or armour (so `wield` finds
-    it), the SRD name in lower case for other gear."""
-    from rules.pregen import gear_name
-
-    g = content.gear()[index]
-    return gear_name(g) if g["category"] in ("weapon", "armor") else g["name"].lower()
-
-
 def price_text(cp: int) -> str:
     """150 -> "1gp 5sp"; 0 -> "0gp"."""
     gp, rest = divmod(cp, 100)
@@ -46,10 +37,10 @@ def price_text(cp: int) -> str:
 
 def find_gear(word: str, pool: list[str]) -> str:
     """The gear index `word` names among `pool`; RulesError "did you mean" if none."""
-    names = {item_name(k): k for k in pool} | {k.replace("-", " "): k for k in pool}
+    names = {encumbrance.item_name(k): k for k in pool} | {k.replace("-", " "): k for k in pool}
     hit = fuzzy.best_match(word.strip().lower(), list(names))
     if hit is None:
-        near = fuzzy.suggest(word.strip().lower(), [item_name(k) for k in pool], 3)
+        near = fuzzy.suggest(word.strip().lower(), [encumbrance.item_name(k) for k in pool], 3)
         raise RulesError(f"no {word.strip()[:24]!r} here" + (
             f"; did you mean {', '.join(near)}?" if near else "; send shop for the list"))
     return names[hit]
@@ -121,7 +112,7 @@ def listing(game: Game, room: int, what: str) -> str:
     page = int(word) if word.isdigit() else 0
     pages: list[list[str]] = [[]]
     for k, cp in stock.items():
-        entry = f"{item_name(k)} {price_text(cp)}"
+        entry = f"{encumbrance.item_name(k)} {price_text(cp)}"
         if len(", ".join(pages[-1] + [entry]).encode()) > WARES_B:
             pages.append([])
         pages[-1].append(entry)
@@ -154,7 +145,7 @@ def _buy(game: Game, a: Entity, index: str, stock: dict[str, int]) -> list[Any]:
     from rules.dm import MAX_ITEMS
 
     cost, have = stock[index], purse(a)
-    name = item_name(index)
+    name = encumbrance.item_name(index)
     if cost > have:
         raise RulesError(f"the {name} costs {price_text(cost)}; {a.name} has "
                          f"{price_text(have) if have else 'no coins'}")
@@ -171,7 +162,7 @@ def _buy(game: Game, a: Entity, index: str, stock: dict[str, int]) -> list[Any]:
 def _sell(game: Game, a: Entity, word: str) -> list[Any]:
     """Sell a carried item for half its SRD price (SRD "Selling Treasure")."""
     gear = content.gear()
-    by_name = {item_name(k): k for k in gear}
+    by_name = {encumbrance.item_name(k): k for k in gear}
     carried = [x for x in a.inventory if x in by_name]
     hit = fuzzy.best_match(word.strip().lower(), carried)
     if hit is None:

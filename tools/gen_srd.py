@@ -885,7 +885,7 @@ CP = {"cp": 1, "sp": 10, "ep": 50, "gp": 100, "pp": 1000}
 GEAR_CATEGORIES = ("weapon", "armor", "adventuring-gear", "tools")
 # Rows of the SRD's Adventuring Gear table that the database keeps among magic items.
 EXTRA_GEAR = {"potion-of-healing": {"name": "Potion of healing", "category": "adventuring-gear",
-                                    "cost_cp": 5000, "weight": 0.5}}
+                                    "cost_cp": 5000, "weight": 0.5, "quantity": 1}}
 
 
 def gear_of(raw: dict[str, Any]) -> dict[str, Any]:
@@ -895,6 +895,7 @@ def gear_of(raw: dict[str, Any]) -> dict[str, Any]:
         "category": ref_index(raw.get("equipment_category")),
         "cost_cp": int(cost.get("quantity", 0)) * CP.get(cost.get("unit", "gp"), 100),
         "weight": number(float(raw.get("weight") or 0)),
+        "quantity": int(raw.get("quantity") or 1),  # ammunition: the price and weight of 20
     }
 
 

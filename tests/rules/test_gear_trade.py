@@ -58,3 +58,13 @@ def test_loot_nobody_can_lift_stays_on_the_floor_and_is_not_carried(game: Game) 
     assert "plate armor" not in holder.inventory
     inv = game.describe(holder.eid, "inv")
     assert "on the floor: plate armor" in inv
+
+
+def test_ammunition_is_sold_by_the_bundle(game: Game, rng: random.Random) -> None:
+    apply(game, None, it.Dm("shop.open", text="arrow"), rng)
+    mira = next(e for e in game.party() if e.name == "Mira")
+    shop.set_purse(mira, 100)
+    before = encumbrance.carried(mira)
+    apply(game, mira.eid, it.Trade("buy", "arrows"), rng)
+    assert "arrows (20)" in mira.inventory and shop.purse(mira) == 0
+    assert encumbrance.carried(mira) == pytest.approx(before + 1 - 1 / 50)  # the gold paid
