@@ -417,7 +417,7 @@ def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
     if in_combat:
         a.turn[slot] -= 1
     dc = max((e.passive() for e in foes), default=10)
-    nat, _ = dice.d20(rng, 0)
+    nat, _ = dice.d20(rng, resolver.check_adv(a, "dex", save=False, skill="stealth"))
     camouflaged = any(x.has("camouflage") for x in a.effects)
     total = nat + a.skill_mod("stealth", "dex") + (10 if camouflaged else 0)
     ok = total >= dc

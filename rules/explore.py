@@ -243,7 +243,7 @@ def roll(game: Game, a: Entity, i: it.Roll, rng: random.Random) -> list[Any]:
     key = what.replace(" ", "-")
     if key in skills:
         ab = skills[key]
-        nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False))
+        nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False, skill=key))
         return [ev.Rolled(a.eid, key, nat, resolver.str_floor(
             a, ab, nat + a.skill_mod(key, ab) + resolver.check_bonus(a, rng)))]
     if what in abil or what in abil.values():

@@ -587,7 +587,9 @@ def stabilise(ent: Entity, out: Events) -> None:
 
 
 # -- checks and saves ---------------------------------------------------------------
-def check_adv(ent: Entity, ability: str, *, save: bool) -> int:
+def check_adv(ent: Entity, ability: str, *, save: bool, skill: str = "") -> int:
+    """Net advantage (+1/0/-1) on a check or save; `skill` names a check's skill (Stealth in
+    armour the SRD table marks, such as chain mail, has disadvantage)."""
     adv = dis = False
     if save:
         if ability == "dex" and (ent.has("restrained")):
@@ -605,6 +607,10 @@ def check_adv(ent: Entity, ability: str, *, save: bool) -> int:
         adv = True
     if ability in ("str", "dex", "con") and any(e.has("heavy_load") for e in ent.effects):
         dis = True
+    if skill == "stealth" and ent.armor:
+        from rules import content
+
+        dis = dis or bool(content.armor()[ent.armor].get("stealth_disadvantage"))
     return int(adv) - int(dis)
 
 
