@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, resolver
+from rules import content, dice, resolver, terrain
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
@@ -31,7 +31,8 @@ def _hostiles_engaged(game: Game, a: Entity) -> list[Entity]:
 def _leave_engagement(game: Game, a: Entity, rng: random.Random) -> list[Any]:
     """Break away from every engaged foe; each may make an opportunity attack."""
     out: list[Any] = []
-    if not a.turn.get("disengaged") and not any(x.has("flyby") for x in a.effects):
+    if not a.turn.get("disengaged") and not any(x.has("flyby") for x in a.effects) \
+            and not terrain.strides(game, a):
         for foe in _hostiles_engaged(game, a):
             if foe.reaction and not a.dead and can_react(foe):
                 if foe.kind == "pc":
@@ -60,12 +61,13 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
     in_turn(game, a)
     if word in ("back", "away", "near", "withdraw", "far", "retreat"):
         band = "far" if word in ("far", "retreat") else "near"
-        cost = FAR_TO_NEAR if band == "far" and a.band != "far" else NEAR_TO_ENGAGED
+        cost = terrain.cost(a, FAR_TO_NEAR if band == "far" and a.band != "far"
+                            else NEAR_TO_ENGAGED)
         if not a.engaged and a.band == band:
             raise RulesError(f"already {band}")
         if a.turn["move"] < cost:
             raise RulesError("not enough movement left; dash first")
-        a.turn["move"] -= cost
+        terrain.spend(a, cost)
         resolver.stir(a)
         out = _leave_engagement(game, a, rng)
         if not a.dead and a.hp > 0:
@@ -81,10 +83,10 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
         if x.locked and f"{a.room}:{x.to}" not in game.state["unlocked"] \
                 and f"{x.to}:{a.room}" not in game.state["unlocked"]:
             raise RulesError("that way is locked")
-    need = FAR_TO_NEAR if a.band != "far" else 0
+    need = terrain.cost(a, FAR_TO_NEAR if a.band != "far" else 0)
     if a.turn["move"] < need:
         raise RulesError("not enough movement left to get away; dash first")
-    a.turn["move"] = 0
+    terrain.spend(a, a.turn["move"])
     out = _leave_engagement(game, a, rng)
     if a.dead or a.hp <= 0:
         return out
@@ -127,12 +129,12 @@ def approach(game: Game, a: Entity, i: it.Approach, rng: random.Random) -> list[
 
 def close_cost(a: Entity, t: Entity) -> int:
     far = a.band == "far" or t.band == "far"
-    return NEAR_TO_ENGAGED + (FAR_TO_NEAR if far else 0)
+    return terrain.cost(a, NEAR_TO_ENGAGED + (FAR_TO_NEAR if far else 0))
 
 
 def close_in(a: Entity, t: Entity, cost: int) -> list[Any]:
     resolver.stir(a)
-    a.turn["move"] -= cost
+    terrain.spend(a, cost)
     a.band = "near"
     t.band = "near" if t.band == "far" else t.band
     a.engaged.append(t.eid)
@@ -417,7 +419,9 @@ def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
     if in_combat:
         a.turn[slot] -= 1
     dc = max((e.passive() for e in foes), default=10)
-    nat, _ = dice.d20(rng, resolver.check_adv(a, "dex", save=False, skill="stealth"))
+    adv = resolver.check_adv(a, "dex", save=False, skill="stealth") + (
+        1 if terrain.camouflaged(game, a) else 0)
+    nat, _ = dice.d20(rng, max(-1, min(1, adv)))
     camouflaged = any(x.has("camouflage") for x in a.effects)
     total = nat + a.skill_mod("stealth", "dex") + (10 if camouflaged else 0)
     ok = total >= dc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import dice
+from rules import dice, senses
 from rules import events as ev
 from rules.classfeatures import favored
 from rules.creature import AUTO_CRIT_CLOSE, AUTO_FAIL_STR_DEX, PHYSICAL, Entity
@@ -46,19 +46,22 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
     d = distance(atk, tgt)
     # Feral Senses: an unseen creature within 30 ft gives the attacker no disadvantage
     feral = d <= 30 and bool(atk.effects) and any(e.has("feral_senses") for e in atk.effects)
+    # blindsight perceives through invisibility and darkness within its range (Feral Senses
+    # spares the attacker the same disadvantages)
+    atk_feels, tgt_feels = feral or senses.feels(atk, d), senses.feels(tgt, d)
     if tgt.conditions:  # most creatures have none: skip the scans on the hot path
         for c in ("blinded", "paralyzed", "stunned", "unconscious", "petrified", "restrained"):
             if c in tgt.conditions:
                 adv.append(f"target {c}")
         if "prone" in tgt.conditions:
             (adv if d <= 5 else dis).append("target prone")
-        if "invisible" in tgt.conditions and not _sees_invisible(atk) and not feral:
+        if "invisible" in tgt.conditions and not (atk_feels or _sees_invisible(atk)):
             dis.append("target invisible")
     if atk.conditions:
         for c in ("blinded", "poisoned", "frightened", "restrained", "prone"):
             if c in atk.conditions:
                 dis.append(c)
-        if "invisible" in atk.conditions and not _sees_invisible(tgt):
+        if "invisible" in atk.conditions and not (tgt_feels or _sees_invisible(tgt)):
             adv.append("invisible")
     if atk.exhaustion >= 3:
         dis.append("exhaustion")
@@ -74,13 +77,14 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             dis.append("dodge")
         if e.has("reckless"):
             adv.append("reckless target")
-        if e.has("dis_against") or (e.has("invisible") and not _sees_invisible(atk)
-                                    and not feral) or atk.ctype in e.dis_from:
+        if e.has("dis_against") or (e.has("invisible")
+                                    and not (atk_feels or _sees_invisible(atk))) \
+                or atk.ctype in e.dis_from:
             dis.append(e.name)
     for e in atk.effects:
         if not e.tags or (sight and e.name == "darkness"):
             continue
-        if e.has("hidden") or e.has("adv_next"):
+        if e.has("adv_next") or (e.has("hidden") and not senses.pinpoints(game, tgt, atk, d)):
             adv.append(e.name)
         if e.has("dis_next") or e.has("dis_attacks") or (
                 e.has("heavy_load") and kind in ("melee", "ranged")) or (
@@ -95,7 +99,8 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             adv.append("grappler")
         if e.has("ambusher") and unacted(game, tgt):
             adv.append("ambusher")
-        if e.has("adv_attacks") or (e.has("invisible") and not _sees_invisible(tgt)):
+        if e.has("adv_attacks") or (e.has("invisible")
+                                    and not (tgt_feels or _sees_invisible(tgt))):
             adv.append(e.name)
     if atk.effects and any(e.has("pack_tactics") for e in atk.effects) and any(
             o != atk.eid and game.entities[o].side == atk.side
@@ -110,9 +115,9 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
     if light == "dark" and _lit(game, atk.room):
         light = "dim"
     if light == "dark":
-        if not atk.sees_in_dark() and not feral:
+        if not (atk_feels or atk.sees_in_dark()):
             dis.append("darkness")
-        if not tgt.sees_in_dark():
+        if not (tgt_feels or tgt.sees_in_dark()):
             adv.append("unseen")
     return (1 if adv else 0) - (1 if dis else 0), adv + ["-" + x for x in dis]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import dice, resolver
+from rules import dice, resolver, terrain
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity, new_turn
@@ -92,6 +92,7 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
         if hurt:
             e.turn["hurt"] = True
         e.turn["move"] = e.effective_speed()
+        e.turn["rough"] = terrain.rough(game, e)
         e.reaction = True
         if any(x.has("aggressive") for x in e.effects) and e.turn["bonus"] > 0 and not any(
                 game.entities[o].side != e.side for o in e.engaged if o in game.entities):
@@ -152,6 +153,8 @@ def _ticks(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
 
 def end_turn_effects(game: Game, e: Entity, rng: random.Random) -> list[Any]:
     out: list[Any] = []
+    if e.turn.get("moved") and terrain.hurts(game, e):  # Water Susceptibility
+        resolver.deal(game, e, e.turn["moved"] // 5, "cold", out, rng=rng)
     _rage_lapses(e, out)
     for cond, info in list(e.conditions.items()):
         if info.save and not e.dead and resolver.saving_throw(

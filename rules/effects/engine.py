@@ -154,6 +154,10 @@ def _save(node: n.Save, ctx: Ctx) -> None:
     ctx.save_ability, ctx.dc = prev, prev_dc
 
 
+# Turn Undead's save is the one whose failure runs destroy_undead; adv_vs names it so.
+TURN_MARK, TURN_UNDEAD = "destroy_undead", "turn undead"
+
+
 def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False,
                  spell: str = "") -> Effect | None:
     """A passing advantage when the bearer resists a condition this save's failure imposes
@@ -167,6 +171,8 @@ def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False
         return None
     conds = {x.name for x in n.walk(fail) if isinstance(x, n.Condition) and not x.remove}
     conds |= {spell} if spell else set()  # Land's Stride: advantage against entangle
+    if any(isinstance(x, n.Special) and x.name == TURN_MARK for x in n.walk(fail)):
+        conds.add(TURN_UNDEAD)  # Turn Defiance: the save whose failure can destroy undead
     if any(conds & set(x.adv_vs) for x in t.effects):
         return Effect("resists " + "/".join(sorted(conds)), t.eid, tags=("adv_saves",))
     return None

@@ -76,6 +76,17 @@ TAGS = frozenset({
     "permanent",  # a class feature's standing effect: kept across rests and level-ups
     "uncanny_dodge",  # the bearer's reaction halves the damage of an attack that hits it
     "danger_sense",  # DEX saves with advantage
+    "echolocation",  # its blindsight is lost while it is deafened (rules/senses.py)
+    "web_sense",  # in a webbed room it knows where everyone in the room is
+    "iron_scent",  # it knows where a foe carrying iron within 30 ft is
+    "treasure_sense",  # it knows where a foe carrying coins or gems within 60 ft is
+    "ice_walk",  # snow and ice are no difficult terrain for it
+    "run_up",  # its `leap` needs a 10 ft run-up first (Running Leap)
+    "tree_stride",  # among trees, leaving melee provokes no opportunity attacks
+    "water_susceptible",  # 1 cold damage per 5 ft it moves in a water room
+    "stone_camouflage",  # advantage on Stealth to hide in a rocky room
+    "water_camouflage",  # advantage on Stealth to hide in a room under water
+    "snow_camouflage",  # advantage on Stealth to hide in a snowy room
     # -- class features (engineer feats1) --
     "rider",  # the bearer's weapon hits deal `die` more, of `dtype` (or the weapon's type)
     "once_turn",  # a rider that adds its dice once a turn
@@ -135,6 +146,7 @@ class Effect:
     dis_from: tuple[str, ...] = ()  # these types attack the bearer at disadvantage and cannot
     #                                 charm or frighten it (protection from evil and good)
     vs_types: tuple[str, ...] = ()  # a rider only against creatures of these types
+    leap: int = 0  # feet of a long jump that clears difficult ground (Standing Leap)
 
     def __post_init__(self) -> None:
         bad = [t for t in self.tags if t not in TAGS]
