@@ -1,4 +1,4 @@
-"""Shops the DM opens: SRD equipment at SRD prices, bought and sold (half price) for coins."""
+"""Shops, opened by the DM or a dungeon room's own: SRD gear at SRD prices, for coins."""
 
 from __future__ import annotations
 
