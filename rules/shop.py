@@ -95,6 +95,8 @@ def trade(game: Game, a: Entity, i: it.Trade, _rng: random.Random) -> list[Any]:
         raise RulesError("no trading in a fight")
     if a.kind != "pc":
         raise RulesError(f"{a.name} does not trade")
+    if a.incapacitated or a.hp <= 0:
+        raise RulesError(f"{a.name} cannot trade now")
     if i.op == "buy":
         return _buy(game, a, find_gear(i.item, list(stock)), stock)
     if i.op == "sell":

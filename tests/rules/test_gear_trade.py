@@ -68,3 +68,13 @@ def test_ammunition_is_sold_by_the_bundle(game: Game, rng: random.Random) -> Non
     apply(game, mira.eid, it.Trade("buy", "arrows"), rng)
     assert "arrows (20)" in mira.inventory and shop.purse(mira) == 0
     assert encumbrance.carried(mira) == pytest.approx(before + 1 - 1 / 50)  # the gold paid
+
+
+def test_the_unconscious_do_not_trade(game: Game, rng: random.Random) -> None:
+    apply(game, None, it.Dm("shop.open", text="torch"), rng)
+    thorin = next(e for e in game.party() if e.name == "Thorin")
+    shop.set_purse(thorin, 10)
+    thorin.hp = 0
+    with pytest.raises(RulesError, match="cannot trade now"):
+        apply(game, thorin.eid, it.Trade("buy", "torch"), rng)
+    assert "torch" not in thorin.inventory
