@@ -162,17 +162,22 @@ def _buy(game: Game, a: Entity, index: str, stock: dict[str, int]) -> list[Any]:
 
 
 def _sell(game: Game, a: Entity, word: str) -> list[Any]:
-    """Sell a carried item for half its SRD price (SRD "Selling Treasure")."""
+    """Sell a carried item, or a weapon in hand, for half its SRD price (SRD "Selling
+    Treasure"); the pack's copy goes before the one in hand."""
     gear = content.gear()
     by_name = {encumbrance.item_name(k): k for k in gear}
     carried = [x for x in a.inventory if x in by_name]
-    hit = fuzzy.best_match(word.strip().lower(), carried)
+    wielded = [w["name"] for w in a.weapons if not w.get("monk") and w["name"] in by_name]
+    hit = fuzzy.best_match(word.strip().lower(), carried + wielded)
     if hit is None:
-        near = fuzzy.suggest(word.strip().lower(), carried, 3)
+        near = fuzzy.suggest(word.strip().lower(), carried + wielded, 3)
         raise RulesError(f"{a.name} carries no {word.strip()[:24]!r} to sell" + (
             f"; did you mean {', '.join(near)}?" if near else ""))
     value = int(gear[by_name[hit]]["cost_cp"]) // 2
-    a.inventory.remove(hit)
+    if hit in carried:
+        a.inventory.remove(hit)
+    else:
+        a.weapons.remove(next(w for w in a.weapons if w["name"] == hit))
     set_purse(a, purse(a) + value)
     encumbrance.update(game, a)
     return [ev.Info(a.eid, f"sells the {hit} for {price_text(value)}; "
