@@ -254,14 +254,20 @@ def award_xp(game: Game, xp: int) -> list[Any]:
 
 def gain_xp(game: Game, e: Entity, xp: int) -> list[Any]:
     """One character's XP grows; past a threshold it levels up (house rule auto_level), in
-    the class the player chose with `level CLASS` (else the one it has)."""
+    the class the player chose with `level CLASS` (else the one it has); with auto_level
+    off, the player is told the level waits for its choice."""
     from rules import pregen
 
+    was_due = level_due(e)
     e.xp += xp
-    if game.house.get("auto_level", True) and e.level < pregen.MAX_LEVEL \
-            and pregen.xp_level(e.xp) > e.level:
+    if not level_due(e):
+        return []
+    if game.house.get("auto_level", True):
         return level_up(game, e, pregen.xp_level(e.xp))
-    return []
+    if was_due:
+        return []
+    return [ev.Info(e.eid, f"{e.name} may reach level {e.level + 1}: send level CLASS, "
+                           f"e.g. level {e.origin.get('next') or e.cls}")]
 
 
 def level_due(e: Entity) -> bool:
