@@ -220,3 +220,23 @@ def test_rolled_hp_rolls_the_die_of_the_class_taken(seed: int) -> None:
     _level(g, eid, "wizard", rng)
     gain = g.entities[eid].max_hp - before
     assert 1 + 2 <= gain <= 6 + 2  # a d6 + CON 15's +2, never the barbarian's d12
+
+
+def test_the_party_ai_counts_extra_attack_from_a_second_class() -> None:
+    from rules import party_tactics
+    from rules.game import spawn, start_combat
+
+    rng = random.Random(3)
+    g = Game.new(Dungeon.from_dict(ARENA))
+    eid = _made(g, "Rue", "wizard", (15, 10, 14, 13, 12, 8), rng)  # STR 15, INT 13+
+    for cls in ["wizard"] * 3 + ["fighter"] * 5:
+        _level(g, eid, cls, rng)
+    rue = g.entities[eid]
+    assert rue.levels == {"wizard": 4, "fighter": 5} and rue.cls == "wizard"
+    foe = spawn(g, "ogre", 1)[0].eid
+    start_combat(g, rng)
+    rue.turn.update(action=1, attacks=0)
+    hit = it.Attack(target=foe, weapon=0)
+    two = party_tactics._attack(g, rue, hit)
+    rue.levels = {}  # the same sheet read as a single-class wizard 9: one attack
+    assert two == pytest.approx(2 * party_tactics._attack(g, rue, hit))
