@@ -7,7 +7,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from rules import content
+from rules import content, levels
 from rules.creature import ABILITIES, Entity
 from rules.effects.records import Effect
 from rules.errors import RulesError
@@ -19,7 +19,7 @@ PASSIVE_KEYS = frozenset({"save_prof", "resist", "immune", "cond_immune", "exper
                           "half_prof", "extra_skills", "ability_bonus", "ability_max",
                           "hp_per_level", "unarmored_ac", "ac_armored", "crit", "magic_unarmed",
                           "spells", "round_up", "ranged_atk", "initiative_adv", "tags",
-                          "crit_dice"})
+                          "crit_dice", "ancestry", "metamagic", "overchannel"})
 
 
 @cache
@@ -80,13 +80,16 @@ def improve_abilities(ab: dict[str, int], cls: str, level: int) -> dict[str, int
 def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...]) -> None:
     """Apply the passive features to a freshly built sheet (abilities already final)."""
     skill_ab = content.skills()
+    # Dragon Ancestor's damage type: the type Elemental Affinity's effect adds to
+    ancestry = next((str(p["ancestry"]) for p in passives(cls, level) if "ancestry" in p), "")
     for p in passives(cls, level):
         for k in ("save_prof", "resist", "immune", "cond_immune"):
             lst = getattr(e, k)
             lst += [x for x in p.get(k, ()) if x not in lst]
         for tag in p.get("tags", ()):  # a standing effect the engine reads, kept by rests
             if not any(x.has(tag) for x in e.effects):
-                e.effects.append(Effect(tag.replace("_", " "), e.eid, tags=(tag, "permanent")))
+                e.effects.append(Effect(tag.replace("_", " "), e.eid, tags=(tag, "permanent"),
+                                        dtype=ancestry))
         if p.get("hp_per_level"):
             e.max_hp += int(p["hp_per_level"]) * level
             e.hp = e.max_hp
@@ -97,6 +100,9 @@ def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...]
                 e.spells.append(s)
         for s in [x for x in skill_ab if x not in e.skills][:int(p.get("extra_skills", 0))]:
             e.skills[s] = 0  # proficient; the bonus is set below with the others
+    for name, d in levels.resource_table().get(cls, {}).items():
+        if d.get("spell") and name in e.res_max and d["spell"] not in e.spells:
+            e.spells.append(d["spell"])  # cast with the resource, above the slots it has
     weapon_passives(e, cls, level)
     _skill_bonuses(e, cls, level, skill_order)
 

@@ -208,7 +208,7 @@ def search(game: Game, a: Entity, _i: it.Search, rng: random.Random) -> list[Any
         require(a, "action", "search")
         a.turn["action"] -= 1
     room = game.dungeon.room(a.room)
-    nat, _ = dice.d20(rng, 0)
+    nat = resolver.skill_d20(a, "perception", rng)
     total = nat + a.skill_mod("perception", "wis")
     dc = room.search_dc or 10
     ok = total >= dc
@@ -240,7 +240,7 @@ def roll(game: Game, a: Entity, i: it.Roll, rng: random.Random) -> list[Any]:
     key = what.replace(" ", "-")
     if key in skills:
         ab = skills[key]
-        nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False))
+        nat = resolver.skill_d20(a, key, rng, resolver.check_adv(a, ab, save=False))
         return [ev.Rolled(a.eid, key, nat, nat + a.skill_mod(key, ab)
                           + resolver.check_bonus(a, rng))]
     if what in abil or what in abil.values():

@@ -48,13 +48,13 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
                 adv.append(f"target {c}")
         if "prone" in tgt.conditions:
             (adv if d <= 5 else dis).append("target prone")
-        if "invisible" in tgt.conditions and not _sees_invisible(atk):
+        if "invisible" in tgt.conditions and not _sees_invisible(atk) and not _senses(atk, d):
             dis.append("target invisible")
     if atk.conditions:
         for c in ("blinded", "poisoned", "frightened", "restrained", "prone"):
             if c in atk.conditions:
                 dis.append(c)
-        if "invisible" in atk.conditions and not _sees_invisible(tgt):
+        if "invisible" in atk.conditions and not _sees_invisible(tgt) and not _senses(tgt, d):
             adv.append("invisible")
     if atk.exhaustion >= 3:
         dis.append("exhaustion")
@@ -108,7 +108,15 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             dis.append("darkness")
         if not tgt.sees_in_dark():
             adv.append("unseen")
+    if adv and tgt.effects and not tgt.incapacitated and any(e.has("elusive")
+                                                             for e in tgt.effects):
+        adv = []  # Elusive: no attack roll against the rogue has advantage
     return (1 if adv else 0) - (1 if dis else 0), adv + ["-" + x for x in dis]
+
+
+def _senses(e: Entity, d: int) -> bool:
+    """Blindsense: within 10 ft the bearer knows where an invisible creature is."""
+    return d <= 10 and bool(e.effects) and any(x.has("blindsense") for x in e.effects)
 
 
 def unacted(game: Game, t: Entity) -> bool:
@@ -134,7 +142,21 @@ def check_bonus(ent: Entity, rng: random.Random) -> int:
     for e in ent.effects:
         if e.check:
             total += dice.total(e.check.lstrip("-"), rng) * (-1 if e.check[0] == "-" else 1)
+    if total:
+        _consume_once(ent, "one_check")  # Peerless Skill: one check only
     return total
+
+
+def skill_d20(ent: Entity, skill: str, rng: random.Random, adv: int = 0) -> int:
+    """The d20 of a skill check: Supreme Sneak gives Stealth advantage, Reliable Talent
+    lifts a proficient check's roll to 10."""
+    tags = {t for e in ent.effects for t in e.tags} if ent.effects else set()
+    if skill == "stealth" and "supreme_sneak" in tags:
+        adv = min(1, adv + 1)
+    nat, _ = dice.d20(rng, max(-1, adv))
+    if "reliable_talent" in tags and skill in ent.skills:
+        nat = max(nat, 10)
+    return nat
 
 
 def _hostile_engaged(game: Game, e: Entity) -> list[Entity]:
@@ -156,6 +178,8 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     """One attack roll against AC: advantage, bonuses, inspiration, shield, close crits.
     spec: name, bonus, kind, range, optional adv and crit. Returns (hit, crit, net adv)."""
     kind = spec["kind"]
+    if _sanctuary_holds(game, atk, tgt, rng, out):
+        return False, False, 0
     net, _sources = attack_adv(game, atk, tgt, kind, tuple(spec.get("range") or (5, 0)))
     if spec.get("adv"):
         net = max(-1, min(1, net + spec["adv"]))
@@ -175,6 +199,13 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
             total += dice.total(insp.die, rng)
             atk.effects.remove(insp)
             hit = is_hit(nat, total, ac, crit_on)
+    if not hit and atk.effects and any(e.has("sure_hit") for e in atk.effects):
+        _consume_once(atk, "sure_hit")  # Stroke of Luck: the miss becomes a hit
+        out.append(ev.Info(atk.eid, f"{atk.name}'s luck turns the miss"))
+        hit = True
+    if hit and not crit and (cut := _cutting_words(game, atk, tgt, total - ac, rng, out)):
+        total -= cut
+        hit = is_hit(nat, total, ac, crit_on)
     if hit and not crit and total < ac + 5 and _auto_shield(game, tgt, rng, out):
         ac = tgt.current_ac()
         hit = total >= ac
@@ -201,6 +232,67 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     return hit, crit, net
 
 
+def _sanctuary_holds(game: Game, atk: Entity, tgt: Entity, rng: random.Random,
+                     out: Events) -> bool:
+    """Nature's Sanctuary: a beast or plant must pass a WIS save against the druid's DC
+    or its attack is lost (it must choose another target)."""
+    if atk.ctype not in ("beast", "plant") or not tgt.effects or not any(
+            e.has("natures_sanctuary") for e in tgt.effects):
+        return False
+    if saving_throw(game, atk, "wis", tgt.spell_dc(), rng, out, "nature's sanctuary"):
+        return False
+    out.append(ev.Info(atk.eid, f"{atk.name} cannot bring itself to attack {tgt.name}"))
+    atk.turn["attacked"] = True
+    return True
+
+
+def _cutting_words(game: Game, atk: Entity, tgt: Entity, margin: int, rng: random.Random,
+                   out: Events) -> int:
+    """Cutting Words: a bard on the target's side spends its reaction and an inspiration
+    die against a hit its die could turn (house rule auto_reactions); the die rolled."""
+    if not game.house.get("auto_reactions", True):
+        return 0
+    from rules.levels import row
+
+    for b in game.here(tgt.room):
+        if b.side != tgt.side or not b.reaction or b.incapacitated or not b.effects or \
+                b.res.get("inspiration", 0) <= 0 or not any(e.has("cutting_words")
+                                                            for e in b.effects):
+            continue
+        sides = int(str(row(b.cls, b.level)["class_specific"].get("bardic_inspiration_die")
+                        or 6))
+        if margin >= sides:
+            return 0  # no die could turn it: keep the reaction
+        b.reaction = False
+        b.res["inspiration"] -= 1
+        cut = dice.total(f"1d{sides}", rng)
+        out.append(ev.Info(b.eid, f"{b.name}'s cutting words: -{cut}"))
+        return cut
+    return 0
+
+
+def _deflect(tgt: Entity, spec: dict[str, Any], rng: random.Random, out: Events) -> int:
+    """Deflect Missiles: the monk's reaction cuts a ranged weapon hit by 1d10 + DEX + level."""
+    if spec["kind"] != "ranged" or spec.get("spell") or not tgt.reaction or \
+            tgt.incapacitated or not tgt.effects or not any(e.has("deflect_missiles")
+                                                             for e in tgt.effects):
+        return 0
+    tgt.reaction = False
+    cut = dice.total("1d10", rng) + tgt.mod("dex") + tgt.level
+    out.append(ev.Info(tgt.eid, f"{tgt.name} deflects the missile: -{cut}"))
+    return cut
+
+
+def blessing(game: Game, atk: Entity, tgt: Entity, out: Events) -> None:
+    """Dark One's Blessing: dropping a hostile creature to 0 HP gives the warlock CHA +
+    warlock level temporary hit points."""
+    if tgt.hp > 0 or tgt.side == atk.side or not atk.effects or not any(
+            e.has("dark_ones_blessing") for e in atk.effects):
+        return
+    atk.temp_hp = max(atk.temp_hp, max(1, atk.mod("cha") + atk.level))
+    out.append(ev.Healed(atk.eid, 0, atk.hp))
+
+
 def _uncanny_dodge(tgt: Entity, out: Events) -> bool:
     """Uncanny Dodge: the target spends its reaction to halve a hit's damage."""
     if not (tgt.reaction and tgt.effects and any(e.has("uncanny_dodge") for e in tgt.effects)
@@ -221,9 +313,11 @@ def attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng: rand
     magical = bool(spec.get("magical"))
     first = True
     dodge = _uncanny_dodge(tgt, out)
+    deflect = _deflect(tgt, spec, rng, out)
     for dmg_dice, dtype in spec["damage"]:
         amount = dice.total(dmg_dice, rng, crit=crit)
         if first:
+            amount -= deflect
             amount += spec.get("dmg_bonus", 0)
             amount += _on_hit_extras(game, atk, tgt, spec, net, crit, rng)
             if crit and spec.get("crit_dice"):  # Brutal Critical: more of the weapon's die
@@ -232,6 +326,7 @@ def attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng: rand
             first = False
         amount = amount // 2 if dodge else amount
         deal(game, tgt, max(0, amount), dtype, out, crit=crit, rng=rng, magical=magical)
+        blessing(game, atk, tgt, out)
         if tgt.dead:
             break
     if spec.get("weapon") and spec["kind"] == "melee" and not tgt.dead:
@@ -554,6 +649,9 @@ def saving_throw(game: Game, ent: Entity, ability: str, dc: int, rng: random.Ran
         out.append(ev.Rolled(ent.eid, what or f"{ability} save", 0, 0, dc, False))
         return False
     adv = check_adv(ent, ability, save=True)
+    if ent.effects and any(e.has("dis_next_save") for e in ent.effects):
+        _consume_once(ent, "dis_next_save")  # Heightened Spell: this save at a disadvantage
+        adv -= 1
     if magic and adv < 1 and any(e.has("magic_resistance") for e in ent.effects):
         adv += 1
     nat, _ = dice.d20(rng, adv)

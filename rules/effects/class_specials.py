@@ -26,13 +26,15 @@ def destroy_undead(ctx: Any, _args: dict[str, Any]) -> None:
 
 def each_foe(ctx: Any, args: dict[str, Any]) -> None:
     """Run `effects` on every living foe in the user's room, of `only_types` if given
-    (Turn Undead: each undead that can hear the cleric saves)."""
+    (Turn Undead: each undead that can hear the cleric saves); `allies`: on every living
+    ally instead, the user too (Countercharm)."""
     from rules.effects import engine
 
     tree = _subtree(repr(args.get("effects", [])), args.get("effects", []))
     types = set(args.get("only_types", ()))
     c = ctx.caster
-    foes = [t for t in ctx.game.here(c.room) if t.side != c.side and not t.down
+    mine = bool(args.get("allies"))
+    foes = [t for t in ctx.game.here(c.room) if (t.side == c.side) == mine and not t.down
             and (not types or t.ctype in types)]
     if not foes:
         ctx.out.append(ev.Info(c.eid, f"no foe here answers {ctx.name}"))
