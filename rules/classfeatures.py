@@ -19,7 +19,7 @@ PASSIVE_KEYS = frozenset({"save_prof", "resist", "immune", "cond_immune", "exper
                           "half_prof", "extra_skills", "ability_bonus", "ability_max",
                           "hp_per_level", "unarmored_ac", "ac_armored", "crit", "magic_unarmed",
                           "spells", "round_up", "ranged_atk", "initiative_adv", "tags",
-                          "crit_dice", "ancestry", "metamagic", "overchannel"})
+                          "crit_dice", "ancestry", "metamagic"})
 
 
 @cache

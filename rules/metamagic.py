@@ -45,7 +45,7 @@ def check(a: Entity, spell: dict[str, Any], opts: tuple[str, ...], twin: bool) -
     if twin and "twinned" not in spells_opts:
         raise RulesError("a second target needs twinned")
     if "overchannel" in opts:
-        if not any(p.get("overchannel") for p in classfeatures.passives(a.cls, a.level)):
+        if "overchannel" not in a.res_max:
             raise RulesError(f"{a.name} cannot overchannel")
         if not 1 <= int(spell["level"]) <= OVERCHANNEL_MAX or not spell.get("damage"):
             raise RulesError("overchannel: a 1st-5th level damage spell")

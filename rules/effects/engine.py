@@ -47,6 +47,7 @@ class Ctx:
     dealt: int = 0  # damage dealt by the last damage node (drain)
     adv: int = 0  # the net advantage of the last attack roll (sneak attack)
     meta: tuple[str, ...] = ()  # metamagic and other cast options (careful, overchannel)
+    bonused: set[int] = field(default_factory=set)  # targets given a once-a-cast damage bonus
 
 
 def run(tree: n.Tree, ctx: Ctx) -> bool:
@@ -157,17 +158,21 @@ def _potent(ctx: Ctx) -> bool:
         x.has("potent_cantrip") for x in ctx.caster.effects)
 
 
-def spell_bonus(ctx: Ctx, dtype: str) -> int:
-    """Damage a caster's features add to one damage roll of its spell: Elemental Affinity
-    (its ancestry's type), Empowered Evocation (evocations), Agonizing Blast (eldritch blast)."""
+def spell_bonus(ctx: Ctx, dtype: str, t: Entity) -> int:
+    """Damage a caster's features add to its spell: Elemental Affinity (its ancestry's type)
+    and Empowered Evocation (evocations) to one damage roll a target takes from the cast,
+    Agonizing Blast to every eldritch blast beam."""
     c = ctx.caster
     if ctx.spell is None or not c.effects:
         return 0
     add = 0
+    once = t.eid not in ctx.bonused
     for x in c.effects:
-        if (x.has("elemental_affinity") and x.dtype == dtype) or (
-                x.has("empowered_evocation") and ctx.spell.get("school") == "evocation") or (
-                x.has("agonizing_blast") and ctx.spell.get("index") == "eldritch-blast"):
+        if once and ((x.has("elemental_affinity") and x.dtype == dtype) or (
+                x.has("empowered_evocation") and ctx.spell.get("school") == "evocation")):
+            add += max(0, c.spell_mod())
+            ctx.bonused.add(t.eid)
+        if x.has("agonizing_blast") and ctx.spell.get("index") == "eldritch-blast":
             add += max(0, c.spell_mod())
     return add
 
@@ -249,7 +254,7 @@ def _damage(node: n.Damage, ctx: Ctx) -> None:
         else:
             amount = _roll(expr, ctx, ctx.crit)
         if k == 0:
-            amount += spell_bonus(ctx, dtype)
+            amount += spell_bonus(ctx, dtype, t)
         if ctx.half:
             amount //= 2
         if amount > 0 or not ctx.half:
