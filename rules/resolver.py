@@ -271,7 +271,7 @@ def _cutting_words(game: Game, atk: Entity, tgt: Entity, margin: int, rng: rando
     return 0
 
 
-def _deflect(tgt: Entity, spec: dict[str, Any], rng: random.Random, out: Events) -> int:
+def deflect_hit(tgt: Entity, spec: dict[str, Any], rng: random.Random, out: Events) -> int:
     """Deflect Missiles: the monk's reaction cuts a ranged weapon hit by 1d10 + DEX + level."""
     if spec["kind"] != "ranged" or spec.get("spell") or not tgt.reaction or \
             tgt.incapacitated or not tgt.effects or not any(e.has("deflect_missiles")
@@ -313,7 +313,7 @@ def attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng: rand
     magical = bool(spec.get("magical"))
     first = True
     dodge = _uncanny_dodge(tgt, out)
-    deflect = _deflect(tgt, spec, rng, out)
+    deflect = deflect_hit(tgt, spec, rng, out)
     for dmg_dice, dtype in spec["damage"]:
         amount = dice.total(dmg_dice, rng, crit=crit)
         if first:

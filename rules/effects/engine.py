@@ -48,6 +48,7 @@ class Ctx:
     adv: int = 0  # the net advantage of the last attack roll (sneak attack)
     meta: tuple[str, ...] = ()  # metamagic and other cast options (careful, overchannel)
     bonused: set[int] = field(default_factory=set)  # targets given a once-a-cast damage bonus
+    cut: int = 0  # damage a reaction takes off this hit (Deflect Missiles)
 
 
 def run(tree: n.Tree, ctx: Ctx) -> bool:
@@ -110,8 +111,10 @@ def _attack(node: n.Attack, ctx: Ctx) -> None:
                                                   ctx.out)
         ctx.crit = crit
         ctx.target = t
+        ctx.cut = resolver.deflect_hit(t, spec, ctx.rng, ctx.out) if hit else 0
         run(node.hit if hit else node.miss, ctx)
     ctx.crit = False
+    ctx.cut = 0
     ctx.in_attack = was
 
 
@@ -255,6 +258,9 @@ def _damage(node: n.Damage, ctx: Ctx) -> None:
             amount = _roll(expr, ctx, ctx.crit)
         if k == 0:
             amount += spell_bonus(ctx, dtype, t)
+        if ctx.cut and amount > 0:
+            taken = min(amount, ctx.cut)
+            amount, ctx.cut = amount - taken, ctx.cut - taken
         if ctx.half:
             amount //= 2
         if amount > 0 or not ctx.half:
