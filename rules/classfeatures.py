@@ -19,7 +19,7 @@ PASSIVE_KEYS = frozenset({"save_prof", "resist", "immune", "cond_immune", "exper
                           "half_prof", "extra_skills", "ability_bonus", "ability_max",
                           "hp_per_level", "unarmored_ac", "ac_armored", "crit", "magic_unarmed",
                           "spells", "round_up", "ranged_atk", "initiative_adv", "tags",
-                          "crit_dice", "ancestry", "metamagic"})
+                          "crit_dice", "ancestry", "metamagic", "rest_effect"})
 
 
 @cache
@@ -105,6 +105,17 @@ def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...]
             e.spells.append(d["spell"])  # cast with the resource, above the slots it has
     weapon_passives(e, cls, level)
     _skill_bonuses(e, cls, level, skill_order)
+
+
+def after_long_rest(e: Entity) -> None:
+    """Effects a feature gives at the end of each long rest (Tranquility: sanctuary)."""
+    if e.kind != "pc" or not e.cls:
+        return
+    for p in passives(e.cls, e.level):
+        if "rest_effect" in p:
+            fx = p["rest_effect"]
+            e.effects[:] = [x for x in e.effects if x.name != fx["name"]]
+            e.effects.append(Effect(str(fx["name"]), e.eid, tags=tuple(fx.get("tags", ()))))
 
 
 def weapon_passives(e: Entity, cls: str, level: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, levels, resolver
+from rules import classfeatures, content, dice, levels, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.combat import combat_move
@@ -296,4 +296,5 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
             e.stable = False
             e.effects[:] = [x for x in e.effects if x.has("attuned") or x.has("permanent")]
             e.conc = ""
+            classfeatures.after_long_rest(e)
     return out + [ev.Rested(i.kind, tuple(e.eid for e in party))]

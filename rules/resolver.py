@@ -222,7 +222,8 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     # Once-only effects are spent by the attack, hit or miss.
     if atk.effects:
         atk.effects[:] = [e for e in atk.effects if not (e.has("hidden") or e.has("dis_next")
-                                                         or e.has("adv_next"))]
+                                                         or e.has("adv_next")
+                                                         or e.has("ends_on_attack"))]
     if tgt.effects:
         tgt.effects[:] = [e for e in tgt.effects if not (e.has("next_adv") or e.has("help"))]
     atk.turn["attacked"] = True
@@ -234,12 +235,13 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
 
 def _sanctuary_holds(game: Game, atk: Entity, tgt: Entity, rng: random.Random,
                      out: Events) -> bool:
-    """Nature's Sanctuary: a beast or plant must pass a WIS save against the druid's DC
-    or its attack is lost (it must choose another target)."""
-    if atk.ctype not in ("beast", "plant") or not tgt.effects or not any(
-            e.has("natures_sanctuary") for e in tgt.effects):
+    """Sanctuary (Tranquility), and Nature's Sanctuary against a beast or plant: the
+    attacker must pass a WIS save against the bearer's DC or its attack is lost."""
+    if not tgt.effects or atk.side == tgt.side or not any(
+            e.has("sanctuary") or (e.has("natures_sanctuary") and atk.ctype in ("beast", "plant"))
+            for e in tgt.effects):
         return False
-    if saving_throw(game, atk, "wis", tgt.spell_dc(), rng, out, "nature's sanctuary"):
+    if saving_throw(game, atk, "wis", tgt.spell_dc(), rng, out, "sanctuary"):
         return False
     out.append(ev.Info(atk.eid, f"{atk.name} cannot bring itself to attack {tgt.name}"))
     atk.turn["attacked"] = True

@@ -110,6 +110,8 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
                 a.turn["levelled_spell"] = True
     if points:
         a.res["sorcery_points"] -= points
+    if foe is not None and a.effects:  # casting at a foe ends the caster's sanctuary
+        a.effects[:] = [x for x in a.effects if not x.has("ends_on_attack")]
     out.append(ev.SpellCast(a.eid, spell["index"], level))
     if "overchannel" in i.meta:
         metamagic.overchannel_cost(game, a, level, rng, out)

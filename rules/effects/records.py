@@ -96,6 +96,8 @@ TAGS = frozenset({
     "dis_next_save",  # the bearer's next saving throw has disadvantage, then it ends
     "sculpt_spells",  # the bearer's evocations spare its allies in their area
     "one_check",  # the effect's check dice are spent by the bearer's next ability check
+    "sanctuary",  # an attacker must pass a WIS save against the bearer's DC or lose the attack
+    "ends_on_attack",  # ends when the bearer attacks or casts a spell at a foe (sanctuary)
 })
 
 
