@@ -471,6 +471,9 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
         remove_condition(game, tgt, "unconscious", out)
     absorbed = min(tgt.temp_hp, amount)
     tgt.temp_hp -= absorbed
+    if absorbed and not tgt.temp_hp and any(e.has("wild_shape") for e in tgt.effects):
+        _consume_once(tgt, "wild_shape")  # the beast's hit points are gone: the druid is back
+        out.append(ev.Info(tgt.eid, f"{tgt.name} returns to its own shape"))
     rest = amount - absorbed
     overflow = rest - tgt.hp
     tgt.hp = max(0, tgt.hp - rest)

@@ -33,6 +33,9 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
         raise RulesError(f"{a.name} cannot act")
     sd = spellbook.spell_def(spell["index"])
     points = metamagic.check(a, spell, i.meta, i.twin is not None)
+    if a.effects and any(x.has("wild_shape") for x in a.effects) and not any(
+            x.has("beast_spells") for x in a.effects):
+        raise RulesError(f"{a.name} cannot cast in beast shape; use revert first")
     if "V" in spell.get("components", ()) and "subtle" not in i.meta and any(
             x.has("silenced") for x in a.effects):
         raise RulesError(f"{spell['name']} has words to speak, and {a.name} is in silence")

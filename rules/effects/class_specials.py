@@ -122,7 +122,19 @@ def wild_shape(ctx: Any, _args: dict[str, Any]) -> None:
     top = float(row(c.cls, c.level)["class_specific"].get("wild_shape_max_cr") or 0.25)
     beast = content.monsters()[WILD_SHAPES[max(k for k in WILD_SHAPES if k <= top)]]
     c.temp_hp = max(c.temp_hp, int(beast["hit_points"]))
+    c.effects[:] = [x for x in c.effects if not x.has("wild_shape")]
+    # SRD: the shape lasts half the druid level in hours (600 rounds an hour)
+    c.effects.append(Effect("wild-shape", c.eid, rounds=max(1, c.level // 2) * 600,
+                            tags=("wild_shape",)))
     ctx.out.append(ev.Info(c.eid, f"{c.name} becomes a {beast['name'].lower()}"))
+
+
+def revert_shape(ctx: Any, _args: dict[str, Any]) -> None:
+    """The druid leaves its beast shape: what is left of the beast's hit points goes too."""
+    c = ctx.caster
+    c.effects[:] = [x for x in c.effects if not x.has("wild_shape")]
+    c.temp_hp = 0
+    ctx.out.append(ev.Info(c.eid, f"{c.name} returns to its own shape"))
 
 
 def effect_mod(ctx: Any, args: dict[str, Any]) -> None:
@@ -159,5 +171,5 @@ def zero_hp(ctx: Any, args: dict[str, Any]) -> None:
 CLASS_SPECIALS = {
     "destroy_undead": destroy_undead, "each_foe": each_foe, "heal_pool": heal_pool, "recover_slots": recover_slots,
     "font_of_magic": font_of_magic, "wild_shape": wild_shape, "effect_mod": effect_mod,
-    "turn_flags": turn_flags, "zero_hp": zero_hp,
+    "turn_flags": turn_flags, "zero_hp": zero_hp, "revert_shape": revert_shape,
 }

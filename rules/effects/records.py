@@ -98,6 +98,8 @@ TAGS = frozenset({
     "one_check",  # the effect's check dice are spent by the bearer's next ability check
     "sanctuary",  # an attacker must pass a WIS save against the bearer's DC or lose the attack
     "ends_on_attack",  # ends when the bearer attacks or casts a spell at a foe (sanctuary)
+    "wild_shape",  # in a beast's shape: no spells; ends when the beast's hit points run out
+    "beast_spells",  # the bearer casts spells in a beast's shape (Beast Spells)
 })
 
 
