@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rules import content
+from rules import classfeatures, content
 from rules.creature import ABILITIES, Entity
 from rules.errors import RulesError
 from rules.levels import MAX_LEVEL
@@ -74,4 +74,6 @@ def load(d: Any, eid: int = 0) -> Entity:
         raise RulesError("hp cannot exceed max_hp")
     fields = {k: d[k] for k in FIELDS}
     fields["name"] = check_name(str(d["name"]))
-    return Entity.from_dict({**fields, "eid": eid, "side": "party", "kind": "pc"})
+    pc = Entity.from_dict({**fields, "eid": eid, "side": "party", "kind": "pc"})
+    classfeatures.standing_effects(pc)  # effects stay with the game; the features' come back
+    return pc

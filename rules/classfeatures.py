@@ -80,16 +80,11 @@ def improve_abilities(ab: dict[str, int], cls: str, level: int) -> dict[str, int
 def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...]) -> None:
     """Apply the passive features to a freshly built sheet (abilities already final)."""
     skill_ab = content.skills()
-    # Dragon Ancestor's damage type: the type Elemental Affinity's effect adds to
-    ancestry = next((str(p["ancestry"]) for p in passives(cls, level) if "ancestry" in p), "")
+    standing_effects(e)
     for p in passives(cls, level):
         for k in ("save_prof", "resist", "immune", "cond_immune"):
             lst = getattr(e, k)
             lst += [x for x in p.get(k, ()) if x not in lst]
-        for tag in p.get("tags", ()):  # a standing effect the engine reads, kept by rests
-            if not any(x.has(tag) for x in e.effects):
-                e.effects.append(Effect(tag.replace("_", " "), e.eid, tags=(tag, "permanent"),
-                                        dtype=ancestry))
         if p.get("hp_per_level"):
             e.max_hp += int(p["hp_per_level"]) * level
             e.hp = e.max_hp
@@ -116,6 +111,21 @@ def after_long_rest(e: Entity) -> None:
             fx = p["rest_effect"]
             e.effects[:] = [x for x in e.effects if x.name != fx["name"]]
             e.effects.append(Effect(str(fx["name"]), e.eid, tags=tuple(fx.get("tags", ()))))
+
+
+def standing_effects(e: Entity) -> None:
+    """The switches passive features throw (evasion, cutting words...) as standing effects,
+    kept by rests; run again on a sheet that travelled without its effects (an import)."""
+    if not e.cls:
+        return
+    ps = passives(e.cls, e.level)
+    # Dragon Ancestor's damage type: the type Elemental Affinity's effect adds to
+    ancestry = next((str(p["ancestry"]) for p in ps if "ancestry" in p), "")
+    for p in ps:
+        for tag in p.get("tags", ()):
+            if not any(x.has(tag) for x in e.effects):
+                e.effects.append(Effect(tag.replace("_", " "), e.eid, tags=(tag, "permanent"),
+                                        dtype=ancestry))
 
 
 def weapon_passives(e: Entity, cls: str, level: int) -> None:

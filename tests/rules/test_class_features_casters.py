@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from rules_helpers import ARENA, fight, turn_of
 
-from rules import dice, metamagic, resolver
+from rules import character_io, dice, metamagic, pregen, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
@@ -231,3 +231,10 @@ def test_mystic_arcanum_is_known_and_cast_once_without_a_slot() -> None:
         apply(g, 1, it.Cast("finger of death", foes[0]), random.Random(0))
     young, _ = _game("warlock", 16)
     assert "power-word-kill" not in young.entities[1].spells  # Mystic Arcanum 9th at 17
+
+
+def test_an_imported_character_gets_its_features_standing_effects_back() -> None:
+    rogue = pregen.character("Vex", "rogue", 20)
+    back = character_io.load(character_io.export(rogue))
+    assert {x.name for x in back.effects} == {x.name for x in rogue.effects}
+    assert any(x.has("elusive") for x in back.effects)
