@@ -129,6 +129,21 @@ def wild_shape(ctx: Any, _args: dict[str, Any]) -> None:
     ctx.out.append(ev.Info(c.eid, f"{c.name} becomes a {beast['name'].lower()}"))
 
 
+def ancestry_resist(ctx: Any, args: dict[str, Any]) -> bool:
+    """Elemental Affinity: a sorcery point buys resistance to the Dragon Ancestor's damage
+    type for `rounds` (an hour)."""
+    c = ctx.caster
+    dtype = next((x.dtype for x in c.effects if x.has("elemental_affinity") and x.dtype), "")
+    if not dtype or c.res.get("sorcery_points", 0) < 1:
+        ctx.out.append(ev.Info(c.eid, f"no {ctx.name} to draw on"))
+        return False
+    c.res["sorcery_points"] -= 1
+    c.effects[:] = [x for x in c.effects if x.name != ctx.name]
+    c.effects.append(Effect(ctx.name, c.eid, rounds=int(args.get("rounds", 600)),
+                            resist=(dtype,)))
+    return True
+
+
 def revert_shape(ctx: Any, _args: dict[str, Any]) -> None:
     """The druid leaves its beast shape: what is left of the beast's hit points goes too."""
     c = ctx.caster
@@ -172,4 +187,5 @@ CLASS_SPECIALS = {
     "destroy_undead": destroy_undead, "each_foe": each_foe, "heal_pool": heal_pool, "recover_slots": recover_slots,
     "font_of_magic": font_of_magic, "wild_shape": wild_shape, "effect_mod": effect_mod,
     "turn_flags": turn_flags, "zero_hp": zero_hp, "revert_shape": revert_shape,
+    "ancestry_resist": ancestry_resist,
 }
