@@ -32,8 +32,14 @@ def check(a: Entity, spell: dict[str, Any], opts: tuple[str, ...], twin: bool) -
     spells_opts = [o for o in opts if o in COSTS]
     if len(set(spells_opts)) != len(spells_opts):
         raise RulesError("each option once")
-    if len(spells_opts) > 1 and "empowered" not in spells_opts:
+    if len([o for o in spells_opts if o != "empowered"]) > 1:
         raise RulesError("one metamagic option a spell (empowered can join another)")
+    for o, why in (("careful", "a spell with a save"), ("heightened", "a spell with a save"),
+                   ("empowered", "a damage spell")):
+        if o in spells_opts and not spell.get("save" if why.endswith("save") else "damage"):
+            raise RulesError(f"{o}: {why}")
+    if "distant" in spells_opts and int(spell.get("range_ft") or 0) < 5:
+        raise RulesError("distant: a spell with a range")
     have = known(a)
     cost = 0
     for o in spells_opts:

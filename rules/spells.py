@@ -33,6 +33,8 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
         raise RulesError(f"{a.name} cannot act")
     sd = spellbook.spell_def(spell["index"])
     points = metamagic.check(a, spell, i.meta, i.twin is not None)
+    if "extended" in i.meta and sd.rounds < 10:
+        raise RulesError("extended: a spell lasting a minute or more")
     if a.effects and any(x.has("wild_shape") for x in a.effects) and not any(
             x.has("beast_spells") for x in a.effects):
         raise RulesError(f"{a.name} cannot cast in beast shape; use revert first")

@@ -190,6 +190,11 @@ def test_metamagic_refuses_what_it_cannot_do() -> None:
     with pytest.raises(RulesError, match="one metamagic option"):
         apply(g, 1, it.Cast("fire bolt", foes[0], meta=("quickened", "heightened")),
               random.Random(0))
+    with pytest.raises(RulesError, match="one metamagic option"):
+        apply(g, 1, it.Cast("fireball", foes[0], meta=("quickened", "heightened",
+                                                         "empowered")), random.Random(0))
+    with pytest.raises(RulesError, match="heightened: a spell with a save"):
+        apply(g, 1, it.Cast("fire bolt", foes[0], meta=("heightened",)), random.Random(0))
     sorc.res["sorcery_points"] = 1
     with pytest.raises(RulesError, match="needs 2 sorcery points"):
         apply(g, 1, it.Cast("fire bolt", foes[0], meta=("quickened",)), random.Random(0))
