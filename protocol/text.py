@@ -24,7 +24,7 @@ HELP_LINES: dict[str | None, str] = {
     "hide, search, help <ally>, use <item> [t], roll <x>, hp, sheet, inv, rest, end, say. "
     "help <cmd>",
     "join": "join <name> <class> [level]: play at once, e.g. join Thorin fighter",
-    "make": "make <name> class|race|stats|skills|bg|kit|asi <choice>, then join <name> <class>: "
+    "make": "make <name> class|race|stats|skills|bg|kit|asi|pick <choice>, then join <name> <class>: "
     "e.g. make Mira class wizard",
     "look": "look (l): describe the room, exits and creatures",
     "move": "n s e w u d, or go <exit>: walk through an exit, e.g. go door",
@@ -237,7 +237,7 @@ def _join(args: list[str]) -> object:
 
 def _make(args: list[str]) -> object:
     if len(args) < 3:
-        raise ProtocolError("usage: make <name> class|race|stats|skills|bg|kit|asi <choice>")
+        raise ProtocolError("usage: make <name> class|race|stats|skills|bg|kit|asi|pick <choice>")
     return i.Make(name=args[0], step=args[1].lower(), value=" ".join(args[2:]))
 
 

@@ -19,7 +19,7 @@ PASSIVE_KEYS = frozenset({"save_prof", "resist", "immune", "cond_immune", "exper
                           "half_prof", "extra_skills", "ability_bonus", "ability_max",
                           "hp_per_level", "unarmored_ac", "ac_armored", "crit", "magic_unarmed",
                           "spells", "round_up", "ranged_atk", "initiative_adv", "tags",
-                          "crit_dice", "ancestry", "metamagic", "rest_effect"})
+                          "crit_dice", "ancestry", "ancestries", "metamagic", "rest_effect"})
 
 
 @cache
@@ -118,14 +118,43 @@ def standing_effects(e: Entity) -> None:
     kept by rests; run again on a sheet that travelled without its effects (an import)."""
     if not e.cls:
         return
-    ps = passives(e.cls, e.level)
-    # Dragon Ancestor's damage type: the type Elemental Affinity's effect adds to
-    ancestry = next((str(p["ancestry"]) for p in ps if "ancestry" in p), "")
-    for p in ps:
+    for p in passives(e.cls, e.level):
         for tag in p.get("tags", ()):
             if not any(x.has(tag) for x in e.effects):
-                e.effects.append(Effect(tag.replace("_", " "), e.eid, tags=(tag, "permanent"),
-                                        dtype=ancestry))
+                e.effects.append(Effect(tag.replace("_", " "), e.eid, tags=(tag, "permanent")))
+
+
+def ancestry(e: Entity) -> str:
+    """The damage type of the character's Dragon Ancestor: the colour picked at creation
+    (`make NAME pick blue`), else the default in class_features.toml; '' without one."""
+    table = next((p for p in passives(e.cls, e.level) if "ancestries" in p), None) \
+        if e.cls else None
+    if table is None:
+        return ""
+    colours = table["ancestries"]
+    colour = next((w for w in e.origin.get("picks", ()) if w in colours), table["ancestry"])
+    return str(colours[colour])
+
+
+def check_picks(cls: str, words: list[str]) -> list[str]:
+    """A creation step's class feature choices: metamagic options (the first ones known
+    first) and a Dragon Ancestor colour; RulesError (one line) naming the choices."""
+    from rules.metamagic import COSTS
+
+    ps = passives(cls, 20)
+    colours = next((p["ancestries"] for p in ps if "ancestries" in p), {})
+    options = tuple(COSTS) if any("metamagic" in p for p in ps) else ()
+    if not colours and not options:
+        raise RulesError(f"a {cls} has no feature choices to pick")
+    out: list[str] = []
+    for w in (x.lower() for x in words):
+        if w not in colours and w not in options:
+            raise RulesError(f"{cls} picks: {' '.join([*options, *colours])}"[:190])
+        if w not in out:
+            out.append(w)
+    if sum(w in colours for w in out) > 1:
+        raise RulesError("one dragon ancestor")
+    return out
 
 
 def weapon_passives(e: Entity, cls: str, level: int) -> None:

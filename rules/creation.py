@@ -16,7 +16,7 @@ from rules.pregen import BUILDS, STANDARD, Build, Race, character, class_key
 
 POINT_BUY = {8: 0, 9: 1, 10: 2, 11: 3, 12: 4, 13: 5, 14: 7, 15: 9}  # SRD point costs
 POINT_BUDGET = 27
-STEPS = ("race", "stats", "skills", "bg", "kit", "asi")
+STEPS = ("race", "stats", "skills", "bg", "kit", "asi", "pick")
 
 
 @dataclass(slots=True)
@@ -31,6 +31,7 @@ class Draft:
     bg: str = "acolyte"
     kit: str = "a"
     asi: list[str] = field(default_factory=list)  # abilities (one point each) or feats
+    picks: list[str] = field(default_factory=list)  # class feature choices (metamagic...)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -38,7 +39,7 @@ class Draft:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Draft:
         return cls(**{k: d[k] for k in ("name", "cls", "race", "scores", "skills", "bg", "kit",
-                                        "asi") if k in d})
+                                        "asi", "picks") if k in d})
 
 
 @cache
@@ -175,6 +176,10 @@ def step(d: Draft, what: str, words: list[str], rng: random.Random | None = None
     elif what == "kit":
         kit(d.cls, " ".join(words))
         d.kit = " ".join(words).strip().lower()
+    elif what == "pick":
+        from rules import classfeatures
+
+        d.picks = classfeatures.check_picks(d.cls, words)
     else:
         raise RulesError(f"make NAME {'|'.join(STEPS)} ...")
     return prompt(d)

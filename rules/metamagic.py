@@ -18,13 +18,16 @@ OVERCHANNEL_MAX = 5  # Overchannel: spells of 1st to 5th level
 
 
 def known(a: Entity) -> set[str]:
-    """The metamagic options the character's passives give it (class_features.toml)."""
+    """The metamagic options the character knows: its picks at creation, as many as its
+    level allows, the rest the defaults in class_features.toml."""
     if not a.cls or a.kind != "pc":
         return set()
-    got: set[str] = set()
+    defaults: list[str] = []
     for p in classfeatures.passives(a.cls, a.level):
-        got |= set(p.get("metamagic", ()))
-    return got
+        defaults += p.get("metamagic", ())
+    got = [w for w in a.origin.get("picks", ()) if w in COSTS][:len(defaults)]
+    got += [w for w in defaults if w not in got][:len(defaults) - len(got)]
+    return set(got)
 
 
 def check(a: Entity, spell: dict[str, Any], opts: tuple[str, ...], twin: bool) -> int:

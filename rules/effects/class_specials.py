@@ -132,8 +132,11 @@ def wild_shape(ctx: Any, _args: dict[str, Any]) -> None:
 def ancestry_resist(ctx: Any, args: dict[str, Any]) -> bool:
     """Elemental Affinity: a sorcery point buys resistance to the Dragon Ancestor's damage
     type for `rounds` (an hour)."""
+    from rules import classfeatures
+
     c = ctx.caster
-    dtype = next((x.dtype for x in c.effects if x.has("elemental_affinity") and x.dtype), "")
+    dtype = classfeatures.ancestry(c) if any(x.has("elemental_affinity") for x in c.effects) \
+        else ""
     if not dtype or c.res.get("sorcery_points", 0) < 1:
         ctx.out.append(ev.Info(c.eid, f"no {ctx.name} to draw on"))
         return False

@@ -165,13 +165,15 @@ def spell_bonus(ctx: Ctx, dtype: str, t: Entity) -> int:
     """Damage a caster's features add to its spell: Elemental Affinity (its ancestry's type)
     and Empowered Evocation (evocations) to one damage roll a target takes from the cast,
     Agonizing Blast to every eldritch blast beam."""
+    from rules import classfeatures
+
     c = ctx.caster
     if ctx.spell is None or not c.effects:
         return 0
     add = 0
     once = t.eid not in ctx.bonused
     for x in c.effects:
-        if once and ((x.has("elemental_affinity") and x.dtype == dtype) or (
+        if once and ((x.has("elemental_affinity") and classfeatures.ancestry(c) == dtype) or (
                 x.has("empowered_evocation") and ctx.spell.get("school") == "evocation")):
             add += max(0, c.spell_mod())
             ctx.bonused.add(t.eid)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from rules_helpers import ARENA, fight, turn_of
 
-from rules import character_io, dice, metamagic, pregen, resolver
+from rules import character_io, classfeatures, creation, dice, metamagic, pregen, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
@@ -243,3 +243,92 @@ def test_an_imported_character_gets_its_features_standing_effects_back() -> None
     back = character_io.load(character_io.export(rogue))
     assert {x.name for x in back.effects} == {x.name for x in rogue.effects}
     assert any(x.has("elusive") for x in back.effects)
+
+
+
+def _made(picks: str, level: int = 20, n: int = 1) -> tuple[Game, list[int]]:
+    """A sorcerer made step by step over the text grammar's intents, then a fight."""
+    g = Game.new(Dungeon.from_dict(ARENA))
+    steps = [("class", "sorcerer"), ("race", "human"), ("stats", "8 14 13 10 12 15"),
+             ("skills", "arcana deception")] + ([("pick", picks)] if picks else [])
+    for step, value in steps:
+        apply(g, None, it.Make("Sol", step, value), random.Random(0))
+    apply(g, None, it.Join("Sol", "sorcerer", level), random.Random(0))
+    foes = fight(g, "ogre", n)
+    turn_of(g, 1)
+    for f in foes:
+        g.entities[f].hp = g.entities[f].max_hp = 500
+    return g, foes
+
+
+def test_a_made_sorcerer_picks_its_dragon_and_metamagic() -> None:
+    blue = _made("blue careful subtle")[0].entities[1]
+    assert classfeatures.ancestry(blue) == "lightning"
+    assert classfeatures.ancestry(_made("")[0].entities[1]) == "fire"  # red by default
+    assert metamagic.known(blue) == {"careful", "subtle", "quickened", "twinned"}
+    young = _made("careful subtle extended", 3)[0].entities[1]
+    assert metamagic.known(young) == {"careful", "subtle"}  # two at 3rd: the first picked
+    assert creation.levelled(blue, 20).origin["picks"] == ["blue", "careful", "subtle"]
+    for bad, why in (("purple", "sorcerer picks"), ("red blue", "one dragon ancestor")):
+        with pytest.raises(RulesError, match=why):
+            creation.step(creation.start("Bo", "sorcerer"), "pick", bad.split())
+    with pytest.raises(RulesError, match="no feature choices"):
+        creation.step(creation.start("Bo", "fighter"), "pick", ["careful"])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_picked_dragon_decides_what_elemental_affinity_adds_to(seed: int) -> None:
+    def bolt(picks: str) -> tuple[int, Entity]:
+        g, foes = _made(picks)
+        out = apply(g, 1, it.Cast("chain lightning", foes[0]), random.Random(seed))
+        return _damage_to(out, foes[0]), g.entities[1]
+
+    (blue, sol), (red, _) = bolt("blue"), bolt("")
+    assert blue == red + sol.mod("cha")
+
+
+def test_subtle_casts_in_silence_and_careful_allies_succeed_on_their_saves() -> None:
+    g, foes = _made("careful subtle", n=2)
+    sol = g.entities[1]
+    sol.effects.append(resolver.Effect("silence", 0, tags=("silenced",)))
+    with pytest.raises(RulesError, match="silence"):
+        apply(g, 1, it.Cast("fireball", foes[0]), random.Random(0))
+    apply(g, 1, it.Cast("fireball", foes[0], meta=("subtle",)), random.Random(0))
+    assert sol.slots[2] == sol.max_slots[2] - 1
+
+    def brom_saves(meta: tuple[str, ...]) -> list[Any]:
+        g, foes = _made("careful subtle", n=2)
+        apply(g, None, it.Join("Brom", "fighter", 5), random.Random(0))
+        brom = g.party()[-1]
+        brom.engaged.append(foes[0])
+        g.entities[foes[0]].engaged.append(brom.eid)
+        g.house["friendly_fire"] = True
+        out = apply(g, 1, it.Cast("fireball", foes[0], meta=meta), random.Random(3))
+        return [x for x in out if x.__class__.__name__ in ("Rolled", "Damaged")
+                and getattr(x, "eid", getattr(x, "target", 0)) == brom.eid]
+
+    plain, careful = brom_saves(()), brom_saves(("careful",))
+    assert [x.__class__.__name__ for x in careful] == ["Damaged"]  # no save: it succeeds
+    full = next(x.amount for x in plain if x.__class__.__name__ == "Damaged")
+    assert careful[0].amount == full // 2  # a fireball's success: half
+
+
+def test_extended_doubles_a_minute_and_distant_doubles_the_range() -> None:
+    def held(meta: tuple[str, ...]) -> int:
+        g, foes = _made("extended distant")
+        g.entities[1].spells.append("hold-monster")  # a sorcerer spell the build lacks
+        apply(g, 1, it.Cast("hold monster", foes[0], meta=meta), LoadedD20(random.Random(0), 1))
+        return g.entities[foes[0]].conditions["paralyzed"].rounds
+
+    assert (held(()), held(("extended",))) == (10, 20)
+    g, foes = _made("extended distant")
+    g.entities[1].spells.append("blindness-deafness")  # 30 ft
+    g.entities[foes[0]].band = "far"  # 60 ft away
+    with pytest.raises(RulesError, match="out of range"):
+        apply(g, 1, it.Cast("blindness deafness", foes[0]), random.Random(0))
+    apply(g, 1, it.Cast("blindness deafness", foes[0], meta=("distant",)),
+          LoadedD20(random.Random(0), 1))
+    assert "blinded" in g.entities[foes[0]].conditions
+    with pytest.raises(RulesError, match="extended: a spell lasting a minute"):
+        turn_of(g, 1)
+        apply(g, 1, it.Cast("fire bolt", foes[0], meta=("extended",)), random.Random(0))
