@@ -164,6 +164,8 @@ def enter_room(game: Game, party: list[Entity], rng: random.Random) -> list[Any]
                 ok = resolver.saving_throw(game, e, t.save, t.dc, rng, out, f"trap {t.save} save")
                 amount = dice.total(t.damage, rng)
                 amount = amount // 2 if ok and t.half else (0 if ok else amount)
+                if amount and t.fall:
+                    amount = resolver.slow_fall(e, amount, out)
                 if amount:
                     resolver.deal(game, e, amount, t.dtype, out, rng=rng)
     live = [m for m in game.here() if m.side == "monsters" and not m.down]

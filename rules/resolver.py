@@ -285,6 +285,16 @@ def deflect_hit(tgt: Entity, spec: dict[str, Any], rng: random.Random, out: Even
     return cut
 
 
+def slow_fall(e: Entity, amount: int, out: Events) -> int:
+    """Slow Fall: the monk's reaction takes five times its level off falling damage."""
+    if not e.reaction or e.incapacitated or not e.effects or not any(
+            x.has("slow_fall") for x in e.effects):
+        return amount
+    e.reaction = False
+    out.append(ev.Info(e.eid, f"{e.name} slows the fall"))
+    return max(0, amount - 5 * e.level)
+
+
 def blessing(game: Game, atk: Entity, tgt: Entity, out: Events) -> None:
     """Dark One's Blessing: dropping a hostile creature to 0 HP gives the warlock CHA +
     warlock level temporary hit points."""

@@ -100,6 +100,7 @@ TAGS = frozenset({
     "ends_on_attack",  # ends when the bearer attacks or casts a spell at a foe (sanctuary)
     "wild_shape",  # in a beast's shape: no spells; ends when the beast's hit points run out
     "beast_spells",  # the bearer casts spells in a beast's shape (Beast Spells)
+    "slow_fall",  # the bearer's reaction takes 5 x its level off falling damage
 })
 
 

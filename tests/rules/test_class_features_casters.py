@@ -332,3 +332,25 @@ def test_extended_doubles_a_minute_and_distant_doubles_the_range() -> None:
     with pytest.raises(RulesError, match="extended: a spell lasting a minute"):
         turn_of(g, 1)
         apply(g, 1, it.Cast("fire bolt", foes[0], meta=("extended",)), random.Random(0))
+
+
+PIT = {"name": "p", "start": 1, "rooms": [
+    {"id": 1, "name": "Ledge", "exits": [{"to": 2, "dir": "d"}]},
+    {"id": 2, "name": "Pit", "exits": [{"to": 1, "dir": "u"}],
+     "trap": {"detect_dc": 30, "save": "dex", "dc": 40, "damage": "4d6",
+              "type": "bludgeoning", "fall": True}},
+]}
+
+
+def test_slow_fall_takes_five_times_the_level_off_a_fall() -> None:
+    def fell(cls: str, level: int, fall: bool) -> int:
+        rooms = dict(PIT, rooms=[PIT["rooms"][0], {**PIT["rooms"][1], "trap": {
+            **PIT["rooms"][1]["trap"], "fall": fall}}])
+        g = Game.new(Dungeon.from_dict(rooms))
+        apply(g, None, it.Join("Kai", cls, level), random.Random(0))
+        out = apply(g, 1, it.Move("d"), random.Random(1))
+        return _damage_to(out, 1)
+
+    assert fell("fighter", 4, True) >= 4  # no slow fall: 4d6
+    assert fell("monk", 4, True) == max(0, fell("fighter", 4, True) - 20)
+    assert fell("monk", 4, False) == fell("fighter", 4, True)  # not a fall: darts, say
