@@ -123,7 +123,8 @@ def _save(node: n.Save, ctx: Ctx) -> None:
     if t.dead:
         return
     dc = node.dc or ctx.dc
-    brave = _adv_against(t, node.fail, node.ability, ctx.spell is not None)
+    brave = _adv_against(t, node.fail, node.ability, ctx.spell is not None,
+                         ctx.name if ctx.spell is not None else "")
     if brave:  # Brave, Fey Ancestry, Sure-Footed: advantage against this save's condition
         t.effects.append(brave)
     held = t.res.get(resolver.LEGENDARY_RESISTANCE, 0)
@@ -182,12 +183,18 @@ def spell_bonus(ctx: Ctx, dtype: str, t: Entity) -> int:
     return add
 
 
-def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False
-                 ) -> Effect | None:
+# Spells whose magical plants hinder movement (Land's Stride: advantage on their saves).
+PLANT_SPELLS = frozenset({"entangle", "spike-growth", "wall-of-thorns"})
+
+
+def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False,
+                 spell: str = "") -> Effect | None:
     """A passing advantage when the bearer resists a condition this save's failure imposes
-    (Brave), or a spell's Int/Wis/Cha save (Gnome Cunning)."""
+    (Brave), a spell's Int/Wis/Cha save (Gnome Cunning), or magical plants (Land's Stride)."""
     if not t.effects:
         return None
+    if spell in PLANT_SPELLS and any(x.has("lands_stride") for x in t.effects):
+        return Effect("land's stride", t.eid, tags=("adv_saves",))
     if magic and ability in ("int", "wis", "cha") and any(x.has("gnome_cunning")
                                                            for x in t.effects):
         return Effect("gnome cunning", t.eid, tags=("adv_saves",))

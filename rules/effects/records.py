@@ -101,6 +101,7 @@ TAGS = frozenset({
     "wild_shape",  # in a beast's shape: no spells; ends when the beast's hit points run out
     "beast_spells",  # the bearer casts spells in a beast's shape (Beast Spells)
     "slow_fall",  # the bearer's reaction takes 5 x its level off falling damage
+    "lands_stride",  # saves against magical plants (entangle) with advantage
 })
 
 

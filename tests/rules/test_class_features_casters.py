@@ -354,3 +354,16 @@ def test_slow_fall_takes_five_times_the_level_off_a_fall() -> None:
     assert fell("fighter", 4, True) >= 4  # no slow fall: 4d6
     assert fell("monk", 4, True) == max(0, fell("fighter", 4, True) - 20)
     assert fell("monk", 4, False) == fell("fighter", 4, True)  # not a fall: darts, say
+
+
+def test_lands_stride_saves_against_entangle_with_advantage() -> None:
+    from rules.effects import engine
+
+    def restrained(level: int) -> bool:
+        g, foes = _game("druid", level)
+        druid, foe = g.entities[1], g.entities[foes[0]]
+        engine.use(g, foe, "spell:entangle", [druid], LoadedD20(random.Random(0), [1, 19]), [],
+                   level=1)
+        return "restrained" in druid.conditions
+
+    assert restrained(5) and not restrained(6)  # Land's Stride at 6th level
