@@ -252,14 +252,14 @@ def _cutting_words(game: Game, atk: Entity, tgt: Entity, margin: int, rng: rando
                    out: Events) -> int:
     """Cutting Words: a bard on the target's side spends its reaction and an inspiration
     die against a hit its die could turn (house rule auto_reactions); the die rolled."""
-    if not game.house.get("auto_reactions", True):
-        return 0
+    if tgt.side != "party" or not game.house.get("auto_reactions", True):
+        return 0  # only characters are bards; monsters' attacks on them are the ones cut
     from rules.levels import row
 
-    for b in game.here(tgt.room):
-        if b.side != tgt.side or not b.reaction or b.incapacitated or not b.effects or \
-                b.res.get("inspiration", 0) <= 0 or not any(e.has("cutting_words")
-                                                            for e in b.effects):
+    for b in game.entities.values():
+        if b.res.get("inspiration", 0) <= 0 or b.side != tgt.side or b.room != tgt.room or \
+                not b.reaction or b.incapacitated or b.fled or not any(
+                    e.has("cutting_words") for e in b.effects):
             continue
         sides = int(str(row(b.cls, b.level)["class_specific"].get("bardic_inspiration_die")
                         or 6))
