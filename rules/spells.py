@@ -85,6 +85,8 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
     if "distant" in i.meta:  # Distant Spell: double the range, touch becomes 30 ft
         reach = 2 * reach if reach > 5 else 30
     foe = targets[0] if targets and targets[0].side != a.side else None
+    if twins and reach and resolver.distance(a, twins[0]) > max(reach, 5):
+        raise RulesError(f"{twins[0].name} is out of range ({reach} ft)")
     if foe is not None and in_combat and melee and foe.eid not in a.engaged:
         cost = close_cost(a, foe)
         if cost > a.turn["move"]:
