@@ -367,3 +367,18 @@ def test_lands_stride_saves_against_entangle_with_advantage() -> None:
         return "restrained" in druid.conditions
 
     assert restrained(5) and not restrained(6)  # Land's Stride at 6th level
+
+
+def test_the_tactician_offers_a_mystic_arcanum_spell_while_its_use_lasts() -> None:
+    from rules import tactics
+
+    g, foes = _game("warlock", 17)
+    lock = g.entities[1]
+
+    def offered() -> bool:
+        return any(isinstance(o.intent, it.Cast) and o.intent.spell == "power-word-kill"
+                   for o in tactics.legal_actions(g, lock.eid))
+
+    assert offered()
+    lock.res["arcanum9"] = 0
+    assert not offered()
