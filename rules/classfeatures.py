@@ -19,7 +19,8 @@ PASSIVE_KEYS = frozenset({"save_prof", "resist", "immune", "cond_immune", "exper
                           "half_prof", "extra_skills", "ability_bonus", "ability_max",
                           "hp_per_level", "unarmored_ac", "ac_armored", "crit", "magic_unarmed",
                           "spells", "round_up", "ranged_atk", "initiative_adv", "tags",
-                          "crit_dice", "ancestry", "ancestries", "metamagic", "rest_effect"})
+                          "crit_dice", "ancestry", "ancestries", "metamagic", "rest_effect",
+                          "invocations"})
 
 
 @cache
@@ -113,15 +114,28 @@ def after_long_rest(e: Entity) -> None:
             e.effects.append(Effect(str(fx["name"]), e.eid, tags=tuple(fx.get("tags", ()))))
 
 
-def standing_effects(e: Entity) -> None:
+def standing_effects(e: Entity, *, rebuild: bool = False) -> None:
     """The switches passive features throw (evasion, cutting words...) as standing effects,
-    kept by rests; run again on a sheet that travelled without its effects (an import)."""
+    kept by rests; run again on a sheet that travelled without its effects (an import), or
+    with `rebuild` once creation choices (picked invocations) are on the sheet."""
     if not e.cls:
         return
+    if rebuild:
+        e.effects[:] = [x for x in e.effects if not x.has("permanent")]
     for p in passives(e.cls, e.level):
-        for tag in p.get("tags", ()):
+        for tag in (_invoked(e, p) if "invocations" in p else p.get("tags", ())):
             if not any(x.has(tag) for x in e.effects):
                 e.effects.append(Effect(tag.replace("_", " "), e.eid, tags=(tag, "permanent")))
+
+
+def _invoked(e: Entity, p: dict[str, Any]) -> list[str]:
+    """Eldritch Invocations: the switches of those picked at creation, as many as the
+    warlock knows (class table invocations_known), the rest filled from the defaults."""
+    known = int(levels.row(e.cls, e.level)["class_specific"].get("invocations_known", 0))
+    by_name = p["invocations"]
+    got = [by_name[w] for w in e.origin.get("picks", ()) if w in by_name][:known]
+    got += [t for t in p.get("tags", ()) if t not in got][:max(0, known - len(got))]
+    return got
 
 
 def ancestry(e: Entity) -> str:
@@ -144,6 +158,7 @@ def check_picks(cls: str, words: list[str]) -> list[str]:
     ps = passives(cls, 20)
     colours = next((p["ancestries"] for p in ps if "ancestries" in p), {})
     options = tuple(COSTS) if any("metamagic" in p for p in ps) else ()
+    options += tuple(w for p in ps for w in p.get("invocations", ()))
     if not colours and not options:
         raise RulesError(f"a {cls} has no feature choices to pick")
     out: list[str] = []

@@ -212,6 +212,10 @@ def build(d: Draft, level: int = 1, eid: int = 0) -> Entity:
                    skills=picks, kit=kit(d.cls, d.kit), asi=tuple(d.asi))
     pc.inventory += [e for e in bg["equipment"] if e not in pc.inventory]
     pc.origin = d.to_dict()
+    if d.picks:
+        from rules import classfeatures
+
+        classfeatures.standing_effects(pc, rebuild=True)  # picked invocations
     return pc
 
 

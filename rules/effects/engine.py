@@ -113,6 +113,9 @@ def _attack(node: n.Attack, ctx: Ctx) -> None:
         ctx.target = t
         ctx.cut = resolver.deflect_hit(t, spec, ctx.rng, ctx.out) if hit else 0
         run(node.hit if hit else node.miss, ctx)
+        if hit and not t.dead and _repels(ctx):  # Repelling Blast: 10 ft back, out of reach
+            drop_engagements(ctx.game, t)
+            ctx.out.append(ev.Info(t.eid, f"{t.name} is pushed back"))
     ctx.crit = False
     ctx.cut = 0
     ctx.in_attack = was
@@ -154,6 +157,11 @@ def _save(node: n.Save, ctx: Ctx) -> None:
             ctx.half = False
         run(node.success, ctx)
     ctx.save_ability, ctx.dc = prev, prev_dc
+
+
+def _repels(ctx: Ctx) -> bool:
+    return ctx.spell is not None and ctx.spell.get("index") == "eldritch-blast" and any(
+        x.has("repelling_blast") for x in ctx.caster.effects)
 
 
 def _potent(ctx: Ctx) -> bool:

@@ -102,6 +102,7 @@ TAGS = frozenset({
     "beast_spells",  # the bearer casts spells in a beast's shape (Beast Spells)
     "slow_fall",  # the bearer's reaction takes 5 x its level off falling damage
     "lands_stride",  # saves against magical plants (entangle) with advantage
+    "repelling_blast",  # an eldritch blast beam that hits pushes the target out of melee
 })
 
 

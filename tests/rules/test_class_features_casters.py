@@ -382,3 +382,38 @@ def test_the_tactician_offers_a_mystic_arcanum_spell_while_its_use_lasts() -> No
     assert offered()
     lock.res["arcanum9"] = 0
     assert not offered()
+
+
+def _made_warlock(picks: str, level: int) -> tuple[Game, list[int]]:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    for step, value in (("class", "warlock"), ("race", "human"),
+                        ("stats", "8 14 13 10 12 15"), ("skills", "arcana history"),
+                        ("pick", picks)):
+        apply(g, None, it.Make("Hex", step, value), random.Random(0))
+    apply(g, None, it.Join("Hex", "warlock", level), random.Random(0))
+    foes = fight(g, "ogre", 1)
+    turn_of(g, 1)
+    return g, foes
+
+
+def test_picked_invocations_are_the_ones_played() -> None:
+    def tags(level: int) -> set[str]:
+        hex_ = _made_warlock("repelling-blast", level)[0].entities[1]
+        return {t for x in hex_.effects for t in x.tags} & {
+            "agonizing_blast", "devils_sight", "repelling_blast"}
+
+    assert tags(2) == {"repelling_blast", "agonizing_blast"}  # two known at 2nd level
+    assert tags(5) == {"repelling_blast", "agonizing_blast", "devils_sight"}
+    with pytest.raises(RulesError, match="warlock picks"):
+        creation.step(creation.start("Hex", "warlock"), "pick", ["thirsting-blade"])
+
+
+def test_repelling_blast_pushes_a_hit_foe_out_of_melee() -> None:
+    for picks, pushed in (("repelling-blast", True), ("agonizing-blast devils-sight", False)):
+        g, foes = _made_warlock(picks, 2)
+        hex_, ogre = g.entities[1], g.entities[foes[0]]
+        ogre.hp = ogre.max_hp = 500
+        hex_.engaged.append(ogre.eid)
+        ogre.engaged.append(hex_.eid)
+        apply(g, 1, it.Cast("eldritch blast", ogre.eid), LoadedD20(random.Random(0), 19))
+        assert (ogre.eid not in hex_.engaged) == pushed
