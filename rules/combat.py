@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, resolver
+from rules import content, dice, resolver, terrain
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
@@ -30,7 +30,8 @@ def _hostiles_engaged(game: Game, a: Entity) -> list[Entity]:
 def _leave_engagement(game: Game, a: Entity, rng: random.Random) -> list[Any]:
     """Break away from every engaged foe; each may make an opportunity attack."""
     out: list[Any] = []
-    if not a.turn.get("disengaged") and not any(x.has("flyby") for x in a.effects):
+    if not a.turn.get("disengaged") and not any(x.has("flyby") for x in a.effects) \
+            and not terrain.strides(game, a):
         for foe in _hostiles_engaged(game, a):
             if foe.reaction and not a.dead and can_react(foe):
                 if foe.kind == "pc":
@@ -59,12 +60,14 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
     in_turn(game, a)
     if word in ("back", "away", "near", "withdraw", "far", "retreat"):
         band = "far" if word in ("far", "retreat") else "near"
-        cost = FAR_TO_NEAR if band == "far" and a.band != "far" else NEAR_TO_ENGAGED
+        cost = terrain.cost(a, FAR_TO_NEAR if band == "far" and a.band != "far"
+                            else NEAR_TO_ENGAGED)
         if not a.engaged and a.band == band:
             raise RulesError(f"already {band}")
         if a.turn["move"] < cost:
             raise RulesError("not enough movement left; dash first")
-        a.turn["move"] -= cost
+        terrain.spend(a, cost)
+        resolver.stir(a)
         out = _leave_engagement(game, a, rng)
         if not a.dead and a.hp > 0:
             a.band = band
@@ -79,10 +82,10 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
         if x.locked and f"{a.room}:{x.to}" not in game.state["unlocked"] \
                 and f"{x.to}:{a.room}" not in game.state["unlocked"]:
             raise RulesError("that way is locked")
-    need = FAR_TO_NEAR if a.band != "far" else 0
+    need = terrain.cost(a, FAR_TO_NEAR if a.band != "far" else 0)
     if a.turn["move"] < need:
         raise RulesError("not enough movement left to get away; dash first")
-    a.turn["move"] = 0
+    terrain.spend(a, a.turn["move"])
     out = _leave_engagement(game, a, rng)
     if a.dead or a.hp <= 0:
         return out
@@ -125,11 +128,12 @@ def approach(game: Game, a: Entity, i: it.Approach, rng: random.Random) -> list[
 
 def close_cost(a: Entity, t: Entity) -> int:
     far = a.band == "far" or t.band == "far"
-    return NEAR_TO_ENGAGED + (FAR_TO_NEAR if far else 0)
+    return terrain.cost(a, NEAR_TO_ENGAGED + (FAR_TO_NEAR if far else 0))
 
 
 def close_in(a: Entity, t: Entity, cost: int) -> list[Any]:
-    a.turn["move"] -= cost
+    resolver.stir(a)
+    terrain.spend(a, cost)
     a.band = "near"
     t.band = "near" if t.band == "far" else t.band
     a.engaged.append(t.eid)
@@ -368,7 +372,8 @@ def _simple_slot(a: Entity, what: str, dim: bool = False) -> str:
     actions bonus actions; Shadow Stealth makes hiding one out of bright light (`dim`)."""
     quick = (a.cls == "rogue" and a.level >= 2 and what in ("dash", "disengage", "hide")) or (
         what in ("disengage", "hide") and any(x.has("nimble_escape") for x in a.effects)) or (
-        what == "hide" and dim and any(x.has("shadow_stealth") for x in a.effects))
+        what == "hide" and dim and any(x.has("shadow_stealth") for x in a.effects)) or (
+        what == "hide" and any(x.has("quick_hide") for x in a.effects))
     if quick and a.turn["bonus"] > 0 and (a.turn["action"] <= 0 or a.turn.get("attacked")):
         return "bonus"
     if a.turn["action"] > 0:
@@ -413,8 +418,9 @@ def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
     if in_combat:
         a.turn[slot] -= 1
     dc = max((e.passive() for e in foes), default=10)
-    nat = resolver.skill_d20(a, "stealth", rng)
-    total = nat + a.skill_mod("stealth", "dex")
+    nat = resolver.skill_d20(a, "stealth", rng, 1 if terrain.camouflaged(game, a) else 0)
+    camouflaged = any(x.has("camouflage") for x in a.effects)
+    total = nat + a.skill_mod("stealth", "dex") + (10 if camouflaged else 0)
     ok = total >= dc
     out: list[Any] = [ev.Rolled(a.eid, "stealth", nat, total, dc, ok)]
     if ok and not any(x.has("hidden") for x in a.effects):
@@ -443,11 +449,12 @@ def contest(game: Game, a: Entity, t: Entity, rng: random.Random, out: list[Any]
     status quo, so the attacker loses."""
     skills = content.skills()
     na, _ = dice.d20(rng, resolver.check_adv(a, "str", save=False))
-    ta = na + a.skill_mod("athletics", skills.get("athletics", "str")) + resolver.check_bonus(
-        a, rng)
+    ta = resolver.str_floor(a, "str", na + a.skill_mod("athletics", skills.get(
+        "athletics", "str")) + resolver.check_bonus(a, rng))
     best = max(("athletics", "acrobatics"), key=lambda s: t.skill_mod(s, skills.get(s, "dex")))
     nt, _ = dice.d20(rng, resolver.check_adv(t, skills.get(best, "dex"), save=False))
-    tt = nt + t.skill_mod(best, skills.get(best, "dex")) + resolver.check_bonus(t, rng)
+    tt = resolver.str_floor(t, skills.get(best, "dex"), nt + t.skill_mod(
+        best, skills.get(best, "dex")) + resolver.check_bonus(t, rng))
     if t.incapacitated:
         tt = -99
     out.append(ev.Rolled(a.eid, "athletics", na, ta, 0, ta > tt))
@@ -507,10 +514,11 @@ def escape_contest(game: Game, a: Entity, holder: Entity, rng: random.Random,
     skills = content.skills()
     best = max(("athletics", "acrobatics"), key=lambda s: a.skill_mod(s, skills.get(s, "dex")))
     na, _ = dice.d20(rng, resolver.check_adv(a, skills.get(best, "dex"), save=False))
-    ta = na + a.skill_mod(best, skills.get(best, "dex")) + resolver.check_bonus(a, rng)
+    ta = resolver.str_floor(a, skills.get(best, "dex"), na + a.skill_mod(
+        best, skills.get(best, "dex")) + resolver.check_bonus(a, rng))
     nh, _ = dice.d20(rng, resolver.check_adv(holder, "str", save=False))
-    th = nh + holder.skill_mod("athletics", skills.get("athletics", "str")) + \
-        resolver.check_bonus(holder, rng)
+    th = resolver.str_floor(holder, "str", nh + holder.skill_mod(
+        "athletics", skills.get("athletics", "str")) + resolver.check_bonus(holder, rng))
     if holder.incapacitated:
         th = -99
     out.append(ev.Rolled(a.eid, best, na, ta, 0, ta > th))

@@ -54,6 +54,7 @@ class Entity:
     temp_hp: int = 0
     speed: int = 30
     darkvision: int = 0
+    blindsight: int = 0  # feet within which it perceives without sight (rules/senses.py)
     save_prof: list[str] = field(default_factory=list)
     save_bonus: dict[str, int] = field(default_factory=dict)  # monster stat-block saves
     skills: dict[str, int] = field(default_factory=dict)  # skill -> total bonus
@@ -213,6 +214,7 @@ def from_monster(eid: int, name: str, m: dict[str, Any], profile: str) -> Entity
         monster=m["index"], prof=int(m.get("proficiency_bonus", 2)),
         speed=best_speed(m.get("speed") or {}),
         darkvision=int(senses.get("darkvision", 0) or 0),
+        blindsight=int(senses.get("blindsight", 0) or 0),
         save_bonus={k: int(v) for k, v in (m.get("saves") or {}).items()},
         skills={k: int(v) for k, v in (m.get("skills") or {}).items()},
         resist=list(m.get("damage_resistances", [])), immune=list(m.get("damage_immunities", [])),

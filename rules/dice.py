@@ -255,11 +255,12 @@ def average(expr: str) -> float:
     )
 
 
-def most(expr: str) -> int:
-    """The highest total a plain sum of dice can show (Overchannel); others their average."""
+@lru_cache(maxsize=1024)
+def maximum(expr: str) -> int:
+    """The highest total the dice can roll (Supreme Healing)."""
     c = compile_expr(expr)
     if c.terms is None:
-        return int(average(expr))
+        return 0
     return sum(s * (v if n == 0 else (abs(k) if k else n) * v) for s, n, v, k in c.terms)
 
 

@@ -13,6 +13,9 @@ DIRECTIONS = {"n": "north", "s": "south", "e": "east", "w": "west", "u": "up", "
 LIGHTS = ("sunlight", "bright", "dim", "dark")
 # Sunlight is bright light that also sets off sunlight sensitivity and a vampire's burn.
 BRIGHT = ("sunlight", "bright")
+# What a room's ground is like (rules/terrain.py: difficult ground, camouflage; rules/senses.py:
+# web sense): a room carries any of these tags.
+TERRAINS = ("rocky", "water", "snow", "ice", "webs", "trees")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,7 @@ class Room:
     loot: tuple[str, ...] = ()
     hidden_loot: tuple[str, ...] = ()
     search_dc: int = 0
+    terrain: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +94,11 @@ class Dungeon:
                 room = Room(int(r["id"]), str(r["name"]), str(r.get("text", "")),
                             str(r.get("light", "bright")), exits, trap, enc,
                             tuple(r.get("loot", [])), tuple(r.get("hidden_loot", [])),
-                            int(r.get("search_dc", 0)))
+                            int(r.get("search_dc", 0)), tuple(r.get("terrain", [])))
                 if room.light not in LIGHTS:
                     raise RulesError(f"room {room.id}: light must be one of {LIGHTS}")
+                if set(room.terrain) - set(TERRAINS):
+                    raise RulesError(f"room {room.id}: terrain must be among {TERRAINS}")
                 rooms[room.id] = room
             dg = cls(str(d.get("name", "dungeon")), int(d.get("start", next(iter(rooms)))),
                      rooms, tuple(d.get("levels", (1, 3))), d)
@@ -148,7 +154,7 @@ def load_bundled(name: str = "crypt") -> Dungeon:
 
 
 _ROOM_KEYS = {"id", "name", "text", "light", "exits", "trap", "encounter", "loot", "hidden_loot",
-              "search_dc"}
+              "search_dc", "terrain"}
 _EXIT_KEYS = {"to", "dir", "name", "locked", "dc", "key", "min_level", "dm_only"}
 _TOP_KEYS = {"name", "start", "levels", "rooms"}
 

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rules import dice, resolver
+from rules import dice, resolver, terrain
 from rules import intents as it
 from rules.errors import RulesError
 
@@ -102,6 +102,9 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
         opts.append(Option("dash", it.Dash(), "dash"))
         if e.engaged:
             opts.append(Option("disengage", it.Disengage(), "disengage"))
+        elif e.kind == "monster" and terrain.camouflaged(game, e) and not any(
+                x.has("hidden") for x in e.effects):
+            opts.append(Option("hide", it.Hide(), "hide"))  # camouflage: an ambush
     for f in foes:
         if f.eid not in e.engaged and close_cost(e, f) <= move:
             opts.append(Option(f"close:{f.eid}", it.Approach(f.eid), f"close on {f.name}"))
@@ -368,6 +371,8 @@ def _score(game: Game, e: Entity, o: Option, profile: str) -> float:
         return 0.5 if profile != "archer" else 0.0
     if isinstance(i, it.Dodge):
         return 0.3
+    if isinstance(i, it.Hide):
+        return 2.5  # hidden, it closes in and strikes with advantage next turn
     if isinstance(i, it.EndTurn):
         return 0.0
     return 0.0

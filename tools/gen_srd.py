@@ -567,6 +567,7 @@ def monster_of(raw: dict[str, Any], fixes: Fixes) -> dict[str, Any]:
 
 MOVES_AT_LEAST_RE = re.compile(r"moves at least (\d+) (?:feet|ft\.)", re.I)
 UP_TO_DAMAGE_RE = re.compile(r"takes (\d+) damage or less", re.I)
+LEAP_RE = re.compile(r"long jump (?:is )?up to (\d+) (?:feet|ft\.)", re.I)
 HIT_WITH_RE = re.compile(r"hits it with (?:a|an|its) ([\w ]+?)(?: attack| on the)", re.I)
 EXTRA_DICE_RE = re.compile(r"extra \d+ \((\d+d\d+)\) damage", re.I)
 
@@ -574,7 +575,8 @@ EXTRA_DICE_RE = re.compile(r"extra \d+ \((\d+d\d+)\) damage", re.I)
 def trait_facts_of(traits: list[dict[str, Any]], actions: list[str]) -> dict[str, Any]:
     """The numbers a trait's text states, by trait name: its save (ability, DC), damage
     dice and type, the feet a charge needs, the damage a Relentless ward holds off, the
-    action it rides on and the condition it imposes. Only traits with such numbers."""
+    feet of a long jump (Standing Leap), the action it rides on and the condition it
+    imposes. Only traits with such numbers."""
     out: dict[str, Any] = {}
     for t in traits:
         desc = t.get("desc") or ""
@@ -589,7 +591,8 @@ def trait_facts_of(traits: list[dict[str, Any]], actions: list[str]) -> dict[str
             dmg = [{"dice": extra.group(1), "type": ""}]
         if dmg:
             facts["damage"] = dmg[:1]
-        for key, rx in (("feet", MOVES_AT_LEAST_RE), ("up_to", UP_TO_DAMAGE_RE)):
+        for key, rx in (("feet", MOVES_AT_LEAST_RE), ("up_to", UP_TO_DAMAGE_RE),
+                        ("leap", LEAP_RE)):
             m = rx.search(desc)
             if m:
                 facts[key] = int(m.group(1))

@@ -10,7 +10,7 @@ from rules import dice, resolver, tactics
 from rules import events as ev
 from rules.creature import Entity
 from rules.effects import nodes as n
-from rules.effects.records import Effect
+from rules.effects.records import Effect, level_step
 from rules.errors import RulesError
 
 if TYPE_CHECKING:
@@ -112,7 +112,10 @@ def _attack(node: n.Attack, ctx: Ctx) -> None:
         ctx.crit = crit
         ctx.target = t
         ctx.cut = resolver.deflect_hit(t, spec, ctx.rng, ctx.out) if hit else 0
+        before = t.hp + t.temp_hp
         run(node.hit if hit else node.miss, ctx)
+        if t.hp + t.temp_hp < before:
+            resolver.retaliate(ctx.game, t, ctx.caster, ctx.rng, ctx.out)
         if hit and not t.dead and _repels(ctx):  # Repelling Blast: 10 ft back, out of reach
             drop_engagements(ctx.game, t)
             ctx.out.append(ev.Info(t.eid, f"{t.name} is pushed back"))
@@ -191,24 +194,25 @@ def spell_bonus(ctx: Ctx, dtype: str, t: Entity) -> int:
     return add
 
 
-# Spells whose magical plants hinder movement (Land's Stride: advantage on their saves).
-PLANT_SPELLS = frozenset({"entangle", "spike-growth", "wall-of-thorns"})
+# Turn Undead's save is the one whose failure runs destroy_undead; adv_vs names it so.
+TURN_MARK, TURN_UNDEAD = "destroy_undead", "turn undead"
 
 
 def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False,
                  spell: str = "") -> Effect | None:
     """A passing advantage when the bearer resists a condition this save's failure imposes
-    (Brave), a spell's Int/Wis/Cha save (Gnome Cunning), or magical plants (Land's Stride)."""
+    (Brave), or a spell's Int/Wis/Cha save (Gnome Cunning)."""
     if not t.effects:
         return None
-    if spell in PLANT_SPELLS and any(x.has("lands_stride") for x in t.effects):
-        return Effect("land's stride", t.eid, tags=("adv_saves",))
     if magic and ability in ("int", "wis", "cha") and any(x.has("gnome_cunning")
                                                            for x in t.effects):
         return Effect("gnome cunning", t.eid, tags=("adv_saves",))
     if not any(x.adv_vs for x in t.effects):
         return None
     conds = {x.name for x in n.walk(fail) if isinstance(x, n.Condition) and not x.remove}
+    conds |= {spell} if spell else set()  # Land's Stride: advantage against entangle
+    if any(isinstance(x, n.Special) and x.name == TURN_MARK for x in n.walk(fail)):
+        conds.add(TURN_UNDEAD)  # Turn Defiance: the save whose failure can destroy undead
     if any(conds & set(x.adv_vs) for x in t.effects):
         return Effect("resists " + "/".join(sorted(conds)), t.eid, tags=("adv_saves",))
     return None
@@ -291,7 +295,7 @@ def _roll(expr: str, ctx: Ctx, crit: bool) -> int:
     """A spell's damage roll as its cast options change it: Overchannel's maximum, or
     Empowered Spell's rerolls (up to CHA dice)."""
     if "overchannel" in ctx.meta:
-        return dice.most(expr) * (2 if crit else 1)
+        return dice.maximum(expr) * (2 if crit else 1)
     if "empowered" in ctx.meta:
         from rules import metamagic
 
@@ -304,8 +308,29 @@ def _heal(node: n.Heal, ctx: Ctx) -> None:
     if node.part.dice == "max":
         resolver.heal(ctx.game, t, t.max_hp - t.hp, ctx.out)
         return
-    resolver.heal(ctx.game, t, dice.total(dice_for(node.part, ctx, "heal"), ctx.rng), ctx.out,
+    expr = dice_for(node.part, ctx, "heal")
+    amount = dice.total(expr, ctx.rng)
+    c = ctx.caster
+    if ctx.spell is not None and ctx.level >= 1 and c.effects:
+        amount = _healer(ctx, t, expr, amount)
+    resolver.heal(ctx.game, t, amount, ctx.out,
                   own=ctx.key.startswith("monster:") and t is ctx.caster)
+
+
+def _healer(ctx: Ctx, t: Entity, expr: str, amount: int) -> int:
+    """A healer's spell of 1st level or higher (the Life domain): maximum dice (heal_max),
+    2 + the spell's level more (heal_bonus), and, once a casting, as much for the caster
+    when it heals another (heal_self)."""
+    c = ctx.caster
+    if any(x.has("heal_max") for x in c.effects):
+        amount = dice.maximum(expr)
+    if any(x.has("heal_bonus") for x in c.effects):
+        amount += 2 + ctx.level
+    if t is not c and (0, -1) not in ctx.rolls and any(x.has("heal_self")
+                                                       for x in c.effects):
+        ctx.rolls[(0, -1)] = 1  # once a casting, however many it heals
+        resolver.heal(ctx.game, c, 2 + ctx.level, ctx.out)
+    return amount
 
 
 def _temp_hp(node: n.TempHP, ctx: Ctx) -> None:
@@ -353,10 +378,7 @@ def _ongoing(node: n.Ongoing, ctx: Ctx) -> None:
     for k, v in dict(per).items():
         kw[k] = kw.get(k, 0) + int(v) * max(0, ctx.level - ctx.base)
     for k in [k for k in kw if k.endswith("_by_level")]:
-        steps = dict(kw.pop(k))  # {"1": "1d6", "5": "1d8"}: the highest step reached
-        kw[k.removesuffix("_by_level")] = steps[str(max(
-            (int(x) for x in steps if int(x) <= max(1, ctx.char_level)),
-            default=min(int(x) for x in steps)))]
+        kw[k.removesuffix("_by_level")] = level_step(dict(kw.pop(k)), ctx.char_level)
     if kw.pop("until", "") == "own_turn":
         kw["until_turn"] = ctx.caster.eid
     tick, hit = registry.subkeys(node)

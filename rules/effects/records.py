@@ -78,7 +78,7 @@ TAGS = frozenset({
     "danger_sense",  # DEX saves with advantage
     # -- bard, druid, monk, rogue, sorcerer, warlock and wizard features (engineer feats2)
     "elusive",  # no attack roll against the bearer has advantage while it can act
-    "blindsense",  # invisibility gives no edge within 10 ft of the bearer, either way
+    "blindsense",  # hiding gains a creature within 10 ft nothing against the bearer
     "natures_sanctuary",  # a beast or plant attacking the bearer saves (WIS) or loses the attack
     "deflect_missiles",  # the bearer's reaction cuts a ranged weapon hit by 1d10 + DEX + level
     "cutting_words",  # the bearer's reaction spends an inspiration die against a foe's hit
@@ -101,8 +101,35 @@ TAGS = frozenset({
     "wild_shape",  # in a beast's shape: no spells; ends when the beast's hit points run out
     "beast_spells",  # the bearer casts spells in a beast's shape (Beast Spells)
     "slow_fall",  # the bearer's reaction takes 5 x its level off falling damage
-    "lands_stride",  # saves against magical plants (entangle) with advantage
     "repelling_blast",  # an eldritch blast beam that hits pushes the target out of melee
+    "echolocation",  # its blindsight is lost while it is deafened (rules/senses.py)
+    "web_sense",  # in a webbed room it knows where everyone in the room is
+    "iron_scent",  # it knows where a foe carrying iron within 30 ft is
+    "treasure_sense",  # it knows where a foe carrying coins or gems within 60 ft is
+    "ice_walk",  # snow and ice are no difficult terrain for it
+    "run_up",  # its `leap` needs a 10 ft run-up first (Running Leap)
+    "tree_stride",  # among trees, leaving melee provokes no opportunity attacks
+    "water_susceptible",  # 1 cold damage per 5 ft it moves in a water room
+    "stone_camouflage",  # advantage on Stealth to hide in a rocky room
+    "water_camouflage",  # advantage on Stealth to hide in a room under water
+    "snow_camouflage",  # advantage on Stealth to hide in a snowy room
+    # -- class features (engineer feats1) --
+    "rider",  # the bearer's weapon hits deal `die` more, of `dtype` (or the weapon's type)
+    "once_turn",  # a rider that adds its dice once a turn
+    "melee_only",  # a rider on melee weapon hits only
+    "vs_wounded",  # a rider against a target already below its hit point maximum
+    "vs_favored",  # a rider only against the bearer's favored enemy types (a ranger's)
+    "survivor",  # at the start of its turn at or under half HP (not 0): 5 + CON HP back
+    "relentless",  # dropped to 0 HP (not killed): a CON save, DC 10 +5 a use, for 1 HP
+    "persistent_rage",  # the bearer's rage does not lapse for want of attacks or wounds
+    "retaliation",  # damaged by a creature within 5 ft: a reaction melee weapon attack
+    "str_floor",  # a STR check's total below the STR score uses the score instead
+    "heal_bonus",  # the bearer's healing spells of 1st level+ heal 2 + the spell's level more
+    "heal_self",  # healing another with such a spell heals the bearer 2 + the spell's level
+    "heal_max",  # the dice of the bearer's healing spells count as their maximum
+    "feral_senses",  # no disadvantage attacking an unseen creature within 30 ft
+    "quick_hide",  # hides as a bonus action
+    "camouflage",  # +10 to Stealth while the bearer stays put; moving ends it
 })
 
 
@@ -137,7 +164,13 @@ class Effect:
     stopped: bool = False  # such damage was taken since the last tick
     ward_max: int = 0  # death_ward holds only against this much damage or less (Relentless)
     absorb: tuple[str, ...] = ()  # damage of these types heals the bearer instead
-    adv_vs: tuple[str, ...] = ()  # saves against imposing these conditions have advantage
+    adv_vs: tuple[str, ...] = ()  # saves against these conditions, or these spells, have advantage
+    cond_immune: tuple[str, ...] = ()  # the bearer cannot gain these conditions
+    radius: int = 0  # an aura: `save` and `cond_immune` also cover allies within this many ft
+    dis_from: tuple[str, ...] = ()  # these types attack the bearer at disadvantage and cannot
+    #                                 charm or frighten it (protection from evil and good)
+    vs_types: tuple[str, ...] = ()  # a rider only against creatures of these types
+    leap: int = 0  # feet of a long jump that clears difficult ground (Standing Leap)
 
     def __post_init__(self) -> None:
         bad = [t for t in self.tags if t not in TAGS]
@@ -171,6 +204,12 @@ class Effect:
         if old:
             kw["tags"] = tuple(kw.get("tags", ())) + old
         return cls(**kw)
+
+
+def level_step(steps: dict[str, Any], level: int) -> Any:
+    """The value of the highest step a level has reached ({"1": "1d6", "5": "1d8"})."""
+    return steps[str(max((int(x) for x in steps if int(x) <= max(1, level)),
+                         default=min(int(x) for x in steps)))]
 
 
 @dataclass(slots=True)
