@@ -24,13 +24,13 @@ HELP_LINES: dict[str | None, str] = {
     "hide, search, help <ally>, use <item> [t], roll <x>, hp, sheet, inv, rest, end, say, "
     "level, shop. help <cmd>",
     "join": "join <name> <class> [level]: play at once, e.g. join Thorin fighter",
-    "make": "make <name> class|race|stats|skills|bg|kit|asi <choice>, then join <name> <class>: "
+    "make": "make <name> class|race|stats|skills|bg|kit|asi|pick <choice>, then join <name> <class>: "
     "e.g. make Mira class wizard",
     "look": "look (l): describe the room, exits and creatures",
     "move": "n s e w u d, or go <exit>: walk through an exit, e.g. go door",
     "atk": "atk <target> [weapon] (a, attack): e.g. atk gob1, atk gob1 longbow",
-    "cast": "cast <spell> [target] [@lvl] (c): e.g. cast fire bolt gob1, cast fb gob1, "
-    "cast cure wounds mira @2",
+    "cast": "cast <spell> [target] [@lvl] [metamagic] (c): e.g. cast fire bolt gob1, "
+    "cast cure wounds mira @2, cast fireball quickened gob1, cast hold person twinned g1 g2",
     "use": "use <item|feature> [target]: e.g. use second wind, use potion mira",
     "roll": "roll <skill|save|dice>: e.g. roll stealth, roll dex save, roll 2d6+1",
     "actions": "dodge, dash, dis(engage), hide, search, help <ally>, grapple <t>, shove <t>",
@@ -241,7 +241,7 @@ def _join(args: list[str]) -> object:
 
 def _make(args: list[str]) -> object:
     if len(args) < 3:
-        raise ProtocolError("usage: make <name> class|race|stats|skills|bg|kit|asi <choice>")
+        raise ProtocolError("usage: make <name> class|race|stats|skills|bg|kit|asi|pick <choice>")
     return i.Make(name=args[0], step=args[1].lower(), value=" ".join(args[2:]))
 
 
@@ -265,8 +265,21 @@ def _cast(args: list[str]) -> object:
     if len(args) > 1 and (m := _LEVEL.match(args[-1])):
         level = int(m.group(1))
         args = args[:-1]
+    meta = tuple(w.lower() for w in args if w.lower() in CAST_OPTIONS)
+    args = [w for w in args if w.lower() not in CAST_OPTIONS]
+    _need(args, "cast <spell> [target] [metamagic], e.g. cast fireball quickened gob1")
     spell, target = split_name(args, _content_names("spells"))
-    return i.Cast(spell=spell, target=None if target is None else _ref(target), level=level)
+    twin = None
+    if "twinned" in meta and target and len(target.split()) == 2:
+        target, twin = target.split()
+    return i.Cast(spell=spell, target=None if target is None else _ref(target), level=level,
+                  meta=meta, twin=None if twin is None else _ref(twin))
+
+
+# Words a cast may carry anywhere after `cast`: the SRD's metamagic options and the
+# evoker's Overchannel (rules/metamagic.py says what each does).
+CAST_OPTIONS = ("careful", "distant", "empowered", "extended", "heightened", "quickened",
+                "subtle", "twinned", "overchannel")
 
 
 def _use(args: list[str]) -> object:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rules import content
+from rules import classfeatures, content
 from rules.creature import ABILITIES, Entity
 from rules.errors import RulesError
 from rules.levels import MAX_LEVEL
@@ -22,7 +22,8 @@ FIELDS_1 = ("name", "cls", "level", "xp", "abilities", "ac", "hp", "max_hp", "te
 # (rules/creation.Draft; {} for a pregenerated build) that a level-up rebuilds from.
 FIELDS = (*FIELDS_1, "levels", "origin")
 _ORIGIN = {"name": str, "cls": str, "race": str, "scores": dict, "skills": list, "bg": str,
-           "kit": str, "asi": list, "asi_next": list, "next": str, "favored": list}
+           "kit": str, "asi": list, "asi_next": list, "next": str, "favored": list,
+           "picks": list}
 _INTS = {"level": (1, MAX_LEVEL), "xp": (0, 355_000), "ac": (1, 30), "hp": (0, 999),
          "max_hp": (1, 999), "temp_hp": (0, 999), "prof": (2, 6), "speed": (0, 120),
          "darkvision": (0, 120), "hit_dice": (0, 20), "hd_size": (6, 12), "exhaustion": (0, 6)}
@@ -84,7 +85,9 @@ def load(d: Any, eid: int = 0) -> Entity:
     _check_origin(d.get("origin", {}), d["cls"])
     fields = {k: d[k] for k in names}
     fields["name"] = check_name(str(d["name"]))
-    return Entity.from_dict({**fields, "eid": eid, "side": "party", "kind": "pc"})
+    pc = Entity.from_dict({**fields, "eid": eid, "side": "party", "kind": "pc"})
+    classfeatures.standing_effects(pc)  # effects stay with the game; the features' come back
+    return pc
 
 
 def _check_levels(levels: Any, cls: str, level: int) -> None:
@@ -108,7 +111,7 @@ def _check_origin(origin: Any, cls: str) -> None:
     if not isinstance(origin, dict) or any(
             k not in _ORIGIN or not isinstance(v, _ORIGIN[k]) for k, v in origin.items()):
         raise RulesError("origin must be {} or creation choices (" + ", ".join(_ORIGIN) + ")")
-    if any(not isinstance(x, str) or len(x) > 24 for k in ("asi", "asi_next", "skills", "favored")
+    if any(not isinstance(x, str) or len(x) > 24 for k in ("asi", "asi_next", "skills", "favored", "picks")
            for x in origin.get(k, [])):
         raise RulesError("origin asi and skills are lists of short names")
     if "scores" not in origin:

@@ -421,7 +421,7 @@ def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
     dc = max((e.passive() for e in foes), default=10)
     adv = resolver.check_adv(a, "dex", save=False, skill="stealth") + (
         1 if terrain.camouflaged(game, a) else 0)
-    nat, _ = dice.d20(rng, max(-1, min(1, adv)))
+    nat = resolver.skill_d20(a, "stealth", rng, max(-1, min(1, adv)))
     camouflaged = any(x.has("camouflage") for x in a.effects)
     total = nat + a.skill_mod("stealth", "dex") + (10 if camouflaged else 0)
     ok = total >= dc

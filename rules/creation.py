@@ -16,7 +16,7 @@ from rules.pregen import BUILDS, STANDARD, Build, Race, character, class_key
 
 POINT_BUY = {8: 0, 9: 1, 10: 2, 11: 3, 12: 4, 13: 5, 14: 7, 15: 9}  # SRD point costs
 POINT_BUDGET = 27
-STEPS = ("race", "stats", "skills", "bg", "kit", "asi", "favored")
+STEPS = ("race", "stats", "skills", "bg", "kit", "asi", "favored", "pick")
 
 
 @dataclass(slots=True)
@@ -32,6 +32,7 @@ class Draft:
     kit: str = "a"
     asi: list[str] = field(default_factory=list)  # abilities (one point each) or feats
     favored: list[str] = field(default_factory=list)  # a ranger's favored enemy types
+    picks: list[str] = field(default_factory=list)  # class feature choices (metamagic...)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,7 +40,7 @@ class Draft:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Draft:
         return cls(**{k: d[k] for k in ("name", "cls", "race", "scores", "skills", "bg", "kit",
-                                        "asi", "favored") if k in d})
+                                        "asi", "favored", "picks") if k in d})
 
 
 @cache
@@ -197,6 +198,10 @@ def step(d: Draft, what: str, words: list[str], rng: random.Random | None = None
     elif what == "kit":
         kit(d.cls, " ".join(words))
         d.kit = " ".join(words).strip().lower()
+    elif what == "pick":
+        from rules import classfeatures
+
+        d.picks = classfeatures.check_picks(d.cls, words)
     else:
         raise RulesError(f"make NAME {'|'.join(STEPS)} ...")
     return prompt(d)
@@ -230,6 +235,10 @@ def build(d: Draft, level: int = 1, eid: int = 0, extra_asi: int = 0) -> Entity:
                    skills=picks, kit=kit(d.cls, d.kit), asi=tuple(d.asi), extra_asi=extra_asi)
     pc.inventory += [e for e in bg["equipment"] if e not in pc.inventory]
     pc.origin = d.to_dict()
+    if d.picks:
+        from rules import classfeatures
+
+        classfeatures.standing_effects(pc, rebuild=True)  # picked invocations
     return pc
 
 

@@ -38,6 +38,7 @@ class Trap:
     damage: str
     dtype: str
     half: bool = True
+    fall: bool = False  # the damage is a fall (a pit, a trapdoor): Slow Fall lessens it
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,7 @@ class Dungeon:
                 t = r.get("trap")
                 trap = Trap(int(t["detect_dc"]), str(t.get("save", "dex")), int(t["dc"]),
                             str(t["damage"]), str(t.get("type", "piercing")),
-                            bool(t.get("half", True))) if t else None
+                            bool(t.get("half", True)), bool(t.get("fall", False))) if t else None
                 e = r.get("encounter")
                 enc = Encounter(tuple((str(m), int(n)) for m, n in e["monsters"]),
                                 str(e.get("band", "near")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, encumbrance, levels, multiclass, resolver
+from rules import classfeatures, content, dice, encumbrance, levels, multiclass, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.combat import combat_move
@@ -166,6 +166,8 @@ def enter_room(game: Game, party: list[Entity], rng: random.Random) -> list[Any]
                 ok = resolver.saving_throw(game, e, t.save, t.dc, rng, out, f"trap {t.save} save")
                 amount = dice.total(t.damage, rng)
                 amount = amount // 2 if ok and t.half else (0 if ok else amount)
+                if amount and t.fall:
+                    amount = resolver.slow_fall(e, amount, out)
                 if amount:
                     resolver.deal(game, e, amount, t.dtype, out, rng=rng)
     live = [m for m in game.here() if m.side == "monsters" and not m.down]
@@ -210,7 +212,7 @@ def search(game: Game, a: Entity, _i: it.Search, rng: random.Random) -> list[Any
         require(a, "action", "search")
         a.turn["action"] -= 1
     room = game.dungeon.room(a.room)
-    nat, _ = dice.d20(rng, 0)
+    nat = resolver.skill_d20(a, "perception", rng)
     total = nat + a.skill_mod("perception", "wis")
     dc = room.search_dc or 10
     ok = total >= dc
@@ -243,7 +245,7 @@ def roll(game: Game, a: Entity, i: it.Roll, rng: random.Random) -> list[Any]:
     key = what.replace(" ", "-")
     if key in skills:
         ab = skills[key]
-        nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False, skill=key))
+        nat = resolver.skill_d20(a, key, rng, resolver.check_adv(a, ab, save=False, skill=key))
         return [ev.Rolled(a.eid, key, nat, resolver.str_floor(
             a, ab, nat + a.skill_mod(key, ab) + resolver.check_bonus(a, rng)))]
     if what in abil or what in abil.values():
@@ -304,4 +306,5 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
             e.stable = False
             e.effects[:] = [x for x in e.effects if x.has("attuned") or x.has("permanent")]
             e.conc = ""
+            classfeatures.after_long_rest(e)
     return out + [ev.Rested(i.kind, tuple(e.eid for e in party))]

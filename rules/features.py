@@ -43,11 +43,14 @@ def use(game: Game, a: Entity, i: it.Use, rng: random.Random) -> list[Any]:
         raise RulesError(f"{hit} has no use in play yet")
     _check(a, f, in_combat)
     targets = _targets(game, a, f, i.target)
-    if in_combat and f.action in ("action", "bonus"):
-        require(a, f.action, f.name)
+    cost = f.action
+    if f.item and cost == "action" and any(x.has("fast_hands") for x in a.effects):
+        cost = "bonus"  # Fast Hands: Cunning Action uses an object
+    if in_combat and cost in ("action", "bonus"):
+        require(a, cost, f.name)
     # -- all checks passed: spend and resolve --
-    if in_combat and f.action in ("action", "bonus"):
-        a.turn[f.action] -= 1
+    if in_combat and cost in ("action", "bonus"):
+        a.turn[cost] -= 1
     if f.resource and not f.keep_resource:
         a.res[f.resource] -= 1
     if f.item:
@@ -56,7 +59,7 @@ def use(game: Game, a: Entity, i: it.Use, rng: random.Random) -> list[Any]:
                                      targets[0] is not a else 0)]
     engine.use(game, a, f"feature:{f.key}", targets, rng, out,
                name=hit if hit in summons else "")
-    if in_combat and f.action in ("action", "bonus"):
+    if in_combat and cost in ("action", "bonus"):
         out += after_action(game, a, rng)
     return out
 

@@ -40,6 +40,8 @@ class Cast:
     spell: Ref
     target: Ref | None = None
     level: int | None = None  # None: the spell's own level (no upcast)
+    meta: tuple[str, ...] = ()  # metamagic options and Overchannel ("quickened", ...)
+    twin: Ref | None = None  # Twinned Spell's second target
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,10 +195,35 @@ def _rage_lapses(e: Entity, out: list[Any]) -> None:
 
 def advance_idx(game: Game) -> None:
     c = game.combat
-    c["idx"] += 1
+    if c.get("reflex") == c["idx"]:  # a Thief's Reflexes turn is over: its seat goes
+        del c["order"][c["idx"]]
+        c.pop("reflex")
+    else:
+        c["idx"] += 1
+    if c["round"] == 1:
+        _thiefs_reflexes(game)
     if c["idx"] >= len(c["order"]):
         c["idx"] = 0
         c["round"] += 1
+
+
+def _thiefs_reflexes(game: Game) -> None:
+    """Thief's Reflexes: in the first round a thief who has acted takes a second turn at its
+    initiative - 10, seated just for that turn before the first creature who rolled lower."""
+    c = game.combat
+    init = c.get("init") or {}
+    done = c.setdefault("reflexed", [])
+    nxt = c["order"][c["idx"]] if c["idx"] < len(c["order"]) else None
+    for eid in c["order"][:c["idx"]]:
+        e = game.entities.get(eid)
+        if eid in done or e is None or e.down or not e.effects or not any(
+                x.has("thiefs_reflexes") for x in e.effects):
+            continue
+        if nxt is None or init.get(str(nxt), -99) < init.get(str(eid), 0) - 10:
+            c["order"].insert(c["idx"], eid)
+            c["reflex"] = c["idx"]
+            done.append(eid)
+            return
 
 
 def check_end(game: Game, out: list[Any]) -> bool:

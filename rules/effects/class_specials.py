@@ -28,13 +28,15 @@ def destroy_undead(ctx: Any, _args: dict[str, Any]) -> None:
 
 def each_foe(ctx: Any, args: dict[str, Any]) -> None:
     """Run `effects` on every living foe in the user's room, of `only_types` if given
-    (Turn Undead: each undead that can hear the cleric saves)."""
+    (Turn Undead: each undead that can hear the cleric saves); `allies`: on every living
+    ally instead, the user too (Countercharm)."""
     from rules.effects import engine
 
     tree = _subtree(repr(args.get("effects", [])), args.get("effects", []))
     types = set(args.get("only_types", ()))
     c = ctx.caster
-    foes = [t for t in ctx.game.here(c.room) if t.side != c.side and not t.down
+    mine = bool(args.get("allies"))
+    foes = [t for t in ctx.game.here(c.room) if (t.side == c.side) == mine and not t.down
             and (not types or t.ctype in types)]
     if not foes:
         ctx.out.append(ev.Info(c.eid, f"no foe here answers {ctx.name}"))
@@ -124,7 +126,37 @@ def wild_shape(ctx: Any, _args: dict[str, Any]) -> None:
         "wild_shape_max_cr") or 0.25)
     beast = content.monsters()[WILD_SHAPES[max(k for k in WILD_SHAPES if k <= top)]]
     c.temp_hp = max(c.temp_hp, int(beast["hit_points"]))
+    c.effects[:] = [x for x in c.effects if not x.has("wild_shape")]
+    # SRD: the shape lasts half the druid level in hours (600 rounds an hour)
+    c.effects.append(Effect("wild-shape", c.eid, rounds=max(1, c.level // 2) * 600,
+                            tags=("wild_shape",)))
     ctx.out.append(ev.Info(c.eid, f"{c.name} becomes a {beast['name'].lower()}"))
+
+
+def ancestry_resist(ctx: Any, args: dict[str, Any]) -> bool:
+    """Elemental Affinity: a sorcery point buys resistance to the Dragon Ancestor's damage
+    type for `rounds` (an hour)."""
+    from rules import classfeatures
+
+    c = ctx.caster
+    dtype = classfeatures.ancestry(c) if any(x.has("elemental_affinity") for x in c.effects) \
+        else ""
+    if not dtype or c.res.get("sorcery_points", 0) < 1:
+        ctx.out.append(ev.Info(c.eid, f"no {ctx.name} to draw on"))
+        return False
+    c.res["sorcery_points"] -= 1
+    c.effects[:] = [x for x in c.effects if x.name != ctx.name]
+    c.effects.append(Effect(ctx.name, c.eid, rounds=int(args.get("rounds", 600)),
+                            resist=(dtype,)))
+    return True
+
+
+def revert_shape(ctx: Any, _args: dict[str, Any]) -> None:
+    """The druid leaves its beast shape: what is left of the beast's hit points goes too."""
+    c = ctx.caster
+    c.effects[:] = [x for x in c.effects if not x.has("wild_shape")]
+    c.temp_hp = 0
+    ctx.out.append(ev.Info(c.eid, f"{c.name} returns to its own shape"))
 
 
 def effect_mod(ctx: Any, args: dict[str, Any]) -> None:
@@ -239,5 +271,6 @@ CLASS_SPECIALS = {
     "weapon_each": weapon_each,
     "destroy_undead": destroy_undead, "each_foe": each_foe, "heal_pool": heal_pool, "recover_slots": recover_slots,
     "font_of_magic": font_of_magic, "wild_shape": wild_shape, "effect_mod": effect_mod,
-    "turn_flags": turn_flags, "zero_hp": zero_hp,
+    "turn_flags": turn_flags, "zero_hp": zero_hp, "revert_shape": revert_shape,
+    "ancestry_resist": ancestry_resist,
 }
