@@ -12,6 +12,7 @@ from rules.creature import Entity
 from rules.dungeon import BRIGHT
 from rules.effects.records import Effect
 from rules.errors import RulesError
+from rules.multiclass import class_level
 from rules.turns import check_end, in_turn, require
 
 NEAR_TO_ENGAGED = 10  # feet of movement to close from near to engaged
@@ -240,7 +241,7 @@ def _attack_slot(a: Entity, w: dict[str, Any]) -> str:
     if a.turn["action"] > 0:
         return "action"
     if a.turn["bonus"] > 0 and a.turn.get("attacked"):
-        if a.cls == "monk" and (w.get("monk") or w["name"] == "unarmed strike"):
+        if class_level(a, "monk") and (w.get("monk") or w["name"] == "unarmed strike"):
             return "offhand_monk"
         if w.get("light") and w["kind"] == "melee":
             return "offhand"
@@ -261,9 +262,9 @@ def _extra_attacks(a: Entity) -> int:
     """Attacks after the first in one Attack action (Extra Attack; the fighter's 2 and 3)."""
     if not a.cls or a.level < 5:
         return 0
-    from rules.levels import attacks_per_action
+    from rules.multiclass import attacks
 
-    return attacks_per_action(a.cls, a.level) - 1
+    return attacks(a) - 1
 
 
 def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,
@@ -405,7 +406,7 @@ def after_action(game: Game, a: Entity, rng: random.Random) -> list[Any]:
 def _simple_slot(a: Entity, what: str, dim: bool = False) -> str:
     """Cunning Action (a level 2+ rogue) and Nimble Escape (disengage or hide) make some
     actions bonus actions; Shadow Stealth makes hiding one out of bright light (`dim`)."""
-    quick = (a.cls == "rogue" and a.level >= 2 and what in ("dash", "disengage", "hide")) or (
+    quick = (class_level(a, "rogue") >= 2 and what in ("dash", "disengage", "hide")) or (
         what in ("disengage", "hide") and any(x.has("nimble_escape") for x in a.effects)) or (
         what == "hide" and dim and any(x.has("shadow_stealth") for x in a.effects)) or (
         what == "hide" and any(x.has("quick_hide") for x in a.effects))
@@ -453,7 +454,9 @@ def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
     if in_combat:
         a.turn[slot] -= 1
     dc = max((e.passive() for e in foes), default=10)
-    nat, _ = dice.d20(rng, 1 if terrain.camouflaged(game, a) else 0)
+    adv = resolver.check_adv(a, "dex", save=False, skill="stealth") + (
+        1 if terrain.camouflaged(game, a) else 0)
+    nat = resolver.skill_d20(a, "stealth", rng, max(-1, min(1, adv)))
     camouflaged = any(x.has("camouflage") for x in a.effects)
     total = nat + a.skill_mod("stealth", "dex") + (10 if camouflaged else 0)
     ok = total >= dc

@@ -6,14 +6,13 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, resolver
+from rules import content, dice, multiclass, resolver
 from rules import intents as it
 from rules.combat import weapon_spec
 from rules.creature import AUTO_FAIL_STR_DEX
 from rules.effects import area, engine, featurebook, selection, spellbook
 from rules.effects import nodes as n
 from rules.errors import RulesError
-from rules.levels import attacks_per_action
 from rules.tactics import _best_damage, _can_simple
 
 if TYPE_CHECKING:
@@ -137,8 +136,8 @@ def _attack(game: Game, e: Entity, i: it.Attack) -> float:
     t = game.entities[int(i.target)]
     w = e.weapons[int(i.weapon)]
     swings = 1
-    if e.turn["action"] > 0 and e.turn["attacks"] <= 0 and e.cls and e.level >= 5:
-        swings = attacks_per_action(e.cls, e.level)  # the Attack action brings them all
+    if e.turn["action"] > 0 and e.turn["attacks"] <= 0:
+        swings = multiclass.attacks(e)  # the Attack action brings them all
     return worth(t, swings * weapon_hit(game, e, t, weapon_spec(e, w), w))
 
 
@@ -151,11 +150,11 @@ def weapon_hit(game: Game, e: Entity, t: Entity, spec: dict[str, Any],
     avg = dice.average(w["dice"]) + spec["dmg_bonus"]
     if spec["kind"] == "melee" and spec.get("ability") == "str":
         avg += sum(x.dmg_bonus for x in e.effects)
-    if e.cls == "rogue" and not e.turn.get("sneak") and (
+    if multiclass.class_level(e, "rogue") and not e.turn.get("sneak") and (
             spec.get("finesse") or spec["kind"] == "ranged") and (adv > 0 or (
             adv == 0 and any(game.entities[o].side == e.side and o != e.eid
                              and not game.entities[o].incapacitated for o in t.engaged))):
-        avg += 3.5 * ((e.level + 1) // 2)
+        avg += 3.5 * ((multiclass.class_level(e, "rogue") + 1) // 2)
     if any(x.on_hit and x.has("one_hit") for x in e.effects):
         avg += _smite_dice(e, t)
     return p * avg * _resisted(t, w["type"], bool(spec.get("magical")))
@@ -245,7 +244,7 @@ def _hex(game: Game, e: Entity, v: dict[str, Any], t: Entity) -> float:
     tags = set(v.get("tags", ()))
     out = 0.0
     if "mark" in tags and v.get("die"):
-        swings = attacks_per_action(e.cls, e.level) if e.cls and e.level >= 5 else 1
+        swings = multiclass.attacks(e)
         out += dice.average(str(v["die"])) * 0.65 * swings
     if "adv_against" in tags:
         out += 1.5 * sum(1 for f in _friends(game, e) if f.hp > 0)

@@ -24,6 +24,8 @@ NO_IRON = frozenset({"club", "greatclub", "quarterstaff", "sling", "blowgun", "n
                      "unarmed strike"})
 # Within this many feet Iron Scent smells ferrous metal (the rust monster's stat block).
 IRON_SCENT_FT = 30
+# A Thief's Blindsense knows where hidden or invisible creatures within 10 ft are.
+BLINDSENSE_FT = 10
 # Treasure Sense smells coins and gems (loot like "12 gp", "silver ring") within 60 ft.
 TREASURE_FT = 60
 TREASURE_RE = re.compile(r"\b(?:\d+ [cseg]p|\d+ pp|coins?|gems?|gold|silver|platinum|"
@@ -53,6 +55,8 @@ def pinpoints(game: Game, who: Entity, other: Entity, feet: int) -> bool:
         return True
     if not who.effects or who.room != other.room:
         return False
+    if tagged(who, "blindsense") and feet <= BLINDSENSE_FT and "deafened" not in who.conditions:
+        return True  # a Thief hears where the hidden are
     if tagged(who, "web_sense") and "webs" in terrain(game, who.room):
         return True  # the whole room is webbed: everyone in it touches the same web
     if tagged(who, "treasure_sense") and feet <= TREASURE_FT and carries_treasure(other):

@@ -210,6 +210,7 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
 
     opts = []
     friends = [f for f in game.here(e.room) if f.side == e.side and not f.dead]
+    from rules import metamagic
     from rules.effects import nodes as n
     from rules.effects import spellbook
 
@@ -223,7 +224,7 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
         if uses == 0:
             continue
         levels = [lvl]
-        if lvl and uses is None:
+        if lvl and uses is None and not (e.kind == "pc" and metamagic.free_resource(e, s)):
             avail = [k + 1 for k in range(lvl - 1, 9) if e.slots[k] > 0]
             if not avail:
                 continue

@@ -891,6 +891,26 @@ def armor_of(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Coin values in copper pieces (SRD "Coins"); prices and weights feed shops and encumbrance.
+CP = {"cp": 1, "sp": 10, "ep": 50, "gp": 100, "pp": 1000}
+# Equipment categories a character can buy and carry (not mounts and vehicles).
+GEAR_CATEGORIES = ("weapon", "armor", "adventuring-gear", "tools")
+# Rows of the SRD's Adventuring Gear table that the database keeps among magic items.
+EXTRA_GEAR = {"potion-of-healing": {"name": "Potion of healing", "category": "adventuring-gear",
+                                    "cost_cp": 5000, "weight": 0.5, "quantity": 1}}
+
+
+def gear_of(raw: dict[str, Any]) -> dict[str, Any]:
+    cost = raw.get("cost") or {}
+    return {
+        "name": raw["name"],
+        "category": ref_index(raw.get("equipment_category")),
+        "cost_cp": int(cost.get("quantity", 0)) * CP.get(cost.get("unit", "gp"), 100),
+        "weight": number(float(raw.get("weight") or 0)),
+        "quantity": int(raw.get("quantity") or 1),  # ammunition: the price and weight of 20
+    }
+
+
 # ---------------------------------------------------------------- transform
 
 
@@ -931,6 +951,9 @@ def transform(source: Source) -> tuple[dict[str, Any], list[str]]:
                        for r in source.get("races", [])},
         "backgrounds.json": {b["index"]: background_of(b) for b in source.get("backgrounds", [])},
         "feats.json": {f["index"]: feat_of(f) for f in source.get("feats", [])},
+        "gear.json": {**{e["index"]: gear_of(e) for e in source["equipment"]
+                         if ref_index(e.get("equipment_category")) in GEAR_CATEGORIES},
+                      **EXTRA_GEAR},
     }
     return files, fixes.entries
 

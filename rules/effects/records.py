@@ -91,6 +91,32 @@ TAGS = frozenset({
     "sword_aloft",  # its weapon flies: it strikes as a bonus action (monsters.aloft)
     "heads",  # a hydra: res "heads" bite, die to heavy blows and regrow (heads.py)
     "rusts_metal",  # a nonmagical metal weapon that hits the bearer corrodes (corrosion.py)
+    # -- bard, druid, monk, rogue, sorcerer, warlock and wizard features (engineer feats2)
+    "elusive",  # no attack roll against the bearer has advantage while it can act
+    "blindsense",  # hiding gains a creature within 10 ft nothing against the bearer
+    "natures_sanctuary",  # a beast or plant attacking the bearer saves (WIS) or loses the attack
+    "deflect_missiles",  # the bearer's reaction cuts a ranged weapon hit by 1d10 + DEX + level
+    "cutting_words",  # the bearer's reaction spends an inspiration die against a foe's hit
+    "potent_cantrip",  # a foe passing the bearer's cantrip save still takes half damage
+    "elemental_affinity",  # + CHA to one damage roll of the bearer's spells of `dtype`
+    "empowered_evocation",  # + INT to one damage roll of the bearer's evocation spells
+    "agonizing_blast",  # + CHA to each eldritch blast beam's damage
+    "dark_ones_blessing",  # dropping a foe to 0 HP gives CHA + level temporary hit points
+    "sure_hit",  # the bearer's next miss is a hit instead, then it ends (Stroke of Luck)
+    "fast_hands",  # using an item in combat is a bonus action (Cunning Action)
+    "reliable_talent",  # a proficient skill check's d20 below 10 counts as 10
+    "supreme_sneak",  # Stealth checks with advantage
+    "open_hand",  # flurry of blows hits: a DEX save or prone
+    "thiefs_reflexes",  # a second turn in the first round, at initiative - 10
+    "dis_next_save",  # the bearer's next saving throw has disadvantage, then it ends
+    "sculpt_spells",  # the bearer's evocations spare its allies in their area
+    "one_check",  # the effect's check dice are spent by the bearer's next ability check
+    "sanctuary",  # an attacker must pass a WIS save against the bearer's DC or lose the attack
+    "ends_on_attack",  # ends when the bearer attacks or casts a spell at a foe (sanctuary)
+    "wild_shape",  # in a beast's shape: no spells; ends when the beast's hit points run out
+    "beast_spells",  # the bearer casts spells in a beast's shape (Beast Spells)
+    "slow_fall",  # the bearer's reaction takes 5 x its level off falling damage
+    "repelling_blast",  # an eldritch blast beam that hits pushes the target out of melee
     "echolocation",  # its blindsight is lost while it is deafened (rules/senses.py)
     "web_sense",  # in a webbed room it knows where everyone in the room is
     "iron_scent",  # it knows where a foe carrying iron within 30 ft is
@@ -119,6 +145,8 @@ TAGS = frozenset({
     "feral_senses",  # no disadvantage attacking an unseen creature within 30 ft
     "quick_hide",  # hides as a bonus action
     "camouflage",  # +10 to Stealth while the bearer stays put; moving ends it
+    # gear (rules/encumbrance.py)
+    "heavy_load",  # heavily encumbered: STR/DEX/CON checks and saves, weapon attacks at disadvantage
 })
 
 

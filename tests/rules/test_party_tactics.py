@@ -45,8 +45,9 @@ def _actions(out: list[Any], g: Game, cls: str) -> set[str]:
 
 
 def test_martial_heroes_use_their_features() -> None:
+    # a fight the paladin stays up in (at seed 2 an ogre drops it before it can smite)
     g, out = _play([("barbarian", 5), ("paladin", 5), ("fighter", 5), ("monk", 5)],
-                   "ogre", 3, seed=2)
+                   "ogre", 3, seed=3)
     assert "rage" in _actions(out, g, "barbarian")
     assert "divine smite" in _actions(out, g, "paladin")
     assert "action surge" in _actions(out, g, "fighter")
