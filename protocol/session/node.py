@@ -131,6 +131,9 @@ class _Client:
     window: frames.SeqWindow = field(default_factory=frames.SeqWindow)
     # intent seq -> the broadcast whose header acked it; a repeat means that frame was missed
     acked_in: OrderedDict[int, int] = field(default_factory=OrderedDict)
+    # intent seq -> its private answer (encoded events): a repeat means the answer was lost,
+    # and a bare ACK would end the client's wait without the player ever seeing it
+    answers: OrderedDict[int, bytes] = field(default_factory=OrderedDict)
     next_seq: int | None = None  # the intent due next, in the order the player sent them
     waiting: dict[int, frames.Frame] = field(default_factory=dict)  # seq -> came early
     release_at: float | None = None
@@ -326,6 +329,7 @@ class NodeSession:
         client.keys, client.pending = client.pending, None
         client.window.reset()
         client.acked_in.clear()
+        client.answers.clear()
         client.next_seq, client.release_at = None, None
         client.waiting.clear()
         self.counters["new_sessions"] += 1
@@ -459,6 +463,14 @@ class NodeSession:
     def _answer_replay(self, client: _Client, seq: int, now: float) -> None:
         """Ack a repeated intent: a small ACK frame to its sender, and the broadcast that
         acked it again (it carries the results) when that frame is kept."""
+        answer = client.answers.get(seq)
+        if answer is not None:
+            # Answered privately and that answer was lost: it goes again (and acks the
+            # repeat), once per batch.
+            if not any(num == client.num and s == seq for num, _, s in self._batch.errors):
+                self._batch.errors.append((client.num, answer, seq))
+                self._schedule(now)
+            return
         if client.num in self._batch.ack_for:
             return  # the open batch will carry the ack
         bseq = client.acked_in.get(seq)
@@ -490,8 +502,12 @@ class NodeSession:
         from protocol.render import fit
         from rules.events import Info
 
-        self._batch.errors.append((client.num, codec.encode_events([Info(actor, fit(text, 120))]),
-                                   seq))
+        payload = codec.encode_events([Info(actor, fit(text, 120))])
+        if seq is not None:
+            client.answers[seq] = payload
+            while len(client.answers) > ACKED_KEPT:
+                client.answers.popitem(last=False)
+        self._batch.errors.append((client.num, payload, seq))
         self._schedule(now)
 
     # --- outbound events -----------------------------------------------------------------

@@ -453,3 +453,22 @@ def test_a_player_whose_welcomes_keep_getting_lost_is_answered_every_16_s():
     assert len(answered_at) >= 10 and max(gaps) <= 2 * ns.WELCOME_GAP_S
     # HELLOs inside the gap are still refused: a replayed HELLO buys one WELCOME a gap
     assert node.stats()["hello_too_soon"] > 0
+
+
+def test_a_repeated_query_whose_private_answer_was_lost_gets_that_answer_again():
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    (seq,), (packet,) = cs.send([it.Query("hp")], 1.0)
+    (item,) = applies(node.receive(MIRA, packet.data, 1.0, table))
+    node.applied(MIRA, item.seq, Result(ok=True, text="Mira: 9/9 HP"), 1.0, table)
+    lost = sends(run_until(node, table, 1.0 + ns.MAX_HOLD_S))  # the private answer: lost
+    assert [s.to for s in lost] == [MIRA] and cs.pending() == [seq]
+    (repeat,) = [s for s in cs.tick(cs.next_deadline()) if isinstance(s, Send)]
+    node.receive(MIRA, repeat.data, 17.0, table)
+    answer = sends(run_until(node, table, 17.0 + ns.MAX_HOLD_S))
+    notes = [n for s in answer for n in cs.receive(NODE, s.to, MIRA, s.data, 24.0)]
+    # Acked, and shown: a bare ACK frame would end the wait with nothing to show
+    assert Acked(seq, False) in notes and cs.pending() == []
+    shown = [ev.text for n in notes if isinstance(n, Shown) for ev in n.events]
+    assert shown == ["Mira: 9/9 HP"]
