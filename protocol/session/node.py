@@ -71,6 +71,14 @@ SNAPSHOT_GAP_S = 60.0
 SNAPSHOTS_KEPT = 8  # recent snapshots, so a client can ask for the fragments it missed
 FRAGMENTS_GAP_S = 10.0  # a client's fragment re-requests, answered this often at most
 SNAPSHOT_CHUNK = 160  # bytes of state per SNAPSHOT fragment, leaving room for header and tag
+# Firmware 2.8 (develop) signs every broadcast of up to 166 B a radio originates, adding a
+# 66 B XEdDSA signature on air (node.radio.firmware.SIGNED_BROADCAST_MAX); the driver sets
+# NodeSession.signed_up_to when its radio does. A broadcast that would be signed instead
+# carries again the recent frames it has room for (a client that missed one then has it
+# from the next, without asking), and filler past that size when that costs fewer bytes
+# than the signature.
+SIGNATURE_BYTES = 66
+CARRY_BACK = 4  # how many of the latest earlier broadcasts such a packet may carry again
 
 
 class Table(Protocol):
@@ -133,7 +141,7 @@ class _Client:
     acked_in: OrderedDict[int, int] = field(default_factory=OrderedDict)
     # intent seq -> its private answer (encoded events): a repeat means the answer was lost,
     # and a bare ACK would end the client's wait without the player ever seeing it
-    answers: OrderedDict[int, bytes] = field(default_factory=OrderedDict)
+    answers: OrderedDict[int, tuple[bytes, float]] = field(default_factory=OrderedDict)  # + sent at
     next_seq: int | None = None  # the intent due next, in the order the player sent them
     waiting: dict[int, frames.Frame] = field(default_factory=dict)  # seq -> came early
     release_at: float | None = None
@@ -199,12 +207,13 @@ class NodeSession:
         self._tokens_at = 0.0
         self._applied: set[str] = set()
         self._out: list[Output] = []
+        self.signed_up_to = 0  # broadcasts this long or shorter are signed (0: none are)
         self.counters: dict[str, int] = {
             "frames_in": 0, "garbled": 0, "bad_tag": 0, "replays": 0, "intents": 0,
             "rejected": 0, "events_frames": 0, "ack_frames": 0, "resyncs": 0, "resent": 0,
             "bundles": 0, "nudges": 0, "snapshots": 0, "refused": 0, "welcomes": 0,
             "hello_too_soon": 0, "hello_over_budget": 0, "new_sessions": 0, "slots_evicted": 0, "late": 0, "fragments_resent": 0, "flood_retries": 0,
-            "duplicates_applied": 0,
+            "duplicates_applied": 0, "carried": 0,
         }
 
     # --- calls in ------------------------------------------------------------------------
@@ -466,9 +475,10 @@ class NodeSession:
         answer = client.answers.get(seq)
         if answer is not None:
             # Answered privately and that answer was lost: it goes again (and acks the
-            # repeat), once per batch.
-            if not any(num == client.num and s == seq for num, _, s in self._batch.errors):
-                self._batch.errors.append((client.num, answer, seq))
+            # repeat), once per batch, unless the repeat crossed it in the air.
+            queued = any(num == client.num and s == seq for num, _, s in self._batch.errors)
+            if not queued and now - answer[1] >= REPLAY_GRACE_S:
+                self._batch.errors.append((client.num, answer[0], seq))
                 self._schedule(now)
             return
         if client.num in self._batch.ack_for:
@@ -504,7 +514,7 @@ class NodeSession:
 
         payload = codec.encode_events([Info(actor, fit(text, 120))])
         if seq is not None:
-            client.answers[seq] = payload
+            client.answers[seq] = (payload, now)
             while len(client.answers) > ACKED_KEPT:
                 client.answers.popitem(last=False)
         self._batch.errors.append((client.num, payload, seq))
@@ -529,12 +539,15 @@ class NodeSession:
             self._held.clear()
         again = [self.history[seq] for seq in batch.resends if self._resend_due(seq, now)]
         for data, parts in frames.pack(again + fresh, self.bseq):
+            data = self._unsigned(data, parts, now)
             self.counters["bundles"] += len(parts) > 1
             urgent = any(p in again for p in parts)
             self._out.append(Send(BROADCAST, data, Urgency.REPLY if urgent else Urgency.RESULT))
         for num, payload, seq in batch.errors:
             client = self.clients.get(num)
             if client is not None:
+                if seq is not None and seq in client.answers:
+                    client.answers[seq] = (payload, now)
                 self._dm(client, frames.Kind.EVENTS, payload, ack_only=seq)
         for num in batch.acks:
             if num not in batch.ack_for and num in self.clients:  # else the broadcast acks it
@@ -575,6 +588,36 @@ class NodeSession:
             if client is not carried:
                 self._dm(client, frames.Kind.ACK, b"")
         return out
+
+    def _unsigned(self, data: bytes, parts: list[bytes], now: float) -> bytes:
+        """A broadcast the radio would sign, grown past the signed size with the latest
+        earlier frames and then filler, where that costs fewer bytes than the signature."""
+        if len(data) > self.signed_up_to:
+            return data
+        longer = list(parts)
+        inside = set(parts)
+        carried: list[int] = []
+        for seq in [s for s in reversed(self.history) if s > self.bseq - CARRY_BACK - len(parts)]:
+            frame = self.history[seq]
+            if frame in inside:
+                continue
+            grown = frames.bundle([frame, *longer], self.bseq)
+            if grown is None or len(grown) > self.signed_up_to:
+                break  # past the signed size, filler costs fewer bytes than another frame
+            longer.insert(0, frame)
+            carried.append(seq)
+        best = frames.bundle(longer, self.bseq) if carried else data
+        assert best is not None  # a frame was added only while the bundle fit
+        if len(best) <= self.signed_up_to:
+            padded = frames.pad(longer, self.bseq, self.signed_up_to + 1, self.table_key)
+            if padded is not None and len(padded) < len(best) + SIGNATURE_BYTES:
+                best = padded
+        if best is data:
+            return data
+        for seq in carried:  # a request for it sent before this arrives needs no resend
+            self._resent_at[seq] = now
+        self.counters["carried"] += len(carried)
+        return best
 
     def _watch_turn(self, eid: int, bseq: int, now: float, table: Table) -> None:
         """A binary player whose turn began in frame bseq and who stays silent may have missed
@@ -626,7 +669,7 @@ class NodeSession:
             self.counters["ack_frames"] += 1
         client.slot_told = True
         data = frames.encode_frame(frame, client.keys.key if sign else None)
-        self._out.append(Send(client.num, data, urgency))
+        self._out.append(Send(client.num, data, urgency, charged=kind != frames.Kind.WELCOME))
 
     # --- resync --------------------------------------------------------------------------
 

@@ -472,3 +472,21 @@ def test_a_repeated_query_whose_private_answer_was_lost_gets_that_answer_again()
     assert Acked(seq, False) in notes and cs.pending() == []
     shown = [ev.text for n in notes if isinstance(n, Shown) for ev in n.events]
     assert shown == ["Mira: 9/9 HP"]
+
+
+def test_decisions_sent_a_moment_apart_are_resent_together_in_one_packet():
+    # A script's lines are read one at a time: each went in its own packet, then fell due
+    # for a resend a moment after the one before, and every resend pair met at the relay.
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    seqs = []
+    for i, line in enumerate((it.Look(), it.Query("hp"), it.Say("hello table"))):
+        seq, _ = cs.send([line], 0.3 * i)
+        seqs += seq
+    packets = []
+    while (due := cs.next_deadline()) is not None and due < 40.0:
+        packets += [s for s in cs.tick(due) if isinstance(s, Send)]
+    first = packets[0]
+    assert [f.sender_seq for f in frames.received(first.data, cs.key)] == seqs
+    assert len(packets) == 2  # one packet per retry, not one per decision
