@@ -135,6 +135,13 @@ class BinaryChannel:
             self._run(self.session.applied(item.client, item.seq, result, self._now(),
                                            self.table))
 
+    def warn_turn(self, eid: int, text: str) -> None:
+        """The turn is about to time out: tell the binary player of eid privately, once (the
+        frame is charged to that player's airtime budget)."""
+        owner = self.table.owner(eid)
+        if owner is not None:
+            self._run(self.session.tell(owner, text, self._now()))
+
     def _on_outcome(self, seq: int, cmd: Command, events: list[Any], out: Outcome) -> None:
         if events and not out.private:
             self.session.publish(events, self._now())

@@ -270,6 +270,14 @@ class NodeSession:
             self._batch.events.extend(events)
             self._schedule(now)
 
+    def tell(self, client: int, text: str, now: float) -> list[Output]:
+        """A line for one client alone (its turn is about to time out, say), in the next
+        batch; nothing for a radio the session does not know."""
+        c = self.clients.get(client)
+        if c is not None:
+            self._reply(c, text, now=now)
+        return self._take()
+
     def tick(self, now: float, table: Table) -> list[Output]:
         """Whatever is due at `now`: a batch to broadcast, held intents, resends, nudges."""
         if self._flush_at is not None and now >= self._flush_at:

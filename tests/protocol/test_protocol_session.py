@@ -490,3 +490,18 @@ def test_decisions_sent_a_moment_apart_are_resent_together_in_one_packet():
     first = packets[0]
     assert [f.sender_seq for f in frames.received(first.data, cs.key)] == seqs
     assert len(packets) == 2  # one packet per retry, not one per decision
+
+
+def test_a_line_told_to_one_client_reaches_it_alone_as_a_private_answer():
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1, THORIN: 2})
+    mira, thorin = client(), client("Thorin", b"\x00\x00\x00\x02")
+    welcome(node, mira, MIRA, table)
+    welcome(node, thorin, THORIN, table)
+    assert node.tell(0x0BADBEEF, "nobody", 1.0) == [] and node.next_deadline() is None
+    node.tell(MIRA, "Mira, 20 s left in your turn.", 1.0)
+    out = sends(run_until(node, table, 1.0 + ns.MAX_HOLD_S))
+    assert [s.to for s in out] == [MIRA]
+    notes = mira.receive(NODE, MIRA, MIRA, out[0].data, 5.0)
+    assert [ev.text for n in notes if isinstance(n, Shown) for ev in n.events] == [
+        "Mira, 20 s left in your turn."]
+    assert thorin.receive(NODE, MIRA, THORIN, out[0].data, 5.0) == []

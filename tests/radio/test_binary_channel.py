@@ -478,3 +478,21 @@ def test_a_scripts_commands_are_repeated_for_as_long_as_its_wait():
     for wait in (0.0, SETTLE_S, 180.0, 600.0):
         assert script_tries(wait) >= 6 and script_tries(wait) * INTENT_RETRY_S >= wait
     assert script_tries(180.0) > 6  # the default six tries (96 s) stopped at half of 180 s
+
+
+def test_a_binary_player_is_warned_privately_before_the_turn_times_out(tmp_path):
+    async def script(app, channel, radio):
+        radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
+        await asyncio.sleep(10)
+        radio.sent.clear()
+        (eid,) = app.pipeline.eids_of(f"!{PLAYER:08x}")
+        app.loop.warn(eid, "Mira, 20 s left in your turn. Then you dodge and it ends.")
+        await asyncio.sleep(10)
+        return app
+
+    app = with_node(tmp_path, script)
+    (warning,) = [p for p in app.transport.sent if p.port == GAME_PORT]
+    assert warning.to == PLAYER
+    frame = frames.decode_frame(warning.payload, key_of(PLAYER))
+    (info,) = codec.decode_events(frame.payload)
+    assert info.text.startswith("Mira, 20 s left in your turn.")
