@@ -598,34 +598,30 @@ class NodeSession:
         return out
 
     def _unsigned(self, data: bytes, parts: list[bytes], now: float) -> bytes:
-        """A broadcast the radio would sign, grown past the signed size with the latest
-        earlier frames and then filler, where that costs fewer bytes than the signature."""
-        if len(data) > self.signed_up_to:
-            return data
+        """A broadcast the radio would sign, grown just past the signed size where that
+        costs fewer bytes than the signature: with the latest earlier frames it has room for
+        (a client that missed one has it again without asking), then filler."""
+        target = self.signed_up_to + 1
+        if len(data) >= target or len(data) + SIGNATURE_BYTES <= target:
+            return data  # not signed, or the signature is the cheaper of the two
         longer = list(parts)
-        inside = set(parts)
         carried: list[int] = []
         for seq in [s for s in reversed(self.history) if s > self.bseq - CARRY_BACK - len(parts)]:
             frame = self.history[seq]
-            if frame in inside:
+            if frame in parts:
                 continue
             grown = frames.bundle([frame, *longer], self.bseq)
-            if grown is None or len(grown) > self.signed_up_to:
-                break  # past the signed size, filler costs fewer bytes than another frame
+            if grown is None or len(grown) >= target:
+                break  # past the signed size: the filler costs fewer bytes than this frame
             longer.insert(0, frame)
             carried.append(seq)
-        best = frames.bundle(longer, self.bseq) if carried else data
-        assert best is not None  # a frame was added only while the bundle fit
-        if len(best) <= self.signed_up_to:
-            padded = frames.pad(longer, self.bseq, self.signed_up_to + 1, self.table_key)
-            if padded is not None and len(padded) < len(best) + SIGNATURE_BYTES:
-                best = padded
-        if best is data:
+        padded = frames.pad(longer, self.bseq, target, self.table_key)
+        if padded is None:
             return data
         for seq in carried:  # a request for it sent before this arrives needs no resend
             self._resent_at[seq] = now
         self.counters["carried"] += len(carried)
-        return best
+        return padded
 
     def _watch_turn(self, eid: int, bseq: int, now: float, table: Table) -> None:
         """A binary player whose turn began in frame bseq and who stays silent may have missed
