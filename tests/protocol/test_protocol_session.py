@@ -505,3 +505,29 @@ def test_a_line_told_to_one_client_reaches_it_alone_as_a_private_answer():
     assert [ev.text for n in notes if isinstance(n, Shown) for ev in n.events] == [
         "Mira, 20 s left in your turn."]
     assert thorin.receive(NODE, MIRA, THORIN, out[0].data, 5.0) == []
+
+
+def test_under_firmware_28_a_broadcast_is_grown_past_the_signed_size_where_that_is_cheaper():
+    from rules.events import Said
+
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    node.signed_up_to = 166  # the driver's radio signs broadcasts of 166 B or less
+    mira = client()
+    welcome(node, mira, MIRA, table)
+    packets = []
+    for i, words in enumerate(("a" * 10, "b" * 90, "c" * 5)):
+        node.publish([Said(1, words)], 10.0 * i)
+        packets += sends(run_until(node, table, 10.0 * i + ns.MAX_HOLD_S))
+    first, second, third = (p.data for p in packets)
+    # short: its signature (66 B more on air) costs less than growing it to 167 B
+    assert len(first) < 40 and len(third) < 40 and frames.split(third) == [third]
+    # 110 B: 57 B more make it long enough not to be signed; the frame before it rides in them
+    assert len(second) == 167
+    notes = mira.receive(NODE, BROADCAST, MIRA, second, 30.0)  # the first one was lost
+    assert [n.broadcast for n in notes if isinstance(n, Shown)] == [1, 2]
+    assert mira.gaps.missing() == [] and node.stats()["carried"] == 1
+    # A radio that signs nothing (firmware 2.7) sends its broadcasts as they are.
+    plain = NodeSession(SECRET)
+    welcome(plain, client(), MIRA, table)
+    plain.publish([Said(1, "b" * 90)], 0.0)
+    assert len(sends(run_until(plain, table, ns.MAX_HOLD_S))[0].data) < 120

@@ -496,3 +496,26 @@ def test_a_binary_player_is_warned_privately_before_the_turn_times_out(tmp_path)
     frame = frames.decode_frame(warning.payload, key_of(PLAYER))
     (info,) = codec.decode_events(frame.payload)
     assert info.text.startswith("Mira, 20 s left in your turn.")
+
+
+@pytest.mark.parametrize(("version", "signed_up_to"),
+                         [("2.8.0.abc", 166), ("2.7.26.54e0d8d", 0), ("", 0), ("garbled", 0)])
+def test_the_channel_knows_from_its_radio_whether_short_broadcasts_are_signed(
+        tmp_path, version, signed_up_to):
+    async def main():
+        from dataclasses import replace
+
+        radio = LoopbackTransport()
+        radio.info = replace(radio.info, firmware=version)
+        app = build_node(NodeConfig(data_dir=tmp_path, auto_approve=True, hmac_key=SECRET.decode()),
+                         radio, clock=Clock.for_loop(asyncio.get_running_loop(), 1.7e9),
+                         control=False)
+        await app.start()
+        try:
+            radio.inject(hello_packet(PLAYER))
+            await asyncio.sleep(10)
+            return app.binary.session.signed_up_to
+        finally:
+            await app.stop()
+
+    assert run_virtual(main()) == signed_up_to
