@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from node import VERSION
+from node import VERSION, table_settings
 from node.clock import Clock
 from node.config import NodeConfig
 from node.game_loop import GameLoop
@@ -108,11 +108,12 @@ class NodeApp:
             self.clock = Clock.for_loop(asyncio.get_running_loop())
         private_dir(cfg.data_dir)
         self.store = Store(cfg.db_path)
+        table = table_settings.restore(self.store, cfg)
         self.pipeline = Pipeline(
             self.store, node_id=cfg.node_id, clock=self.clock, metrics=self.metrics,
             rate_per_s=cfg.rate_per_s, rate_burst=cfg.rate_burst,
-            snapshot_every=cfg.snapshot_every, auto_approve=cfg.auto_approve,
-            party_max=cfg.party_max, text_auth=cfg.text_auth,
+            snapshot_every=cfg.snapshot_every, auto_approve=table["auto_approve"],
+            party_max=table["party_max"], text_auth=cfg.text_auth,
         )
         if self.pipeline.session is None and cfg.dungeon:
             await self.pipeline.start_session(cfg.dungeon, seed=cfg.game_seed,

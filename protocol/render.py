@@ -43,7 +43,7 @@ def sentence(text: str) -> str:
 
 def render_error(msg: str, limit: int = 200) -> str:
     """A one-line error reply."""
-    return fit(f"? {msg}", limit)
+    return fit(f"? {sentence(msg)}", limit)
 
 
 SHORT_DAMAGE = {

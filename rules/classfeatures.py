@@ -9,7 +9,7 @@ from typing import Any
 
 from rules import content
 from rules.creature import ABILITIES, Entity
-from rules.effects.records import Effect
+from rules.effects.records import Effect, level_step
 from rules.errors import RulesError
 
 TABLE_RULES = frozenset({"asi", "extra_attack", "spellcasting", "subclass", "unarmored_defense",
@@ -19,7 +19,10 @@ PASSIVE_KEYS = frozenset({"save_prof", "resist", "immune", "cond_immune", "exper
                           "half_prof", "extra_skills", "ability_bonus", "ability_max",
                           "hp_per_level", "unarmored_ac", "ac_armored", "crit", "magic_unarmed",
                           "spells", "round_up", "ranged_atk", "initiative_adv", "tags",
-                          "crit_dice"})
+                          "crit_dice", "effect", "aura_radius"})
+# A ranger's favored enemies when creation named none: one type at 1st level, two at 6th,
+# three at 14th (the SRD's counts), types the SRD dungeons field often.
+DEFAULT_FAVORED = ((1, "undead"), (6, "fiend"), (14, "monstrosity"))
 
 
 @cache
@@ -61,11 +64,41 @@ def rows(cls: str) -> list[dict[str, Any]]:
 
 def passives(cls: str, level: int) -> list[dict[str, Any]]:
     """The passive sheet changes a class has up to this level, in level order."""
-    got = []
-    for f in content.classes()[cls]["features"]:
-        if f["level"] <= level and f["index"] in table()["passive"]:
-            got.append(table()["passive"][f["index"]])
-    return got
+    return [p for _index, p in named_passives(cls, level)]
+
+
+def named_passives(cls: str, level: int) -> list[tuple[str, dict[str, Any]]]:
+    """(feature index, sheet changes) for the passives up to this level, in level order."""
+    return [(f["index"], table()["passive"][f["index"]]) for f in content.classes()[cls]["features"]
+            if f["level"] <= level and f["index"] in table()["passive"]]
+
+
+FAVORED_TYPES = ("aberration", "beast", "celestial", "construct", "dragon", "elemental", "fey",
+                 "fiend", "giant", "humanoid", "monstrosity", "ooze", "plant", "undead")
+
+
+def favored(e: Entity) -> tuple[str, ...]:
+    """The creature types a ranger chose as favored enemies (creation's `favored` step), as
+    many as its level allows, or the defaults for its level."""
+    count = sum(1 for lvl, _t in DEFAULT_FAVORED if lvl <= e.level)
+    chosen = e.origin.get("favored") if e.origin else None
+    return tuple(chosen[:count]) if chosen else tuple(t for _l, t in DEFAULT_FAVORED[:count])
+
+
+def standing_effect(e: Entity, name: str, spec: dict[str, Any], level: int) -> Effect:
+    """A passive's standing effect (an aura, a damage rider), its numbers fixed from the
+    sheet: `X_by_level` steps, `save_mod`/`die_mod` (an ability's modifier, at least 1),
+    and tags (`vs_favored`: only against the ranger's favored enemies, read at each hit)."""
+    vals = dict(spec)
+    for k in [k for k in vals if k.endswith("_by_level")]:
+        vals[k.removesuffix("_by_level")] = level_step(vals.pop(k), level)
+    if "save_mod" in vals:
+        vals["save"] = str(max(1, e.mod(vals.pop("save_mod"))))
+    if "die_mod" in vals:
+        vals["die"] = str(max(1, e.mod(vals.pop("die_mod"))))
+    vals["tags"] = tuple(vals.get("tags", ())) + ("permanent",)
+    return Effect(name, e.eid, **{k: tuple(v) if isinstance(v, list) else v
+                                  for k, v in vals.items()})
 
 
 def improve_abilities(ab: dict[str, int], cls: str, level: int) -> dict[str, int]:
@@ -80,7 +113,12 @@ def improve_abilities(ab: dict[str, int], cls: str, level: int) -> dict[str, int
 def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...]) -> None:
     """Apply the passive features to a freshly built sheet (abilities already final)."""
     skill_ab = content.skills()
-    for p in passives(cls, level):
+    for index, p in named_passives(cls, level):
+        if "effect" in p:
+            fx = standing_effect(e, index, p["effect"], level)
+            e.effects[:] = [x for x in e.effects if x.name != index] + [fx]
+        for x in e.effects if p.get("aura_radius") else ():
+            x.radius = max(x.radius, int(p["aura_radius"])) if x.radius else 0
         for k in ("save_prof", "resist", "immune", "cond_immune"):
             lst = getattr(e, k)
             lst += [x for x in p.get(k, ()) if x not in lst]

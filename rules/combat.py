@@ -65,6 +65,7 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
         if a.turn["move"] < cost:
             raise RulesError("not enough movement left; dash first")
         a.turn["move"] -= cost
+        resolver.stir(a)
         out = _leave_engagement(game, a, rng)
         if not a.dead and a.hp > 0:
             a.band = band
@@ -129,6 +130,7 @@ def close_cost(a: Entity, t: Entity) -> int:
 
 
 def close_in(a: Entity, t: Entity, cost: int) -> list[Any]:
+    resolver.stir(a)
     a.turn["move"] -= cost
     a.band = "near"
     t.band = "near" if t.band == "far" else t.band
@@ -368,7 +370,8 @@ def _simple_slot(a: Entity, what: str, dim: bool = False) -> str:
     actions bonus actions; Shadow Stealth makes hiding one out of bright light (`dim`)."""
     quick = (a.cls == "rogue" and a.level >= 2 and what in ("dash", "disengage", "hide")) or (
         what in ("disengage", "hide") and any(x.has("nimble_escape") for x in a.effects)) or (
-        what == "hide" and dim and any(x.has("shadow_stealth") for x in a.effects))
+        what == "hide" and dim and any(x.has("shadow_stealth") for x in a.effects)) or (
+        what == "hide" and any(x.has("quick_hide") for x in a.effects))
     if quick and a.turn["bonus"] > 0 and (a.turn["action"] <= 0 or a.turn.get("attacked")):
         return "bonus"
     if a.turn["action"] > 0:
@@ -414,7 +417,8 @@ def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
         a.turn[slot] -= 1
     dc = max((e.passive() for e in foes), default=10)
     nat, _ = dice.d20(rng, 0)
-    total = nat + a.skill_mod("stealth", "dex")
+    camouflaged = any(x.has("camouflage") for x in a.effects)
+    total = nat + a.skill_mod("stealth", "dex") + (10 if camouflaged else 0)
     ok = total >= dc
     out: list[Any] = [ev.Rolled(a.eid, "stealth", nat, total, dc, ok)]
     if ok and not any(x.has("hidden") for x in a.effects):
@@ -443,11 +447,12 @@ def contest(game: Game, a: Entity, t: Entity, rng: random.Random, out: list[Any]
     status quo, so the attacker loses."""
     skills = content.skills()
     na, _ = dice.d20(rng, resolver.check_adv(a, "str", save=False))
-    ta = na + a.skill_mod("athletics", skills.get("athletics", "str")) + resolver.check_bonus(
-        a, rng)
+    ta = resolver.str_floor(a, "str", na + a.skill_mod("athletics", skills.get(
+        "athletics", "str")) + resolver.check_bonus(a, rng))
     best = max(("athletics", "acrobatics"), key=lambda s: t.skill_mod(s, skills.get(s, "dex")))
     nt, _ = dice.d20(rng, resolver.check_adv(t, skills.get(best, "dex"), save=False))
-    tt = nt + t.skill_mod(best, skills.get(best, "dex")) + resolver.check_bonus(t, rng)
+    tt = resolver.str_floor(t, skills.get(best, "dex"), nt + t.skill_mod(
+        best, skills.get(best, "dex")) + resolver.check_bonus(t, rng))
     if t.incapacitated:
         tt = -99
     out.append(ev.Rolled(a.eid, "athletics", na, ta, 0, ta > tt))
@@ -507,10 +512,11 @@ def escape_contest(game: Game, a: Entity, holder: Entity, rng: random.Random,
     skills = content.skills()
     best = max(("athletics", "acrobatics"), key=lambda s: a.skill_mod(s, skills.get(s, "dex")))
     na, _ = dice.d20(rng, resolver.check_adv(a, skills.get(best, "dex"), save=False))
-    ta = na + a.skill_mod(best, skills.get(best, "dex")) + resolver.check_bonus(a, rng)
+    ta = resolver.str_floor(a, skills.get(best, "dex"), na + a.skill_mod(
+        best, skills.get(best, "dex")) + resolver.check_bonus(a, rng))
     nh, _ = dice.d20(rng, resolver.check_adv(holder, "str", save=False))
-    th = nh + holder.skill_mod("athletics", skills.get("athletics", "str")) + \
-        resolver.check_bonus(holder, rng)
+    th = resolver.str_floor(holder, "str", nh + holder.skill_mod(
+        "athletics", skills.get("athletics", "str")) + resolver.check_bonus(holder, rng))
     if holder.incapacitated:
         th = -99
     out.append(ev.Rolled(a.eid, best, na, ta, 0, ta > th))

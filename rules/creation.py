@@ -16,7 +16,7 @@ from rules.pregen import BUILDS, STANDARD, Build, Race, character, class_key
 
 POINT_BUY = {8: 0, 9: 1, 10: 2, 11: 3, 12: 4, 13: 5, 14: 7, 15: 9}  # SRD point costs
 POINT_BUDGET = 27
-STEPS = ("race", "stats", "skills", "bg", "kit", "asi")
+STEPS = ("race", "stats", "skills", "bg", "kit", "asi", "favored")
 
 
 @dataclass(slots=True)
@@ -31,6 +31,7 @@ class Draft:
     bg: str = "acolyte"
     kit: str = "a"
     asi: list[str] = field(default_factory=list)  # abilities (one point each) or feats
+    favored: list[str] = field(default_factory=list)  # a ranger's favored enemy types
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -38,7 +39,7 @@ class Draft:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Draft:
         return cls(**{k: d[k] for k in ("name", "cls", "race", "scores", "skills", "bg", "kit",
-                                        "asi") if k in d})
+                                        "asi", "favored") if k in d})
 
 
 @cache
@@ -139,6 +140,25 @@ def improvements(words: list[str], base: dict[str, int]) -> list[str]:
     return out
 
 
+def favored_types(cls: str, words: list[str]) -> list[str]:
+    """A ranger's favored enemies: up to three SRD creature types, in the order gained
+    (1st, 6th and 14th level)."""
+    from rules.classfeatures import FAVORED_TYPES
+
+    if cls != "ranger":
+        raise RulesError("only a ranger has favored enemies")
+    picks = []
+    for w in words:
+        hit = fuzzy.best_match(w.lower().rstrip("s"), list(FAVORED_TYPES))
+        if hit is None:
+            raise RulesError(f"favored: {', '.join(FAVORED_TYPES)}")
+        if hit not in picks:
+            picks.append(hit)
+    if not 1 <= len(picks) <= 3:
+        raise RulesError("pick 1 to 3 favored enemy types")
+    return picks
+
+
 def background(index: str) -> dict[str, Any]:
     bgs = content.backgrounds()
     pick = fuzzy.best_match(index.strip().lower(), list(bgs))
@@ -172,6 +192,8 @@ def step(d: Draft, what: str, words: list[str], rng: random.Random | None = None
         d.bg = background(" ".join(words))["index"]
     elif what == "asi":
         d.asi = improvements(words, d.scores)
+    elif what == "favored":
+        d.favored = favored_types(d.cls, words)
     elif what == "kit":
         kit(d.cls, " ".join(words))
         d.kit = " ".join(words).strip().lower()

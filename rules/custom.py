@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from rules import content, dice
+from rules import content, dice, fuzzy
 from rules.errors import RulesError
 
 ABILITIES = ("str", "dex", "con", "int", "wis", "cha")
@@ -230,6 +230,36 @@ def _effect_entry(path: str, v: Any) -> dict[str, Any]:
     return out
 
 
+def _spellcasting(v: Any) -> dict[str, Any] | None:
+    """The SRD stat blocks' spellcasting shape: the casting ability, DC, attack bonus, slots
+    by level, and SRD spells, each with slots (per_day null) or its own uses a day."""
+    if v is None:
+        return None
+    d = _fields("spellcasting", v, {"ability", "dc", "attack", "slots", "spells"})
+    slots = _list("spellcasting.slots", d.get("slots", []),
+                  lambda p, x: _int(p, x, 0, 4), 9)
+    known = tuple(content.spells())
+    spells = _list("spellcasting.spells", d.get("spells"), lambda p, x: _spell(p, x, known), 30)
+    if not spells:
+        raise _Bad("spellcasting.spells: at least one {index, per_day}")
+    return {"ability": _choice("spellcasting.ability", d.get("ability", "int"), ABILITIES),
+            "dc": _int("spellcasting.dc", d.get("dc"), 8, 30),
+            "attack": _int("spellcasting.attack", d.get("attack", 0), -5, 20),
+            "slots": slots + [0] * (9 - len(slots)), "spells": spells}
+
+
+def _spell(path: str, v: Any, known: tuple[str, ...]) -> dict[str, Any]:
+    d = _fields(path, {"index": v} if isinstance(v, str) else v, {"index", "per_day"})
+    per_day = d.get("per_day")
+    index = d.get("index")
+    if isinstance(index, str) and index not in known:
+        near = fuzzy.suggest(index, known)
+        raise _Bad(f"{path}.index: no SRD spell {_show(index)}"
+                   + (f"; did you mean {', '.join(near)}?" if near else ""))
+    return {"index": _choice(f"{path}.index", index, known),
+            "per_day": None if per_day is None else _int(f"{path}.per_day", per_day, 1, 9)}
+
+
 def validate_monster(doc: Any) -> dict[str, Any]:
     """A complete stat block from a DM's document, or RulesError naming the first bad field.
 
@@ -281,13 +311,11 @@ def _monster(doc: Any) -> dict[str, Any]:
         "legendary_per_round": _int("legendary_per_round", d.get("legendary_per_round", 0), 0, 5),
         "special_abilities": _list("special_abilities", d.get("special_abilities"), _text, 20),
         "reactions": _list("reactions", d.get("reactions"), _text, 6),
-        "spellcasting": None,
+        "spellcasting": _spellcasting(d.get("spellcasting")),
         "parry": _int("parry", d.get("parry", 0), 0, 10),
     }
     for key in ("damage_resistances", "damage_immunities", "damage_vulnerabilities"):
         rec[key] = _list(key, d.get(key), lambda p, x: _choice(p, x, content.damage_types()), 13)
-    if d.get("spellcasting") is not None:
-        raise _Bad("spellcasting: not supported in custom monsters yet; leave it out")
     if not rec["actions"]:
         raise _Bad("actions: a monster needs at least one action")
     names = {a["name"] for a in rec["actions"]}

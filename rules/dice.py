@@ -255,6 +255,15 @@ def average(expr: str) -> float:
     )
 
 
+@lru_cache(maxsize=1024)
+def maximum(expr: str) -> int:
+    """The highest total the dice can roll (Supreme Healing)."""
+    c = compile_expr(expr)
+    if c.terms is None:
+        return 0
+    return sum(s * (v if n == 0 else (abs(k) if k else n) * v) for s, n, v, k in c.terms)
+
+
 def d20(rng: random.Random, adv: int = 0) -> tuple[int, tuple[int, ...]]:
     """A d20 with advantage (adv > 0), disadvantage (adv < 0) or neither: (kept, rolls)."""
     a = rng.randint(1, 20)

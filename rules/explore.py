@@ -143,6 +143,7 @@ def arrive(game: Game, party: list[Entity], dest: int, rng: random.Random) -> li
     """The party steps into room `dest`: traps, encounters and fights there happen now."""
     game.room = dest
     for e in party:
+        resolver.stir(e)
         e.room = dest
         e.band = "near"
         e.engaged.clear()
@@ -241,12 +242,13 @@ def roll(game: Game, a: Entity, i: it.Roll, rng: random.Random) -> list[Any]:
     if key in skills:
         ab = skills[key]
         nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False))
-        return [ev.Rolled(a.eid, key, nat, nat + a.skill_mod(key, ab)
-                          + resolver.check_bonus(a, rng))]
+        return [ev.Rolled(a.eid, key, nat, resolver.str_floor(
+            a, ab, nat + a.skill_mod(key, ab) + resolver.check_bonus(a, rng)))]
     if what in abil or what in abil.values():
         ab = abil.get(what, what)
         nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False))
-        return [ev.Rolled(a.eid, ab, nat, nat + a.mod(ab) + resolver.check_bonus(a, rng))]
+        return [ev.Rolled(a.eid, ab, nat, resolver.str_floor(
+            a, ab, nat + a.mod(ab) + resolver.check_bonus(a, rng)))]
     if what == "death save":
         if not a.dying:
             raise RulesError("only the dying roll death saves")
@@ -289,7 +291,12 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
                 e.hp = 0
             resolver.heal(game, e, e.max_hp - e.hp, out)
             e.hit_dice = min(e.level, e.hit_dice + max(1, e.level // 2))
+            # a use that recharges after days (Divine Intervention's 7) counts long rests
+            waits = {k: v - 1 for k, v in e.res.items() if k.endswith(levels.WAIT) and v > 1}
             e.res = dict(e.res_max)
+            for k, v in waits.items():
+                e.res[k] = v
+                e.res[k.removesuffix(levels.WAIT)] = 0
             e.slots = list(e.max_slots)
             e.exhaustion = max(0, e.exhaustion - 1)
             e.death_s = e.death_f = 0

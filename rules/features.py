@@ -70,6 +70,8 @@ def _check(a: Entity, f: FeatureDef, in_combat: bool) -> None:
         raise RulesError(f"{f.name} is a level {f.level} {f.cls} feature")
     if f.combat and not in_combat:
         raise RulesError(f"{f.name} is for combat")
+    if f.peace and in_combat:
+        raise RulesError(f"{f.name} takes a minute; not in combat")
     if f.item and f.item not in a.inventory:
         raise RulesError(f"no {f.item} left")
     if f.active and any(x.name == f.active or f.active in x.tags for x in a.effects):

@@ -57,6 +57,10 @@ def attacks_per_action(cls: str, level: int) -> int:
     return 2 if level >= 5 and cls in ("barbarian", "monk", "paladin", "ranger") else 1
 
 
+# res[NAME + WAIT]: long rests left before NAME's uses come back (Divine Intervention)
+WAIT = "_wait"
+
+
 @cache
 def resource_table() -> dict[str, dict[str, dict[str, Any]]]:
     text = resources.files("rules.content").joinpath("class_resources.toml").read_text("utf-8")
@@ -68,14 +72,14 @@ def class_resources(cls: str, level: int, abilities: dict[str, int]) -> dict[str
     out: dict[str, int] = {}
     spec = row(cls, level)["class_specific"]
     for name, d in resource_table().get(cls, {}).items():
-        if level < int(d.get("from", 1)) or "ability_dc" in d:
+        if level < int(d.get("from", 1)) or "ability_dc" in d or d.get("tries"):
             continue
         if "key" in d:
             n = int(spec.get(d["key"], 0))
         elif "per_level" in d:
             n = int(d["per_level"]) * level
         elif "ability" in d:
-            n = max(1, mod(abilities[d["ability"]]))
+            n = max(1, mod(abilities[d["ability"]])) + int(d.get("plus", 0))
         else:
             n = int(d.get("uses", 1))
         if level >= int(d.get("unlimited_from", 99)):
@@ -103,8 +107,12 @@ def regain_on_initiative(e: Any) -> None:
 
 
 def regain_on_short_rest(e: Any) -> None:
-    """Uses a short rest gives back beyond the short-rest resources (Sorcerous Restoration)."""
+    """Uses a short rest gives back beyond the short-rest resources (Sorcerous Restoration);
+    counts of tries start again (Relentless Rage's DC)."""
     _regain(e, "short_rest_gain", "short_rest_from", empty_only=False)
+    for name, d in resource_table().get(e.cls, {}).items():
+        if d.get("tries"):
+            e.res.pop(name, None)
 
 
 def _regain(e: Any, amount_key: str, from_key: str, *, empty_only: bool) -> None:

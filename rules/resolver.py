@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from rules import dice
 from rules import events as ev
+from rules.classfeatures import favored
 from rules.creature import AUTO_CRIT_CLOSE, AUTO_FAIL_STR_DEX, PHYSICAL, Entity
 from rules.dungeon import BRIGHT
 from rules.effects.records import Cond, Effect
@@ -42,13 +43,15 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
     adv: list[str] = []
     dis: list[str] = []
     d = distance(atk, tgt)
+    # Feral Senses: an unseen creature within 30 ft gives the attacker no disadvantage
+    feral = d <= 30 and bool(atk.effects) and any(e.has("feral_senses") for e in atk.effects)
     if tgt.conditions:  # most creatures have none: skip the scans on the hot path
         for c in ("blinded", "paralyzed", "stunned", "unconscious", "petrified", "restrained"):
             if c in tgt.conditions:
                 adv.append(f"target {c}")
         if "prone" in tgt.conditions:
             (adv if d <= 5 else dis).append("target prone")
-        if "invisible" in tgt.conditions and not _sees_invisible(atk):
+        if "invisible" in tgt.conditions and not _sees_invisible(atk) and not feral:
             dis.append("target invisible")
     if atk.conditions:
         for c in ("blinded", "poisoned", "frightened", "restrained", "prone"):
@@ -70,7 +73,8 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             dis.append("dodge")
         if e.has("reckless"):
             adv.append("reckless target")
-        if e.has("dis_against") or (e.has("invisible") and not _sees_invisible(atk)):
+        if e.has("dis_against") or (e.has("invisible") and not _sees_invisible(atk)
+                                    and not feral) or atk.ctype in e.dis_from:
             dis.append(e.name)
     for e in atk.effects:
         if not e.tags or (sight and e.name == "darkness"):
@@ -104,7 +108,7 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
     if light == "dark" and _lit(game, atk.room):
         light = "dim"
     if light == "dark":
-        if not atk.sees_in_dark():
+        if not atk.sees_in_dark() and not feral:
             dis.append("darkness")
         if not tgt.sees_in_dark():
             adv.append("unseen")
@@ -191,7 +195,8 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     # Once-only effects are spent by the attack, hit or miss.
     if atk.effects:
         atk.effects[:] = [e for e in atk.effects if not (e.has("hidden") or e.has("dis_next")
-                                                         or e.has("adv_next"))]
+                                                         or e.has("adv_next")
+                                                         or e.has("camouflage"))]
     if tgt.effects:
         tgt.effects[:] = [e for e in tgt.effects if not (e.has("next_adv") or e.has("help"))]
     atk.turn["attacked"] = True
@@ -219,6 +224,7 @@ def attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng: rand
     if not hit:
         return False
     magical = bool(spec.get("magical"))
+    wounded, before = tgt.hp < tgt.max_hp, tgt.hp + tgt.temp_hp
     first = True
     dodge = _uncanny_dodge(tgt, out)
     for dmg_dice, dtype in spec["damage"]:
@@ -234,9 +240,53 @@ def attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng: rand
         deal(game, tgt, max(0, amount), dtype, out, crit=crit, rng=rng, magical=magical)
         if tgt.dead:
             break
+    if spec.get("weapon") and atk.effects and not tgt.dead:
+        _riders(game, atk, tgt, spec, crit, wounded, rng, out)
     if spec.get("weapon") and spec["kind"] == "melee" and not tgt.dead:
         _on_hit_trees(game, atk, tgt, crit, rng, out)
+    if tgt.hp + tgt.temp_hp < before:
+        retaliate(game, tgt, atk, rng, out)
     return True
+
+
+def _riders(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], crit: bool,
+            wounded: bool, rng: random.Random, out: Events) -> None:
+    """Standing extra damage on weapon hits (Divine Strike, Improved Divine Smite, Colossus
+    Slayer, Foe Slayer): `die` of `dtype`, or of the weapon's own type, as the tags allow."""
+    for e in atk.effects:
+        if not e.has("rider") or (e.has("melee_only") and spec["kind"] != "melee") or (
+                e.has("vs_wounded") and not wounded) or (e.vs_types
+                                                         and tgt.ctype not in e.vs_types):
+            continue
+        if e.has("vs_favored") and tgt.ctype not in favored(atk):
+            continue
+        if e.has("once_turn"):
+            if atk.turn.get("rider:" + e.name):
+                continue
+            atk.turn["rider:" + e.name] = True
+        dtype = e.dtype or spec["damage"][0][1]
+        deal(game, tgt, dice.total(e.die, rng, crit=crit), dtype, out, crit=crit, rng=rng,
+             magical=bool(spec.get("magical") or e.dtype))
+        if tgt.dead:
+            return
+
+
+def retaliate(game: Game, tgt: Entity, src: Entity, rng: random.Random, out: Events) -> None:
+    """Retaliation: damaged by a creature within 5 ft, the bearer spends its reaction on a
+    melee weapon attack against it (house rule auto_reactions)."""
+    if not (tgt.effects and tgt.reaction and tgt.hp > 0 and not tgt.incapacitated
+            and not src.down and tgt.side != src.side and distance(tgt, src) <= 5
+            and game.house.get("auto_reactions", True)
+            and any(e.has("retaliation") for e in tgt.effects)):
+        return
+    from rules.combat import weapon_spec
+
+    weapon = next((w for w in tgt.weapons if w["kind"] == "melee"), None)
+    if weapon is None:
+        return
+    tgt.reaction = False
+    out.append(ev.ActionTaken(tgt.eid, "retaliation", src.eid))
+    attack(game, tgt, src, weapon_spec(tgt, weapon), rng, out)
 
 
 def is_hit(nat: int, total: int, ac: int, crit_on: int = 20) -> bool:
@@ -372,6 +422,8 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
     if any(e.has("wake_on_damage") for e in tgt.effects):
         _consume_once(tgt, "wake_on_damage")
         remove_condition(game, tgt, "unconscious", out)
+    if tgt.effects and any(e.has("rage") for e in tgt.effects):
+        tgt.turn["hurt"] = True  # keeps the rage going
     absorbed = min(tgt.temp_hp, amount)
     tgt.temp_hp -= absorbed
     rest = amount - absorbed
@@ -383,6 +435,11 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
         if ward is not None:  # death ward: drop to 1 HP instead, once
             tgt.effects.remove(ward)
             tgt.hp = 1
+        elif rng is not None and any(e.has("relentless") for e in tgt.effects):
+            tries = tgt.res.get("relentless", 0)  # each try after the first: DC +5
+            tgt.res["relentless"] = tries + 1
+            if saving_throw(game, tgt, "con", 10 + 5 * tries, rng, out, "relentless rage"):
+                tgt.hp = 1
         elif (rng is not None and dtype != "radiant" and not crit
               and any(e.has("undead_fortitude") for e in tgt.effects)
               and saving_throw(game, tgt, "con", 5 + amount, rng, out, "undead fortitude")):
@@ -559,9 +616,10 @@ def saving_throw(game: Game, ent: Entity, ability: str, dc: int, rng: random.Ran
     nat, _ = dice.d20(rng, adv)
     total = nat + ent.save_mod(ability)
     for e in ent.effects:
-        if e.save:
+        if e.save and not e.radius:
             s = e.save
             total += dice.total(s.lstrip("-"), rng) * (-1 if s[0] == "-" else 1)
+    total += max((dice.total(x.save, rng) for x in auras(game, ent) if x.save), default=0)
     if total < dc:  # a bardic inspiration die is spent only when the save would fail
         insp = next((e for e in ent.effects if e.name == "inspiration" and e.die), None)
         if insp is not None:
@@ -577,10 +635,46 @@ def saving_throw(game: Game, ent: Entity, ability: str, dc: int, rng: random.Ran
     return ok
 
 
+# protection from evil and good: the warded types cannot charm or frighten the bearer
+WARDED = ("charmed", "frightened")
+
+
+def auras(game: Game, ent: Entity) -> list[Effect]:
+    """Auras covering `ent` (a paladin's): its own and its allies' within their radius, each
+    only while its bearer is conscious. The strongest of a kind counts, not their sum."""
+    out = []
+    for o in game.here(ent.room):
+        if o.side != ent.side or not o.effects or o.hp <= 0 or o.incapacitated:
+            continue
+        for x in o.effects:
+            if x.radius and (o is ent or distance(o, ent) <= x.radius):
+                out.append(x)
+    return out
+
+
+def stir(ent: Entity) -> None:
+    """Moving gives camouflage away (Hide in Plain Sight)."""
+    if ent.effects:
+        ent.effects[:] = [e for e in ent.effects if not e.has("camouflage")]
+
+
+def str_floor(ent: Entity, ability: str, total: int) -> int:
+    """Indomitable Might: a STR check's total below the STR score uses the score."""
+    if ability == "str" and any(e.has("str_floor") for e in ent.effects):
+        return max(total, ent.abilities.get("str", 10))
+    return total
+
+
 # -- conditions and effects ---------------------------------------------------------
 def add_condition(game: Game, ent: Entity, cond: str, out: Events, *, rounds: int = -1,
                   save: str = "", dc: int = 0, src: int = 0, conc: bool = False) -> bool:
     if cond in ent.cond_immune or ent.dead:
+        return False
+    kind = game.entities[src].ctype if src in game.entities else ""
+    if any(cond in x.cond_immune for x in ent.effects if not x.radius) or any(
+            cond in x.cond_immune for x in auras(game, ent)) or (
+            cond in WARDED and any(kind in x.dis_from for x in ent.effects)):
+        out.append(ev.Info(ent.eid, f"cannot be {cond}"))
         return False
     if cond == "exhaustion":
         ent.exhaustion = min(6, ent.exhaustion + 1)
@@ -599,6 +693,7 @@ def add_condition(game: Game, ent: Entity, cond: str, out: Events, *, rounds: in
             end_concentration(game, ent, out)
         if cond == "unconscious":
             ent.conditions.setdefault("prone", Cond())
+            ent.effects[:] = [x for x in ent.effects if not x.has("rage")]  # rage ends
     return True
 
 

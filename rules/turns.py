@@ -87,7 +87,10 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
             advance_idx(game)
             continue
         out.append(ev.TurnStarted(game.combat["round"], eid))
+        hurt = e.turn.get("hurt")  # a rage lives on damage taken since the last turn
         e.turn = new_turn()
+        if hurt:
+            e.turn["hurt"] = True
         e.turn["move"] = e.effective_speed()
         e.reaction = True
         if any(x.has("aggressive") for x in e.effects) and e.turn["bonus"] > 0 and not any(
@@ -111,6 +114,8 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
         if e.legendary:
             e.res["legendary"] = e.legendary
         _ticks(game, e, rng, out)
+        if 0 < e.hp <= e.max_hp // 2 and any(x.has("survivor") for x in e.effects):
+            resolver.heal(game, e, 5 + e.mod("con"), out)  # Survivor
         if e.dying:
             resolver.death_save(game, e, rng, out)
         if any(x.has("hasted") for x in e.effects):
@@ -147,6 +152,7 @@ def _ticks(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
 
 def end_turn_effects(game: Game, e: Entity, rng: random.Random) -> list[Any]:
     out: list[Any] = []
+    _rage_lapses(e, out)
     for cond, info in list(e.conditions.items()):
         if info.save and not e.dead and resolver.saving_throw(
                 game, e, info.save, info.dc, rng, out, f"{cond} save"):
@@ -171,6 +177,17 @@ def end_turn_effects(game: Game, e: Entity, rng: random.Random) -> list[Any]:
         keep.append(x)
     e.effects[:] = keep
     return out
+
+
+def _rage_lapses(e: Entity, out: list[Any]) -> None:
+    """A rage ends with a turn in which the bearer neither attacked nor was hurt since its
+    last turn, unless it is a persistent rage."""
+    rage = next((x for x in e.effects if x.has("rage")), None)
+    if rage is not None and not (e.turn.get("attacked") or e.turn.get("hurt")
+                                 or rage.has("persistent_rage")):
+        e.effects.remove(rage)
+        out.append(ev.Info(e.eid, "the rage ends"))
+    e.turn.pop("hurt", None)
 
 
 def advance_idx(game: Game) -> None:

@@ -65,3 +65,15 @@ def test_words_after_an_option_still_name_the_thing(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["srd", "spell", "--json", "fire", "--bogus"])
     assert exc.value.code == 2
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    # `dungeon srd monsters --json | head -c 10`: the listing is far bigger than a pipe's
+    # buffer, so the write fails once the reader has gone.
+    p = subprocess.Popen([sys.executable, "-m", "node.cli", "srd", "monsters", "--json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None and p.stdout.read(10) == b'{"adjudica'
+    p.stdout.close()
+    err = p.stderr.read().decode() if p.stderr else ""
+    assert p.wait(timeout=60) == 141
+    assert "Traceback" not in err and err == ""

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from node import table_settings
 from node.channels import lines_of
 from node.channels.control_schema import check_args
 from node.control_client import MAX_LINE, ControlError, dumps
@@ -421,7 +422,7 @@ class ControlServer:
     async def _settings(self, args: dict[str, Any]) -> Any:
         """The table's settings; any given are changed first. text_auth is game state (a
         logged house rule, so replay sees it change); party_max and auto_approve are the
-        running node's, until it restarts with its config."""
+        node's, kept across a restart (node.table_settings)."""
         from node.identity import TEXT_AUTH_MODES, TEXT_AUTH_RULE, text_auth
         from rules.intents import Dm
 
@@ -442,6 +443,8 @@ class ControlServer:
             p.party_max = party_max
         if auto is not None:
             p.auto_approve = auto
+        table_settings.remember(self.app.store, self.app.config, party_max=party_max,
+                                auto_approve=auto)
         self._push_state()
         return {"text_auth": text_auth(self.app.game), "party_max": p.party_max,
                 "auto_approve": p.auto_approve}

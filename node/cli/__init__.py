@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from types import ModuleType
 from typing import NoReturn
@@ -108,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `dungeon srd monsters --json | head`: the reader left, which is not an error of
+        # ours. Point stdout at /dev/null so the interpreter's final flush is quiet too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer killed by the pipe
     except bad_input_errors() as err:  # bad input, explained in one line
         print(f"dungeon {args.command}: {str(err).splitlines()[0]}", file=sys.stderr)
         return 2

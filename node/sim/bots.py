@@ -34,6 +34,10 @@ class BotStats:
     answered: int = 0  # a private answer came back (errors, queries)
     lost: int = 0  # no answer even after every retry
     latencies: list[float] = field(default_factory=list)
+    # The text tail's anatomy: latencies of actions answered on their first try, and for
+    # each action that needed a re-send (text, first try sent at, first re-send at).
+    first_try_latencies: list[float] = field(default_factory=list)
+    resent: list[tuple[str, float, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -160,6 +164,7 @@ class TextBot:
         pend = _Pending(text, self._now(), matches)
         self._pending = pend
         self.stats.sent += 1
+        first_at = pend.started
         try:
             for attempt in range(tries or self.max_tries):
                 if attempt:
@@ -170,6 +175,10 @@ class TextBot:
                 if gap > 0:
                     await asyncio.sleep(gap)
                 self._last_send = self._now()
+                if attempt == 0:
+                    first_at = self._now()
+                elif attempt == 1:
+                    self.stats.resent.append((text, first_at, self._now()))
                 try:
                     # The stock app asks for an ack either way: a routing ack for a direct
                     # message, the first rebroadcast heard (implicit ack) for a channel one.
@@ -192,6 +201,8 @@ class TextBot:
                     except TimeoutError:
                         continue
                 self.stats.latencies.append(self._now() - pend.started)
+                if attempt == 0:
+                    self.stats.first_try_latencies.append(self._now() - pend.started)
                 if pend.public:
                     self.stats.applied += 1
                 else:

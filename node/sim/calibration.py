@@ -47,6 +47,7 @@ class _Tally:
     sent: dict[tuple[int, int], str] = field(default_factory=dict)  # key -> direction
     originals: dict[tuple[int, int], int] = field(default_factory=dict)  # key -> sender's tx
     relays: dict[tuple[int, int], int] = field(default_factory=dict)
+    router: dict[tuple[int, int], int] = field(default_factory=dict)  # the ROUTER's share
     got: set[tuple[int, tuple[int, int]]] = field(default_factory=set)  # (receiver, key)
 
 
@@ -62,6 +63,8 @@ async def _play(sc: Scenario) -> dict[str, object]:
         if f.key in tally.sent:
             book = tally.originals if num == f.sender else tally.relays
             book[f.key] = book.get(f.key, 0) + 1
+            if num in mesh.relays:
+                tally.router[f.key] = tally.router.get(f.key, 0) + 1
 
     mesh.watch_transmissions(on_tx)
     for num in mesh.radios:
@@ -104,6 +107,10 @@ async def _play(sc: Scenario) -> dict[str, object]:
             max(0, tally.originals.get(k, 0) - 1) for k in keys)
         out.setdefault("rebroadcasts_per_msg", {})[direction] = statistics.fmean(  # type: ignore[index]
             tally.relays.get(k, 0) for k in keys)
+        # Both simulators count a rebroadcast as any copy sent by a radio other than the
+        # originator (players and the node included); this is the ROUTER's part of it.
+        out.setdefault("router_rebroadcasts_per_msg", {})[direction] = statistics.fmean(  # type: ignore[index]
+            tally.router.get(k, 0) for k in keys)
         out.setdefault("delivery_ratio", {})[direction] = (  # type: ignore[index]
             sum(pair in tally.got for pair in pairs) / len(pairs))
         out.setdefault("messages", {})[direction] = len(keys)  # type: ignore[index]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from node.radio.base import TEXT_PORT
 from node.sim.pace import PACES
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,12 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
                          metrics=metrics, control=False, backups=False,
                          mute_text=cfg.mode == "binary")
         await app.start()
+        # What the node's radio heard from each player, to tell a lost command from a lost
+        # answer when the text tail is taken apart (_text_tail).
+        heard: dict[tuple[int, str], list[float]] = {}
+        mesh.attach(node_num, lambda p: heard.setdefault(
+            (p.sender, p.payload.decode("utf-8", "replace")), []).append(loop.time())
+            if p.port == TEXT_PORT else None)
         channel = app.binary if cfg.mode != "text" else None
         bots: list[Any] = []
         for i, num in enumerate(mesh.players):
@@ -218,6 +225,7 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             report = _report(cfg, app, mesh, bots, tracker, channel)
+            report["text_tail"] = _text_tail(bots, heard)
             await app.stop()
     matching = sum(v == t for v, t in zip(views, truths, strict=True))
     report["views_matching"] = matching
@@ -306,6 +314,25 @@ def _traffic_peaks(mesh: Any) -> dict[str, int]:
 
 _RADIO_COUNTERS = ("packets_sent", "transmissions", "rebroadcasts", "retransmissions",
                    "hop_retransmissions", "route_fallbacks", "ack_failures")
+
+
+def _text_tail(bots: list[Any], heard: dict[tuple[int, str], list[float]]) -> dict[str, Any]:
+    """Where the latency tail comes from: the share of actions that needed a re-send, and of
+    those whether the node's radio had heard the first try (the answer was lost on its way
+    back) or not (the command was lost on its way in); the latency of first-try answers."""
+    resent = [(b.transport.node_num, r) for b in bots for r in getattr(b.stats, "resent", [])]
+    done = sum(b.stats.applied + b.stats.answered + b.stats.lost for b in bots)
+    reached = sum(any(first <= t < again for t in heard.get((num, text), []))
+                  for num, (text, first, again) in resent)
+    first = [x for b in bots for x in getattr(b.stats, "first_try_latencies", [])]
+    return {
+        "resent_share": round(len(resent) / done, 4) if done else None,
+        "resent_command_lost_share": round((len(resent) - reached) / done, 4) if done else None,
+        "resent_answer_lost_share": round(reached / done, 4) if done else None,
+        "first_try_p50_s": _percentile(first, 0.5),
+        "first_try_p95_s": _percentile(first, 0.95),
+        "resend_wait_p50_s": _percentile([again - first for _, (_, first, again) in resent], 0.5),
+    }
 
 
 def _report(cfg: SimConfig, app: Any, mesh: Any, bots: list[Any], tracker: _Tracker,

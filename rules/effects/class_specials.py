@@ -154,7 +154,86 @@ def zero_hp(ctx: Any, args: dict[str, Any]) -> None:
                       magical=True)
 
 
+def sense(ctx: Any, args: dict[str, Any]) -> None:
+    """Which of `types` are about: by name in the user's room (Divine Sense), or only the
+    kinds anywhere in the dungeon with `dungeon` (Primeval Awareness)."""
+    c = ctx.caster
+    types = tuple(args.get("types", ()))
+    found = [t for t in ctx.game.entities.values() if t.side != c.side and not t.dead
+             and not t.fled and t.ctype in types
+             and (args.get("dungeon") or t.room == c.room)]
+    if args.get("dungeon") or not found:
+        what = ", ".join(sorted({t.ctype for t in found})) or "nothing"
+        ctx.out.append(ev.Info(c.eid, f"senses {what}"[:180]))
+        return
+    for t in found:  # each sensed creature's own event, so clients can mark it
+        ctx.out.append(ev.Info(t.eid, f"{t.ctype}, sensed by {c.name}"[:180]))
+
+
+def end_spell(ctx: Any, _args: dict[str, Any]) -> None:
+    """One spell on the target ends, a foe's before a friend's (Cleansing Touch)."""
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    spells = content.spells()
+    mine = [x for x in t.effects if x.name in spells]
+    hostile = [x for x in mine if (src := ctx.game.entities.get(x.src)) is not None
+               and src.side != t.side]
+    if not mine:
+        ctx.out.append(ev.Info(t.eid, f"no spell on {t.name} to end"))
+        return
+    gone = (hostile or mine)[0]
+    t.effects.remove(gone)
+    ctx.out.append(ev.Info(t.eid, f"{gone.name} ends"))
+
+
+def divine_intervention(ctx: Any, args: dict[str, Any]) -> None:
+    """A d100 at or under the user's level (or no roll from `auto_from`): the god answers,
+    every living ally in the room is healed in full, and the use waits `wait` long rests;
+    otherwise it comes back after a long rest."""
+    from rules.levels import WAIT
+
+    c = ctx.caster
+    if c.level < int(args.get("auto_from", 99)):
+        nat = ctx.rng.randint(1, 100)
+        ctx.out.append(ev.Rolled(c.eid, f"d100 at most {c.level}", 0, nat, 0,
+                                 nat <= c.level))
+        if nat > c.level:
+            return
+    ctx.out.append(ev.Info(c.eid, "the deity answers"))
+    for t in ctx.game.here(c.room):
+        if t.side == c.side and not t.dead:
+            resolver.heal(ctx.game, t, t.max_hp - t.hp, ctx.out)
+    c.res[str(args.get("resource", "divine_intervention")) + WAIT] = int(args.get("wait", 7))
+
+
+def weapon_each(ctx: Any, args: dict[str, Any]) -> None:
+    """One attack with the user's first `kind` weapon against each foe in reach (Whirlwind
+    Attack: every foe engaged with it) or around the target (Volley: the target and the foes
+    in its band)."""
+    from rules.combat import weapon_spec
+
+    c = ctx.caster
+    kind = str(args.get("kind", "melee"))
+    w = next((w for w in c.weapons if w["kind"] == kind), None)
+    if w is None:
+        ctx.out.append(ev.Info(c.eid, f"{c.name} has no {kind} weapon"))
+        return
+    if kind == "melee":
+        foes = [ctx.game.entities[o] for o in c.engaged if o in ctx.game.entities]
+    else:
+        t = ctx.targets[0]
+        foes = [x for x in ctx.game.here(c.room) if x.side == t.side
+                and (x is t or (x.band == t.band and x.band != "far"))]
+    foes = [x for x in foes if x.side != c.side and not x.down]
+    if not foes:
+        ctx.out.append(ev.Info(c.eid, f"no foe in reach of {ctx.name}"))
+    for t in foes:
+        if not t.down:
+            resolver.attack(ctx.game, c, t, weapon_spec(c, w), ctx.rng, ctx.out)
+
+
 CLASS_SPECIALS = {
+    "sense": sense, "end_spell": end_spell, "divine_intervention": divine_intervention,
+    "weapon_each": weapon_each,
     "destroy_undead": destroy_undead, "each_foe": each_foe, "heal_pool": heal_pool, "recover_slots": recover_slots,
     "font_of_magic": font_of_magic, "wild_shape": wild_shape, "effect_mod": effect_mod,
     "turn_flags": turn_flags, "zero_hp": zero_hp,

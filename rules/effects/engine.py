@@ -10,7 +10,7 @@ from rules import dice, resolver, tactics
 from rules import events as ev
 from rules.creature import Entity
 from rules.effects import nodes as n
-from rules.effects.records import Effect
+from rules.effects.records import Effect, level_step
 from rules.errors import RulesError
 
 if TYPE_CHECKING:
@@ -108,7 +108,10 @@ def _attack(node: n.Attack, ctx: Ctx) -> None:
                                                   ctx.out)
         ctx.crit = crit
         ctx.target = t
+        before = t.hp + t.temp_hp
         run(node.hit if hit else node.miss, ctx)
+        if t.hp + t.temp_hp < before:
+            resolver.retaliate(ctx.game, t, ctx.caster, ctx.rng, ctx.out)
     ctx.crit = False
     ctx.in_attack = was
 
@@ -118,7 +121,8 @@ def _save(node: n.Save, ctx: Ctx) -> None:
     if t.dead:
         return
     dc = node.dc or ctx.dc
-    brave = _adv_against(t, node.fail, node.ability, ctx.spell is not None)
+    brave = _adv_against(t, node.fail, node.ability, ctx.spell is not None,
+                         ctx.name if ctx.spell is not None else "")
     if brave:  # Brave, Fey Ancestry, Sure-Footed: advantage against this save's condition
         t.effects.append(brave)
     held = t.res.get(resolver.LEGENDARY_RESISTANCE, 0)
@@ -150,8 +154,8 @@ def _save(node: n.Save, ctx: Ctx) -> None:
     ctx.save_ability, ctx.dc = prev, prev_dc
 
 
-def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False
-                 ) -> Effect | None:
+def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False,
+                 spell: str = "") -> Effect | None:
     """A passing advantage when the bearer resists a condition this save's failure imposes
     (Brave), or a spell's Int/Wis/Cha save (Gnome Cunning)."""
     if not t.effects:
@@ -162,6 +166,7 @@ def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False
     if not any(x.adv_vs for x in t.effects):
         return None
     conds = {x.name for x in n.walk(fail) if isinstance(x, n.Condition) and not x.remove}
+    conds |= {spell} if spell else set()  # Land's Stride: advantage against entangle
     if any(conds & set(x.adv_vs) for x in t.effects):
         return Effect("resists " + "/".join(sorted(conds)), t.eid, tags=("adv_saves",))
     return None
@@ -239,8 +244,29 @@ def _heal(node: n.Heal, ctx: Ctx) -> None:
     if node.part.dice == "max":
         resolver.heal(ctx.game, t, t.max_hp - t.hp, ctx.out)
         return
-    resolver.heal(ctx.game, t, dice.total(dice_for(node.part, ctx, "heal"), ctx.rng), ctx.out,
+    expr = dice_for(node.part, ctx, "heal")
+    amount = dice.total(expr, ctx.rng)
+    c = ctx.caster
+    if ctx.spell is not None and ctx.level >= 1 and c.effects:
+        amount = _healer(ctx, t, expr, amount)
+    resolver.heal(ctx.game, t, amount, ctx.out,
                   own=ctx.key.startswith("monster:") and t is ctx.caster)
+
+
+def _healer(ctx: Ctx, t: Entity, expr: str, amount: int) -> int:
+    """A healer's spell of 1st level or higher (the Life domain): maximum dice (heal_max),
+    2 + the spell's level more (heal_bonus), and, once a casting, as much for the caster
+    when it heals another (heal_self)."""
+    c = ctx.caster
+    if any(x.has("heal_max") for x in c.effects):
+        amount = dice.maximum(expr)
+    if any(x.has("heal_bonus") for x in c.effects):
+        amount += 2 + ctx.level
+    if t is not c and (0, -1) not in ctx.rolls and any(x.has("heal_self")
+                                                       for x in c.effects):
+        ctx.rolls[(0, -1)] = 1  # once a casting, however many it heals
+        resolver.heal(ctx.game, c, 2 + ctx.level, ctx.out)
+    return amount
 
 
 def _temp_hp(node: n.TempHP, ctx: Ctx) -> None:
@@ -288,10 +314,7 @@ def _ongoing(node: n.Ongoing, ctx: Ctx) -> None:
     for k, v in dict(per).items():
         kw[k] = kw.get(k, 0) + int(v) * max(0, ctx.level - ctx.base)
     for k in [k for k in kw if k.endswith("_by_level")]:
-        steps = dict(kw.pop(k))  # {"1": "1d6", "5": "1d8"}: the highest step reached
-        kw[k.removesuffix("_by_level")] = steps[str(max(
-            (int(x) for x in steps if int(x) <= max(1, ctx.char_level)),
-            default=min(int(x) for x in steps)))]
+        kw[k.removesuffix("_by_level")] = level_step(dict(kw.pop(k)), ctx.char_level)
     if kw.pop("until", "") == "own_turn":
         kw["until_turn"] = ctx.caster.eid
     tick, hit = registry.subkeys(node)

@@ -12,7 +12,8 @@ from rules.effects import registry
 from rules.errors import RulesError
 
 _KEYS = {"name", "action", "resource", "item", "cls", "level", "target", "combat",
-         "after_attack", "active", "needs_effect", "needs_slot", "effects", "keep_resource"}
+         "after_attack", "active", "needs_effect", "needs_slot", "effects", "keep_resource",
+         "peace"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class FeatureDef:
     needs_slot: bool
     keep_resource: bool  # the tree spends the resource itself (lay on hands' pool)
     tree: n.Tree
+    peace: bool = False  # only out of combat (it takes a minute)
 
 
 @cache
@@ -50,7 +52,7 @@ def book() -> dict[str, FeatureDef]:
             int(d.get("level", 0)), str(d.get("target", "self")), bool(d.get("combat")),
             bool(d.get("after_attack")), str(d.get("active", "")),
             str(d.get("needs_effect", "")), bool(d.get("needs_slot")),
-            bool(d.get("keep_resource")), tree)
+            bool(d.get("keep_resource")), tree, bool(d.get("peace")))
     return out
 
 

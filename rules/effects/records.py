@@ -76,6 +76,23 @@ TAGS = frozenset({
     "permanent",  # a class feature's standing effect: kept across rests and level-ups
     "uncanny_dodge",  # the bearer's reaction halves the damage of an attack that hits it
     "danger_sense",  # DEX saves with advantage
+    # -- class features (engineer feats1) --
+    "rider",  # the bearer's weapon hits deal `die` more, of `dtype` (or the weapon's type)
+    "once_turn",  # a rider that adds its dice once a turn
+    "melee_only",  # a rider on melee weapon hits only
+    "vs_wounded",  # a rider against a target already below its hit point maximum
+    "vs_favored",  # a rider only against the bearer's favored enemy types (a ranger's)
+    "survivor",  # at the start of its turn at or under half HP (not 0): 5 + CON HP back
+    "relentless",  # dropped to 0 HP (not killed): a CON save, DC 10 +5 a use, for 1 HP
+    "persistent_rage",  # the bearer's rage does not lapse for want of attacks or wounds
+    "retaliation",  # damaged by a creature within 5 ft: a reaction melee weapon attack
+    "str_floor",  # a STR check's total below the STR score uses the score instead
+    "heal_bonus",  # the bearer's healing spells of 1st level+ heal 2 + the spell's level more
+    "heal_self",  # healing another with such a spell heals the bearer 2 + the spell's level
+    "heal_max",  # the dice of the bearer's healing spells count as their maximum
+    "feral_senses",  # no disadvantage attacking an unseen creature within 30 ft
+    "quick_hide",  # hides as a bonus action
+    "camouflage",  # +10 to Stealth while the bearer stays put; moving ends it
 })
 
 
@@ -110,7 +127,12 @@ class Effect:
     stopped: bool = False  # such damage was taken since the last tick
     ward_max: int = 0  # death_ward holds only against this much damage or less (Relentless)
     absorb: tuple[str, ...] = ()  # damage of these types heals the bearer instead
-    adv_vs: tuple[str, ...] = ()  # saves against imposing these conditions have advantage
+    adv_vs: tuple[str, ...] = ()  # saves against these conditions, or these spells, have advantage
+    cond_immune: tuple[str, ...] = ()  # the bearer cannot gain these conditions
+    radius: int = 0  # an aura: `save` and `cond_immune` also cover allies within this many ft
+    dis_from: tuple[str, ...] = ()  # these types attack the bearer at disadvantage and cannot
+    #                                 charm or frighten it (protection from evil and good)
+    vs_types: tuple[str, ...] = ()  # a rider only against creatures of these types
 
     def __post_init__(self) -> None:
         bad = [t for t in self.tags if t not in TAGS]
@@ -144,6 +166,12 @@ class Effect:
         if old:
             kw["tags"] = tuple(kw.get("tags", ())) + old
         return cls(**kw)
+
+
+def level_step(steps: dict[str, Any], level: int) -> Any:
+    """The value of the highest step a level has reached ({"1": "1d6", "5": "1d8"})."""
+    return steps[str(max((int(x) for x in steps if int(x) <= max(1, level)),
+                         default=min(int(x) for x in steps)))]
 
 
 @dataclass(slots=True)

@@ -217,3 +217,27 @@ async def test_the_dm_changes_table_settings_over_the_control_socket(app):
         assert (await c.request("settings"))["text_auth"] == "dm"  # nothing half-changed
     rows = [r for r in app.store.events_after(0) if r.type == "command"]
     assert rows[-1].payload["intent"]["op"] == "house_rule"  # logged, so replay sees it
+
+
+async def test_the_dms_table_settings_survive_a_restart_until_the_config_changes(config):
+    from dataclasses import replace
+
+    from node.control_client import ControlClient
+
+    first = build_node(config, LoopbackTransport())
+    await first.start()
+    async with ControlClient(config.control_path) as c:
+        await c.request("settings", party_max=3, auto_approve=True)
+    await first.stop()
+
+    again = build_node(config, LoopbackTransport())
+    await again.start()
+    assert (again.pipeline.party_max, again.pipeline.auto_approve) == (3, True)
+    await again.stop()
+
+    # the DM edited the config file since: the file is the newer decision
+    edited = replace(config, party_max=5)
+    later = build_node(edited, LoopbackTransport())
+    await later.start()
+    assert (later.pipeline.party_max, later.pipeline.auto_approve) == (5, True)
+    await later.stop()

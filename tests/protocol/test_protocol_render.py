@@ -67,8 +67,9 @@ def test_fit_never_splits_a_character():
     assert fit("🐉" * 60, 13) == "🐉🐉…"
 
 
-def test_render_error_is_one_line():
-    assert render_error("no such target 'gob9'") == "? no such target 'gob9'"
+def test_render_error_is_one_sentence():
+    assert render_error("no such target 'gob9'") == "? no such target 'gob9'."
+    assert render_error("nothing called 'x'; did you mean rage?").endswith("rage?")
 
 
 @settings(max_examples=200, deadline=None)

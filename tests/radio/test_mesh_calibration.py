@@ -38,3 +38,11 @@ def test_bench_mesh_refuses_bad_seeds_with_exit_2() -> None:
     out = subprocess.run([sys.executable, "-m", "node.cli", "bench", "mesh", "--seeds", "5-1"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "seeds as 1-12" in out.stderr.splitlines()[-1]
+
+
+def test_the_routers_share_of_the_rebroadcasts_is_reported_apart() -> None:
+    r = run(Scenario(seed=3, minutes=5, loss=0.0))
+    for d in DIRECTIONS:
+        router, every = r["router_rebroadcasts_per_msg"][d], r["rebroadcasts_per_msg"][d]
+        # A lossless ROUTER relays each message once; the table's radios add their copies.
+        assert 0.9 <= router <= 1.1 and every > router

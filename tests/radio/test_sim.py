@@ -160,3 +160,17 @@ def test_a_relay_with_a_traffic_limit_drops_a_chatty_sender(tmp_path):
     r = run(SimConfig(players=2, hops=2, loss=0.0, minutes=6, seed=3, firmware="2.8",
                       relay_rate_limit=2, data_dir=tmp_path))
     assert r["relay_rate_limit"] == 2 and r["traffic_drops"] > 0
+
+
+def test_the_text_tail_is_taken_apart_into_lost_commands_and_lost_answers(text_report, tmp_path):
+    quiet = text_report["text_tail"]
+    assert quiet["first_try_p50_s"] is not None
+    assert 0 <= quiet["first_try_p50_s"] <= quiet["first_try_p95_s"]
+    r = run(SimConfig(players=2, mode="text", hops=2, loss=0.3, minutes=6, seed=5,
+                      data_dir=tmp_path))
+    tail = r["text_tail"]
+    assert r["retries"] > 0 and tail["resent_share"] > quiet["resent_share"]
+    assert tail["resent_command_lost_share"] > 0  # the relay-to-node hop drops some commands
+    assert abs(tail["resent_command_lost_share"] + tail["resent_answer_lost_share"]
+               - tail["resent_share"]) < 1e-3
+    assert tail["resend_wait_p50_s"] >= 14.0  # the bots re-send after 18 s, jittered 0.8-1.3

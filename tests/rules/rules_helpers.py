@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 
-from rules.game import Game, spawn, start_combat
+from rules import intents as it
+from rules.dungeon import Dungeon
+from rules.game import Game, apply, spawn, start_combat
 
 ARENA = {"name": "t", "start": 1, "rooms": [
     {"id": 1, "name": "Hall", "light": "bright", "exits": [{"to": 2, "dir": "n"}]},
@@ -30,3 +32,11 @@ def turn_of(g: Game, eid: int) -> None:
     e = g.entities[eid]
     e.turn = new_turn()
     e.turn["move"] = e.effective_speed()
+
+
+def party(*members: tuple[str, str, int]) -> Game:
+    """A game in ARENA with pregenerated characters (name, class, level) joined in order."""
+    g = Game.new(Dungeon.from_dict(ARENA))
+    for name, cls, level in members:
+        apply(g, None, it.Join(name, cls, level), random.Random(0))
+    return g

@@ -123,6 +123,13 @@ def test_the_index_is_the_same_for_the_same_block_and_differs_for_another() -> N
     ({"name": "Goblin"}, "SRD monster"),
     ({"wings": 2}, "unknown field 'wings'"),
     ({"effects": {"Claw": {"hit": []}}}, "effects: no action named 'Claw'"),
+    ({"spellcasting": {"dc": 13, "spells": ["firebal"]}},
+     "spellcasting.spells[0].index: no SRD spell 'firebal'; did you mean fireball"),
+    ({"spellcasting": {"dc": 13, "spells": [{"index": "fireball", "per_day": 0}]}},
+     "spellcasting.spells[0].per_day"),
+    ({"spellcasting": {"dc": 13, "slots": [2, 9], "spells": ["fireball"]}},
+     "spellcasting.slots[1]"),
+    ({"spellcasting": {"dc": 13, "spells": []}}, "spellcasting.spells: at least one"),
     ({"effects": {"Bite": {"hit": [{"type": "summon", "name": "imp"}]}}},
      "effects.Bite.hit[0].type"),
     ({"effects": {"Bite": {"hit": [{"type": "condition", "name": "prone", "rounds": "x"}]}}},
@@ -205,6 +212,34 @@ def test_every_option_of_a_full_custom_monster_plays() -> None:
     g, eid = _fight(rec)
     labels = [o.label for o in tactics.legal_actions(g, eid)]
     assert {"Tendril Ana", "Spray Ana", "Both Ana"} <= set(labels)
+    _every_option_plays(rec)
+
+
+HEXER = {**LURKER, "name": "Bog Hexer",
+         "spellcasting": {"ability": "cha", "dc": 13, "attack": 5, "slots": [2, 1],
+                          "spells": ["fire-bolt", "hold-person",
+                                     {"index": "misty-step", "per_day": 1}]}}
+
+
+def test_a_custom_monster_casts_its_spells_with_its_slots_and_uses() -> None:
+    from rules import tactics
+
+    rec = custom.validate_monster(HEXER)
+    assert rec["spellcasting"]["slots"] == [2, 1, 0, 0, 0, 0, 0, 0, 0]
+    g, eid = _fight(rec)
+    labels = {o.label for o in tactics.legal_actions(g, eid)}
+    assert {"Fire Bolt Ana", "Hold Person Ana"} <= labels, labels
+    ana = next(e.eid for e in g.entities.values() if e.name == "Ana")
+    out = apply(g, eid, it.Cast("hold-person", target=ana), random.Random(1))
+    assert any(type(e).__name__ == "SpellCast" and e.spell == "hold-person" for e in out)
+    assert g.entities[eid].slots[1] == 0  # its one second-level slot is spent
+    save = next(e for e in out if type(e).__name__ == "Rolled" and getattr(e, "dc", None))
+    assert save.dc == 13  # its own DC, not a default
+    apply(g, None, it.Dm("set_turn", target=eid), random.Random(0))
+    apply(g, eid, it.Cast("misty-step"), random.Random(2))
+    apply(g, None, it.Dm("set_turn", target=eid), random.Random(0))
+    with pytest.raises(RulesError):  # once a day
+        apply(g, eid, it.Cast("misty-step"), random.Random(3))
     _every_option_plays(rec)
 
 
