@@ -136,11 +136,12 @@ class BinaryChannel:
                                            self.table))
 
     def warn_turn(self, eid: int, text: str) -> None:
-        """The turn is about to time out: tell the binary player of eid privately, once (the
-        frame is charged to that player's airtime budget)."""
+        """The turn is about to time out: tell the binary player of eid privately, once,
+        unless its command is already on the way (the frame is charged to that player's
+        airtime budget)."""
         owner = self.table.owner(eid)
         if owner is not None:
-            self._run(self.session.tell(owner, text, self._now()))
+            self._run(self.session.warn(owner, text, self._now()))
 
     def _on_outcome(self, seq: int, cmd: Command, events: list[Any], out: Outcome) -> None:
         if events and not out.private:

@@ -146,6 +146,7 @@ class _Client:
     waiting: dict[int, frames.Frame] = field(default_factory=dict)  # seq -> came early
     release_at: float | None = None
     unproven: int = 0  # WELCOMEs since the last frame signed with the client's key
+    turn_at: float | None = None  # when the frame that began its character's turn went out
     in_flight: dict[int, Apply] = field(default_factory=dict)  # handed to the pipeline
     dropped: dict[int, Apply] = field(default_factory=dict)  # over the rate: to try again
     flood_tries: dict[int, int] = field(default_factory=dict)
@@ -213,7 +214,7 @@ class NodeSession:
             "rejected": 0, "events_frames": 0, "ack_frames": 0, "resyncs": 0, "resent": 0,
             "bundles": 0, "nudges": 0, "snapshots": 0, "refused": 0, "welcomes": 0,
             "hello_too_soon": 0, "hello_over_budget": 0, "new_sessions": 0, "slots_evicted": 0, "late": 0, "fragments_resent": 0, "flood_retries": 0,
-            "duplicates_applied": 0, "carried": 0,
+            "duplicates_applied": 0, "carried": 0, "warnings_skipped": 0,
         }
 
     # --- calls in ------------------------------------------------------------------------
@@ -271,12 +272,22 @@ class NodeSession:
             self._schedule(now)
 
     def tell(self, client: int, text: str, now: float) -> list[Output]:
-        """A line for one client alone (its turn is about to time out, say), in the next
-        batch; nothing for a radio the session does not know."""
+        """A line for one client alone, in the next batch; nothing for a radio the session
+        does not know."""
         c = self.clients.get(client)
         if c is not None:
             self._reply(c, text, now=now)
         return self._take()
+
+    def warn(self, client: int, text: str, now: float) -> list[Output]:
+        """tell() a player its turn is about to time out, unless we heard from it since that
+        turn began: its command is then on its way (lost or late at the relay), and the
+        warning would be airtime it does not need."""
+        c = self.clients.get(client)
+        if c is None or (c.turn_at is not None and c.heard_at >= c.turn_at):
+            self.counters["warnings_skipped"] += 1
+            return self._take()
+        return self.tell(client, text, now)
 
     def tick(self, now: float, table: Table) -> list[Output]:
         """Whatever is due at `now`: a batch to broadcast, held intents, resends, nudges."""
@@ -630,6 +641,7 @@ class NodeSession:
         self._nudge = None
         if owner is not None and owner in self.clients:
             self._nudge = _Nudge(owner, eid, bseq, 1, now + NUDGE_S)
+            self.clients[owner].turn_at = now
 
     def _nudge_turn(self, now: float, table: Table) -> None:
         nudge, self._nudge = self._nudge, None

@@ -531,3 +531,25 @@ def test_under_firmware_28_a_broadcast_is_grown_past_the_signed_size_where_that_
     welcome(plain, client(), MIRA, table)
     plain.publish([Said(1, "b" * 90)], 0.0)
     assert len(sends(run_until(plain, table, ns.MAX_HOLD_S))[0].data) < 120
+
+
+def test_a_player_is_warned_of_its_turn_timing_out_only_if_silent_since_it_began():
+    from rules.events import TurnStarted
+
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    mira = client()
+    welcome(node, mira, MIRA, table)
+    node.publish([TurnStarted(1, 1)], 1.0)
+    run_until(node, table, 1.0 + ns.MAX_HOLD_S)
+    node.warn(MIRA, "Mira, 20 s left in your turn.", 70.0)
+    (warning,) = sends(run_until(node, table, 70.0 + ns.MAX_HOLD_S))
+    shown = [n for n in mira.receive(NODE, MIRA, MIRA, warning.data, 75.0) if isinstance(n, Shown)]
+    assert [ev.text for n in shown for ev in n.events] == ["Mira, 20 s left in your turn."]
+    # Next turn she answers (her command lost on the way): no warning, it would not help.
+    node.publish([TurnStarted(2, 1)], 100.0)
+    run_until(node, table, 100.0 + ns.MAX_HOLD_S)
+    _, (packet,) = mira.send([it.EndTurn()], 110.0)
+    node.receive(MIRA, packet.data, 111.0, table)
+    run_until(node, table, 111.0 + ns.MAX_HOLD_S)
+    assert node.warn(MIRA, "Mira, 20 s left in your turn.", 170.0) == []
+    assert node.next_deadline() is None and node.stats()["warnings_skipped"] == 1
