@@ -254,7 +254,11 @@ class PlayerClient:
             # at the end of this turn of the loop, so decisions made together (a script's
             # lines) share a packet
             self._sending = True
-            asyncio.get_running_loop().call_later(self.gather_s, self._send_queued)
+            loop = asyncio.get_running_loop()
+            if self.gather_s > 0:
+                loop.call_later(self.gather_s, self._send_queued)
+            else:
+                loop.call_soon(self._send_queued)
         try:
             await asyncio.wait([asyncio.ensure_future(ack.finished.wait()) for ack in todo])
             return todo

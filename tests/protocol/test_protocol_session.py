@@ -553,3 +553,25 @@ def test_a_player_is_warned_of_its_turn_timing_out_only_if_silent_since_it_began
     run_until(node, table, 111.0 + ns.MAX_HOLD_S)
     assert node.warn(MIRA, "Mira, 20 s left in your turn.", 170.0) == []
     assert node.next_deadline() is None and node.stats()["warnings_skipped"] == 1
+
+
+def test_a_clients_private_answer_and_its_ack_go_in_one_packet():
+    from rules.events import Said
+
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    cs.queue([it.Query("hp")], 0.0)
+    cs.queue([it.Say("onward")], 0.0)
+    (packet,) = cs.outgoing()
+    hp, say = applies(node.receive(MIRA, packet.data, 1.0, table))
+    node.applied(MIRA, hp.seq, Result(ok=True, text="Mira: 9/9 HP"), 1.0, table)
+    node.publish([Said(1, "onward")], 1.0)
+    node.applied(MIRA, say.seq, Result(ok=True, public=True), 1.0, table)
+    sends(run_until(node, table, 1.0 + ns.MAX_HOLD_S))  # the answer and the broadcast: lost
+    (repeat,) = [s for s in cs.tick(cs.next_deadline()) if isinstance(s, Send)]
+    node.receive(MIRA, repeat.data, 30.0, table)
+    (direct,) = [s for s in sends(run_until(node, table, 30.0 + ns.MAX_HOLD_S)) if s.to == MIRA]
+    notes = cs.receive(NODE, MIRA, MIRA, direct.data, 40.0)
+    assert {n.seq for n in notes if isinstance(n, Acked)} == {hp.seq, say.seq}
+    assert [ev.text for n in notes if isinstance(n, Shown) for ev in n.events] == ["Mira: 9/9 HP"]
