@@ -143,7 +143,8 @@ def test_a_scripts_lines_share_a_packet_and_the_snapshot_waits_for_their_acks(tm
                          control=False)
         await app.start()
         radio = SimTransport(mesh, mesh.players[0])
-        client = PlayerClient(radio, name="Mira", cls="cleric", out=lambda line: None)
+        client = PlayerClient(radio, name="Mira", cls="cleric", out=lambda line: None,
+                              rng=random.Random(1))
         sent: list[tuple[float, list[frames.Frame]]] = []
         send = radio.send
 
@@ -172,5 +173,6 @@ def test_a_scripts_lines_share_a_packet_and_the_snapshot_waits_for_their_acks(tm
     assert all_acked
     intents = [(t, fs) for t, fs in sent if any(f.kind == frames.Kind.INTENT for f in fs)]
     assert len(intents[0][1]) == 3  # the three lines in the first packet
-    asks = [t for t, fs in sent if any(f.kind == frames.Kind.RESYNC for f in fs)]
+    asks = [t for t, fs in sent if any(f.kind == frames.Kind.RESYNC
+                                      and frames.decode_rerequest(f.payload)[0] == 0 for f in fs)]
     assert asks and min(asks) >= acked_at  # the snapshot is asked for once they are acked
