@@ -12,6 +12,7 @@ SHEET_FIELDS = (
     "name", "cls", "level", "abilities", "ac", "max_hp", "prof", "speed", "darkvision",
     "save_prof", "skills", "resist", "immune", "vuln", "weapons", "spells", "spell_ability",
     "max_slots", "res_max", "hit_dice", "hd_size", "inventory", "xp",
+    "levels",  # a multiclass character's levels by class (absent for one class)
 )
 
 

@@ -25,7 +25,7 @@ from rules.intents import ALL_INTENTS
 INTENT_CODES: tuple[str, ...] = (
     "Join", "Look", "Move", "Attack", "Cast", "Use", "Roll", "Dodge", "Dash", "Disengage",
     "Hide", "Search", "HelpAlly", "Grapple", "Shove", "Approach", "EndTurn", "Say", "Query",
-    "Rest", "Dm", "Make",
+    "Rest", "Dm", "Make", "Advance", "Trade",
 )
 EVENT_CODES: tuple[str, ...] = (
     "Joined", "Entered", "RoomView", "Rolled", "Attacked", "Damaged", "Healed",

@@ -21,16 +21,16 @@ HINT = "try: atk <target>, cast <spell> [target], look, help"
 
 HELP_LINES: dict[str | None, str] = {
     None: "look, n s e w u d, go <exit>, atk <t> [wpn], cast <spell> [t], dodge, dash, dis, "
-    "hide, search, help <ally>, use <item> [t], roll <x>, hp, sheet, inv, rest, end, say. "
-    "help <cmd>",
+    "hide, search, help <ally>, use <item> [t], roll <x>, hp, sheet, inv, rest, end, say, "
+    "level, shop. help <cmd>",
     "join": "join <name> <class> [level]: play at once, e.g. join Thorin fighter",
-    "make": "make <name> class|race|stats|skills|bg|kit|asi <choice>, then join <name> <class>: "
+    "make": "make <name> class|race|stats|skills|bg|kit|asi|pick <choice>, then join <name> <class>: "
     "e.g. make Mira class wizard",
     "look": "look (l): describe the room, exits and creatures",
     "move": "n s e w u d, or go <exit>: walk through an exit, e.g. go door",
     "atk": "atk <target> [weapon] (a, attack): e.g. atk gob1, atk gob1 longbow",
-    "cast": "cast <spell> [target] [@lvl] (c): e.g. cast fire bolt gob1, cast fb gob1, "
-    "cast cure wounds mira @2",
+    "cast": "cast <spell> [target] [@lvl] [metamagic] (c): e.g. cast fire bolt gob1, "
+    "cast cure wounds mira @2, cast fireball quickened gob1, cast hold person twinned g1 g2",
     "use": "use <item|feature> [target]: e.g. use second wind, use potion mira",
     "roll": "roll <skill|save|dice>: e.g. roll stealth, roll dex save, roll 2d6+1",
     "actions": "dodge, dash, dis(engage), hide, search, help <ally>, grapple <t>, shove <t>",
@@ -38,6 +38,9 @@ HELP_LINES: dict[str | None, str] = {
     "say": "say <text>: speak to everyone in the room",
     "end": "end: end your turn",
     "info": "hp, sheet, inv, status: answered privately",
+    "level": "level <class>: your next level's class (multiclassing), e.g. level wizard; "
+    "level asi str dex, or level feat grappler: your next improvement",
+    "shop": "shop [page]: the open shop's wares; buy <item>, sell <item> (half price)",
 }
 _HELP_ALIASES = {
     "a": "atk", "attack": "atk", "c": "cast", "l": "look", "go": "move", "n": "move",
@@ -45,6 +48,7 @@ _HELP_ALIASES = {
     "dash": "actions", "dis": "actions", "disengage": "actions", "hide": "actions",
     "search": "actions", "grapple": "actions", "shove": "actions", "hp": "info",
     "sheet": "info", "inv": "info", "status": "info", "commands": None,
+    "buy": "shop", "sell": "shop",
 }
 
 
@@ -237,7 +241,7 @@ def _join(args: list[str]) -> object:
 
 def _make(args: list[str]) -> object:
     if len(args) < 3:
-        raise ProtocolError("usage: make <name> class|race|stats|skills|bg|kit|asi <choice>")
+        raise ProtocolError("usage: make <name> class|race|stats|skills|bg|kit|asi|pick <choice>")
     return i.Make(name=args[0], step=args[1].lower(), value=" ".join(args[2:]))
 
 
@@ -261,8 +265,21 @@ def _cast(args: list[str]) -> object:
     if len(args) > 1 and (m := _LEVEL.match(args[-1])):
         level = int(m.group(1))
         args = args[:-1]
+    meta = tuple(w.lower() for w in args if w.lower() in CAST_OPTIONS)
+    args = [w for w in args if w.lower() not in CAST_OPTIONS]
+    _need(args, "cast <spell> [target] [metamagic], e.g. cast fireball quickened gob1")
     spell, target = split_name(args, _content_names("spells"))
-    return i.Cast(spell=spell, target=None if target is None else _ref(target), level=level)
+    twin = None
+    if "twinned" in meta and target and len(target.split()) == 2:
+        target, twin = target.split()
+    return i.Cast(spell=spell, target=None if target is None else _ref(target), level=level,
+                  meta=meta, twin=None if twin is None else _ref(twin))
+
+
+# Words a cast may carry anywhere after `cast`: the SRD's metamagic options and the
+# evoker's Overchannel (rules/metamagic.py says what each does).
+CAST_OPTIONS = ("careful", "distant", "empowered", "extended", "heightened", "quickened",
+                "subtle", "twinned", "overchannel")
 
 
 def _use(args: list[str]) -> object:
@@ -276,6 +293,33 @@ _FEATURES = (
     "lay on hands", "wild shape", "cunning action", "healing potion", "potion of healing",
     "potion", "torch", "rope", "key", "holy water", "antitoxin", "healer's kit",
 )
+
+
+def _level(args: list[str]) -> object:
+    words = [a.lower() for a in args]
+    if words[:1] in (["asi"], ["feat"]) and len(words) > 1:
+        return i.Advance(improve=" ".join(words[1:]))
+    if words == ["grappler"]:
+        return i.Advance(improve="grappler")
+    if len(words) != 1:
+        raise ProtocolError("usage: level <class> | level asi <ab> <ab> | level feat grappler")
+    return i.Advance(words[0])
+
+
+def _shop(args: list[str]) -> object:
+    if not args:
+        return i.Query("shop")
+    if len(args) == 1 and args[0].isdigit() and 0 < int(args[0]) < 1000:
+        return i.Query(f"shop {int(args[0])}")
+    raise ProtocolError("usage: shop [page], e.g. shop 2")
+
+
+def _trade(op: str) -> Callable[[list[str]], object]:
+    def build(args: list[str]) -> object:
+        _need(args, f"{op} <item>, e.g. {op} torch")
+        return i.Trade(op, " ".join(args))
+
+    return build
 
 
 def _roll(args: list[str]) -> object:
@@ -327,6 +371,8 @@ _VERBS: dict[str, Callable[[list[str]], object]] = {
     "close": _one_target(i.Approach, "close <target>"),
     "say": _say, "'": _say,
     "rest": _rest,
+    "level": _level, "lvl": _level,
+    "shop": _shop, "buy": _trade("buy"), "sell": _trade("sell"),
     # bare words that take no arguments; reached only when arguments were given
     **{v: _no_args(v) for v in list(_SIMPLE) + list(_DIRECTIONS) + list(_QUERIES)},
 }

@@ -7,7 +7,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from rules import content
+from rules import content, levels
 from rules.creature import ABILITIES, Entity
 from rules.effects.records import Effect, level_step
 from rules.errors import RulesError
@@ -19,7 +19,8 @@ PASSIVE_KEYS = frozenset({"save_prof", "resist", "immune", "cond_immune", "exper
                           "half_prof", "extra_skills", "ability_bonus", "ability_max",
                           "hp_per_level", "unarmored_ac", "ac_armored", "crit", "magic_unarmed",
                           "spells", "round_up", "ranged_atk", "initiative_adv", "tags",
-                          "crit_dice", "effect", "aura_radius"})
+                          "crit_dice", "effect", "aura_radius", "ancestry", "ancestries",
+                          "metamagic", "rest_effect", "invocations"})
 # A ranger's favored enemies when creation named none: one type at 1st level, two at 6th,
 # three at 14th (the SRD's counts), types the SRD dungeons field often.
 DEFAULT_FAVORED = ((1, "undead"), (6, "fiend"), (14, "monstrosity"))
@@ -113,18 +114,11 @@ def improve_abilities(ab: dict[str, int], cls: str, level: int) -> dict[str, int
 def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...]) -> None:
     """Apply the passive features to a freshly built sheet (abilities already final)."""
     skill_ab = content.skills()
-    for index, p in named_passives(cls, level):
-        if "effect" in p:
-            fx = standing_effect(e, index, p["effect"], level)
-            e.effects[:] = [x for x in e.effects if x.name != index] + [fx]
-        for x in e.effects if p.get("aura_radius") else ():
-            x.radius = max(x.radius, int(p["aura_radius"])) if x.radius else 0
+    standing_effects(e)
+    for p in passives(cls, level):
         for k in ("save_prof", "resist", "immune", "cond_immune"):
             lst = getattr(e, k)
             lst += [x for x in p.get(k, ()) if x not in lst]
-        for tag in p.get("tags", ()):  # a standing effect the engine reads, kept by rests
-            if not any(x.has(tag) for x in e.effects):
-                e.effects.append(Effect(tag.replace("_", " "), e.eid, tags=(tag, "permanent")))
         if p.get("hp_per_level"):
             e.max_hp += int(p["hp_per_level"]) * level
             e.hp = e.max_hp
@@ -135,8 +129,85 @@ def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...]
                 e.spells.append(s)
         for s in [x for x in skill_ab if x not in e.skills][:int(p.get("extra_skills", 0))]:
             e.skills[s] = 0  # proficient; the bonus is set below with the others
+    for name, d in levels.resource_table().get(cls, {}).items():
+        if d.get("spell") and name in e.res_max and d["spell"] not in e.spells:
+            e.spells.append(d["spell"])  # cast with the resource, above the slots it has
     weapon_passives(e, cls, level)
     _skill_bonuses(e, cls, level, skill_order)
+
+
+def after_long_rest(e: Entity) -> None:
+    """Effects a feature gives at the end of each long rest (Tranquility: sanctuary)."""
+    if e.kind != "pc" or not e.cls:
+        return
+    for p in passives(e.cls, e.level):
+        if "rest_effect" in p:
+            fx = p["rest_effect"]
+            e.effects[:] = [x for x in e.effects if x.name != fx["name"]]
+            e.effects.append(Effect(str(fx["name"]), e.eid, tags=tuple(fx.get("tags", ()))))
+
+
+def standing_effects(e: Entity, *, rebuild: bool = False) -> None:
+    """The switches passive features throw (evasion, cutting words...) as standing effects,
+    kept by rests; run again on a sheet that travelled without its effects (an import), or
+    with `rebuild` once creation choices (picked invocations) are on the sheet."""
+    if not e.cls:
+        return
+    if rebuild:
+        e.effects[:] = [x for x in e.effects if not x.has("permanent")]
+    for index, p in named_passives(e.cls, e.level):
+        if "effect" in p:
+            fx = standing_effect(e, index, p["effect"], e.level)
+            e.effects[:] = [x for x in e.effects if x.name != index] + [fx]
+        for x in e.effects if p.get("aura_radius") else ():
+            x.radius = max(x.radius, int(p["aura_radius"])) if x.radius else 0
+        for tag in (_invoked(e, p) if "invocations" in p else p.get("tags", ())):
+            if not any(x.has(tag) for x in e.effects):
+                e.effects.append(Effect(tag.replace("_", " "), e.eid, tags=(tag, "permanent")))
+
+
+def _invoked(e: Entity, p: dict[str, Any]) -> list[str]:
+    """Eldritch Invocations: the switches of those picked at creation, as many as the
+    warlock knows (class table invocations_known), the rest filled from the defaults."""
+    known = int(levels.row(e.cls, e.level)["class_specific"].get("invocations_known", 0))
+    by_name = p["invocations"]
+    got = [by_name[w] for w in e.origin.get("picks", ()) if w in by_name][:known]
+    got += [t for t in p.get("tags", ()) if t not in got][:max(0, known - len(got))]
+    return got
+
+
+def ancestry(e: Entity) -> str:
+    """The damage type of the character's Dragon Ancestor: the colour picked at creation
+    (`make NAME pick blue`), else the default in class_features.toml; '' without one."""
+    table = next((p for p in passives(e.cls, e.level) if "ancestries" in p), None) \
+        if e.cls else None
+    if table is None:
+        return ""
+    colours = table["ancestries"]
+    colour = next((w for w in e.origin.get("picks", ()) if w in colours), table["ancestry"])
+    return str(colours[colour])
+
+
+def check_picks(cls: str, words: list[str]) -> list[str]:
+    """A creation step's class feature choices: metamagic options (the first ones known
+    first) and a Dragon Ancestor colour; RulesError (one line) naming the choices."""
+    from rules.metamagic import COSTS
+
+    ps = passives(cls, 20)
+    colours = next((p["ancestries"] for p in ps if "ancestries" in p), {})
+    options = tuple(COSTS) if any("metamagic" in p for p in ps) else ()
+    options += tuple(w for p in ps for w in p.get("invocations", ()))
+    if not colours and not options:
+        raise RulesError(f"a {cls} has no feature choices to pick")
+    out: list[str] = []
+    for w in (x.lower() for x in words):
+        if w not in colours and w not in options:
+            raise RulesError(f"{cls} picks: {' '.join([*options, *colours])}"[:190])
+        if w not in out:
+            out.append(w)
+    if sum(w in colours for w in out) > 1:
+        raise RulesError("one dragon ancestor")
+    return out
 
 
 def weapon_passives(e: Entity, cls: str, level: int) -> None:
@@ -155,9 +226,13 @@ def weapon_passives(e: Entity, cls: str, level: int) -> None:
 
 
 def _skill_bonuses(e: Entity, cls: str, level: int, order: tuple[str, ...]) -> None:
+    skill_bonuses(e, passives(cls, level), order)
+
+
+def skill_bonuses(e: Entity, ps: list[dict[str, Any]], order: tuple[str, ...]) -> None:
     """Skill totals: proficient skills add the bonus, expertise doubles it for the first
-    skills in the build's order, half proficiency fills the unskilled ones."""
-    ps = passives(cls, level)
+    skills in the build's order, half proficiency fills the unskilled ones. `ps`: the
+    passives of every class the character has levels in."""
     expert = sum(int(p.get("expertise", 0)) for p in ps)
     half: set[str] = set()
     up = False

@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, resolver
+from rules import content, dice, resolver, terrain
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
 from rules.dungeon import BRIGHT
 from rules.effects.records import Effect
 from rules.errors import RulesError
+from rules.multiclass import class_level
 from rules.turns import check_end, in_turn, require
 
 NEAR_TO_ENGAGED = 10  # feet of movement to close from near to engaged
@@ -30,7 +31,8 @@ def _hostiles_engaged(game: Game, a: Entity) -> list[Entity]:
 def _leave_engagement(game: Game, a: Entity, rng: random.Random) -> list[Any]:
     """Break away from every engaged foe; each may make an opportunity attack."""
     out: list[Any] = []
-    if not a.turn.get("disengaged") and not any(x.has("flyby") for x in a.effects):
+    if not a.turn.get("disengaged") and not any(x.has("flyby") for x in a.effects) \
+            and not terrain.strides(game, a):
         for foe in _hostiles_engaged(game, a):
             if foe.reaction and not a.dead and can_react(foe):
                 if foe.kind == "pc":
@@ -59,12 +61,13 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
     in_turn(game, a)
     if word in ("back", "away", "near", "withdraw", "far", "retreat"):
         band = "far" if word in ("far", "retreat") else "near"
-        cost = FAR_TO_NEAR if band == "far" and a.band != "far" else NEAR_TO_ENGAGED
+        cost = terrain.cost(a, FAR_TO_NEAR if band == "far" and a.band != "far"
+                            else NEAR_TO_ENGAGED)
         if not a.engaged and a.band == band:
             raise RulesError(f"already {band}")
         if a.turn["move"] < cost:
             raise RulesError("not enough movement left; dash first")
-        a.turn["move"] -= cost
+        terrain.spend(a, cost)
         resolver.stir(a)
         out = _leave_engagement(game, a, rng)
         if not a.dead and a.hp > 0:
@@ -80,10 +83,10 @@ def combat_move(game: Game, a: Entity, word: str, rng: random.Random) -> list[An
         if x.locked and f"{a.room}:{x.to}" not in game.state["unlocked"] \
                 and f"{x.to}:{a.room}" not in game.state["unlocked"]:
             raise RulesError("that way is locked")
-    need = FAR_TO_NEAR if a.band != "far" else 0
+    need = terrain.cost(a, FAR_TO_NEAR if a.band != "far" else 0)
     if a.turn["move"] < need:
         raise RulesError("not enough movement left to get away; dash first")
-    a.turn["move"] = 0
+    terrain.spend(a, a.turn["move"])
     out = _leave_engagement(game, a, rng)
     if a.dead or a.hp <= 0:
         return out
@@ -126,12 +129,12 @@ def approach(game: Game, a: Entity, i: it.Approach, rng: random.Random) -> list[
 
 def close_cost(a: Entity, t: Entity) -> int:
     far = a.band == "far" or t.band == "far"
-    return NEAR_TO_ENGAGED + (FAR_TO_NEAR if far else 0)
+    return terrain.cost(a, NEAR_TO_ENGAGED + (FAR_TO_NEAR if far else 0))
 
 
 def close_in(a: Entity, t: Entity, cost: int) -> list[Any]:
     resolver.stir(a)
-    a.turn["move"] -= cost
+    terrain.spend(a, cost)
     a.band = "near"
     t.band = "near" if t.band == "far" else t.band
     a.engaged.append(t.eid)
@@ -235,7 +238,7 @@ def _attack_slot(a: Entity, w: dict[str, Any]) -> str:
     if a.turn["action"] > 0:
         return "action"
     if a.turn["bonus"] > 0 and a.turn.get("attacked"):
-        if a.cls == "monk" and (w.get("monk") or w["name"] == "unarmed strike"):
+        if class_level(a, "monk") and (w.get("monk") or w["name"] == "unarmed strike"):
             return "offhand_monk"
         if w.get("light") and w["kind"] == "melee":
             return "offhand"
@@ -256,9 +259,9 @@ def _extra_attacks(a: Entity) -> int:
     """Attacks after the first in one Attack action (Extra Attack; the fighter's 2 and 3)."""
     if not a.cls or a.level < 5:
         return 0
-    from rules.levels import attacks_per_action
+    from rules.multiclass import attacks
 
-    return attacks_per_action(a.cls, a.level) - 1
+    return attacks(a) - 1
 
 
 def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,
@@ -368,7 +371,7 @@ def after_action(game: Game, a: Entity, rng: random.Random) -> list[Any]:
 def _simple_slot(a: Entity, what: str, dim: bool = False) -> str:
     """Cunning Action (a level 2+ rogue) and Nimble Escape (disengage or hide) make some
     actions bonus actions; Shadow Stealth makes hiding one out of bright light (`dim`)."""
-    quick = (a.cls == "rogue" and a.level >= 2 and what in ("dash", "disengage", "hide")) or (
+    quick = (class_level(a, "rogue") >= 2 and what in ("dash", "disengage", "hide")) or (
         what in ("disengage", "hide") and any(x.has("nimble_escape") for x in a.effects)) or (
         what == "hide" and dim and any(x.has("shadow_stealth") for x in a.effects)) or (
         what == "hide" and any(x.has("quick_hide") for x in a.effects))
@@ -416,7 +419,9 @@ def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
     if in_combat:
         a.turn[slot] -= 1
     dc = max((e.passive() for e in foes), default=10)
-    nat, _ = dice.d20(rng, 0)
+    adv = resolver.check_adv(a, "dex", save=False, skill="stealth") + (
+        1 if terrain.camouflaged(game, a) else 0)
+    nat = resolver.skill_d20(a, "stealth", rng, max(-1, min(1, adv)))
     camouflaged = any(x.has("camouflage") for x in a.effects)
     total = nat + a.skill_mod("stealth", "dex") + (10 if camouflaged else 0)
     ok = total >= dc

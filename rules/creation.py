@@ -16,7 +16,7 @@ from rules.pregen import BUILDS, STANDARD, Build, Race, character, class_key
 
 POINT_BUY = {8: 0, 9: 1, 10: 2, 11: 3, 12: 4, 13: 5, 14: 7, 15: 9}  # SRD point costs
 POINT_BUDGET = 27
-STEPS = ("race", "stats", "skills", "bg", "kit", "asi", "favored")
+STEPS = ("race", "stats", "skills", "bg", "kit", "asi", "favored", "pick")
 
 
 @dataclass(slots=True)
@@ -32,6 +32,7 @@ class Draft:
     kit: str = "a"
     asi: list[str] = field(default_factory=list)  # abilities (one point each) or feats
     favored: list[str] = field(default_factory=list)  # a ranger's favored enemy types
+    picks: list[str] = field(default_factory=list)  # class feature choices (metamagic...)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,7 +40,7 @@ class Draft:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Draft:
         return cls(**{k: d[k] for k in ("name", "cls", "race", "scores", "skills", "bg", "kit",
-                                        "asi", "favored") if k in d})
+                                        "asi", "favored", "picks") if k in d})
 
 
 @cache
@@ -197,6 +198,10 @@ def step(d: Draft, what: str, words: list[str], rng: random.Random | None = None
     elif what == "kit":
         kit(d.cls, " ".join(words))
         d.kit = " ".join(words).strip().lower()
+    elif what == "pick":
+        from rules import classfeatures
+
+        d.picks = classfeatures.check_picks(d.cls, words)
     else:
         raise RulesError(f"make NAME {'|'.join(STEPS)} ...")
     return prompt(d)
@@ -217,8 +222,9 @@ def prompt(d: Draft) -> str:
     return f"{n}: ready ({d.race} {d.cls}, kit {d.kit}). send: join {n} {d.cls}"
 
 
-def build(d: Draft, level: int = 1, eid: int = 0) -> Entity:
-    """The character a finished draft makes; RulesError naming the first missing step."""
+def build(d: Draft, level: int = 1, eid: int = 0, extra_asi: int = 0) -> Entity:
+    """The character a finished draft makes; RulesError naming the first missing step.
+    `extra_asi`: improvements from a multiclass character's other classes."""
     missing = [s for s, ok in (("race", d.race), ("stats", d.scores), ("skills", d.skills))
                if not ok]
     if missing:
@@ -226,38 +232,71 @@ def build(d: Draft, level: int = 1, eid: int = 0) -> Entity:
     bg = background(d.bg)
     picks = tuple(d.skills) + tuple(s for s in bg["skills"] if s not in d.skills)
     pc = character(d.name, d.cls, level, eid, scores=d.scores, race=race(d.race),
-                   skills=picks, kit=kit(d.cls, d.kit), asi=tuple(d.asi))
+                   skills=picks, kit=kit(d.cls, d.kit), asi=tuple(d.asi), extra_asi=extra_asi)
     pc.inventory += [e for e in bg["equipment"] if e not in pc.inventory]
     pc.origin = d.to_dict()
+    if d.picks:
+        from rules import classfeatures
+
+        classfeatures.standing_effects(pc, rebuild=True)  # picked invocations
     return pc
 
 
-def rolled_max_hp(e: Entity, fresh: Entity, rng: random.Random) -> int:
-    """HP after a level-up with the hit die rolled (house rule rolled_hp): the old maximum,
-    plus what the sheet's other changes add, plus a roll + CON (at least 1) a new level."""
+def rolled_max_hp(e: Entity, fresh: Entity, rng: random.Random, hd: int) -> int:
+    """HP after a level-up with the hit die (`hd` sides: the class levelled) rolled (house
+    rule rolled_hp): the old maximum, plus what the sheet's other changes add, plus a roll
+    + CON (at least 1) a new level."""
     fixed_old = levelled(e, e.level).max_hp
-    avg = e.hd_size // 2 + 1
-    gained = sum(max(1, rng.randint(1, e.hd_size) + fresh.mod("con")) - (avg + fresh.mod("con"))
+    avg = hd // 2 + 1
+    gained = sum(max(1, rng.randint(1, hd) + fresh.mod("con")) - (avg + fresh.mod("con"))
                  for _ in range(fresh.level - e.level))
     return max(e.max_hp + fresh.level - e.level, e.max_hp + fresh.max_hp - fixed_old + gained)
 
 
-def levelled(e: Entity, level: int) -> Entity:
-    """The sheet at a new level: the same creation choices (or pregenerated build), and the
-    gear the character now carries and wears."""
-    from rules import classfeatures
+def levelled(e: Entity, level: int, cls: str = "",
+             origin: dict[str, Any] | None = None) -> Entity:
+    """The sheet at a new total level, the levels gained going to `cls` (default: the
+    primary class): the same creation choices (or `origin`, the updated ones; or the
+    pregenerated build), and the gear the character now carries and wears."""
+    from rules import classfeatures, multiclass
     from rules.pregen import armor_class
 
-    if e.origin:
-        fresh = build(Draft.from_dict(e.origin), level, e.eid)
-    else:
-        fresh = character(e.name, e.cls, level, eid=e.eid)
-    fresh.name, fresh.inventory = e.name, e.inventory
+    by_class = multiclass.class_levels(e)
+    gained = level - sum(by_class.values())
+    if gained > 0:
+        take = cls or e.cls
+        by_class[take] = by_class.get(take, 0) + gained
+    origin = dict(e.origin if origin is None else origin)
+    fresh = _sheet(e, by_class, origin)
+    fresh.name, fresh.inventory, fresh.origin = e.name, e.inventory, origin
     own = {w["name"]: w for w in fresh.weapons}
     fresh.weapons = [w for w in fresh.weapons if w.get("monk")] + [
         own.get(w["name"], w) for w in e.weapons if not w.get("monk")]
-    classfeatures.weapon_passives(fresh, fresh.cls, level)
+    for c, n in by_class.items():
+        classfeatures.weapon_passives(fresh, c, n)
     if (fresh.armor, fresh.shield) != (e.armor, e.shield):
         fresh.armor, fresh.shield = e.armor, e.shield
-        fresh.ac = armor_class(fresh.cls, level, fresh.abilities, e.armor or None, e.shield)
+        fresh.ac = armor_class(fresh.cls, by_class[fresh.cls], fresh.abilities,
+                               e.armor or None, e.shield)
+    return fresh
+
+
+def _sheet(e: Entity, by_class: dict[str, int], origin: dict[str, Any]) -> Entity:
+    """A fresh sheet for these class levels: the primary class built at its own level
+    (its scores taking every class's improvements), the others added (rules/multiclass)."""
+    from rules import levels, multiclass
+    from rules.pregen import BUILDS
+
+    primary = e.cls
+    extra = sum(levels.asi_count(c, n) for c, n in by_class.items() if c != primary)
+    if origin.get("scores"):
+        d = Draft.from_dict(origin)
+        fresh = build(d, by_class[primary], e.eid, extra)
+        race_hp, order = race(d.race).hp_per_level, tuple(d.skills)
+    else:
+        fresh = character(e.name, primary, by_class[primary], eid=e.eid, extra_asi=extra,
+                          asi=tuple(origin.get("asi", ())))
+        race_hp, order = 0, BUILDS[primary].skills
+    if len(by_class) > 1:
+        multiclass.combine(fresh, by_class, order, race_hp)
     return fresh

@@ -47,13 +47,14 @@ class Entity:
     ac: int
     hp: int
     max_hp: int
-    cls: str = ""
-    level: int = 0
+    cls: str = ""  # a character's first class (its primary)
+    level: int = 0  # a character's total level, over all its classes
     monster: str = ""
     prof: int = 2
     temp_hp: int = 0
     speed: int = 30
     darkvision: int = 0
+    blindsight: int = 0  # feet within which it perceives without sight (rules/senses.py)
     save_prof: list[str] = field(default_factory=list)
     save_bonus: dict[str, int] = field(default_factory=dict)  # monster stat-block saves
     skills: dict[str, int] = field(default_factory=dict)  # skill -> total bonus
@@ -88,6 +89,8 @@ class Entity:
     armor: str = ""  # the armour index worn ("": none); its AC is in `ac`
     shield: bool = False
     origin: dict[str, Any] = field(default_factory=dict)  # creation choices (rules/creation)
+    # class -> levels for a multiclass character (rules/multiclass); empty: all in `cls`
+    levels: dict[str, int] = field(default_factory=dict)
     xp: int = 0
     cr: float = 0.0
     room: int = 0
@@ -170,14 +173,14 @@ class Entity:
             self.effects, self.conditions = effects, conds
         d["effects"] = [e.to_dict() for e in effects]
         d["conditions"] = {k: c.to_dict() for k, c in conds.items()}
-        return d
+        return _lean(d)
 
     def fields(self) -> dict[str, Any]:
         """The fields by name, sharing the live values: for serialising, never for editing."""
         d = {name: getattr(self, name) for name in _FIELD_NAMES}
         d["effects"] = [e.to_dict() for e in self.effects]
         d["conditions"] = {k: c.to_dict() for k, c in self.conditions.items()}
-        return d
+        return _lean(d)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Entity:
@@ -191,6 +194,14 @@ class Entity:
 
 
 _FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Entity))
+
+
+def _lean(d: dict[str, Any]) -> dict[str, Any]:
+    """Leave out a single-class character's empty `levels`, so games saved before
+    multiclassing replay to the same digests."""
+    if not d.get("levels"):
+        d.pop("levels", None)
+    return d
 
 
 def best_speed(speeds: dict[str, Any]) -> int:
@@ -213,6 +224,7 @@ def from_monster(eid: int, name: str, m: dict[str, Any], profile: str) -> Entity
         monster=m["index"], prof=int(m.get("proficiency_bonus", 2)),
         speed=best_speed(m.get("speed") or {}),
         darkvision=int(senses.get("darkvision", 0) or 0),
+        blindsight=int(senses.get("blindsight", 0) or 0),
         save_bonus={k: int(v) for k, v in (m.get("saves") or {}).items()},
         skills={k: int(v) for k, v in (m.get("skills") or {}).items()},
         resist=list(m.get("damage_resistances", [])), immune=list(m.get("damage_immunities", [])),

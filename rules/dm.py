@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import random
-import re
 from typing import TYPE_CHECKING, Any
 
-from rules import content, house, resolver
+from rules import content, encumbrance, house, resolver, shop
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
@@ -129,6 +128,8 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
             raise RulesError(f"no house rule {i.text[:24]!r}; the rules know "
                              + ", ".join(house.HOUSE_RULES))
         game.house[i.text] = bool(i.value)
+        for e in game.party():
+            encumbrance.update(game, e)
         return [ev.Info(0, f"house rule {i.text} {'on' if i.value else 'off'}")]
     if op == "move_party":
         return _move_party(game, i, rng)
@@ -152,6 +153,10 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
         except ValueError:
             raise RulesError("add_character takes the character's JSON") from None
         return explore.enter(game, character_io.load(doc))
+    if op == "shop.open":
+        return shop.open_shop(game, i.text)
+    if op == "shop.close":
+        return shop.close_shop(game)
     if i.target is None:
         raise RulesError(f"{op} needs a target")
     t = game.find(i.target, room=game.room) if not isinstance(i.target, int) else game.entity(
@@ -206,13 +211,20 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
             raise RulesError(f"give 1 to {SHEET_LIMITS['xp'][1] - t.xp} XP")
         return [ev.Info(t.eid, f"gains {i.value} XP"), *gain_xp(game, t, i.value)]
     if op == "give_item":
-        return _give_item(t, i.text, max(1, i.value))
+        got = _give_item(t, i.text, max(1, i.value))
+        encumbrance.update(game, t)
+        return got
+    if op == "take_item":
+        if t.kind != "pc":
+            raise RulesError(f"{t.name} carries nothing")
+        return shop.take(game, t, i.text)
     if op == "level_up":
         from rules import pregen
 
         if t.kind != "pc" or t.level >= pregen.MAX_LEVEL:
             raise RulesError(f"{t.name} cannot level up")
-        return level_up(game, t, t.level + 1, rng)
+        cls = pregen.class_key(i.text) if i.text.strip() else ""
+        return level_up(game, t, t.level + 1, rng, cls)
     if op == "edit_sheet":
         field_, value = check_sheet_edit(i.text)
         if field_ == "name":
@@ -226,7 +238,7 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
 
 ITEM_MAX = 32  # characters of an item's name: it is read on a radio screen
 MAX_ITEMS = 40
-_COINS = re.compile(r"^(\d{1,6}) ?(cp|sp|ep|gp|pp)$")
+_COINS = encumbrance.COIN
 
 
 def _give_item(t: Entity, text: str, count: int) -> list[Any]:

@@ -13,6 +13,9 @@ DIRECTIONS = {"n": "north", "s": "south", "e": "east", "w": "west", "u": "up", "
 LIGHTS = ("sunlight", "bright", "dim", "dark")
 # Sunlight is bright light that also sets off sunlight sensitivity and a vampire's burn.
 BRIGHT = ("sunlight", "bright")
+# What a room's ground is like (rules/terrain.py: difficult ground, camouflage; rules/senses.py:
+# web sense): a room carries any of these tags.
+TERRAINS = ("rocky", "water", "snow", "ice", "webs", "trees")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,7 @@ class Trap:
     damage: str
     dtype: str
     half: bool = True
+    fall: bool = False  # the damage is a fall (a pit, a trapdoor): Slow Fall lessens it
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,8 @@ class Room:
     loot: tuple[str, ...] = ()
     hidden_loot: tuple[str, ...] = ()
     search_dc: int = 0
+    terrain: tuple[str, ...] = ()
+    shop: tuple[str, ...] = ()  # wares sold here at SRD prices (rules/shop.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +87,7 @@ class Dungeon:
                 t = r.get("trap")
                 trap = Trap(int(t["detect_dc"]), str(t.get("save", "dex")), int(t["dc"]),
                             str(t["damage"]), str(t.get("type", "piercing")),
-                            bool(t.get("half", True))) if t else None
+                            bool(t.get("half", True)), bool(t.get("fall", False))) if t else None
                 e = r.get("encounter")
                 enc = Encounter(tuple((str(m), int(n)) for m, n in e["monsters"]),
                                 str(e.get("band", "near")),
@@ -89,9 +95,12 @@ class Dungeon:
                 room = Room(int(r["id"]), str(r["name"]), str(r.get("text", "")),
                             str(r.get("light", "bright")), exits, trap, enc,
                             tuple(r.get("loot", [])), tuple(r.get("hidden_loot", [])),
-                            int(r.get("search_dc", 0)))
+                            int(r.get("search_dc", 0)), tuple(r.get("terrain", [])),
+                            _wares(r.get("shop", []), r["id"]))
                 if room.light not in LIGHTS:
                     raise RulesError(f"room {room.id}: light must be one of {LIGHTS}")
+                if set(room.terrain) - set(TERRAINS):
+                    raise RulesError(f"room {room.id}: terrain must be among {TERRAINS}")
                 rooms[room.id] = room
             dg = cls(str(d.get("name", "dungeon")), int(d.get("start", next(iter(rooms)))),
                      rooms, tuple(d.get("levels", (1, 3))), d)
@@ -147,7 +156,7 @@ def load_bundled(name: str = "crypt") -> Dungeon:
 
 
 _ROOM_KEYS = {"id", "name", "text", "light", "exits", "trap", "encounter", "loot", "hidden_loot",
-              "search_dc"}
+              "search_dc", "terrain", "shop"}
 _EXIT_KEYS = {"to", "dir", "name", "locked", "dc", "key", "min_level", "dm_only"}
 _TOP_KEYS = {"name", "start", "levels", "rooms"}
 
@@ -212,3 +221,13 @@ def _known(where: str, d: Any, keys: set[str]) -> None:
     if extra:
         raise RulesError(f"{where}: unknown key {extra[0][:24]!r}; keys are "
                          f"{', '.join(sorted(keys))}")
+
+
+def _wares(names: list[str], room: Any) -> tuple[str, ...]:
+    """A room's shop as gear indexes; RulesError ("did you mean") for a ware not in the SRD."""
+    from rules import content, shop
+
+    try:
+        return tuple(shop.find_gear(str(n), list(content.gear())) for n in names)
+    except RulesError as err:
+        raise RulesError(f"room {room} shop: {err}") from None

@@ -60,13 +60,16 @@ def fight(party: list[tuple[str, int]], monsters: list[tuple[str, int]],
           rng: random.Random, errors: list[int] | None = None) -> tuple[bool, int]:
     """One full combat, both sides played by rules.tactics: (party won, rounds)."""
     from rules import game as g
-    from rules import tactics
+    from rules import party_tactics, tactics
     from rules.dungeon import Dungeon
 
     errors = errors if errors is not None else [0]
     state = g.Game.new(Dungeon.from_dict(ARENA))
     for k, (cls, level) in enumerate(party):
         g.apply(state, None, it.Join(f"{cls[:6]}{k + 1}", cls, level), rng)
+    for e in state.party():  # the party knows the fight is coming: long buffs first
+        for intent in party_tactics.prepare(state, e):
+            g.apply(state, e.eid, intent, rng)
     for name, count in monsters:
         g.spawn(state, name, count)
     g.start_combat(state, rng)
@@ -108,3 +111,63 @@ def simulate(party: list[tuple[str, int]], monsters: list[tuple[str, int]], tria
             "mean_rounds": round(rounds_total / max(1, trials), 3), "difficulty": d["difficulty"],
             "xp": d["xp"], "adjusted_xp": d["adjusted_xp"], "thresholds": d["thresholds"],
             "trials": trials, "seed": seed, "refused_options": errors[0]}
+
+
+# Classic SRD foes from CR 1/4 to 21, one kind an encounter: fitting_foes picks among them.
+ROSTER = ("goblin", "orc", "bugbear", "ogre", "owlbear", "troll", "stone-giant",
+          "young-green-dragon", "young-red-dragon", "adult-red-dragon", "lich")
+# The least party win rate each difficulty should show (deadly: no floor, only lower).
+EXPECTED = {"easy": 0.9, "medium": 0.75, "hard": 0.5, "deadly": 0.0}
+MAX_COUNT = 8
+
+
+def fitting_foes(levels: list[int], label: str) -> tuple[str, int]:
+    """The roster kind and count whose adjusted XP sits nearest the middle of `label`'s
+    band for this party (deadly: a quarter above its threshold), preferring few foes of
+    a challenge rating near the party's level, as a DM would build it."""
+    best: tuple[float, int, str] | None = None
+    top = max(levels)
+    for name in ROSTER:
+        cr = float(content.monster(name)["challenge_rating"])
+        if not top / 4 <= cr <= top + 4 and name != ROSTER[0]:
+            continue
+        for count in range(1, MAX_COUNT + 1):
+            d = difficulty(levels, [name] * count)
+            if d["difficulty"] != label:
+                continue
+            k = LABELS.index(label)
+            low = d["thresholds"][label]
+            high = d["thresholds"][LABELS[k + 1]] if k + 1 < len(LABELS) else low * 1.5
+            miss = abs(d["adjusted_xp"] - (low + high) / 2) / max(1, high - low) + \
+                0.1 * (count - 1)
+            if best is None or (miss, count) < best[:2]:
+                best = (miss, count, name)
+    if best is None:
+        raise RulesError(f"no {label} encounter in the roster for levels {levels}")
+    return best[2], best[1]
+
+
+def plausibility(classes: list[str], levels: list[int], trials: int, seed: int,
+                 progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Win rates of a party of `classes` at each level against fitting foes at each SRD
+    difficulty; `plausible` says whether a row meets EXPECTED and falls no higher than the
+    easier row before it (a little noise allowed)."""
+    rows: list[dict[str, Any]] = []
+    done = 0
+    for level in levels:
+        party = [(c, level) for c in classes]
+        prev = 1.0
+        for label in LABELS:
+            name, count = fitting_foes([level] * len(classes), label)
+            r = simulate(party, [(name, count)], trials, seed)
+            rate = r["party_win_rate"]
+            rows.append({"level": level, "difficulty": label, "monsters": f"{name}:{count}",
+                         "adjusted_xp": r["adjusted_xp"], "party_win_rate": rate,
+                         "mean_rounds": r["mean_rounds"], "expected_at_least": EXPECTED[label],
+                         "plausible": rate >= EXPECTED[label] and rate <= prev + 0.05})
+            prev = rate
+            done += 1
+            if progress:
+                progress(done)
+    return {"party": classes, "levels": levels, "trials": trials, "seed": seed, "rows": rows,
+            "plausible": all(r["plausible"] for r in rows)}

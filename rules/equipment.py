@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rules import content, fuzzy
+from rules import content, encumbrance, fuzzy
 from rules import events as ev
 from rules.creature import Entity
 from rules.errors import RulesError
+from rules.multiclass import class_level
 
 if TYPE_CHECKING:
     from rules.game import Game
@@ -65,23 +66,36 @@ def equip(game: Game, a: Entity, kind: str, index: str) -> list[Any]:
         if a.armor:
             a.inventory.append(gear_name(content.armor()[a.armor]))
         a.armor = index
-    a.ac = armor_class(a.cls, a.level, a.abilities, a.armor or None, a.shield)
+    a.ac = armor_class(a.cls, class_level(a, a.cls), a.abilities, a.armor or None, a.shield)
+    encumbrance.update(game, a)
     return [ev.Info(a.eid, f"{a.name} wears the {arm['name'].lower()}: AC {a.current_ac()}")]
 
 
 def share_loot(game: Game, items: list[str]) -> list[Any]:
     """Loot goes to characters, not a party pile: each item to the living character here
-    carrying the least (then the lowest id); with nobody to take it, it stays on the floor."""
+    carrying the least (then the lowest id) who can lift it (15 x STR lb unless the
+    encumbrance variant is on); with nobody to take it, it stays on the floor."""
     out: list[Any] = []
     here = [e for e in game.party() if e.kind == "pc" and not e.dead and e.room == game.room]
     for item in items:
-        if not here:
+        able = [e for e in here if _can_lift(game, e, encumbrance.item_weight(item))]
+        if not able:
             game.loot.append(item)
+            out.append(ev.Info(0, f"the {item} stays on the floor"))
             continue
-        e = min(here, key=lambda c: (len(c.inventory), c.eid))
+        e = min(able, key=lambda c: (len(c.inventory), c.eid))
         e.inventory.append(item)
+        encumbrance.update(game, e)
         out.append(ev.Info(e.eid, f"{e.name} takes the {item}"))
     return out
+
+
+def _can_lift(game: Game, e: Entity, lb: float) -> bool:
+    try:
+        encumbrance.check_pickup(game, e, lb)
+    except RulesError:
+        return False
+    return True
 
 
 def _take(a: Entity, index: str, name: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, levels, resolver
+from rules import classfeatures, content, dice, encumbrance, levels, multiclass, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.combat import combat_move
@@ -48,6 +48,7 @@ def enter(game: Game, pc: Entity) -> list[Any]:
     pc.room = game.room
     game.next_eid += 1
     game.entities[pc.eid] = pc
+    encumbrance.update(game, pc)  # armour too heavy for it, a load under the variant rule
     out: list[Any] = [ev.Joined(pc.eid, pc.name, pc.cls, pc.level)]
     if game.combat:
         game.combat["order"].append(pc.eid)
@@ -97,8 +98,8 @@ def say(game: Game, a: Entity, i: it.Say, _r: random.Random) -> list[Any]:
 
 
 def query(game: Game, a: Entity, i: it.Query, _r: random.Random) -> list[Any]:
-    if i.what not in ("help", "hp", "sheet", "inv", "status"):
-        raise RulesError("ask for hp, sheet, inv, status or help")
+    if i.what.split()[:1] not in (["help"], ["hp"], ["sheet"], ["inv"], ["status"], ["shop"]):
+        raise RulesError("ask for hp, sheet, inv, status, shop or help")
     return []
 
 
@@ -165,6 +166,8 @@ def enter_room(game: Game, party: list[Entity], rng: random.Random) -> list[Any]
                 ok = resolver.saving_throw(game, e, t.save, t.dc, rng, out, f"trap {t.save} save")
                 amount = dice.total(t.damage, rng)
                 amount = amount // 2 if ok and t.half else (0 if ok else amount)
+                if amount and t.fall:
+                    amount = resolver.slow_fall(e, amount, out)
                 if amount:
                     resolver.deal(game, e, amount, t.dtype, out, rng=rng)
     live = [m for m in game.here() if m.side == "monsters" and not m.down]
@@ -209,7 +212,7 @@ def search(game: Game, a: Entity, _i: it.Search, rng: random.Random) -> list[Any
         require(a, "action", "search")
         a.turn["action"] -= 1
     room = game.dungeon.room(a.room)
-    nat, _ = dice.d20(rng, 0)
+    nat = resolver.skill_d20(a, "perception", rng)
     total = nat + a.skill_mod("perception", "wis")
     dc = room.search_dc or 10
     ok = total >= dc
@@ -217,6 +220,7 @@ def search(game: Game, a: Entity, _i: it.Search, rng: random.Random) -> list[Any
     if ok and room.hidden_loot and room.id not in game.state["found"]:
         game.state["found"].append(room.id)
         a.inventory += list(room.hidden_loot)  # the finder carries it
+        encumbrance.update(game, a)
         out.append(ev.Info(a.eid, "found: " + ", ".join(room.hidden_loot)))
     elif ok and room.trap and room.id not in game.state["traps"]:
         game.state["traps"].append(room.id)
@@ -241,7 +245,7 @@ def roll(game: Game, a: Entity, i: it.Roll, rng: random.Random) -> list[Any]:
     key = what.replace(" ", "-")
     if key in skills:
         ab = skills[key]
-        nat, _ = dice.d20(rng, resolver.check_adv(a, ab, save=False))
+        nat = resolver.skill_d20(a, key, rng, resolver.check_adv(a, ab, save=False, skill=key))
         return [ev.Rolled(a.eid, key, nat, resolver.str_floor(
             a, ab, nat + a.skill_mod(key, ab) + resolver.check_bonus(a, rng)))]
     if what in abil or what in abil.values():
@@ -274,18 +278,17 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
         if i.kind == "short":
             # Spend hit dice one at a time while the average roll would not be wasted.
             spent = e.hit_dice
-            while e.hit_dice > 0 and e.max_hp - e.hp >= e.hd_size // 2 + 1 and e.hp > 0:
+            while e.hit_dice > 0 and e.max_hp - e.hp >= (
+                    die := multiclass.next_hit_die(e)) // 2 + 1 and e.hp > 0:
                 e.hit_dice -= 1
-                resolver.heal(game, e, max(1, dice.total(f"1d{e.hd_size}", rng)
-                                              + e.mod("con")), out)
+                resolver.heal(game, e, max(1, dice.total(f"1d{die}", rng) + e.mod("con")), out)
             if spent > e.hit_dice and song:
                 resolver.heal(game, e, dice.total(song, rng), out)
             levels.regain_on_short_rest(e)
-            for k in levels.short_rest_resources(e.cls, e.level):
+            for k in levels.short_rest_resources_of(e):
                 if k in e.res_max:
                     e.res[k] = e.res_max[k]
-            if e.pact:
-                e.slots = list(e.max_slots)
+            multiclass.short_rest_slots(e)
         else:
             if e.hp <= 0:
                 e.hp = 0
@@ -303,4 +306,5 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
             e.stable = False
             e.effects[:] = [x for x in e.effects if x.has("attuned") or x.has("permanent")]
             e.conc = ""
+            classfeatures.after_long_rest(e)
     return out + [ev.Rested(i.kind, tuple(e.eid for e in party))]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from rules import events as ev
 from rules import intents as it
+from rules import multiclass
 from rules.combat import after_action
 from rules.creature import Entity
 from rules.errors import RulesError
@@ -42,11 +43,14 @@ def use(game: Game, a: Entity, i: it.Use, rng: random.Random) -> list[Any]:
         raise RulesError(f"{hit} has no use in play yet")
     _check(a, f, in_combat)
     targets = _targets(game, a, f, i.target)
-    if in_combat and f.action in ("action", "bonus"):
-        require(a, f.action, f.name)
+    cost = f.action
+    if f.item and cost == "action" and any(x.has("fast_hands") for x in a.effects):
+        cost = "bonus"  # Fast Hands: Cunning Action uses an object
+    if in_combat and cost in ("action", "bonus"):
+        require(a, cost, f.name)
     # -- all checks passed: spend and resolve --
-    if in_combat and f.action in ("action", "bonus"):
-        a.turn[f.action] -= 1
+    if in_combat and cost in ("action", "bonus"):
+        a.turn[cost] -= 1
     if f.resource and not f.keep_resource:
         a.res[f.resource] -= 1
     if f.item:
@@ -55,7 +59,7 @@ def use(game: Game, a: Entity, i: it.Use, rng: random.Random) -> list[Any]:
                                      targets[0] is not a else 0)]
     engine.use(game, a, f"feature:{f.key}", targets, rng, out,
                name=hit if hit in summons else "")
-    if in_combat and f.action in ("action", "bonus"):
+    if in_combat and cost in ("action", "bonus"):
         out += after_action(game, a, rng)
     return out
 
@@ -66,7 +70,7 @@ def _check(a: Entity, f: FeatureDef, in_combat: bool) -> None:
             raise RulesError(f"{a.name} lacks {f.name}")
         if a.res.get(f.resource, 0) <= 0:
             raise RulesError(f"{f.name} is used up; rest first")
-    if f.cls and (a.cls != f.cls or a.level < f.level):
+    if f.cls and not multiclass.has_feature(a, f.cls, f.level):
         raise RulesError(f"{f.name} is a level {f.level} {f.cls} feature")
     if f.combat and not in_combat:
         raise RulesError(f"{f.name} is for combat")

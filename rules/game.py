@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from rules import combat, dice, dm, explore, features, spells, turns
+from rules import combat, dice, dm, explore, features, shop, spells, turns
 from rules import intents as it
 from rules.combat import close_cost, weapon_spec
 from rules.creature import Entity
@@ -207,6 +207,7 @@ _HANDLERS = {
     it.HelpAlly: combat.help_ally, it.Grapple: combat.grapple, it.Shove: combat.shove,
     it.Approach: combat.approach, it.EndTurn: turns.end_turn, it.Say: explore.say,
     it.Query: explore.query, it.Rest: explore.rest, it.Dm: dm.dm, it.Make: explore.make,
+    it.Advance: turns.advance, it.Trade: shop.trade,
 }
 
 # Re-exported for callers that build fights directly (encounter simulation, benchmarks).

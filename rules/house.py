@@ -23,6 +23,8 @@ HOUSE_RULES: dict[str, HouseRule] = {r.name: r for r in (
               "a level-up rolls the hit die for hit points instead of taking the average"),
     HouseRule("rolled_stats", False,
               "character creation may roll ability scores (4d6, drop the lowest)"),
+    HouseRule("encumbrance", False,
+              "variant encumbrance: over 5x STR lb speed -10, over 10x -20 and disadvantage"),
     HouseRule("friendly_fire", False,
               "area spells also catch the caster's allies in melee with the target"),
     # the node's table setting text_auth (node/identity.py), kept here so a replay reads it

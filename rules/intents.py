@@ -40,6 +40,8 @@ class Cast:
     spell: Ref
     target: Ref | None = None
     level: int | None = None  # None: the spell's own level (no upcast)
+    meta: tuple[str, ...] = ()  # metamagic options and Overchannel ("quickened", ...)
+    twin: Ref | None = None  # Twinned Spell's second target
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,7 @@ class Say:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    what: str  # "help" | "hp" | "sheet" | "inv" | "status"; answered privately, changes nothing
+    what: str  # "help" | "hp" | "sheet" | "inv" | "status" | "shop [page]"; answered privately
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +129,11 @@ class Dm:
     spawn(text=monster, value=count), narrate(text), set_roll(value),
     edit_sheet(target, text="field=value"), revert_sheet(target, value=version),
     add_character(text=JSON of rules/character_io.py): an exported character joins,
-    house_rule(text=name, value=1/0), level_up(target), force_action(target, text=action id),
+    house_rule(text=name, value=1/0), level_up(target, text=class or ""), force_action(target, text=action id),
     set_turn(target): make it that creature's turn; set_roll(text="20 1"): several faces,
-    cover(target, value=0/2/5), unlock(text=exit: opens a locked or DM-only way).
+    cover(target, value=0/2/5), unlock(text=exit: opens a locked or DM-only way),
+    shop.open(text="item, item=12gp" or "" for the basic stock), shop.close,
+    take_item(target, text="5 gp" or an item): the DM takes coins or an item back.
     force_action applies one of rules.tactics.legal_actions(target) by its Option.id;
     set_roll(value=1..20) makes the next d20 any creature rolls show that face.
     """
@@ -155,7 +159,26 @@ class Make:
     value: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Advance:
+    """Take a level in `cls` (rules/multiclass.py): now when one is due, else the next one.
+    Or, with `improve` ("str dex", "con con", "grappler"), choose the next Ability Score
+    Improvement (two points, or the SRD's feat)."""
+
+    cls: str = ""
+    improve: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """At a shop (rules/shop.py): `op` is buy or sell, `item` as typed. The wares are a
+    Query ("shop", "shop 2"), answered privately."""
+
+    op: str
+    item: str
+
+
 ALL_INTENTS: tuple[type, ...] = (
     Join, Look, Move, Attack, Cast, Use, Roll, Dodge, Dash, Disengage, Hide, Search,
-    HelpAlly, Grapple, Shove, Approach, EndTurn, Say, Query, Rest, Dm, Make,
+    HelpAlly, Grapple, Shove, Approach, EndTurn, Say, Query, Rest, Dm, Make, Advance, Trade,
 )

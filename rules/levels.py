@@ -100,6 +100,13 @@ def short_rest_resources(cls: str, level: int) -> list[str]:
             if d.get("rest") == "short" or level >= int(d.get("rest_from", 99))]
 
 
+def short_rest_resources_of(e: Any) -> list[str]:
+    """Resources a short rest restores, over every class the character has levels in."""
+    from rules.multiclass import class_levels
+
+    return [k for c, n in class_levels(e).items() for k in short_rest_resources(c, n)]
+
+
 def regain_on_initiative(e: Any) -> None:
     """Uses regained on rolling initiative with none left (Superior Inspiration: 1,
     Perfect Self: 4 ki)."""
@@ -116,8 +123,11 @@ def regain_on_short_rest(e: Any) -> None:
 
 
 def _regain(e: Any, amount_key: str, from_key: str, *, empty_only: bool) -> None:
+    from rules.multiclass import class_level
+
     for name, d in resource_table().get(e.cls, {}).items():
-        if amount_key not in d or e.level < int(d[from_key]) or name not in e.res_max:
+        if (amount_key not in d or class_level(e, e.cls) < int(d[from_key])
+                or name not in e.res_max):
             continue
         if empty_only and e.res.get(name, 0) > 0:
             continue
@@ -127,8 +137,10 @@ def _regain(e: Any, amount_key: str, from_key: str, *, empty_only: bool) -> None
 def song_of_rest_die(party: list[Any]) -> str:
     """The extra die a short rest's hit dice heal with a conscious bard present (Song of
     Rest, classes.json song_of_rest_die), '' without one."""
-    sides = [int(row(e.cls, e.level)["class_specific"].get("song_of_rest_die") or 0)
-             for e in party if e.cls == "bard" and e.hp > 0]
+    from rules.multiclass import class_level
+
+    sides = [int(row("bard", class_level(e, "bard"))["class_specific"].get("song_of_rest_die")
+                 or 0) for e in party if class_level(e, "bard") and e.hp > 0]
     best = max(sides, default=0)
     return f"1d{best}" if best else ""
 
@@ -136,10 +148,12 @@ def song_of_rest_die(party: list[Any]) -> str:
 def initiative_advantage(e: Any) -> int:
     """1 when a passive feature gives advantage on initiative (Feral Instinct)."""
     from rules import classfeatures
+    from rules.multiclass import class_levels
 
     if e.kind != "pc" or not e.cls:
         return 0
-    return int(any(p.get("initiative_adv") for p in classfeatures.passives(e.cls, e.level)))
+    return int(any(p.get("initiative_adv") for c, n in class_levels(e).items()
+                   for p in classfeatures.passives(c, n)))
 
 
 def multiclass_slots(levels: dict[str, int]) -> list[int]:

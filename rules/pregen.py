@@ -8,6 +8,7 @@ from typing import Any
 
 from rules import classfeatures, content, levels
 from rules.creature import ABILITIES, Entity, mod
+from rules.effects.records import Effect
 from rules.errors import RulesError
 from rules.levels import MAX_LEVEL, XP_LEVELS, xp_level
 
@@ -130,6 +131,15 @@ def weapon_entry(w: dict[str, Any], abilities: dict[str, int], shield: bool = Fa
             "versatile": w.get("versatile"), "two_handed": "two-handed" in props}
 
 
+def unarmed_strike(monk_level: int) -> dict[str, Any]:
+    """The monk's unarmed strike: the Martial Arts die of its monk level, DEX."""
+    ma = levels.row("monk", monk_level)["class_specific"]["martial_arts"]
+    return {"name": "unarmed strike", "dice": f"{ma['dice_count']}d{ma['dice_value']}",
+            "type": "bludgeoning", "kind": "melee", "ability": "dex", "range": [5, 0],
+            "light": True, "thrown": False, "versatile": None, "two_handed": False,
+            "monk": True}
+
+
 def armor_class(cls: str, level: int, ab: dict[str, int], armor: str | None,
                 shield: bool) -> int:
     """AC from armour (or the class's unarmoured defence), shield and passive features."""
@@ -160,10 +170,10 @@ def _ac(cls: str, ab: dict[str, int], armor: str | None, shield: bool) -> int:
 
 
 def improve(ab: dict[str, int], order: tuple[str, ...], points: int,
-            picks: tuple[str, ...] = ()) -> dict[str, int]:
+            picks: tuple[str, ...] = (), taken: list[str] | None = None) -> dict[str, int]:
     """Ability score improvements, two points each: a pick takes a point (an ability) or a
-    whole improvement (a feat: "grappler"); the rest go to the first ability (by the build's
-    order) still under 20, the SRD's cap."""
+    whole improvement (a feat: "grappler", added to `taken`); the rest go to the first
+    ability (by the build's order) still under 20, the SRD's cap."""
     out = dict(ab)
     queue = list(picks)
     while points > 0 and queue:
@@ -173,6 +183,8 @@ def improve(ab: dict[str, int], order: tuple[str, ...], points: int,
             points -= 1
         elif p not in out and points >= 2:
             points -= 2  # a feat instead of the improvement
+            if taken is not None:
+                taken.append(p)
     for _ in range(points):
         best = next((a for a in order if out[a] < 20), None)
         if best is None:
@@ -210,10 +222,11 @@ def class_key(cls: str) -> str:
 def character(name: str, cls: str, level: int = 1, eid: int = 0, *,
               scores: dict[str, int] | None = None, race: Race | None = None,
               skills: tuple[str, ...] | None = None, kit: Build | None = None,
-              asi: tuple[str, ...] = ()) -> Entity:
+              asi: tuple[str, ...] = (), extra_asi: int = 0) -> Entity:
     """A ready-to-play character; RulesError for an unknown class or a level outside 1-20.
     `scores`, `race`, `skills` and `kit` are creation choices (rules/creation.py validates
-    them); without them it is the pregenerated build."""
+    them); without them it is the pregenerated build. `extra_asi`: improvements a
+    multiclass character's other classes give (rules/multiclass.py)."""
     key = class_key(cls)
     if not 1 <= level <= MAX_LEVEL:
         raise RulesError(f"level must be 1-{MAX_LEVEL}")
@@ -224,7 +237,8 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0, *,
     base = dict(scores) if scores else dict(zip(b.order, STANDARD, strict=True))
     for a, n in race.bonuses if race else ():
         base[a] += n
-    ab = improve(base, b.order, 2 * levels.asi_count(key, level), asi)
+    feats: list[str] = []
+    ab = improve(base, b.order, 2 * (levels.asi_count(key, level) + extra_asi), asi, feats)
     ab = classfeatures.improve_abilities({a: ab[a] for a in ABILITIES}, key, level)
     lv = data["levels"][str(level)]
     prof = int(lv.get("proficiency_bonus", 2 + (level - 1) // 4))
@@ -245,13 +259,8 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0, *,
                for w in b.weapons]
     speed = race.speed if race else 30
     if key == "monk":
-        ma = lv["class_specific"]["martial_arts"]
-        die = f"{ma['dice_count']}d{ma['dice_value']}"
         speed += int(lv["class_specific"].get("unarmored_movement", 0))
-        weapons.insert(0, {"name": "unarmed strike", "dice": die, "type": "bludgeoning",
-                           "kind": "melee", "ability": "dex", "range": [5, 0], "light": True,
-                           "thrown": False, "versatile": None, "two_handed": False,
-                           "monk": True})
+        weapons.insert(0, unarmed_strike(level))
         for w in weapons:
             w["ability"] = "dex" if ab["dex"] >= ab["str"] else "str"
     if key == "barbarian" and level >= 5 and b.armor is None:
@@ -271,6 +280,8 @@ def character(name: str, cls: str, level: int = 1, eid: int = 0, *,
         armor=b.armor or "", shield=b.shield,
     )
     classfeatures.apply_passives(pc, key, level, b.skills)
+    for f in feats:  # Grappler: advantage on attacks against a creature it grapples
+        pc.effects.append(Effect(f, eid, tags=(f, "permanent")))
     return pc
 
 def _shared(table: dict[str, dict[str, Any]], lookup: Any, key: str) -> dict[str, Any]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import dice
+from rules import dice, senses
 from rules import events as ev
 from rules.classfeatures import favored
 from rules.creature import AUTO_CRIT_CLOSE, AUTO_FAIL_STR_DEX, PHYSICAL, Entity
 from rules.dungeon import BRIGHT
 from rules.effects.records import Cond, Effect
+from rules.multiclass import class_level
 
 if TYPE_CHECKING:
     from rules.game import Game
@@ -45,19 +46,22 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
     d = distance(atk, tgt)
     # Feral Senses: an unseen creature within 30 ft gives the attacker no disadvantage
     feral = d <= 30 and bool(atk.effects) and any(e.has("feral_senses") for e in atk.effects)
+    # blindsight perceives through invisibility and darkness within its range (Feral Senses
+    # spares the attacker the same disadvantages)
+    atk_feels, tgt_feels = feral or senses.feels(atk, d), senses.feels(tgt, d)
     if tgt.conditions:  # most creatures have none: skip the scans on the hot path
         for c in ("blinded", "paralyzed", "stunned", "unconscious", "petrified", "restrained"):
             if c in tgt.conditions:
                 adv.append(f"target {c}")
         if "prone" in tgt.conditions:
             (adv if d <= 5 else dis).append("target prone")
-        if "invisible" in tgt.conditions and not _sees_invisible(atk) and not feral:
+        if "invisible" in tgt.conditions and not (atk_feels or _sees_invisible(atk)):
             dis.append("target invisible")
     if atk.conditions:
         for c in ("blinded", "poisoned", "frightened", "restrained", "prone"):
             if c in atk.conditions:
                 dis.append(c)
-        if "invisible" in atk.conditions and not _sees_invisible(tgt):
+        if "invisible" in atk.conditions and not (tgt_feels or _sees_invisible(tgt)):
             adv.append("invisible")
     if atk.exhaustion >= 3:
         dis.append("exhaustion")
@@ -73,15 +77,17 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             dis.append("dodge")
         if e.has("reckless"):
             adv.append("reckless target")
-        if e.has("dis_against") or (e.has("invisible") and not _sees_invisible(atk)
-                                    and not feral) or atk.ctype in e.dis_from:
+        if e.has("dis_against") or (e.has("invisible")
+                                    and not (atk_feels or _sees_invisible(atk))) \
+                or atk.ctype in e.dis_from:
             dis.append(e.name)
     for e in atk.effects:
         if not e.tags or (sight and e.name == "darkness"):
             continue
-        if e.has("hidden") or e.has("adv_next"):
+        if e.has("adv_next") or (e.has("hidden") and not senses.pinpoints(game, tgt, atk, d)):
             adv.append(e.name)
         if e.has("dis_next") or e.has("dis_attacks") or (
+                e.has("heavy_load") and kind in ("melee", "ranged")) or (
                 e.has("light_sensitive") and game.light_at(atk.room) in BRIGHT) or (
                 e.has("sunlight_sensitive") and game.light_at(atk.room) == "sunlight"):
             dis.append(e.name)
@@ -93,7 +99,8 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
             adv.append("grappler")
         if e.has("ambusher") and unacted(game, tgt):
             adv.append("ambusher")
-        if e.has("adv_attacks") or (e.has("invisible") and not _sees_invisible(tgt)):
+        if e.has("adv_attacks") or (e.has("invisible")
+                                    and not (tgt_feels or _sees_invisible(tgt))):
             adv.append(e.name)
     if atk.effects and any(e.has("pack_tactics") for e in atk.effects) and any(
             o != atk.eid and game.entities[o].side == atk.side
@@ -108,10 +115,13 @@ def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[in
     if light == "dark" and _lit(game, atk.room):
         light = "dim"
     if light == "dark":
-        if not atk.sees_in_dark() and not feral:
+        if not (atk_feels or atk.sees_in_dark()):
             dis.append("darkness")
-        if not tgt.sees_in_dark():
+        if not (tgt_feels or tgt.sees_in_dark()):
             adv.append("unseen")
+    if adv and tgt.effects and not tgt.incapacitated and any(e.has("elusive")
+                                                             for e in tgt.effects):
+        adv = []  # Elusive: no attack roll against the rogue has advantage
     return (1 if adv else 0) - (1 if dis else 0), adv + ["-" + x for x in dis]
 
 
@@ -138,7 +148,21 @@ def check_bonus(ent: Entity, rng: random.Random) -> int:
     for e in ent.effects:
         if e.check:
             total += dice.total(e.check.lstrip("-"), rng) * (-1 if e.check[0] == "-" else 1)
+    if total:
+        _consume_once(ent, "one_check")  # Peerless Skill: one check only
     return total
+
+
+def skill_d20(ent: Entity, skill: str, rng: random.Random, adv: int = 0) -> int:
+    """The d20 of a skill check: Supreme Sneak gives Stealth advantage, Reliable Talent
+    lifts a proficient check's roll to 10."""
+    tags = {t for e in ent.effects for t in e.tags} if ent.effects else set()
+    if skill == "stealth" and "supreme_sneak" in tags:
+        adv = min(1, adv + 1)
+    nat, _ = dice.d20(rng, max(-1, adv))
+    if "reliable_talent" in tags and skill in ent.skills:
+        nat = max(nat, 10)
+    return nat
 
 
 def _hostile_engaged(game: Game, e: Entity) -> list[Entity]:
@@ -160,6 +184,8 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     """One attack roll against AC: advantage, bonuses, inspiration, shield, close crits.
     spec: name, bonus, kind, range, optional adv and crit. Returns (hit, crit, net adv)."""
     kind = spec["kind"]
+    if _sanctuary_holds(game, atk, tgt, rng, out):
+        return False, False, 0
     net, _sources = attack_adv(game, atk, tgt, kind, tuple(spec.get("range") or (5, 0)))
     if spec.get("adv"):
         net = max(-1, min(1, net + spec["adv"]))
@@ -179,6 +205,13 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
             total += dice.total(insp.die, rng)
             atk.effects.remove(insp)
             hit = is_hit(nat, total, ac, crit_on)
+    if not hit and atk.effects and any(e.has("sure_hit") for e in atk.effects):
+        _consume_once(atk, "sure_hit")  # Stroke of Luck: the miss becomes a hit
+        out.append(ev.Info(atk.eid, f"{atk.name}'s luck turns the miss"))
+        hit = True
+    if hit and not crit and (cut := _cutting_words(game, atk, tgt, total - ac, rng, out)):
+        total -= cut
+        hit = is_hit(nat, total, ac, crit_on)
     if hit and not crit and total < ac + 5 and _auto_shield(game, tgt, rng, out):
         ac = tgt.current_ac()
         hit = total >= ac
@@ -196,6 +229,7 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     if atk.effects:
         atk.effects[:] = [e for e in atk.effects if not (e.has("hidden") or e.has("dis_next")
                                                          or e.has("adv_next")
+                                                         or e.has("ends_on_attack")
                                                          or e.has("camouflage"))]
     if tgt.effects:
         tgt.effects[:] = [e for e in tgt.effects if not (e.has("next_adv") or e.has("help"))]
@@ -204,6 +238,78 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
         for e in [x for x in tgt.effects if x.has("retaliate")]:  # a heated body burns back
             deal(game, atk, dice.total(e.die, rng), e.dtype, out, rng=rng)
     return hit, crit, net
+
+
+def _sanctuary_holds(game: Game, atk: Entity, tgt: Entity, rng: random.Random,
+                     out: Events) -> bool:
+    """Sanctuary (Tranquility), and Nature's Sanctuary against a beast or plant: the
+    attacker must pass a WIS save against the bearer's DC or its attack is lost."""
+    if not tgt.effects or atk.side == tgt.side or not any(
+            e.has("sanctuary") or (e.has("natures_sanctuary") and atk.ctype in ("beast", "plant"))
+            for e in tgt.effects):
+        return False
+    if saving_throw(game, atk, "wis", tgt.spell_dc(), rng, out, "sanctuary"):
+        return False
+    out.append(ev.Info(atk.eid, f"{atk.name} cannot bring itself to attack {tgt.name}"))
+    atk.turn["attacked"] = True
+    return True
+
+
+def _cutting_words(game: Game, atk: Entity, tgt: Entity, margin: int, rng: random.Random,
+                   out: Events) -> int:
+    """Cutting Words: a bard on the target's side spends its reaction and an inspiration
+    die against a hit its die could turn (house rule auto_reactions); the die rolled."""
+    if tgt.side != "party" or not game.house.get("auto_reactions", True):
+        return 0  # only characters are bards; monsters' attacks on them are the ones cut
+    from rules.levels import row
+
+    for b in game.entities.values():
+        if b.res.get("inspiration", 0) <= 0 or b.side != tgt.side or b.room != tgt.room or \
+                not b.reaction or b.incapacitated or b.fled or not any(
+                    e.has("cutting_words") for e in b.effects):
+            continue
+        sides = int(str(row(b.cls, b.level)["class_specific"].get("bardic_inspiration_die")
+                        or 6))
+        if margin >= sides:
+            return 0  # no die could turn it: keep the reaction
+        b.reaction = False
+        b.res["inspiration"] -= 1
+        cut = dice.total(f"1d{sides}", rng)
+        out.append(ev.Info(b.eid, f"{b.name}'s cutting words: -{cut}"))
+        return cut
+    return 0
+
+
+def deflect_hit(tgt: Entity, spec: dict[str, Any], rng: random.Random, out: Events) -> int:
+    """Deflect Missiles: the monk's reaction cuts a ranged weapon hit by 1d10 + DEX + level."""
+    if spec["kind"] != "ranged" or spec.get("spell") or not tgt.reaction or \
+            tgt.incapacitated or not tgt.effects or not any(e.has("deflect_missiles")
+                                                             for e in tgt.effects):
+        return 0
+    tgt.reaction = False
+    cut = dice.total("1d10", rng) + tgt.mod("dex") + tgt.level
+    out.append(ev.Info(tgt.eid, f"{tgt.name} deflects the missile: -{cut}"))
+    return cut
+
+
+def slow_fall(e: Entity, amount: int, out: Events) -> int:
+    """Slow Fall: the monk's reaction takes five times its level off falling damage."""
+    if not e.reaction or e.incapacitated or not e.effects or not any(
+            x.has("slow_fall") for x in e.effects):
+        return amount
+    e.reaction = False
+    out.append(ev.Info(e.eid, f"{e.name} slows the fall"))
+    return max(0, amount - 5 * e.level)
+
+
+def blessing(game: Game, atk: Entity, tgt: Entity, out: Events) -> None:
+    """Dark One's Blessing: dropping a hostile creature to 0 HP gives the warlock CHA +
+    warlock level temporary hit points."""
+    if tgt.hp > 0 or tgt.side == atk.side or not atk.effects or not any(
+            e.has("dark_ones_blessing") for e in atk.effects):
+        return
+    atk.temp_hp = max(atk.temp_hp, max(1, atk.mod("cha") + atk.level))
+    out.append(ev.Healed(atk.eid, 0, atk.hp))
 
 
 def _uncanny_dodge(tgt: Entity, out: Events) -> bool:
@@ -227,9 +333,11 @@ def attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng: rand
     wounded, before = tgt.hp < tgt.max_hp, tgt.hp + tgt.temp_hp
     first = True
     dodge = _uncanny_dodge(tgt, out)
+    deflect = deflect_hit(tgt, spec, rng, out)
     for dmg_dice, dtype in spec["damage"]:
         amount = dice.total(dmg_dice, rng, crit=crit)
         if first:
+            amount -= deflect
             amount += spec.get("dmg_bonus", 0)
             amount += _on_hit_extras(game, atk, tgt, spec, net, crit, rng)
             if crit and spec.get("crit_dice"):  # Brutal Critical: more of the weapon's die
@@ -238,6 +346,7 @@ def attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng: rand
             first = False
         amount = amount // 2 if dodge else amount
         deal(game, tgt, max(0, amount), dtype, out, crit=crit, rng=rng, magical=magical)
+        blessing(game, atk, tgt, out)
         if tgt.dead:
             break
     if spec.get("weapon") and atk.effects and not tgt.dead:
@@ -311,13 +420,13 @@ def _on_hit_extras(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], n
         if spec["kind"] == "melee" and spec.get("ability") == "str":
             for e in atk.effects:
                 extra += e.dmg_bonus
-        if (atk.cls == "rogue" and not atk.turn.get("sneak")
+        if (class_level(atk, "rogue") and not atk.turn.get("sneak")
                 and (spec.get("finesse") or spec["kind"] == "ranged")
                 and (net > 0 or (net == 0 and any(
                     o != atk.eid and game.entities[o].side == atk.side
                     and not game.entities[o].incapacitated for o in tgt.engaged)))):
             atk.turn["sneak"] = True
-            extra += dice.total(f"{(atk.level + 1) // 2}d6", rng, crit=crit)
+            extra += dice.total(f"{(class_level(atk, 'rogue') + 1) // 2}d6", rng, crit=crit)
     for e in tgt.effects:
         if e.tags and e.has("mark") and e.src == atk.eid:
             extra += dice.total(e.die, rng, crit=crit)
@@ -426,6 +535,9 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
         tgt.turn["hurt"] = True  # keeps the rage going
     absorbed = min(tgt.temp_hp, amount)
     tgt.temp_hp -= absorbed
+    if absorbed and not tgt.temp_hp and any(e.has("wild_shape") for e in tgt.effects):
+        _consume_once(tgt, "wild_shape")  # the beast's hit points are gone: the druid is back
+        out.append(ev.Info(tgt.eid, f"{tgt.name} returns to its own shape"))
     rest = amount - absorbed
     overflow = rest - tgt.hp
     tgt.hp = max(0, tgt.hp - rest)
@@ -585,7 +697,9 @@ def stabilise(ent: Entity, out: Events) -> None:
 
 
 # -- checks and saves ---------------------------------------------------------------
-def check_adv(ent: Entity, ability: str, *, save: bool) -> int:
+def check_adv(ent: Entity, ability: str, *, save: bool, skill: str = "") -> int:
+    """Net advantage (+1/0/-1) on a check or save; `skill` names a check's skill (Stealth in
+    armour the SRD table marks, such as chain mail, has disadvantage)."""
     adv = dis = False
     if save:
         if ability == "dex" and (ent.has("restrained")):
@@ -601,6 +715,12 @@ def check_adv(ent: Entity, ability: str, *, save: bool) -> int:
             dis = True
     if ability == "str" and any(e.has("rage") for e in ent.effects):
         adv = True
+    if ability in ("str", "dex", "con") and any(e.has("heavy_load") for e in ent.effects):
+        dis = True
+    if skill == "stealth" and ent.armor:
+        from rules import content
+
+        dis = dis or bool(content.armor()[ent.armor].get("stealth_disadvantage"))
     return int(adv) - int(dis)
 
 
@@ -611,6 +731,9 @@ def saving_throw(game: Game, ent: Entity, ability: str, dc: int, rng: random.Ran
         out.append(ev.Rolled(ent.eid, what or f"{ability} save", 0, 0, dc, False))
         return False
     adv = check_adv(ent, ability, save=True)
+    if ent.effects and any(e.has("dis_next_save") for e in ent.effects):
+        _consume_once(ent, "dis_next_save")  # Heightened Spell: this save at a disadvantage
+        adv -= 1
     if magic and adv < 1 and any(e.has("magic_resistance") for e in ent.effects):
         adv += 1
     nat, _ = dice.d20(rng, adv)

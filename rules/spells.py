@@ -11,6 +11,7 @@ from rules import intents as it
 from rules.combat import after_action, close_cost, close_in
 from rules.creature import Entity
 from rules.effects import nodes as n
+from rules.effects.records import Effect
 from rules.errors import RulesError
 from rules.turns import in_turn, require
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 # -- spells -------------------------------------------------------------------------
 def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
+    from rules import metamagic
     from rules.effects import engine, selection, spellbook
 
     in_combat = game.combat is not None
@@ -30,7 +32,14 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
     elif a.incapacitated or a.hp <= 0:  # a reaction comes on anyone's turn
         raise RulesError(f"{a.name} cannot act")
     sd = spellbook.spell_def(spell["index"])
-    if "V" in spell.get("components", ()) and any(x.has("silenced") for x in a.effects):
+    points = metamagic.check(a, spell, i.meta, i.twin is not None)
+    if "extended" in i.meta and sd.rounds < 10:
+        raise RulesError("extended: a spell lasting a minute or more")
+    if a.effects and any(x.has("wild_shape") for x in a.effects) and not any(
+            x.has("beast_spells") for x in a.effects):
+        raise RulesError(f"{a.name} cannot cast in beast shape; use revert first")
+    if "V" in spell.get("components", ()) and "subtle" not in i.meta and any(
+            x.has("silenced") for x in a.effects):
         raise RulesError(f"{spell['name']} has words to speak, and {a.name} is in silence")
     base = int(spell["level"])
     level = base if i.level is None else int(i.level)
@@ -44,12 +53,20 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
         raise RulesError(f"{spell['name']} is used up today")
     if uses is not None:
         level = base
+    free = metamagic.free_resource(a, spell["index"]) if uses is None and (
+        i.level is None or int(i.level) == base) else ""
+    if free:  # a class resource casts it at its own level (Mystic Arcanum)
+        level = base
     # A ritual outside combat takes ten minutes more and spends no slot.
     ritual = bool(spell.get("ritual")) and not in_combat and i.level is None
-    if base and not ritual and uses is None and a.slots[level - 1] <= 0:
+    if base and not ritual and uses is None and not free and a.slots[level - 1] <= 0:
         raise RulesError(f"no level {level} slots left")
     ctime = spell.get("casting_time", "1 action")
     slot = "bonus" if "bonus" in ctime else ("reaction" if "reaction" in ctime else "action")
+    if "quickened" in i.meta:
+        if slot != "action":
+            raise RulesError("quickened: a spell of one action")
+        slot = "bonus"
     if in_combat:
         if slot == "reaction":
             if not a.reaction:
@@ -60,11 +77,16 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
         if not ("action" in ctime or "reaction" in ctime):
             raise RulesError(f"{spell['name']} takes {ctime}; cast it outside combat")
     targets = selection.for_spell(game, a, sd, i.target)
+    twins = _twin(game, a, sd, targets, i.twin)
     out: list[Any] = []
     root = sd.tree[0]
     melee = any(isinstance(x, n.Attack) and x.kind == "melee" for x in n.walk(sd.tree))
     reach = int(spell.get("range_ft") or 0)
+    if "distant" in i.meta:  # Distant Spell: double the range, touch becomes 30 ft
+        reach = 2 * reach if reach > 5 else 30
     foe = targets[0] if targets and targets[0].side != a.side else None
+    if twins and reach and resolver.distance(a, twins[0]) > max(reach, 5):
+        raise RulesError(f"{twins[0].name} is out of range ({reach} ft)")
     if foe is not None and in_combat and melee and foe.eid not in a.engaged:
         cost = close_cost(a, foe)
         if cost > a.turn["move"]:
@@ -80,6 +102,8 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
     # -- all checks passed: spend and resolve --
     if uses is not None and uses > 0:
         a.innate[spell["index"]] -= 1
+    elif free:
+        metamagic.spend_free(a, free)
     elif base and not ritual and uses is None:
         a.slots[level - 1] -= 1
     if in_combat:
@@ -91,16 +115,39 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
                 a.turn["bonus_spell"] = True
             elif base:
                 a.turn["levelled_spell"] = True
+    if points:
+        a.res["sorcery_points"] -= points
+    if foe is not None and a.effects:  # casting at a foe ends the caster's sanctuary
+        a.effects[:] = [x for x in a.effects if not x.has("ends_on_attack")]
     out.append(ev.SpellCast(a.eid, spell["index"], level))
+    if "overchannel" in i.meta:
+        metamagic.overchannel_cost(game, a, level, rng, out)
     if base and _counterspelled(game, a, level, rng, out):
         return out
     if spell.get("concentration") and not sd.adjudicated:
         resolver.end_concentration(game, a, out)
         a.conc = spell["index"]
-    engine.use(game, a, f"spell:{spell['index']}", targets, rng, out, level=level)
+    if "heightened" in i.meta and targets and targets[0] is not a:
+        targets[0].effects.append(Effect("heightened", a.eid, tags=("dis_next_save",)))
+    for group in [targets] + ([twins] if twins else []):
+        engine.use(game, a, f"spell:{spell['index']}", group, rng, out, level=level,
+                   meta=i.meta)
     if in_combat:
         out += after_action(game, a, rng)
     return out
+
+
+def _twin(game: Game, a: Entity, sd: Any, targets: list[Entity], ref: it.Ref | None
+          ) -> list[Entity]:
+    """Twinned Spell: a second creature for a spell that targets only one (not self)."""
+    if ref is None:
+        return []
+    if sd.targets not in ("enemy", "ally") or len(targets) != 1:
+        raise RulesError(f"{sd.name} cannot be twinned: it is not for one creature")
+    t = game.find(ref, room=a.room, living=True)
+    if t is targets[0] or (t.side == a.side) != (targets[0].side == a.side):
+        raise RulesError("twinned: a second, different target of the same kind")
+    return [t]
 
 
 def _bonus_spell_rule(a: Entity, slot: str, base: int, name: str) -> None:

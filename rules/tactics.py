@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rules import dice, resolver
+from rules import dice, resolver, terrain
 from rules import intents as it
 from rules.errors import RulesError
 
@@ -97,11 +97,16 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
                         continue
                     opts.append(Option(f"w{k}:{f.eid}", it.Attack(f.eid, k),
                                        f"{w['name']} {f.name}"))
+    if e.kind == "pc":
+        opts += _bonus_strikes(e, foes)
     if e.turn["action"] > 0:
         opts.append(Option("dodge", it.Dodge(), "dodge"))
         opts.append(Option("dash", it.Dash(), "dash"))
         if e.engaged:
             opts.append(Option("disengage", it.Disengage(), "disengage"))
+        elif e.kind == "monster" and terrain.camouflaged(game, e) and not any(
+                x.has("hidden") for x in e.effects):
+            opts.append(Option("hide", it.Hide(), "hide"))  # camouflage: an ambush
     for f in foes:
         if f.eid not in e.engaged and close_cost(e, f) <= move:
             opts.append(Option(f"close:{f.eid}", it.Approach(f.eid), f"close on {f.name}"))
@@ -110,7 +115,84 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
     elif e.kind == "pc" and e.engaged and move >= 10:
         opts.append(Option("back", it.Move("back"), "step back"))
     opts += _spell_options(game, e, foes)
+    if e.kind == "pc":
+        opts += _use_options(game, e, foes)
+        if not e.engaged and _can_simple(e, "hide"):
+            opts.append(Option("hide", it.Hide(), "hide"))
     opts.append(Option("end", it.EndTurn(), "end turn"))
+    return opts
+
+
+def _can_simple(e: Entity, what: str) -> bool:
+    from rules.combat import _simple_slot
+
+    try:
+        _simple_slot(e, what)
+    except RulesError:
+        return False
+    return True
+
+
+def _bonus_strikes(e: Entity, foes: list[Entity]) -> list[Option]:
+    """A bonus-action strike after the Attack action: an off-hand light weapon, or a
+    monk's martial-arts blow, at an engaged foe (the slot combat.attack will spend)."""
+    from rules.combat import _attack_slot
+
+    if e.turn["action"] > 0 or e.turn["attacks"] > 0 or e.turn["bonus"] <= 0 \
+            or not e.turn.get("attacked"):
+        return []
+    opts = []
+    for k, w in enumerate(e.weapons):
+        if w["kind"] != "melee":
+            continue
+        try:
+            _attack_slot(e, w)
+        except RulesError:
+            continue
+        opts += [Option(f"w{k}:{f.eid}", it.Attack(f.eid, k), f"{w['name']} {f.name}")
+                 for f in foes if f.eid in e.engaged]
+    return opts
+
+
+def _use_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
+    """The class features and items a hero could `use` now, checked by the rules that
+    rules.features.use applies before it changes anything."""
+    from rules import features
+    from rules.effects import featurebook
+    from rules.turns import require
+
+    opts: list[Option] = []
+    friends = [f for f in game.here(e.room) if f.side == e.side and not f.dead]
+    for f in featurebook.book().values():
+        # only what the hero's sheet brings: its resources, items, class and summons
+        if not (f.resource in e.res_max or f.item in e.inventory or (
+                f.cls and f.cls == e.cls and e.level >= f.level) or (
+                f.needs_effect and any(x.has(f.needs_effect) for x in e.effects))):
+            continue
+        try:
+            features._check(e, f, True)
+            if f.action in ("action", "bonus"):
+                require(e, f.action, f.name)
+        except RulesError:
+            continue
+        pool: list[Entity | None]
+        if f.target == "self":
+            pool = [None]
+        elif f.target in ("ally", "wounded_ally", "other_ally", "dying"):
+            pool = list(friends)
+        elif f.target == "engaged":
+            pool = [x for x in foes if x.eid in e.engaged]
+        else:
+            pool = list(foes)
+        for t in pool:
+            try:
+                features._targets(game, e, f, None if t is None else t.eid)
+            except RulesError:
+                continue
+            ref = None if t is None else t.eid
+            opts.append(Option(f"u:{f.key}" + ("" if t is None else f":{t.eid}"),
+                               it.Use(f.name, ref), f.name + ("" if t is None else
+                                                              f" {t.name}")))
     return opts
 
 
@@ -118,6 +200,7 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
 
     opts = []
     friends = [f for f in game.here(e.room) if f.side == e.side and not f.dead]
+    from rules import metamagic
     from rules.effects import nodes as n
     from rules.effects import spellbook
 
@@ -130,11 +213,15 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
         uses = e.innate.get(s)
         if uses == 0:
             continue
-        if lvl and uses is None:
+        levels = [lvl]
+        if lvl and uses is None and not (e.kind == "pc" and metamagic.free_resource(e, s)):
             avail = [k + 1 for k in range(lvl - 1, 9) if e.slots[k] > 0]
             if not avail:
                 continue
             lvl = avail[0]
+            levels = [lvl]
+            if e.kind == "pc" and avail[-1] > lvl and not e.pact and _scales(sp):
+                levels.append(avail[-1])  # the upcast: its biggest slot
         slot = "bonus" if "bonus" in sp.get("casting_time", "") else "action"
         if "reaction" in sp.get("casting_time", "") or e.turn[slot] <= 0:
             continue
@@ -154,19 +241,31 @@ def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
                         continue
                 elif resolver.distance(e, f) > max(reach, 5):
                     continue
-                opts.append(Option(f"s:{s}:{f.eid}", it.Cast(s, f.eid, lvl or None),
-                                   f"{sp['name']} {f.name}"))
+                opts += _casts(s, sp, f, levels)
         elif kind in ("ally", "allies"):
             if sp.get("heal"):
                 for f in friends:
                     if f.hp < f.max_hp:
-                        opts.append(Option(f"s:{s}:{f.eid}", it.Cast(s, f.eid, lvl or None),
-                                           f"{sp['name']} {f.name}"))
+                        opts += _casts(s, sp, f, levels)
             elif not any(x.name == s for x in e.effects):
-                opts.append(Option(f"s:{s}:{e.eid}", it.Cast(s, e.eid, lvl or None),
-                                   f"{sp['name']} self"))
+                opts += _casts(s, sp, e, levels, "self")
+        elif kind == "self" and e.kind == "pc" and e.conc != s:
+            opts += _casts(s, sp, e, levels, "self")
     return opts
 
+
+def _casts(s: str, sp: dict[str, Any], t: Entity, levels: list[int], who: str = ""
+           ) -> list[Option]:
+    """One option a slot level: the lowest slot keeps the id callers know; an upcast
+    adds its level to the id."""
+    return [Option(f"s:{s}:{t.eid}" + (f"@{lv}" if k else ""), it.Cast(s, t.eid, lv or None),
+                   f"{sp['name']} {who or t.name}" + (f" (level {lv})" if k else ""))
+            for k, lv in enumerate(levels)]
+
+
+def _scales(sp: dict[str, Any]) -> bool:
+    """A spell that does more from a higher slot (its SRD table has slot rows)."""
+    return any(len((sp.get(k) or {}).get("slots") or {}) > 1 for k in ("damage", "heal"))
 
 def _caught(game: Game, e: Entity, t: Entity, a: dict[str, Any]) -> float:
     """An area action's worth against `t` per creature caught: the target and the foes
@@ -367,6 +466,8 @@ def _score(game: Game, e: Entity, o: Option, profile: str) -> float:
         return 0.5 if profile != "archer" else 0.0
     if isinstance(i, it.Dodge):
         return 0.3
+    if isinstance(i, it.Hide):
+        return 2.5  # hidden, it closes in and strikes with advantage next turn
     if isinstance(i, it.EndTurn):
         return 0.0
     return 0.0
@@ -378,6 +479,12 @@ def choose(game: Game, eid: int, rng: random.Random) -> Option:
     if not opts:
         return Option("end", it.EndTurn(), "end turn")
     e = game.entities[eid]
+    if e.kind == "pc":
+        from rules import party_tactics
+
+        scored = [(party_tactics.score(game, e, o) + rng.random() * 0.01, k)
+                  for k, o in enumerate(opts)]
+        return opts[max(scored)[1]]
     profile = e.profile if e.kind == "monster" else "player"
     scored = [(_score(game, e, o, profile) + rng.random() * 0.01, k) for k, o in enumerate(opts)]
     best = max(scored)[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import dice, resolver
+from rules import dice, resolver, terrain
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity, new_turn
@@ -92,6 +92,7 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
         if hurt:
             e.turn["hurt"] = True
         e.turn["move"] = e.effective_speed()
+        e.turn["rough"] = terrain.rough(game, e)
         e.reaction = True
         if any(x.has("aggressive") for x in e.effects) and e.turn["bonus"] > 0 and not any(
                 game.entities[o].side != e.side for o in e.engaged if o in game.entities):
@@ -152,6 +153,8 @@ def _ticks(game: Game, e: Entity, rng: random.Random, out: list[Any]) -> None:
 
 def end_turn_effects(game: Game, e: Entity, rng: random.Random) -> list[Any]:
     out: list[Any] = []
+    if e.turn.get("moved") and terrain.hurts(game, e):  # Water Susceptibility
+        resolver.deal(game, e, e.turn["moved"] // 5, "cold", out, rng=rng)
     _rage_lapses(e, out)
     for cond, info in list(e.conditions.items()):
         if info.save and not e.dead and resolver.saving_throw(
@@ -192,10 +195,35 @@ def _rage_lapses(e: Entity, out: list[Any]) -> None:
 
 def advance_idx(game: Game) -> None:
     c = game.combat
-    c["idx"] += 1
+    if c.get("reflex") == c["idx"]:  # a Thief's Reflexes turn is over: its seat goes
+        del c["order"][c["idx"]]
+        c.pop("reflex")
+    else:
+        c["idx"] += 1
+    if c["round"] == 1:
+        _thiefs_reflexes(game)
     if c["idx"] >= len(c["order"]):
         c["idx"] = 0
         c["round"] += 1
+
+
+def _thiefs_reflexes(game: Game) -> None:
+    """Thief's Reflexes: in the first round a thief who has acted takes a second turn at its
+    initiative - 10, seated just for that turn before the first creature who rolled lower."""
+    c = game.combat
+    init = c.get("init") or {}
+    done = c.setdefault("reflexed", [])
+    nxt = c["order"][c["idx"]] if c["idx"] < len(c["order"]) else None
+    for eid in c["order"][:c["idx"]]:
+        e = game.entities.get(eid)
+        if eid in done or e is None or e.down or not e.effects or not any(
+                x.has("thiefs_reflexes") for x in e.effects):
+            continue
+        if nxt is None or init.get(str(nxt), -99) < init.get(str(eid), 0) - 10:
+            c["order"].insert(c["idx"], eid)
+            c["reflex"] = c["idx"]
+            done.append(eid)
+            return
 
 
 def check_end(game: Game, out: list[Any]) -> bool:
@@ -250,22 +278,96 @@ def award_xp(game: Game, xp: int) -> list[Any]:
 
 
 def gain_xp(game: Game, e: Entity, xp: int) -> list[Any]:
-    """One character's XP grows; past a threshold it levels up (house rule auto_level)."""
+    """One character's XP grows; past a threshold it levels up (house rule auto_level), in
+    the class the player chose with `level CLASS` (else the one it has); with auto_level
+    off, the player is told the level waits for its choice."""
     from rules import pregen
 
+    was_due = level_due(e)
     e.xp += xp
-    if game.house.get("auto_level", True) and e.level < pregen.MAX_LEVEL \
-            and pregen.xp_level(e.xp) > e.level:
+    if not level_due(e):
+        return []
+    if game.house.get("auto_level", True):
         return level_up(game, e, pregen.xp_level(e.xp))
-    return []
+    if was_due:
+        return []
+    return [ev.Info(e.eid, f"{e.name} may reach level {e.level + 1}: send level CLASS, "
+                           f"e.g. level {e.origin.get('next') or e.cls}")]
 
 
-def level_up(game: Game, e: Entity, level: int, rng: random.Random | None = None) -> list[Any]:
-    from rules import creation
+def level_due(e: Entity) -> bool:
+    from rules import pregen
 
-    fresh = creation.levelled(e, level)
+    return e.level < pregen.MAX_LEVEL and pregen.xp_level(e.xp) > e.level
+
+
+def advance(game: Game, a: Entity, i: it.Advance, rng: random.Random) -> list[Any]:
+    """`level CLASS`: with a level due (auto_level off), take it in that class now; else
+    the class the next level goes to. Refused in one line when the SRD prerequisites fail."""
+    from rules import multiclass, pregen
+
+    if a.kind != "pc":
+        raise RulesError(f"{a.name} has no class levels")
+    if i.improve:
+        return _choose_improvement(a, i.improve)
+    cls = pregen.class_key(i.cls)
+    multiclass.check_new_class(a, cls)
+    a.origin["next"] = cls  # it stands for the levels after, until another choice
+    if level_due(a):
+        return level_up(game, a, pregen.xp_level(a.xp), rng, cls)
+    need = pregen.XP_LEVELS[a.level] if a.level < pregen.MAX_LEVEL else 0
+    return [ev.Info(a.eid, f"{a.name}'s next level goes to {cls}"
+                    + (f" (at {need} XP)" if need else ""))]
+
+
+def _choose_improvement(a: Entity, words: str) -> list[Any]:
+    """Keep the next Ability Score Improvement's choice: two ability points or a feat, its
+    prerequisite checked against today's scores. A level that brings one spends it."""
+    from rules import content, creation
+
+    picks = creation.improvements(words.split(), a.abilities)
+    feats = [p for p in picks if p in content.feats()]
+    if (feats and len(picks) != 1) or (not feats and len(picks) != 2):
+        raise RulesError("an improvement is two ability points (level asi str dex) or one "
+                         "feat (level feat grappler)")
+    taken = [x for x in a.origin.get("asi", []) if x in content.feats()]
+    if set(feats) & set(taken):
+        raise RulesError(f"{a.name} already has {feats[0]}")
+    a.origin["asi_next"] = picks
+    what = f"the {feats[0]} feat" if feats else " ".join(f"+1 {p.upper()}" for p in picks)
+    return [ev.Info(a.eid, f"{a.name}'s next improvement: {what}")]
+
+
+def _spend_improvement(e: Entity, by_class: dict[str, int]) -> dict[str, Any]:
+    """The creation choices after a level: a chosen improvement joins the picks when the
+    level brings one (picks go first and the rest fill by the build's order, so earlier
+    improvements keep their totals)."""
+    from rules import levels, multiclass
+
+    origin = dict(e.origin)
+    before = sum(levels.asi_count(c, n) for c, n in multiclass.class_levels(e).items())
+    after = sum(levels.asi_count(c, n) for c, n in by_class.items())
+    if after > before and origin.get("asi_next"):
+        origin["asi"] = [*origin.get("asi", []), *origin.pop("asi_next")]
+    return origin
+
+
+def level_up(game: Game, e: Entity, level: int, rng: random.Random | None = None,
+             cls: str = "") -> list[Any]:
+    """Level e up to `level` in `cls` (default: the class chosen with `level CLASS`, else
+    the primary); RulesError, before any change, if the SRD prerequisites fail."""
+    from rules import content, creation, encumbrance, multiclass
+
+    take = cls or str(e.origin.get("next") or "") or e.cls
+    if not cls and multiclass.refusal(e, take):
+        take = e.cls  # a standing choice no longer allowed: the XP still levels the primary
+    multiclass.check_new_class(e, take)
+    by_class = multiclass.class_levels(e)
+    by_class[take] = by_class.get(take, 0) + level - e.level
+    fresh = creation.levelled(e, level, take, _spend_improvement(e, by_class))
     if rng is not None and game.house.get("rolled_hp", False):
-        fresh.max_hp = creation.rolled_max_hp(e, fresh, rng)
+        hd = int(content.classes()[take]["hit_die"])
+        fresh.max_hp = creation.rolled_max_hp(e, fresh, rng, hd)
     gain = fresh.max_hp - e.max_hp
     fresh.hp = max(0, e.hp + gain) if not e.dead else 0
     fresh.dead, fresh.room, fresh.inventory = e.dead, e.room, e.inventory
@@ -276,6 +378,7 @@ def level_up(game: Game, e: Entity, level: int, rng: random.Random | None = None
     fresh.slots = [min(m, s + (m - om)) for s, m, om in zip(e.slots, fresh.max_slots,
                                                              e.max_slots, strict=True)]
     game.entities[e.eid] = fresh
+    encumbrance.update(game, fresh)  # a new STR moves the load thresholds
     return [ev.LevelledUp(e.eid, level)]
 
 

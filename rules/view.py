@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from rules import encumbrance, multiclass
 from rules.creature import ABILITIES
 from rules.dungeon import DIRECTIONS
 from rules.errors import RulesError
@@ -67,8 +68,9 @@ def describe(game: Game, eid: int, what: str) -> str:
     if what == "hp":
         return f"{e.name}: HP {_hp(e)}, AC {e.current_ac()}."
     if what == "inv":
-        items = e.inventory + game.loot
-        return f"{e.name} has " + (", ".join(items) if items else "nothing") + "."
+        floor = f"; on the floor: {', '.join(game.loot)}" if game.loot else ""
+        carry = f"; {encumbrance.sheet_note(game, e)}" if e.kind == "pc" else ""
+        return f"{e.name} has " + (", ".join(e.inventory) or "nothing") + carry + floor + "."
     if what == "status":
         conds = sorted(e.conditions) + ([f"exhaustion {e.exhaustion}"] if e.exhaustion else [])
         fx = sorted({x.name for x in e.effects})
@@ -85,14 +87,20 @@ def describe(game: Game, eid: int, what: str) -> str:
                                                      or fx else "") + slots + turn + ".")
     if what == "sheet":
         ab = " ".join(f"{k.upper()}{e.abilities[k]}" for k in ABILITIES if k in e.abilities)
-        label = f"{e.cls} {e.level}" if e.kind == "pc" else e.monster
+        label = multiclass.label(e) if e.kind == "pc" else e.monster
         res = " ".join(f"{k} {v}" for k, v in e.res.items() if k != "legendary")
         weapons = ",".join(w["name"] for w in e.weapons) or ",".join(
             a["name"] for a in e.actions)
         spells = ("; spells " + ",".join(e.spells)) if e.spells else ""
+        # the load last: a long sheet's tail is cut to one packet, and `inv` shows it too
+        carry = f"; {encumbrance.sheet_note(game, e)}" if e.kind == "pc" else ""
         return (f"{e.name}, {label}: HP {_hp(e)}, AC {e.current_ac()}, {ab}, prof +{e.prof}, "
-                f"XP {e.xp}; {weapons}{spells}" + (f"; {res}" if res else "") + ".")
-    raise RulesError("ask for hp, sheet, inv, status or help")
+                f"XP {e.xp}; {weapons}{spells}" + (f"; {res}" if res else "") + carry + ".")
+    if what.split()[:1] == ["shop"]:
+        from rules import shop
+
+        return shop.listing(game, e.room, what)
+    raise RulesError("ask for hp, sheet, inv, status, shop or help")
 
 
 __all__ = ["GameView", "describe", "describe_room", "DIRECTIONS"]

@@ -567,6 +567,7 @@ def monster_of(raw: dict[str, Any], fixes: Fixes) -> dict[str, Any]:
 
 MOVES_AT_LEAST_RE = re.compile(r"moves at least (\d+) (?:feet|ft\.)", re.I)
 UP_TO_DAMAGE_RE = re.compile(r"takes (\d+) damage or less", re.I)
+LEAP_RE = re.compile(r"long jump (?:is )?up to (\d+) (?:feet|ft\.)", re.I)
 HIT_WITH_RE = re.compile(r"hits it with (?:a|an|its) ([\w ]+?)(?: attack| on the)", re.I)
 EXTRA_DICE_RE = re.compile(r"extra \d+ \((\d+d\d+)\) damage", re.I)
 
@@ -574,7 +575,8 @@ EXTRA_DICE_RE = re.compile(r"extra \d+ \((\d+d\d+)\) damage", re.I)
 def trait_facts_of(traits: list[dict[str, Any]], actions: list[str]) -> dict[str, Any]:
     """The numbers a trait's text states, by trait name: its save (ability, DC), damage
     dice and type, the feet a charge needs, the damage a Relentless ward holds off, the
-    action it rides on and the condition it imposes. Only traits with such numbers."""
+    feet of a long jump (Standing Leap), the action it rides on and the condition it
+    imposes. Only traits with such numbers."""
     out: dict[str, Any] = {}
     for t in traits:
         desc = t.get("desc") or ""
@@ -589,7 +591,8 @@ def trait_facts_of(traits: list[dict[str, Any]], actions: list[str]) -> dict[str
             dmg = [{"dice": extra.group(1), "type": ""}]
         if dmg:
             facts["damage"] = dmg[:1]
-        for key, rx in (("feet", MOVES_AT_LEAST_RE), ("up_to", UP_TO_DAMAGE_RE)):
+        for key, rx in (("feet", MOVES_AT_LEAST_RE), ("up_to", UP_TO_DAMAGE_RE),
+                        ("leap", LEAP_RE)):
             m = rx.search(desc)
             if m:
                 facts[key] = int(m.group(1))
@@ -879,6 +882,26 @@ def armor_of(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Coin values in copper pieces (SRD "Coins"); prices and weights feed shops and encumbrance.
+CP = {"cp": 1, "sp": 10, "ep": 50, "gp": 100, "pp": 1000}
+# Equipment categories a character can buy and carry (not mounts and vehicles).
+GEAR_CATEGORIES = ("weapon", "armor", "adventuring-gear", "tools")
+# Rows of the SRD's Adventuring Gear table that the database keeps among magic items.
+EXTRA_GEAR = {"potion-of-healing": {"name": "Potion of healing", "category": "adventuring-gear",
+                                    "cost_cp": 5000, "weight": 0.5, "quantity": 1}}
+
+
+def gear_of(raw: dict[str, Any]) -> dict[str, Any]:
+    cost = raw.get("cost") or {}
+    return {
+        "name": raw["name"],
+        "category": ref_index(raw.get("equipment_category")),
+        "cost_cp": int(cost.get("quantity", 0)) * CP.get(cost.get("unit", "gp"), 100),
+        "weight": number(float(raw.get("weight") or 0)),
+        "quantity": int(raw.get("quantity") or 1),  # ammunition: the price and weight of 20
+    }
+
+
 # ---------------------------------------------------------------- transform
 
 
@@ -919,6 +942,9 @@ def transform(source: Source) -> tuple[dict[str, Any], list[str]]:
                        for r in source.get("races", [])},
         "backgrounds.json": {b["index"]: background_of(b) for b in source.get("backgrounds", [])},
         "feats.json": {f["index"]: feat_of(f) for f in source.get("feats", [])},
+        "gear.json": {**{e["index"]: gear_of(e) for e in source["equipment"]
+                         if ref_index(e.get("equipment_category")) in GEAR_CATEGORIES},
+                      **EXTRA_GEAR},
     }
     return files, fixes.entries
 

@@ -41,6 +41,8 @@ ACTIONS: tuple[DmAction, ...] = (
              False, "players"),
     DmAction("i", "give_item", "Give item", "give the selected character an item or coins",
              False, "players"),
+    DmAction("b", "shop", "Shop", "open a shop (SRD prices; empty for the basic stock) or close it",
+             False, "players"),
     DmAction("t", "narrate", "Narrate", "broadcast narration (200-byte counter)", True, "table"),
     DmAction("v", "sheet", "Sheet", "view and edit the selected character's sheet, history, revert",
              False, "players"),

@@ -260,6 +260,17 @@ class DmActions:
                                       "gives two) or coins: 15 gp", submit,
                                       placeholder="potion of healing"))
 
+    def action_shop(self) -> None:
+        async def submit(text: str) -> str | None:
+            stock = text.strip()
+            if stock.lower() == "close":
+                return await self._prompted("close the shop", dm("shop.close"))
+            return await self._prompted("open a shop", dm("shop.open", text=stock))
+
+        self.push_screen(PromptScreen("Open a shop", "wares by name, comma-separated, name=12gp "
+                                      "for a price (empty: the basic stock), or close", submit,
+                                      placeholder="longsword, torch, potion of healing"))
+
     def action_spawn(self) -> None:
         from tui.spawner import SpawnerScreen
 

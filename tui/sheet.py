@@ -53,7 +53,8 @@ def sheet_table(sheet: dict[str, Any]) -> Table:
     ab = sheet.get("abilities") or {}
     pairs: list[tuple[str, str]] = [
         ("name", str(sheet.get("name"))),
-        ("class", f"{sheet.get('cls')} {sheet.get('level')}"),
+        ("class", " / ".join(f"{c} {n}" for c, n in (sheet.get("levels") or {
+            sheet.get("cls"): sheet.get("level")}).items())),
         ("ac", str(sheet.get("ac"))), ("max_hp", str(sheet.get("max_hp"))),
         ("speed", str(sheet.get("speed"))), ("xp", str(sheet.get("xp"))),
         ("abilities", " ".join(f"{k} {ab[k]}" for k in ABILITIES if k in ab)),

@@ -77,7 +77,8 @@ def _turn_actions(intents: list[Any]) -> bool:
     """True if every intent needs the sender's turn in a fight (attack, cast, end ...)."""
     from rules import intents as it
 
-    free = (it.Join, it.Make, it.Look, it.Say, it.Query, it.Rest, it.Roll, it.Dm)
+    free = (it.Join, it.Make, it.Look, it.Say, it.Query, it.Rest, it.Roll, it.Dm, it.Advance,
+            it.Trade)
     return all(not isinstance(i, free) for i in intents)
 
 

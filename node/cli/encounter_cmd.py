@@ -26,6 +26,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "the curve's points)")
     p.add_argument("--plot-max", type=argtypes.count, default=None, metavar="N",
                    help="the largest count on the curve (default: twice the count asked)")
+    _add_table(sub)
+
+
+def _add_table(sub: Any) -> None:
+    p = sub.add_parser("table", help="win rates at each SRD difficulty for parties of "
+                                     "several levels against fitting SRD foes")
+    p.add_argument("--party", default="fighter,cleric,rogue,wizard",
+                   help="classes, comma-separated (default: fighter,cleric,rogue,wizard)")
+    p.add_argument("--levels", default="1,5,10,20", help="party levels (default: 1,5,10,20)")
+    p.add_argument("--trials", type=argtypes.count, default=200, help="fights per row")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", action="store_true", help="print one JSON document")
 
 
 def parse_pairs(text: str, what: str, default: int) -> list[tuple[str, int]]:
@@ -42,6 +54,8 @@ def parse_pairs(text: str, what: str, default: int) -> list[tuple[str, int]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "table":
+        return run_table(args)
     from node.cli import UsageError
     from node.cli.progress import Progress
     from rules import content, pregen
@@ -75,6 +89,33 @@ def run(args: argparse.Namespace) -> int:
               f"({result['adjusted_xp']} adjusted XP)")
     if args.plot and not args.json:  # with --json the curve is in the document
         print(plot_curve(result["curve"], monsters[0][0], sys.stdout.isatty()))
+    return 0
+
+
+def run_table(args: argparse.Namespace) -> int:
+    """The plausibility table: one row a level and difficulty, foes picked by the tool."""
+    from node.cli import UsageError
+    from node.cli.progress import Progress
+    from rules import pregen
+    from rules.encounter import LABELS, plausibility
+    from rules.errors import RulesError
+
+    try:
+        classes = [pregen.class_key(c) for c in args.party.split(",") if c.strip()]
+        levels = [int(x) for x in args.levels.split(",") if x.strip()]
+        if not classes or not levels or not all(1 <= lv <= pregen.MAX_LEVEL for lv in levels):
+            raise ValueError(f"--levels are 1-{pregen.MAX_LEVEL}, --party names classes")
+    except (RulesError, ValueError) as err:
+        raise UsageError(str(err).splitlines()[0]) from None
+    with Progress(len(levels) * len(LABELS), "simulating") as bar:
+        result = plausibility(classes, levels, args.trials, args.seed, progress=bar.update)
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+        return 0
+    for r in result["rows"]:
+        print(f"level {r['level']:>2} {r['difficulty']:<7} {r['monsters']:<22} "
+              f"{r['party_win_rate']:6.1%} {r['mean_rounds']:5.1f} rounds"
+              f"{'' if r['plausible'] else '  (implausible)'}")
     return 0
 
 

@@ -2,11 +2,14 @@
 
 Line forms (README, "Scripting a game"):
   join NAME CLASS [LEVEL]      a player character, approved
+  make NAME STEP CHOICE        a character-creation step, as the radio grammar reads it
   NAME: COMMAND                act for any creature by name, in the text grammar
   ! NAME: COMMAND              the same, expected to be refused
   dm: OP ...                   a DM operation (spawn, start, end, next, turn, roll, damage,
-                               heal, condition, narrate, house, levelup, cover, unlock, ai)
-  expect ...                   pin the state down (hp, has, not, conc, effect, last, count)
+                               heal, condition, narrate, house, levelup, cover, unlock, give,
+                               take, shop, ai)
+  expect ...                   pin the state down (hp, has, not, conc, effect, stat, sheet,
+                               last, count)
   # comment
 """
 
@@ -93,6 +96,8 @@ class Runner:
         words = text.split()
         if words[0].lower() == "join" and not sep:
             err = await self._join(words[1:])
+        elif words[0].lower() == "make":
+            err = await self._make(text)
         elif sep and head.strip().lower() == "dm":
             err = await self._dm(rest.split())
         elif sep and head.strip():
@@ -115,6 +120,18 @@ class Runner:
         if len(args) not in (2, 3) or (len(args) == 3 and not args[2].isdigit()):
             raise ScriptError("usage: join NAME CLASS [LEVEL]")
         out = await self.submit(it.Join(args[0], args[1], int(args[2]) if len(args) == 3 else 1))
+        return None if out.ok else out.error
+
+    async def _make(self, text: str) -> str | None:
+        """A creation step as a player sends it before joining (make NAME STEP CHOICE)."""
+        from protocol.errors import ProtocolError
+        from protocol.text import parse
+
+        try:
+            intent = parse(text)
+        except ProtocolError as err:
+            raise ScriptError(str(err)) from None
+        out = await self.submit(intent)
         return None if out.ok else out.error
 
     def _eid(self, name: str) -> int:
@@ -200,7 +217,19 @@ class Runner:
                 raise ScriptError("usage: dm: house RULE on|off")
             return Dm("house_rule", text=args[0], value=int(args[1] == "on"))
         if op in ("levelup", "level"):
-            return Dm("level_up", self._eid(" ".join(a for a in args if a != "up")))
+            from rules.pregen import CLASSES
+
+            words = [a for a in args if a != "up"]
+            cls = words.pop() if len(words) > 1 and words[-1].lower() in CLASSES else ""
+            return Dm("level_up", self._eid(" ".join(words)), text=cls)
+        if op == "shop":
+            if args[:1] not in (["open"], ["close"]):
+                raise ScriptError("usage: dm: shop open [ITEM, ITEM...] | dm: shop close")
+            return Dm(f"shop.{args[0]}", text=" ".join(args[1:]))
+        if op == "take":
+            if len(args) < 2:
+                raise ScriptError("usage: dm: take NAME ITEM")
+            return Dm("take_item", self._eid(args[0]), 1, " ".join(args[1:]))
         if op == "unlock":
             return Dm("unlock", text=" ".join(args))
         if op == "give":
@@ -236,12 +265,14 @@ class Runner:
     def expect(self, w: list[str]) -> None:
         """expect NAME hp OP N | NAME has|not COND | NAME conc SPELL|none |
         NAME effect|noeffect NAME | NAME slots LEVEL N | NAME res RESOURCE N |
+        NAME stat FIELD OP N | NAME sheet WORDS... |
         last TYPE [FIELD=VALUE...] | count TYPE N [FIELD=VALUE...] | nolast TYPE ..."""
         if len(w) >= 2 and w[0] in ("last", "nolast", "count"):
             self._expect_events(w)
             return
         k = next((j for j, x in enumerate(w) if x in ("hp", "has", "not", "conc", "effect",
-                                                     "noeffect", "temp", "slots", "res")),
+                                                     "noeffect", "temp", "slots", "res",
+                                                     "stat", "sheet")),
                  None)
         if k is None or k == 0 or k + 1 >= len(w):
             raise ScriptError("usage: expect NAME hp|has|not|conc|effect|noeffect ...")
@@ -269,6 +300,16 @@ class Runner:
             lvl, n = int(arg[0]), int(arg[1])
             if e.slots[lvl - 1] != n:
                 raise ExpectFailed(f"{e.name} has {e.slots[lvl - 1]} level {lvl} slots")
+        elif what == "sheet":  # the sheet a player reads contains these words
+            text = self.game.describe(e.eid, "sheet")
+            if " ".join(arg) not in text:
+                raise ExpectFailed(f"{e.name}'s sheet reads {text!r}")
+        elif what == "stat":
+            if len(arg) != 3 or arg[1] not in _OPS or not arg[2].lstrip("-").isdigit():
+                raise ScriptError("usage: expect NAME stat FIELD =|<|>|<=|>= N")
+            have = _stat(self.game, e, arg[0])
+            if not _OPS[arg[1]](have, int(arg[2])):
+                raise ExpectFailed(f"{e.name} {arg[0]} is {have}, not {arg[1]} {arg[2]}")
         elif what == "res":
             if len(arg) != 2 or not arg[1].isdigit():
                 raise ScriptError("usage: expect NAME res RESOURCE N")
@@ -320,6 +361,27 @@ class Runner:
 
 _OPS = {"=": lambda a, b: a == b, "==": lambda a, b: a == b, "<": lambda a, b: a < b,
         ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
+
+
+def _stat(game: Any, e: Any, name: str) -> int:
+    """A number on a sheet: an integer field (max_hp, level, prof, hit_dice...), an ability
+    (str, dex...), `speed_now` (after effects), `coins_cp`, `carry_lb`, `attacks`, or
+    `level.CLASS`."""
+    from rules import encumbrance, multiclass, shop
+
+    derived = {"speed_now": e.effective_speed, "coins_cp": lambda: shop.purse(e),
+               "carry_lb": lambda: int(encumbrance.carried(e)),
+               "attacks": lambda: multiclass.attacks(e)}
+    if name in derived:
+        return int(derived[name]())
+    if name.startswith("level."):
+        return multiclass.class_level(e, name[6:])
+    if name in e.abilities:
+        return int(e.abilities[name])
+    have = getattr(e, name, None)
+    if not isinstance(have, int) or isinstance(have, bool):
+        raise ScriptError(f"no number {name!r} on a sheet")
+    return have
 
 
 def _strip(raw: str) -> str:

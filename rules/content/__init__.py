@@ -207,6 +207,11 @@ def armor() -> dict[str, dict[str, Any]]:
     return _load("armor.json")
 
 
+def gear() -> dict[str, dict[str, Any]]:
+    """Equipment a character can buy and carry: name, category, cost_cp, weight (lb)."""
+    return _load("gear.json")
+
+
 def armor_item(name: str) -> dict[str, Any]:
     return _find("armor.json", "armor", name)
 

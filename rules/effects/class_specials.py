@@ -15,9 +15,11 @@ WILD_SHAPES = {0.25: "wolf", 0.5: "black-bear", 1.0: "brown-bear"}
 def destroy_undead(ctx: Any, _args: dict[str, Any]) -> None:
     """A turned undead of low enough CR is destroyed (the cleric's Destroy Undead table)."""
     from rules.levels import row
+    from rules.multiclass import class_level
 
     c = ctx.caster
-    cr = float(row(c.cls, c.level)["class_specific"].get("destroy_undead_cr") or -1)
+    cr = float(row("cleric", max(1, class_level(c, "cleric")))["class_specific"].get(
+        "destroy_undead_cr") or -1)
     t = ctx.target if ctx.target is not None else ctx.targets[0]
     if not t.dead and t.ctype == "undead" and 0 <= t.cr <= cr:
         ctx.out.append(ev.Info(t.eid, f"{t.name} is destroyed"))
@@ -26,13 +28,15 @@ def destroy_undead(ctx: Any, _args: dict[str, Any]) -> None:
 
 def each_foe(ctx: Any, args: dict[str, Any]) -> None:
     """Run `effects` on every living foe in the user's room, of `only_types` if given
-    (Turn Undead: each undead that can hear the cleric saves)."""
+    (Turn Undead: each undead that can hear the cleric saves); `allies`: on every living
+    ally instead, the user too (Countercharm)."""
     from rules.effects import engine
 
     tree = _subtree(repr(args.get("effects", [])), args.get("effects", []))
     types = set(args.get("only_types", ()))
     c = ctx.caster
-    foes = [t for t in ctx.game.here(c.room) if t.side != c.side and not t.down
+    mine = bool(args.get("allies"))
+    foes = [t for t in ctx.game.here(c.room) if (t.side == c.side) == mine and not t.down
             and (not types or t.ctype in types)]
     if not foes:
         ctx.out.append(ev.Info(c.eid, f"no foe here answers {ctx.name}"))
@@ -57,7 +61,7 @@ def heal_pool(ctx: Any, args: dict[str, Any]) -> None:
     """A pool of per_level x level HP shared among wounded allies in the room, none healed
     above half its maximum (Preserve Life)."""
     c = ctx.caster
-    pool = int(args.get("per_level", 5)) * max(1, c.level)
+    pool = int(args.get("per_level", 5)) * max(1, ctx.char_level)  # the feature's class level
     allies = [t for t in ctx.game.here(c.room) if t.side == c.side and not t.dead]
     for t in sorted(allies, key=lambda e: (e.hp - e.max_hp // 2, e.eid)):
         want = min(pool, max(0, t.max_hp // 2 - t.hp))
@@ -75,7 +79,7 @@ def recover_slots(ctx: Any, args: dict[str, Any]) -> None:
         c.slots = list(c.max_slots)
         ctx.out.append(ev.Info(c.eid, "spell slots recovered"))
         return
-    budget = (c.level + 1) // 2
+    budget = (ctx.char_level + 1) // 2  # the recovering class's level
     got = []
     for lvl in range(min(int(args.get("max_level", 5)), 9), 0, -1):
         while c.slots[lvl - 1] < c.max_slots[lvl - 1] and lvl <= budget:
@@ -115,12 +119,44 @@ def wild_shape(ctx: Any, _args: dict[str, Any]) -> None:
     """The druid takes the shape of the strongest beast its level allows: the beast's hit
     points are a pool that soaks damage first (the druid keeps its own attacks)."""
     from rules.levels import row
+    from rules.multiclass import class_level
 
     c = ctx.caster
-    top = float(row(c.cls, c.level)["class_specific"].get("wild_shape_max_cr") or 0.25)
+    top = float(row("druid", max(1, class_level(c, "druid")))["class_specific"].get(
+        "wild_shape_max_cr") or 0.25)
     beast = content.monsters()[WILD_SHAPES[max(k for k in WILD_SHAPES if k <= top)]]
     c.temp_hp = max(c.temp_hp, int(beast["hit_points"]))
+    c.effects[:] = [x for x in c.effects if not x.has("wild_shape")]
+    # SRD: the shape lasts half the druid level in hours (600 rounds an hour)
+    c.effects.append(Effect("wild-shape", c.eid, rounds=max(1, c.level // 2) * 600,
+                            tags=("wild_shape",)))
     ctx.out.append(ev.Info(c.eid, f"{c.name} becomes a {beast['name'].lower()}"))
+
+
+def ancestry_resist(ctx: Any, args: dict[str, Any]) -> bool:
+    """Elemental Affinity: a sorcery point buys resistance to the Dragon Ancestor's damage
+    type for `rounds` (an hour)."""
+    from rules import classfeatures
+
+    c = ctx.caster
+    dtype = classfeatures.ancestry(c) if any(x.has("elemental_affinity") for x in c.effects) \
+        else ""
+    if not dtype or c.res.get("sorcery_points", 0) < 1:
+        ctx.out.append(ev.Info(c.eid, f"no {ctx.name} to draw on"))
+        return False
+    c.res["sorcery_points"] -= 1
+    c.effects[:] = [x for x in c.effects if x.name != ctx.name]
+    c.effects.append(Effect(ctx.name, c.eid, rounds=int(args.get("rounds", 600)),
+                            resist=(dtype,)))
+    return True
+
+
+def revert_shape(ctx: Any, _args: dict[str, Any]) -> None:
+    """The druid leaves its beast shape: what is left of the beast's hit points goes too."""
+    c = ctx.caster
+    c.effects[:] = [x for x in c.effects if not x.has("wild_shape")]
+    c.temp_hp = 0
+    ctx.out.append(ev.Info(c.eid, f"{c.name} returns to its own shape"))
 
 
 def effect_mod(ctx: Any, args: dict[str, Any]) -> None:
@@ -191,12 +227,11 @@ def divine_intervention(ctx: Any, args: dict[str, Any]) -> None:
     otherwise it comes back after a long rest."""
     from rules.levels import WAIT
 
-    c = ctx.caster
-    if c.level < int(args.get("auto_from", 99)):
+    c, level = ctx.caster, ctx.char_level  # the cleric's level (a multiclass's own)
+    if level < int(args.get("auto_from", 99)):
         nat = ctx.rng.randint(1, 100)
-        ctx.out.append(ev.Rolled(c.eid, f"d100 at most {c.level}", 0, nat, 0,
-                                 nat <= c.level))
-        if nat > c.level:
+        ctx.out.append(ev.Rolled(c.eid, f"d100 at most {level}", 0, nat, 0, nat <= level))
+        if nat > level:
             return
     ctx.out.append(ev.Info(c.eid, "the deity answers"))
     for t in ctx.game.here(c.room):
@@ -236,5 +271,6 @@ CLASS_SPECIALS = {
     "weapon_each": weapon_each,
     "destroy_undead": destroy_undead, "each_foe": each_foe, "heal_pool": heal_pool, "recover_slots": recover_slots,
     "font_of_magic": font_of_magic, "wild_shape": wild_shape, "effect_mod": effect_mod,
-    "turn_flags": turn_flags, "zero_hp": zero_hp,
+    "turn_flags": turn_flags, "zero_hp": zero_hp, "revert_shape": revert_shape,
+    "ancestry_resist": ancestry_resist,
 }

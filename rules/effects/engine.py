@@ -46,6 +46,9 @@ class Ctx:
     magical: bool = True
     dealt: int = 0  # damage dealt by the last damage node (drain)
     adv: int = 0  # the net advantage of the last attack roll (sneak attack)
+    meta: tuple[str, ...] = ()  # metamagic and other cast options (careful, overchannel)
+    bonused: set[int] = field(default_factory=set)  # targets given a once-a-cast damage bonus
+    cut: int = 0  # damage a reaction takes off this hit (Deflect Missiles)
 
 
 def run(tree: n.Tree, ctx: Ctx) -> bool:
@@ -108,11 +111,16 @@ def _attack(node: n.Attack, ctx: Ctx) -> None:
                                                   ctx.out)
         ctx.crit = crit
         ctx.target = t
+        ctx.cut = resolver.deflect_hit(t, spec, ctx.rng, ctx.out) if hit else 0
         before = t.hp + t.temp_hp
         run(node.hit if hit else node.miss, ctx)
         if t.hp + t.temp_hp < before:
             resolver.retaliate(ctx.game, t, ctx.caster, ctx.rng, ctx.out)
+        if hit and not t.dead and _repels(ctx):  # Repelling Blast: 10 ft back, out of reach
+            drop_engagements(ctx.game, t)
+            ctx.out.append(ev.Info(t.eid, f"{t.name} is pushed back"))
     ctx.crit = False
+    ctx.cut = 0
     ctx.in_attack = was
 
 
@@ -131,8 +139,8 @@ def _save(node: n.Save, ctx: Ctx) -> None:
     else:
         held = 0
     try:
-        ok = resolver.saving_throw(ctx.game, t, node.ability, dc, ctx.rng, ctx.out,
-                                   magic=ctx.spell is not None)
+        ok = ("careful" in ctx.meta and t.side == ctx.caster.side) or resolver.saving_throw(
+            ctx.game, t, node.ability, dc, ctx.rng, ctx.out, magic=ctx.spell is not None)
     finally:
         if brave:
             t.effects.remove(brave)
@@ -146,12 +154,48 @@ def _save(node: n.Save, ctx: Ctx) -> None:
         run(node.fail, ctx)
         ctx.half = False
     else:
-        if node.half and not evade:  # Evasion: nothing on a success
+        if (node.half or _potent(ctx)) and not evade:  # Evasion: nothing on a success
             ctx.half = True
             run(tuple(x for x in node.fail if isinstance(x, n.Damage)), ctx)
             ctx.half = False
         run(node.success, ctx)
     ctx.save_ability, ctx.dc = prev, prev_dc
+
+
+def _repels(ctx: Ctx) -> bool:
+    return ctx.spell is not None and ctx.spell.get("index") == "eldritch-blast" and any(
+        x.has("repelling_blast") for x in ctx.caster.effects)
+
+
+def _potent(ctx: Ctx) -> bool:
+    """Potent Cantrip: a creature that passes the evoker's cantrip save takes half damage."""
+    return ctx.spell is not None and ctx.base == 0 and any(
+        x.has("potent_cantrip") for x in ctx.caster.effects)
+
+
+def spell_bonus(ctx: Ctx, dtype: str, t: Entity) -> int:
+    """Damage a caster's features add to its spell: Elemental Affinity (its ancestry's type)
+    and Empowered Evocation (evocations) to one damage roll a target takes from the cast,
+    Agonizing Blast to every eldritch blast beam."""
+    from rules import classfeatures
+
+    c = ctx.caster
+    if ctx.spell is None or not c.effects:
+        return 0
+    add = 0
+    once = t.eid not in ctx.bonused
+    for x in c.effects:
+        if once and ((x.has("elemental_affinity") and classfeatures.ancestry(c) == dtype) or (
+                x.has("empowered_evocation") and ctx.spell.get("school") == "evocation")):
+            add += max(0, c.spell_mod())
+            ctx.bonused.add(t.eid)
+        if x.has("agonizing_blast") and ctx.spell.get("index") == "eldritch-blast":
+            add += max(0, c.spell_mod())
+    return add
+
+
+# Turn Undead's save is the one whose failure runs destroy_undead; adv_vs names it so.
+TURN_MARK, TURN_UNDEAD = "destroy_undead", "turn undead"
 
 
 def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False,
@@ -167,6 +211,8 @@ def _adv_against(t: Entity, fail: n.Tree, ability: str = "", magic: bool = False
         return None
     conds = {x.name for x in n.walk(fail) if isinstance(x, n.Condition) and not x.remove}
     conds |= {spell} if spell else set()  # Land's Stride: advantage against entangle
+    if any(isinstance(x, n.Special) and x.name == TURN_MARK for x in n.walk(fail)):
+        conds.add(TURN_UNDEAD)  # Turn Defiance: the save whose failure can destroy undead
     if any(conds & set(x.adv_vs) for x in t.effects):
         return Effect("resists " + "/".join(sorted(conds)), t.eid, tags=("adv_saves",))
     return None
@@ -227,16 +273,34 @@ def _damage(node: n.Damage, ctx: Ctx) -> None:
         if node.once and times == 1 and not ctx.in_attack and not part.bonus_vs:
             slot = (id(node), k)
             if slot not in ctx.rolls:
-                ctx.rolls[slot] = dice.total(expr, ctx.rng)
+                ctx.rolls[slot] = _roll(expr, ctx, False)
             amount = ctx.rolls[slot]
         else:
-            amount = dice.total(expr, ctx.rng, crit=ctx.crit)
+            amount = _roll(expr, ctx, ctx.crit)
+        if k == 0:
+            amount += spell_bonus(ctx, dtype, t)
+        if ctx.cut and amount > 0:
+            taken = min(amount, ctx.cut)
+            amount, ctx.cut = amount - taken, ctx.cut - taken
         if ctx.half:
             amount //= 2
         if amount > 0 or not ctx.half:
             ctx.dealt = resolver.deal(ctx.game, t, max(0, amount), dtype, ctx.out,
                                       crit=ctx.crit, rng=ctx.rng,
                                       magical=node.magical and ctx.magical)
+            resolver.blessing(ctx.game, ctx.caster, t, ctx.out)
+
+
+def _roll(expr: str, ctx: Ctx, crit: bool) -> int:
+    """A spell's damage roll as its cast options change it: Overchannel's maximum, or
+    Empowered Spell's rerolls (up to CHA dice)."""
+    if "overchannel" in ctx.meta:
+        return dice.maximum(expr) * (2 if crit else 1)
+    if "empowered" in ctx.meta:
+        from rules import metamagic
+
+        return metamagic.empowered_total(expr, ctx.rng, crit, max(1, ctx.caster.mod("cha")))
+    return dice.total(expr, ctx.rng, crit=crit)
 
 
 def _heal(node: n.Heal, ctx: Ctx) -> None:
@@ -429,8 +493,11 @@ def context(game: Game, caster: Entity, key: str, rng: random.Random, out: list[
         ctx.rounds = sd.rounds
         ctx.conc = bool(ctx.spell.get("concentration"))
     elif kind == "feature":
+        from rules.multiclass import feature_level
+
         ctx.name = rest.split("#", 1)[0]
         ctx.base = 1
+        ctx.char_level = max(feature_level(caster, ctx.name), 1)
     elif kind == "monster":
         ctx.name = rest.split(":", 1)[-1].split("#", 1)[0]
         ctx.magical = any(e.has("magic_weapon") for e in caster.effects)
@@ -438,13 +505,17 @@ def context(game: Game, caster: Entity, key: str, rng: random.Random, out: list[
 
 
 def use(game: Game, caster: Entity, key: str, targets: list[Entity], rng: random.Random,
-        out: list[Any], *, level: int = 0, name: str = "") -> Ctx:
+        out: list[Any], *, level: int = 0, name: str = "", meta: tuple[str, ...] = ()) -> Ctx:
     """Run a registered tree once; returns the context (what was rolled, the level used).
-    `name` overrides the source's name (which summoned attacker strikes)."""
+    `name` overrides the source's name (which summoned attacker strikes); `meta` are the
+    cast's options (metamagic, overchannel)."""
     from rules.effects import registry
 
     ctx = context(game, caster, key, rng, out, targets, level=level)
     ctx.name = name or ctx.name
+    ctx.meta = meta
+    if "extended" in meta and ctx.rounds >= 10:  # Extended Spell: a minute or more, doubled
+        ctx.rounds *= 2
     run(registry.tree(key), ctx)
     return ctx
 

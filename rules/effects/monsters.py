@@ -243,12 +243,20 @@ def _aura(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"trait": (n.Ongoing(values=(("tags", ("aura",)),), tick=save),)} if save else {}
 
 
+def _leap(d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
+    """A long jump over difficult ground (rules/terrain.py), its feet from the stat block."""
+    if not facts.get("leap"):
+        return {}
+    tags = ("run_up",) if d.get("run_up") else ()
+    return {"trait": (n.Ongoing(values=(("leap", int(facts["leap"])), ("tags", tags))),)}
+
+
 def _forms(_d: dict[str, Any], facts: dict[str, Any]) -> dict[str, n.Tree]:
     return {"trait": (n.Special("add_forms"),)} if facts.get("forms") else {}
 
 
 _FAMILIES = {"rampage": _rampage, "forms": _forms, "surprise": _dice_ride("surprise"),
-             "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
+             "leap": _leap, "charge": _charge, "sneak": _sneak, "ward": _ward, "death_burst": _death,
              "retaliate": _retaliate, "aura": _aura, "consume": _consume,
              "eminence": _dice_ride("eminence", "radiant")}
 
@@ -334,6 +342,8 @@ def trait_does(m: dict[str, Any], trait: str) -> tuple[bool, str]:
     if trees:
         line = d.get("does") or "; ".join(x for tree in trees.values()
                                           for x in describe.lines(tree))
+        if "{" in line:  # a number the stat block states: "{leap} ft" from trait_facts
+            line = line.format_map((m.get("trait_facts") or {}).get(trait, {}))
         return True, line
     if d.get("numbers"):  # "included in the attack": the engine rolls it with the attack
         return True, d.get("does", "already in its attacks' numbers")

@@ -76,6 +76,43 @@ TAGS = frozenset({
     "permanent",  # a class feature's standing effect: kept across rests and level-ups
     "uncanny_dodge",  # the bearer's reaction halves the damage of an attack that hits it
     "danger_sense",  # DEX saves with advantage
+    # -- bard, druid, monk, rogue, sorcerer, warlock and wizard features (engineer feats2)
+    "elusive",  # no attack roll against the bearer has advantage while it can act
+    "blindsense",  # hiding gains a creature within 10 ft nothing against the bearer
+    "natures_sanctuary",  # a beast or plant attacking the bearer saves (WIS) or loses the attack
+    "deflect_missiles",  # the bearer's reaction cuts a ranged weapon hit by 1d10 + DEX + level
+    "cutting_words",  # the bearer's reaction spends an inspiration die against a foe's hit
+    "potent_cantrip",  # a foe passing the bearer's cantrip save still takes half damage
+    "elemental_affinity",  # + CHA to one damage roll of the bearer's spells of `dtype`
+    "empowered_evocation",  # + INT to one damage roll of the bearer's evocation spells
+    "agonizing_blast",  # + CHA to each eldritch blast beam's damage
+    "dark_ones_blessing",  # dropping a foe to 0 HP gives CHA + level temporary hit points
+    "sure_hit",  # the bearer's next miss is a hit instead, then it ends (Stroke of Luck)
+    "fast_hands",  # using an item in combat is a bonus action (Cunning Action)
+    "reliable_talent",  # a proficient skill check's d20 below 10 counts as 10
+    "supreme_sneak",  # Stealth checks with advantage
+    "open_hand",  # flurry of blows hits: a DEX save or prone
+    "thiefs_reflexes",  # a second turn in the first round, at initiative - 10
+    "dis_next_save",  # the bearer's next saving throw has disadvantage, then it ends
+    "sculpt_spells",  # the bearer's evocations spare its allies in their area
+    "one_check",  # the effect's check dice are spent by the bearer's next ability check
+    "sanctuary",  # an attacker must pass a WIS save against the bearer's DC or lose the attack
+    "ends_on_attack",  # ends when the bearer attacks or casts a spell at a foe (sanctuary)
+    "wild_shape",  # in a beast's shape: no spells; ends when the beast's hit points run out
+    "beast_spells",  # the bearer casts spells in a beast's shape (Beast Spells)
+    "slow_fall",  # the bearer's reaction takes 5 x its level off falling damage
+    "repelling_blast",  # an eldritch blast beam that hits pushes the target out of melee
+    "echolocation",  # its blindsight is lost while it is deafened (rules/senses.py)
+    "web_sense",  # in a webbed room it knows where everyone in the room is
+    "iron_scent",  # it knows where a foe carrying iron within 30 ft is
+    "treasure_sense",  # it knows where a foe carrying coins or gems within 60 ft is
+    "ice_walk",  # snow and ice are no difficult terrain for it
+    "run_up",  # its `leap` needs a 10 ft run-up first (Running Leap)
+    "tree_stride",  # among trees, leaving melee provokes no opportunity attacks
+    "water_susceptible",  # 1 cold damage per 5 ft it moves in a water room
+    "stone_camouflage",  # advantage on Stealth to hide in a rocky room
+    "water_camouflage",  # advantage on Stealth to hide in a room under water
+    "snow_camouflage",  # advantage on Stealth to hide in a snowy room
     # -- class features (engineer feats1) --
     "rider",  # the bearer's weapon hits deal `die` more, of `dtype` (or the weapon's type)
     "once_turn",  # a rider that adds its dice once a turn
@@ -93,6 +130,8 @@ TAGS = frozenset({
     "feral_senses",  # no disadvantage attacking an unseen creature within 30 ft
     "quick_hide",  # hides as a bonus action
     "camouflage",  # +10 to Stealth while the bearer stays put; moving ends it
+    # gear (rules/encumbrance.py)
+    "heavy_load",  # heavily encumbered: STR/DEX/CON checks and saves, weapon attacks at disadvantage
 })
 
 
@@ -133,6 +172,7 @@ class Effect:
     dis_from: tuple[str, ...] = ()  # these types attack the bearer at disadvantage and cannot
     #                                 charm or frighten it (protection from evil and good)
     vs_types: tuple[str, ...] = ()  # a rider only against creatures of these types
+    leap: int = 0  # feet of a long jump that clears difficult ground (Standing Leap)
 
     def __post_init__(self) -> None:
         bad = [t for t in self.tags if t not in TAGS]

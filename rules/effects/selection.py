@@ -80,8 +80,16 @@ def for_spell(game: Game, a: Entity, sd: Any, ref: Ref | None) -> list[Entity]:
     else:
         cap = sd.max_targets
     pool = foes
-    if kind == "area" and game.house.get("friendly_fire", False):
+    if kind == "area" and game.house.get("friendly_fire", False) and not _sculpts(a, sd):
         # Theatre of the mind: whoever is locked in melee with the target stands in the
         # blast too (the caster aims past themself). Off unless the DM turns it on.
         pool = foes + [e for e in friends if e is not a and first.eid in e.engaged]
     return neighbours(game, a, first, cap, pool)
+
+
+def _sculpts(a: Entity, sd: Any) -> bool:
+    """Sculpt Spells: an evoker's evocation leaves its allies out of the area."""
+    from rules import resolver
+
+    return any(x.has("sculpt_spells") for x in a.effects) and (
+        resolver.spell_data(sd.index).get("school") == "evocation")

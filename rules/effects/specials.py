@@ -110,13 +110,21 @@ def lay_on_hands(ctx: Any, _args: dict[str, Any]) -> None:
 def weapon_attacks(ctx: Any, args: dict[str, Any]) -> None:
     """Extra weapon attacks with the first weapon (flurry of blows)."""
     from rules.combat import weapon_spec
+    from rules.effects import engine
+    from rules.effects.class_specials import _subtree
 
     a = ctx.caster
     spec = weapon_spec(a, a.weapons[0])
+    tag = str(args.get("rider_tag", ""))
+    rider = _subtree(repr(args.get("rider")), args["rider"]) if tag and any(
+        x.has(tag) for x in a.effects) else ()
     for t in ctx.targets:
         for _ in range(int(args.get("times", 1))):
-            if not t.down:
-                resolver.attack(ctx.game, a, t, spec, ctx.rng, ctx.out)
+            if not t.down and resolver.attack(ctx.game, a, t, spec, ctx.rng, ctx.out) and \
+                    rider and not t.down:
+                ctx.target = t  # Open Hand Technique: a hit's rider (`rider_tag` holders)
+                engine.run(rider, ctx)
+                ctx.target = None
 
 
 def summon_attack(ctx: Any, args: dict[str, Any]) -> None:

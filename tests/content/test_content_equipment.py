@@ -43,3 +43,14 @@ def test_skills_conditions_damage_types():
     assert len(conditions) == 15 and "prone" in conditions and "exhaustion" in conditions
     assert all(c == c.lower() for c in conditions)
     assert len(content.damage_types()) == 13 and "radiant" in content.damage_types()
+
+
+def test_gear_prices_and_weights():
+    gear = content.gear()
+    assert {"longsword", "chain-mail", "torch", "potion-of-healing", "arrow"} <= set(gear)
+    assert (gear["longsword"]["cost_cp"], gear["longsword"]["weight"]) == (1500, 3)
+    assert (gear["chain-mail"]["cost_cp"], gear["chain-mail"]["weight"]) == (7500, 55)
+    assert gear["torch"]["cost_cp"] == 1 and gear["arrow"]["quantity"] == 20
+    assert set(content.weapons()) | set(content.armor()) <= set(gear)
+    for g in gear.values():
+        assert g["cost_cp"] >= 0 and g["weight"] >= 0 and g["quantity"] >= 1

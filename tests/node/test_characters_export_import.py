@@ -54,7 +54,7 @@ def test_export_from_one_game_import_into_another(tmp_path: Path) -> None:
     out = dungeon("character", "export", "mira", "--data-dir", str(a))
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
-    assert doc["format"] == "dungeon-character/1" and doc["level"] == 3
+    assert doc["format"] == "dungeon-character/2" and doc["level"] == 3
     assert doc["abilities"]["dex"] == 16 and doc["darkvision"] == 60
     path = tmp_path / "mira.json"
     path.write_text(out.stdout)

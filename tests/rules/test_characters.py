@@ -26,9 +26,12 @@ def test_every_class_and_level_builds(cls: str) -> None:
         top = 24 if (cls, level) == ("barbarian", 20) else 20  # Primal Champion
         assert c.weapons and max(c.abilities.values()) <= top
         granted = {x for p in classfeatures.passives(cls, level) for _, x in p.get("spells", ())}
+        free = {d["spell"] for n, d in levels.resource_table().get(cls, {}).items()
+                if d.get("spell") and n in c.res_max}  # Mystic Arcanum: cast without a slot
         for s in c.spells:  # every prepared spell is on the class list (or the subclass's)
             sp = content.spells()[s]
-            assert (cls in sp["classes"] or s in granted) and (sp["level"] == 0 or any(c.slots[sp["level"] - 1:]))
+            assert (cls in sp["classes"] or s in granted) and (
+                sp["level"] == 0 or any(c.slots[sp["level"] - 1:]) or s in free)
 
 
 def test_hit_points_by_hit_die() -> None:

@@ -170,7 +170,8 @@ async def test_slash_cast_and_roll_build_intents(bot, relay):
     await bot.tree.get_command("cast").callback(interaction(chan, iid=1), spell="fire bolt", target="2")
     await bot.tree.get_command("roll").callback(interaction(chan, iid=2), what="stealth")
     bodies = [i.body["intent"] for i in await relay.storage.pending("node-1", 0, relay.clock())]
-    assert bodies == [{"type": "Cast", "spell": "fire bolt", "target": 2, "level": None},
+    assert bodies == [{"type": "Cast", "spell": "fire bolt", "target": 2, "level": None,
+                       "meta": [], "twin": None},
                       {"type": "Roll", "what": "stealth"}]
 
 

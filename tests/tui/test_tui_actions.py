@@ -464,3 +464,21 @@ async def test_the_demo_intro_opens_the_log_and_ctrl_c_quits(node, dm):
         await pilot.press("ctrl+c")  # what README and help say stops it
         await pilot.pause()
         assert app.return_code == 0  # quit, not the "press ctrl+q" hint
+
+
+async def test_dm_opens_a_shop_a_player_buys_and_the_dm_closes_it(node, dm):
+    state = await dm.request("state")
+    thorin = eid_of(state, "Thorin")
+    await dm.request("command", intent={"type": "Dm", "op": "give_item", "target": thorin,
+                                        "value": 1, "text": "2 gp"})
+    buy = {"type": "Trade", "op": "buy", "item": "torch"}
+    async with console(node) as (app, pilot):
+        await _prompt(app, pilot, "b", "torch, rope")
+        await until(pilot, lambda: not app.screen.query("#prompt"), what="the shop dialog")
+        await dm.request("command", intent=buy, actor=thorin)
+        inv = (await dm.request("sheet.get", eid=thorin))["sheet"]["inventory"]
+        assert "torch" in inv and "1 gp" in inv and "9 sp" in inv and "9 cp" in inv
+        await _prompt(app, pilot, "b", "close")
+        await until(pilot, lambda: not app.screen.query("#prompt"), what="the close dialog")
+        with pytest.raises(ControlError, match="no shop is open"):
+            await dm.request("command", intent=buy, actor=thorin)

@@ -112,3 +112,18 @@ def test_turn_timer_counts_down_from_the_pushed_deadline_and_stops_when_frozen()
     assert panel.remaining_s() == 30.0
     panel.state = {"session": {"turn_deadline_s": None}}
     assert panel.remaining_s() is None
+
+
+def test_the_sheet_names_each_class_of_a_multiclass_character():
+    from rich.console import Console
+
+    from tui.sheet import sheet_table
+
+    def text(sheet: dict) -> str:
+        console = Console(width=120, record=True)
+        console.print(sheet_table(sheet))
+        return console.export_text()
+
+    assert "fighter 5 / wizard 2" in text({"name": "Mira", "cls": "fighter", "level": 7,
+                                           "levels": {"fighter": 5, "wizard": 2}})
+    assert "rogue 3" in text({"name": "Vex", "cls": "rogue", "level": 3})
