@@ -317,24 +317,47 @@ def pack(parts: list[bytes], seq: int) -> list[tuple[bytes, list[bytes]]]:
     it carries its own. Returns (packet, the frames in it) pairs."""
     groups: list[list[bytes]] = []
     for part in parts:
-        if groups and _bundle(groups[-1] + [part], seq) is not None:
+        if groups and bundle(groups[-1] + [part], seq) is not None:
             groups[-1].append(part)
         else:
             groups.append([part])
     out = []
     for group in groups:
-        data = group[0] if len(group) == 1 else _bundle(group, seq)
+        data = group[0] if len(group) == 1 else bundle(group, seq)
         assert data is not None  # a group only grows while its bundle fits
         out.append((data, group))
     return out
 
 
-def _bundle(parts: list[bytes], seq: int) -> bytes | None:
+def bundle(parts: list[bytes], seq: int) -> bytes | None:
+    """One BUNDLE packet of the encoded frames, its header carrying `seq`; None when they do
+    not fit one packet."""
     try:
         return encode_frame(Frame(kind=Kind.BUNDLE, sender_seq=seq,
                                   payload=bundle_payload(parts)))
     except ProtocolError:
         return None  # over MAX_FRAME
+
+
+def pad(parts: list[bytes], seq: int, size: int, key: bytes) -> bytes | None:
+    """A BUNDLE of the frames grown to at least `size` bytes by a last filler frame: an ACK
+    under `key` whose payload is zeros. A receiver reads nothing in a broadcast but EVENTS
+    frames, so the filler only makes the packet longer (firmware 2.8 signs short broadcasts,
+    at a cost greater than the few bytes that make one long enough not to be). None when
+    the result would not fit one packet."""
+    base = bundle(parts, seq)
+    if base is None:
+        return None
+    if len(base) >= size:
+        return base
+    empty = len(encode_frame(Frame(kind=Kind.ACK, sender_seq=seq), key))
+    short = size - len(base) - empty - 1  # the filler's zeros; 1: its length prefix
+    for zeros in (max(0, short), max(0, short - 1)):  # the prefix takes 2 bytes past 127
+        filler = encode_frame(Frame(kind=Kind.ACK, sender_seq=seq, payload=bytes(zeros)), key)
+        out = bundle(parts + [filler], seq)
+        if out is not None and len(out) >= size:
+            return out
+    return None
 
 
 def split(data: bytes) -> list[bytes]:
@@ -398,7 +421,7 @@ from protocol.fragments import (  # noqa: E402
 
 __all__ = [
     "VERSION", "MAX_FRAME", "Kind", "Frame", "encode_frame", "decode_frame", "client_key",
-    "table_key", "verify", "split", "received", "pack", "Hello", "Welcome",
+    "table_key", "verify", "split", "received", "pack", "bundle", "pad", "Hello", "Welcome",
     "state_digest", "digest_payload", "parse_digest_payload", "SeqWindow", "acked",
     "bundle_payload", "parse_bundle", "unbundle", "decode_parts",
     "hello_payload", "parse_hello", "welcome_payload", "parse_welcome",

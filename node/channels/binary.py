@@ -17,6 +17,7 @@ from collections import deque
 from typing import Any
 
 from node.pipeline import Command, Outcome
+from node.radio import firmware as fw
 from node.radio.base import GAME_PORT, Packet
 from node.radio.outbox import Priority
 from protocol.session import Apply, NodeSession, Result, Send, Urgency
@@ -108,9 +109,13 @@ class BinaryChannel:
         return asyncio.get_running_loop().time()
 
     def _run(self, outputs: list[Send | Apply]) -> None:
+        info = getattr(self.app.transport, "info", None)
+        self.session.signed_up_to = (
+            fw.SIGNED_BROADCAST_MAX if fw.signs_broadcasts(getattr(info, "firmware", "")) else 0)
         for out in outputs:
             if isinstance(out, Send):
-                self.app.outbox.submit_binary(out.to, out.data, priority=_PRIORITY[out.urgency])
+                self.app.outbox.submit_binary(out.to, out.data, priority=_PRIORITY[out.urgency],
+                                              charged=out.charged)
             else:
                 self._due.append(out)
         if self._due and (self._worker is None or self._worker.done()):
@@ -129,6 +134,14 @@ class BinaryChannel:
                 text=out.error or out.text or "ok", actor=out.actor or 0)
             self._run(self.session.applied(item.client, item.seq, result, self._now(),
                                            self.table))
+
+    def warn_turn(self, eid: int, text: str) -> None:
+        """The turn is about to time out: tell the binary player of eid privately, once,
+        unless its command is already on the way (the frame is charged to that player's
+        airtime budget)."""
+        owner = self.table.owner(eid)
+        if owner is not None:
+            self._run(self.session.warn(owner, text, self._now()))
 
     def _on_outcome(self, seq: int, cmd: Command, events: list[Any], out: Outcome) -> None:
         if events and not out.private:

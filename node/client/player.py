@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 
 Out = Callable[[str], None]
 LOCAL_WORDS = ("help", "quit", "status")
+# Commands typed or piped within this long share one packet: a script's lines arrive one
+# read apart, and back-to-back packets from one radio collide at the relay (half duplex).
+GATHER_S = 0.3
+# The snapshot after joining is many packets; streamed while the player's first commands
+# are on their way, its fragments kept the relay busy and those commands were lost there.
+# It waits until the commands in flight are acked (or given up).
 
 
 @dataclass
@@ -78,12 +84,14 @@ class PlayerClient:
         max_tries: int = 6,
         rng: random.Random | None = None,
         require_pki: bool = False,
+        gather_s: float = GATHER_S,
     ) -> None:
         self.transport = transport
         self.name = name
         self.cls = cls
         self.out = out
         self.rng = rng or random.Random()
+        self.gather_s = gather_s
         # A new nonce each start: the node then knows a rebooted client from a repeat.
         nonce = self.rng.getrandbits(32).to_bytes(4, "big")
         self.session = ClientSession(name, nonce, node=node_num, retry_s=retry_s,
@@ -162,6 +170,9 @@ class PlayerClient:
     async def _fetch_snapshot(self) -> None:
         """Ask for the game state until it arrives. It is many packets, paced by the node's
         outbox, so ask again only when none of it came for a while."""
+        await asyncio.sleep(self.gather_s * 2)  # commands typed at once are queued by then
+        while self.session.pending() or self._sending:
+            await asyncio.sleep(1.0)
         heard: int | None = None
         for _ in range(self.max_tries * 2):
             if self.session.fragments == heard or heard is None:
@@ -243,7 +254,11 @@ class PlayerClient:
             # at the end of this turn of the loop, so decisions made together (a script's
             # lines) share a packet
             self._sending = True
-            asyncio.get_running_loop().call_soon(self._send_queued)
+            loop = asyncio.get_running_loop()
+            if self.gather_s > 0:
+                loop.call_later(self.gather_s, self._send_queued)
+            else:
+                loop.call_soon(self._send_queued)
         try:
             await asyncio.wait([asyncio.ensure_future(ack.finished.wait()) for ack in todo])
             return todo

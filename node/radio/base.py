@@ -51,6 +51,7 @@ class RadioInfo:
     preset: str = "LONG_FAST"
     channels: tuple[str, ...] = ("",)
     hop_limit: int = 3
+    firmware: str = ""  # the radio's firmware version ("2.7.26.54e0d8d"), "" when unknown
 
 
 OnPacket = Callable[[Packet], None]

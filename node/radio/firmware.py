@@ -147,6 +147,16 @@ def signed(to: int, payload: int, port: int, broadcast: int, firmware: str) -> b
             and payload <= SIGNED_BROADCAST_MAX)
 
 
+def signs_broadcasts(version: str) -> bool:
+    """Does a radio on this firmware version ("2.8.0.abc", "" when unknown) sign its short
+    broadcasts? 2.8 develop does (see signed)."""
+    try:
+        major, minor = (int(x) for x in version.split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) >= (2, 8)
+
+
 def node_num_for_key(public_key: bytes) -> int:
     """2.8 develop: on its first 2.8 boot a radio takes crc32(public key) as its node number
     (the reserved numbers 0-3 and broadcast are skipped)."""

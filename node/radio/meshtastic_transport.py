@@ -148,6 +148,7 @@ class MeshtasticTransport(Transport):
             preset=lcfg.ModemPreset.Name(lora.modem_preset),
             channels=channels or ("",),
             hop_limit=int(lora.hop_limit) or 3,
+            firmware=str(getattr(getattr(iface, "metadata", None), "firmware_version", "") or ""),
         )
 
     async def close(self) -> None:

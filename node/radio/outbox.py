@@ -197,10 +197,19 @@ class Outbox:
         self.metrics.inc("outbox_queued_total", port="text")
         self._wake.set()
 
-    def submit_binary(self, to: int, payload: bytes, *, priority: Priority) -> None:
-        """Queue one binary frame on GAME_PORT; a frame over one packet is a bug."""
+    def submit_binary(self, to: int, payload: bytes, *, priority: Priority,
+                      charged: bool = True) -> None:
+        """Queue one binary frame on GAME_PORT; a frame over one packet is a bug. A DM is
+        charged to its recipient's airtime budget like a text, and dropped, counted, when
+        that is spent (charged=False: a frame whose sender limits it itself)."""
         if len(payload) > MAX_PAYLOAD:
             raise ValueError(f"binary payload of {len(payload)} B exceeds {MAX_PAYLOAD} B")
+        if to != BROADCAST and charged and self.budgets is not None and not self.budgets.allow(
+                to, _airtime(len(payload), self.preset, portnum=GAME_PORT),
+                self.clock.monotonic()):
+            self.dropped_for_budget += 1
+            self.metrics.inc("outbox_dropped_total", reason="budget")
+            return
         item = _Item(Priority(priority), next(self._order), to, GAME_PORT, bytes(payload),
                      0, self.clock.monotonic())
         self._queue.append(item)

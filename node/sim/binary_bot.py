@@ -40,8 +40,9 @@ class BinaryBot(PlayerClient):
         think: tuple[float, float] = (2.0, 8.0),
         explore: tuple[float, float] = (20.0, 60.0),
     ) -> None:
+        # a bot's decision is one call (action and end of turn): nothing to gather
         super().__init__(transport, name=name, cls=cls, out=_unread, node_num=node_num,
-                         retry_s=retry_s, max_tries=max_tries, rng=rng)
+                         retry_s=retry_s, max_tries=max_tries, rng=rng, gather_s=0.0)
         self.eyes = eyes
         self.think = think
         self.explore = explore

@@ -18,7 +18,7 @@ class SimTransport(Transport):
         self.mesh = mesh
         self.node_num = node_num
         self.info = RadioInfo(node_num=node_num, region=mesh.region, preset=mesh.preset,
-                              hop_limit=mesh.hop_limit)
+                              hop_limit=mesh.hop_limit, firmware=mesh.firmware)
         self._on_packet: OnPacket | None = None
         self._detach: Callable[[], None] | None = None
 

@@ -20,6 +20,12 @@ from protocol.session.common import BROADCAST, Send, Urgency
 # This many frames in a row from the node that fail our keys: it has restarted and forgotten
 # them (or someone forges it); the next decision starts with a HELLO.
 BAD_TAGS_REHELLO = 3
+# Decisions made a moment apart (a script's lines, a quick second command) fall due for a
+# resend a moment apart too. Sent as each fell due, the second packet reached the relay
+# while it was repeating the first (half duplex) and was lost there, try after try: over
+# two hops at LONG_FAST a script's 2nd and 3rd commands went unacked for 90 s. A decision
+# due now takes along every other one due within this long, in the same packet.
+RESEND_ALIGN_S = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +192,8 @@ class ClientSession:
         """Resends of unacked intents and RESYNCs for missed broadcasts that are due."""
         out: list[Send | GaveUp] = []
         again: list[int] = []
-        for group in [g for g in self._groups if g.next_at <= now]:
+        due = any(g.next_at <= now for g in self._groups)
+        for group in [g for g in self._groups if due and g.next_at <= now + RESEND_ALIGN_S]:
             waiting = [seq for seq in group.payloads if self._pending.get(seq) is group]
             if not waiting:
                 self._groups.remove(group)

@@ -23,3 +23,6 @@ class Send:
     to: int
     data: bytes
     urgency: Urgency = Urgency.REPLY
+    # A DM the driver charges to its recipient's airtime budget; False for one the session
+    # already limits itself (a WELCOME: one per gap, strangers from a shared budget).
+    charged: bool = True

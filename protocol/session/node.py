@@ -48,7 +48,11 @@ IN_ORDER_WAIT_S = 40.0
 NUDGE_S = 30.0
 NUDGES = 2
 # A repeated intent this soon after the frame acking it went out crossed that frame in the air.
-REPLAY_GRACE_S = 5.0
+# Over two hops at LONG_FAST the frame reaches the client and a repeat comes back in up to
+# ~8 s: at 5 s, repeats that crossed it cost a broadcast and an ACK each. Measured over seeds
+# 1-12 (4 players, 2 hops, 10% loss), 8 s took node airtime per round from 2.91 to 2.79 s
+# under firmware 2.7 and from 4.77 to 4.55 s under 2.8, losing nothing.
+REPLAY_GRACE_S = 8.0
 # An intent the pipeline dropped for its sender's rate is applied again this much later,
 # at most this many times (the node's rate_per_s refills a command a second).
 FLOOD_RETRY_S = 2.0
@@ -71,6 +75,14 @@ SNAPSHOT_GAP_S = 60.0
 SNAPSHOTS_KEPT = 8  # recent snapshots, so a client can ask for the fragments it missed
 FRAGMENTS_GAP_S = 10.0  # a client's fragment re-requests, answered this often at most
 SNAPSHOT_CHUNK = 160  # bytes of state per SNAPSHOT fragment, leaving room for header and tag
+# Firmware 2.8 (develop) signs every broadcast of up to 166 B a radio originates, adding a
+# 66 B XEdDSA signature on air (node.radio.firmware.SIGNED_BROADCAST_MAX); the driver sets
+# NodeSession.signed_up_to when its radio does. A broadcast that would be signed instead
+# carries again the recent frames it has room for (a client that missed one then has it
+# from the next, without asking), and filler past that size when that costs fewer bytes
+# than the signature.
+SIGNATURE_BYTES = 66
+CARRY_BACK = 4  # how many of the latest earlier broadcasts such a packet may carry again
 
 
 class Table(Protocol):
@@ -131,10 +143,14 @@ class _Client:
     window: frames.SeqWindow = field(default_factory=frames.SeqWindow)
     # intent seq -> the broadcast whose header acked it; a repeat means that frame was missed
     acked_in: OrderedDict[int, int] = field(default_factory=OrderedDict)
+    # intent seq -> its private answer (encoded events): a repeat means the answer was lost,
+    # and a bare ACK would end the client's wait without the player ever seeing it
+    answers: OrderedDict[int, tuple[bytes, float]] = field(default_factory=OrderedDict)  # + sent at
     next_seq: int | None = None  # the intent due next, in the order the player sent them
     waiting: dict[int, frames.Frame] = field(default_factory=dict)  # seq -> came early
     release_at: float | None = None
     unproven: int = 0  # WELCOMEs since the last frame signed with the client's key
+    turn_at: float | None = None  # when the frame that began its character's turn went out
     in_flight: dict[int, Apply] = field(default_factory=dict)  # handed to the pipeline
     dropped: dict[int, Apply] = field(default_factory=dict)  # over the rate: to try again
     flood_tries: dict[int, int] = field(default_factory=dict)
@@ -196,12 +212,13 @@ class NodeSession:
         self._tokens_at = 0.0
         self._applied: set[str] = set()
         self._out: list[Output] = []
+        self.signed_up_to = 0  # broadcasts this long or shorter are signed (0: none are)
         self.counters: dict[str, int] = {
             "frames_in": 0, "garbled": 0, "bad_tag": 0, "replays": 0, "intents": 0,
             "rejected": 0, "events_frames": 0, "ack_frames": 0, "resyncs": 0, "resent": 0,
             "bundles": 0, "nudges": 0, "snapshots": 0, "refused": 0, "welcomes": 0,
             "hello_too_soon": 0, "hello_over_budget": 0, "new_sessions": 0, "slots_evicted": 0, "late": 0, "fragments_resent": 0, "flood_retries": 0,
-            "duplicates_applied": 0,
+            "duplicates_applied": 0, "carried": 0, "warnings_skipped": 0,
         }
 
     # --- calls in ------------------------------------------------------------------------
@@ -257,6 +274,24 @@ class NodeSession:
         if events and self.clients:
             self._batch.events.extend(events)
             self._schedule(now)
+
+    def tell(self, client: int, text: str, now: float) -> list[Output]:
+        """A line for one client alone, in the next batch; nothing for a radio the session
+        does not know."""
+        c = self.clients.get(client)
+        if c is not None:
+            self._reply(c, text, now=now)
+        return self._take()
+
+    def warn(self, client: int, text: str, now: float) -> list[Output]:
+        """tell() a player its turn is about to time out, unless we heard from it since that
+        turn began: its command is then on its way (lost or late at the relay), and the
+        warning would be airtime it does not need."""
+        c = self.clients.get(client)
+        if c is None or (c.turn_at is not None and c.heard_at >= c.turn_at):
+            self.counters["warnings_skipped"] += 1
+            return self._take()
+        return self.tell(client, text, now)
 
     def tick(self, now: float, table: Table) -> list[Output]:
         """Whatever is due at `now`: a batch to broadcast, held intents, resends, nudges."""
@@ -326,6 +361,7 @@ class NodeSession:
         client.keys, client.pending = client.pending, None
         client.window.reset()
         client.acked_in.clear()
+        client.answers.clear()
         client.next_seq, client.release_at = None, None
         client.waiting.clear()
         self.counters["new_sessions"] += 1
@@ -459,6 +495,15 @@ class NodeSession:
     def _answer_replay(self, client: _Client, seq: int, now: float) -> None:
         """Ack a repeated intent: a small ACK frame to its sender, and the broadcast that
         acked it again (it carries the results) when that frame is kept."""
+        answer = client.answers.get(seq)
+        if answer is not None:
+            # Answered privately and that answer was lost: it goes again (and acks the
+            # repeat), once per batch, unless the repeat crossed it in the air.
+            queued = any(num == client.num and s == seq for num, _, s in self._batch.errors)
+            if not queued and now - answer[1] >= REPLAY_GRACE_S:
+                self._batch.errors.append((client.num, answer[0], seq))
+                self._schedule(now)
+            return
         if client.num in self._batch.ack_for:
             return  # the open batch will carry the ack
         bseq = client.acked_in.get(seq)
@@ -490,8 +535,12 @@ class NodeSession:
         from protocol.render import fit
         from rules.events import Info
 
-        self._batch.errors.append((client.num, codec.encode_events([Info(actor, fit(text, 120))]),
-                                   seq))
+        payload = codec.encode_events([Info(actor, fit(text, 120))])
+        if seq is not None:
+            client.answers[seq] = (payload, now)
+            while len(client.answers) > ACKED_KEPT:
+                client.answers.popitem(last=False)
+        self._batch.errors.append((client.num, payload, seq))
         self._schedule(now)
 
     # --- outbound events -----------------------------------------------------------------
@@ -513,16 +562,27 @@ class NodeSession:
             self._held.clear()
         again = [self.history[seq] for seq in batch.resends if self._resend_due(seq, now)]
         for data, parts in frames.pack(again + fresh, self.bseq):
+            data = self._unsigned(data, parts, now)
             self.counters["bundles"] += len(parts) > 1
             urgent = any(p in again for p in parts)
             self._out.append(Send(BROADCAST, data, Urgency.REPLY if urgent else Urgency.RESULT))
+        # A client's private answers and its ACK go in one packet: each costs its preamble
+        # and headers, and the second would follow the first into the relay (half duplex).
+        direct: dict[int, list[bytes]] = {}
         for num, payload, seq in batch.errors:
             client = self.clients.get(num)
             if client is not None:
-                self._dm(client, frames.Kind.EVENTS, payload, ack_only=seq)
+                if seq is not None and seq in client.answers:
+                    client.answers[seq] = (payload, now)
+                direct.setdefault(num, []).append(
+                    self._dm_frame(client, frames.Kind.EVENTS, payload, ack_only=seq))
         for num in batch.acks:
             if num not in batch.ack_for and num in self.clients:  # else the broadcast acks it
-                self._dm(self.clients[num], frames.Kind.ACK, b"")
+                direct.setdefault(num, []).append(
+                    self._dm_frame(self.clients[num], frames.Kind.ACK, b""))
+        for num, parts in direct.items():
+            for data, _ in frames.pack(parts, self.bseq):
+                self._out.append(Send(num, data, Urgency.REPLY))
 
     def _flush_events(self, batch: _Batch, now: float, table: Table) -> list[bytes]:
         """The new EVENTS frames for the batch, numbered and kept for RESYNC."""
@@ -560,6 +620,32 @@ class NodeSession:
                 self._dm(client, frames.Kind.ACK, b"")
         return out
 
+    def _unsigned(self, data: bytes, parts: list[bytes], now: float) -> bytes:
+        """A broadcast the radio would sign, grown just past the signed size where that
+        costs fewer bytes than the signature: with the latest earlier frames it has room for
+        (a client that missed one has it again without asking), then filler."""
+        target = self.signed_up_to + 1
+        if len(data) >= target or len(data) + SIGNATURE_BYTES <= target:
+            return data  # not signed, or the signature is the cheaper of the two
+        longer = list(parts)
+        carried: list[int] = []
+        for seq in [s for s in reversed(self.history) if s > self.bseq - CARRY_BACK - len(parts)]:
+            frame = self.history[seq]
+            if frame in parts:
+                continue
+            grown = frames.bundle([frame, *longer], self.bseq)
+            if grown is None or len(grown) >= target:
+                break  # past the signed size: the filler costs fewer bytes than this frame
+            longer.insert(0, frame)
+            carried.append(seq)
+        padded = frames.pad(longer, self.bseq, target, self.table_key)
+        if padded is None:
+            return data
+        for seq in carried:  # a request for it sent before this arrives needs no resend
+            self._resent_at[seq] = now
+        self.counters["carried"] += len(carried)
+        return padded
+
     def _watch_turn(self, eid: int, bseq: int, now: float, table: Table) -> None:
         """A binary player whose turn began in frame bseq and who stays silent may have missed
         that frame alone; nobody else can tell it (the others got it), so resend it."""
@@ -567,6 +653,7 @@ class NodeSession:
         self._nudge = None
         if owner is not None and owner in self.clients:
             self._nudge = _Nudge(owner, eid, bseq, 1, now + NUDGE_S)
+            self.clients[owner].turn_at = now
 
     def _nudge_turn(self, now: float, table: Table) -> None:
         nudge, self._nudge = self._nudge, None
@@ -600,8 +687,13 @@ class NodeSession:
         return data
 
     def _dm(self, client: _Client, kind: frames.Kind, payload: bytes, *,
-            urgency: Urgency = Urgency.REPLY, ack_only: int | None = None,
-            sign: bool = True) -> None:
+            urgency: Urgency = Urgency.REPLY, sign: bool = True) -> None:
+        """A frame for one client in a packet of its own."""
+        data = self._dm_frame(client, kind, payload, sign=sign)
+        self._out.append(Send(client.num, data, urgency, charged=kind != frames.Kind.WELCOME))
+
+    def _dm_frame(self, client: _Client, kind: frames.Kind, payload: bytes, *,
+                  ack_only: int | None = None, sign: bool = True) -> bytes:
         """A frame for one client, signed with its key; its flags tell it its slot."""
         ack, sack = client.window.ack_state() if ack_only is None else (ack_only, 0)
         frame = frames.Frame(kind=kind, sender_seq=self.bseq, ack=ack, sack_bitmap=sack,
@@ -609,8 +701,7 @@ class NodeSession:
         if kind == frames.Kind.ACK:
             self.counters["ack_frames"] += 1
         client.slot_told = True
-        data = frames.encode_frame(frame, client.keys.key if sign else None)
-        self._out.append(Send(client.num, data, urgency))
+        return frames.encode_frame(frame, client.keys.key if sign else None)
 
     # --- resync --------------------------------------------------------------------------
 

@@ -260,3 +260,23 @@ def test_hello_and_welcome_round_trip(name, nonce, eid):
     assert frames.parse_welcome(frames.welcome_payload(w)) == w
     with pytest.raises(ProtocolError):
         frames.parse_welcome(frames.welcome_payload(w) + b"\x00")
+
+
+@given(st.lists(st.integers(3, 60), min_size=1, max_size=3), st.integers(0, 210))
+def test_padding_grows_a_bundle_to_the_size_asked_and_a_receiver_reads_only_its_frames(sizes, size):
+    key = frames.table_key(b"secret")
+    parts = [frames.encode_frame(Frame(kind=Kind.EVENTS, sender_seq=i + 1, payload=bytes(n)), key)
+             for i, n in enumerate(sizes)]
+    padded = frames.pad(parts, len(parts), size, key)
+    plain = frames.bundle(parts, len(parts))
+    assert plain is not None
+    if padded is None:  # only when that size cannot be one packet
+        assert size > frames.MAX_FRAME - 2
+        return
+    assert len(padded) >= size and len(padded) <= frames.MAX_FRAME
+    if len(plain) >= size:
+        assert padded == plain  # long enough already: nothing added
+    got = frames.received(padded, key)
+    assert [f.payload for f in got if f.kind == Kind.EVENTS] == [bytes(n) for n in sizes]
+    assert all(f.kind == Kind.EVENTS for f in got[:len(sizes)])
+    assert all(f.kind == Kind.ACK and not any(f.payload) for f in got[len(sizes):])

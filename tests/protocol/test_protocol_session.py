@@ -453,3 +453,125 @@ def test_a_player_whose_welcomes_keep_getting_lost_is_answered_every_16_s():
     assert len(answered_at) >= 10 and max(gaps) <= 2 * ns.WELCOME_GAP_S
     # HELLOs inside the gap are still refused: a replayed HELLO buys one WELCOME a gap
     assert node.stats()["hello_too_soon"] > 0
+
+
+def test_a_repeated_query_whose_private_answer_was_lost_gets_that_answer_again():
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    (seq,), (packet,) = cs.send([it.Query("hp")], 1.0)
+    (item,) = applies(node.receive(MIRA, packet.data, 1.0, table))
+    node.applied(MIRA, item.seq, Result(ok=True, text="Mira: 9/9 HP"), 1.0, table)
+    lost = sends(run_until(node, table, 1.0 + ns.MAX_HOLD_S))  # the private answer: lost
+    assert [s.to for s in lost] == [MIRA] and cs.pending() == [seq]
+    (repeat,) = [s for s in cs.tick(cs.next_deadline()) if isinstance(s, Send)]
+    node.receive(MIRA, repeat.data, 17.0, table)
+    answer = sends(run_until(node, table, 17.0 + ns.MAX_HOLD_S))
+    notes = [n for s in answer for n in cs.receive(NODE, s.to, MIRA, s.data, 24.0)]
+    # Acked, and shown: a bare ACK frame would end the wait with nothing to show
+    assert Acked(seq, False) in notes and cs.pending() == []
+    shown = [ev.text for n in notes if isinstance(n, Shown) for ev in n.events]
+    assert shown == ["Mira: 9/9 HP"]
+
+
+def test_decisions_sent_a_moment_apart_are_resent_together_in_one_packet():
+    # A script's lines are read one at a time: each went in its own packet, then fell due
+    # for a resend a moment after the one before, and every resend pair met at the relay.
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    seqs = []
+    for i, line in enumerate((it.Look(), it.Query("hp"), it.Say("hello table"))):
+        seq, _ = cs.send([line], 0.3 * i)
+        seqs += seq
+    packets = []
+    while (due := cs.next_deadline()) is not None and due < 40.0:
+        packets += [s for s in cs.tick(due) if isinstance(s, Send)]
+    first = packets[0]
+    assert [f.sender_seq for f in frames.received(first.data, cs.key)] == seqs
+    assert len(packets) == 2  # one packet per retry, not one per decision
+
+
+def test_a_line_told_to_one_client_reaches_it_alone_as_a_private_answer():
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1, THORIN: 2})
+    mira, thorin = client(), client("Thorin", b"\x00\x00\x00\x02")
+    welcome(node, mira, MIRA, table)
+    welcome(node, thorin, THORIN, table)
+    assert node.tell(0x0BADBEEF, "nobody", 1.0) == [] and node.next_deadline() is None
+    node.tell(MIRA, "Mira, 20 s left in your turn.", 1.0)
+    out = sends(run_until(node, table, 1.0 + ns.MAX_HOLD_S))
+    assert [s.to for s in out] == [MIRA]
+    notes = mira.receive(NODE, MIRA, MIRA, out[0].data, 5.0)
+    assert [ev.text for n in notes if isinstance(n, Shown) for ev in n.events] == [
+        "Mira, 20 s left in your turn."]
+    assert thorin.receive(NODE, MIRA, THORIN, out[0].data, 5.0) == []
+
+
+def test_under_firmware_28_a_broadcast_is_grown_past_the_signed_size_where_that_is_cheaper():
+    from rules.events import Said
+
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    node.signed_up_to = 166  # the driver's radio signs broadcasts of 166 B or less
+    mira = client()
+    welcome(node, mira, MIRA, table)
+    packets = []
+    for i, words in enumerate(("a" * 10, "b" * 90, "c" * 5)):
+        node.publish([Said(1, words)], 10.0 * i)
+        packets += sends(run_until(node, table, 10.0 * i + ns.MAX_HOLD_S))
+    first, second, third = (p.data for p in packets)
+    # short: its signature (66 B more on air) costs less than growing it to 167 B
+    assert len(first) < 40 and len(third) < 40 and frames.split(third) == [third]
+    # 110 B: 57 B more make it long enough not to be signed; the frame before it rides in them
+    assert len(second) == 167
+    notes = mira.receive(NODE, BROADCAST, MIRA, second, 30.0)  # the first one was lost
+    assert [n.broadcast for n in notes if isinstance(n, Shown)] == [1, 2]
+    assert mira.gaps.missing() == [] and node.stats()["carried"] == 1
+    # A radio that signs nothing (firmware 2.7) sends its broadcasts as they are.
+    plain = NodeSession(SECRET)
+    welcome(plain, client(), MIRA, table)
+    plain.publish([Said(1, "b" * 90)], 0.0)
+    assert len(sends(run_until(plain, table, ns.MAX_HOLD_S))[0].data) < 120
+
+
+def test_a_player_is_warned_of_its_turn_timing_out_only_if_silent_since_it_began():
+    from rules.events import TurnStarted
+
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    mira = client()
+    welcome(node, mira, MIRA, table)
+    node.publish([TurnStarted(1, 1)], 1.0)
+    run_until(node, table, 1.0 + ns.MAX_HOLD_S)
+    node.warn(MIRA, "Mira, 20 s left in your turn.", 70.0)
+    (warning,) = sends(run_until(node, table, 70.0 + ns.MAX_HOLD_S))
+    shown = [n for n in mira.receive(NODE, MIRA, MIRA, warning.data, 75.0) if isinstance(n, Shown)]
+    assert [ev.text for n in shown for ev in n.events] == ["Mira, 20 s left in your turn."]
+    # Next turn she answers (her command lost on the way): no warning, it would not help.
+    node.publish([TurnStarted(2, 1)], 100.0)
+    run_until(node, table, 100.0 + ns.MAX_HOLD_S)
+    _, (packet,) = mira.send([it.EndTurn()], 110.0)
+    node.receive(MIRA, packet.data, 111.0, table)
+    run_until(node, table, 111.0 + ns.MAX_HOLD_S)
+    assert node.warn(MIRA, "Mira, 20 s left in your turn.", 170.0) == []
+    assert node.next_deadline() is None and node.stats()["warnings_skipped"] == 1
+
+
+def test_a_clients_private_answer_and_its_ack_go_in_one_packet():
+    from rules.events import Said
+
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    cs.queue([it.Query("hp")], 0.0)
+    cs.queue([it.Say("onward")], 0.0)
+    (packet,) = cs.outgoing()
+    hp, say = applies(node.receive(MIRA, packet.data, 1.0, table))
+    node.applied(MIRA, hp.seq, Result(ok=True, text="Mira: 9/9 HP"), 1.0, table)
+    node.publish([Said(1, "onward")], 1.0)
+    node.applied(MIRA, say.seq, Result(ok=True, public=True), 1.0, table)
+    sends(run_until(node, table, 1.0 + ns.MAX_HOLD_S))  # the answer and the broadcast: lost
+    (repeat,) = [s for s in cs.tick(cs.next_deadline()) if isinstance(s, Send)]
+    node.receive(MIRA, repeat.data, 30.0, table)
+    (direct,) = [s for s in sends(run_until(node, table, 30.0 + ns.MAX_HOLD_S)) if s.to == MIRA]
+    notes = cs.receive(NODE, MIRA, MIRA, direct.data, 40.0)
+    assert {n.seq for n in notes if isinstance(n, Acked)} == {hp.seq, say.seq}
+    assert [ev.text for n in notes if isinstance(n, Shown) for ev in n.events] == ["Mira: 9/9 HP"]

@@ -123,3 +123,56 @@ def test_a_client_whose_tries_run_out_says_hello_before_its_next_decision():
     acks, after = run_virtual(main())
     assert [a.gave_up for a in acks] == [True]
     assert frames.decode_frame(after[0].payload).kind == frames.Kind.HELLO
+
+
+def test_a_scripts_lines_share_a_packet_and_the_snapshot_waits_for_their_acks(tmp_path):
+    # Over two hops at LONG_FAST each line went in its own packet, and the snapshot's many
+    # fragments went out while they were on their way: the relay lost them, for 90 s.
+    from node.clock import Clock
+    from node.config import NodeConfig
+    from node.sim.mesh import Mesh
+    from node.sim.transport import SimTransport
+    from node.wiring import build_node
+    from protocol import text
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        mesh = Mesh.build(players=1, hops=1, preset="SHORT_TURBO", seed=1)
+        app = build_node(NodeConfig(data_dir=tmp_path, auto_approve=True, preset="SHORT_TURBO"),
+                         SimTransport(mesh, mesh.node_num), clock=Clock.for_loop(loop, 1.7e9),
+                         control=False)
+        await app.start()
+        radio = SimTransport(mesh, mesh.players[0])
+        client = PlayerClient(radio, name="Mira", cls="cleric", out=lambda line: None,
+                              rng=random.Random(1))
+        sent: list[tuple[float, list[frames.Frame]]] = []
+        send = radio.send
+
+        async def recording(to, port, payload, **kw):
+            sent.append((loop.time(), frames.received(payload)))
+            return await send(to, port, payload, **kw)
+
+        radio.send = recording
+        await client.start()
+        try:
+            assert await client.join()
+            sent.clear()
+            tasks = []
+            for line in ("look", "hp", "say hello table"):  # read one at a time, as from a pipe
+                tasks.append(loop.create_task(client.deliver(text.parse_chain(line))))
+                await asyncio.sleep(0.01)
+            acks = [a for t in await asyncio.gather(*tasks) for a in t]
+            acked_at = max(a.at for a in acks)
+            await asyncio.sleep(5)
+            return sent, acked_at, all(a.done.is_set() for a in acks)
+        finally:
+            await client.close()
+            await app.stop()
+
+    sent, acked_at, all_acked = run_virtual(main())
+    assert all_acked
+    intents = [(t, fs) for t, fs in sent if any(f.kind == frames.Kind.INTENT for f in fs)]
+    assert len(intents[0][1]) == 3  # the three lines in the first packet
+    asks = [t for t, fs in sent if any(f.kind == frames.Kind.RESYNC
+                                      and frames.decode_rerequest(f.payload)[0] == 0 for f in fs)]
+    assert asks and min(asks) >= acked_at  # the snapshot is asked for once they are acked

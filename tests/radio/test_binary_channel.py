@@ -114,7 +114,7 @@ def test_a_replayed_intent_gets_the_frame_that_acked_it_again_and_is_applied_onc
         radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
         await asyncio.sleep(10)
         radio.inject(intent_packet(2, it.Say("onward")))
-        await asyncio.sleep(10)
+        await asyncio.sleep(20)  # past the grace in which a repeat only crossed our answer
         seq_after_first = app.store.max_seq()
         digest = app.game.digest()
         radio.sent.clear()
@@ -478,3 +478,44 @@ def test_a_scripts_commands_are_repeated_for_as_long_as_its_wait():
     for wait in (0.0, SETTLE_S, 180.0, 600.0):
         assert script_tries(wait) >= 6 and script_tries(wait) * INTENT_RETRY_S >= wait
     assert script_tries(180.0) > 6  # the default six tries (96 s) stopped at half of 180 s
+
+
+def test_a_binary_player_is_warned_privately_before_the_turn_times_out(tmp_path):
+    async def script(app, channel, radio):
+        radio.inject(intent_packet(1, it.Join("Mira", "cleric")))
+        await asyncio.sleep(10)
+        radio.sent.clear()
+        (eid,) = app.pipeline.eids_of(f"!{PLAYER:08x}")
+        app.loop.warn(eid, "Mira, 20 s left in your turn. Then you dodge and it ends.")
+        await asyncio.sleep(10)
+        return app
+
+    app = with_node(tmp_path, script)
+    (warning,) = [p for p in app.transport.sent if p.port == GAME_PORT]
+    assert warning.to == PLAYER
+    frame = frames.decode_frame(warning.payload, key_of(PLAYER))
+    (info,) = codec.decode_events(frame.payload)
+    assert info.text.startswith("Mira, 20 s left in your turn.")
+
+
+@pytest.mark.parametrize(("version", "signed_up_to"),
+                         [("2.8.0.abc", 166), ("2.7.26.54e0d8d", 0), ("", 0), ("garbled", 0)])
+def test_the_channel_knows_from_its_radio_whether_short_broadcasts_are_signed(
+        tmp_path, version, signed_up_to):
+    async def main():
+        from dataclasses import replace
+
+        radio = LoopbackTransport()
+        radio.info = replace(radio.info, firmware=version)
+        app = build_node(NodeConfig(data_dir=tmp_path, auto_approve=True, hmac_key=SECRET.decode()),
+                         radio, clock=Clock.for_loop(asyncio.get_running_loop(), 1.7e9),
+                         control=False)
+        await app.start()
+        try:
+            radio.inject(hello_packet(PLAYER))
+            await asyncio.sleep(10)
+            return app.binary.session.signed_up_to
+        finally:
+            await app.stop()
+
+    assert run_virtual(main()) == signed_up_to

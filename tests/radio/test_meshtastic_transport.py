@@ -36,6 +36,7 @@ async def test_text_and_binary_both_ways(device_mesh: DeviceMesh) -> None:
         assert node.info.node_num == NODE_NUM
         assert (node.info.region, node.info.preset, node.info.hop_limit) == (
             "EU_868", "SHORT_TURBO", 3)
+        assert node.info.firmware.startswith("2.7.")  # from the device's metadata
         assert player.info.node_num == player_num
         await player.send(NODE_NUM, TEXT_PORT, "attack goblin ⚔".encode())
         text = await wait_for_packet(at_node, lambda p: p.port == TEXT_PORT)

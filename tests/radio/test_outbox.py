@@ -361,3 +361,25 @@ def test_a_text_the_radio_rate_limits_is_sent_again_and_counted():
     assert ob.rate_limited == 1 and ob.stats()["rate_limited"] == 1
     assert radio["text_drops"] == 1
     assert ob.send_errors == 0 and ob.sent == 2
+
+
+def test_binary_dms_are_charged_to_their_recipients_airtime_budget():
+    from node.radio.budget import PLAYER, Budgets
+
+    flooded, other = 0x100, 0x101
+    frame = bytes(150)  # ~1.7 s on LONG_FAST: a player's burst holds about 17
+
+    async def script(ob):
+        ob.budgets = Budgets(known=lambda num: True)
+        for _ in range(40):
+            ob.submit_binary(flooded, frame, priority=Priority.REPLY)
+            ob.submit_binary(BROADCAST, frame, priority=Priority.RESULT)  # never charged
+        ob.submit_binary(flooded, b"\x01", priority=Priority.REPLY, charged=False)
+        ob.submit_binary(other, b"\x02", priority=Priority.REPLY)
+
+    ob, sent = drive(script, run_for=3600.0)
+    to_flooded = [p for p in sent if p.to == flooded]
+    air = sum(airtime_s(len(p.payload), "LONG_FAST", portnum=GAME_PORT) for p in to_flooded)
+    assert air <= PLAYER.burst_s and ob.stats()["dropped_for_budget"] == 40 - len(to_flooded) + 1
+    assert [p.payload for p in to_flooded][-1] == b"\x01"  # a frame the session limits itself
+    assert sum(p.to == BROADCAST for p in sent) == 40 and any(p.to == other for p in sent)
