@@ -2,5 +2,7 @@
 
 # The rules a game's log was recorded under. A log replays to its recorded digests only
 # under the same version: 1 was the resolver before the effect engine, 2 the engine,
-# 3 characters to level 20 (class resources, subclass features, worn armour on the sheet).
-RULES_VERSION = 3
+# 3 characters to level 20 (class resources, subclass features, worn armour on the sheet),
+# 4 every class feature played, multiclassing, metamagic, monster senses and terrain, the
+# monsters' triggered traits, encumbrance and shops.
+RULES_VERSION = 4
