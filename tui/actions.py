@@ -44,6 +44,8 @@ ACTIONS: tuple[DmAction, ...] = (
     DmAction("b", "shop", "Shop", "open a shop (SRD prices; empty for the basic stock) or close it",
              False, "players"),
     DmAction("t", "narrate", "Narrate", "broadcast narration (200-byte counter)", True, "table"),
+    DmAction("m", "create_character", "Create PC", "make a character: NAME CLASS [LEVEL] race=.. "
+             "stats=.. skills=.. bg=.. kit=.. asi=..", False, "players"),
     DmAction("v", "sheet", "Sheet", "view and edit the selected character's sheet, history, revert",
              False, "players"),
     DmAction("u", "house_rules", "Rules", "toggle house rules", False, "table"),

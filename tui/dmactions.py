@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,29 @@ class Done:
 def dm(op: str, target: int | None = None, value: int = 0, text: str = "") -> dict[str, Any]:
     """A Dm intent in its JSON form (rules/intents.py)."""
     return {"type": "Dm", "op": op, "target": target, "value": value, "text": text}
+
+
+CREATE_STEPS = ("race", "stats", "skills", "bg", "kit", "asi")
+_STEP = re.compile(r"\s(?=(?:" + "|".join(CREATE_STEPS) + r")=)")
+
+
+def create_args(text: str) -> dict[str, Any] | str:
+    """`NAME CLASS [LEVEL] race=hill dwarf stats=15,14,13,12,10,8 ...` as the arguments of
+    the node's `character.create`, or what is wrong in one line. A step's value runs to the
+    next `word=`, so it may hold spaces (`race=hill dwarf`)."""
+    head, *steps = _STEP.split(" " + text.strip())
+    words = head.split()
+    if len(words) not in (2, 3) or (len(words) == 3 and not words[2].isdigit()):
+        return "write NAME CLASS [LEVEL], then any of " + ", ".join(f"{s}=.." for s in CREATE_STEPS)
+    args: dict[str, Any] = {"name": words[0], "cls": words[1].lower()}
+    if len(words) == 3:
+        args["level"] = int(words[2])
+    for step in steps:
+        key, _, value = step.strip().partition("=")
+        if not value.strip():
+            return f"{key}= needs a value"
+        args[key] = value.strip()
+    return args
 
 
 class DmActions:
@@ -270,6 +294,20 @@ class DmActions:
         self.push_screen(PromptScreen("Open a shop", "wares by name, comma-separated, name=12gp "
                                       "for a price (empty: the basic stock), or close", submit,
                                       placeholder="longsword, torch, potion of healing"))
+
+    def action_create_character(self) -> None:
+        async def submit(text: str) -> str | None:
+            args = create_args(text)
+            if isinstance(args, str):
+                return args
+            res = await self.act(f"create {args['name']}", "character.create", quiet=True,
+                                 **args)
+            return None if res.ok else res.error
+
+        self.push_screen(PromptScreen(
+            "Create a character", "NAME CLASS [LEVEL], then race=, stats=, skills=, bg=, "
+            "kit=, asi= as a player's `make` takes them", submit,
+            placeholder="Mira wizard 3 race=high elf stats=8,14,13,15,12,10 bg=sage"))
 
     def action_spawn(self) -> None:
         from tui.spawner import SpawnerScreen

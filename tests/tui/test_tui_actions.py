@@ -482,3 +482,20 @@ async def test_dm_opens_a_shop_a_player_buys_and_the_dm_closes_it(node, dm):
         await until(pilot, lambda: not app.screen.query("#prompt"), what="the close dialog")
         with pytest.raises(ControlError, match="no shop is open"):
             await dm.request("command", intent=buy, actor=thorin)
+
+
+async def test_dm_creates_a_character_in_the_console_and_a_bad_step_is_one_line(node, dm):
+    async with console(node) as (app, pilot):
+        await _prompt(app, pilot, "m", "Quill wizard 3 race=high elf stats=8 14 13 15 12 10 "
+                                       "skills=arcana history")
+        await until(pilot, lambda: not app.screen.query("#prompt"), what="the create dialog")
+        state = await dm.request("state")
+        mira = (await dm.request("sheet.get", eid=eid_of(state, "Quill")))["sheet"]
+        assert (mira["cls"], mira["level"], mira["abilities"]["int"]) == ("wizard", 3, 16)
+        await _prompt(app, pilot, "m", "Bo wizard race=high elf stats=18 18 18 18 18 18")
+        await until(pilot, lambda: str(app.screen.query_one("#error", Static).render()),
+                    what="the refusal")
+        err = str(app.screen.query_one("#error", Static).render())
+        assert "\n" not in err and app.screen.query("#prompt")  # the dialog stays open
+        with pytest.raises(Exception):
+            eid_of(await dm.request("state"), "Bo")
