@@ -497,5 +497,5 @@ async def test_dm_creates_a_character_in_the_console_and_a_bad_step_is_one_line(
                     what="the refusal")
         err = str(app.screen.query_one("#error", Static).render())
         assert "\n" not in err and app.screen.query("#prompt")  # the dialog stays open
-        with pytest.raises(Exception):
+        with pytest.raises(KeyError):
             eid_of(await dm.request("state"), "Bo")
