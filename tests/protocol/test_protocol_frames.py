@@ -269,7 +269,9 @@ def test_padding_grows_a_bundle_to_the_size_asked_and_a_receiver_reads_only_its_
              for i, n in enumerate(sizes)]
     padded = frames.pad(parts, len(parts), size, key)
     plain = frames.bundle(parts, len(parts))
-    assert plain is not None
+    if plain is None:  # the frames alone are over one packet: nothing to grow
+        assert padded is None
+        return
     if padded is None:  # only when that size cannot be one packet
         assert size > frames.MAX_FRAME - 2
         return
