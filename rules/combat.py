@@ -448,7 +448,7 @@ def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
     if in_combat:
         in_turn(game, a)
         slot = _simple_slot(a, "hide", dim=game.light_at(a.room) not in BRIGHT)
-    foes = [e for e in game.here(a.room) if e.side != a.side and not e.down]
+    foes = game.foes_of(a)
     if in_combat and a.engaged:
         raise RulesError("you cannot hide while engaged")
     if in_combat:

@@ -103,6 +103,14 @@ class Game:
         r = self.room if room is None else room
         return [e for e in self.entities.values() if e.room == r and not e.fled]
 
+    def foes_of(self, e: Entity) -> list[Entity]:
+        """The creatures in e's room on another side that are still in the fight."""
+        return [o for o in self.here(e.room) if o.side != e.side and not o.down]
+
+    def friends_of(self, e: Entity) -> list[Entity]:
+        """The creatures in e's room on e's side, e too, the fallen but not the dead."""
+        return [o for o in self.here(e.room) if o.side == e.side and not o.dead]
+
     def find(self, ref: it.Ref, *, room: int | None = None, living: bool = False) -> Entity:
         pool = self.here(room)
         if living:

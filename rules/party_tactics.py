@@ -113,14 +113,6 @@ def _resisted(t: Entity, dtype: str, magical: bool = True) -> float:
     return resolver.adjust_damage(t, 100, dtype, magical) / 100
 
 
-def _foes(game: Game, e: Entity) -> list[Entity]:
-    return [f for f in game.here(e.room) if f.side != e.side and not f.down]
-
-
-def _friends(game: Game, e: Entity) -> list[Entity]:
-    return [f for f in game.here(e.room) if f.side == e.side and not f.dead]
-
-
 def _need(t: Entity, amount: float) -> float:
     """Healing as score: bringing back a downed ally is worth most, topping up a hale
     one little."""
@@ -180,13 +172,13 @@ def _cast(game: Game, e: Entity, i: it.Cast) -> float:
         return -1.0  # already running: casting it again only starts it over
     level = int(i.level or base)
     t = game.entities[int(i.target)] if i.target is not None else e
-    foes = _foes(game, e)
+    foes = game.foes_of(e)
     if sd.targets in ("area", "enemies") and t.side != e.side:
         cap = area.targets_in_area(*sd.area) if sd.targets == "area" and sd.area else \
             sd.max_targets
         caught = selection.neighbours(game, e, t, cap, foes)
     elif sd.targets == "allies":
-        rest = sorted((f for f in _friends(game, e) if f.eid != t.eid), key=lambda f: f.hp)
+        rest = sorted((f for f in game.friends_of(e) if f.eid != t.eid), key=lambda f: f.hp)
         caught = [t] + rest[: sd.max_targets - 1]
     else:
         caught = [t]
@@ -247,7 +239,7 @@ def _hex(game: Game, e: Entity, v: dict[str, Any], t: Entity) -> float:
         swings = multiclass.attacks(e)
         out += dice.average(str(v["die"])) * 0.65 * swings
     if "adv_against" in tags:
-        out += 1.5 * sum(1 for f in _friends(game, e) if f.hp > 0)
+        out += 1.5 * sum(1 for f in game.friends_of(e) if f.hp > 0)
     if str(v.get("atk", "")).startswith("-"):
         out += 0.1 * threat(t)
     return out
@@ -327,13 +319,13 @@ Scorer = Callable[["Game", "Entity", "Entity | None"], float]
 
 
 def _rage(game: Game, e: Entity, _t: Entity | None) -> float:
-    foes = _foes(game, e)
+    foes = game.foes_of(e)
     return READY if foes and (e.turn["action"] > 0 or e.turn["attacks"] > 0) else -1.0
 
 
 def _surge(game: Game, e: Entity, _t: Entity | None) -> float:
     spent = e.turn["action"] <= 0 and e.turn["attacks"] <= 0
-    return 20.0 if spent and _foes(game, e) else -1.0
+    return 20.0 if spent and game.foes_of(e) else -1.0
 
 
 def _smite(game: Game, e: Entity, _t: Entity | None) -> float:
@@ -342,8 +334,8 @@ def _smite(game: Game, e: Entity, _t: Entity | None) -> float:
     so it goes before the attack."""
     if e.turn["action"] <= 0 and e.turn["attacks"] <= 0:
         return -1.0
-    targets = [game.entities[x] for x in e.engaged if not game.entities[x].down] or _foes(
-        game, e)
+    targets = [game.entities[x] for x in e.engaged if not game.entities[x].down] or \
+        game.foes_of(e)
     best = max(targets, key=lambda f: f.hp, default=None)
     if best is None or best.hp < 15:
         return -1.0
@@ -365,14 +357,14 @@ def _heal_ally(amount: Callable[[Entity], float], share: float = LOW) -> Scorer:
 
 def _vs_types(types: tuple[str, ...], each: float) -> Scorer:
     def f(game: Game, e: Entity, _t: Entity | None) -> float:
-        hit = [x for x in _foes(game, e) if not types or x.ctype in types]
+        hit = [x for x in game.foes_of(e) if not types or x.ctype in types]
         return each * sum(min(2.0, threat(x) / 5) for x in hit) - 2.0 if hit else -1.0
     return f
 
 
 def _preserve(game: Game, e: Entity, _t: Entity | None) -> float:
-    want = sum(max(0, f.max_hp // 2 - f.hp) for f in _friends(game, e))
-    return min(want, 5 * e.level) * (1.5 if any(f.hp <= 0 for f in _friends(game, e))
+    want = sum(max(0, f.max_hp // 2 - f.hp) for f in game.friends_of(e))
+    return min(want, 5 * e.level) * (1.5 if any(f.hp <= 0 for f in game.friends_of(e))
                                      else 1.0) - 10 if want else -1.0
 
 
@@ -389,7 +381,7 @@ def _wild_shape(game: Game, e: Entity, _t: Entity | None) -> float:
 def _once(value: float) -> Scorer:
     """A lasting boon the rules already refuse twice: worth taking while foes stand."""
     def f(game: Game, e: Entity, _t: Entity | None) -> float:
-        return value if _foes(game, e) else -1.0
+        return value if game.foes_of(e) else -1.0
     return f
 
 
@@ -411,7 +403,7 @@ def _inspire(game: Game, e: Entity, t: Entity | None) -> float:
 
 def _scroll_fire(game: Game, e: Entity, _t: Entity | None) -> float:
     return sum(worth(f, 28 * (save_fails(f, "dex", 15) * 0.5 + 0.5)
-                     * _resisted(f, "fire")) for f in _foes(game, e))
+                     * _resisted(f, "fire")) for f in game.foes_of(e))
 
 
 def _strike(times: int) -> Scorer:

@@ -58,7 +58,7 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
     e = game.entities[eid]
     if game.combat is None or game.current_turn() != eid or e.incapacitated:
         return []
-    foes = [f for f in game.here(e.room) if f.side != e.side and not f.down]
+    foes = game.foes_of(e)
     if e.kind == "monster" and any(x.has("berserk") for x in e.effects):
         foes = berserk_target(game, e)
     opts: list[Option] = []
@@ -172,7 +172,7 @@ def _use_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
     from rules.turns import require
 
     opts: list[Option] = []
-    friends = [f for f in game.here(e.room) if f.side == e.side and not f.dead]
+    friends = game.friends_of(e)
     for f in featurebook.book().values():
         # only what the hero's sheet brings: its resources, items, class and summons
         if not (f.resource in e.res_max or f.item in e.inventory or (
@@ -209,7 +209,7 @@ def _use_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
 def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
 
     opts = []
-    friends = [f for f in game.here(e.room) if f.side == e.side and not f.dead]
+    friends = game.friends_of(e)
     from rules import metamagic
     from rules.effects import nodes as n
     from rules.effects import spellbook
@@ -330,8 +330,8 @@ def _self_score(game: Game, e: Entity, a: dict[str, Any]) -> float:
         return 60.0 if low < 0.25 else 12.0 if low < 0.5 else -1.0  # save a falling ally
     if any(isinstance(x, n.Special) and x.name == "lure" for x in tree):
         # a harpy's song: each foe it holds spell-bound is a foe that cannot fight
-        return 12.0 * len([f for f in game.here(e.room) if f.side != e.side and not f.down
-                          and f.ctype in ("humanoid", "giant") and "charmed" not in f.conditions])
+        return 12.0 * len([f for f in game.foes_of(e) if f.ctype in ("humanoid", "giant")
+                           and "charmed" not in f.conditions])
     more = (monsters.entry(e.monster, "Multiattack").get("extra") or {}).get("while")
     if more and any(isinstance(x, n.Ongoing) and x.name == more for x in tree):
         return -1.0 if any(x.name == more for x in e.effects) else 1.5 * _best_damage(e.actions)
@@ -368,7 +368,7 @@ def _area_worth(game: Game, e: Entity, area: Any, tree: list[Any]) -> float:
     from rules.effects import nodes as n
     from rules.effects import selection
 
-    foes = [f for f in game.here(e.room) if f.side != e.side and not f.down]
+    foes = game.foes_of(e)
     if not foes:
         return -1.0
     dmg = sum(dice.average(p.dice) for x in tree if isinstance(x, n.Damage) for p in x.parts)
@@ -413,7 +413,7 @@ def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | Non
             and not monsters.usable(game, m, a)]
     if not acts:
         return None
-    foes = [f for f in game.here(m.room) if f.side != m.side and not f.down]
+    foes = game.foes_of(m)
     if not foes:
         return None
     hidden = [f for f in foes if any(x.has("hidden") for x in f.effects)]

@@ -37,9 +37,7 @@ def around(game: Game, caster: Entity, first: Entity, root: Any) -> list[Entity]
 def for_spell(game: Game, a: Entity, sd: Any, ref: Ref | None) -> list[Entity]:
     """A spell's targets from its definition and the caster's pick; raises before changes."""
     kind = sd.targets
-    here = game.here(a.room)
-    foes = [e for e in here if e.side != a.side and not e.down]
-    friends = [e for e in here if e.side == a.side and not e.dead]
+    foes, friends = game.foes_of(a), game.friends_of(a)
     if kind == "self":
         return [a]
     if kind == "any":

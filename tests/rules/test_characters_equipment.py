@@ -5,18 +5,15 @@ from __future__ import annotations
 import random
 
 import pytest
-from rules_helpers import ARENA
+from rules_helpers import party
 
 from rules import intents as it
-from rules.dungeon import Dungeon
 from rules.errors import RulesError
 from rules.game import Game, apply
 
 
 def _fighter() -> Game:
-    g = Game.new(Dungeon.from_dict(ARENA))
-    apply(g, None, it.Join("F", "fighter", 3), random.Random(0))
-    return g
+    return party(("F", "fighter", 3))
 
 
 def test_the_sheet_names_weapons_as_players_type_them() -> None:

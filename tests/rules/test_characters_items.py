@@ -5,18 +5,15 @@ from __future__ import annotations
 import random
 
 import pytest
-from rules_helpers import ARENA
+from rules_helpers import party
 
 from rules import intents as it
-from rules.dungeon import Dungeon
 from rules.errors import RulesError
 from rules.game import Game, apply
 
 
 def _vex() -> Game:
-    g = Game.new(Dungeon.from_dict(ARENA))
-    apply(g, None, it.Join("Vex", "rogue", 5), random.Random(0))
-    return g
+    return party(("Vex", "rogue", 5))
 
 
 def test_attuned_items_raise_ac_and_saves_and_survive_a_long_rest() -> None:
