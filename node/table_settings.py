@@ -31,8 +31,7 @@ def restore(store: Any, config: Any) -> dict[str, Any]:
 
 def remember(store: Any, config: Any, **values: Any) -> None:
     """Keeps the DM's change, with the config value it overrides."""
-    saved = dict(store.get(KEY, {}) or {})
-    for name, value in values.items():
-        if name in FIELDS and value is not None:
-            saved[name] = {"value": value, "config": getattr(config, name)}
-    store.put(KEY, saved)
+    changed = {name: {"value": value, "config": getattr(config, name)}
+               for name, value in values.items() if name in FIELDS and value is not None}
+    if changed:  # a settings query that changes nothing writes nothing
+        store.put(KEY, {**(store.get(KEY, {}) or {}), **changed})
