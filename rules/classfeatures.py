@@ -114,7 +114,7 @@ def improve_abilities(ab: dict[str, int], cls: str, level: int) -> dict[str, int
 def apply_passives(e: Entity, cls: str, level: int, skill_order: tuple[str, ...]) -> None:
     """Apply the passive features to a freshly built sheet (abilities already final)."""
     skill_ab = content.skills()
-    standing_effects(e)
+    _standing(e, cls, level)
     for p in passives(cls, level):
         for k in ("save_prof", "resist", "immune", "cond_immune"):
             lst = getattr(e, k)
@@ -155,21 +155,28 @@ def standing_effects(e: Entity, *, rebuild: bool = False) -> None:
         return
     if rebuild:
         e.effects[:] = [x for x in e.effects if not x.has("permanent")]
-    for index, p in named_passives(e.cls, e.level):
+    for cls, level in (e.levels or {e.cls: e.level}).items():
+        _standing(e, cls, level)
+
+
+def _standing(e: Entity, cls: str, level: int) -> None:
+    """One class's standing effects at its own level (a multiclass sheet has several)."""
+    for index, p in named_passives(cls, level):
         if "effect" in p:
-            fx = standing_effect(e, index, p["effect"], e.level)
+            fx = standing_effect(e, index, p["effect"], level)
             e.effects[:] = [x for x in e.effects if x.name != index] + [fx]
         for x in e.effects if p.get("aura_radius") else ():
             x.radius = max(x.radius, int(p["aura_radius"])) if x.radius else 0
-        for tag in (_invoked(e, p) if "invocations" in p else p.get("tags", ())):
+        for tag in (_invoked(e, p, cls, level) if "invocations" in p else p.get("tags", ())):
             if not any(x.has(tag) for x in e.effects):
                 e.effects.append(Effect(tag.replace("_", " "), e.eid, tags=(tag, "permanent")))
 
 
-def _invoked(e: Entity, p: dict[str, Any]) -> list[str]:
+def _invoked(e: Entity, p: dict[str, Any], cls: str, level: int) -> list[str]:
     """Eldritch Invocations: the switches of those picked at creation, as many as the
-    warlock knows (class table invocations_known), the rest filled from the defaults."""
-    known = int(levels.row(e.cls, e.level)["class_specific"].get("invocations_known", 0))
+    warlock knows (class table invocations_known at the class's own level), the rest
+    filled from the defaults."""
+    known = int(levels.row(cls, level)["class_specific"].get("invocations_known", 0))
     by_name = p["invocations"]
     got = [by_name[w] for w in e.origin.get("picks", ()) if w in by_name][:known]
     got += [t for t in p.get("tags", ()) if t not in got][:max(0, known - len(got))]

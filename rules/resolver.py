@@ -274,8 +274,8 @@ def _cutting_words(game: Game, atk: Entity, tgt: Entity, margin: int, rng: rando
                 not b.reaction or b.incapacitated or b.fled or not any(
                     e.has("cutting_words") for e in b.effects):
             continue
-        sides = int(str(row(b.cls, b.level)["class_specific"].get("bardic_inspiration_die")
-                        or 6))
+        sides = int(str(row("bard", max(1, class_level(b, "bard")))["class_specific"].get(
+            "bardic_inspiration_die") or 6))
         if margin >= sides:
             return 0  # no die could turn it: keep the reaction
         b.reaction = False

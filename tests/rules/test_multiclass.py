@@ -240,3 +240,17 @@ def test_the_party_ai_counts_extra_attack_from_a_second_class() -> None:
     two = party_tactics._attack(g, rue, hit)
     rue.levels = {}  # the same sheet read as a single-class wizard 9: one attack
     assert two == pytest.approx(2 * party_tactics._attack(g, rue, hit))
+
+
+def test_a_second_class_gets_its_standing_effects_from_its_own_class_table() -> None:
+    rng = random.Random(4)
+    g = Game.new(Dungeon.from_dict(ARENA))
+    eid = _made(g, "Ash", "fighter", (15, 10, 14, 8, 12, 13), rng)  # STR 16, CHA 14
+    for cls in ["warlock", "warlock"]:
+        _level(g, eid, cls, rng)
+    ash = g.entities[eid]
+    assert ash.levels == {"fighter": 1, "warlock": 2}
+    # warlock 2 knows two invocations (the fighter's table at level 3 knows none), and Dark
+    # One's Blessing is a warlock passive the fighter's features never had
+    assert {t for x in ash.effects for t in x.tags} >= {"agonizing_blast", "devils_sight",
+                                                         "dark_ones_blessing"}
