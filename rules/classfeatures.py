@@ -140,11 +140,23 @@ def after_long_rest(e: Entity) -> None:
     """Effects a feature gives at the end of each long rest (Tranquility: sanctuary)."""
     if e.kind != "pc" or not e.cls:
         return
-    for p in passives(e.cls, e.level):
+    for p in held_passives(e):
         if "rest_effect" in p:
             fx = p["rest_effect"]
             e.effects[:] = [x for x in e.effects if x.name != fx["name"]]
             e.effects.append(Effect(str(fx["name"]), e.eid, tags=tuple(fx.get("tags", ()))))
+
+
+def class_levels(e: Entity) -> dict[str, int]:
+    """Class -> levels held; a single-class character is all in `cls`."""
+    if e.levels:
+        return dict(e.levels)
+    return {e.cls: e.level} if e.cls and e.level else {}
+
+
+def held_passives(e: Entity) -> list[dict[str, Any]]:
+    """The passives of every class the character holds, each at that class's own level."""
+    return [p for cls, n in class_levels(e).items() for p in passives(cls, n)]
 
 
 def standing_effects(e: Entity, *, rebuild: bool = False) -> None:
@@ -155,7 +167,7 @@ def standing_effects(e: Entity, *, rebuild: bool = False) -> None:
         return
     if rebuild:
         e.effects[:] = [x for x in e.effects if not x.has("permanent")]
-    for cls, level in (e.levels or {e.cls: e.level}).items():
+    for cls, level in class_levels(e).items():
         _standing(e, cls, level)
 
 
@@ -186,8 +198,7 @@ def _invoked(e: Entity, p: dict[str, Any], cls: str, level: int) -> list[str]:
 def ancestry(e: Entity) -> str:
     """The damage type of the character's Dragon Ancestor: the colour picked at creation
     (`make NAME pick blue`), else the default in class_features.toml; '' without one."""
-    table = next((p for p in passives(e.cls, e.level) if "ancestries" in p), None) \
-        if e.cls else None
+    table = next((p for p in held_passives(e) if "ancestries" in p), None)
     if table is None:
         return ""
     colours = table["ancestries"]

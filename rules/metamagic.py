@@ -23,7 +23,7 @@ def known(a: Entity) -> set[str]:
     if not a.cls or a.kind != "pc":
         return set()
     defaults: list[str] = []
-    for p in classfeatures.passives(a.cls, a.level):
+    for p in classfeatures.held_passives(a):
         defaults += p.get("metamagic", ())
     got = [w for w in a.origin.get("picks", ()) if w in COSTS][:len(defaults)]
     got += [w for w in defaults if w not in got][:len(defaults) - len(got)]

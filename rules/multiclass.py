@@ -5,19 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from rules import classfeatures, content, levels
+from rules.classfeatures import class_levels
 from rules.creature import Entity, mod, prof_for_level
 from rules.errors import RulesError
 
 # SRD "Multiclassing: Proficiencies": of what a second class grants, only skills are
 # something the engine reads (armour and weapon proficiencies it does not model).
 NEW_CLASS_SKILLS = {"bard": 1, "ranger": 1, "rogue": 1}
-
-
-def class_levels(e: Entity) -> dict[str, int]:
-    """Class -> levels held; a single-class character is all in `cls`."""
-    if e.levels:
-        return dict(e.levels)
-    return {e.cls: e.level} if e.cls and e.level else {}
 
 
 def class_level(e: Entity, cls: str) -> int:

@@ -254,3 +254,17 @@ def test_a_second_class_gets_its_standing_effects_from_its_own_class_table() -> 
     # One's Blessing is a warlock passive the fighter's features never had
     assert {t for x in ash.effects for t in x.tags} >= {"agonizing_blast", "devils_sight",
                                                          "dark_ones_blessing"}
+
+
+def test_a_second_class_sorcerer_knows_its_metamagic_and_ancestry() -> None:
+    from rules import classfeatures, metamagic
+
+    rng = random.Random(5)
+    g = Game.new(Dungeon.from_dict(ARENA))
+    eid = _made(g, "Sol", "fighter", (15, 10, 14, 8, 12, 13), rng)  # STR 16, CHA 14
+    for cls in ["sorcerer"] * 3:
+        _level(g, eid, cls, rng)
+    sol = g.entities[eid]
+    assert sol.levels == {"fighter": 1, "sorcerer": 3}
+    assert len(metamagic.known(sol)) == 2  # sorcerer 3: two options; a fighter's table has none
+    assert classfeatures.ancestry(sol)  # Draconic Bloodline's default colour gives a type
