@@ -41,11 +41,6 @@ def sentence(text: str) -> str:
     return text if not text or text.endswith(STOPS) else text + "."
 
 
-def render_error(msg: str, limit: int = 200) -> str:
-    """A one-line error reply."""
-    return fit(f"? {sentence(msg)}", limit)
-
-
 SHORT_DAMAGE = {
     "slashing": "slash", "piercing": "pierce", "bludgeoning": "bludg", "fire": "fire",
     "cold": "cold", "lightning": "shock", "thunder": "thund", "acid": "acid",

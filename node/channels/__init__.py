@@ -15,7 +15,7 @@ def lines_of(out: Any, game: Any, limit: int = 200) -> list[str]:
     from protocol import render
 
     if not out.ok:
-        return [fit(out.error, limit)] if out.error else []
+        return [fit(render.sentence(out.error), limit)] if out.error else []
     if out.text:
         return [fit(out.text, limit)]
     try:

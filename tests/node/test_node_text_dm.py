@@ -60,3 +60,13 @@ async def test_a_say_that_was_cut_tells_the_speaker_what_did_not_go_out(pipeline
     await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"say hello all", id=806))
     await asyncio.sleep(0.05)
     assert len([t for to, t, _ in rec.texts if to == 0xA1]) == 1
+
+
+async def test_a_refusal_reaches_the_player_as_a_sentence(pipeline: Pipeline):
+    await join(pipeline, ALICE, "Thorin")
+    tc, rec = text_channel(pipeline)
+    out = await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"attack gob9", id=804))
+    await asyncio.sleep(0.05)
+    assert out is not None and not out.ok
+    said = [t for to, t, _ in rec.texts if to == 0xA1]
+    assert said and said[-1].endswith(".") and out.error.rstrip(".") in said[-1]

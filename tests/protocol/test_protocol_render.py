@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from protocol_strategies import events
 
-from protocol.render import announced, fit, fold_announcements, render, render_error
+from protocol.render import announced, fit, fold_announcements, render
 from rules import events as ev
 
 
@@ -65,11 +65,6 @@ def test_fit_never_splits_a_character():
     assert len(s.encode()) <= 200 and s.endswith("…")
     assert fit("short", 200) == "short"
     assert fit("🐉" * 60, 13) == "🐉🐉…"
-
-
-def test_render_error_is_one_sentence():
-    assert render_error("no such target 'gob9'") == "? no such target 'gob9'."
-    assert render_error("nothing called 'x'; did you mean rage?").endswith("rage?")
 
 
 @settings(max_examples=200, deadline=None)
