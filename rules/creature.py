@@ -146,6 +146,18 @@ class Entity:
         return self.dead or self.fled or self.hp <= 0
 
     @property
+    def rising(self) -> bool:
+        """Down at 0 HP, yet its death waits for its turn's start, and nothing has yet
+        stopped the trait that would raise it then (a troll that took no fire since)."""
+        return self.hp <= 0 and not self.dead and not self.fled and any(
+            x.has("dies_only_at_turn_start") and not x.stopped for x in self.effects)
+
+    @property
+    def in_fight(self) -> bool:
+        """Still to be beaten: up, or down but rising at its next turn."""
+        return not self.down or self.rising
+
+    @property
     def dying(self) -> bool:
         return self.kind == "pc" and self.hp <= 0 and not self.dead and not self.stable
 

@@ -170,11 +170,11 @@ def enter_room(game: Game, party: list[Entity], rng: random.Random) -> list[Any]
                     amount = resolver.slow_fall(e, amount, out)
                 if amount:
                     resolver.deal(game, e, amount, t.dtype, out, rng=rng)
-    live = [m for m in game.here() if m.side == "monsters" and not m.down]
+    live = [m for m in game.here() if m.side == "monsters" and m.in_fight]
     if room.encounter and room.id not in game.state["cleared"] and not live:
         for name, count in room.encounter.monsters:
             out += spawn(game, name, count, room.encounter.band)
-        live = [m for m in game.here() if m.side == "monsters" and not m.down]
+        live = [m for m in game.here() if m.side == "monsters" and m.in_fight]
     if live:
         out += start_combat(game, rng)
     return out
@@ -268,7 +268,7 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
         raise RulesError("rest short or long")
     if game.combat is not None:
         raise RulesError("you cannot rest in combat")
-    live = [m for m in game.here(a.room) if m.side == "monsters" and not m.down]
+    live = [m for m in game.here(a.room) if m.side == "monsters" and m.in_fight]
     if live:
         raise RulesError("not with enemies about")
     party = [e for e in game.party() if not e.dead and e.room == a.room]

@@ -553,6 +553,9 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
     if amount <= 0:
         out.append(ev.Damaged(tgt.eid, 0, dtype, tgt.hp))
         return 0
+    if tgt.hp <= 0 and tgt.kind != "pc" and defers_death(tgt):
+        out.append(ev.Damaged(tgt.eid, amount, dtype, 0))
+        return amount  # it stays down: only its turn's start decides (stop_by is marked)
     if tgt.hp <= 0:  # already down: damage is a failed death save (two on a crit)
         out.append(ev.Damaged(tgt.eid, amount, dtype, 0))
         if amount >= tgt.max_hp:
@@ -605,7 +608,12 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
         _drop_out(game, tgt, out)
         return amount
     if tgt.hp == 0:
-        if tgt.kind != "pc" or overflow >= tgt.max_hp:
+        if tgt.kind != "pc" and defers_death(tgt):
+            out.append(ev.Downed(tgt.eid))
+            add_condition(game, tgt, "unconscious", out, rounds=-1)
+            if tgt.rising:  # else burnt already: it will not rise, as its turn will say
+                out.append(ev.Info(tgt.eid, "its wounds knit"))
+        elif tgt.kind != "pc" or overflow >= tgt.max_hp:
             _die(game, tgt, out, rng)
         else:
             tgt.death_s = tgt.death_f = 0
@@ -676,6 +684,28 @@ def _die(game: Game, tgt: Entity, out: Events, rng: random.Random | None = None)
     tgt.death_f = min(3, max(tgt.death_f, 3 if tgt.kind == "pc" else 0))
     out.append(ev.Died(tgt.eid))
     _drop_out(game, tgt, out)
+
+
+# A trait that keeps a creature from dying at 0 HP until its turn starts (Regeneration).
+DEFERS_DEATH = "dies_only_at_turn_start"
+
+
+def defers_death(e: Entity) -> bool:
+    """Dropped to 0 HP it is down, not dead: its own turn's start decides."""
+    return bool(e.effects) and any(x.has(DEFERS_DEATH) for x in e.effects)
+
+
+def rise_or_die(game: Game, e: Entity, rng: random.Random | None, out: Events) -> None:
+    """A creature that began its turn down and defers its death, after its start-of-turn
+    trees: still at 0 HP (its regeneration stopped, or healing barred) it dies; raised
+    by them, it is back in the fight."""
+    if e.dead or e.kind == "pc" or not defers_death(e):
+        return
+    if e.hp <= 0:
+        out.append(ev.Info(e.eid, "its wounds do not knit"))
+        _die(game, e, out, rng)
+    else:
+        out.append(ev.Info(e.eid, "rises again"))
 
 
 def _drop_out(game: Game, tgt: Entity, out: Events) -> None:

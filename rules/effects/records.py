@@ -147,6 +147,10 @@ TAGS = frozenset({
     "camouflage",  # +10 to Stealth while the bearer stays put; moving ends it
     # gear (rules/encumbrance.py)
     "heavy_load",  # heavily encumbered: STR/DEX/CON checks and saves, weapon attacks at disadvantage
+    # -- regen: a troll's Regeneration
+    "dies_only_at_turn_start",  # at 0 HP it is down, not dead: it dies at its turn's start
+    #                             only if its tick (stopped by `stop_by` damage) does not
+    #                             raise it
 })
 
 
