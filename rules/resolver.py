@@ -695,16 +695,17 @@ def defers_death(e: Entity) -> bool:
     return bool(e.effects) and any(x.has(DEFERS_DEATH) for x in e.effects)
 
 
-def rise_or_die(game: Game, e: Entity, rng: random.Random | None, out: Events) -> None:
+def rise_or_die(game: Game, e: Entity, regenerated: bool, rng: random.Random | None,
+                out: Events) -> None:
     """A creature that began its turn down and defers its death, after its start-of-turn
-    trees: still at 0 HP (its regeneration stopped, or healing barred) it dies; raised
-    by them, it is back in the fight."""
+    trees: if they did not heal it (its regeneration stopped, or healing barred) it dies;
+    raised by them, it is back in the fight (or down again, if an aura felled it anew)."""
     if e.dead or e.kind == "pc" or not defers_death(e):
         return
-    if e.hp <= 0:
+    if not regenerated:
         out.append(ev.Info(e.eid, "its wounds do not knit"))
         _die(game, e, out, rng)
-    else:
+    elif e.hp > 0:
         out.append(ev.Info(e.eid, "rises again"))
 
 

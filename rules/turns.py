@@ -114,10 +114,11 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
                     e.recharge[name] = True
         if e.legendary:
             e.res["legendary"] = e.legendary
-        was_down = e.hp <= 0
+        was_down, mark = e.hp <= 0, len(out)
         _ticks(game, e, rng, out)
         if was_down:
-            resolver.rise_or_die(game, e, rng, out)
+            resolver.rise_or_die(game, e, any(isinstance(x, ev.Healed) and x.target == eid
+                                              and x.amount > 0 for x in out[mark:]), rng, out)
         if 0 < e.hp <= e.max_hp // 2 and any(x.has("survivor") for x in e.effects):
             resolver.heal(game, e, 5 + e.mod("con"), out)  # Survivor
         if e.dying:
@@ -252,7 +253,7 @@ def check_end(game: Game, out: list[Any]) -> bool:
         outcome = "won"
         for e in fighters:  # burnt while down: its next turn would start at 0 HP, unhealed
             if e.side == "monsters" and e.hp <= 0:
-                resolver.rise_or_die(game, e, None, out)
+                resolver.rise_or_die(game, e, False, None, out)
         xp = sum(e.xp for e in fighters if e.side == "monsters" and (e.dead or e.hp <= 0))
         room = game.dungeon.rooms.get(game.room)
         loot = ()
