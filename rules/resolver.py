@@ -747,6 +747,8 @@ def heal(game: Game, tgt: Entity, amount: int, out: Events, *, own: bool = False
         cap //= 2
     before = tgt.hp
     tgt.hp = min(cap, tgt.hp + amount)
+    if own and tgt.hp == before:
+        return 0  # regeneration at full health: nothing to tell, and airtime is dear
     out.append(ev.Healed(tgt.eid, tgt.hp - before, tgt.hp))
     if was_down and tgt.hp > 0:
         tgt.death_s = tgt.death_f = 0
