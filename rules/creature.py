@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from rules.effects.records import Cond, Effect
+from rules.effects.records import DEFERS_DEATH, Cond, Effect
 
 ABILITIES = ("str", "dex", "con", "int", "wis", "cha")
 CONDITIONS = (
@@ -150,7 +150,7 @@ class Entity:
         """Down at 0 HP, yet its death waits for its turn's start, and nothing has yet
         stopped the trait that would raise it then (a troll that took no fire since)."""
         return self.hp <= 0 and not self.dead and not self.fled and any(
-            x.has("dies_only_at_turn_start") and not x.stopped for x in self.effects)
+            x.has(DEFERS_DEATH) and not x.stopped for x in self.effects)
 
     @property
     def in_fight(self) -> bool:

@@ -10,7 +10,7 @@ from rules import events as ev
 from rules.classfeatures import favored
 from rules.creature import AUTO_CRIT_CLOSE, AUTO_FAIL_STR_DEX, PHYSICAL, Entity
 from rules.dungeon import BRIGHT
-from rules.effects.records import Cond, Effect
+from rules.effects.records import DEFERS_DEATH, Cond, Effect
 from rules.multiclass import class_level
 
 if TYPE_CHECKING:
@@ -684,10 +684,6 @@ def _die(game: Game, tgt: Entity, out: Events, rng: random.Random | None = None)
     tgt.death_f = min(3, max(tgt.death_f, 3 if tgt.kind == "pc" else 0))
     out.append(ev.Died(tgt.eid))
     _drop_out(game, tgt, out)
-
-
-# A trait that keeps a creature from dying at 0 HP until its turn starts (Regeneration).
-DEFERS_DEATH = "dies_only_at_turn_start"
 
 
 def defers_death(e: Entity) -> bool:

@@ -189,7 +189,7 @@ def swing(game: Any, c: Any, act: dict[str, Any], sub: dict[str, Any], t: Any,
         return sub
     cap = d.get("at_most") or {}
     options = [a for a in c.actions if a["name"] in pick and not usable(game, c, a)
-               and used.get(a["name"], 0) < int(cap.get(a["name"], len(pick) * 9))
+               and (a["name"] not in cap or used.get(a["name"], 0) < int(cap[a["name"]]))
                and not bars(game, c, a, t)]
     best = max(options, key=_avg, default=sub)
     used[best["name"]] = used.get(best["name"], 0) + 1

@@ -227,6 +227,10 @@ class Effect:
         return cls(**kw)
 
 
+# The tag of a trait that keeps a creature down, not dead, at 0 HP until its turn starts.
+DEFERS_DEATH = "dies_only_at_turn_start"
+
+
 def level_step(steps: dict[str, Any], level: int) -> Any:
     """The value of the highest step a level has reached ({"1": "1d6", "5": "1d8"})."""
     return steps[str(max((int(x) for x in steps if int(x) <= max(1, level)),
