@@ -197,6 +197,10 @@ class Outbox:
         self.metrics.inc("outbox_queued_total", port="text")
         self._wake.set()
 
+    def queued_for(self, to: int) -> bool:
+        """True while a packet that `to` would hear (a DM to it, or a broadcast) waits here."""
+        return any(it.to in (to, BROADCAST) for it in self._queue)
+
     def submit_binary(self, to: int, payload: bytes, *, priority: Priority,
                       charged: bool = True) -> None:
         """Queue one binary frame on GAME_PORT; a frame over one packet is a bug. A DM is
