@@ -246,14 +246,14 @@ def check_end(game: Game, out: list[Any]) -> bool:
     friends = [e for e in heroes if not e.down]
     if foes and (friends or any(e.dying and not e.fled for e in heroes)):
         return False
+    for e in fighters:  # burnt while down: its next turn would start at 0 HP, unhealed
+        if e.side == "monsters" and e.hp <= 0 and not e.rising:
+            resolver.rise_or_die(game, e, False, None, out)
     if foes or not heroes:
         xp, loot = 0, ()
         outcome = "fell" if heroes else "ended"
     else:
         outcome = "won"
-        for e in fighters:  # burnt while down: its next turn would start at 0 HP, unhealed
-            if e.side == "monsters" and e.hp <= 0:
-                resolver.rise_or_die(game, e, False, None, out)
         xp = sum(e.xp for e in fighters if e.side == "monsters" and (e.dead or e.hp <= 0))
         room = game.dungeon.rooms.get(game.room)
         loot = ()
