@@ -103,3 +103,37 @@ def test_every_targets_if_word_names_a_condition() -> None:
              for w in d.get("targets_if", ())]
     assert len(words) >= 3 * 3  # the vampires' bites at least: spawn, vampire, bat
     assert all(w.removesuffix("_by_it") in CONDITIONS for w in words), words
+
+
+def _bite(g: Game, v: int, hero: int) -> list[object]:
+    g.entities[hero].conditions["restrained"] = Cond()
+    apply(g, None, it.Dm("set_roll", value=18), random.Random(1))  # a hit, not a crit
+    return apply(g, v, it.Attack(hero, _act(g, v, "Bite")), random.Random(1))
+
+
+def test_the_bite_drains_the_maximum_until_a_long_rest_and_heals_the_spawn() -> None:
+    g, v, hero = _vs("vampire-spawn")
+    spawn, thorin = g.entities[v], g.entities[hero]
+    spawn.hp -= 30
+    before_cap, before_spawn = thorin.hp_cap(), spawn.hp
+    out = _bite(g, v, hero)
+    necrotic = next(x.amount for x in out if isinstance(x, ev.Damaged)
+                    and x.target == hero and x.dtype == "necrotic")
+    assert necrotic > 0
+    assert thorin.hp_cap() == before_cap - necrotic and thorin.hp <= thorin.hp_cap()
+    assert spawn.hp == before_spawn + necrotic
+    g.combat = None  # the fight is over (set-up): the rest restores the maximum
+    spawn.room = 2
+    apply(g, hero, it.Rest("long"), random.Random(1))
+    assert thorin.hp_cap() == thorin.max_hp and thorin.hp == thorin.max_hp
+
+
+def test_a_maximum_drained_to_0_kills() -> None:
+    from rules.effects.records import Effect
+
+    g, v, hero = _vs("vampire-spawn")
+    thorin = g.entities[hero]
+    thorin.effects.append(Effect("drained", v, max_hp=1 - thorin.max_hp))
+    thorin.hp = 1
+    out = _bite(g, v, hero)
+    assert thorin.dead and any(isinstance(x, ev.Died) and x.target == hero for x in out)
