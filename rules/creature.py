@@ -130,6 +130,12 @@ class Entity:
         base = max([self.ac] + [e.ac_base + self.mod("dex") for e in self.effects if e.ac_base])
         return base + sum(e.ac for e in self.effects)
 
+    def hp_cap(self) -> int:
+        """The hit point maximum now: raised by aid, cut by a life drain, halved by
+        exhaustion 4."""
+        cap = self.max_hp + sum(e.max_hp for e in self.effects)
+        return cap // 2 if self.exhaustion >= 4 else cap
+
     def sees_in_dark(self) -> bool:
         return bool(self.darkvision) or any(e.darkvision for e in self.effects)
 

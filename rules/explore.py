@@ -292,6 +292,9 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
         else:
             if e.hp <= 0:
                 e.hp = 0
+            # what lasts until a long rest ends first (a drained maximum, aid), so the
+            # rest heals to the maximum the creature has after it
+            e.effects[:] = [x for x in e.effects if x.has("attuned") or x.has("permanent")]
             resolver.heal(game, e, e.max_hp - e.hp, out)
             e.hit_dice = min(e.level, e.hit_dice + max(1, e.level // 2))
             # a use that recharges after days (Divine Intervention's 7) counts long rests
@@ -304,7 +307,6 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
             e.exhaustion = max(0, e.exhaustion - 1)
             e.death_s = e.death_f = 0
             e.stable = False
-            e.effects[:] = [x for x in e.effects if x.has("attuned") or x.has("permanent")]
             e.conc = ""
             classfeatures.after_long_rest(e)
     if i.kind == "long":  # a day passes for the dungeon too

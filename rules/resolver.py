@@ -705,6 +705,12 @@ def rise_or_die(game: Game, e: Entity, regenerated: bool, rng: random.Random | N
         out.append(ev.Info(e.eid, "rises again"))
 
 
+def slay(game: Game, tgt: Entity, out: Events, rng: random.Random | None = None) -> None:
+    """A death no damage decides: a hit point maximum drained to 0."""
+    if not tgt.dead:
+        _die(game, tgt, out, rng)
+
+
 def _drop_out(game: Game, tgt: Entity, out: Events) -> None:
     """A creature that falls leaves every engagement and loses concentration."""
     for o in tgt.engaged:
@@ -738,9 +744,7 @@ def heal(game: Game, tgt: Entity, amount: int, out: Events, *, own: bool = False
     if tgt.effects and any(e.has("no_heal") for e in tgt.effects):
         return 0
     was_down = tgt.hp <= 0
-    cap = tgt.max_hp + sum(e.max_hp for e in tgt.effects)
-    if tgt.exhaustion >= 4:  # exhaustion 4 halves the HP maximum
-        cap //= 2
+    cap = tgt.hp_cap()
     before = tgt.hp
     tgt.hp = min(cap, tgt.hp + amount)
     if own and tgt.hp == before:
