@@ -156,8 +156,8 @@ DRAINED = "drained"
 
 
 def life_drain(ctx: Any, args: dict[str, Any]) -> None:
-    """The target's hit point maximum drops by the `type` damage the hit just dealt it,
-    until it finishes a long rest, and the attacker regains as much; a maximum cut to 0
+    """The target's hit point maximum drops by the damage of its type (necrotic) the hit
+    just dealt, until a long rest, and the attacker regains as much; a maximum cut to 0
     kills (a vampire's bite)."""
     t, dtype = ctx.target, str(args.get("type") or "necrotic")
     taken = 0
