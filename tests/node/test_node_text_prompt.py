@@ -120,3 +120,22 @@ async def test_a_monster_turn_merges_into_its_announcement_a_players_does_not(
     assert sent == (f"Next: {gob} misses Thorin (8 vs AC18). Next: Thorin. | "
                     "Thorin heals 2 (hp 12).")
     await tc.close()
+
+
+async def test_a_radio_the_binary_client_plays_on_gets_no_text_prompt(pipeline: Pipeline):
+    eid = await join(pipeline, ALICE, "Thorin")
+    tc, rec = text_channel(pipeline)
+    tc.served_elsewhere = lambda num: num == 0xA1  # ALICE plays through `dungeon play`
+    tc.prompt(eid, "Your turn, Thorin!")
+    tc.warn_turn(eid, "Thorin, 20 s left in your turn.")
+    assert rec.texts == []
+    tc.served_elsewhere = lambda num: False
+    tc.prompt(eid, "Your turn, Thorin!")
+    assert [to for to, _, _ in rec.texts] == [0xA1]
+    await tc.close()
+
+
+async def test_the_node_asks_its_binary_channel_which_radios_it_serves(app):
+    assert app.text.served_elsewhere(0xA1) is False
+    app.binary.session.clients[0xA1] = object()  # a client that said HELLO from that radio
+    assert app.text.served_elsewhere(0xA1) is True
