@@ -19,7 +19,7 @@ from rules.game import Game, apply
 
 
 def _wearing(cls: str, *gear: str, level: int = 3) -> Game:
-    """A pregenerated `cls` (id 1) that was given `gear` and put it on, then a goblin fight."""
+    """A pregenerated `cls` (id 1) that was given `gear` and put it on (`use`)."""
     g = party(("Wiz", cls, level))
     for item in gear:
         apply(g, None, it.Dm("give_item", 1, text=item), random.Random(0))
@@ -169,3 +169,11 @@ def test_a_later_class_never_takes_a_proficiency_away(first: str, then: str, n: 
     if then != first:  # a later class adds only its multiclass share (and its features')
         assert after - before <= share | {"heavy-armor"}
         assert share & set(content.proficiencies()) <= after
+
+
+def test_every_proficiency_a_feature_names_is_known() -> None:
+    from rules import classfeatures
+
+    named = [p for f in classfeatures.table()["passive"].values()
+             for p in f.get("proficiencies", ())]
+    assert named and set(named) <= set(content.proficiencies())
