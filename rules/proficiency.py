@@ -38,8 +38,11 @@ def weapon_ok(e: Entity, w: dict[str, Any]) -> bool:
 
 
 def item_ok(e: Entity, index: str) -> bool:
-    """Is e proficient with the weapon, armour or shield of this SRD index?"""
+    """Is e proficient with the weapon, armour or shield of this SRD gear index? Other gear
+    (a torch, a rope) asks for no proficiency here."""
     if e.kind != "pc" or e.cls not in content.classes():
+        return True
+    if index not in content.weapons() and index not in content.armor():
         return True
     return index in _items(held(e))
 

@@ -54,6 +54,19 @@ def test_equip_says_the_cost_in_one_clause() -> None:
     assert "not proficient" not in g.describe(2, "sheet")
 
 
+def test_a_shop_says_so_before_the_gold_is_spent() -> None:
+    from rules import shop
+
+    g = party(("Wiz", "wizard", 3), ("Bo", "fighter", 3))
+    apply(g, None, it.Dm("shop.open", text="chain mail, torch"), random.Random(0))
+    said = []
+    for eid, item in ((1, "chain mail"), (1, "torch"), (2, "chain mail")):
+        shop.set_purse(g.entities[eid], 10000)
+        said.append(apply(g, eid, it.Trade("buy", item), random.Random(0))[0].text)
+    assert said[0].startswith("buys the chain mail (not proficient) for 75gp")
+    assert "proficient" not in said[1] + said[2]
+
+
 def test_unskilled_armour_gives_disadvantage_on_a_dex_save_and_an_attack() -> None:
     g = _wearing("wizard", "chain mail")
     wiz = g.entities[1]
