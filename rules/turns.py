@@ -52,7 +52,8 @@ def _initiative(e: Entity, rng: random.Random, out: list[Any]) -> tuple[int, int
     if e.kind == "pc":
         levels.regain_on_initiative(e)
     # initiative is a DEX check: unskilled armour gives it disadvantage too
-    nat, _ = dice.d20(rng, levels.initiative_advantage(e) - proficiency.hampers(e, "dex"))
+    nat, _ = dice.d20(rng, levels.initiative_advantage(e)
+                       - int(proficiency.hampers(e, "dex")))
     total = nat + e.mod("dex")
     out.append(ev.Rolled(e.eid, "initiative", nat, total))
     return total, e.mod("dex"), rng.random(), e.eid  # ties: DEX, then a roll-off

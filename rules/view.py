@@ -92,8 +92,8 @@ def describe(game: Game, eid: int, what: str) -> str:
         weapons = ",".join(w["name"] + ("" if proficiency.weapon_ok(e, w) else
                                         f" ({proficiency.NOT_PROFICIENT})")
                            for w in e.weapons) or ",".join(a["name"] for a in e.actions)
-        worn = proficiency.hampering(e)
-        worn = f" ({worn}: {proficiency.NOT_PROFICIENT})" if worn else ""
+        unskilled = proficiency.hampering(e)
+        worn = f" ({unskilled}: {proficiency.NOT_PROFICIENT})" if unskilled else ""
         spells = ("; spells " + ",".join(e.spells)) if e.spells else ""
         # the load last: a long sheet's tail is cut to one packet, and `inv` shows it too
         carry = f"; {encumbrance.sheet_note(game, e)}" if e.kind == "pc" else ""
