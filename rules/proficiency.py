@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from rules import content
@@ -17,34 +17,30 @@ from rules.errors import RulesError
 # SRD 5.1 takes nothing else away, so its +2 AC still counts.
 HAMPERED = frozenset({"str", "dex"})
 NOT_PROFICIENT = "not proficient"
+CACHED = 4096  # answers kept: a node's characters over its uptime, levelling included
+
+
+Key = tuple[str, tuple[tuple[str, int], ...], str]
 
 
 def held(e: Entity) -> frozenset[str]:
     """A character's armour and weapon proficiency indexes: all of its first class's, the
     multiclass share of every later class (SRD "Multiclassing: Proficiencies"), its
     features' (Life Domain: heavy armour) and its race's (dwarven combat training)."""
-    race = str(e.origin.get("race", "")) if e.origin else ""
-    return _held(e.cls, tuple(class_levels(e).items()), race)
+    return _held(*_key(e))
 
 
 def weapon_ok(e: Entity, w: dict[str, Any]) -> bool:
     """Is e proficient with this wielded weapon (an entry of `e.weapons`)? Monsters are
     (their stat blocks already say what they wield well), and so is everyone with what is
     no SRD weapon (an unarmed strike, a summoned blade)."""
-    if e.kind != "pc" or e.cls not in content.classes():
-        return True
-    index = _weapon_index().get(w["name"].lower())
-    return index is None or index in _items(held(e))
+    return e.kind != "pc" or _weapon_ok(_key(e), w["name"].lower())
 
 
 def item_ok(e: Entity, index: str) -> bool:
     """Is e proficient with the weapon, armour or shield of this SRD gear index? Other gear
     (a torch, a rope) asks for no proficiency here."""
-    if e.kind != "pc" or e.cls not in content.classes():
-        return True
-    if index not in content.weapons() and index not in content.armor():
-        return True
-    return index in _items(held(e))
+    return e.kind != "pc" or _item_ok(_key(e), index)
 
 
 def hampering(e: Entity) -> str:
@@ -52,9 +48,7 @@ def hampering(e: Entity) -> str:
     one that costs it STR/DEX rolls and its spells."""
     if e.kind != "pc" or not (e.armor or e.shield):
         return ""
-    if e.armor and not item_ok(e, e.armor):
-        return content.armor()[e.armor]["name"].lower()
-    return "shield" if e.shield and not item_ok(e, "shield") else ""
+    return _hampering(_key(e), e.armor, e.shield)
 
 
 def hampers(e: Entity, ability: str) -> bool:
@@ -78,7 +72,14 @@ def cost(e: Entity, kind: str, index: str) -> str:
     return f" ({NOT_PROFICIENT}: disadvantage on STR/DEX rolls, no spells)"
 
 
-@cache
+def _key(e: Entity) -> Key:
+    """What a character's proficiencies follow: its first class, its class levels, its race
+    (checks and attacks ask often, so the answers are cached by this)."""
+    race = str(e.origin.get("race", "")) if e.origin else ""
+    return e.cls, tuple(class_levels(e).items()), race
+
+
+@lru_cache(maxsize=CACHED)
 def _held(first: str, levels: tuple[tuple[str, int], ...], race: str) -> frozenset[str]:
     classes = content.classes()
     out: set[str] = set()
@@ -94,10 +95,27 @@ def _held(first: str, levels: tuple[tuple[str, int], ...], race: str) -> frozens
     return frozenset(out)
 
 
-@cache
-def _items(profs: frozenset[str]) -> frozenset[str]:
+@lru_cache(maxsize=CACHED)
+def _item_ok(key: Key, index: str) -> bool:
+    if key[0] not in content.classes():
+        return True  # a sheet of no SRD class: nothing to go by
+    if index not in content.weapons() and index not in content.armor():
+        return True
     table = content.proficiencies()
-    return frozenset(i for p in profs if p in table for i in table[p]["items"])
+    return any(index in table[p]["items"] for p in _held(*key) if p in table)
+
+
+@lru_cache(maxsize=CACHED)
+def _weapon_ok(key: Key, name: str) -> bool:
+    index = _weapon_index().get(name)
+    return index is None or _item_ok(key, index)
+
+
+@lru_cache(maxsize=CACHED)
+def _hampering(key: Key, armor: str, shield: bool) -> str:
+    if armor and not _item_ok(key, armor):
+        return str(content.armor()[armor]["name"]).lower()
+    return "shield" if shield and not _item_ok(key, "shield") else ""
 
 
 @cache
