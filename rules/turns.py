@@ -35,7 +35,7 @@ def require(ent: Entity, slot: str, what: str) -> None:
 def start_combat(game: Game, rng: random.Random) -> list[Any]:
     if game.combat is not None:
         return []
-    fighters = [e for e in game.here() if not e.down]
+    fighters = [e for e in game.here() if e.in_fight]
     out: list[Any] = []
     rolls = [_initiative(e, rng, out) for e in fighters]
     order = [eid for *_k, eid in sorted(rolls, reverse=True)]
@@ -116,7 +116,11 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
                     e.recharge[name] = True
         if e.legendary:
             e.res["legendary"] = e.legendary
+        was_down, mark = e.hp <= 0, len(out)
         _ticks(game, e, rng, out)
+        if was_down:
+            resolver.rise_or_die(game, e, any(isinstance(x, ev.Healed) and x.target == eid
+                                              and x.amount > 0 for x in out[mark:]), rng, out)
         if 0 < e.hp <= e.max_hp // 2 and any(x.has("survivor") for x in e.effects):
             resolver.heal(game, e, 5 + e.mod("con"), out)  # Survivor
         if e.dying:
@@ -239,11 +243,14 @@ def check_end(game: Game, out: list[Any]) -> bool:
     if game.combat is None:
         return True
     fighters = [game.entities[x] for x in game.combat["order"] if x in game.entities]
-    foes = [e for e in fighters if e.side == "monsters" and not e.down]
+    foes = [e for e in fighters if e.side == "monsters" and e.in_fight]
     heroes = [e for e in fighters if e.side == "party"]
     friends = [e for e in heroes if not e.down]
     if foes and (friends or any(e.dying and not e.fled for e in heroes)):
         return False
+    for e in fighters:  # burnt while down: its next turn would start at 0 HP, unhealed
+        if e.side == "monsters" and e.hp <= 0 and not e.rising:
+            resolver.rise_or_die(game, e, False, None, out)
     if foes or not heroes:
         xp, loot = 0, ()
         outcome = "fell" if heroes else "ended"
