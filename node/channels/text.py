@@ -8,6 +8,7 @@ moment so a round's results cost one packet, not one DM per player.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -143,6 +144,7 @@ class TextChannel:
         self._last: dict[str, _LastCommand] = {}
         self._heard: dict[str, int] = {}  # commands read from each sender, ever
         self._last_join = float("-inf")  # when the last join was answered (JOIN_GATHER_S)
+        self._news = asyncio.Event()  # set by each outcome: a join gathering looks again
         self._announced: dict[str, float] = {}  # "Next: <name>" lines -> when broadcast
         self._monsters: set[str] = set()
         self.repeats = 0
@@ -435,8 +437,10 @@ class TextChannel:
                 return
         elif cmd.source not in ("ai", "system"):
             self._urgent = True  # someone waits for this result: no holding for monsters
-            if type(cmd.intent).__name__ == "Join":
-                self._last_join = self.clock.monotonic()
+        # Joins gather only among themselves: other news in the batch ends the wait.
+        joining = cmd.source == "text" and type(cmd.intent).__name__ == "Join"
+        self._last_join = self.clock.monotonic() if joining else float("-inf")
+        self._news.set()
         self._pending.extend(lines)
         # The game loop prompts the next player right after this publish: the broadcast
         # carrying "Next: <name>" is already on its way, so the private prompt is folded in.
@@ -453,9 +457,12 @@ class TextChannel:
         while not self._urgent and self._monsters_acting() and \
                 self.clock.monotonic() - started < MONSTER_HOLD_S:
             await asyncio.sleep(HOLD_POLL_S)
-        while self.clock.monotonic() - self._last_join < JOIN_GATHER_S and \
-                self.clock.monotonic() - started < JOIN_HOLD_MAX_S:
-            await asyncio.sleep(HOLD_POLL_S)
+        while (wait := min(self._last_join + JOIN_GATHER_S,
+                           started + JOIN_HOLD_MAX_S) - self.clock.monotonic()) > 0:
+            # another join moves _last_join on; other news sets _news and ends the wait
+            self._news.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._news.wait(), wait)
         self.flush()
 
     def _monsters_acting(self) -> bool:

@@ -162,7 +162,10 @@ class TextBot:
         self.my_turn.set()
         pend = self._pending
         if pend is not None and not pend.done.is_set():
-            pend.again.set()
+            if pend.text.startswith("join "):
+                pend.done.set()  # a turn of our own: whatever was lost, we are in the game
+            else:
+                pend.again.set()
         return True
 
     # --- acting ---------------------------------------------------------------------

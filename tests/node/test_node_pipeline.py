@@ -171,7 +171,10 @@ async def test_garbage_text_gets_one_line_and_changes_nothing(pipeline: Pipeline
         assert "\n" not in text and 0 < len(text.encode()) <= 200
 
 
-async def test_public_results_are_one_broadcast_per_batch(pipeline: Pipeline):
+async def test_public_results_are_one_broadcast_per_batch(pipeline: Pipeline, monkeypatch):
+    from node.channels import text as tc_module
+
+    monkeypatch.setattr(tc_module, "JOIN_GATHER_S", 0.02)  # a join's answer waits that long
     rec = Recorder()
     tc = TextChannel(pipeline, rec, clock=pipeline.clock, metrics=pipeline.metrics, coalesce_s=0.01)
     await join(pipeline, ALICE, "Thorin")

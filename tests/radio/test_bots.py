@@ -121,3 +121,27 @@ def test_text_bot_sends_again_at_once_when_the_node_says_it_heard_nothing():
         assert bot.stats.retries == 1 and bot.stats.applied == 1
 
     run_virtual(main())
+
+
+def test_a_turn_of_its_own_tells_a_joining_bot_it_is_in():
+    # A person whose join answer went missing learns they are in from the node's reminder
+    # of their turn: they stop re-sending the join (the node would only say "you already
+    # play Mira").
+    from node.channels.text import NOTHING_HEARD
+    from node.radio.base import TEXT_PORT, LoopbackTransport, Packet, RadioInfo
+
+    node = 0x0D0D0001
+
+    async def main():
+        radio = LoopbackTransport(info=RadioInfo(node_num=0xA1))
+        bot = TextBot(radio, node, name="Mira", cls="cleric", rng=random.Random(1),
+                      eyes=lambda: None, retry_s=60.0)
+        await bot.start()
+        joining = asyncio.create_task(bot.act("join Mira cleric", bot._mine))
+        await asyncio.sleep(5.0)
+        radio.inject(Packet(node, 0xA1, TEXT_PORT, f"Your turn, Mira! {NOTHING_HEARD}".encode()))
+        assert await joining is True
+        assert [p.payload for p in radio.sent] == [b"join Mira cleric"]
+        assert bot.stats.retries == 0 and bot.my_turn.is_set()
+
+    run_virtual(main())
