@@ -52,6 +52,8 @@ def welcome(node: NodeSession, cs: ClientSession, num: int, table: FakeTable,
             now: float = 0.0) -> list:
     """HELLO from cs as radio num; feed the node's answer back; the client's notes."""
     out = node.receive(num, cs.hello().data, now, table)
+    if not sends(out):  # under firmware 2.8 the WELCOME waits for the batch's quiet spell
+        out += run_until(node, table, now + ns.MAX_HOLD_S)
     notes = []
     for send in out:
         notes += cs.receive(NODE, send.to, num, send.data, now)
