@@ -28,6 +28,10 @@ BAD_TAGS_REHELLO = 3
 RESEND_ALIGN_S = 4.0
 
 
+def _is_ack(part: bytes) -> bool:
+    return len(part) >= 3 and part[0] & 0x0F == frames.Kind.ACK
+
+
 @dataclass(frozen=True, slots=True)
 class Welcomed:
     """The node answered our HELLO: we have our key, and our character if we had one."""
@@ -184,7 +188,7 @@ class ClientSession:
         for part in frames.split(data):
             if to == me or self._ack_for_us(part):
                 self._direct(sender, part, now, public_key, notes)
-            else:
+            elif not _is_ack(part):  # else filler, or another client's ACK: nothing to count
                 self._broadcast(part, now, notes)
         return notes
 
@@ -274,10 +278,10 @@ class ClientSession:
             self._fragment(frame, now, notes)
 
     def _ack_for_us(self, part: bytes) -> bool:
-        """An ACK under our own key riding in a broadcast: the node's acks that a broadcast's
-        flags cannot carry go there when every client reads them (frames.HELLO_DM_FRAMES)."""
-        return (self.key is not None and len(part) >= 3 and part[0] & 0x0F == frames.Kind.ACK
-                and frames.verify(part, self.key))
+        """An ACK under our own key riding in a broadcast: under firmware 2.8 the node's acks
+        that a broadcast's flags cannot carry go there when every client reads them
+        (frames.HELLO_DM_FRAMES)."""
+        return self.key is not None and _is_ack(part) and frames.verify(part, self.key)
 
     def _welcome(self, sender: int, part: bytes, now: float, public_key: bytes | None,
                  notes: list[Note]) -> None:
