@@ -77,6 +77,9 @@ def _text_channel(app: NodeApp, mute: bool) -> Any:
     app.on_port(TEXT_PORT, text.on_packet)
     if mute:
         text.mute()
+    # The binary channel is attached after this one: look it up when a prompt goes out.
+    text.served_elsewhere = lambda num: (b := getattr(app, "binary", None)) is not None \
+        and b.serves(num)
     app.text = text
     return text
 

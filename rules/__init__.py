@@ -4,5 +4,6 @@
 # under the same version: 1 was the resolver before the effect engine, 2 the engine,
 # 3 characters to level 20 (class resources, subclass features, worn armour on the sheet),
 # 4 every class feature played, multiclassing, metamagic, monster senses and terrain, the
-# monsters' triggered traits, encumbrance and shops.
-RULES_VERSION = 4
+# monsters' triggered traits, encumbrance and shops, 5 a troll at 0 HP is down until its
+# turn's start (Regeneration), and the party AI burns it.
+RULES_VERSION = 5

@@ -276,7 +276,8 @@ def _monster_attack(game: Game, m: Entity, t: Entity, ref: it.Ref | None,
         m.turn["action"] <= 0 and monsters.bonus_strike(m, act)) else "action"
     require(m, slot, act["name"])
     why = monsters.usable(game, m, act) or ("" if act.get("kind") != "other" or monsters.ready(
-        game, m, act) else f"{act['name']} has nothing to work on now")
+        game, m, act) else f"{act['name']} has nothing to work on now") or monsters.bars(
+        game, m, act, t)
     if why:
         raise RulesError(why)
     if act.get("recharge") and not m.recharge.get(act["name"], True):
@@ -346,6 +347,7 @@ def run_action(game: Game, m: Entity, act: dict[str, Any], t: Entity, rng: rando
     from rules.effects import engine, monsters, selection
 
     if act.get("kind") == "multiattack":
+        used: dict[str, int] = {}
         for part in multi_parts(m, act):
             sub = next((a for a in m.actions if a["name"] == part["action"]), None)
             if sub is None or sub.get("kind") == "multiattack":
@@ -360,9 +362,11 @@ def run_action(game: Game, m: Entity, act: dict[str, Any], t: Entity, rng: rando
                     if nxt is None:
                         return
                     t = nxt
-                if sub.get("kind") == "melee" and t.eid not in m.engaged:
+                blow = monsters.swing(game, m, act, sub, t, used)
+                if (blow.get("kind") == "melee" and t.eid not in m.engaged) or \
+                        monsters.bars(game, m, blow, t):
                     continue
-                run_action(game, m, sub, t, rng, out)
+                run_action(game, m, blow, t, rng, out)
         return
     key = monsters.key_for(m.monster, act["name"], thrown)
     tree = monsters.action_tree(m.monster, act, thrown)

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from rules.effects.records import Cond, Effect
+from rules.effects.records import DEFERS_DEATH, Cond, Effect
 
 ABILITIES = ("str", "dex", "con", "int", "wis", "cha")
 CONDITIONS = (
@@ -130,6 +130,12 @@ class Entity:
         base = max([self.ac] + [e.ac_base + self.mod("dex") for e in self.effects if e.ac_base])
         return base + sum(e.ac for e in self.effects)
 
+    def hp_cap(self) -> int:
+        """The hit point maximum now: raised by aid, cut by a life drain, halved by
+        exhaustion 4."""
+        cap = self.max_hp + sum(e.max_hp for e in self.effects)
+        return cap // 2 if self.exhaustion >= 4 else cap
+
     def sees_in_dark(self) -> bool:
         return bool(self.darkvision) or any(e.darkvision for e in self.effects)
 
@@ -144,6 +150,18 @@ class Entity:
     def down(self) -> bool:
         """Out of the fight: dead, fled, or dying/stable at 0 HP."""
         return self.dead or self.fled or self.hp <= 0
+
+    @property
+    def rising(self) -> bool:
+        """Down at 0 HP, yet its death waits for its turn's start, and nothing has yet
+        stopped the trait that would raise it then (a troll that took no fire since)."""
+        return self.hp <= 0 and not self.dead and not self.fled and any(
+            x.has(DEFERS_DEATH) and not x.stopped for x in self.effects)
+
+    @property
+    def in_fight(self) -> bool:
+        """Still to be beaten: up, or down but rising at its next turn."""
+        return not self.down or self.rising
 
     @property
     def dying(self) -> bool:

@@ -69,7 +69,7 @@ def dm(game: Game, _a: Entity | None, i: it.Dm, rng: random.Random) -> list[Any]
     if op == "start_combat":
         if game.combat is not None:
             raise RulesError("already in combat")
-        if not [e for e in game.here() if e.side == "monsters" and not e.down]:
+        if not [e for e in game.here() if e.side == "monsters" and e.in_fight]:
             raise RulesError("no foes here")
         if not [e for e in game.here() if e.side == "party" and not e.down]:
             raise RulesError("no one in the party is here to fight")

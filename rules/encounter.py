@@ -87,7 +87,7 @@ def fight(party: list[tuple[str, int]], monsters: list[tuple[str, int]],
             log.warning("tactics offered %s but rules refused: %s", option.id, err)
             errors[0] += 1
             g.apply(state, eid, it.EndTurn(), rng)
-    won = not any(not e.down for e in state.entities.values() if e.side == "monsters") and any(
+    won = not any(e.in_fight for e in state.entities.values() if e.side == "monsters") and any(
         not e.down for e in state.party())
     return won, rounds
 

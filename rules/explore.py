@@ -170,11 +170,11 @@ def enter_room(game: Game, party: list[Entity], rng: random.Random) -> list[Any]
                     amount = resolver.slow_fall(e, amount, out)
                 if amount:
                     resolver.deal(game, e, amount, t.dtype, out, rng=rng)
-    live = [m for m in game.here() if m.side == "monsters" and not m.down]
+    live = [m for m in game.here() if m.side == "monsters" and m.in_fight]
     if room.encounter and room.id not in game.state["cleared"] and not live:
         for name, count in room.encounter.monsters:
             out += spawn(game, name, count, room.encounter.band)
-        live = [m for m in game.here() if m.side == "monsters" and not m.down]
+        live = [m for m in game.here() if m.side == "monsters" and m.in_fight]
     if live:
         out += start_combat(game, rng)
     return out
@@ -268,7 +268,7 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
         raise RulesError("rest short or long")
     if game.combat is not None:
         raise RulesError("you cannot rest in combat")
-    live = [m for m in game.here(a.room) if m.side == "monsters" and not m.down]
+    live = [m for m in game.here(a.room) if m.side == "monsters" and m.in_fight]
     if live:
         raise RulesError("not with enemies about")
     party = [e for e in game.party() if not e.dead and e.room == a.room]
@@ -292,6 +292,9 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
         else:
             if e.hp <= 0:
                 e.hp = 0
+            # what lasts until a long rest ends first (a drained maximum, aid), so the
+            # rest heals to the maximum the creature has after it
+            e.effects[:] = [x for x in e.effects if x.has("attuned") or x.has("permanent")]
             resolver.heal(game, e, e.max_hp - e.hp, out)
             e.hit_dice = min(e.level, e.hit_dice + max(1, e.level // 2))
             # a use that recharges after days (Divine Intervention's 7) counts long rests
@@ -304,7 +307,6 @@ def rest(game: Game, a: Entity, i: it.Rest, rng: random.Random) -> list[Any]:
             e.exhaustion = max(0, e.exhaustion - 1)
             e.death_s = e.death_f = 0
             e.stable = False
-            e.effects[:] = [x for x in e.effects if x.has("attuned") or x.has("permanent")]
             e.conc = ""
             classfeatures.after_long_rest(e)
     if i.kind == "long":  # a day passes for the dungeon too

@@ -105,7 +105,7 @@ class Game:
 
     def foes_of(self, e: Entity) -> list[Entity]:
         """The creatures in e's room on another side that are still in the fight."""
-        return [o for o in self.here(e.room) if o.side != e.side and not o.down]
+        return [o for o in self.here(e.room) if o.side != e.side and o.in_fight]
 
     def friends_of(self, e: Entity) -> list[Entity]:
         """The creatures in e's room on e's side, e too, the fallen but not the dead."""

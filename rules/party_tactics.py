@@ -94,6 +94,30 @@ def worth(t: Entity, dmg: float) -> float:
     return min(dmg, t.hp) * (1.0 + min(1.0, threat(t) / t.hp))
 
 
+def regen_worth(t: Entity, dtypes: set[str], chance: float) -> float:
+    """Damage of a type that stops a foe's regeneration (a troll's fire and acid), landing
+    with `chance`: on a foe down at 0 HP that would rise at its turn's start, it dies for
+    good, worth the hit points it would rise with and a round of its blows; on one still
+    up, it is spared the hit points it would regain. Other damage on a rising foe is worth
+    nothing: the SRD lets nothing else keep it down."""
+    fx = next((x for x in t.effects if x.stop_by and not x.stopped and x.tick
+               and dtypes & set(x.stop_by)), None) if t.effects else None
+    if fx is None or chance <= 0:
+        return 0.0
+    if t.rising:
+        return chance * (_regains(fx.tick) + threat(t))
+    return chance * _regains(fx.tick) if t.hp > 0 else 0.0
+
+
+@cache
+def _regains(tick: str) -> float:
+    """The hit points a regeneration tick restores, on average."""
+    from rules.effects import registry
+
+    return sum(dice.average(x.part.dice) for x in n.walk(registry.tree(tick))
+               if isinstance(x, n.Heal))
+
+
 def save_fails(t: Entity, ability: str, dc: int, magic: bool = True) -> float:
     """The chance `t` fails a save against `dc` (advantage and magic resistance counted)."""
     if ability in ("str", "dex") and any(c in t.conditions for c in AUTO_FAIL_STR_DEX):
@@ -130,15 +154,24 @@ def _attack(game: Game, e: Entity, i: it.Attack) -> float:
     swings = 1
     if e.turn["action"] > 0 and e.turn["attacks"] <= 0:
         swings = multiclass.attacks(e)  # the Attack action brings them all
-    return worth(t, swings * weapon_hit(game, e, t, weapon_spec(e, w), w))
+    spec = weapon_spec(e, w)
+    value = worth(t, swings * weapon_hit(game, e, t, spec, w))
+    if t.effects:
+        value += regen_worth(t, {w["type"]}, 1 - (1 - _odds(game, e, t, spec)[1]) ** swings)
+    return value
+
+
+def _odds(game: Game, e: Entity, t: Entity, spec: dict[str, Any]) -> tuple[int, float]:
+    """The advantage the resolver will roll one weapon attack with, and its hit chance."""
+    adv, _ = resolver.attack_adv(game, e, t, spec["kind"], tuple(spec["range"]))
+    return adv, hit_chance(spec["bonus"], t.current_ac(), adv)
 
 
 def weapon_hit(game: Game, e: Entity, t: Entity, spec: dict[str, Any],
                w: dict[str, Any]) -> float:
     """Expected damage of one weapon attack: the hit chance the resolver will roll with,
     rage, sneak attack when it would land, a smite waiting for the hit."""
-    adv, _ = resolver.attack_adv(game, e, t, spec["kind"], tuple(spec["range"]))
-    p = hit_chance(spec["bonus"], t.current_ac(), adv)
+    adv, p = _odds(game, e, t, spec)
     avg = dice.average(w["dice"]) + spec["dmg_bonus"]
     if spec["kind"] == "melee" and spec.get("ability") == "str":
         avg += sum(x.dmg_bonus for x in e.effects)
@@ -212,10 +245,17 @@ def _spell_on(game: Game, e: Entity, sp: dict[str, Any], nodes: list[Any], level
         fail = save_fails(t, save.ability, save.dc or e.spell_dc())
     legendary = t.res.get(resolver.LEGENDARY_RESISTANCE, 0) > 0
     value = 0.0
-    dmg = _spell_damage(e, sp, nodes, level, t)
+    by_type = _spell_damage(e, sp, nodes, level, t)
+    dmg = sum(by_type.values())
     if dmg:
         land = fail + ((1 - fail) * 0.5 if save is not None and save.half else 0.0)
         value += worth(t, dmg * land)
+        if t.effects:  # a half-damage save lands something either way
+            times = max(x.times for x in nodes if isinstance(x, n.Damage))
+            some = 1.0 if save is not None and save.half else 1 - (1 - fail) ** times
+            value += regen_worth(t, {k for k, v in by_type.items() if v > 0}, some)
+    if t.hp <= 0:
+        return value  # a foe down already (a troll waiting to rise): nothing more to hold
     for x in nodes:
         if isinstance(x, n.Condition) and not x.remove and x.name not in t.conditions \
                 and x.name not in t.cond_immune:
@@ -261,12 +301,12 @@ def _special_on(x: n.Special, t: Entity, fail: float) -> float:
 
 
 def _spell_damage(e: Entity, sp: dict[str, Any], nodes: list[Any], level: int,
-                  t: Entity) -> float:
+                  t: Entity) -> dict[str, float]:
     """Average damage the spell's damage nodes roll at this slot, after `t`'s
-    resistances and immunities."""
+    resistances and immunities, by damage type."""
     base = int(sp["level"])
     dtype_spell = (sp.get("damage") or {}).get("type") or "force"
-    total = 0.0
+    total: dict[str, float] = {}
     for x in nodes:
         if not isinstance(x, n.Damage):
             continue
@@ -283,7 +323,7 @@ def _spell_damage(e: Entity, sp: dict[str, Any], nodes: list[Any], level: int,
                 cnt, _, sides = p.per_level.partition("d")
                 avg += int(cnt) * (level - base) * (int(sides) + 1) / 2
             dtype = dtype_spell if p.type == "spell" else p.type
-            total += avg * times * _resisted(t, dtype, x.magical)
+            total[dtype] = total.get(dtype, 0.0) + avg * times * _resisted(t, dtype, x.magical)
     return total
 
 
@@ -402,8 +442,8 @@ def _inspire(game: Game, e: Entity, t: Entity | None) -> float:
 
 
 def _scroll_fire(game: Game, e: Entity, _t: Entity | None) -> float:
-    return sum(worth(f, 28 * (save_fails(f, "dex", 15) * 0.5 + 0.5)
-                     * _resisted(f, "fire")) for f in game.foes_of(e))
+    return sum(worth(f, 28 * (save_fails(f, "dex", 15) * 0.5 + 0.5) * _resisted(f, "fire"))
+               + regen_worth(f, {"fire"}, 1.0) for f in game.foes_of(e))
 
 
 def _strike(times: int) -> Scorer:

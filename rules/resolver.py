@@ -10,7 +10,7 @@ from rules import events as ev
 from rules.classfeatures import favored
 from rules.creature import AUTO_CRIT_CLOSE, AUTO_FAIL_STR_DEX, PHYSICAL, Entity
 from rules.dungeon import BRIGHT
-from rules.effects.records import Cond, Effect
+from rules.effects.records import DEFERS_DEATH, Cond, Effect
 from rules.multiclass import class_level
 
 if TYPE_CHECKING:
@@ -553,6 +553,9 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
     if amount <= 0:
         out.append(ev.Damaged(tgt.eid, 0, dtype, tgt.hp))
         return 0
+    if tgt.hp <= 0 and tgt.kind != "pc" and defers_death(tgt):
+        out.append(ev.Damaged(tgt.eid, amount, dtype, 0))
+        return amount  # it stays down: only its turn's start decides (stop_by is marked)
     if tgt.hp <= 0:  # already down: damage is a failed death save (two on a crit)
         out.append(ev.Damaged(tgt.eid, amount, dtype, 0))
         if amount >= tgt.max_hp:
@@ -605,7 +608,12 @@ def deal(game: Game, tgt: Entity, amount: int, dtype: str, out: Events, *, crit:
         _drop_out(game, tgt, out)
         return amount
     if tgt.hp == 0:
-        if tgt.kind != "pc" or overflow >= tgt.max_hp:
+        if tgt.kind != "pc" and defers_death(tgt):
+            out.append(ev.Downed(tgt.eid))
+            add_condition(game, tgt, "unconscious", out, rounds=-1)
+            if tgt.rising:  # else burnt already: it will not rise, as its turn will say
+                out.append(ev.Info(tgt.eid, "its wounds knit"))
+        elif tgt.kind != "pc" or overflow >= tgt.max_hp:
             _die(game, tgt, out, rng)
         else:
             tgt.death_s = tgt.death_f = 0
@@ -678,6 +686,31 @@ def _die(game: Game, tgt: Entity, out: Events, rng: random.Random | None = None)
     _drop_out(game, tgt, out)
 
 
+def defers_death(e: Entity) -> bool:
+    """Dropped to 0 HP it is down, not dead: its own turn's start decides."""
+    return bool(e.effects) and any(x.has(DEFERS_DEATH) for x in e.effects)
+
+
+def rise_or_die(game: Game, e: Entity, regenerated: bool, rng: random.Random | None,
+                out: Events) -> None:
+    """A creature that began its turn down and defers its death, after its start-of-turn
+    trees: if they did not heal it (its regeneration stopped, or healing barred) it dies;
+    raised by them, it is back in the fight (or down again, if an aura felled it anew)."""
+    if e.dead or e.kind == "pc" or not defers_death(e):
+        return
+    if not regenerated:
+        out.append(ev.Info(e.eid, "its wounds do not knit"))
+        _die(game, e, out, rng)
+    elif e.hp > 0:
+        out.append(ev.Info(e.eid, "rises again"))
+
+
+def slay(game: Game, tgt: Entity, out: Events, rng: random.Random | None = None) -> None:
+    """A death no damage decides: a hit point maximum drained to 0."""
+    if not tgt.dead:
+        _die(game, tgt, out, rng)
+
+
 def _drop_out(game: Game, tgt: Entity, out: Events) -> None:
     """A creature that falls leaves every engagement and loses concentration."""
     for o in tgt.engaged:
@@ -711,11 +744,11 @@ def heal(game: Game, tgt: Entity, amount: int, out: Events, *, own: bool = False
     if tgt.effects and any(e.has("no_heal") for e in tgt.effects):
         return 0
     was_down = tgt.hp <= 0
-    cap = tgt.max_hp + sum(e.max_hp for e in tgt.effects)
-    if tgt.exhaustion >= 4:  # exhaustion 4 halves the HP maximum
-        cap //= 2
+    cap = tgt.hp_cap()
     before = tgt.hp
     tgt.hp = min(cap, tgt.hp + amount)
+    if own and tgt.hp == before:
+        return 0  # regeneration at full health: nothing to tell, and airtime is dear
     out.append(ev.Healed(tgt.eid, tgt.hp - before, tgt.hp))
     if was_down and tgt.hp > 0:
         tgt.death_s = tgt.death_f = 0

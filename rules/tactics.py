@@ -53,7 +53,7 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
     the turn). Options are cheap to validate: each is checked by the same rules `apply`
     uses, so none fails when applied."""
     from rules.combat import close_cost, multi_is_melee
-    from rules.effects.monsters import bonus_strike, flies, playable, ready, usable
+    from rules.effects.monsters import bars, bonus_strike, flies, playable, ready, usable
 
     e = game.entities[eid]
     if game.combat is None or game.current_turn() != eid or e.incapacitated:
@@ -68,7 +68,8 @@ def legal_actions(game: Game, eid: int) -> list[Option]:
             reach_ok = f.eid in e.engaged or close_cost(e, f) <= move
             if e.kind == "monster":
                 for k, a in enumerate(e.actions):
-                    if (e.turn["action"] <= 0 and not bonus_strike(e, a)) or usable(game, e, a):
+                    if (e.turn["action"] <= 0 and not bonus_strike(e, a)) or usable(
+                            game, e, a) or bars(game, e, a, f):
                         continue
                     kind = a.get("kind")
                     if kind == "other" and f is foes[0] and playable(e.monster, a) \
@@ -449,17 +450,37 @@ def legendary_pick(game: Game, m: Entity) -> tuple[dict[str, Any], Entity] | Non
             next(iter(monsters.action_tree(m.monster, a)), None), n.Ref))]
     if not acts:
         return None
-    act = max(acts, key=lambda a: (int(a.get("cost") or 1), a["name"]))
     engaged = [f for f in foes if f.eid in m.engaged]
-    if act.get("kind") != "save" and not casts(act) and not engaged:
-        return None
-    return act, (engaged or foes)[0]
+    for act in sorted(acts, key=lambda a: (int(a.get("cost") or 1), a["name"]), reverse=True):
+        if act.get("kind") != "save" and not casts(act) and not engaged:
+            return None
+        # the costliest it can aim: a vampire's bite only at a creature the bite allows
+        t = next((f for f in engaged or foes if not monsters.bars(game, m, act, f)), None)
+        if t is not None:
+            return act, t
+    return None
 
 
 def _close_cost(e: Entity, f: Entity) -> int:
     from rules.combat import close_cost
 
     return close_cost(e, f)
+
+
+def _multi_damage(game: Game, e: Entity, a: dict[str, Any], t: Entity) -> float:
+    """A multiattack's average damage at `t`, swing by swing as combat.run_action picks
+    them (a vampire's bite in place of a claw when `t` allows it)."""
+    from rules.combat import multi_parts, part_count
+    from rules.effects.monsters import swing
+
+    used: dict[str, int] = {}
+    total = 0.0
+    for p in multi_parts(e, a):
+        sub = next((x for x in e.actions if x["name"] == p["action"]), None)
+        if sub is not None:
+            total += sum(_avg(swing(game, e, a, sub, t, used)) for _ in range(
+                part_count(e, a, p)))
+    return total
 
 
 def _score(game: Game, e: Entity, o: Option, profile: str) -> float:
@@ -472,10 +493,7 @@ def _score(game: Game, e: Entity, o: Option, profile: str) -> float:
             a = e.actions[int(i.weapon)]
             dmg = _avg(a)
             if a.get("kind") == "multiattack":
-                from rules.combat import multi_parts, part_count
-
-                dmg = sum(_avg(next((x for x in e.actions if x["name"] == p["action"]), {}))
-                          * part_count(e, a, p) for p in multi_parts(e, a))
+                dmg = _multi_damage(game, e, a, t)
             if a.get("kind") == "save" and a.get("area"):
                 dmg *= _caught(game, e, t, a)
             if a.get("recharge"):

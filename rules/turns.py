@@ -35,7 +35,7 @@ def require(ent: Entity, slot: str, what: str) -> None:
 def start_combat(game: Game, rng: random.Random) -> list[Any]:
     if game.combat is not None:
         return []
-    fighters = [e for e in game.here() if not e.down]
+    fighters = [e for e in game.here() if e.in_fight]
     out: list[Any] = []
     rolls = [_initiative(e, rng, out) for e in fighters]
     order = [eid for *_k, eid in sorted(rolls, reverse=True)]
@@ -114,7 +114,11 @@ def begin_turn(game: Game, rng: random.Random) -> list[Any]:
                     e.recharge[name] = True
         if e.legendary:
             e.res["legendary"] = e.legendary
+        was_down, mark = e.hp <= 0, len(out)
         _ticks(game, e, rng, out)
+        if was_down:
+            resolver.rise_or_die(game, e, any(isinstance(x, ev.Healed) and x.target == eid
+                                              and x.amount > 0 for x in out[mark:]), rng, out)
         if 0 < e.hp <= e.max_hp // 2 and any(x.has("survivor") for x in e.effects):
             resolver.heal(game, e, 5 + e.mod("con"), out)  # Survivor
         if e.dying:
@@ -237,11 +241,14 @@ def check_end(game: Game, out: list[Any]) -> bool:
     if game.combat is None:
         return True
     fighters = [game.entities[x] for x in game.combat["order"] if x in game.entities]
-    foes = [e for e in fighters if e.side == "monsters" and not e.down]
+    foes = [e for e in fighters if e.side == "monsters" and e.in_fight]
     heroes = [e for e in fighters if e.side == "party"]
     friends = [e for e in heroes if not e.down]
     if foes and (friends or any(e.dying and not e.fled for e in heroes)):
         return False
+    for e in fighters:  # burnt while down: its next turn would start at 0 HP, unhealed
+        if e.side == "monsters" and e.hp <= 0 and not e.rising:
+            resolver.rise_or_die(game, e, False, None, out)
     if foes or not heroes:
         xp, loot = 0, ()
         outcome = "fell" if heroes else "ended"
@@ -382,9 +389,23 @@ def level_up(game: Game, e: Entity, level: int, rng: random.Random | None = None
         x for x in fresh.effects if x.has("permanent")]  # the new level's standing features
     fresh.slots = [min(m, s + (m - om)) for s, m, om in zip(e.slots, fresh.max_slots,
                                                              e.max_slots, strict=True)]
+    fresh.res = _carried_resources(e, fresh)
     game.entities[e.eid] = fresh
     encumbrance.update(game, fresh)  # a new STR moves the load thresholds
     return [ev.LevelledUp(e.eid, level)]
+
+
+def _carried_resources(before: Entity, after: Entity) -> dict[str, int]:
+    """A level gained is not a rest: uses spent stay spent (a new maximum adds its growth)
+    and counters with no maximum, such as Divine Intervention's 7-day wait, carry over."""
+    res = dict(after.res)
+    for k, have in before.res.items():
+        if k in after.res_max:
+            grown = after.res_max[k] - before.res_max.get(k, 0)
+            res[k] = max(0, min(after.res_max[k], have + max(0, grown)))
+        elif k not in before.res_max:
+            res[k] = have
+    return res
 
 
 def run_legendary(game: Game, ended: Entity, rng: random.Random) -> list[Any]:

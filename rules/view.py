@@ -33,9 +33,11 @@ HELP = ("look|go n/s/e/w/u/d|attack X [with W]|cast SPELL [at X] [lvl N]|use ITE
 def _hp(e: Entity) -> str:
     if e.dead:
         return "dead"
+    if e.hp <= 0 and e.kind != "pc":
+        return "down"  # a monster at 0 HP and not dead waits to rise (Regeneration)
     if e.hp <= 0:
         return "stable" if e.stable else f"dying {e.death_s}/{e.death_f}"
-    return f"{e.hp}/{e.max_hp}" + (f"+{e.temp_hp}" if e.temp_hp else "")
+    return f"{e.hp}/{e.hp_cap()}" + (f"+{e.temp_hp}" if e.temp_hp else "")
 
 
 def describe_room(game: Game, room: int, viewer: int) -> str:

@@ -97,6 +97,10 @@ class BinaryChannel:
     def stats(self) -> dict[str, int]:
         return self.session.stats()
 
+    def serves(self, num: int) -> bool:
+        """True if the radio `num` plays through a binary client this node knows."""
+        return num in self.session.clients
+
     def on_packet(self, packet: Packet) -> asyncio.Task[None] | None:
         """A packet on the game port; returns the task applying intents when it starts one."""
         had = self._worker

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,8 +43,14 @@ MONSTER_NEWS_UNACKED = True
 # next packet at the relay (neither radio hears the other), and a lost prompt is repeated
 # by the reminder below anyway.
 PROMPT_UNACKED = True
-# ...but a player who missed that broadcast would sit out the turn: if they have sent nothing
-# this long after it, the prompt goes privately after all.
+# ...but a player who missed that broadcast would sit out the turn, and one whose command
+# was lost on its way in (a relay repeats a broadcast once, and nothing in firmware 2.7
+# repairs the relay-to-node hop) would wait for an answer that never comes. So if the
+# player has sent nothing this long after the prompt left for the radio, the prompt goes
+# privately after all, saying the node heard nothing: a person then sends again at once,
+# not after the ~18 s they would otherwise give a silent radio. Measured (firmware-notes
+# §10): sooner (15 s), or a second reminder after each answer, cost more airtime than the
+# tail they saved.
 PROMPT_REMIND_S = 20.0
 # ...or later, at a slower table: a person thinks 15-90 s over a turn, and a reminder while
 # they think duplicates the broadcast they read. A DM who gives turns longer than the
@@ -52,6 +59,7 @@ PROMPT_REMIND_S = 20.0
 # 20 s -> 60 s took the relay's busiest hour from 58% to 49% of its budget (seed 5).
 DEFAULT_TURN_S = 90.0
 PROMPT_REMIND_SHARE = 1 / 3
+NOTHING_HEARD = "Nothing heard from you yet."  # the reminder's last words (bots read them)
 # While monsters are taking their turns, results keep gathering (up to this long) so a
 # player's action and the monster turns that follow it go out as one packet, not three.
 MONSTER_HOLD_S = 6.0
@@ -126,11 +134,14 @@ class TextChannel:
         self._flush_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last: dict[str, _LastCommand] = {}
+        self._heard: dict[str, int] = {}  # commands read from each sender, ever
         self._announced: dict[str, float] = {}  # "Next: <name>" lines -> when broadcast
         self._monsters: set[str] = set()
         self.repeats = 0
         self.prompts_folded = 0
         self.muted = False
+        # True for a radio another channel (the binary client) plays on; set by the wiring.
+        self.served_elsewhere: Callable[[int], bool] = lambda num: False
         metrics.describe("dungeon_text_dropped_total", "radio texts ignored, by reason")
         self._unsub = pipeline.subscribe(self._on_outcome)
 
@@ -185,6 +196,7 @@ class TextChannel:
                 str(err) or "unknown command; send help"
             self._dm(packet.sender, hint, Priority.REPLY, error=True)
             return None
+        self._heard[sender] = self._heard.get(sender, 0) + 1  # see _remind_later
         key = self._key(sender, packet, intents)
         direct = packet.to != BROADCAST
         out: Outcome | None = None
@@ -336,27 +348,39 @@ class TextChannel:
         combat = getattr(game, "combat", None) or {}
         turn = (combat.get("round"), eid)
         senders = self.pipeline.senders_of(eid)
-        since = self.clock.monotonic()
+        heard_before = [self._heard.get(s, 0) for s in senders]
 
         async def remind() -> None:
+            # Counted from when the prompt left for the radio: a broadcast may wait here
+            # for seconds behind monster turns and the relays' quiet time.
+            while self._undelivered(senders):
+                await asyncio.sleep(HOLD_POLL_S)
             await asyncio.sleep(self.remind_s)
             game = self.pipeline.game
             combat = getattr(game, "combat", None) or {}
             if game is None or (combat.get("round"), game.current_turn()) != turn:
                 return
-            if any(s in self._last and self._last[s].at >= since for s in senders):
+            if [self._heard.get(s, 0) for s in senders] != heard_before:
                 return  # they are playing the turn; an answer is on its way
             self.metrics.inc("dungeon_prompt_reminders_total")
-            self._prompt_dm(eid, text)
+            self._prompt_dm(eid, f"{text} {NOTHING_HEARD}")
 
         task = asyncio.get_running_loop().create_task(remind())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _undelivered(self, senders: list[str]) -> bool:
+        """True while a result or prompt for these players has yet to leave the outbox."""
+        queued = getattr(self.outbox, "queued_for", None)
+        nums = [n for n in map(node_num, senders) if n is not None]
+        return bool(self._pending) or callable(queued) and any(queued(n) for n in nums)
+
     def _prompt_dm(self, eid: int, text: str) -> None:
         for sender in self.pipeline.senders_of(eid):
             num = node_num(sender)
-            if num is not None:
+            # A radio the binary client plays on gets its prompt as a frame: a text DM
+            # there is airtime nobody reads (measured: 15 of a mixed table's 30 minutes).
+            if num is not None and not self.served_elsewhere(num):
                 self._dm(num, text, Priority.PROMPT, reliable=not PROMPT_UNACKED)
 
     def _name_of(self, eid: int) -> str | None:

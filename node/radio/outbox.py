@@ -35,6 +35,11 @@ DUTY_WINDOW_S = 3600.0
 # other nodes' packets, and past the limit the firmware refuses everything.
 DUTY_SAFETY = 0.8
 DUTY_RECHECK_S = 30.0  # how often to look again when only the radio's own figure is over
+# What players wait on (answers, results, the table's broadcast) may go on past the budget,
+# up to this share of the legal hour, while the radio reports its own airtime (firmware
+# retransmissions then counted, not guessed): a busy table slows to what matters instead
+# of hearing nothing until the hour rolls on. Prompts and chatter still stop at the budget.
+DUTY_RESERVE = 0.95
 CHANNEL_UTIL_LIMIT = 0.25  # firmware holds its own traffic back above this
 UTIL_BACKOFF_S = 2.0
 # Players wait on prompts, replies and results; only chatter yields to a busy channel.
@@ -131,6 +136,9 @@ class Outbox:
         self.duty_budget_s: float | None = (
             None if limit is None else limit * DUTY_WINDOW_S * DUTY_SAFETY
         )
+        self.duty_reserve_s: float | None = (
+            None if limit is None else limit * DUTY_WINDOW_S * DUTY_RESERVE
+        )
         self._queue: list[_Item] = []
         self._order = itertools.count()
         self._wake = asyncio.Event()
@@ -147,6 +155,7 @@ class Outbox:
         self.airtime_total_s = 0.0
         self.deduped_broadcasts = 0
         self.acks_waited = 0  # routing acks our radio owed, which we kept quiet for
+        self.reserve_sent = 0  # packets players waited on, sent from the reserve past the budget
         # Texts the radio answered with RATE_LIMIT_EXCEEDED (PhoneAPI.cpp:851-858), queued
         # again; the last few sent texts are kept so a late routing error can find its text.
         self.rate_limited = 0
@@ -196,6 +205,10 @@ class Outbox:
         self._queue.append(item)
         self.metrics.inc("outbox_queued_total", port="text")
         self._wake.set()
+
+    def queued_for(self, to: int) -> bool:
+        """True while a packet that `to` would hear (a DM to it, or a broadcast) waits here."""
+        return any(it.to in (to, BROADCAST) for it in self._queue)
 
     def submit_binary(self, to: int, payload: bytes, *, priority: Priority,
                       charged: bool = True) -> None:
@@ -297,7 +310,8 @@ class Outbox:
                     continue
             if item.port == TEXT_PORT:
                 self._coalesce(item)
-            over = self._duty_wait(now, _airtime(len(item.payload), self.preset))
+            over = self._duty_wait(now, _airtime(len(item.payload), self.preset),
+                                   essential=item.priority <= Priority.RESULT)
             if over is not None:
                 self.deferred_for_duty += 1
                 self.metrics.inc("outbox_deferred_total", reason="duty_cycle")
@@ -327,7 +341,7 @@ class Outbox:
             self.coalesced += 1
             self.metrics.inc("outbox_coalesced_total")
 
-    def _duty_wait(self, now: float, air: float) -> float | None:
+    def _duty_wait(self, now: float, air: float, essential: bool = False) -> float | None:
         """None if `air` seconds fit the rolling-hour budget now, else when they will."""
         self._expire(now)
         if self.duty_budget_s is None:
@@ -337,7 +351,10 @@ class Outbox:
         if radio_used > used:
             # The radio also spends airtime on firmware retransmissions and on relaying
             # others' packets; when it tells us, trust its (larger) figure and wait a while.
-            if radio_used + air <= self.duty_budget_s:
+            cap = self.duty_reserve_s if essential and self.duty_reserve_s else self.duty_budget_s
+            if radio_used + air <= cap:
+                if radio_used + air > self.duty_budget_s:
+                    self.reserve_sent += 1
                 return None
             return now + DUTY_RECHECK_S
         if used + air <= self.duty_budget_s:
@@ -459,6 +476,7 @@ class Outbox:
             "deferred_for_util": self.deferred_for_util,
             "send_errors": self.send_errors,
             "acks_waited": self.acks_waited,
+            "reserve_sent": self.reserve_sent,
             "rate_limited": self.rate_limited,
             "dropped_for_budget": self.dropped_for_budget,
             "dm_airtime_s": self.dm_airtime(),

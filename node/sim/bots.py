@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from node.channels.text import NOTHING_HEARD
 from node.radio.base import BROADCAST, TEXT_PORT, Packet, Transport
 from protocol.render import COMBAT_OUTCOMES, announced
 
@@ -48,6 +49,7 @@ class _Pending:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     public: bool = False
     delivered: bool = False  # the app showed the node's routing ack for a DM
+    again: asyncio.Event = field(default_factory=asyncio.Event)  # the node says: send again
 
 
 def alive_monsters(game: Any) -> list[Any]:
@@ -136,6 +138,8 @@ class TextBot:
         text = packet.payload.decode("utf-8", "replace")
         now = asyncio.get_running_loop().time()
         self.inbox.append((now, direct, text))
+        if direct and self._nudged(text):
+            return
         for part in text.split(" | "):
             if direct and part.startswith("Your turn") or not direct and self._named_next(part):
                 self.my_turn.set()
@@ -149,6 +153,17 @@ class TextBot:
                 pend.public = not direct or not self.on_channel and \
                     part.startswith(self.name + " ")
                 pend.done.set()
+
+    def _nudged(self, text: str) -> bool:
+        """The node's turn reminder says it heard nothing from us (node/channels/text.py):
+        a person reading it while waiting for an answer sends the command again at once."""
+        if not text.endswith(NOTHING_HEARD):
+            return False
+        self.my_turn.set()
+        pend = self._pending
+        if pend is not None and not pend.done.is_set():
+            pend.again.set()
+        return True
 
     # --- acting ---------------------------------------------------------------------
 
@@ -189,8 +204,11 @@ class TextBot:
                 try:
                     # Jittered: retries on a fixed period fall into step with another
                     # player's, and the answers to one keep colliding with the other's.
-                    await asyncio.wait_for(pend.done.wait(),
-                                           self.retry_s * self.rng.uniform(0.8, 1.3))
+                    await _first(pend.done, pend.again,
+                                 timeout=self.retry_s * self.rng.uniform(0.8, 1.3))
+                    if not pend.done.is_set():  # the node asked for it again
+                        pend.again.clear()
+                        continue
                 except TimeoutError:
                     if not pend.delivered:
                         continue
@@ -335,6 +353,18 @@ class TextBot:
         """What final_view should say, read from the node's own state."""
         me = self._find_me(game)
         return None if me is None else game.describe(me.eid, "hp")
+
+
+async def _first(*events: asyncio.Event, timeout: float) -> None:
+    """Wait until any of `events` is set; TimeoutError after `timeout` seconds."""
+    waits = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        done, _ = await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
+    if not done:
+        raise TimeoutError
 
 
 def member(game: Any, name: str) -> Any:

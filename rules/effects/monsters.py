@@ -150,6 +150,52 @@ def usable(game: Any, c: Any, a: dict[str, Any]) -> str:
     return ""
 
 
+def bars(game: Any, c: Any, a: dict[str, Any], t: Any) -> str:
+    """Why the action cannot be aimed at `t` ("" when it can): a vampire's bite takes only
+    a creature it grapples, one incapacitated or one restrained (`targets_if`, each a
+    condition, `incapacitated`, or a condition `_by_it`: imposed by the attacker)."""
+    need = entry(c.monster, a["name"]).get("targets_if")
+    if not need or any(_allows(c, t, str(w)) for w in need):
+        return ""
+    return f"{a['name']} takes only a creature {_either(need)}"
+
+
+def _either(need: list[Any]) -> str:
+    """`targets_if` in words: "grappled by it, incapacitated or restrained"."""
+    words = [str(w).replace("_by_it", " by it") for w in need]
+    return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else words[0]
+
+
+def _allows(c: Any, t: Any, want: str) -> bool:
+    if want == "incapacitated":
+        return t.incapacitated
+    if want.endswith("_by_it"):
+        info = t.conditions.get(want.removesuffix("_by_it"))
+        return info is not None and info.src == c.eid
+    return want in t.conditions
+
+
+def swing(game: Any, c: Any, act: dict[str, Any], sub: dict[str, Any], t: Any,
+          used: dict[str, int]) -> dict[str, Any]:
+    """The attack one swing of a multiattack makes at `t`: its own part, or the one of
+    the multiattack's `pick` with the most average damage that `t` allows, each at most
+    `at_most` times a multiattack ("two attacks, only one of which can be a bite").
+    `used` counts this multiattack's picks so far."""
+    from rules.tactics import _avg
+
+    d = entry(c.monster, act["name"])
+    pick = d.get("pick") or ()
+    if sub["name"] not in pick:
+        return sub
+    cap = d.get("at_most") or {}
+    options = [a for a in c.actions if a["name"] in pick and not usable(game, c, a)
+               and (a["name"] not in cap or used.get(a["name"], 0) < int(cap[a["name"]]))
+               and not bars(game, c, a, t)]
+    best = max(options, key=_avg, default=sub)
+    used[best["name"]] = used.get(best["name"], 0) + 1
+    return best
+
+
 SHAPECHANGER = "Shapechanger"
 
 
@@ -457,6 +503,11 @@ def action_does(m: dict[str, Any], a: dict[str, Any], played: set[str]) -> tuple
         parts = a.get("multiattack") or []
         ok = bool(parts) and all(p["action"] in played for p in parts)
         line = "makes " + ", ".join(f"{p['count']}x {p['action']}" for p in parts)
+        d = entry(m["index"], a["name"])
+        if d.get("pick"):  # "only one of which can be a bite"
+            line += "; each blow the best of " + ", ".join(
+                f"{x} (at most {d['at_most'][x]})" if x in (d.get("at_most") or {}) else x
+                for x in d["pick"]) + " its target allows"
         return ok, line if ok else "DM rules: " + (entry(m["index"], a["name"]).get(
             "prompt") or f"{a['name']}, as the stat block says")
     if a["name"] not in played:
@@ -466,8 +517,11 @@ def action_does(m: dict[str, Any], a: dict[str, Any], played: set[str]) -> tuple
                           "Shape): this form cannot use it, so it is never offered")
         return False, "DM rules: " + (entry(m["index"], a["name"]).get("prompt")
                                       or f"{a['name']}, as the stat block says")
-    return True, (entry(m["index"], a["name"]).get("does")
-                  or "; ".join(describe.lines(action_tree(m["index"], a))) or a["name"])
+    d = entry(m["index"], a["name"])
+    line = d.get("does") or "; ".join(describe.lines(action_tree(m["index"], a))) or a["name"]
+    if d.get("targets_if"):
+        line += "; only at a creature " + _either(d["targets_if"])
+    return True, line
 
 
 def reaction_does(m: dict[str, Any], r: str) -> tuple[bool, str]:

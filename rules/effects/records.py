@@ -147,6 +147,10 @@ TAGS = frozenset({
     "camouflage",  # +10 to Stealth while the bearer stays put; moving ends it
     # gear (rules/encumbrance.py)
     "heavy_load",  # heavily encumbered: STR/DEX/CON checks and saves, weapon attacks at disadvantage
+    # -- regen: a troll's Regeneration
+    "dies_only_at_turn_start",  # at 0 HP it is down, not dead: it dies at its turn's start
+    #                             only if its tick (stopped by `stop_by` damage) does not
+    #                             raise it
 })
 
 
@@ -221,6 +225,10 @@ class Effect:
         if old:
             kw["tags"] = tuple(kw.get("tags", ())) + old
         return cls(**kw)
+
+
+# The tag of a trait that keeps a creature down, not dead, at 0 HP until its turn starts.
+DEFERS_DEATH = "dies_only_at_turn_start"
 
 
 def level_step(steps: dict[str, Any], level: int) -> Any:

@@ -66,7 +66,7 @@ def for_spell(game: Game, a: Entity, sd: Any, ref: Ref | None) -> list[Entity]:
         first = game.find(ref, room=a.room, living=True)
     if first.side == a.side:
         raise RulesError(f"{sd.name} is aimed at enemies")
-    if first.down:
+    if not first.in_fight:
         raise RulesError(f"{first.name} is already down")
     if sd.only_types and first.ctype not in sd.only_types:
         raise RulesError(f"{sd.name} does not work on {first.ctype or 'that'}")

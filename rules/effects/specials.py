@@ -151,6 +151,36 @@ def drain(ctx: Any, _args: dict[str, Any]) -> None:
     resolver.heal(ctx.game, ctx.caster, ctx.dealt // 2, ctx.out)
 
 
+# The effect that holds a life drain's cut to a hit point maximum, until a long rest.
+DRAINED = "drained"
+
+
+def life_drain(ctx: Any, args: dict[str, Any]) -> None:
+    """The target's hit point maximum drops by the damage of its type (necrotic) the hit
+    just dealt, until a long rest, and the attacker regains as much; a maximum cut to 0
+    kills (a vampire's bite)."""
+    t, dtype = ctx.target, str(args.get("type") or "necrotic")
+    taken = 0
+    for x in reversed(ctx.out):  # this hit's own damage: back to its attack roll
+        if isinstance(x, ev.Attacked):
+            break
+        if isinstance(x, ev.Damaged) and x.target == t.eid and x.dtype == dtype:
+            taken = x.amount
+            break
+    if taken <= 0 or t.dead:
+        return
+    fx = next((x for x in t.effects if x.name == DRAINED), None)
+    if fx is None:
+        fx = Effect(DRAINED, ctx.caster.eid)
+        t.effects.append(fx)
+    fx.max_hp -= taken
+    t.hp = min(t.hp, max(0, t.hp_cap()))
+    ctx.out.append(ev.Info(t.eid, f"max HP -{taken}"))
+    if t.hp_cap() <= 0:
+        resolver.slay(ctx.game, t, ctx.out, ctx.rng)
+    resolver.heal(ctx.game, ctx.caster, taken, ctx.out, own=True)
+
+
 def knock(ctx: Any, _args: dict[str, Any]) -> None:
     """Every locked way out of the caster's room opens."""
     game = ctx.game
@@ -538,6 +568,7 @@ SPECIALS: dict[str, Special] = {
     "buff_allies": buff_allies, "reel": reel, "reaction": reaction,
     "hurt_grapplers": hurt_grapplers, "consume_life": consume_life,
     "cast": cast, "staged": staged, "eminence": eminence, "drain_charmed": drain_charmed,
+    "life_drain": life_drain,
 }
 
 

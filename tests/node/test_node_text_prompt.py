@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from nodehelpers import ALICE, fight, join, text_channel
+from nodehelpers import ALICE, OutboxRecorder, fight, join, text_channel
 
 from node.channels import text as tc_module
 from node.pipeline import Command, Outcome, Pipeline
@@ -44,6 +44,8 @@ async def test_an_unanswered_prompt_is_sent_again_and_an_answered_one_is_not(
     tc.prompt(eid, "Your turn, Thorin!")
     await asyncio.sleep(0.3)
     assert [to for to, t, _ in rec.texts if t.startswith("Your turn")] == [0xA1, 0xA1]
+    # the reminder says why it came: whatever they sent was not heard
+    assert rec.texts[-1][1] == f"Your turn, Thorin! {tc_module.NOTHING_HEARD}"
 
     rec.texts.clear()
     tc.prompt(eid, "Your turn, Thorin!")
@@ -63,9 +65,41 @@ async def test_a_slower_table_waits_longer_before_reminding(pipeline: Pipeline, 
                                coalesce_s=0.01, turn_timeout_s=1.5)
     tc.prompt(eid, "Your turn, Thorin!")
     await asyncio.sleep(0.3)
-    assert [t for _, t, _ in rec.texts].count("Your turn, Thorin!") == 1
+    assert _prompts(rec) == 1
     await asyncio.sleep(0.5)
-    assert [t for _, t, _ in rec.texts].count("Your turn, Thorin!") == 2
+    assert _prompts(rec) == 2
+    await tc.close()
+
+
+def _prompts(rec) -> int:
+    return sum(t.startswith("Your turn, Thorin!") for _, t, _ in rec.texts)
+
+
+async def test_the_reminder_counts_from_when_the_prompt_left_for_the_radio(
+        pipeline: Pipeline, monkeypatch):
+    # A prompt that waits in the outbox (behind monster turns, the relays' quiet time) has
+    # not reached the player: a reminder counted from the queueing would say "nothing heard"
+    # while they are still reading it.
+    monkeypatch.setattr(tc_module, "PROMPT_REMIND_S", 0.1)
+    eid, _ = await fight(pipeline)
+
+    class HeldOutbox(OutboxRecorder):
+        held = True
+
+        def queued_for(self, to: int) -> bool:
+            return self.held
+
+    rec = HeldOutbox()
+    tc = tc_module.TextChannel(pipeline, rec, clock=pipeline.clock, metrics=pipeline.metrics,
+                               coalesce_s=0.01)
+    tc.prompt(eid, "Your turn, Thorin!")
+    await asyncio.sleep(0.5)
+    assert _prompts(rec) == 1  # still queued: no reminder however long it waits
+    rec.held = False
+    await asyncio.sleep(0.05)
+    assert _prompts(rec) == 1  # sent just now: the player gets the full remind time
+    await asyncio.sleep(0.4)
+    assert _prompts(rec) == 2
     await tc.close()
 
 
@@ -86,3 +120,22 @@ async def test_a_monster_turn_merges_into_its_announcement_a_players_does_not(
     assert sent == (f"Next: {gob} misses Thorin (8 vs AC18). Next: Thorin. | "
                     "Thorin heals 2 (hp 12).")
     await tc.close()
+
+
+async def test_a_radio_the_binary_client_plays_on_gets_no_text_prompt(pipeline: Pipeline):
+    eid = await join(pipeline, ALICE, "Thorin")
+    tc, rec = text_channel(pipeline)
+    tc.served_elsewhere = lambda num: num == 0xA1  # ALICE plays through `dungeon play`
+    tc.prompt(eid, "Your turn, Thorin!")
+    tc.warn_turn(eid, "Thorin, 20 s left in your turn.")
+    assert rec.texts == []
+    tc.served_elsewhere = lambda num: False
+    tc.prompt(eid, "Your turn, Thorin!")
+    assert [to for to, _, _ in rec.texts] == [0xA1]
+    await tc.close()
+
+
+async def test_the_node_asks_its_binary_channel_which_radios_it_serves(app):
+    assert app.text.served_elsewhere(0xA1) is False
+    app.binary.session.clients[0xA1] = object()  # a client that said HELLO from that radio
+    assert app.text.served_elsewhere(0xA1) is True

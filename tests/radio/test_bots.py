@@ -95,3 +95,29 @@ def test_a_text_bot_reads_its_turn_off_the_channel_but_not_someone_elses():
     # a downed player's turn passes at once: the turn is the last one announced
     assert bot._named_next("Next: Ilse Next: Mira")
     assert not bot._named_next("Next: Mira Next: Goblin2")
+
+
+def test_text_bot_sends_again_at_once_when_the_node_says_it_heard_nothing():
+    # The node's turn reminder ends "Nothing heard from you yet." (node/channels/text.py): a
+    # person waiting on an answer then re-sends at once rather than after retry_s.
+    from node.channels.text import NOTHING_HEARD
+    from node.radio.base import BROADCAST, TEXT_PORT, LoopbackTransport, Packet, RadioInfo
+
+    node = 0x0D0D0001
+
+    async def main():
+        radio = LoopbackTransport(info=RadioInfo(node_num=0xA1))
+        bot = TextBot(radio, node, name="Mira", cls="cleric", rng=random.Random(1),
+                      eyes=lambda: None, retry_s=60.0)
+        await bot.start()
+        acting = asyncio.create_task(bot.act("atk Goblin1", bot._mine))
+        await asyncio.sleep(5.0)
+        assert [p.payload for p in radio.sent] == [b"atk Goblin1"]
+        radio.inject(Packet(node, 0xA1, TEXT_PORT, f"Your turn, Mira! {NOTHING_HEARD}".encode()))
+        await asyncio.sleep(3.0)  # the app's 2.5 s between texts, no more
+        assert [p.payload for p in radio.sent] == [b"atk Goblin1"] * 2
+        radio.inject(Packet(node, BROADCAST, TEXT_PORT, b"Mira hits Goblin1 (17 vs AC15) 6 pi."))
+        assert await acting is True
+        assert bot.stats.retries == 1 and bot.stats.applied == 1
+
+    run_virtual(main())

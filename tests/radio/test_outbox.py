@@ -270,7 +270,7 @@ def test_the_radios_own_airtime_counts_against_the_budget():
     radio = BusyRadio(air_util_tx=0.08)  # 288 s of the last hour: the whole budget
 
     async def script(ob):
-        ob.submit_binary(BROADCAST, bytes(180), priority=Priority.RESULT)
+        ob.submit_binary(BROADCAST, bytes(180), priority=Priority.PROMPT)
         await asyncio.sleep(60)
         assert radio.sent == []
         radio.air_util_tx = 0.05
@@ -383,3 +383,23 @@ def test_binary_dms_are_charged_to_their_recipients_airtime_budget():
     assert air <= PLAYER.burst_s and ob.stats()["dropped_for_budget"] == 40 - len(to_flooded) + 1
     assert [p.payload for p in to_flooded][-1] == b"\x01"  # a frame the session limits itself
     assert sum(p.to == BROADCAST for p in sent) == 40 and any(p.to == other for p in sent)
+
+
+def test_past_the_budget_what_players_wait_for_goes_on_and_the_rest_waits():
+    # The radio reports 300 s of its own airtime this hour: past the node's 288 s budget
+    # (80% of EU_868's 360 s), inside the 95% reserve that answers and results may use.
+    radio = BusyRadio(air_util_tx=300 / 3600)
+
+    async def script(ob):
+        ob.submit_text(0x100, "someone says hi", priority=Priority.CHATTER)
+        ob.submit_text(0x200, "Your turn", priority=Priority.PROMPT)
+        ob.submit_text(BROADCAST, "Mira hits Gob1", priority=Priority.TABLE)
+        ob.submit_text(0x300, "? not your turn.", priority=Priority.REPLY)
+
+    ob, sent = drive(script, radio, run_for=20)
+    assert [p.payload for p in sent] == [b"Mira hits Gob1", b"? not your turn."]
+    assert ob.stats()["reserve_sent"] == 2 and ob.stats()["deferred_for_duty"] >= 1
+    # ...and past the reserve nothing goes, the players' answers included
+    radio2 = BusyRadio(air_util_tx=350 / 3600)
+    ob2, sent2 = drive(script, radio2, run_for=20)
+    assert sent2 == [] and ob2.stats()["reserve_sent"] == 0

@@ -135,6 +135,24 @@ def test_xp_threshold_levels_up() -> None:
     assert out == [ev.LevelledUp(1, 3)]
 
 
+def test_a_level_gained_is_not_a_rest() -> None:
+    # Spent uses stay spent (a new maximum adds only its growth), and Divine Intervention's
+    # week-long wait survives the sheet being rebuilt at the new level.
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("C", "cleric", 10), random.Random(0))
+    c = g.entities[1]
+    c.res["channel_divinity"] = 0
+    wait_key = "divine_intervention" + levels.WAIT  # how Divine Intervention keeps its wait
+    c.res[wait_key] = 7
+    apply(g, None, it.Dm("level_up", 1), random.Random(0))
+    c = g.entities[1]
+    assert c.level == 11
+    assert c.res["channel_divinity"] == 0  # no growth in uses from 10th to 11th
+    assert c.res[wait_key] == 7
+    apply(g, 1, it.Rest("long"), random.Random(1))
+    assert c.res["channel_divinity"] == c.res_max["channel_divinity"]
+
+
 def test_paladin_smite_and_lay_on_hands() -> None:
     from rules_helpers import fight, turn_of
 

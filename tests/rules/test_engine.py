@@ -130,18 +130,22 @@ def test_monster_effect_data_names_real_actions_and_parses() -> None:
                 continue
             found = [(h, a) for h in holders for a in acts(content.monsters()[h])
                      if a["name"] == action and (a["kind"] != "multiattack"
-                                                 or {"count", "extra"} & set(data))]
+                                                 or {"count", "extra", "pick"} & set(data))]
             assert found, f"{monster}/{action}"
             for h, a in found:
                 if a["kind"] == "multiattack":  # an extra part must name a real action
                     extra = data.get("extra", {}).get("action", a["multiattack"][0]["action"])
-                    assert extra in [x["name"] for x in acts(content.monsters()[h])]
+                    names = [x["name"] for x in acts(content.monsters()[h])]
+                    assert extra in names
+                    # so are the blows it picks among, each one of its own parts or picks
+                    assert set(data.get("pick", ())) <= set(names), f"{h}/{action}"
+                    assert set(data.get("at_most", {})) <= set(data.get("pick", ()))
                     continue
                 tree = monsters.action_tree(h, a)
                 if data.get("fail") or data.get("hit"):  # `fail = []` silences a rider
                     assert any(isinstance(x, n.Condition | n.Ongoing | n.Move | n.Special)
                                for x in n.walk(tree)), f"{h}/{action}"
-                elif not {"effects", "max_grip"} & set(data):  # authored, or a gate only
+                elif not {"effects", "max_grip", "targets_if"} & set(data):  # authored, or a gate
                     assert not any(isinstance(x, n.Condition) for x in n.walk(tree))
 
 

@@ -1,0 +1,139 @@
+"""A vampire's bite: only at a creature it grapples, charms, or finds helpless; one a multiattack."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from rules_helpers import fight, party, turn_of
+
+from rules import events as ev
+from rules import intents as it
+from rules import tactics
+from rules.effects import monsters
+from rules.effects.records import Cond
+from rules.errors import RulesError
+from rules.game import Game, apply
+
+
+def _vs(monster: str) -> tuple[Game, int, int]:
+    g = party(("Thorin", "fighter", 5))
+    (v,) = fight(g, monster, 1)
+    hero = g.find("Thorin")
+    g.entities[v].engaged.append(hero.eid)
+    hero.engaged.append(v)
+    turn_of(g, v)
+    return g, v, hero.eid
+
+
+def _act(g: Game, v: int, name: str) -> int:
+    return next(k for k, a in enumerate(g.entities[v].actions) if a["name"] == name)
+
+
+def _uses(out: list[object]) -> list[str]:
+    return [x.using for x in out if isinstance(x, ev.Attacked)]
+
+
+@pytest.mark.parametrize(("cond", "src_is_it", "allowed"), [
+    ("", False, False), ("grappled", True, True), ("grappled", False, False),
+    ("restrained", False, True), ("unconscious", False, True), ("stunned", False, True),
+    ("prone", False, False)])
+def test_the_bite_takes_only_the_creatures_its_stat_block_names(cond: str, src_is_it: bool,
+                                                                allowed: bool) -> None:
+    g, v, hero = _vs("vampire-spawn")
+    if cond:
+        g.entities[hero].conditions[cond] = Cond(src=v if src_is_it else 0)
+    bite = g.entities[v].actions[_act(g, v, "Bite")]
+    assert (monsters.bars(g, g.entities[v], bite, g.entities[hero]) == "") is allowed
+    offered = {o.id for o in tactics.legal_actions(g, v)}
+    assert (f"a{_act(g, v, 'Bite')}:{hero}" in offered) is allowed
+
+
+def test_a_bite_at_a_free_creature_is_refused() -> None:
+    g, v, hero = _vs("vampire-spawn")
+    with pytest.raises(RulesError, match="Bite takes only a creature"):
+        apply(g, v, it.Attack(hero, _act(g, v, "Bite")), random.Random(1))
+
+
+def test_multiattack_is_two_claws_at_a_free_creature_and_claw_and_bite_at_a_held_one() -> None:
+    g, v, hero = _vs("vampire-spawn")
+    out = apply(g, v, it.Attack(hero, _act(g, v, "Multiattack")), random.Random(1))
+    assert _uses(out) == ["Claws", "Claws"]
+    for seed in range(12):
+        g, v, hero = _vs("vampire-spawn")
+        g.entities[hero].conditions["restrained"] = Cond()
+        out = apply(g, v, it.Attack(hero, _act(g, v, "Multiattack")), random.Random(seed))
+        assert sorted(_uses(out)) == ["Bite", "Claws"]  # never two bites
+
+
+def test_the_ai_rates_the_multiattack_by_the_swings_it_will_make() -> None:
+    from rules.tactics import _multi_damage
+
+    g, v, hero = _vs("vampire-spawn")
+    m, t = g.entities[v], g.entities[hero]
+    multi = m.actions[_act(g, v, "Multiattack")]
+    free = _multi_damage(g, m, multi, t)
+    t.conditions["restrained"] = Cond()
+    assert _multi_damage(g, m, multi, t) > free  # a bite (13.5) for a claw (8)
+
+
+def test_the_vampire_strikes_twice_unless_its_target_may_be_bitten() -> None:
+    g, v, hero = _vs("vampire-vampire")
+    out = apply(g, v, it.Attack(hero, _act(g, v, "Multiattack")), random.Random(1))
+    assert _uses(out) == ["Unarmed Strike", "Unarmed Strike"]
+    g, v, hero = _vs("vampire-vampire")
+    g.entities[hero].conditions["charmed"] = Cond(src=v)  # Charm: a willing target
+    out = apply(g, v, it.Attack(hero, _act(g, v, "Multiattack")), random.Random(1))
+    assert sorted(_uses(out)) == ["Bite", "Unarmed Strike"]
+
+
+def test_the_vampires_legendary_bite_waits_for_a_target_it_may_bite() -> None:
+    g, v, hero = _vs("vampire-vampire")
+    pick = tactics.legendary_pick(g, g.entities[v])
+    assert pick is not None and pick[0]["name"] != "Bite"
+    g.entities[hero].conditions["grappled"] = Cond(src=v)
+    pick = tactics.legendary_pick(g, g.entities[v])
+    assert pick is not None and pick[0]["name"] == "Bite" and pick[1].eid == hero
+
+
+def test_every_targets_if_word_names_a_condition() -> None:
+    from rules.creature import CONDITIONS
+
+    words = [str(w) for acts in monsters.riders().values() for d in acts.values()
+             for w in d.get("targets_if", ())]
+    assert len(words) >= 3 * 3  # the vampires' bites at least: spawn, vampire, bat
+    assert all(w.removesuffix("_by_it") in CONDITIONS for w in words), words
+
+
+def _bite(g: Game, v: int, hero: int) -> list[object]:
+    g.entities[hero].conditions["restrained"] = Cond()
+    apply(g, None, it.Dm("set_roll", value=18), random.Random(1))  # a hit, not a crit
+    return apply(g, v, it.Attack(hero, _act(g, v, "Bite")), random.Random(1))
+
+
+def test_the_bite_drains_the_maximum_until_a_long_rest_and_heals_the_spawn() -> None:
+    g, v, hero = _vs("vampire-spawn")
+    spawn, thorin = g.entities[v], g.entities[hero]
+    spawn.hp -= 30
+    before_cap, before_spawn = thorin.hp_cap(), spawn.hp
+    out = _bite(g, v, hero)
+    necrotic = next(x.amount for x in out if isinstance(x, ev.Damaged)
+                    and x.target == hero and x.dtype == "necrotic")
+    assert necrotic > 0
+    assert thorin.hp_cap() == before_cap - necrotic and thorin.hp <= thorin.hp_cap()
+    assert spawn.hp == before_spawn + necrotic
+    g.combat = None  # the fight is over (set-up): the rest restores the maximum
+    spawn.room = 2
+    apply(g, hero, it.Rest("long"), random.Random(1))
+    assert thorin.hp_cap() == thorin.max_hp and thorin.hp == thorin.max_hp
+
+
+def test_a_maximum_drained_to_0_kills() -> None:
+    from rules.effects.records import Effect
+
+    g, v, hero = _vs("vampire-spawn")
+    thorin = g.entities[hero]
+    thorin.effects.append(Effect("drained", v, max_hp=1 - thorin.max_hp))
+    thorin.hp = 1
+    out = _bite(g, v, hero)
+    assert thorin.dead and any(isinstance(x, ev.Died) and x.target == hero for x in out)
