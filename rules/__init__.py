@@ -5,5 +5,6 @@
 # 3 characters to level 20 (class resources, subclass features, worn armour on the sheet),
 # 4 every class feature played, multiclassing, metamagic, monster senses and terrain, the
 # monsters' triggered traits, encumbrance and shops, 5 a troll at 0 HP is down until its
-# turn's start (Regeneration), and the party AI burns it.
+# turn's start (Regeneration), the party AI burns it, and armour and weapon proficiencies
+# play.
 RULES_VERSION = 5

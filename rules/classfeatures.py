@@ -14,13 +14,13 @@ from rules.errors import RulesError
 
 TABLE_RULES = frozenset({"asi", "extra_attack", "spellcasting", "subclass", "unarmored_defense",
                          "unarmored_movement", "fast_movement", "martial_arts", "sneak_attack",
-                         "cunning_action", "proficiency", "song_of_rest"})
+                         "cunning_action", "song_of_rest"})
 PASSIVE_KEYS = frozenset({"save_prof", "resist", "immune", "cond_immune", "expertise",
                           "half_prof", "extra_skills", "ability_bonus", "ability_max",
                           "hp_per_level", "unarmored_ac", "ac_armored", "crit", "magic_unarmed",
                           "spells", "round_up", "ranged_atk", "initiative_adv", "tags",
                           "crit_dice", "effect", "aura_radius", "ancestry", "ancestries",
-                          "metamagic", "rest_effect", "invocations"})
+                          "metamagic", "rest_effect", "invocations", "proficiencies"})
 # A ranger's favored enemies when creation named none: one type at 1st level, two at 6th,
 # three at 14th (the SRD's counts), types the SRD dungeons field often.
 DEFAULT_FAVORED = ((1, "undead"), (6, "fiend"), (14, "monstrosity"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, resolver, terrain
+from rules import content, dice, proficiency, resolver, terrain
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
@@ -160,7 +160,8 @@ def weapon_spec(e: Entity, w: dict[str, Any], *, offhand: bool = False,
     m = e.mod(w["ability"])
     dmg = w["dice"]
     rng_ft = list(w["range"])
-    return {"name": w["name"], "bonus": m + e.prof + int(w.get("atk", 0)),
+    prof = e.prof if proficiency.weapon_ok(e, w) else 0  # SRD: no bonus unskilled
+    return {"name": w["name"], "bonus": m + prof + int(w.get("atk", 0)),
             "kind": "ranged" if thrown else w["kind"],
             "range": rng_ft, "damage": [[dmg, w["type"]]],
             "dmg_bonus": (min(m, 0) if offhand else m) + int(w.get("dmg", 0)), "weapon": True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rules import content, encumbrance, fuzzy
+from rules import content, encumbrance, fuzzy, proficiency
 from rules import events as ev
 from rules.creature import Entity
 from rules.errors import RulesError
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from rules.game import Game
 
 
-def _names(table: dict[str, dict[str, Any]]) -> dict[str, str]:
+def names(table: dict[str, dict[str, Any]]) -> dict[str, str]:
     """Every way an item is written (index, "light crossbow", "crossbow, light") -> index."""
     from rules.pregen import gear_name
 
@@ -31,7 +31,7 @@ def gear(a: Entity, word: str) -> tuple[str, str] | None:
     if hit is None:
         return None
     for kind, table in (("weapon", content.weapons()), ("armor", content.armor())):
-        index = _names(table).get(hit.lower())
+        index = names(table).get(hit.lower())
         if index is not None:
             return kind, index
     return None
@@ -50,7 +50,8 @@ def equip(game: Game, a: Entity, kind: str, index: str) -> list[Any]:
             held = weapon_entry(w, a.abilities, a.shield)
             _take(a, index, name)
         a.weapons[:] = [held] + [x for x in a.weapons if x is not held]
-        return [ev.Info(a.eid, f"{a.name} wields the {name}")]
+        return [ev.Info(a.eid, f"{a.name} wields the {name}"
+                                + proficiency.cost(a, kind, index))]
     if game.combat is not None:
         raise RulesError("armour takes minutes to don; not in a fight")
     arm = content.armor()[index]
@@ -68,7 +69,8 @@ def equip(game: Game, a: Entity, kind: str, index: str) -> list[Any]:
         a.armor = index
     a.ac = armor_class(a.cls, class_level(a, a.cls), a.abilities, a.armor or None, a.shield)
     encumbrance.update(game, a)
-    return [ev.Info(a.eid, f"{a.name} wears the {arm['name'].lower()}: AC {a.current_ac()}")]
+    return [ev.Info(a.eid, f"{a.name} wears the {arm['name'].lower()}: AC {a.current_ac()}"
+                    + proficiency.cost(a, kind, index))]
 
 
 def share_loot(game: Game, items: list[str]) -> list[Any]:

@@ -9,8 +9,8 @@ from rules.classfeatures import class_levels
 from rules.creature import Entity, mod, prof_for_level
 from rules.errors import RulesError
 
-# SRD "Multiclassing: Proficiencies": of what a second class grants, only skills are
-# something the engine reads (armour and weapon proficiencies it does not model).
+# SRD "Multiclassing: Proficiencies": the skills a second class grants (its armour and
+# weapon share is classes.json's multiclass_proficiencies, read by rules/proficiency.py).
 NEW_CLASS_SKILLS = {"bard": 1, "ranger": 1, "rogue": 1}
 
 

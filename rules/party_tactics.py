@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, multiclass, resolver
+from rules import content, dice, multiclass, proficiency, resolver
 from rules import intents as it
 from rules.combat import weapon_spec
 from rules.creature import AUTO_FAIL_STR_DEX
@@ -46,7 +46,9 @@ def prepare(game: Game, e: Entity) -> list[it.Cast]:
     """Before a fight the party knows is coming: the long buffs (an hour or more, no
     concentration) that better the hero's own sheet, such as mage armor, each at its
     lowest slot."""
-    out = []
+    out: list[it.Cast] = []
+    if proficiency.hampering(e):
+        return out  # armour worn unskilled: no spells
     for s in e.spells:
         sp = resolver.spell_data(s)
         sd = spellbook.spell_def(s)
@@ -163,7 +165,8 @@ def _attack(game: Game, e: Entity, i: it.Attack) -> float:
 
 def _odds(game: Game, e: Entity, t: Entity, spec: dict[str, Any]) -> tuple[int, float]:
     """The advantage the resolver will roll one weapon attack with, and its hit chance."""
-    adv, _ = resolver.attack_adv(game, e, t, spec["kind"], tuple(spec["range"]))
+    adv, _ = resolver.attack_adv(game, e, t, spec["kind"], tuple(spec["range"]),
+                                 spec["ability"])
     return adv, hit_chance(spec["bonus"], t.current_ac(), adv)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import dice, senses
+from rules import dice, proficiency, senses
 from rules import events as ev
 from rules.classfeatures import favored
 from rules.creature import AUTO_CRIT_CLOSE, AUTO_FAIL_STR_DEX, PHYSICAL, Entity
@@ -38,11 +38,14 @@ def distance(a: Entity, b: Entity) -> int:
 
 
 # -- advantage ----------------------------------------------------------------------
-def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[int, int]
-               ) -> tuple[int, list[str]]:
-    """Net advantage (+1/0/-1) and the named sources, which cancel as the SRD says."""
+def attack_adv(game: Game, atk: Entity, tgt: Entity, kind: str, rng_ft: tuple[int, int],
+               ability: str = "") -> tuple[int, list[str]]:
+    """Net advantage (+1/0/-1) and the named sources, which cancel as the SRD says;
+    `ability`: the attack's own (a weapon's STR or DEX), "" for a spell's."""
     adv: list[str] = []
     dis: list[str] = []
+    if ability and proficiency.hampers(atk, ability):
+        dis.append("armour not proficient")
     d = distance(atk, tgt)
     # Feral Senses: an unseen creature within 30 ft gives the attacker no disadvantage
     feral = d <= 30 and bool(atk.effects) and any(e.has("feral_senses") for e in atk.effects)
@@ -186,7 +189,8 @@ def roll_attack(game: Game, atk: Entity, tgt: Entity, spec: dict[str, Any], rng:
     kind = spec["kind"]
     if _sanctuary_holds(game, atk, tgt, rng, out):
         return False, False, 0
-    net, _sources = attack_adv(game, atk, tgt, kind, tuple(spec.get("range") or (5, 0)))
+    net, _sources = attack_adv(game, atk, tgt, kind, tuple(spec.get("range") or (5, 0)),
+                               str(spec.get("ability") or ""))
     if spec.get("adv"):
         net = max(-1, min(1, net + spec["adv"]))
     nat, _rolls = dice.d20(rng, net)
@@ -492,7 +496,8 @@ def _auto_shield(game: Game, tgt: Entity, rng: random.Random, out: Events) -> bo
     """House rule auto_reactions: a creature that knows shield casts it when it would help."""
     if not game.house.get("auto_reactions", True):
         return False
-    if "shield" not in tgt.spells or not tgt.reaction or tgt.incapacitated:
+    if "shield" not in tgt.spells or not tgt.reaction or tgt.incapacitated or \
+            proficiency.hampering(tgt):
         return False
     slot = next((i for i, n in enumerate(tgt.slots) if n > 0), None)
     if slot is None:
@@ -803,6 +808,8 @@ def check_adv(ent: Entity, ability: str, *, save: bool, skill: str = "") -> int:
     if ability == "str" and any(e.has("rage") or e.has("enlarged") for e in ent.effects):
         adv = True
     if ability in ("str", "dex", "con") and any(e.has("heavy_load") for e in ent.effects):
+        dis = True
+    if proficiency.hampers(ent, ability):
         dis = True
     if skill == "stealth" and ent.armor:
         from rules import content

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, encumbrance, fuzzy
+from rules import content, encumbrance, fuzzy, proficiency
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity
@@ -157,7 +157,8 @@ def _buy(game: Game, a: Entity, index: str, stock: dict[str, int]) -> list[Any]:
     set_purse(a, have - cost)
     a.inventory.append(name)
     encumbrance.update(game, a)
-    return [ev.Info(a.eid, f"buys the {name} for {price_text(cost)}; "
+    unskilled = "" if proficiency.item_ok(a, index) else f" ({proficiency.NOT_PROFICIENT})"
+    return [ev.Info(a.eid, f"buys the {name}{unskilled} for {price_text(cost)}; "
                            f"{price_text(purse(a))} left")]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, resolver
+from rules import content, dice, proficiency, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.combat import after_action, close_cost, close_in
@@ -31,6 +31,7 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
         in_turn(game, a)
     elif a.incapacitated or a.hp <= 0:  # a reaction comes on anyone's turn
         raise RulesError(f"{a.name} cannot act")
+    proficiency.check_casting(a)
     sd = spellbook.spell_def(spell["index"])
     points = metamagic.check(a, spell, i.meta, i.twin is not None)
     if "extended" in i.meta and sd.rounds < 10:
@@ -164,7 +165,8 @@ def _counterspelled(game: Game, caster: Entity, level: int, rng: random.Random,
     if not game.house.get("auto_reactions", True) or game.combat is None:
         return False
     for e in game.here(caster.room):
-        if e.side == caster.side or "counterspell" not in e.spells or not e.reaction:
+        if e.side == caster.side or "counterspell" not in e.spells or not e.reaction \
+                or proficiency.hampering(e):
             continue
         if e.incapacitated or e.hp <= 0 or not any(e.slots[2:]) or any(
                 x.has("no_reactions") for x in e.effects):

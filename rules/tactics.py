@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rules import dice, resolver, terrain
+from rules import dice, proficiency, resolver, terrain
 from rules import intents as it
 from rules.errors import RulesError
 
@@ -208,7 +208,8 @@ def _use_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
 
 
 def _spell_options(game: Game, e: Entity, foes: list[Entity]) -> list[Option]:
-
+    if proficiency.hampering(e):
+        return []  # armour worn unskilled: no spells (rules/proficiency.py)
     opts = []
     friends = game.friends_of(e)
     from rules import metamagic

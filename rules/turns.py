@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import dice, resolver, terrain
+from rules import dice, proficiency, resolver, terrain
 from rules import events as ev
 from rules import intents as it
 from rules.creature import Entity, new_turn
@@ -51,7 +51,9 @@ def _initiative(e: Entity, rng: random.Random, out: list[Any]) -> tuple[int, int
 
     if e.kind == "pc":
         levels.regain_on_initiative(e)
-    nat, _ = dice.d20(rng, levels.initiative_advantage(e))
+    # initiative is a DEX check: unskilled armour gives it disadvantage too
+    nat, _ = dice.d20(rng, levels.initiative_advantage(e)
+                       - int(proficiency.hampers(e, "dex")))
     total = nat + e.mod("dex")
     out.append(ev.Rolled(e.eid, "initiative", nat, total))
     return total, e.mod("dex"), rng.random(), e.eid  # ties: DEX, then a roll-off

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from rules import encumbrance, multiclass
+from rules import encumbrance, multiclass, proficiency
 from rules.creature import ABILITIES
 from rules.dungeon import DIRECTIONS
 from rules.errors import RulesError
@@ -91,12 +91,16 @@ def describe(game: Game, eid: int, what: str) -> str:
         ab = " ".join(f"{k.upper()}{e.abilities[k]}" for k in ABILITIES if k in e.abilities)
         label = multiclass.label(e) if e.kind == "pc" else e.monster
         res = " ".join(f"{k} {v}" for k, v in e.res.items() if k != "legendary")
-        weapons = ",".join(w["name"] for w in e.weapons) or ",".join(
-            a["name"] for a in e.actions)
+        weapons = ",".join(w["name"] + ("" if proficiency.weapon_ok(e, w) else
+                                        f" ({proficiency.NOT_PROFICIENT})")
+                           for w in e.weapons) or ",".join(a["name"] for a in e.actions)
+        unskilled = proficiency.hampering(e)
+        worn = f" ({unskilled}: {proficiency.NOT_PROFICIENT})" if unskilled else ""
         spells = ("; spells " + ",".join(e.spells)) if e.spells else ""
         # the load last: a long sheet's tail is cut to one packet, and `inv` shows it too
         carry = f"; {encumbrance.sheet_note(game, e)}" if e.kind == "pc" else ""
-        return (f"{e.name}, {label}: HP {_hp(e)}, AC {e.current_ac()}, {ab}, prof +{e.prof}, "
+        return (f"{e.name}, {label}: HP {_hp(e)}, AC {e.current_ac()}{worn}, {ab}, "
+                f"prof +{e.prof}, "
                 f"XP {e.xp}; {weapons}{spells}" + (f"; {res}" if res else "") + carry + ".")
     if what.split()[:1] == ["shop"]:
         from rules import shop

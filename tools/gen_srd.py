@@ -32,7 +32,7 @@ DB_PATTERN = re.compile(r"dnd5e-2014-en-[^/]*\.sqlite3$")  # the 2014 edition is
 TABLES = (
     "monsters", "spells", "classes", "levels", "equipment",
     "skills", "conditions", "damage_types", "subclasses", "races", "subraces",
-    "backgrounds", "feats",
+    "backgrounds", "feats", "proficiencies",
 )
 # Level rows that only say "your subclass gives a feature here" ("Path feature"): the
 # subclass's own feature at that level is listed instead.
@@ -798,6 +798,10 @@ def class_of(raw: dict[str, Any], level_rows: list[dict[str, Any]],
             for p in raw.get("proficiencies", [])
             if not p["index"].startswith("saving-throw-")
         ],
+        # SRD "Multiclassing: Proficiencies": what the class gives when it is not the first
+        "multiclass_proficiencies": [
+            p["index"] for p in (raw.get("multi_classing") or {}).get("proficiencies", [])
+        ],
         "skill_choices": skill_choice_of(raw),
         "spellcasting": (
             {
@@ -891,6 +895,37 @@ def armor_of(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The equipment categories an armour or weapon proficiency names -> (table, categories
+# there). "All armor" is light, medium and heavy: the classes that have it list shields apart.
+PROFICIENCY_CATEGORIES = {
+    "light-armor": ("armor", ("light",)), "medium-armor": ("armor", ("medium",)),
+    "heavy-armor": ("armor", ("heavy",)), "armor": ("armor", ("light", "medium", "heavy")),
+    "simple-weapons": ("weapon", ("simple",)), "martial-weapons": ("weapon", ("martial",)),
+}
+
+
+def proficiencies_of(rows: list[dict[str, Any]], weapons: dict[str, Any],
+                     armor: dict[str, Any]) -> dict[str, Any]:
+    """Armour and weapon proficiencies: the item indexes each covers, and the races or
+    subraces born to it (dwarven combat training, elf weapon training)."""
+    tables = {"armor": armor, "weapon": weapons}
+    out = {}
+    for raw in rows:
+        if raw.get("type") not in ("Armor", "Weapons"):
+            continue
+        ref = raw["reference"]
+        if "/equipment-categories/" in ref["url"]:
+            table, cats = PROFICIENCY_CATEGORIES[ref["index"]]
+            items = [k for k, v in tables[table].items() if v["category"] in cats]
+        elif ref["index"] in weapons or ref["index"] in armor:
+            items = [ref["index"]]
+        else:
+            raise ValueError(f"proficiency {raw['index']}: no item {ref['index']}")
+        out[raw["index"]] = {"name": raw["name"], "items": sorted(items),
+                             "races": sorted(r["index"] for r in raw.get("races", []))}
+    return out
+
+
 # Coin values in copper pieces (SRD "Coins"); prices and weights feed shops and encumbrance.
 CP = {"cp": 1, "sp": 10, "ep": 50, "gp": 100, "pp": 1000}
 # Equipment categories a character can buy and carry (not mounts and vehicles).
@@ -951,6 +986,7 @@ def transform(source: Source) -> tuple[dict[str, Any], list[str]]:
                        for r in source.get("races", [])},
         "backgrounds.json": {b["index"]: background_of(b) for b in source.get("backgrounds", [])},
         "feats.json": {f["index"]: feat_of(f) for f in source.get("feats", [])},
+        "proficiencies.json": proficiencies_of(source.get("proficiencies", []), weapons, armor),
         "gear.json": {**{e["index"]: gear_of(e) for e in source["equipment"]
                          if ref_index(e.get("equipment_category")) in GEAR_CATEGORIES},
                       **EXTRA_GEAR},

@@ -153,13 +153,17 @@ def class_json(index: str) -> dict[str, Any]:
     rows = classfeatures.rows(index)
     mech = sum(r["mechanised"] for r in rows)
     return {"class": index, "subclass": (c.get("subclass") or {}).get("index", ""),
+            "proficiencies": c["proficiencies"],
+            "multiclass_proficiencies": c["multiclass_proficiencies"],
             "features_total": len(rows), "mechanised_count": mech,
             "adjudicated_count": len(rows) - mech, "features": rows}
 
 
 def class_text(doc: dict[str, Any]) -> str:
     lines = [f"{doc['class']} ({doc['subclass']}): {doc['mechanised_count']} of "
-             f"{doc['features_total']} features mechanised"]
+             f"{doc['features_total']} features mechanised",
+             "proficient: " + ", ".join(doc["proficiencies"]) + "; as a later class: "
+             + (", ".join(doc["multiclass_proficiencies"]) or "none")]
     for r in doc["features"]:
         tag = f"[{r['subclass']}] " if r["subclass"] else ""
         what = (f"use {r['use']}" if "use" in r else r.get("table") or

@@ -32,6 +32,7 @@ __all__ = [
     "feats",
     "monster",
     "monsters",
+    "proficiencies",
     "races",
     "resolve_monster",
     "skills",
@@ -236,6 +237,12 @@ def races() -> dict[str, dict[str, Any]]:
 
 def backgrounds() -> dict[str, dict[str, Any]]:
     return _load("backgrounds.json")
+
+
+def proficiencies() -> dict[str, dict[str, Any]]:
+    """Armour and weapon proficiency index -> the item indexes it covers and the races born
+    to it (SRD 5.1)."""
+    return _load("proficiencies.json")
 
 
 def feats() -> dict[str, dict[str, Any]]:

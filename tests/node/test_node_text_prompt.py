@@ -139,3 +139,30 @@ async def test_the_node_asks_its_binary_channel_which_radios_it_serves(app):
     assert app.text.served_elsewhere(0xA1) is False
     app.binary.session.clients[0xA1] = object()  # a client that said HELLO from that radio
     assert app.text.served_elsewhere(0xA1) is True
+
+
+async def test_joins_a_few_seconds_apart_are_answered_in_one_broadcast(pipeline: Pipeline,
+                                                                        monkeypatch):
+    # A game starts with its players joining together: each answer waits for a quiet
+    # spell (JOIN_GATHER_S) so the burst costs one packet, not one per player.
+    monkeypatch.setattr(tc_module, "JOIN_GATHER_S", 0.3)
+    monkeypatch.setattr(tc_module, "JOIN_HOLD_MAX_S", 0.9)
+    tc, rec = text_channel(pipeline)
+    await tc.handle(Packet(0xA1, BROADCAST, TEXT_PORT, b"join Thorin fighter", id=1))
+    await asyncio.sleep(0.2)
+    await tc.handle(Packet(0xA2, BROADCAST, TEXT_PORT, b"join Ilse wizard", id=2))
+    await asyncio.sleep(0.2)
+    assert rec.texts == []  # still gathering: Ilse joined 0.2 s ago
+    await asyncio.sleep(0.3)
+    (sent,) = [t for to, t, _ in rec.texts if to == BROADCAST]
+    assert "Thorin joins" in sent and "Ilse joins" in sent
+
+    # a stream of joins is answered by JOIN_HOLD_MAX_S all the same, while it goes on
+    rec.texts.clear()
+    for n, name in enumerate(["Vex", "Mira", "Bram", "Nyx", "Kael", "Sorrel"]):
+        await tc.handle(Packet(0xB1 + n, BROADCAST, TEXT_PORT, f"join {name} rogue".encode(),
+                               id=10 + n))
+        await asyncio.sleep(0.25)  # 1.25 s after Vex: 0.9 s and a poll step have passed
+        if n == 4:
+            assert any("Vex joins" in t for to, t, _ in rec.texts if to == BROADCAST)
+    await tc.close()

@@ -40,3 +40,19 @@ def party(*members: tuple[str, str, int]) -> Game:
     for name, cls, level in members:
         apply(g, None, it.Join(name, cls, level), random.Random(0))
     return g
+
+
+def made(g: Game, name: str, cls: str, scores: tuple[int, ...], rng: random.Random,
+         race: str = "human") -> int:
+    """A character of `cls` and `race` made step by step over the radio grammar's intents,
+    joined at 1; returns its id."""
+    from rules import content
+
+    apply(g, None, it.Make(name, "class", cls), rng)
+    apply(g, None, it.Make(name, "race", race), rng)
+    apply(g, None, it.Make(name, "stats", " ".join(map(str, scores))), rng)
+    pool = content.classes()[cls]["skill_choices"]
+    picks = [s for s in pool["from"] if s not in content.backgrounds()["acolyte"]["skills"]]
+    apply(g, None, it.Make(name, "skills", " ".join(picks[:int(pool["choose"])])), rng)
+    apply(g, None, it.Join(name, cls, 1), rng)
+    return next(e.eid for e in g.entities.values() if e.name == name)

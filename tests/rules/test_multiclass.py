@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rules_helpers import ARENA
+from rules_helpers import made as _made
 
 from rules import character_io, content, levels, multiclass
 from rules import intents as it
@@ -17,18 +18,6 @@ from rules.dungeon import Dungeon
 from rules.errors import RulesError
 from rules.game import Game, apply
 from rules.pregen import CLASSES, STANDARD
-
-
-def _made(g: Game, name: str, cls: str, scores: tuple[int, ...], rng: random.Random) -> int:
-    """A human of `cls` made step by step over the radio grammar's intents, joined at 1."""
-    apply(g, None, it.Make(name, "class", cls), rng)
-    apply(g, None, it.Make(name, "race", "human"), rng)
-    apply(g, None, it.Make(name, "stats", " ".join(map(str, scores))), rng)
-    pool = content.classes()[cls]["skill_choices"]
-    picks = [s for s in pool["from"] if s not in content.backgrounds()["acolyte"]["skills"]]
-    apply(g, None, it.Make(name, "skills", " ".join(picks[:int(pool["choose"])])), rng)
-    apply(g, None, it.Join(name, cls, 1), rng)
-    return next(e.eid for e in g.entities.values() if e.name == name)
 
 
 def _level(g: Game, eid: int, cls: str, rng: random.Random) -> list[object]:
