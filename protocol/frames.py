@@ -33,6 +33,10 @@ NONCE_LEN = 4
 _HAS_ACK, _HAS_SACK, _HAS_TAG, _RESERVED = 0x01, 0x02, 0x04, 0x08
 MAX_SEQ = (1 << 32) - 1
 RESYNC_FRAGMENTS = 0x1  # RESYNC flag: the payload names a snapshot and its missing fragments
+# HELLO flag: this client reads what a node under firmware 2.8 mixes into one packet (SPEC.md):
+# a broadcast frame (table key) in a DM to it alone, read as if broadcast, and an ACK under its
+# own key inside a broadcast. Clients without it would count either as a bad tag.
+HELLO_DM_FRAMES = 0x1
 SACK_BITS = 32
 
 

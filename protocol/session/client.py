@@ -28,6 +28,10 @@ BAD_TAGS_REHELLO = 3
 RESEND_ALIGN_S = 4.0
 
 
+def _is_ack(part: bytes) -> bool:
+    return len(part) >= 3 and part[0] & 0x0F == frames.Kind.ACK
+
+
 @dataclass(frozen=True, slots=True)
 class Welcomed:
     """The node answered our HELLO: we have our key, and our character if we had one."""
@@ -121,7 +125,7 @@ class ClientSession:
 
     def hello(self) -> Send:
         """The HELLO that asks the node for our key (unsigned: we have none yet)."""
-        frame = frames.Frame(kind=frames.Kind.HELLO, sender_seq=0,
+        frame = frames.Frame(kind=frames.Kind.HELLO, sender_seq=0, flags=frames.HELLO_DM_FRAMES,
                              payload=frames.hello_payload(self.name, self.nonce))
         return Send(self._to(), frames.encode_frame(frame))
 
@@ -182,9 +186,9 @@ class ClientSession:
             return []
         notes: list[Note] = []
         for part in frames.split(data):
-            if to == me:
+            if to == me or self._ack_for_us(part):
                 self._direct(sender, part, now, public_key, notes)
-            else:
+            elif not _is_ack(part):  # else filler, or another client's ACK: nothing to count
                 self._broadcast(part, now, notes)
         return notes
 
@@ -252,6 +256,10 @@ class ClientSession:
             return
         if self.key is None:
             return
+        if self.table_key is not None and frames.verify(part, self.table_key):
+            # a broadcast frame we alone missed, sent to us alone (HELLO_DM_FRAMES)
+            self._broadcast(part, now, notes)
+            return
         try:
             frame = frames.decode_frame(part, self.key)
         except ProtocolError:
@@ -268,6 +276,12 @@ class ClientSession:
                 return
         elif frame.kind == frames.Kind.SNAPSHOT:
             self._fragment(frame, now, notes)
+
+    def _ack_for_us(self, part: bytes) -> bool:
+        """An ACK under our own key riding in a broadcast: under firmware 2.8 the node's acks
+        that a broadcast's flags cannot carry go there when every client reads them
+        (frames.HELLO_DM_FRAMES)."""
+        return self.key is not None and _is_ack(part) and frames.verify(part, self.key)
 
     def _welcome(self, sender: int, part: bytes, now: float, public_key: bytes | None,
                  notes: list[Note]) -> None:

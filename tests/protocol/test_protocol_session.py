@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,6 +53,8 @@ def welcome(node: NodeSession, cs: ClientSession, num: int, table: FakeTable,
             now: float = 0.0) -> list:
     """HELLO from cs as radio num; feed the node's answer back; the client's notes."""
     out = node.receive(num, cs.hello().data, now, table)
+    if not sends(out):  # under firmware 2.8 the WELCOME waits for the batch's quiet spell
+        out += run_until(node, table, now + ns.MAX_HOLD_S)
     notes = []
     for send in out:
         notes += cs.receive(NODE, send.to, num, send.data, now)
@@ -575,3 +578,80 @@ def test_a_clients_private_answer_and_its_ack_go_in_one_packet():
     notes = cs.receive(NODE, MIRA, MIRA, direct.data, 40.0)
     assert {n.seq for n in notes if isinstance(n, Acked)} == {hp.seq, say.seq}
     assert [ev.text for n in notes if isinstance(n, Shown) for ev in n.events] == ["Mira: 9/9 HP"]
+
+
+def plain_hello(node: NodeSession, cs: ClientSession, num: int, table: FakeTable) -> None:
+    """A HELLO as clients sent it before HELLO_DM_FRAMES (no flags); its WELCOME fed back."""
+    hello = frames.encode_frame(frames.Frame(kind=frames.Kind.HELLO, payload=frames.hello_payload(
+        cs.name, cs.nonce)))
+    out = node.receive(num, hello, 0.0, table) + run_until(node, table, ns.MAX_HOLD_S)
+    for send in sends(out):
+        cs.receive(NODE, send.to, num, send.data, 0.0)
+    assert cs.key is not None
+
+
+@pytest.mark.parametrize(("signed_up_to", "reads_dm_frames", "alone"), [
+    (166, True, True),  # firmware 2.8: 21 B + 12 B of PKI cost less than 21 B + 66 B signed
+    (0, True, False),  # firmware 2.7: the broadcast costs 12 B less than a DM
+    (166, False, False),  # a client from before HELLO_DM_FRAMES would drop it as a bad tag
+])
+def test_a_silent_players_turn_frame_goes_to_it_alone_when_a_dm_is_cheaper(
+        signed_up_to, reads_dm_frames, alone):
+    from rules.events import TurnStarted
+
+    table = FakeTable({MIRA: 1})
+    node, mira = NodeSession(SECRET), client()
+    if reads_dm_frames:
+        welcome(node, mira, MIRA, table)
+        assert frames.decode_frame(mira.hello().data).flags == frames.HELLO_DM_FRAMES
+    else:
+        plain_hello(node, mira, MIRA, table)
+    node.signed_up_to = signed_up_to
+    table.turn = 1
+    (start,) = broadcast(node, table, [TurnStarted(1, 1)], 0.0)
+    (nudge,) = sends(run_until(node, table, ns.NUDGE_S + ns.MAX_HOLD_S + 1))
+    assert nudge.data == start.data and node.stats()["nudges"] == 1
+    assert nudge.to == (MIRA if alone else BROADCAST)
+    assert node.stats()["resent_direct"] == int(alone)
+    # Mira missed the broadcast: the copy, DM or not, is broadcast frame 1 and starts her turn
+    notes = mira.receive(NODE, nudge.to, MIRA, nudge.data, 40.0)
+    assert [(n.broadcast, n.events[0]) for n in notes if isinstance(n, Shown)] == [
+        (1, TurnStarted(1, 1))]
+    assert mira.gaps.missing() == [] and mira.bad_tags == 0
+
+
+@pytest.mark.parametrize("signed_up_to", [166, 0])
+def test_under_firmware_28_acks_the_flags_cannot_carry_ride_in_the_broadcast(signed_up_to):
+    from rules.events import Said
+
+    table = FakeTable()
+    node, mira, thorin = joined_pair(table)
+    node.signed_up_to = signed_up_to
+    seqs = {}
+    for num, cs in ((MIRA, mira), (THORIN, thorin)):
+        (seq,), (packet,) = cs.send([it.Say(cs.name)], 1.0)
+        (item,) = applies(node.receive(num, packet.data, 1.0, table))
+        node.publish([Said(1, cs.name)], 1.0)
+        node.applied(num, item.seq, Result(ok=True, public=True), 1.0, table)
+        seqs[num] = seq
+    out = sends(run_until(node, table, 1.0 + ns.MAX_HOLD_S))
+    # The broadcast's flags carry Mira's ack; Thorin's rides in it (2.8) or goes by DM (2.7).
+    assert [s.to for s in out] == [BROADCAST] if signed_up_to else [BROADCAST, THORIN]
+    assert node.stats()["acks_riding"] == (1 if signed_up_to else 0)
+    for num, cs in ((MIRA, mira), (THORIN, thorin)):
+        notes = [n for s in out for n in cs.receive(NODE, s.to, num, s.data, 5.0)]
+        assert Acked(seqs[num], True) in notes and cs.pending() == []
+        assert cs.bad_tags == 0  # the other's ACK in the broadcast is not a forgery
+        assert [n.broadcast for n in notes if isinstance(n, Shown)] == [1]
+
+
+@pytest.mark.parametrize("signed_up_to", [166, 0])
+def test_under_firmware_28_a_welcome_waits_for_the_batchs_quiet_spell(signed_up_to):
+    node, table, cs = NodeSession(SECRET), FakeTable(), client()
+    node.signed_up_to = signed_up_to
+    now = sends(node.receive(MIRA, cs.hello().data, 0.0, table))
+    later = sends(run_until(node, table, ns.MAX_HOLD_S))
+    (welcome_,) = later if signed_up_to else now
+    assert not (later if not signed_up_to else now)
+    assert welcome_.to == MIRA and not welcome_.charged
+    assert any(isinstance(n, Welcomed) for n in cs.receive(NODE, MIRA, MIRA, welcome_.data, 9.0))
