@@ -8,7 +8,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from node.control_client import ControlClient
@@ -23,10 +22,14 @@ def start_node(data: Path) -> subprocess.Popen[str]:
     proc = subprocess.Popen([sys.executable, "-m", "node.cli", "node", "--radio", "loopback",
                              "--data-dir", str(data)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 20
-    while not (data / "control.sock").exists():
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.02)
+
+    async def answers() -> None:
+        # The socket file exists a moment before the node listens on it: wait for an answer.
+        client = await ControlClient.when_ready(data / "control.sock",
+                                                alive=lambda: proc.poll() is None, tries=2000)
+        await client.close()
+
+    asyncio.run(answers())
     return proc
 
 
