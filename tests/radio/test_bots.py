@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import random
 
+from node.channels.text import NOTHING_HEARD
 from node.clock import Clock
 from node.config import NodeConfig
+from node.radio.base import BROADCAST, TEXT_PORT, LoopbackTransport, Packet, RadioInfo
 from node.sim.binary_bot import BinaryBot
 from node.sim.bots import TextBot
 from node.sim.mesh import NODE_NUM, Mesh
@@ -97,26 +99,31 @@ def test_a_text_bot_reads_its_turn_off_the_channel_but_not_someone_elses():
     assert not bot._named_next("Next: Mira Next: Goblin2")
 
 
+NODE = 0x0D0D0001
+REMINDER = f"Your turn, Mira! {NOTHING_HEARD}".encode()
+
+
+async def lone_bot() -> tuple[TextBot, LoopbackTransport]:
+    """Mira on a loopback radio (number 0xA1), waiting a minute before she re-types."""
+    radio = LoopbackTransport(info=RadioInfo(node_num=0xA1))
+    bot = TextBot(radio, NODE, name="Mira", cls="cleric", rng=random.Random(1),
+                  eyes=lambda: None, retry_s=60.0)
+    await bot.start()
+    return bot, radio
+
+
 def test_text_bot_sends_again_at_once_when_the_node_says_it_heard_nothing():
     # The node's turn reminder ends "Nothing heard from you yet." (node/channels/text.py): a
     # person waiting on an answer then re-sends at once rather than after retry_s.
-    from node.channels.text import NOTHING_HEARD
-    from node.radio.base import BROADCAST, TEXT_PORT, LoopbackTransport, Packet, RadioInfo
-
-    node = 0x0D0D0001
-
     async def main():
-        radio = LoopbackTransport(info=RadioInfo(node_num=0xA1))
-        bot = TextBot(radio, node, name="Mira", cls="cleric", rng=random.Random(1),
-                      eyes=lambda: None, retry_s=60.0)
-        await bot.start()
+        bot, radio = await lone_bot()
         acting = asyncio.create_task(bot.act("atk Goblin1", bot._mine))
         await asyncio.sleep(5.0)
         assert [p.payload for p in radio.sent] == [b"atk Goblin1"]
-        radio.inject(Packet(node, 0xA1, TEXT_PORT, f"Your turn, Mira! {NOTHING_HEARD}".encode()))
+        radio.inject(Packet(NODE, 0xA1, TEXT_PORT, REMINDER))
         await asyncio.sleep(3.0)  # the app's 2.5 s between texts, no more
         assert [p.payload for p in radio.sent] == [b"atk Goblin1"] * 2
-        radio.inject(Packet(node, BROADCAST, TEXT_PORT, b"Mira hits Goblin1 (17 vs AC15) 6 pi."))
+        radio.inject(Packet(NODE, BROADCAST, TEXT_PORT, b"Mira hits Goblin1 (17 vs AC15) 6 pi."))
         assert await acting is True
         assert bot.stats.retries == 1 and bot.stats.applied == 1
 
@@ -127,19 +134,11 @@ def test_a_turn_of_its_own_tells_a_joining_bot_it_is_in():
     # A person whose join answer went missing learns they are in from the node's reminder
     # of their turn: they stop re-sending the join (the node would only say "you already
     # play Mira").
-    from node.channels.text import NOTHING_HEARD
-    from node.radio.base import TEXT_PORT, LoopbackTransport, Packet, RadioInfo
-
-    node = 0x0D0D0001
-
     async def main():
-        radio = LoopbackTransport(info=RadioInfo(node_num=0xA1))
-        bot = TextBot(radio, node, name="Mira", cls="cleric", rng=random.Random(1),
-                      eyes=lambda: None, retry_s=60.0)
-        await bot.start()
+        bot, radio = await lone_bot()
         joining = asyncio.create_task(bot.act("join Mira cleric", bot._mine))
         await asyncio.sleep(5.0)
-        radio.inject(Packet(node, 0xA1, TEXT_PORT, f"Your turn, Mira! {NOTHING_HEARD}".encode()))
+        radio.inject(Packet(NODE, 0xA1, TEXT_PORT, REMINDER))
         assert await joining is True
         assert [p.payload for p in radio.sent] == [b"join Mira cleric"]
         assert bot.stats.retries == 0 and bot.my_turn.is_set()
