@@ -331,7 +331,8 @@ _RENDERERS: dict[type, Callable[..., str]] = {
     ev.Said: lambda e, n, s, v: f"{n(e.eid)}: {e.text}",
     ev.Narrated: lambda e, n, s, v: e.text,
     ev.Info: lambda e, n, s, v: f"{n(e.eid)}: {e.text}" if e.eid else e.text[:1].upper() + e.text[1:],
-    ev.Rested: lambda e, n, s, v: f"{', '.join(n(x) for x in e.eids)} take a {e.kind} rest.",
+    ev.Rested: lambda e, n, s, v: f"{', '.join(n(x) for x in e.eids)} "
+                                  f"{'takes' if len(e.eids) == 1 else 'take'} a {e.kind} rest.",
     ev.LevelledUp: lambda e, n, s, v: f"{n(e.eid)} reaches level {e.level}!",
     ev.Digest: lambda e, n, s, v: "",  # for binary clients only
 }

@@ -157,8 +157,8 @@ DRAINED = "drained"
 
 def life_drain(ctx: Any, args: dict[str, Any]) -> None:
     """The target's hit point maximum drops by the damage of its type (necrotic) the hit
-    just dealt, until a long rest, and the attacker regains as much; a maximum cut to 0
-    kills (a vampire's bite)."""
+    just dealt, until a long rest, and a maximum cut to 0 kills; the attacker regains as
+    much, unless heal is false (a wight's, a wraith's or a specter's drain heals nobody)."""
     t, dtype = ctx.target, str(args.get("type") or "necrotic")
     taken = 0
     for x in reversed(ctx.out):  # this hit's own damage: back to its attack roll
@@ -178,7 +178,8 @@ def life_drain(ctx: Any, args: dict[str, Any]) -> None:
     ctx.out.append(ev.Info(t.eid, f"max HP -{taken}"))
     if t.hp_cap() <= 0:
         resolver.slay(ctx.game, t, ctx.out, ctx.rng)
-    resolver.heal(ctx.game, ctx.caster, taken, ctx.out, own=True)
+    if args.get("heal", True):
+        resolver.heal(ctx.game, ctx.caster, taken, ctx.out, own=True)
 
 
 def knock(ctx: Any, _args: dict[str, Any]) -> None:

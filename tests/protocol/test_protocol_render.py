@@ -201,3 +201,8 @@ def test_waking_up_is_said_by_the_heal() -> None:
     (line,) = render([ev.Healed(2, 8, 8), ev.ConditionChanged(2, "unconscious", False),
                       ev.ConditionChanged(2, "prone", False)], FakeView())
     assert line == "Mira heals 8 (hp 8). Mira no longer prone."
+
+
+def test_one_resting_character_takes_a_rest_and_several_take_one():
+    assert render([ev.Rested("long", (1,))], FakeView()) == ["Thorin takes a long rest."]
+    assert render([ev.Rested("short", (1, 2))], FakeView()) == ["Thorin, Mira take a short rest."]
