@@ -389,22 +389,27 @@ def level_up(game: Game, e: Entity, level: int, rng: random.Random | None = None
     fresh.conditions = e.conditions
     fresh.effects = [x for x in e.effects if not x.has("permanent")] + [
         x for x in fresh.effects if x.has("permanent")]  # the new level's standing features
-    fresh.slots = [min(m, s + (m - om)) for s, m, om in zip(e.slots, fresh.max_slots,
-                                                             e.max_slots, strict=True)]
+    fresh.slots = [_carried(s, om, m) for s, m, om in zip(e.slots, fresh.max_slots,
+                                                         e.max_slots, strict=True)]
     fresh.res = _carried_resources(e, fresh)
     game.entities[e.eid] = fresh
     encumbrance.update(game, fresh)  # a new STR moves the load thresholds
     return [ev.LevelledUp(e.eid, level)]
 
 
+def _carried(have: int, old_max: int, new_max: int) -> int:
+    """A level gained is not a rest: what was spent stays spent, and a maximum that grew
+    adds its growth (slots and resources alike)."""
+    return max(0, min(new_max, have + max(0, new_max - old_max)))
+
+
 def _carried_resources(before: Entity, after: Entity) -> dict[str, int]:
-    """A level gained is not a rest: uses spent stay spent (a new maximum adds its growth)
-    and counters with no maximum, such as Divine Intervention's 7-day wait, carry over."""
+    """Resources across a level-up (_carried); counters with no maximum, such as Divine
+    Intervention's 7-day wait, carry over as they are."""
     res = dict(after.res)
     for k, have in before.res.items():
         if k in after.res_max:
-            grown = after.res_max[k] - before.res_max.get(k, 0)
-            res[k] = max(0, min(after.res_max[k], have + max(0, grown)))
+            res[k] = _carried(have, before.res_max.get(k, 0), after.res_max[k])
         elif k not in before.res_max:
             res[k] = have
     return res

@@ -142,7 +142,6 @@ class TextChannel:
         self._flush_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last: dict[str, _LastCommand] = {}
-        self._heard: dict[str, int] = {}  # commands read from each sender, ever
         self._last_join = float("-inf")  # when the last join was answered (JOIN_GATHER_S)
         self._news = asyncio.Event()  # set by each outcome: a join gathering looks again
         self._announced: dict[str, float] = {}  # "Next: <name>" lines -> when broadcast
@@ -206,7 +205,6 @@ class TextChannel:
                 str(err) or "unknown command; send help"
             self._dm(packet.sender, hint, Priority.REPLY, error=True)
             return None
-        self._heard[sender] = self._heard.get(sender, 0) + 1  # see _remind_later
         key = self._key(sender, packet, intents)
         direct = packet.to != BROADCAST
         out: Outcome | None = None
@@ -358,7 +356,7 @@ class TextChannel:
         combat = getattr(game, "combat", None) or {}
         turn = (combat.get("round"), eid)
         senders = self.pipeline.senders_of(eid)
-        heard_before = [self._heard.get(s, 0) for s in senders]
+        since = self.clock.monotonic()
 
         async def remind() -> None:
             # Counted from when the prompt left for the radio: a broadcast may wait here
@@ -370,7 +368,7 @@ class TextChannel:
             combat = getattr(game, "combat", None) or {}
             if game is None or (combat.get("round"), game.current_turn()) != turn:
                 return
-            if [self._heard.get(s, 0) for s in senders] != heard_before:
+            if any(s in self._last and self._last[s].at >= since for s in senders):
                 return  # they are playing the turn; an answer is on its way
             self.metrics.inc("dungeon_prompt_reminders_total")
             self._prompt_dm(eid, f"{text} {NOTHING_HEARD}")

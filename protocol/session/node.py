@@ -670,7 +670,8 @@ class NodeSession:
         costs fewer bytes than the signature: with the latest earlier frames it has room for
         (a client that missed one has it again without asking), then filler."""
         target = self.signed_up_to + 1
-        if len(data) >= target or len(data) + SIGNATURE_BYTES <= target:
+        if len(data) >= target or \
+                self._broadcast_bytes(len(data)) == len(data) + SIGNATURE_BYTES:
             return data  # not signed, or the signature is the cheaper of the two
         longer = list(parts)
         carried: list[int] = []
@@ -789,9 +790,14 @@ class NodeSession:
         data = self.history.get(seq)
         if data is None or not self.signed_up_to or not client.keys.dm_frames:
             return False
-        alone = len(data) + SIGNATURE_BYTES if len(data) <= self.signed_up_to else len(data)
-        broadcast = min(alone, max(len(data), self.signed_up_to + 1))  # see _unsigned
-        return len(data) + PKI_BYTES < broadcast
+        return len(data) + PKI_BYTES < self._broadcast_bytes(len(data))
+
+    def _broadcast_bytes(self, n: int) -> int:
+        """Bytes on air for a broadcast of n bytes (headers aside): as it is past the signed
+        size, else the cheaper of its signature and growing just past that size (_unsigned)."""
+        if not self.signed_up_to or n > self.signed_up_to:
+            return n
+        return min(n + SIGNATURE_BYTES, self.signed_up_to + 1)
 
     def _resend_due(self, seq: int, now: float) -> bool:
         """True (and noted) unless a resend of this kept frame is already on its way."""
