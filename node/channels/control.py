@@ -271,12 +271,12 @@ class ControlServer:
         return eid
 
     async def _sheet_get(self, args: dict[str, Any]) -> Any:
-        from node.state_view import entity_dict
+        from node.state_view import entity_dict, gear
 
         eid = self._eid(args)
         last = self.app.store.sheet_version(eid)
         return {"eid": eid, "version": last[0] if last else 0,
-                "sheet": entity_dict(self.app.game, eid)}
+                "sheet": entity_dict(self.app.game, eid), "gear": gear(self.app.game, eid)}
 
     async def _sheet_history(self, args: dict[str, Any]) -> Any:
         return self.app.store.sheet_history(self._eid(args))

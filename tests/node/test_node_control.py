@@ -142,6 +142,22 @@ async def test_live_log_and_json_logs(app, capsys):
         "ts": 0, "level": "info", "logger": "node", "msg": "seq 5", "session": "s1"}
 
 
+async def test_sheet_get_names_gear_worn_without_proficiency(app):
+    async with ControlClient(app.config.control_path) as c:
+        for name, cls in (("Zed", "wizard"), ("Bo", "fighter")):
+            await c.request("command", intent={"type": "Join", "name": name, "cls": cls})
+        party = {p["name"]: p["eid"] for p in (await c.request("state"))["party"]}
+        for eid in party.values():  # the same chain mail on both
+            await c.request("command", intent={"type": "Dm", "op": "give_item", "target": eid,
+                                               "text": "chain mail"})
+            await c.request("command", intent={"type": "Use", "item": "chain mail"},
+                            actor=eid)
+        zed = await c.request("sheet.get", eid=party["Zed"])
+        bo = await c.request("sheet.get", eid=party["Bo"])
+    assert zed["gear"] == {"armor": "chain mail", "shield": False, "unskilled": ["chain mail"]}
+    assert bo["gear"]["unskilled"] == [] and bo["gear"]["armor"] == "chain mail"
+
+
 async def test_sheet_edit_history_and_revert(app):
     async with ControlClient(app.config.control_path) as c:
         await c.request("command", intent={"type": "Join", "name": "Mira", "cls": "cleric"})
