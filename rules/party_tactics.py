@@ -72,7 +72,8 @@ def threat(t: Entity) -> float:
 
 @cache
 def _stat_block_threat(index: str) -> float:
-    m = content.monster(index)
+    # by index, SRD or a game's custom block (content.monster would take it for a name)
+    m = content.monster_record(index) or content.monster(index)
     out = _best_damage(m.get("actions", [])) * (1.3 if m.get("legendary_actions") else 1.0)
     return max(1.0, out)
 

@@ -377,9 +377,11 @@ class ControlServer:
         if not party:
             raise ControlError("no party yet")
         names = [n for n, c in monsters for _ in range(c)]
-        diff = encounter.difficulty([lv for _, lv in party], names)
+        # the game's custom monsters too (the node's monsters_path)
+        diff = encounter.difficulty([lv for _, lv in party], names, game.bestiary)
         # a simulation takes a moment: off the event loop, so radio traffic keeps flowing
-        sim = await asyncio.to_thread(encounter.simulate, party, monsters, 100, 1)
+        sim = await asyncio.to_thread(encounter.simulate, party, monsters, 100, 1,
+                                      bestiary=dict(game.bestiary))
         return {"difficulty": diff["difficulty"], "xp": diff["xp"],
                 "party_win_rate": sim["party_win_rate"]}
 

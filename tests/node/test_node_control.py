@@ -203,3 +203,37 @@ async def test_log_returns_recent_results_like_pushes(app):
         assert any("Rain on the stones." in line for r in everything for line in r["lines"])
         latest = everything[-1]["seq"]
         assert await c.request("log", after=latest) == []
+
+
+LURKER = """name = "Bog Lurker"
+armor_class = 13
+hit_points = 30
+challenge_rating = 1
+abilities = { str = 15, dex = 12, con = 14, int = 3, wis = 10, cha = 5 }
+
+[[actions]]
+name = "Bite"
+kind = "melee"
+attack_bonus = 4
+damage = [{ dice = "2d6+2", type = "piercing" }]
+"""
+
+
+async def test_the_encounter_builder_estimates_the_node_s_custom_monsters(tmp_path):
+    from node.config import load_config
+    from node.radio.base import LoopbackTransport
+    from node.wiring import build_node
+
+    (tmp_path / "bog.toml").write_text(LURKER)
+    config = load_config(env={}, data_dir=tmp_path / "node", auto_approve=False,
+                         coalesce_s=0.05, game_seed=7, monsters_path=str(tmp_path / "bog.toml"))
+    app = build_node(config, LoopbackTransport())
+    await app.start()
+    try:
+        async with ControlClient(app.config.control_path) as c:
+            await c.request("command", intent={"type": "Join", "name": "Bo", "cls": "fighter"})
+            res = await c.request("encounter.estimate", monsters="bog lurker:2")
+    finally:
+        await app.stop()
+    assert res["xp"] == 400  # two CR 1 lurkers, 200 XP each
+    assert res["difficulty"] == "deadly" and 0.0 <= res["party_win_rate"] <= 1.0
