@@ -37,7 +37,7 @@ ACTIONS = (
     "end", "escape", "ready", "opportunity attack", "legendary action", "recharge",
 )
 BANDS = ("engaged", "near", "far")
-QUERIES = ("help", "hp", "sheet", "inv", "status")
+QUERIES = ("help", "hp", "sheet", "inv", "status", "spells")
 RESTS = ("short", "long")
 DM_OPS = (
     "start_combat", "end_combat", "next_turn", "prev_turn", "damage", "heal", "condition",

@@ -37,7 +37,7 @@ HELP_LINES: dict[str | None, str] = {
     "rest": "rest short | rest long",
     "say": "say <text>: speak to everyone in the room",
     "end": "end: end your turn",
-    "info": "hp, sheet, inv, status: answered privately",
+    "info": "hp, sheet, inv, status, spells [level]: answered privately",
     "level": "level <class>: your next level's class (multiclassing), e.g. level wizard; "
     "level asi str dex, or level feat grappler: your next improvement",
     "shop": "shop [page]: the open shop's wares; buy <item>, sell <item> (half price)",
@@ -47,7 +47,7 @@ _HELP_ALIASES = {
     "s": "move", "e": "move", "w": "move", "u": "move", "d": "move", "dodge": "actions",
     "dash": "actions", "dis": "actions", "disengage": "actions", "hide": "actions",
     "search": "actions", "grapple": "actions", "shove": "actions", "hp": "info",
-    "sheet": "info", "inv": "info", "status": "info", "commands": None,
+    "sheet": "info", "inv": "info", "status": "info", "spells": "info", "commands": None,
     "buy": "shop", "sell": "shop",
 }
 
@@ -68,7 +68,7 @@ _SIMPLE: dict[str, Callable[[], object]] = {
     "done": i.EndTurn, "pass": i.EndTurn,
 }
 _QUERIES = {"hp": "hp", "sheet": "sheet", "inv": "inv", "inventory": "inv", "i": "inv",
-            "status": "status", "st": "status"}
+            "status": "status", "st": "status", "spells": "spells"}
 _LEVEL = re.compile(r"^(?:@|l|lvl|lv)(\d)$", re.IGNORECASE)
 
 
@@ -306,6 +306,12 @@ def _level(args: list[str]) -> object:
     return i.Advance(words[0])
 
 
+def _spells(args: list[str]) -> object:
+    if len(args) == 1 and args[0].isdigit() and 0 <= int(args[0]) <= 9:
+        return i.Query(f"spells {int(args[0])}")
+    raise ProtocolError("usage: spells [level], e.g. spells 2")
+
+
 def _shop(args: list[str]) -> object:
     if not args:
         return i.Query("shop")
@@ -372,8 +378,9 @@ _VERBS: dict[str, Callable[[list[str]], object]] = {
     "say": _say, "'": _say,
     "rest": _rest,
     "level": _level, "lvl": _level,
-    "shop": _shop, "buy": _trade("buy"), "sell": _trade("sell"),
+    "shop": _shop, "buy": _trade("buy"), "sell": _trade("sell"), "spells": _spells,
     # bare words that take no arguments; reached only when arguments were given
-    **{v: _no_args(v) for v in list(_SIMPLE) + list(_DIRECTIONS) + list(_QUERIES)},
+    **{v: _no_args(v) for v in list(_SIMPLE) + list(_DIRECTIONS) + list(_QUERIES)
+       if v != "spells"},
 }
 _SAY_VERBS = frozenset(v for v, fn in _VERBS.items() if fn is _say)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from rules import encumbrance, multiclass, proficiency
+from rules import content, encumbrance, multiclass, proficiency
 from rules.creature import ABILITIES
 from rules.dungeon import DIRECTIONS
 from rules.errors import RulesError
@@ -96,17 +96,38 @@ def describe(game: Game, eid: int, what: str) -> str:
                            for w in e.weapons) or ",".join(a["name"] for a in e.actions)
         unskilled = proficiency.hampering(e)
         worn = f" ({unskilled}: {proficiency.NOT_PROFICIENT})" if unskilled else ""
-        spells = ("; spells " + ",".join(e.spells)) if e.spells else ""
+        # the list is `spells`' own answer: here only how many, so the sheet fits a packet
+        spells = f"; {len(e.spells)} spells (send spells)" if e.spells else ""
         # the load last: a long sheet's tail is cut to one packet, and `inv` shows it too
         carry = f"; {encumbrance.sheet_note(game, e)}" if e.kind == "pc" else ""
         return (f"{e.name}, {label}: HP {_hp(e)}, AC {e.current_ac()}{worn}, {ab}, "
                 f"prof +{e.prof}, "
                 f"XP {e.xp}; {weapons}{spells}" + (f"; {res}" if res else "") + carry + ".")
+    if what.split()[:1] == ["spells"]:
+        return _spells(e, what)
     if what.split()[:1] == ["shop"]:
         from rules import shop
 
         return shop.listing(game, e.room, what)
-    raise RulesError("ask for hp, sheet, inv, status, shop or help")
+    raise RulesError("ask for hp, sheet, inv, status, spells, shop or help")
+
+
+def _spells(e: Entity, what: str) -> str:
+    """"spells": the slots left and every spell known by level; "spells 2": one level's."""
+    words = what.split()
+    only = int(words[1]) if len(words) > 1 and words[1].isdigit() else None
+    by_level: dict[int, list[str]] = {}
+    for index in e.spells:
+        sp = content.spells().get(index)
+        if sp is not None:
+            by_level.setdefault(int(sp["level"]), []).append(str(sp["name"]))
+    if not by_level:
+        return f"{e.name} knows no spells."
+    slots = " ".join(f"L{k + 1} {left}/{top}" for k, (left, top) in
+                     enumerate(zip(e.slots, e.max_slots, strict=False)) if top)
+    levels = [only] if only is not None else sorted(by_level)
+    body = "; ".join(f"L{lv} " + (", ".join(by_level.get(lv, ())) or "none") for lv in levels)
+    return f"{e.name}: slots {slots or 'none'}. {body}."
 
 
 __all__ = ["GameView", "describe", "describe_room", "DIRECTIONS"]

@@ -23,6 +23,7 @@ SPELLS = ("Fire Bolt", "Cure Wounds", "Magic Missile", "Hold Person", "Fireball"
     ("roll stealth", i.Roll("stealth")), ("roll DEX save", i.Roll("dex save")),
     ("roll 2d6+1", i.Roll("2d6+1")),
     ("hp", i.Query("hp")), ("sheet", i.Query("sheet")), ("inv", i.Query("inv")),
+    ("spells", i.Query("spells")), ("spells 3", i.Query("spells 3")),
     ("rest short", i.Rest("short")), ("rest LONG", i.Rest("long")),
     ("end", i.EndTurn()), ("say hello  there", i.Say("hello there")),
     ("grapple gob2", i.Grapple("gob2")), ("shove gob 2", i.Shove("gob 2")),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 
 import pytest
-from rules_helpers import fight, turn_of
+from rules_helpers import ARENA, fight, turn_of
 
 from rules import events as ev
 from rules import intents as it
+from rules.dungeon import Dungeon
 from rules.effects.records import Cond
 from rules.errors import RulesError
 from rules.game import Game, apply
@@ -387,3 +388,19 @@ def test_status_hp_and_inv_answers_read_as_sentences(game: Game, rng: random.Ran
     assert status.endswith(".") and "this turn: action 1" in status
     assert game.describe(1, "hp").endswith(f", AC {game.entities[1].current_ac()}.")
     assert game.describe(1, "inv").startswith("Thorin has ")
+
+
+def test_spells_lists_the_slots_left_and_the_spells_by_level() -> None:
+    g = Game.new(Dungeon.from_dict(ARENA))
+    apply(g, None, it.Join("Mira", "wizard", 5), random.Random(0))
+    mira = g.entities[1]
+    mira.slots[2] = 1  # a 3rd-level slot spent
+    got = g.describe(1, "spells")
+    assert got.startswith("Mira: slots L1 4/4 L2 3/3 L3 1/2. L0 Fire Bolt")
+    assert "; L3 Fireball" in got
+    assert g.describe(1, "spells 3") == (
+        "Mira: slots L1 4/4 L2 3/3 L3 1/2. L3 Fireball, Counterspell, Lightning Bolt.")
+    assert "3 spells" not in g.describe(1, "sheet") and "spells (send spells)" in g.describe(
+        1, "sheet")
+    apply(g, None, it.Join("Bo", "fighter", 1), random.Random(0))
+    assert g.describe(2, "spells") == "Bo knows no spells."

@@ -109,7 +109,7 @@ def test_views_are_compact_lines() -> None:
     apply(g, 1, it.Move("d"), random.Random(1))
     assert len(g.describe(1, "help").encode()) <= 200
     for eid in g.party_eids() + g.monster_eids():
-        for what in ("hp", "sheet", "inv", "status"):
+        for what in ("hp", "sheet", "inv", "status", "spells", "spells 1"):
             assert "\n" not in g.describe(eid, what)
         assert g.controller(eid) == ("player" if eid in g.party_eids() else "monster")
     line = g.describe_room(g.room, 1)
