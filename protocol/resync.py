@@ -17,8 +17,18 @@ FIRST_WAIT_S = 4.0  # a missing frame may just be late
 TURN_S = 10.0
 TURNS = 4
 JITTER_S = 1.0
-BACKOFF_S = 10.0  # then ask again after this, doubling: our requests also collide with answers
-MAX_BACKOFF_S = 40.0
+# Then ask again after this, doubling. The node holds a requested frame up to
+# session.node.RESEND_HOLD_S (30 s) so that it rides in its next broadcast, and the answer
+# takes a relay hop or two more: asked again sooner, a request only repeats one the node is
+# still holding, and each RESYNC that meets one of the node's packets at the relay (the node
+# cannot hear the players: a hidden terminal) loses it for the whole table. Under firmware 2.8
+# at 10 s, 313 of 500 RESYNCs were repeats and RESYNCs cost 68 of the node's broadcasts at the
+# relay (seeds 1-12). Measured, `dungeon sim --mode binary --firmware 2.8` (4 players, 2 hops,
+# 10% loss), means over seeds 1-240 with the first WELCOME held (node.channels.binary): 10 s
+# gave 4.43 s of node airtime per round and binary latency p50 / p95 11.3 / 53.2 s; 40 s
+# 4.26 s and 11.0 / 49.1 s.
+BACKOFF_S = 40.0
+MAX_BACKOFF_S = 80.0
 # An intent's ack rides in the broadcast with its events; a client that missed that frame
 # gets it back through RESYNC (wait_s above), so it repeats an intent only after this long.
 INTENT_RETRY_S = 16.0
