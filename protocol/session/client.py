@@ -266,11 +266,15 @@ class ClientSession:
             self.key) for seq in seqs]
         req = self.gaps.request() if self._resync_at is not None and now >= self._ride_from \
             else None
-        if req is not None:  # what we missed rides along (resync.ALONE_AFTER_S)
+        if req is not None:  # what we missed rides along (resync.ALONE_AFTER_S)...
             payload, whole = req
-            self.diverged = self.diverged or whole
-            parts.append(self.resync(payload).data)
-            self._asked(now)
+            ask = self.resync(payload).data
+            top = max(seqs)
+            if len(frames.pack(parts + [ask], top)) == len(frames.pack(parts, top)):
+                # ...unless it needs a packet of its own, right behind ours (half duplex)
+                self.diverged = self.diverged or whole
+                parts.append(ask)
+                self._asked(now)
         return [Send(self._to(), data, Urgency.REPLY) for data, _ in frames.pack(parts, max(seqs))]
 
     def _direct(self, sender: int, part: bytes, now: float, public_key: bytes | None,

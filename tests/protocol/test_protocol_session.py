@@ -691,3 +691,28 @@ def test_a_missed_frame_is_asked_for_in_the_next_packet_of_intents_not_in_one_of
     assert due is not None and due >= 30.0 + ALONE_AFTER_S + FIRST_WAIT_S
     (alone,) = mira.tick(due)
     assert frames.decode_frame(alone.data).kind == frames.Kind.RESYNC
+
+
+def test_a_request_that_would_need_a_packet_of_its_own_does_not_ride():
+    from rules.events import Said
+
+    table = FakeTable()
+    node, mira, _ = joined_pair(table)
+    first, _, third = (broadcast(node, table, [Said(1, w)], t)[0]
+                       for w, t in (("a", 0.0), ("b", 10.0), ("c", 20.0)))
+    for packet in (first, third):
+        mira.receive(NODE, BROADCAST, MIRA, packet.data, 30.0)
+    ask = mira.resync(mira.gaps.request()[0]).data
+    # A command long enough that the request would spill into a second packet right
+    # behind the first: it waits for a later packet (or goes alone).
+    for size in range(60, frames.MAX_FRAME):
+        probe = client()
+        probe.key = mira.key
+        probe.queue([it.Say("x" * size)], 0.0)
+        (alone,) = probe.outgoing(0.0)
+        if len(frames.pack([alone.data, ask], 1)) > 1:
+            break
+    _, packets = mira.send([it.Say("x" * size)], 60.0)
+    assert len(packets) == 1
+    kinds = [frames.decode_frame(p).kind for p in frames.split(packets[0].data)]
+    assert kinds == [frames.Kind.INTENT] and mira.gaps.missing()
