@@ -32,6 +32,20 @@ def entity_dict(game: Any, eid: int) -> dict[str, Any]:
     return {k: d[k] for k in SHEET_FIELDS if k in d}
 
 
+def gear(game: Any, eid: int) -> dict[str, Any]:
+    """What a character wears and wields, and which of it they lack the proficiency for
+    (rules/proficiency: such armour costs STR and DEX rolls and every spell, such a weapon
+    its proficiency bonus); the console's sheet marks those."""
+    from rules import content, proficiency
+
+    e = _entity(game, eid)
+    armor = str(content.armor().get(e.armor, {}).get("name", e.armor)).lower() if e.armor else ""
+    unskilled = [w["name"] for w in e.weapons if not proficiency.weapon_ok(e, w)]
+    worn = proficiency.hampering(e)
+    return {"armor": armor, "shield": bool(e.shield),
+            "unskilled": ([worn] if worn else []) + unskilled}
+
+
 def _conditions(d: dict[str, Any]) -> list[str]:
     conds = d.get("conditions") or {}
     return sorted(conds) if isinstance(conds, dict) else list(conds)

@@ -173,14 +173,17 @@ class Entity:
         s = self.speed + sum(e.speed for e in self.effects)
         return max(0, s // 2 if self.exhaustion >= 2 else s)
 
-    def spell_mod(self) -> int:
-        return self.mod(self.spell_ability) if self.spell_ability else 0
+    # `ability`: the one a spell is cast with when it is not the sheet's own (a multiclass
+    # caster's other class: rules.multiclass.spell_ability).
+    def spell_mod(self, ability: str = "") -> int:
+        ability = ability or self.spell_ability
+        return self.mod(ability) if ability else 0
 
-    def spell_dc(self) -> int:
-        return self.spell_save_dc or 8 + self.prof + self.spell_mod()
+    def spell_dc(self, ability: str = "") -> int:
+        return self.spell_save_dc or 8 + self.prof + self.spell_mod(ability)
 
-    def spell_attack(self) -> int:
-        return self.spell_attack_bonus or self.prof + self.spell_mod()
+    def spell_attack(self, ability: str = "") -> int:
+        return self.spell_attack_bonus or self.prof + self.spell_mod(ability)
 
     def to_dict(self) -> dict[str, Any]:
         effects, conds = self.effects, self.conditions

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from rules import content, dice, fuzzy
@@ -19,6 +21,21 @@ AREAS = ("cone", "line", "sphere", "cube", "cylinder")
 SIZES = ("tiny", "small", "medium", "large", "huge", "gargantuan")
 MAX_ACTIONS = 24
 MAX_TEXT = 60
+
+
+def cr_xp(cr: float) -> int:
+    """The XP a monster of this challenge rating is worth, as the SRD's stat blocks of that
+    rating give it (its "Experience Points by Challenge Rating" table); 0 for a rating no
+    SRD monster has (18, 25-29), where a custom block should say its `xp`."""
+    return _xp_by_cr().get(float(cr), 0)
+
+
+@cache
+def _xp_by_cr() -> dict[float, int]:
+    seen: dict[float, Counter[int]] = {}
+    for m in content.monsters().values():
+        seen.setdefault(float(m["challenge_rating"]), Counter())[int(m["xp"])] += 1
+    return {cr: xps.most_common(1)[0][0] for cr, xps in seen.items()}
 
 
 class _Bad(Exception):
@@ -302,7 +319,7 @@ def _monster(doc: Any) -> dict[str, Any]:
         "senses": _table("senses", d.get("senses"), SENSES, lambda p, x: _int(p, x, 0, 500)),
         "languages": _text("languages", d.get("languages", ""), empty=True),
         "challenge_rating": cr,
-        "xp": _int("xp", d.get("xp", 0), 0, 200000),
+        "xp": _int("xp", d.get("xp", cr_xp(cr)), 0, 200000),
         "proficiency_bonus": _int("proficiency_bonus", d.get("proficiency_bonus", 2), 2, 9),
         "condition_immunities": _list("condition_immunities", d.get("condition_immunities"),
                                       lambda p, x: _choice(p, x, content.conditions()), 15),

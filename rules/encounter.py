@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rules import content
@@ -40,9 +40,11 @@ def _multiplier(n_monsters: int, party_size: int) -> float:
     return MULTIPLIERS[k]
 
 
-def difficulty(party_levels: list[int], monster_names: list[str]) -> dict[str, Any]:
-    """The SRD encounter difficulty: monster XP times the group multiplier vs party thresholds."""
-    xp = sum(int(content.monster(n)["xp"]) for n in monster_names)
+def difficulty(party_levels: list[int], monster_names: list[str],
+               bestiary: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The SRD encounter difficulty: monster XP times the group multiplier vs party thresholds.
+    `bestiary`: a game's custom stat blocks, found by name beside the SRD's."""
+    xp = sum(int(content.resolve_monster(n, bestiary).record["xp"]) for n in monster_names)
     adjusted = int(xp * _multiplier(len(monster_names), len(party_levels)))
     sums = [sum(THRESHOLDS[max(1, min(20, lv))][k] for lv in party_levels) for k in range(4)]
     label = "easy"
@@ -57,7 +59,8 @@ ARENA = {"name": "arena", "start": 1, "rooms": [{"id": 1, "name": "Arena", "ligh
 
 
 def fight(party: list[tuple[str, int]], monsters: list[tuple[str, int]],
-          rng: random.Random, errors: list[int] | None = None) -> tuple[bool, int]:
+          rng: random.Random, errors: list[int] | None = None,
+          bestiary: Mapping[str, dict[str, Any]] | None = None) -> tuple[bool, int]:
     """One full combat, both sides played by rules.tactics: (party won, rounds)."""
     from rules import game as g
     from rules import party_tactics, tactics
@@ -65,6 +68,7 @@ def fight(party: list[tuple[str, int]], monsters: list[tuple[str, int]],
 
     errors = errors if errors is not None else [0]
     state = g.Game.new(Dungeon.from_dict(ARENA))
+    state.add_monsters(list((bestiary or {}).values()))
     for k, (cls, level) in enumerate(party):
         g.apply(state, None, it.Join(f"{cls[:6]}{k + 1}", cls, level), rng)
     for e in state.party():  # the party knows the fight is coming: long buffs first
@@ -93,20 +97,22 @@ def fight(party: list[tuple[str, int]], monsters: list[tuple[str, int]],
 
 
 def simulate(party: list[tuple[str, int]], monsters: list[tuple[str, int]], trials: int,
-             seed: int, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Run `trials` fights; the same seed gives the same figures."""
+             seed: int, progress: Callable[[int], None] | None = None,
+             bestiary: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Run `trials` fights; the same seed gives the same figures. `bestiary`: a game's
+    custom stat blocks (rules/custom), which its encounters may use."""
     wins = 0
     rounds_total = 0
     errors = [0]
     for n in range(trials):
         rng = random.Random(seed * 1_000_003 + n)
-        won, rounds = fight(party, monsters, rng, errors)
+        won, rounds = fight(party, monsters, rng, errors, bestiary)
         wins += won
         rounds_total += rounds
         if progress:
             progress(n + 1)
     names = [m for m, c in monsters for _ in range(c)]
-    d = difficulty([lv for _, lv in party], names)
+    d = difficulty([lv for _, lv in party], names, bestiary)
     return {"party_win_rate": round(wins / max(1, trials), 4),
             "mean_rounds": round(rounds_total / max(1, trials), 3), "difficulty": d["difficulty"],
             "xp": d["xp"], "adjusted_xp": d["adjusted_xp"], "thresholds": d["thresholds"],

@@ -100,7 +100,8 @@ def combine(pc: Entity, by_class: dict[str, int], order: tuple[str, ...],
     con = mod(pc.abilities["con"])
     proficient = _proficient(pc)
     passives = classfeatures.passives(pc.cls, by_class[pc.cls])
-    # One spellcasting ability a sheet: the first caster class's (a monk's ki DC gives way)
+    # The sheet's spellcasting ability is the first caster class's (a monk's ki DC gives
+    # way); the other classes' spells are cast with their own (spell_ability below).
     casting = _casting_ability(pc.cls)
     pc.max_slots = spell_slots(by_class)  # first: domain and oath spells go up to these
     pc.slots = list(pc.max_slots)
@@ -159,6 +160,18 @@ def spell_slots(by_class: dict[str, int]) -> list[int]:
         slots = [a + b for a, b in zip(slots, _row_slots("warlock", by_class["warlock"]),
                                        strict=True)]
     return slots
+
+
+def spell_ability(e: Entity, spell: str) -> str:
+    """The ability `e` casts `spell` with (SRD "Multiclassing: Spellcasting": each class's
+    spells use that class's spellcasting ability): of e's caster classes whose list has the
+    spell, the one with the best modifier; "" for one class, or a spell on none of their
+    lists (the sheet's own ability then)."""
+    if len(e.levels) < 2:
+        return ""
+    lists = set((content.spells().get(spell) or {}).get("classes") or ())
+    abilities = [a for c in e.levels if c in lists and (a := _casting_ability(c))]
+    return max(abilities, key=e.mod, default="")
 
 
 def _casting_ability(cls: str) -> str:

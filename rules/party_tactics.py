@@ -72,7 +72,8 @@ def threat(t: Entity) -> float:
 
 @cache
 def _stat_block_threat(index: str) -> float:
-    m = content.monster(index)
+    # by index, SRD or a game's custom block (content.monster would take it for a name)
+    m = content.monster_record(index) or content.monster(index)
     out = _best_damage(m.get("actions", [])) * (1.3 if m.get("legendary_actions") else 1.0)
     return max(1.0, out)
 
@@ -238,14 +239,15 @@ def _spell_on(game: Game, e: Entity, sp: dict[str, Any], nodes: list[Any], level
     """The spell's expected worth on one creature it lands on."""
     if t.side == e.side:
         return _boon(e, sp, nodes, level, t)
+    ability = multiclass.spell_ability(e, str(sp.get("index", "")))
     save = next((x for x in nodes if isinstance(x, n.Save)), None)
     atk = next((x for x in nodes if isinstance(x, n.Attack)), None)
     fail = 1.0
     if atk is not None:
         adv, _ = resolver.attack_adv(game, e, t, atk.kind, (int(sp.get("range_ft") or 5), 0))
-        fail = hit_chance(e.spell_attack(), t.current_ac(), adv)
+        fail = hit_chance(e.spell_attack(ability), t.current_ac(), adv)
     elif save is not None:
-        fail = save_fails(t, save.ability, save.dc or e.spell_dc())
+        fail = save_fails(t, save.ability, save.dc or e.spell_dc(ability))
     legendary = t.res.get(resolver.LEGENDARY_RESISTANCE, 0) > 0
     value = 0.0
     by_type = _spell_damage(e, sp, nodes, level, t)
@@ -308,6 +310,7 @@ def _spell_damage(e: Entity, sp: dict[str, Any], nodes: list[Any], level: int,
     """Average damage the spell's damage nodes roll at this slot, after `t`'s
     resistances and immunities, by damage type."""
     base = int(sp["level"])
+    ability = multiclass.spell_ability(e, str(sp.get("index", "")))
     dtype_spell = (sp.get("damage") or {}).get("type") or "force"
     total: dict[str, float] = {}
     for x in nodes:
@@ -318,7 +321,8 @@ def _spell_damage(e: Entity, sp: dict[str, Any], nodes: list[Any], level: int,
             try:
                 expr = engine.spell_table(sp, "damage", level, e.level) if p.dice == "spell" \
                     else p.dice
-                expr = expr.replace("LEVEL", str(e.level)).replace("MOD", str(e.spell_mod()))
+                expr = expr.replace("LEVEL", str(e.level)).replace(
+                    "MOD", str(e.spell_mod(ability)))
                 avg = dice.average(expr.replace(" ", "").replace("+-", "-"))
             except (RulesError, ValueError):
                 avg = 3.0
@@ -332,6 +336,7 @@ def _spell_damage(e: Entity, sp: dict[str, Any], nodes: list[Any], level: int,
 
 def _boon(e: Entity, sp: dict[str, Any], nodes: list[Any], level: int, t: Entity) -> float:
     """A heal or a buff on an ally: hit points restored, or what the buff adds a round."""
+    ability = multiclass.spell_ability(e, str(sp.get("index", "")))
     value = 0.0
     for x in nodes:
         if isinstance(x, n.Heal):
@@ -341,7 +346,7 @@ def _boon(e: Entity, sp: dict[str, Any], nodes: list[Any], level: int, t: Entity
                 try:
                     expr = engine.spell_table(sp, "heal", level, e.level) \
                         if x.part.dice == "spell" else x.part.dice
-                    amount = dice.average(expr.replace("MOD", str(e.spell_mod()))
+                    amount = dice.average(expr.replace("MOD", str(e.spell_mod(ability)))
                                           .replace(" ", "").replace("+-", "-"))
                 except (RulesError, ValueError):
                     amount = 8.0

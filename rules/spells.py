@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
-from rules import content, dice, proficiency, resolver
+from rules import content, dice, multiclass, proficiency, resolver
 from rules import events as ev
 from rules import intents as it
 from rules.combat import after_action, close_cost, close_in
@@ -179,7 +179,7 @@ def _counterspelled(game: Game, caster: Entity, level: int, rng: random.Random,
             out.append(ev.Info(caster.eid, "the spell is countered"))
             return True
         nat, _ = dice.d20(rng, 0)
-        total = nat + e.spell_mod()
+        total = nat + e.spell_mod(multiclass.spell_ability(e, "counterspell"))
         ok = total >= 10 + level
         out.append(ev.Rolled(e.eid, "counterspell", nat, total, 10 + level, ok))
         if ok:

@@ -44,21 +44,40 @@ def change_text(change: Any) -> str:
     return str(intent.get("type") or change.get("kind") or "?").lower()
 
 
-def sheet_table(sheet: dict[str, Any]) -> Table:
+def _gear_text(names: list[str], unskilled: set[str]) -> Text:
+    """Names joined by commas, each one the character lacks the proficiency for marked."""
+    out = Text()
+    for i, name in enumerate(names):
+        out.append(", " if i else "")
+        out.append(name)
+        if name.lower() in unskilled:
+            out.append(" (unskilled)", style="bold red")
+    return out if names else Text("-")
+
+
+def sheet_table(sheet: dict[str, Any], gear: dict[str, Any] | None = None) -> Table:
+    """The sheet's fields two to a row; `gear` (sheet.get's) adds what is worn, marking
+    armour and weapons the character is not proficient with."""
+    gear = gear or {}
+    unskilled = {str(n).lower() for n in gear.get("unskilled") or []}
+    worn = [str(gear["armor"])] if gear.get("armor") else []
+    worn += ["shield"] if gear.get("shield") else []
     t = Table(box=None, show_header=False, padding=(0, 1))
     t.add_column(style="grey62", no_wrap=True)
     t.add_column()
     t.add_column(style="grey62", no_wrap=True)
     t.add_column()
     ab = sheet.get("abilities") or {}
-    pairs: list[tuple[str, str]] = [
+    pairs: list[tuple[str, str | Text]] = [
         ("name", str(sheet.get("name"))),
         ("class", " / ".join(f"{c} {n}" for c, n in (sheet.get("levels") or {
             sheet.get("cls"): sheet.get("level")}).items())),
         ("ac", str(sheet.get("ac"))), ("max_hp", str(sheet.get("max_hp"))),
         ("speed", str(sheet.get("speed"))), ("xp", str(sheet.get("xp"))),
         ("abilities", " ".join(f"{k} {ab[k]}" for k in ABILITIES if k in ab)),
-        ("weapons", ", ".join(w.get("name", "?") for w in sheet.get("weapons") or [])),
+        ("weapons", _gear_text([w.get("name", "?") for w in sheet.get("weapons") or []],
+                               unskilled)),
+        ("armour", _gear_text(worn, unskilled)),
         ("spells", ", ".join(sheet.get("spells") or []) or "-"),
         ("items", ", ".join(sheet.get("inventory") or []) or "-"),
     ]
@@ -108,7 +127,7 @@ class SheetScreen(ModalScreen[None]):
         self.version, self.sheet = int(got.get("version") or 0), got.get("sheet") or {}
         self.query_one("#sheet-title", Label).update(
             f"{self.sheet.get('name')} — sheet v{self.version}")
-        self.query_one("#sheet", Static).update(sheet_table(self.sheet))
+        self.query_one("#sheet", Static).update(sheet_table(self.sheet, got.get("gear")))
         hist = self.query_one("#history", DataTable)
         hist.clear()
         for row in reversed(history):

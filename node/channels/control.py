@@ -271,12 +271,12 @@ class ControlServer:
         return eid
 
     async def _sheet_get(self, args: dict[str, Any]) -> Any:
-        from node.state_view import entity_dict
+        from node.state_view import entity_dict, gear
 
         eid = self._eid(args)
         last = self.app.store.sheet_version(eid)
         return {"eid": eid, "version": last[0] if last else 0,
-                "sheet": entity_dict(self.app.game, eid)}
+                "sheet": entity_dict(self.app.game, eid), "gear": gear(self.app.game, eid)}
 
     async def _sheet_history(self, args: dict[str, Any]) -> Any:
         return self.app.store.sheet_history(self._eid(args))
@@ -377,9 +377,11 @@ class ControlServer:
         if not party:
             raise ControlError("no party yet")
         names = [n for n, c in monsters for _ in range(c)]
-        diff = encounter.difficulty([lv for _, lv in party], names)
+        # the game's custom monsters too (the node's monsters_path)
+        diff = encounter.difficulty([lv for _, lv in party], names, game.bestiary)
         # a simulation takes a moment: off the event loop, so radio traffic keeps flowing
-        sim = await asyncio.to_thread(encounter.simulate, party, monsters, 100, 1)
+        sim = await asyncio.to_thread(encounter.simulate, party, monsters, 100, 1,
+                                      bestiary=dict(game.bestiary))
         return {"difficulty": diff["difficulty"], "xp": diff["xp"],
                 "party_win_rate": sim["party_win_rate"]}
 

@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rules import dice, resolver, tactics
+from rules import dice, multiclass, resolver, tactics
 from rules import events as ev
 from rules.creature import Entity
 from rules.effects import nodes as n
@@ -201,10 +201,10 @@ def spell_bonus(ctx: Ctx, dtype: str, t: Entity) -> int:
     for x in c.effects:
         if once and ((x.has("elemental_affinity") and classfeatures.ancestry(c) == dtype) or (
                 x.has("empowered_evocation") and ctx.spell.get("school") == "evocation")):
-            add += max(0, c.spell_mod())
+            add += max(0, ctx.mod)
             ctx.bonused.add(t.eid)
         if x.has("agonizing_blast") and ctx.spell.get("index") == "eldritch-blast":
-            add += max(0, c.spell_mod())
+            add += max(0, ctx.mod)
     return add
 
 
@@ -503,6 +503,10 @@ def context(game: Game, caster: Entity, key: str, rng: random.Random, out: list[
         sd = spellbook.spell_def(idx)
         ctx.spell = resolver.spell_data(idx)
         ctx.name = idx
+        ability = multiclass.spell_ability(caster, idx)
+        if ability:  # a multiclass caster's spell from its other class
+            ctx.dc, ctx.attack_bonus = caster.spell_dc(ability), caster.spell_attack(ability)
+            ctx.mod = caster.spell_mod(ability)
         ctx.base = int(ctx.spell["level"])
         ctx.rounds = sd.rounds
         ctx.conc = bool(ctx.spell.get("concentration"))

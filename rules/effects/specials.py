@@ -132,8 +132,8 @@ def summon_attack(ctx: Any, args: dict[str, Any]) -> None:
     a = ctx.caster
     mine = [x for x in a.effects if x.has("summon")]
     fx = next((x for x in mine if x.name == ctx.name), mine[0])
-    spec = {"name": fx.name, "bonus": a.spell_attack(), "kind": "melee", "range": (5, 0),
-            "damage": ((fx.die.replace("MOD", str(a.spell_mod())), fx.dtype),),
+    spec = {"name": fx.name, "bonus": ctx.attack_bonus, "kind": "melee", "range": (5, 0),
+            "damage": ((fx.die.replace("MOD", str(ctx.mod)), fx.dtype),),
             "magical": True}
     for t in [ctx.target] if ctx.target is not None else ctx.targets:
         resolver.attack(ctx.game, a, t, spec, ctx.rng, ctx.out)

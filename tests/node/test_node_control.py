@@ -142,6 +142,22 @@ async def test_live_log_and_json_logs(app, capsys):
         "ts": 0, "level": "info", "logger": "node", "msg": "seq 5", "session": "s1"}
 
 
+async def test_sheet_get_names_gear_worn_without_proficiency(app):
+    async with ControlClient(app.config.control_path) as c:
+        for name, cls in (("Zed", "wizard"), ("Bo", "fighter")):
+            await c.request("command", intent={"type": "Join", "name": name, "cls": cls})
+        party = {p["name"]: p["eid"] for p in (await c.request("state"))["party"]}
+        for eid in party.values():  # the same chain mail on both
+            await c.request("command", intent={"type": "Dm", "op": "give_item", "target": eid,
+                                               "text": "chain mail"})
+            await c.request("command", intent={"type": "Use", "item": "chain mail"},
+                            actor=eid)
+        zed = await c.request("sheet.get", eid=party["Zed"])
+        bo = await c.request("sheet.get", eid=party["Bo"])
+    assert zed["gear"] == {"armor": "chain mail", "shield": False, "unskilled": ["chain mail"]}
+    assert bo["gear"]["unskilled"] == [] and bo["gear"]["armor"] == "chain mail"
+
+
 async def test_sheet_edit_history_and_revert(app):
     async with ControlClient(app.config.control_path) as c:
         await c.request("command", intent={"type": "Join", "name": "Mira", "cls": "cleric"})
@@ -187,3 +203,37 @@ async def test_log_returns_recent_results_like_pushes(app):
         assert any("Rain on the stones." in line for r in everything for line in r["lines"])
         latest = everything[-1]["seq"]
         assert await c.request("log", after=latest) == []
+
+
+LURKER = """name = "Bog Lurker"
+armor_class = 13
+hit_points = 30
+challenge_rating = 1
+abilities = { str = 15, dex = 12, con = 14, int = 3, wis = 10, cha = 5 }
+
+[[actions]]
+name = "Bite"
+kind = "melee"
+attack_bonus = 4
+damage = [{ dice = "2d6+2", type = "piercing" }]
+"""
+
+
+async def test_the_encounter_builder_estimates_the_node_s_custom_monsters(tmp_path):
+    from node.config import load_config
+    from node.radio.base import LoopbackTransport
+    from node.wiring import build_node
+
+    (tmp_path / "bog.toml").write_text(LURKER)
+    config = load_config(env={}, data_dir=tmp_path / "node", auto_approve=False,
+                         coalesce_s=0.05, game_seed=7, monsters_path=str(tmp_path / "bog.toml"))
+    app = build_node(config, LoopbackTransport())
+    await app.start()
+    try:
+        async with ControlClient(app.config.control_path) as c:
+            await c.request("command", intent={"type": "Join", "name": "Bo", "cls": "fighter"})
+            res = await c.request("encounter.estimate", monsters="bog lurker:2")
+    finally:
+        await app.stop()
+    assert res["xp"] == 400  # two CR 1 lurkers, 200 XP each
+    assert res["difficulty"] == "deadly" and 0.0 <= res["party_win_rate"] <= 1.0

@@ -273,3 +273,21 @@ def test_a_bad_file_is_one_line_naming_the_problem(text: str, says: str) -> None
 def test_an_unknown_bundled_name_lists_the_dungeons() -> None:
     with pytest.raises(RulesError, match="crypt, mill"):
         dungeon.load_bundled("nowhere")
+
+
+def test_a_block_without_xp_is_worth_the_srd_s_xp_for_its_rating() -> None:
+    bare = {k: v for k, v in LURKER.items() if k != "xp"}
+    assert custom.validate_monster(bare)["xp"] == 200  # the SRD's CR 1, as a goblin boss
+    assert custom.validate_monster({**bare, "xp": 75})["xp"] == 75
+    assert custom.validate_monster({**bare, "challenge_rating": 0.25})["xp"] == 50
+    assert custom.validate_monster({**bare, "challenge_rating": 18})["xp"] == 0  # none in SRD
+
+
+def test_an_encounter_of_custom_monsters_is_rated_and_fought() -> None:
+    from rules import encounter
+
+    rec = custom.validate_monster(LURKER)
+    got = encounter.simulate([("fighter", 3)], [(LURKER["name"], 2)], 3, 1,
+                             bestiary={rec["index"]: rec})
+    assert got["xp"] == 400 and got["trials"] == 3 and got["refused_options"] == 0
+    assert 0.0 <= got["party_win_rate"] <= 1.0

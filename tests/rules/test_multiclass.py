@@ -8,10 +8,11 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rules_helpers import ARENA
+from rules_helpers import ARENA, fight, turn_of
 from rules_helpers import made as _made
 
 from rules import character_io, content, levels, multiclass
+from rules import events as ev
 from rules import intents as it
 from rules.creature import mod
 from rules.dungeon import Dungeon
@@ -257,3 +258,29 @@ def test_a_second_class_sorcerer_knows_its_metamagic_and_ancestry() -> None:
     assert sol.levels == {"fighter": 1, "sorcerer": 3}
     assert len(metamagic.known(sol)) == 2  # sorcerer 3: two options; a fighter's table has none
     assert classfeatures.ancestry(sol)  # Draconic Bloodline's default colour gives a type
+
+
+@pytest.mark.parametrize("primary, second", [("cleric", "wizard"), ("wizard", "cleric")])
+def test_each_class_casts_its_spells_with_its_own_ability(primary: str, second: str) -> None:
+    """SRD Multiclassing, Spellcasting: a cleric's spells use WIS, a wizard's INT, on the
+    same sheet, whichever class came first."""
+    rng = random.Random(5)
+    g = Game.new(Dungeon.from_dict(ARENA))
+    # INT 14 (+2) and WIS 16 (+3) after the human's +1: the two can be told apart
+    eid = _made(g, "Ida", primary, (8, 12, 14, 13, 15, 10), rng)
+    _level(g, eid, second, rng)
+    ida = g.entities[eid]
+    assert ida.levels == {primary: 1, second: 1}
+    assert (ida.mod("int"), ida.mod("wis"), ida.prof) == (2, 3, 2)
+    (ogre,) = fight(g, "ogre", 1, rng)
+    g.entities[ogre].hp = g.entities[ogre].max_hp = 500
+    turn_of(g, eid)
+    out = apply(g, eid, it.Cast("fire bolt", ogre), random.Random(1))
+    hit = next(x for x in out if isinstance(x, ev.Attacked))
+    assert hit.total - hit.nat == 2 + 2  # proficiency + INT, not + WIS
+    turn_of(g, eid)
+    out = apply(g, eid, it.Cast("sacred flame", ogre), random.Random(1))
+    save = next(x for x in out if isinstance(x, ev.Rolled) and x.dc)
+    assert save.dc == 8 + 2 + 3  # WIS, not INT
+    assert multiclass.spell_ability(ida, "cure-wounds") == "wis"
+    assert multiclass.spell_ability(ida, "eldritch-blast") == ""  # on neither list

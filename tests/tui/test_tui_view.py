@@ -127,3 +127,18 @@ def test_the_sheet_names_each_class_of_a_multiclass_character():
     assert "fighter 5 / wizard 2" in text({"name": "Mira", "cls": "fighter", "level": 7,
                                            "levels": {"fighter": 5, "wizard": 2}})
     assert "rogue 3" in text({"name": "Vex", "cls": "rogue", "level": 3})
+
+
+def test_the_sheet_marks_armour_and_weapons_the_character_is_not_proficient_with():
+    from rich.console import Console
+
+    from tui.sheet import sheet_table
+
+    console = Console(width=140, record=True)
+    console.print(sheet_table(
+        {"name": "Zed", "cls": "wizard", "level": 1,
+         "weapons": [{"name": "Quarterstaff"}, {"name": "Longsword"}]},
+        {"armor": "chain mail", "shield": False, "unskilled": ["chain mail", "Longsword"]}))
+    text = console.export_text()
+    assert "chain mail (unskilled)" in text and "Longsword (unskilled)" in text
+    assert "Quarterstaff (unskilled)" not in text and "Quarterstaff" in text
