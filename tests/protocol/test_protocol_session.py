@@ -662,22 +662,25 @@ def test_under_firmware_28_a_welcome_waits_for_the_batchs_quiet_spell(signed_up_
     assert any(isinstance(n, Welcomed) for n in cs.receive(NODE, MIRA, MIRA, welcome_.data, 9.0))
 
 
-def test_a_missed_frame_is_asked_for_in_the_next_packet_of_intents_not_in_one_of_its_own():
-    from protocol.resync import ALONE_AFTER_S, FIRST_WAIT_S, TURN_S
+def missing_one(table: FakeTable) -> tuple[NodeSession, ClientSession]:
+    """A joined pair whose Mira heard the node's first and third broadcasts, not the second."""
     from rules.events import Said
 
-    def with_a_gap():
-        table = FakeTable()
-        node, mira, _ = joined_pair(table)
-        first, _, third = (broadcast(node, table, [Said(1, w)], t)[0]
-                           for w, t in (("a", 0.0), ("b", 10.0), ("c", 20.0)))
-        for packet in (first, third):
-            mira.receive(NODE, BROADCAST, MIRA, packet.data, 30.0)
-        assert mira.gaps.missing() == [node.bseq - 1]
-        return table, node, mira
+    node, mira, _ = joined_pair(table)
+    first, _, third = (broadcast(node, table, [Said(1, w)], t)[0]
+                       for w, t in (("a", 0.0), ("b", 10.0), ("c", 20.0)))
+    for packet in (first, third):
+        mira.receive(NODE, BROADCAST, MIRA, packet.data, 30.0)
+    assert mira.gaps.missing() == [node.bseq - 1]
+    return node, mira
+
+
+def test_a_missed_frame_is_asked_for_in_the_next_packet_of_intents_not_in_one_of_its_own():
+    from protocol.resync import ALONE_AFTER_S, FIRST_WAIT_S, TURN_S
 
     # Past her turn to ask (slot 1: FIRST_WAIT_S) she waits for a packet to ride in.
-    table, node, mira = with_a_gap()
+    table = FakeTable()
+    node, mira = missing_one(table)
     later = 30.0 + FIRST_WAIT_S + TURN_S
     assert mira.tick(later) == []
     _, (packet,) = mira.send([it.Look()], later)
@@ -686,7 +689,7 @@ def test_a_missed_frame_is_asked_for_in_the_next_packet_of_intents_not_in_one_of
     assert applies(node.receive(MIRA, packet.data, later + 1.0, table))
     assert node.stats()["resyncs"] == 1
     # With no intents to carry it, the request goes on its own, ALONE_AFTER_S later.
-    table, node, mira = with_a_gap()
+    _, mira = missing_one(FakeTable())
     due = mira.next_deadline()
     assert due is not None and due >= 30.0 + ALONE_AFTER_S + FIRST_WAIT_S
     (alone,) = mira.tick(due)
@@ -694,14 +697,7 @@ def test_a_missed_frame_is_asked_for_in_the_next_packet_of_intents_not_in_one_of
 
 
 def test_a_request_that_would_need_a_packet_of_its_own_does_not_ride():
-    from rules.events import Said
-
-    table = FakeTable()
-    node, mira, _ = joined_pair(table)
-    first, _, third = (broadcast(node, table, [Said(1, w)], t)[0]
-                       for w, t in (("a", 0.0), ("b", 10.0), ("c", 20.0)))
-    for packet in (first, third):
-        mira.receive(NODE, BROADCAST, MIRA, packet.data, 30.0)
+    _, mira = missing_one(FakeTable())
     ask = mira.resync(mira.gaps.request()[0]).data
     # A command long enough that the request would spill into a second packet right
     # behind the first: it waits for a later packet (or goes alone).
