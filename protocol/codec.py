@@ -31,7 +31,7 @@ EVENT_CODES: tuple[str, ...] = (
     "Joined", "Entered", "RoomView", "Rolled", "Attacked", "Damaged", "Healed",
     "ConditionChanged", "Downed", "Died", "Stabilised", "DeathSave", "SpellCast", "ActionTaken",
     "Moved", "TurnStarted", "CombatStarted", "CombatEnded", "Said", "Narrated", "Rested",
-    "LevelledUp", "Spawned", "Info", "Digest",
+    "LevelledUp", "Spawned", "Info", "Digest", "Affected",
 )
 
 # Which code table interns a string field; unlisted string fields are literal text.

@@ -92,6 +92,11 @@ def _sentences(events: Sequence[Any], view: View, short: bool) -> list[str]:
             out.append(_attack(e, name, short) + " " + _damage_tail(nxt, short))
             i += 2
             continue
+        if isinstance(e, ev.SpellCast) and isinstance(nxt, ev.Affected) and \
+                nxt.spell == e.spell:  # "casts Bless L1 on Ana, Cle."
+            out.append(_r_spell(e, name, short, view)[:-1] + " on " + _who(nxt, name) + ".")
+            i += 2
+            continue
         if isinstance(e, ev.Moved) and e.band == "engaged" and _attacks_next(events, i, e):
             i += 1  # closing in to hit: "hits Gob1" says it, and each byte is airtime
             continue
@@ -187,8 +192,13 @@ def _r_rolled(e: ev.Rolled, name: _Names, short: bool, view: View) -> str:
 
 
 def pretty(index: str) -> str:
-    """A content index as players read it: "fire-bolt" -> "Fire Bolt"; names pass through."""
-    return index.replace("-", " ").title() if index.islower() and "-" in index else index
+    """A content index as players read it: "fire-bolt" -> "Fire Bolt", "bless" -> "Bless";
+    names pass through."""
+    return index.replace("-", " ").title() if index.islower() else index
+
+
+def _who(e: ev.Affected, name: _Names) -> str:
+    return ", ".join(name(x) for x in e.targets)
 
 
 def _r_spell(e: ev.SpellCast, name: _Names, short: bool, view: View) -> str:
@@ -321,6 +331,7 @@ _RENDERERS: dict[type, Callable[..., str]] = {
     ev.DeathSave: _r_death_save,
     ev.Rolled: _r_rolled,
     ev.SpellCast: _r_spell,
+    ev.Affected: lambda e, n, s, v: f"{pretty(e.spell)} on {_who(e, n)}.",
     ev.ActionTaken: _r_action,
     ev.Moved: _r_moved,
     ev.TurnStarted: _r_turn,

@@ -171,6 +171,15 @@ class Spawned:
 
 
 @dataclass(frozen=True, slots=True)
+class Affected:
+    """Who a spell's lasting effect landed on (bless, shield of faith), when nothing else in
+    its result names them."""
+
+    spell: str
+    targets: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Info:
     """An outcome with no structured form (a locked door, a found key); kept short."""
 
@@ -187,10 +196,11 @@ Event = (
     Joined | Entered | RoomView | Rolled | Attacked | Damaged | Healed | ConditionChanged
     | Downed | Died | Stabilised | DeathSave | SpellCast | ActionTaken | Moved | TurnStarted
     | CombatStarted | CombatEnded | Said | Narrated | Rested | LevelledUp | Spawned | Info | Digest
+    | Affected
 )
 
 ALL_EVENTS: tuple[type, ...] = (
     Joined, Entered, RoomView, Rolled, Attacked, Damaged, Healed, ConditionChanged, Downed,
     Died, Stabilised, DeathSave, SpellCast, ActionTaken, Moved, TurnStarted, CombatStarted,
-    CombatEnded, Said, Narrated, Rested, LevelledUp, Spawned, Info, Digest,
+    CombatEnded, Said, Narrated, Rested, LevelledUp, Spawned, Info, Digest, Affected,
 )

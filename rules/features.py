@@ -30,7 +30,11 @@ def use(game: Game, a: Entity, i: it.Use, rng: random.Random) -> list[Any]:
     pool = featurebook.names() + summons + [x for x in a.inventory
                                             if x not in featurebook.names()]
     pool += [w["name"] for w in a.weapons]
-    hit = fuzzy.best_match(word, pool)
+    # What the character carries comes first: "use potion" with a potion of healing in the
+    # pack drinks it, rather than naming some other potion of the rules' ("no potion of
+    # speed left"). The rest of the pool keeps its forgiving spelling.
+    mine = fuzzy.word_matches(word, [*summons, *a.inventory])
+    hit = mine[0] if mine else fuzzy.best_match(word, pool)
     if hit is None:
         raise RulesError(f"nothing called {word[:20]!r} to use")
     f = featurebook.find("summon attack" if hit in summons else hit)

@@ -12,7 +12,7 @@ LOG_FILTERS: tuple[str, ...] = ("all", "combat", "story", "party", "console")
 _CATEGORY: dict[str, str] = {
     "Attacked": "combat", "Damaged": "combat", "Healed": "combat", "ConditionChanged": "combat",
     "Downed": "combat", "Died": "combat", "Stabilised": "combat", "DeathSave": "combat",
-    "SpellCast": "combat", "ActionTaken": "combat", "Moved": "combat", "TurnStarted": "combat",
+    "SpellCast": "combat", "Affected": "combat", "ActionTaken": "combat", "Moved": "combat", "TurnStarted": "combat",
     "CombatStarted": "combat", "CombatEnded": "combat", "Rolled": "combat",
     "Narrated": "story", "Said": "story", "Entered": "story", "RoomView": "story", "Info": "story",
     "Joined": "party", "Rested": "party", "LevelledUp": "party", "Spawned": "combat",

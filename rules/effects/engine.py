@@ -48,6 +48,7 @@ class Ctx:
     adv: int = 0  # the net advantage of the last attack roll (sneak attack)
     meta: tuple[str, ...] = ()  # metamagic and other cast options (careful, overchannel)
     bonused: set[int] = field(default_factory=set)  # targets given a once-a-cast damage bonus
+    affected: list[int] = field(default_factory=list)  # who got a lasting effect (Affected)
     cut: int = 0  # damage a reaction takes off this hit (Deflect Missiles)
 
 
@@ -404,6 +405,7 @@ def _ongoing(node: n.Ongoing, ctx: Ctx) -> None:
         return  # armour formulas do not stack with themselves
     t.effects[:] = [x for x in t.effects if not (x.name == name and x.src == rec.src)]
     t.effects.append(rec)
+    ctx.affected.append(t.eid)
     if rec.max_hp:
         t.hp += rec.max_hp
     if rec.has("no_reactions"):
@@ -537,8 +539,21 @@ def use(game: Game, caster: Entity, key: str, targets: list[Entity], rng: random
     ctx.targets = carapace.reflect(caster, key, targets, rng, out)
     if targets and not ctx.targets:
         return ctx  # every target shrugged it off: nothing left to hit
+    start = len(out)
     run(registry.tree(key), ctx)
+    if ctx.spell is not None:
+        _tell_affected(ctx, out[start:])
     return ctx
+
+
+def _tell_affected(ctx: Ctx, said: list[Any]) -> None:
+    """Name who a spell's lasting effect landed on, unless its other events already do (a
+    hit, a save, a condition): a blessing is otherwise silent on the channel."""
+    named = {getattr(e, "target", None) for e in said} | {
+        t for e in said for t in getattr(e, "targets", ())}
+    quiet = [t for t in dict.fromkeys(ctx.affected) if t not in named]
+    if quiet:
+        ctx.out.append(ev.Affected(ctx.name, tuple(quiet)))
 
 
 def rider(game: Game, atk: Entity, tgt: Entity, fx: Effect, crit: bool, rng: random.Random,

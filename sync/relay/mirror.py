@@ -92,6 +92,8 @@ class GameMirror:
             return f"Combat over ({ev['xp']} XP)."
         if t == "SpellCast":
             return f"{n(ev['eid'])} casts {ev['spell']}."
+        if t == "Affected":
+            return f"{ev['spell']} on {', '.join(n(e) for e in ev['targets'])}."
         if t == "ActionTaken":
             return f"{n(ev['eid'])} uses {ev['action']}."
         if t == "Said":

@@ -28,6 +28,14 @@ def test_attack_damage_down_next_coalesce():
     assert lines == ["Thorin hits Gob1 (17 vs AC15) 7 slash. Gob1 is down. Next: Mira."]
 
 
+def test_a_spell_names_who_its_lasting_effect_landed_on():
+    cast, on = ev.SpellCast(2, "bless", 1), ev.Affected("bless", (1, 2, 7))
+    assert render([cast, on], FakeView()) == ["Mira casts Bless L1 on Thorin, Mira, Ana."]
+    # apart from its cast (another event between) it is a sentence of its own
+    assert render([cast, ev.Healed(1, 3, 9), on], FakeView())[0].endswith(
+        "Bless on Thorin, Mira, Ana.")
+
+
 def test_full_round_of_eight_fits_one_packet_by_abbreviating():
     round_ = []
     for a in range(1, 9):
@@ -193,7 +201,7 @@ def test_a_reaction_does_not_leave_the_attack_said_twice() -> None:
                       ev.Attacked(3, 2, 15, 20, 12, True, False, "scimitar"),
                       ev.Damaged(2, 6, "slashing", 0), ev.Downed(2),
                       ev.ConditionChanged(2, "unconscious", True)], FakeView())
-    assert line == ("Thorin casts shield L1. Gob1 misses Thorin (13 vs AC23). "
+    assert line == ("Thorin casts Shield L1. Gob1 misses Thorin (13 vs AC23). "
                     "Gob1 hits Mira (20 vs AC12) 6 slash. Mira is down.")
 
 

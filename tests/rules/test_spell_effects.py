@@ -40,6 +40,17 @@ def test_haste_gives_an_extra_action_each_turn_and_ac() -> None:
     assert g.current_turn() == 2 and g.entities[2].turn["action"] == 2
 
 
+def test_a_buff_names_who_it_landed_on_and_a_hit_does_not_name_twice() -> None:
+    g, (ogre,) = _setup("haste")
+    out = apply(g, 1, it.Cast("haste", 2), random.Random(1))
+    assert ev.Affected("haste", (2,)) in out  # otherwise nothing says who is hasted
+    g.entities[1].spells = ["ray-of-frost"]
+    turn_of(g, 1)
+    out = apply(g, 1, it.Cast("ray of frost", ogre), random.Random(3))
+    assert any(isinstance(x, ev.Attacked) for x in out)
+    assert not any(isinstance(x, ev.Affected) for x in out)  # "hits Ogre" names it
+
+
 def test_conjure_animals_brings_allies_into_the_initiative() -> None:
     g, _ = _setup("conjure-animals")
     out = apply(g, 1, it.Cast("conjure animals"), random.Random(1))

@@ -175,6 +175,15 @@ async def test_slash_cast_and_roll_build_intents(bot, relay):
                       {"type": "Roll", "what": "stealth"}]
 
 
+async def test_discord_reads_who_a_spell_landed_on(relay):
+    game = relay.mirror.game("node-1")
+    lines = game.apply(1, {"events": [
+        {"type": "Joined", "eid": 1, "name": "Thorin", "cls": "fighter", "level": 2},
+        {"type": "SpellCast", "eid": 1, "spell": "bless", "level": 1},
+        {"type": "Affected", "spell": "bless", "targets": [1]}]})
+    assert lines[-2:] == ["Thorin casts bless.", "bless on Thorin."]
+
+
 async def test_sheet_answers_the_linked_player_privately(relay):
     b = make_bridge(relay)
     assert not b.sheet(CHANNEL, 7).ok  # nothing linked yet
