@@ -197,6 +197,15 @@ def pretty(index: str) -> str:
     return index.replace("-", " ").title() if index.islower() else index
 
 
+def _r_info(e: ev.Info, name: _Names) -> str:
+    """"Mira: the door is locked"; a text that names its creature first stands alone
+    ("Dru becomes a wolf", not "Dru: Dru becomes a wolf")."""
+    who = name(e.eid) if e.eid else ""
+    if not who or e.text.startswith(who):
+        return e.text[:1].upper() + e.text[1:]
+    return f"{who}: {e.text}"
+
+
 def _who(e: ev.Affected, name: _Names) -> str:
     return ", ".join(name(x) for x in e.targets)
 
@@ -341,7 +350,7 @@ _RENDERERS: dict[type, Callable[..., str]] = {
     ev.Joined: lambda e, n, s, v: f"{e.name} joins as a level {e.level} {e.cls}.",
     ev.Said: lambda e, n, s, v: f"{n(e.eid)}: {e.text}",
     ev.Narrated: lambda e, n, s, v: e.text,
-    ev.Info: lambda e, n, s, v: f"{n(e.eid)}: {e.text}" if e.eid else e.text[:1].upper() + e.text[1:],
+    ev.Info: lambda e, n, s, v: _r_info(e, n),
     ev.Rested: lambda e, n, s, v: f"{', '.join(n(x) for x in e.eids)} "
                                   f"{'takes' if len(e.eids) == 1 else 'take'} a {e.kind} rest.",
     ev.LevelledUp: lambda e, n, s, v: f"{n(e.eid)} reaches level {e.level}!",

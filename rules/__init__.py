@@ -6,6 +6,6 @@
 # 4 every class feature played, multiclassing, metamagic, monster senses and terrain, the
 # monsters' triggered traits, encumbrance and shops, 5 a troll at 0 HP is down until its
 # turn's start (Regeneration), the party AI burns it, and armour and weapon proficiencies
-# play, 6 a multiclass caster casts each class's spells with that class's ability, and a
-# Use names what the character carries first.
+# play, 6 a multiclass caster casts each class's spells with that class's ability, a Use
+# names what the character carries first, and a use that only heals needs someone hurt.
 RULES_VERSION = 6

@@ -466,9 +466,10 @@ def hide(game: Game, a: Entity, _i: it.Hide, rng: random.Random) -> list[Any]:
     total = nat + a.skill_mod("stealth", "dex") + (10 if camouflaged else 0)
     ok = total >= dc
     out: list[Any] = [ev.Rolled(a.eid, "stealth", nat, total, dc, ok)]
-    if ok and not any(x.has("hidden") for x in a.effects):
-        a.effects.append(Effect("hidden", a.eid, tags=("hidden",)))
-    out.append(ev.ActionTaken(a.eid, "hide"))
+    if ok:  # a failed roll says so itself; "hides" after it read as the opposite
+        if not any(x.has("hidden") for x in a.effects):
+            a.effects.append(Effect("hidden", a.eid, tags=("hidden",)))
+        out.append(ev.ActionTaken(a.eid, "hide"))
     return out
 
 

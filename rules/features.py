@@ -10,6 +10,7 @@ from rules import intents as it
 from rules import multiclass
 from rules.combat import after_action
 from rules.creature import Entity
+from rules.effects import nodes as n
 from rules.errors import RulesError
 from rules.turns import in_turn, require
 
@@ -93,6 +94,16 @@ def _check(a: Entity, f: FeatureDef, in_combat: bool) -> None:
 
 
 def _targets(game: Game, a: Entity, f: FeatureDef, ref: it.Ref | None) -> list[Entity]:
+    """Who a use lands on; RulesError (one line) for a target it cannot have."""
+    targets = _pick(game, a, f, ref)
+    if targets and f.tree and all(isinstance(x, n.Heal) for x in f.tree) and all(
+            t.hp >= t.max_hp for t in targets):
+        # Only healing, on someone unhurt: a slip that would spend the use for nothing
+        raise RulesError(f"{targets[0].name} needs no healing")
+    return targets
+
+
+def _pick(game: Game, a: Entity, f: FeatureDef, ref: it.Ref | None) -> list[Entity]:
     if f.target == "self":
         return [a]
     if f.target in ("ally", "wounded_ally"):

@@ -36,6 +36,12 @@ def test_a_spell_names_who_its_lasting_effect_landed_on():
         "Bless on Thorin, Mira, Ana.")
 
 
+def test_an_info_that_names_its_creature_is_not_prefixed_with_the_name_again():
+    assert render([ev.Info(2, "Mira becomes a wolf")], FakeView()) == ["Mira becomes a wolf."]
+    assert render([ev.Info(2, "the door is locked")], FakeView()) == [
+        "Mira: the door is locked."]
+
+
 def test_full_round_of_eight_fits_one_packet_by_abbreviating():
     round_ = []
     for a in range(1, 9):
