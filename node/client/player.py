@@ -268,7 +268,7 @@ class PlayerClient:
 
     def _send_queued(self) -> None:
         self._sending = False
-        sends = [send.data for send in self.session.outgoing()]
+        sends = [send.data for send in self.session.outgoing(self._now())]
         if sends:
             self._spawn(self._send_all(sends))
         self._arm()

@@ -14,7 +14,14 @@ from typing import Any
 
 from protocol import codec, frames
 from protocol.errors import ProtocolError
-from protocol.resync import INTENT_RETRY_S, BroadcastGaps, wait_s
+from protocol.resync import (
+    ALONE_AFTER_S,
+    BACKOFF_S,
+    FIRST_WAIT_S,
+    INTENT_RETRY_S,
+    BroadcastGaps,
+    wait_s,
+)
 from protocol.session.common import BROADCAST, Send, Urgency
 
 # This many frames in a row from the node that fail our keys: it has restarted and forgotten
@@ -120,6 +127,8 @@ class ClientSession:
         default_factory=lambda: frames.Reassembler(timeout=600.0, retry=0.0), init=False)
     _resync_at: float | None = field(default=None, init=False)
     _resync_try: int = field(default=0, init=False)
+    _ride_from: float = field(default=0.0, init=False)  # a request may ride in intents from
+    _queued_at: float = field(default=0.0, init=False)
 
     # --- calls in ------------------------------------------------------------------------
 
@@ -138,22 +147,25 @@ class ClientSession:
             self.seq += 1
             payloads[self.seq] = codec.encode_intent(intent)
         group = _Group(payloads, now + self.retry_s)
+        self._queued_at = now
         self._groups.append(group)
         for seq in payloads:
             self._pending[seq] = group
         self._unsent += payloads
         return list(payloads)
 
-    def outgoing(self) -> list[Send]:
+    def outgoing(self, now: float | None = None) -> list[Send]:
         """Every queued intent not sent yet, in as few packets as fit: each packet costs its
-        preamble and headers, and several sent at once would collide at the relay."""
+        preamble and headers, and several sent at once would collide at the relay. `now`
+        defaults to when the last intents were queued."""
         seqs, self._unsent = self._unsent, []
-        return self._packets([s for s in seqs if s in self._pending])
+        return self._packets([s for s in seqs if s in self._pending],
+                             self._queued_at if now is None else now)
 
     def send(self, intents: list[Any], now: float) -> tuple[list[int], list[Send]]:
         """queue() then outgoing(): one decision's intents, packed."""
         seqs = self.queue(intents, now)
-        return seqs, self.outgoing()
+        return seqs, self.outgoing(now)
 
     def resync(self, payload: bytes) -> Send:
         """A RESYNC with a BroadcastGaps.request() payload; empty asks for the whole state
@@ -212,7 +224,7 @@ class ClientSession:
                 group.next_at = now + self.retry_s
                 self.resent += len(waiting)
                 again += waiting
-        out += self._packets(sorted(again))  # every decision due again, in one packet
+        out += self._packets(sorted(again), now)  # every decision due again, in one packet
         if self._resync_at is not None and self._resync_at <= now:
             req = self.gaps.request()
             if req is None:
@@ -222,8 +234,7 @@ class ClientSession:
                 if whole:  # too far behind to replay: our picture may differ; take a snapshot
                     self.diverged = True
                 out.append(self.resync(payload))
-                self._resync_try += 1
-                self._resync_at = now + wait_s(self._resync_try, self.slot, self.rng.random())
+                self._asked(now)
         return out
 
     def next_deadline(self) -> float | None:
@@ -241,12 +252,29 @@ class ClientSession:
         frame = frames.Frame(kind=kind, sender_seq=self.seq, payload=payload)
         return Send(self._to(), frames.encode_frame(frame, self.key))
 
-    def _packets(self, seqs: list[int]) -> list[Send]:
+    def _asked(self, now: float) -> None:
+        """A RESYNC went out: the next waits for the node's answer (resync.BACKOFF_S)."""
+        self._resync_try += 1
+        self._resync_at = now + wait_s(self._resync_try, self.slot, self.rng.random())
+        self._ride_from = now + BACKOFF_S
+
+    def _packets(self, seqs: list[int], now: float) -> list[Send]:
         if not seqs:
             return []
         parts = [frames.encode_frame(frames.Frame(
             kind=frames.Kind.INTENT, sender_seq=seq, payload=self._pending[seq].payloads[seq]),
             self.key) for seq in seqs]
+        req = self.gaps.request() if self._resync_at is not None and now >= self._ride_from \
+            else None
+        if req is not None:  # what we missed rides along (resync.ALONE_AFTER_S)...
+            payload, whole = req
+            ask = self.resync(payload).data
+            top = max(seqs)
+            if len(frames.pack(parts + [ask], top)) == len(frames.pack(parts, top)):
+                # ...unless it needs a packet of its own, right behind ours (half duplex)
+                self.diverged = self.diverged or whole
+                parts.append(ask)
+                self._asked(now)
         return [Send(self._to(), data, Urgency.REPLY) for data, _ in frames.pack(parts, max(seqs))]
 
     def _direct(self, sender: int, part: bytes, now: float, public_key: bytes | None,
@@ -356,7 +384,8 @@ class ClientSession:
         self.gaps.saw(seq)
         if self.gaps.missing() and self._resync_at is None:
             self._resync_try = 0
-            self._resync_at = now + wait_s(0, self.slot, self.rng.random())
+            self._ride_from = now + FIRST_WAIT_S  # it may just be late
+            self._resync_at = now + ALONE_AFTER_S + wait_s(0, self.slot, self.rng.random())
 
     def _fragment(self, frame: frames.Frame, now: float, notes: list[Note]) -> None:
         self.fragments += 1

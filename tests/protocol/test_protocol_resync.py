@@ -67,3 +67,12 @@ def test_asking_again_backs_off_but_never_past_the_cap(attempt, slot, draw):
     w = wait_s(attempt, slot, draw)
     assert BACKOFF_S <= w <= MAX_BACKOFF_S * 1.5
     assert w <= wait_s(attempt + 1, slot, draw) or w >= MAX_BACKOFF_S
+
+
+@given(st.integers(1, 20), st.integers(1, 15), st.floats(0, 0.999))
+def test_a_request_is_not_repeated_while_the_node_may_still_hold_its_answer(attempt, slot, draw):
+    # The node keeps an asked-for frame for its next broadcast up to RESEND_HOLD_S; a repeat
+    # sooner only repeats the request, and meets the node's packets at the relay.
+    from protocol.session.node import RESEND_HOLD_S
+
+    assert wait_s(attempt, slot, draw) > RESEND_HOLD_S

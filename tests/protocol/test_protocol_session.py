@@ -555,7 +555,12 @@ def test_a_player_is_warned_of_its_turn_timing_out_only_if_silent_since_it_began
     node.receive(MIRA, packet.data, 111.0, table)
     run_until(node, table, 111.0 + ns.MAX_HOLD_S)
     assert node.warn(MIRA, "Mira, 20 s left in your turn.", 170.0) == []
-    assert node.next_deadline() is None and node.stats()["warnings_skipped"] == 1
+    assert node.stats()["warnings_skipped"] == 1
+    # Her packet also asked for the frames she missed (resync.ALONE_AFTER_S): what is left
+    # to do is their resend to the table, nothing for her alone.
+    assert node.stats()["resyncs"] == 1
+    assert {s.to for s in sends(run_until(node, table, 200.0))} == {BROADCAST}
+    assert node.next_deadline() is None
 
 
 def test_a_clients_private_answer_and_its_ack_go_in_one_packet():
@@ -655,3 +660,55 @@ def test_under_firmware_28_a_welcome_waits_for_the_batchs_quiet_spell(signed_up_
     assert not (later if not signed_up_to else now)
     assert welcome_.to == MIRA and not welcome_.charged
     assert any(isinstance(n, Welcomed) for n in cs.receive(NODE, MIRA, MIRA, welcome_.data, 9.0))
+
+
+def missing_one(table: FakeTable) -> tuple[NodeSession, ClientSession]:
+    """A joined pair whose Mira heard the node's first and third broadcasts, not the second."""
+    from rules.events import Said
+
+    node, mira, _ = joined_pair(table)
+    first, _, third = (broadcast(node, table, [Said(1, w)], t)[0]
+                       for w, t in (("a", 0.0), ("b", 10.0), ("c", 20.0)))
+    for packet in (first, third):
+        mira.receive(NODE, BROADCAST, MIRA, packet.data, 30.0)
+    assert mira.gaps.missing() == [node.bseq - 1]
+    return node, mira
+
+
+def test_a_missed_frame_is_asked_for_in_the_next_packet_of_intents_not_in_one_of_its_own():
+    from protocol.resync import ALONE_AFTER_S, FIRST_WAIT_S, TURN_S
+
+    # Past her turn to ask (slot 1: FIRST_WAIT_S) she waits for a packet to ride in.
+    table = FakeTable()
+    node, mira = missing_one(table)
+    later = 30.0 + FIRST_WAIT_S + TURN_S
+    assert mira.tick(later) == []
+    _, (packet,) = mira.send([it.Look()], later)
+    kinds = [frames.decode_frame(p).kind for p in frames.split(packet.data)]
+    assert kinds == [frames.Kind.INTENT, frames.Kind.RESYNC]
+    assert applies(node.receive(MIRA, packet.data, later + 1.0, table))
+    assert node.stats()["resyncs"] == 1
+    # With no intents to carry it, the request goes on its own, ALONE_AFTER_S later.
+    _, mira = missing_one(FakeTable())
+    due = mira.next_deadline()
+    assert due is not None and due >= 30.0 + ALONE_AFTER_S + FIRST_WAIT_S
+    (alone,) = mira.tick(due)
+    assert frames.decode_frame(alone.data).kind == frames.Kind.RESYNC
+
+
+def test_a_request_that_would_need_a_packet_of_its_own_does_not_ride():
+    _, mira = missing_one(FakeTable())
+    ask = mira.resync(mira.gaps.request()[0]).data
+    # A command long enough that the request would spill into a second packet right
+    # behind the first: it waits for a later packet (or goes alone).
+    for size in range(60, frames.MAX_FRAME):
+        probe = client()
+        probe.key = mira.key
+        probe.queue([it.Say("x" * size)], 0.0)
+        (alone,) = probe.outgoing(0.0)
+        if len(frames.pack([alone.data, ask], 1)) > 1:
+            break
+    _, packets = mira.send([it.Say("x" * size)], 60.0)
+    assert len(packets) == 1
+    kinds = [frames.decode_frame(p).kind for p in frames.split(packets[0].data)]
+    assert kinds == [frames.Kind.INTENT] and mira.gaps.missing()

@@ -498,19 +498,25 @@ def test_a_binary_player_is_warned_privately_before_the_turn_times_out(tmp_path)
     assert info.text.startswith("Mira, 20 s left in your turn.")
 
 
+async def node_on(tmp_path, version: str):
+    """A started NodeApp whose loopback radio reports firmware `version`; (app, radio)."""
+    from dataclasses import replace
+
+    radio = LoopbackTransport()
+    radio.info = replace(radio.info, firmware=version)
+    app = build_node(NodeConfig(data_dir=tmp_path, auto_approve=True, hmac_key=SECRET.decode()),
+                     radio, clock=Clock.for_loop(asyncio.get_running_loop(), 1.7e9),
+                     control=False)
+    await app.start()
+    return app, radio
+
+
 @pytest.mark.parametrize(("version", "signed_up_to"),
                          [("2.8.0.abc", 166), ("2.7.26.54e0d8d", 0), ("", 0), ("garbled", 0)])
 def test_the_channel_knows_from_its_radio_whether_short_broadcasts_are_signed(
         tmp_path, version, signed_up_to):
     async def main():
-        from dataclasses import replace
-
-        radio = LoopbackTransport()
-        radio.info = replace(radio.info, firmware=version)
-        app = build_node(NodeConfig(data_dir=tmp_path, auto_approve=True, hmac_key=SECRET.decode()),
-                         radio, clock=Clock.for_loop(asyncio.get_running_loop(), 1.7e9),
-                         control=False)
-        await app.start()
+        app, radio = await node_on(tmp_path, version)
         try:
             radio.inject(hello_packet(PLAYER))
             await asyncio.sleep(10)
@@ -519,3 +525,25 @@ def test_the_channel_knows_from_its_radio_whether_short_broadcasts_are_signed(
             await app.stop()
 
     assert run_virtual(main()) == signed_up_to
+
+
+def test_under_2_8_the_very_first_welcome_waits_for_a_quiet_spell_too(tmp_path):
+    """The channel learns that its radio signs broadcasts before it reads the first packet:
+    that HELLO's WELCOME waited for no quiet spell and met the other players' HELLOs at the
+    relay (seed 7 under 2.8 lost it so)."""
+    async def main():
+        app, radio = await node_on(tmp_path, "2.8.0.abc")
+        try:
+            radio.inject(hello_packet(PLAYER))
+            await asyncio.sleep(ns.FLUSH_S / 2)
+            early = [p for p in radio.sent if p.port == GAME_PORT]
+            await asyncio.sleep(10)
+            return early, [p for p in radio.sent if p.port == GAME_PORT]
+        finally:
+            await app.stop()
+
+    early, later = run_virtual(main())
+    assert early == []
+    (welcome,) = later
+    assert welcome.to == PLAYER
+    assert frames.decode_frame(welcome.payload).kind == frames.Kind.WELCOME
