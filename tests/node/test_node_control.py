@@ -205,18 +205,10 @@ async def test_log_returns_recent_results_like_pushes(app):
         assert await c.request("log", after=latest) == []
 
 
-LURKER = """name = "Bog Lurker"
-armor_class = 13
-hit_points = 30
-challenge_rating = 1
-abilities = { str = 15, dex = 12, con = 14, int = 3, wis = 10, cha = 5 }
-
-[[actions]]
-name = "Bite"
-kind = "melee"
-attack_bonus = 4
-damage = [{ dice = "2d6+2", type = "piercing" }]
-"""
+HOUND = {"name": "Marsh Hound", "armor_class": 12, "hit_points": 16, "challenge_rating": 0.5,
+         "abilities": {"str": 13, "dex": 14, "con": 12, "int": 3, "wis": 12, "cha": 6},
+         "actions": [{"name": "Bite", "kind": "melee", "attack_bonus": 3,
+                      "damage": [{"dice": "1d8+1", "type": "piercing"}]}]}
 
 
 async def test_the_encounter_builder_estimates_the_node_s_custom_monsters(tmp_path):
@@ -224,16 +216,16 @@ async def test_the_encounter_builder_estimates_the_node_s_custom_monsters(tmp_pa
     from node.radio.base import LoopbackTransport
     from node.wiring import build_node
 
-    (tmp_path / "bog.toml").write_text(LURKER)
+    (tmp_path / "hound.json").write_text(json.dumps([HOUND]))
     config = load_config(env={}, data_dir=tmp_path / "node", auto_approve=False,
-                         coalesce_s=0.05, game_seed=7, monsters_path=str(tmp_path / "bog.toml"))
+                         coalesce_s=0.05, game_seed=7, monsters_path=str(tmp_path / "hound.json"))
     app = build_node(config, LoopbackTransport())
     await app.start()
     try:
         async with ControlClient(app.config.control_path) as c:
             await c.request("command", intent={"type": "Join", "name": "Bo", "cls": "fighter"})
-            res = await c.request("encounter.estimate", monsters="bog lurker:2")
+            res = await c.request("encounter.estimate", monsters="marsh hound:4")
     finally:
         await app.stop()
-    assert res["xp"] == 400  # two CR 1 lurkers, 200 XP each
+    assert res["xp"] == 400  # four CR 1/2 hounds, 100 XP each (no xp given: the SRD's)
     assert res["difficulty"] == "deadly" and 0.0 <= res["party_win_rate"] <= 1.0
