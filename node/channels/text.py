@@ -55,11 +55,14 @@ PROMPT_UNACKED = True
 PROMPT_REMIND_S = 20.0
 # ...or later, at a slower table: a person thinks 15-90 s over a turn, and a reminder while
 # they think duplicates the broadcast they read. A DM who gives turns longer than the
-# default 90 s has such a table, and the reminder waits a third of the turn (60 s of 180 s;
-# the turn warning still comes before the timeout). Measured on `dungeon sim --pace human`:
-# 20 s -> 60 s took the relay's busiest hour from 58% to 49% of its budget (seed 5).
+# default 90 s has such a table, and the reminder waits half the turn (90 s of 180 s; the
+# turn warning still comes before the timeout). Measured on `dungeon sim --pace human`
+# (three hours, text, seeds 1-8, with the sim's DM reviving a fallen party): at a third of
+# the turn (60 s) nearly half the turns got a reminder while their player was still
+# thinking, and the busiest radio's peak hour was 48-54% of its budget (mean 52%); at half,
+# 46-53% (mean 49%).
 DEFAULT_TURN_S = 90.0
-PROMPT_REMIND_SHARE = 1 / 3
+PROMPT_REMIND_SHARE = 1 / 2
 NOTHING_HEARD = "Nothing heard from you yet."  # the reminder's last words (bots read them)
 # While monsters are taking their turns, results keep gathering (up to this long) so a
 # player's action and the monster turns that follow it go out as one packet, not three.

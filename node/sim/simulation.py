@@ -194,10 +194,12 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
                 await asyncio.sleep(1.0)
                 joined = len(app.game.party_eids()) >= len(bots)
                 in_fight = app.game.current_turn() is not None
-                if loop.time() >= next_fight and await direct(app, cfg.monsters, joined=joined):
-                    tracker.encounters += 1
                 if in_fight:  # the party explores a while before the DM starts the next fight
+                    await rescue(app)
                     next_fight = loop.time() + dm_rng.uniform(*pace.between_fights)
+                elif loop.time() >= next_fight and await direct(app, cfg.monsters,
+                                                                joined=joined):
+                    tracker.encounters += 1
                 _sample(app, tracker)
                 if loop.time() >= next_hour_sample:  # the rolling hour, once a minute
                     _sample_hour(mesh, tracker)
@@ -244,25 +246,42 @@ async def direct(app: Any, monsters: tuple[str, int], *, joined: bool) -> bool:
     if app.pipeline.session is None or app.pipeline.session.status != "running":
         return False
     if game.current_turn() is not None:
-        # A fight goes on while a downed hero rolls death saves; with nobody left standing
-        # the DM brings the dying back up, so a long run keeps its players playing.
-        party = [e for e in game.party() if not e.dead and e.room == game.room]
-        if party and not any(e.hp > 0 for e in party):
-            for e in party:
-                await app.pipeline.submit(Command("dm", "dm", Dm("heal", e.eid, e.max_hp)))
         return False
     # Between fights the DM patches the party up so a long run stays playable.
     for e in game.party():
         if e.hp < e.max_hp and not e.dead:
             await app.pipeline.submit(Command("dm", "dm", Dm("heal", e.eid, e.max_hp - e.hp)))
-    for e in list(game.entities.values()):
-        if e.side == "monsters" and not (e.dead or e.fled):
-            return False  # a fight is still pending in this room
+    if any(e.side == "monsters" and not (e.dead or e.fled) and e.room == game.room
+           for e in game.entities.values()):
+        # A fight the party lost ("fell": nobody standing ends it) leaves its monsters in the
+        # room; patched up above, the party faces them again, or a long run would stand
+        # beside them until its end (seed 5's three hours at human pace did, after 45 min).
+        if any(not e.dead and e.room == game.room for e in game.party()):
+            await app.pipeline.submit(Command("dm", "dm", Dm("start_combat")))
+        return False
     name, count = monsters
     out = await app.pipeline.submit(Command("dm", "dm", Dm("spawn", text=name, value=count)))
     if out.ok:
         await app.pipeline.submit(Command("dm", "dm", Dm("start_combat")))
     return bool(out.ok)
+
+
+async def rescue(app: Any) -> None:
+    """A fight goes on while a downed hero rolls death saves; with nobody left standing the
+    DM brings the dying back up, so a long run keeps its players playing (run once a
+    simulated second during a fight: before, it ran only between fights, never with anyone
+    dying, and seed 5's three hours at human pace lost the whole party after 45 minutes)."""
+    from node.pipeline import Command
+    from rules.intents import Dm
+
+    game = app.game
+    if game is None or app.pipeline.session is None or \
+            app.pipeline.session.status != "running":
+        return
+    party = [e for e in game.party() if not e.dead and e.room == game.room]
+    if party and not any(e.hp > 0 for e in party):
+        for e in party:
+            await app.pipeline.submit(Command("dm", "dm", Dm("heal", e.eid, e.max_hp)))
 
 
 def _sample(app: Any, tracker: _Tracker) -> None:

@@ -27,6 +27,18 @@ async def test_a_skipped_turn_does_not_hide_the_next_players_announcement(pipeli
     await tc.close()
 
 
+async def test_a_slow_table_s_reminder_waits_half_its_turn(pipeline: Pipeline):
+    from node.channels.text import TextChannel
+
+    quick = TextChannel(pipeline, object(), clock=pipeline.clock, metrics=pipeline.metrics)
+    slow = TextChannel(pipeline, object(), clock=pipeline.clock, metrics=pipeline.metrics,
+                       turn_timeout_s=180.0)
+    # a person thinks 15-90 s over a turn: at 60 s nearly half of them were reminded
+    assert (quick.remind_s, slow.remind_s) == (20.0, 90.0)
+    await quick.close()
+    await slow.close()
+
+
 async def test_a_private_prompt_goes_without_want_ack(pipeline: Pipeline):
     eid = await join(pipeline, ALICE, "Thorin")
     tc, rec = text_channel(pipeline)
