@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from rules import content, encumbrance, multiclass, proficiency
 from rules.creature import ABILITIES
+from rules.dm import NARRATE_MAX_B
 from rules.dungeon import DIRECTIONS
 from rules.errors import RulesError
 
@@ -127,7 +128,13 @@ def _spells(e: Entity, what: str) -> str:
                      enumerate(zip(e.slots, e.max_slots, strict=False)) if top)
     levels = [only] if only is not None else sorted(by_level)
     body = "; ".join(f"L{lv} " + (", ".join(by_level.get(lv, ())) or "none") for lv in levels)
-    return f"{e.name}: slots {slots or 'none'}. {body}."
+    line = f"{e.name}: slots {slots or 'none'}. {body}."
+    if only is None and len(line.encode()) > NARRATE_MAX_B:
+        # more than a packet holds: how many of each level, and how to ask for one level
+        counts = ", ".join(f"L{lv} {len(by_level[lv])}" for lv in sorted(by_level))
+        line = f"{e.name}: slots {slots or 'none'}. Spells {counts}; send spells 1 (a level) " \
+            "for their names."
+    return line
 
 
 __all__ = ["GameView", "describe", "describe_room", "DIRECTIONS"]

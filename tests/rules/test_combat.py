@@ -395,12 +395,15 @@ def test_spells_lists_the_slots_left_and_the_spells_by_level() -> None:
     apply(g, None, it.Join("Mira", "wizard", 5), random.Random(0))
     mira = g.entities[1]
     mira.slots[2] = 1  # a 3rd-level slot spent
-    got = g.describe(1, "spells")
-    assert got.startswith("Mira: slots L1 4/4 L2 3/3 L3 1/2. L0 Fire Bolt")
-    assert "; L3 Fireball" in got
+    got = g.describe(1, "spells")  # more than a packet: counts, and how to ask for a level
+    assert got == ("Mira: slots L1 4/4 L2 3/3 L3 1/2. Spells L0 3, L1 5, L2 3, L3 3; "
+                   "send spells 1 (a level) for their names.")
     assert g.describe(1, "spells 3") == (
         "Mira: slots L1 4/4 L2 3/3 L3 1/2. L3 Fireball, Counterspell, Lightning Bolt.")
     assert "3 spells" not in g.describe(1, "sheet") and "spells (send spells)" in g.describe(
         1, "sheet")
     apply(g, None, it.Join("Bo", "fighter", 1), random.Random(0))
     assert g.describe(2, "spells") == "Bo knows no spells."
+    apply(g, None, it.Join("Cy", "cleric", 3), random.Random(0))
+    assert g.describe(3, "spells").startswith(
+        "Cy: slots L1 4/4 L2 2/2. L0 Sacred Flame; L1 Guiding Bolt, Cure Wounds")
