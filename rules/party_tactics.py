@@ -250,7 +250,7 @@ def _spell_on(game: Game, e: Entity, sp: dict[str, Any], nodes: list[Any], level
         fail = save_fails(t, save.ability, save.dc or e.spell_dc(ability))
     legendary = t.res.get(resolver.LEGENDARY_RESISTANCE, 0) > 0
     value = 0.0
-    by_type = _spell_damage(e, sp, nodes, level, t)
+    by_type = _spell_damage(e, sp, nodes, level, t, ability)
     dmg = sum(by_type.values())
     if dmg:
         land = fail + ((1 - fail) * 0.5 if save is not None and save.half else 0.0)
@@ -306,11 +306,10 @@ def _special_on(x: n.Special, t: Entity, fail: float) -> float:
 
 
 def _spell_damage(e: Entity, sp: dict[str, Any], nodes: list[Any], level: int,
-                  t: Entity) -> dict[str, float]:
+                  t: Entity, ability: str) -> dict[str, float]:
     """Average damage the spell's damage nodes roll at this slot, after `t`'s
-    resistances and immunities, by damage type."""
+    resistances and immunities, by damage type; `ability`: the one it is cast with."""
     base = int(sp["level"])
-    ability = multiclass.spell_ability(e, str(sp.get("index", "")))
     dtype_spell = (sp.get("damage") or {}).get("type") or "force"
     total: dict[str, float] = {}
     for x in nodes:

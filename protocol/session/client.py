@@ -231,10 +231,8 @@ class ClientSession:
                 self._resync_at = None
             else:
                 payload, whole = req
-                if whole:  # too far behind to replay: our picture may differ; take a snapshot
-                    self.diverged = True
                 out.append(self.resync(payload))
-                self._asked(now)
+                self._asked(now, whole)
         return out
 
     def next_deadline(self) -> float | None:
@@ -252,8 +250,11 @@ class ClientSession:
         frame = frames.Frame(kind=kind, sender_seq=self.seq, payload=payload)
         return Send(self._to(), frames.encode_frame(frame, self.key))
 
-    def _asked(self, now: float) -> None:
-        """A RESYNC went out: the next waits for the node's answer (resync.BACKOFF_S)."""
+    def _asked(self, now: float, whole: bool) -> None:
+        """A RESYNC went out: the next waits for the node's answer (resync.BACKOFF_S). One
+        for the whole state means we were too far behind to replay: our picture may differ,
+        and a snapshot follows."""
+        self.diverged = self.diverged or whole
         self._resync_try += 1
         self._resync_at = now + wait_s(self._resync_try, self.slot, self.rng.random())
         self._ride_from = now + BACKOFF_S
@@ -264,18 +265,18 @@ class ClientSession:
         parts = [frames.encode_frame(frames.Frame(
             kind=frames.Kind.INTENT, sender_seq=seq, payload=self._pending[seq].payloads[seq]),
             self.key) for seq in seqs]
+        top = max(seqs)
+        packed = frames.pack(parts, top)
         req = self.gaps.request() if self._resync_at is not None and now >= self._ride_from \
             else None
         if req is not None:  # what we missed rides along (resync.ALONE_AFTER_S)...
             payload, whole = req
-            ask = self.resync(payload).data
-            top = max(seqs)
-            if len(frames.pack(parts + [ask], top)) == len(frames.pack(parts, top)):
+            riding = frames.pack([*parts, self.resync(payload).data], top)
+            if len(riding) == len(packed):
                 # ...unless it needs a packet of its own, right behind ours (half duplex)
-                self.diverged = self.diverged or whole
-                parts.append(ask)
-                self._asked(now)
-        return [Send(self._to(), data, Urgency.REPLY) for data, _ in frames.pack(parts, max(seqs))]
+                packed = riding
+                self._asked(now, whole)
+        return [Send(self._to(), data, Urgency.REPLY) for data, _ in packed]
 
     def _direct(self, sender: int, part: bytes, now: float, public_key: bytes | None,
                 notes: list[Note]) -> None:

@@ -495,20 +495,18 @@ def context(game: Game, caster: Entity, key: str, rng: random.Random, out: list[
             targets: list[Entity], *, level: int = 0) -> Ctx:
     """The context for a use of the tree `key`, with the caster's numbers filled in."""
     kind, _, rest = key.partition(":")
+    idx = rest.split("#", 1)[0]
+    # a multiclass caster casts its other class's spells with that class's ability
+    ability = multiclass.spell_ability(caster, idx) if kind == "spell" else ""
     ctx = Ctx(game, caster, rng, out, rest, key, targets, level=level,
-              char_level=max(caster.level, 1), dc=caster.spell_dc(),
-              attack_bonus=caster.spell_attack(), mod=caster.spell_mod())
+              char_level=max(caster.level, 1), dc=caster.spell_dc(ability),
+              attack_bonus=caster.spell_attack(ability), mod=caster.spell_mod(ability))
     if kind == "spell":
         from rules.effects import spellbook
 
-        idx = rest.split("#", 1)[0]
         sd = spellbook.spell_def(idx)
         ctx.spell = resolver.spell_data(idx)
         ctx.name = idx
-        ability = multiclass.spell_ability(caster, idx)
-        if ability:  # a multiclass caster's spell from its other class
-            ctx.dc, ctx.attack_bonus = caster.spell_dc(ability), caster.spell_attack(ability)
-            ctx.mod = caster.spell_mod(ability)
         ctx.base = int(ctx.spell["level"])
         ctx.rounds = sd.rounds
         ctx.conc = bool(ctx.spell.get("concentration"))
