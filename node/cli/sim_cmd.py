@@ -52,6 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--relay-rate-limit", type=int, default=None, metavar="N",
                         help="2.8 traffic management on the relays: relay at most N text or "
                              "private-app packets per sender per 5 minutes (default off)")
+    parser.add_argument("--perfect-reminders", action="store_true",
+                        help="diagnostic, not a tactic: the moment the node's radio misses a "
+                             "text command, its player re-sends it (told at no airtime); the "
+                             "best latency any node-side reminder could reach")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -101,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
                     player_role=args.player_role, table_repeaters=args.table_repeaters,
                     relays=args.relays, firmware=args.firmware, pace=args.pace,
                     repeater_role=args.repeater_role,
-                    relay_rate_limit=args.relay_rate_limit)
+                    relay_rate_limit=args.relay_rate_limit,
+                    perfect_reminders=args.perfect_reminders)
     start = time.monotonic()
     try:
         with Progress(1.0, "simulating") as bar:

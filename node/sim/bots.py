@@ -161,12 +161,16 @@ class TextBot:
             return False
         self.my_turn.set()
         pend = self._pending
-        if pend is not None and not pend.done.is_set():
-            if pend.text.startswith("join "):
-                pend.done.set()  # a turn of our own: whatever was lost, we are in the game
-            else:
-                pend.again.set()
+        if pend is not None and not pend.done.is_set() and pend.text.startswith("join "):
+            pend.done.set()  # a turn of our own: whatever was lost, we are in the game
+        self.send_again()
         return True
+
+    def send_again(self) -> None:
+        """Told the node has not heard the action in hand: send it again at once."""
+        pend = self._pending
+        if pend is not None and not pend.done.is_set():
+            pend.again.set()
 
     # --- acting ---------------------------------------------------------------------
 

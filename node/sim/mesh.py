@@ -31,6 +31,7 @@ LINK_MARGIN_DB = 8.0  # neighbours in built topologies sit this far above sensit
 
 AckListener = Callable[[int, bool, int], None]  # (request_id, ok, from_num)
 TxListener = Callable[[int, "Frame"], None]  # (transmitting radio, the copy on the air)
+LossListener = Callable[[int, "Frame"], None]  # (receiving radio, the copy it did not get)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +203,7 @@ class Mesh:
         self._links: dict[tuple[int, int], phy.LinkBudget] = {}
         self._fades: dict[tuple[int, int], int] = {}  # (from, to) -> receptions still to lose
         self._tx_listeners: list[TxListener] = []
+        self._loss_listeners: list[LossListener] = []
         try:  # built inside the loop: its statistics start now, not at the first packet
             self.now()
         except RuntimeError:
@@ -305,19 +307,22 @@ class Mesh:
     def attach(self, num: int, on_packet: Callable[[Packet], None]) -> Callable[[], None]:
         """Deliver packets received by radio `num` to on_packet; returns a detach function."""
         radio = self.radios[num]
-        radio.listeners.append(on_packet)
-        return lambda: radio.listeners.remove(on_packet) if on_packet in radio.listeners else None
+        return _watch(radio.listeners, on_packet)
 
     def attach_acks(self, num: int, on_ack: AckListener) -> Callable[[], None]:
         """Tell on_ack(request_id, ok, from_num) when a want_ack packet is acked or gives up."""
         radio = self.radios[num]
-        radio.ack_listeners.append(on_ack)
-        return lambda: radio.ack_listeners.remove(on_ack) if on_ack in radio.ack_listeners else None
+        return _watch(radio.ack_listeners, on_ack)
 
     def watch_transmissions(self, on_tx: TxListener) -> Callable[[], None]:
         """Tell on_tx(radio num, frame) as each copy goes on the air; returns a detach."""
-        self._tx_listeners.append(on_tx)
-        return lambda: self._tx_listeners.remove(on_tx) if on_tx in self._tx_listeners else None
+        return _watch(self._tx_listeners, on_tx)
+
+    def watch_losses(self, on_loss: LossListener) -> Callable[[], None]:
+        """Tell on_loss(radio num, frame) when a radio sensed a copy but lost it (a collision,
+        a fade or random loss); returns a detach. For the simulator's own diagnostics: no
+        real radio can know this."""
+        return _watch(self._loss_listeners, on_loss)
 
     def send(
         self, num: int, to: int, port: int, payload: bytes, *, channel: int = 0,
@@ -652,18 +657,25 @@ class Mesh:
 
     def _finish_rx(self, radio: Radio, rx: _Reception) -> None:
         if rx.lost:
+            self._lost(radio, rx.frame)
             return
         fade = (rx.frame.relayer, radio.num)
         if self._fades.get(fade, 0) > 0:
             self._fades[fade] -= 1
             radio.count("lost_random")
+            self._lost(radio, rx.frame)
             return
         if self.loss > 0 and self.rng.random() < self.loss:
             radio.count("lost_random")
+            self._lost(radio, rx.frame)
             return
         self._receive(radio, rx.frame, rx.rssi, rx.snr)
         # ReliableRouter: while this packet was coming in, no (implicit) ack could arrive.
         self._push_retries(radio, rx.end - rx.start, None)
+
+    def _lost(self, radio: Radio, frame: Frame) -> None:
+        for listener in list(self._loss_listeners):
+            listener(radio.num, frame)
 
     def _receive(self, radio: Radio, frame: Frame, rssi: float, snr: float) -> None:
         """The router's decision on a packet heard intact: deliver, ack, relay or ignore."""
@@ -745,7 +757,7 @@ class Mesh:
             # The routed attempt failed and its sender fell back to flooding: now we relay.
             radio.declined.discard(frame.key)
             self._relay(radio, frame, snr)
-        elif repeated and not to_me and frame.next_hop in (
+        elif repeated and not to_me and radio.role != "client_mute" and frame.next_hop in (
                 fw.NO_NEXT_HOP, fw.relay_byte(radio.num)) and \
                 not any(item.frame.key == frame.key for item in radio.queue):
             radio.count("repeat_relays")
@@ -944,3 +956,8 @@ class Mesh:
     def _sample_util(self, radio: Radio) -> None:
         radio.util_max = max(radio.util_max, self.channel_util(radio.num))
 
+
+def _watch(listeners: list, fn: Callable[..., None]) -> Callable[[], None]:
+    """Add fn to listeners; returns the function that takes it out again."""
+    listeners.append(fn)
+    return lambda: listeners.remove(fn) if fn in listeners else None

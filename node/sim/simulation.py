@@ -60,6 +60,10 @@ class SimConfig:
     firmware: str = "2.7"  # "2.8": signed broadcasts, no relay retries of DMs, crc32 numbers
     pace: str = "bot"  # "human": see node.sim.pace
     relay_rate_limit: int | None = None  # 2.8 traffic management on relays: per sender/5 min
+    # The ceiling of any node-side reminder, not a tactic a real node can use: the moment
+    # the node's radio misses a text command, its player is told, at no airtime, and sends
+    # it again (firmware-notes section 10, "the ceiling").
+    perfect_reminders: bool = False
 
     def check(self) -> None:
         """Raise ValueError, in one line, for a run that could not mean anything."""
@@ -182,6 +186,8 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
                        think=pace.think, explore=pace.explore, **extra)
             await bot.start()
             bots.append(bot)
+        if cfg.perfect_reminders:
+            _remind_perfectly(mesh, node_num, bots)
         tasks = [loop.create_task(b.run()) for b in bots]
         tracker = _Tracker()
         duration = cfg.minutes * 60.0
@@ -233,6 +239,29 @@ async def simulate(cfg: SimConfig, progress: Callable[[float], None] | None = No
     report["views_matching"] = matching
     report["converged"] = report["actions_lost"] == 0 and matching == len(bots)
     return report
+
+
+PERFECT_REMINDER_S = 1.0  # the node's radio might still hear a later copy meanwhile
+
+
+def _remind_perfectly(mesh: Any, node_num: int, bots: list[Any]) -> None:
+    """SimConfig.perfect_reminders: a text bot re-sends the moment the node missed it."""
+    by_radio = {b.transport.node_num: b for b in bots if hasattr(b, "send_again")}
+    node = mesh.radios[node_num]
+    loop = asyncio.get_running_loop()
+
+    def on_loss(num: int, frame: Any) -> None:
+        bot = by_radio.get(frame.sender)
+        if num != node_num or frame.port != TEXT_PORT or bot is None or frame.key in node.seen:
+            return
+
+        def check() -> None:
+            if frame.key not in node.seen:
+                bot.send_again()
+
+        loop.call_later(PERFECT_REMINDER_S, check)
+
+    mesh.watch_losses(on_loss)
 
 
 async def direct(app: Any, monsters: tuple[str, int], *, joined: bool) -> bool:
