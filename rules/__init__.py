@@ -7,5 +7,7 @@
 # monsters' triggered traits, encumbrance and shops, 5 a troll at 0 HP is down until its
 # turn's start (Regeneration), the party AI burns it, and armour and weapon proficiencies
 # play, 6 a multiclass caster casts each class's spells with that class's ability, a Use
-# names what the character carries first, and a use that only heals needs someone hurt.
-RULES_VERSION = 6
+# names what the character carries first, and a use that only heals needs someone hurt,
+# 7 a vampire's unarmed strike (its spawn's claws) grapples a foe it may not yet bite
+# instead of dealing damage.
+RULES_VERSION = 7

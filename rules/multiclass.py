@@ -65,6 +65,8 @@ def short_rest_slots(e: Entity) -> None:
         e.slots = list(e.max_slots)
         return
     n = class_level(e, "warlock") if e.levels else 0
+    # The slots at the pact level are one pool: restoring up to the pact count of what is
+    # spent there is exactly what a caster gets who spends pact slots first, as one may.
     for k, count in enumerate(_row_slots("warlock", n) if n else ()):
         if count:
             e.slots[k] = min(e.max_slots[k], e.slots[k] + count)

@@ -402,7 +402,8 @@ def _riders(a: dict[str, Any], when: str) -> n.Tree:
 
 def compile_action(monster: str, a: dict[str, Any]) -> n.Tree:
     """An action's tree: the stat block's numbers and riders; monster_effects.toml's `hit`,
-    `fail` and `area` replace the derived ones where a stat block needs more."""
+    `fail` and `area` replace the derived ones where a stat block needs more, and its
+    `hit_first` runs before a hit's damage (a node of it that stops stops the damage)."""
     extra = entry(monster, a["name"])
     where = f"monster_effects.toml[{monster}][{a['name']}]"
     on_fail = n.parse_tree(extra["fail"], where) if "fail" in extra else _riders(a, "fail")
@@ -410,19 +411,21 @@ def compile_action(monster: str, a: dict[str, Any]) -> n.Tree:
     on_hit += _rides(monster, a["name"])
     if "effects" in extra:  # an action no stat-block number says (Detect)
         return n.parse_tree(extra["effects"], where)
-    tree = _numbers(monster, a, on_hit, on_fail)
+    first = n.parse_tree(extra["hit_first"], where) if "hit_first" in extra else ()
+    tree = _numbers(monster, a, on_hit, on_fail, first)
     if extra.get("spend") and tree:  # each use spends one (a manticore's tail spikes)
         return (n.Counter(str(extra["spend"]), 1),) + tree
     return tree
 
 
-def _numbers(monster: str, a: dict[str, Any], on_hit: n.Tree, on_fail: n.Tree) -> n.Tree:
+def _numbers(monster: str, a: dict[str, Any], on_hit: n.Tree, on_fail: n.Tree,
+             first: n.Tree = ()) -> n.Tree:
     """An attack or save action's tree from its stat-block numbers and riders."""
     extra = entry(monster, a["name"])
     kind = a.get("kind")
     save = a.get("save") or {}
     if kind in ("melee", "ranged"):
-        hit: n.Tree = ()
+        hit: n.Tree = first
         parts = _parts(a.get("damage", []))
         if parts:
             hit += (n.Damage(parts, magical=False, once=False),)

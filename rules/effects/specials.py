@@ -414,6 +414,21 @@ def end_grapple(ctx: Any, _args: dict[str, Any]) -> None:
     resolver.end_grapple(ctx.game, t, ctx.out)
 
 
+def grapple_instead(ctx: Any, _args: dict[str, Any]) -> bool:
+    """A foe it does not yet hold is grappled instead of taking the hit's damage, while an
+    action of its own waits on that hold (a vampire's bite); otherwise the blow deals damage."""
+    from rules.effects import monsters
+
+    c = ctx.caster
+    t = ctx.target if ctx.target is not None else ctx.targets[0]
+    if t.dead or not any(monsters.bars(ctx.game, c, a, t) for a in c.actions):
+        return True  # nothing it does waits on holding this foe: the blow deals damage
+    resolver.add_condition(ctx.game, t, "grappled", ctx.out, rounds=-1, src=c.eid)
+    held = t.conditions.get("grappled")
+    # immune, or held by another: the blow lands as damage after all
+    return held is None or held.src != c.eid
+
+
 def second_hit(ctx: Any, args: dict[str, Any]) -> None:
     """The second hit of the caster's turn on the same target imposes `condition` (a
     shambling mound grapples a creature both slams hit)."""
@@ -566,6 +581,7 @@ SPECIALS: dict[str, Special] = {
     "hp_threshold": hp_threshold, "extra_turns": extra_turns, "summon_monster": summon_monster,
     "grant": grant, "change_form": change_form, "touch_heal": touch_heal, "add_forms": add_forms, "charged": charged, "sneak_attack": sneak_attack, "surprise": surprise, "rampage": rampage, "detect": detect,
     "swallow": swallow, "end_grapple": end_grapple, "second_hit": second_hit,
+    "grapple_instead": grapple_instead,
     "buff_allies": buff_allies, "reel": reel, "reaction": reaction,
     "hurt_grapplers": hurt_grapplers, "consume_life": consume_life,
     "cast": cast, "staged": staged, "eminence": eminence, "drain_charmed": drain_charmed,

@@ -77,8 +77,15 @@ def test_the_ai_rates_the_multiattack_by_the_swings_it_will_make() -> None:
     assert _multi_damage(g, m, multi, t) > free  # a bite (13.5) for a claw (8)
 
 
+def _rolls(g: Game, *values: int) -> None:
+    """The next d20s, in order (the DM's `roll`)."""
+    apply(g, None, it.Dm("set_roll", value=values[0], text=" ".join(map(str, values))),
+          random.Random(1))
+
+
 def test_the_vampire_strikes_twice_unless_its_target_may_be_bitten() -> None:
     g, v, hero = _vs("vampire-vampire")
+    _rolls(g, 1, 1)  # two misses: nothing grapples, so nothing may be bitten
     out = apply(g, v, it.Attack(hero, _act(g, v, "Multiattack")), random.Random(1))
     assert _uses(out) == ["Unarmed Strike", "Unarmed Strike"]
     g, v, hero = _vs("vampire-vampire")
@@ -137,3 +144,41 @@ def test_a_maximum_drained_to_0_kills() -> None:
     thorin.hp = 1
     out = _bite(g, v, hero)
     assert thorin.dead and any(isinstance(x, ev.Died) and x.target == hero for x in out)
+
+
+def _damage_types(out: list[object], eid: int) -> list[str]:
+    return [x.dtype for x in out if isinstance(x, ev.Damaged) and x.target == eid]
+
+
+@pytest.mark.parametrize(("monster", "blow"), [("vampire-vampire", "Unarmed Strike"),
+                                               ("vampire-spawn", "Claws")])
+def test_a_blow_that_hits_a_free_foe_grapples_it_instead_and_the_bite_follows(
+        monster: str, blow: str) -> None:
+    g, v, hero = _vs(monster)
+    _rolls(g, 18, 18)  # hits, not crits
+    out = apply(g, v, it.Attack(hero, _act(g, v, "Multiattack")), random.Random(1))
+    assert _uses(out) == [blow, "Bite"]
+    held = g.entities[hero].conditions.get("grappled")
+    assert held is not None and held.src == v
+    dealt = _damage_types(out, hero)
+    assert "bludgeoning" not in dealt and "slashing" not in dealt  # the hold, not the blow
+    assert "necrotic" in dealt  # the bite's
+
+
+def test_a_held_foe_or_one_that_may_be_bitten_takes_the_blow_as_damage() -> None:
+    for cond, src_is_it in (("grappled", True), ("restrained", False)):
+        g, v, hero = _vs("vampire-vampire")
+        g.entities[hero].conditions[cond] = Cond(src=v if src_is_it else 0)
+        _rolls(g, 18)
+        out = apply(g, v, it.Attack(hero, _act(g, v, "Unarmed Strike")), random.Random(1))
+        assert _damage_types(out, hero) == ["bludgeoning"]
+        assert ("grappled" in g.entities[hero].conditions) is src_is_it
+
+
+def test_a_foe_that_cannot_be_grappled_takes_the_blow_as_damage() -> None:
+    g, v, hero = _vs("vampire-vampire")
+    g.entities[hero].cond_immune = ["grappled"]
+    _rolls(g, 18)
+    out = apply(g, v, it.Attack(hero, _act(g, v, "Unarmed Strike")), random.Random(1))
+    assert _damage_types(out, hero) == ["bludgeoning"]
+    assert "grappled" not in g.entities[hero].conditions
