@@ -86,6 +86,8 @@ class SimConfig:
             raise ValueError(f"firmware {self.firmware!r}: use 2.7 or 2.8")
         if self.pace not in PACES:
             raise ValueError(f"pace {self.pace!r}: use {' or '.join(PACES)}")
+        if self.perfect_reminders and self.mode == "binary":
+            raise ValueError("perfect reminders are for text players: use --mode text or mixed")
         if self.relay_rate_limit is not None and self.relay_rate_limit < 1:
             raise ValueError("the relay's rate limit is at least 1 packet per 5 minutes")
         name, count = self.monsters
@@ -424,6 +426,7 @@ def _report(cfg: SimConfig, app: Any, mesh: Any, bots: list[Any], tracker: _Trac
         "outbox": {k: v for k, v in app.outbox.stats().items() if k != "last_packets"},
         "events_seq": app.store.max_seq(),
         "firmware": cfg.firmware, "pace": cfg.pace, "relay_rate_limit": cfg.relay_rate_limit,
+        "perfect_reminders": cfg.perfect_reminders,
         "traffic_drops": int(stats["traffic_drops"]),
         # With a relay limit set: each sender's busiest 5-minute bucket at the relays, which
         # a relay's limit must stay above for that sender (firmware-notes, firmware 2.8).

@@ -84,7 +84,7 @@ def test_the_table_is_set_up_as_firmware_notes_advise_unless_told():
     ["--relays", "4"], ["--hops", "0"], ["--players", "0"], ["--minutes", "-1"],
     ["--loss", "2"], ["--hop-limit", "9"], ["--preset", "FOO"], ["--monsters", "dragonx"],
     ["--monsters", "goblin:0"], ["--table-repeaters", "-1"], ["--table-repeaters", "5"],
-    ["--relay-rate-limit", "0"],
+    ["--relay-rate-limit", "0"], ["--mode", "binary", "--perfect-reminders"],
 ])
 def test_the_cli_refuses_a_run_it_cannot_mean_in_one_line(args):
     out = subprocess.run([sys.executable, "-m", "node.cli", "sim", "--minutes", "1", *args],
