@@ -192,9 +192,15 @@ def _r_rolled(e: ev.Rolled, name: _Names, short: bool, view: View) -> str:
 
 
 def pretty(index: str) -> str:
-    """A content index as players read it: "fire-bolt" -> "Fire Bolt", "bless" -> "Bless";
-    names pass through."""
-    return index.replace("-", " ").title() if index.islower() else index
+    """A content index as players read it: a spell's SRD name ("hunters-mark" -> "Hunter's
+    Mark", "wall-of-fire" -> "Wall of Fire"), else title case ("second-wind" -> "Second
+    Wind"); names pass through."""
+    if not index.islower():
+        return index
+    from rules import content
+
+    spell = content.spells().get(index)
+    return str(spell["name"]) if spell else index.replace("-", " ").title()
 
 
 def _r_info(e: ev.Info, name: _Names) -> str:

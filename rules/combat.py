@@ -191,8 +191,32 @@ def _pick_weapon(a: Entity, ref: it.Ref | None, t: Entity) -> dict[str, Any]:
     return melee[0] if a.engaged and melee else main
 
 
+def _aimed(game: Game, a: Entity, i: it.Attack) -> tuple[it.Ref, it.Ref | None]:
+    """(target, weapon) of an attack. `atk giant spider` reads as target "giant", weapon
+    "spider": the longest run of its words that names a creature here is the target and
+    the rest the weapon; with none, when the first word is no creature's name either, a
+    player's words that name no weapon of theirs are all the target ("atk giant spidr")."""
+    if not isinstance(i.target, str) or not isinstance(i.weapon, str):
+        return i.target, i.weapon
+    from rules import fuzzy
+
+    words = [i.target, *i.weapon.split()]
+    names = {e.name.casefold() for e in game.here(a.room) if not e.dead}
+    for k in range(len(words), 1, -1):
+        if " ".join(words[:k]).casefold() in names:
+            rest = " ".join(words[k:])
+            rest = rest[5:] if rest.casefold().startswith("with ") else rest
+            return " ".join(words[:k]), rest or None
+    if a.kind != "monster" and i.target.casefold() not in names and \
+            fuzzy.best_match(i.weapon, [w["name"] for w in a.weapons]) is None:
+        return " ".join(words), None
+    return i.target, i.weapon
+
+
 def attack(game: Game, a: Entity, i: it.Attack, rng: random.Random) -> list[Any]:
     in_turn(game, a)
+    target, weapon = _aimed(game, a, i)
+    i = it.Attack(target=target, weapon=weapon)
     t = game.find(i.target, room=a.room, living=True)
     if t.eid == a.eid:
         raise RulesError("you cannot attack yourself")

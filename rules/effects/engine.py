@@ -550,6 +550,8 @@ def _tell_affected(ctx: Ctx, said: list[Any]) -> None:
     named = {getattr(e, "target", None) for e in said} | {
         t for e in said for t in getattr(e, "targets", ())}
     quiet = [t for t in dict.fromkeys(ctx.affected) if t not in named]
+    if quiet == [ctx.caster.eid] and str((ctx.spell or {}).get("range", "")) == "Self":
+        return  # "casts Blur L2" says it: a spell of range Self lands on nobody else
     if quiet:
         ctx.out.append(ev.Affected(ctx.name, tuple(quiet)))
 

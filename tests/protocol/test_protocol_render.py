@@ -220,3 +220,12 @@ def test_waking_up_is_said_by_the_heal() -> None:
 def test_one_resting_character_takes_a_rest_and_several_take_one():
     assert render([ev.Rested("long", (1,))], FakeView()) == ["Thorin takes a long rest."]
     assert render([ev.Rested("short", (1, 2))], FakeView()) == ["Thorin, Mira take a short rest."]
+
+
+def test_a_spell_reads_as_the_srd_writes_its_name() -> None:
+    from protocol.render import pretty
+
+    assert pretty("hunters-mark") == "Hunter's Mark"
+    assert pretty("wall-of-fire") == "Wall of Fire"
+    assert pretty("second-wind") == "Second Wind"  # not a spell: title case
+    assert pretty("Thorin") == "Thorin"  # a name passes through

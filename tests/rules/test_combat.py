@@ -407,3 +407,42 @@ def test_spells_lists_the_slots_left_and_the_spells_by_level() -> None:
     apply(g, None, it.Join("Cy", "cleric", 3), random.Random(0))
     assert g.describe(3, "spells").startswith(
         "Cy: slots L1 4/4 L2 2/2. L0 Sacred Flame; L1 Guiding Bolt, Cure Wounds")
+
+
+def _spider_fight() -> tuple[Game, int, int]:
+    from rules_helpers import party
+
+    g = party(("Ana", "fighter", 3))
+    (spider,) = fight(g, "giant-spider")
+    ana = g.find("Ana").eid
+    turn_of(g, ana)
+    return g, ana, spider
+
+
+@pytest.mark.parametrize("typed", ["giant spider", "Giant Spider", "giant spidr"])
+def test_a_target_of_two_words_is_not_read_as_a_weapon(typed: str) -> None:
+    from protocol.text import parse
+
+    g, ana, spider = _spider_fight()
+    intent = parse(f"atk {typed}")  # the parser reads "giant" and a weapon "spidr"
+    out = apply(g, ana, intent, random.Random(1))
+    assert any(isinstance(x, ev.Attacked) and x.target == spider for x in out)
+
+
+def test_a_two_word_target_may_still_name_its_weapon() -> None:
+    from protocol.text import parse
+
+    g, ana, spider = _spider_fight()
+    weapon = g.entities[ana].weapons[-1]["name"]
+    out = apply(g, ana, parse(f"atk giant spider with {weapon}"), random.Random(1))
+    hit = next(x for x in out if isinstance(x, ev.Attacked))
+    assert hit.target == spider and hit.using == weapon
+
+
+def test_a_weapon_the_attacker_lacks_is_still_refused_by_name() -> None:
+    from protocol.text import parse
+
+    g, ana, spider = _spider_fight()
+    g.entities[spider].name = "Spid"  # "spid" names a creature: "flail" is a weapon asked for
+    with pytest.raises(RulesError, match="no weapon like 'flail'"):
+        apply(g, ana, parse("atk spid flail"), random.Random(1))

@@ -51,6 +51,14 @@ def test_a_buff_names_who_it_landed_on_and_a_hit_does_not_name_twice() -> None:
     assert not any(isinstance(x, ev.Affected) for x in out)  # "hits Ogre" names it
 
 
+def test_a_spell_of_range_self_does_not_name_its_caster_again() -> None:
+    g, _ = _setup("blur")
+    out = apply(g, 1, it.Cast("blur"), random.Random(1))
+    assert any(isinstance(x, ev.SpellCast) for x in out)
+    assert not any(isinstance(x, ev.Affected) for x in out)  # "casts Blur L2." says it
+    assert any(x.name == "blur" or "blur" in x.name.lower() for x in g.entities[1].effects)
+
+
 def test_conjure_animals_brings_allies_into_the_initiative() -> None:
     g, _ = _setup("conjure-animals")
     out = apply(g, 1, it.Cast("conjure animals"), random.Random(1))
