@@ -9,6 +9,7 @@
 # play, 6 a multiclass caster casts each class's spells with that class's ability, a Use
 # names what the character carries first, and a use that only heals needs someone hurt,
 # 7 a vampire's unarmed strike (its spawn's claws) grapples a foe it may not yet bite
-# instead of dealing damage, a spell of range Self no longer names its caster again, and
-# `atk giant spider` attacks the giant spider instead of asking for a weapon "spider".
+# instead of dealing damage, a spell of range Self no longer names its caster again,
+# `atk giant spider` attacks the giant spider instead of asking for a weapon "spider", and
+# a spell that only heals, like such a use, needs someone hurt.
 RULES_VERSION = 7

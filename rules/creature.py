@@ -130,6 +130,11 @@ class Entity:
         base = max([self.ac] + [e.ac_base + self.mod("dex") for e in self.effects if e.ac_base])
         return base + sum(e.ac for e in self.effects)
 
+    @property
+    def unhurt(self) -> bool:
+        """At its hit point maximum now: healing would do nothing."""
+        return self.hp >= self.hp_cap()
+
     def hp_cap(self) -> int:
         """The hit point maximum now: raised by aid, cut by a life drain, halved by
         exhaustion 4."""

@@ -96,8 +96,7 @@ def _check(a: Entity, f: FeatureDef, in_combat: bool) -> None:
 def _targets(game: Game, a: Entity, f: FeatureDef, ref: it.Ref | None) -> list[Entity]:
     """Who a use lands on; RulesError (one line) for a target it cannot have."""
     targets = _pick(game, a, f, ref)
-    if targets and f.tree and all(isinstance(x, n.Heal) for x in f.tree) and all(
-            t.hp >= t.max_hp for t in targets):
+    if targets and f.tree and n.heals_only(f.tree) and all(t.unhurt for t in targets):
         # Only healing, on someone unhurt: a slip that would spend the use for nothing
         raise RulesError(f"{targets[0].name} needs no healing")
     return targets
@@ -110,7 +109,7 @@ def _pick(game: Game, a: Entity, f: FeatureDef, ref: it.Ref | None) -> list[Enti
         t = game.find(ref, room=a.room) if ref is not None else a
         if t.dead or t.side != a.side:
             raise RulesError(f"{f.name} is for a living ally")
-        if f.target == "wounded_ally" and t.hp >= t.max_hp:
+        if f.target == "wounded_ally" and t.unhurt:
             raise RulesError(f"{t.name} needs no healing")
         return [t]
     if f.target == "other_ally":

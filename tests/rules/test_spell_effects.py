@@ -130,6 +130,7 @@ def test_a_reaction_spell_is_cast_on_another_creatures_turn() -> None:
 def test_bonus_action_spell_then_only_a_cantrip() -> None:
     g, foes = _setup("healing-word", "goblin", 1)
     g.entities[1].spells += ["magic-missile", "fire-bolt"]
+    g.entities[2].hp -= 5  # a healing spell needs a wound
     apply(g, 1, it.Cast("healing word", 2), random.Random(1))
     with pytest.raises(RulesError, match="only a cantrip"):
         apply(g, 1, it.Cast("magic missile", foes[0]), random.Random(1))

@@ -35,6 +35,8 @@ def _fight(index: str) -> tuple[Game, int, int]:
     sd = BOOK[index]
     foe = "wolf" if "beast" in sd.only_types else "goblin"
     spawn(g, foe, 3)
+    for eid in (1, 2):
+        g.entities[eid].hp -= 3  # a spell that only heals needs a wound to cast
     c = g.entities[1]
     c.spells = [index]
     c.slots = [4] * 9
