@@ -97,6 +97,12 @@ def _sentences(events: Sequence[Any], view: View, short: bool) -> list[str]:
             out.append(_r_spell(e, name, short, view)[:-1] + " on " + _who(nxt, name) + ".")
             i += 2
             continue
+        if isinstance(e, ev.ActionTaken | ev.SpellCast) and isinstance(nxt, ev.Info) and \
+                nxt.eid == e.eid and nxt.text == ev.NEXT_HIT:
+            # "Pal: Divine Smite, on the next hit." in one sentence, not two
+            out.append(_RENDERERS[type(e)](e, name, short, view)[:-1] + f", {ev.NEXT_HIT}.")
+            i += 2
+            continue
         if isinstance(e, ev.Moved) and e.band == "engaged" and _attacks_next(events, i, e):
             i += 1  # closing in to hit: "hits Gob1" says it, and each byte is airtime
             continue

@@ -10,6 +10,8 @@
 # names what the character carries first, and a use that only heals needs someone hurt,
 # 7 a vampire's unarmed strike (its spawn's claws) grapples a foe it may not yet bite
 # instead of dealing damage, a spell of range Self no longer names its caster again,
-# `atk giant spider` attacks the giant spider instead of asking for a weapon "spider", and
-# a spell that only heals, like such a use, needs someone hurt.
+# `atk giant spider` attacks the giant spider instead of asking for a weapon "spider", a
+# spell that only heals, like such a use, needs someone hurt, a rogue's hide, dash or
+# disengage takes the bonus action first, a succubus kisses only whom it has charmed, and
+# a vampire's or succubus's charm is saved against again when they harm its bearer.
 RULES_VERSION = 7

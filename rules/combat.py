@@ -439,12 +439,12 @@ def _simple_slot(a: Entity, what: str, dim: bool = False) -> str:
         what in ("disengage", "hide") and any(x.has("nimble_escape") for x in a.effects)) or (
         what == "hide" and dim and any(x.has("shadow_stealth") for x in a.effects)) or (
         what == "hide" and any(x.has("quick_hide") for x in a.effects))
-    if quick and a.turn["bonus"] > 0 and (a.turn["action"] <= 0 or a.turn.get("attacked")):
+    # The bonus action first: `hide` then `atk gob1` is the rogue's own turn (Cunning
+    # Action frees the action for the attack), and one command per message cannot say which.
+    if quick and a.turn["bonus"] > 0:
         return "bonus"
     if a.turn["action"] > 0:
         return "action"
-    if quick and a.turn["bonus"] > 0:
-        return "bonus"
     raise RulesError(f"no action left to {what}")
 
 

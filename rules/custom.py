@@ -286,7 +286,8 @@ def validate_monster(doc: Any) -> dict[str, Any]:
     try:
         record = _monster(doc)
     except _Bad as err:
-        raise RulesError(f"custom monster {err}"[:200]) from None
+        # a key of the document is part of the path, and may hold a line break
+        raise RulesError(" ".join(f"custom monster {err}".split())[:200]) from None
     return record
 
 

@@ -187,6 +187,11 @@ class Info:
     text: str
 
 
+# The Info a smite (or any rider spent by one hit) adds to its use: nothing lands until
+# the next weapon hit, and "Pal: Divine Smite." alone reads as if it did nothing.
+NEXT_HIT = "on the next hit"
+
+
 @dataclass(frozen=True, slots=True)
 class Digest:
     value: int  # 32-bit digest of the game state after the events

@@ -884,7 +884,8 @@ def str_floor(ent: Entity, ability: str, total: int) -> int:
 
 # -- conditions and effects ---------------------------------------------------------
 def add_condition(game: Game, ent: Entity, cond: str, out: Events, *, rounds: int = -1,
-                  save: str = "", dc: int = 0, src: int = 0, conc: bool = False) -> bool:
+                  save: str = "", dc: int = 0, src: int = 0, conc: bool = False,
+                  harm: bool = False) -> bool:
     if cond in ent.cond_immune or ent.dead:
         return False
     kind = game.entities[src].ctype if src in game.entities else ""
@@ -902,7 +903,7 @@ def add_condition(game: Game, ent: Entity, cond: str, out: Events, *, rounds: in
             _die(game, ent, out)
         return True
     fresh = cond not in ent.conditions
-    ent.conditions[cond] = Cond(rounds, save, dc, src, conc)
+    ent.conditions[cond] = Cond(rounds, save, dc, src, conc, harm)
     if fresh:
         out.append(ev.ConditionChanged(ent.eid, cond, True))
     if cond in ("unconscious", "paralyzed", "stunned", "petrified", "incapacitated"):
@@ -912,6 +913,18 @@ def add_condition(game: Game, ent: Entity, cond: str, out: Events, *, rounds: in
             ent.conditions.setdefault("prone", Cond())
             ent.effects[:] = [x for x in ent.effects if not x.has("rage")]  # rage ends
     return True
+
+
+def harmed(game: Game, ent: Entity, by: Entity, rng: random.Random, out: Events) -> None:
+    """`by` harmed `ent`: a condition whose source is `by` or one of its allies, and whose
+    save repeats on harm (Cond.harm: a vampire's Charm), gets that save again; a success
+    ends it."""
+    for cond, info in list(ent.conditions.items()):
+        src = game.entities.get(info.src)
+        if info.harm and info.save and src is not None and src.side == by.side and \
+                not ent.dead and saving_throw(game, ent, info.save, info.dc, rng, out,
+                                              f"{cond} save"):
+            remove_condition(game, ent, cond, out)
 
 
 def remove_condition(game: Game, ent: Entity, cond: str, out: Events) -> None:

@@ -163,7 +163,7 @@ def end_turn_effects(game: Game, e: Entity, rng: random.Random) -> list[Any]:
         resolver.deal(game, e, e.turn["moved"] // 5, "cold", out, rng=rng)
     _rage_lapses(e, out)
     for cond, info in list(e.conditions.items()):
-        if info.save and not e.dead and resolver.saving_throw(
+        if info.save and not info.harm and not e.dead and resolver.saving_throw(
                 game, e, info.save, info.dc, rng, out, f"{cond} save"):
             resolver.remove_condition(game, e, cond, out)
             continue

@@ -54,7 +54,8 @@ def lines(tree: n.Tree, spell: dict[str, Any] | None = None) -> list[str]:
             out.append(f"temp HP: {_dice(node.part, spell, 'heal')}")
         elif isinstance(node, n.Condition):
             out.append(("ends: " if node.remove else "condition: ") + node.name
-                       + (" (save at end of each turn)" if node.end_save else ""))
+                       + (" (save at end of each turn)" if node.end_save else "")
+                       + (" (save again when harmed)" if node.harm_save else ""))
         elif isinstance(node, n.Text):
             out.append(f"tells the table: {node.text}")
         elif isinstance(node, n.Ongoing):

@@ -304,6 +304,8 @@ def _damage(node: n.Damage, ctx: Ctx) -> None:
                                       crit=ctx.crit, rng=ctx.rng,
                                       magical=node.magical and ctx.magical)
             resolver.blessing(ctx.game, ctx.caster, t, ctx.out)
+            if ctx.dealt > 0 and t.conditions:
+                resolver.harmed(ctx.game, t, ctx.caster, ctx.rng, ctx.out)
 
 
 def _roll(expr: str, ctx: Ctx, crit: bool) -> int:
@@ -378,8 +380,8 @@ def _condition(node: n.Condition, ctx: Ctx) -> None:
         return
     rounds = node.rounds or ctx.rounds or -1
     resolver.add_condition(ctx.game, t, node.name, ctx.out, rounds=rounds,
-                           save=ctx.save_ability if node.end_save else "", dc=ctx.dc,
-                           src=ctx.caster.eid, conc=ctx.conc)
+                           save=ctx.save_ability if node.end_save or node.harm_save else "",
+                           dc=ctx.dc, src=ctx.caster.eid, conc=ctx.conc, harm=node.harm_save)
 
 
 def _ongoing(node: n.Ongoing, ctx: Ctx) -> None:
@@ -406,6 +408,8 @@ def _ongoing(node: n.Ongoing, ctx: Ctx) -> None:
     t.effects[:] = [x for x in t.effects if not (x.name == name and x.src == rec.src)]
     t.effects.append(rec)
     ctx.affected.append(t.eid)
+    if rec.has("one_hit") and t is ctx.caster:
+        ctx.out.append(ev.Info(t.eid, ev.NEXT_HIT))
     if rec.max_hp:
         t.hp += rec.max_hp
     if rec.has("no_reactions"):

@@ -100,6 +100,9 @@ class Condition:
     rounds: int = 0  # 0: the node's parent duration (the spell's), -1: until removed
     end_save: bool = False  # a save at the end of each of the bearer's turns ends it
     remove: bool = False
+    # the save is repeated, ending it on a success, each time its source or the source's
+    # allies harm the bearer (a vampire's Charm), instead of at each turn's end
+    harm_save: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,13 +240,14 @@ def walk(tree: Tree) -> list[Node]:
     return out
 
 
-__all__ = ["Area", "Attack", "Condition", "Counter", "Damage", "Heal", "Move", "Node",
-           "Ongoing", "Part", "Ref", "Save", "Special", "Summon", "Target", "TempHP", "Text",
-           "Tree", "parse_node", "parse_tree", "walk"]
-
-
 def heals_only(tree: Tree) -> bool:
     """True when all a tree does is heal (cure wounds, a potion): on someone unhurt it
     would spend its slot or use for nothing."""
     done = [x for x in walk(tree) if not isinstance(x, Target | Area)]
     return bool(done) and all(isinstance(x, Heal) for x in done)
+
+
+__all__ = ["Area", "Attack", "Condition", "Counter", "Damage", "Heal", "Move", "Node",
+           "Ongoing", "Part", "Ref", "Save", "Special", "Summon", "Target", "TempHP", "Text",
+           "Tree", "heals_only", "parse_node", "parse_tree", "walk"]
+

@@ -246,12 +246,16 @@ class Cond:
     dc: int = 0
     src: int = 0  # who imposed it (0: the DM or the world)
     conc: bool = False  # ends when src's concentration ends
+    harm: bool = False  # the save repeats when src or its allies harm the bearer, not each turn
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rounds": self.rounds, "save": self.save, "dc": self.dc, "src": self.src,
-                "conc": int(self.conc)}
+        d = {"rounds": self.rounds, "save": self.save, "dc": self.dc, "src": self.src,
+             "conc": int(self.conc)}
+        if self.harm:  # only when set: a game without it keeps its digests
+            d["harm"] = 1
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Cond:
         return cls(int(d.get("rounds", -1)), str(d.get("save", "")), int(d.get("dc", 0)),
-                   int(d.get("src", 0)), bool(d.get("conc", 0)))
+                   int(d.get("src", 0)), bool(d.get("conc", 0)), bool(d.get("harm", 0)))

@@ -36,6 +36,14 @@ def test_a_spell_names_who_its_lasting_effect_landed_on():
         "Bless on Thorin, Mira, Ana.")
 
 
+def test_a_smite_says_it_waits_for_the_next_hit_in_the_same_sentence():
+    armed = ev.Info(7, ev.NEXT_HIT)
+    assert render([ev.ActionTaken(7, "divine smite"), armed], FakeView()) == [
+        "Ana: Divine Smite, on the next hit."]
+    assert render([ev.SpellCast(7, "branding-smite", 2), armed], FakeView()) == [
+        "Ana casts Branding Smite L2, on the next hit."]
+
+
 def test_an_info_that_names_its_creature_is_not_prefixed_with_the_name_again():
     assert render([ev.Info(2, "Mira becomes a wolf")], FakeView()) == ["Mira becomes a wolf."]
     assert render([ev.Info(2, "the door is locked")], FakeView()) == [

@@ -64,6 +64,18 @@ def test_cunning_action_uses_bonus_action() -> None:
         apply(g, 1, it.Dash(), random.Random(0))
 
 
+def test_a_rogue_hides_with_the_bonus_action_and_then_attacks() -> None:
+    g = _game(("R", "rogue", 2))
+    foes = fight(g)
+    turn_of(g, 1)
+    apply(g, 1, it.Hide(), random.Random(0))
+    assert g.entities[1].turn["bonus"] == 0 and g.entities[1].turn["action"] == 1
+    out = apply(g, 1, it.Attack(foes[0], "shortbow"), random.Random(0))
+    assert any(isinstance(e, ev.Attacked) for e in out)
+    with pytest.raises(RulesError, match="no action left to dash"):
+        apply(g, 1, it.Dash(), random.Random(0))
+
+
 def test_two_weapon_fighting_offhand_adds_no_modifier() -> None:
     g = _game(("R", "rogue", 1))
     foes = fight(g, "ogre")

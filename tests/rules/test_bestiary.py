@@ -291,3 +291,10 @@ def test_an_encounter_of_custom_monsters_is_rated_and_fought() -> None:
                              bestiary={rec["index"]: rec})
     assert got["xp"] == 400 and got["trials"] == 3 and got["refused_options"] == 0
     assert 0.0 <= got["party_win_rate"] <= 1.0
+
+
+def test_a_line_break_in_a_documents_key_stays_out_of_the_one_line_answer() -> None:
+    # found by the hypothesis test above: the key is part of the path the answer names
+    with pytest.raises(RulesError) as err:
+        custom.validate_monster({**LURKER, "speed": {"walk\n": -1}})
+    assert one_line(str(err.value)) and "speed" in str(err.value)

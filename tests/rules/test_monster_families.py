@@ -671,7 +671,8 @@ def test_a_shadow_hides_as_a_bonus_action_only_out_of_bright_light() -> None:
     g, foes = _game("shadow")
     shadow = g.entities[foes[0]]
     assert combat._simple_slot(shadow, "hide", dim=False) == "action"
-    assert combat._simple_slot(shadow, "hide", dim=True) == "action"  # the action comes first
+    # the bonus action first, keeping the action for an attack from hiding
+    assert combat._simple_slot(shadow, "hide", dim=True) == "bonus"
     shadow.turn["action"] = 0
     g, foes = _game("ghoul")
     ghoul = g.entities[foes[0]]

@@ -59,6 +59,13 @@ def test_a_spell_of_range_self_does_not_name_its_caster_again() -> None:
     assert any(x.name == "blur" or "blur" in x.name.lower() for x in g.entities[1].effects)
 
 
+def test_a_smite_says_it_lands_on_the_next_hit_and_spends_its_dice_there() -> None:
+    g, (ogre,) = _setup("branding-smite")
+    out = apply(g, 1, it.Cast("branding smite"), random.Random(1))
+    assert ev.Info(1, ev.NEXT_HIT) in out  # nothing else of it happens now
+    assert not any(isinstance(x, ev.Damaged | ev.Affected) for x in out)
+
+
 def test_conjure_animals_brings_allies_into_the_initiative() -> None:
     g, _ = _setup("conjure-animals")
     out = apply(g, 1, it.Cast("conjure animals"), random.Random(1))

@@ -182,3 +182,29 @@ def test_a_foe_that_cannot_be_grappled_takes_the_blow_as_damage() -> None:
     out = apply(g, v, it.Attack(hero, _act(g, v, "Unarmed Strike")), random.Random(1))
     assert _damage_types(out, hero) == ["bludgeoning"]
     assert "grappled" not in g.entities[hero].conditions
+
+
+def test_a_vampires_charm_is_saved_against_again_when_it_harms_not_at_turn_end() -> None:
+    from rules import turns
+
+    g, v, hero = _vs("vampire-vampire")
+    _rolls(g, 1)
+    apply(g, v, it.Attack(hero, _act(g, v, "Charm")), random.Random(1))
+    charm = g.entities[hero].conditions["charmed"]
+    assert charm.src == v and charm.harm and charm.save == "wis" and charm.dc == 17
+    _rolls(g, 20)
+    turns.end_turn_effects(g, g.entities[hero], random.Random(1))
+    assert "charmed" in g.entities[hero].conditions  # no save at the turn's end
+    turn_of(g, v)
+    _rolls(g, 18, 20)  # the strike hits (damage: a charmed foe may be bitten), the save holds
+    out = apply(g, v, it.Attack(hero, _act(g, v, "Unarmed Strike")), random.Random(1))
+    assert _damage_types(out, hero) == ["bludgeoning"]
+    assert "charmed" not in g.entities[hero].conditions
+
+
+def test_the_harm_flag_survives_a_save_and_a_load() -> None:
+    from rules.effects.records import Cond
+
+    c = Cond(-1, "wis", 17, 3, False, True)
+    assert Cond.from_dict(c.to_dict()) == c
+    assert "harm" not in Cond(-1, "wis", 17, 3).to_dict()  # absent unless set
