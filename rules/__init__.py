@@ -13,5 +13,6 @@
 # `atk giant spider` attacks the giant spider instead of asking for a weapon "spider", a
 # spell that only heals, like such a use, needs someone hurt, a rogue's hide, dash or
 # disengage takes the bonus action first, a succubus kisses only whom it has charmed, and
-# a vampire's or succubus's charm is saved against again when they harm its bearer.
+# a vampire's or succubus's charm is saved against again when they harm its bearer, and
+# an undead destroyed by Turn Undead dies outright.
 RULES_VERSION = 7

@@ -13,7 +13,8 @@ WILD_SHAPES = {0.25: "wolf", 0.5: "black-bear", 1.0: "brown-bear"}
 
 
 def destroy_undead(ctx: Any, _args: dict[str, Any]) -> None:
-    """A turned undead of low enough CR is destroyed (the cleric's Destroy Undead table)."""
+    """A turned undead of low enough CR is destroyed (the cleric's Destroy Undead table):
+    it dies, without the damage, fright or Undead Fortitude a blow would bring to say."""
     from rules.levels import row
     from rules.multiclass import class_level
 
@@ -22,8 +23,7 @@ def destroy_undead(ctx: Any, _args: dict[str, Any]) -> None:
         "destroy_undead_cr") or -1)
     t = ctx.target if ctx.target is not None else ctx.targets[0]
     if not t.dead and t.ctype == "undead" and 0 <= t.cr <= cr:
-        ctx.out.append(ev.Info(t.eid, f"{t.name} is destroyed"))
-        resolver.deal(ctx.game, t, t.hp + t.max_hp, "radiant", ctx.out, magical=True)
+        resolver.slay(ctx.game, t, ctx.out, ctx.rng)
 
 
 def each_foe(ctx: Any, args: dict[str, Any]) -> None:
