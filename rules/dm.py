@@ -254,6 +254,8 @@ def _give_item(t: Entity, text: str, count: int) -> list[Any]:
     count_word, _, rest = item.partition(" ")
     if not coins and count_word.isdigit() and rest:  # "2 torch": two of them
         item, count = rest, count * int(count_word)
+    if item in ("xp", "exp", "experience"):
+        raise RulesError("XP is not an item: give it as XP")
     if coins:
         amount, unit = int(coins.group(1)) * count, coins.group(2)
         held = next((x for x in t.inventory if (m := _COINS.match(x)) and m.group(2) == unit),

@@ -91,7 +91,9 @@ def describe(game: Game, eid: int, what: str) -> str:
     if what == "sheet":
         ab = " ".join(f"{k.upper()}{e.abilities[k]}" for k in ABILITIES if k in e.abilities)
         label = multiclass.label(e) if e.kind == "pc" else e.monster
-        res = " ".join(f"{k} {v}" for k, v in e.res.items() if k != "legendary")
+        # "second wind 1", as a player types it to `use` (the key is "second_wind")
+        res = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in e.res.items()
+                        if k != "legendary")
         weapons = ",".join(w["name"] + ("" if proficiency.weapon_ok(e, w) else
                                         f" ({proficiency.NOT_PROFICIENT})")
                            for w in e.weapons) or ",".join(a["name"] for a in e.actions)

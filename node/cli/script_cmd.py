@@ -7,7 +7,7 @@ Line forms (README, "Scripting a game"):
   ! NAME: COMMAND              the same, expected to be refused
   dm: OP ...                   a DM operation (spawn, start, end, next, turn, roll, damage,
                                heal, condition, narrate, house, levelup, cover, unlock, give,
-                               take, shop, ai)
+                               xp, take, shop, ai)
   expect ...                   pin the state down (hp, has, not, conc, effect, stat, sheet,
                                last, count)
   # comment
@@ -232,6 +232,9 @@ class Runner:
             return Dm("take_item", self._eid(args[0]), 1, " ".join(args[1:]))
         if op == "unlock":
             return Dm("unlock", text=" ".join(args))
+        if op == "xp":
+            name, n, _ = name_num("xp NAME AMOUNT")
+            return Dm("give_xp", self._eid(name), n)
         if op == "give":
             if len(args) < 2:
                 raise ScriptError("usage: dm: give NAME ITEM")
