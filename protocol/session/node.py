@@ -30,6 +30,9 @@ MAX_HOLD_S = 6.0
 HISTORY = 256  # broadcast frames kept for RESYNC
 MAX_SLOTS = 15  # four flag bits; 0 means "no ack in this frame"
 PAYLOAD_ROOM = 176  # events bytes per frame: 200 minus header, acks and the 4-byte tag
+# A private answer's words: the frame's room less the Info event's own bytes (its code, a
+# 3-byte actor and the length), so a whole sheet reaches the player in one DM.
+REPLY_TEXT_MAX = PAYLOAD_ROOM - 8
 # A missed frame is always resent as a broadcast: that costs the node no more airtime than a
 # DM, and a frame lost at the relay was lost for every client. Requests arriving this soon
 # after that resend were sent before it could arrive: it answers them too. The next client
@@ -560,7 +563,7 @@ class NodeSession:
         from protocol.render import fit
         from rules.events import Info
 
-        payload = codec.encode_events([Info(actor, fit(text, 120))])
+        payload = codec.encode_events([Info(actor, fit(text, REPLY_TEXT_MAX))])
         if seq is not None:
             client.answers[seq] = (payload, now)
             while len(client.answers) > ACKED_KEPT:

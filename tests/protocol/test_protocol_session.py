@@ -712,3 +712,20 @@ def test_a_request_that_would_need_a_packet_of_its_own_does_not_ride():
     assert len(packets) == 1
     kinds = [frames.decode_frame(p).kind for p in frames.split(packets[0].data)]
     assert kinds == [frames.Kind.INTENT] and mira.gaps.missing()
+
+
+def test_a_long_private_answer_reaches_the_client_whole_in_one_packet():
+    # A paladin's sheet is about 150 B; private answers were cut at 120 ("lay on hands 5…").
+    sheet = ("Pal, paladin 1: HP 11/11, AC 18, STR15 DEX10 CON13 INT8 WIS12 CHA14, prof +2, "
+             "XP 0; longsword,javelin; lay on hands 5; carry 88/225 lb.")
+    node, table = NodeSession(SECRET), FakeTable({MIRA: 1})
+    cs = client()
+    welcome(node, cs, MIRA, table)
+    (seq,), (packet,) = cs.send([it.Query("sheet")], 1.0)
+    (item,) = applies(node.receive(MIRA, packet.data, 1.0, table))
+    node.applied(MIRA, item.seq, Result(ok=True, text=sheet), 1.0, table)
+    out = sends(run_until(node, table, 1.0 + ns.MAX_HOLD_S))
+    assert [s.to for s in out] == [MIRA]
+    notes = [n for s in out for n in cs.receive(NODE, s.to, MIRA, s.data, 5.0)]
+    assert [ev.text for n in notes if isinstance(n, Shown) for ev in n.events] == [sheet]
+    assert Acked(seq, False) in notes
