@@ -14,5 +14,6 @@
 # spell that only heals, like such a use, needs someone hurt, a rogue's hide, dash or
 # disengage takes the bonus action first, a succubus kisses only whom it has charmed, and
 # a vampire's or succubus's charm is saved against again when they harm its bearer, and
-# an undead destroyed by Turn Undead dies outright.
+# an undead destroyed by Turn Undead dies outright, and a druid in a beast's shape attacks
+# with the beast's attacks.
 RULES_VERSION = 7

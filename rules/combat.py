@@ -227,6 +227,9 @@ def attack(game: Game, a: Entity, i: it.Attack, rng: random.Random) -> list[Any]
         raise RulesError(f"{a.name} is charmed by {t.name}")
     if a.kind == "monster":
         return _monster_attack(game, a, t, i.weapon, rng)
+    form = next((x.form for x in a.effects if x.form), "")
+    if form:
+        return _in_form(game, a, t, form, i.weapon, rng)
     w = _pick_weapon(a, i.weapon, t)
     slot = _attack_slot(a, w)
     spec = weapon_spec(a, w, offhand=slot == "offhand")
@@ -247,6 +250,25 @@ def attack(game: Game, a: Entity, i: it.Attack, rng: random.Random) -> list[Any]
     resolver.attack(game, a, t, spec, rng, out)
     out += after_action(game, a, rng)
     return out
+
+
+def _in_form(game: Game, a: Entity, t: Entity, form: str, ref: it.Ref | None,
+             rng: random.Random) -> list[Any]:
+    """A druid in a beast's shape attacks as the beast does, with its numbers (SRD Wild
+    Shape: the druid's game statistics are replaced by the beast's): the beast's best attack,
+    or the one of its actions `ref` names; a weapon of the druid's own is not in hand."""
+    from rules import content, fuzzy
+
+    beast = content.monsters()[form]
+    attacks = [x for x in beast["actions"] if x.get("kind") in ("melee", "ranged", "multiattack")]
+    if not isinstance(ref, str) or fuzzy.best_match(ref, [x["name"] for x in attacks]) is None:
+        ref = None
+    kept = a.monster, a.actions
+    a.monster, a.actions = form, attacks
+    try:
+        return _monster_attack(game, a, t, ref, rng)
+    finally:
+        a.monster, a.actions = kept
 
 
 def _thrown_range(w: dict[str, Any]) -> list[int] | None:

@@ -117,7 +117,8 @@ def font_of_magic(ctx: Any, args: dict[str, Any]) -> bool:
 
 def wild_shape(ctx: Any, _args: dict[str, Any]) -> None:
     """The druid takes the shape of the strongest beast its level allows: the beast's hit
-    points are a pool that soaks damage first (the druid keeps its own attacks)."""
+    points are a pool that soaks damage first, and it attacks with the beast's attacks
+    (`form`: combat.attack)."""
     from rules.levels import row
     from rules.multiclass import class_level
 
@@ -129,7 +130,7 @@ def wild_shape(ctx: Any, _args: dict[str, Any]) -> None:
     c.effects[:] = [x for x in c.effects if not x.has("wild_shape")]
     # SRD: the shape lasts half the druid level in hours (600 rounds an hour)
     c.effects.append(Effect("wild-shape", c.eid, rounds=max(1, c.level // 2) * 600,
-                            tags=("wild_shape",)))
+                            tags=("wild_shape",), form=str(beast["index"])))
     ctx.out.append(ev.Info(c.eid, f"{c.name} becomes a {beast['name'].lower()}"))
 
 

@@ -192,6 +192,7 @@ class Effect:
     #                                 charm or frighten it (protection from evil and good)
     vs_types: tuple[str, ...] = ()  # a rider only against creatures of these types
     leap: int = 0  # feet of a long jump that clears difficult ground (Standing Leap)
+    form: str = ""  # the beast whose shape the bearer has taken (Wild Shape): its attacks
 
     def __post_init__(self) -> None:
         bad = [t for t in self.tags if t not in TAGS]
