@@ -36,10 +36,10 @@ def gear(game: Any, eid: int) -> dict[str, Any]:
     """What a character wears and wields, and which of it they lack the proficiency for
     (rules/proficiency: such armour costs STR and DEX rolls and every spell, such a weapon
     its proficiency bonus); the console's sheet marks those."""
-    from rules import content, proficiency
+    from rules import proficiency
 
     e = _entity(game, eid)
-    armor = str(content.armor().get(e.armor, {}).get("name", e.armor)).lower() if e.armor else ""
+    armor = proficiency.armor_name(e.armor) if e.armor else ""
     unskilled = [w["name"] for w in e.weapons if not proficiency.weapon_ok(e, w)]
     worn = proficiency.hampering(e)
     return {"armor": armor, "shield": bool(e.shield),

@@ -10,7 +10,7 @@ from rules import intents as it
 from rules import multiclass
 from rules.combat import after_action
 from rules.creature import Entity
-from rules.effects import nodes as n
+from rules.effects import selection
 from rules.errors import RulesError
 from rules.turns import in_turn, require
 
@@ -96,9 +96,7 @@ def _check(a: Entity, f: FeatureDef, in_combat: bool) -> None:
 def _targets(game: Game, a: Entity, f: FeatureDef, ref: it.Ref | None) -> list[Entity]:
     """Who a use lands on; RulesError (one line) for a target it cannot have."""
     targets = _pick(game, a, f, ref)
-    if targets and f.tree and n.heals_only(f.tree) and all(t.unhurt for t in targets):
-        # Only healing, on someone unhurt: a slip that would spend the use for nothing
-        raise RulesError(f"{targets[0].name} needs no healing")
+    selection.refuse_idle_heal(f.tree, targets)
     return targets
 
 

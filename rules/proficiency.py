@@ -114,8 +114,13 @@ def _weapon_ok(key: Key, name: str) -> bool:
 @lru_cache(maxsize=CACHED)
 def _hampering(key: Key, armor: str, shield: bool) -> str:
     if armor and not _item_ok(key, armor):
-        return str(content.armor()[armor]["name"]).lower()
+        return armor_name(armor)
     return "shield" if shield and not _item_ok(key, "shield") else ""
+
+
+def armor_name(index: str) -> str:
+    """Worn armour as a sheet names it ("chain mail"), or the index of one the SRD lacks."""
+    return str(content.armor().get(index, {}).get("name", index)).lower()
 
 
 @cache

@@ -78,8 +78,7 @@ def cast(game: Game, a: Entity, i: it.Cast, rng: random.Random) -> list[Any]:
         if not ("action" in ctime or "reaction" in ctime):
             raise RulesError(f"{spell['name']} takes {ctime}; cast it outside combat")
     targets = selection.for_spell(game, a, sd, i.target)
-    if targets and n.heals_only(sd.tree) and all(t.unhurt for t in targets):
-        raise RulesError(f"{targets[0].name} needs no healing")  # a slip, not a wasted slot
+    selection.refuse_idle_heal(sd.tree, targets)
     twins = _twin(game, a, sd, targets, i.twin)
     out: list[Any] = []
     root = sd.tree[0]

@@ -656,26 +656,24 @@ class Mesh:
             self._arm(radio)  # ISR_RX: RadioLibInterface.cpp:372-376 redraws the wait
 
     def _finish_rx(self, radio: Radio, rx: _Reception) -> None:
-        if rx.lost:
-            self._lost(radio, rx.frame)
-            return
-        fade = (rx.frame.relayer, radio.num)
-        if self._fades.get(fade, 0) > 0:
-            self._fades[fade] -= 1
-            radio.count("lost_random")
-            self._lost(radio, rx.frame)
-            return
-        if self.loss > 0 and self.rng.random() < self.loss:
-            radio.count("lost_random")
-            self._lost(radio, rx.frame)
+        if rx.lost or self._dropped(radio, rx.frame):
+            for listener in list(self._loss_listeners):
+                listener(radio.num, rx.frame)
             return
         self._receive(radio, rx.frame, rx.rssi, rx.snr)
         # ReliableRouter: while this packet was coming in, no (implicit) ack could arrive.
         self._push_retries(radio, rx.end - rx.start, None)
 
-    def _lost(self, radio: Radio, frame: Frame) -> None:
-        for listener in list(self._loss_listeners):
-            listener(radio.num, frame)
+    def _dropped(self, radio: Radio, frame: Frame) -> bool:
+        """A copy received intact but lost all the same: a fade set up by a test, or the
+        random loss per reception."""
+        fade = (frame.relayer, radio.num)
+        if self._fades.get(fade, 0) > 0:
+            self._fades[fade] -= 1
+        elif not (self.loss > 0 and self.rng.random() < self.loss):
+            return False
+        radio.count("lost_random")
+        return True
 
     def _receive(self, radio: Radio, frame: Frame, rssi: float, snr: float) -> None:
         """The router's decision on a packet heard intact: deliver, ack, relay or ignore."""

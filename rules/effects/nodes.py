@@ -240,14 +240,6 @@ def walk(tree: Tree) -> list[Node]:
     return out
 
 
-def heals_only(tree: Tree) -> bool:
-    """True when all a tree does is heal (cure wounds, a potion): on someone unhurt it
-    would spend its slot or use for nothing."""
-    done = [x for x in walk(tree) if not isinstance(x, Target | Area)]
-    return bool(done) and all(isinstance(x, Heal) for x in done)
-
-
 __all__ = ["Area", "Attack", "Condition", "Counter", "Damage", "Heal", "Move", "Node",
            "Ongoing", "Part", "Ref", "Save", "Special", "Summon", "Target", "TempHP", "Text",
-           "Tree", "heals_only", "parse_node", "parse_tree", "walk"]
-
+           "Tree", "parse_node", "parse_tree", "walk"]

@@ -91,3 +91,13 @@ def _sculpts(a: Entity, sd: Any) -> bool:
 
     return any(x.has("sculpt_spells") for x in a.effects) and (
         resolver.spell_data(sd.index).get("school") == "evocation")
+
+
+def refuse_idle_heal(tree: n.Tree, targets: list[Entity]) -> None:
+    """RulesError ("Ana needs no healing") for a spell or use that only heals (cure wounds,
+    a potion, Second Wind) aimed only at the unhurt: a slip that would spend its slot or its
+    use for nothing."""
+    done = [x for x in n.walk(tree or ()) if not isinstance(x, n.Target | n.Area)]
+    if targets and done and all(isinstance(x, n.Heal) for x in done) and all(
+            t.unhurt for t in targets):
+        raise RulesError(f"{targets[0].name} needs no healing")
